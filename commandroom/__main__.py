@@ -1,0 +1,5 @@
+import sys
+
+from commandroom.cli import main
+
+sys.exit(main())

@@ -1,0 +1,231 @@
+"""The mutation registry, the apply context and the ``Changes`` value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from commandroom.domain.errors import NotFound, ValidationError
+from commandroom.domain.models import Base
+from commandroom.timeutil import utcnow
+
+T = TypeVar("T", bound=Base)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a mutation, from which workstation. Travels with every mutation."""
+
+    user_id: str | None
+    name: str
+    role: str
+    scope_kind: str = "township"
+    scope_code: str | None = None
+    township_code: str | None = None
+    device_id: str = ""
+    device_name: str = ""
+
+    @classmethod
+    def system(cls, name: str = "系统") -> Actor:
+        return cls(user_id=None, name=name, role="admin", scope_kind="county")
+
+
+@dataclass
+class Changes:
+    """What a write changed: entity type → ids. Empty means nothing changed."""
+
+    rows: dict[str, set[str]] = field(default_factory=dict)
+
+    def note(self, entity_type: str, entity_id: str) -> None:
+        self.rows.setdefault(entity_type, set()).add(entity_id)
+
+    def touches(self, *entity_types: str) -> bool:
+        return any(t in self.rows for t in entity_types)
+
+    def ids(self, entity_type: str) -> set[str]:
+        return self.rows.get(entity_type, set())
+
+    def merge(self, other: Changes) -> Changes:
+        for k, v in other.rows.items():
+            self.rows.setdefault(k, set()).update(v)
+        return self
+
+    def __bool__(self) -> bool:
+        return any(self.rows.values())
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.rows.values())
+
+
+# -- touched-row tracking: every flush in a tracked session records the rows it writes
+
+
+def _primary_key(obj: Base) -> str:
+    mapper = obj.__mapper__
+    return "|".join(str(getattr(obj, c.key)) for c in mapper.primary_key)
+
+
+@event.listens_for(Session, "before_flush")
+def _track_touched(session: Session, _ctx, _instances) -> None:  # noqa: ANN001
+    touched = session.info.get("touched")
+    if touched is None:
+        return
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Base) and (obj in session.new or session.is_modified(obj)):
+            touched[id(obj)] = obj
+
+
+def start_tracking(session: Session) -> None:
+    session.info["touched"] = {}
+
+
+def touched_rows(session: Session) -> list[Base]:
+    session.flush()
+    return list(session.info.get("touched", {}).values())
+
+
+def stop_tracking(session: Session) -> list[Base]:
+    rows = touched_rows(session)
+    session.info.pop("touched", None)
+    return rows
+
+
+class MutationContext:
+    """Everything an apply function may use: the session, the actor and the clock.
+
+    ``now`` is the server's clock on the server and the workstation's clock on a
+    client (a provisional value the server's result replaces). ``status`` starts
+    as ``applied``; an apply that finds its effect already present (two officers
+    closing the same incident) calls :meth:`mark_merged` instead of failing.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        *,
+        now: datetime | None = None,
+        on_server: bool = False,
+        mutation_id: str | None = None,
+        base_versions: dict[str, Any] | None = None,
+        number_allocator: Callable[[Base, str], str | None] | None = None,
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.now = now or utcnow()
+        self.on_server = on_server
+        self.mutation_id = mutation_id
+        self.base_versions = base_versions or {}
+        self.status = "applied"
+        self.explanation = ""
+        self.notices: list[dict[str, Any]] = []
+        self._number_allocator = number_allocator
+
+    def get(self, model: type[T], ident: str) -> T:
+        obj = self.session.get(model, ident)
+        if obj is None or getattr(obj, "deleted", False):
+            raise NotFound(model.__tablename__, ident)
+        return obj
+
+    def add(self, obj: T) -> T:
+        self.session.add(obj)
+        return obj
+
+    def mark_merged(self, explanation: str) -> None:
+        """The intended effect is already there; nothing was lost, nothing is changed twice."""
+        self.status = "merged"
+        self.explanation = explanation
+
+    def notice(self, rule: str, explanation: str, **data: Any) -> None:
+        """A rule intervened (merge rule, override): the server keeps it in the conflict log."""
+        self.notices.append({"rule": rule, "explanation": explanation, **data})
+
+    def assign_number(self, obj: Base, kind: str) -> None:
+        """Give ``obj`` its human number; only the server does (clients show a provisional one)."""
+        if self._number_allocator is not None and getattr(obj, "number", None) is None:
+            obj.number = self._number_allocator(obj, kind)
+
+
+ApplyFn = Callable[[MutationContext, str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class MutationSpec:
+    name: str
+    entity_type: str
+    fn: ApplyFn
+    creates: bool
+    doc: str
+
+
+REGISTRY: dict[str, MutationSpec] = {}
+
+
+def mutation(name: str, entity_type: str, *, creates: bool = False) -> Callable[[ApplyFn], ApplyFn]:
+    """Register an apply function under a stable name (it travels in the sync protocol)."""
+
+    def deco(fn: ApplyFn) -> ApplyFn:
+        if name in REGISTRY:
+            raise RuntimeError(f"mutation {name} registered twice")
+        REGISTRY[name] = MutationSpec(name, entity_type, fn, creates, (fn.__doc__ or "").strip())
+        return fn
+
+    return deco
+
+
+def get_spec(name: str) -> MutationSpec:
+    _load_all()
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise ValidationError("name", f"unknown mutation '{name}'")
+    return spec
+
+
+def apply_mutation(ctx: MutationContext, name: str, entity_id: str, args: dict[str, Any]) -> Changes:
+    """Run one named mutation in ``ctx.session`` and return what it touched.
+
+    The caller owns the transaction: on any exception it rolls back, so a
+    failed mutation leaves nothing half-written.
+    """
+    spec = get_spec(name)
+    if not isinstance(args, dict):
+        raise ValidationError("args", "must be an object")
+    if not entity_id or not isinstance(entity_id, str) or len(entity_id) > 64:
+        raise ValidationError("entity_id", "must be a non-empty id of at most 64 characters")
+    own_tracking = "touched" not in ctx.session.info
+    if own_tracking:
+        start_tracking(ctx.session)
+    spec.fn(ctx, entity_id, args)
+    rows = stop_tracking(ctx.session) if own_tracking else touched_rows(ctx.session)
+    changes = Changes()
+    for row in rows:
+        changes.note(row.__tablename__, _primary_key(row))
+    return changes
+
+
+def primary_key_of(obj: Base) -> str:
+    return _primary_key(obj)
+
+
+_LOADED = False
+
+
+def _load_all() -> None:
+    """Import the modules that register mutations (lazily, to avoid import cycles)."""
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    import importlib
+    import pkgutil
+
+    import commandroom.mutations as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name not in ("core", "validate"):
+            importlib.import_module(f"commandroom.mutations.{info.name}")

@@ -1,0 +1,171 @@
+"""Authentication: Argon2 password hashes and per-device access/refresh tokens.
+
+Tokens are random and stored only as SHA-256 hashes. An access token lives an
+hour, a refresh token 30 days; both die with revocation of the device or the
+user. :func:`principal` is the FastAPI dependency every protected endpoint uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commandroom.domain.models import DeviceToken, User
+from commandroom.mutations import Actor
+from commandroom.sync.buckets import buckets_for_scope, township_codes_in_scope
+from commandroom.timeutil import utcnow
+
+ACCESS_TTL = timedelta(hours=1)
+REFRESH_TTL = timedelta(days=30)
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user on one device, with the scope the server computed."""
+
+    user_id: str
+    username: str
+    display_name: str
+    role: str
+    scope_kind: str
+    scope_code: str | None
+    township_code: str | None
+    device_id: str
+    device_name: str
+    token_id: str
+    buckets: tuple[str, ...]
+    townships: tuple[str, ...]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            user_id=self.user_id,
+            name=self.display_name,
+            role=self.role,
+            scope_kind=self.scope_kind,
+            scope_code=self.scope_code,
+            township_code=self.township_code,
+            device_id=self.device_id,
+            device_name=self.device_name,
+        )
+
+    def can_read_bucket(self, bucket: str) -> bool:
+        return bucket in self.buckets
+
+    def can_write_township(self, code: str | None) -> bool:
+        return code is not None and code in self.townships
+
+
+def issue_tokens(session: Session, user: User, device_id: str, device_name: str) -> dict:
+    """Create a device token pair; returns the clear tokens (shown to the client once)."""
+    access, refresh = new_secret(), new_secret()
+    now = utcnow()
+    row = DeviceToken(
+        user_id=user.id,
+        device_id=device_id,
+        device_name=device_name,
+        access_hash=token_hash(access),
+        refresh_hash=token_hash(refresh),
+        access_expires_at=now + ACCESS_TTL,
+        refresh_expires_at=now + REFRESH_TTL,
+    )
+    session.add(row)
+    session.flush()
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "bearer",
+        "expires_in": int(ACCESS_TTL.total_seconds()),
+        "token_id": row.id,
+    }
+
+
+def refresh_tokens(session: Session, refresh_token: str) -> dict:
+    row = session.scalar(select(DeviceToken).where(DeviceToken.refresh_hash == token_hash(refresh_token)))
+    now = utcnow()
+    if row is None:
+        raise HTTPException(401, detail={"code": "bad_refresh", "message": "refresh token unknown"})
+    if row.revoked:
+        raise HTTPException(401, detail={"code": "revoked", "message": "this device's sign-in was revoked"})
+    if row.refresh_expires_at < now:
+        raise HTTPException(401, detail={"code": "expired", "message": "refresh token expired; sign in again"})
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled:
+        raise HTTPException(401, detail={"code": "disabled", "message": "this account is disabled"})
+    access = new_secret()
+    row.access_hash = token_hash(access)
+    row.access_expires_at = now + ACCESS_TTL
+    return {"access_token": access, "token_type": "bearer", "expires_in": int(ACCESS_TTL.total_seconds())}
+
+
+def principal_for(session: Session, user: User, token: DeviceToken) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        scope_kind=user.scope_kind,
+        scope_code=user.scope_code,
+        township_code=user.township_code,
+        device_id=token.device_id,
+        device_name=token.device_name,
+        token_id=token.id,
+        buckets=tuple(buckets_for_scope(session, user.scope_kind, user.scope_code)),
+        townships=tuple(township_codes_in_scope(session, user.scope_kind, user.scope_code)),
+    )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    """FastAPI dependency: the signed-in device, or 401 saying why not."""
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise HTTPException(401, detail={"code": "no_token", "message": "sign in first (Authorization: Bearer …)"},
+                            headers={"WWW-Authenticate": "Bearer"})
+    state = request.app.state.server
+    with state.read() as session:
+        token = session.scalar(select(DeviceToken).where(DeviceToken.access_hash == token_hash(creds.credentials)))
+        if token is None:
+            raise HTTPException(401, detail={"code": "bad_token", "message": "access token unknown"},
+                                headers={"WWW-Authenticate": "Bearer"})
+        if token.revoked:
+            raise HTTPException(401, detail={"code": "revoked", "message": "this device's sign-in was revoked"})
+        if token.access_expires_at < utcnow():
+            raise HTTPException(401, detail={"code": "expired", "message": "access token expired; refresh it"},
+                                headers={"WWW-Authenticate": "Bearer"})
+        user = session.get(User, token.user_id)
+        if user is None or user.disabled:
+            raise HTTPException(401, detail={"code": "disabled", "message": "this account is disabled"})
+        return principal_for(session, user, token)

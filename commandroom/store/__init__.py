@@ -1,0 +1,1 @@
+"""Database access: engines for SQLite (client cache, embedded server) and PostgreSQL."""

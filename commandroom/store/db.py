@@ -1,0 +1,102 @@
+"""Engines and sessions for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``. A *writer* engine opens
+every transaction with ``BEGIN IMMEDIATE`` so a reader that later writes cannot
+deadlock against another writer; a *reader* engine keeps deferred transactions
+so the UI thread never waits behind the sync writer (WAL readers see the last
+committed snapshot).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+import orjson
+
+
+def _json_serializer(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and plain file paths; use psycopg 3 for PostgreSQL."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        return str(u.set(drivername="postgresql+psycopg")).replace("***", u.password or "")
+    return url
+
+
+def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
+    """Create an engine with the project's connection settings.
+
+    Args:
+        url: SQLAlchemy URL or a file path (SQLite).
+        writer: for SQLite, open transactions with BEGIN IMMEDIATE.
+    """
+    url = normalise_url(url)
+    if is_sqlite(url):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            json_serializer=_json_serializer,
+            json_deserializer=orjson.loads,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool if path == ":memory:" else None,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+            # Let SQLAlchemy, not the driver, decide when a transaction begins.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.close()
+
+        begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):  # noqa: ANN001
+            conn.exec_driver_sql(begin_sql)
+
+        return engine
+    return create_engine(
+        url,
+        echo=echo,
+        json_serializer=_json_serializer,
+        json_deserializer=orjson.loads,
+        pool_pre_ping=True,
+        pool_size=int(os.environ.get("COMMANDROOM_DB_POOL", "10")),
+        max_overflow=20,
+    )
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, future=True)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose work commits together or not at all."""
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,1 @@
+"""Offline-first sync: buckets, protocol types, the server's change log and the client engine."""

@@ -1,0 +1,116 @@
+"""Shared fixtures: temporary SQLite files, a throw-away PostgreSQL database per test, a seeded template.
+
+In CI (``CI=true``) an unreachable PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+
+PG_ADMIN_URL = os.environ.get("COMMANDROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Config, data and logs of every test go to a temporary COMMANDROOM_HOME."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("COMMANDROOM_HOME", str(home))
+    for key in list(os.environ):
+        if key.startswith("COMMANDROOM_") and key not in ("COMMANDROOM_HOME", "COMMANDROOM_TEST_PG"):
+            monkeypatch.delenv(key)
+    yield home
+
+
+def _pg_available() -> str | None:
+    from commandroom.store.db import make_engine
+
+    try:
+        engine = make_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is unreachable in CI: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    return PG_ADMIN_URL
+
+
+def create_pg_database(admin_url: str) -> str:
+    from commandroom.store.db import make_engine
+
+    name = f"cr_test_{uuid.uuid4().hex[:12]}"
+    engine = make_engine(admin_url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    from commandroom.store.db import make_engine
+
+    name = url.rsplit("/", 1)[1]
+    engine = make_engine(admin_url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    url = create_pg_database(pg_admin_url)
+    yield url
+    drop_pg_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """The same test on an embedded SQLite file and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'server.db'}"
+    else:
+        admin = request.getfixturevalue("pg_admin_url")
+        url = create_pg_database(admin)
+        yield url
+        drop_pg_database(admin, url)
+
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+@pytest.fixture
+def seeded_sqlite(tmp_path, tmp_path_factory) -> str:
+    """A migrated SQLite database with all reference data loaded (built once, copied per test)."""
+    if "ref" not in _TEMPLATE:
+        from commandroom.refdata.seed import seed_database
+
+        path = tmp_path_factory.mktemp("template") / "seeded.db"
+        seed_database(f"sqlite:///{path}")
+        _TEMPLATE["ref"] = path
+    dst = tmp_path / "seeded.db"
+    shutil.copy(_TEMPLATE["ref"], dst)
+    return f"sqlite:///{dst}"
