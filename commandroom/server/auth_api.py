@@ -8,7 +8,14 @@ from sqlalchemy import select
 
 from commandroom import PROTOCOL_VERSION
 from commandroom.domain.models import DeviceToken, SyncCounter, User
-from commandroom.server.auth import Principal, issue_tokens, principal, principal_for, refresh_tokens, verify_password
+from commandroom.server.auth import (
+    Principal,
+    issue_tokens,
+    principal,
+    principal_for,
+    refresh_tokens,
+    verify_password,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

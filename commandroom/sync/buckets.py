@@ -14,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commandroom.domain.enums import ScopeKind
-from commandroom.domain.models import REFERENCE_MODELS, Base, MemberLoan, RosterEntry, TeamMember, Township, Zone
+from commandroom.domain.models import (
+    REFERENCE_MODELS,
+    Base,
+    MemberLoan,
+    RosterEntry,
+    TeamMember,
+    Township,
+    Zone,
+)
 
 SHARED = "county:shared"
 ZONE_TABLES = {TeamMember.__tablename__, RosterEntry.__tablename__, MemberLoan.__tablename__}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 03:42:43.816999
+Create Date: 2026-11-26 03:42:49.007659
 """
 
 import sqlalchemy as sa
