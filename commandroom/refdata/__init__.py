@@ -1,0 +1,1 @@
+"""Reference data: loading and validating data/, generated township areas, demo history."""

@@ -1,0 +1,1 @@
+"""Domain services: routing by the responsibility list, deadlines, duplicate candidates, search."""
