@@ -55,20 +55,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(_settings(args), days=args.days, no_desktop=args.no_desktop)
 
 
+def frontend(name: str) -> Callable[..., int]:
+    """A graphical frontend registered under the ``commandroom.frontends`` entry-point group.
+
+    The core never imports the desktop package; the desktop registers itself.
+    """
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="commandroom.frontends"):
+        if ep.name == name:
+            try:
+                return ep.load()
+            except (ImportError, AttributeError) as exc:
+                raise NotLanded(f"the '{name}' frontend cannot start: {exc}") from None
+    raise NotLanded(f"no '{name}' frontend is installed (install the desktop extra: pip install 'commandroom[desktop]')")
+
+
 def cmd_desktop(args: argparse.Namespace) -> int:
-    try:
-        from ui.app import run_desktop
-    except ImportError as exc:
-        raise NotLanded(f"the desktop client is not installed or not built yet ({exc})") from None
+    run_desktop = frontend("desktop")
     return run_desktop(_settings(args), profile=getattr(args, "profile", "default"),
                        self_test=getattr(args, "self_test", False))
 
 
 def cmd_wall(args: argparse.Namespace) -> int:
-    try:
-        from ui.wall.app import run_wall
-    except ImportError:
-        raise NotLanded("wall-screen mode (issue #8) has not landed yet") from None
+    run_wall = frontend("wall")
     return run_wall(_settings(args), screen=args.screen, profile=args.profile)
 
 
