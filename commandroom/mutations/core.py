@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from commandroom.domain.errors import NotFound, ValidationError
@@ -75,13 +75,33 @@ def _track_touched(session: Session, _ctx, _instances) -> None:  # noqa: ANN001
     touched = session.info.get("touched")
     if touched is None:
         return
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Base) and (obj in session.new or session.is_modified(obj)):
+    old_values = session.info["touched_old"]
+    for obj in session.new:
+        if isinstance(obj, Base):
             touched[id(obj)] = obj
+            old_values.setdefault(id(obj), None)  # None: the row is new
+    for obj in session.dirty:
+        if not isinstance(obj, Base) or not session.is_modified(obj):
+            continue
+        touched[id(obj)] = obj
+        olds = old_values.setdefault(id(obj), {})
+        if olds is None:
+            continue
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            hist = state.attrs[attr.key].history
+            if hist.has_changes() and attr.key not in olds:
+                olds[attr.key] = hist.deleted[0] if hist.deleted else None
 
 
 def start_tracking(session: Session) -> None:
     session.info["touched"] = {}
+    session.info["touched_old"] = {}
+
+
+def old_values(session: Session, obj: Base) -> dict[str, Any] | None:
+    """The values ``obj``'s changed columns had before this mutation; None if it is new."""
+    return session.info.get("touched_old", {}).get(id(obj))
 
 
 def touched_rows(session: Session) -> list[Base]:
@@ -92,6 +112,7 @@ def touched_rows(session: Session) -> list[Base]:
 def stop_tracking(session: Session) -> list[Base]:
     rows = touched_rows(session)
     session.info.pop("touched", None)
+    session.info.pop("touched_old", None)
     return rows
 
 

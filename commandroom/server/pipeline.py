@@ -1,0 +1,250 @@
+"""The server's authoritative write path for one named mutation.
+
+Every write that reaches the county server — a pushed mutation from a
+workstation, an Open311 report from a grid worker, an admin edit — goes
+through :func:`execute`: authorize against the *target rows'* scope, apply the
+mutation in a savepoint, record overwritten concurrent values in the conflict
+log, stamp field versions, append to the change log and the audit log. A
+failure rolls the savepoint back, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from commandroom.domain.errors import DomainError, Forbidden
+from commandroom.domain.models import REFERENCE_MODELS, SYNCED_MODELS, Base, ConflictRecord, row_to_dict
+from commandroom.mutations.core import (
+    Actor,
+    Changes,
+    MutationContext,
+    apply_mutation,
+    get_spec,
+    old_values,
+    primary_key_of,
+    start_tracking,
+    stop_tracking,
+)
+from commandroom.server import changelog
+from commandroom.timeutil import utcnow
+
+# Fields whose concurrent overwrite is not a conflict: lifecycle fields follow the state
+# machine's merge rule, counters are deltas, the rest is bookkeeping.
+NOT_LWW_FIELDS = changelog.SYSTEM_FIELDS | {
+    "id", "township_code", "number", "state", "lifecycle_epoch", "report_count", "return_count",
+    "escalation_level", "deleted", "column_changed_at", "status_at",
+}
+TEXT_FIELDS = {"description", "body", "notes", "note"}
+COORDINATOR_ROLES = {"county_coordinator", "admin"}
+
+
+@dataclass
+class Outcome:
+    """What the server did with one mutation."""
+
+    status: str  # applied | merged | rejected
+    seq: int | None = None
+    explanation: str = ""
+    code: str = ""
+    changes: Changes = field(default_factory=Changes)
+    conflicts: int = 0
+
+    def to_result(self) -> dict[str, Any]:
+        return {"status": self.status, "seq": self.seq, "explanation": self.explanation, "code": self.code,
+                "conflicts": self.conflicts}
+
+
+def payload_hash(name: str, entity_id: str, args: dict[str, Any]) -> str:
+    """Stable hash of what a mutation asks for (same id + different payload is refused)."""
+    blob = orjson.dumps({"name": name, "entity_id": entity_id, "args": args}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _audit_module():  # noqa: ANN202
+    try:
+        return importlib.import_module("commandroom.server.audit")
+    except ModuleNotFoundError:
+        return None
+
+
+def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
+                      entity_id: str) -> None:
+    """Check the existing target row's scope before applying (never the client's claim)."""
+    spec = get_spec(name)
+    model = SYNCED_MODELS.get(spec.entity_type)
+    if model is None or allowed is None:
+        return
+    row = session.get(model, entity_id)
+    if row is not None and row.township_code not in allowed:
+        raise Forbidden(f"{spec.entity_type} {entity_id} belongs to township {row.township_code}, "
+                        f"outside your scope")
+
+
+def _authorize_rows(actor: Actor, allowed: Collection[str] | None, rows: list[Base]) -> None:
+    for row in rows:
+        table = row.__tablename__
+        if table in REFERENCE_MODELS:
+            if actor.role not in COORDINATOR_ROLES:
+                raise Forbidden(f"only a county coordinator may change {table}")
+        elif table in SYNCED_MODELS and allowed is not None and row.township_code not in allowed:
+            raise Forbidden(f"{table} would be written in township {row.township_code}, outside your scope")
+
+
+def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_versions: dict[str, Any],
+               rows: list[Base]) -> list[ConflictRecord]:
+    """Overwritten concurrent values: fields another change wrote after this client's base version."""
+    out: list[ConflictRecord] = []
+    for row in rows:
+        olds = old_values(session, row)
+        if not olds or not hasattr(row, "field_versions"):
+            continue
+        base = base_versions.get(f"{row.__tablename__}:{primary_key_of(row)}")
+        if base is None:
+            continue
+        versions = row.field_versions or {}
+        for name, old in olds.items():
+            if name in NOT_LWW_FIELDS or name.endswith("_at") or name.endswith("_due"):
+                continue
+            new = getattr(row, name)
+            if old == new or int(versions.get(name, 0)) <= int(base):
+                continue
+            text = name in TEXT_FIELDS
+            if text and hasattr(row, "needs_review"):
+                row.needs_review = True
+            out.append(
+                ConflictRecord(
+                    township_code=row.township_code,
+                    entity_type=row.__tablename__,
+                    entity_id=primary_key_of(row),
+                    field=name,
+                    kept_value=_jsonable(new),
+                    lost_value=_jsonable(old),
+                    rule="both_kept_review" if text else "last_writer_wins",
+                    mutation_id=mutation_id,
+                    origin_device=actor.device_name or actor.device_id,
+                    by_user_name=actor.name,
+                    explanation=(
+                        f"'{name}' was changed by someone else after {actor.name} last saw it; "
+                        + ("both versions kept, marked for review" if text else "the later arrival was kept")
+                    ),
+                )
+            )
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def execute(
+    session: Session,
+    *,
+    actor: Actor,
+    allowed_townships: Collection[str] | None,
+    name: str,
+    entity_id: str,
+    args: dict[str, Any],
+    base_versions: dict[str, Any] | None = None,
+    mutation_id: str | None = None,
+) -> Outcome:
+    """Apply one mutation authoritatively inside the caller's transaction.
+
+    Args:
+        allowed_townships: townships the actor may write; None for the whole county.
+    Raises:
+        DomainError: the mutation is rejected; its savepoint is rolled back.
+    """
+    base_versions = base_versions or {}
+    with session.begin_nested():
+        _authorize_target(session, actor, allowed_townships, name, entity_id)
+        ctx = MutationContext(
+            session,
+            actor,
+            now=utcnow(),
+            on_server=True,
+            mutation_id=mutation_id,
+            base_versions=base_versions,
+            number_allocator=lambda obj, kind: changelog.allocate_number(session, obj, kind),
+        )
+        start_tracking(session)
+        try:
+            apply_mutation(ctx, name, entity_id, args)
+            rows = _touched(session)
+            _authorize_rows(actor, allowed_townships, rows)
+            conflict_rows = _conflicts(session, actor, mutation_id, base_versions, rows)
+            for note in ctx.notices:
+                conflict_rows.append(
+                    ConflictRecord(
+                        township_code=_township_of(rows, actor),
+                        entity_type=get_spec(name).entity_type,
+                        entity_id=entity_id,
+                        field=note.get("field", ""),
+                        kept_value=_jsonable(note.get("kept")),
+                        lost_value=_jsonable(note.get("lost")),
+                        rule=note["rule"],
+                        mutation_id=mutation_id,
+                        origin_device=actor.device_name or actor.device_id,
+                        by_user_name=actor.name,
+                        explanation=note["explanation"],
+                    )
+                )
+            for rec in conflict_rows:
+                session.add(rec)
+            session.flush()
+            rows = _touched(session)  # includes the conflict records and any needs_review flag
+            olds = {id(r): old_values(session, r) for r in rows}
+            befores = {id(r): changelog.snapshot(r, olds[id(r)]) for r in rows}
+            changed = {id(r): (None if olds[id(r)] is None else list(olds[id(r)].keys())) for r in rows}
+        finally:
+            tracked = stop_tracking(session)
+        del tracked
+        seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
+                                  origin_mutation=mutation_id)
+        audit = _audit_module()
+        if audit is not None and hasattr(audit, "append_audit"):
+            for row in rows:
+                audit.append_audit(
+                    session,
+                    user_id=actor.user_id,
+                    device_id=actor.device_id,
+                    mutation_id=mutation_id,
+                    action=name,
+                    entity_type=row.__tablename__,
+                    entity_id=primary_key_of(row),
+                    before=befores[id(row)],
+                    after=row_to_dict(row),
+                )
+    changes = Changes()
+    for row in rows:
+        changes.note(row.__tablename__, primary_key_of(row))
+    return Outcome(
+        status=ctx.status,
+        seq=max(seqs) if seqs else None,
+        explanation=ctx.explanation,
+        changes=changes,
+        conflicts=len(conflict_rows),
+    )
+
+
+def _touched(session: Session) -> list[Base]:
+    session.flush()
+    return list(session.info.get("touched", {}).values())
+
+
+def _township_of(rows: list[Base], actor: Actor) -> str:
+    for row in rows:
+        code = getattr(row, "township_code", None)
+        if code:
+            return code
+    return actor.township_code or ""
+
+
+def rejected(exc: DomainError) -> Outcome:
+    return Outcome(status="rejected", explanation=exc.message, code=exc.code)
