@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``). Each ``bench_*.py`` module exposes ``run() -> list[Measure]``."""
