@@ -39,7 +39,7 @@ from commandroom.timeutil import utcnow
 # machine's merge rule, counters are deltas, the rest is bookkeeping.
 NOT_LWW_FIELDS = changelog.SYSTEM_FIELDS | {
     "id", "township_code", "number", "state", "lifecycle_epoch", "report_count", "return_count",
-    "escalation_level", "deleted", "column_changed_at", "status_at",
+    "escalation_level", "deleted", "column_changed_at", "status_at", "column", "position",
 }
 TEXT_FIELDS = {"description", "body", "notes", "note"}
 COORDINATOR_ROLES = {"county_coordinator", "admin"}
@@ -234,8 +234,12 @@ def execute(
 
 
 def _touched(session: Session) -> list[Base]:
+    """Replicated rows this mutation wrote (bookkeeping rows such as the counter are not replicated)."""
     session.flush()
-    return list(session.info.get("touched", {}).values())
+    return [
+        row for row in session.info.get("touched", {}).values()
+        if row.__tablename__ in SYNCED_MODELS or row.__tablename__ in REFERENCE_MODELS
+    ]
 
 
 def _township_of(rows: list[Base], actor: Actor) -> str:

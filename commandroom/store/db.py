@@ -25,6 +25,13 @@ def _json_serializer(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _json_deserializer(value: object) -> object:
+    # SQLite's numeric affinity turns a stored JSON text like "2.0" back into a number.
+    if isinstance(value, str | bytes):
+        return orjson.loads(value)
+    return value
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -55,7 +62,7 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
             url,
             echo=echo,
             json_serializer=_json_serializer,
-            json_deserializer=orjson.loads,
+            json_deserializer=_json_deserializer,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=NullPool if path == ":memory:" else None,
         )
@@ -83,7 +90,7 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
         url,
         echo=echo,
         json_serializer=_json_serializer,
-        json_deserializer=orjson.loads,
+        json_deserializer=_json_deserializer,
         pool_pre_ping=True,
         pool_size=int(os.environ.get("COMMANDROOM_DB_POOL", "10")),
         max_overflow=20,

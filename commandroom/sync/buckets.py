@@ -28,15 +28,21 @@ SHARED = "county:shared"
 ZONE_TABLES = {TeamMember.__tablename__, RosterEntry.__tablename__, MemberLoan.__tablename__}
 
 
-def bucket_of(row: Base) -> str:
-    """The bucket a row is replicated in."""
+def buckets_of(row: Base) -> list[str]:
+    """The buckets a row is replicated in (a loan reaches both the lending and the borrowing zone)."""
     table = row.__tablename__
     if table in REFERENCE_MODELS:
-        return SHARED
+        return [SHARED]
+    if isinstance(row, MemberLoan):
+        return sorted({f"zone:{row.from_zone_id}", f"zone:{row.to_zone_id}"})
     if table in ZONE_TABLES:
-        zone = getattr(row, "zone_id", None) or getattr(row, "to_zone_id", None)
-        return f"zone:{zone}"
-    return f"township:{row.township_code}"
+        return [f"zone:{row.zone_id}"]
+    return [f"township:{row.township_code}"]
+
+
+def bucket_of(row: Base) -> str:
+    """The first bucket of a row (most rows have exactly one)."""
+    return buckets_of(row)[0]
 
 
 def township_codes_in_scope(session: Session, scope_kind: str, scope_code: str | None) -> list[str]:

@@ -1,0 +1,121 @@
+"""``commandroom demo``: a county server with 30 days of history, a simulator, and the desktop.
+
+Seeds an embedded county server on SQLite (once; kept in the data dir's ``demo``
+folder), creates demo accounts, starts the server and a simulator of grid workers
+posting reports, then opens the desktop signed in as a 球川镇 duty officer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from commandroom.config import Settings, setup_logging
+
+DEMO_PASSWORD = "changshan-2026"
+QIUCHUAN = "330822111"
+DEMO_ACCOUNTS = [
+    # username, display name, role, scope kwargs
+    ("qc-duty", "球川值班员 王丽", "duty_officer", {"township_code": QIUCHUAN}),
+    ("qc-lead", "球川平安法治模块 陈伟", "module_lead", {"township_code": QIUCHUAN}),
+    ("qc-team", "球川片区执法队长 周强", "team_leader", {"scope_code": "QC"}),
+    ("county", "县社会治理中心 刘洋", "county_coordinator", {}),
+    ("admin", "系统管理员", "admin", {}),
+]
+GRID_WORKER = ("qc-grid-01", "网格员 徐建华", "grid_worker", {"township_code": QIUCHUAN})
+
+
+def demo_paths(settings: Settings) -> tuple[Path, str]:
+    folder = settings.data_dir / "demo"
+    return folder, f"sqlite:///{folder / 'county-server.db'}"
+
+
+def prepare_demo(settings: Settings, *, days: int) -> str | None:
+    """Seed the demo county database once and create the demo accounts; returns the grid worker's api_key."""
+    from commandroom.refdata.seed import seed_database
+    from commandroom.server.state import open_state
+    from commandroom.server.users import create_user
+
+    folder, url = demo_paths(settings)
+    key_file = folder / "grid-worker.key"
+    if (folder / "county-server.db").exists() and key_file.exists():
+        return key_file.read_text().strip() or None
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    print(f"seeding reference data and {days} days of demo history …", flush=True)
+    seed_database(url, demo_days=days)
+    state = open_state(url)
+    api_key = None
+    with state.transaction() as session:
+        for username, name, role, scope in [*DEMO_ACCOUNTS, GRID_WORKER]:
+            _user, key = create_user(session, username=username, display_name=name, role=role,
+                                     password=DEMO_PASSWORD, **scope)
+            api_key = key or api_key
+    state.close()
+    key_file.write_text(api_key or "")
+    print(f"demo county database ready in {time.perf_counter() - started:.1f} s: {url}", flush=True)
+    return api_key
+
+
+def _start_server(settings: Settings, url: str) -> threading.Thread:
+    import uvicorn
+
+    from commandroom.server.app import create_app
+
+    app = create_app(url, settings=settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="county-server", daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    return thread
+
+
+def _start_simulator(server_url: str, api_key: str | None) -> None:
+    try:
+        from commandroom.server.simulator import run_simulator
+    except ImportError:
+        return
+    if not api_key:
+        return
+    thread = threading.Thread(
+        target=run_simulator,
+        kwargs={"server_url": server_url, "townships": ["球川镇", "白石镇", "同弓乡"], "rate": 0.05,
+                "duration": 0, "seed": int(time.time()), "api_key": api_key, "quiet": True},
+        name="simulator",
+        daemon=True,
+    )
+    thread.start()
+
+
+def run_demo(settings: Settings, *, days: int = 30, no_desktop: bool = False) -> int:
+    setup_logging(settings, "demo")
+    _folder, url = demo_paths(settings)
+    api_key = prepare_demo(settings, days=days)
+    server_thread = _start_server(settings, url)
+    server_url = f"http://{settings.host}:{settings.port}"
+    print(f"county server listening on {server_url}", flush=True)
+    print(f"sign in as: qc-duty (球川镇 duty officer), qc-team, qc-lead, county or admin — password {DEMO_PASSWORD}",
+          flush=True)
+    _start_simulator(server_url, api_key)
+    if no_desktop:
+        print("press Ctrl-C to stop", flush=True)
+        try:
+            while server_thread.is_alive():
+                server_thread.join(1)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    from commandroom.cli import frontend
+
+    run_desktop = frontend("desktop")
+    desktop_settings = replace(settings, server_url=server_url, workstation_name=settings.workstation_name or "球川指挥室-1")
+    kwargs = {"profile": "demo-qiuchuan"}
+    if "login" in inspect.signature(run_desktop).parameters:
+        kwargs["login"] = ("qc-duty", DEMO_PASSWORD)
+    return run_desktop(desktop_settings, **kwargs)
