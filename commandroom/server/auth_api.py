@@ -55,21 +55,22 @@ def login(body: LoginIn, request: Request) -> dict:
         ok = user is not None and not user.disabled and verify_password(user.password_hash, body.password)
         if limiter is not None:
             limiter.record(session, body.username, address, ok)
-        if not ok:
-            reason = "this account is disabled" if user is not None and user.disabled else "wrong user name or password"
-            raise HTTPException(401, detail={"code": "bad_credentials", "message": reason})
-        tokens = issue_tokens(session, user, body.device_id, body.device_name)
-        token = session.get(DeviceToken, tokens["token_id"])
-        p = principal_for(session, user, token)
-        counter = session.get(SyncCounter, 1)
-        return {
-            **tokens,
-            "user": user_json(user),
-            "buckets": list(p.buckets),
-            "townships": list(p.townships),
-            "epoch": counter.epoch if counter else None,
-            "protocol_version": PROTOCOL_VERSION,
-        }
+        if ok:
+            tokens = issue_tokens(session, user, body.device_id, body.device_name)
+            token = session.get(DeviceToken, tokens["token_id"])
+            p = principal_for(session, user, token)
+            counter = session.get(SyncCounter, 1)
+            return {
+                **tokens,
+                "user": user_json(user),
+                "buckets": list(p.buckets),
+                "townships": list(p.townships),
+                "epoch": counter.epoch if counter else None,
+                "protocol_version": PROTOCOL_VERSION,
+            }
+        reason = "this account is disabled" if user is not None and user.disabled else "wrong user name or password"
+    # raised after the transaction commits, so the failed attempt stays recorded for the rate limit
+    raise HTTPException(401, detail={"code": "bad_credentials", "message": reason})
 
 
 @router.post("/refresh")

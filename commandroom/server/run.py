@@ -15,6 +15,10 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
     from commandroom.server.app import create_app
 
     log_path = setup_logging(settings, "county-server")
+    if settings.tls_cert or settings.tls_key:
+        from commandroom.server.tls import check_files
+
+        check_files(settings.tls_cert, settings.tls_key)
     app = create_app(settings.server_db_url, settings=settings)
     scheme = "https" if settings.tls_cert else "http"
     print(f"CommandRoom county server on {scheme}://{settings.host}:{settings.port}  "

@@ -1,0 +1,296 @@
+"""Photos stored by content hash: upload, thumbnail, full image.
+
+Bytes live under ``<data dir>/photos/ab/cdef…`` (the SHA-256 in hex, split after
+two characters), written atomically; the :class:`Photo` row holds the type,
+size, dimensions and a 320-pixel JPEG thumbnail, so a workstation on a weak
+link fetches thumbnails first and full images on demand. Only JPEG and PNG are
+accepted (checked by magic bytes and by decoding), at most 10 MB.
+
+Endpoints: ``POST /api/v1/photos`` (bearer; raw body or multipart ``file``/``media``),
+``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``. Reading
+needs a signed-in device or a valid Open311 ``api_key`` (any scope: photos are
+addressed by an unguessable hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.orm import Session
+
+from commandroom.domain.models import Photo
+from commandroom.server.auth import Principal, principal
+
+router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
+
+MAX_BYTES = 10 * 1024 * 1024
+THUMB_PX = 320
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+CACHE_FOREVER = "private, max-age=31536000, immutable"
+
+
+class PhotoError(Exception):
+    """A photo was refused: ``status`` (400/413) and a message saying why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def sniff_mime(data: bytes) -> str | None:
+    if data.startswith(JPEG_MAGIC):
+        return "image/jpeg"
+    if data.startswith(PNG_MAGIC):
+        return "image/png"
+    return None
+
+
+def photos_dir(state) -> Path:  # noqa: ANN001
+    """``settings.data_dir/photos``; else ``extras['photos_dir']``; else a temporary folder (tests)."""
+    settings = getattr(state, "settings", None)
+    data_dir = getattr(settings, "data_dir", None)
+    if data_dir is not None:
+        path = Path(data_dir) / "photos"
+    elif state.extras.get("photos_dir"):
+        path = Path(state.extras["photos_dir"])
+    else:
+        path = Path(tempfile.mkdtemp(prefix="commandroom-photos-"))
+        state.extras["photos_dir"] = str(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def photo_path(root: Path, sha256: str) -> Path:
+    return root / sha256[:2] / sha256[2:]
+
+
+@dataclass
+class Prepared:
+    """A checked image, ready to be stored: bytes, hash, type, size and thumbnail."""
+
+    data: bytes
+    sha256: str
+    mime: str
+    width: int
+    height: int
+    thumbnail: bytes
+
+
+def prepare(data: bytes) -> Prepared:
+    """Check an upload and make its thumbnail; raises :class:`PhotoError` saying what is wrong."""
+    if not data:
+        raise PhotoError(400, "the photo is empty")
+    if len(data) > MAX_BYTES:
+        raise PhotoError(413, f"the photo is {len(data) / 1048576:.1f} MB; at most {MAX_BYTES // 1048576} MB")
+    mime = sniff_mime(data)
+    if mime is None:
+        raise PhotoError(400, "only JPEG and PNG photos are accepted (the file is neither)")
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            width, height = img.size
+            if width * height > 80_000_000:
+                raise PhotoError(400, f"the photo is {width}×{height} pixels; too large")
+            thumb = ImageOps.exif_transpose(img) or img
+            if thumb.mode not in ("RGB", "L"):
+                background = Image.new("RGB", thumb.size, (255, 255, 255))
+                rgba = thumb.convert("RGBA")
+                background.paste(rgba, mask=rgba.split()[-1])
+                thumb = background
+            thumb = thumb.copy()
+            thumb.thumbnail((THUMB_PX, THUMB_PX))
+            out = io.BytesIO()
+            thumb.save(out, format="JPEG", quality=80, optimize=True)
+    except PhotoError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise PhotoError(400, f"the photo cannot be read as {mime.split('/')[1].upper()}: {exc}") from None
+    return Prepared(data=data, sha256=hashlib.sha256(data).hexdigest(), mime=mime, width=width, height=height,
+                    thumbnail=out.getvalue())
+
+
+def write_file(root: Path, prepared: Prepared) -> bool:
+    """Write the bytes if not yet there (atomic rename); True if this call created the file."""
+    path = photo_path(root, prepared.sha256)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".up-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(prepared.data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def upsert_row(session: Session, prepared: Prepared) -> tuple[Photo, bool]:
+    """The :class:`Photo` row for the upload (created if new); ``(row, created)``."""
+    row = session.get(Photo, prepared.sha256)
+    if row is not None:
+        if not row.has_full:
+            row.has_full = True
+        if row.thumbnail is None:
+            row.thumbnail = prepared.thumbnail
+        return row, False
+    row = Photo(sha256=prepared.sha256, mime=prepared.mime, size=len(prepared.data), width=prepared.width,
+                height=prepared.height, thumbnail=prepared.thumbnail, has_full=True)
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def full_url(sha256: str) -> str:
+    return f"/api/v1/photos/{sha256}/full"
+
+
+def photo_json(row: Photo, base_url: str = "") -> dict:
+    return {
+        "sha256": row.sha256,
+        "mime": row.mime,
+        "size": row.size,
+        "width": row.width,
+        "height": row.height,
+        "thumb_url": f"{base_url}/api/v1/photos/{row.sha256}/thumb",
+        "full_url": f"{base_url}{full_url(row.sha256)}",
+    }
+
+
+def store(state, data: bytes) -> tuple[dict, bool]:  # noqa: ANN001
+    """Check, write and record one photo in its own transaction; ``(photo json, created)``."""
+    prepared = prepare(data)
+    root = photos_dir(state)
+    made_file = write_file(root, prepared)
+    try:
+        with state.transaction() as session:
+            row, created = upsert_row(session, prepared)
+            out = photo_json(row)
+    except BaseException:
+        if made_file:
+            photo_path(root, prepared.sha256).unlink(missing_ok=True)
+        raise
+    return out, created
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+async def read_limited(request: Request, limit: int = MAX_BYTES) -> bytes:
+    """The request body, refusing (413) more than ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise PhotoError(413, f"the upload is {int(declared) / 1048576:.1f} MB; at most {limit // 1048576} MB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit + 64 * 1024:
+            raise PhotoError(413, f"the upload is larger than {limit // 1048576} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(exc: PhotoError) -> JSONResponse:
+    return JSONResponse(status_code=exc.status, content={"detail": {"code": "bad_photo", "message": exc.message}})
+
+
+def _reader(request: Request) -> None:
+    """Signed-in device (bearer) or a valid Open311 api_key may read photos."""
+    api_key = request.query_params.get("api_key")
+    auth = request.headers.get("authorization", "")
+    if api_key and not auth:
+        from commandroom.server.users import user_for_api_key
+
+        with request.app.state.server.read() as session:
+            check = user_for_api_key(session, api_key)
+        if check.problem:
+            raise HTTPException(403, detail={"code": f"api_key_{check.problem}",
+                                             "message": f"api_key is {check.problem}"})
+        return
+    scheme, _, token = auth.partition(" ")
+    creds = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None
+    principal(request, creds)
+
+
+@router.post("", status_code=201)
+async def upload(request: Request, who: Principal = Depends(principal)) -> Response:
+    del who  # any signed-in device may upload
+    state = request.app.state.server
+    try:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "multipart/form-data":
+            declared = request.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > MAX_BYTES + 64 * 1024:
+                raise PhotoError(413, f"the upload is {int(declared) / 1048576:.1f} MB; at most "
+                                      f"{MAX_BYTES // 1048576} MB")
+            form = await request.form(max_files=1, max_fields=10)
+            upload_file = form.get("file") or form.get("media")
+            if upload_file is None or isinstance(upload_file, str):
+                raise PhotoError(400, "multipart upload needs a file field named 'file' (or 'media')")
+            data = await upload_file.read(MAX_BYTES + 1)
+        elif ctype in ("image/jpeg", "image/png", "application/octet-stream", ""):
+            data = await read_limited(request)
+        else:
+            raise PhotoError(400, f"send the photo as image/jpeg, image/png or multipart/form-data, not {ctype}")
+        out, created = await run_in_threadpool(store, state, data)
+    except PhotoError as exc:
+        return _error(exc)
+    return JSONResponse(status_code=201 if created else 200, content=out)
+
+
+def _load(request: Request, sha256: str) -> Photo:
+    if not SHA_RE.match(sha256):
+        raise HTTPException(404, detail={"code": "not_found", "message": "no such photo (expected a SHA-256 in hex)"})
+    with request.app.state.server.read() as session:
+        row = session.get(Photo, sha256)
+    if row is None:
+        raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} is not on this server"})
+    return row
+
+
+@router.get("/{sha256}")
+def metadata(sha256: str, request: Request) -> dict:
+    _reader(request)
+    return photo_json(_load(request, sha256))
+
+
+@router.get("/{sha256}/thumb")
+def thumb(sha256: str, request: Request) -> Response:
+    _reader(request)
+    row = _load(request, sha256)
+    if row.thumbnail is None:
+        raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} has no thumbnail"})
+    return Response(row.thumbnail, media_type="image/jpeg",
+                    headers={"Cache-Control": CACHE_FOREVER, "ETag": f'"{sha256}-t"'})
+
+
+@router.get("/{sha256}/full")
+def full(sha256: str, request: Request) -> Response:
+    _reader(request)
+    row = _load(request, sha256)
+    path = photo_path(photos_dir(request.app.state.server), sha256)
+    if not path.exists():
+        raise HTTPException(404, detail={"code": "not_found",
+                                         "message": f"the full image of {sha256} is not stored on this server "
+                                                    "(only its thumbnail)"})
+    return Response(path.read_bytes(), media_type=row.mime,
+                    headers={"Cache-Control": CACHE_FOREVER, "ETag": f'"{sha256}"'})

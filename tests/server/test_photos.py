@@ -1,0 +1,106 @@
+"""Photos by content hash: upload, thumbnail, full image, limits."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from commandroom.domain.models import Photo
+from commandroom.server import photos
+from tests.server.test_auth_support import QC, jpeg_bytes, open_server, png_bytes
+
+
+@pytest.fixture
+def srv(db_url, tmp_path):
+    with open_server(db_url, tmp_path) as server:
+        server.add_user("duty", "duty_officer", township_code=QC)
+        _, key = server.add_user("gw", "grid_worker", township_code=QC)
+        server.key = key
+        server.h = server.bearer("duty")
+        yield server
+
+
+def test_upload_raw_jpeg_then_thumb_and_full(srv):
+    data = jpeg_bytes((1600, 1200))
+    sha = hashlib.sha256(data).hexdigest()
+    r = srv.client.post("/api/v1/photos", content=data, headers={**srv.h, "Content-Type": "image/jpeg"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["sha256"] == sha and body["width"] == 1600 and body["height"] == 1200 and body["size"] == len(data)
+    stored = Path(srv.state.extras["photos_dir"]) / sha[:2] / sha[2:]
+    assert stored.read_bytes() == data
+    thumb = srv.client.get(f"/api/v1/photos/{sha}/thumb", headers=srv.h)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert "immutable" in thumb.headers["cache-control"]
+    img = Image.open(io.BytesIO(thumb.content))
+    assert max(img.size) == 320 and img.size == (320, 240)
+    full = srv.client.get(f"/api/v1/photos/{sha}/full", headers=srv.h)
+    assert full.content == data and full.headers["content-type"] == "image/jpeg"
+    meta = srv.client.get(f"/api/v1/photos/{sha}", headers=srv.h).json()
+    assert meta["full_url"] == f"/api/v1/photos/{sha}/full"
+    # the same bytes again: nothing new
+    again = srv.client.post("/api/v1/photos", content=data, headers={**srv.h, "Content-Type": "image/jpeg"})
+    assert again.status_code == 200 and again.json()["sha256"] == sha
+    assert srv.counts()["photo"] == 1
+
+
+def test_upload_multipart_png_with_alpha(srv):
+    data = png_bytes((640, 100))
+    r = srv.client.post("/api/v1/photos", files={"file": ("a.png", data, "image/png")}, headers=srv.h)
+    assert r.status_code == 201, r.text
+    sha = r.json()["sha256"]
+    with srv.state.read() as s:
+        row = s.get(Photo, sha)
+        assert row.mime == "image/png" and row.has_full
+        assert Image.open(io.BytesIO(row.thumbnail)).size == (320, 50)
+    assert srv.client.get(f"/api/v1/photos/{sha}/full", params={"api_key": srv.key}).status_code == 200
+
+
+@pytest.mark.parametrize(("body", "ctype", "status", "words"), [
+    (b"GIF89a....", "image/gif", 400, "image/jpeg, image/png or multipart"),
+    (b"GIF89a....", "application/octet-stream", 400, "only JPEG and PNG"),
+    (b"%PDF-1.5", "image/jpeg", 400, "only JPEG and PNG"),
+    (b"\x89PNG\r\n\x1a\n" + b"broken", "image/png", 400, "cannot be read"),
+    (b"", "image/jpeg", 400, "empty"),
+    (b"\xff\xd8\xff" + b"\0" * (10 * 1024 * 1024), "image/jpeg", 413, "10 MB"),
+])
+def test_bad_uploads_are_refused(srv, body, ctype, status, words):
+    before = srv.counts()
+    r = srv.client.post("/api/v1/photos", content=body, headers={**srv.h, "Content-Type": ctype})
+    assert r.status_code == status, r.text
+    assert words in r.json()["detail"]["message"]
+    assert srv.counts() == before
+    assert not any(p.is_file() for p in Path(srv.state.extras["photos_dir"]).rglob("*"))
+
+
+def test_reading_needs_a_sign_in(srv):
+    data = jpeg_bytes()
+    sha = srv.client.post("/api/v1/photos", content=data, headers={**srv.h, "Content-Type": "image/jpeg"}).json()[
+        "sha256"]
+    assert srv.client.get(f"/api/v1/photos/{sha}/thumb").status_code == 401
+    assert srv.client.get(f"/api/v1/photos/{sha}/full", params={"api_key": "wrong"}).status_code == 403
+    assert srv.client.post("/api/v1/photos", content=data, headers={"Content-Type": "image/jpeg"}).status_code == 401
+    assert srv.client.get(f"/api/v1/photos/{'0' * 64}/thumb", headers=srv.h).status_code == 404
+    assert srv.client.get("/api/v1/photos/not-a-hash/full", headers=srv.h).status_code == 404
+
+
+def test_photos_dir_follows_settings(tmp_path):
+    class S:
+        data_dir = tmp_path / "data"
+
+    class State:
+        settings = S()
+        extras: dict = {}
+
+    assert photos.photos_dir(State()) == tmp_path / "data" / "photos"
+
+    class Bare:
+        settings = None
+        extras: dict = {}
+
+    first = photos.photos_dir(Bare())
+    assert first.is_dir() and photos.photos_dir(Bare()) == first
