@@ -1,0 +1,147 @@
+"""Assessment mutations: 岗位赋分 (admin), 模块评分 (module lead), 反向否决 (the township).
+
+Each record's ``entity_id`` must be
+:func:`commandroom.services.assessment.record_id` of (township, month, cadre,
+dimension[, module]) — one record per cadre, month and dimension, so two people
+scoring the same cadre offline edit the same row (last writer wins, and the
+overwritten score is in the conflict log) instead of creating two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from commandroom.domain.enums import AssessmentDimension
+from commandroom.domain.errors import Forbidden, ValidationError
+from commandroom.domain.models import AssessmentRecord, Module
+from commandroom.mutations import validate as v
+from commandroom.mutations.core import MutationContext, mutation
+from commandroom.services import assessment as svc
+
+ADMIN_ROLES = {"admin", "county_coordinator"}
+
+
+def _month(args: dict[str, Any]) -> str:
+    month = v.text(args, "month", max_len=7)
+    if len(month) != 7 or month[4] != "-":
+        raise ValidationError("month", f"'{month}' is not a month YYYY-MM")
+    svc.month_range(month)
+    return month
+
+
+def _township(ctx: MutationContext, args: dict[str, Any]) -> str:
+    code = v.text(args, "township_code", required=False, max_len=32) or ctx.actor.township_code
+    if not code:
+        raise ValidationError("township_code", "is required (the township that assesses)")
+    return code
+
+
+def _upsert(ctx: MutationContext, entity_id: str, *, township: str, month: str, subject_code: str,
+            subject_name: str, dimension: str, points: float, note: str, module_id: str | None = None) -> None:
+    expected = svc.record_id(township, month, subject_code, dimension, module_id)
+    if entity_id != expected:
+        raise ValidationError("entity_id", f"must be {expected} (services.assessment.record_id of township, "
+                                           f"month, cadre, dimension{', module' if module_id else ''})")
+    row = ctx.session.get(AssessmentRecord, entity_id)
+    if row is None:
+        ctx.add(AssessmentRecord(
+            id=entity_id, township_code=township, month=month, subject_kind="cadre", subject_code=subject_code,
+            subject_name=subject_name, dimension=dimension, module_id=module_id, points=points, note=note,
+            given_by=ctx.actor.name, created_at=ctx.now, updated_at=ctx.now,
+        ))
+        return
+    if row.points == points and row.note == note and not row.deleted:
+        ctx.mark_merged("该评分已是此值，无需修改")
+        return
+    row.points, row.note, row.deleted = points, note, False
+    row.subject_name = subject_name or row.subject_name
+    row.given_by = ctx.actor.name
+    row.updated_at = ctx.now
+
+
+def _subject(args: dict[str, Any]) -> tuple[str, str]:
+    code = v.text(args, "subject_code", max_len=64)
+    name = v.text(args, "subject_name", required=False, max_len=64) or code
+    return code, name
+
+
+@mutation("assessment.set_post", "assessment_record")
+def set_post(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """岗位赋分: ``{month, subject_code, subject_name, points (0–100), note?, township_code?}`` — admin only."""
+    if ctx.actor.role not in ADMIN_ROLES:
+        raise Forbidden("only an administrator sets 岗位赋分")
+    month = _month(args)
+    code, name = _subject(args)
+    points = v.number(args, "points", lo=0, hi=100)
+    note = v.text(args, "note", required=False, max_len=2000)
+    _upsert(ctx, entity_id, township=_township(ctx, args), month=month, subject_code=code, subject_name=name,
+            dimension=AssessmentDimension.POST.value, points=points, note=note)
+
+
+def _member_of(module: Module, subject_code: str) -> dict[str, Any] | None:
+    for m in module.members or []:
+        if subject_code in (m.get("user_id"), m.get("name")):
+            return m
+    if subject_code in (module.lead_user_id, module.lead_name):
+        return {"name": module.lead_name, "user_id": module.lead_user_id}
+    return None
+
+
+@mutation("assessment.rate_module", "assessment_record")
+def rate_module(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """模块评分 by the module lead: ``{month, module_id, subject_code, subject_name, points (0–100), note?}``."""
+    month = _month(args)
+    module_id = v.text(args, "module_id", max_len=64)
+    code, name = _subject(args)
+    points = v.number(args, "points", lo=0, hi=100)
+    note = v.text(args, "note", required=False, max_len=2000)
+    module = ctx.get(Module, module_id)
+    if ctx.actor.role != "admin" and (not ctx.actor.user_id or ctx.actor.user_id != module.lead_user_id):
+        raise Forbidden(f"only the lead of module “{module.name}” rates its members")
+    if _member_of(module, code) is None:
+        raise ValidationError("subject_code", f"{name} is not a member of module “{module.name}”")
+    _upsert(ctx, entity_id, township=module.township_code, month=month, subject_code=code, subject_name=name,
+            dimension=AssessmentDimension.MODULE.value, points=points, note=note, module_id=module.id)
+
+
+@mutation("assessment.veto", "assessment_record")
+def veto(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """反向否决 of a dispatched cadre by the township: ``{month, subject_code, subject_name, reason}``."""
+    month = _month(args)
+    code, name = _subject(args)
+    reason = v.text(args, "reason", max_len=2000)
+    township = _township(ctx, args)
+    if ctx.actor.role != "admin" and not (ctx.actor.scope_kind == "township" and ctx.actor.scope_code == township):
+        raise Forbidden("the reverse veto (反向否决) is the township's: only its own officers may record it")
+    modules = ctx.session.scalars(
+        select(Module).where(Module.township_code == township, Module.deleted.is_(False))
+    ).all()
+    dispatched = [m for mod in modules for m in (mod.members or []) if m.get("dispatched")
+                  and code in (m.get("user_id"), m.get("name"))]
+    if not dispatched:
+        raise ValidationError("subject_code", f"{name} is not a cadre dispatched to this township (派驻干部) "
+                                              f"in any of its modules")
+    _upsert(ctx, entity_id, township=township, month=month, subject_code=code, subject_name=name,
+            dimension=svc.VETO, points=0.0, note=reason)
+
+
+@mutation("assessment.revoke", "assessment_record")
+def revoke(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Withdraw a record (e.g. a veto given in error), keeping it as a tombstone: ``{reason}``."""
+    reason = v.text(args, "reason", max_len=2000)
+    row = ctx.get(AssessmentRecord, entity_id)
+    actor = ctx.actor
+    if row.dimension == AssessmentDimension.POST and actor.role not in ADMIN_ROLES:
+        raise Forbidden("only an administrator withdraws 岗位赋分")
+    if row.dimension == AssessmentDimension.MODULE and actor.role != "admin":
+        module = ctx.session.get(Module, row.module_id) if row.module_id else None
+        if module is None or not actor.user_id or actor.user_id != module.lead_user_id:
+            raise Forbidden("only the rating module's lead withdraws its 模块评分")
+    if row.dimension == svc.VETO and actor.role != "admin" and not (
+            actor.scope_kind == "township" and actor.scope_code == row.township_code):
+        raise Forbidden("only the township withdraws its reverse veto")
+    row.deleted = True
+    row.note = (row.note + "\n" if row.note else "") + f"【撤销】{reason}"
+    row.updated_at = ctx.now
