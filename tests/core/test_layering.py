@@ -55,3 +55,9 @@ def test_migrations_match_the_models(tmp_path):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_head_revision_constant_matches_the_scripts():
+    from commandroom.store.migrate import HEAD_REVISION, script_head
+
+    assert script_head() == HEAD_REVISION

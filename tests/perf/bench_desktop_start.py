@@ -1,0 +1,140 @@
+"""Desktop cold start: a new process until the main window is shown and the event loop is idle.
+
+Measured from the parent (``Popen`` to the child's ``READY`` line), so interpreter start-up
+and every import count. The child runs the real ``ui.app.run_desktop`` on a profile that
+already holds the county's reference data and 300 reports; the login dialog is skipped
+through the ``COMMANDROOM_STARTUP_PROBE`` hook (sign-in waits for a person, not for us).
+The window prints READY from a zero-delay timer, i.e. once the loop has handled everything
+queued by start-up. The baseline is a bare ``QApplication`` + ``QMainWindow`` measured the
+same way in the same run. Targets: ≤ 1.5 s, and ≤ 3× the bare window. A third row shows the
+floor the desktop cannot go below without changes in the core: a process that only imports
+``commandroom.sync.local`` and opens the store (SQLAlchemy, Alembic's upgrade check, the models).
+The desktop opens the store on the writer thread while Qt starts, so it overlaps that floor.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.perf.measure import Measure
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = 3
+TOWNSHIP = "330822111"
+
+APP_CHILD = (
+    "from commandroom.config import load_settings\n"
+    "from ui.app import run_desktop\n"
+    "raise SystemExit(run_desktop(load_settings(), profile='bench'))\n"
+)
+
+CORE_CHILD = (
+    "from commandroom.config import load_settings\n"
+    "from commandroom.sync.local import LocalStore\n"
+    "LocalStore(load_settings().client_db_path('bench')).close()\n"
+    "print('READY', flush=True)\n"
+)
+
+BARE_CHILD = (
+    "import time\n"
+    "t0 = time.perf_counter()\n"
+    "from PySide6.QtCore import QTimer\n"
+    "from PySide6.QtWidgets import QApplication, QMainWindow\n"
+    "app = QApplication([])\n"
+    "w = QMainWindow(); w.resize(1600, 1000); w.show()\n"
+    "def ready():\n"
+    "    print(f'READY {time.perf_counter() - t0:.4f}', flush=True); app.quit()\n"
+    "QTimer.singleShot(0, ready)\n"
+    "app.exec()\n"
+)
+
+
+def prepare_profile(home: Path, reports: int = 300) -> None:
+    """Reference data and ``reports`` waiting reports in the 'bench' profile (not timed)."""
+    os.environ["COMMANDROOM_HOME"] = str(home)
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from commandroom.config import load_settings
+    from commandroom.domain.models import EventCategory, Grid
+    from commandroom.ids import new_id
+    from commandroom.mutations.core import Actor
+    from commandroom.refdata.loader import load_reference, read_reference
+    from commandroom.sync.local import LocalStore
+    from commandroom.timeutil import iso, utcnow
+
+    store = LocalStore(load_settings().client_db_path("bench"))
+    with store.write() as session:
+        load_reference(session, read_reference())
+    with store.read() as session:
+        grids = list(session.execute(select(Grid.id, Grid.lat, Grid.lon).where(Grid.township_code == TOWNSHIP)))
+        cats = list(session.scalars(select(EventCategory.code)))
+    actor = Actor(user_id=None, name="bench", role="duty_officer", township_code=TOWNSHIP, scope_code=TOWNSHIP,
+                  device_id=store.device_id)
+    now = utcnow()
+    for i in range(reports):
+        gid, lat, lon = grids[i % len(grids)]
+        store.perform(actor, "report.create", new_id(), {
+            "source": "grid_patrol", "category_code": cats[i % len(cats)], "description": f"测试上报 {i}",
+            "township_code": TOWNSHIP, "grid_id": gid, "lat": lat, "lon": lon,
+            "reported_at": iso(now - timedelta(minutes=7 * i)), "reporter_name": "网格员"})
+    store.close()
+
+
+def time_child(code: str, env: dict[str, str]) -> float:
+    """Seconds from process start to its READY line (parent clock)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("READY"):
+            elapsed = time.perf_counter() - t0
+            break
+    else:
+        proc.wait(timeout=60)
+        raise RuntimeError(f"the child exited ({proc.returncode}) without READY")
+    proc.wait(timeout=60)
+    return elapsed
+
+
+def run() -> list[Measure]:
+    with tempfile.TemporaryDirectory(prefix="bench-desktop-") as tmp:
+        home = Path(tmp)
+        saved = os.environ.get("COMMANDROOM_HOME")
+        try:
+            prepare_profile(home)
+        finally:
+            if saved is None:
+                os.environ.pop("COMMANDROOM_HOME", None)
+            else:
+                os.environ["COMMANDROOM_HOME"] = saved
+        env = {**os.environ, "COMMANDROOM_HOME": str(home), "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+               "COMMANDROOM_STARTUP_PROBE": "1", "COMMANDROOM_STARTUP_PROBE_TOWNSHIP": TOWNSHIP}
+        time_child(APP_CHILD, env)  # warm the OS file cache once; every measured run is a new process
+        time_child(BARE_CHILD, env)
+        app_times = [time_child(APP_CHILD, env) for _ in range(RUNS)]
+        bare_times = [time_child(BARE_CHILD, env) for _ in range(RUNS)]
+        core_times = [time_child(CORE_CHILD, env) for _ in range(RUNS)]
+    app_s, bare_s = statistics.median(app_times), statistics.median(bare_times)
+    core_s = statistics.median(core_times)
+    return [
+        Measure("desktop cold start to idle main window (median of 3)", app_s, "s", None, "", "≤ 1.5 s", app_s <= 1.5),
+        Measure("desktop cold start vs bare QApplication+QMainWindow", app_s, "s", bare_s, "bare window",
+                "≤ 3×", app_s <= 3 * bare_s),
+        # context, not a target: the core alone (no Qt) — import SQLAlchemy/Alembic/models and open the store
+        Measure("desktop cold start vs core import + store open (no Qt)", app_s, "s", core_s, "core floor",
+                "informational", True),
+    ]
+
+
+if __name__ == "__main__":
+    for m in run():
+        print(m.row())

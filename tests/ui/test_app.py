@@ -1,0 +1,142 @@
+"""The main window, the status bar, the theme and language, and the --self-test entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_status_bar_online_offline_pending_rejected(qtbot, zh):
+    from commandroom.sync.status import SyncStatus
+    from ui.status_bar import StatusBarWidget
+
+    bar = StatusBarWidget()
+    qtbot.addWidget(bar)
+    bar.set_sync_status(SyncStatus(online=True, pending=0, rejected=0, last_success=datetime(2026, 11, 26, 2, 3, 4)))
+    assert bar.online_label.text() == "● 在线"
+    assert bar.pending_label.text() == "待同步 0"
+    assert bar.rejected_label.text() == "被拒 0"
+    assert bar.last_sync_label.text() == "上次同步 10:03:04"  # Beijing time
+    bar.set_sync_status(SyncStatus(online=False, offline_since=datetime(2026, 11, 26, 1, 5), pending=7, rejected=2,
+                                   last_success=datetime(2026, 11, 26, 1, 4, 59), last_error="connect timeout"))
+    assert bar.online_label.text() == "○ 离线 自 09:05"
+    assert bar.online_label.toolTip() == "connect timeout"
+    assert bar.pending_label.text() == "待同步 7" and bar.pending_label.property("alert") is True
+    assert bar.rejected_label.text() == "被拒 2" and bar.rejected_label.property("alert") is True
+    bar.set_sync_status(SyncStatus(online=True, syncing=True, pending=3))
+    assert bar.online_label.text() == "● 同步中…"
+    bar.set_sync_status(SyncStatus(upgrade_required="请升级"))
+    assert bar.online_label.text() == "○ 需要升级"
+    assert bar.clock_label.text()[:2] == "20"
+
+
+def test_status_bar_in_english(qtbot):
+    from commandroom.sync.status import SyncStatus
+    from ui.status_bar import StatusBarWidget
+
+    bar = StatusBarWidget()
+    qtbot.addWidget(bar)
+    bar.set_sync_status(SyncStatus(online=False, offline_since=None, pending=1))
+    assert bar.online_label.text() == "○ Offline" and bar.pending_label.text() == "Unsynced 1"
+
+
+@pytest.mark.asyncio
+async def test_main_window_pages_user_and_counts(store, actor, qtbot, ui, zh, tmp_path):
+    from ui.main_window import MainWindow
+
+    ui.make_report(store, actor)
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.current_page_key() == "inbox"
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
+        "收件箱", "事件", "冲突与退回", "地图", "执法片区", "任务看板", "一件事"]
+    assert window.status_bar.user_label.text() == "王值班 · 值班员"
+    assert window.status_bar.township_label.text() == "球川镇"
+    assert window.status_bar.pending_label.text() == "待同步 1"
+    window.nav.setCurrentRow(3)
+    assert window.current_page_key() == "map"
+    assert window.pages["map"].text() == "尚未开放"
+    window.nav.setCurrentRow(1)
+    assert window.current_page_key() == "incidents"
+    # the pending count follows new local writes
+    ui.make_report(store, actor)
+    await ui.wait_until(lambda: window.status_bar.pending_label.text() == "待同步 2", what="pending count")
+    window.status_bar.rejected_clicked.emit()
+    assert window.current_page_key() == "conflicts"
+
+
+@pytest.mark.asyncio
+async def test_county_coordinator_gets_a_township_filter(store, qtbot, ui, tmp_path):
+    from ui.main_window import MainWindow
+
+    officer = ui.make_actor(store)
+    ui.make_report(store, officer)
+    ui.make_report(store, ui.make_actor(store, ui.TIANMA), township=ui.TIANMA)
+    county = ui.make_actor(store, scope_kind="county", role="county_coordinator", name="县中心")
+    window = MainWindow(store, county, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    inbox = window.inbox
+    await inbox.wait_idle()
+    assert inbox.township_combo.isVisibleTo(window)
+    assert inbox.model.rowCount() == 2
+    inbox.township_combo.setCurrentIndex(inbox.township_combo.findData(ui.TIANMA))
+    await inbox.wait_idle()
+    assert inbox.model.rowCount() == 1
+    assert window.status_bar.township_label.text() == "Whole county"
+
+
+def test_theme_dark_and_light(qapp):
+    from PySide6.QtGui import QPalette
+
+    from ui.theme import apply_theme
+
+    try:
+        assert apply_theme(qapp, "dark") == "dark"
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        assert "#14202e" in qapp.styleSheet()
+    finally:
+        apply_theme(qapp, "light")
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 200
+
+
+def test_self_test_opens_every_screen_and_exits_zero(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COMMANDROOM_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "commandroom", "desktop", "--self-test"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "self-test: opened 7 pages" in proc.stdout
+
+
+def test_start_up_does_not_import_qtwebengine(tmp_path):
+    code = ("import sys, ui.app, ui.main_window, ui.inbox.view, ui.conflicts.view; "
+            "print(any(m.startswith('PySide6.QtWebEngine') for m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_excepthook_logs_and_shows_a_dialog(qapp, caplog, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    install_excepthook(Path("/tmp/desktop.log"))
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    boxes = [w for w in qapp.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert boxes and "boom" in boxes[0].detailedText()
+    assert any("uncaught exception" in r.message for r in caplog.records)
+    for box in boxes:
+        box.close()

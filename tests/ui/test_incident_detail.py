@@ -1,0 +1,248 @@
+"""The incident detail panel: dispatch / return / close / reopen through the real buttons and dialogs,
+refused actions shown in Chinese with nothing written, keyboard shortcuts, and the panel's list models."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+
+@pytest.fixture(autouse=True)
+def _pyside_refcount_guard(qapp):
+    """PySide6 6.12 on CPython 3.11 loses references to None/True (see ui/incidents/refcounts.py)."""
+    from ui.incidents import refcounts
+
+    refcounts.install()
+
+
+def _state(store, incident_id):
+    from commandroom.domain.models import Incident
+
+    with store.read() as session:
+        inc = session.get(Incident, incident_id)
+        session.expunge(inc)
+        return inc
+
+
+def _timeline(store, incident_id):
+    from sqlalchemy import select
+
+    from commandroom.domain.models import TimelineEntry
+
+    with store.read() as session:
+        return [(e.action, e.from_state, e.to_state, e.actor_name, e.device_name, e.note, dict(e.data or {}))
+                for e in session.scalars(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
+                                         .order_by(TimelineEntry.at, TimelineEntry.id))]
+
+
+async def _panel(store, actor, qtbot, ui, incident_id):
+    from ui.incidents.detail import IncidentDetailPanel
+
+    panel = IncidentDetailPanel(store, actor)
+    qtbot.addWidget(panel)
+    panel.resize(700, 900)
+    panel.show()
+    panel.load(incident_id)
+    await ui.wait_until(lambda: panel.detail is not None, what="detail loaded")
+    return panel
+
+
+async def _click_and_fill(panel, ui, key, fill):
+    """Click the action's button, fill the dialog it opens (``fill(dialog)``) and press OK."""
+    panel.buttons[key].click()
+    if fill is None:
+        await panel.wait_idle()
+        return
+    await ui.wait_until(lambda: panel.open_dialog is not None and panel.open_dialog.isVisible(),
+                        what=f"{key} dialog")
+    dialog = panel.open_dialog
+    fill(dialog)
+    assert dialog.ok_button().isEnabled()
+    dialog.ok_button().click()
+    await panel.wait_idle()
+
+
+@pytest.mark.asyncio
+async def test_dispatch_return_close_reopen_through_the_panel(store, actor, qtbot, ui, tmp_path, zh):
+    rid = ui.make_report(store, actor, category="muck_dust", text="工地裸土未覆盖，扬尘严重")
+    incident_id = ui.accept_report(store, actor, rid, title="工地扬尘")
+    panel = await _panel(store, actor, qtbot, ui, incident_id)
+    outbox_before = len(ui.outbox(store))
+    assert panel.buttons["dispatch"].isEnabled() and not panel.buttons["acknowledge"].isEnabled()
+    assert not panel.buttons["reopen"].isEnabled()
+
+    # 1. dispatch to a department
+    def to_department(d):
+        d.department_radio.setChecked(True)
+        d.department_combo.setCurrentIndex(d.department_combo.findData("enforcement"))
+        d.note_edit.setPlainText("请尽快核查")
+
+    await _click_and_fill(panel, ui, "dispatch", to_department)
+    inc = _state(store, incident_id)
+    assert (inc.state, inc.assignee_kind, inc.assignee_code) == ("dispatched", "department", "enforcement")
+    await ui.wait_until(lambda: panel.detail.get("state") == "dispatched", what="panel reloaded")
+    assert panel.buttons["acknowledge"].isEnabled() and panel.buttons["return"].isEnabled()
+    assert panel.dispatch_model.rowCount() == 1
+
+    # 2. acknowledge (no dialog), then return with a reason and a counter-proposal
+    await _click_and_fill(panel, ui, "acknowledge", None)
+    assert _state(store, incident_id).state == "acknowledged"
+
+    def give_back(d):
+        assert not d.ok_button().isEnabled()  # a return needs a reason
+        d.reason_edit.setPlainText("属生态环境部门职责")
+        d.proposal_combo.setCurrentIndex(d.proposal_combo.findData("生态环境分局"))
+        d.proposal_edit.setPlainText("清单第 8 项")
+
+    await _click_and_fill(panel, ui, "return", give_back)
+    inc = _state(store, incident_id)
+    assert inc.state == "returned" and inc.return_reason == "属生态环境部门职责"
+    assert inc.counter_proposal == "生态环境分局：清单第 8 项"
+
+    # 3. a refused action: shown in Chinese, nothing written
+    await ui.wait_until(lambda: panel.detail.get("state") == "returned", what="panel reloaded")
+    assert not panel.buttons["acknowledge"].isEnabled()
+    outbox_mid = len(ui.outbox(store))
+    ok = await panel.perform("acknowledge", {})
+    assert not ok and panel.error_label.isVisible()
+    assert "已退回" in panel.error_label.text() and "签收" in panel.error_label.text()
+    assert _state(store, incident_id).state == "returned" and len(ui.outbox(store)) == outbox_mid
+
+    # 4. dispatch again, to the zone team; then close with before/after photos
+    await _click_and_fill(panel, ui, "dispatch", lambda d: d.team_radio.setChecked(True))
+    assert not panel.error_label.isVisible()
+    inc = _state(store, incident_id)
+    assert (inc.state, inc.assignee_kind) == ("dispatched", "team")
+    before, after = tmp_path / "before.png", tmp_path / "after.png"
+    for path, colour in ((before, "#8b5a2b"), (after, "#2e8b57")):
+        img = QImage(64, 48, QImage.Format.Format_RGB32)
+        img.fill(QColor(colour))
+        assert img.save(str(path))
+
+    def close_with_photos(d):
+        assert not d.ok_button().isEnabled()
+        d.note_edit.setPlainText("已覆盖防尘网，洒水降尘")
+        d.before.add_file(before)
+        d.after.add_file(after)
+
+    await _click_and_fill(panel, ui, "close", close_with_photos)
+    inc = _state(store, incident_id)
+    assert inc.state == "closed" and inc.closed_at is not None
+    assert len(inc.photos_before) == 1 and len(inc.photos_after) == 1
+    await ui.wait_until(lambda: panel.detail.get("state") == "closed", what="panel reloaded")
+    assert panel.photo_model.rowCount() == 2
+    assert panel.buttons["reopen"].isEnabled() and not panel.buttons["close"].isEnabled()
+
+    # 5. reopen with a reason: back to pending dispatch, a new lifecycle epoch
+    epoch = inc.lifecycle_epoch
+    await _click_and_fill(panel, ui, "reopen", lambda d: d.text_edit.setPlainText("群众反映仍有扬尘"))
+    inc = _state(store, incident_id)
+    assert inc.state == "pending_dispatch" and inc.lifecycle_epoch == epoch + 1
+
+    # the timeline says who did what, when, from which workstation
+    tl = _timeline(store, incident_id)
+    assert [a for a, *_ in tl] == ["create", "dispatch", "acknowledge", "return", "dispatch", "close", "reopen"]
+    assert all(who == actor.name and device == "测试工作站" for _a, _f, _t, who, device, _n, _d in tl[1:])
+    assert tl[3][6]["counter_proposal"] == "生态环境分局：清单第 8 项"
+    assert tl[5][6]["photos_before"] == inc.photos_before
+    await ui.wait_until(lambda: panel.timeline_model.rowCount() == len(tl), what="timeline shown")
+    # and every action is queued for the server, in order, with its arguments
+    names = [(n, a) for n, _e, a in ui.outbox(store)[outbox_before:]]
+    assert [n for n, _a in names] == ["incident.dispatch", "incident.acknowledge", "incident.return",
+                                      "incident.dispatch", "incident.close", "incident.reopen"]
+    assert names[0][1]["target_code"] == "enforcement" and names[3][1]["target_kind"] == "team"
+    assert names[4][1]["photos_before"] == inc.photos_before and names[5][1]["reason"] == "群众反映仍有扬尘"
+    assert all("expected_epoch" in a for _n, a in names)
+    # the photos' thumbnails are in the local cache
+    from commandroom.domain.models import Photo
+
+    with store.read() as session:
+        assert session.get(Photo, inc.photos_after[0]).thumbnail
+
+
+@pytest.mark.asyncio
+async def test_validation_error_shown_in_chinese(store, actor, qtbot, ui, zh):
+    rid = ui.make_report(store, actor)
+    incident_id = ui.accept_report(store, actor, rid)
+    store.perform(actor, "incident.dispatch", incident_id,
+                  {"target_kind": "department", "target_code": "enforcement", "dispatch_id": "d-val-1"})
+    panel = await _panel(store, actor, qtbot, ui, incident_id)
+    before = len(ui.outbox(store))
+    assert not await panel.perform("return", {"reason": "   "})
+    assert panel.error_label.isVisible() and "理由" in panel.error_label.text()
+    assert _state(store, incident_id).state == "dispatched" and len(ui.outbox(store)) == before
+    # a successful action clears the message
+    assert await panel.perform("acknowledge", {})
+    assert not panel.error_label.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_keyboard_shortcut_opens_dispatch_from_the_table(store, actor, qtbot, ui):
+    from ui.incidents.view import IncidentsView
+
+    rid = ui.make_report(store, actor)
+    incident_id = ui.accept_report(store, actor, rid)
+    view = IncidentsView(store, actor)
+    qtbot.addWidget(view)
+    view.resize(1600, 900)
+    view.show()
+    view.activateWindow()
+    await ui.wait_until(lambda: QApplication.activeWindow() is view, what="window activation")
+    await ui.wait_until(lambda: view.detail.detail is not None and view.detail.detail.id == incident_id,
+                        what="first row selected and shown")
+    view.table.setFocus()
+    QTest.keyClick(view.table, Qt.Key.Key_D)
+    await ui.wait_until(lambda: view.detail.open_dialog is not None, what="dispatch dialog from the D key")
+    view.detail.open_dialog.reject()
+    await view.wait_idle()
+    assert _state(store, incident_id).state == "pending_dispatch"
+    # focus is back on the table: N opens the progress note
+    await ui.wait_until(lambda: QApplication.activeWindow() is view and view.table.hasFocus(), what="focus back")
+    QTest.keyClick(view.table, Qt.Key.Key_N)
+    await ui.wait_until(lambda: view.detail.open_dialog is not None, what="note dialog from the N key")
+    dialog = view.detail.open_dialog
+    dialog.text_edit.setPlainText("已电话联系网格员")
+    dialog.ok_button().click()
+    await view.wait_idle()
+    assert [a for a, *_ in _timeline(store, incident_id)][-1] == "note"
+    await asyncio.sleep(0)
+
+
+def test_detail_models_pass_qtmodeltester(store, actor, qtmodeltester, ui):
+    from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
+    from ui.incidents.queries import incident_detail
+
+    rid = ui.make_report(store, actor)
+    incident_id = ui.accept_report(store, actor, rid)
+    store.perform(actor, "incident.dispatch", incident_id,
+                  {"target_kind": "team", "target_code": "QC", "dispatch_id": "d-mt-1"})
+    store.perform(actor, "incident.note", incident_id, {"note": "进展"})
+    store.perform(actor, "incident.close", incident_id, {"note": "办结", "photos_after": ["a" * 64]})
+    detail = incident_detail(store, incident_id)
+    for model, items in ((TimelineModel(), detail.timeline), (DispatchModel(), detail.dispatches),
+                         (PhotoModel(), detail.photos)):
+        model.set_items(items, detail.id)
+        assert model.rowCount() == len(items) > 0
+        qtmodeltester.check(model)
+    # an appended timeline entry is an insert, not a reset
+    model = TimelineModel()
+    model.set_items(detail.timeline[:-1], detail.id)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.set_items(detail.timeline, detail.id)
+    assert model.rowCount() == len(detail.timeline) and not resets
+
+
+def test_allowed_actions_follow_the_workflow():
+    from ui.incidents.detail import allowed_actions
+
+    assert allowed_actions("pending_dispatch") >= {"dispatch", "close", "escalate", "note", "remind"}
+    assert "acknowledge" not in allowed_actions("pending_dispatch")
+    assert allowed_actions("awaiting_verification") >= {"verify", "close"}
+    assert allowed_actions("closed") == {"note", "reopen"}
+    assert allowed_actions("in_progress", deleted=True) == set()

@@ -1,0 +1,337 @@
+"""The incident table: model contract, SQL sort/filter/search against a Python oracle, live updates
+without a reset, and the filter bar's debounced, latest-wins search."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import pytest
+
+from commandroom.timeutil import utcnow
+
+
+@pytest.fixture(autouse=True)
+def _pyside_refcount_guard(qapp):
+    """PySide6 6.12 on CPython 3.11 loses references to None/True (see ui/incidents/refcounts.py)."""
+    from ui.incidents import refcounts
+
+    refcounts.install()
+
+
+N_ROWS = 600
+
+
+def _seed_incidents(store, n: int = N_ROWS, *, seed: int = 11) -> None:
+    """``n`` synthetic incidents spread over 120 days (the benchmark's generator), FTS and list indexes."""
+    from tests.perf.bench_incident_table import (
+        incident_rows,
+        insert_incidents,
+        insert_reference,
+        load_reference,
+    )
+    from ui.incidents.queries import prepare_store
+
+    ref = load_reference()
+    with store.write() as session:
+        conn = session.connection().connection.driver_connection
+        insert_reference(conn, ref)
+        insert_incidents(conn, incident_rows(n, ref, now=utcnow(), seed=seed, days=120))
+    prepare_store(store)
+
+
+def _all_rows(store) -> list[dict]:
+    with store.read() as session:
+        conn = session.connection().connection.driver_connection
+        cur = conn.execute("SELECT rowid AS k, * FROM incident")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _keys(store, query, now=None):
+    from ui.incidents.queries import find_incident_keys, raw_reader
+
+    with raw_reader(store) as conn:
+        return [int(k) for k in find_incident_keys(conn, query, now or utcnow())]
+
+
+@pytest.fixture
+def seeded(store):
+    _seed_incidents(store)
+    return store
+
+
+def test_model_passes_qtmodeltester(seeded, qtmodeltester):
+    from ui.incidents.queries import IncidentQuery
+    from ui.incidents.table_model import IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.load_now()
+    assert model.rowCount() == N_ROWS
+    qtmodeltester.check(model)
+    # every role of every column formats without touching anything but the cache
+    for row in (0, N_ROWS // 2, N_ROWS - 1):
+        for col in range(model.columnCount()):
+            model.data(model.index(row, col))
+
+
+def test_empty_model_passes_qtmodeltester(store, qtmodeltester):
+    from ui.incidents.queries import IncidentQuery
+    from ui.incidents.table_model import IncidentTableModel
+
+    model = IncidentTableModel(store, IncidentQuery())
+    model.load_now()
+    assert model.rowCount() == 0
+    qtmodeltester.check(model)
+
+
+@pytest.mark.parametrize("sort_key,column", [
+    ("created", "created_at"), ("number", "number"), ("state", "state"), ("urgency", "urgency"),
+    ("township", "township_code"), ("escalation", "escalation_level"), ("lead", "lead_department_code"),
+])
+@pytest.mark.parametrize("descending", [True, False])
+def test_sort_orders_match_python(seeded, sort_key, column, descending):
+    from ui.incidents.queries import IncidentQuery
+
+    rows = _all_rows(seeded)
+
+    def sort_value(r):
+        v = r[column]
+        return (v is not None, v or "")  # SQLite sorts NULL first
+
+    expected = [r["k"] for r in sorted(rows, key=lambda r: (sort_value(r), r["k"]), reverse=descending)]
+    assert _keys(seeded, IncidentQuery(sort_key=sort_key, descending=descending)) == expected
+    # the same order inside a township scope (the UNION ALL arms path)
+    scope = ("330822111", "330822001")
+    expected_scoped = [k for k in expected if next(r for r in rows if r["k"] == k)["township_code"] in scope]
+    got = _keys(seeded, IncidentQuery(scope_townships=scope, sort_key=sort_key, descending=descending))
+    assert got == expected_scoped
+
+
+def _oracle(rows, *, townships=None, states=None, urgencies=None, zone_members=None, overdue_now=None,
+            created_from=None, search=None):
+    out = []
+    for r in rows:
+        if r["deleted"]:
+            continue
+        if townships is not None and r["township_code"] not in townships:
+            continue
+        if zone_members is not None and r["township_code"] not in zone_members:
+            continue
+        if states and r["state"] not in states:
+            continue
+        if urgencies and r["urgency"] not in urgencies:
+            continue
+        if created_from and r["created_at"] < created_from:
+            continue
+        if overdue_now is not None:
+            if r["state"] == "closed":
+                continue
+            late = ((r["acknowledged_at"] is None and r["ack_due"] and r["ack_due"] < overdue_now)
+                    or (r["onsite_at"] is None and r["onsite_due"] and r["onsite_due"] < overdue_now)
+                    or (r["close_due"] and r["close_due"] < overdue_now))
+            if not late:
+                continue
+        if search and not all(any(s in (r[f] or "") for f in ("title", "address", "number"))
+                              for s in search.split()):
+            continue
+        out.append(r)
+    return sorted(out, key=lambda r: (r["created_at"], r["k"]), reverse=True)
+
+
+def test_filters_match_python(seeded):
+    from ui.incidents.queries import OPEN_STATES, IncidentQuery, db_time
+
+    rows = _all_rows(seeded)
+    now = utcnow()
+    qc, tm = "330822111", "330822001"
+    cases = [
+        (IncidentQuery(states=("pending_dispatch",), townships=(qc,)), dict(states={"pending_dispatch"},
+                                                                             townships={qc})),
+        (IncidentQuery(states=OPEN_STATES), dict(states=set(OPEN_STATES))),
+        (IncidentQuery(scope_townships=(qc,), townships=(tm,)), dict(townships=set())),  # outside the scope
+        (IncidentQuery(scope_townships=(qc, tm), urgencies=("L1",)), dict(townships={qc, tm}, urgencies={"L1"})),
+        (IncidentQuery(zone_id="QC"), dict(zone_members={"330822111", "330822104", "330822211"})),
+        (IncidentQuery(overdue_only=True), dict(overdue_now=db_time(now))),
+        (IncidentQuery(scope_townships=(qc,), overdue_only=True), dict(townships={qc}, overdue_now=db_time(now))),
+        (IncidentQuery(created_from=now - timedelta(days=10)),
+         dict(created_from=db_time(now - timedelta(days=10)))),
+        (IncidentQuery(urgencies=("L3",), states=("closed",)), dict(urgencies={"L3"}, states={"closed"})),
+    ]
+    for query, oracle in cases:
+        expected = [r["k"] for r in _oracle(rows, **oracle)]
+        assert _keys(seeded, query, now) == expected, query
+
+
+@pytest.mark.parametrize("text", ["违停", "扬尘", "尘", "停", "东街 违停", "QC"])
+def test_search_two_and_one_character_chinese(seeded, text):
+    from ui.incidents.queries import IncidentQuery
+
+    rows = _all_rows(seeded)
+    expected = [r["k"] for r in _oracle(rows, search=text)]
+    got = _keys(seeded, IncidentQuery(search=text))
+    if text == "QC":  # ASCII words match as prefixes of tokens (numbers like QC-2026-000123)
+        assert set(got) >= set(expected) and got
+    else:
+        assert got == expected and got, text
+    # and combined with a township scope (FTS as a filter on the township index)
+    scoped = [k for k in expected if next(r for r in rows if r["k"] == k)["township_code"] == "330822111"]
+    if text != "QC":
+        assert _keys(seeded, IncidentQuery(search=text, scope_townships=("330822111",))) == scoped
+
+
+def test_search_without_fts_falls_back_to_like(seeded):
+    from ui.incidents.queries import IncidentQuery
+
+    with seeded.write() as session:
+        conn = session.connection().connection.driver_connection
+        for trig in ("incident_fts_ai", "incident_fts_ad", "incident_fts_au"):
+            conn.execute(f"DROP TRIGGER IF EXISTS {trig}")
+        conn.execute("DROP TABLE incident_fts")
+    rows = _all_rows(seeded)
+    for text in ("违停", "扬尘", "尘"):
+        assert _keys(seeded, IncidentQuery(search=text)) == [r["k"] for r in _oracle(rows, search=text)]
+
+
+def test_deleted_rows_are_hidden(seeded):
+    from ui.incidents.queries import IncidentQuery
+
+    rows = _all_rows(seeded)
+    victim = rows[5]["k"]
+    with seeded.write() as session:
+        session.connection().connection.driver_connection.execute(
+            "UPDATE incident SET deleted = 1 WHERE rowid = ?", (victim,))
+    keys = _keys(seeded, IncidentQuery())
+    assert victim not in keys and len(keys) == N_ROWS - 1
+    assert victim not in _keys(seeded, IncidentQuery(scope_townships=(rows[5]["township_code"],)))
+
+
+def _incident_id(store, key: int) -> str:
+    with store.read() as session:
+        return session.connection().connection.driver_connection.execute(
+            "SELECT id FROM incident WHERE rowid = ?", (key,)).fetchone()[0]
+
+
+@pytest.mark.asyncio
+async def test_live_update_of_one_incident_without_reset(seeded, actor, qtbot, ui):
+    from ui.async_runner import run_db
+    from ui.incidents.queries import IncidentQuery
+    from ui.incidents.table_model import COL_STATE, IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery(scope_townships=(ui.QIUCHUAN,)))
+    model.refresh()
+    await model.wait_idle()
+    assert model.rowCount() > 0
+    resets, changed, inserted = [], [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(lambda a, b, _r=(): changed.append((a.row(), b.row())))
+    model.rowsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+
+    # a pending incident on screen (row cached): dispatch it through the real mutation
+    target_row = next(r for r in range(model.rowCount()) if model.row_at(r).state == "pending_dispatch")
+    incident_id = model.row_at(target_row).id
+    await run_db(seeded.perform, actor, "incident.dispatch", incident_id,
+                 {"target_kind": "department", "target_code": "enforcement", "dispatch_id": "d-" + incident_id[:20]})
+    await ui.wait_until(lambda: model.row_at(target_row).state == "dispatched", what="row repainted")
+    assert not resets, "a single-row change must not reset the model"
+    assert any(a <= target_row <= b for a, b in changed)
+    assert model.data(model.index(target_row, COL_STATE)) != ""
+    assert not inserted
+
+    # a new incident in scope appears at the top (newest first), again without a reset
+    rid = ui.make_report(seeded, actor, text="东街路口机动车违停")
+    new_id = ui.accept_report(seeded, actor, rid, title="东街路口违停")
+    await ui.wait_until(lambda: inserted, what="row inserted")
+    assert inserted[-1] == (0, 0)
+    assert model.row_at(0).id == new_id
+    assert not resets
+
+    # an incident of another township is not inserted into this scope
+    count = model.rowCount()
+    rid2 = ui.make_report(seeded, actor, township=ui.TIANMA, text="天马扬尘")
+    ui.accept_report(seeded, actor, rid2)
+    await asyncio.sleep(0.1)
+    assert model.rowCount() == count and not resets
+
+
+@pytest.mark.asyncio
+async def test_filter_change_requery_latest_wins(seeded):
+    from ui.incidents.queries import IncidentQuery
+    from ui.incidents.table_model import IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    loads = []
+    model.keys_did_load.connect(lambda n, _s: loads.append(n))
+    # three requests in a row: only the last one's result is applied
+    model.set_query(IncidentQuery(search="违停"))
+    model.set_query(IncidentQuery(search="扬尘"))
+    model.set_query(IncidentQuery(search="尘"))
+    await model.wait_idle()
+    await asyncio.sleep(0.05)
+    assert loads == [len(_keys(seeded, IncidentQuery(search="尘")))]
+
+
+@pytest.mark.asyncio
+async def test_view_filter_bar_search_and_sort(seeded, actor, qtbot, ui):
+    from ui.incidents.queries import IncidentQuery
+    from ui.incidents.table_model import COL_NUMBER
+    from ui.incidents.view import IncidentsView
+
+    view = IncidentsView(seeded, ui.make_actor(seeded, scope_kind="county", role="county_coordinator"))
+    qtbot.addWidget(view)
+    view.resize(1600, 900)
+    view.show()
+    await ui.wait_until(lambda: view.model.rowCount() == N_ROWS, what="first load")
+    await view.wait_idle()
+    # typing is debounced and the last text wins
+    for text in ("扬", "扬尘"):
+        view.filter_bar.search_edit.setText(text)
+        await asyncio.sleep(0.02)
+    expected = _keys(seeded, IncidentQuery(search="扬尘"))
+    await ui.wait_until(lambda: view.model.rowCount() == len(expected), what="search applied")
+    assert [view.model.key_at(r) for r in range(view.model.rowCount())] == expected
+    assert view.detail.detail is not None or view.model.rowCount() == 0
+    # state + township through the combos
+    view.filter_bar.search_edit.clear()
+    view.filter_bar.township_combo.setCurrentIndex(view.filter_bar.township_combo.findData(ui.QIUCHUAN))
+    view.filter_bar.state_combo.setCurrentIndex(view.filter_bar.state_combo.findData("closed"))
+    expected = _keys(seeded, IncidentQuery(townships=(ui.QIUCHUAN,), states=("closed",)))
+    await ui.wait_until(lambda: [view.model.key_at(r) for r in range(view.model.rowCount())] == expected,
+                        what="state + township")
+    # a header click sorts in SQL (number ascending)
+    view.table.horizontalHeader().setSortIndicator(COL_NUMBER, view.table.horizontalHeader().sortIndicatorOrder()
+                                                   .__class__.AscendingOrder)
+    expected = _keys(seeded, IncidentQuery(townships=(ui.QIUCHUAN,), states=("closed",), sort_key="number",
+                                           descending=False))
+    await ui.wait_until(lambda: [view.model.key_at(r) for r in range(view.model.rowCount())] == expected,
+                        what="sorted by number")
+    await view.wait_idle()
+
+
+def test_township_officer_sees_only_own_township(seeded, ui):
+    from ui.incidents.queries import filter_choices, scope_of
+
+    officer = ui.make_actor(seeded)
+    scope = scope_of(officer, seeded)
+    assert scope == (ui.QIUCHUAN,)
+    choices = filter_choices(seeded, scope)
+    assert [c.code for c in choices.townships] == [ui.QIUCHUAN]
+    county = ui.make_actor(seeded, scope_kind="county", role="county_coordinator")
+    assert scope_of(county, seeded) is None
+    zone = ui.make_actor(seeded, scope_kind="zone")
+    zone = type(zone)(**{**zone.__dict__, "scope_code": "QC"})
+    assert set(scope_of(zone, seeded)) == {"330822111", "330822104", "330822211"}
+
+
+def test_planner_picks_index_ranges(seeded):
+    """The arms of a township/state filter read index ranges in order (no full scan, no sort)."""
+    from ui.incidents.queries import IncidentQuery, plan, raw_reader
+
+    with raw_reader(seeded) as conn:
+        p = plan(conn, IncidentQuery(scope_townships=("330822111", "330822001"), states=("pending_dispatch",)),
+                 utcnow())
+        steps = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + p.sql, p.params))
+    assert "ix_incident_township_state_created" in steps
+    assert "TEMP B-TREE" not in steps
+    random.seed(0)

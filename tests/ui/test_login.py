@@ -1,0 +1,127 @@
+"""Sign-in: first run asks for the connection; online through the real server; offline against the verifier."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+
+
+def _settings(tmp_path):
+    from commandroom.config import load_settings
+
+    return load_settings({"server_url": "http://127.0.0.1:8350", "workstation_name": "球川镇指挥室1号"})
+
+
+def _server(tmp_path):
+    from commandroom.domain.models import Township, User
+    from commandroom.server.app import create_app
+    from commandroom.server.auth import hash_password
+    from commandroom.server.state import open_state
+
+    state = open_state(f"sqlite:///{tmp_path / 'server.db'}")
+    state.extras["marker_dir"] = str(tmp_path / "server-data")
+    with state.transaction() as s:
+        s.add(Township(code="330822111", name="球川镇", short_name="球川", kind="镇", seat_lat=28.87, seat_lon=118.33,
+                       number_prefix="QC"))
+        s.flush()
+        s.add(User(username="wangzb", display_name="王值班", role="duty_officer", scope_kind="township",
+                   scope_code="330822111", township_code="330822111", password_hash=hash_password("correct-horse")))
+    return create_app(state=state)
+
+
+class DownTransport(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request):  # noqa: ANN001, ANN201
+        raise httpx.ConnectError("network is down", request=request)
+
+
+def _dialog(store, settings, holder, qtbot, first_run=True, username=""):
+    from ui.app import make_authenticator
+    from ui.login_dialog import LoginDialog
+
+    dialog = LoginDialog(make_authenticator(store, settings, holder), server_url=settings.server_url,
+                         workstation_name=settings.workstation_name, username=username, first_run=first_run)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_first_run_shows_connection_fields_later_runs_hide_them(store, qtbot, tmp_path, zh):
+    from ui.login_dialog import LoginDialog
+
+    async def never(req):  # noqa: ANN001, ANN202
+        raise AssertionError("not called")
+
+    first = LoginDialog(never, server_url="", workstation_name="", first_run=True)
+    qtbot.addWidget(first)
+    first.show()
+    assert first.connection_box.isVisible()
+    assert first.windowTitle() == "指挥室 · 登录"
+    first.username_edit.setText("a")
+    first.password_edit.setText("b")
+    first.login_button.click()
+    assert "县级服务器" in first.message_label.text()
+    later = LoginDialog(never, server_url="http://x", workstation_name="w", username="wangzb")
+    qtbot.addWidget(later)
+    later.show()
+    assert not later.connection_box.isVisible()
+    assert later.password_edit.hasFocus() or later.focusWidget() is later.password_edit
+
+
+@pytest.mark.asyncio
+async def test_online_sign_in_then_offline_sign_in_with_the_verifier(store, qtbot, tmp_path, monkeypatch, ui):
+    import ui.app as app_module
+    from commandroom.sync.engine import SyncEngine
+
+    app = _server(tmp_path)
+    transport: list[httpx.AsyncBaseTransport] = [httpx.ASGITransport(app=app)]
+    monkeypatch.setattr(app_module, "_make_engine", lambda st, settings, req: SyncEngine(
+        st, req.server_url, transport=transport[0], device_name=req.workstation_name))
+    settings = _settings(tmp_path)
+    holder: dict = {}
+    dialog = _dialog(store, settings, holder, qtbot)
+    dialog.username_edit.setText("wangzb")
+    dialog.password_edit.setText("correct-horse")
+    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    await ui.wait_until(lambda: dialog.task is not None)
+    await dialog.task
+    assert dialog.result_value is not None and dialog.result_value.online
+    assert dialog.result_value.user["display_name"] == "王值班"
+    actor = app_module.actor_from_user(dialog.result_value.user, store, "球川镇指挥室1号")
+    assert actor.township_code == "330822111" and actor.device_id == store.device_id
+    assert store.meta("last_username") == "wangzb"
+    await holder["engine"].aclose()
+
+    # the network goes down: the same password still signs in, offline
+    transport[0] = DownTransport()
+    holder2: dict = {}
+    dialog2 = _dialog(store, settings, holder2, qtbot, first_run=False, username="wangzb")
+    dialog2.password_edit.setText("wrong-password")
+    dialog2.login_button.click()
+    await dialog2.task
+    assert dialog2.result_value is None and dialog2.message_label.isVisible()
+    dialog2.password_edit.setText("correct-horse")
+    dialog2.login_button.click()
+    await dialog2.task
+    assert dialog2.result_value is not None and not dialog2.result_value.online
+    assert dialog2.result_value.user["username"] == "wangzb"
+    await holder2["engine"].aclose()
+
+
+@pytest.mark.asyncio
+async def test_wrong_password_online_is_not_retried_offline(store, qtbot, tmp_path, monkeypatch, ui, zh):
+    import ui.app as app_module
+    from commandroom.sync.engine import SyncEngine
+
+    app = _server(tmp_path)
+    monkeypatch.setattr(app_module, "_make_engine", lambda st, settings, req: SyncEngine(
+        st, req.server_url, transport=httpx.ASGITransport(app=app)))
+    holder: dict = {}
+    dialog = _dialog(store, _settings(tmp_path), holder, qtbot)
+    dialog.username_edit.setText("wangzb")
+    dialog.password_edit.setText("nope-nope")
+    dialog.login_button.click()
+    await dialog.task
+    assert dialog.result_value is None
+    assert dialog.message_label.text() == "用户名或密码错误。"
+    await holder["engine"].aclose()

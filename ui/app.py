@@ -1,0 +1,434 @@
+"""Desktop entry point: ``commandroom desktop`` calls :func:`run_desktop`.
+
+Start-up order: QApplication → translations → theme → one qasync loop
+(``asyncio.Runner(loop_factory=…)``, i.e. ``asyncio.run(main(), loop_factory=…)``) → open the local store on the writer thread →
+sign in (online, or offline against the stored verifier) → main window → sync engine.
+
+Imports are lazy: heavy modules (the inbox, qtawesome, the sync engine; never
+QtWebEngine) load only when the screen that needs them is built, so a cold start stays
+short (``tests/perf/bench_desktop_start.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_T0 = time.perf_counter()
+PROBE_ENV = "COMMANDROOM_STARTUP_PROBE"  # benchmark hook: sign in as a probe user, print READY, quit
+TRACE_ENV = "COMMANDROOM_STARTUP_TRACE"  # print a start-up timeline to stderr
+
+
+def _mark(what: str) -> None:
+    if os.environ.get(TRACE_ENV):
+        import threading
+
+        print(f"{time.perf_counter() - _T0:7.3f} [{threading.current_thread().name}] {what}", file=sys.stderr,
+              flush=True)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def install_excepthook(log_path: Path | None = None) -> None:
+    """Log every uncaught exception (async slots included) and show it in a dialog; keep running."""
+    showing: dict[str, Any] = {"busy": False, "box": None}
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
+        from PySide6.QtCore import QCoreApplication, Qt
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is None or showing["busy"]:
+            return
+        showing["busy"] = True
+        text = QCoreApplication.translate("App", "Something went wrong. Your data is safe; the error was written "
+                                                 "to the log{where}.").format(
+            where=f" ({log_path})" if log_path else "")
+        box = QMessageBox(QMessageBox.Icon.Critical, QCoreApplication.translate("App", "Unexpected error"), text,
+                          QMessageBox.StandardButton.Ok, QApplication.activeWindow())
+        box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r: showing.update(busy=False, box=None))
+        showing["box"] = box  # a parentless dialog lives only as long as a Python reference to it
+        box.open()
+
+    sys.excepthook = hook
+
+
+# ----------------------------------------------------------------------------- actor and sign-in
+
+
+def actor_from_user(user: dict[str, Any], store: Any, workstation_name: str) -> Any:
+    """The mutation Actor of a signed-in user dict (``/auth/login``'s ``user``)."""
+    from commandroom.mutations.core import Actor
+
+    return Actor(
+        user_id=user.get("id"),
+        name=user.get("display_name") or user.get("username") or "",
+        role=user.get("role") or "duty_officer",
+        scope_kind=user.get("scope_kind") or "township",
+        scope_code=user.get("scope_code"),
+        township_code=user.get("township_code") or (
+            user.get("scope_code") if (user.get("scope_kind") or "township") == "township" else None),
+        device_id=store.device_id,
+        device_name=workstation_name,
+    )
+
+
+def make_authenticator(store: Any, settings: Any, engine_holder: dict[str, Any]) -> Any:
+    """The ``authenticate`` coroutine function of the login dialog.
+
+    Tries the server through the sync engine (``commandroom.sync.engine.SyncEngine.login``);
+    when the server cannot be reached, checks the password against the offline verifier
+    (``LocalStore.verify_offline``). Wrong passwords are never retried offline.
+    """
+    from PySide6.QtCore import QCoreApplication
+
+    from commandroom.domain.errors import DomainError
+    from ui.async_runner import run_db, run_read
+    from ui.login_dialog import LoginError, LoginResult
+
+    async def authenticate(req: Any) -> Any:
+        await run_db(store.set_meta, "server_url", req.server_url)
+        await run_db(store.set_meta, "workstation_name", req.workstation_name)
+        online_problem = ""
+        try:
+            engine = _make_engine(store, settings, req)
+        except DomainError as exc:  # e.g. plain http to a remote server without allow_insecure_http
+            raise LoginError(exc.message) from None
+        old_engine = engine_holder.pop("engine", None)
+        if old_engine is not None:  # a previous attempt in this dialog
+            await old_engine.aclose()
+        if engine is not None:
+            engine_holder["engine"] = engine  # kept after an offline sign-in: it retries in the background
+            try:
+                result = await engine.login(req.username, req.password)
+            except Exception as exc:  # noqa: BLE001 - classify below
+                if _is_bad_credentials(exc):
+                    raise LoginError(QCoreApplication.translate("Login", "Wrong user name or password.")) from None
+                if _is_upgrade(exc):
+                    raise LoginError(QCoreApplication.translate("Login", "This workstation's software is too old for the server. "
+                                        "Install the new version; unsynced work is kept.")) from None
+                online_problem = getattr(exc, "message", "") or str(exc) or exc.__class__.__name__
+                log.info("online sign-in failed, trying offline: %s", online_problem)
+            else:
+                user = _user_of(result) or {"username": req.username}
+                await run_db(store.set_meta, "last_username", req.username)
+                return LoginResult(user=user, online=True)
+        verify = getattr(store, "verify_offline", None)
+        if verify is None:
+            raise LoginError(QCoreApplication.translate("Login", "The server cannot be reached and this workstation cannot check passwords "
+                                "offline yet.") + (f"\n{online_problem}" if online_problem else ""))
+        user = await run_read(verify, req.username, req.password)
+        if not user:
+            if online_problem:
+                raise LoginError(QCoreApplication.translate("Login", "The server cannot be reached, and the offline check failed: wrong password, "
+                                    "or this account never signed in on this workstation.") + f"\n{online_problem}")
+            raise LoginError(QCoreApplication.translate("Login", "Wrong user name or password."))
+        if not isinstance(user, dict):
+            user = await run_read(store.meta, "user") or {"username": req.username}
+        await run_db(store.set_meta, "last_username", req.username)
+        return LoginResult(user=user, online=False,
+                           message=QCoreApplication.translate("Login", "Signed in offline. Changes are kept here and sync when the server is back."))
+
+    return authenticate
+
+
+def _make_engine(store: Any, settings: Any, req: Any) -> Any:
+    """A SyncEngine for the server the user entered (None when the sync package is unavailable)."""
+    try:
+        from commandroom.sync.engine import SyncEngine
+    except ImportError:
+        return None
+    return SyncEngine(store, req.server_url, device_name=req.workstation_name, ca_file=settings.ca_file or None,
+                      allow_insecure_http=settings.allow_insecure_http)
+
+
+def _user_of(result: Any) -> dict[str, Any] | None:
+    if isinstance(result, dict):
+        inner = result.get("user")
+        return inner if isinstance(inner, dict) else (result or None)
+    return None
+
+
+def _status_of(exc: Exception) -> int | None:
+    return getattr(exc, "status", None) or getattr(getattr(exc, "response", None), "status_code", None)
+
+
+def _is_bad_credentials(exc: Exception) -> bool:
+    return _status_of(exc) == 401 or getattr(exc, "code", "") == "bad_credentials"
+
+
+def _is_upgrade(exc: Exception) -> bool:
+    return _status_of(exc) == 426 or getattr(exc, "code", "") == "upgrade_required"
+
+
+async def sign_in(store: Any, settings: Any, engine_holder: dict[str, Any]) -> Any:
+    """Show the login dialog; returns the Actor, or None when the user quits."""
+    from ui.async_runner import exec_dialog, run_read
+    from ui.login_dialog import LoginDialog
+
+    server_url = await run_read(store.meta, "server_url") or settings.server_url
+    workstation = await run_read(store.meta, "workstation_name") or settings.workstation_name
+    last_user = await run_read(store.meta, "last_username") or ""
+    first_run = not last_user
+    dialog = LoginDialog(make_authenticator(store, settings, engine_holder), server_url=server_url,
+                         workstation_name=workstation or _default_workstation_name(), username=last_user,
+                         first_run=first_run)
+    if await exec_dialog(dialog) != LoginDialog.DialogCode.Accepted or dialog.result_value is None:
+        return None
+    return actor_from_user(dialog.result_value.user, store, dialog.request().workstation_name)
+
+
+def _default_workstation_name() -> str:
+    import socket
+
+    return socket.gethostname()[:64]
+
+
+# ----------------------------------------------------------------------------- self-test data
+
+SELF_TEST_REPORTS = [
+    ("illegal_construction", "村口新建砖房未见审批公示，疑似违法建设", "L2"),
+    ("public_facility", "村道路面塌陷约两米，过往车辆需绕行", "L1"),
+    ("river_waste", "河边堆放生活垃圾，气味较大", None),
+    ("muck_dust", "工地围挡缺失，扬尘明显", None),
+]
+
+
+def self_test_store(folder: Path) -> tuple[Any, Any]:
+    """A throw-away store with the county's reference data and a few reports, and a duty officer."""
+    from sqlalchemy import select
+
+    from commandroom.domain.models import EventCategory, Grid, Township
+    from commandroom.ids import new_id
+    from commandroom.mutations.core import Actor
+    from commandroom.sync.local import LocalStore
+
+    store = LocalStore(folder / "self-test.db")
+    try:
+        from commandroom.refdata.loader import load_reference, read_reference
+
+        ref = read_reference()
+        with store.write() as session:
+            load_reference(session, ref)
+    except ImportError:
+        log.warning("reference-data loader not available; self-test runs on an empty store")
+    with store.read() as session:
+        town = session.scalar(select(Township.code).order_by(Township.code).limit(1))
+        grids = [tuple(g) for g in session.execute(
+            select(Grid.id, Grid.lat, Grid.lon).where(Grid.township_code == town).limit(4))] if town else []
+        cats = set(session.scalars(select(EventCategory.code)))
+    actor = Actor(user_id=new_id(), name="自检", role="duty_officer", scope_kind="township",
+                  scope_code=town, township_code=town, device_id=store.device_id, device_name="self-test")
+    if town is not None and cats:
+        fallback = sorted(cats)
+        for i, (cat, text, urgency) in enumerate(SELF_TEST_REPORTS):
+            grid = grids[i % len(grids)] if grids else None
+            args = {"source": "grid_patrol", "category_code": cat if cat in cats else fallback[i % len(fallback)],
+                    "description": text, "township_code": town, "reporter_name": "网格员"}
+            if grid is not None:
+                args["grid_id"] = grid[0]
+                if grid[1] is not None:
+                    args.update(lat=grid[1], lon=grid[2])
+            if urgency:
+                args["urgency_hint"] = urgency
+            try:
+                store.perform(actor, "report.create", new_id(), args)
+            except Exception:  # noqa: BLE001 - the self-test reports what it could not do
+                log.exception("self-test report could not be created")
+    return store, actor
+
+
+async def run_self_test(app: Any, settings: Any) -> int:
+    """Open every screen once (offscreen) and close it again; 0 when all of them opened."""
+    import tempfile
+
+    from PySide6.QtWidgets import QDialog
+
+    from ui.async_runner import run_read
+    from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog
+    from ui.inbox.queries import merge_targets, report_detail, routing_choices
+    from ui.login_dialog import LoginDialog
+    from ui.main_window import MainWindow
+
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="commandroom-selftest-") as tmp:
+        store, actor = self_test_store(Path(tmp))
+        try:
+            window = MainWindow(store, actor, sound=False, sound_dir=Path(tmp))
+            window.show()
+            pages = window.open_all_pages()
+            inbox = window.inbox
+            await inbox.wait_idle()
+            ids = inbox.model.ids
+            dialogs: list[QDialog] = [LoginDialog(_never_authenticate, server_url=settings.server_url,
+                                                  workstation_name="self-test", first_run=True)]
+            if ids:
+                detail = await run_read(report_detail, store, ids[0])
+                matters, departments = await run_read(routing_choices, store)
+                dialogs.append(AcceptDialog(detail, matters, departments, window))
+                dialogs.append(MergeDialog(await run_read(merge_targets, store, ids[:2]), 2, window))
+                dialogs.append(RejectDialog(1, window))
+            else:
+                problems.append("no reports in the self-test inbox")
+            for dialog in dialogs:
+                dialog.show()
+                await asyncio.sleep(0)
+                if not dialog.isVisible():
+                    problems.append(f"{type(dialog).__name__} did not open")
+                dialog.reject()
+            print(f"self-test: opened {len(pages)} pages ({', '.join(pages)}) and {len(dialogs)} dialogs; "
+                  f"{len(ids)} reports in the inbox", flush=True)
+            window.close()
+        finally:
+            from ui.async_runner import forget_store
+
+            forget_store(store)
+            store.close()
+    for problem in problems:
+        print(f"self-test: {problem}", file=sys.stderr, flush=True)
+    return 1 if problems else 0
+
+
+async def _never_authenticate(req: Any) -> Any:
+    from ui.login_dialog import LoginError
+
+    raise LoginError("self-test")
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def _open_store(path: Path) -> Any:
+    """Import the core and open (and migrate) the local store: runs on the writer thread."""
+    _mark("store: importing the core")
+    from commandroom.sync.local import LocalStore
+
+    _mark("store: opening")
+    store = LocalStore(path)
+    _mark("store: open")
+    return store
+
+
+async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, store_future: Any) -> int:
+    from PySide6.QtCore import QTimer
+
+
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+
+    # opened on the writer thread since the very start of run_desktop, while Qt was starting
+    _mark("loop running, waiting for the store")
+    store = await asyncio.wrap_future(store_future)
+    _mark("store ready")
+    engine_holder: dict[str, Any] = {}
+    if os.environ.get(PROBE_ENV):
+        actor = actor_from_user({"id": None, "display_name": "probe", "role": "duty_officer",
+                                 "scope_kind": "township", "scope_code": os.environ.get(PROBE_ENV + "_TOWNSHIP")},
+                                store, "probe")
+    else:
+        actor = await sign_in(store, settings, engine_holder)
+    if actor is None:
+        store.close()
+        return 0
+
+    from ui.main_window import MainWindow
+
+    _mark("main window: building")
+    window = MainWindow(store, actor, sound=settings.sound, sound_dir=settings.data_dir)
+    _mark("main window: built")
+    window.destroyed.connect(closed.set)
+    app.lastWindowClosed.connect(closed.set)
+    engine = engine_holder.get("engine")
+    if engine is not None:
+        window.attach_engine(engine)
+        start = getattr(engine, "start", None)
+        if callable(start):
+            result = start()
+            if asyncio.iscoroutine(result):
+                asyncio.ensure_future(result)
+    window.show()
+    if os.environ.get(PROBE_ENV):
+        def ready() -> None:
+            print(f"READY {time.perf_counter() - _T0:.4f}", flush=True)
+            window.close()
+            closed.set()
+
+        QTimer.singleShot(0, ready)  # a zero timer fires once the loop has handled what is pending
+    await closed.wait()
+    if engine is not None:
+        stop = getattr(engine, "aclose", None) or getattr(engine, "stop", None)
+        if callable(stop):
+            result = stop()
+            if asyncio.iscoroutine(result):
+                await result
+    from ui.async_runner import DB_EXECUTOR, forget_store
+
+    forget_store(store)
+    await asyncio.get_running_loop().run_in_executor(DB_EXECUTOR, store.close)
+    return 0
+
+
+def run_desktop(settings: Any, profile: str = "default", self_test: bool = False) -> int:
+    """Run the command room desktop until its window closes; returns the exit code.
+
+    Args:
+        settings: ``commandroom.config.Settings`` (language, theme, server URL…).
+        profile: local profile name; each has its own database file.
+        self_test: open every screen offscreen once and exit (0: all opened).
+    """
+    if self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from commandroom.config import setup_logging
+
+    log_path = None
+    try:
+        log_path = setup_logging(settings, "desktop")
+    except OSError:
+        logging.basicConfig(level=logging.INFO)
+    store_future = None
+    if not self_test:
+        # The core's imports (SQLAlchemy, Alembic, the models) are the largest part of a cold start:
+        # open the store on the writer thread now, while the main thread starts Qt.
+        from ui.async_runner import DB_EXECUTOR
+
+        store_future = DB_EXECUTOR.submit(_open_store, settings.client_db_path(profile))
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from ui.i18n import install_translators
+    from ui.theme import apply_theme
+
+    _mark("qt: creating the application")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("CommandRoom")
+    app.setOrganizationName("Changshan")
+    app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when to leave (after closing the store)
+    install_translators(app, settings.language)
+    apply_theme(app, settings.theme)
+    install_excepthook(log_path)
+    _mark("qt: application ready")
+
+    if self_test:
+        coro = run_self_test(app, settings)
+    else:
+        coro = _main(app, settings, profile, log_path, store_future)
+    try:
+        # asyncio.run(coro, loop_factory=…) on Python ≥ 3.12; Runner is the same thing on 3.11
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return int(runner.run(coro) or 0)
+    finally:
+        sys.excepthook = sys.__excepthook__

@@ -1,0 +1,245 @@
+"""The desktop's async machinery: one writer thread, a reader pool, latest-request-wins tasks.
+
+House rules (docs: style anchors §8, "Async rules"):
+
+* There is one asyncio loop, the qasync ``QEventLoop`` started by :func:`ui.app.run_desktop`.
+* Every write to the local store runs on :data:`DB_EXECUTOR`, a single worker thread, so
+  SQLite writes are serialised (Anki: "Tasks that access the collection are serialized").
+  Use ``await run_db(store.perform, actor, name, entity_id, args)``.
+* Reads that may take more than a few milliseconds run on :data:`READ_EXECUTOR` via
+  :func:`run_read`; they use the store's reader engine and never wait behind the writer.
+* Functions sent to an executor are core functions: no Qt objects, no widget reads.
+* The latest request wins: a view keeps a :class:`LatestTask` and starts every refresh
+  through it; the previous run is cancelled and its result, if it still arrives, is dropped.
+* Never call ``QApplication.processEvents()``.
+
+Change events from :meth:`commandroom.sync.local.LocalStore.subscribe` arrive on whatever
+thread did the write. :func:`store_events` turns them into a Qt signal delivered on the
+GUI thread (a queued connection), which is what views connect to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DB_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+"""The single worker that performs every local-store write (mutations, meta, dismissals)."""
+
+READ_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
+"""A small pool for slow reads (id searches, routing previews); readers never block the writer."""
+
+
+async def run_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``fn(*args, **kwargs)`` on the single writer thread and await its result.
+
+    Args:
+        fn: a core function (no Qt objects, no widget reads).
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(DB_EXECUTOR, functools.partial(fn, *args, **kwargs))
+
+
+async def run_read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a read-only core function on the reader pool and await its result."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(READ_EXECUTOR, functools.partial(fn, *args, **kwargs))
+
+
+def loop_running() -> bool:
+    """True inside the app's (or a test's) running asyncio loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def spawn(coro: Awaitable[T]) -> asyncio.Task | None:
+    """Start ``coro`` as a task of the running loop; outside a running loop (a timer firing while
+    the app shuts down, or after a test's loop ended) close it and do nothing."""
+    if not loop_running():
+        if asyncio.iscoroutine(coro):
+            coro.close()
+        log.debug("no running loop: %r not started", coro)
+        return None
+    return asyncio.ensure_future(_when_running(coro))
+
+
+async def _when_running(coro: Awaitable[T]) -> T | None:
+    # qasync steps pending tasks once more after its loop stopped (run_until_complete's last
+    # processEvents); a task whose first step lands there has no loop to await on: skip it.
+    if not loop_running():
+        if asyncio.iscoroutine(coro):
+            coro.close()
+        return None
+    return await coro
+
+
+class LatestTask:
+    """Keeps at most one running task per view: starting a new one cancels the previous.
+
+    A result is handed to ``on_done`` only if its task is still the latest when it
+    finishes; stale results are dropped, never applied (Orange's ``ConcurrentMixin``).
+
+    Example::
+
+        self._detail_task = LatestTask("detail")
+        self._detail_task.start(run_read(load_detail, store, report_id), self._on_detail_loaded)
+    """
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self._task: asyncio.Task | None = None
+        self._generation = 0
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def cancel(self) -> None:
+        """Cancel the running task (if any); its result will be dropped."""
+        self._generation += 1
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+
+    def start(
+        self,
+        coro: Awaitable[T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> asyncio.Task | None:
+        """Cancel the previous run and start ``coro``; call ``on_done(result)`` if still the latest.
+
+        Args:
+            coro: the awaitable to run (typically ``run_read(core_fn, ...)``).
+            on_done: called on the GUI thread with the result of the latest run only.
+            on_error: called with the exception of the latest run; default logs and
+                re-raises through ``sys.excepthook`` (the app's error dialog).
+        """
+        self.cancel()
+        generation = self._generation
+        if not loop_running():  # shutting down: nothing to refresh any more
+            if asyncio.iscoroutine(coro):
+                coro.close()
+            return None
+
+        async def runner() -> T | None:
+            if not loop_running():  # see _when_running
+                return None
+            try:
+                result = await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - handed to on_error or the excepthook
+                if generation != self._generation:
+                    return None
+                if on_error is not None:
+                    on_error(exc)
+                else:
+                    import sys
+
+                    log.exception("task %s failed", self.name)
+                    sys.excepthook(type(exc), exc, exc.__traceback__)
+                return None
+            if generation != self._generation:
+                return None  # a newer request started meanwhile: drop this result
+            if on_done is not None:
+                on_done(result)
+            return result
+
+        task = asyncio.ensure_future(runner())
+        if asyncio.iscoroutine(coro):
+            # a task cancelled before its first step never awaits ``coro``: close it quietly
+            task.add_done_callback(lambda _t, c=coro: c.close())
+        self._task = task
+        return task
+
+    async def wait(self) -> None:
+        """Wait for the running task, if any (tests and shutdown)."""
+        task = self._task
+        if task is not None:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+class StoreEvents(QObject):
+    """Qt face of a LocalStore's change events, delivered on the GUI thread.
+
+    ``changes_did_happen(Changes)`` is emitted once per committed write or pulled page;
+    each view inspects ``changes.touches("report")`` / ``changes.ids("report")`` and
+    refreshes only what it shows.
+    """
+
+    changes_did_happen = Signal(object)
+
+    def __init__(self, store: Any) -> None:
+        super().__init__()
+        self.store = store
+        # The listener may run on the writer thread or the sync engine's thread; emitting a
+        # signal of a GUI-thread object from there is delivered as a queued call.
+        self._unsubscribe = store.subscribe(self._on_store_changes)
+
+    def _on_store_changes(self, changes: Any) -> None:
+        self.changes_did_happen.emit(changes)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+
+_EVENTS: dict[int, StoreEvents] = {}
+
+
+def store_events(store: Any) -> StoreEvents:
+    """The one :class:`StoreEvents` bridge of ``store`` (created on first use, on the GUI thread)."""
+    key = id(store)
+    bridge = _EVENTS.get(key)
+    if bridge is None or bridge.store is not store:
+        bridge = StoreEvents(store)
+        _EVENTS[key] = bridge
+    return bridge
+
+
+def forget_store(store: Any) -> None:
+    """Drop the bridge of a store that is being closed."""
+    bridge = _EVENTS.pop(id(store), None)
+    if bridge is not None:
+        bridge.close()
+        bridge.deleteLater()
+
+
+async def exec_dialog(dialog: Any) -> int:
+    """Show ``dialog`` window-modally and await its result code, without a nested event loop.
+
+    ``QDialog.exec()`` would spin a second Qt loop inside an asyncio task step, where the
+    qasync loop cannot run other tasks; ``open()`` plus a future keeps one loop.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[int] = loop.create_future()
+
+    def on_finished(code: int) -> None:
+        if not future.done():
+            future.set_result(int(code))
+
+    dialog.finished.connect(on_finished)
+    dialog.open()
+    try:
+        return await future
+    finally:
+        try:
+            dialog.finished.disconnect(on_finished)
+        except (RuntimeError, TypeError):
+            pass

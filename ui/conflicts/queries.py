@@ -1,0 +1,125 @@
+"""Read and bookkeeping functions behind the conflicts panel. Pure core code (no Qt).
+
+Two sources: the outbox entries the server rejected or merged (``LocalStore.rejected()``)
+and the ``conflict_record`` rows of the user's townships (values the server overwrote,
+rules that intervened).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from commandroom.domain.models import SYNCED_MODELS, ConflictRecord, OutboxEntry
+from commandroom.timeutil import fmt_local
+
+# Fields worth showing when describing "what the server kept" of a row, in this order.
+SUMMARY_FIELDS = ("state", "number", "title", "urgency", "reject_reason", "assignee_code", "lead_department_code",
+                  "column", "name", "status")
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """One outbox entry the server did not apply as sent."""
+
+    mutation_id: str
+    local_seq: int
+    name: str
+    entity_type: str
+    entity_id: str
+    args: dict[str, Any]
+    state: str  # rejected / merged
+    reason: str
+    code: str
+    created_at: datetime
+    kept: tuple[tuple[str, Any], ...]  # (field, value) of the local row as the server left it; () when gone
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    id: str
+    entity_type: str
+    entity_id: str
+    field: str
+    kept_value: Any
+    lost_value: Any
+    rule: str
+    by_user_name: str
+    explanation: str
+    created_at: datetime
+
+
+def describe_row(session: Any, entity_type: str, entity_id: str) -> tuple[tuple[str, Any], ...]:
+    """(field, value) pairs that say what the current local row is (empty when it is not here)."""
+    model = SYNCED_MODELS.get(entity_type)
+    if model is None:
+        return ()
+    row = session.get(model, entity_id)
+    if row is None:
+        return ()
+    parts: list[tuple[str, Any]] = []
+    for name in SUMMARY_FIELDS:
+        if hasattr(row, name):
+            value = getattr(row, name)
+            if value not in (None, "", [], {}):
+                parts.append((name, value))
+    if getattr(row, "updated_at", None) is not None:
+        parts.append(("updated_at", fmt_local(row.updated_at, "%m-%d %H:%M")))
+    return tuple(parts)
+
+
+def rejected_rows(store: Any) -> list[RejectedRow]:
+    """Every outbox entry the server rejected or merged and the user has not dismissed, oldest first."""
+    out: list[RejectedRow] = []
+    with store.read() as session:
+        # the same selection as LocalStore.rejected(), read in this session so rows stay loaded
+        entries = session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.state.in_(("rejected", "merged")), OutboxEntry.dismissed.is_(False))
+            .order_by(OutboxEntry.local_seq))
+        for e in entries:
+            result = e.server_result or {}
+            reason = str(result.get("explanation") or result.get("message") or result.get("reason") or "")
+            out.append(RejectedRow(
+                mutation_id=e.mutation_id, local_seq=e.local_seq, name=e.name, entity_type=e.entity_type,
+                entity_id=e.entity_id, args=dict(e.args or {}), state=e.state, reason=reason,
+                code=str(result.get("code") or ""), created_at=e.created_local_ts,
+                kept=describe_row(session, e.entity_type, e.entity_id),
+            ))
+    return out
+
+
+def conflict_rows(store: Any, township_codes: list[str] | None, limit: int = 500) -> list[ConflictRow]:
+    """Conflict records of ``township_codes`` (None: all the store holds), newest first."""
+    q = select(ConflictRecord).where(ConflictRecord.deleted.is_(False))
+    if township_codes is not None:
+        q = q.where(ConflictRecord.township_code.in_(township_codes))
+    q = q.order_by(ConflictRecord.created_at.desc()).limit(limit)
+    with store.read() as session:
+        return [ConflictRow(c.id, c.entity_type, c.entity_id, c.field, c.kept_value, c.lost_value, c.rule,
+                            c.by_user_name, c.explanation, c.created_at) for c in session.scalars(q)]
+
+
+def dismiss(store: Any, mutation_id: str) -> None:
+    """Mark an outbox entry as seen (it stays in the journal; the panel stops listing it).
+
+    Uses ``LocalStore.dismiss`` when the store has one, else sets the flag directly; then
+    emits the change so every view of the outbox (this panel, the status bar) refreshes.
+    """
+    from commandroom.mutations.core import Changes
+
+    own = getattr(store, "dismiss", None)
+    if callable(own):
+        own(mutation_id)
+    else:
+        with store.write() as session:
+            entry = session.get(OutboxEntry, mutation_id)
+            if entry is None:
+                return
+            entry.dismissed = True
+    changes = Changes()
+    changes.note("local_outbox", mutation_id)
+    store.emit(changes)

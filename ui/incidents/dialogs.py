@@ -1,0 +1,387 @@
+"""Dialogs of the incident workflow: dispatch, return, verify, close, remind, and a reason/note dialog.
+
+Each dialog only collects arguments and offers them as ``mutation_args()``; the detail panel
+performs the named mutation on the writer thread. A required field left empty keeps OK
+disabled, so a dialog never produces arguments the mutation would refuse for being empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from commandroom.ids import new_id
+from ui.incidents import labels
+from ui.incidents.queries import DispatchChoices
+
+
+class _Dialog(QDialog):
+    """Base: a form, OK/Cancel, OK enabled only when :meth:`is_complete`."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, subject: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(520)
+        self.layout_ = QVBoxLayout(self)
+        self.heading = QLabel(f"{title}：{subject}" if subject else title)
+        self.heading.setObjectName("SectionTitle")
+        self.heading.setWordWrap(True)
+        self.layout_.addWidget(self.heading)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.layout_.addLayout(self.form)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def finish_layout(self) -> None:
+        self.layout_.addWidget(self.buttons)
+        self._update_ok()
+
+    def ok_button(self) -> QPushButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+    def is_complete(self) -> bool:
+        return True
+
+    def _update_ok(self, *_: Any) -> None:
+        self.ok_button().setEnabled(self.is_complete())
+
+
+def _text_edit(placeholder: str = "", height: int = 80) -> QPlainTextEdit:
+    edit = QPlainTextEdit()
+    edit.setPlaceholderText(placeholder)
+    edit.setTabChangesFocus(True)
+    edit.setFixedHeight(height)
+    return edit
+
+
+class DispatchDialog(_Dialog):
+    """Dispatch to a county department or to a zone's enforcement team (with members and a lead).
+
+    Args:
+        choices: departments, zones and team members.
+        lead_department: the routed lead department (preselected for a department dispatch).
+        zone_id: the incident's zone (preselected for a team dispatch).
+        prefer_team: start on the team option (enforcement matters).
+    """
+
+    def __init__(self, choices: DispatchChoices, *, lead_department: str | None, zone_id: str | None,
+                 prefer_team: bool = False, subject: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Dispatch incident"), parent, subject)
+        self.choices = choices
+        self.department_radio = QRadioButton(self.tr("County department"))
+        self.team_radio = QRadioButton(self.tr("Zone enforcement team"))
+        group = QButtonGroup(self)
+        group.addButton(self.department_radio)
+        group.addButton(self.team_radio)
+        row = QHBoxLayout()
+        row.addWidget(self.department_radio)
+        row.addWidget(self.team_radio)
+        row.addStretch(1)
+        self.form.addRow(self.tr("Dispatch to"), row)
+
+        self.department_combo = QComboBox()
+        for c in choices.departments:
+            self.department_combo.addItem(c.name, c.code)
+        if lead_department:
+            i = self.department_combo.findData(lead_department)
+            if i >= 0:
+                self.department_combo.setCurrentIndex(i)
+        self.form.addRow(self.tr("Department"), self.department_combo)
+
+        self.zone_combo = QComboBox()
+        for c in choices.zones:
+            self.zone_combo.addItem(self.tr("{zone} team").format(zone=c.name), c.code)
+        if zone_id:
+            i = self.zone_combo.findData(zone_id)
+            if i >= 0:
+                self.zone_combo.setCurrentIndex(i)
+        self.form.addRow(self.tr("Team"), self.zone_combo)
+
+        self.member_list = QListWidget()
+        self.member_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.member_list.setFixedHeight(150)
+        self.form.addRow(self.tr("Members"), self.member_list)
+        self.lead_combo = QComboBox()
+        self.form.addRow(self.tr("On-site lead"), self.lead_combo)
+
+        self.note_edit = _text_edit(self.tr("Instructions for the assignee (optional)"), 60)
+        self.form.addRow(self.tr("Note"), self.note_edit)
+
+        self.department_radio.toggled.connect(self._on_kind_toggled)
+        self.zone_combo.currentIndexChanged.connect(self._on_zone_changed)
+        self.member_list.itemChanged.connect(self._on_members_changed)
+        (self.team_radio if prefer_team or not lead_department else self.department_radio).setChecked(True)
+        self._on_zone_changed()
+        self._on_kind_toggled()
+        self.finish_layout()
+
+    @property
+    def target_kind(self) -> str:
+        return "team" if self.team_radio.isChecked() else "department"
+
+    def _on_kind_toggled(self, *_: Any) -> None:
+        team = self.target_kind == "team"
+        for w in (self.zone_combo, self.member_list, self.lead_combo):
+            w.setEnabled(team)
+        self.department_combo.setEnabled(not team)
+        self._update_ok()
+
+    def _on_zone_changed(self, *_: Any) -> None:
+        self.member_list.blockSignals(True)
+        self.member_list.clear()
+        for m in self.choices.members.get(self.zone_combo.currentData() or "", []):
+            status = {"available": self.tr("available"), "en_route": self.tr("en route"),
+                      "on_scene": self.tr("on scene"), "off_duty": self.tr("off duty")}.get(m.status, m.status)
+            text = f"{m.name}（{status}{'，' + self.tr('auxiliary') if m.is_auxiliary else ''}）"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, m.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.member_list.addItem(item)
+        self.member_list.blockSignals(False)
+        self._on_members_changed()
+
+    def _on_members_changed(self, *_: Any) -> None:
+        current = self.lead_combo.currentData()
+        self.lead_combo.clear()
+        self.lead_combo.addItem(self.tr("(none)"), None)
+        for mid, name in self.selected_members():
+            self.lead_combo.addItem(name, mid)
+        i = self.lead_combo.findData(current)
+        self.lead_combo.setCurrentIndex(max(i, 1 if self.lead_combo.count() > 1 else 0))
+
+    def selected_members(self) -> list[tuple[str, str]]:
+        out = []
+        for i in range(self.member_list.count()):
+            item = self.member_list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append((item.data(Qt.ItemDataRole.UserRole), item.text().split("（")[0]))
+        return out
+
+    def check_member(self, member_id: str, checked: bool = True) -> None:
+        for i in range(self.member_list.count()):
+            item = self.member_list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == member_id:
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+
+    def is_complete(self) -> bool:
+        if self.target_kind == "team":
+            return bool(self.zone_combo.currentData())
+        return bool(self.department_combo.currentData())
+
+    def mutation_args(self, dispatch_id: str | None = None) -> dict[str, Any]:
+        args: dict[str, Any] = {"target_kind": self.target_kind, "dispatch_id": dispatch_id or new_id(),
+                                "note": self.note_edit.toPlainText().strip()}
+        if self.target_kind == "team":
+            args["target_code"] = self.zone_combo.currentData()
+            members = [mid for mid, _n in self.selected_members()]
+            if members:
+                args["member_ids"] = members
+                lead = self.lead_combo.currentData()
+                if lead:
+                    args["lead_member_id"] = lead
+        else:
+            args["target_code"] = self.department_combo.currentData()
+        return args
+
+
+class ReturnDialog(_Dialog):
+    """Return (退回) with a reason and a counter-proposal: who should handle it instead, and why."""
+
+    def __init__(self, choices: DispatchChoices, subject: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Return incident"), parent, subject)
+        hint = QLabel(self.tr("A return needs a reason. Say who should handle it instead: the county "
+                              "governance center arbitrates."))
+        hint.setWordWrap(True)
+        hint.setObjectName("Muted")
+        self.layout_.insertWidget(1, hint)
+        self.reason_edit = _text_edit(self.tr("Why this is not yours to handle (required)"))
+        self.form.addRow(self.tr("Reason"), self.reason_edit)
+        self.proposal_combo = QComboBox()
+        self.proposal_combo.addItem(self.tr("(no proposal)"), None)
+        for c in choices.departments:
+            self.proposal_combo.addItem(c.name, c.name)
+        self.form.addRow(self.tr("Should be handled by"), self.proposal_combo)
+        self.proposal_edit = _text_edit(self.tr("Basis for the proposal, e.g. the list item (optional)"), 60)
+        self.form.addRow(self.tr("Basis"), self.proposal_edit)
+        self.reason_edit.textChanged.connect(self._update_ok)
+        self.finish_layout()
+
+    def is_complete(self) -> bool:
+        return bool(self.reason_edit.toPlainText().strip())
+
+    def counter_proposal(self) -> str:
+        who = self.proposal_combo.currentData()
+        text = self.proposal_edit.toPlainText().strip()
+        if who and text:
+            return f"{who}：{text}"
+        return who or text
+
+    def mutation_args(self) -> dict[str, Any]:
+        return {"reason": self.reason_edit.toPlainText().strip(), "counter_proposal": self.counter_proposal()}
+
+
+class TextDialog(_Dialog):
+    """One text field: a progress note, an escalation reason, a reopen reason.
+
+    Args:
+        key: the mutation argument the text goes to (``note`` or ``reason``).
+        required: OK stays disabled while the text is empty.
+    """
+
+    def __init__(self, title: str, field_label: str, key: str, *, required: bool = True, placeholder: str = "",
+                 subject: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(title, parent, subject)
+        self.key = key
+        self.required = required
+        self.text_edit = _text_edit(placeholder, 110)
+        self.form.addRow(field_label, self.text_edit)
+        self.text_edit.textChanged.connect(self._update_ok)
+        self.finish_layout()
+
+    def is_complete(self) -> bool:
+        return not self.required or bool(self.text_edit.toPlainText().strip())
+
+    def mutation_args(self) -> dict[str, Any]:
+        text = self.text_edit.toPlainText().strip()
+        return {self.key: text} if text or self.required else {}
+
+
+class VerifyDialog(_Dialog):
+    """Verification (核查): passed closes the incident, failed sends it back (a note is required)."""
+
+    def __init__(self, verifier: str, subject: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Verify the result"), parent, subject)
+        self.pass_radio = QRadioButton(self.tr("Passed: close the incident"))
+        self.fail_radio = QRadioButton(self.tr("Failed: back to handling"))
+        self.pass_radio.setChecked(True)
+        box = QVBoxLayout()
+        box.addWidget(self.pass_radio)
+        box.addWidget(self.fail_radio)
+        self.form.addRow(self.tr("Result"), box)
+        self.verifier_edit = QLineEdit(verifier)
+        self.form.addRow(self.tr("Verified by"), self.verifier_edit)
+        self.note_edit = _text_edit(self.tr("What was checked; required when it failed"))
+        self.form.addRow(self.tr("Note"), self.note_edit)
+        for w in (self.pass_radio, self.fail_radio):
+            w.toggled.connect(self._update_ok)
+        self.note_edit.textChanged.connect(self._update_ok)
+        self.finish_layout()
+
+    def is_complete(self) -> bool:
+        return self.pass_radio.isChecked() or bool(self.note_edit.toPlainText().strip())
+
+    def mutation_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {"passed": self.pass_radio.isChecked(),
+                                "verified_by": self.verifier_edit.text().strip()}
+        note = self.note_edit.toPlainText().strip()
+        if note:
+            args["note"] = note
+        return args
+
+
+class PhotoPicker(QWidget):
+    """A list of picked photo files, each remembered with its sha256 (the photo's identity)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.list = QListWidget()
+        self.list.setFixedHeight(64)
+        layout.addWidget(self.list, 1)
+        self.add_button = QPushButton(self.tr("Add…"))
+        self.add_button.clicked.connect(self._on_add_clicked)
+        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.files: list[tuple[str, Path]] = []
+
+    def _on_add_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Choose photos"), "",
+                                                self.tr("Images (*.jpg *.jpeg *.png *.webp)"))
+        for p in paths:
+            self.add_file(Path(p))
+
+    def add_file(self, path: Path) -> str:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest not in [h for h, _p in self.files]:
+            self.files.append((digest, path))
+            self.list.addItem(f"{path.name}  ({digest[:8]})")
+        return digest
+
+    def hashes(self) -> list[str]:
+        return [h for h, _p in self.files]
+
+
+class CloseDialog(_Dialog):
+    """Close (办结/销号) with a note and before/after photos."""
+
+    def __init__(self, subject: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Close incident"), parent, subject)
+        self.note_edit = _text_edit(self.tr("How it was resolved (required)"))
+        self.form.addRow(self.tr("Result"), self.note_edit)
+        self.before = PhotoPicker()
+        self.after = PhotoPicker()
+        self.form.addRow(self.tr("Photos before"), self.before)
+        self.form.addRow(self.tr("Photos after"), self.after)
+        self.note_edit.textChanged.connect(self._update_ok)
+        self.finish_layout()
+
+    def is_complete(self) -> bool:
+        return bool(self.note_edit.toPlainText().strip())
+
+    def photo_files(self) -> list[Path]:
+        return [p for _h, p in self.before.files + self.after.files]
+
+    def mutation_args(self) -> dict[str, Any]:
+        return {"note": self.note_edit.toPlainText().strip(), "photos_before": self.before.hashes(),
+                "photos_after": self.after.hashes()}
+
+
+class RemindDialog(_Dialog):
+    """A step up the escalation ladder: reminder → supervision order → leader notice."""
+
+    def __init__(self, current: str, subject: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Send a reminder"), parent, subject)
+        ladder = ["reminder", "supervision_order", "leader_notice"]
+        self.level_combo = QComboBox()
+        rank = ladder.index(current) + 1 if current in ladder else 0
+        for level in ladder[rank:]:
+            self.level_combo.addItem(labels.label(labels.ESCALATION_LABELS, level), level)
+        self.form.addRow(self.tr("Level"), self.level_combo)
+        self.note_edit = _text_edit(self.tr("Message to the assignee (optional)"), 60)
+        self.form.addRow(self.tr("Note"), self.note_edit)
+        self.finish_layout()
+
+    def is_complete(self) -> bool:
+        return self.level_combo.count() > 0
+
+    def mutation_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {"level": self.level_combo.currentData()}
+        note = self.note_edit.toPlainText().strip()
+        if note:
+            args["note"] = note
+        return args

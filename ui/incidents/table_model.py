@@ -1,0 +1,639 @@
+"""The incident table model: a million incidents as ordered keys, rows fetched a page at a time.
+
+Modelled on Anki's browser ``DataModel`` (``qt/aqt/browser/table/model.py``):
+
+* the model holds only the *keys* of the rows in view (incident rowids, an int64
+  numpy array from one SQL query: sort, filter and search all run in SQL on the
+  store's reader engine, see :mod:`ui.incidents.queries`);
+* rows are fetched lazily, :data:`PAGE` at a time, and kept in an LRU cache keyed
+  by key; ``data()`` only formats a cached row (a miss costs one indexed page read);
+* a new filter or sort re-runs the key query on the reader pool through a
+  :class:`~ui.async_runner.LatestTask` (the latest request wins, stale results are
+  dropped) and then resets the model — the only reset there is;
+* the store's change events are applied in place: a changed row that is cached is
+  re-read and repainted (``dataChanged``), a deleted one is removed, a new one that
+  matches the filter is inserted (``beginInsertRows``) at the top for a descending
+  sort and at the bottom for an ascending one. Rows keep their place until the next
+  re-query, as in Anki, so nothing jumps under the officer's cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from commandroom.services.deadlines import clock_state
+from commandroom.timeutil import fmt_local, utcnow
+from ui.async_runner import LatestTask, run_read, store_events
+from ui.incidents import labels, refcounts
+from ui.incidents.queries import (
+    COLUMN_KEYS,
+    IncidentQuery,
+    IncidentRow,
+    RefNames,
+    fetch_rows,
+    find_incident_keys,
+    has_fts,
+    keys_of_ids,
+    load_names,
+    matching_keys,
+    raw_reader,
+)
+
+log = logging.getLogger(__name__)
+
+IdRole = Qt.ItemDataRole.UserRole + 1
+"""``data(index, IdRole)``: the incident id (UUID text)."""
+KeyRole = Qt.ItemDataRole.UserRole + 2
+"""``data(index, KeyRole)``: the row key (rowid)."""
+RowRole = Qt.ItemDataRole.UserRole + 3
+"""``data(index, RowRole)``: the cached :class:`~ui.incidents.queries.IncidentRow`."""
+ClockStateRole = Qt.ItemDataRole.UserRole + 4
+"""``data(index, ClockStateRole)``: ok / warning / overdue / met / late / none of the running clock."""
+
+(COL_NUMBER, COL_TITLE, COL_TOWNSHIP, COL_STATE, COL_URGENCY, COL_LEAD, COL_ASSIGNEE, COL_CREATED, COL_CLOCK,
+ COL_ESCALATION) = range(len(COLUMN_KEYS))
+
+PAGE = 200
+FIRST_PAGE = 300  # keys of the first step of a re-query (more than a screenful)
+CACHE_ROWS = 6000
+CLOCK_TICK_MS = 30_000
+BIG_EVENT = 2000  # change events with more ids are applied in slices, one per event-loop turn
+
+_HEADERS = (
+    QT_TRANSLATE_NOOP("Incidents", "No."), QT_TRANSLATE_NOOP("Incidents", "Title / category"),
+    QT_TRANSLATE_NOOP("Incidents", "Township"), QT_TRANSLATE_NOOP("Incidents", "State"),
+    QT_TRANSLATE_NOOP("Incidents", "Urgency"), QT_TRANSLATE_NOOP("Incidents", "Lead department"),
+    QT_TRANSLATE_NOOP("Incidents", "Assigned to"), QT_TRANSLATE_NOOP("Incidents", "Created"),
+    QT_TRANSLATE_NOOP("Incidents", "Deadline"), QT_TRANSLATE_NOOP("Incidents", "Supervision"),
+)
+
+_COLOURS = {
+    "light": {"warning_bg": "#fff1c2", "warning_fg": "#7a4f00", "overdue_bg": "#f9d3cf", "overdue_fg": "#9b1c1c",
+              "muted_fg": "#7a8594", "urgent_fg": "#c0392b", "escalation_fg": "#b03a2e"},
+    "dark": {"warning_bg": "#4d3b00", "warning_fg": "#ffd666", "overdue_bg": "#5a1f1f", "overdue_fg": "#ff9b91",
+             "muted_fg": "#98a3b3", "urgent_fg": "#ff7b6b", "escalation_fg": "#ff8a80"},
+}
+
+
+def _theme_colours() -> dict[str, str]:
+    try:
+        from ui.theme import current_theme
+
+        return _COLOURS.get(current_theme(), _COLOURS["light"])
+    except Exception:  # noqa: BLE001 - colours are decoration
+        return _COLOURS["light"]
+
+
+def _load_keys(store: Any, query: IncidentQuery, now: datetime, with_names: bool,
+               limit: int | None = None) -> dict[str, Any]:
+    """Core read for the reader pool: the keys of ``query`` (at most ``limit``), names on first load."""
+    t0 = time.perf_counter()
+    with raw_reader(store) as conn:
+        keys = find_incident_keys(conn, query, now, fts=has_fts(conn), limit=limit)
+        names = load_names(conn) if with_names else None
+    sorted_keys = np.sort(keys)
+    return {"keys": keys, "sorted": sorted_keys, "names": names, "seconds": time.perf_counter() - t0,
+            "complete": limit is None or len(keys) < limit}
+
+
+class IncidentTableModel(QAbstractTableModel):
+    """Incidents in view, as a lazily filled table (see the module docstring).
+
+    Args:
+        store: the workstation's LocalStore.
+        query: the first query (scope, filters, sort); :meth:`set_query` changes it.
+        parent: the owning QObject.
+
+    Signals:
+        keys_did_load(int, float): a re-query's rows are shown (its first page at least): row count, seconds.
+        keys_did_complete(int, float): every key of the re-query is in the model.
+        loading_did_change(bool): a re-query started (True) or finished (False).
+    """
+
+    keys_did_load = Signal(int, float)
+    keys_did_complete = Signal(int, float)
+    loading_did_change = Signal(bool)
+
+    def __init__(self, store: Any, query: IncidentQuery | None = None, parent: Any = None) -> None:
+        refcounts.install()  # PySide6 6.12 on CPython 3.11: see ui/incidents/refcounts.py
+        super().__init__(parent)
+        self.store = store
+        self._query = query or IncidentQuery()
+        self._keys = np.empty(0, dtype=np.int64)
+        self._sorted = np.empty(0, dtype=np.int64)  # the same keys, sorted: membership by binary search
+        self._rows: OrderedDict[int, IncidentRow] = OrderedDict()
+        self._key_of_id: dict[str, int] = {}
+        self._missing: set[int] = set()
+        self._names = RefNames()
+        self._names_loaded = False
+        self._now = utcnow()
+        self._frozen_now: datetime | None = None
+        self._clock_cache: dict[int, tuple[str, str]] = {}
+        self._task = LatestTask("incident-keys")
+        self._in_flight_ids: set[str] | None = None
+        self._backlog: list[str] = []
+        self._colours = _theme_colours()
+        self._brushes = {k: QBrush(QColor(v)) for k, v in self._colours.items()}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self.last_query_seconds = 0.0
+
+        self._clock_timer = QTimer(self)
+        self._clock_timer.setInterval(CLOCK_TICK_MS)
+        self._clock_timer.timeout.connect(self._on_clock_tick)
+        self._clock_timer.start()
+        self._backlog_timer = QTimer(self)
+        self._backlog_timer.setSingleShot(True)
+        self._backlog_timer.setInterval(0)
+        self._backlog_timer.timeout.connect(self._on_backlog_timeout)
+        store_events(store).changes_did_happen.connect(self._on_store_changes)
+
+    # Query
+    ######################################################################
+
+    @property
+    def query(self) -> IncidentQuery:
+        return self._query
+
+    @property
+    def names(self) -> RefNames:
+        return self._names
+
+    @property
+    def loading(self) -> bool:
+        return self._task.running
+
+    def set_query(self, query: IncidentQuery) -> None:
+        """Show ``query``'s rows: the keys are found on the reader pool, then the model resets."""
+        self._query = query
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-run the current query in the background (latest request wins).
+
+        Two steps: the first :data:`FIRST_PAGE` keys (a LIMIT query: the view shows them at
+        once), then all keys, appended as inserted rows when they extend the first page.
+        """
+        self._now = self._frozen_now or utcnow()
+        self._in_flight_ids = set()
+        self.loading_did_change.emit(True)
+        self._task.start(self._two_steps(self._query, self._now, not self._names_loaded),
+                         self._on_keys_loaded, self._on_keys_failed)
+
+    async def _two_steps(self, query: IncidentQuery, now: datetime, with_names: bool) -> dict[str, Any]:
+        first = await run_read(_load_keys, self.store, query, now, with_names, FIRST_PAGE)
+        self._apply_result(first)
+        if first["complete"]:
+            return first
+        full = await run_read(_load_keys, self.store, query, now, False, None)
+        self._extend_result(full)
+        return full
+
+    def load_now(self) -> None:
+        """Run the current query on this thread (first show in tests and tools; the view uses :meth:`refresh`)."""
+        self._task.cancel()
+        self._now = self._frozen_now or utcnow()
+        self._in_flight_ids = set()
+        self._apply_result(_load_keys(self.store, self._query, self._now, not self._names_loaded))
+        self._in_flight_ids = None
+
+    async def wait_idle(self) -> None:
+        """Wait for the running re-query (tests and shutdown)."""
+        await self._task.wait()
+
+    def _on_keys_loaded(self, result: dict[str, Any]) -> None:
+        self._in_flight_ids = None
+        self.loading_did_change.emit(False)
+        self.keys_did_complete.emit(len(self._keys), self.last_query_seconds)
+
+    def _on_keys_failed(self, exc: BaseException) -> None:
+        log.error("incident query failed: %s", exc, exc_info=exc)
+        self._in_flight_ids = None
+        self.loading_did_change.emit(False)
+
+    def _apply_result(self, result: dict[str, Any]) -> None:
+        """A new key list: the one reset of this model (filter or sort changed)."""
+        if result.get("names") is not None:
+            self._names = result["names"]
+            self._names_loaded = True
+        self.beginResetModel()
+        self._keys = result["keys"]
+        self._sorted = result["sorted"]
+        self._clock_cache.clear()
+        self.endResetModel()
+        self.last_query_seconds = float(result.get("seconds", 0.0))
+        self._replay_in_flight()
+        self.keys_did_load.emit(len(self._keys), self.last_query_seconds)
+
+    def _extend_result(self, result: dict[str, Any]) -> None:
+        """All keys after the first page: appended rows when they extend what is shown, else a reset."""
+        keys = result["keys"]
+        shown = len(self._keys)
+        self.last_query_seconds += float(result.get("seconds", 0.0))
+        if shown <= len(keys) and np.array_equal(keys[:shown], self._keys):
+            if len(keys) > shown:
+                self.beginInsertRows(QModelIndex(), shown, len(keys) - 1)
+                self._keys = keys
+                self._sorted = result["sorted"]
+                self.endInsertRows()
+            self._replay_in_flight()
+        else:  # changes arrived in between and moved the first page: start over with the full list
+            self._apply_result(result)
+
+    def _replay_in_flight(self) -> None:
+        # changes that arrived while a query ran may not be in its snapshot: apply them again
+        replay = self._in_flight_ids or set()
+        if self._in_flight_ids is not None:
+            self._in_flight_ids = set()
+        if replay:
+            self._apply_changed_ids(replay)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting is a new SQL query (never a proxy model): the header's click lands here."""
+        if not 0 <= column < len(COLUMN_KEYS):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        key = COLUMN_KEYS[column]
+        if key == self._query.sort_key and descending == self._query.descending and (
+                len(self._keys) or self._task.running):
+            return
+        self.set_query(self._query.with_sort(key, descending))
+
+    # Rows
+    ######################################################################
+
+    def key_at(self, row: int) -> int | None:
+        return int(self._keys[row]) if 0 <= row < len(self._keys) else None
+
+    def row_at(self, row: int) -> IncidentRow | None:
+        """The row at position ``row`` (its page is fetched on a cache miss)."""
+        if not 0 <= row < len(self._keys):
+            return None
+        key = int(self._keys[row])
+        cached = self._rows.get(key)
+        if cached is not None:
+            self._rows.move_to_end(key)
+            cached.pos_hint = row
+            return cached
+        if key in self._missing:
+            return None
+        self._fetch_page(row)
+        cached = self._rows.get(key)
+        if cached is not None:
+            cached.pos_hint = row
+        return cached
+
+    def id_at(self, row: int) -> str | None:
+        r = self.row_at(row)
+        return r.id if r is not None else None
+
+    def row_of_id(self, incident_id: str) -> int:
+        """Position of ``incident_id`` in view, or -1 (looks the key up when the row is not cached)."""
+        key = self._key_of_id.get(incident_id)
+        if key is None:
+            with raw_reader(self.store) as conn:
+                key = keys_of_ids(conn, [incident_id]).get(incident_id)
+        if key is None:
+            return -1
+        cached = self._rows.get(key)
+        return self._position(key, cached.pos_hint if cached else -1)
+
+    def _fetch_page(self, row: int) -> None:
+        start = row - row % PAGE
+        page = [int(k) for k in self._keys[start: start + PAGE] if int(k) not in self._rows]
+        with raw_reader(self.store) as conn:
+            fetched = fetch_rows(conn, page)
+        for key in page:
+            got = fetched.get(key)
+            if got is None:
+                self._missing.add(key)
+            else:
+                self._cache(got)
+        self._trim_cache()
+
+    def _cache(self, row: IncidentRow) -> None:
+        old = self._rows.get(row.key)
+        if old is not None and old.id != row.id:
+            self._key_of_id.pop(old.id, None)
+        self._rows[row.key] = row
+        self._rows.move_to_end(row.key)
+        self._key_of_id[row.id] = row.key
+        self._missing.discard(row.key)
+        self._clock_cache.pop(row.key, None)
+
+    def _trim_cache(self) -> None:
+        while len(self._rows) > CACHE_ROWS:
+            key, row = self._rows.popitem(last=False)
+            self._key_of_id.pop(row.id, None)
+            self._clock_cache.pop(key, None)
+
+    def _position(self, key: int, hint: int = -1) -> int:
+        if 0 <= hint < len(self._keys) and self._keys[hint] == key:
+            return hint
+        found = np.flatnonzero(self._keys == key)
+        return int(found[0]) if len(found) else -1
+
+    def _has_key(self, key: int) -> bool:
+        i = int(np.searchsorted(self._sorted, key))
+        return i < len(self._sorted) and int(self._sorted[i]) == key
+
+    # Live updates
+    ######################################################################
+
+    def _on_store_changes(self, changes: Any) -> None:
+        ids = changes.ids("incident")
+        if not ids:
+            return
+        if self._in_flight_ids is not None:
+            self._in_flight_ids.update(ids)
+        ids = list(ids)
+        if len(ids) > BIG_EVENT or self._backlog:
+            self._backlog.extend(ids)  # a big pulled page: a slice per event-loop turn keeps the UI responsive
+            self._backlog_timer.start()
+            return
+        self._apply_changed_ids(ids)
+
+    def _on_backlog_timeout(self) -> None:
+        chunk, self._backlog = self._backlog[:BIG_EVENT], self._backlog[BIG_EVENT:]
+        self._apply_changed_ids(chunk)
+        if self._backlog:
+            self._backlog_timer.start()
+
+    def _apply_changed_ids(self, ids: Iterable[str]) -> None:
+        """Repaint changed cached rows, drop deleted ones, insert new ones that match the filter."""
+        cached_keys: list[int] = []
+        uncached: list[str] = []
+        for incident_id in ids:
+            key = self._key_of_id.get(incident_id)
+            if key is None:
+                uncached.append(incident_id)
+            else:
+                cached_keys.append(key)
+        if not cached_keys and not uncached:
+            return
+        now = utcnow()
+        with raw_reader(self.store) as conn:
+            fresh = fetch_rows(conn, cached_keys) if cached_keys else {}
+            new_keys: list[int] = []
+            if uncached:
+                known = keys_of_ids(conn, uncached)
+                absent = [k for k in known.values() if not self._has_key(k)]
+                if absent:
+                    new_keys = sorted(matching_keys(conn, absent, self._query, now), reverse=True)
+                # a key replaced (INSERT OR REPLACE) under a cached id: the old key is gone
+                for incident_id, key in known.items():
+                    old = self._key_of_id.get(incident_id)
+                    if old is not None and old != key:
+                        cached_keys.append(old)
+
+        changed_rows: list[int] = []
+        removed_rows: list[int] = []
+        for key in cached_keys:
+            old = self._rows.get(key)
+            pos = self._position(key, old.pos_hint if old else -1)
+            row = fresh.get(key)
+            if row is None or (row.deleted and not self._query.include_deleted):
+                if old is not None:
+                    self._rows.pop(key, None)
+                    self._key_of_id.pop(old.id, None)
+                if pos >= 0:
+                    removed_rows.append(pos)
+                continue
+            if old is not None:
+                row.pos_hint = pos
+            self._cache(row)
+            if pos >= 0:
+                changed_rows.append(pos)
+
+        if changed_rows:
+            last = self.columnCount() - 1
+            self.dataChanged.emit(self.index(min(changed_rows), 0), self.index(max(changed_rows), last))
+        for pos in sorted(set(removed_rows), reverse=True):
+            self._remove_row(pos)
+        if new_keys:
+            self._insert_keys(new_keys)
+
+    def _remove_row(self, pos: int) -> None:
+        self.beginRemoveRows(QModelIndex(), pos, pos)
+        key = int(self._keys[pos])
+        self._keys = np.delete(self._keys, pos)
+        i = int(np.searchsorted(self._sorted, key))
+        if i < len(self._sorted) and self._sorted[i] == key:
+            self._sorted = np.delete(self._sorted, i)
+        for row in self._rows.values():
+            if row.pos_hint > pos:
+                row.pos_hint -= 1
+        self.endRemoveRows()
+
+    def _insert_keys(self, keys: list[int]) -> None:
+        block = np.asarray(keys, dtype=np.int64)
+        count = len(block)
+        at_top = self._query.descending
+        first = 0 if at_top else len(self._keys)
+        self.beginInsertRows(QModelIndex(), first, first + count - 1)
+        if at_top:
+            self._keys = np.concatenate([block, self._keys])
+            for row in self._rows.values():
+                if row.pos_hint >= 0:
+                    row.pos_hint += count
+        else:
+            self._keys = np.concatenate([self._keys, block[::-1]])
+        self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, np.sort(block)), np.sort(block))
+        self.endInsertRows()
+
+    def _on_clock_tick(self) -> None:
+        self._repaint_clocks(self._frozen_now or utcnow())
+
+    def set_now(self, now: datetime | None) -> None:
+        """Freeze the countdowns at ``now`` (naive UTC; tests and screenshots); None follows the clock."""
+        self._frozen_now = now
+        self._repaint_clocks(now or utcnow())
+
+    def _repaint_clocks(self, now: datetime) -> None:
+        self._now = now
+        self._clock_cache.clear()
+        if len(self._keys):
+            self.dataChanged.emit(self.index(0, COL_CLOCK), self.index(len(self._keys) - 1, COL_CLOCK))
+
+    # Qt model interface
+    ######################################################################
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._keys)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMN_KEYS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(_HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return labels.tr(_HEADERS[section])
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        # No row fetch here (Anki: a Ctrl+A selection must not load every row).
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._keys):
+            return None
+        if role == KeyRole:
+            return int(self._keys[index.row()])
+        if role not in _ROLES:
+            return None
+        row = self.row_at(index.row())
+        if row is None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "—" if index.column() else self.tr("(removed)")
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == IdRole:
+            return row.id
+        if role == RowRole:
+            return row
+        if role == ClockStateRole:
+            return self._clock(row)[1]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if column == COL_CLOCK:
+                state = self._clock(row)[1]
+                if state == "warning":
+                    return self._brushes["warning_bg"]
+                if state == "overdue":
+                    return self._brushes["overdue_bg"]
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(row, column)
+        if role == Qt.ItemDataRole.FontRole:
+            if column == COL_CLOCK and self._clock(row)[1] == "overdue":
+                return self._bold
+            if column == COL_URGENCY and row.urgency == "L1":
+                return self._bold
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _CENTER if column in (COL_STATE, COL_URGENCY, COL_ESCALATION) else _LEFT
+        return None
+
+    # Cell formatting
+    ######################################################################
+
+    def _display(self, row: IncidentRow, column: int) -> str:
+        if column == COL_NUMBER:
+            return row.number or self.tr("(provisional)")
+        if column == COL_TITLE:
+            category = _short_category(self._names.category(row.category_code))
+            if not category or category in row.title:
+                return row.title
+            return f"{category}｜{row.title}"
+        if column == COL_TOWNSHIP:
+            return self._names.township(row.township_code)
+        if column == COL_STATE:
+            return labels.state_label(row.state)
+        if column == COL_URGENCY:
+            return labels.urgency_label(row.urgency)
+        if column == COL_LEAD:
+            if row.outside_list and not row.lead_department_code:
+                return self.tr("Township-county joint")
+            return self._names.department(row.lead_department_code)
+        if column == COL_ASSIGNEE:
+            return self.assignee_text(row.assignee_kind, row.assignee_code)
+        if column == COL_CREATED:
+            return fmt_local(row.created_at, "%y-%m-%d %H:%M")
+        if column == COL_CLOCK:
+            return self._clock(row)[0]
+        if column == COL_ESCALATION:
+            level = row.escalation_level or "none"
+            return "" if level == "none" else labels.label(labels.ESCALATION_LABELS, level)
+        return ""
+
+    def assignee_text(self, kind: str | None, code: str | None) -> str:
+        if not code:
+            return ""
+        if kind == "team":
+            return self.tr("{zone} team").format(zone=self._names.zone(code))
+        return self._names.department(code)
+
+    def _clock(self, row: IncidentRow) -> tuple[str, str]:
+        cached = self._clock_cache.get(row.key)
+        if cached is not None:
+            return cached
+        kind, due, done_at, started = row.active_clock()
+        if due is None:
+            value = ("", "none")
+        else:
+            state = clock_state(due, done_at, self._now, started)
+            value = (labels.countdown_text(kind, due, done_at, self._now), state)
+        self._clock_cache[row.key] = value
+        return value
+
+    def _foreground(self, row: IncidentRow, column: int) -> Any:
+        b = self._brushes
+        if column == COL_CLOCK:
+            state = self._clock(row)[1]
+            if state == "warning":
+                return b["warning_fg"]
+            if state == "overdue":
+                return b["overdue_fg"]
+            if state in ("met", "late", "none"):
+                return b["muted_fg"]
+            return None
+        if column == COL_URGENCY and row.urgency == "L1":
+            return b["urgent_fg"]
+        if column == COL_ESCALATION and (row.escalation_level or "none") != "none":
+            return b["escalation_fg"]
+        if row.state == "closed" and column in (COL_STATE, COL_NUMBER):
+            return b["muted_fg"]
+        return None
+
+    def _tooltip(self, row: IncidentRow, column: int) -> str | None:
+        if column == COL_CLOCK:
+            kind, due, _done, _started = row.active_clock()
+            if due is None:
+                return None
+            return self.tr("{clock} due {when}").format(
+                clock=labels.label(labels.CLOCK_LABELS, kind), when=fmt_local(due))
+        if column == COL_TITLE:
+            return f"{row.title}\n{self._names.category(row.category_code)}\n{row.address}".strip()
+        if column == COL_LEAD and row.matter_name:
+            return row.matter_name
+        return None
+
+
+_CENTER = int(Qt.AlignmentFlag.AlignCenter.value)
+_LEFT = int((Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft).value)
+_ROLES = frozenset((
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole,
+    IdRole, RowRole, ClockStateRole,
+))
+
+
+def _short_category(name: str) -> str:
+    """"矛盾纠纷(邻里/婚姻家庭/…)" → "矛盾纠纷"; "违法建设" stays."""
+    for sep in ("(", "（", "/"):
+        if sep in name:
+            name = name.split(sep, 1)[0]
+    return name.strip()

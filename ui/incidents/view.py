@@ -1,0 +1,295 @@
+"""The incidents page: filter bar, the million-row incident table, and the detail panel.
+
+Keys (the page has focus): D dispatch · K acknowledge · G on site · P start · N note ·
+S submit · V verify · C close · T return · E escalate · R remind · O reopen ·
+Ctrl+F search · Ctrl+Shift+O overdue only · F5 refresh · Ctrl+H shift handover.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.async_runner import run_db
+from ui.incidents import refcounts
+from ui.incidents.detail import IncidentDetailPanel
+from ui.incidents.filter_bar import IncidentFilterBar
+from ui.incidents.queries import COLUMN_KEYS, IncidentQuery, filter_choices, prepare_store, scope_of
+from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTableModel
+
+log = logging.getLogger(__name__)
+
+_COLUMN_WIDTHS = (138, 200, 50, 62, 62, 86, 104, 112, 192, 60)
+
+
+class IncidentsView(QWidget):
+    """The incident list with its filters and the detail of the selected incident.
+
+    Args:
+        store: the workstation's LocalStore.
+        actor: the signed-in officer (their scope decides which townships are listed).
+        parent: the owning widget.
+    """
+
+    banner_requested = Signal(object)  # a ui.notifications.Notice
+    count_did_change = Signal(int)
+
+    def __init__(self, store: Any, actor: Any, parent: QWidget | None = None) -> None:
+        refcounts.install()  # PySide6 6.12 on CPython 3.11: see ui/incidents/refcounts.py
+        super().__init__(parent)
+        self.store = store
+        self.actor = actor
+        self.scope = scope_of(actor, store)
+        self._selected_id: str | None = None
+        self._prepare_task: asyncio.Task | None = None
+        self.open_dialog: Any = None
+
+        self.filter_bar = IncidentFilterBar(filter_choices(store, self.scope), self.scope)
+        self.model = IncidentTableModel(store, self.filter_bar.query(), self)
+        self.detail = IncidentDetailPanel(store, actor)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._build_toolbar())
+        layout.addWidget(self.filter_bar)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setCornerButtonEnabled(False)
+        vheader = self.table.verticalHeader()
+        vheader.hide()
+        # fixed row heights: the view never measures a million rows
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vheader.setDefaultSectionSize(28)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        fm = self.table.fontMetrics()
+        widths = list(_COLUMN_WIDTHS)
+        # texts of a fixed shape get exactly their width (fonts differ between machines)
+        widths[COLUMN_KEYS.index("number")] = fm.horizontalAdvance("QC-2026-000000") + 18
+        widths[COLUMN_KEYS.index("created")] = fm.horizontalAdvance("26-11-26 00:00") + 18
+        for col, width in enumerate(widths):
+            self.table.setColumnWidth(col, width)
+        header.setSortIndicator(COLUMN_KEYS.index("created"), Qt.SortOrder.DescendingOrder)
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.sortIndicatorChanged.connect(self._on_sort_changed)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([1010, 590])
+        layout.addWidget(splitter, 1)
+
+        for act in self.detail.actions.values():
+            self.addAction(act)  # the workflow keys work while the table has focus
+        self.detail.after_action = self._refocus_table
+        self.filter_bar.query_changed.connect(self._on_query_changed)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        self.model.keys_did_load.connect(self._on_keys_loaded)
+        self.model.keys_did_complete.connect(self._on_keys_completed)
+        self.model.loading_did_change.connect(self._on_loading_changed)
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.rowsRemoved.connect(self._update_count)
+        QTimer.singleShot(0, self._start)
+
+    # -- building
+
+    def _build_toolbar(self) -> QToolBar:
+        bar = QToolBar(self.tr("Incidents"))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+        def action(text: str, key: str, slot: Any, icon: str = "") -> QAction:
+            act = QAction(text, self)
+            if key:
+                act.setShortcut(QKeySequence(key))
+                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                act.setToolTip(f"{text} ({QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)})")
+            if icon:
+                try:
+                    import qtawesome
+
+                    act.setIcon(qtawesome.icon(icon))
+                except Exception:  # noqa: BLE001 - icons are decoration
+                    pass
+            act.triggered.connect(slot)
+            self.addAction(act)
+            bar.addAction(act)
+            return act
+
+        self.refresh_action = action(self.tr("Refresh"), "F5", self.refresh, "fa5s.sync")
+        self.search_action = action(self.tr("Search"), "Ctrl+F", self.filter_bar.focus_search, "fa5s.search")
+        self.overdue_action = action(self.tr("Overdue"), "Ctrl+Shift+O", self.filter_bar.show_overdue,
+                                     "fa5s.exclamation-circle")
+        bar.addSeparator()
+        self.handover_action = action(self.tr("Shift handover"), "Ctrl+H", self._on_handover_triggered,
+                                      "fa5s.exchange-alt")
+        self.briefing_action = action(self.tr("Daily briefing"), "", self._on_briefing_triggered, "fa5s.file-pdf")
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("Muted")
+        self.count_label.setMinimumWidth(240)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self.count_label)
+        return bar
+
+    # -- loading
+
+    def _start(self) -> None:
+        self.model.refresh()
+
+        async def prepare() -> None:
+            try:
+                created = await run_db(prepare_store, self.store)
+            except Exception:  # noqa: BLE001 - the list works without them, only slower
+                log.exception("could not create the incident list's search index")
+                return
+            if created:
+                log.info("created %s; reloading the incident list", ", ".join(created))
+                self.model.refresh()
+
+        self._prepare_task = asyncio.ensure_future(prepare())
+
+    def refresh(self) -> None:
+        self.model.refresh()
+
+    def set_now(self, now: datetime | None) -> None:
+        """Freeze the countdowns (tests, screenshots)."""
+        self.model.set_now(now)
+        self.detail.set_now(now)
+
+    async def wait_idle(self) -> None:
+        """Wait for the index preparation, the re-query, the detail load and a running action (tests)."""
+        if self._prepare_task is not None:
+            await self._prepare_task
+        await self.model.wait_idle()
+        await self.detail.wait_idle()
+        await self.model.wait_idle()
+
+    def _on_query_changed(self, query: IncidentQuery) -> None:
+        self._remember_selection()
+        self.model.set_query(query)
+
+    def _on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        self._remember_selection()
+        self.filter_bar.set_sort(COLUMN_KEYS[column], order == Qt.SortOrder.DescendingOrder)
+        self.model.sort(column, order)
+
+    def _remember_selection(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self._selected_id = self.model.data(index, IdRole)
+
+    def _on_keys_loaded(self, count: int, seconds: float) -> None:
+        """The first page of a re-query is shown: keep the selected incident if it is there."""
+        self._update_count()
+        if self._selected_id and self._reselect(self._selected_id):
+            return
+        if not count:
+            self.detail.load(None)
+
+    def _on_keys_completed(self, count: int, seconds: float) -> None:
+        """Every key is in: the selected incident may be further down; else select the first row."""
+        self._update_count()
+        if self._selected_id and self.table.currentIndex().isValid() \
+                and self.model.data(self.table.currentIndex(), IdRole) == self._selected_id:
+            return
+        if self._selected_id and self._reselect(self._selected_id):
+            return
+        if count:
+            self.select_row(0)
+
+    def _reselect(self, incident_id: str) -> bool:
+        row = self.model.row_of_id(incident_id)
+        if row < 0:
+            return False
+        self.select_row(row)
+        return True
+
+    def _on_loading_changed(self, loading: bool) -> None:
+        if loading:
+            self.count_label.setText(self.tr("Searching…"))
+        else:
+            self._update_count()
+
+    def _update_count(self, *_: Any) -> None:
+        n = self.model.rowCount()
+        self.count_label.setText(self.tr("{n} incidents · {ms} ms").format(
+            n=f"{n:,}", ms=int(self.model.last_query_seconds * 1000)))
+        self.count_did_change.emit(n)
+
+    def _refocus_table(self) -> None:
+        self.window().activateWindow()
+        self.table.setFocus()
+
+    # -- selection
+
+    def select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible if row < 10
+                            else QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def select_incident(self, incident_id: str) -> bool:
+        """Select ``incident_id`` if it is in the list (e.g. from a banner or the map)."""
+        row = self.model.row_of_id(incident_id)
+        if row < 0:
+            return False
+        self.select_row(row)
+        self.table.setFocus()
+        return True
+
+    def _on_current_row_changed(self, current: Any, _previous: Any) -> None:
+        if not current.isValid():
+            return
+        incident_id = self.model.data(current, IdRole)
+        self._selected_id = incident_id
+        self.detail.load(incident_id)
+
+    # -- handover and briefing
+
+    def _on_handover_triggered(self) -> None:
+        from ui.handover.dialog import HandoverDialog
+
+        dialog = HandoverDialog(self.store, self.actor, self.scope, self)
+        self.open_dialog = dialog
+        dialog.open()
+
+    def _on_briefing_triggered(self) -> None:
+        from ui.handover.briefing_dialog import BriefingDialog
+
+        dialog = BriefingDialog(self.store, self.scope, self)
+        self.open_dialog = dialog
+        dialog.open()
+
+
+__all__ = ["COL_CLOCK", "IncidentsView"]

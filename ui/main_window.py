@@ -1,0 +1,295 @@
+"""The main window: left navigation, an urgent-notice banner, the pages, the status bar.
+
+Pages are built when first shown (the inbox at once), so start-up pays only for what
+the duty officer looks at first. Pages that belong to other parts of the desktop are
+imported lazily; a page whose module has not landed shows a placeholder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from commandroom.domain.models import Township
+from ui import i18n
+from ui.async_runner import run_read, spawn, store_events
+from ui.notifications import BannerArea, Notice, Notifier, UrgentReportWatcher
+from ui.status_bar import StatusBarWidget
+
+log = logging.getLogger(__name__)
+
+PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
+    "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
+
+
+class PlaceholderPage(QLabel):
+    """A page that is not open yet (later issues), or whose module has not landed."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setObjectName("PlaceholderPage")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+
+
+class MainWindow(QMainWindow):
+    """The command room's main window.
+
+    Args:
+        store: the workstation's LocalStore.
+        actor: the signed-in user (``commandroom.mutations.Actor``).
+        sound: play the alert sound for urgent notices.
+        sound_dir: where the generated alert WAV is kept.
+    """
+
+    page_did_change = Signal(str)
+    sync_status_did_change = Signal(object)
+
+    def __init__(self, store: Any, actor: Any, *, sound: bool = True, sound_dir: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.actor = actor
+        self.engine: Any = None
+        self.setWindowTitle(self.tr("Command Room"))
+        self.resize(1600, 1000)
+
+        central = QWidget()
+        outer = QHBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        nav_panel = QWidget()
+        nav_layout = QVBoxLayout(nav_panel)
+        nav_layout.setContentsMargins(0, 0, 0, 0)
+        nav_layout.setSpacing(0)
+        nav_title = QLabel(self.tr("Command Room"))
+        nav_title.setObjectName("NavTitle")
+        nav_layout.addWidget(nav_title)
+        self.nav = QListWidget()
+        self.nav.setObjectName("NavList")
+        self.nav.setIconSize(QSize(18, 18))
+        self.nav.setFixedWidth(184)
+        nav_layout.addWidget(self.nav, 1)
+        nav_panel.setFixedWidth(184)
+        outer.addWidget(nav_panel)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        self.banner = BannerArea()
+        right_layout.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        right_layout.addWidget(self.stack, 1)
+        outer.addWidget(right, 1)
+        self.setCentralWidget(central)
+
+        self.status_bar = StatusBarWidget()
+        self.setStatusBar(self.status_bar)
+        self.status_bar.rejected_clicked.connect(lambda: self.show_page(PAGE_CONFLICTS))
+        self.sync_status_did_change.connect(self.status_bar.set_sync_status)
+
+        self.notifier = Notifier(self.banner, sound=sound, sound_dir=sound_dir, parent=self)
+        self.pages: dict[str, QWidget] = {}
+        self._builders: dict[str, Callable[[], QWidget]] = {}
+        self._keys: list[str] = []
+        self._add_pages()
+        self.nav.currentRowChanged.connect(self._on_nav_row_changed)
+
+        self.urgent_watcher = UrgentReportWatcher(store, self.notifier, on_show=self._on_show_report, parent=self)
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(200)
+        self._counts_timer.timeout.connect(self._refresh_counts)
+        store_events(store).changes_did_happen.connect(self._on_store_changes)
+        self._set_user_labels()
+        self.show_page(PAGE_INBOX)
+        self._refresh_counts_now()
+
+    # -- pages
+
+    def _add_pages(self) -> None:
+        not_open = self.tr("Not open yet")
+        entries = [
+            (PAGE_INBOX, self.tr("Report inbox"), "fa5s.inbox", self._build_inbox),
+            (PAGE_INCIDENTS, self.tr("Incidents"), "fa5s.clipboard-list", self._build_incidents),
+            (PAGE_CONFLICTS, self.tr("Conflicts & rejections"), "fa5s.exchange-alt", self._build_conflicts),
+            (PAGE_MAP, self.tr("Map"), "fa5s.map-marked-alt", lambda: self._plugin_page("ui.map.page_plugin", not_open)),
+            (PAGE_ZONES, self.tr("Enforcement zones"), "fa5s.user-shield",
+             lambda: self._plugin_page("ui.zones.page", not_open)),
+            (PAGE_BOARD, self.tr("Task board"), "fa5s.columns", lambda: self._plugin_page("ui.boards.page", not_open)),
+            (PAGE_ONE_THING, self.tr("One-thing cases"), "fa5s.project-diagram",
+             lambda: self._plugin_page("ui.cases.page", not_open)),
+        ]
+        for key, title, icon, builder in entries:
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setIcon(_nav_icon(icon))
+            self.nav.addItem(item)
+            self._keys.append(key)
+            self._builders[key] = builder
+            holder = QWidget()  # replaced by the real page on first show
+            self.stack.addWidget(holder)
+
+    def page(self, key: str) -> QWidget:
+        """The page ``key``, built on first use."""
+        page = self.pages.get(key)
+        if page is None:
+            page = self._builders[key]()
+            index = self._keys.index(key)
+            old = self.stack.widget(index)
+            self.stack.insertWidget(index, page)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.pages[key] = page
+        return page
+
+    def show_page(self, key: str) -> QWidget:
+        page = self.page(key)
+        index = self._keys.index(key)
+        self.stack.setCurrentIndex(index)
+        if self.nav.currentRow() != index:
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(index)
+            self.nav.blockSignals(False)
+        self.page_did_change.emit(key)
+        return page
+
+    def current_page_key(self) -> str:
+        return self._keys[self.stack.currentIndex()]
+
+    def open_all_pages(self) -> list[str]:
+        """Build and show every page once (the self-test); returns the keys in order."""
+        for key in self._keys:
+            self.show_page(key)
+        self.show_page(PAGE_INBOX)
+        return list(self._keys)
+
+    def _on_nav_row_changed(self, row: int) -> None:
+        if 0 <= row < len(self._keys):
+            self.show_page(self._keys[row])
+
+    def _build_inbox(self) -> QWidget:
+        from ui.inbox.view import InboxView
+
+        view = InboxView(self.store, self.actor)
+        view.banner_requested.connect(self.notifier.notify)
+        view.load(background=True)
+        return view
+
+    def _build_incidents(self) -> QWidget:
+        try:
+            from ui.incidents.view import IncidentsView
+        except ImportError as exc:
+            log.info("incidents page not available yet: %s", exc)
+            return PlaceholderPage(self.tr("The incident list is not installed on this workstation yet."))
+        return IncidentsView(self.store, self.actor, self)
+
+    def _plugin_page(self, module_name: str, fallback: str) -> QWidget:
+        """A page from ``module_name.build_page(window)``; a placeholder while that area is not installed."""
+        import importlib
+
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                return PlaceholderPage(fallback)
+            raise
+        return module.build_page(self)
+
+    def _build_conflicts(self) -> QWidget:
+        from ui.conflicts.view import ConflictsView
+
+        view = ConflictsView(self.store, self.actor, self._township_scope())
+        view.load()
+        return view
+
+    @property
+    def inbox(self) -> Any:
+        return self.page(PAGE_INBOX)
+
+    @property
+    def conflicts(self) -> Any:
+        return self.page(PAGE_CONFLICTS)
+
+    # -- user, scope, counts
+
+    def _township_scope(self) -> list[str] | None:
+        if getattr(self.actor, "scope_kind", "township") == "county":
+            return None
+        code = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
+        return [code] if code else None
+
+    def _set_user_labels(self) -> None:
+        role = i18n.label(i18n.ROLE_LABELS, getattr(self.actor, "role", ""))
+        if getattr(self.actor, "scope_kind", "township") == "county":
+            place = self.tr("Whole county")
+        else:
+            code = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
+            place = code or ""
+            if code:
+                with self.store.read() as session:
+                    town = session.get(Township, code)
+                    place = town.name if town is not None else code
+        self.status_bar.set_user(getattr(self.actor, "name", ""), role, place)
+        self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place))
+
+    def attach_engine(self, engine: Any) -> None:
+        """Show the sync engine's status from now on (``engine.on_status(callback)``)."""
+        self.engine = engine
+        on_status = getattr(engine, "on_status", None)
+        if callable(on_status):
+            # The engine may report from a worker thread: a signal delivers on the GUI thread.
+            on_status(self.sync_status_did_change.emit)
+
+    def _on_store_changes(self, changes: Any) -> None:
+        if self.engine is None and changes.touches("local_outbox"):
+            self._counts_timer.start()
+
+    def _rejected_count(self) -> int:
+        """Rejected (not merged) outbox entries not yet dismissed: what "被拒 N" counts."""
+        own = getattr(self.store, "rejected_count", None)
+        if callable(own):
+            return own()
+        return sum(1 for e in self.store.rejected() if e.state == "rejected")
+
+    def _refresh_counts_now(self) -> None:
+        if self.engine is None:
+            self.status_bar.set_counts(self.store.pending_count(), self._rejected_count())
+
+    def _refresh_counts(self) -> None:
+        async def load() -> None:
+            pending = await run_read(self.store.pending_count)
+            rejected = await run_read(self._rejected_count)
+            if self.engine is None:
+                self.status_bar.set_counts(pending, rejected)
+
+        spawn(load())
+
+    def _on_show_report(self, report_id: str) -> None:
+        inbox = self.show_page(PAGE_INBOX)
+        inbox.select_report(report_id)
+
+    def show_notice(self, notice: Notice) -> None:
+        self.notifier.notify(notice)
+
+
+def _nav_icon(name: str) -> Any:
+    from ui.theme import icon
+
+    return icon(name, "#c9d4e2")

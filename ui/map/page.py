@@ -1,0 +1,364 @@
+"""Build the offline map page with folium: a folder with ``index.html`` and its ``lib/`` files.
+
+The page is written to disk and loaded by file URL (never ``setHtml``: its 2 MB limit).
+Everything it loads is in that folder: Leaflet and Leaflet.markercluster from the
+``xstatic`` packages, Leaflet.heat from folium's own templates, and our
+``cr_map.js``/``cr_map.css``. folium's CDN defaults (jQuery, Bootstrap, Font Awesome,
+awesome-markers) are dropped, so the rendered HTML holds no http(s) URL.
+
+Only the base layers (county outline, township areas, zones, grids, optional local
+tiles) are baked in. Incidents, reports and team members are pushed afterwards
+through the ``window.cr`` API (see ``assets/cr_map.js``), so a live update never
+reloads the page.
+
+A Content-Security-Policy with a per-build nonce allows only the page's own scripts:
+an injected ``<img onerror=…>`` or ``<script>`` would not run even if some future code
+forgot ``textContent``. No Qt here.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import jinja2
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.map import CustomPane
+
+from commandroom.domain.enums import (
+    INCIDENT_STATE_LABELS,
+    MEMBER_STATUS_LABELS,
+    URGENCY_LABELS,
+    IncidentState,
+    MemberStatus,
+)
+from ui.map.basedata import BaseLayers
+from ui.map.tiles import TileSetInfo
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+LIB = "lib"
+TILE_URL = "tiles:///{z}/{x}/{y}"
+
+
+def _vendor_files() -> dict[str, Path]:
+    """``{name under lib/: source file}`` for everything the page loads."""
+    import xstatic.pkg.leaflet as xleaflet
+    import xstatic.pkg.leaflet_markercluster as xcluster
+
+    leaflet = Path(xleaflet.BASE_DIR)
+    cluster = Path(xcluster.BASE_DIR)
+    files = {
+        "leaflet.js": leaflet / "leaflet.js",
+        "leaflet.css": leaflet / "leaflet.css",
+        "leaflet.markercluster.js": cluster / "leaflet.markercluster.js",
+        "MarkerCluster.css": cluster / "MarkerCluster.css",
+        "MarkerCluster.Default.css": cluster / "MarkerCluster.Default.css",
+        "leaflet-heat.js": Path(folium.__file__).parent / "templates" / "leaflet_heat.min.js",
+        "cr_map.js": ASSETS / "cr_map.js",
+        "cr_map.css": ASSETS / "cr_map.css",
+    }
+    for image in (leaflet / "images").iterdir():
+        files[f"images/{image.name}"] = image
+    return files
+
+
+def copy_assets(out_dir: Path) -> None:
+    """Copy the page's libraries into ``out_dir/lib`` (Leaflet's CSS finds ``lib/images``)."""
+    for name, src in _vendor_files().items():
+        dst = out_dir / LIB / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+            shutil.copyfile(src, dst)
+
+
+LEAFLET_JS = [("leaflet", f"{LIB}/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", f"{LIB}/leaflet.css")]
+CLUSTER_JS = [("markerclusterjs", f"{LIB}/leaflet.markercluster.js")]
+CLUSTER_CSS = [
+    ("markerclustercss", f"{LIB}/MarkerCluster.css"),
+    ("markerclusterdefaultcss", f"{LIB}/MarkerCluster.Default.css"),
+]
+HEAT_JS = [("leaflet-heat.js", f"{LIB}/leaflet-heat.js")]
+
+
+def offline_map(**kwargs: Any) -> folium.Map:
+    """A folium Map whose own assets are the local Leaflet files (no jQuery/Bootstrap/CDN)."""
+    m = folium.Map(**kwargs)
+    # Instance attributes shadow the class defaults; the class lists stay untouched.
+    m.default_js = list(LEAFLET_JS)
+    m.default_css = list(LEAFLET_CSS)
+    return m
+
+
+# --------------------------------------------------------------------------- look and words
+
+STATE_COLORS = {
+    IncidentState.PENDING_DISPATCH: "#f59e0b",
+    IncidentState.DISPATCHED: "#2563eb",
+    IncidentState.ACKNOWLEDGED: "#0891b2",
+    IncidentState.IN_PROGRESS: "#7c3aed",
+    IncidentState.AWAITING_VERIFICATION: "#0d9488",
+    IncidentState.RETURNED: "#db2777",
+    IncidentState.ESCALATED: "#991b1b",
+    IncidentState.CLOSED: "#9ca3af",
+}
+URGENCY_RADIUS = {"L1": 10, "L2": 8, "L3": 6, "L4": 7}
+HEAT_WEIGHT = {"L1": 1.0, "L2": 0.75, "L3": 0.5, "L4": 0.6}
+MEMBER_STATUS_COLORS = {
+    MemberStatus.AVAILABLE: "#16a34a",
+    MemberStatus.EN_ROUTE: "#2563eb",
+    MemberStatus.ON_SCENE: "#dc2626",
+    MemberStatus.OFF_DUTY: "#9ca3af",
+}
+
+TEXTS = {
+    "legend": "图例",
+    "legendToggle": "点击收起/展开图例",
+    "legendStates": "事件状态（颜色）",
+    "legendUrgency": "紧急程度（大小）",
+    "legendOther": "其他",
+    "legendCluster": "事件聚合（数字为件数）",
+    "overdue": "已超期",
+    "openReport": "待受理上报",
+    "reportGlyph": "报",
+    "teamGlyph": "队",
+    "teamMember": "执法队员",
+    "townshipShort": "乡镇范围",
+    "approxShort": "近似边界",
+    "approxNote": "乡镇范围为近似边界（按乡镇驻地划分的泰森多边形），不是法定行政界线；取得官方边界后自动替换。",
+    "vectorBase": "矢量底图",
+    "tileBase": "离线瓦片底图",
+    "outlineLayer": "县界",
+    "townshipsLayer": "乡镇范围",
+    "townshipsLayerApprox": "乡镇范围（近似边界）",
+    "zonesLayer": "执法片区",
+    "gridsLayer": "网格",
+    "heatLayer": "事件热力图",
+    "openIncidentsLayer": "事件（未办结）",
+    "closedIncidentsLayer": "事件（已办结）",
+    "reportsLayer": "待受理上报",
+    "teamsLayer": "执法队员位置",
+    "noNumber": "（未编号）",
+    "category": "类别",
+    "address": "地址",
+    "closeDue": "办结时限",
+    "openDetail": "查看详情",
+    "source": "来源",
+    "reporter": "上报人",
+    "reportedAt": "上报时间",
+    "status": "状态",
+    "zone": "片区",
+    "statusAt": "状态时间",
+    "rectSelect": "框选",
+    "rectSelectTip": "框选事件（也可按住 Shift 拖动）",
+    "lassoSelect": "套索",
+    "lassoSelectTip": "套索选择事件：按下后拖动画出范围",
+    "clearSelect": "清除",
+    "wholeCounty": "全县",
+    "selected": "已选 {n} 件",
+}
+
+
+@dataclass
+class PageOptions:
+    """Knobs of the page (the wall screen wants bigger labels and no toolbar later)."""
+
+    overdue_refresh_ms: int = 30_000
+    min_zoom: int = 9  # each zoom level between min and max costs markercluster a clustering pass
+    detail_zoom: int = 11  # below it, township labels drop their "近似边界" line
+    max_zoom: int = 18
+    max_selection_rings: int = 2000
+    heat_radius: int = 22
+
+
+def page_config(base: BaseLayers, options: PageOptions) -> dict[str, Any]:
+    """The JSON config object handed to ``cr.init`` (colours, Chinese labels, bounds)."""
+    s, w, n, e = base.bounds
+    return {
+        "bounds": [[s, w], [n, e]],
+        "minZoom": options.min_zoom,
+        "detailZoom": options.detail_zoom,
+        "maxZoom": options.max_zoom,
+        "stateOrder": [str(st) for st in STATE_COLORS],
+        "stateColors": {str(k): v for k, v in STATE_COLORS.items()},
+        "stateLabels": {str(k): v for k, v in INCIDENT_STATE_LABELS.items()},
+        "urgencyLabels": {str(k): v for k, v in URGENCY_LABELS.items()},
+        "urgencyRadius": URGENCY_RADIUS,
+        "memberStatusLabels": {str(k): v for k, v in MEMBER_STATUS_LABELS.items()},
+        "memberStatusColors": {str(k): v for k, v in MEMBER_STATUS_COLORS.items()},
+        "zoneNames": {f["properties"]["id"]: f["properties"]["name"] for f in base.zones["features"]},
+        "unknownColor": "#6b7280",
+        "overdueColor": "#dc2626",
+        "highlightColor": "#f59e0b",
+        "selectionColor": "#1d4ed8",
+        "heatWeight": HEAT_WEIGHT,
+        "heatOptions": {
+            "radius": options.heat_radius,
+            "blur": 18,
+            "maxZoom": 14,
+            "minOpacity": 0.35,
+            "gradient": {"0.3": "#3b82f6", "0.55": "#22c55e", "0.75": "#eab308", "1": "#dc2626"},
+        },
+        "townshipsApproximate": base.townships_approximate,
+        "overdueRefreshMs": options.overdue_refresh_ms,
+        "maxSelectionRings": options.max_selection_rings,
+        "texts": TEXTS,
+    }
+
+
+class CrDataLayers(JSCSSMixin, MacroElement):
+    """Loads markercluster, heat and ``cr_map.js`` and calls ``cr.init`` with the base layers."""
+
+    _template = jinja2.Template(
+        """
+        {% macro script(this, kwargs) %}
+            cr.init({{ this._parent.get_name() }}, {{ this.config|tojson }}, {
+                outline: {{ this.layer_names.outline }},
+                townships: {{ this.layer_names.townships }},
+                zones: {{ this.layer_names.zones }},
+                grids: {{ this.layer_names.grids }},
+                tiles: {{ this.layer_names.tiles }}
+            });
+        {% endmacro %}
+        """
+    )
+    default_js = CLUSTER_JS + HEAT_JS + [("cr_map", f"{LIB}/cr_map.js")]
+    default_css = CLUSTER_CSS + [("cr_map_css", f"{LIB}/cr_map.css")]
+
+    def __init__(self, config: dict[str, Any], layers: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "CrDataLayers"
+        self.config = config
+        self.layer_names = {k: (v.get_name() if v is not None else "null") for k, v in layers.items()}
+
+
+def build_map(
+    base: BaseLayers, *, tiles: TileSetInfo | None = None, options: PageOptions | None = None
+) -> folium.Map:
+    """The folium Map of the page (not yet written)."""
+    options = options or PageOptions()
+    m = offline_map(
+        location=list(base.center),
+        zoom_start=10,
+        tiles=None,
+        control_scale=False,
+        zoom_control=True,
+    )
+    CustomPane("crBase", z_index=350, pointer_events=False).add_to(m)
+
+    tile_layer = None
+    if tiles is not None:
+        tile_layer = folium.TileLayer(
+            tiles=TILE_URL,
+            attr=tiles.attribution or "本地瓦片缓存",
+            name="tiles",
+            min_zoom=options.min_zoom,
+            max_zoom=options.max_zoom,
+            max_native_zoom=tiles.max_zoom,
+            min_native_zoom=tiles.min_zoom,
+            overlay=False,
+            control=False,
+            show=True,
+        ).add_to(m)
+
+    def geo(data: dict[str, Any], style: Any, **kw: Any) -> folium.GeoJson | None:
+        if not data.get("features"):
+            return None
+        return folium.GeoJson(
+            data, style_function=style, control=False, pane="crBase", interactive=False, **kw
+        ).add_to(m)
+
+    layers = {
+        "townships": geo(
+            base.townships,
+            lambda f: {
+                "color": "#6b7280",
+                "weight": 1,
+                "dashArray": "4 4" if f["properties"].get("approximate") else None,
+                "fillColor": f["properties"].get("color", "#9ca3af"),
+                "fillOpacity": 0.06,
+            },
+        ),
+        "zones": geo(
+            base.zones,
+            lambda f: {
+                "color": f["properties"].get("color", "#374151"),
+                "weight": 3,
+                "opacity": 0.85,
+                "fillColor": f["properties"].get("color", "#374151"),
+                "fillOpacity": 0.1,
+            },
+        ),
+        "grids": geo(
+            base.grids,
+            lambda f: {"color": "#0f766e", "weight": 1, "fillOpacity": 0.03, "dashArray": "2 3"},
+            marker=folium.CircleMarker(radius=3, color="#0f766e", fill=True),
+        ),
+        "outline": geo(
+            base.outline,
+            lambda f: {"color": "#1f2937", "weight": 3, "fill": False, "opacity": 0.9},
+        ),
+        "tiles": tile_layer,
+    }
+    CrDataLayers(page_config(base, options), layers).add_to(m)
+    return m
+
+
+CSP = (
+    "default-src 'none'; "
+    "script-src 'nonce-{nonce}'; "
+    "style-src 'unsafe-inline' file:; "
+    "img-src file: tiles: data: blob:; "
+    "font-src file: data:; "
+    "connect-src 'none'; "
+    "object-src 'none'; frame-src 'none'; worker-src 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+
+def render_html(m: folium.Map, nonce: str | None = None) -> str:
+    """The page's HTML: folium's output plus a nonce CSP that only our own scripts satisfy."""
+    nonce = nonce or secrets.token_urlsafe(18)
+    html = m.get_root().render()
+    # folium escapes "<" inside embedded JSON (tojson), so every "<script" here is a real tag.
+    html = re.sub(r"<script(?=[\s>])", f'<script nonce="{nonce}"', html)
+    meta = (
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP.format(nonce=nonce)}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+    )
+    return html.replace("<head>", "<head>\n" + meta, 1)
+
+
+def build_map_page(
+    out_dir: str | Path,
+    base: BaseLayers,
+    *,
+    tiles: TileSetInfo | None = None,
+    options: PageOptions | None = None,
+) -> Path:
+    """Write the page into ``out_dir`` (``index.html`` + ``lib/``) and return the HTML path.
+
+    Args:
+        out_dir: a folder owned by the caller (created if missing).
+        base: the vector base layers, see :func:`ui.map.basedata.load_base_layers`.
+        tiles: the local MBTiles tile set to offer as a base layer, or None (no tile layer).
+        options: page knobs.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    copy_assets(out)
+    html = render_html(build_map(base, tiles=tiles, options=options))
+    path = out / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def bridge_script_source() -> str:
+    """The isolated-world glue (see ``assets/cr_bridge.js``); qwebchannel.js is prepended by Qt code."""
+    return (ASSETS / "cr_bridge.js").read_text(encoding="utf-8")
