@@ -8,6 +8,7 @@ posting reports, then opens the desktop signed in as a 球川镇 duty officer.
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -86,7 +87,8 @@ def _start_simulator(server_url: str, api_key: str | None) -> None:
     thread = threading.Thread(
         target=run_simulator,
         kwargs={"server_url": server_url, "townships": ["球川镇", "白石镇", "同弓乡"], "rate": 0.05,
-                "duration": 0, "seed": int(time.time()), "api_key": api_key, "quiet": True},
+                "duration": 0, "seed": int(time.time()), "api_key": api_key,
+                "out": logging.getLogger("commandroom.simulator").info},
         name="simulator",
         daemon=True,
     )

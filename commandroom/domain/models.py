@@ -104,6 +104,8 @@ class Zone(Base):
     hub_code: Mapped[str] = mapped_column(CODE)
     member_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     confidence: Mapped[str] = mapped_column(String(128), default="proposed")
+    # configured adjacency (zone ids), used when township areas are missing to find lending neighbours
+    neighbour_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class Village(Base):
@@ -190,6 +192,8 @@ class Matter(Base):
     name: Mapped[str] = mapped_column(String(128))
     field: Mapped[str] = mapped_column(String(32))  # 自然资源 / 市场监管 / …
     category_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # the categories this matter is the default route for (exactly one matter per category per version)
+    default_for: Mapped[list[Any]] = mapped_column(JSON, default=list)
     lead_department_code: Mapped[str] = mapped_column(CODE, ForeignKey("department.code"))
     township_duty: Mapped[str] = mapped_column(Text)
     department_duty: Mapped[str] = mapped_column(Text)
@@ -448,6 +452,7 @@ class CaseCheckin(SyncedMixin, Base):
     due_at: Mapped[datetime] = mapped_column(DateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_level: Mapped[str] = mapped_column(String(24), default="none")  # EscalationLevel
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -459,6 +464,7 @@ class CaseStep(SyncedMixin, Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     done_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     done_by: Mapped[str] = mapped_column(String(64), default="")
+    done_by_user_id: Mapped[str | None] = mapped_column(ID, nullable=True)
 
 
 class TaskCard(SyncedMixin, Base):
@@ -490,6 +496,7 @@ class AssessmentRecord(SyncedMixin, Base):
     subject_code: Mapped[str] = mapped_column(String(64))
     subject_name: Mapped[str] = mapped_column(String(64), default="")
     dimension: Mapped[str] = mapped_column(String(16))  # AssessmentDimension, or "veto"
+    module_id: Mapped[str | None] = mapped_column(ID, nullable=True)  # the rating module (模块评分)
     points: Mapped[float] = mapped_column(Float, default=0.0)
     note: Mapped[str] = mapped_column(Text, default="")
     given_by: Mapped[str] = mapped_column(String(64), default="")

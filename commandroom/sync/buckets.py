@@ -10,6 +10,9 @@ chooses them. Push authorization checks the *target row's* bucket.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,16 +31,39 @@ SHARED = "county:shared"
 ZONE_TABLES = {TeamMember.__tablename__, RosterEntry.__tablename__, MemberLoan.__tablename__}
 
 
-def buckets_of(row: Base) -> list[str]:
-    """The buckets a row is replicated in (a loan reaches both the lending and the borrowing zone)."""
-    table = row.__tablename__
+def buckets_for_values(table: str, values: Mapping[str, Any]) -> list[str]:
+    """The buckets a row of ``table`` with these column values is replicated in.
+
+    A member loan reaches both the lending and the borrowing zone.
+    """
     if table in REFERENCE_MODELS:
         return [SHARED]
-    if isinstance(row, MemberLoan):
-        return sorted({f"zone:{row.from_zone_id}", f"zone:{row.to_zone_id}"})
+    if table == MemberLoan.__tablename__:
+        return sorted({f"zone:{values['from_zone_id']}", f"zone:{values['to_zone_id']}"})
     if table in ZONE_TABLES:
-        return [f"zone:{row.zone_id}"]
-    return [f"township:{row.township_code}"]
+        return [f"zone:{values['zone_id']}"]
+    return [f"township:{values['township_code']}"]
+
+
+def buckets_of(row: Base) -> list[str]:
+    """The buckets an ORM row is replicated in."""
+    return buckets_for_values(row.__tablename__, _RowValues(row))
+
+
+class _RowValues(Mapping[str, Any]):
+    """Read-only mapping view of an ORM row's attributes."""
+
+    def __init__(self, row: Base) -> None:
+        self._row = row
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self._row, key)
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(c.key for c in self._row.__table__.columns)
+
+    def __len__(self) -> int:
+        return len(self._row.__table__.columns)
 
 
 def bucket_of(row: Base) -> str:

@@ -4,22 +4,52 @@
 same transaction, so a crash leaves both or neither. Readers use a separate
 engine with deferred transactions: under WAL they read the last committed
 snapshot and never wait behind the sync writer.
+
+Sync bookkeeping (used by :mod:`commandroom.sync.engine`):
+
+* **pulled pages** are written with their new cursors in one transaction
+  (:meth:`LocalStore.apply_page`); a crash never leaves a cursor ahead of its data;
+* **rebase**: every row a not-yet-confirmed mutation touched has a *shadow* — its
+  server version before the first local edit (``None``: the server never had it).
+  When a page brings a shadowed row, or a mutation leaves the optimistic set
+  (rejected, or acknowledged and covered by the cursors), the store puts every
+  shadowed row back to its server version, writes the page, and re-applies the
+  optimistic mutations in ``local_seq`` order. A pulled row therefore never silently
+  overwrites an unsent edit, and a rejected edit never stays visible;
+* **incarnation**: a marker file next to the database remembers the incarnation and
+  the highest ``local_seq``; a database copied elsewhere or restored from a backup
+  gets a new incarnation, and its pending mutations are renumbered for it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import JSON, Column, MetaData, String, Table, delete, event, func, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from commandroom import SCHEMA_VERSION
-from commandroom.domain.models import LocalMeta, OutboxEntry
+from commandroom.domain.models import (
+    REFERENCE_MODELS,
+    SYNCED_MODELS,
+    Base,
+    LocalMeta,
+    OutboxEntry,
+    SyncCursor,
+    row_to_dict,
+)
 from commandroom.ids import new_id
 from commandroom.mutations.core import (
     Actor,
@@ -27,15 +57,61 @@ from commandroom.mutations.core import (
     MutationContext,
     apply_mutation,
     get_spec,
+    old_values,
     primary_key_of,
+    start_tracking,
+    stop_tracking,
+    touched_rows,
 )
 from commandroom.store.db import make_engine, session_factory
 from commandroom.store.migrate import upgrade
+from commandroom.sync import apply as rows_io
+from commandroom.sync import protocol as wire
+from commandroom.sync.buckets import SHARED, ZONE_TABLES
 from commandroom.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 ChangeListener = Callable[[Changes], None]
+
+JOURNAL_DAYS = 14
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+# Client-only sync bookkeeping that the shared model does not describe (created on open).
+_aux = MetaData()
+shadow_table = Table(
+    "local_shadow", _aux,
+    Column("entity_type", String(32), primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+    Column("base", JSON, nullable=True),  # the server's version before the first local edit; NULL: none
+)
+touch_table = Table(
+    "local_touch", _aux,
+    Column("mutation_id", String(36), primary_key=True),
+    Column("entity_type", String(32), primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+)
+
+Key = tuple[str, str]
+
+
+def _remember_updated_at(session: Session, _ctx: Any, _instances: Any) -> None:
+    """Record ``updated_at`` before the flush sets it (``onupdate``), so a shadow's base is exact."""
+    olds_by_id = session.info.get("touched_old")
+    if olds_by_id is None:
+        return
+    for obj in session.dirty:
+        if not hasattr(obj, "updated_at") or not session.is_modified(obj):
+            continue
+        olds = olds_by_id.setdefault(id(obj), {})
+        if olds is None or "updated_at" in olds:
+            continue
+        hist = sa_inspect(obj).attrs.updated_at.history
+        olds["updated_at"] = hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged else None)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) or hasattr(value, "isoformat") else value
 
 
 class LocalStore:
@@ -45,17 +121,24 @@ class LocalStore:
         self.path = Path(path)
         url = f"sqlite:///{self.path}"
         self.write_engine = make_engine(url, writer=True)
+        rows_io.tolerate_numeric_json(self.write_engine)
         upgrade(self.write_engine)
+        _aux.create_all(self.write_engine)
         self.read_engine = make_engine(url, writer=False)
+        rows_io.tolerate_numeric_json(self.read_engine)
         self._writer = session_factory(self.write_engine)
+        event.listen(self._writer, "before_flush", _remember_updated_at)
         self._reader = session_factory(self.read_engine)
         self._listeners: list[ChangeListener] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self.incarnation_reason: str | None = None
         with self.write() as session:
             if self._meta(session, "device_id") is None:
                 self._set_meta(session, "device_id", new_id())
             if self._meta(session, "device_incarnation") is None:
                 self._set_meta(session, "device_incarnation", new_id())
+                self._set_meta(session, "first_local_seq", 1)
+        self._check_incarnation()
 
     # -- sessions
 
@@ -70,6 +153,7 @@ class LocalStore:
         """A read-only session on the reader engine."""
         with self._reader() as session:
             yield session
+            session.expunge_all()  # objects read here stay usable (loaded, detached) after the block
             session.rollback()
 
     def close(self) -> None:
@@ -97,7 +181,7 @@ class LocalStore:
         return default if value is None else value
 
     def set_meta(self, key: str, value: Any) -> None:
-        with self.write() as session:
+        with self._lock, self.write() as session:
             self._set_meta(session, key, value)
 
     @property
@@ -132,14 +216,15 @@ class LocalStore:
         Raises the mutation's DomainError (nothing written) when it is invalid here.
         """
         spec = get_spec(name)
+        mutation_id = new_id()
         with self._lock, self.write() as session:
             base_versions = self._base_versions(session, spec.entity_type, entity_id)
-            ctx = MutationContext(session, actor, now=utcnow(), on_server=False)
-            changes = apply_mutation(ctx, name, entity_id, args)
+            ctx = MutationContext(session, actor, now=utcnow(), on_server=False, mutation_id=mutation_id)
+            changes = self._apply_tracked(session, ctx, mutation_id, name, spec.entity_type, entity_id, args)
             next_seq = (session.scalar(select(func.max(OutboxEntry.local_seq))) or 0) + 1
             session.add(
                 OutboxEntry(
-                    mutation_id=new_id(),
+                    mutation_id=mutation_id,
                     local_seq=next_seq,
                     device_incarnation=self._meta(session, "device_incarnation"),
                     user_id=actor.user_id,
@@ -153,15 +238,70 @@ class LocalStore:
                     schema_version=SCHEMA_VERSION,
                 )
             )
+            self._remember_actor(session, actor)
+        self._write_marker(max_local_seq=next_seq)
         changes.note("local_outbox", str(next_seq))
         self.emit(changes)
         return changes
 
+    def _apply_tracked(self, session: Session, ctx: MutationContext, mutation_id: str, name: str,
+                       entity_type: str, entity_id: str, args: dict[str, Any]) -> Changes:
+        """Apply a mutation, recording a shadow (server version) and a touch for every row it writes."""
+        start_tracking(session)
+        try:
+            changes = apply_mutation(ctx, name, entity_id, args)
+            rows = touched_rows(session)
+            befores = [(r, self._before_image(session, r)) for r in rows if r.__tablename__ in rows_io.MODELS]
+        finally:
+            stop_tracking(session)
+        keys: list[Key] = [(entity_type, entity_id)]
+        for row, before in befores:
+            key = (row.__tablename__, primary_key_of(row))
+            keys.append(key)
+            session.execute(sqlite_insert(shadow_table).values(entity_type=key[0], entity_id=key[1], base=before)
+                            .on_conflict_do_nothing())
+        self._touch(session, mutation_id, keys)
+        return changes
+
+    @staticmethod
+    def _before_image(session: Session, row: Base) -> dict[str, Any] | None:
+        olds = old_values(session, row)
+        if olds is None:
+            return None
+        if getattr(row, "row_version", 1) == 0:
+            return None  # a row only this workstation has (created by an earlier local edit)
+        before = row_to_dict(row)
+        for key, value in olds.items():
+            before[key] = _iso(value)
+        return before
+
+    @staticmethod
+    def _touch(session: Session, mutation_id: str, keys: Iterable[Key]) -> None:
+        values = [{"mutation_id": mutation_id, "entity_type": t, "entity_id": i} for t, i in set(keys)]
+        if values:
+            session.execute(sqlite_insert(touch_table).on_conflict_do_nothing(), values)
+
+    @staticmethod
+    def _remember_actor(session: Session, actor: Actor) -> None:
+        if not actor.user_id:
+            return
+        actors = dict(LocalStore._meta(session, "actors") or {})
+        data = {"user_id": actor.user_id, "name": actor.name, "role": actor.role, "scope_kind": actor.scope_kind,
+                "scope_code": actor.scope_code, "township_code": actor.township_code,
+                "device_id": actor.device_id, "device_name": actor.device_name}
+        if actors.get(actor.user_id) != data:
+            actors[actor.user_id] = data
+            LocalStore._set_meta(session, "actors", actors)
+
+    def _actor_for(self, session: Session, user_id: str | None) -> Actor:
+        data = (self._meta(session, "actors") or {}).get(user_id or "")
+        if data:
+            return Actor(**data)
+        return Actor(user_id=user_id, name="", role="")
+
     @staticmethod
     def _base_versions(session: Session, entity_type: str, entity_id: str) -> dict[str, int]:
         """The server row_version this workstation last saw of the target row."""
-        from commandroom.domain.models import SYNCED_MODELS
-
         model = SYNCED_MODELS.get(entity_type)
         if model is None:
             return {}
@@ -177,6 +317,7 @@ class LocalStore:
             return session.scalar(select(func.count()).where(OutboxEntry.state == "pending")) or 0
 
     def rejected(self) -> list[OutboxEntry]:
+        """Mutations the server refused or merged, not yet dismissed, with the server's explanation."""
         with self.read() as session:
             return list(
                 session.scalars(
@@ -185,3 +326,445 @@ class LocalStore:
                     .order_by(OutboxEntry.local_seq)
                 )
             )
+
+    def rejected_count(self) -> int:
+        with self.read() as session:
+            return session.scalar(select(func.count()).where(OutboxEntry.state == "rejected",
+                                                             OutboxEntry.dismissed.is_(False))) or 0
+
+    def dismiss(self, mutation_id: str) -> None:
+        """The officer has read a rejection/merge notice: hide it from the list (the entry stays)."""
+        with self._lock, self.write() as session:
+            entry = session.get(OutboxEntry, mutation_id)
+            if entry is not None:
+                entry.dismissed = True
+
+    def redo(self, actor: Actor, mutation_id: str, args: dict[str, Any] | None = None) -> Changes:
+        """Do a rejected mutation again as a new mutation (optionally with corrected ``args``)."""
+        with self.read() as session:
+            entry = session.get(OutboxEntry, mutation_id)
+            if entry is None:
+                raise KeyError(mutation_id)
+            name, entity_id, old_args = entry.name, entry.entity_id, dict(entry.args or {})
+        changes = self.perform(actor, name, entity_id, old_args if args is None else args)
+        self.dismiss(mutation_id)
+        return changes
+
+    def outbox(self) -> list[OutboxEntry]:
+        with self.read() as session:
+            return list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.local_seq)))
+
+    # -- push bookkeeping
+
+    def pending_batch(self, limit: int = wire.MAX_BATCH) -> dict[str, Any] | None:
+        """The next push body's mutations: pending entries of one incarnation in local_seq order."""
+        with self.read() as session:
+            entries = list(session.scalars(select(OutboxEntry).where(OutboxEntry.state == "pending")
+                                           .order_by(OutboxEntry.local_seq).limit(limit)))
+            if not entries:
+                return None
+            incarnation = entries[0].device_incarnation
+            current = self._meta(session, "device_incarnation")
+            firsts = self._meta(session, "incarnation_firsts") or {}
+            first = self._meta(session, "first_local_seq") if incarnation == current else firsts.get(incarnation)
+            muts = [
+                {
+                    "mutation_id": e.mutation_id,
+                    "local_seq": e.local_seq,
+                    "name": e.name,
+                    "entity_id": e.entity_id,
+                    "args": e.args or {},
+                    "base_versions": e.base_versions or {},
+                    "created_local_ts": e.created_local_ts.isoformat() if e.created_local_ts else None,
+                }
+                for e in entries
+                if e.device_incarnation == incarnation
+            ]
+            return {
+                "device_id": self._meta(session, "device_id"),
+                "device_incarnation": incarnation,
+                "first_local_seq": int(first or 1),
+                "mutations": muts,
+            }
+
+    def record_results(self, results: list[dict[str, Any]], epoch: str | None) -> Changes:
+        """Mark pushed mutations acked / merged / rejected; rebase if an optimistic edit must go."""
+        now = utcnow()
+        changes = Changes()
+        with self._lock, self.write() as session:
+            if epoch and self._meta(session, "epoch") is None:
+                self._set_meta(session, "epoch", epoch)
+            for r in results:
+                entry = session.get(OutboxEntry, r.get("mutation_id"))
+                if entry is None or entry.state != "pending":
+                    continue
+                status = r.get("status")
+                entry.attempts = (entry.attempts or 0) + 1
+                entry.server_result = dict(r)
+                if status in (wire.APPLIED, wire.MERGED):
+                    entry.state = "acked" if status == wire.APPLIED else "merged"
+                    entry.acked_at = now
+                    entry.acked_seq = r.get("seq")
+                    entry.acked_epoch = epoch
+                elif status in (wire.REJECTED, wire.ERROR):
+                    entry.state = "rejected"
+                    entry.acked_at = now
+                    entry.acked_epoch = epoch
+                changes.note("local_outbox", str(entry.local_seq))
+            session.flush()
+            changes.merge(self._rebase_if_needed(session, set()))
+        return changes
+
+    def new_incarnation(self, reason: str, *, repend_from: int | None = None) -> str:
+        """Start a new incarnation: renumber pending mutations after every local_seq used so far.
+
+        Args:
+            repend_from: also send again acked/merged journal entries of the current incarnation
+                with ``local_seq ≥`` this (the server lost them: a gap it reported).
+        """
+        with self._lock, self.write() as session:
+            old = self._meta(session, "device_incarnation")
+            if repend_from is not None:
+                session.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.device_incarnation == old, OutboxEntry.local_seq >= repend_from,
+                           OutboxEntry.state.in_(("acked", "merged")))
+                    .values(state="pending", acked_seq=None, acked_epoch=None, acked_at=None)
+                )
+            inc = self._renumber(session, reason)
+        return inc
+
+    def _renumber(self, session: Session, reason: str) -> str:
+        old = self._meta(session, "device_incarnation")
+        inc = new_id()
+        top = session.scalar(select(func.max(OutboxEntry.local_seq))) or 0
+        firsts = dict(self._meta(session, "incarnation_firsts") or {})
+        firsts[old] = self._meta(session, "first_local_seq") or 1
+        self._set_meta(session, "incarnation_firsts", firsts)
+        self._set_meta(session, "device_incarnation", inc)
+        self._set_meta(session, "first_local_seq", top + 1)
+        pending = list(session.scalars(select(OutboxEntry).where(OutboxEntry.state == "pending")
+                                       .order_by(OutboxEntry.local_seq)))
+        for i, e in enumerate(pending, start=top + 1):
+            e.local_seq = i
+            e.device_incarnation = inc
+            session.flush()
+        self.incarnation_reason = reason
+        log.warning("new device incarnation %s (was %s): %s", inc, old, reason)
+        new_top = top + len(pending)
+        session.flush()
+        self._write_marker(max_local_seq=new_top, incarnation=inc)
+        return inc
+
+    def prune_journal(self, days: int = JOURNAL_DAYS, *, now: datetime | None = None) -> int:
+        """Forget acked/merged journal entries older than ``days`` (rejected ones stay until dismissed)."""
+        cutoff = (now or utcnow()) - timedelta(days=days)
+        with self._lock, self.write() as session:
+            result = session.execute(delete(OutboxEntry).where(OutboxEntry.state.in_(("acked", "merged")),
+                                                               OutboxEntry.acked_at < cutoff))
+            return result.rowcount or 0
+
+    # -- pull bookkeeping
+
+    def cursors(self) -> dict[str, int]:
+        with self.read() as session:
+            return {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
+
+    def apply_page(self, page: dict[str, Any]) -> Changes | None:
+        """Write a pulled page and its cursors in one transaction, then rebase optimistic edits.
+
+        Returns what changed, or None when the page is stale (its ``since`` is not the current
+        cursors — a replayed or overtaken response): nothing is written.
+        """
+        with self._lock, self.write() as session:
+            current = {c.bucket: c for c in session.scalars(select(SyncCursor))}
+            since: dict[str, int] = page.get("since") or {}
+            for bucket, seq in since.items():
+                have = current.get(bucket)
+                if (have.seq if have else 0) != seq:
+                    return None
+            epoch = page.get("epoch")
+            latest: dict[Key, dict[str, Any]] = {}
+            for ch in page.get("changes") or ():
+                bucket = ch["bucket"]
+                have = current.get(bucket)
+                if have is not None and ch["seq"] <= have.seq:
+                    continue
+                latest[(ch["entity_type"], ch["entity_id"])] = ch
+            new_cursors = {b: max(int(s), current[b].seq if b in current else 0)
+                           for b, s in (page.get("cursors") or {}).items()}
+            all_cursors = {b: c.seq for b, c in current.items()} | new_cursors
+            changes = Changes()
+            need = self._rebase_needed(session, set(latest), all_cursors)
+            if need:
+                changes.merge(self._undo(session))
+            self._write_changes(session, latest.values())
+            for key in latest:
+                changes.note(*key)
+            for bucket, seq in new_cursors.items():
+                row = current.get(bucket)
+                if row is None:
+                    session.add(SyncCursor(bucket=bucket, seq=seq, epoch=epoch))
+                else:
+                    row.seq, row.epoch = seq, epoch
+            session.flush()
+            if need:
+                changes.merge(self._redo(session, all_cursors))
+            return changes
+
+    @staticmethod
+    def _write_changes(session: Session, changes: Iterable[dict[str, Any]]) -> None:
+        upserts: dict[str, list[dict[str, Any]]] = {}
+        removes: dict[str, list[str]] = {}
+        for ch in changes:
+            if ch["op"] == "remove" or ch.get("fields") is None:
+                removes.setdefault(ch["entity_type"], []).append(ch["entity_id"])
+            else:
+                upserts.setdefault(ch["entity_type"], []).append(ch["fields"])
+        for etype, rows in upserts.items():
+            rows_io.upsert_rows(session, etype, rows)
+        for etype, ids in removes.items():
+            rows_io.delete_rows(session, etype, ids)
+
+    # -- rebase
+
+    def _optimistic(self, session: Session, cursors: dict[str, int]) -> list[OutboxEntry]:
+        """Mutations whose effect the pulled rows do not show yet: pending, or acked past the cursors."""
+        low = min(cursors.values()) if cursors else 0
+        epoch = self._meta(session, "epoch")
+        rows = session.scalars(select(OutboxEntry).where(OutboxEntry.state.in_(("pending", "acked", "merged")))
+                               .order_by(OutboxEntry.local_seq))
+        out = []
+        for e in rows:
+            if e.state == "pending" or (e.acked_seq is not None and e.acked_seq > low and e.acked_epoch == epoch):
+                out.append(e)
+        return out
+
+    def _rebase_needed(self, session: Session, keys: set[Key], cursors: dict[str, int]) -> bool:
+        touched = session.execute(select(touch_table.c.mutation_id, touch_table.c.entity_type,
+                                         touch_table.c.entity_id)).all()
+        if not touched:
+            return False
+        if keys and any((t, i) in keys for _m, t, i in touched):
+            return True
+        shadow_keys = {(t, i) for t, i in session.execute(select(shadow_table.c.entity_type,
+                                                                 shadow_table.c.entity_id))}
+        if keys & shadow_keys:
+            return True
+        live = {e.mutation_id for e in self._optimistic(session, cursors)}
+        return any(m not in live for m, _t, _i in touched)
+
+    def _rebase_if_needed(self, session: Session, keys: set[Key]) -> Changes:
+        cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
+        if not self._rebase_needed(session, keys, cursors):
+            return Changes()
+        changes = self._undo(session)
+        return changes.merge(self._redo(session, cursors))
+
+    def rebase(self) -> Changes:
+        """Put shadowed rows back to their server version and re-apply the optimistic mutations."""
+        with self._lock, self.write() as session:
+            cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
+            changes = self._undo(session)
+            changes.merge(self._redo(session, cursors))
+        return changes
+
+    @staticmethod
+    def _undo(session: Session) -> Changes:
+        changes = Changes()
+        session.flush()
+        for etype, eid, base in session.execute(select(shadow_table.c.entity_type, shadow_table.c.entity_id,
+                                                       shadow_table.c.base)).all():
+            rows_io.restore_row(session, etype, eid, base)
+            changes.note(etype, eid)
+        session.execute(delete(shadow_table))
+        session.execute(delete(touch_table))
+        session.expire_all()
+        return changes
+
+    def _redo(self, session: Session, cursors: dict[str, int]) -> Changes:
+        changes = Changes()
+        for e in self._optimistic(session, cursors):
+            actor = self._actor_for(session, e.user_id)
+            ctx = MutationContext(session, actor, now=e.created_local_ts or utcnow(), on_server=False,
+                                  mutation_id=e.mutation_id)
+            try:
+                with session.begin_nested():
+                    changes.merge(self._apply_tracked(session, ctx, e.mutation_id, e.name, e.entity_type,
+                                                      e.entity_id, dict(e.args or {})))
+            except Exception as exc:  # noqa: BLE001 - no longer applies here; the server decides
+                log.info("pending mutation %s (%s) does not apply locally now: %s", e.local_seq, e.name, exc)
+                session.expire_all()
+                self._touch(session, e.mutation_id, [(e.entity_type, e.entity_id)])
+        return changes
+
+    # -- epoch, resync
+
+    def bucket_rows_delete(self, session: Session, bucket: str) -> int:
+        """Delete every local row replicated in ``bucket`` (before downloading it again)."""
+        n = 0
+        kind, _, code = bucket.partition(":")
+        targets: list[tuple[type[Base], Any]] = []
+        if bucket == SHARED:
+            targets = [(m, None) for m in REFERENCE_MODELS.values()]
+        elif kind == "township":
+            targets = [(m, m.township_code == code) for t, m in SYNCED_MODELS.items() if t not in ZONE_TABLES]
+        elif kind == "zone":
+            for t in ZONE_TABLES:
+                m = SYNCED_MODELS[t]
+                col = m.zone_id if hasattr(m, "zone_id") else m.to_zone_id
+                targets.append((m, col == code))
+        for model, cond in targets:
+            stmt = delete(model) if cond is None else delete(model).where(cond)
+            n += session.execute(stmt).rowcount or 0
+        return n
+
+    def rebuild_buckets(self, buckets: Iterable[str]) -> Changes:
+        """Forget ``buckets`` (rows and cursors) so they download again from 0; the outbox is kept."""
+        with self._lock, self.write() as session:
+            return self._rebuild(session, list(buckets))
+
+    def _rebuild(self, session: Session, buckets: list[str]) -> Changes:
+        changes = self._undo(session)
+        for b in buckets:
+            self.bucket_rows_delete(session, b)
+            session.execute(delete(SyncCursor).where(SyncCursor.bucket == b))
+        changes.note("local_sync_cursor", ",".join(buckets))
+        session.flush()
+        cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
+        return changes.merge(self._redo(session, cursors))
+
+    def restore_recovery(self, new_epoch: str, restored_head: int | None, buckets: Iterable[str], *,
+                         same_epoch: bool = False) -> dict[str, Any]:
+        """The server was restored from a backup (§12.7): re-send what it lost, download everything again.
+
+        Journal entries acknowledged under another epoch after ``restored_head`` (or with no seq) go back
+        to pending and are renumbered in a new incarnation; every bucket is rebuilt from 0.
+        """
+        with self._lock, self.write() as session:
+            moved = 0
+            for e in session.scalars(select(OutboxEntry).where(OutboxEntry.state.in_(("acked", "merged")))):
+                if same_epoch:  # the server went backwards without a new epoch: trust the seqs only
+                    if e.acked_seq is not None and restored_head is not None and e.acked_seq > restored_head:
+                        e.state, e.acked_seq, e.acked_epoch, e.acked_at = "pending", None, None, None
+                        moved += 1
+                    continue
+                if e.acked_epoch == new_epoch:
+                    continue
+                if e.acked_seq is None or restored_head is None or e.acked_seq > restored_head:
+                    e.state, e.acked_seq, e.acked_epoch, e.acked_at = "pending", None, None, None
+                    moved += 1
+            session.flush()
+            self._renumber(session, f"server restored (epoch {new_epoch})")
+            self._set_meta(session, "epoch", new_epoch)
+            self._set_meta(session, "restored_head", restored_head)
+            every = set(buckets) | {c.bucket for c in session.scalars(select(SyncCursor))}
+            self._rebuild(session, sorted(every))
+        return {"repended": moved}
+
+    def set_epoch(self, epoch: str) -> None:
+        self.set_meta("epoch", epoch)
+
+    # -- incarnation marker (a database copied or restored from a backup)
+
+    @property
+    def marker_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".incarnation")
+
+    def _write_marker(self, *, max_local_seq: int | None = None, incarnation: str | None = None) -> None:
+        """Remember the incarnation and the highest local_seq next to the database (never lowered)."""
+        path = self.marker_path
+        try:
+            old = orjson.loads(path.read_bytes()) if path.exists() else {}
+        except orjson.JSONDecodeError:
+            old = {}
+        inc = incarnation or self.meta("device_incarnation")
+        top = int(max_local_seq or 0)
+        if incarnation is None and old.get("incarnation") == inc:
+            top = max(top, int(old.get("max_local_seq") or 0))
+        data = {"device_id": self.meta("device_id"), "incarnation": inc, "max_local_seq": top}
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(orjson.dumps(data))
+        os.replace(tmp, path)
+
+    def _check_incarnation(self) -> None:
+        path = self.marker_path
+        with self.read() as session:
+            inc = self._meta(session, "device_incarnation")
+            top = int(session.scalar(select(func.max(OutboxEntry.local_seq))) or 0)
+        try:
+            marker = orjson.loads(path.read_bytes()) if path.exists() else None
+        except orjson.JSONDecodeError:
+            marker = None
+        reason = None
+        if marker is None:
+            if top > 0:
+                reason = "the incarnation marker next to the database is missing (copied database?)"
+        elif marker.get("incarnation") != inc:
+            reason = "the database's incarnation differs from its marker (restored or copied database)"
+        elif top < int(marker.get("max_local_seq") or 0):
+            reason = (f"the outbox went backwards ({top} < {marker.get('max_local_seq')}): "
+                      f"the database was restored from a backup")
+        if reason:
+            with self._lock, self.write() as session:
+                self._renumber(session, reason)
+        else:
+            self._write_marker(max_local_seq=top, incarnation=inc)
+
+    # -- sign-in
+
+    def save_login(self, data: dict[str, Any]) -> None:
+        with self._lock, self.write() as session:
+            self._set_meta(session, "auth", data)
+
+    def auth(self) -> dict[str, Any]:
+        return self.meta("auth", {}) or {}
+
+    @staticmethod
+    def _verifier_key(username: str) -> str:
+        return "offline:" + hashlib.sha256(username.encode()).hexdigest()[:24]
+
+    def save_offline_verifier(self, username: str, password: str, user: dict[str, Any]) -> None:
+        """Keep a scrypt verifier of the password so the officer can sign in while the link is down."""
+        salt = os.urandom(16)
+        digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
+        self.set_meta(self._verifier_key(username), {"salt": salt.hex(), "hash": digest.hex(), **SCRYPT,
+                                                      "username": username, "user": user})
+
+    def verify_offline(self, username: str, password: str) -> dict[str, Any] | None:
+        """The user record if ``password`` matches the last successful online sign-in here, else None."""
+        data = self.meta(self._verifier_key(username))
+        if not data or data.get("username") != username:
+            return None
+        digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(data["salt"]), dklen=32,
+                                n=data["n"], r=data["r"], p=data["p"])
+        return data["user"] if hmac.compare_digest(digest.hex(), data["hash"]) else None
+
+    # -- convergence audit
+
+    def bucket_summaries(self, buckets: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Per bucket: count and order-free hash of the live rows (same definition as the server's)."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.read() as session:
+            for b in buckets:
+                total = count = 0
+                kind, _, code = b.partition(":")
+                if b == SHARED:
+                    for t, m in REFERENCE_MODELS.items():
+                        for obj in session.scalars(select(m)):
+                            count += 1
+                            total += wire.entity_digest(t, primary_key_of(obj), 0)
+                else:
+                    for t, m in SYNCED_MODELS.items():
+                        if (kind == "zone") != (t in ZONE_TABLES):
+                            continue
+                        if kind == "zone":
+                            col = m.zone_id if hasattr(m, "zone_id") else m.to_zone_id
+                        else:
+                            col = m.township_code
+                        for eid, rv in session.execute(select(m.id, m.row_version)
+                                                       .where(col == code, m.deleted.is_(False))):
+                            count += 1
+                            total += wire.entity_digest(t, eid, rv)
+                out[b] = {"count": count, "hash": wire.combine(total)}
+        return out

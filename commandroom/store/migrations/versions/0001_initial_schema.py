@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 03:42:49.007659
+Create Date: 2026-11-26 03:49:11.058958
 """
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("subject_code", sa.String(length=64), nullable=False),
         sa.Column("subject_name", sa.String(length=64), nullable=False),
         sa.Column("dimension", sa.String(length=16), nullable=False),
+        sa.Column("module_id", sa.String(length=36), nullable=True),
         sa.Column("points", sa.Float(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("given_by", sa.String(length=64), nullable=False),
@@ -52,6 +53,7 @@ def upgrade() -> None:
         sa.Column("due_at", sa.DateTime(), nullable=False),
         sa.Column("checked_in_at", sa.DateTime(), nullable=True),
         sa.Column("escalated", sa.Boolean(), nullable=False),
+        sa.Column("escalation_level", sa.String(length=24), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("township_code", sa.String(length=32), nullable=False),
@@ -76,6 +78,7 @@ def upgrade() -> None:
         sa.Column("done", sa.Boolean(), nullable=False),
         sa.Column("done_at", sa.DateTime(), nullable=True),
         sa.Column("done_by", sa.String(length=64), nullable=False),
+        sa.Column("done_by_user_id", sa.String(length=36), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("township_code", sa.String(length=32), nullable=False),
         sa.Column("row_version", sa.BigInteger(), nullable=False),
@@ -655,6 +658,7 @@ def upgrade() -> None:
         sa.Column("hub_code", sa.String(length=32), nullable=False),
         sa.Column("member_codes", sa.JSON(), nullable=False),
         sa.Column("confidence", sa.String(length=128), nullable=False),
+        sa.Column("neighbour_ids", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_zone")),
     )
     op.create_table(
@@ -665,6 +669,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("field", sa.String(length=32), nullable=False),
         sa.Column("category_codes", sa.JSON(), nullable=False),
+        sa.Column("default_for", sa.JSON(), nullable=False),
         sa.Column("lead_department_code", sa.String(length=32), nullable=False),
         sa.Column("township_duty", sa.Text(), nullable=False),
         sa.Column("department_duty", sa.Text(), nullable=False),

@@ -1,0 +1,675 @@
+"""Incident mutations: dispatch, acknowledge, arrive, start, note, return, escalate, submit, verify,
+close, reopen, update, remind.
+
+Lifecycle changes go through :data:`commandroom.workflows.INCIDENT` and its
+§12.5 merge rule: an action whose effect is already there (a second close, an
+acknowledge after the incident moved on) or that was made against an older
+``lifecycle_epoch`` (``expected_epoch``) is *merged* — nothing changes and the
+officer is told why — instead of failing. Every action appends a timeline
+entry; free text is never overwritten (notes are their own rows).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
+
+from commandroom.domain.enums import (
+    INCIDENT_STATE_LABELS,
+    DispatchState,
+    DispatchTarget,
+    EscalationLevel,
+    IncidentState,
+    Urgency,
+)
+from commandroom.domain.errors import ValidationError
+from commandroom.domain.models import (
+    Department,
+    Dispatch,
+    EventCategory,
+    Incident,
+    Matter,
+    MatterListVersion,
+    Report,
+    SyncedMixin,
+    TimelineEntry,
+    Zone,
+)
+from commandroom.ids import new_id
+from commandroom.mutations import validate as v
+from commandroom.mutations.core import ApplyFn, MutationContext, mutation, touched_rows
+from commandroom.services.deadlines import (
+    compute_deadlines,
+    escalation_for,
+    escalation_rank,
+    load_levels,
+)
+from commandroom.services.search import search_tokens
+from commandroom.timeutil import fmt_local
+from commandroom.workflows import DISPATCH_ACTIVE_STATES, INCIDENT
+from commandroom.workflows.machine import Step
+
+S = IncidentState
+
+ACTION_LABELS = {
+    "create": "受理立案",
+    "override": "改派牵头部门",
+    "merge_report": "合并报告",
+    "unmerge_report": "撤销合并",
+    "dispatch": "派单",
+    "acknowledge": "签收",
+    "arrive": "到场",
+    "start": "开始处置",
+    "note": "进展",
+    "return": "退回",
+    "escalate": "上报",
+    "submit": "提交核查",
+    "verify_pass": "核查通过",
+    "verify_fail": "核查不通过",
+    "close": "办结",
+    "reopen": "重新打开",
+    "update": "修改",
+    "remind": "催办",
+    "dispatch.acknowledge": "派单签收",
+    "dispatch.en_route": "出发",
+    "dispatch.on_scene": "到达现场",
+    "dispatch.done": "派单完成",
+    "dispatch.cancel": "撤销派单",
+}
+"""Chinese labels of timeline actions, for the screens."""
+
+_VERB = {
+    S.DISPATCHED: "派单",
+    S.ACKNOWLEDGED: "签收",
+    S.IN_PROGRESS: "开始处置",
+    S.AWAITING_VERIFICATION: "提交核查",
+    S.CLOSED: "办结",
+    S.RETURNED: "退回",
+    S.ESCALATED: "上报",
+    S.PENDING_DISPATCH: "重新打开",
+}
+
+
+# ----------------------------------------------------------------------------- shared helpers
+
+
+def touch(ctx: MutationContext, obj: Any) -> None:
+    """Stamp ``updated_at`` with the mutation's clock (never the wall clock)."""
+    obj.updated_at = ctx.now
+
+
+def stamped(fn: ApplyFn) -> ApplyFn:
+    """Make every row the apply function wrote carry ``updated_at == ctx.now``.
+
+    ``SyncedMixin.updated_at`` has ``onupdate=utcnow``: a row flushed twice in
+    one mutation (an autoflush before a query, then the final flush) would get
+    the wall clock on its second UPDATE. After the body runs, rows whose stamp
+    is not ``ctx.now`` are re-stamped (and forced into the next UPDATE), so the
+    client and the server store the same value.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+        fn(ctx, entity_id, args)
+        if "touched" not in ctx.session.info:
+            return
+        for row in touched_rows(ctx.session):
+            if isinstance(row, SyncedMixin) and row.updated_at != ctx.now:
+                row.updated_at = ctx.now
+                flag_modified(row, "updated_at")
+
+    return wrapper
+
+
+def add_timeline(
+    ctx: MutationContext,
+    incident: Incident,
+    action: str,
+    *,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    """Append one immutable timeline entry to ``incident``."""
+    entry = TimelineEntry(
+        id=new_id(),
+        township_code=incident.township_code,
+        incident_id=incident.id,
+        at=at or ctx.now,
+        actor_user_id=ctx.actor.user_id,
+        actor_name=ctx.actor.name,
+        device_name=ctx.actor.device_name,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.add(entry)
+    return entry
+
+
+def incident_search_text(ctx: MutationContext, incident: Incident) -> str:
+    """Search tokens of the incident, its category and matter, and the reports merged into it."""
+    category = ctx.session.get(EventCategory, incident.category_code)
+    texts = [incident.number, incident.title, incident.description, incident.address, incident.matter_name,
+             category.name if category else None]
+    if incident.id:
+        for number, description in ctx.session.execute(
+            select(Report.number, Report.description)
+            .where(Report.incident_id == incident.id, Report.deleted.is_(False))
+            .order_by(Report.id)
+        ):
+            texts.extend([number, description])
+    return search_tokens(*texts)
+
+
+def refresh_search_text(ctx: MutationContext, incident: Incident) -> None:
+    incident.search_text = incident_search_text(ctx, incident)
+
+
+def expected_epoch(args: dict[str, Any]) -> int | None:
+    value = args.get("expected_epoch")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError("expected_epoch", f"must be a non-negative integer, got {value!r}")
+    return value
+
+
+def photo_list(args: dict[str, Any], key: str) -> list[str]:
+    value = args.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationError(key, "must be a list of photo sha256 hashes")
+    out: list[str] = []
+    for i, h in enumerate(value):
+        if not isinstance(h, str) or len(h) != 64 or any(c not in "0123456789abcdef" for c in h.lower()):
+            raise ValidationError(key, f"item {i} is not a sha256 hex digest")
+        if h.lower() not in out:
+            out.append(h.lower())
+    if len(out) > 50:
+        raise ValidationError(key, f"has {len(out)} photos; at most 50")
+    return out
+
+
+def boolean(args: dict[str, Any], key: str, *, required: bool = True, default: bool = False) -> bool:
+    value = args.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(key, "is required (true or false)")
+        return default
+    if not isinstance(value, bool):
+        raise ValidationError(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _last_entry_into(ctx: MutationContext, incident: Incident, state: str) -> TimelineEntry | None:
+    return ctx.session.scalars(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.to_state == state)
+        .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
+        .limit(1)
+    ).first()
+
+
+def merged_explanation(ctx: MutationContext, incident: Incident, action: str, reason: str) -> str:
+    label = ACTION_LABELS.get(action, action)
+    state_label = INCIDENT_STATE_LABELS.get(S(incident.state), incident.state)
+    if reason == "stale_epoch":
+        return f"事件已重新打开（第 {incident.lifecycle_epoch} 轮），此前的“{label}”不再适用，未执行"
+    entry = _last_entry_into(ctx, incident, incident.state)
+    who = ""
+    if entry is not None:
+        who = f"由 {entry.actor_name or '系统'} 于 {fmt_local(entry.at)} "
+    verb = _VERB.get(S(incident.state), state_label)
+    if reason == "terminal":
+        return f"事件已{who}{verb}（{state_label}），“{label}”无需再执行"
+    if reason == "already":
+        return f"事件已{who}{verb}（{state_label}），“{label}”无需重复执行"
+    return f"事件已进展到“{state_label}”，“{label}”已被后续操作覆盖，未执行"
+
+
+def transition(
+    ctx: MutationContext,
+    incident: Incident,
+    action: str,
+    args: dict[str, Any],
+    *,
+    target: str | None = None,
+) -> Step | None:
+    """Apply ``action`` to the incident's lifecycle, or mark the mutation merged (returns None).
+
+    Raises IllegalTransition for an action that makes no sense from here.
+    """
+    res = INCIDENT.resolve(
+        incident.state, incident.lifecycle_epoch or 0, action, expected_epoch=expected_epoch(args), target=target
+    )
+    if not res.applied:
+        ctx.mark_merged(merged_explanation(ctx, incident, action, res.reason))
+        return None
+    assert res.step is not None
+    incident.state = res.step.to_state
+    incident.lifecycle_epoch = res.epoch
+    touch(ctx, incident)
+    return res.step
+
+
+def matter_limits(ctx: MutationContext, incident: Incident) -> dict[str, Any]:
+    """The time-limit overrides of the incident's matter, in the list version frozen at creation."""
+    if not incident.matter_code or incident.matter_version is None:
+        return {}
+    matter = ctx.session.scalars(
+        select(Matter)
+        .join(MatterListVersion, Matter.version_id == MatterListVersion.id)
+        .where(MatterListVersion.version == incident.matter_version, Matter.code == incident.matter_code)
+    ).first()
+    return dict(matter.limits or {}) if matter else {}
+
+
+def set_deadlines(ctx: MutationContext, incident: Incident, *, close_from: datetime,
+                  response_from: datetime | None = None) -> None:
+    """(Re)compute the clocks: close from ``close_from``, acknowledge/on-site from ``response_from``."""
+    limits = matter_limits(ctx, incident)
+    levels = load_levels(ctx.session)
+    close = compute_deadlines(close_from, incident.urgency, limits, levels)
+    incident.close_due = close.close_due
+    resp = close if response_from is None else compute_deadlines(response_from, incident.urgency, limits, levels)
+    incident.ack_due = resp.ack_due
+    incident.onsite_due = resp.onsite_due
+
+
+def active_dispatches(ctx: MutationContext, incident: Incident) -> list[Dispatch]:
+    return list(
+        ctx.session.scalars(
+            select(Dispatch)
+            .where(
+                Dispatch.incident_id == incident.id,
+                Dispatch.deleted.is_(False),
+                Dispatch.state.in_([s.value for s in DISPATCH_ACTIVE_STATES]),
+            )
+            .order_by(Dispatch.assigned_at, Dispatch.id)
+        )
+    )
+
+
+def wind_up_dispatches(ctx: MutationContext, incident: Incident, *, cancel_all: bool) -> list[str]:
+    """End the incident's active dispatches: all cancelled (return), or done / cancelled if never taken (close)."""
+    ended = []
+    for d in active_dispatches(ctx, incident):
+        if cancel_all or d.state == DispatchState.ASSIGNED:
+            d.state = DispatchState.CANCELLED.value
+        else:
+            d.state = DispatchState.DONE.value
+            d.done_at = ctx.now
+        touch(ctx, d)
+        ended.append(d.id)
+    return ended
+
+
+def take_dispatches(ctx: MutationContext, incident: Incident, args: dict[str, Any]) -> list[str]:
+    """The assignee signs: dispatches of the current round still only assigned become acknowledged.
+
+    ``dispatch_id`` in ``args`` limits this to one dispatch.
+    """
+    only = v.text(args, "dispatch_id", required=False, max_len=64) or None
+    taken = []
+    for d in active_dispatches(ctx, incident):
+        if d.state != DispatchState.ASSIGNED or (only and d.id != only):
+            continue
+        if (d.lifecycle_epoch or 0) != (incident.lifecycle_epoch or 0):
+            continue
+        d.state = DispatchState.ACKNOWLEDGED.value
+        d.acknowledged_at = ctx.now
+        touch(ctx, d)
+        taken.append(d.id)
+    return taken
+
+
+def _load(ctx: MutationContext, entity_id: str) -> Incident:
+    return ctx.get(Incident, entity_id)
+
+
+def _note(args: dict[str, Any], key: str = "note", *, required: bool = False) -> str:
+    return v.text(args, key, required=required, max_len=4000)
+
+
+# ----------------------------------------------------------------------------- lifecycle
+
+
+@mutation("incident.dispatch", "incident")
+@stamped
+def dispatch(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Dispatch to a department or a zone team (a new Dispatch row); a further dispatch adds a team."""
+    target_kind = v.choice(args, "target_kind", [t.value for t in DispatchTarget])
+    target_code = v.text(args, "target_code", max_len=32)
+    member_ids = v.id_list(args, "member_ids", required=False, max_items=100)
+    lead_member_id = v.text(args, "lead_member_id", required=False, max_len=64) or None
+    note = _note(args)
+    dispatch_id = v.text(args, "dispatch_id", max_len=64)
+    if target_kind == DispatchTarget.DEPARTMENT:
+        if ctx.session.get(Department, target_code) is None:
+            raise ValidationError("target_code", f"no department with code '{target_code}'")
+        if member_ids:
+            raise ValidationError("member_ids", "members are only given for a team dispatch")
+    elif ctx.session.get(Zone, target_code) is None:
+        raise ValidationError("target_code", f"no enforcement zone with id '{target_code}'")
+    if lead_member_id and member_ids and lead_member_id not in member_ids:
+        raise ValidationError("lead_member_id", "must be one of member_ids")
+    if lead_member_id and not member_ids:
+        member_ids = [lead_member_id]
+    incident = _load(ctx, entity_id)
+    existing = ctx.session.get(Dispatch, dispatch_id)
+    if existing is not None:
+        if existing.incident_id != incident.id:
+            raise ValidationError("dispatch_id", "already used by another incident's dispatch")
+        ctx.mark_merged(f"该派单已于 {fmt_local(existing.assigned_at)} 下达，无需重复派单")
+        return
+    before = incident.state
+    step = transition(ctx, incident, "dispatch", args)
+    if step is None:
+        return
+    first = before in (S.PENDING_DISPATCH, S.RETURNED, S.ESCALATED)
+    d = Dispatch(
+        id=dispatch_id,
+        township_code=incident.township_code,
+        incident_id=incident.id,
+        target_kind=target_kind,
+        target_code=target_code,
+        lead_member_id=lead_member_id,
+        member_ids=member_ids,
+        state=DispatchState.ASSIGNED.value,
+        lifecycle_epoch=incident.lifecycle_epoch,
+        note=note,
+        assigned_at=ctx.now,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.add(d)
+    incident.assignee_kind = target_kind
+    incident.assignee_code = target_code
+    if first:
+        incident.dispatched_at = ctx.now
+        incident.acknowledged_at = None
+        incident.onsite_at = None
+        # the acknowledge and on-site clocks measure the assignee: they restart at the dispatch
+        resp = compute_deadlines(ctx.now, incident.urgency, matter_limits(ctx, incident), load_levels(ctx.session))
+        incident.ack_due = resp.ack_due
+        incident.onsite_due = resp.onsite_due
+    add_timeline(
+        ctx, incident, "dispatch", from_state=before, to_state=incident.state, note=note,
+        data={"dispatch_id": dispatch_id, "target_kind": target_kind, "target_code": target_code,
+              "member_ids": member_ids, "lead_member_id": lead_member_id, "additional": not first},
+    )
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.acknowledge", "incident")
+@stamped
+def acknowledge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """The assignee signs for the incident (签收)."""
+    note = _note(args)
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    if transition(ctx, incident, "acknowledge", args) is None:
+        return
+    incident.acknowledged_at = ctx.now
+    taken = take_dispatches(ctx, incident, args)
+    add_timeline(ctx, incident, "acknowledge", from_state=before, to_state=incident.state, note=note,
+                 data={"dispatches": taken} if taken else None)
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.arrive", "incident")
+@stamped
+def arrive(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Someone is on site (到场): records the on-site time; implies acknowledgement."""
+    note = _note(args)
+    incident = _load(ctx, entity_id)
+    if incident.onsite_at is not None and incident.state in (S.ACKNOWLEDGED, S.IN_PROGRESS):
+        ctx.mark_merged(f"已于 {fmt_local(incident.onsite_at)} 记录到场，无需重复")
+        return
+    before = incident.state
+    if transition(ctx, incident, "arrive", args) is None:
+        return
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = ctx.now
+    incident.onsite_at = ctx.now
+    taken = take_dispatches(ctx, incident, args)
+    add_timeline(ctx, incident, "arrive", from_state=before, to_state=incident.state, note=note,
+                 data={"dispatches": taken} if taken else None)
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.start", "incident")
+@stamped
+def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Handling begins (处置中); implies acknowledgement."""
+    note = _note(args)
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    if transition(ctx, incident, "start", args) is None:
+        return
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = ctx.now
+    taken = take_dispatches(ctx, incident, args)
+    add_timeline(ctx, incident, "start", from_state=before, to_state=incident.state, note=note,
+                 data={"dispatches": taken} if taken else None)
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.note", "incident")
+@stamped
+def add_note(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A progress note: its own append-only timeline entry, allowed in every state."""
+    note = _note(args, required=True)
+    photos = photo_list(args, "photos")
+    incident = _load(ctx, entity_id)
+    touch(ctx, incident)
+    add_timeline(ctx, incident, "note", note=note, data={"photos": photos} if photos else None)
+
+
+@mutation("incident.return", "incident")
+@stamped
+def return_(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """The assignee returns the incident (退回) with a reason; the county arbitrates."""
+    reason = v.text(args, "reason", max_len=2000)
+    counter = v.text(args, "counter_proposal", required=False, max_len=2000)
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    if transition(ctx, incident, "return", args) is None:
+        return
+    incident.return_reason = reason
+    incident.counter_proposal = counter
+    incident.return_count = (incident.return_count or 0) + 1
+    cancelled = wind_up_dispatches(ctx, incident, cancel_all=True)
+    add_timeline(ctx, incident, "return", from_state=before, to_state=incident.state, note=reason,
+                 data={"counter_proposal": counter, "cancelled_dispatches": cancelled})
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.escalate", "incident")
+@stamped
+def escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Escalate to the county (上报), with a reason."""
+    reason = v.text(args, "reason", max_len=2000)
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    if transition(ctx, incident, "escalate", args) is None:
+        return
+    add_timeline(ctx, incident, "escalate", from_state=before, to_state=incident.state, note=reason)
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.submit", "incident")
+@stamped
+def submit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Handling finished: submit for verification (待核查) with after-photos."""
+    note = _note(args)
+    photos = photo_list(args, "photos_after")
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    if transition(ctx, incident, "submit", args) is None:
+        return
+    if photos:
+        incident.photos_after = list(dict.fromkeys([*(incident.photos_after or []), *photos]))
+    add_timeline(ctx, incident, "submit", from_state=before, to_state=incident.state, note=note,
+                 data={"photos_after": photos} if photos else None)
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.verify", "incident")
+@stamped
+def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Verify the result (核查): passed closes, failed sends it back to handling (a note is required)."""
+    passed = boolean(args, "passed")
+    verified_by = v.text(args, "verified_by", required=False, max_len=64) or ctx.actor.name
+    note = _note(args, required=not passed)
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    action = "verify_pass" if passed else "verify_fail"
+    if transition(ctx, incident, action, args) is None:
+        return
+    incident.verified_by = verified_by
+    data: dict[str, Any] = {"verified_by": verified_by, "passed": passed}
+    if passed:
+        incident.closed_at = ctx.now
+        data["ended_dispatches"] = wind_up_dispatches(ctx, incident, cancel_all=False)
+    add_timeline(ctx, incident, action, from_state=before, to_state=incident.state, note=note, data=data)
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.close", "incident")
+@stamped
+def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Direct close by the room (销号) with a note and optional before/after photos."""
+    note = _note(args, required=True)
+    before_photos = photo_list(args, "photos_before")
+    after_photos = photo_list(args, "photos_after")
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    if transition(ctx, incident, "close", args) is None:
+        return
+    incident.closed_at = ctx.now
+    if before_photos:
+        incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *before_photos]))
+    if after_photos:
+        incident.photos_after = list(dict.fromkeys([*(incident.photos_after or []), *after_photos]))
+    ended = wind_up_dispatches(ctx, incident, cancel_all=False)
+    add_timeline(ctx, incident, "close", from_state=before, to_state=incident.state, note=note,
+                 data={"photos_before": before_photos, "photos_after": after_photos, "ended_dispatches": ended})
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.reopen", "incident")
+@stamped
+def reopen(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Reopen a closed incident (to pending dispatch, or straight back to handling); bumps the epoch."""
+    reason = v.text(args, "reason", max_len=2000)
+    to = v.choice(args, "to", [S.PENDING_DISPATCH.value, S.IN_PROGRESS.value], required=False,
+                  default=S.PENDING_DISPATCH.value)
+    incident = _load(ctx, entity_id)
+    before = incident.state
+    if transition(ctx, incident, "reopen", args, target=to) is None:
+        return
+    incident.closed_at = None
+    incident.verified_by = ""
+    incident.escalation_level = EscalationLevel.NONE.value
+    if to == S.PENDING_DISPATCH:
+        incident.assignee_kind = None
+        incident.assignee_code = None
+        incident.dispatched_at = None
+        incident.acknowledged_at = None
+        incident.onsite_at = None
+    set_deadlines(ctx, incident, close_from=ctx.now)
+    add_timeline(ctx, incident, "reopen", from_state=before, to_state=incident.state, note=reason,
+                 data={"epoch": incident.lifecycle_epoch})
+    refresh_search_text(ctx, incident)
+
+
+# ----------------------------------------------------------------------------- scalar edits, reminders
+
+_UPDATABLE = ("urgency", "title", "description", "address", "lat", "lon")
+
+
+@mutation("incident.update", "incident")
+@stamped
+def update(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Edit scalar facts (urgency, title, description, address, location); last writer wins per field."""
+    unknown = sorted(set(args) - {*_UPDATABLE, "expected_epoch", "note"})
+    if unknown:
+        raise ValidationError(unknown[0], f"cannot be edited here (editable: {', '.join(_UPDATABLE)})")
+    changes: dict[str, Any] = {}
+    if args.get("urgency") is not None:
+        changes["urgency"] = v.choice(args, "urgency", [u.value for u in Urgency])
+    if args.get("title") is not None:
+        changes["title"] = v.text(args, "title", max_len=128)
+    if args.get("description") is not None:
+        changes["description"] = v.text(args, "description", required=False, max_len=8000)
+    if args.get("address") is not None:
+        changes["address"] = v.text(args, "address", required=False, max_len=256)
+    if args.get("lat") is not None or args.get("lon") is not None:
+        lat, lon = v.location(args, required=True)
+        changes["lat"], changes["lon"] = lat, lon
+    if not changes:
+        raise ValidationError("args", f"nothing to change (give one of {', '.join(_UPDATABLE)})")
+    note = _note(args)
+    incident = _load(ctx, entity_id)
+    diff = {k: [getattr(incident, k), val] for k, val in changes.items() if getattr(incident, k) != val}
+    if not diff:
+        ctx.mark_merged("这些字段已是该值，无需修改")
+        return
+    for k, (_old, new) in diff.items():
+        setattr(incident, k, new)
+    if "urgency" in diff and incident.state != S.CLOSED:
+        set_deadlines(ctx, incident, close_from=incident.created_at, response_from=incident.dispatched_at)
+    touch(ctx, incident)
+    add_timeline(ctx, incident, "update", note=note, data={"changes": diff})
+    refresh_search_text(ctx, incident)
+
+
+def running_escalation(incident: Incident, now: datetime) -> EscalationLevel:
+    """The escalation level the incident's running clocks call for now."""
+    levels = [escalation_for(incident.close_due, now)]
+    if incident.acknowledged_at is None and incident.state in (S.DISPATCHED, S.PENDING_DISPATCH):
+        levels.append(escalation_for(incident.ack_due, now))
+    if incident.onsite_at is None and incident.state in (S.DISPATCHED, S.ACKNOWLEDGED):
+        levels.append(escalation_for(incident.onsite_due, now))
+    return max(levels, key=escalation_rank)
+
+
+@mutation("incident.remind", "incident")
+@stamped
+def remind(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A step up the escalation ladder: reminder (提醒), supervision order (督办单), leader notice (领导通报).
+
+    Without ``level`` the step the overdue clocks call for is taken. The ladder only goes up.
+    """
+    ladder = [EscalationLevel.REMINDER.value, EscalationLevel.SUPERVISION_ORDER.value,
+              EscalationLevel.LEADER_NOTICE.value]
+    level = v.choice(args, "level", ladder, required=False)
+    note = _note(args)
+    incident = _load(ctx, entity_id)
+    if incident.state == S.CLOSED:
+        ctx.mark_merged("事件已办结，无需催办")
+        return
+    if level is None:
+        level = running_escalation(incident, ctx.now).value
+        if level == EscalationLevel.NONE:
+            raise ValidationError("level", "no clock of this incident is overdue; give a level to remind anyway")
+    if escalation_rank(level) <= escalation_rank(incident.escalation_level or "none"):
+        ctx.mark_merged(f"已发出“{level}”或更高等级的催办，无需重复")
+        return
+    before_level = incident.escalation_level
+    incident.escalation_level = level
+    touch(ctx, incident)
+    add_timeline(ctx, incident, "remind", note=note, data={"level": level, "previous": before_level})

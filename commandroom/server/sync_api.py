@@ -1,0 +1,697 @@
+"""The sync API: push (exactly-once, ordered per device), pull (cursor pages), summary and SSE pokes.
+
+See ``docs/sync-protocol.md`` for the wire format and the reasoning behind each rule.
+
+Push, per batch, in one transaction:
+
+1. lock the ``(device, incarnation)`` cursor row (``SELECT … FOR UPDATE`` on PostgreSQL;
+   SQLite serializes writers anyway), creating it on first use;
+2. per mutation: a known ``mutation_id`` returns its stored result (a different payload
+   under the same id is refused with ``payload_mismatch`` and logged as an alert);
+   ``local_seq ≤ last`` with an unknown id means the workstation's database was cloned or
+   restored: stop, 409 ``new_incarnation_required``; ``local_seq > last + 1`` stops the
+   batch with ``expected`` (a mutation "from the future");
+3. apply through :func:`commandroom.server.pipeline.execute` in a savepoint together with
+   the ``ProcessedMutation`` row, so the effect and its dedup record commit together; a
+   rejection (validation, scope) is recorded and the batch goes on.
+
+The ``ProcessedMutation`` primary key is the last line of defence: two connections that
+apply the same mutation concurrently under different incarnations collide on it, and the
+loser's savepoint (its effect included) is rolled back and answered with the stored result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from commandroom.domain.errors import DomainError
+from commandroom.domain.models import (
+    REFERENCE_MODELS,
+    DeviceCursor,
+    DeviceToken,
+    ProcessedMutation,
+    SyncCounter,
+)
+from commandroom.server import changelog, events, restore
+from commandroom.server.auth import Principal, principal
+from commandroom.server.pipeline import execute, payload_hash, rejected
+from commandroom.store.db import make_engine, session_factory
+from commandroom.sync import protocol as wire
+from commandroom.sync.apply import tolerate_numeric_json
+from commandroom.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
+
+HORIZON_KEY = "__sync_horizon__"  # in SyncCounter.human_serials: {bucket: highest compacted seq}
+
+
+# --------------------------------------------------------------------------- wire models (validation + OpenAPI)
+
+
+class MutationIn(BaseModel):
+    """One named mutation from a workstation's outbox."""
+
+    model_config = ConfigDict(extra="ignore")
+    mutation_id: str = Field(min_length=8, max_length=36, description="client-generated UUID; the dedup key")
+    local_seq: int = Field(ge=1, description="the workstation's outbox order within its incarnation")
+    name: str = Field(min_length=1, max_length=48, description="registered mutation name, e.g. report.create")
+    entity_id: str = Field(min_length=1, max_length=64)
+    args: dict[str, Any] = Field(default_factory=dict)
+    base_versions: dict[str, int] = Field(default_factory=dict,
+                                          description="'type:id' → row_version the workstation last saw")
+    created_local_ts: str | None = Field(default=None, max_length=40)
+
+
+class PushIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    device_id: str = Field(min_length=8, max_length=64)
+    device_incarnation: str = Field(min_length=8, max_length=36)
+    first_local_seq: int = Field(default=1, ge=1, description="the first local_seq of this incarnation")
+    protocol_version: int
+    schema_version: int
+    mutations: list[MutationIn] = Field(max_length=wire.MAX_BATCH)
+
+
+class ResultOut(BaseModel):
+    mutation_id: str
+    local_seq: int
+    status: str = Field(description="applied | merged | rejected | error")
+    seq: int | None = None
+    explanation: str = ""
+    code: str = ""
+    conflicts: int = 0
+    duplicate: bool = False
+
+
+class StopOut(BaseModel):
+    code: str = Field(description="gap | new_incarnation_required")
+    message: str
+    expected: int | None = None
+
+
+class PushOut(BaseModel):
+    epoch: str
+    restored_head: int | None = None
+    head: int
+    results: list[ResultOut]
+    stop: StopOut | None = None
+
+
+class ChangeOut(BaseModel):
+    seq: int
+    bucket: str
+    entity_type: str
+    entity_id: str
+    op: str = Field(description="upsert | delete | remove")
+    row_version: int
+    fields: dict[str, Any] | None
+
+
+class PullOut(BaseModel):
+    epoch: str
+    restored_head: int | None
+    since: dict[str, int] = Field(description="the cursors this page was computed from")
+    changes: list[ChangeOut]
+    cursors: dict[str, int]
+    has_more: bool
+    head: int
+    buckets: list[str] = Field(description="every bucket this user may read")
+
+
+class BucketSummary(BaseModel):
+    count: int
+    hash: str
+    seq: int
+
+
+class SummaryOut(BaseModel):
+    epoch: str
+    buckets: dict[str, BucketSummary]
+
+
+def _problem(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": {"code": code, "message": message, **extra}})
+
+
+def _check_versions(protocol_version: Any, schema_version: Any) -> JSONResponse | None:
+    problem = wire.version_problem(protocol_version, schema_version)
+    if problem:
+        return _problem(426, wire.CODE_UPGRADE, problem, protocol_min=wire.PROTOCOL_MIN, protocol_max=wire.PROTOCOL_MAX,
+                        schema_min=wire.SCHEMA_MIN, schema_max=wire.SCHEMA_MAX)
+    return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read_sessions(state: Any) -> sessionmaker[Session]:
+    """Sessions for pulls: on SQLite a deferred-BEGIN engine so pulls never take the write lock."""
+    return state.extras.get("read_sessions") or state.sessions
+
+
+@contextlib.contextmanager
+def _read(state: Any) -> Iterator[Session]:
+    with _read_sessions(state)() as session:
+        yield session
+        session.rollback()
+
+
+def _counter(session: Session) -> SyncCounter | None:
+    return session.get(SyncCounter, 1)
+
+
+def horizons(session: Session) -> dict[str, int]:
+    row = _counter(session)
+    if row is None:
+        return {}
+    return dict((row.human_serials or {}).get(HORIZON_KEY) or {})
+
+
+def _alert(message: str, **data: Any) -> None:
+    log.warning("SYNC ALERT: %s %s", message, data)
+
+
+def _bind_loop(state: Any) -> None:
+    broker = events.broker_of(state)
+    if broker.loop is None:
+        with contextlib.suppress(RuntimeError):
+            broker.bind(asyncio.get_running_loop())
+
+
+# --------------------------------------------------------------------------- push
+
+
+class _Stop(Exception):
+    def __init__(self, status: int, code: str, message: str, expected: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.expected = status, code, message, expected
+
+
+def _lock_cursor(session: Session, who: Principal, req: PushIn) -> DeviceCursor:
+    q = select(DeviceCursor).where(DeviceCursor.device_id == req.device_id,
+                                   DeviceCursor.incarnation == req.device_incarnation)
+    cursor = session.scalar(q.with_for_update())
+    if cursor is None:
+        cursor = DeviceCursor(device_id=req.device_id, incarnation=req.device_incarnation,
+                              last_local_seq=req.first_local_seq - 1, user_id=who.user_id,
+                              device_name=who.device_name)
+        session.add(cursor)
+        session.flush()  # a concurrent first push collides here: the caller retries the transaction
+    cursor.last_seen = utcnow()
+    cursor.user_id = who.user_id
+    return cursor
+
+
+def _stored(pm: ProcessedMutation, m: MutationIn) -> dict[str, Any]:
+    result = dict(pm.result or {})
+    result.update(mutation_id=m.mutation_id, local_seq=m.local_seq, duplicate=True)
+    result.setdefault("status", pm.status)
+    result.setdefault("seq", pm.seq)
+    return result
+
+
+def _record(session: Session, who: Principal, req: PushIn, m: MutationIn, h: str, result: dict[str, Any]) -> None:
+    session.add(ProcessedMutation(
+        mutation_id=m.mutation_id, device_id=req.device_id, device_incarnation=req.device_incarnation,
+        local_seq=m.local_seq, user_id=who.user_id, name=m.name, payload_hash=h, status=result["status"],
+        result={k: result.get(k) for k in ("status", "seq", "explanation", "code", "conflicts")},
+        seq=result.get("seq"),
+    ))
+    session.flush()
+
+
+def _one(session: Session, who: Principal, req: PushIn, cursor: DeviceCursor, m: MutationIn) -> dict[str, Any]:
+    h = payload_hash(m.name, m.entity_id, m.args)
+    pm = session.get(ProcessedMutation, m.mutation_id)
+    if pm is not None:
+        if pm.payload_hash != h:
+            _alert("same mutation id, different payload", mutation_id=m.mutation_id, device=req.device_id,
+                   user=who.username)
+            return {"mutation_id": m.mutation_id, "local_seq": m.local_seq, "status": wire.ERROR,
+                    "code": wire.CODE_PAYLOAD_MISMATCH, "seq": None, "conflicts": 0,
+                    "explanation": "这条修改的编号已被另一份不同内容的修改使用，服务器没有采用它；"
+                                   "请核对后重新录入 (same mutation id with a different payload)."}
+        if m.local_seq == cursor.last_local_seq + 1:
+            cursor.last_local_seq = m.local_seq  # a renumbered re-send in a new incarnation
+        return _stored(pm, m)
+    last = cursor.last_local_seq
+    if m.local_seq <= last:
+        _alert("local_seq reused by an unknown mutation: workstation database cloned or restored",
+               device=req.device_id, incarnation=req.device_incarnation, local_seq=m.local_seq, last=last)
+        raise _Stop(409, wire.CODE_NEW_INCARNATION,
+                    f"本工作站的数据库像是被复制或从备份恢复过 (local_seq {m.local_seq} ≤ {last} already used "
+                    f"by other changes); start a new incarnation and send the pending changes again.")
+    if m.local_seq > last + 1:
+        raise _Stop(200, wire.CODE_GAP, f"expected local_seq {last + 1} before {m.local_seq}", expected=last + 1)
+    base = {k: int(v) for k, v in m.base_versions.items()}
+    result: dict[str, Any]
+    try:
+        with session.begin_nested():
+            outcome = execute(session, actor=who.actor, allowed_townships=who.townships, name=m.name,
+                              entity_id=m.entity_id, args=m.args, base_versions=base, mutation_id=m.mutation_id)
+            result = {"mutation_id": m.mutation_id, "local_seq": m.local_seq, **outcome.to_result()}
+            _record(session, who, req, m, h, result)
+    except IntegrityError as exc:
+        pm = session.get(ProcessedMutation, m.mutation_id)
+        if pm is not None:  # a concurrent delivery of the same mutation committed first
+            return _stored(pm, m) if pm.payload_hash == h else _one(session, who, req, cursor, m)
+        log.info("mutation %s broke a constraint: %s", m.mutation_id, exc.orig)
+        result = _reject(m, "conflict", "这条修改与服务器上已有的数据冲突 (it conflicts with data already on the "
+                                        "server, e.g. the record already exists).")
+        _record_safely(session, who, req, m, h, result)
+    except DomainError as exc:
+        result = {"mutation_id": m.mutation_id, "local_seq": m.local_seq, **rejected(exc).to_result()}
+        _record_safely(session, who, req, m, h, result)
+    except DBAPIError:
+        raise  # deadlock / connection trouble: retry the whole batch
+    except Exception as exc:  # noqa: BLE001 - a poison mutation must not jam the device's queue
+        log.exception("mutation %s (%s) failed on the server", m.mutation_id, m.name)
+        result = _reject(m, "server_error", f"服务器无法处理这条修改，已将其搁置 (the server could not apply it: "
+                                            f"{type(exc).__name__}); 请重新录入或联系县级管理员。")
+        _record_safely(session, who, req, m, h, result)
+    cursor.last_local_seq = m.local_seq
+    return result
+
+
+def _reject(m: MutationIn, code: str, explanation: str) -> dict[str, Any]:
+    return {"mutation_id": m.mutation_id, "local_seq": m.local_seq, "status": wire.REJECTED, "seq": None,
+            "explanation": explanation, "code": code, "conflicts": 0}
+
+
+def _record_safely(session: Session, who: Principal, req: PushIn, m: MutationIn, h: str,
+                   result: dict[str, Any]) -> None:
+    with session.begin_nested():
+        _record(session, who, req, m, h, result)
+
+
+def _push_tx(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    stop: _Stop | None = None
+    with state.transaction() as session:
+        cursor = _lock_cursor(session, who, req)
+        for m in req.mutations:
+            try:
+                result = _one(session, who, req, cursor, m)
+                for key, default in (("duplicate", False), ("conflicts", 0), ("explanation", ""), ("code", ""),
+                                     ("seq", None)):
+                    if result.get(key) is None:
+                        result[key] = default
+                results.append(result)
+            except _Stop as s:
+                stop = s
+                break
+        counter = changelog.counter(session)
+        epoch, head, restored_head = counter.epoch, counter.head, counter.restored_head
+    body: dict[str, Any] = {"epoch": epoch, "restored_head": restored_head, "head": head, "results": results,
+                            "stop": None}
+    if stop is not None:
+        body["stop"] = {"code": stop.code, "message": stop.message, "expected": stop.expected}
+        if stop.status != 200:
+            return stop.status, {"detail": {"code": stop.code, "message": stop.message}, **body}
+    return 200, body
+
+
+def process_push(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
+    """Apply one push batch; retries the transaction on a unique-key race or a deadlock."""
+    for attempt in range(8):
+        try:
+            return _push_tx(state, who, req)
+        except (IntegrityError, DBAPIError) as exc:
+            if attempt == 7 or (isinstance(exc, DBAPIError) and not _retryable(exc)):
+                raise
+            log.info("push from %s retried after %s", req.device_id, type(exc.orig).__name__)
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc.orig)
+
+
+@router.post(
+    "/push",
+    response_model=PushOut,
+    summary="Upload a batch of outbox mutations (exactly-once, in local_seq order)",
+    responses={409: {"description": "workstation cloned/restored: start a new incarnation"},
+               413: {"description": "batch too large"}, 426: {"description": "client too old or too new"}},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/PushIn"}}}}},
+)
+async def push(request: Request, who: Principal = Depends(principal)) -> Response:
+    _bind_loop(request.app.state.server)
+    raw = await request.body()
+    if len(raw) > wire.MAX_PUSH_BYTES:
+        return _problem(413, "too_large", f"push body is {len(raw)} bytes; at most {wire.MAX_PUSH_BYTES} allowed — "
+                                          f"send fewer mutations per batch")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return _problem(400, "bad_json", f"the push body is not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        return _problem(422, "validation_error", "the push body must be a JSON object")
+    bad = _check_versions(data.get("protocol_version"), data.get("schema_version"))
+    if bad is not None:
+        return bad
+    muts = data.get("mutations")
+    if isinstance(muts, list) and len(muts) > wire.MAX_BATCH:
+        return _problem(413, "batch_too_large", f"{len(muts)} mutations in one push; at most {wire.MAX_BATCH} allowed")
+    try:
+        req = PushIn.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return _problem(422, "validation_error", "; ".join(problems), problems=problems)
+    if req.device_id != who.device_id:
+        return _problem(403, wire.CODE_DEVICE_MISMATCH,
+                        f"this sign-in belongs to workstation {who.device_id}, not {req.device_id}; sign in again")
+    unknown = [m for m in req.mutations if m.name not in _known_names()]
+    if unknown:
+        names = ", ".join(sorted({m.name for m in unknown}))
+        return _problem(422, "unknown_mutation",
+                        f"this server does not know the change type(s) {names}; nothing in this push was applied "
+                        f"(is the workstation newer than the server?)",
+                        unknown=[m.mutation_id for m in unknown])
+    seqs = [m.local_seq for m in req.mutations]
+    if seqs != sorted(seqs) or len(set(seqs)) != len(seqs):
+        return _problem(422, "validation_error", "mutations must be in strictly increasing local_seq order")
+    status, body = await run_in_threadpool(process_push, request.app.state.server, who, req)
+    return Response(content=orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _known_names() -> set[str]:
+    from commandroom.mutations.core import REGISTRY, _load_all
+
+    _load_all()
+    return set(REGISTRY)
+
+
+# --------------------------------------------------------------------------- pull
+
+_PULL_SQL_ONE = (
+    "SELECT * FROM (SELECT seq, bucket, entity_type, entity_id, op, row_version, CAST(fields AS TEXT) AS f "
+    "FROM srv_change_log WHERE bucket = :b{i} AND seq > :c{i} ORDER BY seq LIMIT :n) AS q{i}"
+)
+
+
+def parse_cursors(raw: str, who: Principal) -> dict[str, int]:
+    if len(raw) > wire.MAX_CURSORS_TEXT:
+        raise HTTPException(400, detail={"code": "bad_cursors", "message": "cursors text is too long"})
+    try:
+        data = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, detail={"code": "bad_cursors",
+                                         "message": f"cursors must be a JSON object {{bucket: seq}}: {exc}"}) from None
+    if not isinstance(data, dict):
+        raise HTTPException(400, detail={"code": "bad_cursors", "message": "cursors must be a JSON object {bucket: seq}"})
+    out: dict[str, int] = {}
+    for bucket, seq in data.items():
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            raise HTTPException(400, detail={"code": "bad_cursors",
+                                             "message": f"cursor of {bucket!r} must be a whole number ≥ 0, got {seq!r}"})
+        if not who.can_read_bucket(bucket):
+            raise HTTPException(403, detail={"code": wire.CODE_BUCKET_FORBIDDEN, "bucket": bucket,
+                                             "message": f"you may not read bucket {bucket!r}; your buckets are "
+                                                        f"{', '.join(who.buckets)}"})
+        out[bucket] = seq
+    if not out:
+        out = {b: 0 for b in who.buckets}
+    return out
+
+
+def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -> tuple[int, bytes]:
+    with _read(state) as session:
+        counter = _counter(session)
+        epoch = counter.epoch if counter else ""
+        restored_head = counter.restored_head if counter else None
+        horizon = horizons(session)
+        stale = sorted(b for b, c in cursors.items() if 0 < c < horizon.get(b, 0))
+        if stale:
+            body = {"detail": {"code": wire.CODE_RESYNC, "resync": stale, "epoch": epoch,
+                               "message": f"these buckets were compacted past your cursor; download them again "
+                                          f"(your unsent changes are kept): {', '.join(stale)}"}}
+            return 410, orjson.dumps(body)
+        items = sorted(cursors.items())
+        sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in range(len(items))) + " ORDER BY seq LIMIT :n"
+        params: dict[str, Any] = {"n": limit + 1}
+        for i, (b, c) in enumerate(items):
+            params[f"b{i}"], params[f"c{i}"] = b, c
+        rows = session.execute(text(sql), params).all()
+        head = int(session.execute(select(SyncCounter.head).where(SyncCounter.id == 1)).scalar() or 0)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    new = dict(cursors)
+    if rows:
+        last = rows[-1][0]
+        # every change of every requested bucket with seq ≤ last is in this page (one snapshot, seq order
+        # = commit order), so each cursor may move up to ``last``
+        for b in new:
+            new[b] = max(new[b], last)
+    changes = [
+        {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
+         "fields": orjson.Fragment(r[6]) if r[6] is not None else None}
+        for r in rows
+    ]
+    body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": changes, "cursors": new,
+            "has_more": has_more, "head": head, "buckets": list(who.buckets)}
+    return 200, orjson.dumps(body)
+
+
+@router.get("/pull", response_model=PullOut, summary="Download the changes after per-bucket cursors",
+            responses={403: {"description": "a bucket outside your scope"},
+                       410: {"description": "cursor older than the retention horizon: re-download the buckets"},
+                       426: {"description": "client too old or too new"}})
+def pull(
+    request: Request,
+    cursors: str = Query("{}", description='JSON object {"bucket": seq}; {} = every bucket from 0'),
+    limit: int = Query(wire.DEFAULT_PAGE, ge=1, le=wire.MAX_PAGE),
+    protocol_version: int | None = Query(None),
+    schema_version: int | None = Query(None),
+    who: Principal = Depends(principal),
+) -> Response:
+    if protocol_version is not None or schema_version is not None:
+        bad = _check_versions(protocol_version if protocol_version is not None else wire.PROTOCOL_MAX,
+                              schema_version if schema_version is not None else wire.SCHEMA_MAX)
+        if bad is not None:
+            return bad
+    parsed = parse_cursors(cursors, who)
+    status, body = pull_page(request.app.state.server, who, parsed, limit)
+    return Response(content=body, status_code=status, media_type="application/json")
+
+
+# --------------------------------------------------------------------------- summary (convergence audit)
+
+
+def bucket_summaries(session: Session, buckets: list[str]) -> dict[str, dict[str, Any]]:
+    """Per bucket: live entities (latest change not a delete/remove), an order-free hash, the newest seq."""
+    out: dict[str, dict[str, Any]] = {}
+    for b in buckets:
+        latest: dict[tuple[str, str], tuple[str, int]] = {}
+        top = 0
+        rows = session.execute(text(
+            "SELECT seq, entity_type, entity_id, op, row_version FROM srv_change_log WHERE bucket = :b ORDER BY seq"
+        ), {"b": b})
+        for seq, etype, eid, op, rv in rows:
+            latest[(etype, eid)] = (op, rv)
+            top = seq
+        total = 0
+        count = 0
+        for (etype, eid), (op, rv) in latest.items():
+            if op != "upsert":
+                continue
+            count += 1
+            total += wire.entity_digest(etype, eid, 0 if etype in REFERENCE_MODELS else rv)
+        out[b] = {"count": count, "hash": wire.combine(total), "seq": top}
+    return out
+
+
+@router.get("/summary", response_model=SummaryOut, summary="Per-bucket count and hash of the live rows")
+def summary(request: Request, buckets: str = Query("", description="comma-separated; empty = all of yours"),
+            who: Principal = Depends(principal)) -> Response:
+    wanted = [b for b in buckets.split(",") if b] or list(who.buckets)
+    for b in wanted:
+        if not who.can_read_bucket(b):
+            raise HTTPException(403, detail={"code": wire.CODE_BUCKET_FORBIDDEN, "bucket": b,
+                                             "message": f"you may not read bucket {b!r}"})
+    state = request.app.state.server
+    with _read(state) as session:
+        counter = _counter(session)
+        body = {"epoch": counter.epoch if counter else "", "buckets": bucket_summaries(session, wanted)}
+    return Response(content=orjson.dumps(body), media_type="application/json")
+
+
+# --------------------------------------------------------------------------- events (SSE)
+
+
+def _heads(state: Any, buckets: list[str]) -> tuple[str, dict[str, int]]:
+    with _read(state) as session:
+        counter = _counter(session)
+        heads = {}
+        for b in buckets:
+            seq = session.execute(text("SELECT max(seq) FROM srv_change_log WHERE bucket = :b"), {"b": b}).scalar()
+            heads[b] = int(seq or 0)
+        return (counter.epoch if counter else ""), heads
+
+
+def _token_ok(state: Any, token_id: str) -> bool:
+    with _read(state) as session:
+        token = session.get(DeviceToken, token_id)
+        return token is not None and not token.revoked and token.access_expires_at >= utcnow()
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+@router.get("/events", summary="Server-sent events: a poke {epoch, heads} after each commit, and heartbeats")
+async def sync_events(request: Request, who: Principal = Depends(principal)) -> StreamingResponse:
+    state = request.app.state.server
+    _bind_loop(state)
+    broker = events.broker_of(state)
+    heartbeat = float(state.extras.get("sse_heartbeat", wire.SSE_HEARTBEAT_SECONDS))
+    sub = broker.subscribe(who.buckets)
+
+    async def stream():  # noqa: ANN202
+        try:
+            epoch, heads = await run_in_threadpool(_heads, state, list(who.buckets))
+            broker.epoch = broker.epoch or epoch
+            yield _sse("hello", {"epoch": epoch, "heads": heads, "heartbeat": heartbeat})
+            while True:
+                try:
+                    await asyncio.wait_for(sub.event.wait(), timeout=heartbeat)
+                except TimeoutError:
+                    if not await run_in_threadpool(_token_ok, state, who.token_id):
+                        yield _sse("signed_out", {"message": "sign-in expired or revoked"})
+                        return
+                    yield _sse("heartbeat", {})
+                    continue
+                heads = sub.take()
+                if events.ALL in heads:
+                    heads = {b: broker.heads.get(b) for b in who.buckets}
+                yield _sse("poke", {"epoch": broker.epoch, "heads": heads})
+        finally:
+            broker.unsubscribe(sub)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# --------------------------------------------------------------------------- compaction
+
+
+def compact(session: Session, keep_days: int = 90, *, now: Any = None) -> dict[str, int]:
+    """Delete superseded changes and tombstones older than ``keep_days``; record the horizon per bucket.
+
+    A workstation whose cursor is below a bucket's horizon gets 410 and downloads that
+    bucket again (keeping its outbox), so a deleted record cannot come back.
+    Returns the number of rows deleted per bucket.
+    """
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    changelog.counter(session)
+    # take the counter row lock: no writer appends while the horizon is computed
+    session.execute(update(SyncCounter).where(SyncCounter.id == 1).values(head=SyncCounter.head))
+    doomed = (
+        "FROM srv_change_log c WHERE c.server_ts < :cutoff AND (c.op IN ('delete', 'remove') OR EXISTS ("
+        "SELECT 1 FROM srv_change_log d WHERE d.bucket = c.bucket AND d.entity_type = c.entity_type "
+        "AND d.entity_id = c.entity_id AND d.seq > c.seq))"
+    )
+    found = session.execute(text(f"SELECT c.bucket, max(c.seq), count(*) {doomed} GROUP BY c.bucket"),
+                            {"cutoff": cutoff}).all()
+    if not found:
+        return {}
+    session.execute(text(
+        "DELETE FROM srv_change_log WHERE seq IN (SELECT c.seq " + doomed + ")"), {"cutoff": cutoff})
+    row = changelog.counter(session)
+    session.refresh(row, ["human_serials"])
+    serials = dict(row.human_serials or {})
+    horizon = dict(serials.get(HORIZON_KEY) or {})
+    for bucket, top, _n in found:
+        horizon[bucket] = max(int(horizon.get(bucket, 0)), int(top))
+    serials[HORIZON_KEY] = horizon
+    row.human_serials = serials
+    session.flush()
+    return {bucket: int(n) for bucket, _top, n in found}
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def _openapi_with_push_schema(app: FastAPI):  # noqa: ANN202
+    original = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        extra = PushIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in extra.pop("$defs", {}).items():
+            comps.setdefault(name, sub)
+        comps["PushIn"] = extra
+        return schema
+
+    return openapi
+
+
+def install(app: FastAPI, state: Any) -> None:
+    """Broker, commit hooks, the restore check and (PostgreSQL) the LISTEN connection."""
+    events.install_commit_hooks(state)
+    tolerate_numeric_json(state.engine)
+    if state.is_sqlite and "read_sessions" not in state.extras:
+        reader = make_engine(state.db_url, writer=False)
+        tolerate_numeric_json(reader)
+        state.extras["read_engine"] = reader
+        state.extras["read_sessions"] = session_factory(reader)
+    try:
+        with state.transaction() as session:
+            changelog.counter(session)
+    except IntegrityError:  # another server process created it at the same moment
+        pass
+    app.openapi = _openapi_with_push_schema(app)
+    broker = events.broker_of(state)
+
+    async def startup() -> None:
+        broker.bind(asyncio.get_running_loop())
+        await run_in_threadpool(restore.startup_check, state)
+        with state.read() as session:
+            broker.epoch = changelog.current_epoch(session)
+        if not state.is_sqlite:
+            listener = events.PgListener(state)
+            state.extras["pg_listener"] = listener
+            await listener.start()
+        state.extras["marker_task"] = asyncio.create_task(restore.marker_keeper(state), name="restore-marker")
+
+    async def shutdown() -> None:
+        task = state.extras.pop("marker_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        listener = state.extras.pop("pg_listener", None)
+        if listener is not None:
+            await listener.stop()
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(restore.write_marker, state)
+        reader = state.extras.pop("read_engine", None)
+        if reader is not None:
+            reader.dispose()
+            state.extras.pop("read_sessions", None)
+
+    app.state.startup_hooks.append(startup)
+    app.state.shutdown_hooks.append(shutdown)

@@ -1,0 +1,298 @@
+"""Deadlines on the Chinese working calendar: acknowledge, on-site and close clocks.
+
+Working days come from the ``chinese_calendar`` package (statutory holidays and
+the make-up working days, 调休). For years the package does not know yet the
+calendar falls back to Monday–Friday, plus any days registered with
+:func:`register_calendar_days` (e.g. next year's schedule once the State Council
+publishes it). Working hours are 08:30–12:00 and 14:00–17:30, Asia/Shanghai.
+
+All inputs and outputs are naive UTC; nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import chinese_calendar
+
+from commandroom.domain.enums import EscalationLevel
+from commandroom.timeutil import as_utc
+
+WORK_PERIODS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+WORKDAY_MINUTES = 420  # 3.5 h + 3.5 h
+MAX_SCAN_DAYS = 3660  # a clock never runs further than ten years
+
+_EXTRA_WORKDAYS: set[date] = set()
+_EXTRA_HOLIDAYS: set[date] = set()
+
+
+def register_calendar_days(*, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> None:
+    """Add statutory holidays / make-up workdays the installed package does not know yet."""
+    _EXTRA_HOLIDAYS.update(holidays)
+    _EXTRA_WORKDAYS.update(workdays)
+    _EXTRA_WORKDAYS.difference_update(_EXTRA_HOLIDAYS)
+
+
+def clear_registered_days() -> None:
+    _EXTRA_HOLIDAYS.clear()
+    _EXTRA_WORKDAYS.clear()
+
+
+def is_workday(d: date) -> bool:
+    """Whether ``d`` is a working day in mainland China (调休 Saturdays count)."""
+    if d in _EXTRA_HOLIDAYS:
+        return False
+    if d in _EXTRA_WORKDAYS:
+        return True
+    try:
+        return bool(chinese_calendar.is_workday(d))
+    except (NotImplementedError, KeyError, ValueError):
+        return d.weekday() < 5
+
+
+def calendar_known(d: date) -> bool:
+    """Whether the holiday schedule of ``d``'s year is known (otherwise Mon–Fri is assumed)."""
+    try:
+        chinese_calendar.is_workday(d)
+        return True
+    except (NotImplementedError, KeyError, ValueError):
+        return False
+
+
+# ----------------------------------------------------------------------------- working time
+
+
+_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no daylight saving since 1991
+
+
+def _local(dt_utc: datetime) -> datetime:
+    """Naive UTC → naive Shanghai wall clock."""
+    return as_utc(dt_utc) + _OFFSET
+
+
+def _utc(dt_local: datetime) -> datetime:
+    return dt_local - _OFFSET
+
+
+def _periods(d: date) -> list[tuple[datetime, datetime]]:
+    if not is_workday(d):
+        return []
+    return [(datetime.combine(d, a), datetime.combine(d, b)) for a, b in WORK_PERIODS]
+
+
+def add_working_minutes(start_utc: datetime, minutes: float) -> datetime:
+    """The moment ``minutes`` of working time after ``start_utc`` (clocks pause outside working hours).
+
+    A start outside working hours begins counting at the next opening; a
+    deadline that falls exactly at a period's end stays there (12:00, 17:30).
+    """
+    cursor = _local(start_utc)
+    remaining = timedelta(minutes=minutes)
+    if remaining <= timedelta(0):
+        return as_utc(start_utc)
+    day = cursor.date()
+    for _ in range(MAX_SCAN_DAYS):
+        for a, b in _periods(day):
+            if cursor >= b:
+                continue
+            begin = max(cursor, a)
+            available = b - begin
+            if remaining <= available:
+                return _utc(begin + remaining)
+            remaining -= available
+            cursor = b
+        day += timedelta(days=1)
+        cursor = max(cursor, datetime.combine(day, time(0)))
+    raise ValueError("working-time clock ran past the scan horizon")
+
+
+def working_minutes_between(a_utc: datetime, b_utc: datetime) -> float:
+    """Working minutes from ``a`` to ``b`` (negative if ``b`` is before ``a``)."""
+    if b_utc < a_utc:
+        return -working_minutes_between(b_utc, a_utc)
+    a, b = _local(a_utc), _local(b_utc)
+    total = timedelta(0)
+    day = a.date()
+    for _ in range(MAX_SCAN_DAYS):
+        if day > b.date():
+            break
+        for pa, pb in _periods(day):
+            lo, hi = max(a, pa), min(b, pb)
+            if hi > lo:
+                total += hi - lo
+        day += timedelta(days=1)
+    return total.total_seconds() / 60.0
+
+
+# ----------------------------------------------------------------------------- urgency levels
+
+
+@dataclass(frozen=True)
+class LevelClocks:
+    """The clocks of one urgency level (the shape of :class:`~commandroom.domain.models.UrgencyLevel`)."""
+
+    code: str
+    ack_minutes: float | None
+    onsite_minutes: float | None
+    close_workdays: float | None
+    working_time: bool = True
+
+
+# Defaults from the proposed grid-event taxonomy (reference/grid_event_categories_proposed.json):
+# L1 立即(≤30 min), 24 h feedback around the clock; L2 ≤2 h, ≤3 working days; L3 ≤1 working day,
+# ≤5 working days; L4 ≤1 working day, ≤7 working days. On-site clocks are proposals.
+DEFAULT_LEVELS: dict[str, LevelClocks] = {
+    "L1": LevelClocks("L1", 30, 60, 1, working_time=False),
+    "L2": LevelClocks("L2", 120, 240, 3),
+    "L3": LevelClocks("L3", WORKDAY_MINUTES, 2 * WORKDAY_MINUTES, 5),
+    "L4": LevelClocks("L4", WORKDAY_MINUTES, 3 * WORKDAY_MINUTES, 7),
+}
+
+_FIELDS = ("ack_minutes", "onsite_minutes", "close_workdays", "working_time")
+
+
+def _read(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def effective_clocks(urgency_code: str, limits: Mapping[str, Any] | None,
+                     levels: Mapping[str, Any] | None) -> LevelClocks:
+    """Urgency defaults (``levels``, else :data:`DEFAULT_LEVELS`) overridden by a matter's ``limits``."""
+    base = (levels or {}).get(urgency_code) or DEFAULT_LEVELS.get(urgency_code)
+    if base is None:
+        raise ValueError(f"unknown urgency {urgency_code!r}")
+    values = {k: _read(base, k) for k in _FIELDS}
+    if values["working_time"] is None:
+        values["working_time"] = True
+    override = (limits or {}).get(urgency_code) or {}
+    for k in _FIELDS:
+        if k in override:
+            values[k] = override[k]
+    return LevelClocks(urgency_code, **values)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    ack_due: datetime | None
+    onsite_due: datetime | None
+    close_due: datetime | None
+
+
+def _due(start: datetime, minutes: float | None, working_time: bool) -> datetime | None:
+    if minutes is None or minutes <= 0:
+        return None
+    if working_time:
+        return add_working_minutes(start, minutes)
+    return as_utc(start) + timedelta(minutes=minutes)
+
+
+def compute_deadlines(
+    start_utc: datetime,
+    urgency_code: str,
+    limits: Mapping[str, Any] | None,
+    levels: Mapping[str, Any] | None,
+) -> Deadlines:
+    """Acknowledge, on-site and close deadlines (naive UTC) for an incident started at ``start_utc``.
+
+    ``levels`` maps urgency codes to UrgencyLevel rows (or anything with the same
+    attributes, or dicts); codes missing there use :data:`DEFAULT_LEVELS`.
+    ``limits`` is a matter's override, e.g. ``{"L2": {"ack_minutes": 60}}``.
+    Levels with ``working_time`` False (L1) run around the clock and count
+    ``close_workdays`` as 24-hour days; the others count working time, a
+    working day being 420 working minutes.
+    """
+    c = effective_clocks(urgency_code, limits, levels)
+    wt = bool(c.working_time)
+    close_minutes = None
+    if c.close_workdays is not None and c.close_workdays > 0:
+        close_minutes = c.close_workdays * (WORKDAY_MINUTES if wt else 24 * 60)
+    return Deadlines(
+        ack_due=_due(start_utc, c.ack_minutes, wt),
+        onsite_due=_due(start_utc, c.onsite_minutes, wt),
+        close_due=_due(start_utc, close_minutes, wt),
+    )
+
+
+def load_levels(session: Any) -> dict[str, Any]:
+    """The urgency levels from the database, keyed by code (empty when none are loaded)."""
+    from sqlalchemy import select
+
+    from commandroom.domain.models import UrgencyLevel
+
+    return {lv.code: lv for lv in session.scalars(select(UrgencyLevel))}
+
+
+# ----------------------------------------------------------------------------- clock state and escalation
+
+WARNING_FRACTION = 0.2
+WARNING_CAP = timedelta(hours=2)
+
+
+def clock_state(
+    due: datetime | None,
+    done_at: datetime | None,
+    now: datetime,
+    started: datetime | None,
+    *,
+    working_time: bool = False,
+) -> str:
+    """``met`` / ``late`` for a stopped clock; ``ok`` / ``warning`` / ``overdue`` for a running one.
+
+    ``warning`` starts when less than 20 % of the window (``started`` → ``due``)
+    remains, or 2 hours, whichever is smaller. With ``working_time`` the
+    window and the remainder are measured in working minutes.
+    """
+    if done_at is not None:
+        if due is None or done_at <= due:
+            return "met"
+        return "late"
+    if due is None:
+        return "ok"
+    if now > due:
+        return "overdue"
+    if started is None or started >= due:
+        window_min = None
+    elif working_time:
+        window_min = working_minutes_between(started, due)
+    else:
+        window_min = (due - started).total_seconds() / 60.0
+    remaining_min = working_minutes_between(now, due) if working_time else (due - now).total_seconds() / 60.0
+    cap = WARNING_CAP.total_seconds() / 60.0
+    threshold = cap if window_min is None else min(WARNING_FRACTION * window_min, cap)
+    return "warning" if remaining_min < threshold else "ok"
+
+
+def escalation_for(due: datetime | None, now: datetime) -> EscalationLevel:
+    """The escalation ladder for a running clock.
+
+    Overdue → reminder (提醒); overdue by more than one working day → supervision
+    order (督办单); by more than three working days → leader notice (领导通报).
+    """
+    if due is None or now <= due:
+        return EscalationLevel.NONE
+    late = working_minutes_between(due, now)
+    if late > 3 * WORKDAY_MINUTES:
+        return EscalationLevel.LEADER_NOTICE
+    if late > WORKDAY_MINUTES:
+        return EscalationLevel.SUPERVISION_ORDER
+    return EscalationLevel.REMINDER
+
+
+ESCALATION_ORDER = [
+    EscalationLevel.NONE,
+    EscalationLevel.REMINDER,
+    EscalationLevel.SUPERVISION_ORDER,
+    EscalationLevel.LEADER_NOTICE,
+]
+
+
+def escalation_rank(level: str) -> int:
+    try:
+        return ESCALATION_ORDER.index(EscalationLevel(level))
+    except ValueError:
+        return 0

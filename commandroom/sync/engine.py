@@ -1,0 +1,558 @@
+"""The workstation's sync engine: push the outbox, pull the buckets, listen for pokes (pure asyncio + httpx).
+
+One engine per :class:`~commandroom.sync.local.LocalStore`. :meth:`SyncEngine.start` runs two
+tasks on the current event loop (the desktop runs them on its qasync loop):
+
+* the **sync loop**: push every pending mutation (batches of ≤ 100, ``local_seq`` order), then
+  pull until no page is left; again on a local write, on a poke, on reconnect and every
+  ``pull_interval`` seconds. Network errors and 5xx back off exponentially with jitter
+  (``backoff_start`` → ``backoff_cap``); 401 refreshes the token and resumes; 403/409 are not
+  retried blindly; 426 stops sync with the server's message and keeps the outbox;
+* the **events loop**: ``GET /api/v1/sync/events`` (SSE); a poke or a reconnect wakes the sync
+  loop; no byte for ``heartbeat_timeout`` seconds means a dead connection: reconnect.
+
+Database work runs in a worker thread (``asyncio.to_thread``) so the UI loop stays responsive;
+change events are emitted back on the loop's thread. Each pulled page is its own transaction,
+so cancelling a long first sync leaves the store consistent and the next sync resumes.
+
+Tests call :meth:`SyncEngine.sync_once` directly for deterministic runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+
+from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
+from commandroom.mutations.core import Changes
+from commandroom.sync import protocol as wire
+from commandroom.sync.local import LocalStore
+from commandroom.sync.status import SyncStatus
+from commandroom.sync.transport import SyncHTTPError, decode, make_client
+from commandroom.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+StatusCallback = Callable[[SyncStatus], None]
+ProgressCallback = Callable[[int, int], None]
+
+NETWORK_ERRORS = (httpx.TransportError, httpx.DecodingError, orjson.JSONDecodeError)
+
+
+class SignedOut(Exception):
+    """The server refused the refresh token: the officer must sign in again (online)."""
+
+
+class UpgradeRequired(Exception):
+    """426: this client (or the server) must be upgraded; sync stops, the outbox is kept."""
+
+
+class SyncEngine:
+    """Push, pull and listen for one workstation store."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        server_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        ca_file: str | None = None,
+        allow_insecure_http: bool = False,
+        device_name: str = "",
+        page_size: int = wire.DEFAULT_PAGE,
+        batch_size: int = wire.MAX_BATCH,
+        backoff_start: float = 5.0,
+        backoff_cap: float = 60.0,
+        pull_interval: float = 60.0,
+        heartbeat_timeout: float | None = None,
+        request_timeout: float = 30.0,
+        rng: random.Random | None = None,
+        protocol_version: int = PROTOCOL_VERSION,
+        schema_version: int = SCHEMA_VERSION,
+    ) -> None:
+        self.store = store
+        self.server_url = server_url
+        self.client = make_client(server_url, ca_file=ca_file, allow_insecure_http=allow_insecure_http,
+                                  transport=transport, timeout=request_timeout)
+        self.device_name = device_name
+        self.page_size = page_size
+        self.batch_size = batch_size
+        self.backoff_start = backoff_start
+        self.backoff_cap = backoff_cap
+        self.pull_interval = pull_interval
+        self.heartbeat_timeout = heartbeat_timeout or wire.SSE_HEARTBEAT_SECONDS * 2.5
+        self.total_timeout = request_timeout * 4  # a whole request, however slowly it trickles
+        self.rng = rng or random.Random()
+        self.protocol_version = protocol_version
+        self.schema_version = schema_version
+        self.status = SyncStatus(pending=store.pending_count(), rejected=store.rejected_count(),
+                                 incarnation_reason=store.incarnation_reason)
+        self._status_cbs: list[StatusCallback] = []
+        self._progress_cbs: list[ProgressCallback] = []
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_prune = None
+        self.pokes = 0
+        self.sse_connects = 0
+        self.stats = {"pushed": 0, "pulled_pages": 0, "stale_pages": 0, "recoveries": 0, "resyncs": 0,
+                      "new_incarnations": 0, "refreshes": 0}
+        self._unsubscribe = store.subscribe(self._on_local_change)
+
+    # ------------------------------------------------------------------ observers
+
+    def on_status(self, callback: StatusCallback) -> Callable[[], None]:
+        """Call ``callback(SyncStatus)`` whenever the status changes (on the engine's loop)."""
+        self._status_cbs.append(callback)
+        callback(self.status)
+        return lambda: self._status_cbs.remove(callback) if callback in self._status_cbs else None
+
+    def on_progress(self, callback: ProgressCallback) -> Callable[[], None]:
+        """Call ``callback(done, total)`` after every pulled page (a long first sync shows progress)."""
+        self._progress_cbs.append(callback)
+        return lambda: self._progress_cbs.remove(callback) if callback in self._progress_cbs else None
+
+    def _set_status(self, **changes: Any) -> None:
+        changes.setdefault("pending", self.store.pending_count())
+        changes.setdefault("rejected", self.store.rejected_count())
+        new = self.status.with_(**changes)
+        if new != self.status:
+            self.status = new
+            for cb in list(self._status_cbs):
+                try:
+                    cb(new)
+                except Exception:  # noqa: BLE001
+                    log.exception("status callback failed")
+
+    def _online(self) -> None:
+        self._set_status(online=True, offline_since=None, last_success=utcnow(), last_error="")
+
+    def _offline(self, error: str) -> None:
+        self._set_status(online=False, offline_since=self.status.offline_since or utcnow(), last_error=error)
+
+    def _on_local_change(self, changes: Changes) -> None:
+        if not changes.touches("local_outbox"):
+            return
+        loop = self._loop
+        if loop is None:
+            self._wake.set()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+            self._set_status()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def wake(self) -> None:
+        """Sync soon (a local write, a poke, a reconnect)."""
+        self._wake.set()
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _auth_headers(self) -> dict[str, str]:
+        token = self.store.auth().get("access_token")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                       **kwargs: Any) -> dict[str, Any]:
+        for attempt in range(2):
+            try:
+                response = await asyncio.wait_for(
+                    self.client.request(method, path, headers={**(headers or {}), **self._auth_headers()}, **kwargs),
+                    timeout=self.total_timeout)
+            except TimeoutError:
+                raise httpx.ReadTimeout(f"no complete answer within {self.total_timeout:.0f} s") from None
+            if response.status_code == 401 and attempt == 0:
+                await self._refresh()
+                continue
+            if response.status_code == 426:
+                body = decode_quiet(response)
+                self._upgrade(str((body.get("detail") or {}).get("message") or "upgrade required"))
+            return decode(response)
+        raise AssertionError("unreachable")
+
+    async def _refresh(self) -> None:
+        auth = self.store.auth()
+        refresh = auth.get("refresh_token")
+        if not refresh:
+            self._set_status(signed_in=False, last_error="请先登录 (sign in first)")
+            raise SignedOut("not signed in")
+        response = await self.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
+        if response.status_code == 401:
+            body = decode_quiet(response)
+            message = str((body.get("detail") or {}).get("message") or "sign in again")
+            self._set_status(signed_in=False, last_error=f"登录已失效，请重新登录 ({message})")
+            raise SignedOut(message)
+        data = decode(response)
+        auth = {**auth, "access_token": data["access_token"]}
+        await asyncio.to_thread(self.store.save_login, auth)
+        self.stats["refreshes"] += 1
+
+    def _upgrade(self, message: str) -> None:
+        self._set_status(upgrade_required=message, last_error=message, syncing=False)
+        raise UpgradeRequired(message)
+
+    # ------------------------------------------------------------------ sign-in
+
+    async def login(self, username: str, password: str, device_name: str | None = None) -> dict[str, Any]:
+        """Sign in online; keeps the tokens and an offline verifier (see :meth:`LocalStore.verify_offline`)."""
+        response = await self.client.post("/api/v1/auth/login", json={
+            "username": username, "password": password, "device_id": self.store.device_id,
+            "device_name": device_name if device_name is not None else self.device_name,
+        })
+        data = decode(response)
+        await asyncio.to_thread(self.store.save_login, {
+            "access_token": data["access_token"], "refresh_token": data["refresh_token"],
+            "user": data.get("user"), "server_url": self.server_url,
+        })
+        await asyncio.to_thread(self.store.set_meta, "buckets", data.get("buckets") or [])
+        await asyncio.to_thread(self.store.save_offline_verifier, username, password, data.get("user") or {})
+        self._set_status(signed_in=True, last_error="")
+        self.wake()
+        return data.get("user") or {}
+
+    # ------------------------------------------------------------------ push
+
+    async def _check_epoch(self, epoch: str | None, restored_head: int | None) -> bool:
+        """Run the server-restore recovery if the epoch changed; True if it did."""
+        if not epoch:
+            return False
+        known = await asyncio.to_thread(self.store.meta, "epoch")
+        if known is None:
+            await asyncio.to_thread(self.store.set_epoch, epoch)
+            return False
+        if known == epoch:
+            return False
+        log.warning("server epoch changed %s → %s (restored_head %s): recovering", known, epoch, restored_head)
+        buckets = await asyncio.to_thread(self.store.meta, "buckets", [])
+        await asyncio.to_thread(self.store.restore_recovery, epoch, restored_head, buckets)
+        self.stats["recoveries"] += 1
+        self.store.emit(Changes({"local_outbox": {"*"}, "local_sync_cursor": {"*"}}))
+        return True
+
+    async def push_once(self) -> int:
+        """Push every pending mutation; returns how many results came back."""
+        done = 0
+        for _round in range(10_000):
+            batch = await asyncio.to_thread(self.store.pending_batch, self.batch_size)
+            if not batch or not batch["mutations"]:
+                break
+            body = {**batch, "protocol_version": self.protocol_version, "schema_version": self.schema_version}
+            try:
+                data = await self._request("POST", "/api/v1/sync/push", content=wire.dumps(body),
+                                           headers={"Content-Type": "application/json"})
+            except SyncHTTPError as exc:
+                unknown = (exc.body.get("detail") or {}).get("unknown") if exc.status == 422 else None
+                if unknown:
+                    # the server cannot process these at all: set them aside (rejected) so the queue goes on
+                    await self._record([{"mutation_id": m, "status": wire.REJECTED, "seq": None,
+                                         "code": "unknown_mutation", "explanation": exc.message}
+                                        for m in unknown], None)
+                    continue
+                if exc.status == 409 and exc.code == wire.CODE_NEW_INCARNATION:
+                    await self._record(exc.body.get("results") or [], exc.body.get("epoch"))
+                    await asyncio.to_thread(self.store.new_incarnation, exc.message)
+                    self.stats["new_incarnations"] += 1
+                    self._set_status(incarnation_reason=exc.message)
+                    continue
+                raise
+            results = data.get("results") or []
+            await self._record(results, data.get("epoch"))
+            done += len(results)
+            self.stats["pushed"] += len(results)
+            if await self._check_epoch(data.get("epoch"), data.get("restored_head")):
+                continue
+            stop = data.get("stop")
+            if stop and stop.get("code") == wire.CODE_GAP:
+                log.warning("server expects local_seq %s: re-sending from there in a new incarnation",
+                            stop.get("expected"))
+                await asyncio.to_thread(self.store.new_incarnation, stop.get("message", "gap"),
+                                        repend_from=stop.get("expected"))
+                self.stats["new_incarnations"] += 1
+                continue
+            if not results:
+                break
+        return done
+
+    async def _record(self, results: list[dict[str, Any]], epoch: str | None) -> None:
+        if not results:
+            return
+        changes = await asyncio.to_thread(self.store.record_results, results, epoch)
+        self.store.emit(changes)
+
+    # ------------------------------------------------------------------ pull
+
+    async def pull_once(self) -> int:
+        """Pull pages until the server has nothing more; returns the number of changes applied."""
+        applied = 0
+        stale = 0
+        start: int | None = None
+        for _page in range(1_000_000):
+            buckets = await asyncio.to_thread(self.store.meta, "buckets", [])
+            cursors = await asyncio.to_thread(self.store.cursors)
+            request = {b: cursors.get(b, 0) for b in buckets} if buckets else cursors
+            params = {"cursors": orjson.dumps(request).decode(), "limit": self.page_size,
+                      "protocol_version": self.protocol_version, "schema_version": self.schema_version}
+            try:
+                data = await self._request("GET", "/api/v1/sync/pull", params=params)
+            except SyncHTTPError as exc:
+                if exc.status == 410:
+                    resync = (exc.body.get("detail") or {}).get("resync") or list(request)
+                    log.warning("server compacted past our cursors: downloading %s again", resync)
+                    changes = await asyncio.to_thread(self.store.rebuild_buckets, resync)
+                    self.store.emit(changes)
+                    self.stats["resyncs"] += 1
+                    continue
+                if exc.status == 403 and exc.code == wire.CODE_BUCKET_FORBIDDEN:
+                    bucket = (exc.body.get("detail") or {}).get("bucket")
+                    if bucket in request:
+                        await self._drop_bucket(bucket, buckets)
+                        continue
+                raise
+            if await self._check_epoch(data.get("epoch"), data.get("restored_head")):
+                await self.push_once()
+                start = None
+                continue
+            head = int(data.get("head") or 0)
+            ahead = [b for b, c in request.items() if c > head]
+            if ahead and data.get("since") == request:
+                # the server is behind our cursors under the same epoch: it went backwards (restored)
+                log.warning("server head %s is behind our cursors %s: treating it as a restore", head, ahead)
+                await asyncio.to_thread(self.store.restore_recovery, data["epoch"], head, buckets, same_epoch=True)
+                self.stats["recoveries"] += 1
+                await self.push_once()
+                continue
+            server_buckets = data.get("buckets")
+            if server_buckets is not None and sorted(server_buckets) != sorted(buckets):
+                await asyncio.to_thread(self.store.set_meta, "buckets", list(server_buckets))
+                for gone in set(buckets) - set(server_buckets):
+                    await self._drop_bucket(gone, list(server_buckets), already_set=True)
+            changes = await asyncio.to_thread(self.store.apply_page, data)
+            if changes is None:
+                stale += 1
+                self.stats["stale_pages"] += 1
+                if stale > 5:
+                    raise httpx.TransportError("the server keeps answering with out-of-date pages")
+                continue
+            stale = 0
+            self.stats["pulled_pages"] += 1
+            n = len(data.get("changes") or ())
+            applied += n
+            self.store.emit(changes)
+            if start is None:
+                start = min(request.values()) if request else 0
+            changes_list = data.get("changes") or ()
+            last = changes_list[-1]["seq"] if changes_list else head
+            total = max(head - start, 1)
+            done = total if not data.get("has_more") else max(0, min(total, last - start))
+            for cb in list(self._progress_cbs):
+                with contextlib.suppress(Exception):
+                    cb(done, total)
+            if not data.get("has_more"):
+                break
+        return applied
+
+    async def _drop_bucket(self, bucket: str, buckets: list[str], *, already_set: bool = False) -> None:
+        log.warning("no longer allowed to read %s: forgetting it", bucket)
+        if not already_set:
+            await asyncio.to_thread(self.store.set_meta, "buckets", [b for b in buckets if b != bucket])
+        changes = await asyncio.to_thread(self.store.rebuild_buckets, [bucket])
+        self.store.emit(changes)
+
+    # ------------------------------------------------------------------ one round
+
+    async def sync_once(self, *, raise_errors: bool = False) -> bool:
+        """Push, pull, and push again if the pull produced work; True when the round succeeded."""
+        async with self._lock:
+            self._loop = asyncio.get_running_loop()
+            if self.status.upgrade_required:
+                return False
+            self._set_status(syncing=True)
+            try:
+                for _ in range(5):
+                    await self.push_once()
+                    await self.pull_once()
+                    if await asyncio.to_thread(self.store.pending_count) == 0:
+                        break
+                await self._maybe_prune()
+                self._set_status(syncing=False, online=True, offline_since=None, last_success=utcnow(),
+                                 last_error="")
+                return True
+            except UpgradeRequired:
+                self._set_status(syncing=False)
+                if raise_errors:
+                    raise
+                return False
+            except SignedOut as exc:
+                self._set_status(syncing=False, signed_in=False, last_error=str(exc))
+                if raise_errors:
+                    raise
+                return False
+            except NETWORK_ERRORS as exc:
+                self._set_status(syncing=False)
+                self._offline(f"{type(exc).__name__}: {exc}")
+                if raise_errors:
+                    raise
+                return False
+            except SyncHTTPError as exc:
+                self._set_status(syncing=False)
+                if exc.status >= 500:
+                    self._offline(f"server error {exc.status}")
+                else:
+                    self._set_status(online=True, offline_since=None, last_error=exc.message or str(exc))
+                if raise_errors:
+                    raise
+                return False
+
+    async def _maybe_prune(self) -> None:
+        now = utcnow()
+        if self._last_prune is None or (now - self._last_prune).total_seconds() > 3600:
+            self._last_prune = now
+            await asyncio.to_thread(self.store.prune_journal)
+
+    async def audit(self, *, repair: bool = True) -> dict[str, Any] | None:
+        """Compare per-bucket count + hash with the server (§13.20); re-download mismatching buckets.
+
+        Returns ``{bucket: {"local": …, "server": …}}`` for mismatches (empty: all agree), or None when
+        the comparison is not meaningful now (unsent or unconfirmed local edits, cursors behind).
+        """
+        if await asyncio.to_thread(self.store.pending_count):
+            return None
+        buckets = await asyncio.to_thread(self.store.meta, "buckets", [])
+        data = await self._request("GET", "/api/v1/sync/summary", params={"buckets": ",".join(buckets)})
+        cursors = await asyncio.to_thread(self.store.cursors)
+        local = await asyncio.to_thread(self.store.bucket_summaries, buckets)
+        bad: dict[str, Any] = {}
+        for b, srv in (data.get("buckets") or {}).items():
+            if cursors.get(b, 0) < srv["seq"]:
+                return None
+            mine = local.get(b, {})
+            if mine.get("count") != srv["count"] or mine.get("hash") != srv["hash"]:
+                bad[b] = {"local": mine, "server": srv}
+        if bad:
+            log.warning("SYNC ALERT: bucket summaries differ from the server: %s", bad)
+            if repair:
+                changes = await asyncio.to_thread(self.store.rebuild_buckets, list(bad))
+                self.store.emit(changes)
+                await self.pull_once()
+        return bad
+
+    # ------------------------------------------------------------------ background loops
+
+    def start(self) -> None:
+        """Run the sync loop and the events loop on the current event loop."""
+        self._loop = asyncio.get_running_loop()
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._sync_loop(), name="sync-loop"),
+                           asyncio.create_task(self._events_loop(), name="sync-events")]
+        self.wake()
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+    async def aclose(self) -> None:
+        await self.stop()
+        self._unsubscribe()
+        await self.client.aclose()
+
+    async def _sync_loop(self) -> None:
+        delay = self.backoff_start
+        while True:
+            self._wake.clear()
+            ok = await self.sync_once()
+            if self.status.upgrade_required:
+                return
+            if ok:
+                delay = self.backoff_start
+                wait = self.pull_interval
+            elif not self.status.signed_in:
+                wait = None  # until login() wakes us
+            elif self.status.online and self.status.last_error:
+                wait = self.backoff_cap  # 403/409/4xx: do not hammer; retry later or on a new event
+            else:
+                wait = delay * (0.5 + self.rng.random())
+                delay = min(delay * 2, self.backoff_cap)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _events_loop(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._listen()
+                delay = 1.0
+            except asyncio.CancelledError:
+                raise
+            except SignedOut:
+                await asyncio.sleep(self.backoff_cap)
+            except UpgradeRequired:
+                return
+            except Exception as exc:  # noqa: BLE001 - reconnect whatever happened
+                log.debug("events connection ended: %s", exc)
+            await asyncio.sleep(delay * (0.5 + self.rng.random()))
+            delay = min(delay * 2, 30.0)
+
+    async def _listen(self) -> None:
+        timeout = httpx.Timeout(connect=10.0, read=self.heartbeat_timeout, write=10.0, pool=10.0)
+        for attempt in range(2):
+            async with self.client.stream("GET", "/api/v1/sync/events", headers=self._auth_headers(),
+                                          timeout=timeout) as response:
+                if response.status_code == 401 and attempt == 0:
+                    await response.aread()
+                    await self._refresh()
+                    continue
+                if response.status_code != 200:
+                    await response.aread()
+                    decode(response)
+                self.sse_connects += 1
+                self.wake()  # (re)connected: whatever was missed arrives with the next pull
+                event = "message"
+                async for line in response.aiter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        await self._on_event(event, line[5:].strip())
+                    elif not line:
+                        event = "message"
+                return
+
+    async def _on_event(self, event: str, data: str) -> None:
+        try:
+            payload = orjson.loads(data) if data else {}
+        except orjson.JSONDecodeError:
+            return
+        if event in ("poke", "hello"):
+            self.pokes += 1
+            heads = payload.get("heads") or {}
+            cursors = await asyncio.to_thread(self.store.cursors)
+            known = await asyncio.to_thread(self.store.meta, "epoch")
+            if (payload.get("epoch") and payload.get("epoch") != known) or any(
+                    h is None or int(h) > cursors.get(b, 0) for b, h in heads.items()) or not heads:
+                self.wake()
+        elif event == "signed_out":
+            self.wake()
+
+
+def decode_quiet(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = orjson.loads(response.content) if response.content else {}
+        return body if isinstance(body, dict) else {}
+    except orjson.JSONDecodeError:
+        return {}
