@@ -418,6 +418,31 @@ def test_changes_before_the_page_is_ready_are_not_lost(qtbot, plain_store):
     qtbot.waitUntil(lambda: js(view, qtbot, f"cr.incidentState('{iid}') !== null"), timeout=JS_MS)
 
 
+def test_a_big_pulled_page_is_read_off_the_gui_thread(qtbot, plain_store, monkeypatch):
+    import ui.map.view as view_module
+
+    monkeypatch.setattr(view_module, "SYNC_FLUSH_LIMIT", 5)
+    view = open_view(qtbot, plain_store)
+    ids = insert_demo_rows(plain_store, incidents=40, reports=0, members=0, seed=3)["incident"]
+    with qtbot.waitSignal(view.live_update_applied, timeout=JS_MS) as blocker:
+        emit(plain_store, "incident", *ids)
+    assert blocker.args[0]["incident"]["upsert"]["added"] == 40
+    assert js(view, qtbot, "cr.stats().incidents") == 40
+    assert view.load_count == 1
+
+
+def test_reference_data_changes_rebuild_the_base_page(qtbot, plain_store):
+    iid = add_incident(plain_store)
+    view = open_view(qtbot, plain_store)
+    ready: list = []
+    view.ready.connect(lambda: ready.append(True))
+    emit(plain_store, "zone", "QC")
+    emit(plain_store, "township", "330822111")  # coalesced with the zone change: one rebuild
+    qtbot.waitUntil(lambda: bool(ready), timeout=LOAD_MS)
+    assert view.load_count == 2
+    assert js(view, qtbot, f"cr.incidentState('{iid}') !== null") is True
+
+
 # ---------------------------------------------------------------------------- navigation and requests
 
 

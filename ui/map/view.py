@@ -104,6 +104,7 @@ class MapView(QWidget):
         self._pending: dict[str, set[str]] = {kind: set() for kind in KINDS}
         self._flush_scheduled = False
         self._flush_running = False
+        self._reload_scheduled = False
         self._page_dir: Path | None = None
         self._web = None
         self._page = None
@@ -322,12 +323,17 @@ class MapView(QWidget):
             self._mark("ready")
             self.ready.emit()
 
+    def _reload_now(self) -> None:
+        self._reload_scheduled = False
+        self.reload()
+
     def _mark(self, step: str) -> None:
         self.timings[step] = time.perf_counter() - getattr(self, "_t0", time.perf_counter())
 
     def _on_store_changes(self, changes: Any) -> None:
-        if any(changes.touches(k) for k in BASE_KINDS):
-            QTimer.singleShot(0, self.reload)
+        if any(changes.touches(k) for k in BASE_KINDS) and not self._reload_scheduled:
+            self._reload_scheduled = True  # a pulled page of reference data: one rebuild
+            QTimer.singleShot(0, self._reload_now)
         touched = False
         for kind in KINDS:
             ids = changes.ids(kind)
