@@ -31,6 +31,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from commandroom.store.migrate import current_revision, upgrade
 
     settings = _settings(args)
+    if args.mark_restored:
+        from commandroom.server.restore import main as mark_restored
+
+        return mark_restored([settings.server_db_url])
     engine = make_engine(settings.server_db_url)
     upgrade(engine)
     print(f"database {settings.server_db_url} at revision {current_revision(engine)}")
@@ -185,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = add("migrate", cmd_migrate, "bring a county database to the current schema")
     s.add_argument("--db", dest="db_url")
+    s.add_argument("--mark-restored", action="store_true",
+                   help="after restoring a backup: start a new sync epoch so workstations re-send what was lost")
 
     s = add("audit", cmd_audit, "check the hash-chained audit log: verify | show")
     s.add_argument("action", choices=["verify", "show"])

@@ -426,9 +426,12 @@ def run_desktop(settings: Any, profile: str = "default", self_test: bool = False
         coro = run_self_test(app, settings)
     else:
         coro = _main(app, settings, profile, log_path, store_future)
+    # One qasync loop for the whole run. Not asyncio.Runner: its shutdown pass re-enters the Qt
+    # loop and calls QApplication.exit() while QtWebEngine tears down, which crashes on exit.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
-        # asyncio.run(coro, loop_factory=…) on Python ≥ 3.12; Runner is the same thing on 3.11
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            return int(runner.run(coro) or 0)
+        with loop:
+            return int(loop.run_until_complete(coro) or 0)
     finally:
         sys.excepthook = sys.__excepthook__

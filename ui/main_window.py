@@ -121,6 +121,11 @@ class MainWindow(QMainWindow):
         self.show_page(PAGE_INBOX)
         self._refresh_counts_now()
 
+        # the "Wall screen" action; the wall window itself is imported when first opened
+        from ui.wall.toggle import install_wall_toggle
+
+        self.wall_toggle = install_wall_toggle(self)
+
     # -- pages
 
     def _add_pages(self) -> None:

@@ -447,7 +447,7 @@ class CaseCheckin(SyncedMixin, Base):
     card_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     incident_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     target_kind: Mapped[str] = mapped_column(String(16), default="department")  # department / module
-    target_code: Mapped[str] = mapped_column(CODE)
+    target_code: Mapped[str] = mapped_column(String(64))  # a department code or a module id
     state: Mapped[str] = mapped_column(String(16), default="waiting")  # CheckinState
     due_at: Mapped[datetime] = mapped_column(DateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

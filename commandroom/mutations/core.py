@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,10 @@ from sqlalchemy.orm import Session
 
 from commandroom.domain.errors import NotFound, ValidationError
 from commandroom.domain.models import Base
+from commandroom.ids import new_id
 from commandroom.timeutil import utcnow
+
+_CHILD_NAMESPACE = uuid.UUID("6f1c2d3e-9a4b-5c6d-8e7f-102132435465")
 
 T = TypeVar("T", bound=Base)
 
@@ -146,6 +150,18 @@ class MutationContext:
         self.explanation = ""
         self.notices: list[dict[str, Any]] = []
         self._number_allocator = number_allocator
+        self._child_serial = 0
+
+    def new_id(self) -> str:
+        """An id for a row this mutation creates, the same on the workstation and on the server.
+
+        Derived from the mutation id, so the server's copy of a timeline entry or check-in
+        replaces the workstation's optimistic copy instead of appearing twice after sync.
+        """
+        self._child_serial += 1
+        if not self.mutation_id:
+            return new_id()
+        return str(uuid.uuid5(_CHILD_NAMESPACE, f"{self.mutation_id}/{self._child_serial}"))
 
     def get(self, model: type[T], ident: str) -> T:
         obj = self.session.get(model, ident)
@@ -154,6 +170,9 @@ class MutationContext:
         return obj
 
     def add(self, obj: T) -> T:
+        """Add a new row; one without an id gets :meth:`new_id`."""
+        if "id" in obj.__table__.c and getattr(obj, "id", None) is None:
+            obj.id = self.new_id()
         self.session.add(obj)
         return obj
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from commandroom.domain.enums import (
@@ -39,7 +40,6 @@ from commandroom.domain.models import (
     TimelineEntry,
     Zone,
 )
-from commandroom.ids import new_id
 from commandroom.mutations import validate as v
 from commandroom.mutations.core import ApplyFn, MutationContext, mutation, touched_rows
 from commandroom.services.deadlines import (
@@ -138,7 +138,7 @@ def add_timeline(
 ) -> TimelineEntry:
     """Append one immutable timeline entry to ``incident``."""
     entry = TimelineEntry(
-        id=new_id(),
+        id=ctx.new_id(),
         township_code=incident.township_code,
         incident_id=incident.id,
         at=at or ctx.now,
@@ -157,13 +157,16 @@ def add_timeline(
     return entry
 
 
-def incident_search_text(ctx: MutationContext, incident: Incident) -> str:
-    """Search tokens of the incident, its category and matter, and the reports merged into it."""
-    category = ctx.session.get(EventCategory, incident.category_code)
+def incident_search_text(session: Session, incident: Incident) -> str:
+    """Search tokens of the incident, its category and matter, and the reports merged into it.
+
+    Usable outside a mutation too (e.g. when rows arrive by sync without ``search_text``).
+    """
+    category = session.get(EventCategory, incident.category_code)
     texts = [incident.number, incident.title, incident.description, incident.address, incident.matter_name,
              category.name if category else None]
     if incident.id:
-        for number, description in ctx.session.execute(
+        for number, description in session.execute(
             select(Report.number, Report.description)
             .where(Report.incident_id == incident.id, Report.deleted.is_(False))
             .order_by(Report.id)
@@ -173,7 +176,7 @@ def incident_search_text(ctx: MutationContext, incident: Incident) -> str:
 
 
 def refresh_search_text(ctx: MutationContext, incident: Incident) -> None:
-    incident.search_text = incident_search_text(ctx, incident)
+    incident.search_text = incident_search_text(ctx.session, incident)
 
 
 def expected_epoch(args: dict[str, Any]) -> int | None:
@@ -226,7 +229,8 @@ def merged_explanation(ctx: MutationContext, incident: Incident, action: str, re
     label = ACTION_LABELS.get(action, action)
     state_label = INCIDENT_STATE_LABELS.get(S(incident.state), incident.state)
     if reason == "stale_epoch":
-        return f"事件已重新打开（第 {incident.lifecycle_epoch} 轮），此前的“{label}”不再适用，未执行"
+        return (f"事件已被退回、上报或重新打开，现为第 {incident.lifecycle_epoch + 1} 轮（{state_label}），"
+                f"此前的“{label}”不再适用，未执行")
     entry = _last_entry_into(ctx, incident, incident.state)
     who = ""
     if entry is not None:

@@ -229,6 +229,8 @@ def seed_database(
 
                     session.flush()
                     generate_history(session, days=demo_days, seed=seed, now=now)
+                    importlib.import_module("commandroom.refdata.demo_work").generate_work(session, seed=seed, now=now)
+                    importlib.import_module("commandroom.refdata.demo_teams").generate_team_demo(session, seed=seed, now=now)
                 _record_changes(session, loaded)
             counts = table_counts(session)
         if is_sqlite(normalise_url(url)):

@@ -43,6 +43,13 @@ def counter(session: Session) -> SyncCounter:
     return row
 
 
+def lock_counter(session: Session) -> None:
+    """Take the counter-row lock for the rest of this transaction (a no-op where writers are serial)."""
+    counter(session)
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(SyncCounter.id).where(SyncCounter.id == 1).with_for_update())
+
+
 def current_epoch(session: Session) -> str:
     return counter(session).epoch
 

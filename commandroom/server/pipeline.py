@@ -162,6 +162,10 @@ def execute(
         DomainError: the mutation is rejected; its savepoint is rolled back.
     """
     base_versions = base_versions or {}
+    # Serialize server writes on the counter row before reading anything: read-modify-write
+    # (counters, human serials, state checks) can then never lose a concurrent update when
+    # several server processes share one PostgreSQL, and seq order stays commit order.
+    changelog.lock_counter(session)
     with session.begin_nested():
         _authorize_target(session, actor, allowed_townships, name, entity_id)
         ctx = MutationContext(

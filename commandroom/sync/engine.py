@@ -101,6 +101,7 @@ class SyncEngine:
         self._tasks: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_prune = None
+        self._prefetched: tuple[dict[str, int], asyncio.Task] | None = None
         self.pokes = 0
         self.sse_connects = 0
         self.stats = {"pushed": 0, "pulled_pages": 0, "stale_pages": 0, "recoveries": 0, "resyncs": 0,
@@ -299,70 +300,106 @@ class SyncEngine:
         applied = 0
         stale = 0
         start: int | None = None
-        for _page in range(1_000_000):
-            buckets = await asyncio.to_thread(self.store.meta, "buckets", [])
-            cursors = await asyncio.to_thread(self.store.cursors)
-            request = {b: cursors.get(b, 0) for b in buckets} if buckets else cursors
-            params = {"cursors": orjson.dumps(request).decode(), "limit": self.page_size,
-                      "protocol_version": self.protocol_version, "schema_version": self.schema_version}
-            try:
-                data = await self._request("GET", "/api/v1/sync/pull", params=params)
-            except SyncHTTPError as exc:
-                if exc.status == 410:
-                    resync = (exc.body.get("detail") or {}).get("resync") or list(request)
-                    log.warning("server compacted past our cursors: downloading %s again", resync)
-                    changes = await asyncio.to_thread(self.store.rebuild_buckets, resync)
-                    self.store.emit(changes)
-                    self.stats["resyncs"] += 1
+        prefetch: tuple[dict[str, int], asyncio.Task] | None = None
+        try:
+            for _page in range(1_000_000):
+                buckets = await asyncio.to_thread(self.store.meta, "buckets", [])
+                cursors = await asyncio.to_thread(self.store.cursors)
+                request = {b: cursors.get(b, 0) for b in buckets} if buckets else cursors
+                fetched = None
+                if prefetch is not None:
+                    asked, task = prefetch
+                    prefetch = None
+                    if asked == request:
+                        fetched = task  # the next page was requested while this one was being written
+                    else:
+                        task.cancel()
+                try:
+                    result = await self._pull_step(request, buckets, fetched)
+                finally:
+                    prefetch, self._prefetched = self._prefetched, None
+                if result is None:
+                    start = None
                     continue
-                if exc.status == 403 and exc.code == wire.CODE_BUCKET_FORBIDDEN:
-                    bucket = (exc.body.get("detail") or {}).get("bucket")
-                    if bucket in request:
-                        await self._drop_bucket(bucket, buckets)
-                        continue
-                raise
-            if await self._check_epoch(data.get("epoch"), data.get("restored_head")):
-                await self.push_once()
-                start = None
-                continue
-            head = int(data.get("head") or 0)
-            ahead = [b for b, c in request.items() if c > head]
-            if ahead and data.get("since") == request:
-                # the server is behind our cursors under the same epoch: it went backwards (restored)
-                log.warning("server head %s is behind our cursors %s: treating it as a restore", head, ahead)
-                await asyncio.to_thread(self.store.restore_recovery, data["epoch"], head, buckets, same_epoch=True)
-                self.stats["recoveries"] += 1
-                await self.push_once()
-                continue
-            server_buckets = data.get("buckets")
-            if server_buckets is not None and sorted(server_buckets) != sorted(buckets):
-                await asyncio.to_thread(self.store.set_meta, "buckets", list(server_buckets))
-                for gone in set(buckets) - set(server_buckets):
-                    await self._drop_bucket(gone, list(server_buckets), already_set=True)
-            changes = await asyncio.to_thread(self.store.apply_page, data)
-            if changes is None:
-                stale += 1
-                self.stats["stale_pages"] += 1
-                if stale > 5:
-                    raise httpx.TransportError("the server keeps answering with out-of-date pages")
-                continue
-            stale = 0
-            self.stats["pulled_pages"] += 1
-            n = len(data.get("changes") or ())
-            applied += n
-            self.store.emit(changes)
-            if start is None:
-                start = min(request.values()) if request else 0
-            changes_list = data.get("changes") or ()
-            last = changes_list[-1]["seq"] if changes_list else head
-            total = max(head - start, 1)
-            done = total if not data.get("has_more") else max(0, min(total, last - start))
-            for cb in list(self._progress_cbs):
-                with contextlib.suppress(Exception):
-                    cb(done, total)
-            if not data.get("has_more"):
-                break
+                data, changes = result
+                if changes is None:
+                    stale += 1
+                    self.stats["stale_pages"] += 1
+                    if stale > 5:
+                        raise httpx.TransportError("the server keeps answering with out-of-date pages")
+                    continue
+                stale = 0
+                self.stats["pulled_pages"] += 1
+                n = len(data.get("changes") or ())
+                applied += n
+                self.store.emit(changes)
+                if start is None:
+                    start = min(request.values()) if request else 0
+                head = int(data.get("head") or 0)
+                changes_list = data.get("changes") or ()
+                last = changes_list[-1]["seq"] if changes_list else head
+                total = max(head - start, 1)
+                done = total if not data.get("has_more") else max(0, min(total, last - start))
+                for cb in list(self._progress_cbs):
+                    with contextlib.suppress(Exception):
+                        cb(done, total)
+                if not data.get("has_more"):
+                    break
+        finally:
+            if prefetch is not None:
+                prefetch[1].cancel()
         return applied
+
+    def _pull_request(self, request: dict[str, int], limit: int | None = None) -> asyncio.Task:
+        params = {"cursors": orjson.dumps(request).decode(), "limit": limit or self.page_size,
+                  "protocol_version": self.protocol_version, "schema_version": self.schema_version}
+        return asyncio.ensure_future(self._request("GET", "/api/v1/sync/pull", params=params))
+
+    async def _pull_step(self, request: dict[str, int], buckets: list[str],
+                         fetched: asyncio.Task | None) -> tuple[dict[str, Any], Changes | None] | None:
+        """Fetch (or take the prefetched) page for ``request`` and write it; None: start over."""
+        self._prefetched = None
+        task = fetched or self._pull_request(request)
+        try:
+            data = await task
+        except SyncHTTPError as exc:
+            if exc.status == 410:
+                resync = (exc.body.get("detail") or {}).get("resync") or list(request)
+                log.warning("server compacted past our cursors: downloading %s again", resync)
+                changes = await asyncio.to_thread(self.store.rebuild_buckets, resync)
+                self.store.emit(changes)
+                self.stats["resyncs"] += 1
+                return None
+            if exc.status == 403 and exc.code == wire.CODE_BUCKET_FORBIDDEN:
+                bucket = (exc.body.get("detail") or {}).get("bucket")
+                if bucket in request:
+                    await self._drop_bucket(bucket, buckets)
+                    return None
+            raise
+        if await self._check_epoch(data.get("epoch"), data.get("restored_head")):
+            await self.push_once()
+            return None
+        head = int(data.get("head") or 0)
+        ahead = [b for b, c in request.items() if c > head]
+        if ahead and data.get("since") == request:
+            # the server is behind our cursors under the same epoch: it went backwards (restored)
+            log.warning("server head %s is behind our cursors %s: treating it as a restore", head, ahead)
+            await asyncio.to_thread(self.store.restore_recovery, data["epoch"], head, buckets, same_epoch=True)
+            self.stats["recoveries"] += 1
+            await self.push_once()
+            return None
+        server_buckets = data.get("buckets")
+        if server_buckets is not None and sorted(server_buckets) != sorted(buckets):
+            await asyncio.to_thread(self.store.set_meta, "buckets", list(server_buckets))
+            for gone in set(buckets) - set(server_buckets):
+                await self._drop_bucket(gone, list(server_buckets), already_set=True)
+            return None
+        if data.get("has_more"):
+            # catching up: ask for the largest pages the server allows (fewer round trips)
+            self._prefetched = (dict(data.get("cursors") or {}),
+                                self._pull_request(dict(data.get("cursors") or {}), max(self.page_size, wire.MAX_PAGE)))
+        changes = await asyncio.to_thread(self.store.apply_page, data)
+        return data, changes
 
     async def _drop_bucket(self, bucket: str, buckets: list[str], *, already_set: bool = False) -> None:
         log.warning("no longer allowed to read %s: forgetting it", bucket)

@@ -33,7 +33,7 @@ SCHEMA_MAX = SCHEMA_VERSION
 MAX_BATCH = 100  # mutations per push
 MAX_PUSH_BYTES = 4 * 1024 * 1024  # a push body larger than this is refused (413)
 DEFAULT_PAGE = 500
-MAX_PAGE = 2000
+MAX_PAGE = 5000
 MAX_CURSORS_TEXT = 16 * 1024
 
 SSE_HEARTBEAT_SECONDS = 12.0

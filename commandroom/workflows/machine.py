@@ -180,8 +180,9 @@ class Machine:
         bumps = action in self.reopen_actions or self.rank(target) < self.rank(state)
         return Step(action=action, from_state=state, to_state=target, bumps_epoch=bumps)
 
-    def run(self, actions: Iterable[str | tuple[str, str]], state: str | None = None, epoch: int = 0) -> tuple[
-        str, int]:
+    def run(
+        self, actions: Iterable[str | tuple[str, str]], state: str | None = None, epoch: int = 0
+    ) -> tuple[str, int]:
         """Fire a sequence of actions (``"action"`` or ``("action", target)``); return ``(state, epoch)``."""
         state = state or self.initial
         for item in actions:

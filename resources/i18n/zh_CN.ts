@@ -64,10 +64,363 @@
         </message>
     </context>
     <context>
+        <name>AssessmentView</name>
+        <message>
+            <source>Whole county</source>
+            <translation>全县</translation>
+        </message>
+        <message>
+            <source>Post score…</source>
+            <translation>岗位赋分…</translation>
+        </message>
+        <message>
+            <source>Module score…</source>
+            <translation>模块评分…</translation>
+        </message>
+        <message>
+            <source>Reverse veto…</source>
+            <translation>反向否决…</translation>
+        </message>
+        <message>
+            <source>Export to Excel…</source>
+            <translation>导出 Excel…</translation>
+        </message>
+        <message>
+            <source>Month</source>
+            <translation>月份</translation>
+        </message>
+        <message>
+            <source>Total = post score (set by the administrator) + module score (mean of the module leads' ratings) + cluster points (2 per card done on time, 1 late) + task-force points (2 per case step done by the case's deadline, 1 after it). Hover a name for the arithmetic.</source>
+            <translation>合计 = 岗位赋分（管理员设置）+ 模块评分（各模块牵头人评分的平均）+ 组团积分（按时完成卡片每张 2 分，超时 1 分）+ 专班计分（在一件事时限内完成步骤每步 2 分，超时 1 分）。鼠标停在姓名上可查看计算过程。</translation>
+        </message>
+        <message>
+            <source>Four dimensions</source>
+            <translation>四维考核</translation>
+        </message>
+        <message>
+            <source>Township assesses the departments</source>
+            <translation>乡镇评部门</translation>
+        </message>
+        <message>
+            <source>Departments assess the township</source>
+            <translation>部门评乡镇</translation>
+        </message>
+        <message>
+            <source>Two-way assessment</source>
+            <translation>双向考核</translation>
+        </message>
+        <message>
+            <source>Grid workers</source>
+            <translation>网格员</translation>
+        </message>
+        <message>
+            <source>Set by an administrator</source>
+            <translation>由管理员设置</translation>
+        </message>
+        <message>
+            <source>Set by the lead of a module the cadre belongs to</source>
+            <translation>由干部所在模块的牵头人评分</translation>
+        </message>
+        <message>
+            <source>The township vetoes a dispatched cadre</source>
+            <translation>乡镇对派驻干部行使反向否决</translation>
+        </message>
+        <message>
+            <source>Post score</source>
+            <translation>岗位赋分</translation>
+        </message>
+        <message>
+            <source>Module score</source>
+            <translation>模块评分</translation>
+        </message>
+        <message>
+            <source>Export to Excel</source>
+            <translation>导出 Excel</translation>
+        </message>
+        <message>
+            <source>Excel workbook (*.xlsx)</source>
+            <translation>Excel 工作簿 (*.xlsx)</translation>
+        </message>
+        <message>
+            <source>Could not write {path}: {error}</source>
+            <translation>无法写入 {path}：{error}</translation>
+        </message>
+        <message>
+            <source>Exported to {path}</source>
+            <translation>已导出到 {path}</translation>
+        </message>
+    </context>
+    <context>
         <name>BannerWidget</name>
         <message>
             <source>Close</source>
             <translation>关闭</translation>
+        </message>
+    </context>
+    <context>
+        <name>BoardView</name>
+        <message>
+            <source>New card…</source>
+            <translation>新建卡片…</translation>
+        </message>
+        <message>
+            <source>Generate supervision cards</source>
+            <translation>生成督办卡</translation>
+        </message>
+        <message>
+            <source>A card for every overdue incident and every missed check-in that has none yet (running it twice creates nothing new)</source>
+            <translation>为每个超期事件和每个未按时报到生成一张督办卡（已有卡片的不重复生成）</translation>
+        </message>
+        <message>
+            <source>Module</source>
+            <translation>模块</translation>
+        </message>
+        <message>
+            <source>Drag cards between columns, or select one and press Ctrl+←/→ to move it a column, Ctrl+↑/↓ to reorder. The strip on the left of a card darkens as it ages in its column.</source>
+            <translation>拖动卡片换列；或选中卡片按 Ctrl+←/→ 移到相邻列、Ctrl+↑/↓ 调整顺序。卡片左侧色条随在列天数加深。</translation>
+        </message>
+        <message>
+            <source>Over the work-in-progress limit</source>
+            <translation>超出在办上限</translation>
+        </message>
+        <message>
+            <source>“In progress” already holds {n} cards; the module's limit is {limit}. Finish or move one out first, or give the reason for going over the limit (it is recorded).</source>
+            <translation>“进行中”已有 {n} 张卡片，本模块上限为 {limit}。请先办结或移出一张；如需超限放入，请填写理由（将记录在案）。</translation>
+        </message>
+    </context>
+    <context>
+        <name>Boards</name>
+        <message>
+            <source>To do</source>
+            <translation>待办</translation>
+        </message>
+        <message>
+            <source>In progress</source>
+            <translation>进行中</translation>
+        </message>
+        <message>
+            <source>Awaiting acceptance</source>
+            <translation>待验收</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>已办结</translation>
+        </message>
+        <message>
+            <source>Card</source>
+            <translation>卡片</translation>
+        </message>
+        <message>
+            <source>Conflict</source>
+            <translation>冲突</translation>
+        </message>
+        <message>
+            <source>Supervision</source>
+            <translation>督办</translation>
+        </message>
+        <message>
+            <source>Summons: {n} missed</source>
+            <translation>吹哨 {n} 个未报到</translation>
+        </message>
+        <message>
+            <source>Summons: {done}/{total} in</source>
+            <translation>吹哨 {done}/{total} 已报到</translation>
+        </message>
+        <message>
+            <source>Incident</source>
+            <translation>事件</translation>
+        </message>
+        <message>
+            <source>One-thing case</source>
+            <translation>一件事</translation>
+        </message>
+        <message>
+            <source>{days} d</source>
+            <translation>{days}天</translation>
+        </message>
+        <message>
+            <source>overdue since {when}</source>
+            <translation>已超期（{when}）</translation>
+        </message>
+        <message>
+            <source>due {when}</source>
+            <translation>截止 {when}</translation>
+        </message>
+        <message>
+            <source>County department</source>
+            <translation>县级部门</translation>
+        </message>
+        <message>
+            <source>Township module</source>
+            <translation>乡镇模块</translation>
+        </message>
+        <message>
+            <source>on time</source>
+            <translation>按时</translation>
+        </message>
+        <message>
+            <source>late</source>
+            <translation>超时</translation>
+        </message>
+        <message>
+            <source>Missed</source>
+            <translation>超时未报到</translation>
+        </message>
+        <message>
+            <source>Waiting</source>
+            <translation>待报到</translation>
+        </message>
+        <message>
+            <source>No swimlanes</source>
+            <translation>不分泳道</translation>
+        </message>
+        <message>
+            <source>Swimlanes by department</source>
+            <translation>按部门分泳道</translation>
+        </message>
+        <message>
+            <source>Swimlanes by area (village)</source>
+            <translation>按片区（村社）分泳道</translation>
+        </message>
+        <message>
+            <source>Overdue incident</source>
+            <translation>超期事件</translation>
+        </message>
+        <message>
+            <source>Missed check-in</source>
+            <translation>未按时报到</translation>
+        </message>
+        <message>
+            <source>Your move did not take effect</source>
+            <translation>您的移动未生效</translation>
+        </message>
+        <message>
+            <source>Moved at the same time by someone else</source>
+            <translation>他人同时移动了这张卡片</translation>
+        </message>
+        <message>
+            <source>WIP limit overridden</source>
+            <translation>超出在办上限</translation>
+        </message>
+        <message>
+            <source>Merged by the server</source>
+            <translation>服务器已合并</translation>
+        </message>
+        <message>
+            <source>Refused by the server</source>
+            <translation>服务器拒绝</translation>
+        </message>
+        <message>
+            <source>checked in on time</source>
+            <translation>已按时报到</translation>
+        </message>
+        <message>
+            <source>checked in {span} late</source>
+            <translation>已报到（超时 {span}）</translation>
+        </message>
+        <message>
+            <source>overdue {span}</source>
+            <translation>超时 {span}</translation>
+        </message>
+        <message>
+            <source>{span} left</source>
+            <translation>剩余 {span}</translation>
+        </message>
+        <message>
+            <source>Not possible from “{state}”: {action}</source>
+            <translation>“{state}”状态下不能执行：{action}</translation>
+        </message>
+        <message>
+            <source>It is not on this workstation (any more).</source>
+            <translation>本机没有（或已不再有）这条记录。</translation>
+        </message>
+        <message>
+            <source>Not allowed for your account: {reason}</source>
+            <translation>您的账号无此权限：{reason}</translation>
+        </message>
+        <message>
+            <source>Not done: {message}</source>
+            <translation>未完成：{message}</translation>
+        </message>
+        <message>
+            <source>Work-in-progress limit of the module: {limit}</source>
+            <translation>本模块在办上限：{limit}</translation>
+        </message>
+        <message>
+            <source>Module: {name}</source>
+            <translation>模块：{name}</translation>
+        </message>
+        <message>
+            <source>Column: {column}</source>
+            <translation>所在列：{column}</translation>
+        </message>
+        <message>
+            <source>Assignee: {name}</source>
+            <translation>负责人：{name}</translation>
+        </message>
+        <message>
+            <source>Due {when}</source>
+            <translation>截止 {when}</translation>
+        </message>
+        <message>
+            <source>overdue</source>
+            <translation>已超期</translation>
+        </message>
+        <message>
+            <source>{days} days in this column</source>
+            <translation>在本列 {days} 天</translation>
+        </message>
+        <message>
+            <source>Automatic supervision card: {why}</source>
+            <translation>自动督办卡：{why}</translation>
+        </message>
+        <message>
+            <source>Department: {name}</source>
+            <translation>部门：{name}</translation>
+        </message>
+        <message>
+            <source>Incident {label}</source>
+            <translation>事件 {label}</translation>
+        </message>
+        <message>
+            <source>One-thing case {label}</source>
+            <translation>一件事 {label}</translation>
+        </message>
+        <message>
+            <source>Lead: {name}</source>
+            <translation>牵头人：{name}</translation>
+        </message>
+        <message>
+            <source>Cards done more than {days} days ago are not shown ({n})</source>
+            <translation>{days} 天前办结的卡片不在看板显示（共 {n} 张）</translation>
+        </message>
+        <message>
+            <source>(none)</source>
+            <translation>（无）</translation>
+        </message>
+        <message>
+            <source>{n} supervision cards created.</source>
+            <translation>已生成 {n} 张督办卡。</translation>
+        </message>
+        <message>
+            <source>Every overdue incident and missed check-in already has its card.</source>
+            <translation>每个超期事件和未按时报到都已有督办卡，无需重复生成。</translation>
+        </message>
+        <message>
+            <source>{when} (overdue)</source>
+            <translation>{when}（已超期）</translation>
+        </message>
+        <message>
+            <source>Check in by {when}</source>
+            <translation>报到时限 {when}</translation>
+        </message>
+        <message>
+            <source>due: {level}</source>
+            <translation>应督办：{level}</translation>
+        </message>
+        <message>
+            <source>Incident {label} is not in the incident list's current view; search for it there by its number.</source>
+            <translation>事件 {label} 不在事件列表当前视图中，请在事件列表按编号搜索。</translation>
         </message>
     </context>
     <context>
@@ -130,6 +483,360 @@
         </message>
     </context>
     <context>
+        <name>CardColumnModel</name>
+        <message>
+            <source>Card</source>
+            <translation>卡片</translation>
+        </message>
+    </context>
+    <context>
+        <name>CardDialog</name>
+        <message>
+            <source>New card</source>
+            <translation>新建卡片</translation>
+        </message>
+        <message>
+            <source>What is to be done</source>
+            <translation>工作内容</translation>
+        </message>
+        <message>
+            <source>Due by</source>
+            <translation>截止时间</translation>
+        </message>
+        <message>
+            <source>(no department)</source>
+            <translation>（不指定部门）</translation>
+        </message>
+        <message>
+            <source>Title</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <source>Assignee</source>
+            <translation>负责人</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+    </context>
+    <context>
+        <name>CardPanel</name>
+        <message>
+            <source>← Previous column</source>
+            <translation>← 上一列</translation>
+        </message>
+        <message>
+            <source>Next column →</source>
+            <translation>下一列 →</translation>
+        </message>
+        <message>
+            <source>Linked command (township whistles, departments report)</source>
+            <translation>联动指挥（乡镇吹哨、部门报到）</translation>
+        </message>
+        <message>
+            <source>Summon…</source>
+            <translation>吹哨…</translation>
+        </message>
+        <message>
+            <source>Check in</source>
+            <translation>报到</translation>
+        </message>
+        <message>
+            <source>Escalate</source>
+            <translation>督办</translation>
+        </message>
+        <message>
+            <source>Select a card to see its details.</source>
+            <translation>选中卡片查看详情。</translation>
+        </message>
+    </context>
+    <context>
+        <name>CaseCheckinModel</name>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Role</source>
+            <translation>角色</translation>
+        </message>
+        <message>
+            <source>Check in by</source>
+            <translation>报到时限</translation>
+        </message>
+        <message>
+            <source>Checked in</source>
+            <translation>报到情况</translation>
+        </message>
+        <message>
+            <source>Escalation</source>
+            <translation>督办等级</translation>
+        </message>
+    </context>
+    <context>
+        <name>CaseListModel</name>
+        <message>
+            <source>Number</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Case</source>
+            <translation>一件事</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Steps</source>
+            <translation>步骤</translation>
+        </message>
+        <message>
+            <source>Time limit</source>
+            <translation>时限</translation>
+        </message>
+        <message>
+            <source>completed {when}</source>
+            <translation>{when} 办结</translation>
+        </message>
+    </context>
+    <context>
+        <name>CasePanel</name>
+        <message>
+            <source>Select a case, or order one from the catalogue.</source>
+            <translation>选择一件事办件，或从目录点单。</translation>
+        </message>
+        <message>
+            <source>Steps (completed in order)</source>
+            <translation>办理步骤（须按顺序完成）</translation>
+        </message>
+        <message>
+            <source>Department checks in</source>
+            <translation>部门报到</translation>
+        </message>
+        <message>
+            <source>Complete the current step</source>
+            <translation>完成当前步骤</translation>
+        </message>
+        <message>
+            <source>Close the case</source>
+            <translation>办结</translation>
+        </message>
+        <message>
+            <source>Escalate (supervise)</source>
+            <translation>督办</translation>
+        </message>
+        <message>
+            <source>{number} · {type} · {township} · ordered {when}</source>
+            <translation>{number} · {type} · {township} · {when} 点单</translation>
+        </message>
+        <message>
+            <source>(number assigned by the server)</source>
+            <translation>（编号由服务器分配）</translation>
+        </message>
+        <message>
+            <source>Reform: {summary}</source>
+            <translation>改革前后：{summary}</translation>
+        </message>
+        <message>
+            <source>Departments check in</source>
+            <translation>部门报到</translation>
+        </message>
+        <message>
+            <source>Lead department: &lt;b&gt;{lead}&lt;/b&gt; · collaborating: {others}</source>
+            <translation>领办部门：&lt;b&gt;{lead}&lt;/b&gt; · 协办：{others}</translation>
+        </message>
+        <message>
+            <source>{n} working days</source>
+            <translation>{n} 个工作日</translation>
+        </message>
+        <message>
+            <source>Completed {when} ({how})</source>
+            <translation>已于 {when} 办结（{how}）</translation>
+        </message>
+        <message>
+            <source>on time</source>
+            <translation>按时</translation>
+        </message>
+        <message>
+            <source>late</source>
+            <translation>超时</translation>
+        </message>
+        <message>
+            <source>Time limit {limit}, due {due}: overdue {span}</source>
+            <translation>限时 {limit}，截止 {due}：已超期 {span}</translation>
+        </message>
+        <message>
+            <source>Time limit {limit}, due {due}: {span} left</source>
+            <translation>限时 {limit}，截止 {due}：剩余 {span}</translation>
+        </message>
+        <message>
+            <source>[escalated: {level}]</source>
+            <translation>【已督办：{level}】</translation>
+        </message>
+        <message>
+            <source>From incident {label}</source>
+            <translation>来源事件 {label}</translation>
+        </message>
+        <message>
+            <source>{done} of {total} steps done</source>
+            <translation>已完成 {done}/{total} 步</translation>
+        </message>
+        <message>
+            <source>Complete step {n}: {name}</source>
+            <translation>完成第 {n} 步：{name}</translation>
+        </message>
+    </context>
+    <context>
+        <name>Cases</name>
+        <message>
+            <source>Ordered</source>
+            <translation>已点单</translation>
+        </message>
+        <message>
+            <source>Departments checking in</source>
+            <translation>部门报到中</translation>
+        </message>
+        <message>
+            <source>In progress</source>
+            <translation>办理中</translation>
+        </message>
+        <message>
+            <source>Completed</source>
+            <translation>已办结</translation>
+        </message>
+        <message>
+            <source>Escalated</source>
+            <translation>已督办</translation>
+        </message>
+        <message>
+            <source>Lead</source>
+            <translation>领办</translation>
+        </message>
+        <message>
+            <source>Collaborating</source>
+            <translation>协办</translation>
+        </message>
+    </context>
+    <context>
+        <name>CasesView</name>
+        <message>
+            <source>One-thing catalogue</source>
+            <translation>一件事目录</translation>
+        </message>
+        <message>
+            <source>Township's order…</source>
+            <translation>乡镇点单…</translation>
+        </message>
+        <message>
+            <source>From an incident…</source>
+            <translation>从事件发起…</translation>
+        </message>
+        <message>
+            <source>★ named in the article (6 of 17); the other entries are proposed and not the official list.</source>
+            <translation>★ 为文中点名的 6 项（共 17 项）；其余为拟议条目，并非正式目录。</translation>
+        </message>
+        <message>
+            <source>Cases</source>
+            <translation>一件事办件</translation>
+        </message>
+        <message>
+            <source>Open</source>
+            <translation>在办</translation>
+        </message>
+        <message>
+            <source>Completed</source>
+            <translation>已办结</translation>
+        </message>
+        <message>
+            <source>All</source>
+            <translation>全部</translation>
+        </message>
+        <message>
+            <source>One-thing catalogue ({n})</source>
+            <translation>一件事目录（{n} 项）</translation>
+        </message>
+        <message>
+            <source>Open a one-thing case</source>
+            <translation>发起一件事</translation>
+        </message>
+    </context>
+    <context>
+        <name>CatalogueModel</name>
+        <message>
+            <source>One thing</source>
+            <translation>一件事</translation>
+        </message>
+        <message>
+            <source>Lead department</source>
+            <translation>牵头部门</translation>
+        </message>
+        <message>
+            <source>Steps</source>
+            <translation>步骤</translation>
+        </message>
+        <message>
+            <source>Time limit</source>
+            <translation>时限</translation>
+        </message>
+        <message>
+            <source>{n} working days</source>
+            <translation>{n} 个工作日</translation>
+        </message>
+        <message>
+            <source>Open</source>
+            <translation>在办</translation>
+        </message>
+        <message>
+            <source>Named in the article (one of the six)</source>
+            <translation>文中点名的 6 项之一</translation>
+        </message>
+        <message>
+            <source>Proposed entry: plausible, not the official list</source>
+            <translation>拟议条目：仅供参考，非正式目录</translation>
+        </message>
+        <message>
+            <source>Steps: {steps}</source>
+            <translation>步骤：{steps}</translation>
+        </message>
+        <message>
+            <source>Collaborating: {names}</source>
+            <translation>协办部门：{names}</translation>
+        </message>
+    </context>
+    <context>
+        <name>CheckinModel</name>
+        <message>
+            <source>Summoned for</source>
+            <translation>吹哨事由</translation>
+        </message>
+        <message>
+            <source>Summoned</source>
+            <translation>被召集单位</translation>
+        </message>
+        <message>
+            <source>Check in by</source>
+            <translation>报到时限</translation>
+        </message>
+        <message>
+            <source>Countdown</source>
+            <translation>倒计时</translation>
+        </message>
+        <message>
+            <source>Checked in</source>
+            <translation>报到情况</translation>
+        </message>
+        <message>
+            <source>Escalation</source>
+            <translation>督办等级</translation>
+        </message>
+    </context>
+    <context>
         <name>CloseDialog</name>
         <message>
             <source>Close incident</source>
@@ -150,6 +857,41 @@
         <message>
             <source>Photos after</source>
             <translation>处置后照片</translation>
+        </message>
+    </context>
+    <context>
+        <name>CommandView</name>
+        <message>
+            <source>Not checked in yet</source>
+            <translation>未报到</translation>
+        </message>
+        <message>
+            <source>All check-ins</source>
+            <translation>全部报到记录</translation>
+        </message>
+        <message>
+            <source>Summon for an incident…</source>
+            <translation>就事件吹哨…</translation>
+        </message>
+        <message>
+            <source>Check in</source>
+            <translation>报到</translation>
+        </message>
+        <message>
+            <source>Escalate</source>
+            <translation>督办</translation>
+        </message>
+        <message>
+            <source>A summoned county department or township module must check in (report) before its time runs out. A missed check-in is escalated: reminder → supervision order → leader notice; the county centre sees the same list for the whole county.</source>
+            <translation>被召集的县级部门或乡镇模块须在时限内报到。超时未报到逐级督办：提醒 → 督办单 → 领导通报；县社会治理中心可查看全县同一清单。</translation>
+        </message>
+        <message>
+            <source>Missed {missed} · waiting {waiting} · escalated {escalated}</source>
+            <translation>超时未报到 {missed} · 待报到 {waiting} · 已督办 {escalated}</translation>
+        </message>
+        <message>
+            <source>Summon for an incident</source>
+            <translation>就事件吹哨</translation>
         </message>
     </context>
     <context>
@@ -216,6 +958,76 @@
         <message>
             <source>The action was not performed</source>
             <translation>操作未执行</translation>
+        </message>
+    </context>
+    <context>
+        <name>DepartmentIndicatorModel</name>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Check-ins due</source>
+            <translation>应报到</translation>
+        </message>
+        <message>
+            <source>On time / late / missed</source>
+            <translation>按时 / 超时 / 未报到</translation>
+        </message>
+        <message>
+            <source>Check-in on time</source>
+            <translation>按时报到率</translation>
+        </message>
+        <message>
+            <source>Led incidents closed</source>
+            <translation>牵头办结</translation>
+        </message>
+        <message>
+            <source>Closed on time</source>
+            <translation>按时办结率</translation>
+        </message>
+        <message>
+            <source>Dispatched / returned</source>
+            <translation>派单 / 退回</translation>
+        </message>
+        <message>
+            <source>Return rate</source>
+            <translation>退回率</translation>
+        </message>
+        <message>
+            <source>Acceptance median (min)</source>
+            <translation>签收用时中位数（分钟）</translation>
+        </message>
+        <message>
+            <source>Acceptance P90 (min)</source>
+            <translation>签收用时P90（分钟）</translation>
+        </message>
+    </context>
+    <context>
+        <name>DiffModel</name>
+        <message>
+            <source>Change</source>
+            <translation>变化</translation>
+        </message>
+        <message>
+            <source>Code</source>
+            <translation>编码</translation>
+        </message>
+        <message>
+            <source>Matter</source>
+            <translation>事项</translation>
+        </message>
+        <message>
+            <source>Changed field</source>
+            <translation>修改字段</translation>
+        </message>
+        <message>
+            <source>In force now</source>
+            <translation>现行版本</translation>
+        </message>
+        <message>
+            <source>New version</source>
+            <translation>新版本</translation>
         </message>
     </context>
     <context>
@@ -294,6 +1106,88 @@
         <message>
             <source>{name} (lead)</source>
             <translation>{name}（负责）</translation>
+        </message>
+    </context>
+    <context>
+        <name>FourDimensionModel</name>
+        <message>
+            <source>Cadre</source>
+            <translation>干部</translation>
+        </message>
+        <message>
+            <source>Modules</source>
+            <translation>所在模块</translation>
+        </message>
+        <message>
+            <source>Post (admin)</source>
+            <translation>岗位赋分</translation>
+        </message>
+        <message>
+            <source>Module (lead)</source>
+            <translation>模块评分</translation>
+        </message>
+        <message>
+            <source>Cluster (cards)</source>
+            <translation>组团积分</translation>
+        </message>
+        <message>
+            <source>Task force (case steps)</source>
+            <translation>专班计分</translation>
+        </message>
+        <message>
+            <source>Total</source>
+            <translation>合计</translation>
+        </message>
+        <message>
+            <source>Reverse veto</source>
+            <translation>反向否决</translation>
+        </message>
+        <message>
+            <source> (dispatched)</source>
+            <translation>（派驻）</translation>
+        </message>
+        <message>
+            <source> (mean of {n})</source>
+            <translation>（{n} 个模块平均）</translation>
+        </message>
+        <message>
+            <source>Vetoed: {reason}</source>
+            <translation>已否决：{reason}</translation>
+        </message>
+        <message>
+            <source>Not eligible for awards this month</source>
+            <translation>本月不得评优评先</translation>
+        </message>
+    </context>
+    <context>
+        <name>GridWorkerModel</name>
+        <message>
+            <source>Grid worker</source>
+            <translation>网格员</translation>
+        </message>
+        <message>
+            <source>Reports</source>
+            <translation>上报数</translation>
+        </message>
+        <message>
+            <source>Accepted</source>
+            <translation>受理</translation>
+        </message>
+        <message>
+            <source>Merged</source>
+            <translation>合并(重复)</translation>
+        </message>
+        <message>
+            <source>Rejected</source>
+            <translation>不予受理</translation>
+        </message>
+        <message>
+            <source>Pending</source>
+            <translation>待处理</translation>
+        </message>
+        <message>
+            <source>Triage median (min)</source>
+            <translation>核实用时中位数（分钟）</translation>
         </message>
     </context>
     <context>
@@ -733,6 +1627,25 @@
         </message>
     </context>
     <context>
+        <name>IncidentChoiceModel</name>
+        <message>
+            <source>Number</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Title</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Created</source>
+            <translation>创建时间</translation>
+        </message>
+    </context>
+    <context>
         <name>IncidentDetailPanel</name>
         <message>
             <source>Select an incident</source>
@@ -944,6 +1857,17 @@
         <message>
             <source>Search number, title, address (e.g. 违停, 扬尘)</source>
             <translation>搜索编号、标题、地址（如 违停、扬尘）</translation>
+        </message>
+    </context>
+    <context>
+        <name>IncidentPickerDialog</name>
+        <message>
+            <source>Number or words of the title</source>
+            <translation>编号或标题关键词</translation>
+        </message>
+        <message>
+            <source>Search</source>
+            <translation>搜索</translation>
         </message>
     </context>
     <context>
@@ -1647,6 +2571,37 @@
         </message>
     </context>
     <context>
+        <name>LendDialog</name>
+        <message>
+            <source>Lend a team member</source>
+            <translation>借调队员</translation>
+        </message>
+        <message>
+            <source>Lend from {zone}</source>
+            <translation>从{zone}借调</translation>
+        </message>
+        <message>
+            <source>Member</source>
+            <translation>队员</translation>
+        </message>
+        <message>
+            <source>To zone</source>
+            <translation>借调至</translation>
+        </message>
+        <message>
+            <source>Until</source>
+            <translation>借调至（时间）</translation>
+        </message>
+        <message>
+            <source>Why the member is lent (required)</source>
+            <translation>借调理由（必填）</translation>
+        </message>
+        <message>
+            <source>Reason</source>
+            <translation>理由</translation>
+        </message>
+    </context>
+    <context>
         <name>Login</name>
         <message>
             <source>Wrong user name or password.</source>
@@ -1784,6 +2739,25 @@
         </message>
     </context>
     <context>
+        <name>MembersView</name>
+        <message>
+            <source>Certificates: &lt;span style='background:#fad7a0'&gt;&amp;nbsp;expires within 30 days&amp;nbsp;&lt;/span&gt; &lt;span style='background:#f5b7b1'&gt;&amp;nbsp;expired&amp;nbsp;&lt;/span&gt;</source>
+            <translation>执法证：&lt;span style='background:#fad7a0'&gt;&amp;nbsp;30天内到期&amp;nbsp;&lt;/span&gt; &lt;span style='background:#f5b7b1'&gt;&amp;nbsp;已过期&amp;nbsp;&lt;/span&gt;</translation>
+        </message>
+        <message>
+            <source>Status and position…</source>
+            <translation>设置状态和位置…</translation>
+        </message>
+        <message>
+            <source>{n} members ({m} enforcement officers + {a} auxiliaries)</source>
+            <translation>共 {n} 人（执法队员 {m} 名 + 辅助人员 {a} 名）</translation>
+        </message>
+        <message>
+            <source>Select a member first.</source>
+            <translation>请先选择一名队员。</translation>
+        </message>
+    </context>
+    <context>
         <name>MergeDialog</name>
         <message>
             <source>Merge into an incident</source>
@@ -1858,6 +2832,48 @@
         </message>
     </context>
     <context>
+        <name>MyTasksModel</name>
+        <message>
+            <source>Card</source>
+            <translation>卡片</translation>
+        </message>
+        <message>
+            <source>Module</source>
+            <translation>模块</translation>
+        </message>
+        <message>
+            <source>Column</source>
+            <translation>所在列</translation>
+        </message>
+        <message>
+            <source>Due</source>
+            <translation>截止时间</translation>
+        </message>
+        <message>
+            <source>Days in column</source>
+            <translation>在列天数</translation>
+        </message>
+        <message>
+            <source>Linked</source>
+            <translation>关联</translation>
+        </message>
+    </context>
+    <context>
+        <name>MyTasksView</name>
+        <message>
+            <source>Include done</source>
+            <translation>含已办结</translation>
+        </message>
+        <message>
+            <source>Tasks of</source>
+            <translation>任务人</translation>
+        </message>
+        <message>
+            <source>{n} cards, {overdue} overdue</source>
+            <translation>{n} 张卡片，{overdue} 张超期</translation>
+        </message>
+    </context>
+    <context>
         <name>Notifier</name>
         <message>
             <source>Urgent report</source>
@@ -1866,6 +2882,60 @@
         <message>
             <source>Command Room</source>
             <translation>综合信息指挥室</translation>
+        </message>
+    </context>
+    <context>
+        <name>OneThingPage</name>
+        <message>
+            <source>One-thing cases</source>
+            <translation>一件事</translation>
+        </message>
+        <message>
+            <source>Responsibility list</source>
+            <translation>清单管理</translation>
+        </message>
+        <message>
+            <source>Assessment</source>
+            <translation>考核</translation>
+        </message>
+        <message>
+            <source>Incident {label} is not in the incident list's current view; search for it there by its number.</source>
+            <translation>事件 {label} 不在事件列表当前视图中，请在事件列表按编号搜索。</translation>
+        </message>
+    </context>
+    <context>
+        <name>OpenCaseDialog</name>
+        <message>
+            <source>Open a one-thing case from an incident</source>
+            <translation>从事件发起一件事</translation>
+        </message>
+        <message>
+            <source>Township's order (open a one-thing case)</source>
+            <translation>乡镇点单（发起一件事）</translation>
+        </message>
+        <message>
+            <source>(the catalogue name)</source>
+            <translation>（默认用目录名称）</translation>
+        </message>
+        <message>
+            <source>What the township orders</source>
+            <translation>乡镇点单内容</translation>
+        </message>
+        <message>
+            <source>One thing</source>
+            <translation>一件事</translation>
+        </message>
+        <message>
+            <source>Title</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <source>Lead: {lead}; collaborating: {others}; steps: {steps}; time limit {n} working days</source>
+            <translation>领办：{lead}；协办：{others}；步骤：{steps}；限时 {n} 个工作日</translation>
         </message>
     </context>
     <context>
@@ -1899,6 +2969,13 @@
         </message>
     </context>
     <context>
+        <name>ReasonDialog</name>
+        <message>
+            <source>Reason</source>
+            <translation>理由</translation>
+        </message>
+    </context>
+    <context>
         <name>RedoDialog</name>
         <message>
             <source>Redo: {action}</source>
@@ -1927,6 +3004,148 @@
         <message>
             <source>A value is not valid: {problem}</source>
             <translation>有一个值无效：{problem}</translation>
+        </message>
+    </context>
+    <context>
+        <name>Reflist</name>
+        <message>
+            <source>Code</source>
+            <translation>编码</translation>
+        </message>
+        <message>
+            <source>Matter</source>
+            <translation>事项</translation>
+        </message>
+        <message>
+            <source>Field</source>
+            <translation>领域</translation>
+        </message>
+        <message>
+            <source>Lead department</source>
+            <translation>牵头部门</translation>
+        </message>
+        <message>
+            <source>Event categories</source>
+            <translation>事件类别</translation>
+        </message>
+        <message>
+            <source>Default route for</source>
+            <translation>默认事件类别</translation>
+        </message>
+        <message>
+            <source>Township's duty</source>
+            <translation>乡镇职责</translation>
+        </message>
+        <message>
+            <source>Department's duty</source>
+            <translation>部门职责</translation>
+        </message>
+        <message>
+            <source>Enforcement</source>
+            <translation>执法事项</translation>
+        </message>
+        <message>
+            <source>One thing</source>
+            <translation>一件事</translation>
+        </message>
+        <message>
+            <source>Time limits</source>
+            <translation>时限</translation>
+        </message>
+        <message>
+            <source>In force</source>
+            <translation>现行</translation>
+        </message>
+        <message>
+            <source>Takes effect later</source>
+            <translation>待生效</translation>
+        </message>
+        <message>
+            <source>Superseded</source>
+            <translation>已停用</translation>
+        </message>
+        <message>
+            <source>Added</source>
+            <translation>新增</translation>
+        </message>
+        <message>
+            <source>Removed</source>
+            <translation>删除</translation>
+        </message>
+        <message>
+            <source>Changed</source>
+            <translation>修改</translation>
+        </message>
+        <message>
+            <source>yes</source>
+            <translation>是</translation>
+        </message>
+        <message>
+            <source>no</source>
+            <translation>否</translation>
+        </message>
+    </context>
+    <context>
+        <name>ReflistView</name>
+        <message>
+            <source>Responsibility list versions</source>
+            <translation>清单版本</translation>
+        </message>
+        <message>
+            <source>New version from the one in force…</source>
+            <translation>基于现行版本新建…</translation>
+        </message>
+        <message>
+            <source>Read-only: only the county governance centre changes the list.</source>
+            <translation>只读：清单仅由县社会治理中心调整。</translation>
+        </message>
+        <message>
+            <source>Version</source>
+            <translation>版本</translation>
+        </message>
+        <message>
+            <source>Effective from</source>
+            <translation>生效日期</translation>
+        </message>
+        <message>
+            <source>Title</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <source>Why it changes</source>
+            <translation>调整说明</translation>
+        </message>
+        <message>
+            <source>Add matter</source>
+            <translation>新增事项</translation>
+        </message>
+        <message>
+            <source>Remove matter</source>
+            <translation>删除事项</translation>
+        </message>
+        <message>
+            <source>Double-click a cell to edit it; categories are codes separated by commas. Changed cells are yellow, new matters green.</source>
+            <translation>双击单元格编辑；事件类别填编码，用逗号分隔。改动的单元格为黄色，新增事项为绿色。</translation>
+        </message>
+        <message>
+            <source>Discard the draft</source>
+            <translation>放弃草稿</translation>
+        </message>
+        <message>
+            <source>Publish version</source>
+            <translation>发布新版本</translation>
+        </message>
+        <message>
+            <source>New version v{n}, a copy of v{base} (in force)</source>
+            <translation>新版本第 {n} 版（复制自现行第 {base} 版）</translation>
+        </message>
+        <message>
+            <source>Compared with v{base} in force: {added} added · {removed} removed · {changed} changed · {unchanged} unchanged</source>
+            <translation>与现行第 {base} 版相比：新增 {added} · 删除 {removed} · 修改 {changed} · 未变 {unchanged}</translation>
+        </message>
+        <message>
+            <source>Cannot publish yet: {problem}</source>
+            <translation>暂不能发布：{problem}</translation>
         </message>
     </context>
     <context>
@@ -2127,6 +3346,69 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         </message>
     </context>
     <context>
+        <name>RosterEditor</name>
+        <message>
+            <source>◀ Previous week</source>
+            <translation>◀ 上一周</translation>
+        </message>
+        <message>
+            <source>This week</source>
+            <translation>本周</translation>
+        </message>
+        <message>
+            <source>Next week ▶</source>
+            <translation>下一周 ▶</translation>
+        </message>
+        <message>
+            <source>Copy last week</source>
+            <translation>复制上周排班</translation>
+        </message>
+        <message>
+            <source>Discard edits</source>
+            <translation>放弃修改</translation>
+        </message>
+        <message>
+            <source>Save roster</source>
+            <translation>保存排班</translation>
+        </message>
+        <message>
+            <source>Click a cell to cycle: day shift 08–18 → night shift 18–08 → full day 08–08 → off. Shifts in other zones are shown under the cell; clashes are red.</source>
+            <translation>单击格子依次切换：白班 08–18 → 夜班 18–08 → 全天 08–08 → 休息。队员在其他片区的班次显示在格内下方；冲突以红色标出。</translation>
+        </message>
+        <message>
+            <source>{a} to {b}</source>
+            <translation>{a} 至 {b}</translation>
+        </message>
+        <message>
+            <source>Resolve the clashes first</source>
+            <translation>请先解决排班冲突</translation>
+        </message>
+        <message>
+            <source>{n} shifts</source>
+            <translation>共 {n} 个班次</translation>
+        </message>
+        <message>
+            <source>unsaved changes</source>
+            <translation>有未保存的修改</translation>
+        </message>
+        <message>
+            <source>saved</source>
+            <translation>已保存</translation>
+        </message>
+        <message>
+            <source>Clashes ({n}):</source>
+            <translation>排班冲突（{n} 处）：</translation>
+        </message>
+        <message>
+            <source>The week has clashes: resolve them before saving.</source>
+            <translation>本周排班存在冲突，请先解决再保存。</translation>
+        </message>
+        <message>
+            <source>Replace this week's roster with last week's?</source>
+            <translation>用上周排班替换本周排班？</translation>
+        </message>
+    </context>
+    <context>
         <name>Routing</name>
         <message>
             <source>Acknowledge by</source>
@@ -2186,6 +3468,108 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         </message>
     </context>
     <context>
+        <name>ScoreDialog</name>
+        <message>
+            <source>Rating module</source>
+            <translation>评分模块</translation>
+        </message>
+        <message>
+            <source>Basis of the score</source>
+            <translation>评分依据</translation>
+        </message>
+        <message>
+            <source>Points</source>
+            <translation>分值</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
+        </message>
+    </context>
+    <context>
+        <name>StatsView</name>
+        <message>
+            <source>Response times of team dispatches (from assignment)</source>
+            <translation>队伍派单响应时效（自派单起算）</translation>
+        </message>
+        <message>
+            <source>Export to Excel…</source>
+            <translation>导出 Excel…</translation>
+        </message>
+        <message>
+            <source>Per zone</source>
+            <translation>按片区</translation>
+        </message>
+        <message>
+            <source>Per member</source>
+            <translation>按队员</translation>
+        </message>
+        <message>
+            <source>Per member: {zone}</source>
+            <translation>按队员：{zone}</translation>
+        </message>
+        <message>
+            <source>Export response times</source>
+            <translation>导出响应时效</translation>
+        </message>
+        <message>
+            <source>Excel workbook (*.xlsx)</source>
+            <translation>Excel 工作簿 (*.xlsx)</translation>
+        </message>
+        <message>
+            <source>Zones</source>
+            <translation>片区</translation>
+        </message>
+        <message>
+            <source>Members</source>
+            <translation>队员</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <source>Zone</source>
+            <translation>片区</translation>
+        </message>
+        <message>
+            <source>Dispatches</source>
+            <translation>派单数</translation>
+        </message>
+        <message>
+            <source>Acknowledge median (min)</source>
+            <translation>签收中位数（分钟）</translation>
+        </message>
+        <message>
+            <source>Acknowledge p90 (min)</source>
+            <translation>签收P90（分钟）</translation>
+        </message>
+        <message>
+            <source>On scene median (min)</source>
+            <translation>到场中位数（分钟）</translation>
+        </message>
+        <message>
+            <source>On scene p90 (min)</source>
+            <translation>到场P90（分钟）</translation>
+        </message>
+        <message>
+            <source>Done median (min)</source>
+            <translation>完成中位数（分钟）</translation>
+        </message>
+        <message>
+            <source>Done p90 (min)</source>
+            <translation>完成P90（分钟）</translation>
+        </message>
+        <message>
+            <source>Period</source>
+            <translation>统计期间</translation>
+        </message>
+        <message>
+            <source>Saved {path}</source>
+            <translation>已保存 {path}</translation>
+        </message>
+    </context>
+    <context>
         <name>StatusBarWidget</name>
         <message>
             <source>Open the conflicts panel</source>
@@ -2229,6 +3613,133 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         </message>
     </context>
     <context>
+        <name>StatusDialog</name>
+        <message>
+            <source>Status and position</source>
+            <translation>状态和位置</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>(position unchanged)</source>
+            <translation>（位置不变）</translation>
+        </message>
+        <message>
+            <source>Position</source>
+            <translation>位置</translation>
+        </message>
+    </context>
+    <context>
+        <name>StepStrip</name>
+        <message>
+            <source>Done {when} by {who}</source>
+            <translation>{who} 于 {when} 完成</translation>
+        </message>
+        <message>
+            <source>Current step</source>
+            <translation>当前步骤</translation>
+        </message>
+        <message>
+            <source>Not started</source>
+            <translation>未开始</translation>
+        </message>
+    </context>
+    <context>
+        <name>SummonDialog</name>
+        <message>
+            <source>Summon (blow the whistle)</source>
+            <translation>吹哨</translation>
+        </message>
+        <message>
+            <source> h</source>
+            <translation> 小时</translation>
+        </message>
+        <message>
+            <source>Count working hours only</source>
+            <translation>只计工作时间</translation>
+        </message>
+        <message>
+            <source>What the summoned should bring or do</source>
+            <translation>需被召集单位带来或办理的事项</translation>
+        </message>
+        <message>
+            <source>Summon</source>
+            <translation>召集</translation>
+        </message>
+        <message>
+            <source>Check in within</source>
+            <translation>报到时限</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
+        </message>
+    </context>
+    <context>
+        <name>TaskBoardsPage</name>
+        <message>
+            <source>Module boards</source>
+            <translation>模块看板</translation>
+        </message>
+        <message>
+            <source>My tasks</source>
+            <translation>我的任务</translation>
+        </message>
+        <message>
+            <source>Linked command</source>
+            <translation>联动指挥</translation>
+        </message>
+    </context>
+    <context>
+        <name>TeamDispatchDialog</name>
+        <message>
+            <source>Joint visit</source>
+            <translation>综合查一次</translation>
+        </message>
+        <message>
+            <source>Dispatch to the zone team</source>
+            <translation>派给片区执法队</translation>
+        </message>
+        <message>
+            <source>Nobody of the {zone} team is on duty now: lend a member from a neighbouring zone on the zone board, or dispatch to a department.</source>
+            <translation>{zone}执法队当前无人在岗：请在片区看板从相邻片区借调队员，或派给县级部门。</translation>
+        </message>
+        <message>
+            <source>Instructions for the team (optional)</source>
+            <translation>给队员的指示（可选）</translation>
+        </message>
+        <message>
+            <source>Start joint visit</source>
+            <translation>开始综合查一次</translation>
+        </message>
+        <message>
+            <source>Dispatch</source>
+            <translation>派单</translation>
+        </message>
+        <message>
+            <source>Joint visit by the {zone} team: {n} incidents in one trip</source>
+            <translation>{zone}执法队综合查一次：一趟处置 {n} 件事件</translation>
+        </message>
+        <message>
+            <source>Dispatch to the {zone} team: {subject}</source>
+            <translation>派给{zone}执法队：{subject}</translation>
+        </message>
+        <message>
+            <source>Lead enforcer (主办): only a non-auxiliary member with a certificate valid today.</source>
+            <translation>主办执法人员：须为非辅助人员且持有当日有效的执法证。</translation>
+        </message>
+        <message>
+            <source>Choose the lead enforcer in the Lead column ({n} selected)</source>
+            <translation>请在“主办”列选择主办执法人员（已选 {n} 人）</translation>
+        </message>
+        <message>
+            <source>Lead: {name} · {n} members</source>
+            <translation>主办：{name} · 共 {n} 人</translation>
+        </message>
+    </context>
+    <context>
         <name>TimelineModel</name>
         <message>
             <source>System</source>
@@ -2241,6 +3752,45 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>{n} photo(s)</source>
             <translation>{n} 张照片</translation>
+        </message>
+    </context>
+    <context>
+        <name>TownshipIndicatorModel</name>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Sent to departments</source>
+            <translation>派往部门</translation>
+        </message>
+        <message>
+            <source>Returned</source>
+            <translation>被退回</translation>
+        </message>
+        <message>
+            <source>Return rate</source>
+            <translation>退回率</translation>
+        </message>
+        <message>
+            <source>Verification median (h)</source>
+            <translation>核查用时中位数（小时）</translation>
+        </message>
+        <message>
+            <source>Summons</source>
+            <translation>吹哨次数</translation>
+        </message>
+        <message>
+            <source>Cases ordered</source>
+            <translation>一件事点单</translation>
+        </message>
+        <message>
+            <source>Cases completed (on time)</source>
+            <translation>一件事办结（按时）</translation>
+        </message>
+        <message>
+            <source>Cases on time</source>
+            <translation>一件事按时办结率</translation>
         </message>
     </context>
     <context>
@@ -2283,6 +3833,1100 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Note</source>
             <translation>核查情况</translation>
+        </message>
+    </context>
+    <context>
+        <name>VersionModel</name>
+        <message>
+            <source>Version</source>
+            <translation>版本</translation>
+        </message>
+        <message>
+            <source>Effective from</source>
+            <translation>生效日期</translation>
+        </message>
+        <message>
+            <source>Title</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <source>Matters</source>
+            <translation>事项数</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>v{n}</source>
+            <translation>第 {n} 版</translation>
+        </message>
+        <message>
+            <source>Illustrative data (not an official list)</source>
+            <translation>示意数据（非正式清单）</translation>
+        </message>
+    </context>
+    <context>
+        <name>VetoDialog</name>
+        <message>
+            <source>Reverse veto</source>
+            <translation>反向否决</translation>
+        </message>
+        <message>
+            <source>The township's party committee vetoes this dispatched cadre for the month: the points stay visible, but the cadre is not eligible for awards.</source>
+            <translation>乡镇党委对该派驻干部本月行使反向否决：分数照常显示，但不得评优评先。</translation>
+        </message>
+        <message>
+            <source>Reason (required)</source>
+            <translation>理由（必填）</translation>
+        </message>
+        <message>
+            <source>Reason</source>
+            <translation>理由</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallBanner</name>
+        <message>
+            <source>Not connected to the server · showing this workstation's data</source>
+            <translation>未连接服务器 · 显示本机数据</translation>
+        </message>
+        <message>
+            <source>data as of {time}</source>
+            <translation>数据截至 {time}</translation>
+        </message>
+        <message>
+            <source>not synced yet</source>
+            <translation>尚未同步</translation>
+        </message>
+        <message>
+            <source>Client upgrade required · {as_of}</source>
+            <translation>需要升级客户端 · {as_of}</translation>
+        </message>
+        <message>
+            <source>Sign-in expired · {as_of}</source>
+            <translation>登录已失效 · {as_of}</translation>
+        </message>
+        <message>
+            <source>Offline since {since} · {as_of}</source>
+            <translation>离线 自 {since} · {as_of}</translation>
+        </message>
+        <message>
+            <source>Offline · {as_of}</source>
+            <translation>离线 · {as_of}</translation>
+        </message>
+        <message>
+            <source>Sync delayed · {as_of}</source>
+            <translation>同步延迟 · {as_of}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallBoardsPage</name>
+        <message>
+            <source>Overdue cards</source>
+            <translation>超期卡片</translation>
+        </message>
+        <message>
+            <source>Modules over their WIP limit</source>
+            <translation>超出在办上限的模块</translation>
+        </message>
+        <message>
+            <source>Module</source>
+            <translation>模块</translation>
+        </message>
+        <message>
+            <source>Lead</source>
+            <translation>牵头人</translation>
+        </message>
+        <message>
+            <source>Overdue</source>
+            <translation>超期</translation>
+        </message>
+        <message>
+            <source>Modules that need attention</source>
+            <translation>需要关注的模块</translation>
+        </message>
+        <message>
+            <source>No cards on the task boards.</source>
+            <translation>任务看板上暂无卡片。</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallCasesPage</name>
+        <message>
+            <source>Open cases</source>
+            <translation>在办案件</translation>
+        </message>
+        <message>
+            <source>Overdue cases</source>
+            <translation>超期案件</translation>
+        </message>
+        <message>
+            <source>Completed in 30 days</source>
+            <translation>近30日办结</translation>
+        </message>
+        <message>
+            <source>Departments not checked in</source>
+            <translation>未报到部门</translation>
+        </message>
+        <message>
+            <source>Case</source>
+            <translation>案件</translation>
+        </message>
+        <message>
+            <source>Type</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <source>Lead</source>
+            <translation>牵头部门</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Deadline</source>
+            <translation>办结时限</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Due</source>
+            <translation>报到时限</translation>
+        </message>
+        <message>
+            <source>Open cases, most urgent first</source>
+            <translation>在办案件（按紧迫程度）</translation>
+        </message>
+        <message>
+            <source>Waiting for check-in</source>
+            <translation>等待报到</translation>
+        </message>
+        <message>
+            <source>on time {p}</source>
+            <translation>按时率 {p}</translation>
+        </message>
+        <message>
+            <source>{n} late</source>
+            <translation>其中超时 {n}</translation>
+        </message>
+        <message>
+            <source>{h} h late</source>
+            <translation>已超期 {h} 小时</translation>
+        </message>
+        <message>
+            <source>No open one-thing cases.</source>
+            <translation>暂无在办的一件事案件。</translation>
+        </message>
+        <message>
+            <source>Every department has checked in.</source>
+            <translation>各部门均已报到。</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallCharts</name>
+        <message>
+            <source>No data yet</source>
+            <translation>暂无数据</translation>
+        </message>
+        <message>
+            <source>{h}h</source>
+            <translation>{h}时</translation>
+        </message>
+        <message>
+            <source>latest {rate}</source>
+            <translation>最新 {rate}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallLabels</name>
+        <message>
+            <source>Ordered</source>
+            <translation>已点单</translation>
+        </message>
+        <message>
+            <source>Checking in</source>
+            <translation>报到中</translation>
+        </message>
+        <message>
+            <source>In progress</source>
+            <translation>办理中</translation>
+        </message>
+        <message>
+            <source>Completed</source>
+            <translation>已办结</translation>
+        </message>
+        <message>
+            <source>Supervised</source>
+            <translation>已督办</translation>
+        </message>
+        <message>
+            <source>To do</source>
+            <translation>待办</translation>
+        </message>
+        <message>
+            <source>Doing</source>
+            <translation>进行中</translation>
+        </message>
+        <message>
+            <source>To check</source>
+            <translation>待验收</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>已办结</translation>
+        </message>
+        <message>
+            <source>Busy</source>
+            <translation>忙</translation>
+        </message>
+        <message>
+            <source>Normal</source>
+            <translation>正常</translation>
+        </message>
+        <message>
+            <source>Idle</source>
+            <translation>闲</translation>
+        </message>
+        <message>
+            <source>Situation overview</source>
+            <translation>态势总览</translation>
+        </message>
+        <message>
+            <source>Incident map</source>
+            <translation>事件地图</translation>
+        </message>
+        <message>
+            <source>Enforcement teams in the 7 zones</source>
+            <translation>七大片区执法力量</translation>
+        </message>
+        <message>
+            <source>One-thing cases</source>
+            <translation>一件事联办</translation>
+        </message>
+        <message>
+            <source>Task boards</source>
+            <translation>任务看板</translation>
+        </message>
+        <message>
+            <source>Urgent incident</source>
+            <translation>紧急事件</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallMapPage</name>
+        <message>
+            <source>The map is not available on this workstation.</source>
+            <translation>本机无法显示地图。</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallOverviewPage</name>
+        <message>
+            <source>Reports today</source>
+            <translation>今日上报</translation>
+        </message>
+        <message>
+            <source>Open incidents</source>
+            <translation>在办事件</translation>
+        </message>
+        <message>
+            <source>Overdue</source>
+            <translation>超期</translation>
+        </message>
+        <message>
+            <source>On-time closure this month</source>
+            <translation>本月按时办结率</translation>
+        </message>
+        <message>
+            <source>Team members on duty</source>
+            <translation>在岗队员</translation>
+        </message>
+        <message>
+            <source>Reports per hour today</source>
+            <translation>今日每小时上报量</translation>
+        </message>
+        <message>
+            <source>Categories, last 24 hours (top 10)</source>
+            <translation>近24小时事件类别（前10）</translation>
+        </message>
+        <message>
+            <source>Open incidents per zone</source>
+            <translation>各片区在办事件</translation>
+        </message>
+        <message>
+            <source>On-time closure rate, last 30 days</source>
+            <translation>近30日按时办结率</translation>
+        </message>
+        <message>
+            <source>Usual by now: {n}</source>
+            <translation>近7日同时段均值 {n}</translation>
+        </message>
+        <message>
+            <source>{p} of open</source>
+            <translation>占在办 {p}</translation>
+        </message>
+        <message>
+            <source>{n} closed this month</source>
+            <translation>本月办结 {n} 件</translation>
+        </message>
+        <message>
+            <source>by the duty roster</source>
+            <translation>按排班统计</translation>
+        </message>
+        <message>
+            <source>by member status (no roster)</source>
+            <translation>按队员状态统计（未排班）</translation>
+        </message>
+        <message>
+            <source>no team data</source>
+            <translation>暂无队伍数据</translation>
+        </message>
+        <message>
+            <source>Today</source>
+            <translation>今日</translation>
+        </message>
+        <message>
+            <source>This hour</source>
+            <translation>本小时</translation>
+        </message>
+        <message>
+            <source>7-day average</source>
+            <translation>近7日均值</translation>
+        </message>
+        <message>
+            <source>Open</source>
+            <translation>在办</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallToggle</name>
+        <message>
+            <source>Wall screen</source>
+            <translation>大屏</translation>
+        </message>
+        <message>
+            <source>Open the wall screen (full screen, on another screen if there is one)</source>
+            <translation>打开大屏显示（全屏；有其他显示器时显示在其他显示器上）</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallUrgentCard</name>
+        <message>
+            <source>URGENT</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>Urgent incident</source>
+            <translation>紧急事件</translation>
+        </message>
+        <message>
+            <source>Urgent report</source>
+            <translation>紧急上报</translation>
+        </message>
+        <message>
+            <source>reported {time}</source>
+            <translation>{time} 上报</translation>
+        </message>
+        <message>
+            <source>{n} more urgent waiting</source>
+            <translation>另有 {n} 起紧急事件待显示</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallWindow</name>
+        <message>
+            <source>Monday</source>
+            <translation>星期一</translation>
+        </message>
+        <message>
+            <source>Tuesday</source>
+            <translation>星期二</translation>
+        </message>
+        <message>
+            <source>Wednesday</source>
+            <translation>星期三</translation>
+        </message>
+        <message>
+            <source>Thursday</source>
+            <translation>星期四</translation>
+        </message>
+        <message>
+            <source>Friday</source>
+            <translation>星期五</translation>
+        </message>
+        <message>
+            <source>Saturday</source>
+            <translation>星期六</translation>
+        </message>
+        <message>
+            <source>Sunday</source>
+            <translation>星期日</translation>
+        </message>
+        <message>
+            <source>Command Room wall screen</source>
+            <translation>指挥室大屏</translation>
+        </message>
+        <message>
+            <source>Integrated Information Command Room</source>
+            <translation>乡镇综合信息指挥室</translation>
+        </message>
+        <message>
+            <source>Press Esc again within 5 seconds to leave full screen</source>
+            <translation>5 秒内再按一次 Esc 退出全屏</translation>
+        </message>
+        <message>
+            <source>No reports yet.</source>
+            <translation>暂无上报。</translation>
+        </message>
+        <message>
+            <source>reported by {who}</source>
+            <translation>上报人 {who}</translation>
+        </message>
+        <message>
+            <source>[URGENT]</source>
+            <translation>【紧急】</translation>
+        </message>
+        <message>
+            <source>{y}-{m:02d}-{d:02d} · {weekday}</source>
+            <translation>{y}年{m}月{d}日 · {weekday}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallZonesPage</name>
+        <message>
+            <source>Workload = open enforcement incidents per member on duty</source>
+            <translation>负荷 = 执法类在办事件数 ÷ 在岗队员数</translation>
+        </message>
+        <message>
+            <source>No zones in this workstation's data.</source>
+            <translation>本机数据中没有片区。</translation>
+        </message>
+        <message>
+            <source>On duty</source>
+            <translation>在岗</translation>
+        </message>
+        <message>
+            <source>Available</source>
+            <translation>空闲</translation>
+        </message>
+        <message>
+            <source>Open</source>
+            <translation>执法在办</translation>
+        </message>
+        <message>
+            <source>Overdue</source>
+            <translation>超期</translation>
+        </message>
+        <message>
+            <source>Workload {load} per member</source>
+            <translation>人均负荷 {load}</translation>
+        </message>
+    </context>
+    <context>
+        <name>ZoneBoardWidget</name>
+        <message>
+            <source>↘ lent in · orange frame: certificate expiring or expired</source>
+            <translation>↘ 借入队员 · 橙框：执法证即将到期或已过期</translation>
+        </message>
+        <message>
+            <source>{n} zones · {m} members on duty</source>
+            <translation>{n} 个片区 · 在岗 {m} 人</translation>
+        </message>
+        <message>
+            <source>busy: {zones}</source>
+            <translation>忙：{zones}</translation>
+        </message>
+        <message>
+            <source>idle: {zones}</source>
+            <translation>闲：{zones}</translation>
+        </message>
+        <message>
+            <source>as of {time}</source>
+            <translation>更新于 {time}</translation>
+        </message>
+    </context>
+    <context>
+        <name>ZoneCard</name>
+        <message>
+            <source>Adjust…</source>
+            <translation>调整…</translation>
+        </message>
+        <message>
+            <source>Show on map</source>
+            <translation>在地图上显示</translation>
+        </message>
+        <message>
+            <source>Lend a member…</source>
+            <translation>借调队员…</translation>
+        </message>
+        <message>
+            <source>hub: {hub}</source>
+            <translation>驻地：{hub}</translation>
+        </message>
+        <message>
+            <source>Serves: {towns}</source>
+            <translation>服务：{towns}</translation>
+        </message>
+        <message>
+            <source>Nobody on duty</source>
+            <translation>无人在岗</translation>
+        </message>
+        <message>
+            <source>Open enforcement incidents per member on duty: {load}</source>
+            <translation>在岗队员人均待办执法事件：{load} 件</translation>
+        </message>
+        <message>
+            <source>{n} certificate warnings</source>
+            <translation>{n} 个执法证提醒</translation>
+        </message>
+        <message>
+            <source>On duty &lt;b&gt;{on}&lt;/b&gt; (available {free}) · open dispatches &lt;b&gt;{d}&lt;/b&gt; · open enforcement incidents &lt;b&gt;{i}&lt;/b&gt; · per member &lt;b&gt;{load}&lt;/b&gt;</source>
+            <translation>在岗 &lt;b&gt;{on}&lt;/b&gt; 人（空闲 {free}）· 在办派单 &lt;b&gt;{d}&lt;/b&gt; · 待办执法事件 &lt;b&gt;{i}&lt;/b&gt; · 人均 &lt;b&gt;{load}&lt;/b&gt;</translation>
+        </message>
+        <message>
+            <source>Nobody rostered now</source>
+            <translation>当前无人排班</translation>
+        </message>
+        <message>
+            <source>lent in from {zone}</source>
+            <translation>借调自{zone}</translation>
+        </message>
+        <message>
+            <source>auxiliary</source>
+            <translation>辅助人员</translation>
+        </message>
+        <message>
+            <source>{n} open dispatches</source>
+            <translation>在办派单 {n} 件</translation>
+        </message>
+        <message>
+            <source>shift ends {time}</source>
+            <translation>班次至 {time}</translation>
+        </message>
+        <message>
+            <source>+{n} more</source>
+            <translation>另有 {n} 人</translation>
+        </message>
+        <message>
+            <source>Busy: {load} open incidents per member on duty. {donor} has {free} available members: lend {name} until {until}?</source>
+            <translation>忙：在岗队员人均待办 {load} 件。{donor}空闲 {free} 人：借调 {name} 至 {until}？</translation>
+        </message>
+        <message>
+            <source>Lend {name}</source>
+            <translation>借调 {name}</translation>
+        </message>
+        <message>
+            <source>Lent in: {name} from {zone}, until {until}</source>
+            <translation>借入：{name}（来自{zone}），至 {until}</translation>
+        </message>
+        <message>
+            <source>Lent out: {name} to {zone}, until {until}</source>
+            <translation>借出：{name}（借往{zone}），至 {until}</translation>
+        </message>
+        <message>
+            <source>End</source>
+            <translation>结束</translation>
+        </message>
+        <message>
+            <source>End this loan now</source>
+            <translation>立即结束此次借调</translation>
+        </message>
+    </context>
+    <context>
+        <name>ZoneDispatchView</name>
+        <message>
+            <source>Tick suggested joint visit</source>
+            <translation>勾选建议的综合查一次</translation>
+        </message>
+        <message>
+            <source>Nearby open enforcement incidents of the same day (within 2 km)</source>
+            <translation>同一天、相距 2 公里以内的待办执法事件</translation>
+        </message>
+        <message>
+            <source>Joint visit…</source>
+            <translation>综合查一次…</translation>
+        </message>
+        <message>
+            <source>Dispatch to team…</source>
+            <translation>派给本片区执法队…</translation>
+        </message>
+        <message>
+            <source>Open enforcement incidents ({n})</source>
+            <translation>待办执法事件（{n}）</translation>
+        </message>
+        <message>
+            <source>Team dispatches ({n})</source>
+            <translation>队伍派单（{n}）</translation>
+        </message>
+        <message>
+            <source>Tick suggested joint visit ({n})</source>
+            <translation>勾选建议的综合查一次（{n} 组）</translation>
+        </message>
+        <message>
+            <source>Joint visit ({n})…</source>
+            <translation>综合查一次（{n} 件）…</translation>
+        </message>
+    </context>
+    <context>
+        <name>Zones</name>
+        <message>
+            <source>Available</source>
+            <translation>空闲</translation>
+        </message>
+        <message>
+            <source>En route</source>
+            <translation>在途</translation>
+        </message>
+        <message>
+            <source>On scene</source>
+            <translation>在现场</translation>
+        </message>
+        <message>
+            <source>Resting</source>
+            <translation>休息</translation>
+        </message>
+        <message>
+            <source>County enforcement bureau</source>
+            <translation>县综合行政执法局</translation>
+        </message>
+        <message>
+            <source>Market supervision</source>
+            <translation>县市场监督管理局</translation>
+        </message>
+        <message>
+            <source>Certified township cadre</source>
+            <translation>乡镇持证干部</translation>
+        </message>
+        <message>
+            <source>Other department</source>
+            <translation>其他部门</translation>
+        </message>
+        <message>
+            <source>Day</source>
+            <translation>白班</translation>
+        </message>
+        <message>
+            <source>Night</source>
+            <translation>夜班</translation>
+        </message>
+        <message>
+            <source>Full day</source>
+            <translation>全天</translation>
+        </message>
+        <message>
+            <source>Custom</source>
+            <translation>自定</translation>
+        </message>
+        <message>
+            <source>Busy</source>
+            <translation>忙</translation>
+        </message>
+        <message>
+            <source>Balanced</source>
+            <translation>正常</translation>
+        </message>
+        <message>
+            <source>Idle</source>
+            <translation>闲</translation>
+        </message>
+        <message>
+            <source>No certificate</source>
+            <translation>无执法证</translation>
+        </message>
+        <message>
+            <source>Expired</source>
+            <translation>已过期</translation>
+        </message>
+        <message>
+            <source>Expires soon</source>
+            <translation>即将到期</translation>
+        </message>
+        <message>
+            <source>Valid</source>
+            <translation>有效</translation>
+        </message>
+        <message>
+            <source>{n} min</source>
+            <translation>{n} 分钟</translation>
+        </message>
+        <message>
+            <source>{n} h</source>
+            <translation>{n} 小时</translation>
+        </message>
+        <message>
+            <source>unknown distance</source>
+            <translation>距离未知</translation>
+        </message>
+        <message>
+            <source>{n} m</source>
+            <translation>{n} 米</translation>
+        </message>
+        <message>
+            <source>{n} km</source>
+            <translation>{n} 公里</translation>
+        </message>
+        <message>
+            <source>Joint</source>
+            <translation>联合</translation>
+        </message>
+        <message>
+            <source>Number</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Title</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Reported</source>
+            <translation>上报时间</translation>
+        </message>
+        <message>
+            <source>Team on it</source>
+            <translation>处置队员</translation>
+        </message>
+        <message>
+            <source>Incident</source>
+            <translation>事件</translation>
+        </message>
+        <message>
+            <source>Members</source>
+            <translation>队员</translation>
+        </message>
+        <message>
+            <source>Assigned</source>
+            <translation>派单</translation>
+        </message>
+        <message>
+            <source>Acknowledged</source>
+            <translation>已签收</translation>
+        </message>
+        <message>
+            <source>Set out</source>
+            <translation>出发</translation>
+        </message>
+        <message>
+            <source>Acknowledge</source>
+            <translation>签收</translation>
+        </message>
+        <message>
+            <source>[joint]</source>
+            <translation>[综合查]</translation>
+        </message>
+        <message>
+            <source>Under way</source>
+            <translation>在途</translation>
+        </message>
+        <message>
+            <source>On site</source>
+            <translation>到场</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>完成</translation>
+        </message>
+        <message>
+            <source>Cancelled</source>
+            <translation>撤销</translation>
+        </message>
+        <message>
+            <source>Pending dispatch</source>
+            <translation>待派单</translation>
+        </message>
+        <message>
+            <source>Dispatched</source>
+            <translation>已派单</translation>
+        </message>
+        <message>
+            <source>In progress</source>
+            <translation>处置中</translation>
+        </message>
+        <message>
+            <source>Awaiting verification</source>
+            <translation>待核查</translation>
+        </message>
+        <message>
+            <source>Returned</source>
+            <translation>已退回</translation>
+        </message>
+        <message>
+            <source>Escalated</source>
+            <translation>已上报</translation>
+        </message>
+        <message>
+            <source>Closed</source>
+            <translation>已办结</translation>
+        </message>
+        <message>
+            <source>Not done: {reason}</source>
+            <translation>未完成：{reason}</translation>
+        </message>
+        <message>
+            <source>Send</source>
+            <translation>派出</translation>
+        </message>
+        <message>
+            <source>Lead</source>
+            <translation>主办</translation>
+        </message>
+        <message>
+            <source>Member</source>
+            <translation>队员</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Distance</source>
+            <translation>距离</translation>
+        </message>
+        <message>
+            <source>Open dispatches</source>
+            <translation>在办派单</translation>
+        </message>
+        <message>
+            <source>Certificate</source>
+            <translation>执法证</translation>
+        </message>
+        <message>
+            <source>Why here</source>
+            <translation>推荐理由</translation>
+        </message>
+        <message>
+            <source>{name} is auxiliary staff: auxiliaries cannot lead an enforcement action</source>
+            <translation>{name} 是辅助人员：辅助人员不能担任主办执法人员</translation>
+        </message>
+        <message>
+            <source>{name} holds no enforcement certificate and cannot lead</source>
+            <translation>{name} 没有执法证，不能担任主办执法人员</translation>
+        </message>
+        <message>
+            <source>{name}'s enforcement certificate expired on {date} and they cannot lead</source>
+            <translation>{name} 的执法证已于 {date} 到期，不能担任主办执法人员</translation>
+        </message>
+        <message>
+            <source>{n} open dispatches</source>
+            <translation>在办 {n} 件</translation>
+        </message>
+        <message>
+            <source>lent in from {zone}</source>
+            <translation>借调自{zone}</translation>
+        </message>
+        <message>
+            <source>certificate expires {date}</source>
+            <translation>执法证 {date} 到期</translation>
+        </message>
+        <message>
+            <source>Suggested lead: {why}</source>
+            <translation>推荐主办：{why}</translation>
+        </message>
+        <message>
+            <source>cannot lead</source>
+            <translation>不能主办</translation>
+        </message>
+        <message>
+            <source> (aux.)</source>
+            <translation>（辅）</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>姓名</translation>
+        </message>
+        <message>
+            <source>Origin</source>
+            <translation>来源</translation>
+        </message>
+        <message>
+            <source>Auxiliary</source>
+            <translation>辅助人员</translation>
+        </message>
+        <message>
+            <source>Certificate no.</source>
+            <translation>执法证号</translation>
+        </message>
+        <message>
+            <source>Certificate expiry</source>
+            <translation>执法证有效期</translation>
+        </message>
+        <message>
+            <source>Capabilities</source>
+            <translation>能力标签</translation>
+        </message>
+        <message>
+            <source>Phone</source>
+            <translation>电话</translation>
+        </message>
+        <message>
+            <source>Current dispatches</source>
+            <translation>当前派单</translation>
+        </message>
+        <message>
+            <source>Loan</source>
+            <translation>借调</translation>
+        </message>
+        <message>
+            <source>none</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <source>(expired)</source>
+            <translation>（已过期）</translation>
+        </message>
+        <message>
+            <source>({n} days left)</source>
+            <translation>（剩 {n} 天）</translation>
+        </message>
+        <message>
+            <source>lent to {zone} until {until}</source>
+            <translation>借调至{zone}，至 {until}</translation>
+        </message>
+        <message>
+            <source>since {time}</source>
+            <translation>自 {time}</translation>
+        </message>
+        <message>
+            <source>Full numbers are shown to team leaders</source>
+            <translation>完整号码仅对执法队长显示</translation>
+        </message>
+        <message>
+            <source>Mon</source>
+            <translation>周一</translation>
+        </message>
+        <message>
+            <source>Tue</source>
+            <translation>周二</translation>
+        </message>
+        <message>
+            <source>Wed</source>
+            <translation>周三</translation>
+        </message>
+        <message>
+            <source>Thu</source>
+            <translation>周四</translation>
+        </message>
+        <message>
+            <source>Fri</source>
+            <translation>周五</translation>
+        </message>
+        <message>
+            <source>Sat</source>
+            <translation>周六</translation>
+        </message>
+        <message>
+            <source>Sun</source>
+            <translation>周日</translation>
+        </message>
+        <message>
+            <source>today</source>
+            <translation>今天</translation>
+        </message>
+        <message>
+            <source>Lent in from {zone}</source>
+            <translation>借调自{zone}</translation>
+        </message>
+        <message>
+            <source>not lent</source>
+            <translation>非借调期</translation>
+        </message>
+        <message>
+            <source>{name}: in {zone_a} and {zone_b} at the same time ({a} and {b})</source>
+            <translation>{name}：同时排在{zone_a}和{zone_b}（{a} 与 {b}）</translation>
+        </message>
+        <message>
+            <source>{name}: overlapping shifts ({a} and {b})</source>
+            <translation>{name}：班次时间重叠（{a} 与 {b}）</translation>
+        </message>
+        <message>
+            <source>Zone</source>
+            <translation>片区</translation>
+        </message>
+        <message>
+            <source>Dispatches</source>
+            <translation>派单数</translation>
+        </message>
+        <message>
+            <source>Acknowledge median</source>
+            <translation>签收中位数</translation>
+        </message>
+        <message>
+            <source>Acknowledge p90</source>
+            <translation>签收P90</translation>
+        </message>
+        <message>
+            <source>On scene median</source>
+            <translation>到场中位数</translation>
+        </message>
+        <message>
+            <source>On scene p90</source>
+            <translation>到场P90</translation>
+        </message>
+        <message>
+            <source>Done median</source>
+            <translation>完成中位数</translation>
+        </message>
+        <message>
+            <source>Done p90</source>
+            <translation>完成P90</translation>
+        </message>
+        <message>
+            <source>Last 7 days</source>
+            <translation>近7天</translation>
+        </message>
+        <message>
+            <source>Last 30 days</source>
+            <translation>近30天</translation>
+        </message>
+        <message>
+            <source>Last 90 days</source>
+            <translation>近90天</translation>
+        </message>
+        <message>
+            <source>All time</source>
+            <translation>全部</translation>
+        </message>
+    </context>
+    <context>
+        <name>ZonesPage</name>
+        <message>
+            <source>Enforcement zones</source>
+            <translation>执法片区</translation>
+        </message>
+        <message>
+            <source>Zone</source>
+            <translation>片区</translation>
+        </message>
+        <message>
+            <source>Zone board</source>
+            <translation>片区看板</translation>
+        </message>
+        <message>
+            <source>Team members</source>
+            <translation>队伍与队员</translation>
+        </message>
+        <message>
+            <source>Duty roster</source>
+            <translation>排班</translation>
+        </message>
+        <message>
+            <source>Dispatches</source>
+            <translation>派单</translation>
+        </message>
+        <message>
+            <source>Response times</source>
+            <translation>响应时效</translation>
         </message>
     </context>
 </TS>

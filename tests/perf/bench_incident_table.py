@@ -277,18 +277,26 @@ async def _until(predicate, timeout: float = 120.0) -> None:  # noqa: ANN001
         await asyncio.sleep(0)
 
 
-async def _measure_model(store, view, model, query) -> tuple[float, float]:  # noqa: ANN001
-    """Seconds from set_query to the first page painted, and the SQL part of it."""
-    loaded: list[float] = []
-    slot = lambda _n, _s: loaded.append(time.perf_counter())  # noqa: E731
-    model.keys_did_load.connect(slot)
+async def _measure_model(store, view, model, query) -> tuple[float, float, float]:  # noqa: ANN001
+    """(first page painted, all keys in, SQL seconds) for ``model.set_query(query)``.
+
+    The clock stops for the first measure when the model has reset to the query's first
+    page and the view has painted it (data() for every visible cell, one page fetch).
+    """
+    first: list[float] = []
+    done: list[float] = []
+
+    def on_first(_n: int, _s: float) -> None:
+        view.viewport().repaint()
+        first.append(time.perf_counter())
+
+    model.keys_did_load.connect(on_first)
+    model.keys_did_complete.connect(lambda _n, _s: done.append(time.perf_counter()))
     t0 = time.perf_counter()
     model.set_query(query)
-    await _until(lambda: loaded)
-    view.viewport().repaint()  # paints the first page: data() for every visible cell (one page fetch)
-    t1 = time.perf_counter()
-    model.keys_did_load.disconnect(slot)
-    return t1 - t0, model.last_query_seconds
+    await _until(lambda: done)
+    model.keys_did_load.disconnect(on_first)
+    return first[0] - t0, done[0] - t0, model.last_query_seconds
 
 
 def _naive_rows(conn: sqlite3.Connection, limit: int) -> list[tuple]:
@@ -343,13 +351,14 @@ def measure_all(path: Path, n: int, naive_limit: int) -> list[Measure]:
         view.verticalHeader().setDefaultSectionSize(28)
         view.resize(1000, 900)
         view.show()
-        opens, sqls = [], []
+        opens, completes, sqls = [], [], []
         for _ in range(REPEAT):
             model = IncidentTableModel(store, IncidentQuery(sort_key="", descending=True))
             view.setModel(model)
-            t, s = await _measure_model(store, view, model, IncidentQuery())
+            t, c, s = await _measure_model(store, view, model, IncidentQuery())
             assert model.rowCount() == n, model.rowCount()
             opens.append(t)
+            completes.append(c)
             sqls.append(s)
         open_s = _median(opens)
         cases = {
@@ -363,14 +372,15 @@ def measure_all(path: Path, n: int, naive_limit: int) -> list[Measure]:
             "search 尘 (one character)": IncidentQuery(search="尘"),
             "search 违停 in one township": IncidentQuery(search="违停", scope_townships=(qc,)),
         }
-        timings: dict[str, tuple[float, int]] = {}
+        timings: dict[str, tuple[float, float, int]] = {}
         for name, query in cases.items():
-            runs = []
+            runs, fulls = [], []
             for _ in range(REPEAT):
                 await _measure_model(store, view, model, IncidentQuery())  # back to all rows in between
-                t, _s = await _measure_model(store, view, model, query)
+                t, c, _s = await _measure_model(store, view, model, query)
                 runs.append(t)
-            timings[name] = (_median(runs), model.rowCount())
+                fulls.append(c)
+            timings[name] = (_median(runs), _median(fulls), model.rowCount())
 
         # the naive model: every row as QStandardItems, QSortFilterProxyModel for filter and search
         with store.read() as session:
@@ -414,16 +424,21 @@ def measure_all(path: Path, n: int, naive_limit: int) -> list[Measure]:
         label = "naive QStandardItemModel" + ("" if scale == 1 else f", {len(rows):,} rows ×{scale:.0f} (extrapolated)")
         measures.append(Measure("incident table: open 1M rows, first page painted (median)", open_s * 1000, "ms",
                                 naive_open * scale * 1000, label, "≤ 300 ms", open_s <= 0.3))
-        measures.append(Measure("  of which the key query (SQL + numpy)", _median(sqls) * 1000, "ms", None, "",
+        measures.append(Measure("  open: all 1M keys in the model (background, rows appended)",
+                                _median(completes) * 1000, "ms", None, "", "info", True))
+        measures.append(Measure("  open: SQL + numpy of both steps", _median(sqls) * 1000, "ms", None, "",
                                 "info", True))
         baselines = {"filter state+township": naive_filter, "search 违停": naive_search}
-        for name, (secs, count) in timings.items():
+        for name, (secs, full, count) in timings.items():
             target = 0.1 if name.startswith("filter") else 0.3
             base = baselines.get(name)
             measures.append(Measure(f"incident table: {name} → {count:,} rows, first page painted (median)",
                                     secs * 1000, "ms", None if base is None else base * scale * 1000,
                                     label if base is not None else "", f"≤ {int(target * 1000)} ms",
                                     secs <= target))
+            if full - secs > 0.005:
+                measures.append(Measure(f"  {name}: all keys in the model", full * 1000, "ms", None, "", "info",
+                                        True))
         del naive, rows
         gc.collect()
 

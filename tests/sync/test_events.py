@@ -35,7 +35,10 @@ async def serve(server):
         yield f"http://127.0.0.1:{port}"
     finally:
         uv.should_exit = True
-        await task
+        try:
+            await asyncio.wait_for(task, 10)
+        except TimeoutError:
+            uv.force_exit = True
 
 
 async def wait_for(pred, timeout: float) -> float:
@@ -95,8 +98,8 @@ async def test_s15_pokes_and_lost_duplicated_or_dead_notifications(db_url, tmp_p
         assert await b.engine.sync_once()
         await wait_for(lambda: late in a.cards(), 5)
         assert a.engine.status.online and a.store.pending_count() == 0
-        await a.close()
-        await b.close()
+        await asyncio.wait_for(a.close(), 10)
+        await asyncio.wait_for(b.close(), 10)
     server.state.close()
 
 
@@ -116,5 +119,5 @@ async def test_revoked_device_loses_its_event_stream(db_url, tmp_path):
         a.create_card("after revocation")
         await asyncio.sleep(0.5)
         assert a.store.pending_count() == 1
-        await a.close()
+        await asyncio.wait_for(a.close(), 10)
     server.state.close()

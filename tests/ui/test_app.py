@@ -61,9 +61,8 @@ async def test_main_window_pages_user_and_counts(store, actor, qtbot, ui, zh, tm
     assert window.status_bar.user_label.text() == "王值班 · 值班员"
     assert window.status_bar.township_label.text() == "球川镇"
     assert window.status_bar.pending_label.text() == "待同步 1"
-    window.nav.setCurrentRow(3)
-    assert window.current_page_key() == "map"
-    assert window.pages["map"].text() == "尚未开放"
+    window.nav.setCurrentRow(2)
+    assert window.current_page_key() == "conflicts"
     window.nav.setCurrentRow(1)
     assert window.current_page_key() == "incidents"
     # the pending count follows new local writes

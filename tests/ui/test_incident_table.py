@@ -262,7 +262,7 @@ async def test_filter_change_requery_latest_wins(seeded):
 
     model = IncidentTableModel(seeded, IncidentQuery())
     loads = []
-    model.keys_did_load.connect(lambda n, _s: loads.append(n))
+    model.keys_did_complete.connect(lambda n, _s: loads.append(n))
     # three requests in a row: only the last one's result is applied
     model.set_query(IncidentQuery(search="违停"))
     model.set_query(IncidentQuery(search="扬尘"))
@@ -307,6 +307,23 @@ async def test_view_filter_bar_search_and_sort(seeded, actor, qtbot, ui):
     await ui.wait_until(lambda: [view.model.key_at(r) for r in range(view.model.rowCount())] == expected,
                         what="sorted by number")
     await view.wait_idle()
+
+
+@pytest.mark.asyncio
+async def test_first_page_then_the_rest_as_inserted_rows(seeded):
+    """A re-query shows its first page at once, then appends the other keys (one reset, one insert)."""
+    from ui.incidents.queries import IncidentQuery
+    from ui.incidents.table_model import FIRST_PAGE, IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    events = []
+    model.modelReset.connect(lambda: events.append(("reset", model.rowCount())))
+    model.rowsInserted.connect(lambda _p, a, b: events.append(("insert", a, b)))
+    model.keys_did_load.connect(lambda n, _s: events.append(("first page", n)))
+    model.refresh()
+    await model.wait_idle()
+    assert events == [("reset", FIRST_PAGE), ("first page", FIRST_PAGE), ("insert", FIRST_PAGE, N_ROWS - 1)]
+    assert [model.key_at(r) for r in range(N_ROWS)] == _keys(seeded, IncidentQuery())
 
 
 def test_township_officer_sees_only_own_township(seeded, ui):

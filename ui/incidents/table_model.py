@@ -10,19 +10,23 @@ Modelled on Anki's browser ``DataModel`` (``qt/aqt/browser/table/model.py``):
 * a new filter or sort re-runs the key query on the reader pool through a
   :class:`~ui.async_runner.LatestTask` (the latest request wins, stale results are
   dropped) and then resets the model — the only reset there is;
-* the store's change events are applied in place: a changed row that is cached is
-  re-read and repainted (``dataChanged``), a deleted one is removed, a new one that
-  matches the filter is inserted (``beginInsertRows``) at the top for a descending
-  sort and at the bottom for an ascending one. Rows keep their place until the next
-  re-query, as in Anki, so nothing jumps under the officer's cursor.
+* the store's change events are applied in place: the changed ids are looked up on the
+  reader pool (batched, in order), then a changed row that is cached is repainted
+  (``dataChanged``), a deleted one is removed, a new one that matches the filter is
+  inserted (``beginInsertRows``) at the top for a descending sort and at the bottom for
+  an ascending one. Rows keep their place until the next re-query, as in Anki, so
+  nothing jumps under the officer's cursor.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -74,7 +78,7 @@ PAGE = 200
 FIRST_PAGE = 300  # keys of the first step of a re-query (more than a screenful)
 CACHE_ROWS = 6000
 CLOCK_TICK_MS = 30_000
-BIG_EVENT = 2000  # change events with more ids are applied in slices, one per event-loop turn
+CHANGE_BATCH = 2000  # changed ids resolved per read on the reader pool
 
 _HEADERS = (
     QT_TRANSLATE_NOOP("Incidents", "No."), QT_TRANSLATE_NOOP("Incidents", "Title / category"),
@@ -113,6 +117,37 @@ def _load_keys(store: Any, query: IncidentQuery, now: datetime, with_names: bool
             "complete": limit is None or len(keys) < limit}
 
 
+@dataclass
+class Resolved:
+    """What a batch of changed incident ids means for the model (computed on the reader pool)."""
+
+    cached_keys: list[int]
+    fresh: dict[int, IncidentRow]
+    new_keys: list[int]
+    generation: int
+
+
+def resolve_changes(store: Any, ids: list[str], cached: dict[str, int], sorted_keys: np.ndarray,
+                    query: IncidentQuery, now: datetime, generation: int) -> Resolved:
+    """Core read for the reader pool: fresh rows of the cached ids, and the new keys that match ``query``.
+
+    ``sorted_keys`` is the model's (immutable) sorted key array at the time of the call.
+    """
+    with raw_reader(store) as conn:
+        known = keys_of_ids(conn, ids)
+        cached_keys = list(cached.values())
+        fresh = fetch_rows(conn, cached_keys) if cached_keys else {}
+        # new ids, and ids written again with INSERT OR REPLACE (a new key; the old one reads as gone)
+        absent = [k for i, k in known.items() if cached.get(i) != k and not _contains(sorted_keys, k)]
+        new_keys = sorted(matching_keys(conn, absent, query, now), reverse=True) if absent else []
+    return Resolved(cached_keys, fresh, new_keys, generation)
+
+
+def _contains(sorted_keys: np.ndarray, key: int) -> bool:
+    i = int(np.searchsorted(sorted_keys, key))
+    return i < len(sorted_keys) and int(sorted_keys[i]) == key
+
+
 class IncidentTableModel(QAbstractTableModel):
     """Incidents in view, as a lazily filled table (see the module docstring).
 
@@ -148,7 +183,9 @@ class IncidentTableModel(QAbstractTableModel):
         self._clock_cache: dict[int, tuple[str, str]] = {}
         self._task = LatestTask("incident-keys")
         self._in_flight_ids: set[str] | None = None
-        self._backlog: list[str] = []
+        self._pending_ids: set[str] = set()
+        self._drain_task: asyncio.Future | None = None
+        self._generation = 0
         self._colours = _theme_colours()
         self._brushes = {k: QBrush(QColor(v)) for k, v in self._colours.items()}
         self._bold = QFont()
@@ -159,10 +196,6 @@ class IncidentTableModel(QAbstractTableModel):
         self._clock_timer.setInterval(CLOCK_TICK_MS)
         self._clock_timer.timeout.connect(self._on_clock_tick)
         self._clock_timer.start()
-        self._backlog_timer = QTimer(self)
-        self._backlog_timer.setSingleShot(True)
-        self._backlog_timer.setInterval(0)
-        self._backlog_timer.timeout.connect(self._on_backlog_timeout)
         store_events(store).changes_did_happen.connect(self._on_store_changes)
 
     # Query
@@ -237,6 +270,7 @@ class IncidentTableModel(QAbstractTableModel):
         self._keys = result["keys"]
         self._sorted = result["sorted"]
         self._clock_cache.clear()
+        self._generation += 1
         self.endResetModel()
         self.last_query_seconds = float(result.get("seconds", 0.0))
         self._replay_in_flight()
@@ -351,8 +385,7 @@ class IncidentTableModel(QAbstractTableModel):
         return int(found[0]) if len(found) else -1
 
     def _has_key(self, key: int) -> bool:
-        i = int(np.searchsorted(self._sorted, key))
-        return i < len(self._sorted) and int(self._sorted[i]) == key
+        return _contains(self._sorted, key)
 
     # Live updates
     ######################################################################
@@ -363,52 +396,58 @@ class IncidentTableModel(QAbstractTableModel):
             return
         if self._in_flight_ids is not None:
             self._in_flight_ids.update(ids)
-        ids = list(ids)
-        if len(ids) > BIG_EVENT or self._backlog:
-            self._backlog.extend(ids)  # a big pulled page: a slice per event-loop turn keeps the UI responsive
-            self._backlog_timer.start()
-            return
         self._apply_changed_ids(ids)
 
-    def _on_backlog_timeout(self) -> None:
-        chunk, self._backlog = self._backlog[:BIG_EVENT], self._backlog[BIG_EVENT:]
-        self._apply_changed_ids(chunk)
-        if self._backlog:
-            self._backlog_timer.start()
-
     def _apply_changed_ids(self, ids: Iterable[str]) -> None:
-        """Repaint changed cached rows, drop deleted ones, insert new ones that match the filter."""
-        cached_keys: list[int] = []
-        uncached: list[str] = []
-        for incident_id in ids:
-            key = self._key_of_id.get(incident_id)
-            if key is None:
-                uncached.append(incident_id)
-            else:
-                cached_keys.append(key)
-        if not cached_keys and not uncached:
+        """Queue ``ids`` for the change drain (reads on the reader pool, applies here, in order)."""
+        self._pending_ids.update(ids)
+        if self._drain_task is not None and not self._drain_task.done():
             return
-        now = utcnow()
-        with raw_reader(self.store) as conn:
-            fresh = fetch_rows(conn, cached_keys) if cached_keys else {}
-            new_keys: list[int] = []
-            if uncached:
-                known = keys_of_ids(conn, uncached)
-                absent = [k for k in known.values() if not self._has_key(k)]
-                if absent:
-                    new_keys = sorted(matching_keys(conn, absent, self._query, now), reverse=True)
-                # a key replaced (INSERT OR REPLACE) under a cached id: the old key is gone
-                for incident_id, key in known.items():
-                    old = self._key_of_id.get(incident_id)
-                    if old is not None and old != key:
-                        cached_keys.append(old)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop (tools, synchronous tests): resolve here
+            while self._pending_ids:
+                batch = self._take_batch()
+                self._apply_resolved(batch, resolve_changes(self.store, *self._resolve_args(batch)))
+            return
+        self._drain_task = asyncio.ensure_future(self._drain())
 
+    def _take_batch(self) -> list[str]:
+        batch = list(itertools.islice(self._pending_ids, CHANGE_BATCH))
+        self._pending_ids.difference_update(batch)
+        return batch
+
+    def _resolve_args(self, batch: list[str]) -> tuple[Any, ...]:
+        cached = {i: self._key_of_id[i] for i in batch if i in self._key_of_id}
+        return batch, cached, self._sorted, self._query, utcnow(), self._generation
+
+    async def _drain(self) -> None:
+        """Resolve queued ids on the reader pool, one batch at a time, and apply each on this thread."""
+        while self._pending_ids:
+            batch = self._take_batch()
+            try:
+                resolved = await run_read(resolve_changes, self.store, *self._resolve_args(batch))
+            except Exception:  # noqa: BLE001 - a failed read must not stop live updates for good
+                log.exception("could not read changed incidents")
+                continue
+            self._apply_resolved(batch, resolved)
+
+    async def wait_changes(self) -> None:
+        """Wait until queued change events are applied (tests)."""
+        while self._drain_task is not None and not self._drain_task.done():
+            await self._drain_task
+
+    def _apply_resolved(self, batch: list[str], resolved: Resolved) -> None:
+        """Repaint changed cached rows, drop deleted ones, insert new ones that match the filter."""
+        if resolved.generation != self._generation:
+            self._pending_ids.update(batch)  # resolved against an older query: again, against this one
+            return
         changed_rows: list[int] = []
         removed_rows: list[int] = []
-        for key in cached_keys:
+        for key in resolved.cached_keys:
             old = self._rows.get(key)
             pos = self._position(key, old.pos_hint if old else -1)
-            row = fresh.get(key)
+            row = resolved.fresh.get(key)
             if row is None or (row.deleted and not self._query.include_deleted):
                 if old is not None:
                     self._rows.pop(key, None)
@@ -421,12 +460,13 @@ class IncidentTableModel(QAbstractTableModel):
             self._cache(row)
             if pos >= 0:
                 changed_rows.append(pos)
-
         if changed_rows:
             last = self.columnCount() - 1
             self.dataChanged.emit(self.index(min(changed_rows), 0), self.index(max(changed_rows), last))
         for pos in sorted(set(removed_rows), reverse=True):
             self._remove_row(pos)
+        # an earlier batch may have inserted some of these meanwhile
+        new_keys = [k for k in resolved.new_keys if not self._has_key(k)]
         if new_keys:
             self._insert_keys(new_keys)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 03:49:11.058958
+Create Date: 2026-11-26 04:33:34.112689
 """
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("card_id", sa.String(length=36), nullable=True),
         sa.Column("incident_id", sa.String(length=36), nullable=True),
         sa.Column("target_kind", sa.String(length=16), nullable=False),
-        sa.Column("target_code", sa.String(length=32), nullable=False),
+        sa.Column("target_code", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("due_at", sa.DateTime(), nullable=False),
         sa.Column("checked_in_at", sa.DateTime(), nullable=True),

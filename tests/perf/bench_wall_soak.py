@@ -1,0 +1,103 @@
+"""Wall soak: seven simulated days through a 7-day demo store while the wall rotates quickly.
+
+Set-up: ``seed_database(demo_days=7)`` into a temporary file, opened with ``LocalStore``; a
+``WallWindow`` at 1920×1080 (offscreen) rotating every 0.6 s through overview, zones, cases and
+boards, pages reloading on change events (debounced) and every 3 s, urgent incidents taking over,
+the ticker scrolling. The driver (:func:`ui.wall.soak.run_soak`) writes 10 simulated minutes per
+step (~300 reports a day with the day's rhythm, most accepted, ~1 % urgent, incidents moving
+through their states and closing) and emits the change events.
+
+Measures (each against a figure of the same run):
+
+* RSS growth from the end of the warm-up (the first 30 % of the steps) to the end — baseline:
+  the RSS after the warm-up; target: < 10 % of it;
+* RSS slope after the warm-up, MiB per simulated day — target: < 1 MiB/day (a week's growth
+  would be visible over a month of real time);
+* longest GUI-thread stall (20 ms heartbeat) under the soak — baseline: the longest stall of the
+  same wall for 10 s without any writes; target: < 500 ms and no page stopped updating.
+
+Run: ``python -m tests.perf wall_soak`` (offscreen). ``CR_BENCH_WALL_DAYS`` changes the length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+
+from tests.perf.measure import Measure  # noqa: E402
+
+DAYS = float(os.environ.get("CR_BENCH_WALL_DAYS", "7"))
+GROWTH_SHARE_TARGET = 0.10
+SLOPE_TARGET_MB_DAY = 1.0
+STALL_TARGET_MS = 500.0
+
+
+async def _idle_stall(store: object, seconds: float = 10.0) -> float:
+    """The longest stall of the wall rotating with no writes at all (the same-run baseline)."""
+    from ui.wall.soak import StallMeter, soak_config
+    from ui.wall.window import WallWindow
+
+    window = WallWindow(store, soak_config())
+    window.resize(1920, 1080)
+    window.show()
+    await asyncio.sleep(1.0)
+    meter = StallMeter()
+    meter.start()
+    await asyncio.sleep(seconds)
+    meter.stop()
+    window.close()
+    window.deleteLater()
+    await asyncio.sleep(0.1)
+    return meter.longest_ms
+
+
+async def _main(root: Path) -> tuple[float, object]:
+    from commandroom.refdata.seed import seed_database
+    from commandroom.sync.local import LocalStore
+    from ui.async_runner import forget_store
+    from ui.wall.soak import run_soak, soak_config
+
+    path = root / "wall-soak.db"
+    seed_database(f"sqlite:///{path}", demo_days=7)
+    store = LocalStore(path)
+    try:
+        idle = await _idle_stall(store)
+        result = await run_soak(store, days=DAYS, step_minutes=10, pace_s=0.03, config=soak_config(),
+                                size=(1920, 1080), sound_dir=root)
+    finally:
+        forget_store(store)
+        store.close()
+    return idle, result
+
+
+def run() -> list[Measure]:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    app.setQuitOnLastWindowClosed(False)
+    with tempfile.TemporaryDirectory(prefix="cr-wall-soak-") as tmp, \
+            asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        idle, r = runner.run(_main(Path(tmp)))
+    print(f"<!-- wall soak: {r.summary()} -->", flush=True)
+    healthy = r.rebuilds == 0 and not r.watchdog_events and all(n >= 2 for n in r.page_updates.values()) \
+        and not any(r.page_errors.values())
+    growth_limit = GROWTH_SHARE_TARGET * r.warmup_rss_mb
+    return [
+        Measure(f"wall soak {DAYS:g} days: RSS growth after warm-up", r.growth_mb, "MiB", r.warmup_rss_mb,
+                "RSS after warm-up", f"< {GROWTH_SHARE_TARGET:.0%} of baseline ({growth_limit:.0f} MiB)",
+                r.growth_mb < growth_limit),
+        Measure(f"wall soak {DAYS:g} days: RSS slope after warm-up", r.slope_mb_per_day, "MiB/day", r.warmup_rss_mb,
+                "RSS after warm-up", f"< {SLOPE_TARGET_MB_DAY:g} MiB per simulated day",
+                r.slope_mb_per_day < SLOPE_TARGET_MB_DAY),
+        Measure(f"wall soak {DAYS:g} days: longest UI stall", r.longest_stall_ms, "ms", idle,
+                "longest stall, idle wall 10 s", f"< {STALL_TARGET_MS:g} ms, no page stalled",
+                r.longest_stall_ms < STALL_TARGET_MS and healthy),
+        Measure(f"wall soak {DAYS:g} days: run time ({r.reports} reports, {r.page_switches} page switches, "
+                f"{r.takeovers} takeovers)", r.seconds, "s", None, "", "(information)", True),
+    ]

@@ -1,0 +1,204 @@
+"""One-thing cases (一件事): the catalogue (17, the six named starred), 乡镇点单 and opening from an
+incident, departments checking in, steps completed in order, closing, escalation of an overdue case,
+and the 农民建房 reform summary; the models pass qtmodeltester."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+QC = "330822111"
+
+
+@pytest.fixture(autouse=True)
+def _pyside_refcount_guard(qapp):
+    from ui.incidents import refcounts
+
+    refcounts.install()
+
+
+@pytest.fixture
+def lead_store(seeded_sqlite, qapp):
+    from commandroom.sync.local import LocalStore
+    from ui.async_runner import forget_store
+
+    store = LocalStore(seeded_sqlite.split("///", 1)[1])
+    yield store
+    forget_store(store)
+    store.close()
+
+
+def _case(store, case_id):
+    from commandroom.domain.models import OneThingCase
+
+    with store.read() as session:
+        return session.get(OneThingCase, case_id)
+
+
+async def _view(store, actor, qtbot, ui, clock=None):
+    from ui.cases.view import CasesView
+
+    view = CasesView(store, actor, [QC], clock)
+    qtbot.addWidget(view)
+    view.resize(1400, 900)
+    view.show()
+    view.reload()
+    await view.wait_idle()
+    return view
+
+
+def test_models_pass_qtmodeltester(lead_store, qtmodeltester, ui):
+    from commandroom.ids import new_id
+    from commandroom.timeutil import utcnow
+    from ui.cases.models import CaseCheckinModel, CaseListModel, CatalogueModel
+    from ui.cases.queries import case_detail, case_list, catalogue
+
+    actor = ui.make_actor(lead_store)
+    case = new_id()
+    lead_store.perform(actor, "case.open", case, {"type_code": "farmer_housing", "township_code": QC})
+    cat = CatalogueModel()
+    cat.set_rows(catalogue(lead_store))
+    qtmodeltester.check(cat)
+    cases = CaseListModel(utcnow)
+    cases.set_rows(case_list(lead_store, [QC], utcnow()))
+    assert cases.rowCount() == 1
+    qtmodeltester.check(cases)
+    checkins = CaseCheckinModel(utcnow)
+    checkins.set_rows(case_detail(lead_store, case, utcnow()).progress.checkins)
+    assert checkins.rowCount() == 6
+    qtmodeltester.check(checkins)
+
+
+@pytest.mark.asyncio
+async def test_catalogue_lists_17_with_the_six_named_first(lead_store, qtbot, ui, zh):
+    view = await _view(lead_store, ui.make_actor(lead_store), qtbot, ui)
+    model = view.catalogue_model
+    assert model.rowCount() == 17
+    rows = model.rows()
+    assert [r.named_in_seed for r in rows] == [True] * 6 + [False] * 11
+    assert {r.name for r in rows[:6]} == {"农民建房", "城区机动车违停治理", "城镇燃气管理", "校外周边安全防控", "扬尘处置",
+                                         "固体废物处置"}
+    assert model.data(model.index(0, 0)).startswith("★ ")
+    assert not model.data(model.index(6, 0)).startswith("★")
+    assert view.catalogue_title.text() == "一件事目录（17 项）"
+
+
+@pytest.mark.asyncio
+async def test_township_order_check_ins_steps_in_order_and_close(lead_store, qtbot, ui, zh):
+    actor = ui.make_actor(lead_store)
+    view = await _view(lead_store, actor, qtbot, ui)
+    view.catalogue_table.selectRow(next(k for k, r in enumerate(view.catalogue_model.rows())
+                                        if r.id == "farmer_housing"))
+    view.order_button.click()
+    await ui.wait_until(lambda: view.open_dialog is not None and view.open_dialog.isVisible(), what="order dialog")
+    dialog = view.open_dialog
+    assert dialog.type_combo.currentData() == "farmer_housing"
+    assert "农业农村局" in dialog.info_label.text()
+    dialog.title_edit.setText("农民建房：徐某某原址翻建")
+    dialog.ok_button().click()
+    await view.wait_idle()
+    name, case_id, args = ui.outbox(lead_store)[-1]
+    assert name == "case.open" and args == {"type_code": "farmer_housing", "title": "农民建房：徐某某原址翻建",
+                                            "township_code": QC}
+    await ui.wait_until(lambda: view.panel.detail is not None and view.panel.detail.progress.case_id == case_id)
+    panel = view.panel
+    assert panel.reform_label.text() == "改革前后：7 个步骤 → 3 个步骤；3–6个月 → 15 个工作日"
+    assert "7至15天" in panel.reform_note.text()
+    assert "农业农村局" in panel.lead_label.text()
+    assert panel.checkin_model.rowCount() == 6
+    lead_row = next(r for r in panel.checkin_model.rows() if r.role == "lead")
+    assert lead_row.target_code == "agri"
+    assert [lb.text() for lb in panel.steps.labels if lb.text() != "→"][0].startswith("▶ 1.")
+
+    # the lead department checks in
+    panel.checkin_table.selectRow(panel.checkin_model.row_of(lead_row.checkin_id))
+    panel.checkin_button.click()
+    await view.wait_idle()
+    assert ui.outbox(lead_store)[-1] == ("case.checkin", case_id, {"department_code": "agri"})
+    await ui.wait_until(lambda: view.panel.detail.progress.checked_in == 1, what="checked in")
+    assert _case(lead_store, case_id).state == "checking_in"
+
+    # steps complete in order: the button always names the current step
+    assert not panel.complete_button.isEnabled()
+    for position in (1, 2):
+        assert panel.step_button.text().startswith(f"完成第 {position} 步")
+        panel.step_button.click()
+        await view.wait_idle()
+        assert ui.outbox(lead_store)[-1] == ("case.step_done", case_id, {"position": position})
+        await ui.wait_until(lambda p=position: view.panel.detail.progress.steps_done == p, what=f"step {position}")
+    assert panel.progress.value() == 2 and "2/3" in panel.progress.format()
+    # a step the case does not have is refused and shown; nothing is queued
+    n = len(ui.outbox(lead_store))
+    assert not await view.perform("case.step_done", case_id, {"position": 5})
+    assert view.message_label.isVisible() and len(ui.outbox(lead_store)) == n
+    panel.step_button.click()
+    await view.wait_idle()
+    await ui.wait_until(lambda: view.panel.detail.progress.current_step is None, what="all steps done")
+    assert panel.complete_button.isEnabled() and not panel.step_button.isEnabled()
+    panel.complete_button.click()
+    await view.wait_idle()
+    assert ui.outbox(lead_store)[-1][:2] == ("case.complete", case_id)
+    assert _case(lead_store, case_id).state == "completed"
+    await ui.wait_until(lambda: view.panel.detail.progress.state == "completed", what="completed")
+    assert "已于" in panel.clock_label.text() and "按时" in panel.clock_label.text()
+
+
+@pytest.mark.asyncio
+async def test_steps_cannot_complete_out_of_order(lead_store, qtbot, ui, zh):
+    from commandroom.ids import new_id
+
+    actor = ui.make_actor(lead_store)
+    case = new_id()
+    lead_store.perform(actor, "case.open", case, {"type_code": "dust_control", "township_code": QC})
+    view = await _view(lead_store, actor, qtbot, ui)
+    view.select_case(case)
+    await view.wait_idle()
+    n = len(ui.outbox(lead_store))
+    assert not await view.perform("case.step_done", case, {"position": 2})
+    assert len(ui.outbox(lead_store)) == n
+    assert "step 2" in view.message_label.text() and "step 1" in view.message_label.text()
+
+
+@pytest.mark.asyncio
+async def test_open_from_an_incident_and_escalate_when_overdue(lead_store, qtbot, ui, zh):
+    from commandroom.domain.models import OneThingCase
+    from commandroom.timeutil import utcnow
+
+    actor = ui.make_actor(lead_store)
+    rid = ui.make_report(lead_store, actor, category="urban_parking", text="主街机动车乱停")
+    incident = ui.accept_report(lead_store, actor, rid, title="主街机动车乱停")
+    view = await _view(lead_store, actor, qtbot, ui)
+    view.from_incident_button.click()
+    await ui.wait_until(lambda: view.open_dialog is not None and view.open_dialog.isVisible(), what="picker")
+    picker = view.open_dialog
+    await picker.wait_idle()
+    assert picker.selected().id == incident
+    picker.ok_button().click()
+    await ui.wait_until(lambda: view.open_dialog is not None and view.open_dialog is not picker, what="case dialog")
+    dialog = view.open_dialog
+    dialog.type_combo.setCurrentIndex(dialog.type_combo.findData("urban_parking"))
+    dialog.ok_button().click()
+    await view.wait_idle()
+    name, case_id, args = ui.outbox(lead_store)[-1]
+    assert name == "case.open" and args["incident_id"] == incident and args["type_code"] == "urban_parking"
+    await ui.wait_until(lambda: view.panel.detail is not None and view.panel.detail.progress.case_id == case_id)
+    assert view.panel.incident_button.isVisible() and "主街机动车乱停" in view.panel.incident_button.text()
+    assert not view.panel.escalate_button.isEnabled()
+
+    # three days later it is overdue: the clock says so and 督办 is possible
+    with lead_store.write() as session:
+        session.get(OneThingCase, case_id).due_at = utcnow() - timedelta(days=3)
+    view.load_detail(case_id)
+    await view.wait_idle()
+    await ui.wait_until(lambda: view.panel.escalate_button.isEnabled(), what="escalation offered")
+    assert "已超期" in view.panel.clock_label.text()
+    view.panel.escalate_button.click()
+    await view.wait_idle()
+    name, entity, args = ui.outbox(lead_store)[-1]
+    assert (name, entity) == ("case.escalate", case_id) and args["level"] in ("supervision_order", "leader_notice",
+                                                                             "reminder")
+    case = _case(lead_store, case_id)
+    assert case.state == "escalated" and case.escalation_level == args["level"]
+    await ui.wait_until(lambda: view.panel.detail.progress.escalation_level == args["level"], what="shown")
+    assert "已督办" in view.panel.clock_label.text() and view.panel.state_label.text() == "已督办"

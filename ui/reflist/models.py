@@ -1,0 +1,306 @@
+"""Models of responsibility-list management: versions, matters, the draft editor, the diff.
+
+The draft editor (:class:`MatterEditModel`) is the one editable model of these screens: it
+holds the *draft* of a new version (plain dicts copied from the version in force, not DB
+rows), so editing a cell changes nothing in the store until the draft is published as a
+whole with ``reflist.publish_version``. Cells that differ from the version in force are
+tinted, new rows are green.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont
+
+from ui.boards.models import Column, RowTableModel
+from ui.reflist.queries import DiffRow, MatterRow, VersionRow
+
+DISPLAY = Qt.ItemDataRole.DisplayRole
+CTX = "Reflist"
+
+# (field, English header); list fields are edited as text separated by commas
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("code", QT_TRANSLATE_NOOP("Reflist", "Code")),
+    ("name", QT_TRANSLATE_NOOP("Reflist", "Matter")),
+    ("field", QT_TRANSLATE_NOOP("Reflist", "Field")),
+    ("lead_department_code", QT_TRANSLATE_NOOP("Reflist", "Lead department")),
+    ("category_codes", QT_TRANSLATE_NOOP("Reflist", "Event categories")),
+    ("default_for", QT_TRANSLATE_NOOP("Reflist", "Default route for")),
+    ("township_duty", QT_TRANSLATE_NOOP("Reflist", "Township's duty")),
+    ("department_duty", QT_TRANSLATE_NOOP("Reflist", "Department's duty")),
+    ("is_enforcement", QT_TRANSLATE_NOOP("Reflist", "Enforcement")),
+    ("one_thing_code", QT_TRANSLATE_NOOP("Reflist", "One thing")),
+)
+LIST_FIELDS = {"category_codes", "default_for"}
+FIELD_NAMES = dict(FIELDS) | {"limits": QT_TRANSLATE_NOOP("Reflist", "Time limits")}
+
+STATUS_LABELS = {
+    "in_force": QT_TRANSLATE_NOOP("Reflist", "In force"),
+    "scheduled": QT_TRANSLATE_NOOP("Reflist", "Takes effect later"),
+    "past": QT_TRANSLATE_NOOP("Reflist", "Superseded"),
+}
+KIND_LABELS = {
+    "added": QT_TRANSLATE_NOOP("Reflist", "Added"),
+    "removed": QT_TRANSLATE_NOOP("Reflist", "Removed"),
+    "changed": QT_TRANSLATE_NOOP("Reflist", "Changed"),
+}
+KIND_COLOURS = {"added": "#e3f3e6", "removed": "#f9d3cf", "changed": "#fff1c2"}
+CHANGED_TINT = "#fff1c2"
+NEW_TINT = "#e3f3e6"
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate(CTX, text)
+
+
+def field_label(name: str) -> str:
+    source = FIELD_NAMES.get(name)
+    return tr(source) if source else name
+
+
+def show_value(value: Any, names: dict[str, str] | None = None) -> str:
+    """A matter field's value as text (codes with their names when ``names`` knows them)."""
+    if isinstance(value, bool):
+        return QCoreApplication.translate("Reflist", "yes") if value else QCoreApplication.translate("Reflist", "no")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    if value is None:
+        return ""
+    if names and value in names:
+        return names[value]
+    return str(value)
+
+
+class VersionModel(RowTableModel):
+    """The list versions: number, date, title, matters, status."""
+
+    def columns(self) -> list[Column]:
+        return [
+            (self.tr("Version"), self._version),
+            (self.tr("Effective from"), lambda r, role: r.effective_from.isoformat() if role == DISPLAY else None),
+            (self.tr("Title"), lambda r, role: r.title if role == DISPLAY else None),
+            (self.tr("Matters"), lambda r, role: str(r.matters) if role == DISPLAY else None),
+            (self.tr("Status"), self._status),
+        ]
+
+    def _version(self, r: VersionRow, role: int) -> Any:
+        if role == DISPLAY:
+            return self.tr("v{n}").format(n=r.version)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            parts = [r.note] if r.note else []
+            if r.illustrative:
+                parts.append(self.tr("Illustrative data (not an official list)"))
+            return "\n".join(parts) or None
+        return None
+
+    def _status(self, r: VersionRow, role: int) -> Any:
+        if role == DISPLAY:
+            return tr(STATUS_LABELS[r.status])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor({"in_force": "#1e7b34", "scheduled": "#2d6cc0"}.get(r.status, "#7a8594"))
+        if role == Qt.ItemDataRole.FontRole and r.status == "in_force":
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+class MatterModel(RowTableModel):
+    """The matters of one version (read-only)."""
+
+    def __init__(self, departments: dict[str, str] | None = None, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.departments = departments or {}
+
+    def columns(self) -> list[Column]:
+        def cell(name: str) -> Any:
+            def fn(r: MatterRow, role: int) -> Any:
+                if role == DISPLAY:
+                    names = self.departments if name == "lead_department_code" else None
+                    return show_value(r.data.get(name), names)
+                if role == Qt.ItemDataRole.ToolTipRole and name in ("township_duty", "department_duty", "name"):
+                    return str(r.data.get(name) or "") or None
+                return None
+            return fn
+        return [(tr(title), cell(name)) for name, title in FIELDS]
+
+
+class MatterEditModel(QAbstractTableModel):
+    """The draft of a new version: one row per matter, every field editable; edits stay in the draft."""
+
+    def __init__(self, base: list[dict[str, Any]], departments: dict[str, str] | None = None,
+                 parent: Any = None) -> None:
+        super().__init__(parent)
+        self.base = {m["code"]: m for m in base}
+        self.rows: list[dict[str, Any]] = [copy.deepcopy(m) for m in base]
+        self.departments = departments or {}
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(FIELDS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == DISPLAY and 0 <= section < len(FIELDS):
+            return tr(FIELDS[section][1])
+        if orientation == Qt.Orientation.Vertical and role == DISPLAY:
+            return str(section + 1)
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        if FIELDS[index.column()][0] == "is_enforcement":
+            return base | Qt.ItemFlag.ItemIsUserCheckable
+        return base | Qt.ItemFlag.ItemIsEditable
+
+    def _changed(self, row: dict[str, Any], name: str) -> bool:
+        old = self.base.get(row.get("code", ""))
+        if old is None:
+            return False
+        a, b = old.get(name), row.get(name)
+        if name in LIST_FIELDS:
+            return sorted(a or []) != sorted(b or [])
+        return a != b
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        name = FIELDS[index.column()][0]
+        value = row.get(name)
+        if name == "is_enforcement":
+            if role == Qt.ItemDataRole.CheckStateRole:
+                return Qt.CheckState.Checked if value else Qt.CheckState.Unchecked
+            if role == DISPLAY:
+                return None
+        if role == DISPLAY:
+            names = self.departments if name == "lead_department_code" else None
+            return show_value(value, names)
+        if role == Qt.ItemDataRole.EditRole:
+            if name in LIST_FIELDS:
+                return ", ".join(value or [])
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if row.get("code") not in self.base:
+                return QColor(NEW_TINT)
+            if self._changed(row, name):
+                return QColor(CHANGED_TINT)
+        if role == Qt.ItemDataRole.ToolTipRole and name in ("township_duty", "department_duty", "name"):
+            return str(value or "") or None
+        return None
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
+                ) -> bool:
+        if not index.isValid():
+            return False
+        row = self.rows[index.row()]
+        name = FIELDS[index.column()][0]
+        if name == "is_enforcement":
+            if role != Qt.ItemDataRole.CheckStateRole:
+                return False
+            new: Any = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2, True)
+        elif role != Qt.ItemDataRole.EditRole:
+            return False
+        elif name in LIST_FIELDS:
+            new = [p.strip() for p in str(value or "").replace("，", ",").replace("、", ",").split(",") if p.strip()]
+        elif name == "one_thing_code":
+            new = str(value or "").strip() or None
+        else:
+            new = str(value or "").strip()
+        if row.get(name) == new:
+            return False
+        row[name] = new
+        self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), len(FIELDS) - 1))
+        return True
+
+    def insertRows(self, row: int, count: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
+        if parent.isValid() or count < 1 or not 0 <= row <= len(self.rows):
+            return False
+        self.beginInsertRows(QModelIndex(), row, row + count - 1)
+        for k in range(count):
+            self.rows.insert(row + k, {"code": self._new_code(), "name": "", "field": "", "category_codes": [],
+                                       "default_for": [], "lead_department_code": "", "township_duty": "",
+                                       "department_duty": "", "limits": {}, "is_enforcement": False,
+                                       "one_thing_code": None})
+        self.endInsertRows()
+        return True
+
+    def removeRows(self, row: int, count: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
+        if parent.isValid() or count < 1 or row < 0 or row + count > len(self.rows):
+            return False
+        self.beginRemoveRows(QModelIndex(), row, row + count - 1)
+        del self.rows[row:row + count]
+        self.endRemoveRows()
+        return True
+
+    def _new_code(self) -> str:
+        used = {r.get("code") for r in self.rows}
+        n = len(self.rows) + 1
+        while f"M-NEW-{n:03d}" in used:
+            n += 1
+        return f"M-NEW-{n:03d}"
+
+    def draft(self) -> list[dict[str, Any]]:
+        """The draft as ``reflist.publish_version`` takes it (the full list)."""
+        return [copy.deepcopy(r) for r in self.rows]
+
+
+class DiffModel(RowTableModel):
+    """The diff against the version in force: added / removed matters, and each changed field."""
+
+    def __init__(self, departments: dict[str, str] | None = None, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.departments = departments or {}
+
+    def columns(self) -> list[Column]:
+        return [
+            (self.tr("Change"), self._kind),
+            (self.tr("Code"), lambda r, role: r.code if role == DISPLAY else None),
+            (self.tr("Matter"), lambda r, role: r.name if role == DISPLAY else None),
+            (self.tr("Changed field"), self._field),
+            (self.tr("In force now"), lambda r, role: self._value(r, r.old, role)),
+            (self.tr("New version"), lambda r, role: self._value(r, r.new, role, new=True)),
+        ]
+
+    def _kind(self, r: DiffRow, role: int) -> Any:
+        if role == DISPLAY:
+            return tr(KIND_LABELS[r.kind])
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QColor(KIND_COLOURS[r.kind])
+        return None
+
+    def _field(self, r: DiffRow, role: int) -> Any:
+        if role == DISPLAY:
+            return field_label(r.field) if r.field else ""
+        if role == Qt.ItemDataRole.BackgroundRole and r.field:
+            return QColor(CHANGED_TINT)
+        if role == Qt.ItemDataRole.FontRole and r.field:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    def _value(self, r: DiffRow, value: Any, role: int, new: bool = False) -> Any:
+        if role == DISPLAY:
+            names = self.departments if r.field == "lead_department_code" else None
+            return show_value(value, names)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return show_value(value) or None
+        if role == Qt.ItemDataRole.BackgroundRole and new and r.kind == "changed":
+            return QColor(CHANGED_TINT)
+        return None

@@ -1,0 +1,178 @@
+"""``commandroom wall [--screen N] [--profile NAME]``: the wall screen as its own process.
+
+Start-up reuses the desktop's pieces (:mod:`ui.app`): the store is opened on the writer
+thread while Qt starts, translations and the dark theme are installed, one qasync loop
+runs everything. Differences from the desktop, because nobody sits at a wall:
+
+* no error dialogs: uncaught exceptions are logged (``logs/wall-<profile>.log``) and the
+  wall keeps running;
+* sign-in: a profile that has signed in before (``LocalStore.auth()`` holds a refresh
+  token) starts its sync engine without any dialog, also while the server is down; only
+  the very first start of a profile shows the desktop's login dialog;
+* the window opens full screen and chrome-less on screen ``N``.
+
+SIGTERM/SIGINT close the wall cleanly (the store is closed on the writer thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def open_store(path: Path) -> Any:
+    """Open (and migrate) the profile's LocalStore; runs on the writer thread."""
+    from commandroom.sync.local import LocalStore
+
+    return LocalStore(path)
+
+
+def make_engine_for(store: Any, settings: Any, server_url: str, workstation_name: str) -> Any:
+    """A SyncEngine for ``server_url`` (None when the sync package is not installed).
+
+    A public wrapper of :func:`ui.app._make_engine` (the desktop's own factory), so the wall
+    builds its engine exactly as the desktop does.
+    """
+    from ui.app import _make_engine
+
+    return _make_engine(store, settings, SimpleNamespace(server_url=server_url, workstation_name=workstation_name))
+
+
+def install_wall_excepthook() -> None:
+    """Log uncaught exceptions (async slots included) and keep running: a wall shows no dialogs."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.error("uncaught exception on the wall", exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = hook
+
+
+async def start_engine(store: Any, settings: Any, profile: str) -> Any:
+    """The profile's sync engine, signed in from the stored tokens; the login dialog only on a first start.
+
+    Returns None when the wall runs without a server (the user closed the first login, or no
+    sync package); raises nothing the wall cannot live with.
+    """
+    from ui.async_runner import run_read
+
+    auth = await run_read(store.auth)
+    if auth.get("refresh_token"):
+        server_url = auth.get("server_url") or await run_read(store.meta, "server_url") or settings.server_url
+        workstation = (await run_read(store.meta, "workstation_name") or settings.workstation_name
+                       or f"wall-{profile}")
+        try:
+            return make_engine_for(store, settings, server_url, workstation)
+        except Exception:  # noqa: BLE001 - e.g. plain http refused: the wall shows local data and says so
+            log.exception("wall: cannot build the sync engine for %s", server_url)
+            return None
+    from ui.app import sign_in
+
+    holder: dict[str, Any] = {}
+    actor = await sign_in(store, settings, holder)
+    if actor is None:
+        return None
+    return holder.get("engine")
+
+
+async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_future: Any) -> int:
+    from ui.async_runner import DB_EXECUTOR, forget_store
+    from ui.wall.banner import NO_ENGINE
+    from ui.wall.config import load_wall_config
+    from ui.wall.window import WallWindow
+
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(closed.set))
+        except ValueError:  # not the main thread (tests)
+            pass
+
+    store = await asyncio.wrap_future(store_future)
+    config = load_wall_config(settings.config_dir, profile, sound=settings.sound)
+    engine = await start_engine(store, settings, profile)
+    window = WallWindow(store, config, sound_dir=settings.data_dir)
+    window.closed.connect(closed.set)
+    if engine is not None:
+        window.attach_engine(engine)
+        start = getattr(engine, "start", None)
+        if callable(start):
+            result = start()
+            if asyncio.iscoroutine(result):
+                asyncio.ensure_future(result)
+    else:
+        window.set_sync_status(NO_ENGINE)
+    window.show_on_screen(screen, full_screen=os.environ.get("COMMANDROOM_WALL_WINDOWED") is None)
+    log.info("wall %s on screen %d: pages %s, interval %.0f s%s", profile, screen, ", ".join(config.pages),
+             config.interval_s, f", fixed page {config.fixed_page}" if config.fixed_page else "")
+    await closed.wait()
+    window.shutdown()
+    window.deleteLater()
+    if engine is not None:
+        stop = getattr(engine, "aclose", None) or getattr(engine, "stop", None)
+        if callable(stop):
+            result = stop()
+            if asyncio.iscoroutine(result):
+                await result
+    forget_store(store)
+    await loop.run_in_executor(DB_EXECUTOR, store.close)
+    return 0
+
+
+def run_wall(settings: Any, screen: int = 0, profile: str = "wall") -> int:
+    """Run the wall screen until it is closed (or SIGTERM); returns the exit code.
+
+    Args:
+        settings: ``commandroom.config.Settings``.
+        screen: index of the screen to fill (0: the first).
+        profile: local profile (its own database ``workstation-<profile>.db`` and
+            ``wall-<profile>.json`` settings).
+    """
+    from commandroom.config import setup_logging
+
+    try:
+        setup_logging(settings, f"wall-{profile}")
+    except OSError:
+        logging.basicConfig(level=logging.INFO)
+    from ui.async_runner import DB_EXECUTOR
+
+    store_future = DB_EXECUTOR.submit(open_store, settings.client_db_path(profile))
+    import qasync
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui.i18n import install_translators
+    from ui.theme import apply_theme
+
+    if QApplication.instance() is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # the map's QtWebEngine
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("CommandRoom wall")
+    app.setOrganizationName("Changshan")
+    app.setQuitOnLastWindowClosed(False)
+    install_translators(app, settings.language)
+    apply_theme(app, "dark")
+    install_wall_excepthook()
+    try:
+        from ui.map.web import register_schemes
+
+        register_schemes()  # before the first QtWebEngine object
+    except ImportError:
+        log.info("QtWebEngine not available: the wall shows no map")
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return int(runner.run(wall_main(app, settings, profile, screen, store_future)) or 0)
+    finally:
+        sys.excepthook = sys.__excepthook__

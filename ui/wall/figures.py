@@ -1,0 +1,618 @@
+"""The wall's figures, computed from a session: pure functions (SQLAlchemy and numpy, no Qt).
+
+Every function takes ``now`` (naive UTC) and an optional township scope, and never reads the
+clock, so tests check them on fixed data and the soak driver runs them on a fake clock.
+Days and hours are Asia/Shanghai. Personal data is masked here (:mod:`ui.wall.masking`),
+before anything reaches a widget.
+
+* :func:`overview_figures` — the KPIs and the four chart series;
+* :func:`ticker_items` — the newest reports for the ticker (masked);
+* :func:`zone_figures` — the compact 7-zone board (counts only, no names);
+* :func:`case_figures` — one-thing cases: states, overdue cases, departments not checked in;
+* :func:`board_figures` — the kanban boards in one table;
+* :func:`urgent_items` / :func:`open_urgent_ids` — urgent (L1) incidents and reports for the takeover.
+
+Definitions (they follow :mod:`commandroom.services.briefing`):
+
+* *open incident*: not closed, not deleted, not merged into another;
+* *overdue*: an open incident with a running clock past its due time
+  (:func:`commandroom.services.briefing.running_clocks`);
+* *on time*: closed with ``closed_at <= close_due`` (or without a close deadline);
+* *on duty now*: members whose roster entry covers ``now`` and who are not off duty
+  (:func:`commandroom.services.teams.on_duty`); when no roster entry covers ``now`` at all
+  (rosters not kept in this store), members whose status is not 休息 — ``on_duty_source`` says which.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from commandroom.domain.enums import CardColumn, CaseState, MemberStatus
+from commandroom.domain.models import (
+    CaseCheckin,
+    Department,
+    EventCategory,
+    Grid,
+    Incident,
+    Module,
+    OneThingCase,
+    OneThingType,
+    Report,
+    RosterEntry,
+    TaskCard,
+    TeamMember,
+    Township,
+    Zone,
+)
+from commandroom.services.briefing import OPEN_STATES, local_day_bounds, local_today, running_clocks
+from commandroom.timeutil import to_local
+from ui.wall.masking import mask_person_label, mask_text
+
+HOURS = 24
+TREND_DAYS = 30
+BASELINE_DAYS = 7
+TOP_CATEGORIES = 10
+CATEGORY_WINDOW = timedelta(hours=24)
+URGENT_RECENT = timedelta(hours=6)
+SHORT_NAME_CHARS = 8
+TICKER_TEXT_CHARS = 40
+
+
+def short_name(name: str, limit: int = SHORT_NAME_CHARS) -> str:
+    """A category name for a chart axis: without its bracketed details, at most ``limit`` characters."""
+    base = name.split("(")[0].split("（")[0].strip() or name
+    return base if len(base) <= limit else base[: limit - 1] + "…"
+
+
+def _scope(column, townships: Sequence[str] | None) -> list:  # noqa: ANN001 - a SQLAlchemy column
+    return [] if townships is None else [column.in_(list(townships))]
+
+
+def _open_incident(townships: Sequence[str] | None) -> list:
+    return [Incident.state.in_(OPEN_STATES), Incident.deleted.is_(False), Incident.merged_into_id.is_(None),
+            *_scope(Incident.township_code, townships)]
+
+
+def _hour_index(at: datetime, start: datetime) -> int:
+    return int((at - start).total_seconds() // 3600)
+
+
+def _month_start(now: datetime) -> datetime:
+    day = local_today(now)
+    start, _ = local_day_bounds(day.replace(day=1))
+    return start
+
+
+# ----------------------------------------------------------------------------- overview
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The big numbers of the overview page."""
+
+    reports_today: int
+    open_incidents: int
+    overdue: int
+    closed_month: int
+    closed_on_time_month: int
+    on_duty: int
+    on_duty_source: str  # roster / status / none
+
+    @property
+    def on_time_rate_month(self) -> float | None:
+        """This month's on-time closure rate (0–1); None when nothing was closed this month."""
+        return None if not self.closed_month else self.closed_on_time_month / self.closed_month
+
+
+@dataclass(frozen=True)
+class TickerItem:
+    """One of the newest reports, masked for the wall."""
+
+    report_id: str
+    at: datetime  # naive UTC
+    number: str
+    township: str
+    category: str
+    text: str  # masked, shortened description
+    reporter: str  # masked
+    urgent: bool
+
+
+@dataclass
+class OverviewFigures:
+    """Everything the overview page and the ticker show at ``now``.
+
+    The chart components pull their series through the methods below (numpy arrays), so
+    they know nothing about the database.
+    """
+
+    now: datetime
+    day: date
+    kpis: Kpis
+    hourly_today_counts: list[int]
+    hourly_baseline_avg: list[float]
+    current_hour: int
+    category_names: list[str]
+    category_counts: list[int]
+    zone_ids: list[str]
+    zone_names: list[str]
+    zone_open_counts: list[int]
+    zone_overdue_counts: list[int]
+    trend_days: list[date]
+    trend_closed: list[int]
+    trend_on_time: list[int]
+
+    # -- the pull interface of the charts (ui.wall.charts)
+
+    def hourly_today(self) -> np.ndarray:
+        """Reports per local hour of today (24 values; hours still to come are 0)."""
+        return np.asarray(self.hourly_today_counts, dtype=float)
+
+    def hourly_baseline(self) -> np.ndarray:
+        """Average reports per local hour over the previous 7 days (24 values)."""
+        return np.asarray(self.hourly_baseline_avg, dtype=float)
+
+    def categories(self) -> tuple[list[str], np.ndarray]:
+        """The top categories of the last 24 hours, largest first: (names, counts)."""
+        return list(self.category_names), np.asarray(self.category_counts, dtype=float)
+
+    def zone_load(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Open incidents per zone and, of those, overdue: (zone names, open, overdue)."""
+        return (list(self.zone_names), np.asarray(self.zone_open_counts, dtype=float),
+                np.asarray(self.zone_overdue_counts, dtype=float))
+
+    def on_time_trend(self) -> tuple[list[date], np.ndarray]:
+        """On-time closure rate (percent) per local day over 30 days; NaN on days without closures."""
+        closed = np.asarray(self.trend_closed, dtype=float)
+        on_time = np.asarray(self.trend_on_time, dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(closed > 0, 100.0 * on_time / np.maximum(closed, 1), np.nan)
+        return list(self.trend_days), rate
+
+
+def _count_overdue(session: Session, now: datetime, townships: Sequence[str] | None) -> tuple[int, dict[str, int]]:
+    """Open incidents with a late running clock: the total and per township."""
+    total = 0
+    by_town: Counter[str] = Counter()
+    q = select(Incident.township_code, Incident.state, Incident.acknowledged_at, Incident.onsite_at,
+               Incident.ack_due, Incident.onsite_due, Incident.close_due).where(*_open_incident(townships))
+    for r in session.execute(q):
+        clocks = running_clocks(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due)
+        if any(due < now for _kind, due in clocks):
+            total += 1
+            by_town[r.township_code] += 1
+    return total, dict(by_town)
+
+
+def _on_duty(session: Session, now: datetime, zone_ids: set[str] | None) -> tuple[int, str]:
+    from commandroom.services.teams import on_duty
+
+    covered = session.scalar(select(func.count()).select_from(RosterEntry).where(
+        RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now))
+    if covered:
+        duty = [d for d in on_duty(session, now) if d.member.status != MemberStatus.OFF_DUTY
+                and (zone_ids is None or d.zone_id in zone_ids)]
+        return len(duty), "roster"
+    q = select(func.count()).select_from(TeamMember).where(
+        TeamMember.deleted.is_(False), TeamMember.status != MemberStatus.OFF_DUTY.value)
+    if zone_ids is not None:
+        q = q.where(TeamMember.zone_id.in_(sorted(zone_ids)))
+    members = int(session.scalar(q) or 0)
+    total = int(session.scalar(select(func.count()).select_from(TeamMember).where(TeamMember.deleted.is_(False)))
+                or 0)
+    return members, ("status" if total else "none")
+
+
+def _zones(session: Session, townships: Sequence[str] | None) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """[(zone id, name)] in id order (only zones serving the scope) and township → zone id."""
+    town_zone: dict[str, str] = {}
+    for code, zone_id in session.execute(select(Township.code, Township.zone_id)):
+        if zone_id:
+            town_zone[code] = zone_id
+    zones = []
+    for z in session.scalars(select(Zone).order_by(Zone.id)):
+        for c in [z.hub_code, *(z.member_codes or [])]:
+            town_zone.setdefault(c, z.id)
+        zones.append((z.id, z.name))
+    if townships is not None:
+        wanted = {town_zone.get(t) for t in townships}
+        zones = [z for z in zones if z[0] in wanted]
+    return zones, town_zone
+
+
+def ticker_items(session: Session, now: datetime, *, townships: Sequence[str] | None = None,
+                 size: int = 20) -> list[TickerItem]:
+    """The newest ``size`` reports up to ``now``, newest first, with descriptions and reporters masked."""
+    towns = dict(session.execute(select(Township.code, Township.short_name)).all())
+    cats = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
+    rows = session.execute(
+        select(Report.id, Report.reported_at, Report.number, Report.township_code, Report.category_code,
+               Report.description, Report.reporter_name, Report.urgency_hint)
+        .where(Report.deleted.is_(False), Report.reported_at <= now, *_scope(Report.township_code, townships))
+        .order_by(Report.reported_at.desc(), Report.id.desc()).limit(size))
+    out = []
+    for r in rows:
+        text = mask_text(" ".join((r.description or "").split()))
+        if len(text) > TICKER_TEXT_CHARS:
+            text = text[: TICKER_TEXT_CHARS - 1] + "…"
+        out.append(TickerItem(r.id, r.reported_at, r.number or "", towns.get(r.township_code, r.township_code),
+                              short_name(cats.get(r.category_code, r.category_code), 12), text,
+                              mask_person_label(r.reporter_name), r.urgency_hint == "L1"))
+    return out
+
+
+def overview_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> OverviewFigures:
+    """The overview page's figures at ``now`` (naive UTC) for ``townships`` (None: all in the store)."""
+    today = local_today(now)
+    day_start, day_end = local_day_bounds(today)
+    live_reports = [Report.deleted.is_(False), *_scope(Report.township_code, townships)]
+
+    # reports per hour: today, and the previous 7 days folded onto one day
+    hourly = [0] * HOURS
+    baseline = [0] * HOURS
+    base_start = day_start - timedelta(days=BASELINE_DAYS)
+    for (at,) in session.execute(select(Report.reported_at).where(
+            Report.reported_at >= base_start, Report.reported_at < min(day_end, now + timedelta(seconds=1)),
+            *live_reports)):
+        if at >= day_start:
+            h = _hour_index(at, day_start)
+            if 0 <= h < HOURS:
+                hourly[h] += 1
+        else:
+            baseline[_hour_index(at, base_start) % HOURS] += 1
+    reports_today = sum(hourly)
+    current_hour = max(0, min(HOURS - 1, _hour_index(now, day_start)))
+
+    # categories of the last 24 hours
+    cats = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
+    top = session.execute(
+        select(Report.category_code, func.count().label("n"))
+        .where(Report.reported_at > now - CATEGORY_WINDOW, Report.reported_at <= now, *live_reports)
+        .group_by(Report.category_code).order_by(func.count().desc(), Report.category_code)
+        .limit(TOP_CATEGORIES)).all()
+
+    # open load per zone
+    zones, town_zone = _zones(session, townships)
+    zone_open: Counter[str] = Counter()
+    zone_late: Counter[str] = Counter()
+    open_total = 0
+    for zone_id, town, n in session.execute(
+            select(Incident.zone_id, Incident.township_code, func.count())
+            .where(*_open_incident(townships)).group_by(Incident.zone_id, Incident.township_code)):
+        open_total += n
+        zone_open[zone_id or town_zone.get(town, "")] += n
+    overdue, overdue_by_town = _count_overdue(session, now, townships)
+    for town, n in overdue_by_town.items():
+        zone_late[town_zone.get(town, "")] += n
+
+    # closures: this month's rate and the 30-day trend
+    month_start = _month_start(now)
+    trend_start, _ = local_day_bounds(today - timedelta(days=TREND_DAYS - 1))
+    first = min(month_start, trend_start)
+    trend_closed = [0] * TREND_DAYS
+    trend_on_time = [0] * TREND_DAYS
+    closed_month = on_time_month = 0
+    for closed_at, close_due in session.execute(
+            select(Incident.closed_at, Incident.close_due)
+            .where(Incident.state == "closed", Incident.closed_at >= first, Incident.closed_at <= now,
+                   Incident.deleted.is_(False), *_scope(Incident.township_code, townships))):
+        ok = close_due is None or closed_at <= close_due
+        if closed_at >= month_start:
+            closed_month += 1
+            on_time_month += ok
+        if closed_at >= trend_start:
+            i = int((closed_at - trend_start).total_seconds() // 86400)
+            if 0 <= i < TREND_DAYS:
+                trend_closed[i] += 1
+                trend_on_time[i] += ok
+
+    zone_ids = None if townships is None else {z for z, _n in zones}
+    on_duty, source = _on_duty(session, now, zone_ids)
+    kpis = Kpis(reports_today=reports_today, open_incidents=open_total, overdue=overdue, closed_month=closed_month,
+                closed_on_time_month=on_time_month, on_duty=on_duty, on_duty_source=source)
+    return OverviewFigures(
+        now=now,
+        day=today,
+        kpis=kpis,
+        hourly_today_counts=hourly,
+        hourly_baseline_avg=[b / BASELINE_DAYS for b in baseline],
+        current_hour=current_hour,
+        category_names=[short_name(cats.get(code, code)) for code, _n in top],
+        category_counts=[int(n) for _code, n in top],
+        zone_ids=[z for z, _n in zones],
+        zone_names=[n for _z, n in zones],
+        zone_open_counts=[zone_open.get(z, 0) for z, _n in zones],
+        zone_overdue_counts=[zone_late.get(z, 0) for z, _n in zones],
+        trend_days=[today - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)],
+        trend_closed=trend_closed,
+        trend_on_time=trend_on_time,
+    )
+
+
+# ----------------------------------------------------------------------------- zones
+
+
+@dataclass(frozen=True)
+class ZoneFigure:
+    """One tile of the compact zone board (counts only: the wall shows no member names)."""
+
+    zone_id: str
+    name: str
+    townships: list[str]
+    on_duty: int
+    available: int
+    open_incidents: int
+    overdue: int
+    load: float
+    balance: str  # busy / normal / idle
+
+
+def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> list[ZoneFigure]:
+    """The 7-zone board for the wall, from :func:`commandroom.services.teams.zone_board`.
+
+    When no roster entry covers ``now`` the services count nobody on duty; the wall then
+    counts members by status (as :func:`overview_figures` does) so the tiles are not all "busy".
+    """
+    from commandroom.services.teams import zone_board
+
+    board = zone_board(session, now)
+    _zones_list, town_zone = _zones(session, townships)
+    wanted = None if townships is None else {z for z, _n in _zones_list}
+    _total, late_by_town = _count_overdue(session, now, None)
+    late: Counter[str] = Counter()
+    for town, n in late_by_town.items():
+        late[town_zone.get(town, "")] += n
+    covered = session.scalar(select(func.count()).select_from(RosterEntry).where(
+        RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now))
+    by_status: dict[str, Counter[str]] = defaultdict(Counter)
+    if not covered:
+        for zone_id, status, n in session.execute(
+                select(TeamMember.zone_id, TeamMember.status, func.count())
+                .where(TeamMember.deleted.is_(False)).group_by(TeamMember.zone_id, TeamMember.status)):
+            by_status[zone_id][status] += n
+    out = []
+    for s in board:
+        if wanted is not None and s.zone_id not in wanted:
+            continue
+        on_duty, available = s.on_duty, s.available
+        if not covered:
+            counts = by_status.get(s.zone_id, Counter())
+            on_duty = sum(n for st, n in counts.items() if st != MemberStatus.OFF_DUTY.value)
+            available = counts.get(MemberStatus.AVAILABLE.value, 0)
+        load = s.open_incidents / max(1, on_duty)
+        out.append(ZoneFigure(s.zone_id, s.name, list(s.township_names), on_duty, available, s.open_incidents,
+                              late.get(s.zone_id, 0), round(load, 2), s.balance if covered else ""))
+    if not covered and out:
+        mean = sum(z.load for z in out) / len(out)
+        out = [ZoneFigure(z.zone_id, z.name, z.townships, z.on_duty, z.available, z.open_incidents, z.overdue, z.load,
+                          "busy" if (z.open_incidents and not z.on_duty) or (z.load > 0 and z.load >= max(1.0, 1.5 * mean))
+                          else "idle" if z.load <= 0.5 * mean else "normal") for z in out]
+    return out
+
+
+# ----------------------------------------------------------------------------- one-thing cases
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    number: str
+    title: str
+    type_name: str
+    lead: str
+    state: str  # CaseState value
+    due_at: datetime
+    overdue_hours: float  # > 0: late
+    waiting_checkins: int
+
+
+@dataclass(frozen=True)
+class CheckinRow:
+    target: str
+    subject: str
+    due_at: datetime
+    overdue: bool
+
+
+@dataclass
+class CaseFigures:
+    """One-thing cases (一件事) on the wall: counts by state, the open cases by urgency of their deadline."""
+
+    now: datetime
+    by_state: dict[str, int]  # CaseState value → open count
+    open_total: int
+    overdue_total: int
+    completed_30d: int
+    completed_on_time_30d: int
+    cases: list[CaseRow]
+    checkins: list[CheckinRow]
+
+
+def case_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None,
+                 limit: int = 12) -> CaseFigures:
+    """Open one-thing cases (overdue first, then by deadline) and departments not checked in yet."""
+    types = dict(session.execute(select(OneThingType.code, OneThingType.name)).all())
+    departments = dict(session.execute(select(Department.code, Department.short_name)).all())
+    live = [OneThingCase.deleted.is_(False), *_scope(OneThingCase.township_code, townships)]
+    open_cases = list(session.scalars(
+        select(OneThingCase).where(OneThingCase.state != CaseState.COMPLETED.value, *live)
+        .order_by(OneThingCase.due_at, OneThingCase.id)))
+    waiting: Counter[str] = Counter()
+    for case_id, n in session.execute(
+            select(CaseCheckin.case_id, func.count()).where(
+                CaseCheckin.state == "waiting", CaseCheckin.deleted.is_(False), CaseCheckin.case_id.is_not(None))
+            .group_by(CaseCheckin.case_id)):
+        waiting[case_id] = n
+    by_state: Counter[str] = Counter()
+    rows = []
+    for c in open_cases:
+        by_state[c.state] += 1
+        rows.append(CaseRow(c.id, c.number or "", c.title, types.get(c.type_code, c.type_code),
+                            departments.get(c.lead_department_code, c.lead_department_code), c.state, c.due_at, round((now - c.due_at).total_seconds() / 3600, 1), waiting.get(c.id, 0)))
+    rows.sort(key=lambda r: (-(r.overdue_hours > 0), -r.overdue_hours if r.overdue_hours > 0 else 0, r.due_at))
+    since = now - timedelta(days=30)
+    completed = on_time = 0
+    for completed_at, due_at in session.execute(
+            select(OneThingCase.completed_at, OneThingCase.due_at).where(
+                OneThingCase.state == CaseState.COMPLETED.value, OneThingCase.completed_at >= since, *live)):
+        completed += 1
+        on_time += completed_at is not None and completed_at <= due_at
+    checkins = []
+    for chk, case_title in session.execute(
+            select(CaseCheckin, OneThingCase.title).outerjoin(OneThingCase, OneThingCase.id == CaseCheckin.case_id)
+            .where(CaseCheckin.state == "waiting", CaseCheckin.deleted.is_(False),
+                   *_scope(CaseCheckin.township_code, townships))
+            .order_by(CaseCheckin.due_at, CaseCheckin.id).limit(limit)):
+        target = departments.get(chk.target_code, chk.target_code) if chk.target_kind == "department" else chk.target_code
+        checkins.append(CheckinRow(target, case_title or "", chk.due_at, chk.due_at < now))
+    return CaseFigures(now=now, by_state=dict(by_state), open_total=len(open_cases),
+                       overdue_total=sum(1 for r in rows if r.overdue_hours > 0), completed_30d=completed,
+                       completed_on_time_30d=on_time, cases=rows[:limit], checkins=checkins)
+
+
+# ----------------------------------------------------------------------------- boards
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    module_id: str
+    name: str  # module name with its township
+    lead: str  # masked
+    counts: dict[str, int]  # column → cards
+    wip_limit: int
+    over_wip: bool
+    overdue: int
+
+
+@dataclass
+class BoardFigures:
+    now: datetime
+    columns: list[str]  # CardColumn values, in board order
+    totals: dict[str, int]
+    overdue_total: int
+    modules_over_wip: int
+    rows: list[BoardRow]
+
+
+def board_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None,
+                  limit: int = 12) -> BoardFigures:
+    """The task boards summarised: cards per column over all modules, and the busiest modules."""
+    from commandroom.services.boards import WIP_COLUMN
+
+    towns = dict(session.execute(select(Township.code, Township.short_name)).all())
+    modules = {m.id: m for m in session.scalars(select(Module).where(
+        Module.deleted.is_(False), *_scope(Module.township_code, townships)))}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    overdue: Counter[str] = Counter()
+    for module_id, column, due_at in session.execute(
+            select(TaskCard.module_id, TaskCard.column, TaskCard.due_at).where(
+                TaskCard.deleted.is_(False), *_scope(TaskCard.township_code, townships))):
+        if module_id not in modules:
+            continue
+        counts[module_id][column] += 1
+        if column != CardColumn.DONE.value and due_at is not None and due_at < now:
+            overdue[module_id] += 1
+    columns = [c.value for c in CardColumn]
+    totals = {c: sum(cnt.get(c, 0) for cnt in counts.values()) for c in columns}
+    rows = []
+    for module_id, cnt in counts.items():
+        m = modules[module_id]
+        doing = cnt.get(WIP_COLUMN, 0)
+        rows.append(BoardRow(module_id, f"{towns.get(m.township_code, m.township_code)}·{m.name}",
+                             mask_person_label(m.lead_name), {c: cnt.get(c, 0) for c in columns}, m.wip_limit,
+                             bool(m.wip_limit) and doing > m.wip_limit, overdue.get(module_id, 0)))
+    rows.sort(key=lambda r: (-r.overdue, -(r.over_wip), -(sum(r.counts.values()) - r.counts.get("done", 0)), r.name))
+    return BoardFigures(now=now, columns=columns, totals=totals, overdue_total=sum(overdue.values()),
+                        modules_over_wip=sum(1 for r in rows if r.over_wip), rows=rows[:limit])
+
+
+# ----------------------------------------------------------------------------- urgent takeover
+
+
+@dataclass(frozen=True)
+class UrgentItem:
+    """An urgent (L1) incident or waiting report, for the takeover card (masked)."""
+
+    kind: str  # incident / report
+    id: str
+    number: str
+    title: str
+    category: str
+    township: str
+    place: str
+    text: str  # masked
+    urgency: str
+    state: str  # IncidentState value ("" for a report)
+    at: datetime  # naive UTC: created / reported
+    lat: float | None
+    lon: float | None
+    report_ids: tuple[str, ...] = ()  # an incident's reports (a report that already alerted covers it)
+
+
+def open_urgent_ids(session: Session, *, townships: Sequence[str] | None = None) -> tuple[set[str], set[str]]:
+    """Ids of the urgent incidents and waiting urgent reports that exist now (they do not take over)."""
+    incidents = set(session.scalars(select(Incident.id).where(Incident.urgency == "L1", *_open_incident(townships))))
+    reports = set(session.scalars(select(Report.id).where(
+        Report.urgency_hint == "L1", Report.state == "new", Report.deleted.is_(False),
+        *_scope(Report.township_code, townships))))
+    return incidents, reports
+
+
+def urgent_items(session: Session, incident_ids: Sequence[str], report_ids: Sequence[str], now: datetime, *,
+                 townships: Sequence[str] | None = None, recent: timedelta = URGENT_RECENT) -> list[UrgentItem]:
+    """Of the given ids, the open L1 incidents and waiting L1 reports that appeared within ``recent``."""
+    towns = dict(session.execute(select(Township.code, Township.short_name)).all())
+    cats = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
+    out: list[UrgentItem] = []
+    since = now - recent
+    if incident_ids:
+        rows = list(session.scalars(select(Incident).where(
+            Incident.id.in_(sorted(incident_ids)), Incident.urgency == "L1", Incident.created_at >= since,
+            *_open_incident(townships))))
+        linked: dict[str, list[str]] = defaultdict(list)
+        if rows:
+            for rid, iid in session.execute(select(Report.id, Report.incident_id).where(
+                    Report.incident_id.in_([r.id for r in rows]))):
+                linked[iid].append(rid)
+        for r in rows:
+            out.append(UrgentItem(
+                "incident", r.id, r.number or "", mask_text(r.title), short_name(cats.get(r.category_code,
+                                                                                             r.category_code), 16),
+                towns.get(r.township_code, r.township_code), mask_text(r.address or ""),
+                mask_text(r.description or "")[:120], r.urgency, r.state, r.created_at, r.lat, r.lon, tuple(sorted(linked[r.id]))))
+    if report_ids:
+        grids = {}
+        rows_r = list(session.scalars(select(Report).where(
+            Report.id.in_(sorted(report_ids)), Report.urgency_hint == "L1", Report.state == "new",
+            Report.deleted.is_(False), Report.reported_at >= since, *_scope(Report.township_code, townships))))
+        grid_ids = {r.grid_id for r in rows_r if r.grid_id}
+        if grid_ids:
+            grids = dict(session.execute(select(Grid.id, Grid.name).where(Grid.id.in_(sorted(grid_ids)))).all())
+        for r in rows_r:
+            cat = short_name(cats.get(r.category_code, r.category_code), 16)
+            out.append(UrgentItem(
+                "report", r.id, r.number or "", cat, cat, towns.get(r.township_code, r.township_code),
+                mask_text(r.address or grids.get(r.grid_id or "", "") or ""), mask_text(r.description or "")[:120],
+                "L1", "", r.reported_at, r.lat, r.lon))
+    out.sort(key=lambda u: (u.at, u.id))
+    return out
+
+
+def fmt_rate(rate: float | None) -> str:
+    """A 0–1 rate as a percentage with one decimal ("—" when unknown)."""
+    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return "—"
+    return f"{rate * 100:.1f}%"
+
+
+def local_hm(at: datetime | None) -> str:
+    loc = to_local(at)
+    return loc.strftime("%H:%M") if loc else ""

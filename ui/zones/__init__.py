@@ -1,0 +1,1 @@
+"""执法片区: enforcement-team deployment across the 7 Changshan zones (board, members, roster, dispatch, statistics)."""
