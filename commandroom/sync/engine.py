@@ -67,6 +67,7 @@ class SyncEngine:
         allow_insecure_http: bool = False,
         device_name: str = "",
         page_size: int = wire.DEFAULT_PAGE,
+        catch_up_page_size: int | None = None,
         batch_size: int = wire.MAX_BATCH,
         backoff_start: float = 5.0,
         backoff_cap: float = 60.0,
@@ -83,6 +84,9 @@ class SyncEngine:
                                   transport=transport, timeout=request_timeout)
         self.device_name = device_name
         self.page_size = page_size
+        # while catching up (the server says there is more), ask for the largest pages allowed;
+        # a caller that chose a page size keeps it unless it also sets this
+        self.catch_up_page_size = catch_up_page_size or (wire.MAX_PAGE if page_size == wire.DEFAULT_PAGE else page_size)
         self.batch_size = batch_size
         self.backoff_start = backoff_start
         self.backoff_cap = backoff_cap
@@ -397,7 +401,7 @@ class SyncEngine:
         if data.get("has_more"):
             # catching up: ask for the largest pages the server allows (fewer round trips)
             self._prefetched = (dict(data.get("cursors") or {}),
-                                self._pull_request(dict(data.get("cursors") or {}), max(self.page_size, wire.MAX_PAGE)))
+                                self._pull_request(dict(data.get("cursors") or {}), self.catch_up_page_size))
         changes = await asyncio.to_thread(self.store.apply_page, data)
         return data, changes
 

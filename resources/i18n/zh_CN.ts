@@ -134,6 +134,10 @@
             <translation>模块评分</translation>
         </message>
         <message>
+            <source>assessment_{month}.xlsx</source>
+            <translation>考核_{month}.xlsx</translation>
+        </message>
+        <message>
             <source>Export to Excel</source>
             <translation>导出 Excel</translation>
         </message>
@@ -291,8 +295,8 @@
             <translation>未按时报到</translation>
         </message>
         <message>
-            <source>Your move did not take effect</source>
-            <translation>您的移动未生效</translation>
+            <source>A concurrent move did not take effect</source>
+            <translation>同时发生的移动未生效</translation>
         </message>
         <message>
             <source>Moved at the same time by someone else</source>

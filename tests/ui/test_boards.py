@@ -375,3 +375,36 @@ async def test_my_tasks_and_links(lead_store, qtbot, ui, zh):
     assert page.board.panel.incident_button.isVisible()
     page.board.panel.incident_button.click()
     assert calls == [("case", case), ("incident", incident)]
+
+
+@pytest.mark.asyncio
+async def test_main_window_pages_and_links_between_them(lead_store, qtbot, ui, tmp_path, zh):
+    """The main window builds 任务看板 and 一件事 from build_page; a card's case link opens the case."""
+    from commandroom.ids import new_id
+    from ui.boards.page import TaskBoardsPage
+    from ui.cases.page import OneThingPage
+    from ui.main_window import PAGE_BOARD, PAGE_ONE_THING, MainWindow
+
+    officer = ui.make_actor(lead_store)
+    case = new_id()
+    lead_store.perform(officer, "case.open", case, {"type_code": "farmer_housing", "township_code": QC})
+    actor = lead_actor(lead_store)
+    mod = module_id(lead_store)
+    card = make_card(lead_store, actor, mod, "农民建房督办", case_id=case)
+    window = MainWindow(lead_store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    boards = window.show_page(PAGE_BOARD)
+    assert isinstance(boards, TaskBoardsPage)
+    board = boards.board
+    board.set_module(mod)
+    await ui.wait_until(lambda: board.board is not None and card in board.board.cards, what="board in the window")
+    assert board.select_card(card)
+    board.panel.case_button.click()
+    assert window.current_page_key() == PAGE_ONE_THING
+    cases = window.page(PAGE_ONE_THING)
+    assert isinstance(cases, OneThingPage)
+    await ui.wait_until(lambda: cases.cases.panel.detail is not None
+                        and cases.cases.panel.detail.progress.case_id == case, what="case shown")
+    await cases.cases.wait_idle()
+    await board.wait_idle()

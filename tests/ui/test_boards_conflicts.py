@@ -133,7 +133,7 @@ async def test_offline_moves_converge_and_the_loser_sees_the_notice(seeded_sqlit
         assert any("冲突" in text for text, _c in badges(row))
         assert board.select_card("card-x")
         assert board.panel.notice_label.isVisible()
-        assert "您的移动未生效" in board.panel.notice_label.text()
+        assert "同时发生的移动未生效" in board.panel.notice_label.text()
         assert "待验收" in board.panel.notice_label.text()
 
         # ... and in the conflicts page

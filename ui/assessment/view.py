@@ -202,8 +202,8 @@ class AssessmentView(QWidget):
         table.setAlternatingRowColors(True)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        del stretch
+        # only the four-dimension table ends in a text column (the veto) worth stretching
+        header.setStretchLastSection(stretch == 7)
         return table
 
     @property
@@ -361,7 +361,7 @@ class AssessmentView(QWidget):
     # -- export
 
     def _on_export_clicked(self) -> None:
-        default = f"考核_{self.month}.xlsx"
+        default = self.tr("assessment_{month}.xlsx").format(month=self.month)
         path, _filter = QFileDialog.getSaveFileName(self, self.tr("Export to Excel"), default,
                                                     self.tr("Excel workbook (*.xlsx)"))
         if path:

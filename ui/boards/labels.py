@@ -51,7 +51,7 @@ AUTO_LABELS = {
 }
 
 RULE_LABELS = {
-    "card_move_lost": QT_TRANSLATE_NOOP("Boards", "Your move did not take effect"),
+    "card_move_lost": QT_TRANSLATE_NOOP("Boards", "A concurrent move did not take effect"),
     "card_move_overrode": QT_TRANSLATE_NOOP("Boards", "Moved at the same time by someone else"),
     "wip_override": QT_TRANSLATE_NOOP("Boards", "WIP limit overridden"),
     "merged": QT_TRANSLATE_NOOP("Boards", "Merged by the server"),

@@ -2,7 +2,7 @@
 
 ``python -m ui.boards.screenshots --out docs/screenshots`` seeds a demo county
 (``seed_database(demo_days=…)``, which includes :mod:`commandroom.refdata.demo_work`), opens the
-pages offscreen at 1600×1000 in Chinese and saves boards.png, boards_lanes.png,
+pages offscreen at 1600×1000 in Chinese and saves boards.png, boards_conflict.png, boards_lanes.png,
 boards_command.png, cases.png, reflist_diff.png, assessment.png and assessment_twoway.png.
 """
 
@@ -73,6 +73,12 @@ async def shoot(out: Path, days: int) -> list[Path]:
         board.select_card(petition)
     await _settle(board)
     save(boards, "boards.png")
+    with store.read() as session:
+        fishing = session.scalars(select(TaskCard.id).where(TaskCard.title.like("非法捕捞巡查%"))).first()
+    if fishing:
+        board.select_card(fishing)
+        await _settle(board)
+        save(boards, "boards_conflict.png")
     board.lane_combo.setCurrentIndex(board.lane_combo.findData("department"))
     await _settle(board)
     board.scroll.verticalScrollBar().setValue(0)
