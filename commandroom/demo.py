@@ -86,7 +86,7 @@ def _start_simulator(server_url: str, api_key: str | None) -> None:
         return
     thread = threading.Thread(
         target=run_simulator,
-        kwargs={"server_url": server_url, "townships": ["球川镇", "白石镇", "同弓乡"], "rate": 0.05,
+        kwargs={"server_url": server_url, "townships": ["球川镇"], "rate": 0.05,
                 "duration": 0, "seed": int(time.time()), "api_key": api_key,
                 "out": logging.getLogger("commandroom.simulator").info},
         name="simulator",

@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +37,12 @@ def _mark(what: str) -> None:
 # ----------------------------------------------------------------------------- errors
 
 
-def install_excepthook(log_path: Path | None = None) -> None:
-    """Log every uncaught exception (async slots included) and show it in a dialog; keep running."""
+def install_excepthook(log_path: Path | None = None, show_dialog: Any = None) -> None:
+    """Log every uncaught exception (async slots included), write a crash report and show it in a dialog; keep running.
+
+    ``show_dialog(exc_info, report_path, log_path, parent)`` replaces ``ui.crash.show_crash_dialog`` (tests);
+    it returns the dialog (or None).
+    """
     showing: dict[str, Any] = {"busy": False, "box": None}
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
@@ -47,22 +50,26 @@ def install_excepthook(log_path: Path | None = None) -> None:
             sys.__excepthook__(exc_type, exc, tb)
             return
         log.error("uncaught exception", exc_info=(exc_type, exc, tb))
-        from PySide6.QtCore import QCoreApplication, Qt
-        from PySide6.QtWidgets import QApplication, QMessageBox
+        from ui import crash
+
+        report = None
+        try:
+            report = crash.write_crash_report((exc_type, exc, tb), log_path)
+            log.error("crash report written to %s", report)
+        except Exception:  # noqa: BLE001 - the report is a courtesy; the log has the traceback
+            log.exception("the crash report could not be written")
+        from PySide6.QtWidgets import QApplication
 
         if QApplication.instance() is None or showing["busy"]:
             return
         showing["busy"] = True
-        text = QCoreApplication.translate("App", "Something went wrong. Your data is safe; the error was written "
-                                                 "to the log{where}.").format(
-            where=f" ({log_path})" if log_path else "")
-        box = QMessageBox(QMessageBox.Icon.Critical, QCoreApplication.translate("App", "Unexpected error"), text,
-                          QMessageBox.StandardButton.Ok, QApplication.activeWindow())
-        box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box = (show_dialog or crash.show_crash_dialog)((exc_type, exc, tb), report, log_path,
+                                                       QApplication.activeWindow())
+        if box is None:
+            showing["busy"] = False
+            return
         box.finished.connect(lambda _r: showing.update(busy=False, box=None))
         showing["box"] = box  # a parentless dialog lives only as long as a Python reference to it
-        box.open()
 
     sys.excepthook = hook
 
@@ -175,10 +182,26 @@ def _is_upgrade(exc: Exception) -> bool:
     return _status_of(exc) == 426 or getattr(exc, "code", "") == "upgrade_required"
 
 
-async def sign_in(store: Any, settings: Any, engine_holder: dict[str, Any]) -> Any:
-    """Show the login dialog; returns the Actor, or None when the user quits."""
+async def sign_in(store: Any, settings: Any, engine_holder: dict[str, Any],
+                  login: tuple[str, str] | None = None) -> Any:
+    """Show the login dialog; returns the Actor, or None when the user quits.
+
+    ``login`` (user name, password) signs in without the dialog (``commandroom demo``);
+    if that fails, the dialog opens as usual.
+    """
     from ui.async_runner import exec_dialog, run_read
-    from ui.login_dialog import LoginDialog
+    from ui.login_dialog import LoginDialog, LoginError, LoginRequest
+
+    if login is not None:
+        workstation_name = settings.workstation_name or _default_workstation_name()
+        request = LoginRequest(server_url=settings.server_url, workstation_name=workstation_name,
+                               username=login[0], password=login[1])
+        try:
+            result = await make_authenticator(store, settings, engine_holder)(request)
+        except LoginError as exc:
+            log.warning("automatic sign-in as %s failed: %s", login[0], exc)
+        else:
+            return actor_from_user(result.user, store, workstation_name)
 
     server_url = await run_read(store.meta, "server_url") or settings.server_url
     workstation = await run_read(store.meta, "workstation_name") or settings.workstation_name
@@ -292,6 +315,7 @@ async def run_self_test(app: Any, settings: Any) -> int:
                 dialog.reject()
             print(f"self-test: opened {len(pages)} pages ({', '.join(pages)}) and {len(dialogs)} dialogs; "
                   f"{len(ids)} reports in the inbox", flush=True)
+            await _self_test_pages_and_map(window, problems)
             window.close()
         finally:
             from ui.async_runner import forget_store
@@ -301,6 +325,33 @@ async def run_self_test(app: Any, settings: Any) -> int:
     for problem in problems:
         print(f"self-test: {problem}", file=sys.stderr, flush=True)
     return 1 if problems else 0
+
+
+async def _self_test_pages_and_map(window: Any, problems: list[str], timeout: float = 90.0) -> None:
+    """No page may be a placeholder (a module missing from a build), and the map must draw from its local files."""
+    from ui.main_window import PAGE_MAP, PlaceholderPage
+
+    missing = [key for key, page in window.pages.items() if isinstance(page, PlaceholderPage)]
+    if missing:
+        problems.append(f"pages shown as placeholders (module missing): {', '.join(missing)}")
+    view = window.pages.get(PAGE_MAP)
+    if view is None or not hasattr(view, "is_ready"):
+        return
+    window.show_page(PAGE_MAP)  # a hidden page gets no animation frames: it would never say it has drawn
+    started = time.perf_counter()
+    while not view.is_ready and time.perf_counter() - started < timeout:
+        await asyncio.sleep(0.05)
+    if not view.is_ready:
+        problems.append(f"the map did not draw within {timeout:.0f} s (page folder {view.page_dir})")
+        return
+    answer = asyncio.get_running_loop().create_future()
+    view.evaluate("[typeof L === 'object' ? L.version : null, document.querySelectorAll('path').length]",
+                  lambda value: answer.done() or answer.set_result(value))
+    leaflet, shapes = await asyncio.wait_for(answer, 15)
+    if not leaflet or not shapes:
+        problems.append(f"the map page has no Leaflet ({leaflet}) or drew nothing ({shapes} shapes)")
+    print(f"self-test: map drawn in {time.perf_counter() - started:.1f} s with the local Leaflet {leaflet} "
+          f"({shapes} shapes, {len(view.blocked_requests)} network requests blocked)", flush=True)
 
 
 async def _never_authenticate(req: Any) -> Any:
@@ -323,7 +374,8 @@ def _open_store(path: Path) -> Any:
     return store
 
 
-async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, store_future: Any) -> int:
+async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, store_future: Any,
+                login: tuple[str, str] | None = None) -> int:
     from PySide6.QtCore import QTimer
 
 
@@ -340,7 +392,7 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
                                  "scope_kind": "township", "scope_code": os.environ.get(PROBE_ENV + "_TOWNSHIP")},
                                 store, "probe")
     else:
-        actor = await sign_in(store, settings, engine_holder)
+        actor = await sign_in(store, settings, engine_holder, login)
     if actor is None:
         store.close()
         return 0
@@ -382,13 +434,15 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
     return 0
 
 
-def run_desktop(settings: Any, profile: str = "default", self_test: bool = False) -> int:
+def run_desktop(settings: Any, profile: str = "default", self_test: bool = False,
+                login: tuple[str, str] | None = None) -> int:
     """Run the command room desktop until its window closes; returns the exit code.
 
     Args:
         settings: ``commandroom.config.Settings`` (language, theme, server URL…).
         profile: local profile name; each has its own database file.
         self_test: open every screen offscreen once and exit (0: all opened).
+        login: (user name, password) to sign in without the dialog (the demo).
     """
     if self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -425,7 +479,7 @@ def run_desktop(settings: Any, profile: str = "default", self_test: bool = False
     if self_test:
         coro = run_self_test(app, settings)
     else:
-        coro = _main(app, settings, profile, log_path, store_future)
+        coro = _main(app, settings, profile, log_path, store_future, login)
     # One qasync loop for the whole run. Not asyncio.Runner: its shutdown pass re-enters the Qt
     # loop and calls QApplication.exit() while QtWebEngine tears down, which crashes on exit.
     loop = qasync.QEventLoop(app)
