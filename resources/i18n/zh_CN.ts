@@ -965,6 +965,21 @@
         </message>
     </context>
     <context>
+        <name>CrashDialog</name>
+        <message>
+            <source>A crash report was saved to:
+{path}
+Please send this file to your support contact.</source>
+            <translation>崩溃报告已保存到：
+{path}
+请把这个文件发给技术支持人员。</translation>
+        </message>
+        <message>
+            <source>Copy report</source>
+            <translation>复制报告</translation>
+        </message>
+    </context>
+    <context>
         <name>DepartmentIndicatorModel</name>
         <message>
             <source>Department</source>
@@ -1095,6 +1110,10 @@
         <message>
             <source>off duty</source>
             <translation>休息</translation>
+        </message>
+        <message>
+            <source>auxiliary</source>
+            <translation>辅助人员</translation>
         </message>
         <message>
             <source>(none)</source>
@@ -4040,10 +4059,6 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <source>{h}h</source>
             <translation>{h}时</translation>
         </message>
-        <message>
-            <source>latest {rate}</source>
-            <translation>最新 {rate}</translation>
-        </message>
     </context>
     <context>
         <name>WallLabels</name>
@@ -4154,8 +4169,8 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>今日每小时上报量</translation>
         </message>
         <message>
-            <source>Categories, last 24 hours (top 10)</source>
-            <translation>近24小时事件类别（前10）</translation>
+            <source>Top categories, last 24 hours</source>
+            <translation>近24小时高发事件类别</translation>
         </message>
         <message>
             <source>Open incidents per zone</source>
@@ -4188,6 +4203,14 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>no team data</source>
             <translation>暂无队伍数据</translation>
+        </message>
+        <message>
+            <source>latest day {p}</source>
+            <translation>最近一日 {p}</translation>
+        </message>
+        <message>
+            <source>30 days {p}</source>
+            <translation>30日合计 {p}</translation>
         </message>
         <message>
             <source>Today</source>

@@ -253,6 +253,8 @@ def working_copy(n: int = ROWS) -> Path:
     """A copy of the cached store that a benchmark may write to."""
     src = cached_db(n)
     dst = CACHE_DIR / f"work-{os.getpid()}.db"
+    for suffix in ("-wal", "-shm"):  # a stale WAL next to a fresh copy would corrupt it
+        Path(str(dst) + suffix).unlink(missing_ok=True)
     shutil.copy(src, dst)
     return dst
 

@@ -146,8 +146,8 @@ class HandoverDialog(QDialog):
         self.overdue_model = RowsTableModel(incident_headers, self)
         self.checkin_model = RowsTableModel([self.tr("Department"), self.tr("Case / incident"), self.tr("Due"),
                                              self.tr("Status")], self)
-        self.tabs.addTab(self._table(self.imminent_model, (136, 330, 56, 70, 50, 230)), self.tr("Due soon"))
-        self.tabs.addTab(self._table(self.overdue_model, (136, 330, 56, 70, 50, 230)), self.tr("Overdue"))
+        self.tabs.addTab(self._table(self.imminent_model, (136, 300, 50, 64, 46, 270)), self.tr("Due soon"))
+        self.tabs.addTab(self._table(self.overdue_model, (136, 300, 50, 64, 46, 270)), self.tr("Overdue"))
         self.tabs.addTab(self._table(self.checkin_model, (140, 360, 120)), self.tr("Check-ins"))
         self.tabs.addTab(self._table(self.state_model, (160,)), self.tr("Open by state"))
         layout.addWidget(self.tabs, 1)

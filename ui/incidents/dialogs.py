@@ -156,7 +156,8 @@ class DispatchDialog(_Dialog):
         for m in self.choices.members.get(self.zone_combo.currentData() or "", []):
             status = {"available": self.tr("available"), "en_route": self.tr("en route"),
                       "on_scene": self.tr("on scene"), "off_duty": self.tr("off duty")}.get(m.status, m.status)
-            text = f"{m.name}（{status}{'，' + self.tr('auxiliary') if m.is_auxiliary else ''}）"
+            auxiliary = self.tr("auxiliary")
+            text = f"{m.name}（{status}，{auxiliary}）" if m.is_auxiliary else f"{m.name}（{status}）"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, m.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

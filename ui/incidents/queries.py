@@ -922,7 +922,8 @@ def dispatch_choices(store: Any) -> DispatchChoices:
         members: dict[str, list[TeamMemberChoice]] = {}
         for zone_id, *rest in conn.execute(
                 "SELECT zone_id, id, name, origin, status, is_auxiliary FROM team_member WHERE deleted = 0 "
-                "ORDER BY zone_id, status = 'available' DESC, is_auxiliary, name"):
+                "ORDER BY zone_id, CASE status WHEN 'available' THEN 0 WHEN 'en_route' THEN 1 "
+                "WHEN 'on_scene' THEN 2 ELSE 3 END, is_auxiliary, name"):
             members.setdefault(zone_id, []).append(TeamMemberChoice(rest[0], rest[1], rest[2], rest[3],
                                                                     bool(rest[4])))
     return DispatchChoices(departments, zones, members)

@@ -67,6 +67,15 @@ def _pick_clock_incident(store: Any, now: datetime) -> tuple[str, datetime]:
     return rows[0].id, now
 
 
+def _first_incident(store: Any, category: str, state: str) -> str | None:
+    with store.read() as session:
+        conn = session.connection().connection.driver_connection
+        row = conn.execute("SELECT id FROM incident WHERE category_code = ? AND deleted = 0 "
+                           "ORDER BY state = ? DESC, state != 'closed' DESC, created_at DESC LIMIT 1",
+                           (category, state)).fetchone()
+    return row[0] if row else None
+
+
 async def _shoot(out: Path, days: int) -> list[Path]:
 
     from commandroom.mutations.core import Actor
@@ -116,12 +125,17 @@ async def _shoot(out: Path, days: int) -> list[Path]:
     await asyncio.sleep(0.2)
     save(view, "incidents_detail.png")
 
+    # the dialogs act on a 城区机动车违停 incident still waiting for dispatch
+    parking = _first_incident(store, "urban_parking", "pending_dispatch")
+    if parking:
+        view.set_now(None)
+        view.detail.load_now(parking)
     choices = dispatch_choices(store)
     f = view.detail.detail.fields
     dialog = DispatchDialog(choices, lead_department=f.get("lead_department_code"), zone_id=f.get("zone_id"),
                             prefer_team=True, subject=view.detail.subject(), parent=view)
     members = choices.members.get(f.get("zone_id") or "", [])
-    for m in members[:3]:
+    for m in [m for m in members if m.status != "off_duty"][:3] or members[:2]:
         dialog.check_member(m.id)
     dialog.note_edit.setPlainText("请于30分钟内到场处置，注意留存前后对比照片。")
     dialog.show()

@@ -125,6 +125,7 @@ class Resolved:
     fresh: dict[int, IncidentRow]
     new_keys: list[int]
     generation: int
+    new_rows: dict[int, IncidentRow] | None = None
 
 
 def resolve_changes(store: Any, ids: list[str], cached: dict[str, int], sorted_keys: np.ndarray,
@@ -140,7 +141,10 @@ def resolve_changes(store: Any, ids: list[str], cached: dict[str, int], sorted_k
         # new ids, and ids written again with INSERT OR REPLACE (a new key; the old one reads as gone)
         absent = [k for i, k in known.items() if cached.get(i) != k and not _contains(sorted_keys, k)]
         new_keys = sorted(matching_keys(conn, absent, query, now), reverse=True) if absent else []
-    return Resolved(cached_keys, fresh, new_keys, generation)
+        # new rows go to the top of a descending list, where the view shows them next: read them here,
+        # not in data() on the GUI thread
+        new_rows = fetch_rows(conn, new_keys[:PAGE]) if new_keys and query.descending else None
+    return Resolved(cached_keys, fresh, new_keys, generation, new_rows)
 
 
 def _contains(sorted_keys: np.ndarray, key: int) -> bool:
@@ -468,7 +472,10 @@ class IncidentTableModel(QAbstractTableModel):
         # an earlier batch may have inserted some of these meanwhile
         new_keys = [k for k in resolved.new_keys if not self._has_key(k)]
         if new_keys:
+            for row in (resolved.new_rows or {}).values():
+                self._cache(row)
             self._insert_keys(new_keys)
+            self._trim_cache()
 
     def _remove_row(self, pos: int) -> None:
         self.beginRemoveRows(QModelIndex(), pos, pos)

@@ -87,13 +87,7 @@ class IncidentsView(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
-        fm = self.table.fontMetrics()
-        widths = list(_COLUMN_WIDTHS)
-        # texts of a fixed shape get exactly their width (fonts differ between machines)
-        widths[COLUMN_KEYS.index("number")] = fm.horizontalAdvance("QC-2026-000000") + 18
-        widths[COLUMN_KEYS.index("created")] = fm.horizontalAdvance("26-11-26 00:00") + 18
-        for col, width in enumerate(widths):
-            self.table.setColumnWidth(col, width)
+        self._fit_columns()
         header.setSortIndicator(COLUMN_KEYS.index("created"), Qt.SortOrder.DescendingOrder)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
@@ -163,7 +157,19 @@ class IncidentsView(QWidget):
 
     # -- loading
 
+    def _fit_columns(self) -> None:
+        """Column widths; texts of a fixed shape get exactly their width in the font in use."""
+        self.table.ensurePolished()  # the style sheet's font size applies from here on
+        fm = self.table.fontMetrics()
+        widths = list(_COLUMN_WIDTHS)
+        widths[COLUMN_KEYS.index("number")] = fm.horizontalAdvance("QC-2026-000000") + 22
+        widths[COLUMN_KEYS.index("created")] = fm.horizontalAdvance("26-11-26 00:00") + 22
+        for col, width in enumerate(widths):
+            if col != COL_TITLE:
+                self.table.setColumnWidth(col, width)
+
     def _start(self) -> None:
+        self._fit_columns()
         self.model.refresh()
 
         async def prepare() -> None:
