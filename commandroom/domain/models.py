@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -335,8 +336,13 @@ class Incident(SyncedMixin, Base):
 
     __tablename__ = "incident"
     __table_args__ = (
-        Index("ix_incident_township_state", "township_code", "state"),
+        # the incident list at a million rows: each filter reads its index range in creation order
+        Index("ix_incident_township_state_created", "township_code", "state", "created_at"),
+        Index("ix_incident_township_created", "township_code", "created_at"),
+        Index("ix_incident_state_created", "state", "created_at"),
         Index("ix_incident_created", "created_at"),
+        # the few deleted rows, so list queries need not read every row to skip them
+        Index("ix_incident_deleted_rows", "deleted", sqlite_where=text("deleted"), postgresql_where=text("deleted")),
     )
     number: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
     title: Mapped[str] = mapped_column(String(128))

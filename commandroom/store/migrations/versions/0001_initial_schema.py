@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 04:33:34.112689
+Create Date: 2026-11-26 05:12:42.631269
 """
 
 import sqlalchemy as sa
@@ -248,12 +248,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_incident_close_due"), ["close_due"], unique=False)
         batch_op.create_index("ix_incident_created", ["created_at"], unique=False)
         batch_op.create_index(
+            "ix_incident_deleted_rows",
+            ["deleted"],
+            unique=False,
+            sqlite_where=sa.text("deleted"),
+            postgresql_where=sa.text("deleted"),
+        )
+        batch_op.create_index(
             batch_op.f("ix_incident_lead_department_code"), ["lead_department_code"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_incident_matter_code"), ["matter_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_incident_state"), ["state"], unique=False)
+        batch_op.create_index("ix_incident_state_created", ["state", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_incident_township_code"), ["township_code"], unique=False)
-        batch_op.create_index("ix_incident_township_state", ["township_code", "state"], unique=False)
+        batch_op.create_index("ix_incident_township_created", ["township_code", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_incident_township_state_created", ["township_code", "state", "created_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_incident_urgency"), ["urgency"], unique=False)
         batch_op.create_index(batch_op.f("ix_incident_zone_id"), ["zone_id"], unique=False)
 
@@ -890,11 +901,16 @@ def downgrade() -> None:
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_zone_id"))
         batch_op.drop_index(batch_op.f("ix_incident_urgency"))
-        batch_op.drop_index("ix_incident_township_state")
+        batch_op.drop_index("ix_incident_township_state_created")
+        batch_op.drop_index("ix_incident_township_created")
         batch_op.drop_index(batch_op.f("ix_incident_township_code"))
+        batch_op.drop_index("ix_incident_state_created")
         batch_op.drop_index(batch_op.f("ix_incident_state"))
         batch_op.drop_index(batch_op.f("ix_incident_matter_code"))
         batch_op.drop_index(batch_op.f("ix_incident_lead_department_code"))
+        batch_op.drop_index(
+            "ix_incident_deleted_rows", sqlite_where=sa.text("deleted"), postgresql_where=sa.text("deleted")
+        )
         batch_op.drop_index("ix_incident_created")
         batch_op.drop_index(batch_op.f("ix_incident_close_due"))
         batch_op.drop_index(batch_op.f("ix_incident_category_code"))
