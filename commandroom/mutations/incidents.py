@@ -371,6 +371,11 @@ def dispatch(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
         raise ValidationError("lead_member_id", "must be one of member_ids")
     if lead_member_id and not member_ids:
         member_ids = [lead_member_id]
+    if lead_member_id:
+        # 一支队伍管执法: the lead enforcer holds a valid certificate on the dispatch date; auxiliaries never lead
+        from commandroom.services.teams import check_lead
+
+        check_lead(ctx.session, lead_member_id, ctx.now)
     incident = _load(ctx, entity_id)
     existing = ctx.session.get(Dispatch, dispatch_id)
     if existing is not None:

@@ -18,6 +18,7 @@ from commandroom.domain.models import (
     EventCategory,
     Matter,
     MatterListVersion,
+    TeamMember,
     Township,
     UrgencyLevel,
     Zone,
@@ -120,6 +121,12 @@ def populate(session) -> None:  # noqa: ANN001
             m("v2", "M04", "城区机动车违停治理", ["wt"], "ZF", is_enforcement=True),
         ]
     )
+    # two certified members of the QC team (dispatch tests name them as crew and lead)
+    session.add_all([
+        TeamMember(id=mid, township_code=QC, zone_id="QC", name=name, origin="enforcement_bureau",
+                   cert_no=f"ZJ-{mid}", cert_expiry=date(2030, 12, 31))
+        for mid, name in (("m1", "张队员"), ("m2", "李队员"))
+    ])
 
 
 def make_db(tmp_path, name: str = "domain.db"):  # noqa: ANN001, ANN201

@@ -409,3 +409,16 @@ def test_response_time_statistics_on_fixed_dispatches(db):
     assert (by["m2"].acknowledged.median_min, by["m2"].acknowledged.p90_min) == (17.5, 30)
     assert (by["m2"].on_scene.n, by["m2"].on_scene.median_min) == (1, 20)
     assert by["m2"].done.median_min == 60
+
+
+def test_incident_dispatch_refuses_a_lead_without_a_valid_certificate(db):
+    """The lead rule holds on every dispatch path, not only in the team dialog."""
+    inc = add_incident(db, "inc-lead", BS, lat=28.92, lon=118.41)
+    add_member(db, "m-expired", "QC", "过期", cert_expiry="2026-10-01")
+    add_member(db, "m-valid", "QC", "有效", cert_expiry="2027-10-01")
+    with pytest.raises(ValidationError, match="lead_member_id"):
+        run(db, "incident.dispatch", inc.id, {"target_kind": "team", "target_code": "QC", "member_ids": ["m-expired"],
+                                              "lead_member_id": "m-expired", "dispatch_id": "d-1"})
+    run(db, "incident.dispatch", inc.id, {"target_kind": "team", "target_code": "QC", "member_ids": ["m-valid"],
+                                          "lead_member_id": "m-valid", "dispatch_id": "d-2"})
+    assert db.get(Incident, inc.id).state == "dispatched"

@@ -19,7 +19,39 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import QEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+class LocalLoopApplication:
+    """The QApplication as qasync sees it in tests: ``exec()`` runs a local QEventLoop.
+
+    Each async test runs its own qasync loop, and pytest-asyncio's runner spins it several
+    times. When ``QApplication.exec()`` returns it emits ``aboutToQuit``, on which QtWebEngine
+    shuts itself down; the next ``exec()`` in the same process then crashes (seen here as a
+    segfault in ``app.exit()`` once any test had created a web view). A local event loop
+    never ends the application, so the whole session shares one live QtWebEngine. The
+    desktop itself runs a single ``exec()`` for its whole life (ui/app.py).
+    """
+
+    def __init__(self, app: QApplication) -> None:
+        self._app = app
+        self._loops: list[QEventLoop] = []
+
+    def exec(self) -> int:
+        loop = QEventLoop()
+        self._loops.append(loop)
+        try:
+            return loop.exec()
+        finally:
+            self._loops.pop()
+
+    def exit(self, code: int = 0) -> None:
+        if self._loops:
+            self._loops[-1].exit(code)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
 
 
 def pytest_asyncio_loop_factories(config, item):  # noqa: ANN001, ANN201 - pytest-asyncio hook
@@ -30,7 +62,7 @@ def pytest_asyncio_loop_factories(config, item):  # noqa: ANN001, ANN201 - pytes
         app = QApplication.instance() or QApplication([])
         # as in run_desktop: closing the last dialog must not quit the loop under the test
         app.setQuitOnLastWindowClosed(False)
-        return qasync.QEventLoop(app)
+        return qasync.QEventLoop(LocalLoopApplication(app))
 
     return {"qasync": factory}
 
