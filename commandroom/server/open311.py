@@ -787,9 +787,15 @@ def create_report(state, intake: Intake) -> tuple[dict[str, Any], bool]:  # noqa
             if intake.photo is not None:
                 made_file = photo_store.write_file(root, intake.photo)
                 photo_store.upsert_row(session, intake.photo)
-            execute(session, actor=intake.holder.actor(intake.device_id), allowed_townships=intake.holder.allowed,
-                    name="report.create", entity_id=entity_id, args=intake.args, mutation_id=new_id())
+            outcome = execute(session, actor=intake.holder.actor(intake.device_id),
+                              allowed_townships=intake.holder.allowed, name="report.create", entity_id=entity_id,
+                              args=intake.args, mutation_id=new_id())
             report = session.get(Report, entity_id)
+            if outcome.status == "merged":
+                # a concurrent retry with the same key committed while this one waited for the write lock
+                if not _same_request(report, intake):
+                    raise Open311Error(409, "this Idempotency-Key was already used for a different request", fmt)
+                return _post_answer(report, session), True
             answer = _post_answer(report, session)
     except IntegrityError:
         if made_file:

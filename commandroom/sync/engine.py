@@ -505,8 +505,16 @@ class SyncEngine:
         for t in tasks:
             t.cancel()
         for t in tasks:
+            # Python 3.11's asyncio.wait_for loses a cancellation that races with its inner future
+            # completing (the loop's wake-up wait): cancel again until the task has really ended
+            for _attempt in range(50):
+                await asyncio.wait({t}, timeout=0.2)
+                if t.done():
+                    break
+                t.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+                if t.done():
+                    t.result()
 
     async def aclose(self) -> None:
         await self.stop()
@@ -536,6 +544,7 @@ class SyncEngine:
     async def _events_loop(self) -> None:
         delay = 1.0
         while True:
+            connects = self.sse_connects
             try:
                 await self._listen()
                 delay = 1.0
@@ -547,6 +556,10 @@ class SyncEngine:
                 return
             except Exception as exc:  # noqa: BLE001 - reconnect whatever happened
                 log.debug("events connection ended: %s", exc)
+            if self.sse_connects > connects:
+                # an established stream ended: sync now, so the status shows at once whether the
+                # server is gone (offline, with the backoff) instead of after the periodic pull
+                self.wake()
             await asyncio.sleep(delay * (0.5 + self.rng.random()))
             delay = min(delay * 2, 30.0)
 
