@@ -567,6 +567,10 @@ def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "close", args) is None:
+        # someone closed it first: the close is merged, but this officer's words are narrative,
+        # which is append-only (§12.5) — keep them on the timeline
+        add_timeline(ctx, incident, "note", note=note,
+                     data={"merged_action": "close", "photos_before": before_photos, "photos_after": after_photos})
         return
     incident.closed_at = ctx.now
     if before_photos:

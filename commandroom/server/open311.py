@@ -39,7 +39,6 @@ officers through sync like any other write.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
 import math
@@ -831,19 +830,6 @@ def _drop(made_file: bool, root, intake: Intake) -> None:  # noqa: ANN001
         photo_store.photo_path(root, intake.photo.sha256).unlink(missing_ok=True)
 
 
-async def _notify(state, buckets: set[str]) -> None:  # noqa: ANN001
-    try:
-        from commandroom.server.events import notify_committed
-    except ImportError:
-        return
-    try:
-        result = await run_in_threadpool(notify_committed, state, buckets)
-        if inspect.isawaitable(result):
-            await result
-    except Exception:  # noqa: BLE001 - the report is committed; a lost poke is caught by the periodic pull
-        log.exception("notify_committed failed for %s", buckets)
-
-
 @router.post("/requests.{fmt}")
 async def post_request(fmt: str, request: Request) -> Response:
     fmt = _fmt(fmt)
@@ -887,7 +873,6 @@ async def post_request(fmt: str, request: Request) -> Response:
         answer, replayed = await run_in_threadpool(create_report, state, intake)
     finally:
         await form.close()
-    if not replayed:
-        await _notify(state, {f"township:{intake.township_code}"})
+    # no explicit poke: the change log's commit hook pokes the township's workstations
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return respond(fmt, [answer], "service_requests", "request", status=201, headers=headers)

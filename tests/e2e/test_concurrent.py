@@ -57,15 +57,17 @@ async def test_two_officers_close_the_same_incident_offline(county):
     assert township_rows(a) == server and township_rows(b) == server
     timeline = sorted((e for e in server["timeline_entry"].values() if e["incident_id"] == inc),
                       key=lambda e: (e["at"], e["id"]))
-    # closed once (by A, whose close arrived first); B's note kept; B's close recorded only as its merge notice
-    assert [e["action"] for e in timeline] == ["create", "close", "note"]
+    # closed once (by A, whose close arrived first); B's note kept; B's merged close keeps its words as a note
+    assert [e["action"] for e in timeline] == ["create", "close", "note", "note"]
     close = timeline[1]
     assert close["actor_name"] == "球川值班甲" and close["note"] == "甲：车主已挪车，办结"
+    assert [e["note"] for e in timeline[2:]] == ["乙：补充现场照片说明", "乙：现场已恢复通行"]
+    assert timeline[3]["data"]["merged_action"] == "close"
     assert server["incident"][inc]["state"] == "closed"
     assert server["incident"][inc]["closed_at"] is not None
     # B's optimistic close entry is gone from B's desk after the pull (no duplicate close)
     assert [e["action"] for e in sorted(b.timeline(inc), key=lambda e: (e["at"], e["id"]))] == \
-        ["create", "close", "note"]
+        ["create", "close", "note", "note"]
 
 
 async def test_two_officers_edit_the_title_offline_last_writer_wins_with_a_conflict_record(county):
