@@ -9,9 +9,12 @@ runs everything. Differences from the desktop, because nobody sits at a wall:
 * sign-in: a profile that has signed in before (``LocalStore.auth()`` holds a refresh
   token) starts its sync engine without any dialog, also while the server is down; only
   the very first start of a profile shows the desktop's login dialog;
-* the window opens full screen and chrome-less on screen ``N``.
+* the window opens full screen and chrome-less on screen ``N``;
+* :func:`ui.incidents.refcounts.install` keeps ``None``/``True``/``False`` alive under the
+  PySide6 6.12 reference leak (a busy wall loses 300–700 references to ``None`` a second).
 
 SIGTERM/SIGINT close the wall cleanly (the store is closed on the writer thread).
+``COMMANDROOM_WALL_WINDOWED=1`` opens it in a normal window instead (setting a wall up).
 """
 
 from __future__ import annotations
@@ -141,7 +144,9 @@ def run_wall(settings: Any, screen: int = 0, profile: str = "wall") -> int:
             ``wall-<profile>.json`` settings).
     """
     from commandroom.config import setup_logging
+    from ui.incidents import refcounts
 
+    refcounts.install()  # PySide6 6.12 on CPython 3.11 leaks references to None/True: see ui/incidents/refcounts.py
     try:
         setup_logging(settings, f"wall-{profile}")
     except OSError:
@@ -171,8 +176,12 @@ def run_wall(settings: Any, screen: int = 0, profile: str = "wall") -> int:
         register_schemes()  # before the first QtWebEngine object
     except ImportError:
         log.info("QtWebEngine not available: the wall shows no map")
+    # One QApplication.exec() for the whole run, as in ui/app.py: asyncio.Runner's shutdown pass would
+    # exec() again after QtWebEngine's teardown on aboutToQuit, which crashes on exit.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            return int(runner.run(wall_main(app, settings, profile, screen, store_future)) or 0)
+        with loop:
+            return int(loop.run_until_complete(wall_main(app, settings, profile, screen, store_future)) or 0)
     finally:
         sys.excepthook = sys.__excepthook__

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 
 BACKGROUND = "#0f1a2c"
@@ -90,6 +90,7 @@ class WallChart(pg.PlotWidget):
         self.plot_item.addItem(self._empty, ignoreBounds=True)
         self._empty.hide()
         self.updates = 0
+        self._provider: OverviewProvider | None = None
 
     # -- sizing
 
@@ -131,6 +132,27 @@ class WallChart(pg.PlotWidget):
         if empty:
             self._empty.setPos(x, y)
 
+    def _plot_px(self) -> float:
+        """The height of the plotting area in pixels (an estimate before the first layout)."""
+        h = float(self.plot_item.vb.height())
+        return h if h > 10 else max(10.0, self.height() * 0.75)
+
+    def _headroom(self, top: float) -> float:
+        """The y range's upper end that leaves room for a value label above a bar ``top`` high."""
+        label_px = QFontMetrics(_font(round(self.LABEL_PX * self.scale), bold=True)).height() * 1.3
+        share = min(0.6, label_px / self._plot_px())
+        return top / (1.0 - share)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if getattr(self, "_provider", None) is not None:  # pyqtgraph resizes during its own __init__
+            # label room and how many rows fit depend on the pixel height: lay the data out again
+            QTimer.singleShot(0, self._relayout)
+
+    def _relayout(self) -> None:
+        if self._provider is not None:
+            self.update_from(self._provider)
+
     def update_from(self, provider: OverviewProvider) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -157,6 +179,7 @@ class HourlyChart(WallChart):
         self.line.setSymbolSize(max(4, round(8 * scale)))
 
     def update_from(self, provider: OverviewProvider) -> None:
+        self._provider = provider
         today = np.nan_to_num(provider.hourly_today())
         base = np.nan_to_num(provider.hourly_baseline())
         hour = int(provider.current_hour)
@@ -189,9 +212,17 @@ class CategoryChart(WallChart):
         widest = max((metrics.horizontalAdvance(n) for n in self._names), default=metrics.horizontalAdvance("一" * 6))
         return widest + round(22 * self.scale)
 
+    def rows_that_fit(self) -> int:
+        """How many category rows fit the plot's height at the tick font (at least 3)."""
+        line = round(self.TICK_PX * self.scale) * 1.15  # CJK glyphs fill their pixel size; a little air
+        return max(3, int(self._plot_px() // max(1.0, line)))
+
     def update_from(self, provider: OverviewProvider) -> None:
+        self._provider = provider
         names, counts = provider.categories()
-        counts = np.nan_to_num(np.asarray(counts, dtype=float))
+        keep = self.rows_that_fit()
+        names = list(names)[:keep]
+        counts = np.nan_to_num(np.asarray(counts, dtype=float))[:keep]
         self._names = list(names)
         n = len(names)
         left = self.plot_item.getAxis("left")
@@ -229,6 +260,7 @@ class ZoneLoadChart(WallChart):
         self.plot_item.addItem(self.late_bars)
 
     def update_from(self, provider: OverviewProvider) -> None:
+        self._provider = provider
         names, open_, late = provider.zone_load()
         open_ = np.nan_to_num(np.asarray(open_, dtype=float))
         late = np.nan_to_num(np.asarray(late, dtype=float))
@@ -250,7 +282,7 @@ class ZoneLoadChart(WallChart):
         self.late_bars.setOpts(x=x, height=np.minimum(late, open_))
         top = max(1.0, float(open_.max()))
         self.plot_item.setXRange(-0.6, n - 0.4, padding=0)
-        self.plot_item.setYRange(0, top * 1.2, padding=0)
+        self.plot_item.setYRange(0, self._headroom(top), padding=0)
         for label, value, xi, lv in zip(self._label_pool(n), open_, x, late, strict=True):
             label.setText(f"{int(value)}" + (f" / {int(lv)}" if lv else ""))
             label.setPos(float(xi), float(value) + top * 0.02)
@@ -259,14 +291,16 @@ class ZoneLoadChart(WallChart):
 
 
 class TrendChart(WallChart):
-    """On-time closure rate per day over 30 days (percent; days without closures are gaps)."""
+    """On-time closure rate per day over 30 days (percent; days without closures are gaps).
+
+    The latest value and the 30-day rate are written in the panel's title row by the page.
+    """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.curve = pg.PlotDataItem([0], [0], pen=pg.mkPen(GOOD, width=3), connect="finite",
                                      symbol="o", symbolSize=8, symbolBrush=GOOD, symbolPen=None)
         self.plot_item.addItem(self.curve)
-        self.last_label = self._label_pool(1, color=GOOD, anchor=(1.0, 0.0))[0]
 
     def set_scale(self, scale: float) -> None:
         super().set_scale(scale)
@@ -277,6 +311,7 @@ class TrendChart(WallChart):
         return metrics.horizontalAdvance("100%") + round(18 * self.scale)
 
     def update_from(self, provider: OverviewProvider) -> None:
+        self._provider = provider
         days, rate = provider.on_time_trend()
         rate = np.asarray(rate, dtype=float)
         n = len(days)
@@ -287,7 +322,6 @@ class TrendChart(WallChart):
         self.plot_item.setXRange(-0.8, max(n, 1) - 0.2, padding=0)
         if finite.size == 0:
             self.curve.setData([], [])
-            self.last_label.hide()
             self._show_empty(True, (n - 1) / 2 if n else 0.0, 50.0)
             self.plot_item.setYRange(0, 100, padding=0)
             self.updates += 1
@@ -299,11 +333,6 @@ class TrendChart(WallChart):
         left = self.plot_item.getAxis("left")
         step = 10 if 100 - low <= 50 else 20
         left.setTicks([[(v, f"{int(v)}%") for v in np.arange(low, 100.1, step)], []])
-        last = int(np.flatnonzero(np.isfinite(rate))[-1])
-        self.last_label.setText(QCoreApplication.translate("WallCharts", "latest {rate}").format(
-            rate=f"{rate[last]:.1f}%"))
-        self.last_label.setPos(max(n, 1) - 0.3, 104.0)
-        self.last_label.show()
         self.updates += 1
 
 

@@ -342,7 +342,10 @@ def overview_figures(session: Session, now: datetime, *, townships: Sequence[str
 
 @dataclass(frozen=True)
 class ZoneFigure:
-    """One tile of the compact zone board (counts only: the wall shows no member names)."""
+    """One tile of the compact zone board (counts only: the wall shows no member names).
+
+    ``open_incidents`` and ``overdue`` count the zone's open *enforcement* incidents (the team's work).
+    """
 
     zone_id: str
     name: str
@@ -364,12 +367,19 @@ def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
     from commandroom.services.teams import zone_board
 
     board = zone_board(session, now)
-    _zones_list, town_zone = _zones(session, townships)
+    _zones_list, _town_zone = _zones(session, townships)
     wanted = None if townships is None else {z for z, _n in _zones_list}
-    _total, late_by_town = _count_overdue(session, now, None)
+    # overdue among the same incidents the tile counts as open (the zone's open enforcement work)
+    zone_of: dict[str, str] = {i: s.zone_id for s in board for i in s.open_incident_ids}
     late: Counter[str] = Counter()
-    for town, n in late_by_town.items():
-        late[town_zone.get(town, "")] += n
+    ids = sorted(zone_of)
+    for start in range(0, len(ids), 500):
+        for r in session.execute(
+                select(Incident.id, Incident.state, Incident.acknowledged_at, Incident.onsite_at, Incident.ack_due,
+                       Incident.onsite_due, Incident.close_due).where(Incident.id.in_(ids[start:start + 500]))):
+            clocks = running_clocks(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due)
+            if any(due < now for _kind, due in clocks):
+                late[zone_of[r.id]] += 1
     covered = session.scalar(select(func.count()).select_from(RosterEntry).where(
         RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now))
     by_status: dict[str, Counter[str]] = defaultdict(Counter)
@@ -433,7 +443,9 @@ class CaseFigures:
     completed_30d: int
     completed_on_time_30d: int
     cases: list[CaseRow]
-    checkins: list[CheckinRow]
+    checkins: list[CheckinRow]  # the first ``limit``, oldest deadline first
+    waiting_total: int = 0  # all check-ins still waiting
+    waiting_late: int = 0  # of those, past their deadline
 
 
 def case_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None,
@@ -465,6 +477,11 @@ def case_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
                 OneThingCase.state == CaseState.COMPLETED.value, OneThingCase.completed_at >= since, *live)):
         completed += 1
         on_time += completed_at is not None and completed_at <= due_at
+    waiting_scope = [CaseCheckin.state == "waiting", CaseCheckin.deleted.is_(False),
+                     *_scope(CaseCheckin.township_code, townships)]
+    waiting_total = int(session.scalar(select(func.count()).select_from(CaseCheckin).where(*waiting_scope)) or 0)
+    waiting_late = int(session.scalar(select(func.count()).select_from(CaseCheckin).where(
+        *waiting_scope, CaseCheckin.due_at < now)) or 0)
     checkins = []
     for chk, case_title in session.execute(
             select(CaseCheckin, OneThingCase.title).outerjoin(OneThingCase, OneThingCase.id == CaseCheckin.case_id)
@@ -475,7 +492,8 @@ def case_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
         checkins.append(CheckinRow(target, case_title or "", chk.due_at, chk.due_at < now))
     return CaseFigures(now=now, by_state=dict(by_state), open_total=len(open_cases),
                        overdue_total=sum(1 for r in rows if r.overdue_hours > 0), completed_30d=completed,
-                       completed_on_time_30d=on_time, cases=rows[:limit], checkins=checkins)
+                       completed_on_time_30d=on_time, cases=rows[:limit], checkins=checkins,
+                       waiting_total=waiting_total, waiting_late=waiting_late)
 
 
 # ----------------------------------------------------------------------------- boards

@@ -36,7 +36,8 @@ _MOBILE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4}|\*{4})[-\s]
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)")
 _ID_CARD = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
 _PLATE = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])([A-Z])([·.\s-]?)([A-Z0-9]{5,6})")
-_NAMED = re.compile(rf"(联系人|举报人|反映人|当事人|投诉人|户主|车主|店主|业主|租户|房东|村民|居民|老人)([:：\s]*)([{_CJK}]{{2,4}})")
+# "联系人：张三" — a name right after a word that introduces a person and a colon ("村民来电" is no name)
+_NAMED = re.compile(rf"(联系人|举报人|反映人|当事人|投诉人|来电人|户主|车主|店主|业主|租户|房东|村民|居民)([:：]\s*)([{_CJK}]{{2,4}})")
 
 
 def mask_name(name: str | None) -> str:

@@ -8,7 +8,9 @@ Every page is a :class:`WallPage`. Its figures come from a pure function of
   every ``max_wait_s`` under a steady stream of changes);
 * on a timer every ``refresh_s``;
 * never twice at once: a change during a load marks the page dirty, and it loads again
-  when the running load has been applied (so a stream of changes cannot starve it).
+  when the running load has been applied (so a stream of changes cannot starve it);
+* a hidden page keeps loading (its heartbeat stays fresh) but draws only the newest figures,
+  when it is shown — the GUI thread does not redraw charts nobody sees.
 
 ``last_update`` (monotonic seconds) is the page's heartbeat: the watchdog rebuilds a page
 whose heartbeat is older than ``config.page_stale_s``. Widgets are created once and updated
@@ -17,6 +19,7 @@ in place; nothing is created per refresh, which keeps the memory flat over weeks
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -44,6 +47,7 @@ from ui.wall.config import PAGE_BOARDS, PAGE_CASES, PAGE_MAP, PAGE_OVERVIEW, PAG
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+_NOTHING = object()
 
 CASE_STATE_LABELS = {
     "ordered": QT_TRANSLATE_NOOP("WallLabels", "Ordered"),
@@ -115,7 +119,7 @@ class WallKpiTile(QFrame):
 
     def __init__(self, title: str, parent: QWidget | None = None, *, compact: bool = False) -> None:
         super().__init__(parent)
-        self.setObjectName("WallKpiTile")
+        self.setObjectName("KpiTile")
         self.setProperty("compact", compact)
         layout = QVBoxLayout(self)
         self.title = QLabel(title)
@@ -172,7 +176,7 @@ class WallRowsTable(QFrame):
     def __init__(self, headers: list[str], rows: int, stretch: list[int] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("WallRowsTable")
+        self.setObjectName("RowsTable")
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.headers = []
@@ -231,9 +235,11 @@ class WallPage(QWidget):
 
     key = ""
     TABLES: tuple[str, ...] = ()
+    APPLY_WHEN_HIDDEN = False
 
     def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._unshown: Any = _NOTHING
         self.store = store
         self.config = config
         self.clock = clock
@@ -331,16 +337,30 @@ class WallPage(QWidget):
         self._loading = False
         if self._closed:
             return
+        if self.APPLY_WHEN_HIDDEN or self.isVisible():
+            if not self._apply_safely(value):
+                return
+        else:
+            self._unshown = value  # a hidden page draws its newest figures when it is shown
+        self.mark_updated(value)
+        if self._dirty:
+            self._dirty = False
+            self._debounce.start()
+
+    def _apply_safely(self, value: Any) -> bool:
         try:
             self.apply(value)
         except Exception:  # noqa: BLE001 - a broken refresh is logged; the watchdog sees the stale page
             self.error_count += 1
             log.exception("wall page %s could not show its figures", self.key)
-            return
-        self.mark_updated(value)
-        if self._dirty:
-            self._dirty = False
-            self._debounce.start()
+            return False
+        return True
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        value, self._unshown = self._unshown, _NOTHING
+        if value is not _NOTHING and not self._closed:
+            self._apply_safely(value)
 
     def _on_load_failed(self, exc: BaseException) -> None:
         self._loading = False
@@ -385,6 +405,7 @@ class WallOverviewPage(WallPage):
         self.kpi_rate = WallKpiTile(self.tr("On-time closure this month"))
         self.kpi_duty = WallKpiTile(self.tr("Team members on duty"))
         self.kpis = [self.kpi_reports, self.kpi_open, self.kpi_overdue, self.kpi_rate, self.kpi_duty]
+        self._trend_note = ""
         for tile in self.kpis:
             self.kpi_row.addWidget(tile)
         layout.addLayout(self.kpi_row)
@@ -394,7 +415,7 @@ class WallOverviewPage(WallPage):
         self.trend = TrendChart()
         self.charts = [self.hourly, self.category, self.zones, self.trend]
         self.panel_hourly = WallPanel(self.tr("Reports per hour today"), self.hourly)
-        self.panel_category = WallPanel(self.tr("Categories, last 24 hours (top 10)"), self.category)
+        self.panel_category = WallPanel(self.tr("Top categories, last 24 hours"), self.category)
         self.panel_zones = WallPanel(self.tr("Open incidents per zone"), self.zones)
         self.panel_trend = WallPanel(self.tr("On-time closure rate, last 30 days"), self.trend)
         self.panels = [self.panel_hourly, self.panel_category, self.panel_zones, self.panel_trend]
@@ -435,6 +456,22 @@ class WallOverviewPage(WallPage):
         self.kpi_duty.set_value(f"{k.on_duty:,}", note)
         for chart in self.charts:
             chart.update_from(fig)
+        closed, on_time = sum(fig.trend_closed), sum(fig.trend_on_time)
+        _days, daily = fig.on_time_trend()
+        finite = [v for v in daily if v == v]
+        parts = []
+        if finite:
+            parts.append(self.tr("latest day {p}").format(p=f"{finite[-1]:.1f}%"))
+        if closed:
+            parts.append(self.tr("30 days {p}").format(p=fg.fmt_rate(on_time / closed)))
+        self._trend_note = " · ".join(parts)
+        self._show_trend_note()
+
+    def _show_trend_note(self) -> None:
+        from ui.wall.charts import GOOD
+
+        self.panel_trend.legend.setText(
+            f'<span style="color:{GOOD}; font-size:{round(22 * self.scale)}px"><b>{self._trend_note}</b></span>')
 
     def set_scale(self, scale: float) -> None:
         super().set_scale(scale)
@@ -451,6 +488,7 @@ class WallOverviewPage(WallPage):
             chart.set_scale(scale)
         from ui.wall.charts import BASELINE, CURRENT, LATE, OPEN, TODAY, legend_html
 
+        self._show_trend_note()
         px = round(20 * scale)
         self.panel_hourly.legend.setText(legend_html(
             [(TODAY, self.tr("Today")), (CURRENT, self.tr("This hour")), (BASELINE, self.tr("7-day average"))], px))
@@ -536,6 +574,9 @@ class WallMapPage(WallPage):
             layout.addWidget(self.placeholder)
         else:
             layout.addWidget(self.view)
+            loaded = getattr(self.view, "page_loaded", None)
+            if loaded is not None:
+                loaded.connect(self._on_map_loaded)
         self.ring = WallPulseRing(self)
         self.ring.hide()
         self.card = WallUrgentCard(self)
@@ -575,6 +616,30 @@ class WallMapPage(WallPage):
         if not self._closed:
             self.mark_updated(None)
 
+    def _on_map_loaded(self, ok: bool = True) -> None:
+        if ok:
+            self._style_map()
+
+    def _style_map(self) -> None:
+        """The map's look on the wall: no desktop controls, bigger labels and legend (read from 5 m)."""
+        if self.view is None or getattr(self.view, "page", lambda: None)() is None:
+            return
+        k = self.scale
+        css = (".leaflet-control-zoom,.leaflet-control-layers,.cr-toolbar{display:none!important}"
+               f".cr-legend{{zoom:{1.5 * k:.2f}}}"
+               f".leaflet-control-scale{{zoom:{1.5 * k:.2f}}}"
+               f".cr-label-zone .cr-label-text{{font-size:{round(24 * k)}px}}"
+               f".cr-label-town .cr-label-text{{font-size:{round(18 * k)}px}}"
+               f".cr-label-sub{{font-size:{round(13 * k)}px}}"
+               f".cr-cluster div{{font-size:{round(17 * k)}px}}")
+        script = ("(function(){var s=document.getElementById('cr-wall-style');"
+                  "if(!s){s=document.createElement('style');s.id='cr-wall-style';document.head.appendChild(s);}"
+                  f"s.textContent={json.dumps(css)};}})()")
+        try:
+            self.view.run_js(script)
+        except RuntimeError:
+            pass
+
     # -- urgent takeover on the map
 
     def show_urgent(self, item: fg.UrgentItem, more: int) -> None:
@@ -603,11 +668,14 @@ class WallMapPage(WallPage):
         side = round(240 * self.scale)
         self.ring.scale = self.scale
         self.ring.setGeometry(w // 2 - side // 2, h // 2 - side // 2, side, side)
-        cw = round(w * 0.34)
+        cw = round(w * 0.36)
         margin = round(20 * self.scale)
         self.card.setFixedWidth(cw)
-        self.card.adjustSize()
-        self.card.move(margin, max(margin, h - self.card.height() - margin))
+        layout = self.card.layout()
+        height = layout.totalHeightForWidth(cw) if layout.hasHeightForWidth() else self.card.sizeHint().height()
+        height = min(h - 2 * margin, max(height, self.card.minimumSizeHint().height()))
+        self.card.setFixedHeight(height)
+        self.card.move(margin, max(margin, h - height - margin))
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -617,6 +685,7 @@ class WallMapPage(WallPage):
     def set_scale(self, scale: float) -> None:
         super().set_scale(scale)
         self.card.set_scale(scale)
+        self._style_map()
 
     def close_page(self) -> None:
         super().close_page()
@@ -631,7 +700,7 @@ class WallZoneTile(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("WallZoneTile")
+        self.setObjectName("ZoneTile")
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
         self.name = QLabel("")
@@ -851,8 +920,8 @@ class WallCasesPage(WallPage):
         rate = (fig.completed_on_time_30d / fig.completed_30d) if fig.completed_30d else None
         self.kpi_done.set_value(str(fig.completed_30d), self.tr("on time {p}").format(p=fg.fmt_rate(rate))
                                 if rate is not None else "")
-        late = sum(1 for c in fig.checkins if c.overdue)
-        self.kpi_waiting.set_value(str(len(fig.checkins)), self.tr("{n} late").format(n=late) if late else "",
+        late = fig.waiting_late
+        self.kpi_waiting.set_value(str(fig.waiting_total), self.tr("{n} late").format(n=late) if late else "",
                                    "bad" if late else "")
         rows, tones = [], []
         for c in fig.cases:
@@ -940,7 +1009,7 @@ class WallUrgentCard(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("WallUrgentCard")
+        self.setObjectName("UrgentCard")
         layout = QVBoxLayout(self)
         self.header = QLabel(self.tr("URGENT"))
         self.header.setObjectName("UrgentHeader")
@@ -1015,6 +1084,7 @@ class WallTickerFeed(WallPage):
 
     key = "ticker"
     TABLES = ("report",)
+    APPLY_WHEN_HIDDEN = True  # never shown itself: its figures go to the ticker through did_update
 
     def loader(self) -> Callable[..., Any]:
         return fg.ticker_items

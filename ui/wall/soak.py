@@ -166,6 +166,15 @@ class SoakResult:
         den = sum((x - mx) ** 2 for x in xs)
         return 0.0 if den == 0 else sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den
 
+    @property
+    def warmup_slope_mb_per_day(self) -> float:
+        """RSS rise during the warm-up, per simulated day (what "flat afterwards" is compared with)."""
+        first = self.samples[0] if self.samples else None
+        end = next((s for s in self.samples if s.step >= self.warmup_step), None)
+        if first is None or end is None or end.sim_time <= first.sim_time:
+            return 0.0
+        return (end.rss_mb - first.rss_mb) / ((end.sim_time - first.sim_time).total_seconds() / 86400.0)
+
     def summary(self) -> str:
         return (f"{self.days:g} simulated days in {self.seconds:.1f} s: {self.reports} reports, {self.incidents} "
                 f"incidents ({self.urgent} urgent), {self.closed} closed; RSS {self.warmup_rss_mb:.1f} → "
@@ -367,8 +376,49 @@ async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0,
             page_errors={k: p.error_count for k, p in pages.items()},
             page_age_s={k: round(p.age(now), 2) for k, p in pages.items()},
             ticker_frames=window.ticker.frames, ticker_wraps=window.ticker.wraps,
-            extra={"open_incidents": len(world.open), "urgent_seen": window.urgent.seen_count},
+            extra={"open_incidents": len(world.open), "urgent_seen": window.urgent.seen_count,
+                   # the simulated reports carry a full name and phone number: the ticker must never show them
+                   "ticker_items": len(window.ticker.texts),
+                   "ticker_leaks": sum(any(secret in t for secret in ("王建国", "李网格", "13812345678"))
+                                       for t in window.ticker.texts)},
         )
+    finally:
+        meter.stop()
+        window.close()
+        window.deleteLater()
+        await asyncio.sleep(0.1)
+
+
+async def run_realtime(store: Any, *, minutes: float, warmup_s: float = 30.0, sample_s: float = 15.0,
+                       config: Any = None, size: tuple[int, int] = (1920, 1080)) -> dict[str, Any]:
+    """Run the wall in real time (no writes) with fast refreshes and rotation; RSS after warm-up and at the end.
+
+    The soak above compresses a week of *data* into a minute; this covers what only *time* does
+    (ticker frames, timers, repaints, reloads): with ``refresh_s=1`` and ``interval_s=0.5`` a
+    minute here is about 60–100 minutes of a wall on its defaults (60 s reloads, 30 s pages).
+    """
+    from ui.wall.window import WallWindow
+
+    window = WallWindow(store, config or soak_config(refresh_s=1.0, interval_s=0.5, urgent_s=0.3))
+    window.resize(*size)
+    window.show()
+    meter = StallMeter()
+    meter.start()
+    try:
+        await asyncio.sleep(warmup_s)
+        gc.collect()
+        base = rss_mb()
+        meter.reset()
+        started = time.monotonic()
+        samples: list[tuple[float, float]] = []
+        while time.monotonic() - started < minutes * 60:
+            await asyncio.sleep(sample_s)
+            gc.collect()
+            samples.append((time.monotonic() - started, rss_mb()))
+        return {"base_mb": base, "final_mb": samples[-1][1] if samples else base, "samples": samples,
+                "longest_stall_ms": meter.longest_ms, "page_switches": window.page_switches,
+                "reloads": window.pages[window.config.shown_pages[0]].update_count,
+                "ticker_frames": window.ticker.frames, "watchdog_events": list(window.watchdog.events)}
     finally:
         meter.stop()
         window.close()

@@ -33,6 +33,7 @@ class TickerWidget(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._segments: list[tuple[QStaticText, float, QColor]] = []
+        self._items: list[tuple[str, bool]] = []
         self._pending: list[tuple[str, bool]] | None = None
         self._offset = 0.0
         self._cycle = 0.0
@@ -64,8 +65,8 @@ class TickerWidget(QWidget):
         self._scale = scale
         self._font.setPixelSize(max(10, round(30 * scale)))
         self.setFixedHeight(round(56 * scale))
-        texts = [(s.text(), color == self._urgent) for s, _w, color in self._segments]
-        self._apply(texts)
+        self._apply(self._pending if self._pending is not None else self._items)
+        self._pending = None
 
     @property
     def offset(self) -> float:
@@ -73,7 +74,8 @@ class TickerWidget(QWidget):
 
     @property
     def texts(self) -> list[str]:
-        return [s.text() for s, _w, _c in self._segments]
+        """The texts running now (without the separators)."""
+        return [text for text, _urgent in self._items]
 
     # -- animation
 
@@ -110,6 +112,7 @@ class TickerWidget(QWidget):
         from PySide6.QtGui import QFontMetricsF
 
         metrics = QFontMetricsF(self._font)
+        self._items = list(items)
         segments = []
         for text, urgent in items:
             static = QStaticText(text + GAP)

@@ -1,0 +1,189 @@
+"""Screenshots of the wall: ``python -m ui.wall.screenshots --out docs/screenshots``.
+
+Seeds a store with 7 days of demo history (``seed_database(demo_days=7)``, cached under the
+temp dir), opens the wall offscreen in Chinese and saves:
+
+* ``wall_overview_1080p.png`` — the overview at 1920×1080;
+* ``wall_overview_4k.png`` — the same at 3840×2160 (everything twice as big);
+* ``wall_offline_banner.png`` — the overview while the server cannot be reached;
+* ``wall_zones.png`` — the 7-zone page;
+* ``wall_urgent_takeover.png`` — an urgent incident taking over the map (the big card alone
+  when QtWebEngine is not available).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEMO_DAYS = 7
+
+
+def demo_store_path() -> Path:
+    """A copy of a store seeded with 7 days of demo history (seeded once per machine, then copied)."""
+    cache = Path(tempfile.gettempdir()) / "commandroom-wall-shots" / f"demo-{DEMO_DAYS}.db"
+    if not cache.exists():
+        from commandroom.refdata.seed import seed_database
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".building")
+        tmp.unlink(missing_ok=True)
+        seed_database(f"sqlite:///{tmp}", demo_days=DEMO_DAYS)
+        tmp.replace(cache)
+    work = Path(tempfile.mkdtemp(prefix="cr-wall-shots-")) / "workstation.db"
+    shutil.copy(cache, work)
+    return work
+
+
+async def _settle(window: Any, seconds: float = 1.5) -> None:
+    """Let loads finish and paint (no processEvents: the loop runs)."""
+    await asyncio.sleep(seconds)
+    for page in window.watched_pages().values():
+        for _ in range(100):
+            if not page.loading:
+                break
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+
+
+def _urgent_incident(store: Any) -> str:
+    """Write a new urgent (L1) incident at a real grid, as a pulled page would; returns its id."""
+    from sqlalchemy import select
+
+    from commandroom.domain.models import Grid, Incident, Township
+    from commandroom.ids import new_id
+    from commandroom.mutations.core import Changes
+    from commandroom.timeutil import utcnow
+
+    now = utcnow()
+    iid = new_id()
+    with store.write() as session:
+        town = session.get(Township, "330822111")
+        grid = session.execute(select(Grid.id, Grid.lat, Grid.lon).where(
+            Grid.township_code == town.code, Grid.lat.is_not(None)).order_by(Grid.id).limit(1)).one()
+        session.add(Incident(
+            id=iid, township_code=town.code, zone_id=town.zone_id, number="QC-E-2026-009999",
+            title="球川镇东山村后山林地起火，火势向村庄蔓延", category_code="forest_fire", urgency="L1",
+            state="pending_dispatch", lat=grid.lat, lon=grid.lon, grid_id=grid.id,
+            address="常山县球川镇东山村后山", description="村民来电：后山林地起火，火势较大。联系人：王建国，电话13812345678。",
+            created_at=now - timedelta(minutes=2), updated_at=now, ack_due=now + timedelta(minutes=10),
+            onsite_due=now + timedelta(minutes=30), close_due=now + timedelta(days=1)))
+    changes = Changes()
+    changes.note("incident", iid)
+    store.emit(changes)
+    return iid
+
+
+async def take(out: Path) -> list[Path]:
+    from commandroom.sync.local import LocalStore
+    from commandroom.sync.status import SyncStatus
+    from commandroom.timeutil import utcnow
+    from ui.async_runner import forget_store
+    from ui.wall.config import WallConfig
+    from ui.wall.window import WallWindow
+
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    store = LocalStore(demo_store_path())
+    online = SyncStatus(online=True, last_success=utcnow())
+    try:
+        config = WallConfig(interval_s=3600, pages=("overview", "zones", "map"), sound=False, urgent_s=3600)
+        window = WallWindow(store, config)
+        window.set_sync_status(online)
+        window.resize(1920, 1080)
+        window.show()
+        await _settle(window, 3.0)
+        path = out / "wall_overview_1080p.png"
+        window.grab().save(str(path))
+        saved.append(path)
+
+        window.resize(3840, 2160)
+        await _settle(window)
+        path = out / "wall_overview_4k.png"
+        window.grab().save(str(path))
+        saved.append(path)
+
+        window.resize(1920, 1080)
+        now = utcnow()
+        window.set_sync_status(SyncStatus(online=False, offline_since=now - timedelta(minutes=7),
+                                          last_success=now - timedelta(minutes=8), last_error="ConnectError"))
+        await _settle(window, 0.8)
+        path = out / "wall_offline_banner.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        window.set_sync_status(online)
+
+        window._on_page_requested("zones")
+        await _settle(window)
+        path = out / "wall_zones.png"
+        window.grab().save(str(path))
+        saved.append(path)
+
+        map_page = window.pages["map"]
+        if map_page.has_map:
+            window._on_page_requested("map")
+            for _ in range(600):  # up to 60 s for Chromium, the page and the markers
+                if getattr(map_page.view, "is_ready", False):
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)
+        _urgent_incident(store)
+        for _ in range(100):
+            if window.in_takeover:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(4.0 if map_page.has_map else 1.0)
+        path = out / "wall_urgent_takeover.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        window.close()
+        window.deleteLater()
+        await asyncio.sleep(0.3)
+    finally:
+        forget_store(store)
+        store.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs/screenshots")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+    import qasync
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui.i18n import install_translators
+    from ui.incidents import refcounts
+    from ui.theme import apply_theme
+
+    refcounts.install()
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    install_translators(app, "zh_CN")
+    apply_theme(app, "dark")
+    try:
+        from ui.map.web import register_schemes
+
+        register_schemes()
+    except ImportError:
+        pass
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        saved = runner.run(take(Path(args.out)))
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
