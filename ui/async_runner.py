@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -243,3 +244,35 @@ async def exec_dialog(dialog: Any) -> int:
             dialog.finished.disconnect(on_finished)
         except (RuntimeError, TypeError):
             pass
+
+
+class ActionHostMixin:
+    """For a view whose buttons start async actions: one action at a time, dialogs awaited.
+
+    ``start_action(coro)`` runs the coroutine unless one is already running (a second click is
+    ignored); exceptions go to the app's excepthook (log + dialog). ``_dialog`` shows a dialog
+    without a nested event loop and keeps it in ``open_dialog`` so tests can fill it in.
+    """
+
+    action_task: asyncio.Task | None = None
+    open_dialog: Any = None
+
+    def start_action(self, coro: Coroutine[Any, Any, Any]) -> None:
+        if self.action_task is not None and not self.action_task.done():
+            coro.close()
+            return
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
+                sys.excepthook(*sys.exc_info())
+
+        self.action_task = asyncio.ensure_future(guarded())
+
+    async def _dialog(self, dialog: Any) -> bool:
+        self.open_dialog = dialog
+        try:
+            return await exec_dialog(dialog) == dialog.DialogCode.Accepted
+        finally:
+            self.open_dialog = None

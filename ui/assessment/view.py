@@ -10,8 +10,7 @@ reason. Every figure is the service's; "Export to Excel" writes the same tables.
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from ui.assessment.models import (
     TownshipIndicatorModel,
 )
 from ui.assessment.queries import AssessmentData, CadreRow, export_xlsx, load_assessment, months, townships
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, text_edit
 from ui.boards.models import fit_columns
@@ -91,7 +90,7 @@ class VetoDialog(BaseDialog):
         return bool(self.reason_edit.toPlainText().strip())
 
 
-class AssessmentView(QWidget):
+class AssessmentView(ActionHostMixin, QWidget):
     """The assessment screen.
 
     Args:
@@ -282,26 +281,6 @@ class AssessmentView(QWidget):
         self.veto_button.setToolTip(self.tr("The township vetoes a dispatched cadre"))
 
     # -- actions
-
-    def start_action(self, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-
-        self.action_task = asyncio.ensure_future(guarded())
-
-    async def _dialog(self, dialog: Any) -> bool:
-        self.open_dialog = dialog
-        try:
-            return await exec_dialog(dialog) == dialog.DialogCode.Accepted
-        finally:
-            self.open_dialog = None
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
         try:

@@ -17,8 +17,7 @@ escalate a missed check-in.
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +44,7 @@ from PySide6.QtWidgets import (
 from commandroom.domain.errors import DomainError, ValidationError
 from commandroom.ids import new_id
 from commandroom.timeutil import fmt_local, utcnow
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels
 from ui.boards.delegate import CardDelegate, age_colour
 from ui.boards.dialogs import CardDialog, ReasonDialog, SummonDialog
@@ -314,7 +313,7 @@ class CardPanel(QWidget):
             self.board.case_requested.emit(self.card.case_id)
 
 
-class BoardView(QWidget):
+class BoardView(ActionHostMixin, QWidget):
     """The board of one module (chosen in the combo), with swimlanes and the card pane.
 
     Args:
@@ -630,20 +629,6 @@ class BoardView(QWidget):
 
     # -- actions
 
-    def start_action(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run one action at a time (a second click while one runs is ignored)."""
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-
-        self.action_task = asyncio.ensure_future(guarded())
-
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
         """Perform a mutation on the writer thread; show a refusal above the board."""
         try:
@@ -664,13 +649,6 @@ class BoardView(QWidget):
     def clear_message(self) -> None:
         self.message_label.clear()
         self.message_label.hide()
-
-    async def _dialog(self, dialog: Any) -> bool:
-        self.open_dialog = dialog
-        try:
-            return await exec_dialog(dialog) == dialog.DialogCode.Accepted
-        finally:
-            self.open_dialog = None
 
     def _on_move_requested(self, card_id: str, column: str, lane: str, row: int) -> None:
         if self.board is None or card_id not in self.board.cards:

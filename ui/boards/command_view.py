@@ -12,8 +12,7 @@ a missed one up the ladder (提醒 → 督办单 → 领导通报).
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +33,7 @@ from PySide6.QtWidgets import (
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.timeutil import utcnow
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels
 from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
 from ui.boards.models import CheckinModel, MyTasksModel, fit_columns
@@ -50,32 +49,12 @@ from ui.boards.queries import (
 from ui.inbox.id_model import IdRole
 
 
-class _ActionMixin:
+class _ActionMixin(ActionHostMixin):
     """One action at a time, a message line, dialogs awaited without a nested loop."""
 
     action_task: asyncio.Task | None
     open_dialog: Any
     message_label: QLabel
-
-    def start_action(self, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-
-        self.action_task = asyncio.ensure_future(guarded())
-
-    async def _dialog(self, dialog: Any) -> bool:
-        self.open_dialog = dialog
-        try:
-            return await exec_dialog(dialog) == dialog.DialogCode.Accepted
-        finally:
-            self.open_dialog = None
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         colour = "#c0392b" if error else "#1e7b34"

@@ -16,18 +16,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
-    QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
-    QFormLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
-    QPlainTextEdit,
-    QPushButton,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -36,48 +30,9 @@ from ui.async_runner import LatestTask, run_read
 from ui.boards import labels
 from ui.boards.models import RowTableModel
 from ui.boards.queries import IncidentChoice, Target, search_incidents
+from ui.form_dialog import FormDialog as BaseDialog
+from ui.form_dialog import text_edit
 from ui.inbox.id_model import IdRole
-
-
-class BaseDialog(QDialog):
-    """A heading, a form, OK/Cancel; OK is enabled only when :meth:`is_complete`."""
-
-    def __init__(self, title: str, parent: QWidget | None = None, subject: str = "") -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(520)
-        self.layout_ = QVBoxLayout(self)
-        self.heading = QLabel(f"{title}：{subject}" if subject else title)
-        self.heading.setObjectName("SectionTitle")
-        self.heading.setWordWrap(True)
-        self.layout_.addWidget(self.heading)
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        self.layout_.addLayout(self.form)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-
-    def finish_layout(self) -> None:
-        self.layout_.addWidget(self.buttons)
-        self._update_ok()
-
-    def ok_button(self) -> QPushButton:
-        return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-
-    def is_complete(self) -> bool:
-        return True
-
-    def _update_ok(self, *_: Any) -> None:
-        self.ok_button().setEnabled(self.is_complete())
-
-
-def text_edit(placeholder: str = "", height: int = 80) -> QPlainTextEdit:
-    edit = QPlainTextEdit()
-    edit.setPlaceholderText(placeholder)
-    edit.setTabChangesFocus(True)
-    edit.setFixedHeight(height)
-    return edit
 
 
 class ReasonDialog(BaseDialog):

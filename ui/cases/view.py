@@ -12,8 +12,7 @@ countdown and escalation. Actions perform ``case.checkin`` / ``case.step_done`` 
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +36,7 @@ from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.services.deadlines import escalation_for, escalation_rank
 from commandroom.timeutil import fmt_local, utcnow
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, IncidentPickerDialog, text_edit
 from ui.boards.models import fit_columns
@@ -305,7 +304,7 @@ class CasePanel(QWidget):
             self.view.incident_requested.emit(self.detail.incident_id, self.detail.incident_label)
 
 
-class CasesView(QWidget):
+class CasesView(ActionHostMixin, QWidget):
     """The one-thing screen.
 
     Args:
@@ -478,26 +477,6 @@ class CasesView(QWidget):
                 await task.wait()
 
     # -- actions
-
-    def start_action(self, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-
-        self.action_task = asyncio.ensure_future(guarded())
-
-    async def _dialog(self, dialog: Any) -> bool:
-        self.open_dialog = dialog
-        try:
-            return await exec_dialog(dialog) == dialog.DialogCode.Accepted
-        finally:
-            self.open_dialog = None
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
         try:

@@ -12,8 +12,7 @@ the old routing.
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -41,7 +40,7 @@ from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import utcnow
-from ui.async_runner import LatestTask, run_db, run_read, store_events
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.inbox.id_model import IdRole
 from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel
@@ -80,7 +79,7 @@ class DepartmentDelegate(QStyledItemDelegate):
         model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
 
-class ReflistView(QWidget):
+class ReflistView(ActionHostMixin, QWidget):
     """List versions for everyone; the draft editor, diff and publishing for the county centre.
 
     Args:
@@ -276,19 +275,6 @@ class ReflistView(QWidget):
             await task.wait()
 
     # -- the draft
-
-    def start_action(self, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-
-        self.action_task = asyncio.ensure_future(guarded())
 
     async def start_draft(self) -> None:
         """Copy the version in force into the editor (county centre only)."""
