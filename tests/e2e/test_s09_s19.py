@@ -102,10 +102,11 @@ async def test_s09_clock_skew_never_changes_merge_results(county, monkeypatch):
     b = await county.workstation("球川-乙", "qc2")
     baseline = await _round(county, a, b, clock, "none")
     # the expected merge, spelled out once: B's title first then A's (last writer), B's close first,
-    # A's close merged, B's dispatch applied before the close
+    # A's close merged (its words kept as a note), B's dispatch applied before the close
     assert baseline["incident"]["state"] == "closed" and baseline["incident"]["title"] == "甲改的标题"
     assert [t[0] for t in baseline["timeline"]] == ["create", "update", "dispatch", "close", "note", "update",
-                                                    "note"]
+                                                    "note", "note"]
+    assert baseline["timeline"][-1][2] == "甲办结"  # A's merged close keeps its note
     assert baseline["conflicts"] == [("title", "甲改的标题", "乙改的标题", "last_writer_wins", "球川值班甲")]
     assert [r[2] for r in baseline["results"]["球川-甲"]] == ["applied", "applied", "merged"]
     assert [r[2] for r in baseline["results"]["球川-乙"]] == ["applied", "applied", "applied", "applied"]
