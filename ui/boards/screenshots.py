@@ -8,10 +8,7 @@ boards_command.png, cases.png, reflist_diff.png, assessment.png and assessment_t
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -154,30 +151,9 @@ async def shoot(out: Path, days: int) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/screenshots")
-    parser.add_argument("--days", type=int, default=60)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from ui.screenshot_tool import run_screenshots
 
-    from ui.i18n import install_translators
-    from ui.incidents import refcounts
-    from ui.theme import apply_theme
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)  # closing the pages at the end must not stop the loop
-    refcounts.install()
-    install_translators(app, "zh_CN")
-    apply_theme(app, "light")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        saved = runner.run(shoot(out, args.days))
-    for p in saved:
-        print(p)
-    return 0
+    return run_screenshots(shoot, description=__doc__.splitlines()[0], default_days=60, argv=argv)
 
 
 __all__ = ["main", "shoot"]

@@ -9,12 +9,9 @@ first page, through ``pdftoppm`` when it is installed).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -178,29 +175,9 @@ def pdf_first_page(pdf: Path, png: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default="docs/screenshots")
-    parser.add_argument("--days", type=int, default=45)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from ui.screenshot_tool import run_screenshots
 
-    from ui.i18n import install_translators
-    from ui.incidents import refcounts
-    from ui.theme import apply_theme
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    refcounts.install()
-    install_translators(app, "zh_CN")
-    apply_theme(app, "light")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        saved = runner.run(_shoot(out, args.days))
-    for p in saved:
-        print(p)
-    return 0
+    return run_screenshots(_shoot, description=__doc__, default_days=45, argv=argv)
 
 
 if __name__ == "__main__":

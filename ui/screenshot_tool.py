@@ -1,0 +1,44 @@
+"""The command line of the ``python -m ui.<area>.screenshots`` scripts that regenerate docs/screenshots."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+
+def run_screenshots(shoot: Callable[[Path, int], Awaitable[list[Path]]], *, description: str, default_days: int,
+                    argv: list[str] | None = None) -> int:
+    """Parse ``--out``/``--days``, start an offscreen Chinese app and run ``shoot(out, days)`` once.
+
+    One QApplication.exec() for the whole run, as in the desktop (see ui/app.py).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument("--days", type=int, default=default_days, help="days of demo history to seed")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from ui.i18n import install_translators
+    from ui.incidents import refcounts
+    from ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)  # closing the pages at the end must not stop the loop
+    refcounts.install()
+    install_translators(app, "zh_CN")
+    apply_theme(app, "light")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        saved = loop.run_until_complete(shoot(out, args.days))
+    for path in saved:
+        print(path)
+    return 0
