@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
 
     page_did_change = Signal(str)
     sync_status_did_change = Signal(object)
+    sync_progress_did_change = Signal(int, int)
 
     def __init__(self, store: Any, actor: Any, *, sound: bool = True, sound_dir: Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status_bar)
         self.status_bar.rejected_clicked.connect(lambda: self.show_page(PAGE_CONFLICTS))
         self.sync_status_did_change.connect(self.status_bar.set_sync_status)
+        self.sync_progress_did_change.connect(self.status_bar.set_sync_progress)
 
         self.notifier = Notifier(self.banner, sound=sound, sound_dir=sound_dir, parent=self)
         self.pages: dict[str, QWidget] = {}
@@ -261,6 +263,9 @@ class MainWindow(QMainWindow):
         if callable(on_status):
             # The engine may report from a worker thread: a signal delivers on the GUI thread.
             on_status(self.sync_status_did_change.emit)
+        on_progress = getattr(engine, "on_progress", None)
+        if callable(on_progress):
+            on_progress(self.sync_progress_did_change.emit)
 
     def _on_store_changes(self, changes: Any) -> None:
         if self.engine is None and changes.touches("local_outbox"):

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from commandroom.timeutil import SHANGHAI, fmt_local
 
@@ -47,11 +47,17 @@ class StatusBarWidget(QStatusBar):
         self.rejected_label.setToolTip(self.tr("Open the conflicts panel"))
         self.rejected_label.clicked.connect(self.rejected_clicked)
         self.last_sync_label = QLabel()
+        self.sync_progress = QProgressBar()
+        self.sync_progress.setObjectName("SyncProgress")
+        self.sync_progress.setMaximumWidth(220)
+        self.sync_progress.setFormat(self.tr("Downloading %p%"))
+        self.sync_progress.hide()
         self.user_label = QLabel()
         self.township_label = QLabel()
         self.clock_label = QLabel()
         self.clock_label.setMinimumWidth(150)
-        for w in (self.online_label, self.pending_label, self.rejected_label, self.last_sync_label):
+        for w in (self.online_label, self.pending_label, self.rejected_label, self.last_sync_label,
+                  self.sync_progress):
             self.addWidget(w)
         for w in (self.user_label, self.township_label, self.clock_label):
             self.addPermanentWidget(w)
@@ -79,6 +85,18 @@ class StatusBarWidget(QStatusBar):
             self.set_offline(getattr(status, "offline_since", None), getattr(status, "last_error", "") or "")
         self.set_counts(int(getattr(status, "pending", 0) or 0), int(getattr(status, "rejected", 0) or 0))
         self.set_last_sync(getattr(status, "last_success", None))
+
+    def set_sync_progress(self, done: int, total: int) -> None:
+        """Show a long download (the first sync, a catch-up after days offline); hidden when done or small."""
+        if total < self.PROGRESS_MIN_CHANGES or done >= total:
+            self.sync_progress.hide()
+            return
+        self.sync_progress.setMaximum(total)
+        self.sync_progress.setValue(done)
+        self.sync_progress.show()
+
+    PROGRESS_MIN_CHANGES = 2000
+    """Below this many changes a pull is over before a bar would mean anything."""
 
     def set_offline(self, since: datetime | None, error: str = "") -> None:
         if since is None:

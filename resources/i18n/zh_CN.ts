@@ -3599,6 +3599,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>打开冲突与退回</translation>
         </message>
         <message>
+            <source>Downloading %p%</source>
+            <translation>下载数据 %p%</translation>
+        </message>
+        <message>
             <source>Upgrade required</source>
             <translation>需要升级</translation>
         </message>

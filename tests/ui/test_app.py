@@ -139,3 +139,18 @@ def test_excepthook_logs_and_shows_a_dialog(qapp, caplog, monkeypatch):
     assert any("uncaught exception" in r.message for r in caplog.records)
     for box in boxes:
         box.close()
+
+
+def test_status_bar_shows_a_long_download_and_hides_it_when_done(qtbot, zh):
+    from ui.status_bar import StatusBarWidget
+
+    bar = StatusBarWidget()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.set_sync_progress(10, 50)  # a small pull: no bar
+    assert not bar.sync_progress.isVisible()
+    bar.set_sync_progress(25_000, 100_000)  # the first sync of a township
+    assert bar.sync_progress.isVisible()
+    assert bar.sync_progress.text() == "下载数据 25%"
+    bar.set_sync_progress(100_000, 100_000)
+    assert not bar.sync_progress.isVisible()
