@@ -11,10 +11,11 @@ expired or revoked tokens get 401 with a code saying which.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
 
-from commandroom.domain.errors import DomainError
 from commandroom.domain.models import DeviceToken, Incident, Report, TimelineEntry, row_to_dict
 from commandroom.server.auth import Principal, principal
 from commandroom.server.ratelimit import LoginLimiter
@@ -51,11 +52,6 @@ def _check_township(who: Principal, entity: str, ident: str, township: str | Non
                       f"{', '.join(who.townships) or 'no townships'})")
 
 
-def _domain(exc: DomainError) -> HTTPException:
-    status = {"not_found": 404, "forbidden": 403}.get(exc.code, 422)
-    return HTTPException(status, detail=exc.to_dict())
-
-
 # --------------------------------------------------------------------------- users
 
 
@@ -64,10 +60,7 @@ def users(request: Request, role: str | None = None, township: str | None = None
           who: Principal = Depends(principal)) -> dict:
     require_manager(who)
     with request.app.state.server.read() as session:
-        try:
-            rows = list_users(session, role=role, township_code=township)
-        except DomainError as exc:
-            raise _domain(exc) from None
+        rows = list_users(session, role=role, township_code=township)
         return {"users": [public_dict(u) for u in rows]}
 
 
@@ -76,33 +69,25 @@ def disable(user_id: str, request: Request, who: Principal = Depends(principal))
     require_manager(who)
     if user_id in (who.user_id, who.username):
         raise _forbid("you cannot disable your own account")
-    with request.app.state.server.transaction() as session:
-        try:
-            user = disable_user(session, user_id, by=who.user_id)
-        except DomainError as exc:
-            raise _domain(exc) from None
-        return {"ok": True, "user": public_dict(user)}
+    return _account_action(request, who, disable_user, user_id)
 
 
 @router.post("/admin/users/{user_id}/enable")
 def enable(user_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
     require_manager(who)
-    with request.app.state.server.transaction() as session:
-        try:
-            user = enable_user(session, user_id, by=who.user_id)
-        except DomainError as exc:
-            raise _domain(exc) from None
-        return {"ok": True, "user": public_dict(user)}
+    return _account_action(request, who, enable_user, user_id)
 
 
 @router.post("/admin/users/{user_id}/revoke-key")
 def revoke_key(user_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
     require_manager(who)
+    return _account_action(request, who, revoke_api_key, user_id)
+
+
+def _account_action(request: Request, who: Principal, action: Any, user_id: str) -> dict:
+    """Apply one account change in a transaction; a DomainError becomes 4xx through the app's handler."""
     with request.app.state.server.transaction() as session:
-        try:
-            user = revoke_api_key(session, user_id, by=who.user_id)
-        except DomainError as exc:
-            raise _domain(exc) from None
+        user = action(session, user_id, by=who.user_id)
         return {"ok": True, "user": public_dict(user)}
 
 
