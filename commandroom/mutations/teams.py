@@ -136,6 +136,7 @@ def member_update(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     if "zone_id" in args:
         zone = _zone(ctx, v.text(args, "zone_id", max_len=32))
         fields["zone_id"] = zone.id
+        fields["township_code"] = zone.hub_code  # a moved member belongs to the new zone's hub, like a new one
     if args.get("deleted") is True:
         fields["deleted"] = True
     changed = {k: val for k, val in fields.items() if getattr(member, k) != val}

@@ -93,19 +93,26 @@ def log_rows(
     origin_device: str | None = None,
     origin_mutation: str | None = None,
     op: str = "upsert",
+    before: dict[int, dict[str, Any] | None] | None = None,
 ) -> list[int]:
     """Append one change per row, stamping ``row_version`` and per-field versions on synced rows.
 
     Args:
         rows: rows written in this transaction (already flushed).
         changed_fields: per ``id(row)``, the fields that changed (None: all — a new row).
+        before: per ``id(row)``, the row as it was (None: new). A row that left a bucket (a team
+            member moved to another zone) gets a ``remove`` change there, so the desks reading only
+            the old bucket drop it instead of keeping a stale copy.
     Returns each row's new version (its last seq), in row order. A row replicated in two
     buckets (a member loan) gets one change per bucket.
     """
     if not rows:
         return []
     plan = [(row, buckets_of(row)) for row in rows]
-    all_seqs = iter(allocate_seqs(session, sum(len(b) for _, b in plan)))
+    left = [_buckets_left(row, buckets, (before or {}).get(id(row))) for row, buckets in plan]
+    # a row's removes take the lower seqs: a desk reading both buckets sees the upsert last and keeps the row
+    all_seqs = iter(allocate_seqs(session, sum(len(b) + len(g) for (_, b), g in zip(plan, left, strict=True))))
+    left_seqs = [[next(all_seqs) for _ in gone] for gone in left]
     row_seqs = [[next(all_seqs) for _ in buckets] for _, buckets in plan]
     now = utcnow()
     for (row, _buckets), seqs in zip(plan, row_seqs, strict=True):
@@ -138,6 +145,13 @@ def log_rows(
                     "server_ts": now,
                 }
             )
+    for (row, _buckets), gone, seqs, kept in zip(plan, left, left_seqs, row_seqs, strict=True):
+        for bucket, seq in zip(gone, seqs, strict=True):
+            entries.append({
+                "seq": seq, "bucket": bucket, "entity_type": row.__tablename__, "entity_id": primary_key_of(row),
+                "op": "remove", "row_version": getattr(row, "row_version", kept[-1]), "fields": None,
+                "origin_device": origin_device, "origin_mutation": origin_mutation, "server_ts": now,
+            })
     session.execute(insert(ChangeLog), entries)
     # remember the buckets and newest seqs of this transaction: the commit hook pokes their readers
     heads = session.info.setdefault("logged_heads", {})
@@ -145,6 +159,17 @@ def log_rows(
         if e["seq"] > heads.get(e["bucket"], 0):
             heads[e["bucket"]] = e["seq"]
     return [seqs[-1] for seqs in row_seqs]
+
+
+def _buckets_left(row: Base, buckets: list[str], before: dict[str, Any] | None) -> list[str]:
+    """Buckets the row was replicated in before this write and is not any more."""
+    if before is None:
+        return []
+    try:
+        old = buckets_for_values(row.__tablename__, before)
+    except KeyError:  # a partial snapshot: the bucket columns did not change
+        return []
+    return [b for b in old if b not in buckets]
 
 
 def backfill(session: Session, *, batch: int = 5000) -> int:

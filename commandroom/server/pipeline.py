@@ -210,7 +210,7 @@ def execute(
             tracked = stop_tracking(session)
         del tracked
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
-                                  origin_mutation=mutation_id)
+                                  origin_mutation=mutation_id, before=befores)
         audit = _audit_module()
         if audit is not None and hasattr(audit, "append_audit"):
             for row in rows:
