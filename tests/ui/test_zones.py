@@ -278,16 +278,31 @@ async def test_lending_records_a_loan_and_moves_the_on_duty_count(demo, officer,
     assert ui.outbox(demo)[-1][0] == "member.lend"
 
 
+def _make_a_zone_busy_next_to_a_willing_neighbour(store, actor) -> None:
+    """Whatever the time of day: a zone with open incidents whose whole shift is 休息, and a neighbour
+    with two free members on duty (the demo's own roster decides nothing about this test)."""
+    from commandroom.services import teams as svc
+
+    with store.read() as session:
+        zones = svc.zone_board(session, utcnow())
+    busy = next(z for z in zones if z.open_incidents and any(len(_members(store, n)) >= 2 for n in z.neighbours))
+    donor = next(n for n in busy.neighbours if len(_members(store, n)) >= 2)
+    for m in busy.members:
+        store.perform(actor, "member.set_status", m.member_id, {"status": "off_duty"})
+    for m in _members(store, donor)[:2]:
+        ensure_on_duty(store, actor, m.id)
+
+
 @pytest.mark.asyncio
 async def test_one_click_lend_from_the_suggestion(demo, officer, qtbot, ui):
     from ui.zones.board import ZoneBoardWidget
 
+    _make_a_zone_busy_next_to_a_willing_neighbour(demo, officer)
     board = ZoneBoardWidget(demo, officer)
     qtbot.addWidget(board)
     board.load_now()
     busy = next((z for z in board.data.zones if z.lend_suggestion is not None), None)
-    if busy is None:
-        pytest.skip("the demo county has no busy zone with a willing neighbour right now")
+    assert busy is not None, "a zone with open work and nobody on duty, next to a zone with free hands"
     sug = busy.lend_suggestion
     card = board.cards[busy.zone_id]
     assert card.lend_box.isVisibleTo(card) and sug.member_name in card.lend_button.text()
