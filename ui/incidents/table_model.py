@@ -43,9 +43,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from commandroom.services.deadlines import clock_state
-from commandroom.timeutil import fmt_local, utcnow
+from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.incidents import labels, refcounts
+from ui.incidents.keys import DisplayKeys, SortedKeys
 from ui.incidents.queries import (
     COLUMN_KEYS,
     IncidentQuery,
@@ -112,7 +113,7 @@ def _load_keys(store: Any, query: IncidentQuery, now: datetime, with_names: bool
     with raw_reader(store) as conn:
         keys = find_incident_keys(conn, query, now, fts=has_fts(conn), limit=limit)
         names = load_names(conn) if with_names else None
-    sorted_keys = np.sort(keys)
+    sorted_keys = SortedKeys(np.sort(keys))
     return {"keys": keys, "sorted": sorted_keys, "names": names, "seconds": time.perf_counter() - t0,
             "complete": limit is None or len(keys) < limit}
 
@@ -128,28 +129,23 @@ class Resolved:
     new_rows: dict[int, IncidentRow] | None = None
 
 
-def resolve_changes(store: Any, ids: list[str], cached: dict[str, int], sorted_keys: np.ndarray,
+def resolve_changes(store: Any, ids: list[str], cached: dict[str, int], sorted_keys: SortedKeys,
                     query: IncidentQuery, now: datetime, generation: int) -> Resolved:
     """Core read for the reader pool: fresh rows of the cached ids, and the new keys that match ``query``.
 
-    ``sorted_keys`` is the model's (immutable) sorted key array at the time of the call.
+    ``sorted_keys`` is the model's (immutable) key set at the time of the call.
     """
     with raw_reader(store) as conn:
         known = keys_of_ids(conn, ids)
         cached_keys = list(cached.values())
         fresh = fetch_rows(conn, cached_keys) if cached_keys else {}
         # new ids, and ids written again with INSERT OR REPLACE (a new key; the old one reads as gone)
-        absent = [k for i, k in known.items() if cached.get(i) != k and not _contains(sorted_keys, k)]
+        absent = [k for i, k in known.items() if cached.get(i) != k and k not in sorted_keys]
         new_keys = sorted(matching_keys(conn, absent, query, now), reverse=True) if absent else []
         # new rows go to the top of a descending list, where the view shows them next: read them here,
         # not in data() on the GUI thread
         new_rows = fetch_rows(conn, new_keys[:PAGE]) if new_keys and query.descending else None
     return Resolved(cached_keys, fresh, new_keys, generation, new_rows)
-
-
-def _contains(sorted_keys: np.ndarray, key: int) -> bool:
-    i = int(np.searchsorted(sorted_keys, key))
-    return i < len(sorted_keys) and int(sorted_keys[i]) == key
 
 
 class IncidentTableModel(QAbstractTableModel):
@@ -175,14 +171,14 @@ class IncidentTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.store = store
         self._query = query or IncidentQuery()
-        self._keys = np.empty(0, dtype=np.int64)
-        self._sorted = np.empty(0, dtype=np.int64)  # the same keys, sorted: membership by binary search
+        self._key_buffer = DisplayKeys()  # the keys in view order (``_keys``)
+        self._sorted = SortedKeys(np.empty(0, dtype=np.int64))  # the same keys, for membership tests
         self._rows: OrderedDict[int, IncidentRow] = OrderedDict()
         self._key_of_id: dict[str, int] = {}
         self._missing: set[int] = set()
         self._names = RefNames()
         self._names_loaded = False
-        self._now = utcnow()
+        self._now = store.now()  # the server's clock when this machine's is off (LocalStore.now)
         self._frozen_now: datetime | None = None
         self._clock_cache: dict[int, tuple[str, str]] = {}
         self._task = LatestTask("incident-keys")
@@ -204,6 +200,10 @@ class IncidentTableModel(QAbstractTableModel):
 
     # Query
     ######################################################################
+
+    @property
+    def _keys(self) -> np.ndarray:
+        return self._key_buffer.view
 
     @property
     def query(self) -> IncidentQuery:
@@ -228,7 +228,7 @@ class IncidentTableModel(QAbstractTableModel):
         Two steps: the first :data:`FIRST_PAGE` keys (a LIMIT query: the view shows them at
         once), then all keys, appended as inserted rows when they extend the first page.
         """
-        self._now = self._frozen_now or utcnow()
+        self._now = self._frozen_now or self.store.now()
         self._in_flight_ids = set()
         self.loading_did_change.emit(True)
         self._task.start(self._two_steps(self._query, self._now, not self._names_loaded),
@@ -246,7 +246,7 @@ class IncidentTableModel(QAbstractTableModel):
     def load_now(self) -> None:
         """Run the current query on this thread (first show in tests and tools; the view uses :meth:`refresh`)."""
         self._task.cancel()
-        self._now = self._frozen_now or utcnow()
+        self._now = self._frozen_now or self.store.now()
         self._in_flight_ids = set()
         self._apply_result(_load_keys(self.store, self._query, self._now, not self._names_loaded))
         self._in_flight_ids = None
@@ -271,7 +271,7 @@ class IncidentTableModel(QAbstractTableModel):
             self._names = result["names"]
             self._names_loaded = True
         self.beginResetModel()
-        self._keys = result["keys"]
+        self._key_buffer.reset(result["keys"])
         self._sorted = result["sorted"]
         self._clock_cache.clear()
         self._generation += 1
@@ -288,7 +288,7 @@ class IncidentTableModel(QAbstractTableModel):
         if shown <= len(keys) and np.array_equal(keys[:shown], self._keys):
             if len(keys) > shown:
                 self.beginInsertRows(QModelIndex(), shown, len(keys) - 1)
-                self._keys = keys
+                self._key_buffer.reset(keys)
                 self._sorted = result["sorted"]
                 self.endInsertRows()
             self._replay_in_flight()
@@ -389,7 +389,7 @@ class IncidentTableModel(QAbstractTableModel):
         return int(found[0]) if len(found) else -1
 
     def _has_key(self, key: int) -> bool:
-        return _contains(self._sorted, key)
+        return key in self._sorted
 
     # Live updates
     ######################################################################
@@ -423,7 +423,7 @@ class IncidentTableModel(QAbstractTableModel):
 
     def _resolve_args(self, batch: list[str]) -> tuple[Any, ...]:
         cached = {i: self._key_of_id[i] for i in batch if i in self._key_of_id}
-        return batch, cached, self._sorted, self._query, utcnow(), self._generation
+        return batch, cached, self._sorted, self._query, self.store.now(), self._generation
 
     async def _drain(self) -> None:
         """Resolve queued ids on the reader pool, one batch at a time, and apply each on this thread."""
@@ -480,10 +480,8 @@ class IncidentTableModel(QAbstractTableModel):
     def _remove_row(self, pos: int) -> None:
         self.beginRemoveRows(QModelIndex(), pos, pos)
         key = int(self._keys[pos])
-        self._keys = np.delete(self._keys, pos)
-        i = int(np.searchsorted(self._sorted, key))
-        if i < len(self._sorted) and self._sorted[i] == key:
-            self._sorted = np.delete(self._sorted, i)
+        self._key_buffer.delete(pos)
+        self._sorted = self._sorted.without(key)
         for row in self._rows.values():
             if row.pos_hint > pos:
                 row.pos_hint -= 1
@@ -496,22 +494,22 @@ class IncidentTableModel(QAbstractTableModel):
         first = 0 if at_top else len(self._keys)
         self.beginInsertRows(QModelIndex(), first, first + count - 1)
         if at_top:
-            self._keys = np.concatenate([block, self._keys])
+            self._key_buffer.prepend(block)
             for row in self._rows.values():
                 if row.pos_hint >= 0:
                     row.pos_hint += count
         else:
-            self._keys = np.concatenate([self._keys, block[::-1]])
-        self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, np.sort(block)), np.sort(block))
+            self._key_buffer.append(block[::-1])
+        self._sorted = self._sorted.with_added(block)
         self.endInsertRows()
 
     def _on_clock_tick(self) -> None:
-        self._repaint_clocks(self._frozen_now or utcnow())
+        self._repaint_clocks(self._frozen_now or self.store.now())
 
     def set_now(self, now: datetime | None) -> None:
         """Freeze the countdowns at ``now`` (naive UTC; tests and screenshots); None follows the clock."""
         self._frozen_now = now
-        self._repaint_clocks(now or utcnow())
+        self._repaint_clocks(now or self.store.now())
 
     def _repaint_clocks(self, now: datetime) -> None:
         self._now = now
