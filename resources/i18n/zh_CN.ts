@@ -2710,6 +2710,14 @@ Please send this file to your support contact.</source>
             <translation>请输入用户名和密码。</translation>
         </message>
         <message>
+            <source>Opening this workstation's data…</source>
+            <translation>正在打开本机数据…</translation>
+        </message>
+        <message>
+            <source>This workstation's data could not be opened: {error}</source>
+            <translation>无法打开本机数据：{error}</translation>
+        </message>
+        <message>
             <source>Signing in…</source>
             <translation>正在登录…</translation>
         </message>
@@ -2759,6 +2767,196 @@ Please send this file to your support contact.</source>
         <message>
             <source>Whole county</source>
             <translation>全县</translation>
+        </message>
+    </context>
+    <context>
+        <name>MapPage</name>
+        <message>
+            <source>Legend</source>
+            <translation>图例</translation>
+        </message>
+        <message>
+            <source>Click to collapse or expand the legend</source>
+            <translation>点击收起/展开图例</translation>
+        </message>
+        <message>
+            <source>Incident state (colour)</source>
+            <translation>事件状态（颜色）</translation>
+        </message>
+        <message>
+            <source>Urgency (size)</source>
+            <translation>紧急程度（大小）</translation>
+        </message>
+        <message>
+            <source>Other</source>
+            <translation>其他</translation>
+        </message>
+        <message>
+            <source>Overdue</source>
+            <translation>已超期</translation>
+        </message>
+        <message>
+            <source>R</source>
+            <translation>报</translation>
+        </message>
+        <message>
+            <source>T</source>
+            <translation>队</translation>
+        </message>
+        <message>
+            <source>Enforcement officer</source>
+            <translation>执法队员</translation>
+        </message>
+        <message>
+            <source>Township area</source>
+            <translation>乡镇范围</translation>
+        </message>
+        <message>
+            <source>Township areas are approximate boundaries (Voronoi polygons around the township seats), not legal administrative boundaries; they are replaced automatically once official boundaries are available.</source>
+            <translation>乡镇范围为近似边界（按乡镇驻地划分的泰森多边形），不是法定行政界线；取得官方边界后自动替换。</translation>
+        </message>
+        <message>
+            <source>Vector base map</source>
+            <translation>矢量底图</translation>
+        </message>
+        <message>
+            <source>Offline tile base map</source>
+            <translation>离线瓦片底图</translation>
+        </message>
+        <message>
+            <source>County boundary</source>
+            <translation>县界</translation>
+        </message>
+        <message>
+            <source>Township areas</source>
+            <translation>乡镇范围</translation>
+        </message>
+        <message>
+            <source>Township areas (approximate boundaries)</source>
+            <translation>乡镇范围（近似边界）</translation>
+        </message>
+        <message>
+            <source>Enforcement zones</source>
+            <translation>执法片区</translation>
+        </message>
+        <message>
+            <source>Grids</source>
+            <translation>网格</translation>
+        </message>
+        <message>
+            <source>Incident heat map</source>
+            <translation>事件热力图</translation>
+        </message>
+        <message>
+            <source>Incidents (open)</source>
+            <translation>事件（未办结）</translation>
+        </message>
+        <message>
+            <source>Incidents (closed)</source>
+            <translation>事件（已办结）</translation>
+        </message>
+        <message>
+            <source>Incident cluster (count)</source>
+            <translation>事件聚合（数字为件数）</translation>
+        </message>
+        <message>
+            <source>New report</source>
+            <translation>待受理上报</translation>
+        </message>
+        <message>
+            <source>Approx. boundary</source>
+            <translation>近似边界</translation>
+        </message>
+        <message>
+            <source>New reports</source>
+            <translation>待受理上报</translation>
+        </message>
+        <message>
+            <source>Enforcement officer positions</source>
+            <translation>执法队员位置</translation>
+        </message>
+        <message>
+            <source>(no number)</source>
+            <translation>（未编号）</translation>
+        </message>
+        <message>
+            <source>Category</source>
+            <translation>类别</translation>
+        </message>
+        <message>
+            <source>Address</source>
+            <translation>地址</translation>
+        </message>
+        <message>
+            <source>Close deadline</source>
+            <translation>办结时限</translation>
+        </message>
+        <message>
+            <source>View details</source>
+            <translation>查看详情</translation>
+        </message>
+        <message>
+            <source>Source</source>
+            <translation>来源</translation>
+        </message>
+        <message>
+            <source>Reporter</source>
+            <translation>上报人</translation>
+        </message>
+        <message>
+            <source>Reported at</source>
+            <translation>上报时间</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Zone</source>
+            <translation>片区</translation>
+        </message>
+        <message>
+            <source>Status since</source>
+            <translation>状态时间</translation>
+        </message>
+        <message>
+            <source>Rectangle</source>
+            <translation>框选</translation>
+        </message>
+        <message>
+            <source>Select incidents with a rectangle (or drag with Shift held down)</source>
+            <translation>框选事件（也可按住 Shift 拖动）</translation>
+        </message>
+        <message>
+            <source>Lasso</source>
+            <translation>套索</translation>
+        </message>
+        <message>
+            <source>Lasso selection: press and drag to draw the area</source>
+            <translation>套索选择事件：按下后拖动画出范围</translation>
+        </message>
+        <message>
+            <source>Clear</source>
+            <translation>清除</translation>
+        </message>
+        <message>
+            <source>Whole county</source>
+            <translation>全县</translation>
+        </message>
+        <message>
+            <source>{n} selected</source>
+            <translation>已选 {n} 件</translation>
+        </message>
+        <message>
+            <source>Local tile cache</source>
+            <translation>本地瓦片缓存</translation>
+        </message>
+    </context>
+    <context>
+        <name>MapView</name>
+        <message>
+            <source>Loading the map…</source>
+            <translation>地图加载中…</translation>
         </message>
     </context>
     <context>
@@ -3603,6 +3801,22 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>下载数据 %p%</translation>
         </message>
         <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>Stop the download. What has arrived is kept; the next sync continues from there.</source>
+            <translation>停止下载。已下载的数据保留，下次同步时从中断处继续。</translation>
+        </message>
+        <message>
+            <source>Resume now</source>
+            <translation>立即继续</translation>
+        </message>
+        <message>
+            <source>Download cancelled · continues at {time} with the next sync</source>
+            <translation>下载已取消 · {time} 下次同步时继续</translation>
+        </message>
+        <message>
             <source>Upgrade required</source>
             <translation>需要升级</translation>
         </message>
@@ -3637,6 +3851,46 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Last sync {time}</source>
             <translation>上次同步 {time}</translation>
+        </message>
+        <message>
+            <source>Clock off by {amount}</source>
+            <translation>本机时钟与服务器相差 {amount}</translation>
+        </message>
+        <message>
+            <source>This computer's clock is {amount} ahead of the county server.</source>
+            <translation>本机时钟比县服务器快 {amount}。</translation>
+        </message>
+        <message>
+            <source>This computer's clock is {amount} behind the county server.</source>
+            <translation>本机时钟比县服务器慢 {amount}。</translation>
+        </message>
+        <message>
+            <source>Deadline countdowns and the times on this workstation follow the server's clock.</source>
+            <translation>本工作站的时限倒计时和各处时间已按服务器时钟校正。</translation>
+        </message>
+        <message>
+            <source>Ask IT to set this computer's clock: other programs on it use the wrong time.</source>
+            <translation>请联系信息化人员校准本机时钟：本机其他程序使用的时间有误。</translation>
+        </message>
+        <message>
+            <source>Server time (this computer's clock is off by {amount})</source>
+            <translation>服务器时间（本机时钟相差 {amount}）</translation>
+        </message>
+        <message>
+            <source>{n} s</source>
+            <translation>{n} 秒</translation>
+        </message>
+        <message>
+            <source>{n} min</source>
+            <translation>{n} 分钟</translation>
+        </message>
+        <message>
+            <source>{n} h</source>
+            <translation>{n} 小时</translation>
+        </message>
+        <message>
+            <source>{n} days</source>
+            <translation>{n} 天</translation>
         </message>
     </context>
     <context>

@@ -22,9 +22,9 @@ from shapely.geometry import shape
 from commandroom.domain.models import Incident, Report, TeamMember, Township
 from commandroom.sync.local import LocalStore
 from ui.map.basedata import load_base_layers
-from ui.map.page import build_map_page
+from ui.map.page import TEXTS, build_map_page
 from ui.map.payload import epoch_ms, read_all, read_changed, read_snapshot, to_js
-from ui.map.tiles import MBTiles, parse_tile_url, write_mbtiles
+from ui.map.tiles import MBTiles, TileSetInfo, parse_tile_url, write_mbtiles
 
 ROOT = Path(__file__).resolve().parents[2]
 URL_RE = re.compile(r"https?://[^\s\"'()<>]*", re.IGNORECASE)
@@ -241,7 +241,7 @@ def test_payload_snapshot_and_changed_rows(plain_store):
     assert [r[0] for r in snap["incident"]["rows"]] == ["i-ok"]
     assert snap["incident"]["cols"][:3] == ["id", "no", "title"]
     assert [r["id"] for r in read_all(plain_store, "report")] == ["r-new"]
-    assert read_all(plain_store, "report")[0]["src"] == "网格巡查"
+    assert read_all(plain_store, "report")[0]["src"] == "grid_patrol"  # the page labels it
     assert [r["id"] for r in read_all(plain_store, "team_member")] == ["m-1"]
     inc = read_all(plain_store, "incident")[0]
     assert inc["urg"] == "L1" and inc["no"] == "" and inc["due"] is None
@@ -287,3 +287,135 @@ def test_importing_the_view_loads_neither_webengine_nor_folium():
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# ---------------------------------------------------------------------------- language
+
+CJK_RE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+# The page's words as the Chinese screens have always shown them.
+CHINESE_TEXTS = {
+    "legend": "图例",
+    "legendToggle": "点击收起/展开图例",
+    "legendStates": "事件状态（颜色）",
+    "legendUrgency": "紧急程度（大小）",
+    "legendOther": "其他",
+    "legendCluster": "事件聚合（数字为件数）",
+    "overdue": "已超期",
+    "openReport": "待受理上报",
+    "reportGlyph": "报",
+    "teamGlyph": "队",
+    "teamMember": "执法队员",
+    "townshipShort": "乡镇范围",
+    "approxShort": "近似边界",
+    "approxNote": "乡镇范围为近似边界（按乡镇驻地划分的泰森多边形），不是法定行政界线；取得官方边界后自动替换。",
+    "vectorBase": "矢量底图",
+    "tileBase": "离线瓦片底图",
+    "outlineLayer": "县界",
+    "townshipsLayer": "乡镇范围",
+    "townshipsLayerApprox": "乡镇范围（近似边界）",
+    "zonesLayer": "执法片区",
+    "gridsLayer": "网格",
+    "heatLayer": "事件热力图",
+    "openIncidentsLayer": "事件（未办结）",
+    "closedIncidentsLayer": "事件（已办结）",
+    "reportsLayer": "待受理上报",
+    "teamsLayer": "执法队员位置",
+    "noNumber": "（未编号）",
+    "category": "类别",
+    "address": "地址",
+    "closeDue": "办结时限",
+    "openDetail": "查看详情",
+    "source": "来源",
+    "reporter": "上报人",
+    "reportedAt": "上报时间",
+    "status": "状态",
+    "zone": "片区",
+    "statusAt": "状态时间",
+    "rectSelect": "框选",
+    "rectSelectTip": "框选事件（也可按住 Shift 拖动）",
+    "lassoSelect": "套索",
+    "lassoSelectTip": "套索选择事件：按下后拖动画出范围",
+    "clearSelect": "清除",
+    "wholeCounty": "全县",
+    "selected": "已选 {n} 件",
+}
+LABEL_KEYS = ("stateLabels", "urgencyLabels", "memberStatusLabels", "sourceLabels")
+UNTILED = TileSetInfo(name="t", fmt="png", min_zoom=8, max_zoom=12, attribution="", bounds=None)
+
+
+def _built_page(out_dir: Path, store) -> tuple[dict, str]:
+    """Build the page with a tile layer; its ``cr.init`` config (decoded) and its HTML."""
+    index = build_map_page(out_dir, load_base_layers(store), tiles=UNTILED)
+    html = index.read_text(encoding="utf-8")
+    m = re.search(r"cr\.init\(\w+, (\{.*?\}), \{\s*outline:", html, re.DOTALL)
+    assert m, "cr.init call not found in the page"
+    return json.loads(m.group(1)), html
+
+
+def _attribution(html: str) -> str:
+    m = re.search(r'"attribution": (".*?(?<!\\)")', html)
+    assert m, "tile layer attribution not found"
+    return json.loads(m.group(1))
+
+
+def test_page_words_follow_the_installed_language(tmp_path, plain_store, qapp):
+    """Chinese as before with the zh_CN translator; English without CJK once switched (no stale page)."""
+    from commandroom.domain import enums
+    from ui.i18n import install_translators
+
+    try:
+        install_translators(qapp, "zh_CN")
+        zh, zh_html = _built_page(tmp_path / "zh", plain_store)
+        install_translators(qapp, "en")
+        en, en_html = _built_page(tmp_path / "en", plain_store)
+    finally:
+        install_translators(qapp, "en")
+
+    # Chinese: exactly the words the map always showed, the core's labels for the vocabularies
+    assert zh["texts"] == CHINESE_TEXTS
+    assert zh["stateLabels"] == {str(k): v for k, v in enums.INCIDENT_STATE_LABELS.items()}
+    assert zh["urgencyLabels"] == {str(k): v for k, v in enums.URGENCY_LABELS.items()}
+    assert zh["memberStatusLabels"] == {str(k): v for k, v in enums.MEMBER_STATUS_LABELS.items()}
+    assert zh["sourceLabels"] == {str(k): v for k, v in enums.SOURCE_LABELS.items()}
+    assert _attribution(zh_html) == "本地瓦片缓存"
+
+    # English: the sources, and no Chinese left in any of the page's own words
+    texts = en["texts"]
+    assert texts == dict(TEXTS)
+    assert texts["legend"] == "Legend" and texts["legendStates"] == "Incident state (colour)"
+    assert texts["outlineLayer"] == "County boundary" and texts["heatLayer"] == "Incident heat map"
+    assert texts["townshipsLayerApprox"] == "Township areas (approximate boundaries)"
+    assert (
+        texts["openIncidentsLayer"] == "Incidents (open)"
+        and texts["teamsLayer"] == "Enforcement officer positions"
+    )
+    assert texts["selected"] == "{n} selected"
+    assert en["stateLabels"]["pending_dispatch"] == "Pending dispatch"
+    assert en["urgencyLabels"]["L1"] == "Urgent"
+    assert en["memberStatusLabels"]["on_scene"] == "On scene"
+    assert en["sourceLabels"]["grid_patrol"] == "Grid patrol"
+    for key in ("texts", *LABEL_KEYS):
+        leftovers = {k: v for k, v in en[key].items() if CJK_RE.search(v)}
+        assert not leftovers, (key, leftovers)
+    assert _attribution(en_html) == "Local tile cache"
+    # the label tables cover every value the page may be sent
+    assert set(en["stateLabels"]) == set(en["stateOrder"]) == {str(v) for v in enums.IncidentState}
+    assert (
+        set(en["memberStatusLabels"]) == set(en["memberStatusColors"]) == {str(v) for v in enums.MemberStatus}
+    )
+    assert set(en["sourceLabels"]) == {str(v) for v in enums.ReportSource}
+
+
+def test_every_word_the_page_script_uses_is_in_its_config(plain_store):
+    """cr_map.js reads ``texts.<key>`` (``T.<key>``) and ``cfg.<x>Labels``: all of them are sent."""
+    from ui.map.page import PageOptions, page_config
+
+    js_source = (ROOT / "ui" / "map" / "assets" / "cr_map.js").read_text(encoding="utf-8")
+    used_texts = set(re.findall(r"\b(?:T|texts)\.(\w+)", js_source))
+    used_labels = set(re.findall(r"\b(?:cfg|C)\.(\w+Labels)\b", js_source))
+    config = page_config(load_base_layers(plain_store), PageOptions())
+    assert used_texts and used_texts <= set(config["texts"]), used_texts - set(config["texts"])
+    assert used_labels == set(LABEL_KEYS) and used_labels <= set(config)
+    assert set(TEXTS) <= used_texts, set(TEXTS) - used_texts  # no dead words either
+    assert "{n}" in config["texts"]["selected"] and "{n}" in CHINESE_TEXTS["selected"]

@@ -6,6 +6,7 @@ Waiting uses ``qtbot.waitUntil`` around ``runJavaScript`` callbacks (no asyncio 
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from commandroom.timeutil import utcnow  # noqa: E402
 from ui.map.demo import insert_demo_rows  # noqa: E402
 from ui.map.tiles import write_mbtiles  # noqa: E402
 from ui.map.view import MapView  # noqa: E402
+
+# The page speaks the language installed when it is built; these tests read its Chinese.
+pytestmark = pytest.mark.usefixtures("zh")
 
 LOAD_MS = 30_000
 JS_MS = 10_000
@@ -126,6 +130,9 @@ def test_map_loads_offline_with_data_pushed_not_baked(qtbot, plain_store):
     assert "乡镇范围（近似边界）" in dom["control"] and "执法片区" in dom["control"]
     assert "离线瓦片底图" not in dom["control"]  # no MBTiles file: no tile layer at all
     assert "近似边界" in dom["legend"] and "已超期" in dom["legend"]
+    assert (
+        js(view, qtbot, "document.querySelectorAll('.cr-legend-grid-1').length") == 0
+    )  # Chinese: two columns
     assert dom["tiles"] == 0
     assert len(ids["incident"]) == 300
 
@@ -142,6 +149,87 @@ def test_reference_store_uses_db_townships_and_grids(qtbot, store):
     )
     assert dom["towns"] == 14 and dom["zones"] == 7
     assert "网格" in dom["control"]
+
+
+def test_the_page_speaks_english_when_english_is_chosen(qtbot, plain_store, qapp):
+    """Layer control, legend, toolbar, popup and selection count in English, no Chinese of our own."""
+    from ui.i18n import install_translators
+
+    install_translators(qapp, "en")  # the module's zh fixture switches back to English afterwards too
+    insert_demo_rows(plain_store, incidents=40, reports=0, members=3)
+    iid = add_incident(
+        plain_store,
+        title="T-1",
+        lat=29.1,
+        lon=118.6,
+        urgency="L1",
+        state="pending_dispatch",
+        category_code="none",
+    )
+    view = MapView(plain_store)
+    assert view._placeholder.text() == "Loading the map…"
+    qtbot.addWidget(view)
+    view.resize(1100, 750)
+    view.show()
+    qtbot.waitUntil(lambda: view.is_ready, timeout=LOAD_MS)
+    view.select_incident(iid)
+    qtbot.waitUntil(lambda: js(view, qtbot, "cr.stats().highlighted") == iid, timeout=JS_MS)
+    dom = js(
+        view,
+        qtbot,
+        """({
+            control: document.querySelector('.leaflet-control-layers').textContent,
+            legend: document.querySelector('.cr-legend').textContent,
+            legendTip: document.querySelector('.cr-legend-title').title,
+            tools: Array.from(document.querySelectorAll('.cr-tool')).map(e => e.textContent),
+            tips: Array.from(document.querySelectorAll('.cr-tool')).map(e => e.title).join(' '),
+            popup: (document.querySelector('.leaflet-popup .cr-pop') || {}).textContent,
+            legendOverflow: (function (l) { return l.scrollWidth - l.clientWidth; })(document.querySelector('.cr-legend'))
+        })""",
+    )
+    assert dom["legendOverflow"] <= 1  # longer words than the Chinese: a one-column grid, no sideways scroll
+    for words in (
+        "County boundary",
+        "Township areas (approximate boundaries)",
+        "Enforcement zones",
+        "Incident heat map",
+        "Incidents (open)",
+        "New reports",
+        "Enforcement officer positions",
+    ):
+        assert words in dom["control"], words
+    for words in (
+        "Legend",
+        "Incident state (colour)",
+        "Pending dispatch",
+        "Urgency (size)",
+        "Urgent",
+        "Overdue",
+        "Enforcement officer",
+        "approximate boundaries",
+    ):
+        assert words in dom["legend"], words
+    assert dom["legendTip"] == "Click to collapse or expand the legend"
+    assert dom["tools"] == ["Rectangle", "Lasso", "Clear", "Whole county"]
+    assert "Select incidents with a rectangle" in dom["tips"]
+    assert "Pending dispatch" in dom["popup"] and "Urgent" in dom["popup"] and "View details" in dom["popup"]
+    cjk = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+    for part in ("control", "legend", "legendTip", "tools", "tips", "popup"):
+        text = " ".join(dom[part]) if isinstance(dom[part], list) else dom[part]
+        assert not cjk.search(text), (part, text)
+    with qtbot.waitSignal(view.selection_made, timeout=JS_MS) as blocker:
+        js(view, qtbot, "cr.selectBounds(28.0, 118.0, 29.5, 119.0)")
+    n = len(blocker.args[0])
+    assert n > 0
+    assert js(view, qtbot, "document.querySelector('.cr-tool-status').textContent") == f"{n} selected"
+
+
+def test_loading_placeholder_is_translated(plain_store):
+    view = MapView(plain_store)
+    try:
+        assert view._placeholder.text() == "地图加载中…"  # the module's zh fixture
+    finally:
+        view.deleteLater()
 
 
 # ---------------------------------------------------------------------------- bridge round trip

@@ -1,4 +1,4 @@
-"""Demo-like map data and screenshots: ``python -m ui.map.demo --out docs/screenshots``.
+"""Demo-like map data and screenshots: ``python -m ui.map.demo --out docs/screenshots [--lang en]``.
 
 :func:`insert_demo_rows` writes incidents, open reports and team members with plausible
 positions (bunched around the township seats, inside the county) straight into a store;
@@ -196,7 +196,7 @@ def insert_demo_rows(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Render docs/screenshots/map.png and map_selection.png from a throw-away demo store."""
+    """Render map.png, map_selection.png and map_heat.png (in ``--out``) from a throw-away demo store."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument(
@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "--incidents", type=int, default=600, help="synthetic incidents if the generator fails"
     )
     parser.add_argument("--size", default="1600x1000")
+    parser.add_argument("--lang", default="zh_CN", choices=["zh_CN", "en"], help="language of the page")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
@@ -214,9 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from commandroom.sync.local import LocalStore
+    from ui.i18n import install_translators
+    from ui.map.page import page_texts
+    from ui.map.payload import to_js
     from ui.map.view import MapView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    install_translators(app, args.lang)
+    texts = page_texts()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="cr-map-demo-"))
@@ -261,15 +267,20 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: bool(done))
     settle(800)
     view.grab().save(str(out / "map_selection.png"))
-    # heat of the open incidents, with the clusters switched off, at county scale
+    # heat of the open incidents, with the clusters switched off, at county scale; the layer
+    # and button names are the page's own words, in the language it was built in
+    heat = to_js(texts["heatLayer"])
+    hidden = to_js([texts[k] for k in ("openIncidentsLayer", "reportsLayer", "teamsLayer")])
+    county = to_js(texts["wholeCounty"])
     view.run_js(
         "cr.clearSelection(); cr.clearHighlight();"
         "document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(function (l) {"
-        "  var t = l.textContent; var box = l.querySelector('input');"
-        "  var on = t.indexOf('热力') >= 0, off = /未办结|上报|队员/.test(t);"
+        "  var t = l.textContent.trim(); var box = l.querySelector('input');"
+        f"  var on = t === {heat}, off = {hidden}.indexOf(t) >= 0;"
         "  if ((on && !box.checked) || (off && box.checked)) { box.click(); }"
         "});"
-        "Array.from(document.querySelectorAll('.cr-tool')).find(function (e) { return e.textContent === '全县'; }).click();"
+        "Array.from(document.querySelectorAll('.cr-tool'))"
+        f".find(function (e) {{ return e.textContent === {county}; }}).click();"
     )
     settle(1500)
     view.grab().save(str(out / "map_heat.png"))

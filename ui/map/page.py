@@ -13,7 +13,9 @@ reloads the page.
 
 A Content-Security-Policy with a per-build nonce allows only the page's own scripts:
 an injected ``<img onerror=…>`` or ``<script>`` would not run even if some future code
-forgot ``textContent``. No Qt here.
+forgot ``textContent``. Of Qt only QtCore's translation is used: the page's words
+(:data:`TEXTS`, state/urgency/status/source labels) are English sources translated by the
+installed translator when the page is built, see :func:`page_config`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,16 +33,13 @@ import jinja2
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import CustomPane
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from commandroom.domain.enums import (
-    INCIDENT_STATE_LABELS,
-    MEMBER_STATUS_LABELS,
-    URGENCY_LABELS,
-    IncidentState,
-    MemberStatus,
-)
+from commandroom.domain.enums import IncidentState, MemberStatus
+from ui import i18n
 from ui.map.basedata import BaseLayers
 from ui.map.tiles import TileSetInfo
+from ui.zones import labels as zone_labels
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 LIB = "lib"
@@ -117,52 +117,73 @@ MEMBER_STATUS_COLORS = {
     MemberStatus.OFF_DUTY: "#9ca3af",
 }
 
+# The page's words, English source; :func:`page_texts` translates them when a page is built.
 TEXTS = {
-    "legend": "图例",
-    "legendToggle": "点击收起/展开图例",
-    "legendStates": "事件状态（颜色）",
-    "legendUrgency": "紧急程度（大小）",
-    "legendOther": "其他",
-    "legendCluster": "事件聚合（数字为件数）",
-    "overdue": "已超期",
-    "openReport": "待受理上报",
-    "reportGlyph": "报",
-    "teamGlyph": "队",
-    "teamMember": "执法队员",
-    "townshipShort": "乡镇范围",
-    "approxShort": "近似边界",
-    "approxNote": "乡镇范围为近似边界（按乡镇驻地划分的泰森多边形），不是法定行政界线；取得官方边界后自动替换。",
-    "vectorBase": "矢量底图",
-    "tileBase": "离线瓦片底图",
-    "outlineLayer": "县界",
-    "townshipsLayer": "乡镇范围",
-    "townshipsLayerApprox": "乡镇范围（近似边界）",
-    "zonesLayer": "执法片区",
-    "gridsLayer": "网格",
-    "heatLayer": "事件热力图",
-    "openIncidentsLayer": "事件（未办结）",
-    "closedIncidentsLayer": "事件（已办结）",
-    "reportsLayer": "待受理上报",
-    "teamsLayer": "执法队员位置",
-    "noNumber": "（未编号）",
-    "category": "类别",
-    "address": "地址",
-    "closeDue": "办结时限",
-    "openDetail": "查看详情",
-    "source": "来源",
-    "reporter": "上报人",
-    "reportedAt": "上报时间",
-    "status": "状态",
-    "zone": "片区",
-    "statusAt": "状态时间",
-    "rectSelect": "框选",
-    "rectSelectTip": "框选事件（也可按住 Shift 拖动）",
-    "lassoSelect": "套索",
-    "lassoSelectTip": "套索选择事件：按下后拖动画出范围",
-    "clearSelect": "清除",
-    "wholeCounty": "全县",
-    "selected": "已选 {n} 件",
+    "legend": QT_TRANSLATE_NOOP("MapPage", "Legend"),
+    "legendToggle": QT_TRANSLATE_NOOP("MapPage", "Click to collapse or expand the legend"),
+    "legendStates": QT_TRANSLATE_NOOP("MapPage", "Incident state (colour)"),
+    "legendUrgency": QT_TRANSLATE_NOOP("MapPage", "Urgency (size)"),
+    "legendOther": QT_TRANSLATE_NOOP("MapPage", "Other"),
+    "legendCluster": QT_TRANSLATE_NOOP("MapPage", "Incident cluster (count)"),
+    "overdue": QT_TRANSLATE_NOOP("MapPage", "Overdue"),
+    "openReport": QT_TRANSLATE_NOOP("MapPage", "New report"),
+    "reportGlyph": QT_TRANSLATE_NOOP("MapPage", "R"),
+    "teamGlyph": QT_TRANSLATE_NOOP("MapPage", "T"),
+    "teamMember": QT_TRANSLATE_NOOP("MapPage", "Enforcement officer"),
+    "townshipShort": QT_TRANSLATE_NOOP("MapPage", "Township area"),
+    "approxShort": QT_TRANSLATE_NOOP("MapPage", "Approx. boundary"),
+    "approxNote": QT_TRANSLATE_NOOP(
+        "MapPage",
+        "Township areas are approximate boundaries (Voronoi polygons around the township seats), "
+        "not legal administrative boundaries; they are replaced automatically once official "
+        "boundaries are available.",
+    ),
+    "vectorBase": QT_TRANSLATE_NOOP("MapPage", "Vector base map"),
+    "tileBase": QT_TRANSLATE_NOOP("MapPage", "Offline tile base map"),
+    "outlineLayer": QT_TRANSLATE_NOOP("MapPage", "County boundary"),
+    "townshipsLayer": QT_TRANSLATE_NOOP("MapPage", "Township areas"),
+    "townshipsLayerApprox": QT_TRANSLATE_NOOP("MapPage", "Township areas (approximate boundaries)"),
+    "zonesLayer": QT_TRANSLATE_NOOP("MapPage", "Enforcement zones"),
+    "gridsLayer": QT_TRANSLATE_NOOP("MapPage", "Grids"),
+    "heatLayer": QT_TRANSLATE_NOOP("MapPage", "Incident heat map"),
+    "openIncidentsLayer": QT_TRANSLATE_NOOP("MapPage", "Incidents (open)"),
+    "closedIncidentsLayer": QT_TRANSLATE_NOOP("MapPage", "Incidents (closed)"),
+    "reportsLayer": QT_TRANSLATE_NOOP("MapPage", "New reports"),
+    "teamsLayer": QT_TRANSLATE_NOOP("MapPage", "Enforcement officer positions"),
+    "noNumber": QT_TRANSLATE_NOOP("MapPage", "(no number)"),
+    "category": QT_TRANSLATE_NOOP("MapPage", "Category"),
+    "address": QT_TRANSLATE_NOOP("MapPage", "Address"),
+    "closeDue": QT_TRANSLATE_NOOP("MapPage", "Close deadline"),
+    "openDetail": QT_TRANSLATE_NOOP("MapPage", "View details"),
+    "source": QT_TRANSLATE_NOOP("MapPage", "Source"),
+    "reporter": QT_TRANSLATE_NOOP("MapPage", "Reporter"),
+    "reportedAt": QT_TRANSLATE_NOOP("MapPage", "Reported at"),
+    "status": QT_TRANSLATE_NOOP("MapPage", "Status"),
+    "zone": QT_TRANSLATE_NOOP("MapPage", "Zone"),
+    "statusAt": QT_TRANSLATE_NOOP("MapPage", "Status since"),
+    "rectSelect": QT_TRANSLATE_NOOP("MapPage", "Rectangle"),
+    "rectSelectTip": QT_TRANSLATE_NOOP(
+        "MapPage", "Select incidents with a rectangle (or drag with Shift held down)"
+    ),
+    "lassoSelect": QT_TRANSLATE_NOOP("MapPage", "Lasso"),
+    "lassoSelectTip": QT_TRANSLATE_NOOP("MapPage", "Lasso selection: press and drag to draw the area"),
+    "clearSelect": QT_TRANSLATE_NOOP("MapPage", "Clear"),
+    "wholeCounty": QT_TRANSLATE_NOOP("MapPage", "Whole county"),
+    "selected": QT_TRANSLATE_NOOP("MapPage", "{n} selected"),  # the page replaces {n}
 }
+TILE_ATTRIBUTION = QT_TRANSLATE_NOOP("MapPage", "Local tile cache")
+
+
+def page_texts() -> dict[str, str]:
+    """:data:`TEXTS` in the language of the installed translator (English without one)."""
+    return {key: QCoreApplication.translate("MapPage", text) for key, text in TEXTS.items()}
+
+
+def _labels(
+    table: dict[str, str], label: Callable[[dict[str, str], str], str] = i18n.label
+) -> dict[str, str]:
+    """``{value: translated label}`` of a label table, through its module's ``label()``."""
+    return {value: label(table, value) for value in table}
 
 
 @dataclass
@@ -171,14 +192,18 @@ class PageOptions:
 
     overdue_refresh_ms: int = 30_000
     min_zoom: int = 9  # each zoom level between min and max costs markercluster a clustering pass
-    detail_zoom: int = 11  # below it, township labels drop their "近似边界" line
+    detail_zoom: int = 11  # below it, township labels drop their "approximate boundary" line
     max_zoom: int = 18
     max_selection_rings: int = 2000
     heat_radius: int = 22
 
 
 def page_config(base: BaseLayers, options: PageOptions) -> dict[str, Any]:
-    """The JSON config object handed to ``cr.init`` (colours, Chinese labels, bounds)."""
+    """The JSON config object handed to ``cr.init`` (colours, labels, bounds).
+
+    Its words are translated here, with the translator installed now: a page built after
+    the language changed speaks the new language (nothing of the page is cached).
+    """
     s, w, n, e = base.bounds
     return {
         "bounds": [[s, w], [n, e]],
@@ -187,11 +212,12 @@ def page_config(base: BaseLayers, options: PageOptions) -> dict[str, Any]:
         "maxZoom": options.max_zoom,
         "stateOrder": [str(st) for st in STATE_COLORS],
         "stateColors": {str(k): v for k, v in STATE_COLORS.items()},
-        "stateLabels": {str(k): v for k, v in INCIDENT_STATE_LABELS.items()},
-        "urgencyLabels": {str(k): v for k, v in URGENCY_LABELS.items()},
+        "stateLabels": _labels(i18n.INCIDENT_STATE_LABELS),
+        "urgencyLabels": _labels(i18n.URGENCY_LABELS),
         "urgencyRadius": URGENCY_RADIUS,
-        "memberStatusLabels": {str(k): v for k, v in MEMBER_STATUS_LABELS.items()},
+        "memberStatusLabels": _labels(zone_labels.STATUS_LABELS, zone_labels.label),
         "memberStatusColors": {str(k): v for k, v in MEMBER_STATUS_COLORS.items()},
+        "sourceLabels": _labels(i18n.SOURCE_LABELS),
         "zoneNames": {f["properties"]["id"]: f["properties"]["name"] for f in base.zones["features"]},
         "unknownColor": "#6b7280",
         "overdueColor": "#dc2626",
@@ -208,7 +234,7 @@ def page_config(base: BaseLayers, options: PageOptions) -> dict[str, Any]:
         "townshipsApproximate": base.townships_approximate,
         "overdueRefreshMs": options.overdue_refresh_ms,
         "maxSelectionRings": options.max_selection_rings,
-        "texts": TEXTS,
+        "texts": page_texts(),
     }
 
 
@@ -256,7 +282,7 @@ def build_map(
     if tiles is not None:
         tile_layer = folium.TileLayer(
             tiles=TILE_URL,
-            attr=tiles.attribution or "本地瓦片缓存",
+            attr=tiles.attribution or QCoreApplication.translate("MapPage", TILE_ATTRIBUTION),
             name="tiles",
             min_zoom=options.min_zoom,
             max_zoom=options.max_zoom,

@@ -10,7 +10,7 @@ incident
     ``lat, lon`` (WGS84), ``due`` (close deadline, ms since the epoch UTC, or null),
     ``zone``.
 report (open ones only: state ``new``)
-    ``id, no, desc, addr, cat, src`` (source label), ``at`` (ms), ``who``, ``lat, lon``.
+    ``id, no, desc, addr, cat, src`` (ReportSource value), ``at`` (ms), ``who``, ``lat, lon``.
 team member (with a known position)
     ``id, name, zone, st`` (MemberStatus value), ``at`` (ms of the status), ``lat, lon``.
 
@@ -32,7 +32,6 @@ from typing import Any
 import orjson
 from sqlalchemy import Integer, Select, func, select
 
-from commandroom.domain.enums import SOURCE_LABELS
 from commandroom.domain.models import EventCategory, Incident, Report, TeamMember
 
 DESC_CHARS = 100
@@ -126,7 +125,6 @@ def _report_query() -> Select:
 
 
 REPORT_COLS = ["id", "no", "desc", "addr", "cat", "src", "at", "who", "lat", "lon"]
-_SOURCE_INDEX = REPORT_COLS.index("src")
 
 
 def _member_query() -> Select:
@@ -151,14 +149,13 @@ _QUERIES: dict[str, tuple[Any, Any, list[str]]] = {
 
 
 def _clean(kind: str, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """Plain lists for JSON: None text → "" (null only where the page expects it), labels."""
-    out = []
-    for row in rows:
-        values = ["" if v is None and i not in _NULLABLE[kind] else v for i, v in enumerate(row)]
-        if kind == REPORT:
-            values[_SOURCE_INDEX] = SOURCE_LABELS.get(values[_SOURCE_INDEX], values[_SOURCE_INDEX])
-        out.append(values)
-    return out
+    """Plain lists for JSON: None text → "" (null only where the page expects it).
+
+    Closed vocabularies (state, urgency, source, member status) stay values: the page has
+    their labels in the language it was built in (``ui.map.page.page_config``).
+    """
+    nullable = _NULLABLE[kind]
+    return [["" if v is None and i not in nullable else v for i, v in enumerate(row)] for row in rows]
 
 
 _NULLABLE = {

@@ -19,7 +19,10 @@ incident's detail panel), ``selection_made(ids)`` after a rectangle/lasso select
 
 Coordinates are stored in WGS84 and the page draws WGS84: nothing is converted here.
 A raster tile cache is optional: ``tiles.mbtiles`` next to the workstation database
-(or ``tiles_path=``) adds a "离线瓦片底图" base layer; without it the map is all vector.
+(or ``tiles_path=``) adds an "offline tile base map" layer; without it the map is all vector.
+
+The page speaks the language of the translator installed when it is built (see
+:func:`ui.map.page.page_config`); every build writes a fresh page, nothing is cached.
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ class MapView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self._placeholder = QLabel("地图加载中…", self)
+        self._placeholder = QLabel(self.tr("Loading the map…"), self)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self._placeholder)
 

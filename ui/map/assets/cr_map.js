@@ -388,7 +388,7 @@
     head.appendChild(el('span', 'cr-badge cr-badge-report', T.openReport));
     box.appendChild(head);
     row(box, T.category, d.cat);
-    row(box, T.source, d.src);
+    row(box, T.source, S.cfg.sourceLabels[d.src] || d.src);
     row(box, T.reporter, d.who);
     row(box, T.reportedAt, fmtTime(d.at));
     row(box, T.address, d.addr);
@@ -878,7 +878,11 @@
         return box;
       }
     });
-    new Legend().addTo(S.map);
+    var legend = new Legend().addTo(S.map);
+    // Two columns fit the Chinese words; a grid whose (translated) words do not fit gets one.
+    Array.prototype.forEach.call(legend.getContainer().querySelectorAll('.cr-legend-grid'), function (g) {
+      if (g.scrollWidth > g.clientWidth + 1) { g.classList.add('cr-legend-grid-1'); }
+    });
   }
 
   function addLayerControl(L0) {
