@@ -329,6 +329,9 @@ class Report(SyncedMixin, Base):
     triaged_by: Mapped[str | None] = mapped_column(ID, nullable=True)
     triaged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     external_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)  # Open311 token etc.
+    # handed over by the township it first landed in (a point near an approximate boundary)
+    transferred_from: Mapped[str | None] = mapped_column(CODE, nullable=True)
+    transfer_reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class Incident(SyncedMixin, Base):

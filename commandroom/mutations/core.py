@@ -113,8 +113,9 @@ def touched_rows(session: Session) -> list[Base]:
     return list(session.info.get("touched", {}).values())
 
 
-def stop_tracking(session: Session) -> list[Base]:
-    rows = touched_rows(session)
+def stop_tracking(session: Session, *, flush: bool = True) -> list[Base]:
+    """Stop recording; returns the touched rows (after a flush unless ``flush=False``)."""
+    rows = touched_rows(session) if flush else list(session.info.get("touched", {}).values())
     session.info.pop("touched", None)
     session.info.pop("touched_old", None)
     return rows
@@ -201,18 +202,20 @@ class MutationSpec:
     fn: ApplyFn
     creates: bool
     doc: str
+    hands_over: bool = False  # may move its row to a township outside the actor's scope (from inside it)
 
 
 REGISTRY: dict[str, MutationSpec] = {}
 
 
-def mutation(name: str, entity_type: str, *, creates: bool = False) -> Callable[[ApplyFn], ApplyFn]:
+def mutation(name: str, entity_type: str, *, creates: bool = False,
+             hands_over: bool = False) -> Callable[[ApplyFn], ApplyFn]:
     """Register an apply function under a stable name (it travels in the sync protocol)."""
 
     def deco(fn: ApplyFn) -> ApplyFn:
         if name in REGISTRY:
             raise RuntimeError(f"mutation {name} registered twice")
-        REGISTRY[name] = MutationSpec(name, entity_type, fn, creates, (fn.__doc__ or "").strip())
+        REGISTRY[name] = MutationSpec(name, entity_type, fn, creates, (fn.__doc__ or "").strip(), hands_over)
         return fn
 
     return deco

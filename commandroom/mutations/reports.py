@@ -1,4 +1,4 @@
-"""Report mutations: create, accept (creates the incident), merge / unmerge, reject.
+"""Report mutations: create, accept (creates the incident), merge / unmerge, reject, transfer.
 
 A report is immutable except its triage. Triage follows
 :data:`commandroom.workflows.REPORT`; two officers triaging the same report
@@ -316,4 +316,34 @@ def reject(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     report.reject_reason = reason
     report.triaged_by = ctx.actor.user_id
     report.triaged_at = ctx.now
+    touch(ctx, report)
+
+
+# ----------------------------------------------------------------------------- transfer
+
+
+@mutation("report.transfer", "report", hands_over=True)
+@stamped
+def transfer(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Hand a waiting report to the township it belongs to (转交), with a reason both rooms see.
+
+    Township areas are derived from the seats (approximate boundaries), so a point near a
+    border can land in the neighbour's inbox. The report keeps its number; it leaves this
+    township's desks and appears in the other's inbox, still waiting.
+    """
+    code = v.text(args, "township_code", max_len=32)
+    reason = v.text(args, "reason", max_len=2000)
+    report = ctx.get(Report, entity_id)
+    target = ctx.session.get(Township, code)
+    if target is None:
+        raise ValidationError("township_code", f"no township with code '{code}'")
+    if report.state != ReportState.NEW.value:
+        ctx.mark_merged(_triaged_explanation(report, "transfer"))
+        return
+    if report.township_code == code:
+        ctx.mark_merged(f"报告已在{target.name}，无需转交")
+        return
+    report.transferred_from = report.township_code
+    report.transfer_reason = reason
+    report.township_code = code
     touch(ctx, report)

@@ -1613,6 +1613,10 @@ Please send this file to your support contact.</source>
             <translation>不予受理</translation>
         </message>
         <message>
+            <source>Hand over</source>
+            <translation>转交</translation>
+        </message>
+        <message>
             <source>Undo merge</source>
             <translation>撤销合并</translation>
         </message>
@@ -1643,6 +1647,10 @@ Please send this file to your support contact.</source>
         <message>
             <source>Select the waiting report(s) to reject.</source>
             <translation>请选择要不予受理的待受理报告。</translation>
+        </message>
+        <message>
+            <source>Select the waiting report(s) to hand over.</source>
+            <translation>请先选择要转交的待受理上报。</translation>
         </message>
         <message>
             <source>The action was not performed</source>
@@ -3515,6 +3523,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>（未提供位置）</translation>
         </message>
         <message>
+            <source>Handed over by {township}: {reason}</source>
+            <translation>由{township}转来：{reason}</translation>
+        </message>
+        <message>
             <source>Rejected: {reason}</source>
             <translation>不予受理：{reason}</translation>
         </message>
@@ -4072,6 +4084,45 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Cases on time</source>
             <translation>一件事按时办结率</translation>
+        </message>
+    </context>
+    <context>
+        <name>TransferDialog</name>
+        <message>
+            <source>Hand over to another township</source>
+            <translation>转交其他乡镇</translation>
+        </message>
+        <message>
+            <source>Hand {n} report(s) over to the township they belong to. They leave this inbox and wait in theirs.</source>
+            <translation>将 {n} 条上报转交所属乡镇：它们离开本收件箱，在对方收件箱中待受理。</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>The location lies in your township</source>
+            <translation>事发位置属贵乡镇辖区</translation>
+        </message>
+        <message>
+            <source>Reason</source>
+            <translation>理由</translation>
+        </message>
+        <message>
+            <source>Hand over (Enter)</source>
+            <translation>转交（回车）</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>Choose the township.</source>
+            <translation>请选择乡镇。</translation>
+        </message>
+        <message>
+            <source>A reason is required.</source>
+            <translation>必须填写理由。</translation>
         </message>
     </context>
     <context>

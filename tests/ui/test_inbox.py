@@ -253,3 +253,39 @@ async def test_urgent_report_raises_banner_and_tray(store, actor, qtbot, ui, tmp
     banner.action_button.click()
     assert window.current_page_key() == "inbox"
     assert QApplication.instance() is not None
+
+
+@pytest.mark.asyncio
+async def test_hand_over_with_t_sends_the_report_to_the_nearest_township(store, actor, qtbot, ui):
+    from commandroom.domain.models import Report, Township
+
+    rid = ui.make_report(store, actor, text="路口积水，疑似邻镇地界")
+    keep = ui.make_report(store, actor, text="河边堆放生活垃圾", minutes_ago=30)
+    view = await _inbox(store, actor, qtbot, ui)
+    _select(view, [rid])
+    qtbot.keyClick(view.table, Qt.Key.Key_T)
+    await ui.wait_until(lambda: getattr(view, "open_dialog", None) and view.open_dialog.isVisible())
+    dialog = view.open_dialog
+    with store.read() as session:
+        report = session.get(Report, rid)
+        seats = {t.code: (t.seat_lat - report.lat) ** 2 + (t.seat_lon - report.lon) ** 2
+                 for t in session.query(Township) if t.code != report.township_code}
+    offered = [dialog.township_combo.itemData(i) for i in range(dialog.township_combo.count())]
+    assert ui.QIUCHUAN not in offered and sorted(offered) == sorted(seats)
+    assert offered[0] == min(seats, key=seats.get), "the nearest township comes first"
+    dialog.reason_edit.clear()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    await asyncio.sleep(0.05)
+    assert dialog.isVisible() and dialog.error_label.text(), "an empty reason must not hand over"
+    dialog.reason_edit.setText("位置在贵镇辖区")  # typed through the input method
+    qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
+    await view.action_task
+    await view.wait_idle()
+    with store.read() as session:
+        moved = session.get(Report, rid)
+        assert (moved.township_code, moved.transferred_from, moved.state) == (offered[0], ui.QIUCHUAN, "new")
+        assert moved.transfer_reason == "位置在贵镇辖区"
+    await ui.wait_until(lambda: view.model.row_of(rid) < 0, what="the handed-over report leaves the inbox")
+    assert view.model.row_of(keep) >= 0
+    name, _eid, args = [x for x in ui.outbox(store) if x[1] == rid][-1]
+    assert name == "report.transfer" and args == {"township_code": offered[0], "reason": "位置在贵镇辖区"}

@@ -97,8 +97,11 @@ class ReportDetailWidget(QScrollArea):
         self.location.setText(loc or self.tr("(no location given)"))
         urgency = row.urgency_hint or "L3"
         self.routing.setText(routing_html(detail.routing, urgency))
-        self.outcome.setVisible(row.state != "new")
-        if row.state == "rejected":
+        self.outcome.setVisible(row.state != "new" or bool(detail.transferred_from_name))
+        if row.state == "new" and detail.transferred_from_name:
+            self.outcome.setText(self.tr("Handed over by {township}: {reason}").format(
+                township=detail.transferred_from_name, reason=detail.transfer_reason))
+        elif row.state == "rejected":
             self.outcome.setText(self.tr("Rejected: {reason}").format(reason=detail.reject_reason))
         elif row.state in ("accepted", "merged"):
             self.outcome.setText(self.tr("Incident {number}: {title}").format(

@@ -1,4 +1,4 @@
-"""The three triage dialogs of the inbox: accept (A), merge (M) and reject (R).
+"""The triage dialogs of the inbox: accept (A), merge (M), reject (R) and hand over (T).
 
 Each dialog only collects the arguments of its named mutation; the inbox view performs
 the mutation on the writer thread. Enter confirms (the confirm button is the default),
@@ -389,6 +389,61 @@ class RejectDialog(QDialog):
             self.error_label.show()
             return
         self.accept()
+
+
+class TransferDialog(QDialog):
+    """Hand reports over to another township (转交): the nearest townships first, a reason required.
+
+    The receiving room sees the reason in its inbox; the report keeps its number and stays waiting.
+    """
+
+    def __init__(self, targets: list[Choice], report_count: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Hand over to another township"))
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("Hand {n} report(s) over to the township they belong to. "
+                                        "They leave this inbox and wait in theirs.").format(n=report_count)))
+        form = QFormLayout()
+        self.township_combo = QComboBox()
+        for choice in targets:
+            self.township_combo.addItem(choice.name, choice.code)
+        form.addRow(self.tr("Township"), self.township_combo)
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setMaxLength(2000)
+        self.reason_edit.setText(self.tr("The location lies in your township"))
+        self.reason_edit.selectAll()
+        form.addRow(self.tr("Reason"), self.reason_edit)
+        layout.addLayout(form)
+        self.error_label = _error_label()
+        layout.addWidget(self.error_label)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(self.tr("Hand over (Enter)"))
+        ok.setDefault(True)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+        buttons.accepted.connect(self._on_confirm)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.township_combo.setFocus()
+
+    @property
+    def township_code(self) -> str | None:
+        return self.township_combo.currentData()
+
+    @property
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()
+
+    def _on_confirm(self) -> None:
+        if not self.township_code:
+            self.error_label.setText(self.tr("Choose the township."))
+        elif not self.reason:
+            self.error_label.setText(self.tr("A reason is required."))
+        else:
+            self.accept()
+            return
+        self.error_label.show()
 
 
 REJECT_REASONS = (

@@ -6,6 +6,7 @@ filtering happen in SQL; the table model holds only ids and fetches rows in page
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -179,6 +180,8 @@ class ReportDetail:
     incident_number: str | None
     incident_title: str
     routing: RoutingPreview
+    transferred_from_name: str = ""
+    transfer_reason: str = ""
 
 
 def routing_preview(session: Any, report: Report, *, at: datetime | None = None) -> RoutingPreview:
@@ -244,6 +247,10 @@ def report_detail(store: Any, report_id: str) -> ReportDetail | None:
             inc = session.get(Incident, report.incident_id)
             if inc is not None:
                 incident_number, incident_title = inc.number, inc.title
+        from_name = ""
+        if report.transferred_from:
+            origin = session.get(Township, report.transferred_from)
+            from_name = origin.name if origin is not None else report.transferred_from
         try:
             routing = routing_preview(session, report)
         except Exception as exc:  # noqa: BLE001 - a broken list must not hide the report
@@ -259,6 +266,8 @@ def report_detail(store: Any, report_id: str) -> ReportDetail | None:
             incident_number=incident_number,
             incident_title=incident_title,
             routing=routing,
+            transferred_from_name=from_name,
+            transfer_reason=report.transfer_reason or "",
         )
 
 
@@ -351,6 +360,24 @@ def scope_townships(store: Any, township_codes: list[str] | None = None) -> list
         if township_codes is not None:
             q = q.where(Township.code.in_(township_codes))
         return [Choice(code, name) for code, name in session.execute(q)]
+
+
+def transfer_targets(store: Any, report_id: str) -> list[Choice]:
+    """The townships a report can be handed to, the nearest seats to its location first.
+
+    A report lands in the wrong inbox near a border (the township areas are approximate),
+    so the right one is almost always among the first two or three.
+    """
+    with store.read() as session:
+        report = session.get(Report, report_id)
+        if report is None:
+            return []
+        towns = [t for t in session.scalars(select(Township).order_by(Township.code))
+                 if t.code != report.township_code]
+        if report.lat is not None and report.lon is not None:
+            towns.sort(key=lambda t: (t.seat_lat - report.lat) ** 2
+                       + ((t.seat_lon - report.lon) * math.cos(math.radians(report.lat))) ** 2)
+        return [Choice(t.code, t.name) for t in towns]
 
 
 def urgent_new_reports(store: Any, ids: set[str]) -> list[InboxRow]:

@@ -1,9 +1,10 @@
 """The report inbox: the duty officer's triage screen, one keystroke per action.
 
 A accept · M merge (several selected reports merge in one go; Ctrl+Z undoes the last
-merge) · R reject. Each action collects its arguments in a dialog and performs one named
-mutation per report on the writer thread; the table updates from the store's change
-events, like it does for reports that arrive from the server.
+merge) · R reject · T hand over to another township (转交). Each action collects its
+arguments in a dialog and performs one named mutation per report on the writer thread;
+the table updates from the store's change events, like it does for reports that arrive
+from the server.
 """
 
 from __future__ import annotations
@@ -35,8 +36,15 @@ from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.inbox.detail import ReportDetailWidget
-from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog
-from ui.inbox.queries import InboxFilter, merge_targets, report_detail, routing_choices, scope_townships
+from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDialog
+from ui.inbox.queries import (
+    InboxFilter,
+    merge_targets,
+    report_detail,
+    routing_choices,
+    scope_townships,
+    transfer_targets,
+)
 from ui.inbox.table_model import COL_PLACE, InboxTableModel
 from ui.notifications import Notice
 from ui.theme import icon as theme_icon
@@ -151,6 +159,7 @@ class InboxView(QWidget):
         self.accept_action = action(self.tr("Accept"), "fa5s.check", "A", self._on_accept_triggered)
         self.merge_action = action(self.tr("Merge"), "fa5s.object-group", "M", self._on_merge_triggered)
         self.reject_action = action(self.tr("Reject"), "fa5s.ban", "R", self._on_reject_triggered)
+        self.transfer_action = action(self.tr("Hand over"), "fa5s.share", "T", self._on_transfer_triggered)
         bar.addSeparator()
         self.undo_action = action(self.tr("Undo merge"), "fa5s.undo", "Ctrl+Z", self._on_undo_triggered)
         self.undo_action.setEnabled(False)
@@ -304,6 +313,9 @@ class InboxView(QWidget):
     def _on_reject_triggered(self) -> None:
         self._start_action(self._reject())
 
+    def _on_transfer_triggered(self) -> None:
+        self._start_action(self._transfer())
+
     def _on_undo_triggered(self) -> None:
         self._start_action(self.undo_last_merge())
 
@@ -385,6 +397,23 @@ class InboxView(QWidget):
             await run_db(self.store.perform, self.actor, "report.reject", report_id, {"reason": reason})
         self._reselect_row = position
         self.action_did_finish.emit("report.reject", ids)
+
+    async def _transfer(self) -> None:
+        ids = self._waiting_selected()
+        if not ids:
+            self._show_hint(self.tr("Select the waiting report(s) to hand over."))
+            return
+        targets = await run_read(transfer_targets, self.store, ids[0])
+        dialog = TransferDialog(targets, len(ids), self)
+        self.open_dialog = dialog
+        if await exec_dialog(dialog) != TransferDialog.DialogCode.Accepted:
+            return
+        args = {"township_code": dialog.township_code, "reason": dialog.reason}
+        position = self._first_selected_row()
+        for report_id in ids:
+            await run_db(self.store.perform, self.actor, "report.transfer", report_id, args)
+        self._reselect_row = position
+        self.action_did_finish.emit("report.transfer", ids)
 
     # -- messages
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 05:12:42.631269
+Create Date: 2026-11-26 06:53:47.393807
 """
 
 import sqlalchemy as sa
@@ -422,6 +422,8 @@ def upgrade() -> None:
         sa.Column("triaged_by", sa.String(length=36), nullable=True),
         sa.Column("triaged_at", sa.DateTime(), nullable=True),
         sa.Column("external_ref", sa.String(length=64), nullable=True),
+        sa.Column("transferred_from", sa.String(length=32), nullable=True),
+        sa.Column("transfer_reason", sa.Text(), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("township_code", sa.String(length=32), nullable=False),
         sa.Column("row_version", sa.BigInteger(), nullable=False),
