@@ -168,6 +168,23 @@ class UrgencyLevel(Base):
     working_time: Mapped[bool] = mapped_column(Boolean, default=True)  # False: clocks run around the clock
 
 
+class CalendarYear(Base):
+    """A year's statutory holidays and make-up working days (调休), as the State Council publishes them.
+
+    The ``chinese_calendar`` package only knows the years up to its release; the county publishes a
+    new year here and every desk receives it with the reference data, so deadlines computed on the
+    server and on the desks agree (see :mod:`commandroom.services.deadlines`).
+    """
+
+    __tablename__ = "calendar_year"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO dates
+    workdays: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO dates: weekend days worked
+    source: Mapped[str] = mapped_column(String(256), default="")
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(ID, nullable=True)
+
+
 class MatterListVersion(Base):
     """A version of the responsibility list (属地管理事项清单), in force from a date."""
 
@@ -738,6 +755,7 @@ REFERENCE_MODELS: dict[str, type[Base]] = {
         Department,
         EventCategory,
         UrgencyLevel,
+        CalendarYear,
         MatterListVersion,
         Matter,
         OneThingType,

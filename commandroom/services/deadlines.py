@@ -1,10 +1,13 @@
 """Deadlines on the Chinese working calendar: acknowledge, on-site and close clocks.
 
 Working days come from the ``chinese_calendar`` package (statutory holidays and
-the make-up working days, 调休). For years the package does not know yet the
-calendar falls back to Monday–Friday, plus any days registered with
-:func:`register_calendar_days` (e.g. next year's schedule once the State Council
-publishes it). Working hours are 08:30–12:00 and 14:00–17:30, Asia/Shanghai.
+the make-up working days, 调休). A year the county has published (``calendar_year``
+reference rows, ``calendar.publish_year``: next year's schedule once the State Council
+announces it, before the package knows it) replaces the package for that year;
+:func:`load_levels` brings the published years in from the database it reads. For a
+year nobody knows yet the calendar falls back to Monday–Friday (plus any days
+registered with :func:`register_calendar_days`). Working hours are 08:30–12:00 and
+14:00–17:30, Asia/Shanghai.
 
 All inputs and outputs are naive UTC; nothing here reads the wall clock.
 """
@@ -36,13 +39,33 @@ def register_calendar_days(*, holidays: Iterable[date] = (), workdays: Iterable[
     _EXTRA_WORKDAYS.difference_update(_EXTRA_HOLIDAYS)
 
 
+# year → (holidays, make-up workdays) as published in the database last read by load_levels()
+_PUBLISHED: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
+
+
 def clear_registered_days() -> None:
     _EXTRA_HOLIDAYS.clear()
     _EXTRA_WORKDAYS.clear()
 
 
+def use_published_years(years: Mapping[int, tuple[Iterable[str | date], Iterable[str | date]]]) -> None:
+    """Replace the published years: ``{year: (holidays, workdays)}`` (ISO texts or dates)."""
+
+    def days(items: Iterable[str | date]) -> frozenset[date]:
+        return frozenset(d if isinstance(d, date) else date.fromisoformat(d) for d in items)
+
+    fresh = {int(y): (days(h), days(w)) for y, (h, w) in years.items()}
+    if fresh != _PUBLISHED:
+        _PUBLISHED.clear()
+        _PUBLISHED.update(fresh)
+
+
 def is_workday(d: date) -> bool:
     """Whether ``d`` is a working day in mainland China (调休 Saturdays count)."""
+    published = _PUBLISHED.get(d.year)
+    if published is not None:
+        holidays, workdays = published
+        return d in workdays or (d not in holidays and d.weekday() < 5)
     if d in _EXTRA_HOLIDAYS:
         return False
     if d in _EXTRA_WORKDAYS:
@@ -55,6 +78,8 @@ def is_workday(d: date) -> bool:
 
 def calendar_known(d: date) -> bool:
     """Whether the holiday schedule of ``d``'s year is known (otherwise Mon–Fri is assumed)."""
+    if d.year in _PUBLISHED:
+        return True
     try:
         chinese_calendar.is_workday(d)
         return True
@@ -219,11 +244,16 @@ def compute_deadlines(
 
 
 def load_levels(session: Any) -> dict[str, Any]:
-    """The urgency levels from the database, keyed by code (empty when none are loaded)."""
+    """The urgency levels from the database, keyed by code (empty when none are loaded).
+
+    Every deadline computed from a database starts here, so this also brings in the holiday
+    schedules published in that database (:func:`use_published_years`).
+    """
     from sqlalchemy import select
 
-    from commandroom.domain.models import UrgencyLevel
+    from commandroom.domain.models import CalendarYear, UrgencyLevel
 
+    use_published_years({c.year: (c.holidays or [], c.workdays or []) for c in session.scalars(select(CalendarYear))})
     return {lv.code: lv for lv in session.scalars(select(UrgencyLevel))}
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:53:47.393807
+Create Date: 2026-11-26 06:56:46.714674
 """
 
 import sqlalchemy as sa
@@ -42,6 +42,16 @@ def upgrade() -> None:
             batch_op.f("ix_assessment_record_township_code"), ["township_code"], unique=False
         )
 
+    op.create_table(
+        "calendar_year",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("holidays", sa.JSON(), nullable=False),
+        sa.Column("workdays", sa.JSON(), nullable=False),
+        sa.Column("source", sa.String(length=256), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=False),
+        sa.Column("published_by", sa.String(length=36), nullable=True),
+        sa.PrimaryKeyConstraint("year", name=op.f("pk_calendar_year")),
+    )
     op.create_table(
         "case_checkin",
         sa.Column("case_id", sa.String(length=36), nullable=True),
@@ -947,6 +957,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_case_checkin_card_id"))
 
     op.drop_table("case_checkin")
+    op.drop_table("calendar_year")
     with op.batch_alter_table("assessment_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_assessment_record_township_code"))
         batch_op.drop_index(batch_op.f("ix_assessment_record_month"))
