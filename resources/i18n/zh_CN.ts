@@ -1532,6 +1532,248 @@ Please send this file to your support contact.</source>
         </message>
     </context>
     <context>
+        <name>HolidayScheduleView</name>
+        <message>
+            <source>Holiday schedules</source>
+            <translation>节假日安排</translation>
+        </message>
+        <message>
+            <source>Read-only: only the county governance centre publishes a year.</source>
+            <translation>只读：仅县社会治理中心可发布节假日安排。</translation>
+        </message>
+        <message>
+            <source>Deadlines count working days: the statutory holidays do not count, the make-up working days (调休上班) do. The county publishes each year once the State Council's notice is out; every desk receives it with the reference data.</source>
+            <translation>时限按工作日计算：法定节假日不计，调休上班日照常计入。国务院办公厅通知发布后，由县里在此发布当年安排，各工作站随基础数据同步收到。</translation>
+        </message>
+        <message>
+            <source>Published years</source>
+            <translation>已发布的年份</translation>
+        </message>
+        <message>
+            <source>No year published on this desk yet.</source>
+            <translation>本工作站尚无已发布的年份。</translation>
+        </message>
+        <message>
+            <source>Publish a year's schedule</source>
+            <translation>发布年度节假日安排</translation>
+        </message>
+        <message>
+            <source>e.g. 国务院办公厅关于2027年部分节假日安排的通知</source>
+            <translation>例如：国务院办公厅关于2027年部分节假日安排的通知</translation>
+        </message>
+        <message>
+            <source>Year</source>
+            <translation>年份</translation>
+        </message>
+        <message>
+            <source>Source</source>
+            <translation>来源</translation>
+        </message>
+        <message>
+            <source>Holidays (放假)</source>
+            <translation>放假日期</translation>
+        </message>
+        <message>
+            <source>Make-up working days (调休上班)</source>
+            <translation>调休上班日期</translation>
+        </message>
+        <message>
+            <source>One item per line, or separated by commas, spaces or 、. An item is a date (2027-02-06, 2027/2/6, 2月6日 — without a year it is in the year above) or a range (2027-02-06~2027-02-13, 2027-02-06-2027-02-13, 2月6日至13日).</source>
+            <translation>每行一项，或用逗号、空格、顿号分隔。每项是一个日期（2027-02-06、2027/2/6、2月6日——不写年份即为上方所选年份）或一个日期范围（2027-02-06~2027-02-13、2027-02-06-2027-02-13、2月6日至13日）。</translation>
+        </message>
+        <message>
+            <source>Copy the selected year into the editor</source>
+            <translation>将所选年份复制到编辑区</translation>
+        </message>
+        <message>
+            <source>To correct a published year: publishing it again replaces it.</source>
+            <translation>用于更正已发布的年份：再次发布将替换原安排。</translation>
+        </message>
+        <message>
+            <source>Publish</source>
+            <translation>发布</translation>
+        </message>
+        <message>
+            <source>Reading the published years…</source>
+            <translation>正在读取已发布的年份…</translation>
+        </message>
+        <message>
+            <source>{year}: published by the county on {date} ({source})</source>
+            <translation>{year}年：县里已于 {date} 发布（{source}）</translation>
+        </message>
+        <message>
+            <source>{year}: known from the calendar package</source>
+            <translation>{year}年：日历包已收录</translation>
+        </message>
+        <message>
+            <source>{year}: not published — working days are counted Monday–Friday; deadlines over the holidays will be wrong</source>
+            <translation>{year}年：未发布——工作日按周一至周五计算，节假日期间的时限将不准确</translation>
+        </message>
+        <message>
+            <source>Days of {year}</source>
+            <translation>{year}年各月</translation>
+        </message>
+        <message>
+            <source>Days</source>
+            <translation>各月日期</translation>
+        </message>
+        <message>
+            <source>Holidays</source>
+            <translation>放假</translation>
+        </message>
+        <message>
+            <source>Make-up working days</source>
+            <translation>调休上班</translation>
+        </message>
+        <message>
+            <source>Type the holidays and the make-up working days of {year} as the notice lists them.</source>
+            <translation>请按通知录入{year}年的放假日期和调休上班日期。</translation>
+        </message>
+        <message>
+            <source>{year}: {holidays} holiday days, {workdays} make-up working days</source>
+            <translation>{year}年：放假 {holidays} 天，调休上班 {workdays} 天</translation>
+        </message>
+        <message>
+            <source>Working on: {days}</source>
+            <translation>调休上班：{days}</translation>
+        </message>
+        <message>
+            <source>{year} was published on {date}; publishing replaces it.</source>
+            <translation>{year} 年已于 {date} 发布，再次发布将替换它。</translation>
+        </message>
+        <message>
+            <source>{field}: cannot read “{item}” — write a date (2027-02-06, 2/6, 2月6日) or a range (2027-02-06~2027-02-13, 2月6日至13日)</source>
+            <translation>{field}：无法识别“{item}”——请写日期（2027-02-06、2/6、2月6日）或日期范围（2027-02-06~2027-02-13、2月6日至13日）</translation>
+        </message>
+        <message>
+            <source>{field}: “{item}” is not a date of the calendar</source>
+            <translation>{field}：“{item}”不是日历上的日期</translation>
+        </message>
+        <message>
+            <source>{field}: “{item}” is not in {year}</source>
+            <translation>{field}：“{item}”不在{year}年</translation>
+        </message>
+        <message>
+            <source>{field}: “{item}” ends before it starts</source>
+            <translation>{field}：“{item}”的结束日期早于开始日期</translation>
+        </message>
+        <message>
+            <source>{field}: “{item}” is longer than a month</source>
+            <translation>{field}：“{item}”超过一个月</translation>
+        </message>
+        <message>
+            <source>List at least one holiday.</source>
+            <translation>请至少录入一天放假日期。</translation>
+        </message>
+        <message>
+            <source>Name the source: the notice the schedule comes from.</source>
+            <translation>请填写来源：安排所依据的通知。</translation>
+        </message>
+        <message>
+            <source>{day} is listed both as a holiday and as a make-up working day.</source>
+            <translation>{day}同时被列为放假日和调休上班日。</translation>
+        </message>
+        <message>
+            <source>{day} is a weekday: a make-up working day is a Saturday or Sunday.</source>
+            <translation>{day}是工作日：调休上班只能是周六或周日。</translation>
+        </message>
+        <message>
+            <source>At most {n} days per list.</source>
+            <translation>每项最多 {n} 天。</translation>
+        </message>
+        <message>
+            <source>Published {year}: {holidays} holiday days, {workdays} make-up working days. Every desk receives it with the next sync.</source>
+            <translation>已发布 {year} 年：放假 {holidays} 天，调休上班 {workdays} 天。各工作站将在下次同步时收到。</translation>
+        </message>
+    </context>
+    <context>
+        <name>Holidays</name>
+        <message>
+            <source>New Year's Day</source>
+            <translation>元旦</translation>
+        </message>
+        <message>
+            <source>Spring Festival</source>
+            <translation>春节</translation>
+        </message>
+        <message>
+            <source>Qingming</source>
+            <translation>清明节</translation>
+        </message>
+        <message>
+            <source>Labour Day</source>
+            <translation>劳动节</translation>
+        </message>
+        <message>
+            <source>Dragon Boat Festival</source>
+            <translation>端午节</translation>
+        </message>
+        <message>
+            <source>Mid-Autumn Festival</source>
+            <translation>中秋节</translation>
+        </message>
+        <message>
+            <source>National Day</source>
+            <translation>国庆节</translation>
+        </message>
+        <message>
+            <source>National Day and Mid-Autumn</source>
+            <translation>国庆节、中秋节</translation>
+        </message>
+        <message>
+            <source>Mon</source>
+            <translation>周一</translation>
+        </message>
+        <message>
+            <source>Tue</source>
+            <translation>周二</translation>
+        </message>
+        <message>
+            <source>Wed</source>
+            <translation>周三</translation>
+        </message>
+        <message>
+            <source>Thu</source>
+            <translation>周四</translation>
+        </message>
+        <message>
+            <source>Fri</source>
+            <translation>周五</translation>
+        </message>
+        <message>
+            <source>Sat</source>
+            <translation>周六</translation>
+        </message>
+        <message>
+            <source>Sun</source>
+            <translation>周日</translation>
+        </message>
+        <message>
+            <source>{month}/{day}</source>
+            <translation>{month}月{day}日</translation>
+        </message>
+        <message>
+            <source>{date} ({weekday})</source>
+            <translation>{date}（{weekday}）</translation>
+        </message>
+        <message>
+            <source>{month}/{first}–{last}</source>
+            <translation>{month}月{first}日–{last}日</translation>
+        </message>
+        <message>
+            <source>{date1}–{date2}</source>
+            <translation>{date1}–{date2}</translation>
+        </message>
+        <message>
+            <source>, </source>
+            <translation>、</translation>
+        </message>
+        <message>
+            <source>{dates} ({n} days)</source>
+            <translation>{dates}（{n}天）</translation>
+        </message>
+    </context>
+    <context>
         <name>InboxTableModel</name>
         <message>
             <source>State</source>
@@ -3061,6 +3303,25 @@ Please send this file to your support contact.</source>
         </message>
     </context>
     <context>
+        <name>MonthModel</name>
+        <message>
+            <source>Month</source>
+            <translation>月份</translation>
+        </message>
+        <message>
+            <source>Holidays</source>
+            <translation>放假</translation>
+        </message>
+        <message>
+            <source>Make-up working days</source>
+            <translation>调休上班</translation>
+        </message>
+        <message>
+            <source>{year}/{month}</source>
+            <translation>{year}年{month}月</translation>
+        </message>
+    </context>
+    <context>
         <name>MyTasksModel</name>
         <message>
             <source>Card</source>
@@ -3122,6 +3383,10 @@ Please send this file to your support contact.</source>
         <message>
             <source>Responsibility list</source>
             <translation>清单管理</translation>
+        </message>
+        <message>
+            <source>Holiday schedule</source>
+            <translation>节假日安排</translation>
         </message>
         <message>
             <source>Assessment</source>
@@ -4660,6 +4925,33 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Workload {load} per member</source>
             <translation>人均负荷 {load}</translation>
+        </message>
+    </context>
+    <context>
+        <name>YearModel</name>
+        <message>
+            <source>Year</source>
+            <translation>年份</translation>
+        </message>
+        <message>
+            <source>Holiday days</source>
+            <translation>放假天数</translation>
+        </message>
+        <message>
+            <source>Make-up working days</source>
+            <translation>调休上班</translation>
+        </message>
+        <message>
+            <source>Source</source>
+            <translation>来源</translation>
+        </message>
+        <message>
+            <source>Published at</source>
+            <translation>发布时间</translation>
+        </message>
+        <message>
+            <source>Published by {name}</source>
+            <translation>发布人：{name}</translation>
         </message>
     </context>
     <context>

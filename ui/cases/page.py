@@ -1,8 +1,11 @@
-"""The 一件事 page (``build_page(window)``): one-thing cases, responsibility-list management, assessment.
+"""The 一件事 page (``build_page(window)``): one-thing cases, responsibility-list management, holiday
+schedules, assessment.
 
-Three tabs: :class:`~ui.cases.view.CasesView` (the catalogue, 乡镇点单, the case pane),
+Four tabs: :class:`~ui.cases.view.CasesView` (the catalogue, 乡镇点单, the case pane),
 :class:`~ui.reflist.view.ReflistView` (list versions; the county centre edits and publishes a new
-one) and :class:`~ui.assessment.view.AssessmentView` (依单考核: four dimensions, two-way, grid workers).
+one), :class:`~ui.reflist.holidays.HolidayScheduleView` (节假日安排: whether the deadlines know this
+year's and next year's holidays; the county centre publishes a year) and
+:class:`~ui.assessment.view.AssessmentView` (依单考核: four dimensions, two-way, grid workers).
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from PySide6.QtWidgets import QTabWidget, QWidget
 from ui.assessment.view import AssessmentView
 from ui.boards.page import township_scope
 from ui.cases.view import CasesView
+from ui.reflist.holidays import HolidayScheduleView
 from ui.reflist.view import ReflistView
 
 
 class OneThingPage(QTabWidget):
-    """One-thing cases · list management · assessment.
+    """One-thing cases · list management · holiday schedules · assessment.
 
     Args:
         store: the workstation's LocalStore.
@@ -36,9 +40,11 @@ class OneThingPage(QTabWidget):
         self.window_ = window
         self.cases = CasesView(store, actor, township_scope(actor), clock)
         self.reflist = ReflistView(store, actor, clock)
+        self.holidays = HolidayScheduleView(store, actor, clock)
         self.assessment = AssessmentView(store, actor, clock)
         self.addTab(self.cases, self.tr("One-thing cases"))
         self.addTab(self.reflist, self.tr("Responsibility list"))
+        self.addTab(self.holidays, self.tr("Holiday schedule"))
         self.addTab(self.assessment, self.tr("Assessment"))
         self.cases.incident_requested.connect(self.open_incident)
         self._loaded: set[int] = set()
@@ -54,6 +60,8 @@ class OneThingPage(QTabWidget):
             self.cases.reload()
         elif widget is self.reflist:
             self.reflist.load()
+        elif widget is self.holidays:
+            self.holidays.load()
         elif widget is self.assessment:
             self.assessment.load()
 
