@@ -220,6 +220,16 @@ async def _shots(theme: str, tmp_path, qtbot, qapp, ui):
             dialog.reject()
             await inbox.action_task
 
+            # hand-over (转交) dialog: the nearest townships first
+            inbox.select_report(created[2])
+            await ui.wait_until(lambda: QApplication.activeWindow() is window, what="activation")
+            qtbot.keyClick(inbox.table, Qt.Key.Key_T)
+            await ui.wait_until(lambda: getattr(inbox, "open_dialog", None) and inbox.open_dialog.isVisible())
+            dialog = inbox.open_dialog
+            _compose(window.grab(), dialog.grab()).save(str(OUT / "transfer_dialog.png"))
+            dialog.reject()
+            await inbox.action_task
+
         # conflicts panel
         _reject_two(store, actor, tools, created)
         from commandroom.mutations.core import Changes
