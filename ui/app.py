@@ -1,12 +1,15 @@
 """Desktop entry point: ``commandroom desktop`` calls :func:`run_desktop`.
 
-Start-up order: QApplication → translations → theme → one qasync loop
-(``asyncio.Runner(loop_factory=…)``, i.e. ``asyncio.run(main(), loop_factory=…)``) → open the local store on the writer thread →
-sign in (online, or offline against the stored verifier) → main window → sync engine.
+Start-up order: QApplication → translations → theme → one qasync loop → the sign-in dialog,
+prefilled from the store's meta read with ``sqlite3`` alone (:func:`commandroom.store.peek.peek_meta`)
+→ once it is shown, the core is imported and the local store opened on the writer thread while
+the user types (:class:`StoreOpener`; "Sign in" waits for it) → sign in (online, or offline
+against the stored verifier) → main window → sync engine.
 
-Imports are lazy: heavy modules (the inbox, qtawesome, the sync engine; never
-QtWebEngine) load only when the screen that needs them is built, so a cold start stays
-short (``tests/perf/bench_desktop_start.py``).
+So the first window a user can type into costs Qt alone: SQLAlchemy and the models, most of a
+cold start, load behind it (issue #4, ``tests/perf/bench_desktop_start.py``). Other heavy
+modules (the inbox, qtawesome, the sync engine; never QtWebEngine) load only when the screen
+that needs them is built.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _T0 = time.perf_counter()
-PROBE_ENV = "COMMANDROOM_STARTUP_PROBE"  # benchmark hook: sign in as a probe user, print READY, quit
+PROBE_ENV = "COMMANDROOM_STARTUP_PROBE"  # benchmark hook: INTERACTIVE at the idle sign-in dialog, sign in
+# as a probe user at once, READY at the idle main window, quit
 TRACE_ENV = "COMMANDROOM_STARTUP_TRACE"  # print a start-up timeline to stderr
 
 
@@ -182,37 +186,153 @@ def _is_upgrade(exc: Exception) -> bool:
     return _status_of(exc) == 426 or getattr(exc, "code", "") == "upgrade_required"
 
 
+class StoreOpener:
+    """The local store, opened on the writer thread in the background once :meth:`start` is called.
+
+    The sign-in dialog is up before the core is imported; the store opens while the user types,
+    and "Sign in" awaits :attr:`ready` (a future of the running loop).
+    """
+
+    def __init__(self, path: Path, job: Any = None) -> None:
+        self.path = Path(path)
+        self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._job: Any = None
+        if job is not None:  # already submitted (the demo opens it while Qt starts)
+            self._watch(job)
+
+    @classmethod
+    def opened(cls, store: Any) -> StoreOpener:
+        """An opener whose store is already open (the wall, tests)."""
+        opener = cls(store.path)
+        opener._job = True
+        opener.ready.set_result(store)
+        return opener
+
+    @property
+    def started(self) -> bool:
+        return self._job is not None
+
+    def start(self) -> None:
+        """Submit the open to the writer thread (once)."""
+        if self._job is None:
+            from ui.async_runner import DB_EXECUTOR
+
+            self._watch(DB_EXECUTOR.submit(_open_store, self.path))
+
+    def _watch(self, job: Any) -> None:
+        self._job = job
+        loop = self.ready.get_loop()
+
+        def settle(done: Any) -> None:  # on the loop's thread
+            if self.ready.done():
+                return
+            if done.cancelled():
+                self.ready.cancel()
+            elif done.exception() is not None:
+                log.error("the local store %s could not be opened", self.path, exc_info=done.exception())
+                self.ready.set_exception(done.exception())
+            else:
+                self.ready.set_result(done.result())
+
+        def on_done(done: Any) -> None:  # on the writer thread
+            try:
+                loop.call_soon_threadsafe(settle, done)
+            except RuntimeError:  # the loop has closed (the app is exiting)
+                pass
+
+        job.add_done_callback(on_done)
+
+    async def store(self) -> Any:
+        """The open store (starts the open if nothing did yet)."""
+        self.start()
+        return await asyncio.shield(self.ready)
+
+    async def close(self) -> bool:
+        """Close the store once its open has finished (a migration is never cut short); False if it failed."""
+        if self._job is None:
+            return True
+        try:
+            store = await asyncio.shield(self.ready)
+        except Exception:  # noqa: BLE001 - logged when it happened
+            return False
+        from ui.async_runner import DB_EXECUTOR, forget_store
+
+        forget_store(store)
+        await asyncio.get_running_loop().run_in_executor(DB_EXECUTOR, store.close)
+        return True
+
+
+PREFILL_KEYS = ("server_url", "workstation_name", "last_username")
+
+
 async def sign_in(store: Any, settings: Any, engine_holder: dict[str, Any],
                   login: tuple[str, str] | None = None) -> Any:
     """Show the login dialog; returns the Actor, or None when the user quits.
 
+    ``store`` is an open LocalStore or a :class:`StoreOpener`. With an opener the dialog is shown
+    first, prefilled from the database file with ``sqlite3`` alone, and the open starts once the
+    dialog is up (so it does not slow the dialog's first paint).
     ``login`` (user name, password) signs in without the dialog (``commandroom demo``);
     if that fails, the dialog opens as usual.
     """
-    from ui.async_runner import exec_dialog, run_read
+    from PySide6.QtCore import QTimer
+
+    from commandroom.store.peek import peek_meta
+    from ui.async_runner import exec_dialog
     from ui.login_dialog import LoginDialog, LoginError, LoginRequest
 
+    opener = store if isinstance(store, StoreOpener) else StoreOpener.opened(store)
     if login is not None:
         workstation_name = settings.workstation_name or _default_workstation_name()
         request = LoginRequest(server_url=settings.server_url, workstation_name=workstation_name,
                                username=login[0], password=login[1])
+        opened = await opener.store()
         try:
-            result = await make_authenticator(store, settings, engine_holder)(request)
+            result = await make_authenticator(opened, settings, engine_holder)(request)
         except LoginError as exc:
             log.warning("automatic sign-in as %s failed: %s", login[0], exc)
         else:
-            return actor_from_user(result.user, store, workstation_name)
+            return actor_from_user(result.user, opened, workstation_name)
 
-    server_url = await run_read(store.meta, "server_url") or settings.server_url
-    workstation = await run_read(store.meta, "workstation_name") or settings.workstation_name
-    last_user = await run_read(store.meta, "last_username") or ""
-    first_run = not last_user
-    dialog = LoginDialog(make_authenticator(store, settings, engine_holder), server_url=server_url,
-                         workstation_name=workstation or _default_workstation_name(), username=last_user,
-                         first_run=first_run)
+    _mark("sign-in: reading the last user name")
+    meta = {key: value for key, value in peek_meta(opener.path, PREFILL_KEYS).items() if isinstance(value, str)}
+    last_user = meta.get("last_username", "")
+    probe = bool(os.environ.get(PROBE_ENV))
+
+    async def authenticate(req: Any) -> Any:
+        opened = await opener.store()
+        if probe:
+            from ui.login_dialog import LoginResult
+
+            return LoginResult(user=_probe_user(), online=False)
+        return await make_authenticator(opened, settings, engine_holder)(req)
+
+    dialog = LoginDialog(authenticate, server_url=meta.get("server_url") or settings.server_url,
+                         workstation_name=(meta.get("workstation_name") or settings.workstation_name
+                                           or _default_workstation_name()),
+                         username=last_user, first_run=not last_user, ready=opener.ready)
+    if probe:  # first: it reports the dialog idle before the core starts loading
+        QTimer.singleShot(0, lambda: _probe_sign_in(dialog))
+    if not opener.started:
+        QTimer.singleShot(0, opener.start)  # a zero timer fires once the shown dialog is idle
+    _mark("sign-in: showing the dialog")
     if await exec_dialog(dialog) != LoginDialog.DialogCode.Accepted or dialog.result_value is None:
         return None
-    return actor_from_user(dialog.result_value.user, store, dialog.request().workstation_name)
+    return actor_from_user(dialog.result_value.user, await opener.store(), dialog.request().workstation_name)
+
+
+def _probe_user() -> dict[str, Any]:
+    return {"id": None, "display_name": "probe", "role": "duty_officer", "scope_kind": "township",
+            "scope_code": os.environ.get(PROBE_ENV + "_TOWNSHIP")}
+
+
+def _probe_sign_in(dialog: Any) -> None:
+    """Benchmark hook: report the idle sign-in dialog (INTERACTIVE), then sign in at once, as a hurried user."""
+    print(f"INTERACTIVE {time.perf_counter() - _T0:.4f}", flush=True)
+    _mark("sign-in: dialog idle, probe signs in")
+    dialog.username_edit.setText(dialog.username_edit.text() or "probe")
+    dialog.password_edit.setText("probe")
+    dialog.login_button.click()
 
 
 def _default_workstation_name() -> str:
@@ -374,28 +494,27 @@ def _open_store(path: Path) -> Any:
     return store
 
 
-async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, store_future: Any,
+async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, store_job: Any = None,
                 login: tuple[str, str] | None = None) -> int:
     from PySide6.QtCore import QTimer
-
 
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
 
-    # opened on the writer thread since the very start of run_desktop, while Qt was starting
-    _mark("loop running, waiting for the store")
-    store = await asyncio.wrap_future(store_future)
-    _mark("store ready")
+    _mark("loop running")
+    opener = StoreOpener(settings.client_db_path(profile), store_job)
     engine_holder: dict[str, Any] = {}
-    if os.environ.get(PROBE_ENV):
-        actor = actor_from_user({"id": None, "display_name": "probe", "role": "duty_officer",
-                                 "scope_kind": "township", "scope_code": os.environ.get(PROBE_ENV + "_TOWNSHIP")},
-                                store, "probe")
-    else:
-        actor = await sign_in(store, settings, engine_holder, login)
+    try:
+        actor = await sign_in(opener, settings, engine_holder, login)
+    except BaseException:
+        await opener.close()
+        raise
     if actor is None:
-        store.close()
-        return 0
+        engine = engine_holder.pop("engine", None)
+        if engine is not None:
+            await engine.aclose()
+        return 0 if await opener.close() else 1
+    store = await opener.store()
 
     from ui.main_window import MainWindow
 
@@ -427,10 +546,7 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
             result = stop()
             if asyncio.iscoroutine(result):
                 await result
-    from ui.async_runner import DB_EXECUTOR, forget_store
-
-    forget_store(store)
-    await asyncio.get_running_loop().run_in_executor(DB_EXECUTOR, store.close)
+    await opener.close()
     return 0
 
 
@@ -453,13 +569,13 @@ def run_desktop(settings: Any, profile: str = "default", self_test: bool = False
         log_path = setup_logging(settings, "desktop")
     except OSError:
         logging.basicConfig(level=logging.INFO)
-    store_future = None
-    if not self_test:
-        # The core's imports (SQLAlchemy, Alembic, the models) are the largest part of a cold start:
-        # open the store on the writer thread now, while the main thread starts Qt.
+    store_job = None
+    if login is not None and not self_test:
+        # No dialog comes first (the demo signs in by itself): the core's imports and the store
+        # open overlap Qt's start on the writer thread. Otherwise the dialog comes first (sign_in).
         from ui.async_runner import DB_EXECUTOR
 
-        store_future = DB_EXECUTOR.submit(_open_store, settings.client_db_path(profile))
+        store_job = DB_EXECUTOR.submit(_open_store, settings.client_db_path(profile))
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -479,7 +595,7 @@ def run_desktop(settings: Any, profile: str = "default", self_test: bool = False
     if self_test:
         coro = run_self_test(app, settings)
     else:
-        coro = _main(app, settings, profile, log_path, store_future, login)
+        coro = _main(app, settings, profile, log_path, store_job, login)
     # One qasync loop for the whole run. Not asyncio.Runner: its shutdown pass re-enters the Qt
     # loop and calls QApplication.exit() while QtWebEngine tears down, which crashes on exit.
     loop = qasync.QEventLoop(app)

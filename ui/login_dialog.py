@@ -6,7 +6,9 @@ checks the password against the verifier stored at the last online sign-in
 (``LocalStore.verify_offline``), and the room keeps working on the local cache.
 
 The dialog does not know how to authenticate: it awaits the ``authenticate`` coroutine
-function it is given (see :func:`ui.app.make_authenticator`).
+function it is given (see :func:`ui.app.make_authenticator`). At a cold start it is the first
+window, shown before the local store has opened (issue #4); "Sign in" then first awaits
+``ready``, the store opening in the background, and says so while it waits.
 """
 
 from __future__ import annotations
@@ -66,12 +68,16 @@ class LoginDialog(QDialog):
         authenticate: coroutine function ``LoginRequest -> LoginResult`` (raises LoginError).
         server_url, workstation_name, username: prefilled values.
         first_run: show the connection fields open and explain them.
+        ready: a future that "Sign in" awaits before ``authenticate`` (the local store still
+            opening); its exception is shown in the dialog.
     """
 
     def __init__(self, authenticate: Authenticate, *, server_url: str = "", workstation_name: str = "",
-                 username: str = "", first_run: bool = False, parent: QWidget | None = None) -> None:
+                 username: str = "", first_run: bool = False, ready: asyncio.Future | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._authenticate = authenticate
+        self._ready = ready
         self.result_value: LoginResult | None = None
         self.task: asyncio.Task | None = None
         self.setWindowTitle(self.tr("Command Room · sign in"))
@@ -163,10 +169,25 @@ class LoginDialog(QDialog):
             return
         self.task = asyncio.ensure_future(self._login(self.request()))
 
+    def reject(self) -> None:
+        """Quit also abandons a sign-in still waiting: it must not complete behind a closed dialog."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        super().reject()
+
     async def _login(self, req: LoginRequest) -> None:
         self.login_button.setEnabled(False)
-        self.show_message(self.tr("Signing in…"), error=False)
         try:
+            if self._ready is not None:
+                if not self._ready.done():
+                    self.show_message(self.tr("Opening this workstation's data…"), error=False)
+                try:
+                    await asyncio.shield(self._ready)  # shielded: quitting the dialog must not cancel the open
+                except Exception as exc:  # noqa: BLE001 - shown to the user; the app has logged it
+                    self.show_message(self.tr("This workstation's data could not be opened: {error}").format(
+                        error=str(exc) or exc.__class__.__name__))
+                    return
+            self.show_message(self.tr("Signing in…"), error=False)
             result = await self._authenticate(req)
         except LoginError as exc:
             self.show_message(exc.message)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
 from sqlalchemy import Engine, inspect
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 HEAD_REVISION = "0001"
@@ -14,6 +17,8 @@ is already current skip loading Alembic at start-up (it costs a noticeable part 
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config  # imported here: a current workstation never loads Alembic (cold start)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:

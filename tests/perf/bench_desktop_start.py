@@ -1,15 +1,21 @@
-"""Desktop cold start: a new process until the main window is shown and the event loop is idle.
+"""Desktop cold start: a new process until its first window accepts input, and until the main window.
 
-Measured from the parent (``Popen`` to the child's ``READY`` line), so interpreter start-up
-and every import count. The child runs the real ``ui.app.run_desktop`` on a profile that
-already holds the county's reference data and 300 reports; the login dialog is skipped
-through the ``COMMANDROOM_STARTUP_PROBE`` hook (sign-in waits for a person, not for us).
-The window prints READY from a zero-delay timer, i.e. once the loop has handled everything
-queued by start-up. The baseline is a bare ``QApplication`` + ``QMainWindow`` measured the
-same way in the same run. Targets: ≤ 1.5 s, and ≤ 3× the bare window. A third row shows the
-floor the desktop cannot go below without changes in the core: a process that only imports
-``commandroom.sync.local`` and opens the store (SQLAlchemy, Alembic's upgrade check, the models).
-The desktop opens the store on the writer thread while Qt starts, so it overlaps that floor.
+Measured from the parent (``Popen`` to a line the child prints), so interpreter start-up and
+every import count. The child runs the real ``ui.app.run_desktop`` on a profile that already
+holds the county's reference data, 300 reports and a previous sign-in (server URL, workstation
+name, last user name), i.e. an ordinary morning start. With ``COMMANDROOM_STARTUP_PROBE``:
+
+* ``INTERACTIVE``: the first window, the sign-in dialog, is shown and the loop is idle (a
+  zero-delay timer fired), so typed keys are handled. Baseline: a bare ``QApplication`` +
+  ``QMainWindow`` measured the same way in the same run. Targets: ≤ 1.5 s and ≤ 3× the bare window.
+* ``READY``: the probe signed in the moment the dialog was idle (no network: a probe user), waited
+  for the store still opening in the background, and the main window is shown with the loop idle
+  (same zero-timer rule). Target ≤ 1.5 s; a person typing a password takes longer than the
+  store's open, so this is the worst case a user can meet.
+
+A last row is context: a process that only imports ``commandroom.sync.local`` and opens the
+store (SQLAlchemy, the models, the schema check) — the floor the main window cannot go below
+without changes in the core, and what the dialog no longer waits for.
 """
 
 from __future__ import annotations
@@ -56,7 +62,7 @@ BARE_CHILD = (
 
 
 def prepare_profile(home: Path, reports: int = 300) -> None:
-    """Reference data and ``reports`` waiting reports in the 'bench' profile (not timed)."""
+    """Reference data, ``reports`` waiting reports and a previous sign-in in the 'bench' profile (not timed)."""
     os.environ["COMMANDROOM_HOME"] = str(home)
     from datetime import timedelta
 
@@ -85,24 +91,33 @@ def prepare_profile(home: Path, reports: int = 300) -> None:
             "source": "grid_patrol", "category_code": cats[i % len(cats)], "description": f"测试上报 {i}",
             "township_code": TOWNSHIP, "grid_id": gid, "lat": lat, "lon": lon,
             "reported_at": iso(now - timedelta(minutes=7 * i)), "reporter_name": "网格员"})
+    for key, value in (("server_url", "http://127.0.0.1:8350"), ("workstation_name", "球川指挥室-1"),
+                       ("last_username", "probe")):
+        store.set_meta(key, value)
     store.close()
 
 
-def time_child(code: str, env: dict[str, str]) -> float:
-    """Seconds from process start to its READY line (parent clock)."""
+def time_child(code: str, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from process start to its INTERACTIVE line and to its READY line (parent clock).
+
+    A child that prints no INTERACTIVE line (the bare window, the core) is interactive at READY.
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
+    interactive = None
     for line in proc.stdout:
-        if line.startswith("READY"):
+        if line.startswith("INTERACTIVE") and interactive is None:
+            interactive = time.perf_counter() - t0
+        elif line.startswith("READY"):
             elapsed = time.perf_counter() - t0
             break
     else:
         proc.wait(timeout=60)
         raise RuntimeError(f"the child exited ({proc.returncode}) without READY")
     proc.wait(timeout=60)
-    return elapsed
+    return (elapsed if interactive is None else interactive), elapsed
 
 
 def run() -> list[Measure]:
@@ -121,16 +136,20 @@ def run() -> list[Measure]:
         time_child(APP_CHILD, env)  # warm the OS file cache once; every measured run is a new process
         time_child(BARE_CHILD, env)
         app_times = [time_child(APP_CHILD, env) for _ in range(RUNS)]
-        bare_times = [time_child(BARE_CHILD, env) for _ in range(RUNS)]
-        core_times = [time_child(CORE_CHILD, env) for _ in range(RUNS)]
-    app_s, bare_s = statistics.median(app_times), statistics.median(bare_times)
-    core_s = statistics.median(core_times)
+        bare_times = [time_child(BARE_CHILD, env)[1] for _ in range(RUNS)]
+        core_times = [time_child(CORE_CHILD, env)[1] for _ in range(RUNS)]
+    first_s = statistics.median(t[0] for t in app_times)
+    main_s = statistics.median(t[1] for t in app_times)
+    bare_s, core_s = statistics.median(bare_times), statistics.median(core_times)
     return [
-        Measure("desktop cold start to idle main window (median of 3)", app_s, "s", None, "", "≤ 1.5 s", app_s <= 1.5),
-        Measure("desktop cold start vs bare QApplication+QMainWindow", app_s, "s", bare_s, "bare window",
-                "≤ 3×", app_s <= 3 * bare_s),
-        # context, not a target: the core alone (no Qt) — import SQLAlchemy/Alembic/models and open the store
-        Measure("desktop cold start vs core import + store open (no Qt)", app_s, "s", core_s, "core floor",
+        Measure(f"desktop cold start to the first window accepting input, the sign-in dialog (median of {RUNS})",
+                first_s, "s", None, "", "≤ 1.5 s", first_s <= 1.5),
+        Measure("… against a bare QApplication+QMainWindow", first_s, "s", bare_s, "bare window",
+                "≤ 3×", first_s <= 3 * bare_s),
+        Measure(f"desktop cold start to the idle main window, signed in at once (median of {RUNS})", main_s, "s",
+                None, "", "≤ 1.5 s", main_s <= 1.5),
+        # context, not a target: the core alone (no Qt) — import SQLAlchemy/models and open the store
+        Measure("… main window against core import + store open (no Qt)", main_s, "s", core_s, "core floor",
                 "informational", True),
     ]
 

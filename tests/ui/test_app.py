@@ -123,6 +123,38 @@ def test_start_up_does_not_import_qtwebengine(tmp_path):
     assert proc.stdout.strip() == "False", proc.stderr
 
 
+FIRST_WINDOW_CHILD = """
+import sys
+import ui.app as app
+from commandroom.config import load_settings
+
+def look(dialog):  # in place of the benchmark's probe: report what the user sees, then Quit
+    core = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')
+                  or m.startswith('commandroom.domain.models') or m.startswith('commandroom.sync'))
+    print('CORE', core, flush=True)
+    print('DIALOG', dialog.isVisible(), dialog.connection_box.isVisible(), dialog.server_edit.text(),
+          dialog.username_edit.text() or '-', flush=True)
+    dialog.reject()
+
+app._probe_sign_in = look
+raise SystemExit(app.run_desktop(load_settings(), profile='first'))
+"""
+
+
+def test_first_window_is_the_sign_in_dialog_before_the_core_loads(tmp_path):
+    """A first start (no store yet): the dialog asks for the connection; SQLAlchemy has not been imported."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COMMANDROOM_HOME": str(tmp_path),
+           "COMMANDROOM_STARTUP_PROBE": "1", "COMMANDROOM_SERVER_URL": "https://cs-zhzx.example.gov.cn"}
+    proc = subprocess.run([sys.executable, "-c", FIRST_WINDOW_CHILD], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "CORE []" in proc.stdout, proc.stdout
+    assert "DIALOG True True https://cs-zhzx.example.gov.cn -" in proc.stdout, proc.stdout
+    # quitting waited for the background open to finish: the store exists and was closed cleanly
+    assert (tmp_path / "data" / "workstation-first.db").is_file()
+    assert not (tmp_path / "data" / "workstation-first.db-wal").exists()
+
+
 def test_excepthook_logs_and_shows_a_dialog(qapp, caplog, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

@@ -1,4 +1,5 @@
-"""Sign-in: first run asks for the connection; online through the real server; offline against the verifier."""
+"""Sign-in: first run asks for the connection; online through the real server; offline against the verifier;
+at a cold start the dialog comes before the local store has opened."""
 
 from __future__ import annotations
 
@@ -125,3 +126,135 @@ async def test_wrong_password_online_is_not_retried_offline(store, qtbot, tmp_pa
     assert dialog.result_value is None
     assert dialog.message_label.text() == "用户名或密码错误。"
     await holder["engine"].aclose()
+
+
+def _visible_login_dialog():
+    from PySide6.QtWidgets import QApplication
+
+    from ui.login_dialog import LoginDialog
+
+    return next((w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible()), None)
+
+
+def test_the_dialog_is_prefilled_from_the_store_file_without_opening_the_store(tmp_path):
+    from commandroom.domain.models import LocalMeta
+    from commandroom.store import peek
+    from commandroom.sync.local import LocalStore
+
+    path = tmp_path / "workstation.db"
+    assert peek.peek_meta(path, ["last_username"]) == {}  # first run: no file yet
+    assert not path.exists()  # and looking did not create one
+    store = LocalStore(path)
+    store.set_meta("last_username", "wangzb")
+    store.set_meta("server_url", "https://cs-zhzx.example.gov.cn")
+    store.set_meta("workstation_name", "2")  # a name that looks like a number stays a name
+    store.close()
+    assert peek.TABLE == LocalMeta.__tablename__
+    assert peek.peek_meta(path, ["last_username", "server_url", "workstation_name", "first_local_seq", "never_set"]) == {
+        "last_username": "wangzb", "server_url": "https://cs-zhzx.example.gov.cn", "workstation_name": "2",
+        "first_local_seq": 1}
+
+
+@pytest.mark.asyncio
+async def test_sign_in_waits_for_the_store_still_opening_and_says_so(tmp_path, qtbot, monkeypatch, ui, zh):
+    import asyncio
+    import threading
+
+    import ui.app as app_module
+    from commandroom.sync.engine import SyncEngine
+    from commandroom.sync.local import LocalStore
+
+    path = tmp_path / "workstation.db"
+    earlier = LocalStore(path)  # yesterday's sign-in
+    earlier.set_meta("server_url", "http://127.0.0.1:8350")
+    earlier.set_meta("workstation_name", "球川镇指挥室1号")
+    earlier.set_meta("last_username", "wangzb")
+    earlier.close()
+    server = _server(tmp_path)
+    monkeypatch.setattr(app_module, "_make_engine", lambda st, settings, req: SyncEngine(
+        st, req.server_url, transport=httpx.ASGITransport(app=server), device_name=req.workstation_name))
+    gate = threading.Event()  # holds the background open until the test lets it go
+    real_open = app_module._open_store
+    monkeypatch.setattr(app_module, "_open_store", lambda p: gate.wait(30) and real_open(p))
+
+    opener = app_module.StoreOpener(path)
+    holder: dict = {}
+    signing_in = asyncio.ensure_future(app_module.sign_in(opener, _settings(tmp_path), holder))
+    try:
+        dialog = await ui.wait_until(_visible_login_dialog, what="the sign-in dialog")
+        qtbot.addWidget(dialog)
+        # up and prefilled from the file while the store is not open yet
+        assert not opener.ready.done()
+        assert dialog.username_edit.text() == "wangzb"
+        assert not dialog.connection_box.isVisible()
+        dialog.connection_button.click()
+        assert dialog.server_edit.text() == "http://127.0.0.1:8350"
+        assert dialog.workstation_edit.text() == "球川镇指挥室1号"
+
+        qtbot.keyClicks(dialog.password_edit, "correct-horse")
+        qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+        await ui.wait_until(lambda: dialog.message_label.text() == "正在打开本机数据…", what="the wait message")
+        assert not dialog.login_button.isEnabled() and dialog.isVisible()
+        await asyncio.sleep(0.1)  # the loop keeps running; the sign-in stays parked
+        assert dialog.result_value is None and "engine" not in holder
+
+        gate.set()
+        actor = await asyncio.wait_for(signing_in, 30)
+        store = await opener.store()
+        assert actor.name == "王值班" and actor.township_code == "330822111"
+        assert actor.device_id == store.device_id
+        assert store.meta("last_username") == "wangzb"
+    finally:
+        gate.set()
+        if not signing_in.done():
+            signing_in.cancel()
+        if "engine" in holder:
+            await holder["engine"].aclose()
+        await opener.close()
+
+
+@pytest.mark.asyncio
+async def test_quitting_while_the_store_opens_abandons_the_sign_in(qtbot, ui, zh):
+    import asyncio
+
+    from ui.login_dialog import LoginDialog
+
+    calls: list = []
+
+    async def authenticate(req):  # noqa: ANN001, ANN202
+        calls.append(req)
+        raise AssertionError("signed in after Quit")
+
+    ready = asyncio.get_running_loop().create_future()
+    dialog = LoginDialog(authenticate, server_url="http://x", workstation_name="w", username="wangzb", ready=ready)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password_edit.setText("correct-horse")
+    dialog.login_button.click()
+    await ui.wait_until(lambda: dialog.message_label.text() == "正在打开本机数据…")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    ready.set_result(object())
+    await asyncio.sleep(0.05)
+    assert calls == [] and dialog.result_value is None and not ready.cancelled()
+
+
+@pytest.mark.asyncio
+async def test_a_store_that_cannot_open_is_shown_in_the_dialog(qtbot, ui, zh):
+    import asyncio
+
+    from ui.login_dialog import LoginDialog
+
+    async def authenticate(req):  # noqa: ANN001, ANN202
+        raise AssertionError("not reached")
+
+    ready = asyncio.get_running_loop().create_future()
+    dialog = LoginDialog(authenticate, server_url="http://x", workstation_name="w", username="wangzb", ready=ready)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password_edit.setText("correct-horse")
+    dialog.login_button.click()
+    ready.set_exception(OSError("disk I/O error"))
+    await dialog.task
+    assert dialog.message_label.text() == "无法打开本机数据：disk I/O error"
+    assert dialog.isVisible() and dialog.login_button.isEnabled()
