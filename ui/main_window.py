@@ -266,6 +266,12 @@ class MainWindow(QMainWindow):
         on_progress = getattr(engine, "on_progress", None)
         if callable(on_progress):
             on_progress(self.sync_progress_did_change.emit)
+        cancel = getattr(engine, "cancel_download", None)
+        if callable(cancel):
+            self.status_bar.cancel_download_clicked.connect(cancel)
+        resume = getattr(engine, "resume_download", None)
+        if callable(resume):
+            self.status_bar.resume_download_clicked.connect(resume)
 
     def _on_store_changes(self, changes: Any) -> None:
         if self.engine is None and changes.touches("local_outbox"):

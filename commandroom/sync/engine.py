@@ -14,6 +14,12 @@ tasks on the current event loop (the desktop runs them on its qasync loop):
 Database work runs in a worker thread (``asyncio.to_thread``) so the UI loop stays responsive;
 change events are emitted back on the loop's thread. Each pulled page is its own transaction,
 so cancelling a long first sync leaves the store consistent and the next sync resumes.
+:meth:`SyncEngine.cancel_download` is the officer's 取消: the pull stops between pages (a page being
+written is finished and shown), pushes go on, and downloading resumes at the next periodic sync or
+on :meth:`SyncEngine.resume_download`.
+
+Every answer's ``Date`` header also measures this machine's clock against the server's
+(``SyncStatus.clock_offset``, see :mod:`commandroom.sync.clock`).
 
 Tests call :meth:`SyncEngine.sync_once` directly for deterministic runs.
 """
@@ -24,7 +30,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -33,6 +41,7 @@ import orjson
 from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
 from commandroom.mutations.core import Changes
 from commandroom.sync import protocol as wire
+from commandroom.sync.clock import ClockEstimator, server_epoch
 from commandroom.sync.local import LocalStore
 from commandroom.sync.status import SyncStatus
 from commandroom.sync.transport import SyncHTTPError, decode, make_client
@@ -52,6 +61,10 @@ class SignedOut(Exception):
 
 class UpgradeRequired(Exception):
     """426: this client (or the server) must be upgraded; sync stops, the outbox is kept."""
+
+
+class DownloadCancelled(Exception):
+    """The officer cancelled the download: the pull stopped between pages, at consistent cursors."""
 
 
 class SyncEngine:
@@ -106,6 +119,11 @@ class SyncEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_prune = None
         self._prefetched: tuple[dict[str, int], asyncio.Task] | None = None
+        self._pull_cancel: asyncio.Event | None = None  # set while a pull runs; set() stops it
+        self._pull_fetch: asyncio.Future | None = None  # the page request being awaited (cancelled with it)
+        self._pull_paused_until: float | None = None  # time.monotonic(); pulls wait until then (or resume)
+        self._cancelled_start: int | None = None  # where a cancelled download began: progress goes on from it
+        self.clock = ClockEstimator()
         self.pokes = 0
         self.sse_connects = 0
         self.stats = {"pushed": 0, "pulled_pages": 0, "stale_pages": 0, "recoveries": 0, "resyncs": 0,
@@ -173,12 +191,18 @@ class SyncEngine:
     async def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                        **kwargs: Any) -> dict[str, Any]:
         for attempt in range(2):
+            sent_at, started = time.time(), time.monotonic()
             try:
                 response = await asyncio.wait_for(
                     self.client.request(method, path, headers={**(headers or {}), **self._auth_headers()}, **kwargs),
                     timeout=self.total_timeout)
             except TimeoutError:
                 raise httpx.ReadTimeout(f"no complete answer within {self.total_timeout:.0f} s") from None
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                # Python 3.11's wait_for drops a cancel that races with the answer (see stop()): honour it
+                raise asyncio.CancelledError()
+            self._note_clock(response, sent_at, started)
             if response.status_code == 401 and attempt == 0:
                 await self._refresh()
                 continue
@@ -187,6 +211,16 @@ class SyncEngine:
                 self._upgrade(str((body.get("detail") or {}).get("message") or "upgrade required"))
             return decode(response)
         raise AssertionError("unreachable")
+
+    def _note_clock(self, response: httpx.Response, sent_at: float, started: float) -> None:
+        """One more clock sample from an answer's ``Date`` (sent at local Unix time ``sent_at``)."""
+        at = server_epoch(response.headers)
+        if at is None:
+            return
+        offset = round(self.clock.add(at, sent_at, time.monotonic() - started))
+        if offset != self.status.clock_offset:
+            self._set_status(clock_offset=offset)
+            self.store.clock_offset = self.status.clock_correction
 
     async def _refresh(self) -> None:
         auth = self.store.auth()
@@ -213,10 +247,12 @@ class SyncEngine:
 
     async def login(self, username: str, password: str, device_name: str | None = None) -> dict[str, Any]:
         """Sign in online; keeps the tokens and an offline verifier (see :meth:`LocalStore.verify_offline`)."""
+        sent_at, started = time.time(), time.monotonic()
         response = await self.client.post("/api/v1/auth/login", json={
             "username": username, "password": password, "device_id": self.store.device_id,
             "device_name": device_name if device_name is not None else self.device_name,
         })
+        self._note_clock(response, sent_at, started)
         data = decode(response)
         await asyncio.to_thread(self.store.save_login, {
             "access_token": data["access_token"], "refresh_token": data["refresh_token"],
@@ -300,13 +336,19 @@ class SyncEngine:
     # ------------------------------------------------------------------ pull
 
     async def pull_once(self) -> int:
-        """Pull pages until the server has nothing more; returns the number of changes applied."""
+        """Pull pages until the server has nothing more; returns the number of changes applied.
+
+        Raises :class:`DownloadCancelled` when :meth:`cancel_download` stopped it (between pages).
+        """
         applied = 0
         stale = 0
         start: int | None = None
         prefetch: tuple[dict[str, int], asyncio.Task] | None = None
+        cancel = self._pull_cancel = asyncio.Event()
         try:
             for _page in range(1_000_000):
+                if cancel.is_set():
+                    raise DownloadCancelled()
                 buckets = await asyncio.to_thread(self.store.meta, "buckets", [])
                 cursors = await asyncio.to_thread(self.store.cursors)
                 request = {b: cursors.get(b, 0) for b in buckets} if buckets else cursors
@@ -319,7 +361,7 @@ class SyncEngine:
                     else:
                         task.cancel()
                 try:
-                    result = await self._pull_step(request, buckets, fetched)
+                    result = await self._pull_step(request, buckets, fetched, cancel)
                 finally:
                     prefetch, self._prefetched = self._prefetched, None
                 if result is None:
@@ -339,6 +381,8 @@ class SyncEngine:
                 self.store.emit(changes)
                 if start is None:
                     start = min(request.values()) if request else 0
+                    if self._cancelled_start is not None:
+                        start, self._cancelled_start = min(start, self._cancelled_start), None
                 head = int(data.get("head") or 0)
                 changes_list = data.get("changes") or ()
                 last = changes_list[-1]["seq"] if changes_list else head
@@ -349,9 +393,17 @@ class SyncEngine:
                         cb(done, total)
                 if not data.get("has_more"):
                     break
+        except DownloadCancelled:
+            if start is not None:
+                self._cancelled_start = start if self._cancelled_start is None else min(start, self._cancelled_start)
+            raise
         finally:
+            self._pull_cancel = self._pull_fetch = None
             if prefetch is not None:
                 prefetch[1].cancel()
+                # let it end on this loop (a task cancelled before its first step and then left behind
+                # warns "never awaited" when a test's loop closes)
+                await asyncio.wait({prefetch[1]}, timeout=1.0)
         return applied
 
     def _pull_request(self, request: dict[str, int], limit: int | None = None) -> asyncio.Task:
@@ -359,13 +411,23 @@ class SyncEngine:
                   "protocol_version": self.protocol_version, "schema_version": self.schema_version}
         return asyncio.ensure_future(self._request("GET", "/api/v1/sync/pull", params=params))
 
-    async def _pull_step(self, request: dict[str, int], buckets: list[str],
-                         fetched: asyncio.Task | None) -> tuple[dict[str, Any], Changes | None] | None:
+    async def _pull_step(self, request: dict[str, int], buckets: list[str], fetched: asyncio.Task | None,
+                         cancel: asyncio.Event) -> tuple[dict[str, Any], Changes | None] | None:
         """Fetch (or take the prefetched) page for ``request`` and write it; None: start over."""
         self._prefetched = None
         task = fetched or self._pull_request(request)
+        if cancel.is_set():
+            task.cancel()
+            await asyncio.wait({task})
+            raise DownloadCancelled()
+        self._pull_fetch = task
         try:
             data = await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if cancel.is_set() and not (current and current.cancelling()):
+                raise DownloadCancelled() from None  # cancel_download() dropped the page on the wire
+            raise
         except SyncHTTPError as exc:
             if exc.status == 410:
                 resync = (exc.body.get("detail") or {}).get("resync") or list(request)
@@ -424,12 +486,18 @@ class SyncEngine:
             try:
                 for _ in range(5):
                     await self.push_once()
+                    if self._download_paused():
+                        break  # the officer cancelled the download: send, do not fetch
                     await self.pull_once()
                     if await asyncio.to_thread(self.store.pending_count) == 0:
                         break
                 await self._maybe_prune()
                 self._set_status(syncing=False, online=True, offline_since=None, last_success=utcnow(),
                                  last_error="")
+                return True
+            except DownloadCancelled:
+                log.info("download cancelled by the officer; it resumes at %s", self.status.download_paused_until)
+                self._set_status(syncing=False, online=True, offline_since=None, last_error="")
                 return True
             except UpgradeRequired:
                 self._set_status(syncing=False)
@@ -456,6 +524,53 @@ class SyncEngine:
                 if raise_errors:
                     raise
                 return False
+            except Exception as exc:
+                # a bug or a local database error: say so and keep the background loop alive (it used to
+                # end here for the rest of the session, the status bar still saying 同步中)
+                log.exception("sync round failed")
+                self._set_status(syncing=False, last_error=f"同步出错：{type(exc).__name__}: {exc}")
+                if raise_errors:
+                    raise
+                return False
+
+    # ------------------------------------------------------------------ cancelling a download
+
+    @property
+    def downloading(self) -> bool:
+        """A pull is running (what :meth:`cancel_download` would stop)."""
+        return self._pull_cancel is not None
+
+    def cancel_download(self) -> bool:
+        """Stop the running download between pages; False when none was running.
+
+        Pages already written stay (each is one transaction with its cursors) and the outbox is not
+        touched; pushes go on. Pulls wait until the next periodic sync (``pull_interval``) or
+        :meth:`resume_download`, then continue from the cursors. Pokes do not end the wait: in a
+        busy township they would restart the download at once.
+        """
+        if self._pull_cancel is None:
+            return False
+        self._pull_cancel.set()
+        if self._pull_fetch is not None and not self._pull_fetch.done():
+            self._pull_fetch.cancel()  # a page still on the wire is dropped; one being written is finished
+        self._pull_paused_until = time.monotonic() + self.pull_interval
+        self._set_status(download_paused_until=utcnow() + timedelta(seconds=self.pull_interval))
+        return True
+
+    def resume_download(self) -> None:
+        """Download again now (the officer's 继续下载 after a cancel)."""
+        self._pull_paused_until = None
+        self._set_status(download_paused_until=None)
+        self.wake()
+
+    def _download_paused(self) -> bool:
+        if self._pull_paused_until is None:
+            return False
+        if time.monotonic() < self._pull_paused_until:
+            return True
+        self._pull_paused_until = None
+        self._set_status(download_paused_until=None)
+        return False
 
     async def _maybe_prune(self) -> None:
         now = utcnow()
@@ -538,6 +653,9 @@ class SyncEngine:
             else:
                 wait = delay * (0.5 + self.rng.random())
                 delay = min(delay * 2, self.backoff_cap)
+            paused_for = None if self._pull_paused_until is None else self._pull_paused_until - time.monotonic()
+            if paused_for is not None and paused_for > 0 and wait is not None:
+                wait = min(wait, paused_for)  # a cancelled download resumes when its pause ends, not later
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
@@ -566,8 +684,10 @@ class SyncEngine:
     async def _listen(self) -> None:
         timeout = httpx.Timeout(connect=10.0, read=self.heartbeat_timeout, write=10.0, pool=10.0)
         for attempt in range(2):
+            sent_at, started = time.time(), time.monotonic()
             async with self.client.stream("GET", "/api/v1/sync/events", headers=self._auth_headers(),
                                           timeout=timeout) as response:
+                self._note_clock(response, sent_at, started)
                 if response.status_code == 401 and attempt == 0:
                     await response.aread()
                     await self._refresh()

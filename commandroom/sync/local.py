@@ -132,6 +132,9 @@ class LocalStore:
         self._listeners: list[ChangeListener] = []
         self._lock = threading.RLock()
         self.incarnation_reason: str | None = None
+        # seconds to add to this machine's clock for the server's time; the sync engine sets it once
+        # the clock is off by a minute or more (commandroom.sync.clock), 0 otherwise
+        self.clock_offset = 0.0
         with self.write() as session:
             if self._meta(session, "device_id") is None:
                 self._set_meta(session, "device_id", new_id())
@@ -208,6 +211,11 @@ class LocalStore:
             except Exception:  # noqa: BLE001 - one broken view must not stop the others
                 log.exception("change listener failed")
 
+    def now(self) -> datetime:
+        """Naive UTC now by the server's clock as far as it is known: local stamps and countdowns agree with it."""
+        now = utcnow()
+        return now + timedelta(seconds=self.clock_offset) if self.clock_offset else now
+
     # -- the write path
 
     def perform(self, actor: Actor, name: str, entity_id: str, args: dict[str, Any]) -> Changes:
@@ -219,7 +227,7 @@ class LocalStore:
         mutation_id = new_id()
         with self._lock, self.write() as session:
             base_versions = self._base_versions(session, spec.entity_type, entity_id)
-            ctx = MutationContext(session, actor, now=utcnow(), on_server=False, mutation_id=mutation_id)
+            ctx = MutationContext(session, actor, now=self.now(), on_server=False, mutation_id=mutation_id)
             changes = self._apply_tracked(session, ctx, mutation_id, name, spec.entity_type, entity_id, args)
             next_seq = (session.scalar(select(func.max(OutboxEntry.local_seq))) or 0) + 1
             session.add(

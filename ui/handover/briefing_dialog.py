@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.services.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
-from commandroom.timeutil import utcnow
 from ui.async_runner import run_read
 from ui.handover.export import BriefingText, briefing_html, discard_partial, write_pdf, write_xlsx
 
@@ -65,7 +64,7 @@ async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | Non
 
     Raises :class:`Cancelled` (and removes partial files) when ``state`` is cancelled.
     """
-    now = now or utcnow()
+    now = now or store.now()  # the server's clock when this machine's is off
     text = text or BriefingText.current(await run_read(scope_name, store, scope))
     stem = f"值班日报_{day.isoformat()}"
     pdf_path, xlsx_path = folder / f"{stem}.pdf", folder / f"{stem}.xlsx"
@@ -130,7 +129,7 @@ class BriefingDialog(QDialog):
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        today = local_today(utcnow())
+        today = local_today(store.now())
         self.day_edit = QDateEdit(QDate(today.year, today.month, today.day).addDays(-1))
         self.day_edit.setCalendarPopup(True)
         self.day_edit.setDisplayFormat("yyyy-MM-dd")

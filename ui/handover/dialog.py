@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.services.briefing import HandoverSummary, handover_summary
-from commandroom.timeutil import fmt_local, utcnow
+from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_db, run_read
 from ui.handover.models import RowsTableModel
 from ui.incidents import labels
@@ -216,7 +216,7 @@ class HandoverDialog(QDialog):
 
     def refresh(self) -> None:
         """Recompute the summary (reader pool; the latest request wins)."""
-        now = self._now or utcnow()
+        now = self._now or self.store.now()  # the server's clock when this machine's is off
         self.refresh_button.setEnabled(False)
         self._task.start(run_read(compute_handover, self.store, self.scope, now), self.show_summary,
                          self._on_summary_failed)

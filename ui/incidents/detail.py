@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
 from commandroom.services.briefing import running_clocks
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
-from commandroom.timeutil import fmt_local, utcnow
+from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.incidents import labels
@@ -395,7 +395,7 @@ class IncidentDetailPanel(QWidget):
             self.photo_model.set_items([], None)
             self.reports_label.clear()
             for row in self.clock_rows.values():
-                row.show("ack", None, None, None, utcnow(), False)
+                row.show("ack", None, None, None, self.store.now(), False)
             return
         f = detail.fields
         state = f["state"]
@@ -460,7 +460,7 @@ class IncidentDetailPanel(QWidget):
 
     def _show_clocks(self, detail: IncidentDetail) -> None:
         f = detail.fields
-        now = self._now or utcnow()
+        now = self._now or self.store.now()  # the server's clock when this machine's is off
         closed = f["state"] == "closed"
         running = dict(running_clocks(f["state"], f.get("acknowledged_at"), f.get("onsite_at"), f.get("ack_due"),
                                       f.get("onsite_due"), f.get("close_due")))

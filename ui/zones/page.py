@@ -128,7 +128,8 @@ class ZonesPage(QWidget):
 
 def build_page(window: Any) -> QWidget:
     """The main window's plugin hook: the page for ``window.store`` and ``window.actor``."""
-    page = ZonesPage(window.store, window.actor)
+    # countdowns and rosters by the server's clock when this machine's is off (LocalStore.now)
+    page = ZonesPage(window.store, window.actor, now_fn=getattr(window.store, "now", utcnow))
 
     def on_show_on_map(zone_id: str) -> None:
         show_page = getattr(window, "show_page", None)
