@@ -118,6 +118,9 @@ async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_fu
     else:
         window.set_sync_status(NO_ENGINE)
     window.show_on_screen(screen, full_screen=os.environ.get("COMMANDROOM_WALL_WINDOWED") is None)
+    from ui import gc_policy
+
+    window.gc_collector = gc_policy.install(window)  # collect on this thread only (see ui/gc_policy.py)
     log.info("wall %s on screen %d: pages %s, interval %.0f s%s", profile, screen, ", ".join(config.pages),
              config.interval_s, f", fixed page {config.fixed_page}" if config.fixed_page else "")
     await closed.wait()
