@@ -8,6 +8,7 @@ whose nested Qt loop leaves asyncio without a running loop (docs: PLATFORM-NOTES
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 from collections.abc import Callable
@@ -52,6 +53,25 @@ class LocalLoopApplication:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread():
+    """As in the app (ui/gc_policy.py): no automatic collection while a test runs, one on this thread after.
+
+    Automatic collection runs on whichever thread allocates; in these tests that is often an
+    in-process server's or a store's worker thread, and Qt objects in cycles (qasync's socket
+    notifiers, a store's event bridge) destroyed there crash the process a test later.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()  # the imported modules: later collections need not walk them
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 def pytest_asyncio_loop_factories(config, item):  # noqa: ANN001, ANN201 - pytest-asyncio hook

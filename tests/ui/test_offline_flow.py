@@ -10,7 +10,6 @@ the server holds each action exactly once.
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
 import threading
 from datetime import datetime, timedelta
@@ -42,21 +41,6 @@ from tests.server.test_auth_support import seeded
 from tests.sync.helpers import copy_template
 
 COMPARED = ("incident", "report", "timeline_entry", "dispatch")
-
-
-@pytest.fixture(autouse=True)
-def _collect_on_the_gui_thread():
-    """Python's cyclic GC runs on whichever thread allocates; here that is often the in-process server's
-    threads or the store's readers, and Qt objects in cycles (qasync's socket notifiers, a store's event
-    bridge) destroyed there leave Qt timers pointing at freed objects: a segfault a test later. So no
-    automatic collection during these tests, and a full one on this (the GUI) thread before and after."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.collect()
-        gc.enable()
 
 
 @pytest.fixture(autouse=True)
