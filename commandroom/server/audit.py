@@ -9,7 +9,10 @@ a gap in the ids (and breaks the next entry's ``prev_hash``).
 
 Appends are serialized by the ``srv_sync_counter`` row lock (the same lock that
 orders the change log; the pipeline already holds it when it appends), so two
-server processes on one PostgreSQL database never fork the chain.
+server processes on one PostgreSQL database never fork the chain. Under the lock
+the chain head is read once per transaction; later appends in the same
+transaction continue from the entry it just wrote (kept with the lock in
+``session.info``; a rolled-back savepoint forgets it).
 
 What the chain alone cannot show is the loss of the *newest* entries (a
 truncated tail is still a valid chain). ``commandroom audit show`` prints the
@@ -23,10 +26,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commandroom.domain.models import AuditEntry, SyncCounter
+from commandroom.domain.models import AuditEntry
+from commandroom.server import changelog
 from commandroom.timeutil import fmt_local, utcnow
 
 GENESIS = "0" * 64
@@ -84,15 +88,6 @@ def hash_of(row: AuditEntry) -> str:
     )
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialize appenders on the counter row (created if missing, like the change log does)."""
-    if session.get(SyncCounter, 1) is None:
-        from commandroom.server.changelog import counter
-
-        counter(session)
-    session.execute(update(SyncCounter).where(SyncCounter.id == 1).values(head=SyncCounter.head))
-
-
 def append_audit(
     session: Session,
     *,
@@ -105,12 +100,17 @@ def append_audit(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction."""
-    _lock_chain(session)
-    last = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    new_id, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, last[1])
+    """Append one entry to the chain inside the caller's transaction (takes the counter lock if not held).
+
+    Returns the entry as written (not attached to the session).
+    """
+    changelog.lock_counter(session)  # serializes appenders; created if missing, like the change log does
+    last = changelog.chain_head(session)
+    if last is None:
+        last = session.execute(
+            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+        ).first()
+    new_id, prev = (1, GENESIS) if last is None or not last[0] else (int(last[0]) + 1, last[1])
     at = utcnow()
     before_, after_ = _plain(before), _plain(after)
     device = (device_id or None) and str(device_id)[:64]
@@ -119,10 +119,14 @@ def append_audit(
         entity_type=(entity_type or "")[:32], entity_id=(entity_id or "")[:64], before=before_, after=after_,
         prev_hash=prev,
     )
-    row = AuditEntry(**fields, hash=entry_hash(**fields))
-    session.add(row)
-    session.flush()
-    return row
+    digest = entry_hash(**fields)
+    wb = changelog.write_behind(session)
+    if wb is not None:  # written with the transaction's other bookkeeping rows, in one statement
+        wb.rows.setdefault(AuditEntry.__table__, []).append({**fields, "hash": digest})
+    else:  # a plain INSERT (no unit of work: this runs while the counter lock is held)
+        session.execute(AuditEntry.__table__.insert(), [{**fields, "hash": digest}])
+    changelog.remember_chain_head(session, new_id, digest)
+    return AuditEntry(**fields, hash=digest)
 
 
 def verify_chain(session: Session, *, batch: int = 2000) -> tuple[bool, int | None, str]:

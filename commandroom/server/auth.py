@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from commandroom.domain.models import DeviceToken, User
 from commandroom.mutations import Actor
-from commandroom.sync.buckets import buckets_for_scope, township_codes_in_scope
+from commandroom.sync.buckets import scope_buckets_and_townships
 from commandroom.timeutil import utcnow
 
 ACCESS_TTL = timedelta(hours=1)
@@ -130,6 +131,12 @@ def refresh_tokens(session: Session, refresh_token: str) -> dict:
 
 
 def principal_for(session: Session, user: User, token: DeviceToken) -> Principal:
+    return _principal_of(session, user, token.device_id, token.device_name, token.id)
+
+
+def _principal_of(session: Session, user: Any, device_id: str, device_name: str, token_id: str) -> Principal:
+    """``user``: a User row, or any row with its columns (the token check reads columns, not entities)."""
+    buckets, townships = scope_buckets_and_townships(session, user.scope_kind, user.scope_code)
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -138,12 +145,21 @@ def principal_for(session: Session, user: User, token: DeviceToken) -> Principal
         scope_kind=user.scope_kind,
         scope_code=user.scope_code,
         township_code=user.township_code,
-        device_id=token.device_id,
-        device_name=token.device_name,
-        token_id=token.id,
-        buckets=tuple(buckets_for_scope(session, user.scope_kind, user.scope_code)),
-        townships=tuple(township_codes_in_scope(session, user.scope_kind, user.scope_code)),
+        device_id=device_id,
+        device_name=device_name,
+        token_id=token_id,
+        buckets=tuple(buckets),
+        townships=tuple(townships),
     )
+
+
+# the token check of every request: the token and its user in one query, as plain columns
+_TOKEN_AND_USER = (
+    select(DeviceToken.id.label("token_id"), DeviceToken.device_id, DeviceToken.device_name, DeviceToken.revoked,
+           DeviceToken.access_expires_at, User.id, User.username, User.display_name, User.role, User.scope_kind,
+           User.scope_code, User.township_code, User.disabled)
+    .outerjoin(User, User.id == DeviceToken.user_id)
+)
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -156,16 +172,15 @@ def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Dep
                             headers={"WWW-Authenticate": "Bearer"})
     state = request.app.state.server
     with state.read() as session:
-        token = session.scalar(select(DeviceToken).where(DeviceToken.access_hash == token_hash(creds.credentials)))
-        if token is None:
+        row = session.execute(_TOKEN_AND_USER.where(DeviceToken.access_hash == token_hash(creds.credentials))).first()
+        if row is None:
             raise HTTPException(401, detail={"code": "bad_token", "message": "access token unknown"},
                                 headers={"WWW-Authenticate": "Bearer"})
-        if token.revoked:
+        if row.revoked:
             raise HTTPException(401, detail={"code": "revoked", "message": "this device's sign-in was revoked"})
-        if token.access_expires_at < utcnow():
+        if row.access_expires_at < utcnow():
             raise HTTPException(401, detail={"code": "expired", "message": "access token expired; refresh it"},
                                 headers={"WWW-Authenticate": "Bearer"})
-        user = session.get(User, token.user_id)
-        if user is None or user.disabled:
+        if row.id is None or row.disabled:  # no such user any more, or disabled
             raise HTTPException(401, detail={"code": "disabled", "message": "this account is disabled"})
-        return principal_for(session, user, token)
+        return _principal_of(session, row, row.device_id, row.device_name, row.token_id)

@@ -1,20 +1,37 @@
 """The server's ordered change log.
 
-Sequence numbers are allocated with ``UPDATE srv_sync_counter SET head = head + n
-RETURNING head`` inside the writing transaction. On PostgreSQL the row lock
-serializes writers until commit, so seq order equals commit order and a puller
-reading ``seq > cursor`` can never skip a change that commits late (the juicefs
-#7521 class of bug). On SQLite writers are serialized anyway (BEGIN IMMEDIATE).
+Every server write takes the counter-row lock first (:func:`lock_counter`,
+``SELECT … FROM srv_sync_counter WHERE id = 1 FOR UPDATE``) and holds it until
+commit. On PostgreSQL that serializes writers, so seq order equals commit order
+and a puller reading ``seq > cursor`` can never skip a change that commits late
+(the juicefs #7521 class of bug); read-modify-write (human serials, the audit
+chain) is safe across server processes. On SQLite writers are serialized anyway
+(BEGIN IMMEDIATE).
+
+The lock is taken once per transaction: the locked row (read fresh by the
+``FOR UPDATE``) stays in ``session.info`` with the transaction or savepoint that
+took it. Under the lock the row's values are the truth, so sequence numbers and
+human serials are allocated on it in memory and written by the next flush (one
+``UPDATE`` of the row, in the same transaction). A savepoint that rolls back
+releases a lock taken inside it (PostgreSQL) and expires the row (SQLAlchemy),
+so the next writer in that transaction locks and reads it again. On PostgreSQL the
+lock statement also reads the audit chain's head (:func:`chain_head`).
+
+A transaction that rolls back as a whole on any failure (the sync push's fast path)
+may keep its audit entries, dedup records and new head in memory and write them in
+one statement at the end (:func:`start_write_behind`, :func:`flush_write_behind`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, func, insert, literal, select, update
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from commandroom.domain.models import (
     REFERENCE_MODELS,
@@ -43,11 +60,126 @@ def counter(session: Session) -> SyncCounter:
     return row
 
 
-def lock_counter(session: Session) -> None:
-    """Take the counter-row lock for the rest of this transaction (a no-op where writers are serial)."""
-    counter(session)
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(select(SyncCounter.id).where(SyncCounter.id == 1).with_for_update())
+_HELD = "commandroom.counter_lock"
+
+
+@dataclass(eq=False)
+class _Held:
+    """The counter row locked by this session's transaction, and what is known under the lock."""
+
+    owner: SessionTransaction  # the (nested) transaction that took the lock
+    row: SyncCounter
+    chain_owner: SessionTransaction | None = None  # the transaction that wrote ``chain_head``
+    chain_head: tuple[int, str] | None = None  # the audit chain's last (id, hash)
+
+
+def _innermost(session: Session) -> SessionTransaction:
+    tx = session.get_nested_transaction() or session.get_transaction()
+    assert tx is not None
+    return tx
+
+
+def _held(session: Session) -> _Held | None:
+    held = session.info.get(_HELD)
+    # a closed owner: the transaction ended, or the savepoint that took the lock rolled back (and released it)
+    return held if held is not None and held.owner.is_active else None
+
+
+@event.listens_for(Session, "after_commit")
+def _savepoint_released(session: Session) -> None:
+    """A released savepoint hands its row locks (and what it wrote) to the enclosing transaction."""
+    held = session.info.get(_HELD)
+    if held is None:
+        return
+    nested = session.get_nested_transaction()  # the savepoint being released; None for the real commit
+    if nested is None:
+        session.info.pop(_HELD, None)
+        return
+    if held.owner is nested and nested.parent is not None:
+        held.owner = nested.parent
+    if held.chain_owner is nested:
+        held.chain_owner = nested.parent
+
+
+# PostgreSQL: the lock and the audit chain's head in one round trip. Two statements sent together
+# (simple query protocol), so the second one reads with a snapshot taken after the lock was granted:
+# it sees the entry of the writer that held the lock before us.
+_LOCK_SQL = ("SELECT head, epoch, restored_head, human_serials FROM srv_sync_counter WHERE id = 1 FOR UPDATE; "
+             "SELECT id, hash FROM srv_audit ORDER BY id DESC LIMIT 1")
+_EMPTY_CHAIN = (0, "0" * 64)  # the audit chain before its first entry (audit.GENESIS)
+
+
+def lock_counter(session: Session) -> SyncCounter:
+    """Take the counter-row lock for the rest of this transaction and return the row, read fresh.
+
+    Idempotent: a transaction that already holds the lock gets the row without a statement.
+    """
+    held = _held(session)
+    if held is not None:
+        return held.row
+    if session.get_bind().dialect.name == "sqlite":
+        q = select(SyncCounter).where(SyncCounter.id == 1).execution_options(populate_existing=True)
+        row = session.scalars(q).first()
+        chain = None
+    else:
+        session.flush()  # as a query would (autoflush): nothing pending is overwritten by the fresh values
+        result = session.connection().exec_driver_sql(_LOCK_SQL)
+        cur = result.cursor
+        found = cur.fetchone()
+        last = cur.fetchone() if cur.nextset() else None
+        result.close()
+        row = None if found is None else _attach_counter(session, *found)
+        chain = (int(last[0]), last[1]) if last is not None else _EMPTY_CHAIN
+    if row is None:
+        row = counter(session)  # the new row is this transaction's until it commits
+    held = session.info[_HELD] = _Held(owner=_innermost(session), row=row)
+    if chain is not None:
+        held.chain_owner, held.chain_head = held.owner, chain
+    return row
+
+
+def _attach_counter(session: Session, head: int, epoch: str, restored_head: int | None,
+                    human_serials: dict[str, Any] | None) -> SyncCounter:
+    """The session's counter row carrying these freshly read values (loaded state, nothing to flush)."""
+    values = {"head": head, "epoch": epoch, "restored_head": restored_head, "human_serials": human_serials}
+    row = session.identity_map.get(Session.identity_key(SyncCounter, 1))
+    if row is None:
+        row = SyncCounter(id=1, **values)
+        make_transient_to_detached(row)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+    return row
+
+
+def held_counter(session: Session) -> SyncCounter | None:
+    """The counter row if this transaction holds its lock (its values are current), else None."""
+    held = _held(session)
+    return held.row if held is not None else None
+
+
+def holds_lock(session: Session) -> bool:
+    return _held(session) is not None
+
+
+def chain_head(session: Session) -> tuple[int, str] | None:
+    """The audit chain's last ``(id, hash)``, ``(0, GENESIS)`` when empty, if known under the lock (else None).
+
+    Known when this transaction read it with the lock (PostgreSQL) or appended it, in a transaction or
+    savepoint that is still active.
+    """
+    held = _held(session)
+    if held is None or held.chain_owner is None or not held.chain_owner.is_active:
+        return None
+    return held.chain_head
+
+
+def remember_chain_head(session: Session, entry_id: int, entry_hash: str) -> None:
+    """Record the entry just appended (the caller holds the lock)."""
+    held = _held(session)
+    if held is not None:
+        held.chain_owner, held.chain_head = _innermost(session), (entry_id, entry_hash)
 
 
 def current_epoch(session: Session) -> str:
@@ -55,12 +187,67 @@ def current_epoch(session: Session) -> str:
 
 
 def allocate_seqs(session: Session, n: int) -> range:
-    """Reserve ``n`` consecutive sequence numbers in this transaction (locks the counter row)."""
-    counter(session)
-    head = session.execute(
-        update(SyncCounter).where(SyncCounter.id == 1).values(head=SyncCounter.head + n).returning(SyncCounter.head)
-    ).scalar_one()
-    return range(head - n + 1, head + 1)
+    """Reserve ``n`` consecutive sequence numbers in this transaction (locks the counter row).
+
+    The new head is written by the next flush of the session, or with the transaction's
+    write-behind rows (:func:`start_write_behind`).
+    """
+    row = lock_counter(session)
+    wb = write_behind(session)
+    start = int(row.head or 0) if wb is None or wb.head is None else wb.head
+    if wb is None:
+        row.head = start + n
+    else:
+        wb.head = start + n
+        set_committed_value(row, "head", wb.head)  # current for readers; nothing for the ORM to flush
+    return range(start + 1, start + n + 1)
+
+
+# -- write-behind: bookkeeping rows written in one statement at the end of the transaction
+
+_WRITE_BEHIND = "commandroom.write_behind"
+
+
+@dataclass(eq=False)
+class WriteBehind:
+    """Rows that only this transaction reads back, written together by :func:`flush_write_behind`.
+
+    Only for a transaction that rolls back as a whole on any failure (no savepoints): the sync
+    push's fast path. The counter's new head is one of them.
+    """
+
+    rows: dict[Any, list[dict[str, Any]]]  # table → rows to insert, in order
+    head: int | None = None
+
+
+def start_write_behind(session: Session) -> WriteBehind:
+    wb = session.info[_WRITE_BEHIND] = WriteBehind(rows={})
+    return wb
+
+
+def write_behind(session: Session) -> WriteBehind | None:
+    return session.info.get(_WRITE_BEHIND)
+
+
+def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) -> None:
+    """Write the transaction's write-behind rows and head (and, on PostgreSQL, ``pg_notify``) at once.
+
+    PostgreSQL: one statement, ``WITH … INSERT …, … UPDATE srv_sync_counter … SELECT pg_notify(…)``.
+    """
+    wb = session.info.pop(_WRITE_BEHIND, None)
+    if wb is None:
+        return
+    dml: list[Any] = [table.insert().values(rows) for table, rows in wb.rows.items() if rows]
+    if wb.head is not None:
+        dml.append(update(SyncCounter.__table__).where(SyncCounter.__table__.c.id == 1).values(head=wb.head))
+    if session.get_bind().dialect.name == "sqlite":
+        for stmt in dml:
+            session.execute(stmt)
+        return
+    if not dml and notify is None:
+        return
+    tail = select(func.pg_notify(*notify)) if notify is not None else select(literal(1))
+    session.execute(tail.add_cte(*(stmt.cte(f"w{i}") for i, stmt in enumerate(dml))))
 
 
 def allocate_number(session: Session, obj: Base, kind: str) -> str:
@@ -71,10 +258,8 @@ def allocate_number(session: Session, obj: Base, kind: str) -> str:
     full_prefix = f"{prefix}-{letter}" if letter else prefix
     year = (getattr(obj, "created_at", None) or utcnow()).year
     key = f"{full_prefix}:{year}"
-    row = counter(session)
-    # lock the counter row before reading the serials (PostgreSQL), so two writers never share a number
-    session.execute(update(SyncCounter).where(SyncCounter.id == 1).values(head=SyncCounter.head))
-    session.refresh(row, ["human_serials"])
+    # under the counter lock the row's serials are current, so two writers never share a number
+    row = lock_counter(session)
     serials = dict(row.human_serials or {})
     serial = int(serials.get(key, 0)) + 1
     serials[key] = serial
@@ -231,6 +416,7 @@ def _backfill_batch(session: Session, model: type[Base], items: list[dict[str, A
             updates,
         )
     session.execute(insert(ChangeLog), entries)
+    session.flush()  # the counter's new head
     return len(items)
 
 

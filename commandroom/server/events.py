@@ -154,6 +154,19 @@ def _logged(session: Session) -> dict[str, int]:
     return session.info.get("logged_heads") or {}
 
 
+def take_notify_payload(state: Any, session: Session) -> str | None:
+    """The ``pg_notify`` payload for the buckets this transaction logged and has not notified yet.
+
+    For a writer that puts the NOTIFY in a statement of its own (the push's write-behind); the
+    commit hook then sends nothing more unless more rows are logged.
+    """
+    heads = _logged(session)
+    if not heads or session.info.get("notified_heads") == heads:
+        return None
+    session.info["notified_heads"] = dict(heads)
+    return _payload(dict(heads), broker_of(state).epoch)
+
+
 def install_commit_hooks(state: Any) -> None:
     """Poke after every commit of ``state.sessions`` that appended to the change log."""
     if state.extras.get("commit_hooks_installed"):
@@ -167,15 +180,22 @@ def install_commit_hooks(state: Any) -> None:
 
         @event.listens_for(factory, "before_commit")
         def _notify_in_transaction(session: Session) -> None:
+            if session.get_nested_transaction() is not None:
+                return  # a savepoint being released: notify once, at the real commit
             session.flush()
-            heads = _logged(session)
-            if heads:
+            payload = take_notify_payload(state, session)
+            if payload is not None:
                 # NOTIFY inside the transaction: PostgreSQL delivers it at commit, never on rollback.
-                session.execute(text("SELECT pg_notify(:c, :p)"),
-                                {"c": CHANNEL, "p": _payload(dict(heads), broker.epoch)})
+                session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
+        nested = session.get_nested_transaction()
+        if nested is not None:  # a released savepoint is not a commit: nobody may see its rows yet
+            session.info.get("logged_marks", {}).pop(nested, None)
+            return
+        session.info.pop("logged_marks", None)
+        session.info.pop("notified_heads", None)
         heads = session.info.pop("logged_heads", None)
         if heads and not postgres:
             broker.publish_threadsafe(dict(heads), None)
@@ -184,6 +204,20 @@ def install_commit_hooks(state: Any) -> None:
     def _after_rollback(session: Session) -> None:
         if not session.in_transaction():
             session.info.pop("logged_heads", None)
+            session.info.pop("logged_marks", None)
+            session.info.pop("notified_heads", None)
+
+    # a savepoint that rolls back takes its change-log rows with it: forget their buckets too
+    @event.listens_for(factory, "after_transaction_create")
+    def _savepoint_begins(session: Session, transaction: Any) -> None:
+        if transaction.nested:
+            session.info.setdefault("logged_marks", {})[transaction] = dict(_logged(session))
+
+    @event.listens_for(factory, "after_soft_rollback")
+    def _savepoint_rolled_back(session: Session, previous: Any) -> None:
+        mark = session.info.get("logged_marks", {}).pop(previous, None) if previous.nested else None
+        if mark is not None:
+            session.info["logged_heads"] = mark
 
 
 # -- PostgreSQL LISTEN

@@ -2,14 +2,16 @@
 
 Every write that reaches the county server — a pushed mutation from a
 workstation, an Open311 report from a grid worker, an admin edit — goes
-through :func:`execute`: authorize against the *target rows'* scope, apply the
-mutation in a savepoint, record overwritten concurrent values in the conflict
-log, stamp field versions, append to the change log and the audit log. A
-failure rolls the savepoint back, so nothing is half-written.
+through :func:`execute`: take the counter lock (once per transaction), authorize
+against the *target rows'* scope, apply the mutation in a savepoint (its own, or the
+caller's savepoint or transaction), record overwritten concurrent values in the conflict log, stamp field
+versions, append to the change log and the audit log. A failure rolls the savepoint
+back, so nothing is half-written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 from collections.abc import Collection
@@ -87,13 +89,19 @@ def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] |
                         f"outside your scope")
 
 
-def _authorize_rows(actor: Actor, allowed: Collection[str] | None, rows: list[Base]) -> None:
+def _authorize_rows(session: Session, actor: Actor, allowed: Collection[str] | None, rows: list[Base],
+                    name: str) -> None:
+    hands_over = get_spec(name).hands_over
     for row in rows:
         table = row.__tablename__
         if table in REFERENCE_MODELS:
             if actor.role not in COORDINATOR_ROLES:
                 raise Forbidden(f"only a county coordinator may change {table}")
         elif table in SYNCED_MODELS and allowed is not None and row.township_code not in allowed:
+            # a hand-over (转交) may send an existing row of the actor's own township elsewhere
+            was = (old_values(session, row) or {}).get("township_code")
+            if hands_over and was in allowed:
+                continue
             raise Forbidden(f"{table} would be written in township {row.township_code}, outside your scope")
 
 
@@ -153,11 +161,14 @@ def execute(
     args: dict[str, Any],
     base_versions: dict[str, Any] | None = None,
     mutation_id: str | None = None,
+    savepoint: bool = True,
 ) -> Outcome:
     """Apply one mutation authoritatively inside the caller's transaction.
 
     Args:
         allowed_townships: townships the actor may write; None for the whole county.
+        savepoint: apply in a savepoint of its own; False when the caller rolls back its own savepoint or
+            its whole transaction on any exception (the sync push does, with the dedup record in it).
     Raises:
         DomainError: the mutation is rejected; its savepoint is rolled back.
     """
@@ -165,8 +176,9 @@ def execute(
     # Serialize server writes on the counter row before reading anything: read-modify-write
     # (counters, human serials, state checks) can then never lose a concurrent update when
     # several server processes share one PostgreSQL, and seq order stays commit order.
+    # (Taken once per transaction; best taken outside any savepoint, whose rollback would release it.)
     changelog.lock_counter(session)
-    with session.begin_nested():
+    with session.begin_nested() if savepoint else contextlib.nullcontext():
         _authorize_target(session, actor, allowed_townships, name, entity_id)
         ctx = MutationContext(
             session,
@@ -179,9 +191,9 @@ def execute(
         )
         start_tracking(session)
         try:
-            apply_mutation(ctx, name, entity_id, args)
-            rows = _touched(session)
-            _authorize_rows(actor, allowed_townships, rows)
+            apply_mutation(ctx, name, entity_id, args)  # flushes what it wrote: the rows are tracked
+            rows = _touched(session, flush=False)
+            _authorize_rows(session, actor, allowed_townships, rows, name)
             conflict_rows = _conflicts(session, actor, mutation_id, base_versions, rows)
             for note in ctx.notices:
                 conflict_rows.append(
@@ -201,14 +213,13 @@ def execute(
                 )
             for rec in conflict_rows:
                 session.add(rec)
-            session.flush()
-            rows = _touched(session)  # includes the conflict records and any needs_review flag
+            if session.new or session.dirty:
+                rows = _touched(session)  # includes the conflict records and any needs_review flag
             olds = {id(r): old_values(session, r) for r in rows}
             befores = {id(r): changelog.snapshot(r, olds[id(r)]) for r in rows}
-            changed = {id(r): (None if olds[id(r)] is None else list(olds[id(r)].keys())) for r in rows}
+            changed = {id(r): (None if olds[id(r)] is None else list(olds[id(r)])) for r in rows}
         finally:
-            tracked = stop_tracking(session)
-        del tracked
+            stop_tracking(session, flush=False)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
                                   origin_mutation=mutation_id, before=befores)
         audit = _audit_module()
@@ -237,9 +248,10 @@ def execute(
     )
 
 
-def _touched(session: Session) -> list[Base]:
+def _touched(session: Session, *, flush: bool = True) -> list[Base]:
     """Replicated rows this mutation wrote (bookkeeping rows such as the counter are not replicated)."""
-    session.flush()
+    if flush:
+        session.flush()
     return [
         row for row in session.info.get("touched", {}).values()
         if row.__tablename__ in SYNCED_MODELS or row.__tablename__ in REFERENCE_MODELS

@@ -107,7 +107,7 @@ def startup_check(state: Any) -> str | None:
     marker = read_marker(path)
     reason = None
     with state.transaction() as session:
-        row = changelog.counter(session)
+        row = changelog.lock_counter(session)  # several server processes start together: one checks at a time
         if marker and marker.get("epoch") == row.epoch and row.head < int(marker.get("head") or 0):
             reason = (f"database head {row.head} is below the {marker['head']} this server saw before under the "
                       f"same epoch: it was restored without the runbook; setting a new epoch")

@@ -5,15 +5,20 @@ See ``docs/sync-protocol.md`` for the wire format and the reasoning behind each 
 Push, per batch, in one transaction:
 
 1. lock the ``(device, incarnation)`` cursor row (``SELECT … FOR UPDATE`` on PostgreSQL;
-   SQLite serializes writers anyway), creating it on first use;
+   SQLite serializes writers anyway), creating it on first use, and look up the batch's
+   mutation ids in one query;
 2. per mutation: a known ``mutation_id`` returns its stored result (a different payload
    under the same id is refused with ``payload_mismatch`` and logged as an alert);
    ``local_seq ≤ last`` with an unknown id means the workstation's database was cloned or
    restored: stop, 409 ``new_incarnation_required``; ``local_seq > last + 1`` stops the
    batch with ``expected`` (a mutation "from the future");
-3. apply through :func:`commandroom.server.pipeline.execute` in a savepoint together with
-   the ``ProcessedMutation`` row, so the effect and its dedup record commit together; a
-   rejection (validation, scope) is recorded and the batch goes on.
+3. before the first apply, write the cursor row (the mutation moves it whatever its outcome)
+   and take the counter lock (:func:`commandroom.server.changelog.lock_counter`, held to commit);
+4. apply through :func:`commandroom.server.pipeline.execute` together with the
+   ``ProcessedMutation`` row, so the effect and its dedup record commit together; a
+   rejection (validation, scope) is recorded and the batch goes on. The first attempt has no
+   savepoints; a failure rolls it back and the batch is done again with a savepoint per
+   mutation (:func:`process_push`).
 
 The ``ProcessedMutation`` primary key is the last line of defence: two connections that
 apply the same mutation concurrently under different incarnations collide on it, and the
@@ -26,7 +31,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -34,7 +40,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -197,25 +203,50 @@ def _bind_loop(state: Any) -> None:
 # --------------------------------------------------------------------------- push
 
 
+class _Redo(Exception):
+    """A mutation failed on the fast path (no savepoints): redo the batch with a savepoint per mutation."""
+
+
 class _Stop(Exception):
     def __init__(self, status: int, code: str, message: str, expected: int | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.expected = status, code, message, expected
 
 
-def _lock_cursor(session: Session, who: Principal, req: PushIn) -> DeviceCursor:
+@dataclass(eq=False)
+class _Batch:
+    """One push batch in its transaction: the locked device cursor and what was looked up before any write."""
+
+    session: Session
+    who: Principal
+    req: PushIn
+    cursor: DeviceCursor
+    last: int  # the cursor's last_local_seq as the batch goes on (written once, see _save_cursor)
+    hashes: list[str]  # the payload hash of each mutation, in batch order
+    known: dict[str, ProcessedMutation]  # mutation ids processed before this batch
+    unknown: set[str]  # mutation ids not processed before this batch and not yet recorded by it
+    seen: datetime
+    savepoints: bool  # a savepoint per mutation (False: the fast path, see process_push)
+
+
+def _lock_cursor(session: Session, who: Principal, req: PushIn, now: datetime) -> DeviceCursor:
     q = select(DeviceCursor).where(DeviceCursor.device_id == req.device_id,
                                    DeviceCursor.incarnation == req.device_incarnation)
     cursor = session.scalar(q.with_for_update())
     if cursor is None:
         cursor = DeviceCursor(device_id=req.device_id, incarnation=req.device_incarnation,
                               last_local_seq=req.first_local_seq - 1, user_id=who.user_id,
-                              device_name=who.device_name)
+                              device_name=who.device_name, last_seen=now)
         session.add(cursor)
         session.flush()  # a concurrent first push collides here: the caller retries the transaction
-    cursor.last_seen = utcnow()
-    cursor.user_id = who.user_id
     return cursor
+
+
+def _save_cursor(b: _Batch, last: int) -> None:
+    """Set the cursor row's fields (one UPDATE at the next flush, none if nothing changed)."""
+    b.cursor.last_local_seq = last
+    b.cursor.last_seen = b.seen
+    b.cursor.user_id = b.who.user_id
 
 
 def _stored(pm: ProcessedMutation, m: MutationIn) -> dict[str, Any]:
@@ -226,19 +257,46 @@ def _stored(pm: ProcessedMutation, m: MutationIn) -> dict[str, Any]:
     return result
 
 
-def _record(session: Session, who: Principal, req: PushIn, m: MutationIn, h: str, result: dict[str, Any]) -> None:
-    session.add(ProcessedMutation(
+def _record(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> None:
+    """The mutation's dedup record: a plain INSERT (no unit of work while the counter lock is held), or on
+    the fast path a write-behind row (a collision with a concurrent delivery then fails the commit, and the
+    batch is retried: it finds the stored result)."""
+    who, req = b.who, b.req
+    row = dict(
         mutation_id=m.mutation_id, device_id=req.device_id, device_incarnation=req.device_incarnation,
-        local_seq=m.local_seq, user_id=who.user_id, name=m.name, payload_hash=h, status=result["status"],
-        result={k: result.get(k) for k in ("status", "seq", "explanation", "code", "conflicts")},
-        seq=result.get("seq"),
-    ))
-    session.flush()
+        local_seq=m.local_seq, user_id=who.user_id, name=m.name, payload_hash=h,
+        status=result["status"], result={k: result.get(k) for k in ("status", "seq", "explanation", "code", "conflicts")},
+        seq=result.get("seq"), processed_at=b.seen,
+    )
+    wb = changelog.write_behind(b.session)
+    if wb is not None:
+        wb.rows.setdefault(ProcessedMutation.__table__, []).append(row)
+        b.known[m.mutation_id] = ProcessedMutation(**row)  # not in the database yet: a repeat in this batch finds it here
+    else:
+        b.session.execute(ProcessedMutation.__table__.insert(), [row])
+    b.unknown.discard(m.mutation_id)
 
 
-def _one(session: Session, who: Principal, req: PushIn, cursor: DeviceCursor, m: MutationIn) -> dict[str, Any]:
-    h = payload_hash(m.name, m.entity_id, m.args)
-    pm = session.get(ProcessedMutation, m.mutation_id)
+def _processed(b: _Batch, mutation_id: str) -> ProcessedMutation | None:
+    if mutation_id in b.unknown:
+        return None
+    found = b.known.get(mutation_id)
+    return found if found is not None else b.session.get(ProcessedMutation, mutation_id)
+
+
+def _apply_and_record(b: _Batch, m: MutationIn, h: str, base: dict[str, int]) -> dict[str, Any]:
+    """Apply the mutation through the pipeline (in the caller's savepoint, if any) and add its dedup record."""
+    outcome = execute(b.session, actor=b.who.actor, allowed_townships=b.who.townships, name=m.name,
+                      entity_id=m.entity_id, args=m.args, base_versions=base, mutation_id=m.mutation_id,
+                      savepoint=False)
+    result = {"mutation_id": m.mutation_id, "local_seq": m.local_seq, **outcome.to_result()}
+    _record(b, m, h, result)
+    return result
+
+
+def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:
+    session, who, req = b.session, b.who, b.req
+    pm = _processed(b, m.mutation_id)
     if pm is not None:
         if pm.payload_hash != h:
             _alert("same mutation id, different payload", mutation_id=m.mutation_id, device=req.device_id,
@@ -247,10 +305,10 @@ def _one(session: Session, who: Principal, req: PushIn, cursor: DeviceCursor, m:
                     "code": wire.CODE_PAYLOAD_MISMATCH, "seq": None, "conflicts": 0,
                     "explanation": "这条修改的编号已被另一份不同内容的修改使用，服务器没有采用它；"
                                    "请核对后重新录入 (same mutation id with a different payload)."}
-        if m.local_seq == cursor.last_local_seq + 1:
-            cursor.last_local_seq = m.local_seq  # a renumbered re-send in a new incarnation
+        if m.local_seq == b.last + 1:
+            b.last = m.local_seq  # a renumbered re-send in a new incarnation
         return _stored(pm, m)
-    last = cursor.last_local_seq
+    last = b.last
     if m.local_seq <= last:
         _alert("local_seq reused by an unknown mutation: workstation database cloned or restored",
                device=req.device_id, incarnation=req.device_incarnation, local_seq=m.local_seq, last=last)
@@ -260,32 +318,45 @@ def _one(session: Session, who: Principal, req: PushIn, cursor: DeviceCursor, m:
     if m.local_seq > last + 1:
         raise _Stop(200, wire.CODE_GAP, f"expected local_seq {last + 1} before {m.local_seq}", expected=last + 1)
     base = {k: int(v) for k, v in m.base_versions.items()}
+    if not changelog.holds_lock(session):
+        # The batch's first write. The cursor moves to this local_seq whatever the outcome, so write it
+        # now, before the counter lock that the rest of the transaction holds; then take the lock here,
+        # outside the savepoint (a rolled-back savepoint would release a lock taken inside it).
+        _save_cursor(b, m.local_seq)
+        session.flush()
+        changelog.lock_counter(session)
     result: dict[str, Any]
+    if not b.savepoints:
+        try:
+            result = _apply_and_record(b, m, h, base)
+        except Exception as exc:
+            raise _Redo from exc  # rolls the whole transaction back
+        b.last = m.local_seq
+        return result
     try:
+        # one savepoint holds the mutation's effects and its dedup record: both commit or neither does
         with session.begin_nested():
-            outcome = execute(session, actor=who.actor, allowed_townships=who.townships, name=m.name,
-                              entity_id=m.entity_id, args=m.args, base_versions=base, mutation_id=m.mutation_id)
-            result = {"mutation_id": m.mutation_id, "local_seq": m.local_seq, **outcome.to_result()}
-            _record(session, who, req, m, h, result)
+            result = _apply_and_record(b, m, h, base)
     except IntegrityError as exc:
         pm = session.get(ProcessedMutation, m.mutation_id)
         if pm is not None:  # a concurrent delivery of the same mutation committed first
-            return _stored(pm, m) if pm.payload_hash == h else _one(session, who, req, cursor, m)
+            b.unknown.discard(m.mutation_id)
+            return _stored(pm, m) if pm.payload_hash == h else _one(b, m, h)
         log.info("mutation %s broke a constraint: %s", m.mutation_id, exc.orig)
         result = _reject(m, "conflict", "这条修改与服务器上已有的数据冲突 (it conflicts with data already on the "
                                         "server, e.g. the record already exists).")
-        _record_safely(session, who, req, m, h, result)
+        _record_safely(b, m, h, result)
     except DomainError as exc:
         result = {"mutation_id": m.mutation_id, "local_seq": m.local_seq, **rejected(exc).to_result()}
-        _record_safely(session, who, req, m, h, result)
+        _record_safely(b, m, h, result)
     except DBAPIError:
         raise  # deadlock / connection trouble: retry the whole batch
     except Exception as exc:  # noqa: BLE001 - a poison mutation must not jam the device's queue
         log.exception("mutation %s (%s) failed on the server", m.mutation_id, m.name)
         result = _reject(m, "server_error", f"服务器无法处理这条修改，已将其搁置 (the server could not apply it: "
                                             f"{type(exc).__name__}); 请重新录入或联系县级管理员。")
-        _record_safely(session, who, req, m, h, result)
-    cursor.last_local_seq = m.local_seq
+        _record_safely(b, m, h, result)
+    b.last = m.local_seq
     return result
 
 
@@ -294,20 +365,30 @@ def _reject(m: MutationIn, code: str, explanation: str) -> dict[str, Any]:
             "explanation": explanation, "code": code, "conflicts": 0}
 
 
-def _record_safely(session: Session, who: Principal, req: PushIn, m: MutationIn, h: str,
-                   result: dict[str, Any]) -> None:
-    with session.begin_nested():
-        _record(session, who, req, m, h, result)
+def _record_safely(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> None:
+    with b.session.begin_nested():
+        _record(b, m, h, result)
 
 
-def _push_tx(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
+def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
+             savepoints: bool) -> tuple[int, dict[str, Any]]:
     results: list[dict[str, Any]] = []
     stop: _Stop | None = None
     with state.transaction() as session:
-        cursor = _lock_cursor(session, who, req)
-        for m in req.mutations:
+        now = utcnow()
+        cursor = _lock_cursor(session, who, req, now)
+        # dedup lookups for the whole batch at once, before any write (same-incarnation deliveries wait on
+        # the cursor lock above; another incarnation's concurrent delivery collides on the primary key)
+        ids = list({m.mutation_id: None for m in req.mutations})
+        known = {pm.mutation_id: pm for pm in session.scalars(
+            select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))} if ids else {}
+        b = _Batch(session=session, who=who, req=req, cursor=cursor, last=cursor.last_local_seq, hashes=hashes,
+                   known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
+        if not savepoints:
+            changelog.start_write_behind(session)  # audit entries, dedup records and the head: one statement
+        for m, h in zip(req.mutations, hashes, strict=True):
             try:
-                result = _one(session, who, req, cursor, m)
+                result = _one(b, m, h)
                 for key, default in (("duplicate", False), ("conflicts", 0), ("explanation", ""), ("code", ""),
                                      ("seq", None)):
                     if result.get(key) is None:
@@ -316,7 +397,14 @@ def _push_tx(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, An
             except _Stop as s:
                 stop = s
                 break
-        counter = changelog.counter(session)
+        _save_cursor(b, b.last)
+        notify = None
+        if not state.is_sqlite and changelog.write_behind(session) is not None:
+            payload = events.take_notify_payload(state, session)
+            notify = (events.CHANNEL, payload) if payload is not None else None
+        changelog.flush_write_behind(session, notify)
+        # under the counter lock (a write happened) the locked row is current; otherwise read it
+        counter = changelog.held_counter(session) or changelog.counter(session)
         epoch, head, restored_head = counter.epoch, counter.head, counter.restored_head
     body: dict[str, Any] = {"epoch": epoch, "restored_head": restored_head, "head": head, "results": results,
                             "stop": None}
@@ -328,10 +416,21 @@ def _push_tx(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, An
 
 
 def process_push(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
-    """Apply one push batch; retries the transaction on a unique-key race or a deadlock."""
+    """Apply one push batch; retries the transaction on a unique-key race or a deadlock.
+
+    The first attempt applies the mutations without savepoints (two statements fewer per mutation
+    while the counter lock is held). If any mutation fails, that transaction is rolled back as a
+    whole and the batch is done again with a savepoint per mutation, which rolls back only the
+    failed mutation and records it as rejected: the answer is the one the savepoints always give.
+    """
+    hashes = [payload_hash(m.name, m.entity_id, m.args) for m in req.mutations]  # once, before any lock
+    savepoints = False
     for attempt in range(8):
         try:
-            return _push_tx(state, who, req)
+            return _push_tx(state, who, req, hashes, savepoints=savepoints)
+        except _Redo as exc:
+            log.debug("push from %s: %r on the fast path; again with savepoints", req.device_id, exc.__cause__)
+            savepoints = True
         except (IntegrityError, DBAPIError) as exc:
             if attempt == 7 or (isinstance(exc, DBAPIError) and not _retryable(exc)):
                 raise
@@ -437,10 +536,11 @@ def parse_cursors(raw: str, who: Principal) -> dict[str, int]:
 
 def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -> tuple[int, bytes]:
     with _read(state) as session:
-        counter = _counter(session)
-        epoch = counter.epoch if counter else ""
-        restored_head = counter.restored_head if counter else None
-        horizon = horizons(session)
+        # one read of the counter row (epoch, head, horizons) before the changes
+        counter = session.execute(select(SyncCounter.epoch, SyncCounter.restored_head, SyncCounter.head,
+                                         SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
+        epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
+        horizon = (serials or {}).get(HORIZON_KEY) or {}
         stale = sorted(b for b, c in cursors.items() if 0 < c < horizon.get(b, 0))
         if stale:
             body = {"detail": {"code": wire.CODE_RESYNC, "resync": stale, "epoch": epoch,
@@ -453,12 +553,15 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -
         for i, (b, c) in enumerate(items):
             params[f"b{i}"], params[f"c{i}"] = b, c
         rows = session.execute(text(sql), params).all()
-        head = int(session.execute(select(SyncCounter.head).where(SyncCounter.id == 1)).scalar() or 0)
     has_more = len(rows) > limit
     rows = rows[:limit]
     new = dict(cursors)
+    head = int(head or 0)
     if rows:
         last = rows[-1][0]
+        # the changes may come from a later snapshot than the head (PostgreSQL reads each statement
+        # afresh): the answer's head is never below a cursor it hands out
+        head = max(head, last)
         # every change of every requested bucket with seq ≤ last is in this page (one snapshot, seq order
         # = commit order), so each cursor may move up to ``last``
         for b in new:
@@ -603,9 +706,8 @@ def compact(session: Session, keep_days: int = 90, *, now: Any = None) -> dict[s
     Returns the number of rows deleted per bucket.
     """
     cutoff = (now or utcnow()) - timedelta(days=keep_days)
-    changelog.counter(session)
     # take the counter row lock: no writer appends while the horizon is computed
-    session.execute(update(SyncCounter).where(SyncCounter.id == 1).values(head=SyncCounter.head))
+    row = changelog.lock_counter(session)
     doomed = (
         "FROM srv_change_log c WHERE c.server_ts < :cutoff AND (c.op IN ('delete', 'remove') OR EXISTS ("
         "SELECT 1 FROM srv_change_log d WHERE d.bucket = c.bucket AND d.entity_type = c.entity_type "
@@ -617,9 +719,7 @@ def compact(session: Session, keep_days: int = 90, *, now: Any = None) -> dict[s
         return {}
     session.execute(text(
         "DELETE FROM srv_change_log WHERE seq IN (SELECT c.seq " + doomed + ")"), {"cutoff": cutoff})
-    row = changelog.counter(session)
-    session.refresh(row, ["human_serials"])
-    serials = dict(row.human_serials or {})
+    serials = dict(row.human_serials or {})  # current: read under the lock
     horizon = dict(serials.get(HORIZON_KEY) or {})
     for bucket, top, _n in found:
         horizon[bucket] = max(int(horizon.get(bucket, 0)), int(top))

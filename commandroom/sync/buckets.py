@@ -86,13 +86,21 @@ def zones_in_scope(session: Session, scope_kind: str, scope_code: str | None) ->
         return list(session.scalars(select(Zone.id).order_by(Zone.id)))
     if scope_kind == ScopeKind.ZONE:
         return [scope_code] if scope_code else []
-    zone_ids = [z.id for z in session.scalars(select(Zone)) if scope_code in (z.member_codes or [])]
+    zone_ids = [zid for zid, members in session.execute(select(Zone.id, Zone.member_codes))
+                if scope_code in (members or [])]
     return sorted(zone_ids)
+
+
+def scope_buckets_and_townships(session: Session, scope_kind: str, scope_code: str | None,
+                                ) -> tuple[list[str], list[str]]:
+    """What :func:`buckets_for_scope` and :func:`township_codes_in_scope` give, reading each once."""
+    townships = township_codes_in_scope(session, scope_kind, scope_code)
+    buckets = [SHARED]
+    buckets += [f"township:{c}" for c in townships]
+    buckets += [f"zone:{z}" for z in zones_in_scope(session, scope_kind, scope_code)]
+    return buckets, townships
 
 
 def buckets_for_scope(session: Session, scope_kind: str, scope_code: str | None) -> list[str]:
     """Every bucket a user with this scope reads: shared, its townships, its zones."""
-    buckets = [SHARED]
-    buckets += [f"township:{c}" for c in township_codes_in_scope(session, scope_kind, scope_code)]
-    buckets += [f"zone:{z}" for z in zones_in_scope(session, scope_kind, scope_code)]
-    return buckets
+    return scope_buckets_and_townships(session, scope_kind, scope_code)[0]

@@ -97,25 +97,51 @@ def _free_port() -> int:
 
 
 SERVER_SCRIPT = """
-import sys, uvicorn
+import os, sys, uvicorn
 import tests.sync.helpers  # registers the test.* mutations
 from commandroom.server.app import create_app
 from commandroom.server.state import open_state
+workers = int(sys.argv[4])
 state = open_state(sys.argv[1])
-state.extras["marker_dir"] = sys.argv[3]
-state.extras["sse_heartbeat"] = 10.0
-uvicorn.run(create_app(state=state), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+if workers == 1:  # as `commandroom serve`
+    from commandroom.server.run import freeze_heap
+    state.extras["marker_dir"] = sys.argv[3]
+    state.extras["sse_heartbeat"] = 10.0
+    app = create_app(state=state)
+    freeze_heap()
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+else:  # as `commandroom serve --workers N`: migrated once here, one app per worker process
+    state.close()
+    os.environ["BENCH_DB"], os.environ["BENCH_MARKER_DIR"] = sys.argv[1], sys.argv[3]
+    from commandroom.server.run import run_workers
+    run_workers("tests.perf.bench_sync:bench_worker_app", workers, host="127.0.0.1", port=int(sys.argv[2]),
+                log_level="warning")
 """
 
 
+def bench_worker_app():  # noqa: ANN201 - uvicorn's factory in each worker of a several-process bench server
+    import tests.sync.helpers  # noqa: F401 - registers the test.* mutations
+    from commandroom.server.app import create_app
+    from commandroom.server.run import freeze_heap
+    from commandroom.server.state import open_state
+
+    state = open_state(os.environ["BENCH_DB"], migrate=False)
+    state.extras["marker_dir"] = os.environ["BENCH_MARKER_DIR"]
+    state.extras["sse_heartbeat"] = 10.0
+    app = create_app(state=state)
+    freeze_heap()
+    return app
+
+
 class PgServer:
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
         from tests.conftest import create_pg_database
 
         self.url = create_pg_database(PG_ADMIN)
         self.port = _free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-srv-"))
         self.proc: subprocess.Popen | None = None
+        self.workers = workers
 
     def seed(self, changes: int) -> None:
         from sqlalchemy import insert, update
@@ -143,8 +169,8 @@ class PgServer:
         state.close()
 
     def start(self) -> str:
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, self.url, str(self.port), str(self.tmp)],
-                                     cwd=ROOT)
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, self.url, str(self.port), str(self.tmp),
+                                      str(self.workers)], cwd=ROOT)
         base = f"http://127.0.0.1:{self.port}"
         for _ in range(200):
             try:
@@ -425,9 +451,14 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
 
 
 def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP, push_rate: float = 50.0,
-               pull_on_poke: bool = False, baseline_n: int = 200) -> list[Measure]:
-    """Push and pull p99 with ``listeners`` SSE workstations and ``push_rate`` pushes/s, and without load."""
-    srv = PgServer()
+               pull_on_poke: bool = False, baseline_n: int = 200, workers: int = 2) -> list[Measure]:
+    """Push and pull p99 with ``listeners`` SSE workstations and ``push_rate`` pushes/s, and without load.
+
+    ``workers``: server processes (``commandroom serve --workers N``). Two on this 2-core machine: in one
+    process the write path's threads wait for the GIL between statements while they hold the counter
+    lock (docs/performance.md has both).
+    """
+    srv = PgServer(workers)
     try:
         srv.seed(1000)
         tokens = seed_county(srv.url, listeners, pushers=TOWNSHIPS, pullers=TOWNSHIPS)
@@ -451,7 +482,8 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
              f"{(listened.get('pull_p99') or 0) * 1000:.0f} ms" if pull_on_poke else "")
     errors = err + b_err + listened.get("n_errors", 0)
     first_error = f" e.g. {listened['errors'][0][:60]}" if listened.get("errors") else ""
-    detail = (f"{crowd.connected}/{listeners} SSE workstations {mode} ({listened.get('pokes', 0)} pokes received"
+    detail = (f"{workers} server process{'es' if workers > 1 else ''}, "
+              f"{crowd.connected}/{listeners} SSE workstations {mode} ({listened.get('pokes', 0)} pokes received"
               f"{extra}), {len(push_lat) / took:.1f} pushes/s achieved of {push_rate:.0f}, {len(push_lat)} pushes, "
               f"p50 {percentile(push_lat, 50) * 1000:.0f} ms, errors {errors}{first_error}, "
               f"load avg {os.getloadavg()[0]:.1f}")
