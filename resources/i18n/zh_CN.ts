@@ -40,10 +40,6 @@
             <translation>受理（回车）</translation>
         </message>
         <message>
-            <source>Cancel</source>
-            <translation>取消</translation>
-        </message>
-        <message>
             <source>Give the incident a title.</source>
             <translation>请填写事件标题。</translation>
         </message>
@@ -1774,6 +1770,13 @@ Please send this file to your support contact.</source>
         </message>
     </context>
     <context>
+        <name>InboxDialogs</name>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+    </context>
+    <context>
         <name>InboxTableModel</name>
         <message>
             <source>State</source>
@@ -3247,10 +3250,6 @@ Please send this file to your support contact.</source>
             <translation>合并（回车）</translation>
         </message>
         <message>
-            <source>Cancel</source>
-            <translation>取消</translation>
-        </message>
-        <message>
             <source>Choose the incident to merge into.</source>
             <translation>请选择要合并到的事件。</translation>
         </message>
@@ -3663,10 +3662,6 @@ Please send this file to your support contact.</source>
         <message>
             <source>Reject (Enter)</source>
             <translation>不予受理（回车）</translation>
-        </message>
-        <message>
-            <source>Cancel</source>
-            <translation>取消</translation>
         </message>
         <message>
             <source>A reason is required.</source>
@@ -4376,10 +4371,6 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Hand over (Enter)</source>
             <translation>转交（回车）</translation>
-        </message>
-        <message>
-            <source>Cancel</source>
-            <translation>取消</translation>
         </message>
         <message>
             <source>Choose the township.</source>

@@ -48,6 +48,18 @@ def _error_label() -> QLabel:
     return label
 
 
+def _confirm_buttons(dialog: QDialog, ok_text: str, on_confirm: Any) -> QDialogButtonBox:
+    """OK (the default button, Enter) labelled ``ok_text`` that calls ``on_confirm``, and Cancel."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    ok.setDefault(True)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(QCoreApplication.translate("InboxDialogs", "Cancel"))
+    buttons.accepted.connect(on_confirm)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 
 
 def deadline_text(routing: RoutingPreview, urgency: str) -> str:
@@ -152,13 +164,7 @@ class AcceptDialog(QDialog):
 
         self.error_label = _error_label()
         layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Accept (Enter)"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setDefault(True)
-        buttons.accepted.connect(self._on_confirm)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(_confirm_buttons(self, self.tr("Accept (Enter)"), self._on_confirm))
         self._on_urgency_changed()
 
     @property
@@ -285,13 +291,8 @@ class MergeDialog(QDialog):
         layout.addWidget(self.empty_label)
         self.error_label = _error_label()
         layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = _confirm_buttons(self, self.tr("Merge (Enter)"), self._on_confirm)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(self.tr("Merge (Enter)"))
-        self.ok_button.setDefault(True)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
-        buttons.accepted.connect(self._on_confirm)
-        buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         if targets:
             self.table.selectRow(0)
@@ -346,14 +347,7 @@ class RejectDialog(QDialog):
         layout.addLayout(form)
         self.error_label = _error_label()
         layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(self.tr("Reject (Enter)"))
-        ok.setDefault(True)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
-        buttons.accepted.connect(self._on_confirm)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(_confirm_buttons(self, self.tr("Reject (Enter)"), self._on_confirm))
         self.reasons_list.setFocus()
 
     @property
@@ -417,14 +411,7 @@ class TransferDialog(QDialog):
         layout.addLayout(form)
         self.error_label = _error_label()
         layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(self.tr("Hand over (Enter)"))
-        ok.setDefault(True)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
-        buttons.accepted.connect(self._on_confirm)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(_confirm_buttons(self, self.tr("Hand over (Enter)"), self._on_confirm))
         self.township_combo.setFocus()
 
     @property

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -55,6 +54,7 @@ from ui.boards import labels as board_labels
 from ui.boards.models import Column, RowTableModel
 from ui.inbox.id_model import IdRole
 from ui.reflist.queries import can_edit
+from ui.reflist.view import list_table
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 CTX = "Holidays"
@@ -264,7 +264,7 @@ class HolidayScheduleView(ActionHostMixin, QWidget):
         years_title = QLabel(self.tr("Published years"))
         years_title.setObjectName("SectionTitle")
         self.year_model = YearModel(self)
-        self.year_table = self._table(self.year_model)
+        self.year_table = list_table(self.year_model, column_width=110)
         header = self.year_table.horizontalHeader()
         header.setStretchLastSection(False)
         for section in range(self.year_model.columnCount()):
@@ -275,7 +275,7 @@ class HolidayScheduleView(ActionHostMixin, QWidget):
         self.days_title = QLabel()
         self.days_title.setObjectName("SectionTitle")
         self.month_model = MonthModel(self)
-        self.month_table = self._table(self.month_model)
+        self.month_table = list_table(self.month_model, column_width=110)
         self.month_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.month_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.month_table.horizontalHeader().setStretchLastSection(False)
@@ -356,21 +356,6 @@ class HolidayScheduleView(ActionHostMixin, QWidget):
         store_events(store).changes_did_happen.connect(self._on_store_changes)
         self._show_statuses()
         self.refresh_preview()
-
-    @staticmethod
-    def _table(model: Any) -> QTableView:
-        table = QTableView()
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.verticalHeader().hide()
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(True)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setDefaultSectionSize(110)
-        return table
 
     def today(self) -> date:
         return shanghai_date(self.clock())

@@ -58,6 +58,21 @@ from ui.reflist.queries import (
 )
 
 
+def list_table(model: Any, *, column_width: int = 120) -> QTableView:
+    """A read-only table of whole rows, one selectable at a time (the list-management screens)."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().hide()
+    table.setAlternatingRowColors(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setDefaultSectionSize(column_width)
+    return table
+
+
 class DepartmentDelegate(QStyledItemDelegate):
     """Edits the lead department with a combo of the county departments."""
 
@@ -125,9 +140,9 @@ class ReflistView(ActionHostMixin, QWidget):
         bl.addLayout(bar)
         split = QSplitter(Qt.Orientation.Vertical)
         self.version_model = VersionModel(self)
-        self.version_table = self._table(self.version_model, 2)
+        self.version_table = list_table(self.version_model)
         self.matter_model = MatterModel(self.departments, self)
-        self.matter_table = self._table(self.matter_model, 1)
+        self.matter_table = list_table(self.matter_model)
         split.addWidget(self.version_table)
         split.addWidget(self.matter_table)
         split.setSizes([220, 600])
@@ -187,7 +202,7 @@ class ReflistView(ActionHostMixin, QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
         self.diff_model = DiffModel(self.departments, self)
-        self.diff_table = self._table(self.diff_model, 5)
+        self.diff_table = list_table(self.diff_model)
         for section in (4, 5):  # the old and the new value side by side, equally wide
             self.diff_table.horizontalHeader().setSectionResizeMode(section, QHeaderView.ResizeMode.Stretch)
         dl.addWidget(self.diff_title)
@@ -225,19 +240,6 @@ class ReflistView(ActionHostMixin, QWidget):
         self._diff_timer.timeout.connect(self.refresh_diff)
         store_events(store).changes_did_happen.connect(self._on_store_changes)
 
-    @staticmethod
-    def _table(model: Any, stretch: int) -> QTableView:
-        table = QTableView()
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.verticalHeader().hide()
-        table.setAlternatingRowColors(True)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setDefaultSectionSize(120)
-        return table
 
     def today(self) -> date:
         return shanghai_date(self.clock())
