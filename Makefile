@@ -3,11 +3,14 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-export QT_QPA_PLATFORM ?= offscreen
-export QTWEBENGINE_CHROMIUM_FLAGS ?= --no-sandbox
 export PYTHONDONTWRITEBYTECODE = 1
+# Tests and benchmarks draw offscreen; `make demo` opens its window on the session's own display.
+HEADLESS := QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS=--no-sandbox
+# The moments at which the working-time tests must pass (Beijing time): a Sunday night, the eve
+# of 春节 (a holiday), New Year's Eve a minute before midnight, a working Tuesday morning.
+MOMENTS := 2026-12-06T03:00:00+08:00 2026-02-16T12:00:00+08:00 2026-12-31T23:59:00+08:00 2026-12-08T10:00:00+08:00
 
-.PHONY: demo test lint bench dist dist-test system-deps clean translations
+.PHONY: demo test test-moments lint bench dist dist-test system-deps clean translations
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PY) not found)"; exit 1; }
@@ -28,17 +31,24 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: $(STAMP) system-deps lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(HEADLESS) $(BIN)/python -m pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory test-moments
+
+test-moments: $(STAMP) system-deps
+	@for m in $(MOMENTS); do \
+	  echo "== working-time tests with the wall clock at $$m"; \
+	  $(HEADLESS) $(BIN)/python -m pytest -q -p no:cacheprovider -m working_time --moment "$$m" || exit 1; \
+	done
 
 bench: $(STAMP) system-deps
-	$(BIN)/python -m tests.perf
+	$(HEADLESS) $(BIN)/python -m tests.perf
 
 dist: $(STAMP) system-deps
 	$(BIN)/python -m pip install -q -e '.[dev,dist]'
 	$(BIN)/pyinstaller --noconfirm build.spec
 
 dist-test: dist
-	bash scripts/dist-selftest.sh
+	$(HEADLESS) bash scripts/dist-selftest.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

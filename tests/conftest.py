@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,52 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 
 PG_ADMIN_URL = os.environ.get("COMMANDROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# --------------------------------------------------------------------------- the wall clock in tests
+# A test never depends on today's clock for a working-time effect: it names its own moment with
+# ``@pytest.mark.at("2026-12-08T10:00:00+08:00")`` (the wall clock of the whole process, server
+# threads included, starts there and ticks on; monotonic time is untouched, so loops and timeouts
+# behave). ``--moment ISO`` sets the clock of a whole run: ``make test`` reruns the tests marked
+# ``working_time`` at a Sunday night, the eve of 春节, New Year's Eve and a working Tuesday morning
+# (Makefile ``test-moments``), which proves none of them needs a particular day to pass.
+
+
+def pytest_addoption(parser):
+    parser.addoption("--moment", default=None,
+                     help="run the whole session with the wall clock set to this ISO moment (ticking)")
+
+
+def _travel(moment: str):
+    import time_machine
+
+    when = datetime.fromisoformat(moment)
+    if when.tzinfo is None:
+        raise pytest.UsageError(f"moment {moment!r} needs a UTC offset, e.g. +08:00")
+    return time_machine.travel(when, tick=True)
+
+
+def pytest_configure(config):
+    moment = config.getoption("--moment")
+    if moment:
+        traveller = _travel(moment)
+        traveller.start()
+        config._commandroom_moment = traveller
+
+
+def pytest_report_header(config):
+    moment = config.getoption("--moment")
+    return f"wall clock set to {moment} (ticking)" if moment else None
+
+
+@pytest.fixture(autouse=True)
+def _at_moment(request):
+    """A test marked ``at(ISO)`` runs with the wall clock starting at that moment."""
+    marker = request.node.get_closest_marker("at")
+    if marker is None:
+        yield None
+        return
+    with _travel(marker.args[0]):
+        yield datetime.fromisoformat(marker.args[0])
 
 
 @pytest.fixture(autouse=True)

@@ -372,6 +372,8 @@ def _beijing(now: datetime) -> datetime:
     return to_local(now).replace(tzinfo=None)
 
 
+@pytest.mark.working_time
+@pytest.mark.at("2026-12-08T10:00:00+08:00")  # a working Tuesday morning: the countdown moves with the clock
 @pytest.mark.asyncio
 async def test_clock_skew_warns_in_the_status_bar_and_countdowns_follow_the_server(county, tmp_path, qtbot, zh,
                                                                                    ui):
