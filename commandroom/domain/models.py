@@ -51,6 +51,16 @@ ID = String(36)
 CODE = String(32)
 
 
+def _statement_now(context: Any) -> datetime:
+    """One ``updated_at`` per statement: a batched UPDATE of several rows calls this once per row, but the
+    ORM copies the first row's value into every object, so per-row clock reads left the stored rows a few
+    microseconds off what the change log (and so every desk) got."""
+    stamp = getattr(context, "_commandroom_now", None)
+    if stamp is None:
+        stamp = context._commandroom_now = utcnow()
+    return stamp
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
@@ -69,7 +79,7 @@ class SyncedMixin:
     row_version: Mapped[int] = mapped_column(BigInteger, default=0)
     field_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=_statement_now)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

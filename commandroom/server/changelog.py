@@ -398,7 +398,10 @@ def _backfill_batch(session: Session, model: type[Base], items: list[dict[str, A
         if synced:
             item["row_version"] = version
             item["field_versions"] = dict.fromkeys(stamped_fields, version)
-            updates.append({"_pk": item["id"], "row_version": version, "field_versions": item["field_versions"]})
+            # updated_at as it is: otherwise the UPDATE's onupdate re-stamps the row and its change-log copy
+            # below (and every desk) keeps the old value
+            updates.append({"_pk": item["id"], "row_version": version, "field_versions": item["field_versions"],
+                            "keep_updated_at": item["updated_at"]})
         fields = {k: (v.isoformat() if isinstance(v, datetime | date) else v)
                   for k, v in item.items() if not isinstance(v, bytes)}
         entity_id = "|".join(str(item[k]) for k in pk_cols)
@@ -412,7 +415,8 @@ def _backfill_batch(session: Session, model: type[Base], items: list[dict[str, A
     if updates:
         session.connection().execute(
             table.update().where(table.c.id == bindparam("_pk")).values(
-                row_version=bindparam("row_version"), field_versions=bindparam("field_versions")),
+                row_version=bindparam("row_version"), field_versions=bindparam("field_versions"),
+                updated_at=bindparam("keep_updated_at")),
             updates,
         )
     session.execute(insert(ChangeLog), entries)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from commandroom.store.db import durable as make_durable
 from commandroom.store.db import is_sqlite, make_engine, normalise_url, session_factory
 from commandroom.store.migrate import upgrade
 
@@ -28,8 +29,11 @@ class ServerState:
         return is_sqlite(self.db_url)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, durable: bool = False) -> Iterator[Session]:
+        """A transaction; ``durable``: its commit survives a power cut (see :func:`store.db.durable`)."""
         with self.sessions() as session, session.begin():
+            if durable:
+                make_durable(session)
             yield session
 
     @contextmanager

@@ -374,7 +374,8 @@ def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
              savepoints: bool) -> tuple[int, dict[str, Any]]:
     results: list[dict[str, Any]] = []
     stop: _Stop | None = None
-    with state.transaction() as session:
+    # durable: the desk drops what is acknowledged here from its outbox, so a power cut must not undo it
+    with state.transaction(durable=True) as session:
         now = utcnow()
         cursor = _lock_cursor(session, who, req, now)
         # dedup lookups for the whole batch at once, before any write (same-incarnation deliveries wait on

@@ -1,6 +1,10 @@
 """Engines and sessions for SQLite and PostgreSQL.
 
-SQLite runs in WAL mode with ``synchronous=NORMAL``. A *writer* engine opens
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a commit is atomic and consistent, but the last
+commits before a power loss may be rolled back. A transaction that carries what a person entered (a
+desk's mutation and its outbox entry) or what the server acknowledges (a push) calls :func:`durable`,
+which makes its commit ``synchronous=FULL`` (the WAL is synced before COMMIT returns); the connection
+goes back to NORMAL when it returns to the pool. A *writer* engine opens
 every transaction with ``BEGIN IMMEDIATE`` so a reader that later writes cannot
 deadlock against another writer; a *reader* engine keeps deferred transactions
 so the UI thread never waits behind the sync writer (WAL readers see the last
@@ -79,10 +83,23 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
             cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
+        @event.listens_for(engine, "checkin")
+        def _on_checkin(dbapi_conn, record):  # noqa: ANN001
+            if record.info.pop(_FULL_SYNC, False):
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+
         begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # noqa: ANN001
+            if conn.get_execution_options().get(_FULL_SYNC):
+                # the safety level cannot change inside a transaction: set it on the raw connection first
+                record_info = conn.connection.info
+                if not record_info.get(_FULL_SYNC):
+                    conn.connection.driver_connection.execute("PRAGMA synchronous=FULL")
+                    record_info[_FULL_SYNC] = True
             conn.exec_driver_sql(begin_sql)
 
         return engine
@@ -95,6 +112,20 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
         pool_size=int(os.environ.get("COMMANDROOM_DB_POOL", "10")),
         max_overflow=20,
     )
+
+
+_FULL_SYNC = "commandroom.full_sync"
+
+
+def durable(session: Session) -> None:
+    """Make this session's transaction survive a power cut once committed (SQLite: ``synchronous=FULL``).
+
+    WAL with NORMAL may roll back the last commits after a power loss; FULL syncs the WAL at COMMIT. Only
+    for transactions whose loss nobody could repair (what a person entered, what the server acknowledged):
+    pulled pages can be pulled again and stay NORMAL. PostgreSQL commits durably already (its default).
+    Call it first in the transaction: the options apply when the session procures its connection.
+    """
+    session.connection(execution_options={_FULL_SYNC: True})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Column, MetaData, String, Table, delete, event, func, select, update
+from sqlalchemy import JSON, Column, MetaData, String, Table, delete, event, func, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -63,6 +63,7 @@ from commandroom.mutations.core import (
     stop_tracking,
     touched_rows,
 )
+from commandroom.store.db import durable as make_durable
 from commandroom.store.db import make_engine, session_factory
 from commandroom.store.migrate import upgrade
 from commandroom.sync import apply as rows_io
@@ -110,6 +111,13 @@ def _remember_updated_at(session: Session, _ctx: Any, _instances: Any) -> None:
         olds["updated_at"] = hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged else None)
 
 
+def _in_zone(model: type[Base], zone_id: str) -> Any:
+    """Rows of a zone table replicated in ``zone:<zone_id>``: a member loan is in both its zones' buckets."""
+    if hasattr(model, "zone_id"):
+        return model.zone_id == zone_id
+    return or_(model.from_zone_id == zone_id, model.to_zone_id == zone_id)
+
+
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) or hasattr(value, "isoformat") else value
 
@@ -146,9 +154,14 @@ class LocalStore:
     # -- sessions
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction (BEGIN IMMEDIATE); commits on success, rolls back on error."""
+    def write(self, *, durable: bool = False) -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE); commits on success, rolls back on error.
+
+        ``durable``: the commit survives a power cut (``synchronous=FULL``) — for what a person entered.
+        """
         with self._writer() as session, session.begin():
+            if durable:
+                make_durable(session)
             yield session
 
     @contextmanager
@@ -225,7 +238,8 @@ class LocalStore:
         """
         spec = get_spec(name)
         mutation_id = new_id()
-        with self._lock, self.write() as session:
+        # durable: the officer sees it saved as soon as this returns, and the outbox entry is the only copy
+        with self._lock, self.write(durable=True) as session:
             base_versions = self._base_versions(session, spec.entity_type, entity_id)
             ctx = MutationContext(session, actor, now=self.now(), on_server=False, mutation_id=mutation_id)
             changes = self._apply_tracked(session, ctx, mutation_id, name, spec.entity_type, entity_id, args)
@@ -342,7 +356,7 @@ class LocalStore:
 
     def dismiss(self, mutation_id: str) -> None:
         """The officer has read a rejection/merge notice: hide it from the list (the entry stays)."""
-        with self._lock, self.write() as session:
+        with self._lock, self.write(durable=True) as session:
             entry = session.get(OutboxEntry, mutation_id)
             if entry is not None:
                 entry.dismissed = True
@@ -619,9 +633,7 @@ class LocalStore:
             targets = [(m, m.township_code == code) for t, m in SYNCED_MODELS.items() if t not in ZONE_TABLES]
         elif kind == "zone":
             for t in ZONE_TABLES:
-                m = SYNCED_MODELS[t]
-                col = m.zone_id if hasattr(m, "zone_id") else m.to_zone_id
-                targets.append((m, col == code))
+                targets.append((SYNCED_MODELS[t], _in_zone(SYNCED_MODELS[t], code)))
         for model, cond in targets:
             stmt = delete(model) if cond is None else delete(model).where(cond)
             n += session.execute(stmt).rowcount or 0
@@ -766,12 +778,9 @@ class LocalStore:
                     for t, m in SYNCED_MODELS.items():
                         if (kind == "zone") != (t in ZONE_TABLES):
                             continue
-                        if kind == "zone":
-                            col = m.zone_id if hasattr(m, "zone_id") else m.to_zone_id
-                        else:
-                            col = m.township_code
+                        where = _in_zone(m, code) if kind == "zone" else m.township_code == code
                         for eid, rv in session.execute(select(m.id, m.row_version)
-                                                       .where(col == code, m.deleted.is_(False))):
+                                                       .where(where, m.deleted.is_(False))):
                             count += 1
                             total += wire.entity_digest(t, eid, rv)
                 out[b] = {"count": count, "hash": wire.combine(total)}
