@@ -5,11 +5,15 @@ tasks on the current event loop (the desktop runs them on its qasync loop):
 
 * the **sync loop**: push every pending mutation (batches of ≤ 100, ``local_seq`` order), then
   pull until no page is left; again on a local write, on a poke, on reconnect and every
-  ``pull_interval`` seconds. Network errors and 5xx back off exponentially with jitter
-  (``backoff_start`` → ``backoff_cap``); 401 refreshes the token and resumes; 403/409 are not
+  ``pull_interval`` seconds. While the server cannot be reached the loop probes it cheaply
+  (``GET /health`` every ``probe_interval`` seconds) and syncs as soon as it answers, so a line
+  that comes back is noticed within seconds, not after a long back-off; a server that answers
+  with errors (5xx) backs off exponentially with jitter (``backoff_start`` → ``backoff_cap``);
+  401 refreshes the token (once for all concurrent requests) and resumes; 403/409 are not
   retried blindly; 426 stops sync with the server's message and keeps the outbox;
 * the **events loop**: ``GET /api/v1/sync/events`` (SSE); a poke or a reconnect wakes the sync
-  loop; no byte for ``heartbeat_timeout`` seconds means a dead connection: reconnect.
+  loop; no byte for ``heartbeat_timeout`` seconds means a dead connection: reconnect. After a failed
+  connect it waits with a back-off, cut short as soon as a sync round reaches the server.
 
 Database work runs in a worker thread (``asyncio.to_thread``) so the UI loop stays responsive;
 change events are emitted back on the loop's thread. Each pulled page is its own transaction,
@@ -87,6 +91,7 @@ class SyncEngine:
         pull_interval: float = 60.0,
         heartbeat_timeout: float | None = None,
         request_timeout: float = 30.0,
+        probe_interval: float = 1.0,
         rng: random.Random | None = None,
         protocol_version: int = PROTOCOL_VERSION,
         schema_version: int = SCHEMA_VERSION,
@@ -104,6 +109,7 @@ class SyncEngine:
         self.backoff_start = backoff_start
         self.backoff_cap = backoff_cap
         self.pull_interval = pull_interval
+        self.probe_interval = probe_interval
         self.heartbeat_timeout = heartbeat_timeout or wire.SSE_HEARTBEAT_SECONDS * 2.5
         self.total_timeout = request_timeout * 4  # a whole request, however slowly it trickles
         self.rng = rng or random.Random()
@@ -114,6 +120,9 @@ class SyncEngine:
         self._status_cbs: list[StatusCallback] = []
         self._progress_cbs: list[ProgressCallback] = []
         self._wake = asyncio.Event()
+        self._reached = asyncio.Event()  # set by every round that reached the server (the events loop waits on it)
+        self._unreachable = False  # the last round failed on the network (not on an answer): probe, do not back off
+        self._refresh_lock = asyncio.Lock()
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -192,6 +201,7 @@ class SyncEngine:
                        **kwargs: Any) -> dict[str, Any]:
         for attempt in range(2):
             sent_at, started = time.time(), time.monotonic()
+            token = self.store.auth().get("access_token")
             try:
                 response = await asyncio.wait_for(
                     self.client.request(method, path, headers={**(headers or {}), **self._auth_headers()}, **kwargs),
@@ -204,7 +214,7 @@ class SyncEngine:
                 raise asyncio.CancelledError()
             self._note_clock(response, sent_at, started)
             if response.status_code == 401 and attempt == 0:
-                await self._refresh()
+                await self._refresh(token)
                 continue
             if response.status_code == 426:
                 body = decode_quiet(response)
@@ -222,7 +232,19 @@ class SyncEngine:
             self._set_status(clock_offset=offset)
             self.store.clock_offset = self.status.clock_correction
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, stale: str | None = None) -> None:
+        """A new access token from the refresh token (an expired one after a long outage, say).
+
+        ``stale``: the access token the server refused. Concurrent requests (push, pull prefetch, the
+        event stream) all meet the expired token at once; the first refreshes, the others see a newer
+        token and retry with it (a second refresh would replace the token the first one just got).
+        """
+        async with self._refresh_lock:
+            if stale is not None and self.store.auth().get("access_token") != stale:
+                return
+            await self._refresh_now()
+
+    async def _refresh_now(self) -> None:
         auth = self.store.auth()
         refresh = auth.get("refresh_token")
         if not refresh:
@@ -494,10 +516,12 @@ class SyncEngine:
                 await self._maybe_prune()
                 self._set_status(syncing=False, online=True, offline_since=None, last_success=utcnow(),
                                  last_error="")
+                self._reached_server()
                 return True
             except DownloadCancelled:
                 log.info("download cancelled by the officer; it resumes at %s", self.status.download_paused_until)
                 self._set_status(syncing=False, online=True, offline_since=None, last_error="")
+                self._reached_server()
                 return True
             except UpgradeRequired:
                 self._set_status(syncing=False)
@@ -512,11 +536,13 @@ class SyncEngine:
             except NETWORK_ERRORS as exc:
                 self._set_status(syncing=False)
                 self._offline(f"{type(exc).__name__}: {exc}")
+                self._unreachable = True
                 if raise_errors:
                     raise
                 return False
             except SyncHTTPError as exc:
                 self._set_status(syncing=False)
+                self._reached_server()
                 if exc.status >= 500:
                     self._offline(f"server error {exc.status}")
                 else:
@@ -571,6 +597,32 @@ class SyncEngine:
         self._pull_paused_until = None
         self._set_status(download_paused_until=None)
         return False
+
+    def _reached_server(self) -> None:
+        self._unreachable = False
+        self._reached.set()
+
+    async def _probe(self) -> bool | None:
+        """One cheap ``GET /health``: True when the server answers well, False when it answers with an
+        error, None when it cannot be reached."""
+        timeout = max(self.probe_interval, 1.0)
+        try:
+            response = await asyncio.wait_for(self.client.get("/health", timeout=timeout), timeout + 0.5)
+        except (*NETWORK_ERRORS, TimeoutError):
+            return None
+        return response.status_code < 500
+
+    async def _wait_for_server(self) -> bool:
+        """Offline: probe the server every ``probe_interval`` s until it answers (True: sync now) or answers
+        with an error (False: back off). A local write or a poke ends the wait too (True)."""
+        while True:
+            answered = await self._probe()
+            if answered is not None:
+                return answered
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.probe_interval)
+            if self._wake.is_set():
+                return True
 
     async def _maybe_prune(self) -> None:
         now = utcnow()
@@ -650,7 +702,10 @@ class SyncEngine:
                 wait = None  # until login() wakes us
             elif self.status.online and self.status.last_error:
                 wait = self.backoff_cap  # 403/409/4xx: do not hammer; retry later or on a new event
+            elif self._unreachable and await self._wait_for_server():
+                continue  # the server answers again (or there is new work): sync now
             else:
+                # a server that answers with errors (5xx), or a probe that did: back off
                 wait = delay * (0.5 + self.rng.random())
                 delay = min(delay * 2, self.backoff_cap)
             paused_for = None if self._pull_paused_until is None else self._pull_paused_until - time.monotonic()
@@ -678,19 +733,24 @@ class SyncEngine:
                 # an established stream ended: sync now, so the status shows at once whether the
                 # server is gone (offline, with the backoff) instead of after the periodic pull
                 self.wake()
-            await asyncio.sleep(delay * (0.5 + self.rng.random()))
+            # back off, but reconnect as soon as a sync round reaches the server again (the sync loop
+            # probes it while it is unreachable), so pokes resume with the line
+            self._reached.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reached.wait(), timeout=delay * (0.5 + self.rng.random()))
             delay = min(delay * 2, 30.0)
 
     async def _listen(self) -> None:
         timeout = httpx.Timeout(connect=10.0, read=self.heartbeat_timeout, write=10.0, pool=10.0)
         for attempt in range(2):
             sent_at, started = time.time(), time.monotonic()
+            token = self.store.auth().get("access_token")
             async with self.client.stream("GET", "/api/v1/sync/events", headers=self._auth_headers(),
                                           timeout=timeout) as response:
                 self._note_clock(response, sent_at, started)
                 if response.status_code == 401 and attempt == 0:
                     await response.aread()
-                    await self._refresh()
+                    await self._refresh(token)
                     continue
                 if response.status_code != 200:
                     await response.aread()
