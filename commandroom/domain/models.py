@@ -78,6 +78,9 @@ class SyncedMixin:
     township_code: Mapped[str] = mapped_column(CODE, index=True)
     row_version: Mapped[int] = mapped_column(BigInteger, default=0)
     field_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # who wrote each field's current version (user id; "" = every field not listed): two edits of a field
+    # conflict only when they came from different people
+    field_writers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=_statement_now)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -267,7 +267,13 @@ def allocate_number(session: Session, obj: Base, kind: str) -> str:
     return human_number(full_prefix, year, serial)
 
 
-SYSTEM_FIELDS = {"row_version", "field_versions", "updated_at", "created_at", "search_text"}
+SYSTEM_FIELDS = {"row_version", "field_versions", "field_writers", "updated_at", "created_at", "search_text"}
+
+
+def field_writer(row: Base, name: str) -> str | None:
+    """The user who wrote the current version of ``row.name`` (None: not known, e.g. seeded)."""
+    writers = getattr(row, "field_writers", None) or {}
+    return writers.get(name, writers.get(""))
 
 
 def log_rows(
@@ -277,6 +283,7 @@ def log_rows(
     changed_fields: dict[int, Iterable[str] | None] | None = None,
     origin_device: str | None = None,
     origin_mutation: str | None = None,
+    origin_user: str | None = None,
     op: str = "upsert",
     before: dict[int, dict[str, Any] | None] | None = None,
 ) -> list[int]:
@@ -285,6 +292,7 @@ def log_rows(
     Args:
         rows: rows written in this transaction (already flushed).
         changed_fields: per ``id(row)``, the fields that changed (None: all — a new row).
+        origin_user: the person whose change this is, kept per field in ``field_writers``.
         before: per ``id(row)``, the row as it was (None: new). A row that left a bucket (a team
             member moved to another zone) gets a ``remove`` change there, so the desks reading only
             the old bucket drop it instead of keeping a stale copy.
@@ -306,10 +314,20 @@ def log_rows(
             fields = None if changed_fields is None else changed_fields.get(id(row))
             versions = dict(row.field_versions or {})
             names = [c.key for c in row.__table__.columns] if fields is None else list(fields)
+            writers = {} if fields is None else dict(row.field_writers or {})
             for name in names:
                 if name not in SYSTEM_FIELDS:
                     versions[name] = seq
+                    writers.pop(name, None)
+            if fields is None:
+                if origin_user:
+                    writers[""] = origin_user
+            else:
+                for name in names:
+                    if name not in SYSTEM_FIELDS and writers.get("") != origin_user:
+                        writers[name] = origin_user
             row.field_versions = versions
+            row.field_writers = writers
             row.row_version = seq
     session.flush()
     entries = []

@@ -107,7 +107,11 @@ def _authorize_rows(session: Session, actor: Actor, allowed: Collection[str] | N
 
 def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_versions: dict[str, Any],
                rows: list[Base]) -> list[ConflictRecord]:
-    """Overwritten concurrent values: fields another change wrote after this client's base version."""
+    """Overwritten concurrent values: fields another person wrote after this client's base version.
+
+    A field last written by the same person is not a conflict: that is their own earlier edit (made on
+    this desk offline — a row it created offline is pushed with base version 0 — or on another desk).
+    """
     out: list[ConflictRecord] = []
     for row in rows:
         olds = old_values(session, row)
@@ -123,6 +127,8 @@ def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_ver
             new = getattr(row, name)
             if old == new or int(versions.get(name, 0)) <= int(base):
                 continue
+            if actor.user_id and changelog.field_writer(row, name) == actor.user_id:
+                continue  # the person's own earlier edit, not someone else's
             text = name in TEXT_FIELDS
             if text and hasattr(row, "needs_review"):
                 row.needs_review = True
@@ -221,7 +227,7 @@ def execute(
         finally:
             stop_tracking(session, flush=False)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
-                                  origin_mutation=mutation_id, before=befores)
+                                  origin_mutation=mutation_id, origin_user=actor.user_id or None, before=befores)
         audit = _audit_module()
         if audit is not None and hasattr(audit, "append_audit"):
             for row in rows:
