@@ -30,12 +30,26 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Column, MetaData, String, Table, delete, event, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -94,6 +108,13 @@ touch_table = Table(
 )
 
 Key = tuple[str, str]
+
+
+@dataclass
+class _RebasePlan:
+    rows: set[Key]  # rows to put back to their server versions
+    mutations: set[str]  # mutations whose touches are forgotten (left the optimistic set, or re-applied)
+    redo: list[OutboxEntry]  # optimistic mutations to re-apply, in local_seq order
 
 
 def _remember_updated_at(session: Session, _ctx: Any, _instances: Any) -> None:
@@ -517,9 +538,9 @@ class LocalStore:
                            for b, s in (page.get("cursors") or {}).items()}
             all_cursors = {b: c.seq for b, c in current.items()} | new_cursors
             changes = Changes()
-            need = self._rebase_needed(session, set(latest), all_cursors)
-            if need:
-                changes.merge(self._undo(session))
+            plan = self._rebase_plan(session, set(latest), all_cursors)
+            if plan is not None:
+                changes.merge(self._undo_rows(session, plan))
             self._write_changes(session, latest.values())
             for key in latest:
                 changes.note(*key)
@@ -530,8 +551,8 @@ class LocalStore:
                 else:
                     row.seq, row.epoch = seq, epoch
             session.flush()
-            if need:
-                changes.merge(self._redo(session, all_cursors))
+            if plan is not None:
+                changes.merge(self._redo(session, all_cursors, plan.redo))
             return changes
 
     @staticmethod
@@ -562,26 +583,58 @@ class LocalStore:
                 out.append(e)
         return out
 
-    def _rebase_needed(self, session: Session, keys: set[Key], cursors: dict[str, int]) -> bool:
+    def _rebase_if_needed(self, session: Session, keys: set[Key]) -> Changes:
+        cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
+        plan = self._rebase_plan(session, keys, cursors)
+        if plan is None:
+            return Changes()
+        changes = self._undo_rows(session, plan)
+        return changes.merge(self._redo(session, cursors, plan.redo))
+
+    def _rebase_plan(self, session: Session, keys: set[Key], cursors: dict[str, int]) -> _RebasePlan | None:
+        """Which rows to put back and which optimistic mutations to re-apply; None: nothing to rebase.
+
+        Only what the change reaches: the rows of ``keys`` (a pulled page) that local edits touched, and the
+        rows of mutations that left the optimistic set (rejected, merged, or acknowledged and covered by the
+        cursors); then, until nothing is added, every optimistic mutation touching one of those rows and
+        every row such a mutation touched (re-applying it must start from its rows' server versions). The
+        cost is linear in the queue, where putting back everything after each result was quadratic.
+        """
         touched = session.execute(select(touch_table.c.mutation_id, touch_table.c.entity_type,
                                          touch_table.c.entity_id)).all()
         if not touched:
-            return False
-        if keys and any((t, i) in keys for _m, t, i in touched):
-            return True
-        shadow_keys = {(t, i) for t, i in session.execute(select(shadow_table.c.entity_type,
-                                                                 shadow_table.c.entity_id))}
-        if keys & shadow_keys:
-            return True
-        live = {e.mutation_id for e in self._optimistic(session, cursors)}
-        return any(m not in live for m, _t, _i in touched)
-
-    def _rebase_if_needed(self, session: Session, keys: set[Key]) -> Changes:
-        cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
-        if not self._rebase_needed(session, keys, cursors):
-            return Changes()
-        changes = self._undo(session)
-        return changes.merge(self._redo(session, cursors))
+            return None
+        by_mutation: dict[str, set[Key]] = {}
+        by_key: dict[Key, set[str]] = {}
+        for m, t, i in touched:
+            by_mutation.setdefault(m, set()).add((t, i))
+            by_key.setdefault((t, i), set()).add(m)
+        optimistic = self._optimistic(session, cursors)
+        live = {e.mutation_id for e in optimistic}
+        gone = {m for m in by_mutation if m not in live}
+        seeds = {k for k in keys if k in by_key}
+        if keys:
+            shadowed = {(t, i) for t, i in session.execute(select(shadow_table.c.entity_type,
+                                                                  shadow_table.c.entity_id))}
+            seeds |= keys & shadowed
+        for m in gone:
+            seeds |= by_mutation[m]
+        if not seeds:
+            return None
+        rows: set[Key] = set()
+        again: set[str] = set()
+        frontier = list(seeds)
+        while frontier:
+            key = frontier.pop()
+            if key in rows:
+                continue
+            rows.add(key)
+            for m in by_key.get(key, ()):
+                if m in live and m not in again:
+                    again.add(m)
+                    frontier.extend(by_mutation[m])
+        return _RebasePlan(rows=rows, mutations=gone | again,
+                           redo=[e for e in optimistic if e.mutation_id in again])
 
     def rebase(self) -> Changes:
         """Put shadowed rows back to their server version and re-apply the optimistic mutations."""
@@ -589,6 +642,28 @@ class LocalStore:
             cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
             changes = self._undo(session)
             changes.merge(self._redo(session, cursors))
+        return changes
+
+    @staticmethod
+    def _undo_rows(session: Session, plan: _RebasePlan) -> Changes:
+        """Put the plan's rows back to their server versions and forget their shadows and touches."""
+        changes = Changes()
+        session.flush()
+        rows = plan.rows
+        doomed = []
+        for etype, eid, base in session.execute(select(shadow_table.c.entity_type, shadow_table.c.entity_id,
+                                                       shadow_table.c.base)).all():
+            if (etype, eid) in rows:
+                rows_io.restore_row(session, etype, eid, base)
+                changes.note(etype, eid)
+                doomed.append({"t": etype, "i": eid})
+        if doomed:
+            session.execute(delete(shadow_table).where(shadow_table.c.entity_type == bindparam("t"),
+                                                       shadow_table.c.entity_id == bindparam("i")), doomed)
+        if plan.mutations:
+            session.execute(delete(touch_table).where(touch_table.c.mutation_id == bindparam("m")),
+                            [{"m": m} for m in plan.mutations])
+        session.expire_all()
         return changes
 
     @staticmethod
@@ -604,9 +679,10 @@ class LocalStore:
         session.expire_all()
         return changes
 
-    def _redo(self, session: Session, cursors: dict[str, int]) -> Changes:
+    def _redo(self, session: Session, cursors: dict[str, int], entries: list[OutboxEntry] | None = None) -> Changes:
+        """Re-apply optimistic mutations (``entries``, default all of them) in ``local_seq`` order."""
         changes = Changes()
-        for e in self._optimistic(session, cursors):
+        for e in self._optimistic(session, cursors) if entries is None else entries:
             actor = self._actor_for(session, e.user_id)
             ctx = MutationContext(session, actor, now=e.created_local_ts or utcnow(), on_server=False,
                                   mutation_id=e.mutation_id)
