@@ -616,6 +616,20 @@ class ChangeLog(Base):
     server_ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class LostRace(Base):
+    """Server only: a record a desk created offline that lost a race (two desks accepted one report).
+
+    Work queued on it afterwards follows the winner or is explained naming it (``server/races.py``).
+    """
+
+    __tablename__ = "srv_lost_race"
+    entity_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    winner_type: Mapped[str] = mapped_column(String(32))
+    winner_id: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class ProcessedMutation(Base):
     """Exactly-once: the stored result of every mutation the server has seen."""
 

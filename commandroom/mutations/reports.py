@@ -12,7 +12,7 @@ from typing import Any
 
 from commandroom.domain.enums import REPORT_STATE_LABELS, IncidentState, ReportSource, ReportState, Urgency
 from commandroom.domain.errors import ValidationError
-from commandroom.domain.models import Department, EventCategory, Grid, Incident, Report, Township
+from commandroom.domain.models import Department, EventCategory, Grid, Incident, Report, Township, User
 from commandroom.mutations import validate as v
 from commandroom.mutations.core import MutationContext, mutation
 from commandroom.mutations.incidents import (
@@ -41,18 +41,24 @@ def _category(ctx: MutationContext, code: str, field: str = "category_code") -> 
     return category
 
 
-def _triaged_explanation(report: Report, action: str) -> str:
+def _triaged_explanation(ctx: MutationContext, report: Report, action: str) -> str:
+    """In the officer's words: who triaged the report, when, and into which incident (its number, not its id)."""
     label = REPORT_STATE_LABELS.get(ReportState(report.state), report.state)
     when = f"于 {fmt_local(report.triaged_at)} " if report.triaged_at else ""
-    target = f"（事件 {report.incident_id}）" if report.incident_id else ""
-    return f"报告已{when}{label}{target}，本次操作未重复执行"
+    user = ctx.session.get(User, report.triaged_by) if report.triaged_by else None
+    who = f"由{user.display_name or user.username}" if user is not None else ""
+    incident = ctx.session.get(Incident, report.incident_id) if report.incident_id else None
+    target = ""
+    if incident is not None:
+        target = f"（事件 {incident.number or '编号待分配'}「{incident.title}」）"
+    return f"报告已{who}{when}{label}{target}，本次操作未重复执行"
 
 
 def _resolve(ctx: MutationContext, report: Report, action: str) -> bool:
     """True when the triage action applies; False (mutation merged) when the report was already triaged."""
     res = REPORT.resolve(report.state, 0, action)
     if not res.applied:
-        ctx.mark_merged(_triaged_explanation(report, action))
+        ctx.mark_merged(_triaged_explanation(ctx, report, action))
         return False
     return True
 
@@ -338,7 +344,7 @@ def transfer(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
     if target is None:
         raise ValidationError("township_code", f"no township with code '{code}'")
     if report.state != ReportState.NEW.value:
-        ctx.mark_merged(_triaged_explanation(report, "transfer"))
+        ctx.mark_merged(_triaged_explanation(ctx, report, "transfer"))
         return
     if report.township_code == code:
         ctx.mark_merged(f"报告已在{target.name}，无需转交")

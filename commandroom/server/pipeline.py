@@ -34,7 +34,7 @@ from commandroom.mutations.core import (
     start_tracking,
     stop_tracking,
 )
-from commandroom.server import changelog
+from commandroom.server import changelog, races
 from commandroom.timeutil import utcnow
 
 # Fields whose concurrent overwrite is not a conflict: lifecycle fields follow the state
@@ -57,10 +57,14 @@ class Outcome:
     code: str = ""
     changes: Changes = field(default_factory=Changes)
     conflicts: int = 0
+    follow: dict[str, str] | None = None  # the record that won a race (server/races.py)
 
     def to_result(self) -> dict[str, Any]:
-        return {"status": self.status, "seq": self.seq, "explanation": self.explanation, "code": self.code,
-                "conflicts": self.conflicts}
+        result = {"status": self.status, "seq": self.seq, "explanation": self.explanation, "code": self.code,
+                  "conflicts": self.conflicts}
+        if self.follow:
+            result["follow"] = self.follow
+        return result
 
 
 def payload_hash(name: str, entity_id: str, args: dict[str, Any]) -> str:
@@ -184,6 +188,13 @@ def execute(
     # several server processes share one PostgreSQL, and seq order stays commit order.
     # (Taken once per transaction; best taken outside any savepoint, whose rollback would release it.)
     changelog.lock_counter(session)
+    # work queued on a record that lost a race (two desks accepted one report) follows the winner or is
+    # refused naming it; None for every record that exists
+    race = races.decide(session, name, get_spec(name).entity_type, entity_id, args)
+    if race is not None and race.reject:
+        return Outcome(status="rejected", explanation=race.explanation, code="lost_race", follow=race.follow)
+    if race is not None:
+        entity_id, args = race.entity_id, race.args
     with session.begin_nested() if savepoint else contextlib.nullcontext():
         _authorize_target(session, actor, allowed_townships, name, entity_id)
         ctx = MutationContext(
@@ -198,6 +209,8 @@ def execute(
         start_tracking(session)
         try:
             apply_mutation(ctx, name, entity_id, args)  # flushes what it wrote: the rows are tracked
+            if name == "report.accept" and ctx.status == "merged":
+                races.remember_lost_accept(session, args, entity_id)
             rows = _touched(session, flush=False)
             _authorize_rows(session, actor, allowed_townships, rows, name)
             conflict_rows = _conflicts(session, actor, mutation_id, base_versions, rows)
@@ -245,6 +258,9 @@ def execute(
     changes = Changes()
     for row in rows:
         changes.note(row.__tablename__, primary_key_of(row))
+    if race is not None:  # followed the winner: applied there, and the desk is told where
+        return Outcome(status="merged", seq=max(seqs) if seqs else None, explanation=race.explanation,
+                       changes=changes, conflicts=len(conflict_rows), follow=race.follow)
     return Outcome(
         status=ctx.status,
         seq=max(seqs) if seqs else None,

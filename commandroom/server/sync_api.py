@@ -103,6 +103,8 @@ class ResultOut(BaseModel):
     code: str = ""
     conflicts: int = 0
     duplicate: bool = False
+    follow: dict[str, str] | None = Field(
+        None, description="{entity_type, entity_id}: the record that won a race, where to redo this (lost_race)")
 
 
 class StopOut(BaseModel):
@@ -265,7 +267,8 @@ def _record(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> None:
     row = dict(
         mutation_id=m.mutation_id, device_id=req.device_id, device_incarnation=req.device_incarnation,
         local_seq=m.local_seq, user_id=who.user_id, name=m.name, payload_hash=h,
-        status=result["status"], result={k: result.get(k) for k in ("status", "seq", "explanation", "code", "conflicts")},
+        status=result["status"],
+        result={k: result.get(k) for k in ("status", "seq", "explanation", "code", "conflicts", "follow")},
         seq=result.get("seq"), processed_at=b.seen,
     )
     wb = changelog.write_behind(b.session)

@@ -389,6 +389,9 @@ class LocalStore:
             if entry is None:
                 raise KeyError(mutation_id)
             name, entity_id, old_args = entry.name, entry.entity_id, dict(entry.args or {})
+            follow = (entry.server_result or {}).get("follow") or {}
+        if follow.get("entity_id") and follow.get("entity_type") == get_spec(name).entity_type:
+            entity_id = follow["entity_id"]  # the record lost a race: redo it on the one that won
         changes = self.perform(actor, name, entity_id, old_args if args is None else args)
         self.dismiss(mutation_id)
         return changes

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 09:54:24.965838
+Create Date: 2026-12-06 10:03:50.798033
 """
 
 import sqlalchemy as sa
@@ -545,6 +545,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_srv_login_attempt_username"), ["username"], unique=False)
 
     op.create_table(
+        "srv_lost_race",
+        sa.Column("entity_type", sa.String(length=32), nullable=False),
+        sa.Column("entity_id", sa.String(length=36), nullable=False),
+        sa.Column("winner_type", sa.String(length=32), nullable=False),
+        sa.Column("winner_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("entity_type", "entity_id", name=op.f("pk_srv_lost_race")),
+    )
+    op.create_table(
         "srv_processed_mutation",
         sa.Column("mutation_id", sa.String(length=36), nullable=False),
         sa.Column("device_id", sa.String(length=36), nullable=False),
@@ -879,6 +888,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_srv_processed_mutation_device_id"))
 
     op.drop_table("srv_processed_mutation")
+    op.drop_table("srv_lost_race")
     with op.batch_alter_table("srv_login_attempt", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_srv_login_attempt_username"))
         batch_op.drop_index(batch_op.f("ix_srv_login_attempt_at"))
