@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, update
 from commandroom.domain.models import SYNCED_MODELS, ConflictRecord, DeviceToken, TimelineEntry, row_to_dict
 from commandroom.store.db import normalise_url
 from commandroom.timeutil import utcnow
-from tests.e2e.conftest import QC, PASSWORD, new_id, wait_until
+from tests.e2e.conftest import PASSWORD, QC, new_id, wait_until
 from tests.e2e.outage_scenario import NUMBER_RE, UUID_RE, offline_work
 
 pytestmark = pytest.mark.asyncio
