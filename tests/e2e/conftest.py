@@ -206,12 +206,12 @@ class Workstation:
 
 def township_rows(ws: Workstation, township: str = QC,
                   tables: Iterable[str] = COMPARED) -> dict[str, dict[str, dict[str, Any]]]:
-    """The workstation's rows of one township, by table then id, without ``updated_at``."""
+    """The workstation's rows of one township, by table then id: every column."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     with ws.store.read() as s:
         for table in tables:
             model = SYNCED_MODELS[table]
-            out[table] = {r.id: _strip(row_to_dict(r)) for r in
+            out[table] = {r.id: row_to_dict(r) for r in
                           s.scalars(select(model).where(model.township_code == township))}
     return out
 
@@ -222,14 +222,9 @@ def server_township_rows(server: LiveServer, township: str = QC,
     with server.state.read() as s:
         for table in tables:
             model = SYNCED_MODELS[table]
-            out[table] = {r.id: _strip(row_to_dict(r)) for r in
+            out[table] = {r.id: row_to_dict(r) for r in
                           s.scalars(select(model).where(model.township_code == township))}
     return out
-
-
-def _strip(row: dict[str, Any]) -> dict[str, Any]:
-    row.pop("updated_at", None)
-    return row
 
 
 async def wait_until(pred: Callable[[], Any], timeout: float, what: str = "condition",

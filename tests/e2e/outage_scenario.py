@@ -33,6 +33,8 @@ class Desk(Protocol):
 
     def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> Any: ...
 
+    def get(self, table: str, entity_id: str) -> dict[str, Any] | None: ...
+
 
 @dataclass
 class Plan:
@@ -56,6 +58,10 @@ def lifecycle(desk: Desk, incident_id: str, tag: str, plan: Plan, *, edits: int 
         ("dispatch.on_scene", d, {}),
         ("incident.start", incident_id, {}),
     ]
+    lead = (desk.get("incident", incident_id) or {}).get("lead_department_code")
+    if lead:  # a second dispatch: closing then winds up two dispatch rows in one flush
+        steps.append(("incident.dispatch", incident_id, {"target_kind": "department", "target_code": lead,
+                                                         "dispatch_id": new_id(), "note": f"{tag} 请部门协助"}))
     steps += [("incident.update", incident_id, {"title": f"{tag} 标题第{i}版"}) for i in range(edits)]
     steps += [
         ("incident.submit", incident_id, {"note": f"{tag} 已处置"}),

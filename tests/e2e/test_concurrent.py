@@ -55,6 +55,7 @@ async def test_two_officers_close_the_same_incident_offline(county):
 
     server = server_township_rows(county.server)
     assert township_rows(a) == server and township_rows(b) == server
+    assert await a.engine.audit(repair=False) == {} and await b.engine.audit(repair=False) == {}
     timeline = sorted((e for e in server["timeline_entry"].values() if e["incident_id"] == inc),
                       key=lambda e: (e["at"], e["id"]))
     # closed once (by A, whose close arrived first); B's note kept; B's merged close keeps its words as a note

@@ -72,6 +72,7 @@ async def test_offline_work_converges_after_the_server_comes_back(county):
         return township_rows(a) == server_rows and township_rows(b) == server_rows
 
     await wait_until(converged, 45, "both desks equal to the server", interval=0.25)
+    assert await a.engine.audit(repair=False) == {} and await b.engine.audit(repair=False) == {}
     assert a.engine.status.online and "在线" in a.engine.status.label()
     assert a.engine.stats["recoveries"] == 0 and a.store.meta("epoch") == epoch  # a restart is not a restore
 

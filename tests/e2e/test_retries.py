@@ -60,6 +60,7 @@ async def test_a_push_delivered_twice_makes_one_incident(county, concurrent):
     assert await b.sync()
     server = server_township_rows(county.server)
     assert township_rows(a) == server and township_rows(b) == server
+    assert await a.engine.audit(repair=False) == {} and await b.engine.audit(repair=False) == {}
 
 
 async def test_open311_post_retried_with_the_same_idempotency_key_makes_one_report(county):

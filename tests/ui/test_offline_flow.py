@@ -118,10 +118,7 @@ def _rows(read, township: str = QC) -> dict:
     with read() as s:
         for table in COMPARED:
             model = SYNCED_MODELS[table]
-            rows = {r.id: row_to_dict(r) for r in s.scalars(select(model).where(model.township_code == township))}
-            for row in rows.values():
-                row.pop("updated_at", None)
-            out[table] = rows
+            out[table] = {r.id: row_to_dict(r) for r in s.scalars(select(model).where(model.township_code == township))}
     return out
 
 
