@@ -901,10 +901,6 @@
             <translation>时间</translation>
         </message>
         <message>
-            <source>Object</source>
-            <translation>对象</translation>
-        </message>
-        <message>
             <source>Field</source>
             <translation>字段</translation>
         </message>
@@ -917,6 +913,10 @@
             <translation>被覆盖值</translation>
         </message>
         <message>
+            <source>Record</source>
+            <translation>记录</translation>
+        </message>
+        <message>
             <source>Rule</source>
             <translation>规则</translation>
         </message>
@@ -927,6 +927,14 @@
         <message>
             <source>Explanation</source>
             <translation>说明</translation>
+        </message>
+        <message>
+            <source> ({n} conflicts)</source>
+            <translation>（{n} 处冲突）</translation>
+        </message>
+        <message>
+            <source>{when} {field}: kept {kept}, overwritten {lost} ({by})</source>
+            <translation>{when} {field}：保留 {kept}，覆盖 {lost}（{by}）</translation>
         </message>
     </context>
     <context>

@@ -141,8 +141,8 @@ async def test_offline_moves_converge_and_the_loser_sees_the_notice(seeded_sqlit
         qtbot.addWidget(view)
         view.load()
         await ui.wait_until(lambda: view.conflict_model.rowCount() >= 1, what="conflict listed")
-        conflicts = [view.conflict_model.row_by_id(i) for i in view.conflict_model.ids]
-        assert any(c.entity_id == "card-x" and c.rule == "card_move_lost" for c in conflicts)
+        groups = [view.conflict_model.row_by_id(i) for i in view.conflict_model.ids]
+        assert any(g.entity_id == "card-x" and any(c.rule == "card_move_lost" for c in g.conflicts) for g in groups)
         await ui.wait_until(lambda: view.rejected_model.rowCount() >= 1, what="merged move listed")
     finally:
         for store in (alice_store, bob_store):

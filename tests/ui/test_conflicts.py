@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 
@@ -93,12 +94,25 @@ async def test_dismiss_hides_entries_and_conflict_records_are_listed(store, acto
                                    by_user_name="李值班", explanation="另一工作站稍后修改了紧急程度"))
         session.add(ConflictRecord(township_code="330822001", entity_type="incident", entity_id="i-2",
                                    field="title", kept_value="a", lost_value="b", rule="lww"))
+        # a second and a third conflict on the same record: one row for the record, not three
+        for field, kept, lost, by in (("title", "新标题", "旧标题", "王值班"), ("urgency", "L2", "L1", "王值班")):
+            session.add(ConflictRecord(township_code=actor.township_code, entity_type="incident", entity_id="i-3",
+                                       field=field, kept_value=kept, lost_value=lost, rule="last_writer_wins",
+                                       by_user_name=by, explanation="另一位值班员稍后修改"))
     view = _conflicts(store, actor, qtbot)
-    assert view.conflict_model.rowCount() == 1  # only the user's township
+    assert view.conflict_model.rowCount() == 2  # only the user's township, one row per record
     cm = view.conflict_model
-    assert cm.data(cm.index(0, 2)) == "Urgency"
-    assert cm.data(cm.index(0, 3)) == "Urgent" and cm.data(cm.index(0, 4)) == "Normal"
-    assert cm.data(cm.index(0, 5)) == "Later change wins"
+    rows = {cm.row_by_id(cm.id_at(r)).entity_id: r for r in range(cm.rowCount())}
+    single, grouped = rows["i-1"], rows["i-3"]
+    assert cm.data(cm.index(single, 2)) == "Urgency"
+    assert cm.data(cm.index(single, 3)) == "Urgent" and cm.data(cm.index(single, 4)) == "Normal"
+    assert cm.data(cm.index(single, 5)) == "Later change wins"
+    assert "i-1" not in cm.data(cm.index(single, 1))  # a record is named, never shown by its id
+    fields, _, count = cm.data(cm.index(grouped, 2)).partition(" (")
+    assert set(fields.split("、")) == {"Urgency", "Title"} and count.startswith("2")
+    assert cm.data(cm.index(grouped, 6)) == "王值班"
+    tip = cm.data(cm.index(grouped, 0), Qt.ItemDataRole.ToolTipRole)
+    assert "新标题" in tip and "Urgent" in tip
     view.rejected_table.selectRow(0)
     view.dismiss_button.click()
     await view.action_task

@@ -36,6 +36,8 @@ class RejectedRow:
     code: str
     created_at: datetime
     kept: tuple[tuple[str, Any], ...]  # (field, value) of the local row as the server left it; () when gone
+    record: str = ""  # what the record is called here (number and title; "" when this desk does not hold it)
+    redo_entity_id: str = ""  # where 重做 applies it: the record that won a race (server's "follow"), else entity_id
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,14 @@ def rejected_rows(store: Any) -> list[RejectedRow]:
         for e in entries:
             result = e.server_result or {}
             reason = str(result.get("explanation") or result.get("message") or result.get("reason") or "")
+            follow = result.get("follow") or {}
+            redo_id = follow.get("entity_id") if follow.get("entity_type") == e.entity_type else None
             out.append(RejectedRow(
                 mutation_id=e.mutation_id, local_seq=e.local_seq, name=e.name, entity_type=e.entity_type,
                 entity_id=e.entity_id, args=dict(e.args or {}), state=e.state, reason=reason,
                 code=str(result.get("code") or ""), created_at=e.created_local_ts,
-                kept=describe_row(session, e.entity_type, e.entity_id),
+                kept=describe_row(session, e.entity_type, e.entity_id), redo_entity_id=redo_id or e.entity_id,
+                record=record_name(session, e.entity_type, e.entity_id),
             ))
     return out
 
@@ -101,6 +106,45 @@ def conflict_rows(store: Any, township_codes: list[str] | None, limit: int = 500
     with store.read() as session:
         return [ConflictRow(c.id, c.entity_type, c.entity_id, c.field, c.kept_value, c.lost_value, c.rule,
                             c.by_user_name, c.explanation, c.created_at) for c in session.scalars(q)]
+
+
+@dataclass(frozen=True)
+class ConflictGroup:
+    """The conflict records of one record (an incident, a card…), newest first: the page lists records."""
+
+    key: str
+    entity_type: str
+    entity_id: str
+    record: str  # what the record is called here (number and title), "" when this desk does not hold it
+    conflicts: tuple[ConflictRow, ...]
+
+    @property
+    def latest(self) -> ConflictRow:
+        return self.conflicts[0]
+
+
+def record_name(session: Any, entity_type: str, entity_id: str) -> str:
+    """'QC-2026-000123「违停」' — a record as the officer knows it (never its id); "" when not here."""
+    model = SYNCED_MODELS.get(entity_type)
+    row = session.get(model, entity_id) if model is not None else None
+    if row is None:
+        return ""
+    number = getattr(row, "number", None)
+    title = getattr(row, "title", None) or getattr(row, "name", None)
+    if title:
+        return f"{number}「{title}」" if number else f"「{title}」"
+    return str(number or "")
+
+
+def conflict_groups(store: Any, township_codes: list[str] | None, limit: int = 500) -> list[ConflictGroup]:
+    """:func:`conflict_rows` grouped by record, the record with the newest conflict first."""
+    rows = conflict_rows(store, township_codes, limit)
+    by_key: dict[tuple[str, str], list[ConflictRow]] = {}
+    for r in rows:
+        by_key.setdefault((r.entity_type, r.entity_id), []).append(r)
+    with store.read() as session:
+        return [ConflictGroup(key=f"{t}:{i}", entity_type=t, entity_id=i, record=record_name(session, t, i),
+                              conflicts=tuple(group)) for (t, i), group in by_key.items()]
 
 
 def dismiss(store: Any, mutation_id: str) -> None:

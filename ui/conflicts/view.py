@@ -37,7 +37,14 @@ from commandroom.ids import new_id
 from commandroom.timeutil import fmt_local
 from ui import i18n
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
-from ui.conflicts.queries import ConflictRow, RejectedRow, conflict_rows, dismiss, rejected_rows
+from ui.conflicts.queries import (
+    ConflictGroup,
+    ConflictRow,
+    RejectedRow,
+    conflict_groups,
+    dismiss,
+    rejected_rows,
+)
 from ui.inbox.id_model import IdTableModel
 
 
@@ -78,7 +85,7 @@ class RejectedModel(_ListModel):
             if column == 1:
                 return i18n.label(i18n.MUTATION_LABELS, row.name)
             if column == 2:
-                return f"{i18n.label(i18n.ENTITY_LABELS, row.entity_type)} {row.entity_id[-8:]}"
+                return f"{i18n.label(i18n.ENTITY_LABELS, row.entity_type)} {row.record}".strip()
             if column == 3:
                 return i18n.label(i18n.OUTBOX_STATE_LABELS, row.state)
             if column == 4:
@@ -95,29 +102,45 @@ class RejectedModel(_ListModel):
 
 
 class ConflictModel(_ListModel):
-    """Conflict records: overwritten values and rules that intervened."""
+    """Conflict records grouped by record: one row per incident/card…, its fields and the people involved.
 
-    def key(self, row: ConflictRow) -> str:
-        return row.id
+    A record with one conflict shows the kept and overwritten values; with several, the newest one's, and
+    the tooltip lists them all.
+    """
+
+    def key(self, row: ConflictGroup) -> str:
+        return row.key
 
     def column_titles(self) -> list[str]:
-        return [self.tr("When"), self.tr("Object"), self.tr("Field"), self.tr("Kept"), self.tr("Overwritten"),
+        return [self.tr("When"), self.tr("Record"), self.tr("Field"), self.tr("Kept"), self.tr("Overwritten"),
                 self.tr("Rule"), self.tr("By"), self.tr("Explanation")]
 
-    def display(self, row: ConflictRow, column: int, role: int) -> Any:
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+    def display(self, row: ConflictGroup, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(self._line(c) for c in row.conflicts)
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
+        latest = row.latest
+        fields = list(dict.fromkeys(i18n.label(i18n.FIELD_LABELS, c.field) for c in row.conflicts))
+        people = list(dict.fromkeys(c.by_user_name for c in row.conflicts if c.by_user_name))
+        several = len(row.conflicts) > 1
         values = [
-            fmt_local(row.created_at, "%m-%d %H:%M"),
-            f"{i18n.label(i18n.ENTITY_LABELS, row.entity_type)} {row.entity_id[-8:]}",
-            i18n.label(i18n.FIELD_LABELS, row.field),
-            _short(i18n.value_label(row.entity_type, row.field, row.kept_value)),
-            _short(i18n.value_label(row.entity_type, row.field, row.lost_value)),
-            i18n.label(i18n.RULE_LABELS, row.rule),
-            row.by_user_name,
-            row.explanation,
+            fmt_local(latest.created_at, "%m-%d %H:%M"),
+            f"{i18n.label(i18n.ENTITY_LABELS, row.entity_type)} {row.record or self.tr('(not on this workstation)')}",
+            "、".join(fields) + (self.tr(" ({n} conflicts)").format(n=len(row.conflicts)) if several else ""),
+            _short(i18n.value_label(latest.entity_type, latest.field, latest.kept_value)),
+            _short(i18n.value_label(latest.entity_type, latest.field, latest.lost_value)),
+            i18n.label(i18n.RULE_LABELS, latest.rule),
+            "、".join(people),
+            latest.explanation,
         ]
         return values[column] if 0 <= column < len(values) else None
+
+    def _line(self, c: ConflictRow) -> str:
+        return self.tr("{when} {field}: kept {kept}, overwritten {lost} ({by})").format(
+            when=fmt_local(c.created_at, "%m-%d %H:%M"), field=i18n.label(i18n.FIELD_LABELS, c.field),
+            kept=_short(i18n.value_label(c.entity_type, c.field, c.kept_value)),
+            lost=_short(i18n.value_label(c.entity_type, c.field, c.lost_value)), by=c.by_user_name)
 
 
 def kept_text(row: RejectedRow) -> str:
@@ -290,11 +313,11 @@ class ConflictsView(QWidget):
 
     def load(self) -> None:
         """Load both lists now (first show)."""
-        self._on_loaded((rejected_rows(self.store), conflict_rows(self.store, self.township_codes)))
+        self._on_loaded((rejected_rows(self.store), conflict_groups(self.store, self.township_codes)))
 
     def refresh(self) -> asyncio.Task:
-        def both(store: Any, codes: Any) -> tuple[list[RejectedRow], list[ConflictRow]]:
-            return rejected_rows(store), conflict_rows(store, codes)
+        def both(store: Any, codes: Any) -> tuple[list[RejectedRow], list[ConflictGroup]]:
+            return rejected_rows(store), conflict_groups(store, codes)
 
         return self._load_task.start(run_read(both, self.store, self.township_codes), self._on_loaded)
 
@@ -308,7 +331,7 @@ class ConflictsView(QWidget):
             await asyncio.sleep(0.01)
         await self._load_task.wait()
 
-    def _on_loaded(self, result: tuple[list[RejectedRow], list[ConflictRow]]) -> None:
+    def _on_loaded(self, result: tuple[list[RejectedRow], list[ConflictGroup]]) -> None:
         rejected, conflicts = result
         self.rejected_model.set_rows(rejected)
         self.conflict_model.set_rows(conflicts)
@@ -376,7 +399,7 @@ class ConflictsView(QWidget):
             if await exec_dialog(dialog) != QDialog.DialogCode.Accepted:
                 return
             args = dialog.args()
-        entity_id = row.entity_id
+        entity_id = row.redo_entity_id or row.entity_id  # a record that lost a race: redo it on the winner
         # A mutation that creates its row needs a fresh id: the rejected one may exist on the server now.
         from commandroom.mutations.core import get_spec
 

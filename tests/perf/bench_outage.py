@@ -1,0 +1,307 @@
+"""After a long outage (issue 20): three desks of 球川, ~5,000 offline mutations on shared records, tokens
+expired; from the server answering again to everyone converged. Plus what durability costs.
+
+``python -m tests.perf.bench_outage`` (or ``python -m tests.perf outage``). The outage measure needs
+PostgreSQL at 127.0.0.1:5432 and runs the real ``commandroom serve --workers 2``.
+
+Measures:
+
+* **convergence**: from the moment ``GET /health`` first answers after the restart to: every outbox
+  empty, every column of every 球川 row equal on the three desks and the server, ``audit()`` clean on
+  each desk — target ≤ 30 s. The desks run with the production settings (5 s → 60 s back-off, 60 s
+  periodic pull) and had been offline long enough for their back-off to reach its cap;
+* **reconnect noticed**: from ``/health`` answering to the first push reaching the server (the last of
+  the three desks) — target ≤ 2 s;
+* **durable commit**: one officer action (``LocalStore.perform``, mutation + outbox) with
+  ``synchronous=FULL`` against the same action with NORMAL; and a 100-mutation push into the embedded
+  (SQLite) server, durable against NORMAL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.perf.measure import Measure
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN = os.environ.get("COMMANDROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+OFFLINE_SETTLE = float(os.environ.get("BENCH_OUTAGE_SETTLE", "90"))  # s offline before the server returns
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Serve:
+    """``commandroom serve --workers 2`` on a PostgreSQL database, in its own process group."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        self.url, self.home, self.port = url, home, _free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "COMMANDROOM_HOME": str(self.home), "PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "commandroom", "serve", "--db", self.url, "--host",
+                                      "127.0.0.1", "--port", str(self.port), "--workers", "2"], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def answering(self) -> bool:
+        try:
+            return httpx.get(self.base + "/health", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_answering(self, timeout: float = 60) -> float:
+        """Poll ``/health`` every 20 ms; the perf_counter moment it first answered."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.answering():
+                return time.perf_counter()
+            time.sleep(0.02)
+        raise RuntimeError("server did not answer")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, 15)
+            self.proc.wait(20)
+            self.proc = None
+
+
+def _expire_tokens(url: str) -> None:
+    from sqlalchemy import create_engine, update
+
+    from commandroom.domain.models import DeviceToken
+    from commandroom.store.db import normalise_url
+    from commandroom.timeutil import utcnow
+
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        conn.execute(update(DeviceToken).values(access_expires_at=utcnow() - timedelta(hours=70)))
+    engine.dispose()
+
+
+def _rows(read: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    from sqlalchemy import select
+
+    from commandroom.domain.models import SYNCED_MODELS, row_to_dict
+    from tests.e2e.conftest import QC
+
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    with read() as s:
+        for table, model in SYNCED_MODELS.items():
+            if "township_code" in model.__table__.c:
+                out[table] = {r.id: row_to_dict(r) for r in s.scalars(select(model).where(model.township_code == QC))}
+    return out
+
+
+async def _outage(scale: int) -> tuple[float, float, int]:
+    """(seconds to converge, seconds to the last desk's first push, mutations) after the outage."""
+    from sqlalchemy.orm import sessionmaker
+
+    from commandroom.server.state import open_state
+    from commandroom.server.users import create_user
+    from commandroom.store.db import make_engine
+    from commandroom.sync.engine import SyncEngine
+    from commandroom.sync.local import LocalStore
+    from tests.conftest import create_pg_database, drop_pg_database
+    from tests.e2e.conftest import PASSWORD, QC, QC_POINT, SERVICE, Workstation, make_accounts
+    from tests.e2e.outage_scenario import offline_work
+    from tests.server.test_auth_support import seeded
+    from tests.sync.helpers import copy_template
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-outage-"))
+    url = seeded(create_pg_database(PG_ADMIN), tmp)
+    state = open_state(url)
+    api_key = make_accounts(state)
+    with state.transaction() as s:
+        create_user(s, username="qc3", display_name="球川值班丙", role="duty_officer", township_code=QC,
+                    password=PASSWORD)
+    state.close()
+    server = Serve(url, tmp)
+    server.start()
+    server.wait_answering()
+    desks: list[Workstation] = []
+    try:
+        for name, user in (("球川-一", "qc1"), ("球川-二", "qc2"), ("球川-三", "qc3")):
+            copy_template("client", tmp / f"{name}.db")
+            store = LocalStore(tmp / f"{name}.db")
+            engine = SyncEngine(store, server.base, device_name=name)  # production settings
+            ws = Workstation(name, tmp / f"{name}.db", store, engine, await engine.login(user, PASSWORD, name))
+            desks.append(ws)
+        n_shared, n_fresh = 30, 25 * scale
+        async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
+            reports = []
+            for i in range(n_shared + 3 * n_fresh + 2):
+                r = await http.post("/open311/v2/requests.json", data={
+                    "api_key": api_key, "service_code": SERVICE, "lat": str(QC_POINT[0]), "long": str(QC_POINT[1]),
+                    "description": f"球川镇第{i}处违停，车辆堵塞路口"})
+                reports.append(r.json()[0]["token"])
+        one = desks[0]
+        assert await one.engine.sync_once(raise_errors=True)
+        from commandroom.ids import new_id
+
+        shared = [new_id() for _ in range(n_shared)]
+        for inc, rep in zip(shared, reports, strict=False):
+            one.perform("report.accept", rep, {"incident_id": inc})
+        for ws in desks:
+            assert await ws.engine.sync_once(raise_errors=True)
+        for ws in desks:
+            assert await ws.engine.sync_once(raise_errors=True)
+            ws.engine.start()
+
+        # ---- the line goes down; the desks work on; the outage outlives the access tokens
+        server.stop()
+        plan = offline_work(desks, shared, reports[n_shared:n_shared + 3 * n_fresh], reports[-2], reports[-1],
+                            notes_per_incident=40, own_edits=300, own_incidents=n_fresh, lifecycle_edits=3)
+        _expire_tokens(url)
+        await asyncio.sleep(OFFLINE_SETTLE)  # the old engine's back-off had reached 60 s × jitter by now
+        assert all(ws.store.pending_count() > 0 for ws in desks)
+
+        # ---- the server answers again
+        server.start()
+        answered = await asyncio.to_thread(server.wait_answering)
+        first_push: dict[str, float] = {}
+        pending0 = {ws.name: ws.store.pending_count() for ws in desks}
+        srv_engine = make_engine(url)
+        srv_read = sessionmaker(srv_engine)
+        while True:
+            for ws in desks:
+                if ws.name not in first_push and ws.store.pending_count() < pending0[ws.name]:
+                    first_push[ws.name] = time.perf_counter()
+            if all(ws.store.pending_count() == 0 for ws in desks):
+                want = _rows(srv_read)
+                if all(_rows(ws.store.read) == want for ws in desks) and all(
+                        await ws.engine.audit(repair=False) == {} for ws in desks):
+                    took = time.perf_counter() - answered
+                    break
+            if time.perf_counter() - answered > 600:
+                raise RuntimeError("no convergence within 10 minutes")
+            await asyncio.sleep(0.05)
+        srv_engine.dispose()
+        return took, max(first_push.values()) - answered, plan.mutations
+    finally:
+        for ws in desks:
+            await ws.close()
+        server.stop()
+        drop_pg_database(PG_ADMIN, url)
+
+
+def bench_outage(scale: int = 1) -> list[Measure]:
+    load_before = os.getloadavg()
+    took, noticed, mutations = asyncio.run(_outage(scale))
+    load = os.getloadavg()
+    note = f"load avg {load_before[0]:.1f}→{load[0]:.1f}"
+    return [
+        Measure(f"outage: 3 desks, {mutations:,} offline mutations, tokens expired, PG 2 processes: "
+                f"server answering → converged ({note})", took, "s", 30.0, "limit", "≤ 30 s", took <= 30.0),
+        Measure("outage: server answering → last desk's first push acknowledged", noticed, "s", 2.0, "limit",
+                "≤ 2 s", noticed <= 2.0),
+    ]
+
+
+# --------------------------------------------------------------------------- what durability costs
+
+
+def _timed_performs(store: Any, actor: Any, card: str, n: int) -> float:
+    t0 = time.perf_counter()
+    for i in range(n):
+        store.perform(actor, "test.card.set", card, {"title": f"第{i}次"})
+    return (time.perf_counter() - t0) / n
+
+
+def bench_durable_commit(n: int = 200) -> Measure:
+    """One officer action with FULL (as shipped) against NORMAL (``durable`` made a no-op) in the same run."""
+    import commandroom.sync.local as local_mod
+    from commandroom.ids import new_id
+    from commandroom.mutations.core import Actor
+    from commandroom.sync.local import LocalStore
+    from tests.sync.helpers import T1, copy_template
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-durable-"))
+    copy_template("client", tmp / "d.db")
+    store = LocalStore(tmp / "d.db")
+    actor = Actor(user_id="u1", name="甲", role="duty_officer", township_code=T1)
+    card = new_id()
+    store.perform(actor, "test.card.create", card, {"township_code": T1, "title": "卡片"})
+    full = normal = float("inf")
+    real = local_mod.make_durable
+    for _ in range(3):
+        full = min(full, _timed_performs(store, actor, card, n))
+        local_mod.make_durable = lambda _session: None
+        try:
+            normal = min(normal, _timed_performs(store, actor, card, n))
+        finally:
+            local_mod.make_durable = real
+    store.close()
+    return Measure("one officer action (mutation + outbox) committed with synchronous=FULL", full * 1e3, "ms",
+                   normal * 1e3, "same action, NORMAL", "ratio ≤ 3 and ≤ 20 ms", full / normal <= 3 and full < 0.02)
+
+
+async def _push_100(durable: bool) -> float:
+    import commandroom.server.state as state_mod
+    from commandroom.ids import new_id
+    from tests.sync.helpers import T1, make_client, make_server
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-push-"))
+    server = make_server(f"sqlite:///{tmp / 'server.db'}", tmp)
+    await server.start()
+    client = await make_client(server, tmp, "w", "a1", batch_size=100)
+    assert await client.engine.sync_once()
+    real = state_mod.make_durable
+    if not durable:
+        state_mod.make_durable = lambda _session: None
+    try:
+        best = float("inf")
+        for _ in range(3):
+            for i in range(100):
+                client.perform("test.card.create", new_id(), {"township_code": T1, "title": f"卡片{i}"})
+            t0 = time.perf_counter()
+            await client.engine.push_once()
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        state_mod.make_durable = real
+        await client.close()
+        await server.stop()
+        server.state.close()
+    return best
+
+
+def bench_durable_push() -> Measure:
+    full = asyncio.run(_push_100(True))
+    normal = asyncio.run(_push_100(False))
+    return Measure("100-mutation push into the embedded (SQLite) server, synchronous=FULL", full * 1e3, "ms",
+                   normal * 1e3, "same push, NORMAL", "ratio ≤ 1.5", full / normal <= 1.5)
+
+
+def run() -> list[Measure]:
+    out = [bench_durable_commit(), bench_durable_push()]
+    out.extend(bench_outage(int(os.environ.get("BENCH_OUTAGE_SCALE", "1"))))
+    return out
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    print("| measure | value | baseline or limit (same run) | ratio | target | verdict |")
+    print("|---|---|---|---|---|---|")
+    for m in run():
+        print(m.row(), flush=True)
