@@ -80,9 +80,10 @@ class Serve:
         raise RuntimeError("server did not answer")
 
     def stop(self) -> None:
+        """Gone at once, as when the line or the power goes (SIGKILL to the supervisor and its workers)."""
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, 15)
+                os.killpg(self.proc.pid, 9)
             self.proc.wait(20)
             self.proc = None
 
