@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from commandroom.domain.errors import DomainError, Forbidden
+from commandroom.domain.errors import DomainError, Forbidden, NotFound
 from commandroom.domain.models import REFERENCE_MODELS, SYNCED_MODELS, Base, ConflictRecord, row_to_dict
 from commandroom.mutations.core import (
     Actor,
@@ -289,4 +289,7 @@ def _township_of(rows: list[Base], actor: Actor) -> str:
 
 
 def rejected(exc: DomainError) -> Outcome:
-    return Outcome(status="rejected", explanation=exc.message, code=exc.code)
+    explanation = exc.message
+    if isinstance(exc, NotFound):  # "incident <uuid> does not exist" says nothing to an officer
+        explanation = races.missing_explanation(str(exc.details.get("entity") or ""))
+    return Outcome(status="rejected", explanation=explanation, code=exc.code)

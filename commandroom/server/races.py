@@ -45,6 +45,18 @@ ACTION_WORDS = {
 }
 
 
+ENTITY_WORDS = {"incident": "事件", "report": "报告", "dispatch": "派遣", "task_card": "任务卡片",
+                "one_thing_case": "一件事办件", "team_member": "队员", "member_loan": "借调",
+                "roster_entry": "排班", "module": "模块", "handover": "交接班记录"}
+
+
+def missing_explanation(entity_type: str) -> str:
+    """A record the server does not have, in words (never its id)."""
+    what = ENTITY_WORDS.get(entity_type, "要操作的记录")
+    return (f"服务器上没有这条{what}（它可能没有上传成功，或已被删除），所以这项操作未执行。"
+            f"请刷新后在现有的{what}上重做。")
+
+
 @dataclass
 class Decision:
     """What to do with a mutation aimed at a record that lost a race."""
