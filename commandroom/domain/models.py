@@ -80,7 +80,7 @@ class SyncedMixin:
     field_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # who wrote each field's current version (user id; "" = every field not listed): two edits of a field
     # conflict only when they came from different people
-    field_writers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    field_writers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=_statement_now)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
