@@ -541,12 +541,21 @@ class LocalStore:
                            for b, s in (page.get("cursors") or {}).items()}
             all_cursors = {b: c.seq for b, c in current.items()} | new_cursors
             changes = Changes()
-            plan = self._rebase_plan(session, set(latest), all_cursors)
-            if plan is not None:
-                changes.merge(self._undo_rows(session, plan))
-            self._write_changes(session, latest.values())
+            plan = None
+            if page.get("has_more"):
+                # catching up: rebase once, after the last page, not after every page (each would re-apply
+                # every optimistic edit of the rows it brings — most of a long outage's queue, page after page)
+                held = self._defer_rebase(session, latest)
+                writes = [ch for key, ch in latest.items() if key not in held]
+            else:
+                plan = self._rebase_plan(session, set(latest), all_cursors)
+                if plan is not None:
+                    changes.merge(self._undo_rows(session, plan))
+                held, writes = set(), list(latest.values())
+            self._write_changes(session, writes)
             for key in latest:
-                changes.note(*key)
+                if key not in held:
+                    changes.note(*key)
             for bucket, seq in new_cursors.items():
                 row = current.get(bucket)
                 if row is None:
@@ -586,6 +595,33 @@ class LocalStore:
                 out.append(e)
         return out
 
+    def _defer_rebase(self, session: Session, latest: dict[Key, dict[str, Any]]) -> set[Key]:
+        """A page in the middle of a catch-up: keep its locally edited rows as they show now and remember
+        them for the next rebase; returns the rows not to write.
+
+        A shadowed row (an optimistic edit is on it) is not written: its shadow takes the page's version as
+        the server version to restore, so the officer's unsent edit stays visible until the rebase after the
+        last page re-applies it there. A row a queued mutation merely touched is written, and remembered so
+        that mutation is re-applied then. Kept in the store (``rebase_deferred``): a download cancelled or cut
+        between pages is rebased by the next page or push result.
+        """
+        touched = {(t, i) for t, i in session.execute(select(touch_table.c.entity_type, touch_table.c.entity_id))}
+        keys = {k for k in latest if k in touched}
+        if not keys:
+            return set()
+        shadowed = {(t, i) for t, i in session.execute(select(shadow_table.c.entity_type, shadow_table.c.entity_id))}
+        held = keys & shadowed
+        if held:
+            session.execute(
+                update(shadow_table).where(shadow_table.c.entity_type == bindparam("t"),
+                                           shadow_table.c.entity_id == bindparam("i"))
+                .values(base=bindparam("b")),
+                [{"t": t, "i": i, "b": None if latest[(t, i)]["op"] == "remove" else latest[(t, i)].get("fields")}
+                 for t, i in held])
+        deferred = {tuple(k) for k in self._meta(session, "rebase_deferred") or ()}
+        self._set_meta(session, "rebase_deferred", sorted(deferred | keys))
+        return held
+
     def _rebase_if_needed(self, session: Session, keys: set[Key]) -> Changes:
         cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
         plan = self._rebase_plan(session, keys, cursors)
@@ -603,6 +639,10 @@ class LocalStore:
         every row such a mutation touched (re-applying it must start from its rows' server versions). The
         cost is linear in the queue, where putting back everything after each result was quadratic.
         """
+        deferred = self._meta(session, "rebase_deferred")
+        if deferred:  # rows of pages written during a catch-up, whose rebase waited for the last page
+            keys = keys | {tuple(k) for k in deferred}
+            self._set_meta(session, "rebase_deferred", None)
         touched = session.execute(select(touch_table.c.mutation_id, touch_table.c.entity_type,
                                          touch_table.c.entity_id)).all()
         if not touched:
@@ -679,6 +719,7 @@ class LocalStore:
             changes.note(etype, eid)
         session.execute(delete(shadow_table))
         session.execute(delete(touch_table))
+        LocalStore._set_meta(session, "rebase_deferred", None)
         session.expire_all()
         return changes
 

@@ -115,6 +115,13 @@ def _rows(read: Any) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
+async def _audits_clean(desks: list[Any]) -> bool:
+    for ws in desks:
+        if await ws.engine.audit(repair=False) != {}:
+            return False
+    return True
+
+
 async def _outage(scale: int) -> tuple[float, float, int]:
     """(seconds to converge, seconds to the last desk's first push, mutations) after the outage."""
     from sqlalchemy.orm import sessionmaker
@@ -191,8 +198,7 @@ async def _outage(scale: int) -> tuple[float, float, int]:
                     first_push[ws.name] = time.perf_counter()
             if all(ws.store.pending_count() == 0 for ws in desks):
                 want = _rows(srv_read)
-                if all(_rows(ws.store.read) == want for ws in desks) and all(
-                        await ws.engine.audit(repair=False) == {} for ws in desks):
+                if all(_rows(ws.store.read) == want for ws in desks) and await _audits_clean(desks):
                     took = time.perf_counter() - answered
                     break
             if time.perf_counter() - answered > 600:
