@@ -12,6 +12,8 @@ Measures:
   periodic pull) and had been offline long enough for their back-off to reach its cap;
 * **reconnect noticed**: from ``/health`` answering to the first push reaching the server (the last of
   the three desks) — target ≤ 2 s;
+* **rebase cost**: one push answer with a rejected result while 700 mutations are queued, against
+  re-applying the whole queue (what every merged or rejected answer used to cost);
 * **durable commit**: one officer action (``LocalStore.perform``, mutation + outbox) with
   ``synchronous=FULL`` against the same action with NORMAL; and a 100-mutation push into the embedded
   (SQLite) server, durable against NORMAL.
@@ -300,8 +302,38 @@ def bench_durable_push() -> Measure:
                    normal * 1e3, "same push, NORMAL", "ratio ≤ 1.5", full / normal <= 1.5)
 
 
+def bench_record_result(queued: int = 700) -> Measure:
+    """One push answer with a rejected result while ``queued`` mutations wait: the rebase it costs, against
+    re-applying the whole queue (what every merged/rejected answer used to cost)."""
+    from commandroom.ids import new_id
+    from commandroom.mutations.core import Actor
+    from commandroom.sync.local import LocalStore
+    from tests.sync.helpers import T1, copy_template
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-rebase-"))
+    copy_template("client", tmp / "r.db")
+    store = LocalStore(tmp / "r.db")
+    actor = Actor(user_id="u1", name="甲", role="duty_officer", township_code=T1)
+    cards = [new_id() for _ in range(queued // 2)]
+    for i, card in enumerate(cards):
+        store.perform(actor, "test.card.create", card, {"township_code": T1, "title": f"卡片{i}"})
+    for i, card in enumerate(cards):
+        store.perform(actor, "test.card.set", card, {"body": f"正文{i}"})
+    entries = store.outbox()
+    t0 = time.perf_counter()
+    store.record_results([{"mutation_id": entries[0].mutation_id, "status": "rejected", "seq": None,
+                           "code": "validation_error", "explanation": "测试"}], "e1")
+    partial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store.rebase()
+    full = time.perf_counter() - t0
+    store.close()
+    return Measure(f"push answer with one rejection, {len(entries)} mutations queued: rebase", partial * 1e3, "ms",
+                   full * 1e3, "re-applying the whole queue", "ratio ≤ 0.1", partial / full <= 0.1)
+
+
 def run() -> list[Measure]:
-    out = [bench_durable_commit(), bench_durable_push()]
+    out = [bench_record_result(), bench_durable_commit(), bench_durable_push()]
     out.extend(bench_outage(int(os.environ.get("BENCH_OUTAGE_SCALE", "1"))))
     return out
 
