@@ -437,6 +437,7 @@ class LocalStore:
         """Mark pushed mutations acked / merged / rejected; rebase if an optimistic edit must go."""
         now = utcnow()
         changes = Changes()
+        left = False
         with self._lock, self.write() as session:
             if epoch and self._meta(session, "epoch") is None:
                 self._set_meta(session, "epoch", epoch)
@@ -457,8 +458,12 @@ class LocalStore:
                     entry.acked_at = now
                     entry.acked_epoch = epoch
                 changes.note("local_outbox", str(entry.local_seq))
+                left |= status != wire.APPLIED
             session.flush()
-            changes.merge(self._rebase_if_needed(session, set()))
+            # an applied mutation stays optimistic until the cursors cover it: nothing to rebase unless one
+            # left the optimistic set (merged, rejected) or a catch-up left rows to rebase
+            if left or self._meta(session, "rebase_deferred"):
+                changes.merge(self._rebase_if_needed(session, set()))
         return changes
 
     def new_incarnation(self, reason: str, *, repend_from: int | None = None) -> str:
