@@ -159,8 +159,10 @@ class DemoRenderer:
             tx, ty = label.x + label.dot + 3, label.y - (bottom - top) / 2 - top
             label.box = (label.x - label.dot - 1, ty + top - 1, tx + right + 1, ty + bottom + 1)
             if any(_overlap(label.box, other.box) for other in placed):
-                label.text = ""  # keep the dot, drop the name
+                label.text = ""  # keep the dot where it is free, drop the name
                 label.box = (label.x - label.dot, label.y - label.dot, label.x + label.dot, label.y + label.dot)
+                if any(_overlap(label.box, other.box) for other in placed):
+                    continue
             placed.append(label)
         return placed
 
