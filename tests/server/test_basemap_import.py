@@ -130,8 +130,7 @@ def test_pmtiles_is_imported_as_mbtiles_and_a_truncated_one_refused(state, folde
     assert _current(state) == {"streets": 1}
 
 
-def test_cli_import_and_list(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COMMANDROOM_HOME", str(tmp_path / "home"))
+def test_cli_import_and_list(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert cli_main(["basemap", "import", str(write_package(tmp_path / "a.mbtiles")), "--db", url]) == 0
     assert "streets version 1" in capsys.readouterr().out
