@@ -141,10 +141,6 @@ TEXTS = {
     ),
     "vectorBase": QT_TRANSLATE_NOOP("MapPage", "Vector base map"),
     "tileBase": QT_TRANSLATE_NOOP("MapPage", "Offline tile base map"),
-    "noBaseMap": QT_TRANSLATE_NOOP("MapPage", "No base map"),
-    "streetsBase": QT_TRANSLATE_NOOP("MapPage", "Street map"),
-    "imageryBase": QT_TRANSLATE_NOOP("MapPage", "Imagery"),
-    "labelsOverlay": QT_TRANSLATE_NOOP("MapPage", "Map labels"),
     "outlineLayer": QT_TRANSLATE_NOOP("MapPage", "County boundary"),
     "townshipsLayer": QT_TRANSLATE_NOOP("MapPage", "Township areas"),
     "townshipsLayerApprox": QT_TRANSLATE_NOOP("MapPage", "Township areas (approximate boundaries)"),
@@ -177,6 +173,13 @@ TEXTS = {
     "selected": QT_TRANSLATE_NOOP("MapPage", "{n} selected"),  # the page replaces {n}
 }
 TILE_ATTRIBUTION = QT_TRANSLATE_NOOP("MapPage", "Local tile cache")
+# The layer switch's words for the downloaded base maps (cr_basemap.js reads cfg.basemapTexts).
+BASEMAP_TEXTS = {
+    "none": QT_TRANSLATE_NOOP("MapPage", "No base map"),
+    "streets": QT_TRANSLATE_NOOP("MapPage", "Street map"),
+    "imagery": QT_TRANSLATE_NOOP("MapPage", "Imagery"),
+    "labels": QT_TRANSLATE_NOOP("MapPage", "Map labels"),
+}
 
 
 def page_texts() -> dict[str, str]:
@@ -276,14 +279,11 @@ class CrDataLayers(JSCSSMixin, MacroElement):
 
         parts = []
         for base, layer in entries:
-            label = texts.get(BASE_LABEL_KEYS.get(base.layer, "streetsBase"), base.layer)
+            label = texts.get(base.layer, base.layer)
             meta = json.dumps({"key": base.layer, "label": label, "crs": base.crs, "overlay": base.overlay},
                               ensure_ascii=False)
             parts.append(f"L.extend({meta}, {{layer: {layer.get_name()}}})")
         self.basemaps_js = "[" + ", ".join(parts) + "]"
-
-
-BASE_LABEL_KEYS = {"streets": "streetsBase", "imagery": "imageryBase", "labels": "labelsOverlay"}
 
 
 def basemap_tile_layers(
@@ -399,9 +399,10 @@ def build_map(
     basemaps = [b for b in (basemaps or []) if b.info.fmt in ("png", "jpg", "jpeg", "webp")]
     config = page_config(base, options)
     config["gcjGrid"] = gcj_grid_for(base, basemaps)
+    config["basemapTexts"] = {k: QCoreApplication.translate("MapPage", v) for k, v in BASEMAP_TEXTS.items()}
     data_layers = CrDataLayers(config, layers)
     if basemaps:
-        data_layers.set_basemaps(basemap_tile_layers(m, basemaps, options), config["texts"])
+        data_layers.set_basemaps(basemap_tile_layers(m, basemaps, options), config["basemapTexts"])
     data_layers.add_to(m)
     return m
 

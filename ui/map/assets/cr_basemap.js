@@ -69,7 +69,7 @@
       api.crs = { wgs84: L.CRS.EPSG3857, gcj02: gcjCrs(cfg.gcjGrid) };
       var byLayer = [];
       var none = L.layerGroup();
-      bases[name(cfg.texts.noBaseMap)] = none;
+      bases[name(cfg.basemapTexts.none)] = none;
       var first = null;
       entries.forEach(function (e) {
         if (!e.layer) { return; }
