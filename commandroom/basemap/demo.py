@@ -1,10 +1,10 @@
 """The demo base map: PNG tiles rendered from the reference data the project ships.
 
 What it shows: the county outline, the approximate township areas (each its own pale colour),
-villages and communities as dots with their names, grids from zoom 15, and the township seats
-with their names in bold. No roads or rivers: the project ships no road or river data under a
-clear licence (see data/SOURCES.md), and the map says "演示底图" in its attribution so nobody
-takes it for a survey map. Village names and points are ILLUSTRATIVE, like the data they come from.
+villages and communities as dots with their names (from zoom 12), grids from zoom 15, and the
+township seats (named as offices, 白石镇政府, from zoom 12: the map page names the townships
+itself). No roads or rivers: the project ships no road or river data under a clear licence (see
+data/SOURCES.md), and the map says "演示底图" in its attribution so nobody takes it for a survey map. Village names and points are ILLUSTRATIVE, like the data they come from.
 
 Labels are placed once per zoom over the whole county (greedy, most important first), then each
 tile draws the labels that touch it, so a name crossing a tile edge is drawn whole on both sides.
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 MIN_ZOOM = 9
 MAX_ZOOM = 15
 TILE = 256
-GENERATOR_VERSION = "1"  # bump when the drawing changes: the cached file is regenerated
+GENERATOR_VERSION = "2"  # bump when the drawing changes: the cached file is regenerated
 ATTRIBUTION = "演示底图（由项目参考数据生成，村名与位置为示意）"
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-{w}.ttc",
@@ -46,7 +46,7 @@ FONT_CANDIDATES = (
     "C:/Windows/Fonts/simhei.ttf",
     "/System/Library/Fonts/PingFang.ttc",
 )
-OUTSIDE = (226, 226, 222)
+OUTSIDE = (238, 242, 245)  # the map page's own background: no seam where the tiles end
 LAND = (246, 244, 238)
 TOWN_COLOURS = [
     (238, 242, 226), (244, 236, 226), (230, 238, 244), (242, 232, 240), (236, 244, 236), (246, 240, 222),
@@ -135,10 +135,12 @@ class DemoRenderer:
     def _labels(self, z: int) -> list[_Label]:
         """The labels drawn at zoom ``z``, after collision removal (most important first)."""
         wanted: list[_Label] = []
-        seat_size = 14 if z <= 10 else 17 if z <= 12 else 20
+        # The map page names the townships itself; the tiles mark the seat, and name the office up close.
+        seat_size = 15 if z <= 13 else 18
         for name, lon, lat in self.seats:
             x, y = _mercator(lon, lat, z)
-            wanted.append(_Label(name, x, y, seat_size, True, (31, 41, 55), 5 if z >= 11 else 4))
+            text = _office(name) if z >= 12 else ""
+            wanted.append(_Label(text, x, y, seat_size, True, (31, 41, 55), 5 if z >= 11 else 4))
         if z >= 12:
             size = 12 if z == 12 else 14
             for name, kind, lon, lat in self.villages:
@@ -210,6 +212,11 @@ class DemoRenderer:
                 img.quantize(colors=96, method=Image.Quantize.MEDIANCUT).save(buf, format="PNG", optimize=False)
                 out[(z, tx, ty)] = buf.getvalue()
         return out
+
+
+def _office(township: str) -> str:
+    """The seat's name as a map writes it: 白石镇政府, 同弓乡政府, 天马街道办事处."""
+    return township + ("办事处" if township.endswith("街道") else "政府")
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
