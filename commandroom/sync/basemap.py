@@ -179,6 +179,8 @@ class BaseMapSync:
         manifest = read_manifest(self.folder)
         installed: list[str] = []
         for item in listing:
+            if not item.get("raster", True):
+                continue  # vector tiles are for the field app; the desktop page draws raster tiles only
             have = manifest["layers"].get(item["layer"])
             if have and have.get("sha256") == item["sha256"] and (self.folder / have["file"]).is_file():
                 continue
