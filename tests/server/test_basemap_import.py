@@ -140,3 +140,12 @@ def test_cli_import_and_list(tmp_path, capsys):
     assert cli_main(["basemap", "list", "--db", url]) == 0
     out = capsys.readouterr().out
     assert "streets" in out and "v1" in out and "v2" not in out
+
+
+def test_vector_tiles_are_accepted_for_the_field_app(state, folder, tmp_path):
+    import gzip
+
+    pbf = gzip.compress(b"\x1a\x0c\x0a\x05roads\x28\x80\x20")  # one (empty) layer "roads", gzipped as usual
+    result = library.import_package(state, write_package(tmp_path / "v.mbtiles", fmt="pbf", data=pbf), folder,
+                                    layer="labels")
+    assert result.basemap["tile_format"] == "pbf" and result.basemap["raster"] is False
