@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import mmap
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -283,22 +284,41 @@ def _pm_reader(path: Path):  # noqa: ANN202 - pmtiles' reader type
         from pmtiles.reader import Reader
     except ImportError:
         raise BaseMapError("PMTiles support needs the 'pmtiles' package on the server (pip install pmtiles)") from None
-    data = path.read_bytes()
+    size = path.stat().st_size
+    with path.open("rb") as fh:  # mapped, not read: a county's imagery package may be gigabytes
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
 
     def get_bytes(offset: int, length: int) -> bytes:
-        if offset + length > len(data):
-            raise BaseMapError(f"{path.name} is truncated (it ends at byte {len(data)}); copy the file again")
+        if offset + length > size:
+            raise BaseMapError(f"{path.name} is truncated (it ends at byte {size}); copy the file again")
         return data[offset:offset + length]
 
     return Reader(get_bytes), get_bytes
 
 
+def _pm_entries(get_bytes, header, offset: int, length: int):  # noqa: ANN001, ANN202
+    """The archive's tile entries ``(tile_id, offset, length, run_length)``, leaf directories followed;
+    only the directories are read, never the tiles."""
+    from pmtiles.tile import deserialize_directory
+
+    for entry in deserialize_directory(get_bytes(offset, length)):
+        if entry.run_length > 0:
+            yield entry.tile_id, entry.offset, entry.length, entry.run_length
+        else:
+            yield from _pm_entries(get_bytes, header, header["leaf_directory_offset"] + entry.offset, entry.length)
+
+
 def _inspect_pmtiles(path: Path, crs: str | None) -> PackageInfo:
     reader, get_bytes = _pm_reader(path)
     try:
+        from pmtiles.tile import Compression, tileid_to_zxy
+
         header = reader.header()
         meta = reader.metadata()
-        tiles = list(_pm_tiles(get_bytes, header))
+        entries = list(_pm_entries(get_bytes, header, header["root_offset"], header["root_length"]))
+        gzipped = header["tile_compression"] == Compression.GZIP
+        samples = [get_bytes(header["tile_data_offset"] + off, ln) for _tid, off, ln, _run in entries[-SAMPLE_TILES:]]
+        samples = [gzip.decompress(d) if gzipped and d[:2] == b"\x1f\x8b" else d for d in samples]
     except BaseMapError:
         raise
     except Exception as exc:  # noqa: BLE001 - the pmtiles reader raises whatever its parsing hits
@@ -308,20 +328,27 @@ def _inspect_pmtiles(path: Path, crs: str | None) -> PackageInfo:
     declared = _PM_TYPES.get(int(tile_type))
     if declared is None:
         raise BaseMapError(f"{path.name}: the tiles are in an unknown encoding (PMTiles tile type {tile_type})")
-    if not tiles:
+    if not entries:
         raise BaseMapError(f"{path.name} holds no tiles")
-    fmt = _check_encoding(path.name, declared, [data for _zxy, data in tiles[-SAMPLE_TILES:]])
+    fmt = _check_encoding(path.name, declared, samples)
     meta = {str(k): (v if isinstance(v, str) else str(v)) for k, v in (meta or {}).items()}
     bounds = (header["min_lon_e7"] / 1e7, header["min_lat_e7"] / 1e7,
               header["max_lon_e7"] / 1e7, header["max_lat_e7"] / 1e7)
-    zooms = [z for (z, _x, _y), _d in tiles]
+    min_zoom = tileid_to_zxy(entries[0][0])[0]  # tile ids grow with the zoom
+    last_id, _o, _l, last_run = entries[-1]
+    max_zoom = tileid_to_zxy(last_id + last_run - 1)[0]
+    lowest = []
+    for tid, _off, _len, run in entries:
+        if tileid_to_zxy(tid)[0] != min_zoom:
+            break
+        lowest += [tileid_to_zxy(t) for t in range(tid, tid + run)]
     info = PackageInfo(
         path=path, container="pmtiles", tile_format=fmt, crs=_resolve_crs(meta.get("crs"), crs),
-        min_zoom=min(zooms), max_zoom=max(zooms), bounds=_parse_bounds(",".join(map(str, bounds))) or bounds,
-        tile_count=len(tiles), name=meta.get("name", path.stem), attribution=meta.get("attribution", ""),
-        metadata=meta,
+        min_zoom=min_zoom, max_zoom=max_zoom, bounds=_parse_bounds(",".join(map(str, bounds))) or bounds,
+        tile_count=sum(run for _t, _o, _l, run in entries), name=meta.get("name", path.stem),
+        attribution=meta.get("attribution", ""), metadata=meta,
     )
-    info.metadata["_lowest_zoom_tiles"] = ",".join(f"{x}/{y}" for (z, x, y), _d in tiles if z == info.min_zoom)
+    info.metadata["_lowest_zoom_tiles"] = ",".join(f"{x}/{y}" for z, x, y in lowest if z == min_zoom)
     return info
 
 

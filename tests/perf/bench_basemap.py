@@ -40,7 +40,8 @@ CACHE = Path(tempfile.gettempdir()) / "cr-bench-basemap"
 TILES_DONE = (
     "(function () { var imgs = document.querySelectorAll('.leaflet-tile-container img');"
     " return imgs.length > 0 && Array.prototype.every.call(imgs, function (i) {"
-    " return i.complete; }); })()"  # a tile outside the rendered area ends in a 404: complete too
+    " return i.complete && (i.style.opacity === '' || Number(i.style.opacity) === 1); }); })()"
+    # complete: a tile outside the rendered area ends in a 404, complete too; opacity: not fading in
 )
 
 

@@ -67,6 +67,9 @@
     /* Fill the layer control: "无底图" plus one entry per base layer, labels as an overlay. */
     addBases: function (map, cfg, entries, bases, overlays, name) {
       api.crs = { wgs84: L.CRS.EPSG3857, gcj02: gcjCrs(cfg.gcjGrid) };
+      // Tiles appear as soon as they are decoded: Leaflet's 0.2 s fade-in only delays the first
+      // readable map (and costs frames while panning).
+      map._fadeAnimated = false;
       var byLayer = [];
       var none = L.layerGroup();
       bases[name(cfg.basemapTexts.none)] = none;
