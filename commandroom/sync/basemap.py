@@ -177,6 +177,7 @@ class BaseMapSync:
         listing = decode(await self._get("/api/v1/basemaps")).get("basemaps", [])
         self.folder.mkdir(parents=True, exist_ok=True)
         manifest = read_manifest(self.folder)
+        self._remove_unreferenced(manifest)
         installed: list[str] = []
         for item in listing:
             if not item.get("raster", True):
@@ -199,6 +200,14 @@ class BaseMapSync:
                 except Exception:  # noqa: BLE001
                     log.exception("base map installed callback failed")
         return installed
+
+    def _remove_unreferenced(self, manifest: dict[str, Any]) -> None:
+        """Old versions a map page still held open when they were replaced (Windows keeps them)."""
+        keep = {e.get("file") for e in manifest["layers"].values()}
+        for path in self.folder.glob("*.mbtiles"):
+            if path.name not in keep:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def _file_name(self, item: dict[str, Any]) -> str:
         return f"{item['layer']}-v{item['version']}-{item['sha256'][:12]}.mbtiles"
