@@ -8,6 +8,8 @@
 * ``GET /api/v1/basemaps/{layer}/tiles/{z}/{x}/{y}`` — one tile (XYZ rows, from the north) of
   the newest version of a layer, for the field app, which fetches the tiles of its team's zone
   on demand (a bearer token or a grid worker's Open311 ``api_key``). 404 where there is none.
+* ``GET /api/v1/basemaps/{layer}/zones/{zone_id}`` — which tiles cover an enforcement zone (its
+  townships' areas), zoom by zoom, so the field app can fetch its team's zone ahead of going out.
 
 Files live in ``<data dir>/basemaps`` (``extras['basemaps_dir']`` in tests); they are written by
 ``commandroom basemap import`` (see :mod:`commandroom.basemap.library`).
@@ -25,8 +27,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from commandroom.basemap import library
-from commandroom.basemap.package import LAYERS
-from commandroom.domain.models import BaseMap
+from commandroom.basemap.package import LAYERS, tile_range
+from commandroom.domain.models import BaseMap, Township, Zone
+from commandroom.refdata import geo
 from commandroom.server.auth import Principal, principal
 from commandroom.server.photos import _reader
 
@@ -91,6 +94,46 @@ def _tile_source(state, layer: str) -> tuple[sqlite3.Connection, threading.Lock,
             conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
             cache[sha] = (conn, threading.Lock(), fmt)
         return cache[sha]
+
+
+MAX_ZONE_TILES = 50_000
+
+
+@router.get("/{layer}/zones/{zone_id}")
+def zone_tiles(layer: str, zone_id: str, request: Request, max_zoom: int | None = None) -> dict:
+    """The tile ranges over a zone, per zoom up to ``max_zoom`` (default: the layer's deepest)."""
+    _reader(request)
+    state = request.app.state.server
+    with state.read() as session:
+        rows = [r for r in library.current(session) if r.layer == layer]
+        if not rows:
+            raise _not_found(f"no {layer} base map on the server")
+        zone = session.get(Zone, zone_id)
+        if zone is None:
+            raise _not_found("no such zone")
+        areas = [t.area_geojson for t in session.query(Township).filter(Township.zone_id == zone_id)
+                 if t.area_geojson]
+        item = library.describe(rows[0])
+    if not areas:
+        raise _not_found("the zone's townships have no area on the server")
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    area = unary_union([shape(a.get("geometry", a)) for a in areas])
+    if item["crs"] == "gcj02":
+        area = geo.transform_geometry(area, geo.wgs84_to_gcj02)
+    w, s, e, n = area.bounds
+    top = min(item["max_zoom"], max_zoom if max_zoom is not None else item["max_zoom"])
+    ranges, total = [], 0
+    for z in range(item["min_zoom"], top + 1):
+        x0, y0, x1, y1 = tile_range(z, w, s, e, n)
+        count = (x1 - x0 + 1) * (y1 - y0 + 1)
+        if total + count > MAX_ZONE_TILES:
+            break
+        total += count
+        ranges.append({"z": z, "x0": x0, "y0": y0, "x1": x1, "y1": y1, "count": count})
+    return {"basemap": item, "zone": {"id": zone_id, "name": zone.name}, "bounds": [w, s, e, n],
+            "tile_url": f"/api/v1/basemaps/{layer}/tiles/{{z}}/{{x}}/{{y}}", "ranges": ranges, "tiles": total}
 
 
 @router.get("/{layer}/tiles/{z}/{x}/{y}")

@@ -157,3 +157,21 @@ async def test_listing_needs_sign_in_and_field_tiles_by_zxy(county, tmp_path):
     assert r.status_code == 404
     r = await http.get(f"/api/v1/basemaps/imagery/tiles/{z}/{x}/{y}", params={"api_key": county.api_key})
     assert r.status_code == 404
+
+
+async def test_field_app_learns_which_tiles_cover_its_zone(county, tmp_path):
+    item = _import(county, tmp_path, "常山街道图")
+    http = county.http
+    r = await http.get("/api/v1/basemaps/streets/zones/QC", params={"api_key": county.api_key})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["zone"]["id"] == "QC" and body["basemap"]["sha256"] == item["sha256"]
+    assert [rng["z"] for rng in body["ranges"]] == list(range(item["min_zoom"], item["max_zoom"] + 1))
+    w, s, e, n = body["bounds"]
+    assert 118.1 < w < e < 118.5 and 28.7 < s < n < 29.0  # 球川 + 白石 + 同弓, the county's west
+    # the listed ranges lead to real tiles (the one tile at zoom 9 over the zone exists in this package)
+    z9 = body["ranges"][0]
+    tile = await http.get(body["tile_url"].format(z=9, x=z9["x0"], y=z9["y0"]), params={"api_key": county.api_key})
+    assert tile.status_code == 200
+    assert (await http.get("/api/v1/basemaps/streets/zones/QC")).status_code == 401
+    assert (await http.get("/api/v1/basemaps/streets/zones/XX", params={"api_key": county.api_key})).status_code == 404
