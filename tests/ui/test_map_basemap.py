@@ -152,3 +152,22 @@ def test_a_new_version_switched_in_rebuilds_the_page(qtbot, desk, rendered, tmp_
     qtbot.waitUntil(lambda: view.load_count > loads and view.is_ready, timeout=30_000)
     assert view.basemap_keys == ("streets:2",)
     assert layer_switch(view, qtbot) == ["无底图", "街道图"]
+
+
+def test_labels_layer_of_the_other_coordinate_system_steps_aside(qtbot, desk, rendered, tmp_path):
+    folder = tmp_path / "desk-basemaps"
+    folder.mkdir()
+    layers = {}
+    for layer, crs in (("streets", "gcj02"), ("labels", "wgs84")):
+        shutil.copyfile(rendered[crs], folder / f"{layer}.mbtiles")
+        layers[layer] = {"id": layer, "layer": layer, "version": 1, "name": layer, "tile_format": "png",
+                         "raster": True, "crs": crs, "min_zoom": 9, "max_zoom": MAX_Z, "file": f"{layer}.mbtiles"}
+    write_manifest(folder, {"layers": layers})
+    view = open_view(qtbot, desk, basemap_dir=folder)
+    labels_on = ("(function () { var box = Array.from(document.querySelectorAll("
+                 "'.leaflet-control-layers-overlays label')).find(function (l) { "
+                 "return l.textContent.trim() === '地图注记'; }); return box ? box.querySelector('input').checked : null; })()")
+    assert layer_switch(view, qtbot) == ["无底图", "街道图"]
+    assert js(view, qtbot, labels_on) is False  # GCJ-02 streets shown: WGS84 labels would sit ~500 m off
+    run(view, qtbot, "document.querySelectorAll('.leaflet-control-layers-base input')[0].click();")  # 无底图
+    qtbot.waitUntil(lambda: js(view, qtbot, labels_on) is True, timeout=5000)

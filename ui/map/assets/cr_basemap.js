@@ -93,7 +93,26 @@
         none.addTo(map);
       }
       none.crBaseCrs = 'wgs84';
-      map.on('baselayerchange', function (ev) { api.setCrs(map, ev.layer.crBaseCrs || 'wgs84'); });
+      // A labels layer drawn for the other coordinate system would sit ~500 m off: it steps aside
+      // while such a base is shown and comes back with a base of its own system.
+      var parked = [];
+      function matchOverlays(which) {
+        entries.forEach(function (e) {
+          if (!e.overlay || !e.layer) { return; }
+          if (e.crs !== which && map.hasLayer(e.layer)) { map.removeLayer(e.layer); parked.push(e.layer); }
+          if (e.crs === which && parked.indexOf(e.layer) >= 0) {
+            parked.splice(parked.indexOf(e.layer), 1);
+            e.layer.addTo(map);
+          }
+        });
+      }
+      map.on('baselayerchange', function (ev) {
+        var which = ev.layer.crBaseCrs || 'wgs84';
+        api.setCrs(map, which);
+        // after the layer control has finished its own click, so it shows the overlay's new state
+        setTimeout(function () { matchOverlays(which); }, 0);
+      });
+      matchOverlays(first ? first.crs : 'wgs84');
     }
   };
   window.crBasemap = api;
