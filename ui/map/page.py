@@ -281,7 +281,7 @@ class CrDataLayers(JSCSSMixin, MacroElement):
         for base, layer in entries:
             label = texts.get(base.layer, base.layer)
             meta = json.dumps({"key": base.layer, "label": label, "crs": base.crs, "overlay": base.overlay},
-                              ensure_ascii=False)
+                              ensure_ascii=False).replace("<", "\\u003c")  # never a "</script>" in the page
             parts.append(f"L.extend({meta}, {{layer: {layer.get_name()}}})")
         self.basemaps_js = "[" + ", ".join(parts) + "]"
 

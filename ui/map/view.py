@@ -454,8 +454,8 @@ def _open_basemaps(folder: Path) -> tuple[list[_OpenBaseMap], dict[str, Any]]:
 
     out = []
     for entry in installed_layers(folder):
-        if not entry.get("raster", True):
-            continue  # vector tiles: kept for the field app, not drawn by this page
+        if not entry.get("raster", True) or entry.get("layer") not in ("streets", "imagery", "labels"):
+            continue  # vector tiles are for the field app; an unknown layer is not drawn
         tiles = MBTiles.open_if_usable(entry["path"])
         if tiles is not None:
             out.append(_OpenBaseMap(entry, tiles))
