@@ -30,7 +30,7 @@ async def test_a_desk_with_a_long_back_off_syncs_as_soon_as_the_server_answers(c
     await county.server.astart()
     await wait_until(lambda: desk.store.pending_count() == 0, 20, "outbox sent after the server came back")
     await wait_until(lambda: (desk.get("incident", inc) or {}).get("number"), 10, "server's number on the desk")
-    assert desk.engine.status.online
+    await wait_until(lambda: desk.engine.status.online, 10, "the status bar says online")
 
 
 class Failing(httpx.AsyncBaseTransport):
