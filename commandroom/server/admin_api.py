@@ -1,9 +1,10 @@
 """Administration and scoped reads: accounts, device revocation, one report or incident by id.
 
-Every read checks the *row's* township against the principal's townships
-(computed by the server from the account's scope, never from the request):
-a 球川 duty officer gets 403 for a 天马 incident, the 球川 zone team leader
-reads 球川, 白石 and 同弓, a county coordinator reads everything. Missing,
+Each endpoint first asks the permission model (:mod:`commandroom.permissions`) whether the
+account's roles may do it at all (403 saying why). A read then checks the *row's* township
+against the principal's townships (computed by the server from the account's scope, never
+from the request): a row outside them is answered exactly like a row that does not exist
+(404, same body), so a 球川 duty officer learns nothing about a 天马 incident. Missing,
 expired or revoked tokens get 401 with a code saying which.
 
 ``install`` also puts the sign-in rate limiter in place (``state.extras['login_limiter']``).
@@ -16,11 +17,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
 
+from commandroom import permissions
 from commandroom.domain.models import DeviceToken, Incident, Report, TimelineEntry, row_to_dict
 from commandroom.server.auth import Principal, principal
 from commandroom.server.ratelimit import LoginLimiter
 from commandroom.server.users import (
-    MANAGER_ROLES,
     disable_user,
     enable_user,
     list_users,
@@ -40,16 +41,13 @@ def _forbid(message: str) -> HTTPException:
     return HTTPException(403, detail={"code": "forbidden", "message": message})
 
 
-def require_manager(who: Principal) -> None:
-    if who.role not in MANAGER_ROLES:
-        raise _forbid(f"only a county coordinator or an administrator may do this; you are {who.role}")
+def require_manager(who: Principal, rule: str = "admin.users") -> None:
+    who.require(rule)
 
 
-def _check_township(who: Principal, entity: str, ident: str, township: str | None) -> None:
-    if township not in who.townships:
-        scope = f"{who.scope_kind} {who.scope_code}" if who.scope_code else who.scope_kind
-        raise _forbid(f"{entity} {ident} belongs to township {township}, outside your scope ({scope}: "
-                      f"{', '.join(who.townships) or 'no townships'})")
+def not_found(entity: str, ident: str) -> HTTPException:
+    """The one answer for "does not exist" and "not yours"."""
+    return HTTPException(404, detail={"code": "not_found", "message": f"{entity} {ident} does not exist"})
 
 
 # --------------------------------------------------------------------------- users
@@ -80,7 +78,7 @@ def enable(user_id: str, request: Request, who: Principal = Depends(principal)) 
 
 @router.post("/admin/users/{user_id}/revoke-key")
 def revoke_key(user_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
-    require_manager(who)
+    require_manager(who, "admin.keys")
     return _account_action(request, who, revoke_api_key, user_id)
 
 
@@ -93,17 +91,17 @@ def _account_action(request: Request, who: Principal, action: Any, user_id: str)
 
 @router.post("/admin/devices/{device_id}/revoke")
 def revoke(device_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
-    """Revoke a device's sign-in: a manager for any device, anyone for their own."""
+    """Revoke a device's sign-in: the administrator for any device, anyone for their own."""
+    who.require("admin.devices")
+    manager = permissions.rule("admin.devices").reach(who.roles or (who.role,)) is permissions.Reach.SCOPE
     with request.app.state.server.transaction() as session:
         owners = set(session.scalars(select(DeviceToken.user_id).where(DeviceToken.device_id == device_id)))
-        if not owners:
-            raise HTTPException(404, detail={"code": "not_found", "message": f"no device {device_id} has signed in"})
-        if who.role in MANAGER_ROLES:
+        if manager and owners:
             count = revoke_device(session, device_id, by=who.user_id)
         elif who.user_id in owners:
             count = revoke_device(session, device_id, user_id=who.user_id, by=who.user_id)
-        else:
-            raise _forbid("you may revoke only your own devices; ask a county coordinator for others")
+        else:  # someone else's device is answered like one that never signed in
+            raise HTTPException(404, detail={"code": "not_found", "message": f"no device {device_id} has signed in"})
         return {"ok": True, "device_id": device_id, "revoked_tokens": count}
 
 
@@ -112,24 +110,27 @@ def revoke(device_id: str, request: Request, who: Principal = Depends(principal)
 
 @router.get("/reports/{report_id}")
 def get_report(report_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
+    who.require("report.read")
     with request.app.state.server.read() as session:
         row = session.get(Report, report_id) or session.scalars(
             select(Report).where(Report.number == report_id)).first()
-        if row is None or row.deleted:
-            raise HTTPException(404, detail={"code": "not_found", "message": f"report {report_id} does not exist"})
-        _check_township(who, "report", report_id, row.township_code)
-        return {"report": row_to_dict(row)}
+        if row is None or row.deleted or row.township_code not in who.townships:
+            raise not_found("report", report_id)
+        out = row_to_dict(row)
+        if not who.may("report.contact"):
+            for key in ("reporter_name", "reporter_phone", "reporter_email"):
+                out[key] = ""
+        return {"report": out}
 
 
 @router.get("/incidents/{incident_id}")
 def get_incident(incident_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
+    who.require("incident.read")
     with request.app.state.server.read() as session:
         row = session.get(Incident, incident_id) or session.scalars(
             select(Incident).where(Incident.number == incident_id)).first()
-        if row is None or row.deleted:
-            raise HTTPException(404, detail={"code": "not_found",
-                                             "message": f"incident {incident_id} does not exist"})
-        _check_township(who, "incident", incident_id, row.township_code)
+        if row is None or row.deleted or row.township_code not in who.townships:
+            raise not_found("incident", incident_id)
         timeline = session.scalars(
             select(TimelineEntry).where(TimelineEntry.incident_id == row.id).order_by(TimelineEntry.at))
         return {"incident": row_to_dict(row), "timeline": [row_to_dict(t) for t in timeline]}
