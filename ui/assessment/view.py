@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.mutations.assessment import leads_township
 from commandroom.domain.errors import DomainError
 from commandroom.services.assessment import VETO, record_id
 from commandroom.timeutil import utcnow
@@ -47,7 +48,6 @@ from ui.boards.dialogs import BaseDialog, text_edit
 from ui.boards.models import fit_columns
 from ui.inbox.id_model import IdRole
 
-ADMIN_ROLES = ("admin", "county_coordinator")
 WATCHED = ("assessment_record", "task_card", "case_step", "case_checkin", "one_thing_case", "dispatch", "report")
 
 
@@ -264,19 +264,16 @@ class AssessmentView(ActionHostMixin, QWidget):
     def _can_veto(self, row: CadreRow) -> bool:
         if not row.dispatched:
             return False
-        if getattr(self.actor, "role", "") == "admin":
-            return True
-        return getattr(self.actor, "scope_kind", "") == "township" and getattr(
-            self.actor, "scope_code", None) == self._township_of(row)
+        return self.actor.may("assessment.veto") and leads_township(self.actor, self._township_of(row))
 
     def _update_buttons(self, *_: Any) -> None:
         row = self.selected()
-        role = getattr(self.actor, "role", "")
         township = self.township_code is not None
-        self.post_button.setEnabled(row is not None and township and role in ADMIN_ROLES)
+        self.post_button.setEnabled(row is not None and township and self.actor.may("assessment.set_post")
+                                    and leads_township(self.actor, self.township_code))
         self.module_button.setEnabled(row is not None and township and bool(self._rating_modules(row)))
         self.veto_button.setEnabled(row is not None and township and self._can_veto(row))
-        self.post_button.setToolTip(self.tr("Set by an administrator"))
+        self.post_button.setToolTip(self.tr("Set by the township's leadership"))
         self.module_button.setToolTip(self.tr("Set by the lead of a module the cadre belongs to"))
         self.veto_button.setToolTip(self.tr("The township vetoes a dispatched cadre"))
 

@@ -296,7 +296,7 @@ class CardPanel(QWidget):
         row = self.selected_checkin()
         self.checkin_button.setVisible(self.card is not None)
         self.escalate_button.setVisible(self.card is not None)
-        self.checkin_button.setEnabled(row is not None and row.checked_in_at is None)
+        self.checkin_button.setEnabled(row is not None and row.checked_in_at is None and self.board.actor.may("checkin"))
         self.escalate_button.setEnabled(row is not None and row.outcome == "missed"
                                         and next_escalation(row) is not None)
 
