@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.mutations.assessment import leads_township
 from commandroom.domain.errors import DomainError
+from commandroom.mutations.assessment import leads_township
 from commandroom.services.assessment import VETO, record_id
 from commandroom.timeutil import utcnow
 from ui.assessment.models import (

@@ -165,7 +165,7 @@ class InboxView(QWidget):
         for act, name in ((self.accept_action, "report.accept"), (self.merge_action, "report.merge"),
                           (self.reject_action, "report.reject"), (self.transfer_action, "report.transfer"),
                           (self.undo_action, "report.unmerge")):
-            act.setVisible(actor.may(name))  # what the signed-in roles cannot do is not offered
+            act.setVisible(self.actor.may(name))  # what the signed-in roles cannot do is not offered
         self.undo_action.setEnabled(False)
         self.count_label = QLabel()
         self.count_label.setObjectName("Muted")
