@@ -224,3 +224,35 @@ def test_user_command(db_url, tmp_path, capsys):
         code, out, err = _cli(capsys, *argv, "--db", url)
         assert code == 2, argv
         assert words in err, (argv, err)
+
+
+def test_roles_on_the_command_line(db_url, tmp_path, capsys):
+    """Several roles on one scope; a department liaison names its department; a wrong mix is refused."""
+    from tests.server.test_auth_support import seeded
+
+    url = seeded(db_url, tmp_path)
+    code, out, err = _cli(capsys, "user", "add", "li", "--role", "department-liaison", "--department", "natres",
+                          "--county", "--password", "liaison-pass-1", "--db", url)
+    assert code == 0, err
+    code, out, err = _cli(capsys, "user", "add", "zhou", "--role", "duty-officer,module-lead", "--township", "球川",
+                          "--password", "zhou-pass-123", "--db", url)
+    assert code == 0 and "值班员+模块牵头人" in out, (out, err)
+    code, out, err = _cli(capsys, "user", "roles", "zhou", "--role", "grid-supervisor", "--db", url)
+    assert code == 0 and "grid_supervisor" in out
+    code, out, err = _cli(capsys, "user", "add", "mix", "--role", "duty-officer,team-leader", "--township", "球川",
+                          "--db", url)
+    assert code == 2 and "same scope" in err
+    code, out, err = _cli(capsys, "user", "add", "nodept", "--role", "department-liaison", "--county", "--db", url)
+    assert code == 2 and "needs a department" in err
+    from commandroom.server.state import open_state
+
+    state = open_state(url)
+    try:
+        with state.read() as s:
+            li = s.scalars(select(User).where(User.username == "li")).one()
+            zhou = s.scalars(select(User).where(User.username == "zhou")).one()
+            assert (li.roles, li.department_code, li.scope_kind) == (["department_liaison"], "natres", "county")
+            assert (zhou.role, zhou.roles) == ("grid_supervisor", ["grid_supervisor"])
+            assert s.scalars(select(User).where(User.username == "mix")).first() is None
+    finally:
+        state.close()
