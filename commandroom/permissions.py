@@ -138,9 +138,9 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("dispatch.done", "派单完成", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("dispatch.cancel", "撤回派单", _g(DO, GS), "指挥协调权"),
     # summons and one-thing cases (依单履责: a department checks in only for itself)
-    ("summon", "召集部门报到", _g(DO, GS), "指挥协调权"),
+    ("summon", "召集部门报到（吹哨）", _g(DO, GS, ML), "指挥协调权"),  # a module lead whistles from its board
     ("checkin", "报到", _g(assigned=(DL, ML)), ""),
-    ("checkin.escalate", "报到超时升级", _g(DO, GS, CC), "指挥协调权"),
+    ("checkin.escalate", "报到超时升级", _g(DO, GS, ML, CC), "指挥协调权"),
     ("case.open", "启动一件事", _g(DO, GS), "指挥协调权"),
     ("case.checkin", "一件事部门报到", _g(assigned=(DL,)), ""),
     ("case.step_done", "完成一件事环节", _g(DO, GS, assigned=(DL,)), ""),
@@ -365,6 +365,16 @@ def _collaborators(session: Any, type_code: str) -> list[str]:
 
     t = session.get(OneThingType, type_code)
     return list(t.collaborating_department_codes or []) if t is not None else []
+
+
+def may_on(actor: Any, name: str, table: str, row: Any, session: Any = None) -> bool:
+    """May the actor do ``name`` on this row (its role, and for assigned-only roles, the row is theirs)?"""
+    if refusal(actor, name) is not None:
+        return False
+    r = RULES.get(name)
+    if is_system(actor) or r is None or r.reach(roles_of(actor)) is not Reach.ASSIGNED:
+        return True
+    return assigned_to(actor, table, row, session)
 
 
 def assigned_refusal(name: str) -> str:

@@ -110,8 +110,8 @@
             <translation>网格员</translation>
         </message>
         <message>
-            <source>Set by an administrator</source>
-            <translation>由管理员设置</translation>
+            <source>Set by the township's leadership</source>
+            <translation>由乡镇领导（值班员、模块牵头人）给出</translation>
         </message>
         <message>
             <source>Set by the lead of a module the cadre belongs to</source>
@@ -2604,6 +2604,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>Administrator</source>
             <translation>系统管理员</translation>
+        </message>
+        <message>
+            <source>Department liaison</source>
+            <translation>部门联络员</translation>
+        </message>
+        <message>
+            <source>Wall screen (read only)</source>
+            <translation>大屏只读</translation>
         </message>
         <message>
             <source>Grid patrol</source>

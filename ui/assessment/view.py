@@ -253,10 +253,11 @@ class AssessmentView(ActionHostMixin, QWidget):
         return self.four_model.row_by_id(self.four_model.data(sel[0], IdRole)) if sel else None
 
     def _rating_modules(self, row: CadreRow) -> list[tuple[str, str]]:
-        """Modules of the cadre that the signed-in user may rate for (its lead, or an administrator)."""
+        """Modules of the cadre that the signed-in user may rate for (the modules it leads)."""
         uid = getattr(self.actor, "user_id", None)
-        admin = getattr(self.actor, "role", "") == "admin"
-        return [(m.module_id, m.module_name) for m in row.memberships if admin or (uid and m.lead_user_id == uid)]
+        if not self.actor.may("assessment.rate_module"):
+            return []
+        return [(m.module_id, m.module_name) for m in row.memberships if uid and m.lead_user_id == uid]
 
     def _township_of(self, row: CadreRow) -> str | None:
         return self.township_code or getattr(self.actor, "township_code", None)
