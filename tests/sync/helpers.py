@@ -97,7 +97,7 @@ def _register() -> None:
     from commandroom import permissions
 
     for name in [n for n in REGISTRY if n.startswith("test.card.")]:
-        permissions.RULES[name] = permissions.Rule(name, "mutation", "测试卡片", permissions._g(*permissions.DESK_ROLES))
+        permissions.RULES[name] = permissions.Rule(name, "test", "测试卡片", permissions._g(*permissions.DESK_ROLES))
 
 
 _register()
