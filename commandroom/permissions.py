@@ -193,6 +193,9 @@ _R: list[tuple[str, str, dict[Role, Reach], dict[str, bool]]] = [
     ("admin.keys", "Open311 密钥（签发、吊销）", _g(AD), {}),
     ("admin.devices", "吊销工作站登录", _g(AD, own=DESK_ROLES - {AD}), {}),
     ("admin.audit", "审计日志（查看、校验）", _g(AD), {}),
+    ("notices.read", "查看通知发送记录", _g(DO, GS, TL, ML, CC), {}),
+    ("notices.configure", "设置通知通道和规则", _g(CC, AD), {}),
+    ("basemap.read", "下载底图（参考数据）", _g(*READERS, AD, GW), {}),
 ]
 
 RULES: dict[str, Rule] = {}
@@ -217,6 +220,12 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/users/{user_id}/enable"): "admin.users",
     ("POST", "/api/v1/admin/users/{user_id}/revoke-key"): "admin.keys",
     ("POST", "/api/v1/admin/devices/{device_id}/revoke"): "admin.devices",
+    ("POST", "/api/v1/admin/users"): "admin.users",
+    ("POST", "/api/v1/admin/users/{user_id}/roles"): "admin.users",
+    ("POST", "/api/v1/admin/users/{user_id}/issue-key"): "admin.keys",
+    ("GET", "/api/v1/admin/devices"): "admin.users",
+    ("GET", "/api/v1/admin/audit"): "admin.audit",
+    ("POST", "/api/v1/admin/audit/verify"): "admin.audit",
     ("GET", "/api/v1/reports/{report_id}"): "report.read",
     ("GET", "/api/v1/incidents/{incident_id}"): "incident.read",
     ("POST", "/api/v1/photos"): "photo.upload",
@@ -231,6 +240,15 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/open311/v2/requests/{rid}.{fmt}"): "open311.read",
     ("GET", "/open311/v2/tokens/{token}.{fmt}"): "open311.read",
     ("POST", "/open311/v2/requests.{fmt}"): "open311.create",
+    ("GET", "/api/v1/notices"): "notices.read",
+    ("GET", "/api/v1/notice-channels"): "notices.configure",
+    ("POST", "/api/v1/notice-channels"): "notices.configure",
+    ("POST", "/api/v1/notice-rules"): "notices.configure",
+    ("PUT", "/api/v1/notice-contacts/me"): "auth.session",
+    ("GET", "/api/v1/basemaps"): "basemap.read",
+    ("GET", "/api/v1/basemaps/{basemap_id}/package"): "basemap.read",
+    ("GET", "/api/v1/basemaps/{layer}/zones/{zone_id}"): "basemap.read",
+    ("GET", "/api/v1/basemaps/{layer}/tiles/{z}/{x}/{y}"): "basemap.read",
 }
 
 
