@@ -449,6 +449,15 @@ def matrix_markdown() -> str:
                 marks = {Reach.SCOPE: "●", Reach.ASSIGNED: "◐", Reach.OWN: "○"}
                 cells = [marks.get(r.grants.get(role), "") for role in roles]
             lines.append(f"| `{r.name}` | {r.label} | {r.power} | " + " | ".join(cells) + " |")
+    lines += ["", "## Where the model is coarser than the roles (known limits)", "",
+              "- Sync replicates whole buckets: a department liaison's desk receives every township's bucket "
+              "(it may *act* only on what is assigned to its department; reads of single rows are not narrowed "
+              "to its department), a team member's desk its zone's townships.",
+              "- A module lead works on its township's boards and summons from any of them; only 模块评分 "
+              "and a module's check-in are limited to the modules it leads.",
+              "- A grid worker's Open311 reads cover its township, not only its grid.",
+              "- Reporter contact details are blanked in pulls and REST reads for roles without "
+              "`report.contact`; the Open311 GeoReport answer never carries them."]
     lines += ["", "## Endpoints", "", "| method | path | rule |", "|---|---|---|"]
     for (method, path), name in sorted(ENDPOINTS.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         lines.append(f"| {method} | `{path}` | `{name}` |")

@@ -73,7 +73,9 @@ def _line(u) -> str:  # noqa: ANN001
     if not u.password_hash:
         flags.append("no password")
     if len(u.roles or []) > 1:
-        label = "+".join(ROLE_LABELS.get(Role(r), r) if r in Role._value2member_map_ else r for r in u.roles)
+        from commandroom.permissions import role_words
+
+        label = "+".join(role_words([r]) for r in u.roles)
     return (f"{u.username:<16} {u.display_name:<10} {u.role:<19} {label:<8} {scope:<20} "
             f"{u.grid_id or '':<20} {', '.join(flags)}")
 
