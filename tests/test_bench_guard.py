@@ -98,3 +98,16 @@ def test_a_crash_after_reporting_keeps_the_measures_and_still_fails(tmp_path: Pa
     assert [m.key for m in measures] == ["k"]
     assert "SIGSEGV" in failure and "after reporting" in failure
     assert json.loads(json.dumps(measures[0].to_json()))["key"] == "k"
+
+
+def test_only_measures_reproduced_in_every_run_and_within_the_tolerance_are_recorded() -> None:
+    from tests.perf.regression import record
+
+    def run(**values: float) -> list[dict]:
+        return [{**_m(k, v).to_json(), "load": "0.9 → 1.0", "date": "2026-12-06"} for k, v in values.items()]
+
+    new, notes = record([run(a=40.0, b=10.0, c=5.0), run(a=44.0, b=30.0)], {"tolerance": 1.5, "measures": {}})
+    assert set(new["measures"]) == {"a"}
+    assert new["measures"]["a"]["value"] == 44.0 and new["measures"]["a"]["runs"] == [40.0, 44.0]
+    assert any(n.startswith("b:") and "disagree" in n for n in notes)
+    assert any(n.startswith("c:") and "1 of 2" in n for n in notes)

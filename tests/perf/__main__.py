@@ -9,7 +9,8 @@ with the figures recorded in ``docs/performance.json`` (:mod:`tests.perf.regress
 Exit status: 0 when every module ran and no measure regressed; 1 when a module crashed,
 raised, timed out, or a measure is more than the tolerance (1.5×) worse than recorded.
 Missed targets are shown (MISSED) and counted, and do not change the exit status.
-``BENCH_MODULE_TIMEOUT`` (seconds, default 1800) bounds one module.
+``BENCH_MODULE_TIMEOUT`` (seconds, default 1800) bounds one module; ``BENCH_JSON=path`` also writes this
+run's measures (with the load average of each module) as JSON, for ``python -m tests.perf.regression record``.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def main(argv: list[str]) -> int:
     crashed: list[str] = []
     missed = 0
     everything = []
+    runs: list[dict] = []
     for name in names:
         t0 = time.perf_counter()
         try:
@@ -115,6 +117,7 @@ def main(argv: list[str]) -> int:
             measures, load, failure = [], load_average(), "runner error"
         for m in measures:
             print(f"{m.row()} {load} |", flush=True)
+            runs.append({**m.to_json(), "load": load, "date": time.strftime("%Y-%m-%d", time.gmtime())})
             missed += 0 if m.ok else 1
         if failure:
             crashed.append(name)
@@ -122,6 +125,8 @@ def main(argv: list[str]) -> int:
                   flush=True)
         everything.extend(measures)
 
+    if os.environ.get("BENCH_JSON"):
+        Path(os.environ["BENCH_JSON"]).write_text(json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8")
     comparisons, unrecorded = compare(everything, recorded)
     regressed = [c for c in comparisons if c.regressed]
     try:

@@ -104,3 +104,59 @@ def compare(measures: list[Measure], recorded: dict[str, Any]) -> tuple[list[Com
             regressed, problem = True, "no value"
         out.append(Comparison(m.key, value, rec, m.unit, allowed, regressed, problem, better))
     return out, unrecorded
+
+
+def record(runs: list[list[dict[str, Any]]], recorded: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``recorded`` with the keyed measures that every one of ``runs`` (``BENCH_JSON`` files) reproduced.
+
+    A measure counts as reproduced when it is in every run and the runs agree within the
+    tolerance; the worse of the runs is recorded (with all of them and their load averages).
+    Returns (the new record, notes on what was left out).
+    """
+    tolerance = float(recorded.get("tolerance", DEFAULT_TOLERANCE))
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        for m in run:
+            if m.get("key"):
+                by_key.setdefault(m["key"], []).append(m)
+    out = {"tolerance": tolerance, "measures": dict(recorded.get("measures", {}))}
+    notes = []
+    for key, seen in sorted(by_key.items()):
+        if len(seen) < len(runs) or len(runs) < 2:
+            notes.append(f"{key}: in {len(seen)} of {len(runs)} runs, not recorded")
+            continue
+        better = seen[0].get("better", "lower")
+        values = [float(m["value"]) for m in seen]
+        worst = max(values) if better == "lower" else min(values)
+        best = min(values) if better == "lower" else max(values)
+        if worse_factor(worst, best, better) > tolerance:
+            notes.append(f"{key}: runs disagree ({', '.join(f'{v:,.3f}' for v in values)}), not recorded")
+            continue
+        old = out["measures"].get(key, {})
+        out["measures"][key] = {
+            "value": round(worst, 3), "unit": seen[0]["unit"], "better": better, "target": seen[0]["target"],
+            "date": seen[-1].get("date", ""), "load": " / ".join(m.get("load", "?") for m in seen),
+            "runs": [round(v, 3) for v in values], "name": seen[0]["name"],
+            **({"slack": old["slack"]} if "slack" in old else {}),
+        }
+    return out, notes
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.perf.regression record RUN.json RUN.json …``: update docs/performance.json."""
+    if len(argv) < 3 or argv[0] != "record":
+        print("usage: python -m tests.perf.regression record RUN.json RUN.json [...]")
+        return 2
+    runs = [json.loads(Path(p).read_text(encoding="utf-8")) for p in argv[1:]]
+    new, notes = record(runs, load_recorded())
+    RECORDED.write_text(json.dumps(new, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    for note in notes:
+        print(note)
+    print(f"{RECORDED}: {len(new['measures'])} measures")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
