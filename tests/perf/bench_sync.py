@@ -108,6 +108,8 @@ if workers == 1:  # as `commandroom serve`
     from commandroom.server.run import freeze_heap
     state.extras["marker_dir"] = sys.argv[3]
     state.extras["sse_heartbeat"] = 10.0
+    if os.environ.get("BENCH_POKE_GAP"):  # seconds between two pokes of one desk (events.POKE_GAP_SECONDS)
+        state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
     app = create_app(state=state)
     freeze_heap()
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
@@ -129,6 +131,8 @@ def bench_worker_app():  # noqa: ANN201 - uvicorn's factory in each worker of a 
     state = open_state(os.environ["BENCH_DB"], migrate=False)
     state.extras["marker_dir"] = os.environ["BENCH_MARKER_DIR"]
     state.extras["sse_heartbeat"] = 10.0
+    if os.environ.get("BENCH_POKE_GAP"):
+        state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
     app = create_app(state=state)
     freeze_heap()
     return app
