@@ -9,10 +9,12 @@ of the repository, where the docs and the PyInstaller spec expect them. In a whe
 from setuptools import find_packages, setup
 
 SHIPPED = {"commandroom.data": "data", "ui.resources": "resources"}
-# Alembic reads these scripts from disk; they have no __init__.py, so find_packages() does not list them
-MIGRATIONS = ["commandroom.store.migrations", "commandroom.store.migrations.versions"]
+# Folders of files without __init__.py, which find_packages() does not list: Alembic reads the migration
+# scripts from disk, the map page copies its assets, Qt loads the translations and the style sheet.
+DATA_FOLDERS = ["commandroom.store.migrations", "commandroom.store.migrations.versions", "ui.map.assets",
+                "ui.resources.i18n", "ui.resources.styles"]
 
 setup(
-    packages=find_packages(include=["commandroom", "commandroom.*", "ui", "ui.*"]) + MIGRATIONS + list(SHIPPED),
+    packages=find_packages(include=["commandroom", "commandroom.*", "ui", "ui.*"]) + list(SHIPPED) + DATA_FOLDERS,
     package_dir=SHIPPED,
 )
