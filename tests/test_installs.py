@@ -81,9 +81,9 @@ def test_the_environment_matches_the_lock():
 # ----------------------------------------------------------------------------- declared dependencies
 
 
-def _imported_top_modules(folder: Path) -> set[str]:
+def _imported_top_modules(paths: list[Path]) -> set[str]:
     names = set()
-    for path in folder.rglob("*.py"):
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if isinstance(node, ast.Import):
                 names |= {alias.name.split(".")[0] for alias in node.names}
@@ -92,18 +92,29 @@ def _imported_top_modules(folder: Path) -> set[str]:
     return names - set(sys.stdlib_module_names) - {"commandroom", "ui", "__future__"}
 
 
-@pytest.mark.parametrize(("folder", "extras"), [("commandroom", ("server",)), ("ui", ("desktop",))])
-def test_every_package_the_code_imports_is_declared(folder, extras):
-    """A module imported by ``commandroom/`` or ``ui/`` comes from a distribution pyproject.toml names."""
+def _core_files() -> list[Path]:
+    """The core as the desktop installs it: without the county server and the demo (which starts one)."""
+    server = ROOT / "commandroom" / "server"
+    return [p for p in (ROOT / "commandroom").rglob("*.py")
+            if not p.is_relative_to(server) and p != ROOT / "commandroom" / "demo.py"]
+
+
+@pytest.mark.parametrize(("part", "files", "extras"), [
+    ("the core", _core_files, ()),
+    ("the county server", lambda: list((ROOT / "commandroom" / "server").rglob("*.py")), ("server",)),
+    ("the desktop", lambda: list((ROOT / "ui").rglob("*.py")), ("desktop",)),
+])
+def test_every_package_the_code_imports_is_declared(part, files, extras):
+    """A module imported by a part of the code comes from a distribution its install (core + extra) names."""
     declared = {canonicalize_name(r.name) for r in _requirements(*extras)}
     providers = importlib.metadata.packages_distributions()
     undeclared = {}
-    for module in sorted(_imported_top_modules(ROOT / folder)):
+    for module in sorted(_imported_top_modules(files())):
         dists = {canonicalize_name(d) for d in providers.get(module, [])}
-        assert dists, f"{folder}/ imports {module}, which no installed distribution provides"
+        assert dists, f"{part} imports {module}, which no installed distribution provides"
         if not dists & declared:
             undeclared[module] = sorted(dists)
-    assert not undeclared, f"{folder}/ imports packages pyproject.toml does not declare: {undeclared}"
+    assert not undeclared, f"{part} imports packages pyproject.toml does not declare for it: {undeclared}"
 
 
 # ----------------------------------------------------------------------------- the wheel
@@ -173,7 +184,8 @@ def installed(wheel, tmp_path_factory) -> dict:
     env.update(COMMANDROOM_HOME=str(base / "home"), PIP_CONFIG_FILE=os.devnull)
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", f"commandroom[{','.join(SHIPPED_EXTRAS)}]"
                     f" @ {wheel.as_uri()}"], check=True, env=env, cwd=base)
-    return {"python": python, "commandroom": bindir / "commandroom", "env": env, "cwd": base, "site": site}
+    script = bindir / ("commandroom.exe" if sys.platform == "win32" else "commandroom")
+    return {"python": python, "commandroom": script, "env": env, "cwd": base, "site": site}
 
 
 def _run(installed: dict, *args: str, timeout: float = 120) -> str:
