@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Every package at the version and hash of the lock (update it with `make lock`, docs/packaging.md).
 LOCK := requirements.lock
 LOCK_ARGS := pyproject.toml --extra dev --extra dist --universal --python-version 3.11 --generate-hashes \
-	--custom-compile-command "make lock" -o $(LOCK)
+	--custom-compile-command "make lock" --quiet -o $(LOCK)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 export PYTHONDONTWRITEBYTECODE = 1
 # Tests and benchmarks draw offscreen; `make demo` opens its window on the session's own display.
