@@ -82,13 +82,14 @@ def test_the_environment_matches_the_lock():
 
 
 def _imported_top_modules(paths: list[Path]) -> tuple[set[str], set[str]]:
-    """Third-party top-level modules imported by ``paths``: (required, optional).
+    """Third-party top-level modules imported by ``paths``: (at import time, only inside a function or a guard).
 
-    Optional: imported inside ``try`` with an ``except ImportError`` fallback (such as the PMTiles reader
-    the core keeps for the server's base-map import). It must still be declared, by some extra.
+    The second kind runs only on the code path that needs it (the core's PMTiles reader and demo base-map
+    renderer run in the county server, ``server/tls.py`` falls back without ``cryptography``): such a
+    package must still be declared, by the part's install or by another extra.
     """
     required: set[str] = set()
-    optional: set[str] = set()
+    deferred: set[str] = set()
 
     def names_of(node: ast.AST) -> set[str]:
         if isinstance(node, ast.Import):
@@ -97,22 +98,20 @@ def _imported_top_modules(paths: list[Path]) -> tuple[set[str], set[str]]:
             return {node.module.split(".")[0]}
         return set()
 
+    def visit(node: ast.AST, at_import_time: bool) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            at_import_time = False
+        elif isinstance(node, ast.Try) and any(
+                "ImportError" in ast.unparse(h.type) for h in node.handlers if h.type is not None):
+            at_import_time = False
+        (required if at_import_time else deferred).update(names_of(node))
+        for child in ast.iter_child_nodes(node):
+            visit(child, at_import_time)
+
     for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        guarded: set[int] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Try) and any(
-                    "ImportError" in ast.unparse(h.type or ast.Name("BaseException")) for h in node.handlers):
-                for inner in node.body:
-                    for sub in ast.walk(inner):
-                        if names_of(sub):
-                            guarded.add(id(sub))
-                            optional.update(names_of(sub))
-        for node in ast.walk(tree):
-            if id(node) not in guarded:
-                required.update(names_of(node))
+        visit(ast.parse(path.read_text(encoding="utf-8"), str(path)), True)
     ours = set(sys.stdlib_module_names) | {"commandroom", "ui", "__future__"}
-    return required - ours, optional - ours - required
+    return required - ours, deferred - ours - required
 
 
 def _core_files() -> list[Path]:
@@ -130,7 +129,7 @@ def _core_files() -> list[Path]:
 def test_every_package_the_code_imports_is_declared(part, files, extras):
     """A module a part of the code imports comes from a distribution its install (core + extra) names.
 
-    An optional import (with an ``ImportError`` fallback) may come from another extra.
+    A package imported only inside a function or an ``ImportError`` guard may come from another extra.
     """
     providers = importlib.metadata.packages_distributions()
     required, optional = _imported_top_modules(files())
