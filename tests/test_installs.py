@@ -172,8 +172,8 @@ def _copy_source(dest: Path) -> Path:
 def wheel(tmp_path_factory) -> Path:
     import setuptools
 
-    if Version(setuptools.__version__) < Version("77.0.3"):
-        pytest.fail(f"setuptools {setuptools.__version__} cannot build the wheel (77.0.3 or newer): run `make`")
+    if Version(setuptools.__version__) < Version("77.0.1"):
+        pytest.fail(f"setuptools {setuptools.__version__} cannot build the wheel (77.0.1 or newer): run `make`")
     work = tmp_path_factory.mktemp("wheel")
     source = _copy_source(work / "src")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
