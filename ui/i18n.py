@@ -19,13 +19,14 @@ the enum value, so both languages come from the same table.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from commandroom.shipped import RESOURCES_DIR
+
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+RESOURCES = RESOURCES_DIR
 I18N_DIR = RESOURCES / "i18n"
 LANGUAGES = ("zh_CN", "en")
 
