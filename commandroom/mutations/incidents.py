@@ -141,7 +141,10 @@ def add_timeline(
         id=ctx.new_id(),
         township_code=incident.township_code,
         incident_id=incident.id,
-        at=at or ctx.now,
+        at=at or ctx.occurred_at,
+        received_at=ctx.received_at,
+        entered_offline=ctx.entered_offline,
+        clock_untrusted=ctx.clock_untrusted,
         actor_user_id=ctx.actor.user_id,
         actor_name=ctx.actor.name,
         device_name=ctx.actor.device_name,
@@ -314,7 +317,7 @@ def wind_up_dispatches(ctx: MutationContext, incident: Incident, *, cancel_all: 
             d.state = DispatchState.CANCELLED.value
         else:
             d.state = DispatchState.DONE.value
-            d.done_at = ctx.now
+            d.done_at = ctx.occurred_at
         touch(ctx, d)
         ended.append(d.id)
     return ended
@@ -333,7 +336,7 @@ def take_dispatches(ctx: MutationContext, incident: Incident, args: dict[str, An
         if (d.lifecycle_epoch or 0) != (incident.lifecycle_epoch or 0):
             continue
         d.state = DispatchState.ACKNOWLEDGED.value
-        d.acknowledged_at = ctx.now
+        d.acknowledged_at = ctx.occurred_at
         touch(ctx, d)
         taken.append(d.id)
     return taken
@@ -399,7 +402,7 @@ def dispatch(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
         state=DispatchState.ASSIGNED.value,
         lifecycle_epoch=incident.lifecycle_epoch,
         note=note,
-        assigned_at=ctx.now,
+        assigned_at=ctx.occurred_at,
         created_at=ctx.now,
         updated_at=ctx.now,
     )
@@ -431,7 +434,7 @@ def acknowledge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
     before = incident.state
     if transition(ctx, incident, "acknowledge", args) is None:
         return
-    incident.acknowledged_at = ctx.now
+    incident.acknowledged_at = ctx.occurred_at
     taken = take_dispatches(ctx, incident, args)
     add_timeline(ctx, incident, "acknowledge", from_state=before, to_state=incident.state, note=note,
                  data={"dispatches": taken} if taken else None)
@@ -451,8 +454,8 @@ def arrive(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     if transition(ctx, incident, "arrive", args) is None:
         return
     if incident.acknowledged_at is None:
-        incident.acknowledged_at = ctx.now
-    incident.onsite_at = ctx.now
+        incident.acknowledged_at = ctx.occurred_at
+    incident.onsite_at = ctx.occurred_at
     taken = take_dispatches(ctx, incident, args)
     add_timeline(ctx, incident, "arrive", from_state=before, to_state=incident.state, note=note,
                  data={"dispatches": taken} if taken else None)
@@ -469,7 +472,7 @@ def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     if transition(ctx, incident, "start", args) is None:
         return
     if incident.acknowledged_at is None:
-        incident.acknowledged_at = ctx.now
+        incident.acknowledged_at = ctx.occurred_at
     taken = take_dispatches(ctx, incident, args)
     add_timeline(ctx, incident, "start", from_state=before, to_state=incident.state, note=note,
                  data={"dispatches": taken} if taken else None)
@@ -551,7 +554,7 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     incident.verified_by = verified_by
     data: dict[str, Any] = {"verified_by": verified_by, "passed": passed}
     if passed:
-        incident.closed_at = ctx.now
+        incident.closed_at = ctx.occurred_at
         data["ended_dispatches"] = wind_up_dispatches(ctx, incident, cancel_all=False)
     add_timeline(ctx, incident, action, from_state=before, to_state=incident.state, note=note, data=data)
     refresh_search_text(ctx, incident)
@@ -572,7 +575,7 @@ def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         add_timeline(ctx, incident, "note", note=note,
                      data={"merged_action": "close", "photos_before": before_photos, "photos_after": after_photos})
         return
-    incident.closed_at = ctx.now
+    incident.closed_at = ctx.occurred_at
     if before_photos:
         incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *before_photos]))
     if after_photos:

@@ -72,7 +72,7 @@ def create(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     grid_id = v.text(args, "grid_id", required=False, max_len=32) or None
     reporter_name = v.text(args, "reporter_name", required=False, max_len=64)
     reporter_phone = v.text(args, "reporter_phone", required=False, max_len=32)
-    reported_at = v.when(args, "reported_at", required=False) or ctx.now
+    reported_at = v.when(args, "reported_at", required=False) or ctx.occurred_at
     photos = photo_list(args, "photos")
     urgency_hint = v.choice(args, "urgency_hint", [u.value for u in Urgency], required=False)
     external_ref = v.text(args, "external_ref", required=False, max_len=64) or None
@@ -226,7 +226,7 @@ def accept(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     report.state = ReportState.ACCEPTED.value
     report.incident_id = incident_id
     report.triaged_by = ctx.actor.user_id
-    report.triaged_at = ctx.now
+    report.triaged_at = ctx.occurred_at
     touch(ctx, report)
     ctx.assign_number(incident, "incident")
 
@@ -271,7 +271,7 @@ def merge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     report.state = ReportState.MERGED.value
     report.incident_id = incident.id
     report.triaged_by = ctx.actor.user_id
-    report.triaged_at = ctx.now
+    report.triaged_at = ctx.occurred_at
     touch(ctx, report)
     incident.report_count = (incident.report_count or 0) + 1
     touch(ctx, incident)
@@ -315,7 +315,7 @@ def reject(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     report.state = ReportState.REJECTED.value
     report.reject_reason = reason
     report.triaged_by = ctx.actor.user_id
-    report.triaged_at = ctx.now
+    report.triaged_at = ctx.occurred_at
     touch(ctx, report)
 
 
