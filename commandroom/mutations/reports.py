@@ -214,7 +214,7 @@ def accept(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         routing_override_reason=override["reason"] if override else "",
         report_count=1,
         photos_before=list(report.photos or []),
-        created_at=ctx.now,
+        created_at=ctx.occurred_at,  # 立案: when the officer accepted it (its deadlines start on the server's clock)
         updated_at=ctx.now,
     )
     deadlines = compute_deadlines(ctx.now, urgency, routing.limits, load_levels(ctx.session))
