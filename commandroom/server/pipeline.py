@@ -16,9 +16,8 @@ import hashlib
 import importlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
-
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
