@@ -74,6 +74,7 @@ ACTION_LABELS = {
     "reopen": "重新打开",
     "update": "修改",
     "remind": "催办",
+    "breach_warning": "即将超时预警",
     "dispatch.acknowledge": "派单签收",
     "dispatch.en_route": "出发",
     "dispatch.on_scene": "到达现场",
@@ -689,3 +690,29 @@ def remind(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     incident.escalation_level = level
     touch(ctx, incident)
     add_timeline(ctx, incident, "remind", note=note, data={"level": level, "previous": before_level})
+
+
+BREACH_CLOCKS = ("ack", "onsite", "close")
+
+
+@mutation("incident.warn_breach", "incident")
+def warn_breach(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A running clock is about to run out (即将超时预警): one timeline entry per clock and due time.
+
+    The county server's scheduler performs it; the desks raise a banner when it arrives. ``{clock, due}``.
+    """
+    clock = v.choice(args, "clock", BREACH_CLOCKS)
+    due = v.when(args, "due")
+    incident = _load(ctx, entity_id)
+    if incident.state == S.CLOSED:
+        ctx.mark_merged("事件已办结，无需预警")
+        return
+    key = due.isoformat()
+    warned = ctx.session.scalars(select(TimelineEntry.data).where(
+        TimelineEntry.incident_id == incident.id, TimelineEntry.action == "breach_warning"))
+    if any((d or {}).get("clock") == clock and (d or {}).get("due") == key for d in warned):
+        ctx.mark_merged("该时限已发出预警")
+        return
+    label = {"ack": "签收", "onsite": "到场", "close": "办结"}[clock]
+    add_timeline(ctx, incident, "breach_warning", note=f"{label}时限 {fmt_local(due)} 即将到期",
+                 data={"clock": clock, "due": key})
