@@ -165,7 +165,8 @@ def test_two_schedulers_on_one_database_escalate_exactly_once(state, db_url):
             barrier = threading.Barrier(2)
             results: dict[str, list] = {}
 
-            def tick(name: str, sch: Scheduler) -> None:
+            def tick(name: str, sch: Scheduler, barrier: threading.Barrier = barrier,
+                     results: dict[str, list] = results) -> None:
                 barrier.wait()
                 results[name] = sch.tick()
 
@@ -214,8 +215,10 @@ def test_a_run_interrupted_mid_way_is_resumed_after_a_restart_without_doing_anyt
             raise Crash
 
     only_escalate = tuple(j for j in JOBS if j.name == "escalate")
+    dead = Scheduler(state, now=clock, jobs=only_escalate, on_act=crash_after_two)
     with pytest.raises(Crash):
-        Scheduler(state, now=clock, jobs=only_escalate, on_act=crash_after_two).tick()
+        dead.tick()
+    dead.close()  # its process is gone, and with it its database connection (the leader lock on PostgreSQL)
     assert len(reminds(state)) == 2
     with state.read() as s:
         run = s.scalar(select(JobRun).where(JobRun.job == "escalate"))
