@@ -170,8 +170,7 @@ def warn_breaches(run: Run) -> None:
             for kind, due in clocks:
                 dispatched = inc.dispatched_at or inc.created_at
                 started = {"ack": dispatched, "onsite": inc.acknowledged_at or dispatched}.get(kind, inc.created_at)
-                state = clock_state(due, None, run.now, started,
-                                    working_time=kind == "close" and working.get(inc.urgency, True))
+                state = clock_state(due, None, run.now, started, working_time=working.get(inc.urgency, True))
                 if state == "warning":
                     plan.append((inc.id, {"clock": kind, "due": due.isoformat()}))
     for incident_id, args in plan:
