@@ -203,17 +203,17 @@ def clean_up(run: Run) -> None:
 
     state = run.scheduler.state
     with state.read() as s:
-        used: set[str] = set()
-        for photos in s.scalars(select(Report.photos)):
-            used.update(photos or [])
-        for before, after in s.execute(select(Incident.photos_before, Incident.photos_after)):
-            used.update(before or [])
-            used.update(after or [])
-        for data in s.scalars(select(TimelineEntry.data)):
-            for key in ("photos", "photos_before", "photos_after"):
-                used.update((data or {}).get(key) or [])
-        doomed = [h for h in s.scalars(select(Photo.sha256).where(Photo.created_at < run.now - PHOTO_GRACE))
-                  if h not in used]
+        old = set(s.scalars(select(Photo.sha256).where(Photo.created_at < run.now - PHOTO_GRACE)))
+        if old:  # only then read every reference (reports, incidents, timeline entries)
+            for photos in s.scalars(select(Report.photos)):
+                old.difference_update(photos or [])
+            for before, after in s.execute(select(Incident.photos_before, Incident.photos_after)):
+                old.difference_update(before or [])
+                old.difference_update(after or [])
+            for data in s.scalars(select(TimelineEntry.data)):
+                for key in ("photos", "photos_before", "photos_after"):
+                    old.difference_update((data or {}).get(key) or [])
+        doomed = sorted(old)
     root = photos_dir(state) if doomed else None
     with state.transaction() as s:
         for start in range(0, len(doomed), 500):

@@ -40,3 +40,26 @@ async def test_the_administrator_sees_last_and_next_runs(county):
     officer = {"Authorization": f"Bearer {await _token(county, 'qc1')}"}
     r = await county.http.get("/api/v1/admin/jobs", headers=officer)
     assert r.status_code == 403 and "administrator" in r.json()["detail"]["message"]
+
+
+async def test_the_nightly_compaction_sends_a_desk_behind_the_horizon_to_download_again(county):
+    ahead = await county.workstation("球川-甲", "qc1")
+    behind = await county.workstation("球川-乙", "qc2")  # signed in, then does not sync for a long time
+    report = await county.report("球川镇镇区主干道机动车违停，堵塞交通")
+    assert await ahead.sync()
+    incident = new_id()
+    ahead.perform("report.accept", report, {"incident_id": incident})
+    for n in range(3):
+        ahead.perform("incident.note", incident, {"note": f"第{n + 1}次进展"})
+    ahead.perform("incident.close", incident, {"note": "已办结"})
+    assert await ahead.sync()
+
+    # the nightly job (here with no retention, so every superseded change goes at once)
+    compaction = tuple(j for j in JOBS if j.name == "compact_changes")
+    runs = Scheduler(county.server.state, jobs=compaction, keep_changes_days=0).tick()
+    assert len(runs) == 1 and runs[0].acts > 0 and not runs[0].error
+
+    assert await behind.sync()
+    assert behind.engine.stats["resyncs"] >= 1  # 410: its cursor was below the horizon, it downloaded again
+    assert behind.get("incident", incident)["state"] == "closed"
+    assert len(behind.timeline(incident)) == len(ahead.timeline(incident))
