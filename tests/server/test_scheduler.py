@@ -156,13 +156,14 @@ def test_two_schedulers_on_one_database_escalate_exactly_once(state, db_url):
     clock = Clock(START)
     iids = [incident(state, n, START, "L1") for n in range(1, 6)]
     other_state = open_state(state.db_url, migrate=False)  # a second server process: its own engine
-    a, b = Scheduler(state, now=clock), Scheduler(other_state, now=clock)
+    live = {"a": Scheduler(state, now=clock), "b": Scheduler(other_state, now=clock)}
+    everyone = list(live.values())
     ran = Counter()
     try:
         t = START
         while t <= START + timedelta(days=6):
             clock.set(t)
-            barrier = threading.Barrier(2)
+            barrier = threading.Barrier(len(live))
             results: dict[str, list] = {}
 
             def tick(name: str, sch: Scheduler, barrier: threading.Barrier = barrier,
@@ -170,19 +171,22 @@ def test_two_schedulers_on_one_database_escalate_exactly_once(state, db_url):
                 barrier.wait()
                 results[name] = sch.tick()
 
-            threads = [threading.Thread(target=tick, args=(n, s)) for n, s in (("a", a), ("b", b))]
+            threads = [threading.Thread(target=tick, args=item) for item in live.items()]
             for th in threads:
                 th.start()
             for th in threads:
                 th.join(60)
             for name, runs in results.items():
                 ran[name] += len(runs)
-            if t == START + timedelta(days=2):
-                a.close()  # the leader goes away; the other process takes over at its next tick
+            if t == START + timedelta(days=2) and len(live) == 2:
+                # the leading process dies (its connection and lock with it); the other takes over
+                leader = next((name for name, runs in results.items() if runs), None)
+                if leader is not None:
+                    live.pop(leader).close()
             t += timedelta(minutes=30)
     finally:
-        a.close()
-        b.close()
+        for sch in everyone:
+            sch.close()
         other_state.close()
     sent = reminds(state)
     assert {(i, lv) for i in iids for lv in LADDER} == set(sent), sent
@@ -271,3 +275,50 @@ def _a_user(s) -> str:  # noqa: ANN001
     s.add(user)
     s.flush()
     return user.id
+
+
+# --------------------------------------------------------------------------- serve --workers 2
+
+
+@pytest.mark.postgres  # the server processes run on the real clock: any overdue clock gets at least 提醒
+def test_serve_with_two_processes_runs_each_job_once_and_escalates_once(pg_url, tmp_path):
+    """``commandroom serve --workers 2`` on PostgreSQL: both processes start a scheduler, one leads."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from commandroom.timeutil import utcnow
+    from tests.server.test_auth_support import free_port
+
+    state = open_state(seeded(pg_url, tmp_path))
+    two_days_ago = utcnow() - timedelta(days=2)
+    overdue = [incident(state, n, two_days_ago, "L1") for n in range(1, 4)]
+    port = free_port()
+    env = {**os.environ, "COMMANDROOM_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "-m", "commandroom.cli", "serve", "--workers", "2", "--db", pg_url,
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with state.read() as s:
+                done = {r.job for r in s.scalars(select(JobRun).where(JobRun.finished_at.is_not(None)))}
+            if done >= {j.name for j in JOBS}:
+                break
+            time.sleep(0.5)
+        assert done >= {j.name for j in JOBS}, f"jobs run: {done}"
+        time.sleep(3)  # both processes have ticked by now (each ticks at start)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    sent = reminds(state)
+    assert sorted(i for i, _level in sent) == sorted(overdue) and set(sent.values()) == {1}, sent
+    with state.read() as s:
+        runs = list(s.scalars(select(JobRun)))
+    assert set(Counter((r.job, r.slot_at) for r in runs).values()) == {1}
+    assert len({r.runner for r in runs}) == 1  # one process led
+    state.close()
