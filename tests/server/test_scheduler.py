@@ -10,7 +10,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from commandroom.domain.models import ChangeLog, DeviceToken, Incident, JobRun, Photo, TaskCard, TimelineEntry
+from commandroom.domain.models import (
+    ChangeLog,
+    DeviceToken,
+    Incident,
+    JobRun,
+    Notice,
+    NoticeChannel,
+    NoticeRule,
+    Photo,
+    TaskCard,
+    TimelineEntry,
+)
 from commandroom.mutations.core import Actor
 from commandroom.server import pipeline
 from commandroom.server.scheduler import JOBS, Scheduler, job_status
@@ -100,6 +111,11 @@ def test_a_week_of_clocks_runs_by_itself_in_seconds(state):
     normal = incident(state, 2, START, "L3")
     officer(state, "summon", "chk-sched-1", {"incident_id": normal, "hours": 2,
                                             "targets": [{"kind": "department", "code": "natres"}]}, START)
+    with state.transaction() as s:  # the county's group robot hears of warnings and escalations
+        robot = NoticeChannel(name="县指挥中心群", kind="robot", config={"url": "http://127.0.0.1:9/robot"})
+        s.add(robot)
+        s.flush()
+        s.add_all([NoticeRule(event_kind=kind, channel_id=robot.id) for kind in ("pre_breach", "escalation")])
     scheduler = Scheduler(state, now=clock)
     step = timedelta(minutes=30)
     t = START
@@ -136,6 +152,12 @@ def test_a_week_of_clocks_runs_by_itself_in_seconds(state):
     # a pre-breach warning once per running clock before it ran out
     warned = Counter((e.incident_id, e.data["clock"]) for e in system_entries(state, "breach_warning"))
     assert warned[(urgent, "ack")] == 1 and warned[(urgent, "close")] == 1 and set(warned.values()) == {1}
+    # the notices channel: one group message per warning, one per 督办单 / 领导通报 of each incident
+    with state.read() as s:
+        notices = Counter((n.event_kind, n.subject_id) for n in s.scalars(select(Notice)))
+    for iid in (urgent, normal):
+        assert notices[("escalation", iid)] == 2
+        assert notices[("pre_breach", iid)] == sum(n for (i, _c), n in warned.items() if i == iid)
     # every job ran each of its slots once
     with state.read() as s:
         runs = Counter(r.job for r in s.scalars(select(JobRun)))
