@@ -374,7 +374,8 @@ def job_status(session: Session, now: datetime, jobs: tuple[Job, ...] = JOBS) ->
             "last_run_at": finished.finished_at.isoformat() if finished else None,
             "last_acts": finished.acts if finished else None,
             "last_detail": finished.detail if finished else None,
-            "running_since": last.started_at.isoformat() if last is not None and last.finished_at is None else None,
+            "running_since": (last.started_at.isoformat()
+                              if last is not None and last.finished_at is None and not last.error else None),
             "last_error": last.error if last is not None and last.error else "",
             "next_run_at": next_run.isoformat(),
         })
