@@ -89,18 +89,21 @@ def bounded_occurred_at(claimed: datetime | None, received: datetime, floor: dat
 
     Never later than ``received`` (the server's clock), never earlier than ``floor`` (the target row's
     previous acknowledged act). Returns ``(occurred_at, untrusted)``: untrusted when the desk said its
-    clock was off (``clock_skew`` warn/bad), when a bound had to move the moment by more than
-    :data:`CLOCK_TOLERANCE`, or when a desk that never measured its clock this session reports an act
-    made offline.
+    clock was off (``clock_skew`` warn/bad), when the moment lay in the future by more than
+    :data:`CLOCK_TOLERANCE`, when it lay that far before the previous act and the desk's clock was not
+    measured fine (two desks working offline on one incident may legitimately upload out of order: their
+    acts are then put in upload order without blaming a clock that was right), or when a desk that never
+    measured its clock this session reports an act made offline.
     """
     if claimed is None:
         return received, False
     occurred = min(claimed, received)
+    future = claimed - received > CLOCK_TOLERANCE
     if floor is not None and floor <= received:
         occurred = max(occurred, floor)
-    moved = abs(occurred - claimed) > CLOCK_TOLERANCE
+    before_previous = floor is not None and floor - claimed > CLOCK_TOLERANCE and clock_skew != ""
     unchecked = clock_skew == "unknown" and received - occurred > timedelta(minutes=10)
-    return occurred, moved or unchecked or clock_skew in UNTRUSTED_SKEWS
+    return occurred, future or before_previous or unchecked or clock_skew in UNTRUSTED_SKEWS
 
 
 def _floor_of(session: Session, name: str, entity_id: str) -> datetime | None:

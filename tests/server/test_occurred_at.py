@@ -25,7 +25,10 @@ def test_never_later_than_receipt_flagged_beyond_the_tolerance():
 
 
 def test_never_earlier_than_the_rows_previous_act():
-    assert bounded_occurred_at(PREVIOUS - timedelta(days=2), RECEIVED, PREVIOUS, "") == (PREVIOUS, True)
+    # a desk whose clock was measured fine uploads after another desk's later act: ordered, not blamed
+    assert bounded_occurred_at(PREVIOUS - timedelta(minutes=5), RECEIVED, PREVIOUS, "") == (PREVIOUS, False)
+    # a desk whose clock was not measured (or was off) and lands days before: bounded and flagged
+    assert bounded_occurred_at(PREVIOUS - timedelta(days=2), RECEIVED, PREVIOUS, "unknown") == (PREVIOUS, True)
     # a previous act stamped after this receipt (the server's clock moved back) cannot push it into the future
     assert bounded_occurred_at(datetime(2026, 12, 8, 8, 18), RECEIVED, RECEIVED + timedelta(minutes=5), "")[0] \
         == datetime(2026, 12, 8, 8, 18)
