@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,7 +54,6 @@ from commandroom.domain.models import (
 from commandroom.mutations.core import Actor
 from commandroom.server import pipeline
 from commandroom.server.auth import Principal, principal
-from commandroom.server.users import MANAGER_ROLES
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank, load_levels
 from commandroom.timeutil import utcnow
 from commandroom.workflows import INCIDENT_OPEN_STATES
@@ -390,10 +389,7 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 @router.get("/jobs")
 def jobs(request: Request, who: Principal = Depends(principal)) -> dict:
     """The scheduler's jobs with their last and next run (county administrator and coordinators)."""
-    if who.role not in MANAGER_ROLES:
-        raise HTTPException(403, detail={"code": "forbidden",
-                                         "message": f"only a county coordinator or an administrator may see the "
-                                                    f"scheduler; you are {who.role}"})
+    who.require("admin.jobs")
     state = request.app.state.server
     clock = getattr(state.extras.get("scheduler_instance"), "now", utcnow)
     with state.read() as session:

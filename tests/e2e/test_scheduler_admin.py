@@ -39,7 +39,7 @@ async def test_the_administrator_sees_last_and_next_runs(county):
 
     officer = {"Authorization": f"Bearer {await _token(county, 'qc1')}"}
     r = await county.http.get("/api/v1/admin/jobs", headers=officer)
-    assert r.status_code == 403 and "administrator" in r.json()["detail"]["message"]
+    assert r.status_code == 403 and "无权查看定时任务" in r.json()["detail"]["message"]
 
 
 async def test_the_nightly_compaction_sends_a_desk_behind_the_horizon_to_download_again(county):

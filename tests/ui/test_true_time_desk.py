@@ -51,13 +51,16 @@ async def test_a_pre_breach_warning_raises_a_banner_once(store, actor, ui, zh):
     watcher = BreachWarningWatcher(store, Notifier(banner, sound=False))
     arrived: list = []
     watcher.warnings_did_arrive.connect(arrived.extend)
+    from commandroom.mutations.core import Actor
+
+    system = Actor.system()  # what arrives from the county server's scheduler (only it may warn)
     due = (utcnow() + timedelta(minutes=40)).replace(microsecond=0)
-    store.perform(actor, "incident.warn_breach", incident_id, {"clock": "close", "due": due.isoformat()})
+    store.perform(system, "incident.warn_breach", incident_id, {"clock": "close", "due": due.isoformat()})
     await ui.wait_until(lambda: banner.banners, what="banner")
     text = banner.banners[0].text_label.text()
     assert "即将超时" in text and "河边垃圾" in text and "办结" in text
     # the same warning again is merged (no new entry), and an unrelated change raises nothing
-    store.perform(actor, "incident.warn_breach", incident_id, {"clock": "close", "due": due.isoformat()})
+    store.perform(system, "incident.warn_breach", incident_id, {"clock": "close", "due": due.isoformat()})
     store.perform(actor, "incident.note", incident_id, {"note": "进展"})
     for _ in range(20):
         await ui.wait_until(lambda: True)
