@@ -108,11 +108,18 @@ def test_theme_dark_and_light(qapp):
 
 
 def test_self_test_opens_every_screen_and_exits_zero(tmp_path):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COMMANDROOM_HOME": str(tmp_path)}
+    # no --no-sandbox from outside: run as root (as here), the desktop must add it itself or the map kills it
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("QTWEBENGINE_CHROMIUM_FLAGS", "QTWEBENGINE_DISABLE_SANDBOX")}
+    env.update(QT_QPA_PLATFORM="offscreen", COMMANDROOM_HOME=str(tmp_path), HOME=str(tmp_path / "user-home"))
     proc = subprocess.run([sys.executable, "-m", "commandroom", "desktop", "--self-test"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "self-test: opened 7 pages" in proc.stdout
+    assert "map drawn" in proc.stdout
+    if os.geteuid() == 0:
+        assert proc.stderr.count("running as root: the map's web engine runs without its sandbox") == 1
+    assert not (tmp_path / "user-home").exists(), "nothing may be written outside COMMANDROOM_HOME"
 
 
 def test_start_up_does_not_import_qtwebengine(tmp_path):
