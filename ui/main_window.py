@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.models import Township
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
 from ui.notifications import BannerArea, Notice, Notifier, UrgentReportWatcher
@@ -242,19 +241,28 @@ class MainWindow(QMainWindow):
         code = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
         return [code] if code else None
 
-    def _set_user_labels(self) -> None:
+    def _set_user_labels(self, place: str | None = None) -> None:
+        """Name, role and place in the status bar and the title; the place by name, never its code."""
         role = i18n.label(i18n.ROLE_LABELS, getattr(self.actor, "role", ""))
         if getattr(self.actor, "scope_kind", "township") == "county":
             place = self.tr("Whole county")
-        else:
-            code = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
-            place = code or ""
-            if code:
-                with self.store.read() as session:
-                    town = session.get(Township, code)
-                    place = town.name if town is not None else code
+        elif place is None:
+            from commandroom.services.places import place_of
+
+            with self.store.read() as session:
+                place = place_of(session, self._township_scope() or [])
         self.status_bar.set_user(getattr(self.actor, "name", ""), role, place)
-        self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place))
+        self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place) if place else self.tr("Command Room"))
+
+    def _relabel_place(self) -> None:
+        """The township rows arrived (first sync after the first sign-in): name the place now."""
+
+        async def load() -> None:
+            codes = self._township_scope() or []
+            place = await run_read(lambda: _read_place(self.store, codes))
+            self._set_user_labels(place)
+
+        spawn(load())
 
     def attach_engine(self, engine: Any) -> None:
         """Show the sync engine's status from now on (``engine.on_status(callback)``)."""
@@ -274,6 +282,8 @@ class MainWindow(QMainWindow):
             self.status_bar.resume_download_clicked.connect(resume)
 
     def _on_store_changes(self, changes: Any) -> None:
+        if changes.touches("township") and getattr(self.actor, "scope_kind", "township") != "county":
+            self._relabel_place()
         if self.engine is None and changes.touches("local_outbox"):
             self._counts_timer.start()
 
@@ -303,6 +313,13 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, notice: Notice) -> None:
         self.notifier.notify(notice)
+
+
+def _read_place(store: Any, codes: list[str]) -> str:
+    from commandroom.services.places import place_of
+
+    with store.read() as session:
+        return place_of(session, codes)
 
 
 def _nav_icon(name: str) -> Any:

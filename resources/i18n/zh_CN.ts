@@ -4871,6 +4871,14 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>5 秒内再按一次 Esc 退出全屏</translation>
         </message>
         <message>
+            <source>{place} Integrated Information Command Room</source>
+            <translation>{place}综合信息指挥室</translation>
+        </message>
+        <message>
+            <source>{place} wall screen</source>
+            <translation>{place}指挥室大屏</translation>
+        </message>
+        <message>
             <source>No reports yet.</source>
             <translation>暂无上报。</translation>
         </message>

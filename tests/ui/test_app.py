@@ -193,3 +193,32 @@ def test_status_bar_shows_a_long_download_and_hides_it_when_done(qtbot, zh):
     assert bar.sync_progress.text() == "下载数据 25%"
     bar.set_sync_progress(100_000, 100_000)
     assert not bar.sync_progress.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_first_sign_in_names_the_township_once_its_row_arrives_never_its_code(tmp_path, qtbot, ui, zh):
+    """On a fresh workstation the township table comes with the first sync: until then no code is shown."""
+    from commandroom.domain.models import Township
+    from commandroom.mutations.core import Changes
+    from commandroom.sync.local import LocalStore
+    from ui.async_runner import forget_store
+    from ui.main_window import MainWindow
+
+    fresh = LocalStore(tmp_path / "fresh.db")
+    try:
+        officer = ui.make_actor(fresh)
+        window = MainWindow(fresh, officer, sound=False, sound_dir=tmp_path)
+        qtbot.addWidget(window)
+        window.show()
+        assert ui.QIUCHUAN not in window.windowTitle()
+        assert ui.QIUCHUAN not in window.status_bar.township_label.text()
+        with fresh.write() as session:
+            session.add(Township(code=ui.QIUCHUAN, name="球川镇", short_name="球川", kind="镇", seat_lat=28.89,
+                                 seat_lon=118.35, number_prefix="QC"))
+        fresh.emit(Changes({"township": {ui.QIUCHUAN}}))  # what a pulled page announces
+        await ui.wait_until(lambda: window.status_bar.township_label.text() == "球川镇", what="township name")
+        assert window.windowTitle() == "综合信息指挥室 · 球川镇"
+        window.close()
+    finally:
+        forget_store(fresh)
+        fresh.close()

@@ -495,3 +495,12 @@ async def test_desktop_toggle_opens_and_closes_the_wall(store, actor, qtbot, tmp
     second.close()
     assert toggle.wall is None and not toggle.action.isChecked()
     main.close()
+
+
+@pytest.mark.asyncio
+async def test_wall_title_names_its_township(store, qtbot, zh):
+    window = await open_wall(store, qtbot, fast_config(townships=(QC,)))
+    assert window.title_label.text() == "球川镇综合信息指挥室"
+    assert window.windowTitle() == "球川镇指挥室大屏"
+    assert QC not in window.title_label.text()
+    window.shutdown()
