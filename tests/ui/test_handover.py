@@ -173,3 +173,31 @@ def test_rows_model_passes_qtmodeltester(qtmodeltester):
     qtmodeltester.check(model)
     model.set_rows([])
     qtmodeltester.check(model)
+
+
+@pytest.mark.asyncio
+async def test_check_in_tab_names_departments_modules_and_the_summons_card_never_ids(store, actor, qtbot, ui, zh):
+    """部门报到: a summons from a board card to a department and a module shows their names and the card's title."""
+    import re
+
+    from sqlalchemy import select
+
+    from commandroom.domain.models import Module
+    from ui.handover.dialog import HandoverDialog
+
+    store.perform(actor, "module.create", "11111111-2222-4333-8444-555555555555", {"name": "经济生态"})
+    with store.read() as session:
+        module = session.scalars(select(Module).where(Module.township_code == ui.QIUCHUAN)).one()
+    store.perform(actor, "card.create", "card-summon", {"module_id": module.id, "title": "河道整治联合执法"})
+    store.perform(actor, "summon", "s-handover", {"card_id": "card-summon", "hours": 2, "targets": [
+        {"kind": "department", "code": "natres"}, {"kind": "module", "code": module.id}]})
+    dialog = HandoverDialog(store, actor, (ui.QIUCHUAN,), now=utcnow() + timedelta(hours=3))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    await ui.wait_until(lambda: dialog.summary is not None, what="summary")
+    model = dialog.checkin_model
+    rows = [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+    assert len(rows) == 2 and "经济生态模块" in {row[0] for row in rows}
+    assert all(row[1] == "河道整治联合执法" for row in rows)
+    uuid_like = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}|card-summon|" + re.escape(module.id))
+    assert not [cell for row in rows for cell in row if uuid_like.search(str(cell))], rows

@@ -504,3 +504,16 @@ async def test_wall_title_names_its_township(store, qtbot, zh):
     assert window.windowTitle() == "球川镇指挥室大屏"
     assert QC not in window.title_label.text()
     window.shutdown()
+
+
+def test_case_page_names_a_module_waiting_for_check_in_never_its_id(fixed):
+    from commandroom.domain.models import CaseCheckin, Module
+
+    module = new_id()
+    with fixed.write() as s:
+        s.add(Module(id=module, township_code=QC, name="经济生态", lead_name="周(副镇长)", wip_limit=5))
+        s.add(CaseCheckin(id=new_id(), township_code=QC, target_kind="module", target_code=module, state="waiting",
+                          due_at=NOW + timedelta(hours=3)))
+    with fixed.read() as session:
+        cases = fg.case_figures(session, NOW)
+    assert [c.target for c in cases.checkins] == ["经济生态模块"]

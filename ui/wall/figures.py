@@ -53,6 +53,7 @@ from commandroom.domain.models import (
     Zone,
 )
 from commandroom.services.briefing import OPEN_STATES, local_day_bounds, local_today, running_clocks
+from commandroom.services.cases import target_name
 from commandroom.timeutil import to_local
 from ui.wall.masking import mask_person_label, mask_text
 
@@ -488,7 +489,9 @@ def case_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
             .where(CaseCheckin.state == "waiting", CaseCheckin.deleted.is_(False),
                    *_scope(CaseCheckin.township_code, townships))
             .order_by(CaseCheckin.due_at, CaseCheckin.id).limit(limit)):
-        target = departments.get(chk.target_code, chk.target_code) if chk.target_kind == "department" else chk.target_code
+        # a module is named, never shown by its id (issue 13 item 10)
+        target = (departments.get(chk.target_code, chk.target_code) if chk.target_kind == "department"
+                  else target_name(session, chk.target_kind, chk.target_code))
         checkins.append(CheckinRow(target, case_title or "", chk.due_at, chk.due_at < now))
     return CaseFigures(now=now, by_state=dict(by_state), open_total=len(open_cases),
                        overdue_total=sum(1 for r in rows if r.overdue_hours > 0), completed_30d=completed,
