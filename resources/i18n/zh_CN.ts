@@ -2012,6 +2012,10 @@ Please send this file to your support contact.</source>
             <translation>建议承办</translation>
         </message>
         <message>
+            <source>Outside the list: township accepts, county and township handle jointly</source>
+            <translation>清单外事项：乡镇兜底受理，县乡联动处置</translation>
+        </message>
+        <message>
             <source>the clocks call for: {level}</source>
             <translation>按时限应启动：{level}</translation>
         </message>
@@ -2818,6 +2822,22 @@ Please send this file to your support contact.</source>
             <translation>已分拣过</translation>
         </message>
         <message>
+            <source>Both texts kept for review</source>
+            <translation>双方内容均保留待核</translation>
+        </message>
+        <message>
+            <source>A concurrent move did not take effect</source>
+            <translation>同时发生的移动未生效</translation>
+        </message>
+        <message>
+            <source>Moved at the same time by someone else</source>
+            <translation>他人同时移动了这张卡片</translation>
+        </message>
+        <message>
+            <source>WIP limit overridden</source>
+            <translation>超出在办上限</translation>
+        </message>
+        <message>
             <source>Report</source>
             <translation>报告</translation>
         </message>
@@ -2844,6 +2864,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>Handover</source>
             <translation>交接班</translation>
+        </message>
+        <message>
+            <source>Module</source>
+            <translation>模块</translation>
+        </message>
+        <message>
+            <source>Check-in</source>
+            <translation>报到</translation>
         </message>
     </context>
     <context>

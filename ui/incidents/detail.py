@@ -453,9 +453,10 @@ class IncidentDetailPanel(QWidget):
             add(self.tr("Counter-proposal"), f["counter_proposal"])
         marker = ""
         if f.get("outside_list"):
+            # tr() outside the f-string: lupdate does not see a call inside one (it stayed English)
+            outside = self.tr("Outside the list: township accepts, county and township handle jointly")
             marker = (f"<p style='margin:0 0 4px 0'><span style='background:#d9822b; color:white; padding:1px 6px;'>"
-                      f"{_esc(self.tr('Outside the list: township accepts, county and township handle jointly'))}"
-                      f"</span></p>")
+                      f"{_esc(outside)}</span></p>")
         return marker + "<table cellspacing=0 cellpadding=1>" + "".join(rows) + "</table>"
 
     def _show_clocks(self, detail: IncidentDetail) -> None:
