@@ -4704,6 +4704,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>闲</translation>
         </message>
         <message>
+            <source>Nobody on duty</source>
+            <translation>无人在岗</translation>
+        </message>
+        <message>
             <source>Situation overview</source>
             <translation>态势总览</translation>
         </message>
@@ -5000,6 +5004,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>闲：{zones}</translation>
         </message>
         <message>
+            <source>nobody on duty: {zones}</source>
+            <translation>无人在岗：{zones}</translation>
+        </message>
+        <message>
             <source>as of {time}</source>
             <translation>更新于 {time}</translation>
         </message>
@@ -5187,6 +5195,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Idle</source>
             <translation>闲</translation>
+        </message>
+        <message>
+            <source>Nobody on duty</source>
+            <translation>无人在岗</translation>
         </message>
         <message>
             <source>No certificate</source>

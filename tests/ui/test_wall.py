@@ -517,3 +517,23 @@ def test_case_page_names_a_module_waiting_for_check_in_never_its_id(fixed):
     with fixed.read() as session:
         cases = fg.case_figures(session, NOW)
     assert [c.target for c in cases.checkins] == ["经济生态模块"]
+
+
+@pytest.mark.asyncio
+async def test_zone_tile_with_nobody_rostered_says_nobody_on_duty_not_idle(fixed, qtbot, zh):
+    """One member rostered in 球川: the other six zones have nobody there, which is no spare capacity."""
+    from ui.wall.pages import WallZonesPage
+
+    with fixed.write() as s:
+        member = s.query(TeamMember).filter_by(name="王一").one()
+        s.add(RosterEntry(id=new_id(), township_code=QC, zone_id="QC", member_id=member.id, day=date(2026, 11, 20),
+                          shift="day", starts_at=NOW - timedelta(hours=6), ends_at=NOW + timedelta(hours=4)))
+    with fixed.read() as session:
+        zones = fg.zone_figures(session, NOW)
+    page = WallZonesPage(fixed, fast_config(), lambda: NOW)
+    qtbot.addWidget(page)
+    page.apply(zones)
+    badges = {tile.name.text(): tile.badge.text() for tile in page.tiles}
+    others = [badge for name, badge in badges.items() if name and not name.startswith("球川")]
+    assert len(others) == 6 and set(others) == {"无人在岗"}, badges
+    assert all(z.balance == "unstaffed" for z in zones if z.zone_id != "QC")

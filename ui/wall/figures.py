@@ -356,7 +356,7 @@ class ZoneFigure:
     open_incidents: int
     overdue: int
     load: float
-    balance: str  # busy / normal / idle
+    balance: str  # busy / normal / idle / unstaffed
 
 
 def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> list[ZoneFigure]:
@@ -405,6 +405,7 @@ def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
         mean = sum(z.load for z in out) / len(out)
         out = [ZoneFigure(z.zone_id, z.name, z.townships, z.on_duty, z.available, z.open_incidents, z.overdue, z.load,
                           "busy" if (z.open_incidents and not z.on_duty) or (z.load > 0 and z.load >= max(1.0, 1.5 * mean))
+                          else "unstaffed" if not z.on_duty  # nobody there is no spare capacity
                           else "idle" if z.load <= 0.5 * mean else "normal") for z in out]
     return out
 

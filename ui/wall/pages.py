@@ -66,6 +66,7 @@ BALANCE_LABELS = {
     "busy": QT_TRANSLATE_NOOP("WallLabels", "Busy"),
     "normal": QT_TRANSLATE_NOOP("WallLabels", "Normal"),
     "idle": QT_TRANSLATE_NOOP("WallLabels", "Idle"),
+    "unstaffed": QT_TRANSLATE_NOOP("WallLabels", "Nobody on duty"),
 }
 PAGE_TITLES = {
     PAGE_OVERVIEW: QT_TRANSLATE_NOOP("WallLabels", "Situation overview"),
