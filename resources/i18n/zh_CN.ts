@@ -3313,6 +3313,10 @@ Please send this file to your support contact.</source>
             <translation>时间差</translation>
         </message>
         <message>
+            <source>Why</source>
+            <translation>相似构成</translation>
+        </message>
+        <message>
             <source>{score}%</source>
             <translation>{score}%</translation>
         </message>
@@ -3327,6 +3331,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>{h} h</source>
             <translation>{h} 小时</translation>
+        </message>
+        <message>
+            <source>place {place} · time {time} · category {category}</source>
+            <translation>位置 {place} · 时间 {time} · 类别 {category}</translation>
+        </message>
+        <message>
+            <source>Place {place} + time {time} + category {category} (of 50 + 30 + 20)</source>
+            <translation>位置 {place} + 时间 {time} + 类别 {category}（满分 50 + 30 + 20）</translation>
         </message>
     </context>
     <context>
