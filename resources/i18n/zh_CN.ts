@@ -1112,8 +1112,24 @@ Please send this file to your support contact.</source>
             <translation>辅助人员</translation>
         </message>
         <message>
+            <source>{name} can go with the team but cannot be the on-site lead</source>
+            <translation>{name} 可随队出发，但不能担任现场负责人</translation>
+        </message>
+        <message>
             <source>(none)</source>
             <translation>（无）</translation>
+        </message>
+        <message>
+            <source>auxiliary, cannot lead</source>
+            <translation>辅助人员，不能主办</translation>
+        </message>
+        <message>
+            <source>no enforcement certificate</source>
+            <translation>无执法证</translation>
+        </message>
+        <message>
+            <source>certificate expired {date}</source>
+            <translation>执法证已于 {date} 过期</translation>
         </message>
     </context>
     <context>

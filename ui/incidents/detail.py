@@ -568,8 +568,11 @@ class IncidentDetailPanel(QWidget):
     async def _do_dispatch(self) -> None:
         f = self.detail.fields
         choices = await self._choices_once()
+        from commandroom.services.teams import shanghai_date
+
         dialog = DispatchDialog(choices, lead_department=f.get("lead_department_code"), zone_id=f.get("zone_id"),
-                                prefer_team=bool(f.get("is_enforcement")), subject=self.subject(), parent=self)
+                                prefer_team=bool(f.get("is_enforcement")), subject=self.subject(),
+                                today=shanghai_date(self.store.now()), parent=self)
         if await self._dialog(dialog):
             await self.perform("dispatch", dialog.mutation_args())
 
