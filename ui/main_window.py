@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self._builders: dict[str, Callable[[], QWidget]] = {}
         self._keys: list[str] = []
         self._add_pages()
+        self._fit_nav(nav_panel)
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
 
         self.urgent_watcher = UrgentReportWatcher(store, self.notifier, on_show=self._on_show_report, parent=self)
@@ -151,6 +152,15 @@ class MainWindow(QMainWindow):
             self._builders[key] = builder
             holder = QWidget()  # replaced by the real page on first show
             self.stack.addWidget(holder)
+
+    def _fit_nav(self, panel: QWidget) -> None:
+        """The sidebar as wide as its longest entry in the language in use (English is longer), at least 184 px."""
+        self.nav.ensurePolished()
+        fm = self.nav.fontMetrics()
+        widest = max((fm.horizontalAdvance(self.nav.item(i).text()) for i in range(self.nav.count())), default=0)
+        width = max(184, widest + self.nav.iconSize().width() + 56)
+        self.nav.setFixedWidth(width)
+        panel.setFixedWidth(width)
 
     def page(self, key: str) -> QWidget:
         """The page ``key``, built on first use."""

@@ -2591,8 +2591,8 @@ Please send this file to your support contact.</source>
             <translation>正在查询…</translation>
         </message>
         <message>
-            <source>{n} incidents · {ms} ms</source>
-            <translation>共 {n} 件 · {ms} 毫秒</translation>
+            <source>{n} incidents</source>
+            <translation>共 {n} 件</translation>
         </message>
     </context>
     <context>

@@ -165,6 +165,7 @@ class InboxView(QWidget):
         self.undo_action.setEnabled(False)
         self.count_label = QLabel()
         self.count_label.setObjectName("Muted")
+        self.count_label.setContentsMargins(8, 0, 14, 0)  # clear of the window's right edge
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)

@@ -120,6 +120,8 @@ class IncidentFilterBar(QWidget):
             # as wide as a few characters, not as the longest item (matter names are long)
             w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             w.setMinimumContentsLength(chars)
+            # …but never narrower than its "All …" entry, what it shows most of the time (CJK is wide)
+            w.setMinimumWidth(w.fontMetrics().horizontalAdvance(w.itemText(0)) + 36)
             w.view().setMinimumWidth(w.view().sizeHintForColumn(0) + 24)
             w.currentIndexChanged.connect(self._emit)
             layout.addWidget(w)

@@ -150,7 +150,8 @@ class IncidentsView(QWidget):
         bar.addWidget(spacer)
         self.count_label = QLabel()
         self.count_label.setObjectName("Muted")
-        self.count_label.setMinimumWidth(240)
+        self.count_label.setMinimumWidth(120)
+        self.count_label.setContentsMargins(8, 0, 14, 0)  # clear of the window's right edge
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.count_label)
         return bar
@@ -164,9 +165,12 @@ class IncidentsView(QWidget):
         widths = list(_COLUMN_WIDTHS)
         widths[COLUMN_KEYS.index("number")] = fm.horizontalAdvance("QC-2026-000000") + 22
         widths[COLUMN_KEYS.index("created")] = fm.horizontalAdvance("26-11-26 00:00") + 22
+        header_fm = self.table.horizontalHeader().fontMetrics()
         for col, width in enumerate(widths):
             if col != COL_TITLE:
-                self.table.setColumnWidth(col, width)
+                # never narrower than its header (紧急程度 in Chinese, "Lead department" in English) + sort arrow
+                title = str(self.model.headerData(col, Qt.Orientation.Horizontal) or "")
+                self.table.setColumnWidth(col, max(width, header_fm.horizontalAdvance(title) + 30))
 
     def _start(self) -> None:
         self._fit_columns()
@@ -248,8 +252,9 @@ class IncidentsView(QWidget):
 
     def _update_count(self, *_: Any) -> None:
         n = self.model.rowCount()
-        self.count_label.setText(self.tr("{n} incidents · {ms} ms").format(
-            n=f"{n:,}", ms=int(self.model.last_query_seconds * 1000)))
+        # the query time is for the log, not the officer
+        log.debug("incident list: %d rows in %.0f ms", n, self.model.last_query_seconds * 1000)
+        self.count_label.setText(self.tr("{n} incidents").format(n=f"{n:,}"))
         self.count_did_change.emit(n)
 
     def _refocus_table(self) -> None:
