@@ -222,3 +222,37 @@ async def test_first_sign_in_names_the_township_once_its_row_arrives_never_its_c
     finally:
         forget_store(fresh)
         fresh.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+async def test_sidebar_and_incident_headers_are_not_clipped(store, actor, qtbot, ui, tmp_path, qapp, language):
+    from PySide6.QtCore import Qt
+
+    from ui.i18n import install_translators
+    from ui.main_window import MainWindow
+
+    install_translators(qapp, language)
+    try:
+        window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+        qtbot.addWidget(window)
+        window.show()
+        fm = window.nav.fontMetrics()
+        room = window.nav.width() - window.nav.iconSize().width() - 24
+        assert all(fm.horizontalAdvance(window.nav.item(i).text()) <= room for i in range(window.nav.count()))
+        view = window.show_page("incidents")
+        await view.wait_idle()
+        header = view.table.horizontalHeader()
+        from ui.incidents.view import COL_TITLE
+
+        for col in range(view.model.columnCount()):
+            if col == COL_TITLE:
+                continue
+            title = view.model.headerData(col, Qt.Orientation.Horizontal)
+            assert view.table.columnWidth(col) >= header.fontMetrics().horizontalAdvance(title) + 20, title
+        assert "ms" not in view.count_label.text() and "毫秒" not in view.count_label.text()
+        urgency = view.filter_bar.urgency_combo
+        assert urgency.width() >= urgency.fontMetrics().horizontalAdvance(urgency.itemText(0)) + 20
+        window.close()
+    finally:
+        install_translators(qapp, "en")
