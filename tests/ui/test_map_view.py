@@ -747,3 +747,43 @@ def test_mbtiles_layer_is_served_through_the_tiles_scheme(qtbot, plain_store, tm
     control = js(view, qtbot, "document.querySelector('.leaflet-control-layers').textContent")
     assert "离线瓦片底图" in control and "矢量底图" in control
     assert view.blocked_requests == []
+
+
+def test_wall_urgent_takeover_zooms_to_the_spot_rings_it_there_and_the_card_leaves_it_free(qtbot, plain_store):
+    """An urgent incident in 球川 (28.8875, 118.3481): the map zooms there, the ring is on that spot, not in the
+    middle of the county (辉埠), and the card beside it does not cover it."""
+    from datetime import datetime
+
+    from ui.wall.config import WallConfig
+    from ui.wall.figures import UrgentItem
+    from ui.wall.pages import WallMapPage
+
+    page = WallMapPage(plain_store, WallConfig(), lambda: datetime(2026, 12, 8, 2, 0))
+    qtbot.addWidget(page)
+    page.resize(1600, 900)
+    page.show()
+    page.view.start()
+    qtbot.waitUntil(lambda: page.view.is_ready, timeout=LOAD_MS)
+    lat, lon = 28.8875, 118.3481
+    item = UrgentItem("incident", "i-1", "QC-2026-000001", "山林起火", "森林火灾", "球川镇", "球川村", "浓烟较大",
+                      "L1", "pending_dispatch", datetime(2026, 12, 8, 1, 55), lat, lon)
+    page.show_urgent(item, 0)
+    view = page.view
+    qtbot.waitUntil(lambda: page.ring.isVisible(), timeout=JS_MS)
+
+    def where() -> list:
+        return js(view, qtbot, f"cr.containerPoint({lat}, {lon})")
+
+    def ring_on_spot() -> bool:
+        x, y = where()
+        origin = view.mapTo(page, QPoint(0, 0))
+        return abs(page.ring_centre.x() - (origin.x() + x)) <= 3 and abs(page.ring_centre.y() - (origin.y() + y)) <= 3
+
+    qtbot.waitUntil(ring_on_spot, timeout=JS_MS)
+    assert page.ring.geometry().center().x() - page.ring_centre.x() in (-1, 0, 1)
+    assert not page.card.geometry().contains(page.ring_centre), (page.card.geometry(), page.ring_centre)
+    assert page.ring_centre.x() > page.card.geometry().right()
+    zoom = js(view, qtbot, "(function(){var m=null; for (var k in window) { if (window[k] instanceof L.Map) { m = window[k]; } } return m ? m.getZoom() : null; })()")
+    assert zoom == WallMapPage.URGENT_ZOOM
+    page.clear_urgent()
+    assert not page.ring.isVisible() and not page.card.isVisible()
