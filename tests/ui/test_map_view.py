@@ -787,3 +787,31 @@ def test_wall_urgent_takeover_zooms_to_the_spot_rings_it_there_and_the_card_leav
     assert zoom == WallMapPage.URGENT_ZOOM
     page.clear_urgent()
     assert not page.ring.isVisible() and not page.card.isVisible()
+
+
+def test_the_wall_map_masks_every_name_and_number_popups_included(qtbot, plain_store):
+    """Reporters, team members and numbers in descriptions are masked on a masked map (the wall's)."""
+    from commandroom.timeutil import utcnow as now
+
+    with plain_store.write() as s:
+        s.add(Report(township_code="330822001", source="grid_patrol", category_code="DEMO01",
+                     description="联系人：张三丰，电话13812345678", reporter_name="网格员 徐建华", state="new",
+                     reported_at=now(), lat=28.905, lon=118.505))
+        s.add(TeamMember(zone_id="TM", township_code="330822001", name="李正阳", origin="enforcement_bureau",
+                         status="available", lat=28.91,
+                         lon=118.51))
+    iid = add_incident(plain_store, title="家门口乱堆杂物", description="车主：陈小明 13900001111")
+    view = open_view(qtbot, plain_store, masked=True)
+    qtbot.waitUntil(lambda: js(view, qtbot, "cr.stats().reports") == 1, timeout=JS_MS)
+    run(view, qtbot, f"cr.highlight({iid!r})")
+    qtbot.waitUntil(lambda: bool(js(view, qtbot, "(document.querySelector('.leaflet-popup') || {}).textContent")),
+                    timeout=JS_MS)
+    popup = js(view, qtbot, "document.querySelector('.leaflet-popup').textContent")
+    assert "陈**" in popup and "139****1111" in popup and "陈小明" not in popup
+    from ui.map.payload import INCIDENT, REPORT, TEAM_MEMBER, read_snapshot
+
+    snap = read_snapshot(plain_store, masked=True)
+    text = str(snap[REPORT]) + str(snap[TEAM_MEMBER]) + str(snap[INCIDENT])
+    for secret in ("徐建华", "张三丰", "13812345678", "李正阳", "陈小明", "13900001111"):
+        assert secret not in text, secret
+    assert "网格员 徐**" in str(snap[REPORT]) and "李**" in str(snap[TEAM_MEMBER])

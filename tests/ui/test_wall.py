@@ -120,6 +120,8 @@ def test_mask_names_phones_and_labels():
     assert mask_person_label("综合执法局推送") == "综合执法局推送"
     assert mask_person_label("县社会治理中心") == "县社会治理中心"
     assert mask_person_label("河道视频监控 QC-012") == "河道视频监控 QC-012"
+    assert mask_person_label("网格员 徐建华") == "网格员 徐**"  # what the demo simulator writes
+    assert mask_person_label("12345 市民 张三") == "12345 市民 张**"
 
 
 def test_mask_free_text():
@@ -422,7 +424,7 @@ async def test_pages_follow_change_events_and_ticker_is_masked(store, qtbot, ui)
     from commandroom.timeutil import utcnow
 
     with store.write() as s:
-        rid = add_report(s, utcnow() - timedelta(minutes=1), text="联系人：张三丰，电话13812345678", who="王建国")
+        rid = add_report(s, utcnow() - timedelta(minutes=1), text="联系人：张三丰，电话13812345678", who="网格员 王建国")
     changes = Changes()
     changes.note("report", rid)
     store.emit(changes)

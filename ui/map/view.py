@@ -78,6 +78,7 @@ class MapView(QWidget):
         tiles_path: str | Path | None = None,
         data_dir: str | Path | None = None,
         page_options: Any = None,
+        masked: bool = False,
     ) -> None:
         """
         Args:
@@ -93,6 +94,7 @@ class MapView(QWidget):
         self.tiles_path = Path(tiles_path) if tiles_path else Path(store.path).parent / TILES_FILE
         self.data_dir = data_dir
         self.page_options = page_options
+        self.masked = masked  # the wall: every person's name and number masked, popups included
         self.load_count = 0
         self.is_ready = False
         self.timings: dict[
@@ -284,11 +286,12 @@ class MapView(QWidget):
 
         generation = self._generation
         store = self.store
+        masked = self.masked
         emit = self._snapshot_read.emit  # a bound signal: safe to emit from the reader thread
 
         def work() -> None:
             try:
-                emit(generation, read_snapshot(store))
+                emit(generation, read_snapshot(store, masked))
             except Exception as exc:  # noqa: BLE001 - reported on the GUI thread
                 emit(generation, exc)
 
@@ -363,18 +366,19 @@ class MapView(QWidget):
         if sum(len(v) for v in pending.values()) <= SYNC_FLUSH_LIMIT:
             # A handful of rows: a few ms of SQLite on the GUI thread beats a thread hop.
             self._apply_changes(
-                generation, {kind: read_changed(self.store, kind, ids) for kind, ids in pending.items()}
+                generation, {kind: read_changed(self.store, kind, ids, self.masked) for kind, ids in pending.items()}
             )
             return
         from ui.async_runner import READ_EXECUTOR
 
         self._flush_running = True
         store = self.store
+        masked = self.masked
         emit = self._changes_read.emit
 
         def work() -> None:
             try:
-                emit(generation, {kind: read_changed(store, kind, ids) for kind, ids in pending.items()})
+                emit(generation, {kind: read_changed(store, kind, ids, masked) for kind, ids in pending.items()})
             except Exception as exc:  # noqa: BLE001
                 emit(generation, exc)
 

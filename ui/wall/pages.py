@@ -564,7 +564,7 @@ class WallMapPage(WallPage):
             else:
                 from ui.map.view import MapView
 
-                self.view = MapView(store)
+                self.view = MapView(store, masked=True)  # visitors see the wall: no names or numbers
         except Exception as exc:  # noqa: BLE001 - ImportError, or QtWebEngine unusable here
             log.warning("the wall shows no map: %s", exc)
             self.view = None
