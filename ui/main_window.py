@@ -214,7 +214,9 @@ class MainWindow(QMainWindow):
         except ImportError as exc:
             log.info("incidents page not available yet: %s", exc)
             return PlaceholderPage(self.tr("The incident list is not installed on this workstation yet."))
-        return IncidentsView(self.store, self.actor, self)
+        view = IncidentsView(self.store, self.actor, self)
+        view.banner_requested.connect(self.notifier.notify)
+        return view
 
     def _plugin_page(self, module_name: str, fallback: str) -> QWidget:
         """A page from ``module_name.build_page(window)``; a placeholder while that area is not installed."""

@@ -2594,6 +2594,10 @@ Please send this file to your support contact.</source>
             <source>{n} incidents</source>
             <translation>共 {n} 件</translation>
         </message>
+        <message>
+            <source>Filters and search cleared to show the incident chosen on the map.</source>
+            <translation>为显示地图上选中的事件，已清除筛选条件和搜索。</translation>
+        </message>
     </context>
     <context>
         <name>Labels</name>

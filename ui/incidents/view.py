@@ -279,6 +279,21 @@ class IncidentsView(QWidget):
         self.table.setFocus()
         return True
 
+    def show_incident(self, incident_id: str) -> None:
+        """Show ``incident_id`` whatever the filters say (a map marker, a banner): its detail at once, and in
+        the list, clearing the filters and the search when they hide it (the officer is told so)."""
+        if self.select_incident(incident_id):
+            return
+        self.detail.load(incident_id)  # never the previous incident's detail meanwhile
+        cleared = self.filter_bar.clear_filters()
+        self._selected_id = incident_id  # after the re-query began: selected once the widened list has it
+        if cleared:
+            from ui.notifications import Notice
+
+            self.banner_requested.emit(Notice(
+                text=self.tr("Filters and search cleared to show the incident chosen on the map."),
+                level="info", key="incidents-filter-cleared", timeout_ms=6_000))
+
     def _on_current_row_changed(self, current: Any, _previous: Any) -> None:
         if not current.isValid():
             return
