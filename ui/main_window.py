@@ -35,6 +35,9 @@ PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PA
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
 
 
+UNDO_MERGE_KEY = "inbox-undo-merge"  # the inbox's notice with 撤销 after a merge
+
+
 class PlaceholderPage(QLabel):
     """A page that is not open yet (later issues), or whose module has not landed."""
 
@@ -123,6 +126,13 @@ class MainWindow(QMainWindow):
         self.show_page(PAGE_INBOX)
         self._refresh_counts_now()
 
+        # Ctrl+F anywhere in the window: the current page's search box (pages that have one)
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        self.search_shortcut = QShortcut(QKeySequence("Ctrl+F"), self)
+        self.search_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.search_shortcut.activated.connect(self.focus_search)
+
         # the "Wall screen" action; the wall window itself is imported when first opened
         from ui.wall.toggle import install_wall_toggle
 
@@ -183,6 +193,8 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(index)
             self.nav.blockSignals(False)
+        if key != PAGE_INBOX:
+            self.banner.clear_key(UNDO_MERGE_KEY)  # an offer to undo only where the merge was done
         self.page_did_change.emit(key)
         return page
 
@@ -196,6 +208,17 @@ class MainWindow(QMainWindow):
         self.show_page(PAGE_INBOX)
         return list(self._keys)
 
+    def focus_search(self) -> None:
+        page = self.pages.get(self.current_page_key())
+        focus = getattr(page, "focus_search", None)
+        if callable(focus):
+            focus()
+
+    def _on_inbox_action(self, name: str, _ids: list) -> None:
+        """The merge's 撤销 banner belongs to the merge: a later action ends it."""
+        if name != "report.merge":
+            self.banner.clear_key(UNDO_MERGE_KEY)
+
     def _on_nav_row_changed(self, row: int) -> None:
         if 0 <= row < len(self._keys):
             self.show_page(self._keys[row])
@@ -205,6 +228,7 @@ class MainWindow(QMainWindow):
 
         view = InboxView(self.store, self.actor)
         view.banner_requested.connect(self.notifier.notify)
+        view.action_did_finish.connect(self._on_inbox_action)
         view.load(background=True)
         return view
 

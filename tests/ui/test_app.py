@@ -256,3 +256,38 @@ async def test_sidebar_and_incident_headers_are_not_clipped(store, actor, qtbot,
         window.close()
     finally:
         install_translators(qapp, "en")
+
+
+@pytest.mark.asyncio
+async def test_ctrl_f_focuses_the_search_box_and_the_undo_merge_banner_ends_with_the_next_step(
+        store, actor, qtbot, ui, tmp_path, zh):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import PAGE_INBOX, PAGE_INCIDENTS, UNDO_MERGE_KEY, MainWindow
+    from ui.notifications import Notice
+
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    await ui.wait_until(lambda: QApplication.activeWindow() is window, what="window active")
+    window.nav.setFocus()
+    qtbot.keyClick(window.nav, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.inbox.search_edit.hasFocus()
+    incidents = window.show_page(PAGE_INCIDENTS)
+    incidents.table.setFocus()
+    qtbot.keyClick(incidents.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert incidents.filter_bar.search_edit.hasFocus()
+
+    def undo_banners() -> int:
+        return sum(1 for b in window.banner.banners if b.notice.key == UNDO_MERGE_KEY)
+
+    inbox = window.show_page(PAGE_INBOX)
+    inbox.banner_requested.emit(Notice("已将 1 条报告合并", key=UNDO_MERGE_KEY, action_text="撤销", action=lambda: None))
+    assert undo_banners() == 1
+    inbox.action_did_finish.emit("report.reject", ["r-1"])  # a later action
+    assert undo_banners() == 0
+    inbox.banner_requested.emit(Notice("已将 1 条报告合并", key=UNDO_MERGE_KEY, action_text="撤销", action=lambda: None))
+    window.show_page(PAGE_INCIDENTS)  # another page
+    assert undo_banners() == 0

@@ -338,6 +338,7 @@ class InboxView(QWidget):
         position = self._first_selected_row()
         await run_db(self.store.perform, self.actor, "report.accept", report_id, args)
         self._reselect_row = position
+        self._forget_merge()
         self.action_did_finish.emit("report.accept", [report_id])
 
     async def _merge(self) -> None:
@@ -369,6 +370,16 @@ class InboxView(QWidget):
                     action=lambda: self._start_action(self.undo_last_merge()), timeout_ms=60_000))
                 self.action_did_finish.emit("report.merge", done)
 
+    def focus_search(self) -> None:
+        """Ctrl+F: the search box, text selected."""
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    def _forget_merge(self) -> None:
+        """A later action: the last merge can no longer be undone from here (nor its banner)."""
+        self.last_merge = []
+        self.undo_action.setEnabled(False)
+
     async def undo_last_merge(self) -> None:
         """Undo the last (bulk) merge: ``report.unmerge`` for each report, newest first."""
         ids = list(self.last_merge)
@@ -397,6 +408,7 @@ class InboxView(QWidget):
         for report_id in ids:
             await run_db(self.store.perform, self.actor, "report.reject", report_id, {"reason": reason})
         self._reselect_row = position
+        self._forget_merge()
         self.action_did_finish.emit("report.reject", ids)
 
     async def _transfer(self) -> None:
@@ -414,6 +426,7 @@ class InboxView(QWidget):
         for report_id in ids:
             await run_db(self.store.perform, self.actor, "report.transfer", report_id, args)
         self._reselect_row = position
+        self._forget_merge()
         self.action_did_finish.emit("report.transfer", ids)
 
     # -- messages

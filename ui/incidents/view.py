@@ -138,7 +138,9 @@ class IncidentsView(QWidget):
             return act
 
         self.refresh_action = action(self.tr("Refresh"), "F5", self.refresh, "fa5s.sync")
-        self.search_action = action(self.tr("Search"), "Ctrl+F", self.filter_bar.focus_search, "fa5s.search")
+        # Ctrl+F is the main window's (one shortcut for every page with a search box): see focus_search
+        self.search_action = action(self.tr("Search"), "", self.filter_bar.focus_search, "fa5s.search")
+        self.search_action.setToolTip(f"{self.tr('Search')} (Ctrl+F)")
         self.overdue_action = action(self.tr("Overdue"), "Ctrl+Shift+O", self.filter_bar.show_overdue,
                                      "fa5s.exclamation-circle")
         bar.addSeparator()
@@ -278,6 +280,10 @@ class IncidentsView(QWidget):
         self.select_row(row)
         self.table.setFocus()
         return True
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the search box, text selected."""
+        self.filter_bar.focus_search()
 
     def show_incident(self, incident_id: str) -> None:
         """Show ``incident_id`` whatever the filters say (a map marker, a banner): its detail at once, and in
