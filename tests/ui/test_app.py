@@ -291,3 +291,27 @@ async def test_ctrl_f_focuses_the_search_box_and_the_undo_merge_banner_ends_with
     inbox.banner_requested.emit(Notice("已将 1 条报告合并", key=UNDO_MERGE_KEY, action_text="撤销", action=lambda: None))
     window.show_page(PAGE_INCIDENTS)  # another page
     assert undo_banners() == 0
+
+
+@pytest.mark.asyncio
+async def test_an_offline_restart_shows_the_last_sync_not_never_synced(store, actor, qtbot, ui, tmp_path, zh):
+    """The desk synced, then restarts without the server: the status bar still says when it last synced."""
+    from datetime import datetime
+
+    from commandroom.sync.engine import SyncEngine
+    from commandroom.timeutil import fmt_local
+    from ui.main_window import MainWindow
+
+    synced = datetime(2026, 12, 6, 1, 30)
+    before = SyncEngine(store, "http://127.0.0.1:9", device_name="测试工作站")
+    before._set_status(online=True, offline_since=None, last_success=synced)  # what a successful round does
+    await before.aclose()
+
+    after = SyncEngine(store, "http://127.0.0.1:9", device_name="测试工作站")  # the restart, server away
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.attach_engine(after)
+    window.show()
+    text = window.status_bar.last_sync_label.text()
+    assert text != "尚未同步" and fmt_local(synced, "%H:%M") in text, text
+    await after.aclose()
