@@ -1542,6 +1542,10 @@ Please send this file to your support contact.</source>
             <source>Not signed: {message}</source>
             <translation>未签字：{message}</translation>
         </message>
+        <message>
+            <source>Handover signed at {time}: {outgoing} handed over to {incoming}.</source>
+            <translation>交接班已于 {time} 签字：{outgoing} 交班，{incoming} 接班。</translation>
+        </message>
     </context>
     <context>
         <name>HolidayScheduleView</name>

@@ -201,3 +201,26 @@ async def test_check_in_tab_names_departments_modules_and_the_summons_card_never
     assert all(row[1] == "河道整治联合执法" for row in rows)
     uuid_like = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}|card-summon|" + re.escape(module.id))
     assert not [cell for row in rows for cell in row if uuid_like.search(str(cell))], rows
+
+
+@pytest.mark.asyncio
+async def test_signing_the_handover_from_the_incident_page_is_confirmed(store, actor, qtbot, ui, zh):
+    from ui.incidents.view import IncidentsView
+
+    _seed(store, actor, ui)
+    view = IncidentsView(store, actor)
+    qtbot.addWidget(view)
+    view.show()
+    notices = []
+    view.banner_requested.connect(notices.append)
+    view.handover_action.trigger()
+    dialog = view.open_dialog
+    await ui.wait_until(lambda: dialog.summary is not None, what="summary")
+    dialog.incoming_edit.setText("李接班")
+    dialog.outgoing_check.setChecked(True)
+    dialog.incoming_check.setChecked(True)
+    dialog.sign_button.click()
+    await ui.wait_until(lambda: dialog.handover_id is not None, what="signed")
+    assert notices and notices[-1].key == "handover-signed"
+    assert "交接班已于" in notices[-1].text and "王值班 交班" in notices[-1].text and "李接班 接班" in notices[-1].text
+    await view.wait_idle()

@@ -110,6 +110,7 @@ class HandoverDialog(QDialog):
         self.scope_name = township_names(store, scope)
         self.summary: HandoverSummary | None = None
         self.handover_id: str | None = None
+        self.confirmation = ""  # what the window says once the handover is signed
         self._now = now
         self._task = LatestTask("handover-summary")
         self.sign_task: asyncio.Task | None = None
@@ -313,6 +314,9 @@ class HandoverDialog(QDialog):
             return False
         self.handover_id = handover_id
         self.error_label.hide()
+        args = self.mutation_args()
+        self.confirmation = self.tr("Handover signed at {time}: {outgoing} handed over to {incoming}.").format(
+            time=fmt_local(self.store.now(), "%H:%M"), outgoing=args["outgoing_name"], incoming=args["incoming_name"])
         self.handover_did_sign.emit(handover_id)
         self.accept()
         return True

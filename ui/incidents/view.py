@@ -314,7 +314,15 @@ class IncidentsView(QWidget):
 
         dialog = HandoverDialog(self.store, self.actor, self.scope, self)
         self.open_dialog = dialog
+        dialog.handover_did_sign.connect(lambda _id: self._confirm_handover(dialog))
         dialog.open()
+
+    def _confirm_handover(self, dialog: Any) -> None:
+        """Signing is recorded: say so (who handed over to whom, when), the dialog having closed."""
+        from ui.notifications import Notice
+
+        self.banner_requested.emit(Notice(text=dialog.confirmation, level="info", key="handover-signed",
+                                          timeout_ms=12_000))
 
     def _on_briefing_triggered(self) -> None:
         from ui.handover.briefing_dialog import BriefingDialog
