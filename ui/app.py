@@ -592,6 +592,10 @@ def run_desktop(settings: Any, profile: str = "default", self_test: bool = False
     install_fault_logging(log_path.parent if log_path else None, "desktop")
     app.setApplicationName("CommandRoom")
     app.setOrganizationName("Changshan")
+    app.setDesktopFileName("commandroom")  # Linux: the taskbar finds packaging/commandroom.desktop's icon
+    from ui.theme import app_icon
+
+    app.setWindowIcon(app_icon())  # window, tray and taskbar
     app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when to leave (after closing the store)
     install_translators(app, settings.language)
     apply_theme(app, settings.theme)

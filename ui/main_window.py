@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -70,6 +71,14 @@ class MainWindow(QMainWindow):
         self.engine: Any = None
         self.setWindowTitle(self.tr("Command Room"))
         self.resize(1600, 1000)
+        from ui import ui_state
+        from ui.theme import app_icon
+
+        self.setWindowIcon(app_icon())
+        app = QApplication.instance()
+        if app is not None and app.windowIcon().isNull():
+            app.setWindowIcon(app_icon())  # the tray and the taskbar take the application's icon
+        ui_state.remember_geometry(self, "main")  # size and place as the officer left them
 
         central = QWidget()
         outer = QHBoxLayout(central)

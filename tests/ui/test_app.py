@@ -315,3 +315,14 @@ async def test_an_offline_restart_shows_the_last_sync_not_never_synced(store, ac
     text = window.status_bar.last_sync_label.text()
     assert text != "尚未同步" and fmt_local(synced, "%H:%M") in text, text
     await after.aclose()
+
+
+def test_the_window_and_the_application_have_the_app_icon(store, actor, qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    assert not window.windowIcon().isNull() and window.windowIcon().availableSizes()
+    assert not QApplication.instance().windowIcon().isNull()  # what the tray icon and the taskbar show

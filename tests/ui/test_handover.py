@@ -4,6 +4,7 @@ an outbox entry), the PDF and Excel exports, and cancellation."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,54 @@ async def test_signing_the_handover_from_the_incident_page_is_confirmed(store, a
     assert notices and notices[-1].key == "handover-signed"
     assert "交接班已于" in notices[-1].text and "王值班 交班" in notices[-1].text and "李接班 接班" in notices[-1].text
     await view.wait_idle()
+
+
+@pytest.mark.asyncio
+async def test_briefing_folder_starts_in_documents_and_remembers_the_last_one(store, actor, ui, tmp_path, qtbot):
+    from ui import ui_state
+    from ui.handover.briefing_dialog import BriefingDialog
+
+    _seed(store, actor, ui)
+    first = BriefingDialog(store, (ui.QIUCHUAN,))
+    qtbot.addWidget(first)
+    assert first.folder_edit.text() == str(ui_state.documents_folder())
+    assert ui_state.documents_folder().name in ("Documents", "文档") or ui_state.documents_folder() == Path.home()
+    chosen = tmp_path / "简报"
+    first.folder_edit.setText(str(chosen))
+    first.xlsx_check.setChecked(False)
+    first.start_export()
+    await first.task
+    assert first.written and first.written[0].parent == chosen
+    again = BriefingDialog(store, (ui.QIUCHUAN,))
+    qtbot.addWidget(again)
+    assert again.folder_edit.text() == str(chosen)
+
+
+@pytest.mark.asyncio
+async def test_window_geometry_splitters_and_columns_are_remembered(store, actor, qtbot, tmp_path):
+    """One mechanism (ui/ui_state.py, a QSettings file in the config folder) for every page's layout."""
+    from ui.incidents.view import IncidentsView
+    from ui.main_window import MainWindow
+
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    screen = window.screen().availableGeometry()
+    size = (min(1300, screen.width() - 40), min(850, screen.height() - 40))  # offscreen screens are small
+    window.resize(*size)
+    inbox = window.inbox
+    total = sum(inbox.splitter.sizes())
+    wanted = [round(total * 0.45), total - round(total * 0.45)]
+    inbox.splitter.setSizes(wanted)
+    wanted = inbox.splitter.sizes()
+    inbox.splitter.splitterMoved.emit(wanted[0], 1)
+    inbox.table.setColumnWidth(1, 233)
+    window.close()  # saves
+    again = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(again)
+    again.show()
+    assert (again.width(), again.height()) == size
+    assert again.inbox.table.columnWidth(1) == 233
+    sizes = again.inbox.splitter.sizes()
+    assert sizes == wanted, (sizes, wanted)
+    assert isinstance(again.page("incidents"), IncidentsView)

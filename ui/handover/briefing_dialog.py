@@ -57,6 +57,9 @@ def scope_name(store: Any, scope: tuple[str, ...] | None) -> str:
     return "、".join(names)
 
 
+FOLDER_KEY = "briefing/folder"
+
+
 async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | None, folder: Path,
                           pdf: bool, xlsx: bool, state: TaskState, now: datetime | None = None,
                           text: BriefingText | None = None) -> list[Path]:
@@ -135,7 +138,10 @@ class BriefingDialog(QDialog):
         self.day_edit.setDisplayFormat("yyyy-MM-dd")
         form.addRow(self.tr("Day"), self.day_edit)
         folder_row = QHBoxLayout()
-        self.folder_edit = QLineEdit(str(Path.home()))
+        from ui import ui_state
+
+        # the folder used last time, else the documents folder (where an officer looks for a file)
+        self.folder_edit = QLineEdit(str(ui_state.value(FOLDER_KEY) or ui_state.documents_folder()))
         browse = QPushButton(self.tr("Choose…"))
         browse.clicked.connect(self._on_browse_clicked)
         folder_row.addWidget(self.folder_edit, 1)
@@ -207,6 +213,9 @@ class BriefingDialog(QDialog):
             log.exception("briefing export failed")
             self.status_label.setText(self.tr("Export failed: {error}").format(error=exc))
         else:
+            from ui import ui_state
+
+            ui_state.set_value(FOLDER_KEY, str(folder))
             self.progress.setValue(1000)
             self.status_label.setText(self.tr("Written: {files}").format(
                 files="、".join(str(p) for p in self.written)))

@@ -108,6 +108,11 @@ class InboxView(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([1020, 420])
         layout.addWidget(splitter, 1)
+        self.splitter = splitter
+        from ui import ui_state
+
+        ui_state.remember_splitter(splitter, "inbox")
+        ui_state.remember_header(self.table.horizontalHeader(), "inbox")
 
         self.model.ids_did_refresh.connect(self._on_ids_refreshed)
         store_events(store).changes_did_happen.connect(self._on_store_changes)

@@ -100,6 +100,10 @@ class IncidentsView(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([1010, 590])
         layout.addWidget(splitter, 1)
+        self.splitter = splitter
+        from ui import ui_state
+
+        ui_state.remember_splitter(splitter, "incidents")
 
         for act in self.detail.actions.values():
             self.addAction(act)  # the workflow keys work while the table has focus
@@ -176,6 +180,9 @@ class IncidentsView(QWidget):
 
     def _start(self) -> None:
         self._fit_columns()
+        from ui import ui_state
+
+        ui_state.remember_header(self.table.horizontalHeader(), "incidents")  # the officer's widths win
         self.model.refresh()
 
         async def prepare() -> None:

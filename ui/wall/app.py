@@ -169,6 +169,9 @@ def run_wall(settings: Any, screen: int = 0, profile: str = "wall") -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     install_fault_logging(log_path.parent if log_path else None, f"wall-{profile}")
     app.setApplicationName("CommandRoom wall")
+    from ui.theme import app_icon
+
+    app.setWindowIcon(app_icon())
     app.setOrganizationName("Changshan")
     app.setQuitOnLastWindowClosed(False)
     install_translators(app, settings.language)
