@@ -5017,6 +5017,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>发布时间</translation>
         </message>
         <message>
+            <source>not published (package)</source>
+            <translation>未发布（程序包内置）</translation>
+        </message>
+        <message>
             <source>Published by {name}</source>
             <translation>发布人：{name}</translation>
         </message>
