@@ -276,3 +276,32 @@ async def test_window_geometry_splitters_and_columns_are_remembered(store, actor
     sizes = again.inbox.splitter.sizes()
     assert sizes == wanted, (sizes, wanted)
     assert isinstance(again.page("incidents"), IncidentsView)
+
+
+def test_briefing_pdf_never_breaks_an_incident_number(qapp):
+    """The overdue table's numbers (QC-2026-000123) stay on one line at the A4 width the PDF uses."""
+    from datetime import date, datetime
+
+    from PySide6.QtGui import QTextDocument
+
+    from commandroom.services.briefing import DailyBriefing
+    from ui.handover.export import BriefingText, briefing_html
+
+    item = type("Clock", (), dict(number="QC-2026-000123", title="某村道路旁长期占道经营，多次劝导无效" * 2,
+                                  township_name="球川", state="dispatched", clock="ack", due=datetime(2026, 12, 1, 2),
+                                  assignee="执法中队", assignee_kind="department"))
+    values = dict(day=date(2026, 12, 2), as_of=datetime(2026, 12, 2, 8), township_codes=None, created=0, closed=0,
+                  closed_on_time=0, open_total=1, overdue_total=1, returned=0, escalated=0, by_category=[],
+                  by_township=[], by_state={}, created_by_state={}, overdue=[item])
+    briefing = DailyBriefing(**values)
+    doc = QTextDocument()
+    doc.setHtml(briefing_html(briefing, BriefingText.current()))
+    doc.setTextWidth(680)  # A4 less 15 mm margins at 96 dpi
+    doc.documentLayout().documentSize()
+    block = doc.begin()
+    lines = None
+    while block.isValid():
+        if block.text() == "QC-2026-000123":
+            lines = block.layout().lineCount()
+        block = block.next()
+    assert lines == 1
