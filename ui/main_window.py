@@ -97,6 +97,15 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(18, 18))
         self.nav.setFixedWidth(184)
         nav_layout.addWidget(self.nav, 1)
+        from PySide6.QtWidgets import QPushButton
+
+        self.settings_button = QPushButton(self.tr("Settings"))
+        self.settings_button.setObjectName("NavSettings")
+        self.settings_button.setIcon(_nav_icon("fa5s.cog"))
+        self.settings_button.setToolTip(self.tr("Language, theme, sound, server and workstation (Ctrl+,)"))
+        self.settings_button.setShortcut("Ctrl+,")
+        self.settings_button.clicked.connect(self.open_settings)
+        nav_layout.addWidget(self.settings_button)
         nav_panel.setFixedWidth(184)
         outer.addWidget(nav_panel)
 
@@ -216,6 +225,35 @@ class MainWindow(QMainWindow):
             self.show_page(key)
         self.show_page(PAGE_INBOX)
         return list(self._keys)
+
+    def open_settings(self) -> None:
+        """设置: edit language, theme, sound, server and workstation; theme and sound apply at once."""
+        from commandroom.config import load_settings
+        from ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(load_settings(), self)
+        self.settings_dialog = dialog
+        dialog.accepted.connect(lambda: self._apply_settings(dialog.saved))
+        dialog.open()
+
+    def _apply_settings(self, saved: dict[str, Any]) -> None:
+        from ui.theme import apply_theme
+
+        app = QApplication.instance()
+        if app is not None and saved.get("theme"):
+            apply_theme(app, saved["theme"])
+        self.notifier.sound_enabled = bool(saved.get("sound"))
+
+        async def remember() -> None:  # what the sign-in dialog shows next time
+            from ui.async_runner import run_db
+
+            for key in ("server_url", "workstation_name"):
+                if saved.get(key):
+                    await run_db(self.store.set_meta, key, saved[key])
+
+        spawn(remember())
+        self.notifier.notify(Notice(text=self.tr("Settings saved."), level="info", key="settings-saved",
+                                    timeout_ms=5_000))
 
     def focus_search(self) -> None:
         page = self.pages.get(self.current_page_key())

@@ -3034,6 +3034,14 @@ Please send this file to your support contact.</source>
             <translation>综合信息指挥室</translation>
         </message>
         <message>
+            <source>Settings</source>
+            <translation>设置</translation>
+        </message>
+        <message>
+            <source>Language, theme, sound, server and workstation (Ctrl+,)</source>
+            <translation>语言、主题、声音、服务器和工作站（Ctrl+,）</translation>
+        </message>
+        <message>
             <source>Not open yet</source>
             <translation>尚未开放</translation>
         </message>
@@ -3064,6 +3072,10 @@ Please send this file to your support contact.</source>
         <message>
             <source>One-thing cases</source>
             <translation>一件事</translation>
+        </message>
+        <message>
+            <source>Settings saved.</source>
+            <translation>设置已保存。</translation>
         </message>
         <message>
             <source>The incident list is not installed on this workstation yet.</source>
@@ -4041,6 +4053,77 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Note</source>
             <translation>备注</translation>
+        </message>
+    </context>
+    <context>
+        <name>SettingsDialog</name>
+        <message>
+            <source>Settings</source>
+            <translation>设置</translation>
+        </message>
+        <message>
+            <source>Language</source>
+            <translation>语言</translation>
+        </message>
+        <message>
+            <source>Light</source>
+            <translation>浅色</translation>
+        </message>
+        <message>
+            <source>Dark</source>
+            <translation>深色</translation>
+        </message>
+        <message>
+            <source>Theme</source>
+            <translation>主题</translation>
+        </message>
+        <message>
+            <source>Play a sound for urgent reports</source>
+            <translation>紧急报告时播放提示音</translation>
+        </message>
+        <message>
+            <source>Sound</source>
+            <translation>声音</translation>
+        </message>
+        <message>
+            <source>County server</source>
+            <translation>县级服务器</translation>
+        </message>
+        <message>
+            <source>e.g. Qiuchuan command room desk 1</source>
+            <translation>例如：球川镇指挥室 1 号席位</translation>
+        </message>
+        <message>
+            <source>Workstation name</source>
+            <translation>工作站名称</translation>
+        </message>
+        <message>
+            <source>Theme and sound change at once. The language changes at the next start; the server and the workstation name are used from the next sign-in.</source>
+            <translation>主题和声音立即生效；语言在下次启动时生效；服务器地址和工作站名称在下次登录时使用。</translation>
+        </message>
+        <message>
+            <source>Set for this run by a flag or an environment variable, which wins over what is saved here: {keys}</source>
+            <translation>本次运行由命令行参数或环境变量指定（优先于此处保存的值）：{keys}</translation>
+        </message>
+        <message>
+            <source>Save</source>
+            <translation>保存</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>The county server's address must start with http:// or https://.</source>
+            <translation>县服务器地址须以 http:// 或 https:// 开头。</translation>
+        </message>
+        <message>
+            <source>Not saved: {message}</source>
+            <translation>未保存：{message}</translation>
+        </message>
+        <message>
+            <source>Not saved: the settings file cannot be written ({error}).</source>
+            <translation>未保存：无法写入设置文件（{error}）。</translation>
         </message>
     </context>
     <context>

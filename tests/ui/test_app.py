@@ -326,3 +326,42 @@ def test_the_window_and_the_application_have_the_app_icon(store, actor, qtbot, t
     qtbot.addWidget(window)
     assert not window.windowIcon().isNull() and window.windowIcon().availableSizes()
     assert not QApplication.instance().windowIcon().isNull()  # what the tray icon and the taskbar show
+
+
+@pytest.mark.asyncio
+async def test_settings_page_saves_to_the_toml_and_applies_theme_and_sound(store, actor, qtbot, ui, tmp_path, zh,
+                                                                             qapp):
+    from PySide6.QtGui import QPalette
+
+    from commandroom.config import load_settings
+    from ui.main_window import MainWindow
+    from ui.theme import apply_theme
+
+    window = MainWindow(store, actor, sound=True, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.settings_button.text() == "设置"
+    window.settings_button.click()
+    dialog = window.settings_dialog
+    await ui.wait_until(lambda: dialog.isVisible(), what="settings dialog")
+    try:
+        dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("dark"))
+        dialog.sound_check.setChecked(False)
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
+        dialog.server_edit.setText("ftp://wrong")
+        dialog.save_button.click()
+        assert dialog.isVisible() and "http://" in dialog.error_label.text()  # nothing half-written
+        assert not load_settings().config_file.exists()
+        dialog.server_edit.setText("https://county.example.gov.cn")
+        dialog.workstation_edit.setText("球川指挥室 1 号席")
+        dialog.save_button.click()
+        await ui.wait_until(lambda: not dialog.isVisible(), what="saved")
+        saved = load_settings()
+        assert (saved.theme, saved.sound, saved.language) == ("dark", False, "en")
+        assert (saved.server_url, saved.workstation_name) == ("https://county.example.gov.cn", "球川指挥室 1 号席")
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80  # dark at once
+        assert window.notifier.sound_enabled is False
+        await ui.wait_until(lambda: store.meta("server_url") == "https://county.example.gov.cn",
+                            what="the sign-in dialog's prefill")
+    finally:
+        apply_theme(qapp, "light")
