@@ -294,7 +294,7 @@ def year_status(year: int, rows: list[YearRow] | tuple[YearRow, ...]) -> YearSta
     return YearStatus(year, "package" if package_knows(year) else "unknown")
 
 
-PACKAGE_SOURCE = "日历程序包（chinese_calendar）"
+PACKAGE_SOURCE = "程序内置的国家法定节假日安排"
 
 
 def package_year(year: int) -> YearRow | None:
