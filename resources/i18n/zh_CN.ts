@@ -458,8 +458,20 @@
             <translation>导出</translation>
         </message>
         <message>
+            <source>Print…</source>
+            <translation>打印…</translation>
+        </message>
+        <message>
+            <source>Print preview of the briefing (the same pages as the PDF), then print</source>
+            <translation>预览值班日报（与 PDF 相同）后打印</translation>
+        </message>
+        <message>
             <source>Folder for the briefing</source>
             <translation>选择日报保存位置</translation>
+        </message>
+        <message>
+            <source>Preparing the print preview…</source>
+            <translation>正在准备打印预览…</translation>
         </message>
         <message>
             <source>Exporting…</source>
@@ -1381,6 +1393,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>Recompute</source>
             <translation>重新汇总</translation>
+        </message>
+        <message>
+            <source>Print…</source>
+            <translation>打印…</translation>
+        </message>
+        <message>
+            <source>Print preview of the handover sheet, then print</source>
+            <translation>预览交接班单后打印</translation>
         </message>
         <message>
             <source>Open incidents</source>
