@@ -317,3 +317,23 @@ async def test_merge_dialog_ranks_by_duplicate_score_and_fills_similarity_and_di
     assert 850 <= first.distance_m <= 950 and first.parts[2] == 0.2
     assert model.index(ids.index(burning_incident), 0).data(Qt.ItemDataRole.ToolTipRole).startswith("位置")
     dialog.reject()
+
+
+@pytest.mark.asyncio
+async def test_the_detail_never_shows_a_report_the_list_no_longer_has(store, actor, qtbot, ui):
+    a = ui.make_report(store, actor, text="河边堆放生活垃圾", minutes_ago=1)
+    b = ui.make_report(store, actor, text="村道路面塌陷", minutes_ago=2)
+    view = await _inbox(store, actor, qtbot, ui)
+    _select(view, [a])
+    await view.wait_idle()
+    assert view.detail.current_report_id() == a
+    # the list empties and refills (a model reset: what the first sync's refreshes do), selection lost silently
+    view.search_edit.setText("没有这样的报告")
+    await ui.wait_until(lambda: view.model.rowCount() == 0, what="emptied")
+    await view.wait_idle()
+    assert view.detail.current_report_id() is None  # not a report that is neither selected nor listed
+    view.search_edit.setText("塌陷")
+    await ui.wait_until(lambda: view.model.rowCount() == 1, what="refilled")
+    await view.wait_idle()
+    shown = view.detail.current_report_id()
+    assert shown is None or view.selected_ids() == [shown] == [b]

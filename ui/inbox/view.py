@@ -223,6 +223,20 @@ class InboxView(QWidget):
             self._reselect_row = -1
             self.table.clearSelection()
             self.table.selectRow(row)
+        self._keep_detail_honest()
+
+    def _keep_detail_honest(self) -> None:
+        """The detail shows the selected report, never one the list lost (a refresh after the first sync,
+        a filter): the report is selected again where it still is, else the detail is emptied."""
+        current = self.detail.current_report_id()
+        if not current or self.selected_ids():
+            return  # a selected report's detail is loading or shown
+        row = self.model.row_of(current)
+        if row >= 0:
+            self.table.selectRow(row)
+        else:
+            self._detail_task.cancel()
+            self.detail.show_detail(None)
 
     def _update_count(self) -> None:
         waiting = self.model.waiting_count
