@@ -484,6 +484,7 @@ async def test_desktop_toggle_opens_and_closes_the_wall(store, actor, qtbot, tmp
     toggle.action.trigger()
     wall = toggle.wall
     assert isinstance(wall, WallWindow) and wall.isVisible() and wall.store is store
+    assert wall.config.townships == (QC,) and wall.place == "球川镇"  # the desk's township, by name
     assert wall.banner.isVisible()  # the desktop has no engine here: "not connected"
     from commandroom.timeutil import utcnow
 
