@@ -35,7 +35,7 @@ from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTable
 
 log = logging.getLogger(__name__)
 
-_COLUMN_WIDTHS = (138, 200, 50, 62, 62, 86, 104, 112, 192, 60)
+_COLUMN_WIDTHS = (138, 200, 50, 62, 62, 86, 104, 112, 176, 56)
 
 
 class IncidentsView(QWidget):
@@ -176,7 +176,7 @@ class IncidentsView(QWidget):
             if col != COL_TITLE:
                 # never narrower than its header (紧急程度 in Chinese, "Lead department" in English) + sort arrow
                 title = str(self.model.headerData(col, Qt.Orientation.Horizontal) or "")
-                self.table.setColumnWidth(col, max(width, header_fm.horizontalAdvance(title) + 30))
+                self.table.setColumnWidth(col, max(width, header_fm.horizontalAdvance(title) + 22))
 
     def _start(self) -> None:
         self._fit_columns()
