@@ -276,7 +276,7 @@ class MergeDialog(QDialog):
     def __init__(self, targets: list[MergeTarget], report_count: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Merge into an incident"))
-        self.setMinimumSize(940, 440)
+        self.setMinimumSize(1120, 440)  # room for the score parts column
         layout = QVBoxLayout(self)
         intro = QLabel(self.tr("Merge {n} report(s) into the incident chosen below. Suggested duplicates "
                                "(near in place, time and category) come first.").format(n=report_count))
