@@ -291,7 +291,7 @@ class MergeDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((64, 160, 0, 80, 130, 72, 80, 190)):
+        for col, width in enumerate((64, 160, 0, 80, 130, 72, 80, 220)):
             if width:
                 self.table.setColumnWidth(col, width)
         self.table.setWordWrap(False)
