@@ -283,3 +283,13 @@ async def test_dispatch_dialog_says_a_members_certificate_expired_and_does_not_o
     await ui.wait_until(lambda: combo.width() >= combo.fontMetrics().horizontalAdvance(combo.itemText(expired_row)),
                         what="lead combo laid out")
     assert combo.width() >= combo.fontMetrics().horizontalAdvance(combo.itemText(expired_row))
+
+
+@pytest.mark.asyncio
+async def test_outside_the_list_marker_is_chinese(store, actor, qtbot, ui, zh):
+    rid = ui.make_report(store, actor, category="village_org", text="村务公开栏长期未更新")
+    incident_id = ui.accept_report(store, actor, rid, title="村务公开栏未更新")
+    assert _state(store, incident_id).outside_list
+    panel = await _panel(store, actor, qtbot, ui, incident_id)
+    text = panel.routing_label.text()
+    assert "清单外事项" in text and "Outside the list" not in text

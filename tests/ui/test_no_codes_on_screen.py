@@ -85,6 +85,9 @@ def _seed(store, actor, ui):  # noqa: ANN001
         rid = ui.make_report(store, actor, category=category, text=text, minutes_ago=30 + i)
         if i < 3:
             ids.append(ui.accept_report(store, actor, rid, title=text))
+    # a matter outside the list (乡镇受理、县乡联办): its detail carries the outside-list marker
+    outside = ui.make_report(store, actor, category="village_org", text="村务公开栏长期未更新", minutes_ago=20)
+    ids.append(ui.accept_report(store, actor, outside, title="村务公开栏未更新"))
     store.perform(actor, "incident.dispatch", ids[1],
                   {"target_kind": "department", "target_code": "enforcement", "dispatch_id": new_id()})
     now = utcnow()
