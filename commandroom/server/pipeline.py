@@ -16,6 +16,7 @@ import hashlib
 import importlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from commandroom import permissions
 from commandroom.domain.errors import DomainError, Forbidden, NotFound
 from commandroom.domain.models import REFERENCE_MODELS, SYNCED_MODELS, Base, ConflictRecord, row_to_dict
 from commandroom.mutations.core import (
+    OCCURRED_AT,
     Actor,
     Changes,
     MutationContext,
@@ -59,6 +61,8 @@ class Outcome:
     code: str = ""
     changes: Changes = field(default_factory=Changes)
     conflicts: int = 0
+    occurred_at: datetime | None = None
+    clock_untrusted: bool = False
     follow: dict[str, str] | None = None  # the record that won a race (server/races.py)
 
     def to_result(self) -> dict[str, Any]:
@@ -73,6 +77,45 @@ def payload_hash(name: str, entity_id: str, args: dict[str, Any]) -> str:
     """Stable hash of what a mutation asks for (same id + different payload is refused)."""
     blob = orjson.dumps({"name": name, "entity_id": entity_id, "args": args}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(blob).hexdigest()
+
+
+# -- when it happened vs when the server learned of it (docs/sync-protocol.md, "occurred_at")
+
+CLOCK_TOLERANCE = timedelta(seconds=5)
+"""A desk's moment may be this far off the bounds (Date has whole seconds) before it counts as untrusted."""
+
+UNTRUSTED_SKEWS = ("warn", "bad")
+"""Skew levels (commandroom.sync.clock.skew_level) at which the desk's own clock was off when the act was made."""
+
+
+def bounded_occurred_at(claimed: datetime | None, received: datetime, floor: datetime | None,
+                        clock_skew: str = "") -> tuple[datetime, bool]:
+    """The moment to record for an act the desk says happened at ``claimed`` (its corrected clock).
+
+    Never later than ``received`` (the server's clock), never earlier than ``floor`` (the target row's
+    previous acknowledged act). Returns ``(occurred_at, untrusted)``: untrusted when the desk said its
+    clock was off (``clock_skew`` warn/bad), when the moment lay in the future by more than
+    :data:`CLOCK_TOLERANCE`, when it lay that far before the previous act and the desk's clock was not
+    measured fine (two desks working offline on one incident may legitimately upload out of order: their
+    acts are then put in upload order without blaming a clock that was right), or when a desk that never
+    measured its clock this session reports an act made offline.
+    """
+    if claimed is None:
+        return received, False
+    occurred = min(claimed, received)
+    future = claimed - received > CLOCK_TOLERANCE
+    if floor is not None and floor <= received:
+        occurred = max(occurred, floor)
+    before_previous = floor is not None and floor - claimed > CLOCK_TOLERANCE and clock_skew != ""
+    unchecked = clock_skew == "unknown" and received - occurred > timedelta(minutes=10)
+    return occurred, future or before_previous or unchecked or clock_skew in UNTRUSTED_SKEWS
+
+
+def _floor_of(session: Session, name: str, entity_id: str) -> datetime | None:
+    """The target row's previous acknowledged act (its ``occurred_at``), if the row exists."""
+    model = SYNCED_MODELS.get(get_spec(name).entity_type)
+    row = session.get(model, entity_id) if model is not None else None
+    return getattr(row, "occurred_at", None) if row is not None else None
 
 
 def _audit_module():  # noqa: ANN202
@@ -183,6 +226,9 @@ def execute(
     base_versions: dict[str, Any] | None = None,
     mutation_id: str | None = None,
     savepoint: bool = True,
+    now: datetime | None = None,
+    occurred_at: datetime | None = None,
+    clock_skew: str = "",
 ) -> Outcome:
     """Apply one mutation authoritatively inside the caller's transaction.
 
@@ -190,6 +236,9 @@ def execute(
         allowed_townships: townships the actor may write; None for the whole county.
         savepoint: apply in a savepoint of its own; False when the caller rolls back its own savepoint or
             its whole transaction on any exception (the sync push does, with the dedup record in it).
+        now: the server's clock (the scheduler injects its own); merge order and deadlines use it.
+        occurred_at, clock_skew: when the desk says the person acted (its corrected clock) and how far
+            off its clock was then; recorded bounded, see :func:`bounded_occurred_at`.
     Raises:
         DomainError: the mutation is rejected; its savepoint is rolled back.
     """
@@ -208,10 +257,15 @@ def execute(
         entity_id, args = race.entity_id, race.args
     with session.begin_nested() if savepoint else contextlib.nullcontext():
         _authorize_target(session, actor, allowed_townships, name, entity_id)
+        received = now or utcnow()
+        occurred, untrusted = bounded_occurred_at(occurred_at, received, _floor_of(session, name, entity_id),
+                                                  clock_skew)
         ctx = MutationContext(
             session,
             actor,
-            now=utcnow(),
+            now=received,
+            occurred_at=occurred,
+            clock_untrusted=untrusted,
             on_server=True,
             mutation_id=mutation_id,
             base_versions=base_versions,
@@ -219,6 +273,7 @@ def execute(
             visible_townships=allowed_townships,
         )
         start_tracking(session)
+        session.info[OCCURRED_AT] = occurred
         try:
             apply_mutation(ctx, name, entity_id, args)  # flushes what it wrote: the rows are tracked
             if name == "report.accept" and ctx.status == "merged":
@@ -251,6 +306,7 @@ def execute(
             changed = {id(r): (None if olds[id(r)] is None else list(olds[id(r)])) for r in rows}
         finally:
             stop_tracking(session, flush=False)
+            session.info.pop(OCCURRED_AT, None)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
                                   origin_mutation=mutation_id, origin_user=actor.user_id or None, before=befores)
         # notices (dispatch, summons, escalation…) are written with the act: rolled back with it if it fails
@@ -274,13 +330,16 @@ def execute(
         changes.note(row.__tablename__, primary_key_of(row))
     if race is not None:  # followed the winner: applied there, and the desk is told where
         return Outcome(status="merged", seq=max(seqs) if seqs else None, explanation=race.explanation,
-                       changes=changes, conflicts=len(conflict_rows), follow=race.follow)
+                       changes=changes, conflicts=len(conflict_rows), occurred_at=occurred,
+                       clock_untrusted=untrusted, follow=race.follow)
     return Outcome(
         status=ctx.status,
         seq=max(seqs) if seqs else None,
         explanation=ctx.explanation,
         changes=changes,
         conflicts=len(conflict_rows),
+        occurred_at=occurred,
+        clock_untrusted=untrusted,
     )
 
 

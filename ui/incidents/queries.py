@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -723,6 +723,9 @@ class TimelineItem:
     to_state: str | None
     note: str
     data: dict[str, Any]
+    entered_offline: bool = False  # 离线录入: uploaded well after it was made
+    received_at: datetime | None = None  # when the county server received it
+    clock_untrusted: bool = False  # the desk's clock was off, or the time had to be bounded
 
 
 @dataclass
@@ -806,7 +809,7 @@ def incident_detail(store: Any, incident_id: str) -> IncidentDetail | None:
             assignee = d.short_name if d else inc.assignee_code
         timeline = [
             TimelineItem(e.at, e.actor_name, e.device_name, e.action, e.from_state, e.to_state, e.note,
-                         dict(e.data or {}))
+                         dict(e.data or {}), bool(e.entered_offline), e.received_at, bool(e.clock_untrusted))
             for e in session.scalars(
                 select(TimelineEntry).where(TimelineEntry.incident_id == incident_id, TimelineEntry.deleted.is_(False))
                 .order_by(TimelineEntry.at, TimelineEntry.id))
@@ -871,6 +874,8 @@ class TeamMemberChoice:
     origin: str
     status: str
     is_auxiliary: bool
+    cert_no: str | None = None
+    cert_expiry: date | None = None
 
 
 @dataclass
@@ -928,11 +933,14 @@ def dispatch_choices(store: Any) -> DispatchChoices:
         zones = [Choice(c, n) for c, n in conn.execute("SELECT id, name FROM zone ORDER BY id")]
         members: dict[str, list[TeamMemberChoice]] = {}
         for zone_id, *rest in conn.execute(
-                "SELECT zone_id, id, name, origin, status, is_auxiliary FROM team_member WHERE deleted = 0 "
-                "ORDER BY zone_id, CASE status WHEN 'available' THEN 0 WHEN 'en_route' THEN 1 "
+                "SELECT zone_id, id, name, origin, status, is_auxiliary, cert_no, cert_expiry FROM team_member "
+                "WHERE deleted = 0 ORDER BY zone_id, CASE status WHEN 'available' THEN 0 WHEN 'en_route' THEN 1 "
                 "WHEN 'on_scene' THEN 2 ELSE 3 END, is_auxiliary, name"):
+            expiry = rest[6]
+            if isinstance(expiry, str):
+                expiry = date.fromisoformat(expiry[:10])
             members.setdefault(zone_id, []).append(TeamMemberChoice(rest[0], rest[1], rest[2], rest[3],
-                                                                    bool(rest[4])))
+                                                                    bool(rest[4]), rest[5] or None, expiry))
     return DispatchChoices(departments, zones, members)
 
 
