@@ -401,9 +401,9 @@ async def run_self_test(app: Any, settings: Any) -> int:
 
     from PySide6.QtWidgets import QDialog
 
+    from commandroom.queries.inbox import merge_targets, report_detail, routing_choices
     from ui.async_runner import run_read
     from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog
-    from ui.inbox.queries import merge_targets, report_detail, routing_choices
     from ui.login_dialog import LoginDialog
     from ui.main_window import MainWindow
 

@@ -227,7 +227,7 @@ def build_db(path: Path, n: int, *, now: datetime | None = None) -> Path:
     with engine.begin() as sa_conn:
         ensure_fts(sa_conn)
     engine.dispose()
-    from ui.incidents.queries import ensure_list_indexes
+    from commandroom.queries.incidents import ensure_list_indexes
 
     t0 = time.perf_counter()
     ensure_list_indexes(conn)  # what IncidentsView does on first open (prepare_store)
@@ -336,9 +336,9 @@ def measure_all(path: Path, n: int, naive_limit: int) -> list[Measure]:
     from PySide6.QtCore import QRegularExpression, QSortFilterProxyModel
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
+    from commandroom.queries.incidents import IncidentQuery
     from commandroom.sync.local import LocalStore
     from ui.incidents import refcounts
-    from ui.incidents.queries import IncidentQuery
     from ui.incidents.table_model import IncidentTableModel
 
     app = QApplication.instance() or QApplication([])

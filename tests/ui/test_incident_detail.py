@@ -214,8 +214,8 @@ async def test_keyboard_shortcut_opens_dispatch_from_the_table(store, actor, qtb
 
 
 def test_detail_models_pass_qtmodeltester(store, actor, qtmodeltester, ui):
+    from commandroom.queries.incidents import incident_detail
     from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
-    from ui.incidents.queries import incident_detail
 
     rid = ui.make_report(store, actor)
     incident_id = ui.accept_report(store, actor, rid)

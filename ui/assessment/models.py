@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
-from ui.assessment.queries import CadreRow
+from commandroom.queries.assessment import CadreRow
 from ui.boards.models import Column, RowTableModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole

@@ -32,6 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.errors import DomainError
+from commandroom.queries.assessment import (
+    AssessmentData,
+    CadreRow,
+    export_xlsx,
+    load_assessment,
+    months,
+    townships,
+)
 from commandroom.services.assessment import VETO, record_id
 from commandroom.timeutil import utcnow
 from ui.assessment.models import (
@@ -40,7 +48,6 @@ from ui.assessment.models import (
     GridWorkerModel,
     TownshipIndicatorModel,
 )
-from ui.assessment.queries import AssessmentData, CadreRow, export_xlsx, load_assessment, months, townships
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, text_edit

@@ -43,13 +43,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError, ValidationError
 from commandroom.ids import new_id
-from commandroom.timeutil import fmt_local, utcnow
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels
-from ui.boards.delegate import CardDelegate, age_colour
-from ui.boards.dialogs import CardDialog, ReasonDialog, SummonDialog
-from ui.boards.models import CardColumnModel, CheckinModel, fit_columns
-from ui.boards.queries import (
+from commandroom.queries.boards import (
     COLUMNS,
     DONE_DAYS,
     WIP_COLUMN,
@@ -66,6 +60,12 @@ from ui.boards.queries import (
     plan_move,
     summon_targets,
 )
+from commandroom.timeutil import fmt_local, utcnow
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.boards import labels
+from ui.boards.delegate import CardDelegate, age_colour
+from ui.boards.dialogs import CardDialog, ReasonDialog, SummonDialog
+from ui.boards.models import CardColumnModel, CheckinModel, fit_columns
 from ui.inbox.id_model import IdRole
 
 WATCHED = ("task_card", "case_checkin", "conflict_record", "module", "local_outbox", "one_thing_case")

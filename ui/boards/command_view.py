@@ -32,12 +32,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
-from commandroom.timeutil import utcnow
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels
-from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
-from ui.boards.models import CheckinModel, MyTasksModel, fit_columns
-from ui.boards.queries import (
+from commandroom.queries.boards import (
     CheckinRow,
     assignee_names,
     checkin_rows,
@@ -46,6 +41,11 @@ from ui.boards.queries import (
     search_incidents,
     summon_targets,
 )
+from commandroom.timeutil import utcnow
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.boards import labels
+from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
+from ui.boards.models import CheckinModel, MyTasksModel, fit_columns
 from ui.inbox.id_model import IdRole
 
 

@@ -29,13 +29,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from commandroom.queries.boards import CardRow, CheckinRow
 from commandroom.timeutil import fmt_local
 from ui.boards import labels
-from ui.boards.queries import CardRow, CheckinRow
 from ui.inbox.id_model import IdRole, IdTableModel
 
 CardRole = Qt.ItemDataRole.UserRole + 2
-"""``data(index, CardRole)`` is the row object (:class:`~ui.boards.queries.CardRow` …)."""
+"""``data(index, CardRole)`` is the row object (:class:`~commandroom.queries.boards.CardRow` …)."""
 
 CARD_MIME = "application/x-commandroom-card"
 

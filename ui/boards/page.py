@@ -71,7 +71,7 @@ class TaskBoardsPage(QTabWidget):
         self.board.show_card(module_id, card_id)
 
     def _on_command_card(self, card_id: str) -> None:
-        from ui.boards.queries import card_rows
+        from commandroom.queries.boards import card_rows
 
         rows = card_rows(self.board.store, [card_id], self.board.clock())
         if card_id in rows:

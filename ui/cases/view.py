@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
+from commandroom.queries.cases import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
 from commandroom.services.deadlines import escalation_for, escalation_rank
 from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
@@ -41,7 +42,6 @@ from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, IncidentPickerDialog, text_edit
 from ui.boards.models import fit_columns
 from ui.cases.models import STATE_COLOURS, CaseCheckinModel, CaseListModel, CatalogueModel, state_label
-from ui.cases.queries import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
 from ui.inbox.id_model import IdRole
 
 WATCHED = ("one_thing_case", "case_step", "case_checkin")

@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
+from commandroom.queries.conflicts import ConflictRow, RejectedRow, conflict_rows, dismiss, rejected_rows
 from commandroom.timeutil import fmt_local
 from ui import i18n
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
-from ui.conflicts.queries import ConflictRow, RejectedRow, conflict_rows, dismiss, rejected_rows
 from ui.inbox.id_model import IdTableModel
 
 

@@ -34,10 +34,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
-from ui.inbox.detail import ReportDetailWidget
-from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDialog
-from ui.inbox.queries import (
+from commandroom.queries.inbox import (
     InboxFilter,
     merge_targets,
     report_detail,
@@ -45,6 +42,9 @@ from ui.inbox.queries import (
     scope_townships,
     transfer_targets,
 )
+from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.inbox.detail import ReportDetailWidget
+from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDialog
 from ui.inbox.table_model import COL_PLACE, InboxTableModel
 from ui.notifications import Notice
 from ui.theme import icon as theme_icon

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
+from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
 from commandroom.services.briefing import running_clocks
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
 from commandroom.timeutil import fmt_local
@@ -61,7 +62,6 @@ from ui.incidents.dialogs import (
     TextDialog,
     VerifyDialog,
 )
-from ui.incidents.queries import IncidentDetail, dispatch_choices, incident_detail
 
 log = logging.getLogger(__name__)
 

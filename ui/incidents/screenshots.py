@@ -76,11 +76,11 @@ def _first_incident(store: Any, category: str, state: str) -> str | None:
 async def _shoot(out: Path, days: int) -> list[Path]:
 
     from commandroom.mutations.core import Actor
+    from commandroom.queries.incidents import dispatch_choices
     from commandroom.sync.local import LocalStore
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
     from ui.incidents.dialogs import DispatchDialog, ReturnDialog
-    from ui.incidents.queries import dispatch_choices
     from ui.incidents.view import IncidentsView
 
     saved: list[Path] = []

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries.incidents import COLUMN_KEYS, IncidentQuery, filter_choices, prepare_store, scope_of
 from ui.async_runner import run_db
 from ui.incidents import refcounts
 from ui.incidents.detail import IncidentDetailPanel
 from ui.incidents.filter_bar import IncidentFilterBar
-from ui.incidents.queries import COLUMN_KEYS, IncidentQuery, filter_choices, prepare_store, scope_of
 from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTableModel
 
 log = logging.getLogger(__name__)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.errors import DomainError
+from commandroom.queries.reflist import can_edit
 from commandroom.services import holidays as core
 from commandroom.services.holidays import (
     DayInput,
@@ -53,7 +54,6 @@ from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store
 from ui.boards import labels as board_labels
 from ui.boards.models import Column, RowTableModel
 from ui.inbox.id_model import IdRole
-from ui.reflist.queries import can_edit
 from ui.reflist.view import list_table
 
 DISPLAY = Qt.ItemDataRole.DisplayRole

@@ -22,8 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from commandroom.queries.reflist import DiffRow, MatterRow, VersionRow
 from ui.boards.models import Column, RowTableModel
-from ui.reflist.queries import DiffRow, MatterRow, VersionRow
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 CTX = "Reflist"

@@ -1,7 +1,7 @@
 """The wall's pages: overview, map, 7-zone board, one-thing cases, boards summary, urgent card.
 
 Every page is a :class:`WallPage`. Its figures come from a pure function of
-:mod:`ui.wall.figures`, run on the reader pool (:func:`ui.async_runner.run_read`) through a
+:mod:`commandroom.queries.wall`, run on the reader pool (:func:`ui.async_runner.run_read`) through a
 :class:`~ui.async_runner.LatestTask`:
 
 * on change events that touch the page's tables, coalesced for ``debounce_s`` (and at least
@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries import wall as fg
 from commandroom.timeutil import to_local
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
-from ui.wall import figures as fg
 from ui.wall.config import PAGE_BOARDS, PAGE_CASES, PAGE_MAP, PAGE_OVERVIEW, PAGE_ZONES, WallConfig
 
 log = logging.getLogger(__name__)

@@ -64,12 +64,12 @@ async def _shoot(out: Path, days: int) -> list[Path]:
 
     from commandroom.domain.models import MemberLoan
     from commandroom.mutations.core import Actor
+    from commandroom.queries.zones import incident_rows, team_dispatch_data, zone_incident_ids
     from commandroom.sync.local import LocalStore
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
     from ui.zones.dispatch_dialog import TeamDispatchDialog
     from ui.zones.page import TAB_BOARD, TAB_DISPATCHES, TAB_MEMBERS, TAB_ROSTER, ZonesPage
-    from ui.zones.queries import incident_rows, team_dispatch_data, zone_incident_ids
 
     saved: list[Path] = []
     store = LocalStore(demo_store_path(days))

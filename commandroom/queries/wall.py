@@ -2,7 +2,7 @@
 
 Every function takes ``now`` (naive UTC) and an optional township scope, and never reads the
 clock, so tests check them on fixed data and the soak driver runs them on a fake clock.
-Days and hours are Asia/Shanghai. Personal data is masked here (:mod:`ui.wall.masking`),
+Days and hours are Asia/Shanghai. Personal data is masked here (:mod:`commandroom.queries.masking`),
 before anything reaches a widget.
 
 * :func:`overview_figures` — the KPIs and the four chart series;
@@ -52,9 +52,9 @@ from commandroom.domain.models import (
     Township,
     Zone,
 )
+from commandroom.queries.masking import mask_person_label, mask_text
 from commandroom.services.briefing import OPEN_STATES, local_day_bounds, local_today, running_clocks
 from commandroom.timeutil import to_local
-from ui.wall.masking import mask_person_label, mask_text
 
 HOURS = 24
 TREND_DAYS = 30
