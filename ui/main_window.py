@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.models import Township
+from commandroom.queries.scope import home_township, is_county, scope_of
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
 from ui.notifications import BannerArea, Notice, Notifier, UrgentReportWatcher
@@ -222,7 +223,7 @@ class MainWindow(QMainWindow):
     def _build_conflicts(self) -> QWidget:
         from ui.conflicts.view import ConflictsView
 
-        view = ConflictsView(self.store, self.actor, self._township_scope())
+        view = ConflictsView(self.store, self.actor, scope_of(self.actor, self.store))
         view.load()
         return view
 
@@ -236,18 +237,12 @@ class MainWindow(QMainWindow):
 
     # -- user, scope, counts
 
-    def _township_scope(self) -> list[str] | None:
-        if getattr(self.actor, "scope_kind", "township") == "county":
-            return None
-        code = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
-        return [code] if code else None
-
     def _set_user_labels(self) -> None:
         role = i18n.label(i18n.ROLE_LABELS, getattr(self.actor, "role", ""))
-        if getattr(self.actor, "scope_kind", "township") == "county":
+        if is_county(self.actor):
             place = self.tr("Whole county")
         else:
-            code = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
+            code = home_township(self.actor)
             place = code or ""
             if code:
                 with self.store.read() as session:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from commandroom.domain.clocks import running_clocks
 from commandroom.domain.enums import (
     INCIDENT_STATE_LABELS,
     DispatchState,
@@ -652,11 +653,10 @@ def update(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
 
 def running_escalation(incident: Incident, now: datetime) -> EscalationLevel:
     """The escalation level the incident's running clocks call for now."""
-    levels = [escalation_for(incident.close_due, now)]
-    if incident.acknowledged_at is None and incident.state in (S.DISPATCHED, S.PENDING_DISPATCH):
-        levels.append(escalation_for(incident.ack_due, now))
-    if incident.onsite_at is None and incident.state in (S.DISPATCHED, S.ACKNOWLEDGED):
-        levels.append(escalation_for(incident.onsite_due, now))
+    levels = [escalation_for(incident.close_due, now)]  # escalation_for(None) is "none"
+    levels += [escalation_for(due, now) for kind, due in running_clocks(
+        incident.state, incident.acknowledged_at, incident.onsite_at, incident.ack_due, incident.onsite_due,
+        incident.close_due) if kind != "close"]
     return max(levels, key=escalation_rank)
 
 

@@ -17,6 +17,7 @@ single writer (``run_db``) and hand the result to the GUI thread.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,7 @@ from commandroom.domain.models import (
     Township,
     Village,
 )
+from commandroom.queries.counts import DutyCounts, duty_counts
 from commandroom.services import boards as board_svc
 from commandroom.services.cases import checkin_outcome, target_name
 from commandroom.services.deadlines import escalation_for, escalation_rank
@@ -521,6 +523,25 @@ def search_incidents(store: Any, township_codes: list[str] | None, text: str = "
     with store.read() as session:
         return [IncidentChoice(i.id, i.number or "", i.title, i.state, i.township_code, i.created_at)
                 for i in session.scalars(q)]
+
+
+
+@dataclass
+class CommandCheckins:
+    """联动指挥: the check-in rows shown, and the scope's counts (the same as the handover's and the wall's)."""
+
+    rows: list[CheckinRow]
+    counts: DutyCounts
+
+
+def command_checkins(store: Any, now: datetime, *, township_codes: Sequence[str] | None,
+                     open_only: bool = False) -> CommandCheckins:
+    """The rows of :func:`checkin_rows` for a scope, with its :func:`~commandroom.queries.counts.duty_counts`."""
+    rows = checkin_rows(store, now, township_codes=None if township_codes is None else list(township_codes),
+                        open_only=open_only, summons_only=False)
+    with store.read() as session:
+        counts = duty_counts(session, township_codes, now)
+    return CommandCheckins(rows, counts)
 
 
 # --------------------------------------------------------------------------- writes (run on the writer)

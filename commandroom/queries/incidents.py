@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from commandroom.domain.clocks import OPEN_STATES, active_due_sql, overdue_sql, running_clocks
 from commandroom.domain.enums import IncidentState
-from commandroom.services.briefing import running_clocks
 
 # The columns of the incident table, in display order.
 COLUMN_KEYS: tuple[str, ...] = (
@@ -49,12 +49,7 @@ COLUMN_KEYS: tuple[str, ...] = (
     "escalation",
 )
 
-_ACTIVE_DUE = (
-    "(CASE WHEN incident.state = 'closed' THEN NULL "
-    "WHEN incident.acknowledged_at IS NULL AND incident.ack_due IS NOT NULL THEN incident.ack_due "
-    "WHEN incident.onsite_at IS NULL AND incident.onsite_due IS NOT NULL THEN incident.onsite_due "
-    "ELSE incident.close_due END)"
-)
+_ACTIVE_DUE = active_due_sql()  # the first running clock's due time (commandroom.domain.clocks)
 
 # ORDER BY expression per column; each one (but "clock") has a single-column index.
 SORT_SQL: dict[str, str] = {
@@ -176,13 +171,8 @@ def _search_clause(where: _Where, text: str, fts: bool, *, as_filter: bool = Fal
 
 
 def overdue_clause(now_param: str = ":now") -> str:
-    """SQL that is true for an open incident with at least one clock past due."""
-    return (
-        "(incident.state != 'closed' AND ("
-        f"(incident.acknowledged_at IS NULL AND incident.ack_due < {now_param}) OR "
-        f"(incident.onsite_at IS NULL AND incident.onsite_due < {now_param}) OR "
-        f"(incident.close_due < {now_param})))"
-    )
+    """SQL that is true for an overdue incident: :func:`commandroom.domain.clocks.overdue_sql`."""
+    return overdue_sql(now_param)
 
 
 def build_where(query: IncidentQuery, now: datetime, *, fts: bool, with_deleted: bool = True,
@@ -245,7 +235,6 @@ def ensure_list_indexes_in(store: Any) -> list[str]:
 # ----------------------------------------------------------------------------- planning
 
 
-OPEN_STATES: tuple[str, ...] = tuple(s.value for s in IncidentState if s != IncidentState.CLOSED)
 MAX_ARMS = 120  # above this many (township, state) pairs, fall back to IN lists
 
 
@@ -593,7 +582,7 @@ class IncidentRow:
         """The clock the table shows: ``(kind, due, done_at, started)``; kind is ack/onsite/close.
 
         Of the clocks that run now (the workflow's rule, see
-        :func:`commandroom.services.briefing.running_clocks`) the one due first; for a closed
+        :func:`commandroom.domain.clocks.running_clocks`) the one due first; for a closed
         incident the close clock with its done time.
         """
         if self.state == IncidentState.CLOSED:
@@ -874,20 +863,6 @@ class FilterChoices:
     zones: list[Choice]
     matters: list[Choice]
     departments: list[Choice]
-
-
-def scope_of(actor: Any, store: Any | None = None) -> tuple[str, ...] | None:
-    """The townships ``actor`` sees: None for the county (all), the zone's for a zone, else their own."""
-    kind = getattr(actor, "scope_kind", "township")
-    if kind == "county" or getattr(actor, "role", "") in ("county_coordinator", "admin"):
-        return None
-    if kind == "zone" and store is not None:
-        with raw_reader(store) as conn:
-            members = zone_townships(conn, getattr(actor, "scope_code", "") or "")
-        if members:
-            return tuple(members)
-    own = getattr(actor, "township_code", None) or getattr(actor, "scope_code", None)
-    return (own,) if own else ()
 
 
 def filter_choices(store: Any, scope: tuple[str, ...] | None) -> FilterChoices:

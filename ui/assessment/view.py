@@ -40,6 +40,7 @@ from commandroom.queries.assessment import (
     months,
     townships,
 )
+from commandroom.queries.scope import home_township, is_county
 from commandroom.services.assessment import VETO, record_id
 from commandroom.timeutil import utcnow
 from ui.assessment.models import (
@@ -124,8 +125,8 @@ class AssessmentView(ActionHostMixin, QWidget):
             self.month_combo.addItem(m, m)
         self.month_combo.setCurrentIndex(1 if len(all_months) > 1 else 0)  # last month: the one being assessed
         self.township_combo = QComboBox()
-        own = getattr(actor, "township_code", None)
-        if getattr(actor, "scope_kind", "township") == "county" or not own:
+        own = home_township(actor)
+        if is_county(actor) or not own:
             self.township_combo.addItem(self.tr("Whole county"), None)
             for code, name in townships(store):
                 self.township_combo.addItem(name, code)

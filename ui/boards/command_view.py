@@ -34,8 +34,9 @@ from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.boards import (
     CheckinRow,
+    CommandCheckins,
     assignee_names,
-    checkin_rows,
+    command_checkins,
     my_task_rows,
     next_escalation,
     search_incidents,
@@ -141,17 +142,15 @@ class CommandView(_ActionMixin, QWidget):
 
     def load(self) -> None:
         open_only = bool(self.filter_combo.currentData())
-        self._task.start(run_read(checkin_rows, self.store, self.clock(), township_codes=self.township_codes,
-                                  open_only=open_only, summons_only=False), self._on_loaded)
+        self._task.start(run_read(command_checkins, self.store, self.clock(), township_codes=self.township_codes,
+                                  open_only=open_only), self._on_loaded)
 
-    def _on_loaded(self, rows: list[CheckinRow]) -> None:
-        self.model.set_rows(rows)
+    def _on_loaded(self, loaded: CommandCheckins) -> None:
+        self.model.set_rows(loaded.rows)
         fit_columns(self.table)
-        missed = sum(1 for r in rows if r.outcome == "missed")
-        waiting = sum(1 for r in rows if r.outcome == "waiting")
-        escalated = sum(1 for r in rows if r.escalation_level != "none" and r.checked_in_at is None)
+        counts = loaded.counts  # 待报到 counts every open check-in, the overdue ones included (as the handover)
         self.summary_label.setText(self.tr("Missed {missed} · waiting {waiting} · escalated {escalated}").format(
-            missed=missed, waiting=waiting, escalated=escalated))
+            missed=counts.checkins_overdue, waiting=counts.checkins_open, escalated=counts.checkins_escalated))
         self._update_buttons()
 
     def _on_store_changes(self, changes: Any) -> None:

@@ -42,6 +42,7 @@ from commandroom.queries.inbox import (
     scope_townships,
     transfer_targets,
 )
+from commandroom.queries.scope import scope_of
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.inbox.detail import ReportDetailWidget
 from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDialog
@@ -69,7 +70,8 @@ class InboxView(QWidget):
         super().__init__(parent)
         self.store = store
         self.actor = actor
-        self.county_scope = getattr(actor, "scope_kind", "township") != "township"
+        self.scope = scope_of(actor, store)
+        self.county_scope = self.scope is None or len(self.scope) > 1  # several townships: a township filter
         self.model = InboxTableModel(store, show_township=self.county_scope, parent=self)
         self._detail_task = LatestTask("inbox-detail")
         self.action_task: asyncio.Task | None = None
@@ -128,7 +130,7 @@ class InboxView(QWidget):
         self.township_combo.setMinimumContentsLength(8)
         if self.county_scope:
             self.township_combo.addItem(self.tr("All townships"), None)
-            for choice in scope_townships(self.store):
+            for choice in scope_townships(self.store, None if self.scope is None else list(self.scope)):
                 self.township_combo.addItem(choice.name, choice.code)
             self.township_combo.currentIndexChanged.connect(self._on_filter_changed)
         self.township_action = bar.addWidget(self.township_combo)
@@ -191,13 +193,8 @@ class InboxView(QWidget):
             self.table.selectRow(0)
 
     def current_filter(self) -> InboxFilter:
-        codes = None
-        if self.county_scope:
-            code = self.township_combo.currentData()
-            codes = (code,) if code else None
-        else:
-            own = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
-            codes = (own,) if own else None
+        code = self.township_combo.currentData() if self.county_scope else None
+        codes = (code,) if code else self.scope
         return InboxFilter(township_codes=codes, scope=self.scope_combo.currentData() or "recent",
                            search=self.search_edit.text())
 

@@ -45,9 +45,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.domain.clocks import running_clocks
 from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
 from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
-from commandroom.services.briefing import running_clocks
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT

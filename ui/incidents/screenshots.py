@@ -42,8 +42,8 @@ def _pick_clock_incident(store: Any, now: datetime) -> tuple[str, datetime]:
     clocks is overdue and another is due soon; the clocks are frozen there for the screenshot."""
     from sqlalchemy import select
 
+    from commandroom.domain.clocks import running_clocks
     from commandroom.domain.models import Incident
-    from commandroom.services.briefing import running_clocks
     from commandroom.services.deadlines import clock_state
 
     with store.read() as session:

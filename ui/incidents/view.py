@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.queries.incidents import COLUMN_KEYS, IncidentQuery, filter_choices, prepare_store, scope_of
+from commandroom.queries.incidents import COLUMN_KEYS, IncidentQuery, filter_choices, prepare_store
+from commandroom.queries.scope import scope_of
 from ui.async_runner import run_db
 from ui.incidents import refcounts
 from ui.incidents.detail import IncidentDetailPanel
