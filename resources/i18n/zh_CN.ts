@@ -5261,34 +5261,6 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>撤销</translation>
         </message>
         <message>
-            <source>Pending dispatch</source>
-            <translation>待派单</translation>
-        </message>
-        <message>
-            <source>Dispatched</source>
-            <translation>已派单</translation>
-        </message>
-        <message>
-            <source>In progress</source>
-            <translation>处置中</translation>
-        </message>
-        <message>
-            <source>Awaiting verification</source>
-            <translation>待核查</translation>
-        </message>
-        <message>
-            <source>Returned</source>
-            <translation>已退回</translation>
-        </message>
-        <message>
-            <source>Escalated</source>
-            <translation>已上报</translation>
-        </message>
-        <message>
-            <source>Closed</source>
-            <translation>已办结</translation>
-        </message>
-        <message>
             <source>Not done: {reason}</source>
             <translation>未完成：{reason}</translation>
         </message>

@@ -52,6 +52,7 @@ from commandroom.services.deadlines import clock_state, escalation_for, escalati
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.common.states import incident_state_colour
 from ui.incidents import labels
 from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
 from ui.incidents.dialogs import (
@@ -81,10 +82,6 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
 )
 
-_STATE_COLOURS = {
-    "pending_dispatch": "#d9822b", "dispatched": "#2d6cc0", "acknowledged": "#2d6cc0", "in_progress": "#1e7b8c",
-    "awaiting_verification": "#7b4fb0", "closed": "#5a6472", "returned": "#c0392b", "escalated": "#c0392b",
-}
 _URGENCY_COLOURS = {"L1": "#c0392b", "L2": "#d9822b", "L3": "#5a6472", "L4": "#7b4fb0"}
 _CLOCK_STYLE = {
     "ok": "background:#e3f3e6; color:#1e6b34;",
@@ -402,7 +399,7 @@ class IncidentDetailPanel(QWidget):
         self.number_label.setText(f.get("number") or self.tr("(provisional)"))
         self.title_label.setText(f["title"])
         self.state_badge.setText(labels.state_label(state))
-        self.state_badge.setStyleSheet(_badge_style(_STATE_COLOURS.get(state, "#5a6472")))
+        self.state_badge.setStyleSheet(_badge_style(incident_state_colour(state)))
         self.urgency_badge.setText(labels.urgency_label(f["urgency"]))
         self.urgency_badge.setStyleSheet(_badge_style(_URGENCY_COLOURS.get(f["urgency"], "#5a6472")))
         meta = [detail.township_name, detail.category_name, self.tr("created {when}").format(

@@ -37,6 +37,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from commandroom.domain.enums import IncidentState, MemberStatus
 from ui import i18n
+from ui.common.states import INCIDENT_STATE_COLOURS
 from ui.map.basedata import BaseLayers
 from ui.map.tiles import TileSetInfo
 from ui.zones import labels as zone_labels
@@ -98,16 +99,7 @@ def offline_map(**kwargs: Any) -> folium.Map:
 
 # --------------------------------------------------------------------------- look and words
 
-STATE_COLORS = {
-    IncidentState.PENDING_DISPATCH: "#f59e0b",
-    IncidentState.DISPATCHED: "#2563eb",
-    IncidentState.ACKNOWLEDGED: "#0891b2",
-    IncidentState.IN_PROGRESS: "#7c3aed",
-    IncidentState.AWAITING_VERIFICATION: "#0d9488",
-    IncidentState.RETURNED: "#db2777",
-    IncidentState.ESCALATED: "#991b1b",
-    IncidentState.CLOSED: "#9ca3af",
-}
+STATE_COLORS = {IncidentState(k): v for k, v in INCIDENT_STATE_COLOURS.items()}  # ui.common.states
 URGENCY_RADIUS = {"L1": 10, "L2": 8, "L3": 6, "L4": 7}
 HEAT_WEIGHT = {"L1": 1.0, "L2": 0.75, "L3": 0.5, "L4": 0.6}
 MEMBER_STATUS_COLORS = {

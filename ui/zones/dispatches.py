@@ -52,6 +52,7 @@ from commandroom.queries.zones import (
 from commandroom.timeutil import utcnow
 from commandroom.workflows import DISPATCH
 from ui.async_runner import LatestTask, run_db, run_read, spawn, store_events
+from ui.common.states import incident_state_label
 from ui.inbox.id_model import IdRole, IdTableModel
 from ui.zones import labels
 from ui.zones.board import error_text
@@ -148,7 +149,7 @@ class ZoneIncidentModel(IdTableModel):
     def display(self, row: IncidentRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                "", row.number, row.title, row.township, labels.label(labels.INCIDENT_STATE_LABELS, row.state),
+                "", row.number, row.title, row.township, incident_state_label(row.state),
                 labels.when(row.created_at), "、".join(row.team_members),
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
