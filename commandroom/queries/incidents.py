@@ -195,43 +195,6 @@ def build_where(query: IncidentQuery, now: datetime, *, fts: bool, with_deleted:
     return where
 
 
-# ----------------------------------------------------------------------------- indexes
-
-LIST_INDEXES: tuple[tuple[str, str], ...] = (
-    # township scope / township filter, newest first: a covering range scan in order
-    ("ix_incident_township_created", "ON incident (township_code, created_at)"),
-    # state filter, newest first
-    ("ix_incident_state_created", "ON incident (state, created_at)"),
-    # township + state, newest first (the duty officer's everyday view)
-    ("ix_incident_township_state_created", "ON incident (township_code, state, created_at)"),
-    # the few deleted rows, so list queries need not read every row to skip them
-    ("ix_incident_deleted_rows", "ON incident (deleted) WHERE deleted = 1"),
-)
-"""Indexes the incident list needs at a million rows, beyond the ORM's single-column ones.
-
-They belong in the schema migration; until they are there, :func:`ensure_list_indexes`
-creates them on the workstation's store (``CREATE INDEX IF NOT EXISTS``).
-"""
-
-
-def ensure_list_indexes(conn: sqlite3.Connection) -> list[str]:
-    """Create the missing :data:`LIST_INDEXES` (a write: run it on the writer thread); returns their names."""
-    created = []
-    for name, body in LIST_INDEXES:
-        if not _has_object(conn, name):
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} {body}")
-            created.append(name)
-    if created:
-        conn.execute("ANALYZE incident")
-    return created
-
-
-def ensure_list_indexes_in(store: Any) -> list[str]:
-    """:func:`ensure_list_indexes` in a write transaction of ``store``."""
-    with store.write() as session:
-        return ensure_list_indexes(session.connection().connection.driver_connection)
-
-
 # ----------------------------------------------------------------------------- planning
 
 
@@ -904,21 +867,3 @@ def dispatch_choices(store: Any) -> DispatchChoices:
     return DispatchChoices(departments, zones, members)
 
 
-def prepare_store(store: Any) -> list[str]:
-    """Make the store ready for the incident list: the FTS5 table and :data:`LIST_INDEXES`.
-
-    A write (run it on the writer thread). The first run on a big store takes a while
-    (indexing every incident); afterwards it is a few catalogue lookups.
-    """
-    done: list[str] = []
-    try:
-        from commandroom.services.search import ensure_fts
-    except ImportError:
-        ensure_fts = None
-    with store.write() as session:
-        if ensure_fts is not None and ensure_fts(session.connection()):
-            done.append("incident_fts")
-        done.extend(ensure_list_indexes(session.connection().connection.driver_connection))
-    if done:
-        forget_stats()
-    return done

@@ -59,7 +59,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commandroom.domain.enums import AssessmentDimension, CardColumn, CaseState, DispatchTarget, ReportSource, ReportState
+from commandroom.domain.enums import (
+    AssessmentDimension,
+    CardColumn,
+    CaseState,
+    DispatchTarget,
+    ReportSource,
+    ReportState,
+)
 from commandroom.domain.errors import ValidationError
 from commandroom.domain.models import (
     AssessmentRecord,

@@ -48,12 +48,12 @@ def test_migrations_match_the_models(tmp_path):
 
     from commandroom.domain.models import Base
     from commandroom.store.db import make_engine
-    from commandroom.store.migrate import upgrade
+    from commandroom.store.migrate import include_name, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
 
 
