@@ -27,7 +27,7 @@ demo: $(STAMP) system-deps
 	$(BIN)/commandroom demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check commandroom ui tests
+	$(BIN)/ruff check commandroom ui tests tools
 	$(BIN)/lint-imports
 
 test: $(STAMP) system-deps lint

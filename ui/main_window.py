@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.models import Township
-from commandroom.queries.scope import home_township, is_county, scope_of
+from commandroom.queries.scope import home_township, is_county, scope_of, scope_title
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
 from ui.notifications import BannerArea, Notice, Notifier, UrgentReportWatcher
@@ -35,16 +34,6 @@ log = logging.getLogger(__name__)
 
 PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
-
-
-class PlaceholderPage(QLabel):
-    """A page that is not open yet (later issues), or whose module has not landed."""
-
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self.setObjectName("PlaceholderPage")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
 
 
 class MainWindow(QMainWindow):
@@ -132,17 +121,16 @@ class MainWindow(QMainWindow):
     # -- pages
 
     def _add_pages(self) -> None:
-        not_open = self.tr("Not open yet")
         entries = [
             (PAGE_INBOX, self.tr("Report inbox"), "fa5s.inbox", self._build_inbox),
             (PAGE_INCIDENTS, self.tr("Incidents"), "fa5s.clipboard-list", self._build_incidents),
             (PAGE_CONFLICTS, self.tr("Conflicts & rejections"), "fa5s.exchange-alt", self._build_conflicts),
-            (PAGE_MAP, self.tr("Map"), "fa5s.map-marked-alt", lambda: self._plugin_page("ui.map.page_plugin", not_open)),
+            (PAGE_MAP, self.tr("Map"), "fa5s.map-marked-alt", lambda: self._plugin_page("ui.map.page_plugin")),
             (PAGE_ZONES, self.tr("Enforcement zones"), "fa5s.user-shield",
-             lambda: self._plugin_page("ui.zones.page", not_open)),
-            (PAGE_BOARD, self.tr("Task board"), "fa5s.columns", lambda: self._plugin_page("ui.boards.page", not_open)),
+             lambda: self._plugin_page("ui.zones.page")),
+            (PAGE_BOARD, self.tr("Task board"), "fa5s.columns", lambda: self._plugin_page("ui.boards.page")),
             (PAGE_ONE_THING, self.tr("One-thing cases"), "fa5s.project-diagram",
-             lambda: self._plugin_page("ui.cases.page", not_open)),
+             lambda: self._plugin_page("ui.cases.page")),
         ]
         for key, title, icon, builder in entries:
             item = QListWidgetItem(title)
@@ -201,24 +189,15 @@ class MainWindow(QMainWindow):
         return view
 
     def _build_incidents(self) -> QWidget:
-        try:
-            from ui.incidents.view import IncidentsView
-        except ImportError as exc:
-            log.info("incidents page not available yet: %s", exc)
-            return PlaceholderPage(self.tr("The incident list is not installed on this workstation yet."))
+        from ui.incidents.view import IncidentsView
+
         return IncidentsView(self.store, self.actor, self)
 
-    def _plugin_page(self, module_name: str, fallback: str) -> QWidget:
-        """A page from ``module_name.build_page(window)``; a placeholder while that area is not installed."""
+    def _plugin_page(self, module_name: str) -> QWidget:
+        """A page from ``module_name.build_page(window)``, imported when the page is first opened."""
         import importlib
 
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                return PlaceholderPage(fallback)
-            raise
-        return module.build_page(self)
+        return importlib.import_module(module_name).build_page(self)
 
     def _build_conflicts(self) -> QWidget:
         from ui.conflicts.view import ConflictsView
@@ -243,11 +222,7 @@ class MainWindow(QMainWindow):
             place = self.tr("Whole county")
         else:
             code = home_township(self.actor)
-            place = code or ""
-            if code:
-                with self.store.read() as session:
-                    town = session.get(Township, code)
-                    place = town.name if town is not None else code
+            place = scope_title(self.store, [code]) if code else ""
         self.status_bar.set_user(getattr(self.actor, "name", ""), role, place)
         self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place))
 

@@ -2,7 +2,7 @@
 close, reopen, update, remind.
 
 Lifecycle changes go through :data:`commandroom.workflows.INCIDENT` and its
-§12.5 merge rule: an action whose effect is already there (a second close, an
+The merge rule (docs/sync-protocol.md, "Merge rules"): an action whose effect is already there (a second close, an
 acknowledge after the incident moved on) or that was made against an older
 ``lifecycle_epoch`` (``expected_epoch``) is *merged* — nothing changes and the
 officer is told why — instead of failing. Every action appends a timeline
@@ -569,7 +569,7 @@ def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     before = incident.state
     if transition(ctx, incident, "close", args) is None:
         # someone closed it first: the close is merged, but this officer's words are narrative,
-        # which is append-only (§12.5) — keep them on the timeline
+        # which is append-only (docs/sync-protocol.md, "Merge rules") — keep them on the timeline
         add_timeline(ctx, incident, "note", note=note,
                      data={"merged_action": "close", "photos_before": before_photos, "photos_after": after_photos})
         return

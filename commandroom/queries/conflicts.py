@@ -101,25 +101,3 @@ def conflict_rows(store: Any, township_codes: list[str] | None, limit: int = 500
     with store.read() as session:
         return [ConflictRow(c.id, c.entity_type, c.entity_id, c.field, c.kept_value, c.lost_value, c.rule,
                             c.by_user_name, c.explanation, c.created_at) for c in session.scalars(q)]
-
-
-def dismiss(store: Any, mutation_id: str) -> None:
-    """Mark an outbox entry as seen (it stays in the journal; the panel stops listing it).
-
-    Uses ``LocalStore.dismiss`` when the store has one, else sets the flag directly; then
-    emits the change so every view of the outbox (this panel, the status bar) refreshes.
-    """
-    from commandroom.mutations.core import Changes
-
-    own = getattr(store, "dismiss", None)
-    if callable(own):
-        own(mutation_id)
-    else:
-        with store.write() as session:
-            entry = session.get(OutboxEntry, mutation_id)
-            if entry is None:
-                return
-            entry.dismissed = True
-    changes = Changes()
-    changes.note("local_outbox", mutation_id)
-    store.emit(changes)

@@ -24,6 +24,9 @@ from commandroom.domain.models import (
     Township,
     Village,
 )
+from commandroom.services import deadlines as deadlines_service
+from commandroom.services.duplicates import duplicate_candidates
+from commandroom.services.routing import route, version_in_force
 from commandroom.timeutil import utcnow
 
 RECENT_DAYS = 7
@@ -186,11 +189,6 @@ class ReportDetail:
 
 def routing_preview(session: Any, report: Report, *, at: datetime | None = None) -> RoutingPreview:
     """The routing and the deadlines of every urgency level, as accepting now would set them."""
-    try:
-        from commandroom.services import deadlines as deadlines_service
-        from commandroom.services.routing import route
-    except ImportError as exc:  # the services package is another engineer's; tolerate its absence
-        return RoutingPreview(available=False, problem=str(exc))
     at = at or utcnow()
     r = route(session, category_code=report.category_code, lat=report.lat, lon=report.lon,
               at=report.reported_at or at, township_code=report.township_code)
@@ -281,12 +279,7 @@ def routing_choices(store: Any, at: datetime | None = None) -> tuple[list[Choice
     """Matters of the list version in force, and all departments, for the override fields."""
     with store.read() as session:
         matters: list[Choice] = []
-        try:
-            from commandroom.services.routing import version_in_force
-
-            version = version_in_force(session, at or utcnow())
-        except ImportError:
-            version = None
+        version = version_in_force(session, at or utcnow())
         if version is not None:
             matters = [Choice(m.code, m.name) for m in session.scalars(
                 select(Matter).where(Matter.version_id == version.id).order_by(Matter.code))]
@@ -328,14 +321,9 @@ def merge_targets(store: Any, report_ids: list[str], *, recent_limit: int = 50) 
         cats = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
         out: list[MergeTarget] = []
         seen: set[str] = set()
-        try:
-            from commandroom.services.duplicates import duplicate_candidates
-
-            candidates = duplicate_candidates(session, township_code=first.township_code,
-                                              category_code=first.category_code, lat=first.lat, lon=first.lon,
-                                              at=first.reported_at)
-        except ImportError:
-            candidates = []
+        candidates = duplicate_candidates(session, township_code=first.township_code,
+                                          category_code=first.category_code, lat=first.lat, lon=first.lon,
+                                          at=first.reported_at)
         for c in candidates:
             seen.add(c.incident_id)
             out.append(MergeTarget(c.incident_id, c.number, c.title, c.state, cats.get(c.category_code, c.category_code),
@@ -390,3 +378,13 @@ def urgent_new_reports(store: Any, ids: set[str]) -> list[InboxRow]:
             Report.deleted.is_(False))))
     rows = inbox_rows(store, urgent)
     return [rows[i] for i in urgent if i in rows]
+
+
+def sample_places(store: Any, grids: int = 4) -> tuple[str | None, list[tuple[str, float | None, float | None]], set[str]]:
+    """The first township, a few of its grids (id, lat, lon) and every category code (the desk's self-test)."""
+    with store.read() as session:
+        town = session.scalar(select(Township.code).order_by(Township.code).limit(1))
+        places = [tuple(g) for g in session.execute(
+            select(Grid.id, Grid.lat, Grid.lon).where(Grid.township_code == town).limit(grids))] if town else []
+        cats = set(session.scalars(select(EventCategory.code)))
+    return town, places, cats

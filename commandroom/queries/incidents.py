@@ -34,6 +34,7 @@ import numpy as np
 
 from commandroom.domain.clocks import OPEN_STATES, active_due_sql, overdue_sql, running_clocks
 from commandroom.domain.enums import IncidentState
+from commandroom.services import search as search_service
 
 # The columns of the incident table, in display order.
 COLUMN_KEYS: tuple[str, ...] = (
@@ -413,10 +414,6 @@ def _selective(conn: sqlite3.Connection, query: IncidentQuery, fts: bool) -> boo
 
 
 def _match_expression(text: str) -> str:
-    try:
-        from commandroom.services import search as search_service
-    except ImportError:
-        return ""
     return search_service.match_expression(text)
 
 

@@ -108,3 +108,17 @@ def resolve(actor: Any, session: Session) -> Scope:
     if kind == ScopeKind.TOWNSHIP:
         code = code or getattr(actor, "township_code", None)
     return Scope(towns, tuple(zone_ids(session, kind, code)))
+
+
+def township_names(store: Any, codes: Sequence[str] | None) -> list[str]:
+    """The names of ``codes``, in their order (a code the store does not know stays a code)."""
+    if not codes:
+        return []
+    with store.read() as session:
+        names = dict(session.execute(select(Township.code, Township.name).where(Township.code.in_(list(codes)))).all())
+    return [names.get(c, c) for c in codes]
+
+
+def scope_title(store: Any, codes: Sequence[str] | None) -> str:
+    """The townships of a scope as a title ("球川镇、新昌乡"); "" for the whole county (None)."""
+    return "、".join(township_names(store, codes))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from commandroom.mutations.core import (
     stop_tracking,
 )
 from commandroom.server import changelog
+from commandroom.server.audit import append_audit
 from commandroom.timeutil import utcnow
 
 # Fields whose concurrent overwrite is not a conflict: lifecycle fields follow the state
@@ -67,13 +67,6 @@ def payload_hash(name: str, entity_id: str, args: dict[str, Any]) -> str:
     """Stable hash of what a mutation asks for (same id + different payload is refused)."""
     blob = orjson.dumps({"name": name, "entity_id": entity_id, "args": args}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(blob).hexdigest()
-
-
-def _audit_module():  # noqa: ANN202
-    try:
-        return importlib.import_module("commandroom.server.audit")
-    except ModuleNotFoundError:
-        return None
 
 
 def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
@@ -222,20 +215,18 @@ def execute(
             stop_tracking(session, flush=False)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
                                   origin_mutation=mutation_id, before=befores)
-        audit = _audit_module()
-        if audit is not None and hasattr(audit, "append_audit"):
-            for row in rows:
-                audit.append_audit(
-                    session,
-                    user_id=actor.user_id,
-                    device_id=actor.device_id,
-                    mutation_id=mutation_id,
-                    action=name,
-                    entity_type=row.__tablename__,
-                    entity_id=primary_key_of(row),
-                    before=befores[id(row)],
-                    after=row_to_dict(row),
-                )
+        for row in rows:
+            append_audit(
+                session,
+                user_id=actor.user_id,
+                device_id=actor.device_id,
+                mutation_id=mutation_id,
+                action=name,
+                entity_type=row.__tablename__,
+                entity_id=primary_key_of(row),
+                before=befores[id(row)],
+                after=row_to_dict(row),
+            )
     changes = Changes()
     for row in rows:
         changes.note(row.__tablename__, primary_key_of(row))

@@ -2982,10 +2982,6 @@ Please send this file to your support contact.</source>
             <translation>综合信息指挥室</translation>
         </message>
         <message>
-            <source>Not open yet</source>
-            <translation>尚未开放</translation>
-        </message>
-        <message>
             <source>Report inbox</source>
             <translation>收件箱</translation>
         </message>
@@ -3012,10 +3008,6 @@ Please send this file to your support contact.</source>
         <message>
             <source>One-thing cases</source>
             <translation>一件事</translation>
-        </message>
-        <message>
-            <source>The incident list is not installed on this workstation yet.</source>
-            <translation>本机尚未安装事件列表模块。</translation>
         </message>
         <message>
             <source>Whole county</source>

@@ -61,3 +61,22 @@ def test_head_revision_constant_matches_the_scripts():
     from commandroom.store.migrate import HEAD_REVISION, script_head
 
     assert script_head() == HEAD_REVISION
+
+
+def test_the_desktop_writes_no_sql():
+    """ui/ renders what commandroom.queries returns and acts through mutations: no SQLAlchemy, no SQL text.
+
+    (ui/map/tiles.py reads an MBTiles file of map images, not the store.)
+    """
+    import re
+
+    pattern = re.compile(r"^\s*(from|import) sqlalchemy|session\.(execute|scalars?|get|add|query)\(|"
+                         r"\"(SELECT [\w*]|INSERT INTO|UPDATE \w+ SET|DELETE FROM)")
+    offenders = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        if path.name == "tiles.py" and path.parent.name == "map":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert offenders == [], "\n".join(offenders)

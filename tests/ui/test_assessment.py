@@ -108,7 +108,7 @@ async def test_four_dimensions_match_the_service(work, qtbot, ui, zh):
 
     from commandroom.services import assessment as svc
     from commandroom.timeutil import utcnow
-    from ui.inbox.id_model import IdRole
+    from ui.common.id_model import IdRole
 
     view = await _view(work.store, work.lead, qtbot, ui, work.month)
     with work.store.read() as session:

@@ -22,7 +22,7 @@ from commandroom.domain.models import Incident, Report, TeamMember  # noqa: E402
 from commandroom.mutations.core import Changes  # noqa: E402
 from commandroom.sync.local import LocalStore  # noqa: E402
 from commandroom.timeutil import utcnow  # noqa: E402
-from ui.map.demo import insert_demo_rows  # noqa: E402
+from tools.screenshots.map import insert_demo_rows  # noqa: E402
 from ui.map.tiles import write_mbtiles  # noqa: E402
 from ui.map.view import MapView  # noqa: E402
 

@@ -52,8 +52,8 @@ from ui.assessment.models import (
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, text_edit
-from ui.boards.models import fit_columns
-from ui.inbox.id_model import IdRole
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 ADMIN_ROLES = ("admin", "county_coordinator")
 WATCHED = ("assessment_record", "task_card", "case_step", "case_checkin", "one_thing_case", "dispatch", "report")

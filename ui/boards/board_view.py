@@ -65,8 +65,9 @@ from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store
 from ui.boards import labels
 from ui.boards.delegate import CardDelegate, age_colour
 from ui.boards.dialogs import CardDialog, ReasonDialog, SummonDialog
-from ui.boards.models import CardColumnModel, CheckinModel, fit_columns
-from ui.inbox.id_model import IdRole
+from ui.boards.models import CardColumnModel, CheckinModel
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 WATCHED = ("task_card", "case_checkin", "conflict_record", "module", "local_outbox", "one_thing_case")
 

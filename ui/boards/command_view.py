@@ -46,8 +46,9 @@ from commandroom.timeutil import utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels
 from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
-from ui.boards.models import CheckinModel, MyTasksModel, fit_columns
-from ui.inbox.id_model import IdRole
+from ui.boards.models import CheckinModel, MyTasksModel
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 
 class _ActionMixin(ActionHostMixin):

@@ -13,7 +13,7 @@ from commandroom.queries.cases import CaseRow, CatalogueRow
 from commandroom.services.cases import CheckinView
 from commandroom.timeutil import fmt_local
 from ui.boards import labels as board_labels
-from ui.boards.models import Column, RowTableModel
+from ui.common.row_model import Column, RowTableModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 

@@ -40,9 +40,9 @@ from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, IncidentPickerDialog, text_edit
-from ui.boards.models import fit_columns
 from ui.cases.models import STATE_COLOURS, CaseCheckinModel, CaseListModel, CatalogueModel, state_label
-from ui.inbox.id_model import IdRole
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 WATCHED = ("one_thing_case", "case_step", "case_checkin")
 LADDER = ("reminder", "supervision_order", "leader_notice")

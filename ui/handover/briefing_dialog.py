@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries.scope import scope_title
 from commandroom.services.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
 from ui.async_runner import run_read
 from ui.handover.export import BriefingText, briefing_html, discard_partial, write_pdf, write_xlsx
@@ -45,18 +46,6 @@ def compute_briefing(store: Any, day: date, township_codes: tuple[str, ...] | No
         return daily_briefing(session, day=day, township_codes=township_codes, now=now, state=state)
 
 
-def scope_name(store: Any, scope: tuple[str, ...] | None) -> str:
-    """The townships' names for the title ("" for the whole county)."""
-    if scope is None:
-        return ""
-    with store.read() as session:
-        conn = session.connection().connection.driver_connection
-        marks = ", ".join("?" * len(scope))
-        names = [n for (n,) in conn.execute(f"SELECT name FROM township WHERE code IN ({marks}) ORDER BY code",
-                                            list(scope))]
-    return "、".join(names)
-
-
 async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | None, folder: Path,
                           pdf: bool, xlsx: bool, state: TaskState, now: datetime | None = None,
                           text: BriefingText | None = None) -> list[Path]:
@@ -65,7 +54,7 @@ async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | Non
     Raises :class:`Cancelled` (and removes partial files) when ``state`` is cancelled.
     """
     now = now or store.now()  # the server's clock when this machine's is off
-    text = text or BriefingText.current(await run_read(scope_name, store, scope))
+    text = text or BriefingText.current(await run_read(scope_title, store, scope))
     stem = f"值班日报_{day.isoformat()}"
     pdf_path, xlsx_path = folder / f"{stem}.pdf", folder / f"{stem}.xlsx"
     written: list[Path] = []

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
+from commandroom.queries.scope import scope_title
 from commandroom.services.briefing import HandoverSummary, handover_summary
 from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_db, run_read
@@ -48,18 +49,6 @@ def compute_handover(store: Any, township_codes: tuple[str, ...] | None, now: da
     unsynced = store.pending_count()
     with store.read() as session:
         return handover_summary(session, township_codes=township_codes, now=now, unsynced=unsynced)
-
-
-def township_names(store: Any, codes: tuple[str, ...] | None) -> str:
-    if not codes:
-        return ""
-    from sqlalchemy import select
-
-    from commandroom.domain.models import Township
-
-    with store.read() as session:
-        names = dict(session.execute(select(Township.code, Township.name).where(Township.code.in_(codes))).all())
-    return "、".join(names.get(c, c) for c in codes)
 
 
 class _Tile(QFrame):
@@ -107,7 +96,7 @@ class HandoverDialog(QDialog):
         self.store = store
         self.actor = actor
         self.scope = scope
-        self.scope_name = township_names(store, scope)
+        self.scope_name = scope_title(store, scope)
         self.summary: HandoverSummary | None = None
         self.handover_id: str | None = None
         self._now = now

@@ -19,7 +19,7 @@ from commandroom.queries.inbox import InboxFilter, InboxRow, inbox_listing, inbo
 from commandroom.timeutil import fmt_local, utcnow
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
-from ui.inbox.id_model import IdTableModel
+from ui.common.id_model import IdTableModel
 
 log = logging.getLogger(__name__)
 

@@ -49,6 +49,7 @@ from commandroom.domain.clocks import running_clocks
 from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
 from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
+from commandroom.store.photos import cache_photos
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
@@ -652,24 +653,3 @@ def _thumbnail(path: Path) -> bytes | None:
     return bytes(data.data())
 
 
-def cache_photos(store: Any, photos: list[tuple[Path, bytes | None]]) -> list[str]:
-    """Remember picked photos in the workstation's photo cache (content hash, size, thumbnail).
-
-    The ``photo`` table is a local cache, not a synced table: uploading the files to the
-    county server is the photo sync's job. Returns the hashes.
-    """
-    import hashlib
-    import mimetypes
-
-    from commandroom.domain.models import Photo
-
-    out = []
-    with store.write() as session:
-        for path, thumb in photos:
-            data = Path(path).read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            out.append(digest)
-            if session.get(Photo, digest) is None:
-                session.add(Photo(sha256=digest, mime=mimetypes.guess_type(str(path))[0] or "image/jpeg",
-                                  size=len(data), thumbnail=thumb, has_full=False))
-    return out

@@ -36,9 +36,9 @@ from folium.map import CustomPane
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from commandroom.domain.enums import IncidentState, MemberStatus
+from commandroom.queries.map_base import BaseLayers
 from ui import i18n
 from ui.common.states import INCIDENT_STATE_COLOURS
-from ui.map.basedata import BaseLayers
 from ui.map.tiles import TileSetInfo
 from ui.zones import labels as zone_labels
 
@@ -364,7 +364,7 @@ def build_map_page(
 
     Args:
         out_dir: a folder owned by the caller (created if missing).
-        base: the vector base layers, see :func:`ui.map.basedata.load_base_layers`.
+        base: the vector base layers, see :func:`commandroom.queries.map_base.load_base_layers`.
         tiles: the local MBTiles tile set to offer as a base layer, or None (no tile layer).
         options: page knobs.
     """

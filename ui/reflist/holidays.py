@@ -52,8 +52,8 @@ from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
-from ui.boards.models import Column, RowTableModel
-from ui.inbox.id_model import IdRole
+from ui.common.id_model import IdRole
+from ui.common.row_model import Column, RowTableModel
 from ui.reflist.view import list_table
 
 DISPLAY = Qt.ItemDataRole.DisplayRole

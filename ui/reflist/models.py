@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from commandroom.queries.reflist import DiffRow, MatterRow, VersionRow
-from ui.boards.models import Column, RowTableModel
+from ui.common.row_model import Column, RowTableModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 CTX = "Reflist"

@@ -54,7 +54,7 @@ from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
-from ui.inbox.id_model import IdRole
+from ui.common.id_model import IdRole
 from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel
 
 

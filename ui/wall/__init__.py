@@ -11,5 +11,5 @@ Modules:
 * :mod:`~ui.wall.charts`, :mod:`~ui.wall.ticker`, :mod:`~ui.wall.pages` — the widgets;
 * :mod:`~ui.wall.rotation`, :mod:`~ui.wall.watchdog`, :mod:`~ui.wall.urgent` — unattended operation;
 * :mod:`~ui.wall.window` — the window; :mod:`~ui.wall.app` — the entry point;
-* :mod:`~ui.wall.soak` — the soak driver used by the test and the benchmark.
+* the soak driver used by the test and the benchmark lives in ``tools/wall_soak.py``.
 """

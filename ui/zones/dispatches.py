@@ -52,8 +52,8 @@ from commandroom.queries.zones import (
 from commandroom.timeutil import utcnow
 from commandroom.workflows import DISPATCH
 from ui.async_runner import LatestTask, run_db, run_read, spawn, store_events
+from ui.common.id_model import IdRole, IdTableModel
 from ui.common.states import incident_state_label
-from ui.inbox.id_model import IdRole, IdTableModel
 from ui.zones import labels
 from ui.zones.board import error_text
 from ui.zones.dispatch_dialog import TeamDispatchDialog, dispatch_to_team, joint_visit

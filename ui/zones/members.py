@@ -49,7 +49,7 @@ from commandroom.queries.zones import MEMBER_SORT_KEYS, MemberRow, Place, member
 from commandroom.services import teams as svc
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, spawn, store_events
-from ui.inbox.id_model import IdRole, IdTableModel
+from ui.common.id_model import IdRole, IdTableModel
 from ui.zones import labels
 from ui.zones.board import error_text
 from ui.zones.labels import zt

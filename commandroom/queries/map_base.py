@@ -31,10 +31,11 @@ from shapely.ops import polylabel
 from sqlalchemy import select
 
 from commandroom.domain.models import Grid, Township, Zone
+from commandroom.refdata.geo import DEFAULT_DATA_DIR
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = DEFAULT_DATA_DIR  # the reference files, where the loader finds them
 OUTLINE_FILE = "county_outline_wgs84.geojson"
 AREAS_FILE = "township_areas_approx.geojson"
 ZONES_FILE = "zones.json"

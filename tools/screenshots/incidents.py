@@ -1,4 +1,4 @@
-"""Screenshots of the incident screens and the handover: ``python -m ui.incidents.screenshots --out DIR``.
+"""Screenshots of the incident screens and the handover: ``python -m tools.screenshots.incidents --out DIR``.
 
 Seeds a store with the project's demo history (``seed_database(demo_days=…)``, cached
 under the temp dir), opens the screens offscreen at 1600×1000 in Chinese and saves:
@@ -150,12 +150,9 @@ async def _shoot(out: Path, days: int) -> list[Path]:
     save(ret, "incidents_return_dialog.png")
     ret.close()
 
-    try:
-        from ui.handover.screenshots import shoot_handover
-    except ImportError:
-        shoot_handover = None
-    if shoot_handover is not None:
-        saved.extend(await shoot_handover(store, actor, view, out))
+    from tools.screenshots.handover import shoot_handover
+
+    saved.extend(await shoot_handover(store, actor, view, out))
 
     view.close()
     await view.wait_idle()
@@ -175,7 +172,7 @@ def pdf_first_page(pdf: Path, png: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ui.screenshot_tool import run_screenshots
+    from tools.screenshots.tool import run_screenshots
 
     return run_screenshots(_shoot, description=__doc__, default_days=45, argv=argv)
 
