@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from commandroom.domain.models import SYNCED_MODELS, ConflictRecord, OutboxEntry
+from commandroom.store.protocol import ReadStore
 from commandroom.timeutil import fmt_local
 
 # Fields worth showing when describing "what the server kept" of a row, in this order.
@@ -71,7 +72,7 @@ def describe_row(session: Any, entity_type: str, entity_id: str) -> tuple[tuple[
     return tuple(parts)
 
 
-def rejected_rows(store: Any) -> list[RejectedRow]:
+def rejected_rows(store: ReadStore) -> list[RejectedRow]:
     """Every outbox entry the server rejected or merged and the user has not dismissed, oldest first."""
     out: list[RejectedRow] = []
     with store.read() as session:
@@ -92,7 +93,7 @@ def rejected_rows(store: Any) -> list[RejectedRow]:
     return out
 
 
-def conflict_rows(store: Any, township_codes: list[str] | None, limit: int = 500) -> list[ConflictRow]:
+def conflict_rows(store: ReadStore, township_codes: list[str] | None, limit: int = 500) -> list[ConflictRow]:
     """Conflict records of ``township_codes`` (None: all the store holds), newest first."""
     q = select(ConflictRecord).where(ConflictRecord.deleted.is_(False))
     if township_codes is not None:

@@ -27,6 +27,7 @@ from commandroom.domain.models import (
 from commandroom.services import deadlines as deadlines_service
 from commandroom.services.duplicates import duplicate_candidates
 from commandroom.services.routing import route, version_in_force
+from commandroom.store.protocol import ReadStore
 from commandroom.timeutil import utcnow
 
 RECENT_DAYS = 7
@@ -72,7 +73,7 @@ class InboxRow:
     incident_id: str | None
 
 
-def inbox_ids(store: Any, flt: InboxFilter, now: datetime | None = None) -> list[str]:
+def inbox_ids(store: ReadStore, flt: InboxFilter, now: datetime | None = None) -> list[str]:
     """Report ids for ``flt``: waiting (``new``) reports first, then newest first."""
     q = select(Report.id).where(Report.deleted.is_(False))
     if flt.township_codes is not None:
@@ -95,7 +96,7 @@ def inbox_ids(store: Any, flt: InboxFilter, now: datetime | None = None) -> list
         return list(session.scalars(q))
 
 
-def inbox_listing(store: Any, flt: InboxFilter, now: datetime | None = None) -> tuple[list[str], int]:
+def inbox_listing(store: ReadStore, flt: InboxFilter, now: datetime | None = None) -> tuple[list[str], int]:
     """The ids of :func:`inbox_ids` and how many of them are waiting (one read session each)."""
     ids = inbox_ids(store, flt, now)
     q = select(func.count()).select_from(Report).where(Report.deleted.is_(False), Report.state == "new")
@@ -112,7 +113,7 @@ def _names(session: Any, model: Any, key: Any, value: Any, keys: set[str]) -> di
     return dict(session.execute(select(key, value).where(key.in_(sorted(keys)))).all())
 
 
-def inbox_rows(store: Any, ids: list[str]) -> dict[str, InboxRow]:
+def inbox_rows(store: ReadStore, ids: list[str]) -> dict[str, InboxRow]:
     """Display rows for ``ids`` (missing or deleted ids are absent from the result)."""
     if not ids:
         return {}
@@ -220,7 +221,7 @@ def routing_preview(session: Any, report: Report, *, at: datetime | None = None)
     )
 
 
-def report_detail(store: Any, report_id: str) -> ReportDetail | None:
+def report_detail(store: ReadStore, report_id: str) -> ReportDetail | None:
     """The detail of one report, with photo thumbnails and the routing preview."""
     rows = inbox_rows(store, [report_id])
     row = rows.get(report_id)
@@ -275,7 +276,7 @@ class Choice:
     name: str
 
 
-def routing_choices(store: Any, at: datetime | None = None) -> tuple[list[Choice], list[Choice]]:
+def routing_choices(store: ReadStore, at: datetime | None = None) -> tuple[list[Choice], list[Choice]]:
     """Matters of the list version in force, and all departments, for the override fields."""
     with store.read() as session:
         matters: list[Choice] = []
@@ -307,7 +308,7 @@ class MergeTarget:
     suggested: bool
 
 
-def merge_targets(store: Any, report_ids: list[str], *, recent_limit: int = 50) -> list[MergeTarget]:
+def merge_targets(store: ReadStore, report_ids: list[str], *, recent_limit: int = 50) -> list[MergeTarget]:
     """Duplicate candidates of the first report (near in space, time, category) first, then recent open incidents.
 
     Incidents of the reports' townships only; closed and merged-away incidents are never offered.
@@ -341,7 +342,7 @@ def merge_targets(store: Any, report_ids: list[str], *, recent_limit: int = 50) 
     return out
 
 
-def scope_townships(store: Any, township_codes: list[str] | None = None) -> list[Choice]:
+def scope_townships(store: ReadStore, township_codes: list[str] | None = None) -> list[Choice]:
     """Townships for the county coordinator's filter (all townships in the store, by code)."""
     with store.read() as session:
         q = select(Township.code, Township.name).order_by(Township.code)
@@ -350,7 +351,7 @@ def scope_townships(store: Any, township_codes: list[str] | None = None) -> list
         return [Choice(code, name) for code, name in session.execute(q)]
 
 
-def transfer_targets(store: Any, report_id: str) -> list[Choice]:
+def transfer_targets(store: ReadStore, report_id: str) -> list[Choice]:
     """The townships a report can be handed to, the nearest seats to its location first.
 
     A report lands in the wrong inbox near a border (the township areas are approximate),
@@ -368,7 +369,7 @@ def transfer_targets(store: Any, report_id: str) -> list[Choice]:
         return [Choice(t.code, t.name) for t in towns]
 
 
-def urgent_new_reports(store: Any, ids: set[str]) -> list[InboxRow]:
+def urgent_new_reports(store: ReadStore, ids: set[str]) -> list[InboxRow]:
     """Those of ``ids`` that are waiting and marked urgent (L1) by the reporter."""
     if not ids:
         return []
@@ -380,7 +381,7 @@ def urgent_new_reports(store: Any, ids: set[str]) -> list[InboxRow]:
     return [rows[i] for i in urgent if i in rows]
 
 
-def sample_places(store: Any, grids: int = 4) -> tuple[str | None, list[tuple[str, float | None, float | None]], set[str]]:
+def sample_places(store: ReadStore, grids: int = 4) -> tuple[str | None, list[tuple[str, float | None, float | None]], set[str]]:
     """The first township, a few of its grids (id, lat, lon) and every category code (the desk's self-test)."""
     with store.read() as session:
         town = session.scalar(select(Township.code).order_by(Township.code).limit(1))

@@ -35,6 +35,7 @@ import numpy as np
 from commandroom.domain.clocks import OPEN_STATES, active_due_sql, overdue_sql, running_clocks
 from commandroom.domain.enums import IncidentState
 from commandroom.services import search as search_service
+from commandroom.store.protocol import ReadStore
 
 # The columns of the incident table, in display order.
 COLUMN_KEYS: tuple[str, ...] = (
@@ -624,7 +625,7 @@ def load_names(conn: sqlite3.Connection) -> RefNames:
 
 
 @contextmanager
-def raw_reader(store: Any) -> Iterator[sqlite3.Connection]:
+def raw_reader(store: ReadStore) -> Iterator[sqlite3.Connection]:
     """A raw sqlite3 connection inside a read transaction of ``store``'s reader engine.
 
     The table's queries run through the DB-API directly: building a million
@@ -713,7 +714,7 @@ class IncidentDetail:
         return self.fields.get(key, default)
 
 
-def incident_detail(store: Any, incident_id: str) -> IncidentDetail | None:
+def incident_detail(store: ReadStore, incident_id: str) -> IncidentDetail | None:
     """Read one incident with its timeline, dispatches and photos (a core read for the reader pool)."""
     from sqlalchemy import select
 
@@ -825,7 +826,7 @@ class FilterChoices:
     departments: list[Choice]
 
 
-def filter_choices(store: Any, scope: tuple[str, ...] | None) -> FilterChoices:
+def filter_choices(store: ReadStore, scope: tuple[str, ...] | None) -> FilterChoices:
     """Townships in scope, zones, matters of the newest list version, departments (one small read)."""
     with raw_reader(store) as conn:
         townships = [Choice(c, n) for c, n in conn.execute("SELECT code, name FROM township ORDER BY code")
@@ -848,7 +849,7 @@ class DispatchChoices:
     members: dict[str, list[TeamMemberChoice]]
 
 
-def dispatch_choices(store: Any) -> DispatchChoices:
+def dispatch_choices(store: ReadStore) -> DispatchChoices:
     """Departments, zones and team members (available first) for the dispatch dialog (one small read)."""
     with raw_reader(store) as conn:
         departments = [Choice(c, n) for c, n in conn.execute(

@@ -33,6 +33,7 @@ import orjson
 from sqlalchemy import Integer, Select, func, select
 
 from commandroom.domain.models import EventCategory, Incident, Report, TeamMember
+from commandroom.store.protocol import ReadStore
 
 DESC_CHARS = 100
 IN_CHUNK = 500  # SQLite's bound-parameter limit is far above this; keeps statements small
@@ -170,7 +171,7 @@ def table(kind: str, rows: list[list[Any]]) -> dict[str, Any]:
     return {"cols": _QUERIES[kind][2], "rows": rows}
 
 
-def read_rows(store: Any, kind: str) -> list[list[Any]]:
+def read_rows(store: ReadStore, kind: str) -> list[list[Any]]:
     """Every row of ``kind`` the map shows, as value lists in column order (reader-thread safe)."""
     query, _model, _cols = _QUERIES[kind]
     with store.read() as session:
@@ -178,13 +179,13 @@ def read_rows(store: Any, kind: str) -> list[list[Any]]:
         return _clean(kind, session.connection().execute(query()).all())
 
 
-def read_all(store: Any, kind: str) -> list[dict[str, Any]]:
+def read_all(store: ReadStore, kind: str) -> list[dict[str, Any]]:
     """Every row of ``kind`` as dicts (see the module docstring for the keys)."""
     cols = _QUERIES[kind][2]
     return [dict(zip(cols, row, strict=True)) for row in read_rows(store, kind)]
 
 
-def read_changed(store: Any, kind: str, ids: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def read_changed(store: ReadStore, kind: str, ids: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
     """``(rows to upsert, ids to remove)`` for the changed ``ids`` of ``kind``.
 
     An id that no longer qualifies (deleted, merged, lost its position, a report that
@@ -202,7 +203,7 @@ def read_changed(store: Any, kind: str, ids: Iterable[str]) -> tuple[list[dict[s
     return rows, [i for i in wanted if i not in found]
 
 
-def read_snapshot(store: Any) -> dict[str, dict[str, Any]]:
+def read_snapshot(store: ReadStore) -> dict[str, dict[str, Any]]:
     """All three kinds at once, in the compact table form, for the first push after loading."""
     return {kind: table(kind, read_rows(store, kind)) for kind in KINDS}
 

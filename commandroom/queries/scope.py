@@ -15,25 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commandroom.domain.enums import ScopeKind
 from commandroom.domain.models import Township, Zone
+from commandroom.mutations.core import Actor
+from commandroom.store.protocol import ReadStore
 
 
-def is_county(actor: Any) -> bool:
+def is_county(actor: Actor) -> bool:
     """True when ``actor`` sees the whole county."""
-    return getattr(actor, "scope_kind", ScopeKind.TOWNSHIP.value) == ScopeKind.COUNTY.value
+    return actor.scope_kind == ScopeKind.COUNTY.value
 
 
-def home_township(actor: Any) -> str | None:
+def home_township(actor: Actor) -> str | None:
     """The township the actor sits in (a zone leader's is the zone's hub); None for a county user without one."""
-    return getattr(actor, "township_code", None) or (
-        getattr(actor, "scope_code", None) if getattr(actor, "scope_kind", "township") == ScopeKind.TOWNSHIP.value
-        else None)
+    return actor.township_code or (actor.scope_code if actor.scope_kind == ScopeKind.TOWNSHIP.value else None)
 
 
 def township_codes(session: Session, scope_kind: str, scope_code: str | None) -> list[str]:
@@ -56,26 +55,25 @@ def zone_ids(session: Session, scope_kind: str, scope_code: str | None) -> list[
                   if scope_code in (members or []))
 
 
-def townships_of(actor: Any, session: Session | None) -> tuple[str, ...] | None:
+def townships_of(actor: Actor, session: Session | None) -> tuple[str, ...] | None:
     """The townships ``actor`` sees: None for the whole county, else a tuple (empty: none).
 
     ``session`` is only read for a zone scope (its member townships).
     """
     if is_county(actor):
         return None
-    kind = getattr(actor, "scope_kind", ScopeKind.TOWNSHIP.value)
-    code = getattr(actor, "scope_code", None)
+    kind, code = actor.scope_kind, actor.scope_code
     if kind == ScopeKind.ZONE and session is not None:
         members = township_codes(session, kind, code)
         if members:
             return tuple(members)
-    own = getattr(actor, "township_code", None) or code
+    own = actor.township_code or code
     return (own,) if own else ()
 
 
-def scope_of(actor: Any, store: Any) -> tuple[str, ...] | None:
-    """:func:`townships_of` read from ``store`` (anything with a ``read()`` session context)."""
-    if getattr(actor, "scope_kind", ScopeKind.TOWNSHIP.value) != ScopeKind.ZONE.value:
+def scope_of(actor: Actor, store: ReadStore) -> tuple[str, ...] | None:
+    """:func:`townships_of`, reading the zone's members from ``store`` when needed."""
+    if actor.scope_kind != ScopeKind.ZONE.value:
         return townships_of(actor, None)  # no read needed
     with store.read() as session:
         return townships_of(actor, session)
@@ -98,19 +96,18 @@ class Scope:
         return tuple(c for c in codes if self.sees_township(c))
 
 
-def resolve(actor: Any, session: Session) -> Scope:
+def resolve(actor: Actor, session: Session) -> Scope:
     """The actor's :class:`Scope`."""
     if is_county(actor):
         return Scope(None, None)
-    kind = getattr(actor, "scope_kind", ScopeKind.TOWNSHIP.value)
-    code = getattr(actor, "scope_code", None)
+    kind, code = actor.scope_kind, actor.scope_code
     towns = townships_of(actor, session)
     if kind == ScopeKind.TOWNSHIP:
-        code = code or getattr(actor, "township_code", None)
+        code = code or actor.township_code
     return Scope(towns, tuple(zone_ids(session, kind, code)))
 
 
-def township_names(store: Any, codes: Sequence[str] | None) -> list[str]:
+def township_names(store: ReadStore, codes: Sequence[str] | None) -> list[str]:
     """The names of ``codes``, in their order (a code the store does not know stays a code)."""
     if not codes:
         return []
@@ -119,6 +116,6 @@ def township_names(store: Any, codes: Sequence[str] | None) -> list[str]:
     return [names.get(c, c) for c in codes]
 
 
-def scope_title(store: Any, codes: Sequence[str] | None) -> str:
+def scope_title(store: ReadStore, codes: Sequence[str] | None) -> str:
     """The townships of a scope as a title ("球川镇、新昌乡"); "" for the whole county (None)."""
     return "、".join(township_names(store, codes))

@@ -80,3 +80,16 @@ def test_the_desktop_writes_no_sql():
             if pattern.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == [], "\n".join(offenders)
+
+
+def test_the_local_store_is_a_store(tmp_path):
+    """The typed seam: the workstation's LocalStore offers what commandroom.store.protocol.Store declares."""
+    from commandroom.store.protocol import ReadStore, Store
+    from commandroom.sync.local import LocalStore
+
+    store = LocalStore(tmp_path / "w.db")
+    try:
+        assert isinstance(store, Store) and isinstance(store, ReadStore)
+    finally:
+        store.close()
+    assert not isinstance(object(), ReadStore)
