@@ -111,15 +111,20 @@ _NEVER = "'9999'"  # sorts after every stored time (SQLite keeps times as ISO te
 def active_due_sql(table: str = "incident") -> str:
     """SQLite text for the due time of the first running clock (NULL when none runs): the list's clock sort.
 
-    The same as ``min(due for _k, due in running_clocks(...))`` in Python.
+    The same as ``min(due for _k, due in running_clocks(...))`` in Python, written as one branch per
+    state (the sort evaluates it for every row, so each row pays for its own state's clocks only).
     """
     t = table
-    ack = f"CASE WHEN {_in(f'{t}.state', ACK_CLOCK_STATES)} AND {t}.acknowledged_at IS NULL THEN {t}.ack_due END"
-    onsite = f"CASE WHEN {_in(f'{t}.state', ONSITE_CLOCK_STATES)} AND {t}.onsite_at IS NULL THEN {t}.onsite_due END"
-    return (
-        f"(CASE WHEN {t}.state = 'closed' THEN NULL ELSE NULLIF(min(coalesce({ack}, {_NEVER}), "
-        f"coalesce({onsite}, {_NEVER}), coalesce({t}.close_due, {_NEVER})), {_NEVER}) END)"
-    )
+    ack = f"coalesce(CASE WHEN {t}.acknowledged_at IS NULL THEN {t}.ack_due END, {_NEVER})"
+    onsite = f"coalesce(CASE WHEN {t}.onsite_at IS NULL THEN {t}.onsite_due END, {_NEVER})"
+    close = f"coalesce({t}.close_due, {_NEVER})"
+    branches = []
+    for state in OPEN_STATES:
+        terms = [ack] * (state in ACK_CLOCK_STATES) + [onsite] * (state in ONSITE_CLOCK_STATES)
+        if terms:
+            branches.append(f"WHEN '{state}' THEN NULLIF(min({', '.join([*terms, close])}), {_NEVER})")
+    return (f"(CASE {t}.state WHEN '{IncidentState.CLOSED.value}' THEN NULL {' '.join(branches)} "
+            f"ELSE {t}.close_due END)")
 
 
 # ----------------------------------------------------------------------------- check-ins (部门报到)
