@@ -103,6 +103,12 @@ def cmd_user(args: argparse.Namespace) -> int:
     return run_user_command(_settings(args), args)
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    from commandroom.server.notices_cli import run_notify_command
+
+    return run_notify_command(_settings(args), args)
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     try:
         from commandroom.server.audit import run_audit_command
@@ -186,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--county", action="store_true")
     s.add_argument("--grid")
     s.add_argument("--password")
+
+    s = add("notify", cmd_notify, "notices that leave the room: channels | channel-add | rule-add | contact | log")
+    s.add_argument("action", choices=["channels", "channel-add", "rule-add", "contact", "log"])
+    s.add_argument("name", nargs="?", help="channel name (channel-add), event (rule-add) or user name (contact)")
+    s.add_argument("--db", dest="db_url")
+    s.add_argument("--kind", choices=["robot", "sms", "email"])
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="a channel setting (url, secret, token, host…)")
+    s.add_argument("--channel")
+    s.add_argument("--township")
+    s.add_argument("--email")
+    s.add_argument("--phone")
+    s.add_argument("--limit", type=int, default=50)
 
     s = add("migrate", cmd_migrate, "bring a county database to the current schema")
     s.add_argument("--db", dest="db_url")

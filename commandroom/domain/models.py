@@ -676,6 +676,73 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# --------------------------------------------------------------------------- notices that leave the room
+
+
+class NoticeChannel(Base):
+    """A way out of the room: a group robot webhook, an SMS gateway or an SMTP server.
+
+    ``config`` holds the endpoint and its secret; it never leaves the server and is never logged.
+    """
+
+    __tablename__ = "srv_notice_channel"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # robot / sms / email
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NoticeRule(Base):
+    """Which event goes out through which channel, for one township or (None) the whole county."""
+
+    __tablename__ = "srv_notice_rule"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    event_kind: Mapped[str] = mapped_column(String(32), index=True)
+    channel_id: Mapped[str] = mapped_column(ID)
+    township_code: Mapped[str | None] = mapped_column(CODE, nullable=True)
+    __table_args__ = (UniqueConstraint("event_kind", "channel_id", "township_code"),)
+
+
+class NoticeContact(Base):
+    """Where a person is reached, as the person (or the county for them) set it."""
+
+    __tablename__ = "srv_notice_contact"
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(128), default="")
+    muted_kinds: Mapped[list[Any]] = mapped_column(JSON, default=list)  # channel kinds the person opted out of
+
+
+class Notice(Base):
+    """One message to one address through one channel, and what became of it (the delivery log)."""
+
+    __tablename__ = "srv_notice"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    event_kind: Mapped[str] = mapped_column(String(32))
+    township_code: Mapped[str | None] = mapped_column(CODE, nullable=True)
+    subject_type: Mapped[str] = mapped_column(String(32), default="")
+    subject_id: Mapped[str] = mapped_column(ID, default="")
+    channel_id: Mapped[str] = mapped_column(ID)
+    channel_kind: Mapped[str] = mapped_column(String(16))
+    recipient_name: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(String(128), default="")  # phone / e-mail; "" for a group post
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / sent / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (
+        Index("ix_srv_notice_due", "status", "next_attempt_at"),
+        Index("ix_srv_notice_township_created", "township_code", "created_at"),
+    )
+
+
 # --------------------------------------------------------------------------- client-only bookkeeping
 
 

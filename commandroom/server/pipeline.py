@@ -33,6 +33,7 @@ from commandroom.mutations.core import (
     start_tracking,
     stop_tracking,
 )
+from commandroom.notify.outbox import notices_for_mutation
 from commandroom.server import changelog
 from commandroom.server.audit import append_audit
 from commandroom.timeutil import utcnow
@@ -215,6 +216,8 @@ def execute(
             stop_tracking(session, flush=False)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
                                   origin_mutation=mutation_id, before=befores)
+        # notices (dispatch, summons, escalation…) are written with the act: rolled back with it if it fails
+        notices_for_mutation(session, name=name, args=args, rows=rows, now=ctx.now)
         for row in rows:
             append_audit(
                 session,

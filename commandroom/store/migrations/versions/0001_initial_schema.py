@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:56:46.714674
+Create Date: 2026-12-06 10:15:54.989006
 """
 
 import sqlalchemy as sa
@@ -533,6 +533,66 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_srv_login_attempt_username"), ["username"], unique=False)
 
     op.create_table(
+        "srv_notice",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("dedup_key", sa.String(length=200), nullable=False),
+        sa.Column("event_kind", sa.String(length=32), nullable=False),
+        sa.Column("township_code", sa.String(length=32), nullable=True),
+        sa.Column("subject_type", sa.String(length=32), nullable=False),
+        sa.Column("subject_id", sa.String(length=36), nullable=False),
+        sa.Column("channel_id", sa.String(length=36), nullable=False),
+        sa.Column("channel_kind", sa.String(length=16), nullable=False),
+        sa.Column("recipient_name", sa.String(length=64), nullable=False),
+        sa.Column("address", sa.String(length=128), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_srv_notice")),
+        sa.UniqueConstraint("dedup_key", name=op.f("uq_srv_notice_dedup_key")),
+    )
+    with op.batch_alter_table("srv_notice", schema=None) as batch_op:
+        batch_op.create_index("ix_srv_notice_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_srv_notice_township_created", ["township_code", "created_at"], unique=False)
+
+    op.create_table(
+        "srv_notice_channel",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("config", sa.JSON(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_srv_notice_channel")),
+        sa.UniqueConstraint("name", name=op.f("uq_srv_notice_channel_name")),
+    )
+    op.create_table(
+        "srv_notice_contact",
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("phone", sa.String(length=32), nullable=False),
+        sa.Column("email", sa.String(length=128), nullable=False),
+        sa.Column("muted_kinds", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_srv_notice_contact")),
+    )
+    op.create_table(
+        "srv_notice_rule",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("event_kind", sa.String(length=32), nullable=False),
+        sa.Column("channel_id", sa.String(length=36), nullable=False),
+        sa.Column("township_code", sa.String(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_srv_notice_rule")),
+        sa.UniqueConstraint(
+            "event_kind", "channel_id", "township_code", name=op.f("uq_srv_notice_rule_event_kind")
+        ),
+    )
+    with op.batch_alter_table("srv_notice_rule", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_srv_notice_rule_event_kind"), ["event_kind"], unique=False)
+
+    op.create_table(
         "srv_processed_mutation",
         sa.Column("mutation_id", sa.String(length=36), nullable=False),
         sa.Column("device_id", sa.String(length=36), nullable=False),
@@ -864,6 +924,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_srv_processed_mutation_device_id"))
 
     op.drop_table("srv_processed_mutation")
+    with op.batch_alter_table("srv_notice_rule", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_srv_notice_rule_event_kind"))
+
+    op.drop_table("srv_notice_rule")
+    op.drop_table("srv_notice_contact")
+    op.drop_table("srv_notice_channel")
+    with op.batch_alter_table("srv_notice", schema=None) as batch_op:
+        batch_op.drop_index("ix_srv_notice_township_created")
+        batch_op.drop_index("ix_srv_notice_due")
+
+    op.drop_table("srv_notice")
     with op.batch_alter_table("srv_login_attempt", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_srv_login_attempt_username"))
         batch_op.drop_index(batch_op.f("ix_srv_login_attempt_at"))
