@@ -12,7 +12,7 @@ before anything reaches a widget.
 * :func:`board_figures` — the kanban boards in one table;
 * :func:`urgent_items` / :func:`open_urgent_ids` — urgent (L1) incidents and reports for the takeover.
 
-Definitions (they follow :mod:`commandroom.services.briefing`):
+Definitions (they follow :mod:`commandroom.queries.briefing`):
 
 * *open incident*: not closed, not deleted, not merged into another;
 * *overdue*: an open incident with a running clock past its due time
@@ -59,8 +59,8 @@ from commandroom.domain.models import (
     Township,
     Zone,
 )
+from commandroom.queries.briefing import local_day_bounds, local_today
 from commandroom.queries.masking import mask_person_label, mask_text
-from commandroom.services.briefing import local_day_bounds, local_today
 from commandroom.timeutil import to_local
 
 HOURS = 24

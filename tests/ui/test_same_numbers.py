@@ -62,11 +62,11 @@ def _situation(store, now):
 async def test_every_screen_shows_the_same_counts(store, actor, qtbot, ui, zh):
     from commandroom.domain.clocks import OPEN_STATES
     from commandroom.queries.boards import command_checkins
+    from commandroom.queries.briefing import daily_briefing, handover_summary, local_today
     from commandroom.queries.counts import duty_counts
     from commandroom.queries.incidents import IncidentQuery, count_incidents, raw_reader
     from commandroom.queries.scope import scope_of
     from commandroom.queries.wall import case_figures, overview_figures
-    from commandroom.services.briefing import daily_briefing, handover_summary, local_today
     from ui.boards.command_view import CommandView
     from ui.handover.dialog import HandoverDialog
 

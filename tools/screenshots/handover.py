@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from commandroom.services.briefing import TaskState, local_today
+from commandroom.queries.briefing import TaskState, local_today
 from commandroom.timeutil import utcnow
 
 

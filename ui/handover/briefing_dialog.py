@@ -1,7 +1,7 @@
 """Export the daily briefing (值班日报) as PDF and Excel, with progress and a Cancel button.
 
 The figures are computed on the reader pool and the workbook written on a worker thread,
-both watching a :class:`~commandroom.services.briefing.TaskState`; Cancel sets its flag and
+both watching a :class:`~commandroom.queries.briefing.TaskState`; Cancel sets its flag and
 the running step stops at its next check (nothing half-written is left behind). The PDF is
 laid out by Qt on the GUI thread, with the overdue list capped for the page count.
 """
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
 from commandroom.queries.scope import scope_title
-from commandroom.services.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
 from ui.async_runner import run_read
 from ui.handover.export import BriefingText, briefing_html, discard_partial, write_pdf, write_xlsx
 

@@ -2,7 +2,7 @@
 
 The summary (open incidents by state, imminent breaches in the next hours, overdue
 incidents, departments that have not checked in, unsynced items) is computed on the
-reader pool by :func:`commandroom.services.briefing.handover_summary`. Signing performs
+reader pool by :func:`commandroom.queries.briefing.handover_summary`. Signing performs
 ``handover.sign`` on the writer thread; the Handover row syncs like every other row.
 """
 
@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
+from commandroom.queries.briefing import HandoverSummary, handover_summary
 from commandroom.queries.scope import scope_title
-from commandroom.services.briefing import HandoverSummary, handover_summary
 from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_db, run_read
 from ui.handover.models import RowsTableModel
