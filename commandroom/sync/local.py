@@ -77,7 +77,7 @@ ChangeListener = Callable[[Changes], None]
 JOURNAL_DAYS = 14
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
-# Client-only sync bookkeeping that the shared model does not describe (created on open).
+# Client-only sync bookkeeping that the shared model does not describe (migration 0003 creates it).
 _aux = MetaData()
 shadow_table = Table(
     "local_shadow", _aux,
@@ -123,7 +123,6 @@ class LocalStore:
         self.write_engine = make_engine(url, writer=True)
         rows_io.tolerate_numeric_json(self.write_engine)
         upgrade(self.write_engine)
-        _aux.create_all(self.write_engine)
         self.read_engine = make_engine(url, writer=False)
         rows_io.tolerate_numeric_json(self.read_engine)
         self._writer = session_factory(self.write_engine)
