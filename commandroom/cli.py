@@ -111,6 +111,38 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return run_audit_command(_settings(args), args)
 
 
+def cmd_basemap(args: argparse.Namespace) -> int:
+    from commandroom.basemap import library
+    from commandroom.server.basemap_api import basemaps_dir
+    from commandroom.server.state import open_state
+
+    settings = _settings(args)
+    state = open_state(settings.server_db_url, settings=settings)
+    try:
+        if args.action == "import":
+            if not args.file:
+                print("commandroom basemap import: give the package file (.mbtiles or .pmtiles)", file=sys.stderr)
+                return 2
+            result = library.import_package(state, args.file, basemaps_dir(state), layer=args.layer, crs=args.crs,
+                                            data_dir=args.data)
+            b = result.basemap
+            print(f"imported {b['name']} as {b['layer']} version {b['version']}: {b['tile_format']}, {b['crs']}, "
+                  f"zoom {b['min_zoom']}–{b['max_zoom']}, {b['tile_count']} tiles, {b['size'] / 1e6:.1f} MB")
+            return 0
+        with state.read() as session:
+            rows = library.all_versions(session)
+            newest = {r.id for r in library.current(session)}
+            for r in rows:
+                mark = "*" if r.id in newest else " "
+                print(f"{mark} {r.layer:8} v{r.version:<3} {r.name}  {r.tile_format} {r.crs} z{r.min_zoom}-{r.max_zoom} "
+                      f"{r.size / 1e6:.1f} MB  {r.imported_at:%Y-%m-%d %H:%M}")
+            if not rows:
+                print("no base map imported yet")
+        return 0
+    finally:
+        state.close()
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import subprocess
     from pathlib import Path
@@ -208,6 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["verify", "show"])
     s.add_argument("--db", dest="db_url")
     s.add_argument("--limit", type=int, default=20)
+
+    s = add("basemap", cmd_basemap, "offline base maps on the county server: import FILE | list")
+    s.add_argument("action", choices=["import", "list"])
+    s.add_argument("file", nargs="?", help="an MBTiles (raster or vector) or PMTiles package")
+    s.add_argument("--db", dest="db_url", help="database URL (default: SQLite file in the data dir)")
+    s.add_argument("--layer", choices=["streets", "imagery", "labels"], default="streets")
+    s.add_argument("--crs", choices=["wgs84", "gcj02"], default=None,
+                   help="the tiles' coordinate system when the package does not say (gcj02: 高德-style tiles)")
+    s.add_argument("--data", help="reference-data folder with the county outline (default: the bundled data/)")
 
     s = add("bench", cmd_bench, "run the benchmarks (source checkout)")
     s.add_argument("only", nargs="*", help="names of benchmarks to run (default: all)")

@@ -61,6 +61,33 @@ def prepare_demo(settings: Settings, *, days: int) -> str | None:
     return api_key
 
 
+def prepare_demo_basemap(settings: Settings, url: str) -> None:
+    """Render the demo base map once (cached in the demo folder) and import it when the server has none.
+
+    A failure here only costs the demo its base map (the map stays vector): it is logged, not raised.
+    """
+    from commandroom.basemap import library
+    from commandroom.basemap.demo import ensure_demo_basemap
+    from commandroom.server.basemap_api import basemaps_dir
+    from commandroom.server.state import open_state
+
+    state = open_state(url, settings=settings)
+    try:
+        with state.read() as session:
+            if library.current(session):
+                return
+        folder, _url = demo_paths(settings)
+        started = time.perf_counter()
+        print("rendering the demo base map from the reference data (once) …", flush=True)
+        package = ensure_demo_basemap(folder)
+        result = library.import_package(state, package, basemaps_dir(state), layer="streets")
+        print(f"demo base map {result.basemap['name']} ready in {time.perf_counter() - started:.1f} s", flush=True)
+    except Exception:  # noqa: BLE001 - the demo runs without a base map rather than not at all
+        logging.getLogger(__name__).exception("the demo base map could not be prepared")
+    finally:
+        state.close()
+
+
 def _start_server(settings: Settings, url: str) -> threading.Thread:
     import uvicorn
 
@@ -97,6 +124,7 @@ def run_demo(settings: Settings, *, days: int = 30, no_desktop: bool = False) ->
     setup_logging(settings, "demo")
     _folder, url = demo_paths(settings)
     api_key = prepare_demo(settings, days=days)
+    prepare_demo_basemap(settings, url)
     server_thread = _start_server(settings, url)
     server_url = f"http://{settings.host}:{settings.port}"
     print(f"county server listening on {server_url}", flush=True)

@@ -165,6 +165,18 @@ def _make_engine(store: Any, settings: Any, req: Any) -> Any:
                       allow_insecure_http=settings.allow_insecure_http)
 
 
+def _start_basemaps(engine: Any, store: Any, window: Any) -> Any:
+    """The background base-map download: it checks after each successful sync round (None without sync)."""
+    if not hasattr(engine, "client") or not hasattr(engine, "on_status"):
+        return None
+    from commandroom.basemap.local import desk_basemap_dir
+    from commandroom.sync.basemap import BaseMapSync
+
+    downloader = BaseMapSync.for_engine(engine, desk_basemap_dir(store.path))
+    window.attach_basemaps(downloader)
+    return downloader
+
+
 def _user_of(result: Any) -> dict[str, Any] | None:
     if isinstance(result, dict):
         inner = result.get("user")
@@ -510,8 +522,10 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
     window.destroyed.connect(closed.set)
     app.lastWindowClosed.connect(closed.set)
     engine = engine_holder.get("engine")
+    basemaps = None
     if engine is not None:
         window.attach_engine(engine)
+        basemaps = _start_basemaps(engine, store, window)
         start = getattr(engine, "start", None)
         if callable(start):
             result = start()
@@ -529,6 +543,8 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
 
         QTimer.singleShot(0, ready)  # a zero timer fires once the loop has handled what is pending
     await closed.wait()
+    if basemaps is not None:
+        await basemaps.aclose()
     if engine is not None:
         stop = getattr(engine, "aclose", None) or getattr(engine, "stop", None)
         if callable(stop):

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
     page_did_change = Signal(str)
     sync_status_did_change = Signal(object)
     sync_progress_did_change = Signal(int, int)
+    basemap_progress_did_change = Signal(object)
 
     def __init__(self, store: Any, actor: Any, *, sound: bool = True, sound_dir: Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -242,6 +243,14 @@ class MainWindow(QMainWindow):
         resume = getattr(engine, "resume_download", None)
         if callable(resume):
             self.status_bar.resume_download_clicked.connect(resume)
+
+    def attach_basemaps(self, downloader: Any) -> None:
+        """Show the base map download (a :class:`commandroom.sync.basemap.BaseMapSync`) with pause/continue."""
+        self.basemap_downloader = downloader
+        self.basemap_progress_did_change.connect(self.status_bar.set_basemap_progress)
+        downloader.on_progress(self.basemap_progress_did_change.emit)
+        self.status_bar.basemap_pause_clicked.connect(downloader.pause)
+        self.status_bar.basemap_resume_clicked.connect(downloader.resume)
 
     def _on_store_changes(self, changes: Any) -> None:
         if self.engine is None and changes.touches("local_outbox"):

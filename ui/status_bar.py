@@ -41,6 +41,8 @@ class StatusBarWidget(QStatusBar):
     """Status bar of the main window (see module docstring)."""
 
     rejected_clicked = Signal()
+    basemap_pause_clicked = Signal()
+    basemap_resume_clicked = Signal()
     cancel_download_clicked = Signal()
     resume_download_clicked = Signal()
 
@@ -96,6 +98,7 @@ class StatusBarWidget(QStatusBar):
         self.set_offline(None)
         self.set_counts(0, 0)
         self.set_last_sync(None)
+        self._build_basemap_widgets()
 
     # -- inputs
 
@@ -215,3 +218,50 @@ class StatusBarWidget(QStatusBar):
         now = to_local(self._server_time(utcnow()))
         assert now is not None
         self.clock_label.setText(now.strftime("%Y-%m-%d %H:%M:%S"))
+
+    # -- the base map download (commandroom.sync.basemap)
+
+    def _build_basemap_widgets(self) -> None:
+        self.basemap_label = QLabel()
+        self.basemap_label.setObjectName("BaseMapNote")
+        self.basemap_progress = QProgressBar()
+        self.basemap_progress.setObjectName("BaseMapProgress")
+        self.basemap_progress.setMaximumWidth(160)
+        self.basemap_progress.setRange(0, 1000)
+        self.basemap_pause_button = QPushButton(self.tr("Pause"))
+        self.basemap_pause_button.setObjectName("BaseMapPause")
+        self.basemap_pause_button.setToolTip(self.tr(
+            "Pause the base map download; what has arrived is kept and it continues where it stopped."))
+        self.basemap_pause_button.clicked.connect(self.basemap_pause_clicked)
+        self.basemap_resume_button = QPushButton(self.tr("Continue"))
+        self.basemap_resume_button.setObjectName("BaseMapResume")
+        self.basemap_resume_button.clicked.connect(self.basemap_resume_clicked)
+        for w in (self.basemap_label, self.basemap_progress, self.basemap_pause_button, self.basemap_resume_button):
+            self.addWidget(w)
+            w.hide()
+
+    def set_basemap_progress(self, progress: Any) -> None:
+        """Show a ``BaseMapProgress``: bar and 暂停 while it downloads, 继续 when paused, a note on failure."""
+        active, paused = bool(getattr(progress, "active", False)), bool(getattr(progress, "paused", False))
+        done, total = int(getattr(progress, "done", 0) or 0), int(getattr(progress, "total", 0) or 0)
+        error = getattr(progress, "error", "") or ""
+        name = getattr(progress, "name", "") or self.tr("base map")
+        self.basemap_progress.setVisible(active and total > 0)
+        self.basemap_pause_button.setVisible(active and not paused)
+        self.basemap_resume_button.setVisible(paused)
+        if total:
+            self.basemap_progress.setValue(int(1000 * min(done, total) / total))
+            self.basemap_progress.setFormat(self.tr("Base map %p%"))
+        mb = self.tr("{done:.1f} of {total:.1f} MB").format(done=done / 1e6, total=total / 1e6)
+        if paused:
+            text = self.tr("Base map download paused ({name}, {mb})").format(name=name, mb=mb)
+        elif active:
+            text = self.tr("Downloading the base map {name}: {mb}").format(name=name, mb=mb)
+        elif error:
+            text = self.tr("The base map could not be downloaded; the map keeps the one it has. It is tried again "
+                           "after the next sync.")
+        else:
+            text = ""
+        self.basemap_label.setText(text)
+        self.basemap_label.setToolTip(error)
+        self.basemap_label.setVisible(bool(text))

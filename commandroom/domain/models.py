@@ -633,6 +633,36 @@ class DeviceCursor(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class BaseMap(Base):
+    """One imported version of an offline base-map layer; its MBTiles file lives in ``<data dir>/basemaps``.
+
+    Rows are never changed: a newer import of the same layer is the next version, and desks
+    switch to the highest version of each layer. A refused import writes no row.
+    """
+
+    __tablename__ = "srv_base_map"
+    __table_args__ = (UniqueConstraint("layer", "version", name="uq_srv_base_map_layer_version"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    layer: Mapped[str] = mapped_column(String(16))  # streets | imagery | labels
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    source_file: Mapped[str] = mapped_column(String(300))  # the imported file's name
+    container: Mapped[str] = mapped_column(String(16))  # what came in: mbtiles | pmtiles
+    tile_format: Mapped[str] = mapped_column(String(8))  # png | jpg | webp | pbf
+    crs: Mapped[str] = mapped_column(String(8))  # wgs84 | gcj02
+    min_zoom: Mapped[int] = mapped_column(Integer)
+    max_zoom: Mapped[int] = mapped_column(Integer)
+    west: Mapped[float] = mapped_column(Float)
+    south: Mapped[float] = mapped_column(Float)
+    east: Mapped[float] = mapped_column(Float)
+    north: Mapped[float] = mapped_column(Float)
+    tile_count: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)  # bytes of the kept MBTiles file
+    sha256: Mapped[str] = mapped_column(String(64))  # of the kept MBTiles file, names it on disk
+    attribution: Mapped[str] = mapped_column(String(300), default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class DeviceToken(Base):
     """A per-device access token (short) and refresh token (long); stored as hashes."""
 

@@ -3113,6 +3113,22 @@ Please send this file to your support contact.</source>
             <translation>近似边界</translation>
         </message>
         <message>
+            <source>No base map</source>
+            <translation>无底图</translation>
+        </message>
+        <message>
+            <source>Street map</source>
+            <translation>街道图</translation>
+        </message>
+        <message>
+            <source>Imagery</source>
+            <translation>影像图</translation>
+        </message>
+        <message>
+            <source>Map labels</source>
+            <translation>地图注记</translation>
+        </message>
+        <message>
             <source>New reports</source>
             <translation>待受理上报</translation>
         </message>
@@ -4155,6 +4171,42 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>{n} days</source>
             <translation>{n} 天</translation>
+        </message>
+        <message>
+            <source>Pause</source>
+            <translation>暂停</translation>
+        </message>
+        <message>
+            <source>Pause the base map download; what has arrived is kept and it continues where it stopped.</source>
+            <translation>暂停下载底图；已下载的部分保留，继续时从中断处接着下载。</translation>
+        </message>
+        <message>
+            <source>Continue</source>
+            <translation>继续</translation>
+        </message>
+        <message>
+            <source>base map</source>
+            <translation>底图</translation>
+        </message>
+        <message>
+            <source>Base map %p%</source>
+            <translation>底图 %p%</translation>
+        </message>
+        <message>
+            <source>{done:.1f} of {total:.1f} MB</source>
+            <translation>{done:.1f} / {total:.1f} MB</translation>
+        </message>
+        <message>
+            <source>Base map download paused ({name}, {mb})</source>
+            <translation>底图下载已暂停（{name}，{mb}）</translation>
+        </message>
+        <message>
+            <source>Downloading the base map {name}: {mb}</source>
+            <translation>正在下载底图 {name}：{mb}</translation>
+        </message>
+        <message>
+            <source>The base map could not be downloaded; the map keeps the one it has. It is tried again after the next sync.</source>
+            <translation>底图未能下载，地图继续使用现有底图；下次同步后再试。</translation>
         </message>
     </context>
     <context>

@@ -14,6 +14,9 @@ from commandroom.services import assessment as svc
 from commandroom.services.teams import stable_id
 from tests.core.test_teams_fixtures import ADMIN, NOW, OFFICER, QC, TM, add_incident, run, seeded_session
 
+# deadlines, holidays and working time: rerun by `make test` at fixed moments (tests/conftest.py)
+pytestmark = pytest.mark.working_time
+
 
 @pytest.fixture
 def db(seeded_sqlite):

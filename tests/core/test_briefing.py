@@ -26,6 +26,9 @@ from commandroom.queries.briefing import (
 from commandroom.store.db import make_engine, session_factory
 from commandroom.store.migrate import upgrade
 
+# deadlines, holidays and working time: rerun by `make test` at fixed moments (tests/conftest.py)
+pytestmark = pytest.mark.working_time
+
 NOW = datetime(2026, 11, 26, 6, 0)  # 14:00 in Changshan
 QC, TM = "330822111", "330822001"
 H = timedelta(hours=1)

@@ -22,6 +22,9 @@ from commandroom.services.deadlines import (
 )
 from commandroom.timeutil import local_to_utc
 
+# deadlines, holidays and working time: rerun by `make test` at fixed moments (tests/conftest.py)
+pytestmark = pytest.mark.working_time
+
 
 def L(y, mo, d, h=0, mi=0):  # noqa: ANN001, ANN201
     """A Shanghai wall-clock time as naive UTC."""

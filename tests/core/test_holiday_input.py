@@ -24,6 +24,9 @@ from commandroom.services.holidays import (
     schedule_problems,
 )
 
+# deadlines, holidays and working time: rerun by `make test` at fixed moments (tests/conftest.py)
+pytestmark = pytest.mark.working_time
+
 Y = 2027
 
 

@@ -15,6 +15,9 @@ from commandroom.store.db import make_engine, session_factory
 from commandroom.timeutil import local_to_utc
 from tests.core.test_teams_fixtures import COORDINATOR, OFFICER, QC, run, seeded_session
 
+# deadlines, holidays and working time: rerun by `make test` at fixed moments (tests/conftest.py)
+pytestmark = pytest.mark.working_time
+
 YEAR = 2031  # a year chinese_calendar does not know
 SPRING = [f"2031-01-{d:02d}" for d in range(22, 29)]  # a seven-day break, Wed 22 – Tue 28 January
 MAKE_UP = ["2031-01-18", "2031-02-08"]  # Saturdays worked

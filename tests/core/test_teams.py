@@ -27,6 +27,9 @@ from tests.core.test_teams_fixtures import (
     seeded_session,
 )
 
+# deadlines, holidays and working time: rerun by `make test` at fixed moments (tests/conftest.py)
+pytestmark = pytest.mark.working_time
+
 
 @pytest.fixture
 def db(seeded_sqlite):

@@ -80,6 +80,7 @@ class LiveServer:
         state.extras["marker_dir"] = str(self.tmp / "server-data")
         state.extras["sse_heartbeat"] = self.heartbeat
         state.extras["photos_dir"] = str(self.tmp / "photos")
+        state.extras["basemaps_dir"] = str(self.tmp / "basemaps")
         app = create_app(state=state)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
                                 timeout_graceful_shutdown=1)

@@ -9,7 +9,7 @@ import pytest
 from commandroom.domain.models import CalendarYear
 from commandroom.services import deadlines
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.working_time]  # rerun at fixed moments by make test
 
 
 async def test_a_published_holiday_schedule_reaches_the_desks_and_their_deadlines(county):

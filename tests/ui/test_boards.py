@@ -123,6 +123,7 @@ def test_models_pass_qtmodeltester(lead_store, qtmodeltester):
 # --------------------------------------------------------------------------- the board
 
 
+@pytest.mark.working_time
 @pytest.mark.asyncio
 async def test_board_columns_wip_header_ageing_and_overdue(lead_store, qtbot, ui, zh):
     from commandroom.timeutil import utcnow

@@ -160,6 +160,7 @@ async def test_steps_cannot_complete_out_of_order(lead_store, qtbot, ui, zh):
     assert "step 2" in view.message_label.text() and "step 1" in view.message_label.text()
 
 
+@pytest.mark.working_time
 @pytest.mark.asyncio
 async def test_open_from_an_incident_and_escalate_when_overdue(lead_store, qtbot, ui, zh):
     from commandroom.domain.models import OneThingCase

@@ -34,6 +34,8 @@ def _seed(store, actor, ui):
     return ids
 
 
+@pytest.mark.working_time
+@pytest.mark.at("2026-12-08T10:00:00+08:00")  # a working Tuesday: ten days on, every open deadline has passed
 @pytest.mark.asyncio
 async def test_handover_dialog_figures_and_sign_off(store, actor, qtbot, ui, zh):
     from commandroom.domain.models import Handover
@@ -96,6 +98,7 @@ def test_handover_mutation_rules(store, actor):
         assert session.get(Handover, "h-1").incoming_name == "李"
 
 
+@pytest.mark.working_time
 @pytest.mark.asyncio
 async def test_briefing_exports_pdf_and_xlsx(store, actor, ui, tmp_path, zh):
     from openpyxl import load_workbook

@@ -181,6 +181,7 @@ def test_overview_figures_on_fixed_data(fixed):
     assert int(sum(~(rate == rate))) == 27  # NaN on the 27 days without closures
 
 
+@pytest.mark.working_time
 def test_on_duty_follows_the_roster_when_there_is_one(fixed):
     with fixed.write() as s:
         member = s.query(TeamMember).filter_by(name="王一").one()

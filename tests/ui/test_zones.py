@@ -14,6 +14,8 @@ from sqlalchemy import select
 from commandroom.timeutil import utcnow
 
 QC = "QC"
+# who is on duty follows the roster and the hour: rerun by `make test` at fixed moments (tests/conftest.py)
+pytestmark = pytest.mark.working_time
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ from commandroom.domain.enums import IncidentState, MemberStatus
 from commandroom.queries.map_base import BaseLayers
 from ui import i18n
 from ui.common.states import INCIDENT_STATE_COLOURS
-from ui.map.tiles import TileSetInfo
+from ui.map.tiles import LocalBaseMap, TileSetInfo
 from ui.zones import labels as zone_labels
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -62,6 +62,7 @@ def _vendor_files() -> dict[str, Path]:
         "MarkerCluster.Default.css": cluster / "MarkerCluster.Default.css",
         "leaflet-heat.js": Path(folium.__file__).parent / "templates" / "leaflet_heat.min.js",
         "cr_map.js": ASSETS / "cr_map.js",
+        "cr_basemap.js": ASSETS / "cr_basemap.js",
         "cr_map.css": ASSETS / "cr_map.css",
     }
     for image in (leaflet / "images").iterdir():
@@ -164,6 +165,13 @@ TEXTS = {
     "selected": QT_TRANSLATE_NOOP("MapPage", "{n} selected"),  # the page replaces {n}
 }
 TILE_ATTRIBUTION = QT_TRANSLATE_NOOP("MapPage", "Local tile cache")
+# The layer switch's words for the downloaded base maps (cr_basemap.js reads cfg.basemapTexts).
+BASEMAP_TEXTS = {
+    "none": QT_TRANSLATE_NOOP("MapPage", "No base map"),
+    "streets": QT_TRANSLATE_NOOP("MapPage", "Street map"),
+    "imagery": QT_TRANSLATE_NOOP("MapPage", "Imagery"),
+    "labels": QT_TRANSLATE_NOOP("MapPage", "Map labels"),
+}
 
 
 def page_texts() -> dict[str, str]:
@@ -241,12 +249,13 @@ class CrDataLayers(JSCSSMixin, MacroElement):
                 townships: {{ this.layer_names.townships }},
                 zones: {{ this.layer_names.zones }},
                 grids: {{ this.layer_names.grids }},
-                tiles: {{ this.layer_names.tiles }}
+                tiles: {{ this.layer_names.tiles }},
+                basemaps: {{ this.basemaps_js }}
             });
         {% endmacro %}
         """
     )
-    default_js = CLUSTER_JS + HEAT_JS + [("cr_map", f"{LIB}/cr_map.js")]
+    default_js = CLUSTER_JS + HEAT_JS + [("cr_basemap", f"{LIB}/cr_basemap.js"), ("cr_map", f"{LIB}/cr_map.js")]
     default_css = CLUSTER_CSS + [("cr_map_css", f"{LIB}/cr_map.css")]
 
     def __init__(self, config: dict[str, Any], layers: dict[str, Any]) -> None:
@@ -254,10 +263,65 @@ class CrDataLayers(JSCSSMixin, MacroElement):
         self._name = "CrDataLayers"
         self.config = config
         self.layer_names = {k: (v.get_name() if v is not None else "null") for k, v in layers.items()}
+        self.basemaps_js = "null"
+
+    def set_basemaps(self, entries: list[tuple[LocalBaseMap, folium.TileLayer]], texts: dict[str, str]) -> None:
+        """The local base maps for the layer switch: ``[{key, label, crs, overlay, layer}]`` in JS."""
+        import json
+
+        parts = []
+        for base, layer in entries:
+            label = texts.get(base.layer, base.layer)
+            meta = json.dumps({"key": base.layer, "label": label, "crs": base.crs, "overlay": base.overlay},
+                              ensure_ascii=False).replace("<", "\\u003c")  # never a "</script>" in the page
+            parts.append(f"L.extend({meta}, {{layer: {layer.get_name()}}})")
+        self.basemaps_js = "[" + ", ".join(parts) + "]"
+
+
+def basemap_tile_layers(
+    m: folium.Map, basemaps: list[LocalBaseMap], options: PageOptions
+) -> list[tuple[LocalBaseMap, folium.TileLayer]]:
+    """One folium TileLayer per local raster base map, served by the ``tiles:`` scheme (no remote URL)."""
+    out = []
+    for base in basemaps:
+        info = base.info
+        layer = folium.TileLayer(
+            tiles=basemap_tile_url(base.layer),
+            attr=info.attribution or QCoreApplication.translate("MapPage", TILE_ATTRIBUTION),
+            name=f"basemap-{base.layer}",
+            min_zoom=options.min_zoom,
+            max_zoom=options.max_zoom,
+            max_native_zoom=info.max_zoom,
+            min_native_zoom=info.min_zoom,
+            overlay=base.overlay,
+            control=False,
+            show=False,
+        ).add_to(m)
+        out.append((base, layer))
+    return out
+
+
+def basemap_tile_url(layer: str) -> str:
+    return f"tiles:///{layer}/{{z}}/{{x}}/{{y}}"
+
+
+def gcj_grid_for(base: BaseLayers, basemaps: list[LocalBaseMap]) -> dict[str, Any] | None:
+    """The GCJ-02 offset grid over the county when a base map is in GCJ-02 (see cr_basemap.js)."""
+    if not any(b.crs == "gcj02" for b in basemaps):
+        return None
+    from commandroom.refdata.geo import gcj02_offset_grid
+
+    s, w, n, e = base.bounds
+    pad = 0.3  # the view may wander past the county: keep the offset exact around it
+    return gcj02_offset_grid((w - pad, s - pad, e + pad, n + pad), step=0.02)
 
 
 def build_map(
-    base: BaseLayers, *, tiles: TileSetInfo | None = None, options: PageOptions | None = None
+    base: BaseLayers,
+    *,
+    tiles: TileSetInfo | None = None,
+    options: PageOptions | None = None,
+    basemaps: list[LocalBaseMap] | None = None,
 ) -> folium.Map:
     """The folium Map of the page (not yet written)."""
     options = options or PageOptions()
@@ -324,7 +388,14 @@ def build_map(
         ),
         "tiles": tile_layer,
     }
-    CrDataLayers(page_config(base, options), layers).add_to(m)
+    basemaps = [b for b in (basemaps or []) if b.info.fmt in ("png", "jpg", "jpeg", "webp")]
+    config = page_config(base, options)
+    config["gcjGrid"] = gcj_grid_for(base, basemaps)
+    config["basemapTexts"] = {k: QCoreApplication.translate("MapPage", v) for k, v in BASEMAP_TEXTS.items()}
+    data_layers = CrDataLayers(config, layers)
+    if basemaps:
+        data_layers.set_basemaps(basemap_tile_layers(m, basemaps, options), config["basemapTexts"])
+    data_layers.add_to(m)
     return m
 
 
@@ -359,6 +430,7 @@ def build_map_page(
     *,
     tiles: TileSetInfo | None = None,
     options: PageOptions | None = None,
+    basemaps: list[LocalBaseMap] | None = None,
 ) -> Path:
     """Write the page into ``out_dir`` (``index.html`` + ``lib/``) and return the HTML path.
 
@@ -367,11 +439,12 @@ def build_map_page(
         base: the vector base layers, see :func:`commandroom.queries.map_base.load_base_layers`.
         tiles: the local MBTiles tile set to offer as a base layer, or None (no tile layer).
         options: page knobs.
+        basemaps: the desk's downloaded base maps (raster layers are offered in the layer switch).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out)
-    html = render_html(build_map(base, tiles=tiles, options=options))
+    html = render_html(build_map(base, tiles=tiles, options=options, basemaps=basemaps))
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -108,6 +108,34 @@ class MBTiles:
             self._conn.close()
 
 
+@dataclass(frozen=True)
+class LocalBaseMap:
+    """A downloaded base-map layer on this desk: ``layer`` (streets/imagery/labels), its CRS, its tiles."""
+
+    layer: str
+    crs: str  # wgs84 | gcj02
+    info: TileSetInfo
+    path: Path
+
+    @property
+    def overlay(self) -> bool:
+        """Labels are drawn over whichever base is shown."""
+        return self.layer == "labels"
+
+
+def parse_layer_tile_url(url: str) -> tuple[str | None, int, int, int] | None:
+    """``(layer, z, x, y)`` from ``tiles:///layer/z/x/y`` (layer None for the 3-part form), or None."""
+    if not url.startswith("tiles:"):
+        return None
+    rest = url[len("tiles:") :].split("?", 1)[0].split("#", 1)[0].strip("/")
+    parts = rest.split("/")
+    if len(parts) == 4 and parts[0].isidentifier():
+        zxy = parse_tile_url("tiles:///" + "/".join(parts[1:]))
+        return None if zxy is None else (parts[0], *zxy)
+    zxy = parse_tile_url(url)
+    return None if zxy is None else (None, *zxy)
+
+
 def parse_tile_url(url: str) -> tuple[int, int, int] | None:
     """``(z, x, y)`` from ``tiles:///z/x/y[.ext]`` (also ``tiles://z/x/y``), or None.
 

@@ -18,8 +18,11 @@ Signals: ``incident_activated(id)`` when a marker is clicked (the desktop opens 
 incident's detail panel), ``selection_made(ids)`` after a rectangle/lasso selection.
 
 Coordinates are stored in WGS84 and the page draws WGS84: nothing is converted here.
-A raster tile cache is optional: ``tiles.mbtiles`` next to the workstation database
-(or ``tiles_path=``) adds an "offline tile base map" layer; without it the map is all vector.
+Base maps: the layers the desk downloaded from the county server (see
+:mod:`commandroom.sync.basemap`, folder ``<database>-basemaps`` or ``basemap_dir=``) are offered in
+the layer switch next to "no base map"; the page is rebuilt when a new version is switched in.
+Without any, a ``tiles.mbtiles`` next to the workstation database (or ``tiles_path=``) still adds
+an "offline tile base map" layer; with neither the map is all vector.
 
 The page speaks the language of the translator installed when it is built (see
 :func:`ui.map.page.page_config`); every build writes a fresh page, nothing is cached.
@@ -78,6 +81,7 @@ class MapView(QWidget):
         tiles_path: str | Path | None = None,
         data_dir: str | Path | None = None,
         page_options: Any = None,
+        basemap_dir: str | Path | None = None,
     ) -> None:
         """
         Args:
@@ -87,12 +91,18 @@ class MapView(QWidget):
                 ``tiles.mbtiles`` next to the store's database file).
             data_dir: the reference-data folder (default: the repo's ``data/``).
             page_options: a :class:`ui.map.page.PageOptions`.
+            basemap_dir: the desk's downloaded base maps (default: beside the store's database).
         """
         super().__init__(parent)
         self.store = store
         self.tiles_path = Path(tiles_path) if tiles_path else Path(store.path).parent / TILES_FILE
         self.data_dir = data_dir
         self.page_options = page_options
+        from commandroom.basemap.local import desk_basemap_dir
+
+        self.basemap_dir = Path(basemap_dir) if basemap_dir else desk_basemap_dir(store.path)
+        self.basemap_keys: tuple[str, ...] = ()  # "layer:version" shown by the current page
+        self._basemap_watch = None
         self.load_count = 0
         self.is_ready = False
         self.timings: dict[
@@ -229,10 +239,14 @@ class MapView(QWidget):
         self._page_dir = Path(tempfile.mkdtemp(prefix="commandroom-map-"))
         self.destroyed.connect(_remover(self._page_dir))
         base = load_base_layers(self.store, self.data_dir)
-        tiles = MBTiles.open_if_usable(self.tiles_path)
+        basemaps, sources = _open_basemaps(self.basemap_dir)
+        self.basemap_keys = tuple(f"{b.layer}:{b.version}" for b in basemaps)
+        tiles = None if basemaps else MBTiles.open_if_usable(self.tiles_path)
         index = build_map_page(
-            self._page_dir, base, tiles=tiles.info if tiles else None, options=self.page_options
+            self._page_dir, base, tiles=tiles.info if tiles else None, options=self.page_options,
+            basemaps=[b.local for b in basemaps],
         )
+        self._watch_basemaps()
         home = QUrl.fromLocalFile(str(index))
 
         if self._web is None:
@@ -241,7 +255,7 @@ class MapView(QWidget):
             self.layout().replaceWidget(self._placeholder, self._web)
             self._placeholder.hide()
         old_page = self._page
-        page = web.make_page(home, tiles, self._web)
+        page = web.make_page(home, tiles, self._web, sources=sources)
         self._interceptor = web.LocalOnlyInterceptor(self._page_dir, page)
         page.setUrlRequestInterceptor(self._interceptor)
         page.scripts().insert(web.bridge_script())
@@ -264,6 +278,25 @@ class MapView(QWidget):
         # Read the rows while Chromium (another process) loads the page; started after the
         # page build so the two do not fight over the GIL.
         self._request_snapshot()
+
+    def _watch_basemaps(self) -> None:
+        """Rebuild the page when the downloader switches a new base-map version in."""
+        if self._basemap_watch is not None:
+            return
+        from PySide6.QtCore import QFileSystemWatcher
+
+        self.basemap_dir.mkdir(parents=True, exist_ok=True)
+        self._basemap_watch = QFileSystemWatcher([str(self.basemap_dir)], self)
+        self._basemap_watch.directoryChanged.connect(self._on_basemap_dir_changed)
+
+    def _on_basemap_dir_changed(self, _path: str) -> None:
+        from commandroom.basemap.local import installed_layers
+
+        keys = tuple(f"{e['layer']}:{e['version']}" for e in installed_layers(self.basemap_dir)
+                     if e.get("raster", True))
+        if keys != self.basemap_keys and not self._reload_scheduled:
+            self._reload_scheduled = True
+            QTimer.singleShot(0, self._reload_now)
 
     def _on_load_finished(self, ok: bool) -> None:
         if not ok:
@@ -402,6 +435,31 @@ class MapView(QWidget):
             )
         script = "JSON.stringify({" + ",".join(parts) + "})"
         self._page.runJavaScript(script, 0, lambda text: self.live_update_applied.emit(_decode(text)))
+
+
+class _OpenBaseMap:
+    def __init__(self, entry: dict[str, Any], tiles: Any) -> None:
+        from ui.map.tiles import LocalBaseMap
+
+        self.layer = entry["layer"]
+        self.version = entry.get("version")
+        self.tiles = tiles
+        self.local = LocalBaseMap(self.layer, entry.get("crs", "wgs84"), tiles.info, Path(entry["path"]))
+
+
+def _open_basemaps(folder: Path) -> tuple[list[_OpenBaseMap], dict[str, Any]]:
+    """The desk's raster base maps, opened read-only (an unreadable file is skipped, and logged)."""
+    from commandroom.basemap.local import installed_layers
+    from ui.map.tiles import MBTiles
+
+    out = []
+    for entry in installed_layers(folder):
+        if not entry.get("raster", True) or entry.get("layer") not in ("streets", "imagery", "labels"):
+            continue  # vector tiles are for the field app; an unknown layer is not drawn
+        tiles = MBTiles.open_if_usable(entry["path"])
+        if tiles is not None:
+            out.append(_OpenBaseMap(entry, tiles))
+    return out, {b.layer: b.tiles for b in out}
 
 
 def _decode(text: Any) -> Any:

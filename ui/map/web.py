@@ -35,7 +35,7 @@ from PySide6.QtWebEngineCore import (
 )
 
 from ui.map.page import bridge_script_source
-from ui.map.tiles import MBTiles, parse_tile_url
+from ui.map.tiles import MBTiles, parse_layer_tile_url
 
 log = logging.getLogger(__name__)
 
@@ -62,24 +62,29 @@ def register_schemes() -> bool:
 
 
 class TileSchemeHandler(QWebEngineUrlSchemeHandler):
-    """Serves ``tiles:///z/x/y`` from the current MBTiles file; 404 for anything missing."""
+    """Serves ``tiles:///z/x/y`` from the current MBTiles file and ``tiles:///layer/z/x/y`` from the
+    desk's base map of that layer; 404 for anything missing."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tiles: MBTiles | None = None
+        self.sources: dict[str, MBTiles] = {}
         self.served = 0
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 - Qt override
         url = job.requestUrl().toString()
-        zxy = parse_tile_url(url)
-        data = self.tiles.tile(*zxy) if (self.tiles is not None and zxy is not None) else None
+        parsed = parse_layer_tile_url(url)
+        source = None
+        if parsed is not None:
+            source = self.tiles if parsed[0] is None else self.sources.get(parsed[0])
+        data = source.tile(*parsed[1:]) if (source is not None and parsed is not None) else None
         if data is None:
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
             return
         buf = QBuffer(job)  # owned by the job: lives exactly as long as the reply needs it
         buf.setData(QByteArray(data))
         buf.open(QIODevice.OpenModeFlag.ReadOnly)
-        job.reply(QByteArray(self.tiles.info.mime.encode()), buf)
+        job.reply(QByteArray(source.info.mime.encode()), buf)
         self.served += 1
 
 
@@ -158,7 +163,9 @@ class LockedPage(QWebEnginePage):
         log.log(lvl, "map js %s:%s: %s", source.rsplit("/", 1)[-1], line, message)
 
 
-def make_page(home: QUrl, tiles: MBTiles | None, parent: QObject | None = None) -> LockedPage:
+def make_page(
+    home: QUrl, tiles: MBTiles | None, parent: QObject | None = None, sources: dict[str, MBTiles] | None = None
+) -> LockedPage:
     """A LockedPage on its own off-the-record profile (no disk cache, no cookies, no storage).
 
     The profile becomes the page's child: Qt destroys the page first, then its children,
@@ -172,6 +179,7 @@ def make_page(home: QUrl, tiles: MBTiles | None, parent: QObject | None = None) 
     profile.setSpellCheckEnabled(False)
     handler = TileSchemeHandler(profile)
     handler.tiles = tiles
+    handler.sources = dict(sources or {})
     profile.installUrlSchemeHandler(QByteArray(TILE_SCHEME), handler)
     page = LockedPage(profile, home, parent)
     profile.setParent(page)

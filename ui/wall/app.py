@@ -88,6 +88,16 @@ async def start_engine(store: Any, settings: Any, profile: str) -> Any:
     return holder.get("engine")
 
 
+def _start_basemaps(engine: Any, store: Any) -> Any:
+    """The wall downloads the base map like a desk (no status bar: it simply appears on the map)."""
+    if not hasattr(engine, "client") or not hasattr(engine, "on_status"):
+        return None
+    from commandroom.basemap.local import desk_basemap_dir
+    from commandroom.sync.basemap import BaseMapSync
+
+    return BaseMapSync.for_engine(engine, desk_basemap_dir(store.path))
+
+
 async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_future: Any) -> int:
     from ui.async_runner import DB_EXECUTOR, forget_store
     from ui.wall.banner import NO_ENGINE
@@ -108,8 +118,10 @@ async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_fu
     engine = await start_engine(store, settings, profile)
     window = WallWindow(store, config, sound_dir=settings.data_dir)
     window.closed.connect(closed.set)
+    basemaps = None
     if engine is not None:
         window.attach_engine(engine)
+        basemaps = _start_basemaps(engine, store)  # the wall's map shows the county's base map too
         start = getattr(engine, "start", None)
         if callable(start):
             result = start()
@@ -126,6 +138,8 @@ async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_fu
     await closed.wait()
     window.shutdown()
     window.deleteLater()
+    if basemaps is not None:
+        await basemaps.aclose()
     if engine is not None:
         stop = getattr(engine, "aclose", None) or getattr(engine, "stop", None)
         if callable(stop):

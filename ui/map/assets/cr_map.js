@@ -890,7 +890,9 @@
     var bases = {};
     var overlays = {};
     function name(s) { return escapeHtml(s); }
-    if (L0.tiles) {
+    if (L0.basemaps && L0.basemaps.length && window.crBasemap) {
+      window.crBasemap.addBases(S.map, S.cfg, L0.basemaps, bases, overlays, name);
+    } else if (L0.tiles) {
       var none = L.layerGroup();
       bases[name(T.vectorBase)] = none;
       bases[name(T.tileBase)] = L0.tiles;
@@ -1022,6 +1024,7 @@
     var approx = cfg.townshipsApproximate ? cfg.texts.approxShort : '';
     var L0 = {
       tiles: layers.tiles || null,
+      basemaps: layers.basemaps || null,
       outline: layers.outline || null,
       townships: withLabels(layers.townships, featureLabels(layers.townships, 'cr-label-town', function (p) { return p.approximate ? approx : ''; })),
       zones: withLabels(layers.zones, featureLabels(layers.zones, 'cr-label-zone', null, function (p) { return p.color; })),

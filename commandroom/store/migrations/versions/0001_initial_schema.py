@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 10:15:54.989006
+Create Date: 2026-12-06 10:29:27.520551
 """
 
 import sqlalchemy as sa
@@ -491,6 +491,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_srv_audit")),
     )
     op.create_table(
+        "srv_base_map",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("layer", sa.String(length=16), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("source_file", sa.String(length=300), nullable=False),
+        sa.Column("container", sa.String(length=16), nullable=False),
+        sa.Column("tile_format", sa.String(length=8), nullable=False),
+        sa.Column("crs", sa.String(length=8), nullable=False),
+        sa.Column("min_zoom", sa.Integer(), nullable=False),
+        sa.Column("max_zoom", sa.Integer(), nullable=False),
+        sa.Column("west", sa.Float(), nullable=False),
+        sa.Column("south", sa.Float(), nullable=False),
+        sa.Column("east", sa.Float(), nullable=False),
+        sa.Column("north", sa.Float(), nullable=False),
+        sa.Column("tile_count", sa.Integer(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("attribution", sa.String(length=300), nullable=False),
+        sa.Column("imported_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_srv_base_map")),
+        sa.UniqueConstraint("layer", "version", name="uq_srv_base_map_layer_version"),
+    )
+    op.create_table(
         "srv_change_log",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("bucket", sa.String(length=48), nullable=False),
@@ -946,6 +970,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_change_bucket_seq")
 
     op.drop_table("srv_change_log")
+    op.drop_table("srv_base_map")
     op.drop_table("srv_audit")
     with op.batch_alter_table("roster_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_roster_entry_zone_id"))

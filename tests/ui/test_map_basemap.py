@@ -1,0 +1,173 @@
+"""The map page over the desk's downloaded base maps (real QtWebEngine, offscreen).
+
+* the layer switch offers the downloaded layers and 无底图, and the page loads nothing remote;
+* GCJ-02 tiles: the WGS84 overlays land where the tiles draw the place — checked on the pixels the
+  user sees (a township seat's dot in the tiles sits under its WGS84 position) and on the projection;
+* a newly switched-in version rebuilds the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor
+
+from ui.map.web import register_schemes  # noqa: I001 - must precede the first QtWebEngine object
+
+register_schemes()
+
+from commandroom.basemap.demo import write_demo_mbtiles  # noqa: E402
+from commandroom.basemap.local import write_manifest  # noqa: E402
+from commandroom.refdata import geo  # noqa: E402
+from commandroom.sync.local import LocalStore  # noqa: E402
+from tests.ui.test_map_view import js, open_view, run  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("zh")
+URL_RE = re.compile(r"https?://", re.IGNORECASE)
+MAX_Z = 13
+
+
+@pytest.fixture
+def desk(tmp_path, qapp):
+    from ui.async_runner import forget_store
+
+    s = LocalStore(tmp_path / "ws.db")
+    yield s
+    forget_store(s)
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, Path]:
+    """The demo base map rendered in both coordinate systems (zooms 9–13), once for the module."""
+    out = tmp_path_factory.mktemp("rendered")
+    return {crs: write_demo_mbtiles(out / f"{crs}.mbtiles", crs=crs, max_zoom=MAX_Z) for crs in ("wgs84", "gcj02")}
+
+
+def install(folder: Path, crs: str, package: Path, *, version: int = 1, layer: str = "streets") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{layer}-v{version}.mbtiles"
+    shutil.copyfile(package, folder / name)
+    write_manifest(folder, {"layers": {layer: {
+        "id": f"id-{version}", "layer": layer, "version": version, "name": "常山县演示底图", "tile_format": "png",
+        "raster": True, "crs": crs, "min_zoom": 9, "max_zoom": MAX_Z, "file": name}}})
+
+
+def seat(name: str) -> tuple[float, float]:
+    with (geo.DEFAULT_DATA_DIR / geo.TOWNSHIPS_FILE).open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["short_name"] == name:
+                return float(row["seat_lon"]), float(row["seat_lat"])
+    raise KeyError(name)
+
+
+def layer_switch(view, qtbot) -> list[str]:
+    return js(view, qtbot, "Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))"
+                           ".map(function (l) { return l.textContent.trim(); })")
+
+
+def test_switch_offers_the_downloaded_layer_and_none_and_nothing_remote(qtbot, desk, rendered, tmp_path):
+    folder = tmp_path / "desk-basemaps"
+    install(folder, "wgs84", rendered["wgs84"])
+    view = open_view(qtbot, desk, basemap_dir=folder)
+    assert layer_switch(view, qtbot) == ["无底图", "街道图"]
+    html = (view.page_dir / "index.html").read_text(encoding="utf-8")
+    assert not URL_RE.search(html) and "tiles:///streets/{z}/{x}/{y}" in html
+    qtbot.waitUntil(lambda: view.tiles_served > 0, timeout=10_000)
+    assert view.blocked_requests == [] and view.refused_navigations == []
+    # 无底图: the tile layer leaves the map, the vector layers stay
+    run(view, qtbot, "document.querySelectorAll('.leaflet-control-layers-base input')[0].click();")
+    assert js(view, qtbot, "document.querySelectorAll('.leaflet-tile-container img').length") == 0
+    assert js(view, qtbot, "document.querySelectorAll('.leaflet-crBase-pane path').length") > 0
+
+
+def _dark_near(view, x: float, y: float, radius: int = 3) -> bool:
+    """Whether the grabbed view shows the seat dot's dark ink within ``radius`` px of (x, y)."""
+    image = view.grab().toImage()
+    for dx in range(-radius, radius + 1):
+        for dy in range(-radius, radius + 1):
+            c = QColor(image.pixel(int(x) + dx, int(y) + dy))
+            if c.red() < 90 and c.green() < 90 and c.blue() < 110:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "wgs84"])
+def test_overlays_sit_on_the_tiles_whatever_their_crs(qtbot, desk, rendered, tmp_path, crs):
+    folder = tmp_path / "desk-basemaps"
+    install(folder, crs, rendered[crs])
+    view = open_view(qtbot, desk, basemap_dir=folder, size=(900, 700))
+    lon, lat = seat("白石")
+    # the user zooms to the township at the tiles' deepest zoom; only the base tiles stay visible
+    run(view, qtbot, f"""
+        var map = Object.values(window).find(function (v) {{ return v instanceof L.Map; }});
+        window.__m = map;
+        map.setView([{lat}, {lon}], {MAX_Z}, {{animate: false}});
+        ['overlayPane', 'markerPane', 'crBase', 'crLabels', 'crIncidents', 'crReports', 'crTeams', 'shadowPane',
+         'tooltipPane'].forEach(function (p) {{ var el = map.getPane(p); if (el) {{ el.style.display = 'none'; }} }});
+        document.querySelectorAll('.leaflet-control-container').forEach(function (c) {{ c.style.display = 'none'; }});
+    """)
+    qtbot.waitUntil(lambda: js(view, qtbot, "Array.from(document.querySelectorAll('.leaflet-tile-container img'))"
+                                            ".every(function (i) { return i.complete; })"), timeout=10_000)
+    qtbot.wait(300)
+    p = js(view, qtbot, f"(function () {{ var q = window.__m.latLngToContainerPoint([{lat}, {lon}]); "
+                        "return [q.x, q.y]; })()")
+    assert _dark_near(view, p[0], p[1]), f"no seat dot under the WGS84 position at {p}"
+    if crs == "gcj02":
+        # the same spot drawn with plain Web-Mercator (no alignment) misses the dot by ~500 m
+        q = js(view, qtbot, f"(function () {{ var m = window.__m; var pt = L.CRS.EPSG3857.latLngToPoint("
+                            f"L.latLng({lat}, {lon}), m.getZoom()).subtract(m.getPixelOrigin()); "
+                            "var c = m.layerPointToContainerPoint(pt); return [c.x, c.y]; })()")
+        assert abs(q[0] - p[0]) + abs(q[1] - p[1]) > 20
+        assert not _dark_near(view, q[0], q[1])
+
+
+def test_gcj_projection_matches_the_conversion_at_control_points(qtbot, desk, rendered, tmp_path):
+    folder = tmp_path / "desk-basemaps"
+    install(folder, "gcj02", rendered["gcj02"])
+    view = open_view(qtbot, desk, basemap_dir=folder)
+    for name in ("天马", "球川", "新昌", "青石"):
+        lon, lat = seat(name)
+        glon, glat = geo.wgs84_to_gcj02(lon, lat)
+        got = js(view, qtbot, f"(function () {{ var m = Object.values(window).find(function (v) {{ "
+                              f"return v instanceof L.Map; }}); var a = m.project([{lat}, {lon}], 18); "
+                              f"var b = L.CRS.EPSG3857.latLngToPoint(L.latLng({glat}, {glon}), 18); "
+                              f"var back = m.unproject(a, 18); "
+                              f"return [a.x - b.x, a.y - b.y, back.lat - {lat}, back.lng - {lon}]; }})()")
+        assert abs(got[0]) < 0.5 and abs(got[1]) < 0.5, (name, got)  # under 0.3 m at zoom 18
+        assert abs(got[2]) < 1e-7 and abs(got[3]) < 1e-7, (name, got)  # clicks come back in WGS84
+
+
+def test_a_new_version_switched_in_rebuilds_the_page(qtbot, desk, rendered, tmp_path):
+    folder = tmp_path / "desk-basemaps"
+    install(folder, "wgs84", rendered["wgs84"])
+    view = open_view(qtbot, desk, basemap_dir=folder)
+    assert view.basemap_keys == ("streets:1",)
+    loads = view.load_count
+    install(folder, "gcj02", rendered["gcj02"], version=2)
+    qtbot.waitUntil(lambda: view.load_count > loads and view.is_ready, timeout=30_000)
+    assert view.basemap_keys == ("streets:2",)
+    assert layer_switch(view, qtbot) == ["无底图", "街道图"]
+
+
+def test_labels_layer_of_the_other_coordinate_system_steps_aside(qtbot, desk, rendered, tmp_path):
+    folder = tmp_path / "desk-basemaps"
+    folder.mkdir()
+    layers = {}
+    for layer, crs in (("streets", "gcj02"), ("labels", "wgs84")):
+        shutil.copyfile(rendered[crs], folder / f"{layer}.mbtiles")
+        layers[layer] = {"id": layer, "layer": layer, "version": 1, "name": layer, "tile_format": "png",
+                         "raster": True, "crs": crs, "min_zoom": 9, "max_zoom": MAX_Z, "file": f"{layer}.mbtiles"}
+    write_manifest(folder, {"layers": layers})
+    view = open_view(qtbot, desk, basemap_dir=folder)
+    labels_on = ("(function () { var box = Array.from(document.querySelectorAll("
+                 "'.leaflet-control-layers-overlays label')).find(function (l) { "
+                 "return l.textContent.trim() === '地图注记'; }); return box ? box.querySelector('input').checked : null; })()")
+    assert layer_switch(view, qtbot) == ["无底图", "街道图"]
+    assert js(view, qtbot, labels_on) is False  # GCJ-02 streets shown: WGS84 labels would sit ~500 m off
+    run(view, qtbot, "document.querySelectorAll('.leaflet-control-layers-base input')[0].click();")  # 无底图
+    qtbot.waitUntil(lambda: js(view, qtbot, labels_on) is True, timeout=5000)
