@@ -218,13 +218,13 @@ class MainWindow(QMainWindow):
     # -- user, scope, counts
 
     def _set_user_labels(self) -> None:
-        role = i18n.label(i18n.ROLE_LABELS, getattr(self.actor, "role", ""))
+        role = i18n.label(i18n.ROLE_LABELS, self.actor.role)
         if is_county(self.actor):
             place = self.tr("Whole county")
         else:
             code = home_township(self.actor)
             place = scope_title(self.store, [code]) if code else ""
-        self.status_bar.set_user(getattr(self.actor, "name", ""), role, place)
+        self.status_bar.set_user(self.actor.name, role, place)
         self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place))
 
     def attach_engine(self, engine: Any) -> None:

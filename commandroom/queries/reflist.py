@@ -15,15 +15,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from commandroom.domain.models import Department, EventCategory, Matter, OneThingType
+from commandroom.mutations.core import Actor
 from commandroom.services import reflist as svc
 from commandroom.store.protocol import ReadStore
 
 EDITOR_ROLES = ("county_coordinator", "admin")
 
 
-def can_edit(actor: Any) -> bool:
+def can_edit(actor: Actor) -> bool:
     """Only the county governance centre (and an administrator) publishes list versions."""
-    return getattr(actor, "role", "") in EDITOR_ROLES
+    return actor.role in EDITOR_ROLES
 
 
 @dataclass(frozen=True)

@@ -262,24 +262,23 @@ class AssessmentView(ActionHostMixin, QWidget):
 
     def _rating_modules(self, row: CadreRow) -> list[tuple[str, str]]:
         """Modules of the cadre that the signed-in user may rate for (its lead, or an administrator)."""
-        uid = getattr(self.actor, "user_id", None)
-        admin = getattr(self.actor, "role", "") == "admin"
+        uid = self.actor.user_id
+        admin = self.actor.role == "admin"
         return [(m.module_id, m.module_name) for m in row.memberships if admin or (uid and m.lead_user_id == uid)]
 
     def _township_of(self, row: CadreRow) -> str | None:
-        return self.township_code or getattr(self.actor, "township_code", None)
+        return self.township_code or self.actor.township_code
 
     def _can_veto(self, row: CadreRow) -> bool:
         if not row.dispatched:
             return False
-        if getattr(self.actor, "role", "") == "admin":
+        if self.actor.role == "admin":
             return True
-        return getattr(self.actor, "scope_kind", "") == "township" and getattr(
-            self.actor, "scope_code", None) == self._township_of(row)
+        return self.actor.scope_kind == "township" and self.actor.scope_code == self._township_of(row)
 
     def _update_buttons(self, *_: Any) -> None:
         row = self.selected()
-        role = getattr(self.actor, "role", "")
+        role = self.actor.role
         township = self.township_code is not None
         self.post_button.setEnabled(row is not None and township and role in ADMIN_ROLES)
         self.module_button.setEnabled(row is not None and township and bool(self._rating_modules(row)))

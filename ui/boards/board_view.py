@@ -435,8 +435,8 @@ class BoardView(ActionHostMixin, QWidget):
 
     def _default_module_index(self) -> int:
         """The module the signed-in lead leads, else the first."""
-        uid = getattr(self.actor, "user_id", None)
-        name = getattr(self.actor, "name", "") or ""
+        uid = self.actor.user_id
+        name = self.actor.name or ""
         for k, m in enumerate(self.modules):
             lead = m.lead_name.split("(")[0].strip()
             if (uid and m.lead_user_id == uid) or (lead and lead in name):

@@ -264,9 +264,9 @@ class MyTasksView(QWidget):
         self._reload.setSingleShot(True)
         self._reload.setInterval(150)
         self._reload.timeout.connect(self.load)
-        self.person_combo.addItem(getattr(actor, "name", "") or "")
+        self.person_combo.addItem(actor.name or "")
         for name in assignee_names(store, township_codes):
-            if name != getattr(actor, "name", ""):
+            if name != actor.name:
                 self.person_combo.addItem(name)
         self.person_combo.currentTextChanged.connect(lambda _t: self._reload.start())
         self.done_check.toggled.connect(lambda _c: self.load())
@@ -281,7 +281,7 @@ class MyTasksView(QWidget):
 
     def load(self) -> None:
         name = self.person()
-        user_id = getattr(self.actor, "user_id", None) if name == getattr(self.actor, "name", None) else None
+        user_id = self.actor.user_id if name == self.actor.name else None
         self._task.start(run_read(my_task_rows, self.store, self.clock(), user_id=user_id, name=name or None,
                                   township_codes=self.township_codes, include_done=self.done_check.isChecked()),
                          self._on_loaded)

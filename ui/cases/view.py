@@ -497,7 +497,7 @@ class CasesView(ActionHostMixin, QWidget):
     def _own_township(self) -> str | None:
         if self.township_codes and len(self.township_codes) == 1:
             return self.township_codes[0]
-        return getattr(self.actor, "township_code", None)
+        return self.actor.township_code
 
     async def order_case(self) -> bool:
         """乡镇点单: open a case as the township's order."""

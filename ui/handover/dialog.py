@@ -149,7 +149,7 @@ class HandoverDialog(QDialog):
         self.notes_edit.setTabChangesFocus(True)
         form.addRow(self.tr("Notes"), self.notes_edit)
         names = QHBoxLayout()
-        self.outgoing_edit = QLineEdit(getattr(actor, "name", ""))
+        self.outgoing_edit = QLineEdit(actor.name)
         self.incoming_edit = QLineEdit()
         self.incoming_edit.setPlaceholderText(self.tr("Name of the officer taking over"))
         names.addWidget(QLabel(self.tr("Outgoing")))
@@ -273,7 +273,7 @@ class HandoverDialog(QDialog):
             "summary": self.summary.to_dict(),
             "notes": self.notes_edit.toPlainText().strip(),
         }
-        if getattr(self.actor, "township_code", None) is None and self.scope and len(self.scope) == 1:
+        if self.actor.township_code is None and self.scope and len(self.scope) == 1:
             args["township_code"] = self.scope[0]
         return args
 

@@ -605,7 +605,7 @@ class IncidentDetailPanel(QWidget):
             await self.perform("submit", dialog.mutation_args())
 
     async def _do_verify(self) -> None:
-        dialog = VerifyDialog(getattr(self.actor, "name", ""), subject=self.subject(), parent=self)
+        dialog = VerifyDialog(self.actor.name, subject=self.subject(), parent=self)
         if await self._dialog(dialog):
             await self.perform("verify", dialog.mutation_args())
 

@@ -271,7 +271,7 @@ class MembersView(QWidget):
         self.open_dialog: QDialog | None = None
         self.action_task: Any = None
         self._ids_task = LatestTask("zone-members")
-        role = getattr(actor, "role", "")
+        role = actor.role
         self.model = MemberTableModel(store, show_full_phone=role in FULL_PHONE_ROLES, now_fn=now_fn, parent=self)
         self.model.status_change_requested.connect(self._on_status_change_requested)
 

@@ -82,7 +82,7 @@ class ZonesPage(QWidget):
         return self.zone_combo.currentData()
 
     def _preselect_zone(self) -> None:
-        township = getattr(self.actor, "township_code", None)
+        township = self.actor.township_code
         zone = next((z.id for z in self.zones if township and township in z.township_codes), None)
         if zone is not None:
             self.zone_combo.setCurrentIndex(max(0, self.zone_combo.findData(zone)))
