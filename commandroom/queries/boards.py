@@ -11,7 +11,7 @@ single writer (``run_db``) and hand the result to the GUI thread.
 * :func:`checkin_rows` — the check-ins of linked command (乡镇吹哨、部门报到) of a card,
   or of the whole scope, with countdown data and the escalation the lateness calls for;
 * :func:`plan_move` — the ``card.move`` arguments for a drop or a key press;
-* :func:`generate_auto_cards` — performs :func:`commandroom.services.boards.auto_cards`.
+* :func:`auto_card_plans` — the automatic 督办 cards :func:`commandroom.services.boards.auto_cards` plans.
 """
 
 from __future__ import annotations
@@ -37,12 +37,11 @@ from commandroom.domain.models import (
     Township,
     Village,
 )
-from commandroom.mutations.core import Actor
 from commandroom.queries.counts import DutyCounts, duty_counts
 from commandroom.services import boards as board_svc
 from commandroom.services.cases import checkin_outcome, target_name
 from commandroom.services.deadlines import escalation_for, escalation_rank
-from commandroom.store.protocol import ReadStore, Store
+from commandroom.store.protocol import ReadStore
 
 COLUMNS = tuple(board_svc.COLUMNS)  # todo, doing, review, done
 WIP_COLUMN = board_svc.WIP_COLUMN
@@ -546,18 +545,8 @@ def command_checkins(store: ReadStore, now: datetime, *, township_codes: Sequenc
     return CommandCheckins(rows, counts)
 
 
-# --------------------------------------------------------------------------- writes (run on the writer)
-
-
-def generate_auto_cards(store: Store, actor: Actor, now: datetime, township_code: str | None) -> int:
-    """Create the automatic 督办 cards (overdue incidents, missed check-ins) that are missing; idempotent.
-
-    Returns how many cards were created (a second run creates none).
-    """
+def auto_card_plans(store: ReadStore, now: datetime, township_code: str | None) -> list[Any]:
+    """The ``card.create`` mutations of the automatic 督办 cards that are missing (overdue incidents, missed
+    check-ins); the desk performs them. Idempotent: a second plan after performing the first is empty."""
     with store.read() as session:
-        plans = board_svc.auto_cards(session, now, township_code=township_code)
-    made = 0
-    for plan in plans:
-        store.perform(actor, plan.name, plan.entity_id, plan.args)
-        made += 1
-    return made
+        return list(board_svc.auto_cards(session, now, township_code=township_code))

@@ -51,8 +51,8 @@ from commandroom.queries.boards import (
     CardRow,
     CheckinRow,
     ModuleInfo,
+    auto_card_plans,
     checkin_rows,
-    generate_auto_cards,
     list_modules,
     load_board,
     next_escalation,
@@ -721,7 +721,10 @@ class BoardView(ActionHostMixin, QWidget):
     async def generate_auto_cards(self) -> int:
         township = self.board.module.township_code if self.board else None
         try:
-            made = await run_db(generate_auto_cards, self.store, self.actor, self.clock(), township)
+            made = 0
+            for plan in await run_read(auto_card_plans, self.store, self.clock(), township):
+                await run_db(self.store.perform, self.actor, plan.name, plan.entity_id, plan.args)
+                made += 1
         except DomainError as exc:
             self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=labels.error_text(exc)), error=True)
             return 0
