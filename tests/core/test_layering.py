@@ -93,3 +93,15 @@ def test_the_local_store_is_a_store(tmp_path):
     finally:
         store.close()
     assert not isinstance(object(), ReadStore)
+
+
+def test_the_read_side_only_reads():
+    """commandroom/queries answers questions; writes go through named mutations (commandroom/mutations)."""
+    import re
+
+    pattern = re.compile(r"store\.write\(|\.perform\(|session\.(add|add_all|delete|merge|flush|commit)\(|"
+                         r"\"(INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE )")
+    offenders = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+                 for path in sorted((ROOT / "commandroom" / "queries").rglob("*.py"))
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == [], "\n".join(offenders)
