@@ -418,13 +418,20 @@ def _match_expression(text: str) -> str:
     return search_service.match_expression(text)
 
 
+# The keys of the deleted rows, through the partial index ix_incident_deleted_rows. Its WHERE must
+# be the index's own condition, word for word ("deleted", not "deleted = 1"): SQLite uses a partial
+# index only when the query's WHERE implies the index's, and it does not see that "deleted = 1"
+# implies "deleted"; it scanned all million rows (~0.4 s) on every key query instead.
+DELETED_KEYS_SQL = "SELECT rowid FROM incident WHERE deleted"
+
+
 def _keys_from_plan(conn: sqlite3.Connection, p: _Plan) -> np.ndarray:
     # One text value instead of a million 1-tuples: group_concat over the ordered subquery
     # (SQLite keeps the subquery's order) parsed by numpy in C, ~4x faster than fetchall().
     text = conn.execute(f"SELECT group_concat(k) FROM ({p.sql})", p.params).fetchone()[0]
     keys = np.fromstring(text, dtype=np.int64, sep=",") if text else np.empty(0, dtype=np.int64)
     if p.post_filter_deleted and len(keys):
-        deleted = np.array([r[0] for r in conn.execute("SELECT rowid FROM incident WHERE deleted = 1")],
+        deleted = np.array([r[0] for r in conn.execute(DELETED_KEYS_SQL)],
                            dtype=np.int64)
         if len(deleted):
             keys = keys[~np.isin(keys, deleted)]

@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 CHANNEL = "commandroom_sync"
 NOTIFY_MAX_BYTES = 7000  # PostgreSQL's payload limit is 8000 bytes
 ALL = "*"  # a poke for every bucket (payload too large, or the buckets are unknown)
+POKE_GAP_SECONDS = 0.5
+"""Least time between two pokes on one SSE connection: the first poke after a quiet spell goes out at
+once, later ones within the gap merge into one (newest head per bucket). Every poke makes a desk
+pull, so at 50 pushes/s over 14 townships a desk would pull ~3.6 times a second, 500 pulls/s for
+140 desks; with the gap a desk pulls at most twice a second and each pull brings what the merged
+pokes announced (``server.extras["poke_gap"]`` overrides it)."""
 
 
 @dataclass(eq=False)

@@ -668,9 +668,12 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
     _bind_loop(state)
     broker = events.broker_of(state)
     heartbeat = float(state.extras.get("sse_heartbeat", wire.SSE_HEARTBEAT_SECONDS))
+    poke_gap = float(state.extras.get("poke_gap", events.POKE_GAP_SECONDS))
     sub = broker.subscribe(who.buckets)
 
     async def stream():  # noqa: ANN202
+        loop = asyncio.get_running_loop()
+        last_poke = -poke_gap
         try:
             epoch, heads = await run_in_threadpool(_heads, state, list(who.buckets))
             broker.epoch = broker.epoch or epoch
@@ -684,9 +687,14 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
                         return
                     yield _sse("heartbeat", {})
                     continue
+                # coalesce: pokes arriving within the gap after the last one merge into the next (events.py)
+                wait = last_poke + poke_gap - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 heads = sub.take()
                 if events.ALL in heads:
                     heads = {b: broker.heads.get(b) for b in who.buckets}
+                last_poke = loop.time()
                 yield _sse("poke", {"epoch": broker.epoch, "heads": heads})
         finally:
             broker.unsubscribe(sub)

@@ -231,6 +231,7 @@ def run() -> list[Measure]:
                     else "",
                     f"≤ {target} s",
                     ready <= target,
+                    key=f"map.ready_{n}",
                 )
             )
             if n >= 10_000:
@@ -246,6 +247,7 @@ def run() -> list[Measure]:
                         "folium: rebuild and reload the whole page",
                         f"≤ {LIVE_TARGET_MS:.0f} ms",
                         p95 <= LIVE_TARGET_MS,
+                        key=f"map.live_update_{n}",
                     )
                 )
             _close(view)

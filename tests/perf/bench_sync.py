@@ -84,7 +84,8 @@ def bench_apply(n: int = 50_000, page: int = 2000) -> Measure:
     conn.close()
     rate, raw_rate = n / engine_s, n / raw_s
     return Measure("client apply rate (LocalStore.apply_page, 2000-row pages)", rate, "rows/s", raw_rate,
-                   "raw sqlite3 executemany upsert", "ratio ≥ 0.5", rate / raw_rate >= 0.5)
+                   "raw sqlite3 executemany upsert", "ratio ≥ 0.5", rate / raw_rate >= 0.5,
+                   key="sync.apply_rate", better="higher")
 
 
 # --------------------------------------------------------------------------- PostgreSQL-backed server
@@ -107,6 +108,8 @@ if workers == 1:  # as `commandroom serve`
     from commandroom.server.run import freeze_heap
     state.extras["marker_dir"] = sys.argv[3]
     state.extras["sse_heartbeat"] = 10.0
+    if os.environ.get("BENCH_POKE_GAP"):  # seconds between two pokes of one desk (events.POKE_GAP_SECONDS)
+        state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
     app = create_app(state=state)
     freeze_heap()
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
@@ -128,6 +131,8 @@ def bench_worker_app():  # noqa: ANN201 - uvicorn's factory in each worker of a 
     state = open_state(os.environ["BENCH_DB"], migrate=False)
     state.extras["marker_dir"] = os.environ["BENCH_MARKER_DIR"]
     state.extras["sse_heartbeat"] = 10.0
+    if os.environ.get("BENCH_POKE_GAP"):
+        state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
     app = create_app(state=state)
     freeze_heap()
     return app
@@ -218,7 +223,7 @@ def bench_catch_up(n: int = 100_000) -> Measure:
     finally:
         srv.stop()
     return Measure(f"catch-up of {n:,} changes from a PostgreSQL-backed server", took, "s",
-                   5.0, "target", "≤ 5 s", took <= 5.0)
+                   5.0, "target", "≤ 5 s", took <= 5.0, key="sync.catch_up_100k")
 
 
 # --------------------------------------------------------------------------- load: 140 SSE workstations, 50 pushes/s
@@ -487,20 +492,132 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
               f"{extra}), {len(push_lat) / took:.1f} pushes/s achieved of {push_rate:.0f}, {len(push_lat)} pushes, "
               f"p50 {percentile(push_lat, 50) * 1000:.0f} ms, errors {errors}{first_error}, "
               f"load avg {os.getloadavg()[0]:.1f}")
-    return [
+    key = f"sync.load_{'pull_on_poke' if pull_on_poke else 'listen'}_{workers}proc"
+    out = [
         Measure(f"push p99 — {detail}", p99_push, "ms", bp_push, "1 workstation, no load", "≤ 100 ms",
-                p99_push <= 100),
+                p99_push <= 100, key=f"{key}.push_p99"),
         Measure(f"pull p99 under the same load ({len(pull_lat)} pulls at {push_rate:.0f}/s, p50 "
                 f"{percentile(pull_lat, 50) * 1000:.0f} ms)", p99_pull, "ms",
-                bp_pull, "1 workstation, no load", "≤ 100 ms", p99_pull <= 100),
+                bp_pull, "1 workstation, no load", "≤ 100 ms", p99_pull <= 100, key=f"{key}.pull_p99"),
+    ]
+    if pull_on_poke and listened.get("pull_p99") is not None:
+        desk_p99 = listened["pull_p99"] * 1000
+        out.append(Measure(f"  same: p99 of the {listened.get('pulls', 0)} pulls the poked desks made", desk_p99,
+                           "ms", bp_pull, "1 workstation, no load", "≤ 100 ms", desk_p99 <= 100,
+                           key=f"{key}.desk_pull_p99"))
+    out.append(Measure("  same: pushes/s achieved", len(push_lat) / took, "pushes/s", push_rate, "asked", "info",
+                       True))
+    return out
+
+
+async def _sustained(base: str, tokens: dict[str, list[tuple[str, str, str]]], seconds: float,
+                     seed: int = 3) -> tuple[list[float], list[float], int, int]:
+    """Closed loop for ``seconds``: each pusher sends batches of 1–5 mutations back to back, each puller pulls
+    back to back. Returns (push latencies, pull latencies, mutations applied, errors)."""
+    import random
+
+    from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
+    from commandroom.ids import new_id
+
+    rnd = random.Random(seed)
+    push_lat: list[float] = []
+    pull_lat: list[float] = []
+    applied = [0]
+    errors = [0]
+    stop_at = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def pusher(token: str, dev: str, town: str) -> None:
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            incarnation, seq = new_id(), 0
+            while time.perf_counter() < stop_at:
+                batch = []
+                for _ in range(rnd.randint(1, 5)):
+                    seq += 1
+                    batch.append({"mutation_id": new_id(), "local_seq": seq, "name": "test.card.create",
+                                  "entity_id": new_id(), "args": {"township_code": town, "title": f"s{seq}"},
+                                  "base_versions": {}})
+                body = {"device_id": dev, "device_incarnation": incarnation, "protocol_version": PROTOCOL_VERSION,
+                        "schema_version": SCHEMA_VERSION, "mutations": batch}
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post("/api/v1/sync/push", content=orjson.dumps(body), headers=headers)
+                    results = r.json()["results"] if r.status_code == 200 else []
+                    ok = sum(1 for x in results if x["status"] == "applied")
+                except (httpx.HTTPError, KeyError, ValueError):
+                    ok = 0
+                push_lat.append(time.perf_counter() - t0)
+                applied[0] += ok
+                errors[0] += len(batch) - ok
+
+        async def puller(token: str, town: str) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            bucket, cursor = f"township:{town}", 0
+            while time.perf_counter() < stop_at:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.get("/api/v1/sync/pull", headers=headers, params={
+                        "cursors": orjson.dumps({bucket: cursor}).decode(), "limit": 500})
+                    cursor = r.json()["cursors"][bucket]
+                except (httpx.HTTPError, KeyError, ValueError):
+                    errors[0] += 1
+                pull_lat.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*[pusher(t, d, town) for t, d, town in tokens["push"]],
+                             *[puller(t, town) for t, _d, town in tokens["pull"]])
+    return push_lat, pull_lat, applied[0], errors[0]
+
+
+def bench_sustained(seconds: float = 20.0, pushers: int = 8, pullers: int = 8, workers: int = 2) -> list[Measure]:
+    """Sustained writes on PostgreSQL: ``pushers`` devices pushing batches of 1–5 back to back, ``pullers`` pulling."""
+    srv = PgServer(workers)
+    try:
+        srv.seed(1000)
+        tokens = seed_county(srv.url, 0, pushers=pushers, pullers=pullers)
+        base = srv.start()
+        asyncio.run(_sustained(base, tokens, 2.0))  # warm-up: connections, caches
+        t0 = time.perf_counter()
+        push_lat, pull_lat, applied, errors = asyncio.run(_sustained(base, tokens, seconds))
+        took = time.perf_counter() - t0
+    finally:
+        srv.stop()
+    rate = applied / took
+    p99_push, p99_pull = percentile(push_lat, 99) * 1000, percentile(pull_lat, 99) * 1000
+    detail = (f"{workers} server processes, {pushers} pushers (batches of 1–5) and {pullers} pullers back to back, "
+              f"{len(push_lat)} pushes, {len(pull_lat)} pulls, errors {errors}")
+    return [
+        Measure(f"sustained writes, PostgreSQL — {detail}", rate, "mutations/s", 300.0, "target",
+                "≥ 300 mutations/s", rate >= 300, key="sync.sustained_rate", better="higher"),
+        Measure(f"  same: push p99 (p50 {percentile(push_lat, 50) * 1000:.0f} ms)", p99_push, "ms", None, "",
+                "≤ 200 ms", p99_push <= 200, key="sync.sustained_push_p99"),
+        Measure(f"  same: pull p99 (p50 {percentile(pull_lat, 50) * 1000:.0f} ms)", p99_pull, "ms", None, "",
+                "info", True, key="sync.sustained_pull_p99"),
     ]
 
 
+PARTS = ("apply", "catch_up", "listen", "pull_on_poke", "pull_on_poke_1", "sustained")
+
+
 def run() -> list[Measure]:
-    out = [bench_apply()]
-    out.append(bench_catch_up())
-    out.extend(bench_load())
-    out.extend(bench_load(pull_on_poke=True))
+    """Every part, or those named in ``BENCH_SYNC_PARTS`` (comma-separated, of :data:`PARTS`)."""
+    wanted = [p for p in os.environ.get("BENCH_SYNC_PARTS", ",".join(PARTS)).split(",") if p]
+    unknown = set(wanted) - set(PARTS)
+    if unknown:
+        raise ValueError(f"BENCH_SYNC_PARTS: no part {', '.join(sorted(unknown))} (there are {', '.join(PARTS)})")
+    out: list[Measure] = []
+    if "apply" in wanted:
+        out.append(bench_apply())
+    if "catch_up" in wanted:
+        out.append(bench_catch_up())
+    if "listen" in wanted:
+        out.extend(bench_load())
+    if "pull_on_poke" in wanted:
+        out.extend(bench_load(pull_on_poke=True))
+    if "pull_on_poke_1" in wanted:
+        out.extend(bench_load(pull_on_poke=True, workers=1))
+    if "sustained" in wanted:
+        out.extend(bench_sustained())
     return out
 
 

@@ -275,7 +275,8 @@ def run() -> list[Measure]:
     st, idle, naive = out["stall"], out["idle"], out["naive"]
     return [
         Measure(f"UI stall: longest heartbeat gap while {CHANGES:,} changes are applied ({len(pages)} pages)",
-                st["max"], "ms", naive["max"], "naive: pages applied on the UI thread", "≤ 50 ms", st["max"] <= 50),
+                st["max"], "ms", naive["max"], "naive: pages applied on the UI thread", "≤ 16 ms", st["max"] <= 16,
+                key="ui_stall.longest_gap"),
         Measure("  same: 99.9th percentile of the stalls", st["p999"], "ms", idle["p999"],
                 f"idle, {IDLE_SECONDS:.0f} s", "≤ 50 ms", st["p999"] <= 50),
         Measure(f"  same: stalls over 50 ms (of {st['ticks']:,} heartbeats)", st["over50"], "", idle["over50"],
@@ -285,7 +286,7 @@ def run() -> list[Measure]:
         Measure("  same: GUI thread runnable but waiting for a CPU inside the longest gap (Linux schedstat)",
                 st["worst_wait"], "ms", None, "", "info", True),
         Measure("  same: longest GUI-thread CPU burst between two heartbeats (our own work)", st["own_max"], "ms",
-                naive["own_max"], "naive", "≤ 50 ms", st["own_max"] <= 50),
+                naive["own_max"], "naive", "≤ 16 ms", st["own_max"] <= 16, key="ui_stall.own_burst"),
         Measure(f"  idle heartbeat, same run ({IDLE_SECONDS:.0f} s: the machine's own scheduling noise), max",
                 idle["max"], "ms", None, "", "info", True),
         Measure(f"  apply {CHANGES:,} changes (writer thread), table live: {out['inserted']:,} rows inserted, "

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass
 class Measure:
-    """A benchmark result: value, the same-run baseline/limit, their ratio, the target and a verdict."""
+    """A benchmark result: value, the same-run baseline/limit, their ratio, the target and a verdict.
+
+    ``key`` names the measure in ``docs/performance.json`` (the recorded figures ``make bench``
+    compares with; the name may carry run-dependent counts, the key does not); ``better`` says
+    which way is good, "lower" (times, memory) or "higher" (rates).
+    """
 
     name: str
     value: float
@@ -18,6 +24,8 @@ class Measure:
     baseline_label: str
     target: str
     ok: bool
+    key: str = ""
+    better: str = "lower"
 
     @property
     def ratio(self) -> float | None:
@@ -30,6 +38,14 @@ class Measure:
         ratio = "-" if self.ratio is None else f"{self.ratio:.2f}"
         verdict = "ok" if self.ok else "MISSED"
         return f"| {self.name} | {self.value:,.3f} {self.unit} | {base} | {ratio} | {self.target} | {verdict} |"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Measure:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:

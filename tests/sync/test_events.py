@@ -121,3 +121,88 @@ async def test_revoked_device_loses_its_event_stream(db_url, tmp_path):
         assert a.store.pending_count() == 1
         await asyncio.wait_for(a.close(), 10)
     server.state.close()
+
+
+class _EventReader:
+    """A desk's raw SSE stream (what its engine would hear), collected with arrival times."""
+
+    def __init__(self, url: str, token: str) -> None:
+        import httpx
+
+        self.client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30, connect=10))
+        self.token = token
+        self.events: list[tuple[float, str, dict]] = []
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        import orjson
+
+        async with self.client.stream("GET", "/api/v1/sync/events",
+                                      headers={"Authorization": f"Bearer {self.token}"}) as resp:
+            event = ""
+            async for line in resp.aiter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    self.events.append((time.monotonic(), event, orjson.loads(line[5:])))
+
+    def pokes(self) -> list[dict]:
+        return [data["heads"] for _t, event, data in self.events if event == "poke"]
+
+    async def close(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+        await self.client.aclose()
+
+
+def _bucket_head(server, bucket: str) -> int:
+    from sqlalchemy import text
+
+    with server.state.transaction() as s:
+        return int(s.execute(text("SELECT max(seq) FROM srv_change_log WHERE bucket = :b"), {"b": bucket}).scalar())
+
+
+async def test_a_desk_is_poked_when_its_township_changes_not_another_and_quick_pokes_merge(db_url, tmp_path):
+    from tests.sync.helpers import T1, T2
+
+    server = make_server(db_url, tmp_path, heartbeat=5)
+    server.state.extras["poke_gap"] = 0.4
+    async with serve(server) as url:
+        desk = await real_client(server, tmp_path, "desk", "a1", url)  # reads T1's bucket (and shared)
+        same_town = await real_client(server, tmp_path, "a2", "a2", url)
+        other_town = await real_client(server, tmp_path, "b1", "b1", url)
+        reader = _EventReader(url, desk.store.auth()["access_token"])
+        await wait_for(lambda: any(e == "hello" for _t, e, _d in reader.events), 5)
+
+        # another township's write: no poke for this desk
+        other_town.create_card("in T2")
+        assert await other_town.engine.sync_once()
+        await asyncio.sleep(0.8)  # longer than a poke takes, and than the gap
+        assert reader.pokes() == []
+
+        # its own township's write: one poke, naming its bucket's new head and nothing of T2's
+        same_town.create_card("in T1")
+        assert await same_town.engine.sync_once()
+        await wait_for(lambda: reader.pokes(), 5)
+        await asyncio.sleep(0.8)
+        assert reader.pokes() == [{f"township:{T1}": _bucket_head(server, f"township:{T1}")}]
+        assert f"township:{T2}" not in str(reader.events)
+
+        # five commits in quick succession (announced as the write path does): the first poke goes out
+        # at once, the four within the gap merge into one that names the newest head
+        before = len(reader.pokes())
+        bucket = f"township:{T1}"
+        first_seq = _bucket_head(server, bucket) + 1
+        for seq in range(first_seq, first_seq + 5):
+            events.notify_committed(server.state, {bucket: seq})
+            await asyncio.sleep(0.02)
+        await wait_for(lambda: reader.pokes()[-1:] == [{bucket: first_seq + 4}], 5)
+        await asyncio.sleep(0.8)
+        burst = [heads[bucket] for heads in reader.pokes()[before:]]
+        assert len(burst) == 2 and burst[0] < burst[1] == first_seq + 4, burst
+
+        await reader.close()
+        for c in (desk, same_town, other_town):
+            await asyncio.wait_for(c.close(), 10)
+    server.state.close()

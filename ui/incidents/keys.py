@@ -29,11 +29,16 @@ class DisplayKeys:
     def reset(self, keys: np.ndarray) -> None:
         self._buf = np.ascontiguousarray(keys, dtype=np.int64)
         self._lo, self._hi = 0, len(self._buf)
+        self._moved()
+
+    def _moved(self) -> None:
+        # data() reads the keys ~2000 times per repaint: slice once per change, not once per call
+        self._view = self._buf[self._lo:self._hi]
 
     @property
     def view(self) -> np.ndarray:
         """The keys in view order (a view into the buffer: read it, don't keep it across changes)."""
-        return self._buf[self._lo:self._hi]
+        return self._view
 
     def __len__(self) -> int:
         return self._hi - self._lo
@@ -45,6 +50,7 @@ class DisplayKeys:
         lo = front + room
         buf[lo:lo + n] = self.view
         self._buf, self._lo, self._hi = buf, lo, lo + n
+        self._moved()
 
     def prepend(self, block: np.ndarray) -> None:
         count = len(block)
@@ -52,6 +58,7 @@ class DisplayKeys:
             self._grow(count, 0)
         self._buf[self._lo - count:self._lo] = block
         self._lo -= count
+        self._moved()
 
     def append(self, block: np.ndarray) -> None:
         count = len(block)
@@ -59,6 +66,7 @@ class DisplayKeys:
             self._grow(0, count)
         self._buf[self._hi:self._hi + count] = block
         self._hi += count
+        self._moved()
 
     def delete(self, pos: int) -> None:
         """Remove the key at ``pos``, shifting the shorter side."""
@@ -70,6 +78,7 @@ class DisplayKeys:
         else:
             self._buf[at:hi - 1] = self._buf[at + 1:hi].copy()
             self._hi -= 1
+        self._moved()
 
 
 class SortedKeys:

@@ -181,6 +181,11 @@ class IncidentTableModel(QAbstractTableModel):
         self._now = store.now()  # the server's clock when this machine's is off (LocalStore.now)
         self._frozen_now: datetime | None = None
         self._clock_cache: dict[int, tuple[str, str]] = {}
+        # per cached row, what the delegate asks of each cell (text, colours, font, alignment), built once
+        # per row and kept until the row or the clock changes: a repaint asks ~2,000 times
+        self._cells: dict[int, tuple[tuple[Any, ...], ...]] = {}
+        self._memo_row = -1  # the row position whose cells _memo_cells holds (the delegate asks cell by cell)
+        self._memo_cells: tuple[tuple[Any, ...], ...] | None = None
         self._task = LatestTask("incident-keys")
         self._in_flight_ids: set[str] | None = None
         self._pending_ids: set[str] = set()
@@ -274,6 +279,8 @@ class IncidentTableModel(QAbstractTableModel):
         self._key_buffer.reset(result["keys"])
         self._sorted = result["sorted"]
         self._clock_cache.clear()
+        self._cells.clear()
+        self._memo_row = -1
         self._generation += 1
         self.endResetModel()
         self.last_query_seconds = float(result.get("seconds", 0.0))
@@ -289,6 +296,7 @@ class IncidentTableModel(QAbstractTableModel):
             if len(keys) > shown:
                 self.beginInsertRows(QModelIndex(), shown, len(keys) - 1)
                 self._key_buffer.reset(keys)
+                self._memo_row = -1
                 self._sorted = result["sorted"]
                 self.endInsertRows()
             self._replay_in_flight()
@@ -375,12 +383,16 @@ class IncidentTableModel(QAbstractTableModel):
         self._key_of_id[row.id] = row.key
         self._missing.discard(row.key)
         self._clock_cache.pop(row.key, None)
+        self._cells.pop(row.key, None)
+        self._memo_row = -1
 
     def _trim_cache(self) -> None:
         while len(self._rows) > CACHE_ROWS:
             key, row = self._rows.popitem(last=False)
             self._key_of_id.pop(row.id, None)
             self._clock_cache.pop(key, None)
+            self._cells.pop(key, None)
+            self._memo_row = -1
 
     def _position(self, key: int, hint: int = -1) -> int:
         if 0 <= hint < len(self._keys) and self._keys[hint] == key:
@@ -481,6 +493,7 @@ class IncidentTableModel(QAbstractTableModel):
         self.beginRemoveRows(QModelIndex(), pos, pos)
         key = int(self._keys[pos])
         self._key_buffer.delete(pos)
+        self._memo_row = -1
         self._sorted = self._sorted.without(key)
         for row in self._rows.values():
             if row.pos_hint > pos:
@@ -493,6 +506,7 @@ class IncidentTableModel(QAbstractTableModel):
         at_top = self._query.descending
         first = 0 if at_top else len(self._keys)
         self.beginInsertRows(QModelIndex(), first, first + count - 1)
+        self._memo_row = -1
         if at_top:
             self._key_buffer.prepend(block)
             for row in self._rows.values():
@@ -514,6 +528,8 @@ class IncidentTableModel(QAbstractTableModel):
     def _repaint_clocks(self, now: datetime) -> None:
         self._now = now
         self._clock_cache.clear()
+        self._cells.clear()
+        self._memo_row = -1
         if len(self._keys):
             self.dataChanged.emit(self.index(0, COL_CLOCK), self.index(len(self._keys) - 1, COL_CLOCK))
 
@@ -540,6 +556,14 @@ class IncidentTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        slot = _CELL_SLOTS.get(role)
+        if slot is not None:  # what the delegate asks while painting: from the row's cells, built once
+            r = index.row()
+            cells = self._memo_cells if r == self._memo_row else self._cells_at(r)
+            column = index.column()
+            if cells is None or not 0 <= column < len(cells):
+                return None
+            return cells[column][slot]
         if not index.isValid() or not 0 <= index.row() < len(self._keys):
             return None
         if role == KeyRole:
@@ -584,6 +608,40 @@ class IncidentTableModel(QAbstractTableModel):
 
     # Cell formatting
     ######################################################################
+
+    def _cells_at(self, position: int) -> tuple[tuple[Any, ...], ...] | None:
+        """The cells of the row at ``position`` (fetching its page on a miss); None outside the table."""
+        if not 0 <= position < len(self._keys):
+            return None
+        row = self.row_at(position)
+        if row is None:
+            cells = self._gone_cells()
+        else:
+            cells = self._cells.get(row.key)
+            if cells is None:
+                cells = self._cells[row.key] = tuple(self._cell(row, c) for c in range(len(COLUMN_KEYS)))
+        self._memo_row, self._memo_cells = position, cells
+        return cells
+
+    def _gone_cells(self) -> tuple[tuple[Any, ...], ...]:
+        return ((self.tr("(removed)"), None, None, None, None),
+                *(("—", None, None, None, None) for _ in range(1, len(COLUMN_KEYS))))
+
+    def _cell(self, row: IncidentRow, column: int) -> tuple[Any, ...]:
+        """(display text, background, foreground, font, alignment): the delegate's roles, in _CELL_SLOTS order."""
+        background = None
+        font = None
+        if column == COL_CLOCK:
+            state = self._clock(row)[1]
+            if state == "warning":
+                background = self._brushes["warning_bg"]
+            elif state == "overdue":
+                background = self._brushes["overdue_bg"]
+                font = self._bold
+        elif column == COL_URGENCY and row.urgency == "L1":
+            font = self._bold
+        return (self._display(row, column), background, self._foreground(row, column), font,
+                _CENTER if column in _CENTERED else _LEFT)
 
     def _display(self, row: IncidentRow, column: int) -> str:
         if column == COL_NUMBER:
@@ -669,6 +727,11 @@ class IncidentTableModel(QAbstractTableModel):
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter.value)
 _LEFT = int((Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft).value)
+_CENTERED = frozenset((COL_STATE, COL_URGENCY, COL_ESCALATION))
+_CELL_SLOTS = {  # role → place in a cell tuple (IncidentTableModel._cell)
+    Qt.ItemDataRole.DisplayRole: 0, Qt.ItemDataRole.BackgroundRole: 1, Qt.ItemDataRole.ForegroundRole: 2,
+    Qt.ItemDataRole.FontRole: 3, Qt.ItemDataRole.TextAlignmentRole: 4,
+}
 _ROLES = frozenset((
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole,

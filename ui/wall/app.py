@@ -32,10 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def open_store(path: Path) -> Any:
-    """Open (and migrate) the profile's LocalStore; runs on the writer thread."""
+    """Open (and migrate) the profile's LocalStore, with the wall's small page cache; runs on the writer thread."""
+    from commandroom.store.page_cache import bound_page_cache
     from commandroom.sync.local import LocalStore
 
-    return LocalStore(path)
+    store = LocalStore(path)
+    bound_page_cache(store)
+    return store
 
 
 def make_engine_for(store: Any, settings: Any, server_url: str, workstation_name: str) -> Any:
