@@ -209,9 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = add("user", cmd_user, "manage accounts on the county server: add | list | disable | reset-password")
     s.add_argument("--db", dest="db_url")
-    s.add_argument("action", choices=["add", "list", "disable", "enable", "reset-password", "revoke-key"])
+    s.add_argument("action", choices=["add", "list", "disable", "enable", "reset-password", "revoke-key", "roles"])
     s.add_argument("username", nargs="?")
-    s.add_argument("--role")
+    s.add_argument("--role", help="one role or several on one scope, comma-separated: duty-officer,module-lead")
+    s.add_argument("--department", help="a department liaison's county department (code or name)")
     s.add_argument("--name", dest="display_name")
     s.add_argument("--township")
     s.add_argument("--zone")

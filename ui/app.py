@@ -95,6 +95,8 @@ def actor_from_user(user: dict[str, Any], store: Any, workstation_name: str) -> 
             user.get("scope_code") if (user.get("scope_kind") or "township") == "township" else None),
         device_id=store.device_id,
         device_name=workstation_name,
+        roles=tuple(user.get("roles") or ()),
+        department_code=user.get("department_code"),
     )
 
 

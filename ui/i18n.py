@@ -19,13 +19,14 @@ the enum value, so both languages come from the same table.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from commandroom.shipped import RESOURCES_DIR
+
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+RESOURCES = RESOURCES_DIR
 I18N_DIR = RESOURCES / "i18n"
 LANGUAGES = ("zh_CN", "en")
 
@@ -33,10 +34,13 @@ ROLE_LABELS = {
     "duty_officer": QT_TRANSLATE_NOOP("Labels", "Duty officer"),
     "grid_supervisor": QT_TRANSLATE_NOOP("Labels", "Grid head"),
     "team_leader": QT_TRANSLATE_NOOP("Labels", "Team leader"),
+    "team_member": QT_TRANSLATE_NOOP("Labels", "Team member"),
     "module_lead": QT_TRANSLATE_NOOP("Labels", "Module lead"),
+    "department_liaison": QT_TRANSLATE_NOOP("Labels", "Department liaison"),
     "county_coordinator": QT_TRANSLATE_NOOP("Labels", "County governance center"),
-    "grid_worker": QT_TRANSLATE_NOOP("Labels", "Grid worker"),
     "admin": QT_TRANSLATE_NOOP("Labels", "Administrator"),
+    "grid_worker": QT_TRANSLATE_NOOP("Labels", "Grid worker"),
+    "viewer": QT_TRANSLATE_NOOP("Labels", "Wall screen (read only)"),
 }
 
 SOURCE_LABELS = {

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
+PAGE_ADMIN = "admin"
 
 
 class MainWindow(QMainWindow):
@@ -133,6 +134,9 @@ class MainWindow(QMainWindow):
             (PAGE_ONE_THING, self.tr("One-thing cases"), "fa5s.project-diagram",
              lambda: self._plugin_page("ui.cases.page")),
         ]
+        may = getattr(self.actor, "may", None)
+        if callable(may) and may("admin.users"):  # the county administrator's screens
+            entries.append((PAGE_ADMIN, self.tr("Administration"), "fa5s.users-cog", self._build_admin))
         for key, title, icon, builder in entries:
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, key)
@@ -142,6 +146,15 @@ class MainWindow(QMainWindow):
             self._builders[key] = builder
             holder = QWidget()  # replaced by the real page on first show
             self.stack.addWidget(holder)
+
+    def _build_admin(self) -> QWidget:
+        if self.engine is None:
+            return QLabel(self.tr("Administration needs the county server: sign in while connected."))
+        from ui.admin.view import AdminView
+
+        view = AdminView(self.engine._request, self.actor)
+        view._start(view.load())
+        return view
 
     def page(self, key: str) -> QWidget:
         """The page ``key``, built on first use."""

@@ -13,7 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
+from commandroom.shipped import RESOURCES_DIR
+
+STYLES = RESOURCES_DIR / "styles"
 
 TOKENS = {
     "light": {

@@ -83,7 +83,8 @@ def _actor(name: str, role: str = "module_lead", user_id: str | None = None) -> 
                  township_code=QIUCHUAN, device_id="demo", device_name="球川指挥室")
 
 
-ADMIN = Actor(user_id=None, name="系统管理员", role="admin", scope_kind="county", device_id="demo",
+# the seed writes history as the system (bound by no role rule), not as an account
+ADMIN = Actor(user_id=None, name="系统管理员", role="system", scope_kind="county", device_id="demo",
               device_name="县社会治理中心")
 
 

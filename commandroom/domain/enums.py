@@ -10,23 +10,31 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    DUTY_OFFICER = "duty_officer"  # 值班员
-    GRID_SUPERVISOR = "grid_supervisor"  # 网格长 / 指导员
-    TEAM_LEADER = "team_leader"  # 执法队长
-    MODULE_LEAD = "module_lead"  # 模块牵头人
-    COUNTY_COORDINATOR = "county_coordinator"  # 县社会治理中心
-    GRID_WORKER = "grid_worker"  # 网格员
-    ADMIN = "admin"
+    """Who a person is in the command system; what each may do is in :mod:`commandroom.permissions`."""
+
+    DUTY_OFFICER = "duty_officer"  # 值班员 (township)
+    GRID_SUPERVISOR = "grid_supervisor"  # 网格长 / 调度员 (township)
+    TEAM_LEADER = "team_leader"  # 执法队长 (zone)
+    TEAM_MEMBER = "team_member"  # 执法队员 (zone)
+    MODULE_LEAD = "module_lead"  # 模块牵头人 (a township module)
+    DEPARTMENT_LIAISON = "department_liaison"  # 部门联络员 (one county department, every township)
+    COUNTY_COORDINATOR = "county_coordinator"  # 县社会治理中心 (county)
+    ADMIN = "admin"  # 县级系统管理员 (county; accounts only)
+    GRID_WORKER = "grid_worker"  # 网格员 (grid; Open311 and the field, never a desk)
+    VIEWER = "viewer"  # 大屏只读 (read-only wall screen)
 
 
 ROLE_LABELS = {
     Role.DUTY_OFFICER: "值班员",
     Role.GRID_SUPERVISOR: "网格长",
     Role.TEAM_LEADER: "执法队长",
+    Role.TEAM_MEMBER: "执法队员",
     Role.MODULE_LEAD: "模块牵头人",
+    Role.DEPARTMENT_LIAISON: "部门联络员",
     Role.COUNTY_COORDINATOR: "县社会治理中心",
-    Role.GRID_WORKER: "网格员",
     Role.ADMIN: "系统管理员",
+    Role.GRID_WORKER: "网格员",
+    Role.VIEWER: "大屏只读",
 }
 
 

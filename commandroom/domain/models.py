@@ -249,7 +249,9 @@ class User(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))  # the first of ``roles`` (what lists and old clients show)
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list)  # every role held, all on this one scope
+    department_code: Mapped[str | None] = mapped_column(CODE, nullable=True)  # a department liaison's
     scope_kind: Mapped[str] = mapped_column(String(16))  # township / zone / county
     scope_code: Mapped[str | None] = mapped_column(CODE, nullable=True)
     township_code: Mapped[str | None] = mapped_column(CODE, nullable=True)  # home township
@@ -337,6 +339,7 @@ class Report(SyncedMixin, Base):
     reporter_user_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     reporter_name: Mapped[str] = mapped_column(String(64), default="")
     reporter_phone: Mapped[str] = mapped_column(String(32), default="")
+    reporter_email: Mapped[str] = mapped_column(String(128), default="")  # Open311 contact, never in description
     reported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     photos: Mapped[list[Any]] = mapped_column(JSON, default=list)  # content hashes
     urgency_hint: Mapped[str | None] = mapped_column(String(4), nullable=True)

@@ -1,4 +1,9 @@
-"""Assessment mutations: 岗位赋分 (admin), 模块评分 (module lead), 反向否决 (the township).
+"""Assessment mutations: 岗位赋分, 模块评分 (the module's lead), 反向否决 and 推荐提名 — the township's.
+
+The seed gives these powers over dispatched cadres to the township (乡镇党委): only
+its leadership roles (:data:`commandroom.permissions.TOWNSHIP_LEADERSHIP`) of that
+township record them; the rule in :mod:`commandroom.permissions` says which roles,
+the checks here say which township and which module.
 
 Each record's ``entity_id`` must be
 :func:`commandroom.services.assessment.record_id` of (township, month, cadre,
@@ -17,10 +22,21 @@ from commandroom.domain.enums import AssessmentDimension
 from commandroom.domain.errors import Forbidden, ValidationError
 from commandroom.domain.models import AssessmentRecord, Module
 from commandroom.mutations import validate as v
-from commandroom.mutations.core import MutationContext, mutation
+from commandroom.mutations.core import Actor, MutationContext, mutation
+from commandroom.permissions import TOWNSHIP_LEADERSHIP, is_system, roles_of
 from commandroom.services import assessment as svc
 
-ADMIN_ROLES = {"admin", "county_coordinator"}
+
+def leads_township(actor: Actor, township: str | None) -> bool:
+    """Is the actor one of this township's leadership (or the system)?"""
+    if is_system(actor):
+        return True
+    leader = any(r in {x.value for x in TOWNSHIP_LEADERSHIP} for r in roles_of(actor))
+    return leader and actor.scope_kind == "township" and actor.scope_code == township
+
+
+def _leads_module(actor: Actor, module: Module | None) -> bool:
+    return is_system(actor) or (module is not None and bool(actor.user_id) and actor.user_id == module.lead_user_id)
 
 
 def _month(args: dict[str, Any]) -> str:
@@ -69,14 +85,15 @@ def _subject(args: dict[str, Any]) -> tuple[str, str]:
 
 @mutation("assessment.set_post", "assessment_record")
 def set_post(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """岗位赋分: ``{month, subject_code, subject_name, points (0–100), note?, township_code?}`` — admin only."""
-    if ctx.actor.role not in ADMIN_ROLES:
-        raise Forbidden("only an administrator sets 岗位赋分")
+    """岗位赋分: ``{month, subject_code, subject_name, points (0–100), note?, township_code?}`` — the township."""
+    township = _township(ctx, args)
+    if not leads_township(ctx.actor, township):
+        raise Forbidden("岗位赋分由本乡镇领导（值班员、模块牵头人）给出")
     month = _month(args)
     code, name = _subject(args)
     points = v.number(args, "points", lo=0, hi=100)
     note = v.text(args, "note", required=False, max_len=2000)
-    _upsert(ctx, entity_id, township=_township(ctx, args), month=month, subject_code=code, subject_name=name,
+    _upsert(ctx, entity_id, township=township, month=month, subject_code=code, subject_name=name,
             dimension=AssessmentDimension.POST.value, points=points, note=note)
 
 
@@ -98,8 +115,8 @@ def rate_module(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
     points = v.number(args, "points", lo=0, hi=100)
     note = v.text(args, "note", required=False, max_len=2000)
     module = ctx.get(Module, module_id)
-    if ctx.actor.role != "admin" and (not ctx.actor.user_id or ctx.actor.user_id != module.lead_user_id):
-        raise Forbidden(f"only the lead of module “{module.name}” rates its members")
+    if not _leads_module(ctx.actor, module):
+        raise Forbidden(f"只有模块“{module.name}”的牵头人给本模块成员评分")
     if _member_of(module, code) is None:
         raise ValidationError("subject_code", f"{name} is not a member of module “{module.name}”")
     _upsert(ctx, entity_id, township=module.township_code, month=month, subject_code=code, subject_name=name,
@@ -113,8 +130,28 @@ def veto(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     code, name = _subject(args)
     reason = v.text(args, "reason", max_len=2000)
     township = _township(ctx, args)
-    if ctx.actor.role != "admin" and not (ctx.actor.scope_kind == "township" and ctx.actor.scope_code == township):
-        raise Forbidden("the reverse veto (反向否决) is the township's: only its own officers may record it")
+    if not leads_township(ctx.actor, township):
+        raise Forbidden("反向否决是乡镇党委的权力：只有本乡镇领导（值班员、模块牵头人）可以记录")
+    _dispatched_cadre(ctx, township, code, name)
+    _upsert(ctx, entity_id, township=township, month=month, subject_code=code, subject_name=name,
+            dimension=svc.VETO, points=0.0, note=reason)
+
+
+@mutation("assessment.nominate", "assessment_record")
+def nominate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """推荐提名 of a dispatched cadre by the township: ``{month, subject_code, subject_name, reason}``."""
+    month = _month(args)
+    code, name = _subject(args)
+    reason = v.text(args, "reason", max_len=2000)
+    township = _township(ctx, args)
+    if not leads_township(ctx.actor, township):
+        raise Forbidden("推荐提名是乡镇党委的权力：只有本乡镇领导（值班员、模块牵头人）可以记录")
+    _dispatched_cadre(ctx, township, code, name)
+    _upsert(ctx, entity_id, township=township, month=month, subject_code=code, subject_name=name,
+            dimension=svc.NOMINATION, points=0.0, note=reason)
+
+
+def _dispatched_cadre(ctx: MutationContext, township: str, code: str, name: str) -> None:
     modules = ctx.session.scalars(
         select(Module).where(Module.township_code == township, Module.deleted.is_(False))
     ).all()
@@ -123,8 +160,6 @@ def veto(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     if not dispatched:
         raise ValidationError("subject_code", f"{name} is not a cadre dispatched to this township (派驻干部) "
                                               f"in any of its modules")
-    _upsert(ctx, entity_id, township=township, month=month, subject_code=code, subject_name=name,
-            dimension=svc.VETO, points=0.0, note=reason)
 
 
 @mutation("assessment.revoke", "assessment_record")
@@ -133,15 +168,12 @@ def revoke(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     reason = v.text(args, "reason", max_len=2000)
     row = ctx.get(AssessmentRecord, entity_id)
     actor = ctx.actor
-    if row.dimension == AssessmentDimension.POST and actor.role not in ADMIN_ROLES:
-        raise Forbidden("only an administrator withdraws 岗位赋分")
-    if row.dimension == AssessmentDimension.MODULE and actor.role != "admin":
+    if row.dimension == AssessmentDimension.MODULE:
         module = ctx.session.get(Module, row.module_id) if row.module_id else None
-        if module is None or not actor.user_id or actor.user_id != module.lead_user_id:
-            raise Forbidden("only the rating module's lead withdraws its 模块评分")
-    if row.dimension == svc.VETO and actor.role != "admin" and not (
-            actor.scope_kind == "township" and actor.scope_code == row.township_code):
-        raise Forbidden("only the township withdraws its reverse veto")
+        if not _leads_module(actor, module):
+            raise Forbidden("只有评分模块的牵头人可以撤销其模块评分")
+    elif not leads_township(actor, row.township_code):
+        raise Forbidden("只有本乡镇领导（值班员、模块牵头人）可以撤销岗位赋分、反向否决或推荐提名")
     row.deleted = True
     row.note = (row.note + "\n" if row.note else "") + f"【撤销】{reason}"
     row.updated_at = ctx.now

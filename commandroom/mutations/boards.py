@@ -191,9 +191,9 @@ def card_create(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
         ctx.mark_merged(f"卡片“{existing.title}”已存在，无需重复创建")
         return
     module = ctx.get(Module, module_id)
-    if incident_id and ctx.session.get(Incident, incident_id) is None:
+    if incident_id and ctx.find(Incident, incident_id) is None:
         raise ValidationError("incident_id", f"no incident with id '{incident_id}'")
-    if case_id and ctx.session.get(OneThingCase, case_id) is None:
+    if case_id and ctx.find(OneThingCase, case_id) is None:
         raise ValidationError("case_id", f"no one-thing case with id '{case_id}'")
     if column == CardColumn.DOING:
         _check_wip(ctx, module, entity_id, args)

@@ -97,11 +97,9 @@ def _targets(ctx: MutationContext, args: dict[str, Any], township: str) -> list[
             if ctx.session.get(Department, code) is None:
                 raise ValidationError(f"{key}.code", f"no department with code '{code}'")
         else:
-            mod = ctx.session.get(Module, code)
-            if mod is None or mod.deleted:
+            mod = ctx.find(Module, code)
+            if mod is None or mod.township_code != township:  # another township's module is not disclosed
                 raise ValidationError(f"{key}.code", f"no module with id '{code}'")
-            if mod.township_code != township:
-                raise ValidationError(f"{key}.code", f"module '{mod.name}' belongs to another township")
         if (kind, code) not in out:
             out.append((kind, code))
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from commandroom.timeutil import utcnow
 _CHILD_NAMESPACE = uuid.UUID("6f1c2d3e-9a4b-5c6d-8e7f-102132435465")
 
 T = TypeVar("T", bound=Base)
+_ZONE_TABLES = {"team_member", "roster_entry", "member_loan"}
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,23 @@ class Actor:
     township_code: str | None = None
     device_id: str = ""
     device_name: str = ""
+    roles: tuple[str, ...] = ()  # every role held (``role`` is the first); empty: just ``role``
+    department_code: str | None = None  # a department liaison's department
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.roles, tuple):  # a list from JSON
+            object.__setattr__(self, "roles", tuple(self.roles or ()))
 
     @classmethod
     def system(cls, name: str = "系统") -> Actor:
-        return cls(user_id=None, name=name, role="admin", scope_kind="county")
+        """The server's own work and the seed: not an account, bound by no role rule."""
+        return cls(user_id=None, name=name, role="system", scope_kind="county")
+
+    def may(self, name: str) -> bool:
+        """May this actor do the named mutation or read at all? (What the desk asks to show an action.)"""
+        from commandroom.permissions import may
+
+        return may(self, name)
 
 
 @dataclass
@@ -140,8 +154,11 @@ class MutationContext:
         mutation_id: str | None = None,
         base_versions: dict[str, Any] | None = None,
         number_allocator: Callable[[Base, str], str | None] | None = None,
+        visible_townships: Collection[str] | None = None,
     ) -> None:
         self.session = session
+        # the townships whose rows this actor may see (None: all); a row elsewhere "does not exist"
+        self.visible_townships = visible_townships
         self.actor = actor
         self.now = now or utcnow()
         self.on_server = on_server
@@ -165,9 +182,21 @@ class MutationContext:
         return str(uuid.uuid5(_CHILD_NAMESPACE, f"{self.mutation_id}/{self._child_serial}"))
 
     def get(self, model: type[T], ident: str) -> T:
-        obj = self.session.get(model, ident)
-        if obj is None or getattr(obj, "deleted", False):
+        """A live row this actor may see; NotFound otherwise (the same answer for "not yours")."""
+        obj = self.find(model, ident)
+        if obj is None:
             raise NotFound(model.__tablename__, ident)
+        return obj
+
+    def find(self, model: type[T], ident: str | None) -> T | None:
+        """A live row this actor may see, or None — a row of another township is not disclosed."""
+        obj = self.session.get(model, ident) if ident else None
+        if obj is None or getattr(obj, "deleted", False):
+            return None
+        township = getattr(obj, "township_code", None)
+        if (self.visible_townships is not None and township is not None and township not in self.visible_townships
+                and obj.__tablename__ not in _ZONE_TABLES):  # a zone's rows follow the zone, not one township
+            return None
         return obj
 
     def add(self, obj: T) -> T:

@@ -72,6 +72,7 @@ def create(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     grid_id = v.text(args, "grid_id", required=False, max_len=32) or None
     reporter_name = v.text(args, "reporter_name", required=False, max_len=64)
     reporter_phone = v.text(args, "reporter_phone", required=False, max_len=32)
+    reporter_email = v.text(args, "reporter_email", required=False, max_len=128)
     reported_at = v.when(args, "reported_at", required=False) or ctx.now
     photos = photo_list(args, "photos")
     urgency_hint = v.choice(args, "urgency_hint", [u.value for u in Urgency], required=False)
@@ -117,6 +118,7 @@ def create(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         reporter_user_id=ctx.actor.user_id,
         reporter_name=reporter_name or (ctx.actor.name if source == ReportSource.GRID_PATROL else ""),
         reporter_phone=reporter_phone,
+        reporter_email=reporter_email or "",
         reported_at=reported_at,
         photos=photos,
         urgency_hint=urgency_hint,

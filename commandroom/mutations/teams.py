@@ -399,8 +399,8 @@ def joint_visit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
     note = v.text(args, "note", required=False, max_len=2000)
     incidents = []
     for iid in incident_ids:
-        inc = ctx.session.get(Incident, iid)
-        if inc is None or inc.deleted:
+        inc = ctx.find(Incident, iid)
+        if inc is None:
             raise ValidationError("incident_ids", f"no incident with id '{iid}'")
         if inc.state not in INCIDENT_OPEN_STATES or inc.merged_into_id:
             raise ValidationError("incident_ids", f"incident {inc.number or inc.id} is not open ({inc.state})")

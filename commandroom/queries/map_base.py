@@ -31,12 +31,12 @@ from shapely.ops import polylabel
 from sqlalchemy import select
 
 from commandroom.domain.models import Grid, Township, Zone
-from commandroom.refdata.geo import DEFAULT_DATA_DIR
+from commandroom.shipped import DATA_DIR as DEFAULT_DATA_DIR
 from commandroom.store.protocol import ReadStore
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = DEFAULT_DATA_DIR  # the reference files, where the loader finds them
+DATA_DIR = DEFAULT_DATA_DIR  # the checkout's data/, or the wheel's commandroom/data
 OUTLINE_FILE = "county_outline_wgs84.geojson"
 AREAS_FILE = "township_areas_approx.geojson"
 ZONES_FILE = "zones.json"

@@ -28,11 +28,10 @@ from shapely import affinity
 from shapely.geometry import MultiPoint, Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-# the source tree's data/ (a PyInstaller build bundles it next to the executable's files)
-DEFAULT_DATA_DIR = (
-    Path(getattr(sys, "_MEIPASS", "")) / "data" if getattr(sys, "frozen", False)
-    else Path(__file__).resolve().parents[2] / "data"
-)
+from commandroom.shipped import DATA_DIR
+
+# data/ of the checkout, of a wheel (commandroom/data) or of a PyInstaller bundle: commandroom.shipped
+DEFAULT_DATA_DIR = DATA_DIR
 OUTLINE_FILE = "county_outline_wgs84.geojson"
 AREAS_FILE = "township_areas_approx.geojson"
 TOWNSHIPS_FILE = "townships.csv"

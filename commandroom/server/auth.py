@@ -20,9 +20,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commandroom import permissions
 from commandroom.domain.models import DeviceToken, User
 from commandroom.mutations import Actor
-from commandroom.sync.buckets import scope_buckets_and_townships
+from commandroom.sync.buckets import SHARED, scope_buckets_and_townships
 from commandroom.timeutil import utcnow
 
 ACCESS_TTL = timedelta(hours=1)
@@ -67,6 +68,8 @@ class Principal:
     token_id: str
     buckets: tuple[str, ...]
     townships: tuple[str, ...]
+    roles: tuple[str, ...] = ()
+    department_code: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -79,7 +82,18 @@ class Principal:
             township_code=self.township_code,
             device_id=self.device_id,
             device_name=self.device_name,
+            roles=self.roles,
+            department_code=self.department_code,
         )
+
+    def may(self, name: str) -> bool:
+        return permissions.may(self, name)
+
+    def require(self, name: str) -> None:
+        """403 with the reason in Chinese unless this account's roles may do ``name``."""
+        why = permissions.refusal(self, name)
+        if why is not None:
+            raise HTTPException(403, detail={"code": "forbidden", "message": why, "rule": name})
 
     def can_read_bucket(self, bucket: str) -> bool:
         return bucket in self.buckets
@@ -136,7 +150,11 @@ def principal_for(session: Session, user: User, token: DeviceToken) -> Principal
 
 def _principal_of(session: Session, user: Any, device_id: str, device_name: str, token_id: str) -> Principal:
     """``user``: a User row, or any row with its columns (the token check reads columns, not entities)."""
+    roles = permissions.roles_of(user)
     buckets, townships = scope_buckets_and_townships(session, user.scope_kind, user.scope_code)
+    if not permissions.reads_operational_rows(roles):
+        # an accounts-only administrator (or a role without desk reads) receives reference data only
+        buckets, townships = [b for b in buckets if b == SHARED], []
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -150,6 +168,8 @@ def _principal_of(session: Session, user: Any, device_id: str, device_name: str,
         token_id=token_id,
         buckets=tuple(buckets),
         townships=tuple(townships),
+        roles=roles,
+        department_code=getattr(user, "department_code", None),
     )
 
 
@@ -157,7 +177,7 @@ def _principal_of(session: Session, user: Any, device_id: str, device_name: str,
 _TOKEN_AND_USER = (
     select(DeviceToken.id.label("token_id"), DeviceToken.device_id, DeviceToken.device_name, DeviceToken.revoked,
            DeviceToken.access_expires_at, User.id, User.username, User.display_name, User.role, User.scope_kind,
-           User.scope_code, User.township_code, User.disabled)
+           User.scope_code, User.township_code, User.disabled, User.roles, User.department_code)
     .outerjoin(User, User.id == DeviceToken.user_id)
 )
 

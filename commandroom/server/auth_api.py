@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from commandroom import PROTOCOL_VERSION
+from commandroom import PROTOCOL_VERSION, permissions
 from commandroom.domain.models import DeviceToken, SyncCounter, User
 from commandroom.server.auth import (
     Principal,
@@ -40,6 +40,8 @@ def user_json(user: User) -> dict:
         "scope_kind": user.scope_kind,
         "scope_code": user.scope_code,
         "township_code": user.township_code,
+        "roles": list(permissions.roles_of(user)),
+        "department_code": user.department_code,
     }
 
 
@@ -55,7 +57,8 @@ def login(body: LoginIn, request: Request) -> dict:
         ok = user is not None and not user.disabled and verify_password(user.password_hash, body.password)
         if limiter is not None:
             limiter.record(session, body.username, address, ok)
-        if ok:
+        desk = ok and permissions.is_desk_account(permissions.roles_of(user))
+        if desk:
             tokens = issue_tokens(session, user, body.device_id, body.device_name)
             token = session.get(DeviceToken, tokens["token_id"])
             p = principal_for(session, user, token)
@@ -68,6 +71,11 @@ def login(body: LoginIn, request: Request) -> dict:
                 "epoch": counter.epoch if counter else None,
                 "protocol_version": PROTOCOL_VERSION,
             }
+        if ok:  # right password, but no desk role (a grid worker reports through Open311 with a key)
+            raise HTTPException(403, detail={
+                "code": "no_desk_role",
+                "message": f"此账号（{permissions.role_words(permissions.roles_of(user))}）不能登录指挥室工作站；"
+                           f"网格员请用手机上的 Open311 密钥上报。"})
         reason = "this account is disabled" if user is not None and user.disabled else "wrong user name or password"
     # raised after the transaction commits, so the failed attempt stays recorded for the rate limit
     raise HTTPException(401, detail={"code": "bad_credentials", "message": reason})
@@ -98,6 +106,8 @@ def me(who: Principal = Depends(principal)) -> dict:
         "scope_kind": who.scope_kind,
         "scope_code": who.scope_code,
         "township_code": who.township_code,
+        "roles": list(who.roles),
+        "department_code": who.department_code,
         "buckets": list(who.buckets),
         "townships": list(who.townships),
         "device_id": who.device_id,

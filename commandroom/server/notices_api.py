@@ -21,7 +21,6 @@ from commandroom.domain.models import NoticeChannel, NoticeContact, NoticeRule, 
 from commandroom.notify.channels import CHANNEL_KINDS, channel_for
 from commandroom.notify.outbox import EVENT_KINDS, deliver_due, delivery_log
 from commandroom.server.auth import Principal, principal
-from commandroom.server.users import MANAGER_ROLES
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["notices"])
@@ -57,8 +56,7 @@ def install(app, state) -> None:  # noqa: ANN001
 
 
 def _manager(who: Principal) -> None:
-    if who.role not in MANAGER_ROLES:
-        raise HTTPException(403, detail={"code": "forbidden", "message": "只有县级协调员或管理员可以设置通知通道和规则"})
+    who.require("notices.configure")  # the county coordinator or the administrator (commandroom.permissions)
 
 
 def _public_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +71,7 @@ def _channel_dict(c: NoticeChannel) -> dict[str, Any]:
 @router.get("/notices")
 def notices(request: Request, limit: int = 200, who: Principal = Depends(principal)) -> dict:
     """The delivery log of the caller's townships (sent, waiting, failed and why)."""
+    who.require("notices.read")
     state = request.app.state.server
     county_wide = who.scope_kind == "county"
     with state.read() as session:

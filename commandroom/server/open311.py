@@ -58,6 +58,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from commandroom import permissions
 from commandroom.domain.enums import (
     INCIDENT_STATE_LABELS,
     REPORT_STATE_LABELS,
@@ -171,6 +172,9 @@ def install(app, state) -> None:  # noqa: ANN001
         return error_response(exc)
 
     app.add_exception_handler(Open311Error, _handler)
+    from commandroom.server.ratelimit import IntakeLimiter
+
+    state.extras.setdefault("open311_limiter", IntakeLimiter(state))
 
 
 # --------------------------------------------------------------------------- who is asking
@@ -192,10 +196,19 @@ class Holder:
     townships: tuple[str, ...]
     device_id: str = ""
     device_name: str = ""
+    roles: tuple[str, ...] = ()
+    department_code: str | None = None
+
+    def require(self, name: str, fmt: str) -> None:
+        """403 in the GeoReport format unless the holder's roles may do ``name``."""
+        why = permissions.refusal(self, name)
+        if why is not None:
+            raise Open311Error(403, why, fmt)
 
     def actor(self, device_id: str) -> Actor:
         return Actor(user_id=self.user_id, name=self.display_name, role=self.role, scope_kind=self.scope_kind,
-                     scope_code=self.scope_code, township_code=self.township_code,
+                     scope_code=self.scope_code, township_code=self.township_code, roles=self.roles,
+                     department_code=self.department_code,
                      device_id=(self.device_id or f"open311:{device_id or '-'}")[:64],
                      device_name=(self.device_name or f"Open311 {device_id}".strip())[:64])
 
@@ -211,6 +224,7 @@ def _holder_from_user(session: Session, user: User, device_id: str = "", device_
         grid_id=user.grid_id, phone=user.phone or "",
         townships=tuple(township_codes_in_scope(session, user.scope_kind, user.scope_code)),
         device_id=device_id, device_name=device_name,
+        roles=permissions.roles_of(user), department_code=user.department_code,
     )
 
 
@@ -465,9 +479,9 @@ def _scope_filter(holder: Holder):  # noqa: ANN202
     return Report.township_code.in_(list(holder.townships) or ["-"])
 
 
-def _forbidden_scope(report: Report, fmt: str) -> Open311Error:
-    return Open311Error(403, f"request {report.number or report.id} belongs to township {report.township_code}, "
-                             "outside the scope of this api_key", fmt)
+def _not_found(rid: str, fmt: str) -> Open311Error:
+    """The one answer for a request that does not exist and one outside the key's scope."""
+    return Open311Error(404, f"no service request '{rid}'", fmt)
 
 
 @router.get("/requests.{fmt}")
@@ -475,6 +489,7 @@ def get_requests(fmt: str, request: Request) -> Response:
     fmt = _fmt(fmt)
     q = request.query_params
     holder = authenticate(request, q.get("api_key"), fmt)
+    holder.require("open311.read", fmt)
     base_url = str(request.base_url).rstrip("/")
     with request.app.state.server.read() as session:
         stmt = select(Report).where(Report.deleted.is_(False))
@@ -556,12 +571,11 @@ def _find_report(session: Session, ident: str) -> Report | None:
 def get_request(rid: str, fmt: str, request: Request) -> Response:
     fmt = _fmt(fmt)
     holder = authenticate(request, request.query_params.get("api_key"), fmt)
+    holder.require("open311.read", fmt)
     with request.app.state.server.read() as session:
         report = _find_report(session, rid)
-        if report is None:
-            raise Open311Error(404, f"no service request '{rid}'", fmt)
-        if holder.scope_kind != "county" and report.township_code not in holder.townships:
-            raise _forbidden_scope(report, fmt)
+        if report is None or (holder.scope_kind != "county" and report.township_code not in holder.townships):
+            raise _not_found(rid, fmt)
         ctx = _load_context(session, [report], str(request.base_url).rstrip("/"))
         rows = [request_json(report, ctx)]
     return respond(fmt, rows, "service_requests", "request")
@@ -571,12 +585,12 @@ def get_request(rid: str, fmt: str, request: Request) -> Response:
 def get_token(token: str, fmt: str, request: Request) -> Response:
     fmt = _fmt(fmt)
     holder = authenticate(request, request.query_params.get("api_key"), fmt)
+    holder.require("open311.read", fmt)
     with request.app.state.server.read() as session:
         report = session.get(Report, token)
-        if report is None or report.deleted:
-            raise Open311Error(404, f"no service request with token '{token}'", fmt)
-        if holder.scope_kind != "county" and report.township_code not in holder.townships:
-            raise _forbidden_scope(report, fmt)
+        if report is None or report.deleted or (
+                holder.scope_kind != "county" and report.township_code not in holder.townships):
+            raise _not_found(token, fmt)
         rows = [{"service_request_id": report.number or report.id, "token": report.id}]
     return respond(fmt, rows, "service_requests", "request")
 
@@ -726,8 +740,6 @@ def check_intake(session: Session, holder: Holder, form: Any, media: bytes | Non
     urgency = _field(form, "attribute[urgency]", fmt, 4)
     if urgency is not None and urgency not in ("L1", "L2", "L3", "L4"):
         raise Open311Error(400, "attribute[urgency] must be L1, L2, L3 or L4", fmt)
-    if email:
-        extra_lines.append(f"联系邮箱：{email}")
     text = description if not extra_lines else description + "\n" + "\n".join(extra_lines)
     grid_id = holder.grid_id if holder.grid_id and township == holder.township_code else None
     args: dict[str, Any] = {
@@ -740,6 +752,7 @@ def check_intake(session: Session, holder: Holder, form: Any, media: bytes | Non
         "grid_id": grid_id,
         "reporter_name": _reporter_name(first, last) or holder.display_name,
         "reporter_phone": phone or holder.phone,
+        "reporter_email": email or "",
         "photos": photos,
         "urgency_hint": urgency,
         "township_code": township,
@@ -863,6 +876,13 @@ async def post_request(fmt: str, request: Request) -> Response:
                 raise Open311Error(400, f"unexpected file in field '{key}' (photos go in 'media')", fmt)
         api_key = form.get("api_key") if isinstance(form.get("api_key"), str) else None
         holder = await run_in_threadpool(authenticate, request, api_key or request.query_params.get("api_key"), fmt)
+        holder.require("open311.create", fmt)
+        limiter = state.extras.get("open311_limiter")
+        wait = await run_in_threadpool(limiter.retry_after, holder.user_id) if limiter is not None else None
+        if wait is not None:
+            raise Open311Error(429, f"too many requests with this api_key (at most {limiter.per_key} within "
+                                    f"{int(limiter.window.total_seconds() // 60)} minutes); try again in {wait} "
+                                    f"seconds", fmt, headers={"Retry-After": str(wait)})
         idem = request.headers.get("idempotency-key")
 
         def _check() -> Intake:

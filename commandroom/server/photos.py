@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
+from commandroom import permissions
 from commandroom.domain.models import Photo
 from commandroom.server.auth import Principal, principal
 
@@ -225,15 +226,22 @@ def _reader(request: Request) -> None:
         if check.problem:
             raise HTTPException(403, detail={"code": f"api_key_{check.problem}",
                                              "message": f"api_key is {check.problem}"})
+        _require(check.user, "photo.read")
         return
     scheme, _, token = auth.partition(" ")
     creds = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None
-    principal(request, creds)
+    principal(request, creds).require("photo.read")
+
+
+def _require(holder: object, name: str) -> None:
+    why = permissions.refusal(holder, name)
+    if why is not None:
+        raise HTTPException(403, detail={"code": "forbidden", "message": why, "rule": name})
 
 
 @router.post("", status_code=201)
 async def upload(request: Request, who: Principal = Depends(principal)) -> Response:
-    del who  # any signed-in device may upload
+    who.require("photo.upload")
     state = request.app.state.server
     try:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -20,7 +20,8 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from commandroom.domain.errors import DomainError, Forbidden
+from commandroom import permissions
+from commandroom.domain.errors import DomainError, Forbidden, NotFound
 from commandroom.domain.models import REFERENCE_MODELS, SYNCED_MODELS, Base, ConflictRecord, row_to_dict
 from commandroom.mutations.core import (
     Actor,
@@ -45,7 +46,7 @@ NOT_LWW_FIELDS = changelog.SYSTEM_FIELDS | {
     "escalation_level", "deleted", "column_changed_at", "status_at", "column", "position",
 }
 TEXT_FIELDS = {"description", "body", "notes", "note"}
-COORDINATOR_ROLES = {"county_coordinator", "admin"}
+COORDINATOR_ROLES = {"county_coordinator", permissions.SYSTEM_ROLE}  # may change reference data
 
 
 @dataclass
@@ -72,15 +73,24 @@ def payload_hash(name: str, entity_id: str, args: dict[str, Any]) -> str:
 
 def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
                       entity_id: str) -> None:
-    """Check the existing target row's scope before applying (never the client's claim)."""
+    """The role rule first (nothing read yet), then the existing target row's scope (never the client's claim).
+
+    A row outside the actor's scope gets the answer a missing row gets (NotFound, same words), so a
+    refusal says nothing about another township's rows; a row in scope that is not assigned to the
+    actor's department or team (when the role reaches only those) is refused saying so.
+    """
+    reach = permissions.check(actor, name)  # Forbidden: this role may not do it at all
     spec = get_spec(name)
     model = SYNCED_MODELS.get(spec.entity_type)
-    if model is None or allowed is None:
+    if model is None:
         return
     row = session.get(model, entity_id)
-    if row is not None and row.township_code not in allowed:
-        raise Forbidden(f"{spec.entity_type} {entity_id} belongs to township {row.township_code}, "
-                        f"outside your scope")
+    if row is None:
+        return
+    if allowed is not None and row.township_code not in allowed:
+        raise NotFound(spec.entity_type, entity_id)
+    if reach is permissions.Reach.ASSIGNED and not permissions.assigned_to(actor, spec.entity_type, row, session):
+        raise Forbidden(permissions.assigned_refusal(name), rule=name)
 
 
 def _authorize_rows(session: Session, actor: Actor, allowed: Collection[str] | None, rows: list[Base],
@@ -89,7 +99,7 @@ def _authorize_rows(session: Session, actor: Actor, allowed: Collection[str] | N
     for row in rows:
         table = row.__tablename__
         if table in REFERENCE_MODELS:
-            if actor.role not in COORDINATOR_ROLES:
+            if not COORDINATOR_ROLES.intersection(permissions.roles_of(actor)):
                 raise Forbidden(f"only a county coordinator may change {table}")
         elif table in SYNCED_MODELS and allowed is not None and row.township_code not in allowed:
             # a hand-over (转交) may send an existing row of the actor's own township elsewhere
@@ -182,6 +192,7 @@ def execute(
             mutation_id=mutation_id,
             base_versions=base_versions,
             number_allocator=lambda obj, kind: changelog.allocate_number(session, obj, kind),
+            visible_townships=allowed_townships,
         )
         start_tracking(session)
         try:

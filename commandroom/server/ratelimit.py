@@ -118,3 +118,36 @@ class LoginLimiter:
     @staticmethod
     def _minutes(td: timedelta) -> int:
         return int(td.total_seconds() // 60)
+
+
+@dataclass
+class IntakeLimiter:
+    """Open311 intake per api_key (its account): at most ``per_key`` requests within ``window``.
+
+    Each authenticated intake is a :class:`LoginAttempt` row named ``open311:<user id>`` (kept
+    apart from sign-in names and never a failure), so the limit holds across server processes.
+    Over the limit the request is refused with 429 and ``Retry-After`` before anything is read.
+    """
+
+    state: object
+    per_key: int = 30
+    window: timedelta = timedelta(minutes=10)
+    clock: object = None
+
+    PREFIX = "open311:"
+
+    def now(self) -> datetime:
+        return self.clock() if callable(self.clock) else utcnow()
+
+    def retry_after(self, user_id: str) -> int | None:
+        """Seconds to wait when this key is over its limit now, else None (and the request is counted)."""
+        name = (self.PREFIX + user_id)[:64]
+        now = self.now()
+        with self.state.transaction() as session:
+            recent = list(session.scalars(
+                select(LoginAttempt.at).where(LoginAttempt.username == name, LoginAttempt.at > now - self.window)
+                .order_by(LoginAttempt.at.desc()).limit(self.per_key)))
+            if len(recent) >= self.per_key:
+                return max(1, math.ceil((recent[-1] + self.window - now).total_seconds()))
+            session.add(LoginAttempt(username=name, address="open311", at=now, success=True))
+        return None

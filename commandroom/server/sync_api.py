@@ -297,6 +297,13 @@ def _apply_and_record(b: _Batch, m: MutationIn, h: str, base: dict[str, int]) ->
 def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:
     session, who, req = b.session, b.who, b.req
     pm = _processed(b, m.mutation_id)
+    if pm is not None and pm.device_id != req.device_id:
+        # the id was used by another workstation: never answer with its result (nor say whose it was)
+        _alert("mutation id replayed from another workstation", mutation_id=m.mutation_id, device=req.device_id,
+               user=who.username)
+        return {"mutation_id": m.mutation_id, "local_seq": m.local_seq, "status": wire.ERROR,
+                "code": wire.CODE_PAYLOAD_MISMATCH, "seq": None, "conflicts": 0,
+                "explanation": "这条修改的编号已被使用，服务器没有采用它；请重新录入 (mutation id already used)."}
     if pm is not None:
         if pm.payload_hash != h:
             _alert("same mutation id, different payload", mutation_id=m.mutation_id, device=req.device_id,
@@ -341,7 +348,7 @@ def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:
         pm = session.get(ProcessedMutation, m.mutation_id)
         if pm is not None:  # a concurrent delivery of the same mutation committed first
             b.unknown.discard(m.mutation_id)
-            return _stored(pm, m) if pm.payload_hash == h else _one(b, m, h)
+            return _one(b, m, h)  # answers as for any known id (same device and payload: the stored result)
         log.info("mutation %s broke a constraint: %s", m.mutation_id, exc.orig)
         result = _reject(m, "conflict", "这条修改与服务器上已有的数据冲突 (it conflicts with data already on the "
                                         "server, e.g. the record already exists).")
@@ -455,6 +462,7 @@ def _retryable(exc: DBAPIError) -> bool:
         "application/json": {"schema": {"$ref": "#/components/schemas/PushIn"}}}}},
 )
 async def push(request: Request, who: Principal = Depends(principal)) -> Response:
+    who.require("sync.push")
     _bind_loop(request.app.state.server)
     raw = await request.body()
     if len(raw) > wire.MAX_PUSH_BYTES:
@@ -566,14 +574,29 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -
         # = commit order), so each cursor may move up to ``last``
         for b in new:
             new[b] = max(new[b], last)
+    redact = not who.may("report.contact")
     changes = [
         {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
-         "fields": orjson.Fragment(r[6]) if r[6] is not None else None}
+         "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
+         if r[6] is not None else None}
         for r in rows
     ]
     body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": changes, "cursors": new,
             "has_more": has_more, "head": head, "buckets": list(who.buckets)}
     return 200, orjson.dumps(body)
+
+
+CONTACT_FIELDS = ("reporter_name", "reporter_phone", "reporter_email")
+
+
+def _without_contact(raw: str) -> Any:
+    """A report's fields without the reporter's contact details (roles that do not call reporters back)."""
+    fields = orjson.loads(raw)
+    if isinstance(fields, dict):
+        for key in CONTACT_FIELDS:
+            if key in fields:
+                fields[key] = ""
+    return fields
 
 
 @router.get("/pull", response_model=PullOut, summary="Download the changes after per-bucket cursors",
@@ -588,6 +611,7 @@ def pull(
     schema_version: int | None = Query(None),
     who: Principal = Depends(principal),
 ) -> Response:
+    who.require("sync.pull")
     if protocol_version is not None or schema_version is not None:
         bad = _check_versions(protocol_version if protocol_version is not None else wire.PROTOCOL_MAX,
                               schema_version if schema_version is not None else wire.SCHEMA_MAX)
@@ -627,6 +651,7 @@ def bucket_summaries(session: Session, buckets: list[str]) -> dict[str, dict[str
 @router.get("/summary", response_model=SummaryOut, summary="Per-bucket count and hash of the live rows")
 def summary(request: Request, buckets: str = Query("", description="comma-separated; empty = all of yours"),
             who: Principal = Depends(principal)) -> Response:
+    who.require("sync.pull")
     wanted = [b for b in buckets.split(",") if b] or list(who.buckets)
     for b in wanted:
         if not who.can_read_bucket(b):
@@ -664,6 +689,7 @@ def _sse(event: str, data: Any) -> bytes:
 
 @router.get("/events", summary="Server-sent events: a poke {epoch, heads} after each commit, and heartbeats")
 async def sync_events(request: Request, who: Principal = Depends(principal)) -> StreamingResponse:
+    who.require("sync.pull")
     state = request.app.state.server
     _bind_loop(state)
     broker = events.broker_of(state)

@@ -22,17 +22,17 @@ from sqlalchemy.orm import Session
 
 from commandroom.domain.enums import ROLE_LABELS, Role, ScopeKind
 from commandroom.domain.errors import NotFound, ValidationError
-from commandroom.domain.models import DeviceToken, Grid, Township, User, Zone, row_to_dict
+from commandroom.domain.models import Department, DeviceToken, Grid, Township, User, Zone, row_to_dict
 from commandroom.server.audit import append_audit
 from commandroom.server.auth import hash_password, token_hash
 
 MIN_PASSWORD = 8
 API_KEY_PREFIX = "cr311_"
 
-TOWNSHIP_ROLES = {Role.DUTY_OFFICER, Role.GRID_SUPERVISOR, Role.MODULE_LEAD, Role.GRID_WORKER}
-ZONE_ROLES = {Role.TEAM_LEADER}
-COUNTY_ROLES = {Role.COUNTY_COORDINATOR, Role.ADMIN}
-MANAGER_ROLES = {Role.COUNTY_COORDINATOR, Role.ADMIN}
+TOWNSHIP_ROLES = {Role.DUTY_OFFICER, Role.GRID_SUPERVISOR, Role.MODULE_LEAD, Role.GRID_WORKER, Role.VIEWER}
+ZONE_ROLES = {Role.TEAM_LEADER, Role.TEAM_MEMBER}
+COUNTY_ROLES = {Role.COUNTY_COORDINATOR, Role.ADMIN, Role.DEPARTMENT_LIAISON}
+MANAGER_ROLES = {Role.ADMIN}  # accounts, keys and devices (see commandroom.permissions)
 
 _SECRET_FIELDS = ("password_hash", "api_key_hash")
 
@@ -47,6 +47,11 @@ _ROLE_ALIASES = {label: role for role, label in ROLE_LABELS.items()} | {
     "worker": Role.GRID_WORKER,
     "网格长/指导员": Role.GRID_SUPERVISOR,
     "指导员": Role.GRID_SUPERVISOR,
+    "dispatcher": Role.GRID_SUPERVISOR,
+    "调度员": Role.GRID_SUPERVISOR,
+    "member": Role.TEAM_MEMBER,
+    "liaison": Role.DEPARTMENT_LIAISON,
+    "wall": Role.VIEWER,
     "县级协调员": Role.COUNTY_COORDINATOR,
     "管理员": Role.ADMIN,
 }
@@ -67,6 +72,34 @@ def parse_role(text: str | None) -> Role:
     if key in _ROLE_ALIASES:
         return _ROLE_ALIASES[key]
     raise ValidationError("role", f"'{raw}' is not a role; use one of {role_choices()}")
+
+
+def parse_roles(text: str | list[str] | tuple[str, ...] | None) -> list[Role]:
+    """``duty-officer,module-lead`` (or a list) → roles, first = primary; all must share one kind of scope."""
+    items = [p for p in (text.split(",") if isinstance(text, str) else list(text or [])) if str(p).strip()]
+    if not items:
+        raise ValidationError("role", f"is required (one of {role_choices()})")
+    roles = list(dict.fromkeys(parse_role(p) for p in items))
+    kinds = {expected_scope(r) for r in roles}
+    if len(kinds) > 1:
+        raise ValidationError("role", "roles held together must work on the same scope (one township, one zone "
+                                      "or the county); make a second account for the other scope")
+    if Role.DEPARTMENT_LIAISON in roles and len(roles) > 1:
+        raise ValidationError("role", "a department liaison holds no other role on the same account")
+    return roles
+
+
+def resolve_department(session: Session, text: str | None) -> Department:
+    """A county department by code, name or short name."""
+    if text is None or not str(text).strip():
+        raise ValidationError("department", "a department liaison needs a department (--department 自然资源)")
+    value = str(text).strip()
+    row = session.get(Department, value) or session.scalars(
+        select(Department).where(or_(Department.name == value, Department.short_name == value))).first()
+    if row is None:
+        known = ", ".join(f"{d.short_name} {d.code}" for d in session.scalars(select(Department).order_by(Department.code)))
+        raise ValidationError("department", f"'{value}' is not a county department; known: {known or 'none loaded'}")
+    return row
 
 
 def role_choices() -> str:
@@ -251,11 +284,14 @@ def create_user(
     password: str | None = None,
     phone: str = "",
     created_by: str | None = None,
+    department: str | None = None,
 ) -> tuple[User, str | None]:
     """Create an account; returns the user and, for a grid worker, the clear Open311 api_key (shown once).
 
     Args:
-        role: a :class:`Role` value or an alias (``grid-worker``, ``网格员``).
+        role: a :class:`Role` value or an alias (``grid-worker``, ``网格员``), or several separated by commas
+            (``duty-officer,module-lead``) sharing one scope; the first is the primary role.
+        department: a department liaison's department (code or name).
         scope_kind / scope_code: optional; derived from the role and the place when omitted.
             For a zone role ``scope_code`` names the zone; for township roles it may name the township.
         township_code: home township (code or name); required for township roles unless a grid says it.
@@ -275,21 +311,29 @@ def create_user(
         raise ValidationError("display_name", "must be at most 64 characters")
     if phone and len(phone) > 32:
         raise ValidationError("phone", "must be at most 32 characters")
-    role_ = parse_role(role)
+    roles = parse_roles(role)
+    role_ = roles[0]
     grid = None
     if grid_id:
         grid = session.get(Grid, grid_id)
         if grid is None:
             raise ValidationError("grid", f"'{grid_id}' is not a known grid")
-        if role_ is not Role.GRID_WORKER and role_ is not Role.GRID_SUPERVISOR:
+        if not {Role.GRID_WORKER, Role.GRID_SUPERVISOR} & set(roles):
             raise ValidationError("grid", f"only grid workers and supervisors belong to a grid, not a {role_.value}")
     scope = _derive_scope(session, role_, scope_kind, scope_code, township_code, grid)
+    dept = resolve_department(session, department) if Role.DEPARTMENT_LIAISON in roles else None
+    if department and dept is None:
+        raise ValidationError("department", "only a department liaison belongs to a department")
+    if roles == [Role.GRID_WORKER]:
+        password = None  # a grid worker reports with an Open311 key and never signs in to a desk
     if password is not None:
         check_password(password)
     user = User(
         username=username,
         display_name=display_name,
         role=role_.value,
+        roles=[r.value for r in roles],
+        department_code=dept.code if dept is not None else None,
         scope_kind=scope.kind.value,
         scope_code=scope.code,
         township_code=scope.township_code,
@@ -298,7 +342,7 @@ def create_user(
         password_hash=hash_password(password) if password else None,
     )
     api_key = None
-    if role_ is Role.GRID_WORKER:
+    if Role.GRID_WORKER in roles:
         api_key = new_api_key()
         user.api_key_hash = token_hash(api_key)
         user.api_key_revoked = False
@@ -313,13 +357,36 @@ def create_user(
 def list_users(session: Session, *, role: str | None = None, township_code: str | None = None,
                include_disabled: bool = True) -> list[User]:
     q = select(User).order_by(User.role, User.username)
-    if role:
-        q = q.where(User.role == parse_role(role).value)
+    wanted = parse_role(role).value if role else None
     if township_code:
         q = q.where(User.township_code == township_code)
     if not include_disabled:
         q = q.where(User.disabled.is_(False))
-    return list(session.scalars(q))
+    rows = list(session.scalars(q))
+    if wanted is not None:  # roles is a JSON list: filter here, on both databases alike
+        rows = [u for u in rows if wanted == u.role or wanted in (u.roles or [])]
+    return rows
+
+
+def set_roles(session: Session, ident: str, role: str | list[str], *, department: str | None = None,
+              by: str | None = None) -> User:
+    """Give an account a new set of roles on its present kind of scope (audited)."""
+    user = find_user(session, ident)
+    roles = parse_roles(role)
+    if expected_scope(roles[0]).value != user.scope_kind:
+        raise ValidationError("role", f"{user.username} works for {user.scope_kind}; these roles work for "
+                                      f"{expected_scope(roles[0]).value} — make a new account instead")
+    before = public_dict(user)
+    user.roles = [r.value for r in roles]
+    user.role = roles[0].value
+    if Role.DEPARTMENT_LIAISON in roles:
+        user.department_code = resolve_department(session, department or user.department_code).code
+    else:
+        user.department_code = None
+    if Role.GRID_WORKER in roles and not user.api_key_hash:
+        user.api_key_revoked = True  # no key yet: the administrator issues one (shown once)
+    _audit(session, "user.set_roles", user, before, by)
+    return user
 
 
 def disable_user(session: Session, ident: str, *, by: str | None = None) -> User:

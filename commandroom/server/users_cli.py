@@ -6,11 +6,14 @@ Examples::
     commandroom user add li --role team-leader --zone QC
     commandroom user add wang --role county-coordinator --county
     commandroom user add gw01 --role grid-worker --township 330822111 --grid 330822111-001-G1
+    commandroom user add ma --role department-liaison --department 自然资源 --county
+    commandroom user roles zhang --role duty-officer,module-lead
     commandroom user reset-password zhang
     commandroom user revoke-key gw01
 
 Passwords: ``--password`` if given; otherwise typed twice when the terminal is
-interactive; otherwise generated and printed once. A grid worker's Open311
+interactive; otherwise generated and printed once. A grid worker (only) gets no
+password at all: it cannot sign in to a desk. A grid worker's Open311
 api_key is printed once and never again (``revoke-key`` then ``add`` a new
 account, or rotate it through the admin API, if it is lost).
 """
@@ -69,6 +72,10 @@ def _line(u) -> str:  # noqa: ANN001
         flags.append("key revoked" if u.api_key_revoked else "api_key")
     if not u.password_hash:
         flags.append("no password")
+    if len(u.roles or []) > 1:
+        from commandroom.permissions import role_words
+
+        label = "+".join(role_words([r]) for r in u.roles)
     return (f"{u.username:<16} {u.display_name:<10} {u.role:<19} {label:<8} {scope:<20} "
             f"{u.grid_id or '':<20} {', '.join(flags)}")
 
@@ -100,7 +107,13 @@ def run_user_command(settings, args, *, out=None, err=None) -> int:  # noqa: ANN
 
                 print(f"commandroom user add: --role is required ({role_choices()})", file=err)
                 return 2
-            password, generated = _password(args, err)
+            from commandroom.domain.enums import Role as _Role
+            from commandroom.server.users import parse_roles
+
+            if parse_roles(args.role) == [_Role.GRID_WORKER]:
+                password, generated = None, False  # Open311 key only: no desk sign-in
+            else:
+                password, generated = _password(args, err)
             with state.transaction() as session:
                 user, api_key = create_user(
                     session,
@@ -110,6 +123,7 @@ def run_user_command(settings, args, *, out=None, err=None) -> int:  # noqa: ANN
                     township_code=getattr(args, "township", None),
                     grid_id=getattr(args, "grid", None),
                     password=password,
+                    department=getattr(args, "department", None),
                     **_scope_args(args),
                 )
                 summary = _line(user)
@@ -148,6 +162,13 @@ def run_user_command(settings, args, *, out=None, err=None) -> int:  # noqa: ANN
             print(f"new password set for {name}; {revoked} device sign-in(s) revoked", file=out)
             if generated:
                 print(f"password (shown once): {password}", file=out)
+            return 0
+        if action == "roles":
+            from commandroom.server.users import set_roles
+
+            with state.transaction() as session:
+                user = set_roles(session, args.username, args.role or "", department=getattr(args, "department", None))
+                print(f"roles of {user.username}: {', '.join(user.roles or [user.role])}", file=out)
             return 0
         if action == "revoke-key":
             with state.transaction() as session:

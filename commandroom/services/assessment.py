@@ -86,6 +86,7 @@ from commandroom.services.teams import percentile, stable_id
 from commandroom.timeutil import local_to_utc
 
 VETO = "veto"
+NOMINATION = "nomination"  # 推荐提名: a recorded act, no points
 ON_TIME_POINTS = 2
 LATE_POINTS = 1
 
@@ -200,6 +201,8 @@ def four_dimension(session: Session, month: str, *, township_code: str | None = 
     if township_code:
         q = q.where(AssessmentRecord.township_code == township_code)
     for r in session.scalars(q.order_by(AssessmentRecord.id)):
+        if r.dimension == NOMINATION:
+            continue  # recorded, not scored
         s = get(r.subject_code, r.subject_name)
         if r.dimension == AssessmentDimension.POST:
             s.post = float(r.points)

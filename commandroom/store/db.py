@@ -42,7 +42,8 @@ def normalise_url(url: str) -> str:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     u = make_url(url)
     if u.drivername in ("postgresql", "postgres"):
-        return str(u.set(drivername="postgresql+psycopg")).replace("***", u.password or "")
+        # render_as_string keeps the password percent-encoded (p%40ss%2Fw0rd stays one password)
+        return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url
 
 

@@ -40,7 +40,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from commandroom import SCHEMA_VERSION
+from commandroom import SCHEMA_VERSION, permissions
+from commandroom.domain.errors import Forbidden
 from commandroom.domain.models import (
     REFERENCE_MODELS,
     SYNCED_MODELS,
@@ -220,11 +221,16 @@ class LocalStore:
     def perform(self, actor: Actor, name: str, entity_id: str, args: dict[str, Any]) -> Changes:
         """Apply a named mutation locally and queue it for the server, in one transaction.
 
-        Raises the mutation's DomainError (nothing written) when it is invalid here.
+        Raises the mutation's DomainError (nothing written) when it is invalid here, and
+        :class:`~commandroom.domain.errors.Forbidden` — saying why, in Chinese, offline too —
+        when the actor's roles may not do it (the server's rule, :mod:`commandroom.permissions`).
         """
         spec = get_spec(name)
         mutation_id = new_id()
+        reach = permissions.check(actor, name)  # before anything is read or written
         with self._lock, self.write() as session:
+            if reach is permissions.Reach.ASSIGNED:
+                self._check_assigned(session, actor, name, spec.entity_type, entity_id)
             base_versions = self._base_versions(session, spec.entity_type, entity_id)
             ctx = MutationContext(session, actor, now=self.now(), on_server=False, mutation_id=mutation_id)
             changes = self._apply_tracked(session, ctx, mutation_id, name, spec.entity_type, entity_id, args)
@@ -250,6 +256,13 @@ class LocalStore:
         changes.note("local_outbox", str(next_seq))
         self.emit(changes)
         return changes
+
+    @staticmethod
+    def _check_assigned(session: Session, actor: Actor, name: str, entity_type: str, entity_id: str) -> None:
+        model = SYNCED_MODELS.get(entity_type)
+        row = session.get(model, entity_id) if model is not None else None
+        if row is not None and not permissions.assigned_to(actor, entity_type, row, session):
+            raise Forbidden(permissions.assigned_refusal(name), rule=name)
 
     def _apply_tracked(self, session: Session, ctx: MutationContext, mutation_id: str, name: str,
                        entity_type: str, entity_id: str, args: dict[str, Any]) -> Changes:
@@ -295,7 +308,8 @@ class LocalStore:
         actors = dict(LocalStore._meta(session, "actors") or {})
         data = {"user_id": actor.user_id, "name": actor.name, "role": actor.role, "scope_kind": actor.scope_kind,
                 "scope_code": actor.scope_code, "township_code": actor.township_code,
-                "device_id": actor.device_id, "device_name": actor.device_name}
+                "device_id": actor.device_id, "device_name": actor.device_name, "roles": list(actor.roles),
+                "department_code": actor.department_code}
         if actors.get(actor.user_id) != data:
             actors[actor.user_id] = data
             LocalStore._set_meta(session, "actors", actors)

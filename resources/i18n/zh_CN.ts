@@ -49,6 +49,217 @@
         </message>
     </context>
     <context>
+        <name>AdminView</name>
+        <message>
+            <source>Accounts</source>
+            <translation>账号</translation>
+        </message>
+        <message>
+            <source>Workstations</source>
+            <translation>工作站</translation>
+        </message>
+        <message>
+            <source>Audit log</source>
+            <translation>审计日志</translation>
+        </message>
+        <message>
+            <source>User name</source>
+            <translation>用户名</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>姓名</translation>
+        </message>
+        <message>
+            <source>Roles</source>
+            <translation>角色</translation>
+        </message>
+        <message>
+            <source>Scope</source>
+            <translation>范围</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>disabled</source>
+            <translation>已停用</translation>
+        </message>
+        <message>
+            <source>active</source>
+            <translation>正常</translation>
+        </message>
+        <message>
+            <source>Open311 key</source>
+            <translation>Open311 密钥</translation>
+        </message>
+        <message>
+            <source>yes</source>
+            <translation>有</translation>
+        </message>
+        <message>
+            <source>user name</source>
+            <translation>用户名</translation>
+        </message>
+        <message>
+            <source>name</source>
+            <translation>姓名</translation>
+        </message>
+        <message>
+            <source>roles, e.g. duty-officer,module-lead</source>
+            <translation>角色，如 duty-officer,module-lead</translation>
+        </message>
+        <message>
+            <source>township, or zone (QC), or empty for the county</source>
+            <translation>乡镇，或片区（QC），留空为全县</translation>
+        </message>
+        <message>
+            <source>department (liaisons)</source>
+            <translation>部门（联络员填写）</translation>
+        </message>
+        <message>
+            <source>Add account</source>
+            <translation>新增账号</translation>
+        </message>
+        <message>
+            <source>Disable</source>
+            <translation>停用</translation>
+        </message>
+        <message>
+            <source>Enable</source>
+            <translation>启用</translation>
+        </message>
+        <message>
+            <source>Set roles</source>
+            <translation>设置角色</translation>
+        </message>
+        <message>
+            <source>Issue Open311 key</source>
+            <translation>签发 Open311 密钥</translation>
+        </message>
+        <message>
+            <source>Revoke key</source>
+            <translation>吊销密钥</translation>
+        </message>
+        <message>
+            <source>Workstation</source>
+            <translation>工作站</translation>
+        </message>
+        <message>
+            <source>Last sync</source>
+            <translation>最近同步</translation>
+        </message>
+        <message>
+            <source>Sign-in</source>
+            <translation>登录状态</translation>
+        </message>
+        <message>
+            <source>valid</source>
+            <translation>有效</translation>
+        </message>
+        <message>
+            <source>revoked</source>
+            <translation>已吊销</translation>
+        </message>
+        <message>
+            <source>Revoke sign-in</source>
+            <translation>吊销登录</translation>
+        </message>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>Action</source>
+            <translation>操作</translation>
+        </message>
+        <message>
+            <source>Row</source>
+            <translation>记录</translation>
+        </message>
+        <message>
+            <source>By</source>
+            <translation>操作人</translation>
+        </message>
+        <message>
+            <source>by (user name)</source>
+            <translation>操作人（用户名）</translation>
+        </message>
+        <message>
+            <source>row id</source>
+            <translation>记录编号</translation>
+        </message>
+        <message>
+            <source>from (2026-12-01)</source>
+            <translation>起（2026-12-01）</translation>
+        </message>
+        <message>
+            <source>to (2026-12-31)</source>
+            <translation>止（2026-12-31）</translation>
+        </message>
+        <message>
+            <source>Search</source>
+            <translation>查询</translation>
+        </message>
+        <message>
+            <source>History of this row</source>
+            <translation>此记录的全部历史</translation>
+        </message>
+        <message>
+            <source>Verify the chain</source>
+            <translation>校验审计链</translation>
+        </message>
+        <message>
+            <source>Not done: {message}</source>
+            <translation>未执行：{message}</translation>
+        </message>
+        <message>
+            <source>Account {name} created.</source>
+            <translation>账号 {name} 已创建。</translation>
+        </message>
+        <message>
+            <source>Password (shown once): {password}</source>
+            <translation>密码（仅显示一次）：{password}</translation>
+        </message>
+        <message>
+            <source>Open311 key (shown once): {key}</source>
+            <translation>Open311 密钥（仅显示一次）：{key}</translation>
+        </message>
+        <message>
+            <source>Select an account first.</source>
+            <translation>请先选择一个账号。</translation>
+        </message>
+        <message>
+            <source>Open311 key of {name} (shown once): {key}</source>
+            <translation>{name} 的 Open311 密钥（仅显示一次）：{key}</translation>
+        </message>
+        <message>
+            <source>Done: {name}</source>
+            <translation>已完成：{name}</translation>
+        </message>
+        <message>
+            <source>Select an account and type its roles.</source>
+            <translation>请选择账号并填写角色。</translation>
+        </message>
+        <message>
+            <source>Select a workstation first.</source>
+            <translation>请先选择一个工作站。</translation>
+        </message>
+        <message>
+            <source>Sign-in of {name} revoked.</source>
+            <translation>已吊销 {name} 的登录。</translation>
+        </message>
+        <message>
+            <source>Chain intact: {message}</source>
+            <translation>审计链完整：{message}</translation>
+        </message>
+        <message>
+            <source>Chain broken at entry #{id}: {message}</source>
+            <translation>审计链在第 #{id} 条处断开：{message}</translation>
+        </message>
+    </context>
+    <context>
         <name>App</name>
         <message>
             <source>Something went wrong. Your data is safe; the error was written to the log{where}.</source>
@@ -110,8 +321,8 @@
             <translation>网格员</translation>
         </message>
         <message>
-            <source>Set by an administrator</source>
-            <translation>由管理员设置</translation>
+            <source>Set by the township's leadership</source>
+            <translation>由乡镇领导（值班员、模块牵头人）给出</translation>
         </message>
         <message>
             <source>Set by the lead of a module the cadre belongs to</source>
@@ -2606,6 +2817,14 @@ Please send this file to your support contact.</source>
             <translation>系统管理员</translation>
         </message>
         <message>
+            <source>Department liaison</source>
+            <translation>部门联络员</translation>
+        </message>
+        <message>
+            <source>Wall screen (read only)</source>
+            <translation>大屏只读</translation>
+        </message>
+        <message>
             <source>Grid patrol</source>
             <translation>网格巡查</translation>
         </message>
@@ -3008,6 +3227,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>One-thing cases</source>
             <translation>一件事</translation>
+        </message>
+        <message>
+            <source>Administration</source>
+            <translation>系统管理</translation>
+        </message>
+        <message>
+            <source>Administration needs the county server: sign in while connected.</source>
+            <translation>系统管理需要连接县级服务器：请在联网时登录。</translation>
         </message>
         <message>
             <source>Whole county</source>

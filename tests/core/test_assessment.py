@@ -12,7 +12,7 @@ from commandroom.domain.models import AssessmentRecord, Dispatch, Report, TaskCa
 from commandroom.mutations.core import Actor
 from commandroom.services import assessment as svc
 from commandroom.services.teams import stable_id
-from tests.core.test_teams_fixtures import ADMIN, NOW, OFFICER, QC, TM, add_incident, run, seeded_session
+from tests.core.test_teams_fixtures import NOW, OFFICER, QC, TM, add_incident, run, seeded_session
 
 # deadlines, holidays and working time: rerun by `make test` at fixed moments (tests/conftest.py)
 pytestmark = pytest.mark.working_time
@@ -59,8 +59,8 @@ def _card(db, cid, *, user=None, name="", done_at=None, due=None, column="done")
 
 def _build_four_dimension_data(db):  # noqa: ANN001
     _modules(db)
-    _record(db, "assessment.set_post", ADMIN, subject="u-zs", dim="post", subject_name="张三", points=60)
-    _record(db, "assessment.set_post", ADMIN, subject="李四", dim="post", subject_name="李四", points=50)
+    _record(db, "assessment.set_post", OFFICER, subject="u-zs", dim="post", subject_name="张三", points=60)
+    _record(db, "assessment.set_post", OFFICER, subject="李四", dim="post", subject_name="李四", points=50)
     _record(db, "assessment.rate_module", LEAD, subject="u-zs", dim="module", module="mod-x", module_id="mod-x",
             subject_name="张三", points=80)
     _record(db, "assessment.rate_module", LEAD2, subject="u-zs", dim="module", module="mod-y", module_id="mod-y",
@@ -105,7 +105,7 @@ def test_four_dimension_scores_and_veto(db):
     assert [s.subject_code for s in svc.four_dimension(db, MONTH)] == ["u-zs", "李四"]  # by total
     assert svc.four_dimension(db, MONTH, township_code=TM) == []
     # editing a score updates the same record (one per cadre, month, dimension)
-    _record(db, "assessment.set_post", ADMIN, subject="u-zs", dim="post", subject_name="张三", points=65)
+    _record(db, "assessment.set_post", OFFICER, subject="u-zs", dim="post", subject_name="张三", points=65)
     assert {s.subject_code: s.total for s in svc.four_dimension(db, MONTH)}["u-zs"] == 158
     # a veto withdrawn: tombstoned, the cadre is eligible again
     run(db, "assessment.revoke", svc.record_id(QC, MONTH, "李四", "veto"), {"reason": "核实后撤销"}, actor=OFFICER)
@@ -114,9 +114,14 @@ def test_four_dimension_scores_and_veto(db):
 
 def test_assessment_permissions_and_validation(db):
     _modules(db)
-    with pytest.raises(Forbidden, match="administrator"):
-        _record(db, "assessment.set_post", OFFICER, subject="u-zs", dim="post", points=60)
-    with pytest.raises(Forbidden, match="lead of module"):
+    county = Actor(user_id="u-c", name="县里", role="county_coordinator", scope_kind="county")
+    with pytest.raises(Forbidden, match="本乡镇领导"):
+        _record(db, "assessment.set_post", county, subject="u-zs", dim="post", points=60)
+    tm_officer = Actor(user_id="u-tm", name="天马值班", role="duty_officer", scope_kind="township", scope_code=TM,
+                       township_code=TM)
+    with pytest.raises(Forbidden, match="本乡镇领导"):  # another township's officer
+        _record(db, "assessment.set_post", tm_officer, subject="u-zs", dim="post", points=60)
+    with pytest.raises(Forbidden, match="牵头人"):
         _record(db, "assessment.rate_module", LEAD2, subject="u-zs", dim="module", module="mod-x",
                 module_id="mod-x", points=80)
     with pytest.raises(ValidationError, match="not a member"):
@@ -126,17 +131,33 @@ def test_assessment_permissions_and_validation(db):
         _record(db, "assessment.veto", OFFICER, subject="u-zs", dim="veto", reason="x")
     with pytest.raises(ValidationError, match="reason"):
         _record(db, "assessment.veto", OFFICER, subject="李四", dim="veto")
-    county = Actor(user_id="u-c", name="县里", role="county_coordinator", scope_kind="county")
-    with pytest.raises(Forbidden, match="township"):
+    with pytest.raises(Forbidden, match="乡镇党委"):
         _record(db, "assessment.veto", county, subject="李四", dim="veto", reason="x", township_code=QC)
     with pytest.raises(ValidationError, match="above 100"):
-        _record(db, "assessment.set_post", ADMIN, subject="u-zs", dim="post", points=120, township_code=QC)
+        _record(db, "assessment.set_post", OFFICER, subject="u-zs", dim="post", points=120, township_code=QC)
     with pytest.raises(ValidationError, match="entity_id: must be"):
         run(db, "assessment.set_post", "random-id", {"month": MONTH, "subject_code": "u-zs", "points": 60,
-                                                      "township_code": QC}, actor=ADMIN)
+                                                      "township_code": QC}, actor=OFFICER)
     with pytest.raises(ValidationError, match="not a month"):
-        _record(db, "assessment.set_post", ADMIN, subject="u-zs", dim="post", points=60, month="2026-13")
+        _record(db, "assessment.set_post", OFFICER, subject="u-zs", dim="post", points=60, month="2026-13")
     assert db.get(AssessmentRecord, svc.record_id(QC, MONTH, "u-zs", "post")) is None
+
+
+def test_nomination_is_a_recorded_act_of_the_township(db):
+    """推荐提名: recorded by the township's leadership for a dispatched cadre; it adds no points."""
+    _modules(db)
+    rid = svc.record_id(QC, MONTH, "李四", svc.NOMINATION)
+    county = Actor(user_id="u-c", name="县里", role="county_coordinator", scope_kind="county")
+    with pytest.raises(Forbidden, match="推荐提名"):
+        run(db, "assessment.nominate", rid, {"month": MONTH, "subject_code": "李四", "reason": "x",
+                                             "township_code": QC}, actor=county)
+    with pytest.raises(ValidationError, match="not a cadre dispatched"):
+        _record(db, "assessment.nominate", OFFICER, subject="u-zs", dim=svc.NOMINATION, reason="表现突出")
+    _record(db, "assessment.nominate", OFFICER, subject="李四", dim=svc.NOMINATION, subject_name="李四",
+            reason="防汛期间表现突出，推荐评优")
+    row = db.get(AssessmentRecord, rid)
+    assert row.dimension == "nomination" and row.given_by == OFFICER.name and "评优" in row.note
+    assert svc.four_dimension(db, MONTH) == []  # a nomination is not a score
 
 
 def test_month_range_is_the_shanghai_month():

@@ -82,7 +82,7 @@ def test_only_a_county_coordinator_publishes_through_the_server(seeded_sqlite):
 
     factory = session_factory(make_engine(seeded_sqlite))
     args = {"holidays": SPRING, "workdays": MAKE_UP, "source": "通知"}
-    with pytest.raises(Forbidden, match="county coordinator"):
+    with pytest.raises(Forbidden, match="县社会治理中心"):
         with factory() as s, s.begin():
             execute(s, actor=OFFICER, allowed_townships=[QC], name="calendar.publish_year", entity_id="2031",
                     args=args)

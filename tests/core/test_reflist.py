@@ -146,7 +146,7 @@ def test_only_a_county_coordinator_publishes_through_the_server(seeded_sqlite):
     with factory() as s:
         _v1_row, matters = _v1(s)
     args = {"version": 2, "effective_from": "2099-01-01", "title": "t", "matters": matters}
-    with pytest.raises(Forbidden, match="county coordinator"):
+    with pytest.raises(Forbidden, match="县社会治理中心"):
         with factory() as s, s.begin():
             execute(s, actor=OFFICER, allowed_townships=[QC], name="reflist.publish_version", entity_id="v2",
                     args=args)

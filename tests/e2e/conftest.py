@@ -171,7 +171,8 @@ class Workstation:
         return Actor(user_id=u["id"], name=u.get("display_name") or u["username"], role=u["role"],
                      scope_kind=u.get("scope_kind") or "township", scope_code=u.get("scope_code"),
                      township_code=u.get("township_code"), device_id=self.store.device_id,
-                     device_name=self.name)
+                     device_name=self.name, roles=tuple(u.get("roles") or ()),
+                     department_code=u.get("department_code"))
 
     def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> Any:
         """What a button does: apply locally and queue for the server in one transaction."""

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
-from commandroom.domain.errors import Forbidden
+from commandroom.domain.errors import NotFound
 from commandroom.domain.models import DeviceToken, Incident, Report, TimelineEntry
 from commandroom.ids import new_id
 from commandroom.timeutil import utcnow
@@ -59,17 +59,19 @@ def test_township_duty_officer_reads_and_changes_only_its_township(world):
     h = srv.bearer("duty-qc", "ws-qc-0001")
     ok = srv.client.get(f"/api/v1/incidents/{srv.ids[QC]}", headers=h)
     assert ok.status_code == 200 and ok.json()["incident"]["township_code"] == QC
-    for path in (f"/api/v1/incidents/{srv.ids[TM]}", f"/api/v1/reports/{srv.ids['report_tm']}",
-                 "/api/v1/reports/TM-R-2026-000001", f"/api/v1/incidents/{srv.ids[BS]}"):
-        r = srv.client.get(path, headers=h)
-        assert r.status_code == 403, path
-        msg = r.json()["detail"]["message"]
-        assert "outside your scope" in msg and ("330822001" in msg or BS in msg)
-    # changing a 天马 incident through sync is rejected, and nothing is written
+    # another township's row is answered exactly like a row that does not exist (404, same words)
+    for kind, ident in (("incident", srv.ids[TM]), ("report", srv.ids["report_tm"]), ("report", "TM-R-2026-000001"),
+                        ("incident", srv.ids[BS])):
+        r = srv.client.get(f"/api/v1/{kind}s/{ident}", headers=h)
+        missing = srv.client.get(f"/api/v1/{kind}s/{ident[:-1]}x", headers=h)
+        assert r.status_code == missing.status_code == 404, ident
+        assert r.json() == {"detail": {"code": "not_found", "message": f"{kind} {ident} does not exist"}}
+        assert missing.json()["detail"]["message"] == f"{kind} {ident[:-1]}x does not exist"
+    # changing a 天马 incident through sync is rejected like a missing one, and nothing is written
     before = _timeline_count(srv, srv.ids[TM])
     result = _push_note(srv, h, "ws-qc-0001", srv.ids[TM])
-    assert result["status"] == "rejected" and result["code"] == "forbidden"
-    assert TM in result["explanation"]
+    assert result["status"] == "rejected" and result["code"] == "not_found"
+    assert TM not in result["explanation"] and "天马" not in result["explanation"]
     assert _timeline_count(srv, srv.ids[TM]) == before
     # the same note on its own township's incident is applied
     h2 = srv.bearer("duty-qc", "ws-qc-0002")
@@ -82,7 +84,7 @@ def test_pipeline_authorizes_against_the_target_row(world):
     from commandroom.server.pipeline import execute
 
     actor = Actor(user_id=None, name="值班员", role="duty_officer", scope_code=QC, township_code=QC)
-    with pytest.raises(Forbidden, match="outside your scope"):
+    with pytest.raises(NotFound, match="does not exist"):
         with world.state.transaction() as s:
             execute(s, actor=actor, allowed_townships=[QC], name="incident.note", entity_id=world.ids[TM],
                     args={"note": "越权"})
@@ -96,7 +98,7 @@ def test_zone_team_leader_reads_its_zone(world):
     for code in (QC, BS, TG):
         assert world.client.get(f"/api/v1/incidents/{world.ids[code]}", headers=h).status_code == 200
     r = world.client.get(f"/api/v1/incidents/{world.ids[TM]}", headers=h)
-    assert r.status_code == 403 and "zone QC" in r.json()["detail"]["message"]
+    assert r.status_code == 404 and r.json()["detail"]["code"] == "not_found"
 
 
 def test_county_coordinator_reads_everything(world):
@@ -107,15 +109,16 @@ def test_county_coordinator_reads_everything(world):
     assert world.client.get("/api/v1/incidents/no-such-id", headers=h).status_code == 404
 
 
-def test_user_list_is_for_managers(world):
-    for who in ("county", "root"):
+def test_user_list_is_for_the_administrator(world):
+    for who in ("root",):
         r = world.client.get("/api/v1/users", headers=world.bearer(who))
         assert r.status_code == 200
         users = r.json()["users"]
         assert {u["username"] for u in users} >= {"duty-qc", "leader-qc"}
         assert all("password_hash" not in u and "api_key_hash" not in u for u in users)
-    r = world.client.get("/api/v1/users", headers=world.bearer("duty-qc"))
-    assert r.status_code == 403 and "county coordinator" in r.json()["detail"]["message"]
+    for who in ("duty-qc", "county"):
+        r = world.client.get("/api/v1/users", headers=world.bearer(who))
+        assert r.status_code == 403 and "系统管理员" in r.json()["detail"]["message"]
 
 
 def test_401_says_why(world):
@@ -142,16 +145,17 @@ def test_device_revocation(world):
     path = f"/api/v1/incidents/{world.ids[QC]}"
     own = world.bearer("duty-qc", "ws-own-0001")
     other = world.bearer("leader-qc", "ws-leader-01")
-    # a user may revoke their own device, not someone else's
+    # a user may revoke their own device, not someone else's (answered like an unknown device)
     r = c.post("/api/v1/admin/devices/ws-leader-01/revoke", headers=own)
-    assert r.status_code == 403
+    assert r.status_code == 404
+    assert r.json() == {"detail": {"code": "not_found", "message": "no device ws-leader-01 has signed in"}}
     assert c.get(path, headers=other).status_code == 200
     r = c.post("/api/v1/admin/devices/ws-own-0001/revoke", headers=own)
     assert r.status_code == 200 and r.json()["revoked_tokens"] == 1
     r = c.get(path, headers=own)
     assert r.status_code == 401 and r.json()["detail"]["code"] == "revoked"
-    # a coordinator revokes anyone's device
-    boss = world.bearer("county")
+    # the administrator revokes anyone's device
+    boss = world.bearer("root")
     assert c.post("/api/v1/admin/devices/ws-leader-01/revoke", headers=boss).status_code == 200
     assert c.get(path, headers=other).json()["detail"]["code"] == "revoked"
     assert c.post("/api/v1/admin/devices/never-seen/revoke", headers=boss).status_code == 404
@@ -170,9 +174,10 @@ def test_disable_user_through_the_api(world):
 
         tm_id = find_user(s, "duty-tm").id
     assert c.post(f"/api/v1/admin/users/{tm_id}/disable", headers=world.bearer("duty-qc")).status_code == 403
-    boss = world.bearer("county")
+    assert c.post(f"/api/v1/admin/users/{tm_id}/disable", headers=world.bearer("county")).status_code == 403
+    boss = world.bearer("root")
     with world.state.read() as s:
-        me = find_user(s, "county").id
+        me = find_user(s, "root").id
     assert c.post(f"/api/v1/admin/users/{me}/disable", headers=boss).status_code == 403
     r = c.post(f"/api/v1/admin/users/{tm_id}/disable", headers=boss)
     assert r.status_code == 200 and r.json()["user"]["disabled"] is True

@@ -223,7 +223,9 @@ def test_foreign_media_url_is_kept_in_text_not_fetched(srv):
     assert r.status_code == 201
     with srv.state.read() as s:
         rep = s.get(Report, r.json()[0]["token"])
-    assert rep.photos == [] and "https://example.invalid/p/1.jpg" in rep.description and "a@b.cn" in rep.description
+    assert rep.photos == [] and "https://example.invalid/p/1.jpg" in rep.description
+    # the reporter's contact is kept in its own field, not in the description everyone reads
+    assert "a@b.cn" not in rep.description and rep.reporter_email == "a@b.cn"
 
 
 def test_idempotency_key_returns_the_first_answer(srv):
@@ -312,10 +314,19 @@ def test_reads_are_limited_to_the_key_holders_scope(srv):
     listed = srv.client.get("/open311/v2/requests.json",
                             params={**key, "service_request_id": theirs["service_request_id"]}).json()
     assert listed == []
+    # another township's request is answered exactly like one that does not exist: no number, no township
     one = srv.client.get(f"/open311/v2/requests/{theirs['token']}.json", params=key)
-    assert one.status_code == 403 and TM in one.json()[0]["description"]
+    ghost = "0" * len(theirs["token"])
+    missing = srv.client.get(f"/open311/v2/requests/{ghost}.json", params=key)
+    assert one.status_code == missing.status_code == 404
+    assert one.json() == [{"code": 404, "description": f"no service request '{theirs['token']}'"}]
+    assert missing.json() == [{"code": 404, "description": f"no service request '{ghost}'"}]
+    assert TM not in one.text and theirs["service_request_id"] not in one.text
+    by_number = srv.client.get(f"/open311/v2/requests/{theirs['service_request_id']}.json", params=key)
+    assert by_number.status_code == 404 and TM not in by_number.text
     tok = srv.client.get(f"/open311/v2/tokens/{theirs['token']}.xml", params=key)
-    assert tok.status_code == 403 and ET.fromstring(tok.content).tag == "errors"
+    assert tok.status_code == 404 and ET.fromstring(tok.content).tag == "errors"
+    assert theirs["service_request_id"] not in tok.text
     j = srv.client.get("/open311/v2/requests.json", params={**key, "jurisdiction_id": TM})
     assert j.status_code == 403
     county = srv.client.get("/open311/v2/requests.json", headers=srv.bearer("county")).json()

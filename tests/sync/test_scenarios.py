@@ -169,7 +169,7 @@ async def test_s02_kill_during_local_write(server, tmp_path, monkeypatch):
         def die(session, actor):
             os._exit(4)
         LocalStore._remember_actor = staticmethod(die)
-        store.perform(Actor(user_id="u", name="x", role="r"), "test.card.create", "dead-card-0001",
+        store.perform(Actor(user_id="u", name="x", role="duty_officer"), "test.card.create", "dead-card-0001",
                       {{"township_code": "{T1}", "title": "never"}})
     """)
     await a.engine.aclose()

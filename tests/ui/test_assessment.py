@@ -1,5 +1,5 @@
 """Assessment (考核): the four-dimension table equals the service on fixed data, scores are given by who
-may give them (岗位赋分 admin, 模块评分 the module's lead, 反向否决 the township), the two-way and grid
+may give them (岗位赋分 the township's leadership, 模块评分 the module's lead, 反向否决 the township), the two-way and grid
 worker tables, and the Excel export; the models pass qtmodeltester."""
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ def work(seeded_sqlite, qapp, ui):
     dispatched = next(m["name"] for m in mod.members if m.get("dispatched"))
     plain = [m["name"] for m in mod.members if not m.get("dispatched")]
     a, b = plain[0], plain[1]
-    admin = Actor(user_id="u-admin", name="管理员", role="admin", scope_kind="county", device_id=store.device_id)
+    officer = Actor(user_id="u-officer", name="值班员", role="duty_officer", scope_kind="township", scope_code=QC,
+                    township_code=QC, device_id=store.device_id)  # the township's leadership gives 岗位赋分
     lead = Actor(user_id="u-lead", name=mod.lead_name, role="module_lead", scope_kind="township", scope_code=QC,
                  township_code=QC, device_id=store.device_id)
-    store.perform(admin, "module.update", mod.id, {"lead_user_id": "u-lead"})
-    store.perform(admin, "assessment.set_post", record_id(QC, month, a, "post"),
+    store.perform(officer, "module.update", mod.id, {"lead_user_id": "u-lead"})
+    store.perform(officer, "assessment.set_post", record_id(QC, month, a, "post"),
                   {"month": month, "subject_code": a, "subject_name": a, "points": 70.0, "township_code": QC})
     for who, pts in ((a, 80.0), (b, 90.0)):
         store.perform(lead, "assessment.rate_module", record_id(QC, month, who, "module", mod.id),
@@ -59,13 +60,15 @@ def work(seeded_sqlite, qapp, ui):
         store.perform(lead, "card.move", card, {"column": "done", "expected_epoch": 0, "from_column": "todo"})
     # 专班计分: b completes the first step of a case; its lead department checks in on time
     case = new_id()
-    store.perform(lead, "case.open", case, {"type_code": "farmer_housing", "township_code": QC})
-    store.perform(lead, "case.checkin", case, {"department_code": "agri"})
-    doer = Actor(user_id=None, name=b, role="module_lead", scope_kind="township", scope_code=QC, township_code=QC,
-                 device_id=store.device_id)
+    store.perform(officer, "case.open", case, {"type_code": "farmer_housing", "township_code": QC})
+    liaison = Actor(user_id="u-agri", name="农业农村局联络员", role="department_liaison", scope_kind="county",
+                    department_code="agri", device_id=store.device_id)
+    store.perform(liaison, "case.checkin", case, {"department_code": "agri"})
+    doer = Actor(user_id=None, name=b, role="system", scope_kind="township", scope_code=QC, township_code=QC,
+                 device_id=store.device_id)  # test data: b completes the step (who records it is not the point)
     store.perform(doer, "case.step_done", case, {"position": 1})
     yield type("Work", (), dict(store=store, month=month, module=mod.id, a=a, b=b, dispatched=dispatched,
-                                members=members, lead=lead, admin=admin))
+                                members=members, lead=lead, officer=officer))
     forget_store(store)
     store.close()
 
@@ -144,7 +147,8 @@ async def test_who_may_score_and_veto(work, qtbot, ui, zh):
     # the module lead: module score yes, post score no, veto of a dispatched cadre yes (a township officer)
     view = await _view(work.store, work.lead, qtbot, ui, work.month)
     view.four_table.selectRow(view.four_model.row_of(work.b))
-    assert view.module_button.isEnabled() and not view.post_button.isEnabled() and not view.veto_button.isEnabled()
+    # a module lead is of the township's leadership (岗位赋分 too); b is no dispatched cadre (no veto)
+    assert view.module_button.isEnabled() and view.post_button.isEnabled() and not view.veto_button.isEnabled()
     view.module_button.click()
     await ui.wait_until(lambda: view.open_dialog is not None and view.open_dialog.isVisible(), what="score dialog")
     dialog = view.open_dialog
@@ -178,8 +182,12 @@ async def test_who_may_score_and_veto(work, qtbot, ui, zh):
     view2.four_table.selectRow(view2.four_model.row_of(work.b))
     assert not view2.module_button.isEnabled()
 
-    # the administrator sets the post score
-    view3 = await _view(work.store, work.admin, qtbot, ui, work.month)
+    # the county's administrator may not score; the township's duty officer sets the post score
+    admin = Actor(user_id="u-admin", name="管理员", role="admin", scope_kind="county", device_id=work.store.device_id)
+    view4 = await _view(work.store, admin, qtbot, ui, work.month)
+    view4.four_table.selectRow(view4.four_model.row_of(work.b))
+    assert not view4.post_button.isEnabled() and not view4.veto_button.isEnabled()
+    view3 = await _view(work.store, work.officer, qtbot, ui, work.month)
     view3.four_table.selectRow(view3.four_model.row_of(work.b))
     assert view3.post_button.isEnabled()
     view3.post_button.click()

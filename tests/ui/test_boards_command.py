@@ -98,15 +98,24 @@ async def test_summon_check_in_and_escalate_a_missed_check_in(lead_store, qtbot,
     countdown = model.data(model.index(0, 1))
     assert "剩余" in countdown
 
-    # 报到: the enforcement bureau checks in
+    # 报到: the module lead may not check in for a department (依单履责); the enforcement bureau's
+    # liaison, signed in at this desk, does
     chk = _checkins(lead_store)
     row = model.row_of(chk[("department", "enforcement")].id)
     panel.checkin_table.selectRow(row)
-    assert panel.checkin_button.isEnabled() and not panel.escalate_button.isEnabled()
+    assert not panel.checkin_button.isEnabled() and not panel.escalate_button.isEnabled()
+    from commandroom.mutations.core import Actor
+
+    board.actor = Actor(user_id="u-enf", name="执法局联络员", role="department_liaison", scope_kind="county",
+                        department_code="enforcement", device_id=lead_store.device_id)
+    panel.checkin_table.clearSelection()
+    panel.checkin_table.selectRow(row)
+    assert panel.checkin_button.isEnabled()
     panel.checkin_button.click()
     await board.wait_idle()
     assert ui.outbox(lead_store)[-1][:2] == ("checkin", chk[("department", "enforcement")].id)
     assert _checkins(lead_store)[("department", "enforcement")].checked_in_at is not None
+    board.actor = actor  # the module lead again
 
     # a day and a half later the housing bureau has still not checked in
     housing = chk[("department", "housing")].id
@@ -179,6 +188,14 @@ async def test_summon_for_an_incident_from_the_command_view(lead_store, qtbot, u
     row = view.model.rows()[0]
     assert row.source == "incident" and "河道排污" in row.source_label and row.target_code == "ecoenv"
     view.table.selectRow(0)
+    n = len(ui.outbox(lead_store))
+    view.checkin_button.click()  # the module lead may not check in for the department: refused, nothing queued
+    await view.wait_idle()
+    assert len(ui.outbox(lead_store)) == n
+    from commandroom.mutations.core import Actor
+
+    view.actor = Actor(user_id="u-eco", name="生态环境分局联络员", role="department_liaison", scope_kind="county",
+                       department_code="ecoenv", device_id=lead_store.device_id)
     view.checkin_button.click()
     await view.wait_idle()
     assert ui.outbox(lead_store)[-1][:2] == ("checkin", row.id)

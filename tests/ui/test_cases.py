@@ -111,13 +111,23 @@ async def test_township_order_check_ins_steps_in_order_and_close(lead_store, qtb
     assert lead_row.target_code == "agri"
     assert [lb.text() for lb in panel.steps.labels if lb.text() != "→"][0].startswith("▶ 1.")
 
-    # the lead department checks in
+    # the officer may not check in for a department (依单履责): the button is off
     panel.checkin_table.selectRow(panel.checkin_model.row_of(lead_row.checkin_id))
+    assert not panel.checkin_button.isEnabled()
+    # the lead department's liaison signs in at this desk and checks in
+    from commandroom.mutations.core import Actor
+
+    view.actor = Actor(user_id="u-agri", name="农业农村局联络员", role="department_liaison", scope_kind="county",
+                       department_code="agri", device_id=lead_store.device_id)
+    panel.checkin_table.clearSelection()
+    panel.checkin_table.selectRow(panel.checkin_model.row_of(lead_row.checkin_id))
+    assert panel.checkin_button.isEnabled()
     panel.checkin_button.click()
     await view.wait_idle()
     assert ui.outbox(lead_store)[-1] == ("case.checkin", case_id, {"department_code": "agri"})
     await ui.wait_until(lambda: view.panel.detail.progress.checked_in == 1, what="checked in")
     assert _case(lead_store, case_id).state == "checking_in"
+    view.actor = actor  # the officer again
 
     # steps complete in order: the button always names the current step
     assert not panel.complete_button.isEnabled()

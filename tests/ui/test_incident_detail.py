@@ -86,10 +86,20 @@ async def test_dispatch_return_close_reopen_through_the_panel(store, actor, qtbo
     inc = _state(store, incident_id)
     assert (inc.state, inc.assignee_kind, inc.assignee_code) == ("dispatched", "department", "enforcement")
     await ui.wait_until(lambda: panel.detail.get("state") == "dispatched", what="panel reloaded")
-    assert panel.buttons["acknowledge"].isEnabled() and panel.buttons["return"].isEnabled()
+    # a return is the assignee's (依单履责): not offered to the officer
+    assert panel.buttons["acknowledge"].isEnabled() and not panel.buttons["return"].isEnabled()
     assert panel.dispatch_model.rowCount() == 1
 
-    # 2. acknowledge (no dialog), then return with a reason and a counter-proposal
+    # 2. the enforcement bureau's liaison signs in at this desk: acknowledges, then returns with a reason
+    # and a counter-proposal
+    from commandroom.mutations.core import Actor
+
+    officer = panel.actor
+    panel.actor = Actor(user_id="u-enf", name="执法局联络员", role="department_liaison", scope_kind="county",
+                        department_code="enforcement", device_id=store.device_id, device_name="测试工作站")
+    panel.show_detail(panel.detail)
+    assert panel.buttons["acknowledge"].isEnabled() and panel.buttons["return"].isEnabled()
+    assert not panel.buttons["dispatch"].isEnabled() and not panel.buttons["close"].isEnabled()
     await _click_and_fill(panel, ui, "acknowledge", None)
     assert _state(store, incident_id).state == "acknowledged"
 
@@ -106,6 +116,8 @@ async def test_dispatch_return_close_reopen_through_the_panel(store, actor, qtbo
 
     # 3. a refused action: shown in Chinese, nothing written
     await ui.wait_until(lambda: panel.detail.get("state") == "returned", what="panel reloaded")
+    panel.actor = officer  # the officer again
+    panel.show_detail(panel.detail)
     assert not panel.buttons["acknowledge"].isEnabled()
     outbox_mid = len(ui.outbox(store))
     ok = await panel.perform("acknowledge", {})
@@ -147,7 +159,9 @@ async def test_dispatch_return_close_reopen_through_the_panel(store, actor, qtbo
     # the timeline says who did what, when, from which workstation
     tl = _timeline(store, incident_id)
     assert [a for a, *_ in tl] == ["create", "dispatch", "acknowledge", "return", "dispatch", "close", "reopen"]
-    assert all(who == actor.name and device == "测试工作站" for _a, _f, _t, who, device, _n, _d in tl[1:])
+    assert [who for _a, _f, _t, who, *_ in tl[1:]] == [actor.name, "执法局联络员", "执法局联络员", actor.name,
+                                                        actor.name, actor.name]
+    assert all(device == "测试工作站" for _a, _f, _t, _who, device, _n, _d in tl[1:])
     assert tl[3][6]["counter_proposal"] == "生态环境分局：清单第 8 项"
     assert tl[5][6]["photos_before"] == inc.photos_before
     await ui.wait_until(lambda: panel.timeline_model.rowCount() == len(tl), what="timeline shown")
@@ -171,7 +185,11 @@ async def test_validation_error_shown_in_chinese(store, actor, qtbot, ui, zh):
     incident_id = ui.accept_report(store, actor, rid)
     store.perform(actor, "incident.dispatch", incident_id,
                   {"target_kind": "department", "target_code": "enforcement", "dispatch_id": "d-val-1"})
-    panel = await _panel(store, actor, qtbot, ui, incident_id)
+    from commandroom.mutations.core import Actor
+
+    liaison = Actor(user_id="u-enf", name="执法局联络员", role="department_liaison", scope_kind="county",
+                    department_code="enforcement", device_id=store.device_id)
+    panel = await _panel(store, liaison, qtbot, ui, incident_id)
     before = len(ui.outbox(store))
     assert not await panel.perform("return", {"reason": "   "})
     assert panel.error_label.isVisible() and "理由" in panel.error_label.text()

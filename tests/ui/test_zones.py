@@ -50,7 +50,10 @@ def demo(tmp_path, tmp_path_factory, qapp):
 
 @pytest.fixture
 def officer(demo, ui):
-    return ui.make_actor(demo, ui.QIUCHUAN)
+    """球川's duty officer who also leads the 球川 zone team: dispatches, and keeps members, roster and loans."""
+    from dataclasses import replace
+
+    return replace(ui.make_actor(demo, ui.QIUCHUAN), roles=("duty_officer", "team_leader"))
 
 
 def _on_duty(store, zone_id: str, at: datetime | None = None):

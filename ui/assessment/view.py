@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.errors import DomainError
+from commandroom.mutations.assessment import leads_township
 from commandroom.queries.assessment import (
     AssessmentData,
     CadreRow,
@@ -55,7 +56,6 @@ from ui.boards.dialogs import BaseDialog, text_edit
 from ui.common.id_model import IdRole
 from ui.common.row_model import fit_columns
 
-ADMIN_ROLES = ("admin", "county_coordinator")
 WATCHED = ("assessment_record", "task_card", "case_step", "case_checkin", "one_thing_case", "dispatch", "report")
 
 
@@ -261,10 +261,11 @@ class AssessmentView(ActionHostMixin, QWidget):
         return self.four_model.row_by_id(self.four_model.data(sel[0], IdRole)) if sel else None
 
     def _rating_modules(self, row: CadreRow) -> list[tuple[str, str]]:
-        """Modules of the cadre that the signed-in user may rate for (its lead, or an administrator)."""
+        """Modules of the cadre that the signed-in user may rate for (the modules it leads)."""
         uid = self.actor.user_id
-        admin = self.actor.role == "admin"
-        return [(m.module_id, m.module_name) for m in row.memberships if admin or (uid and m.lead_user_id == uid)]
+        if not self.actor.may("assessment.rate_module"):
+            return []
+        return [(m.module_id, m.module_name) for m in row.memberships if uid and m.lead_user_id == uid]
 
     def _township_of(self, row: CadreRow) -> str | None:
         return self.township_code or self.actor.township_code
@@ -272,18 +273,16 @@ class AssessmentView(ActionHostMixin, QWidget):
     def _can_veto(self, row: CadreRow) -> bool:
         if not row.dispatched:
             return False
-        if self.actor.role == "admin":
-            return True
-        return self.actor.scope_kind == "township" and self.actor.scope_code == self._township_of(row)
+        return self.actor.may("assessment.veto") and leads_township(self.actor, self._township_of(row))
 
     def _update_buttons(self, *_: Any) -> None:
         row = self.selected()
-        role = self.actor.role
         township = self.township_code is not None
-        self.post_button.setEnabled(row is not None and township and role in ADMIN_ROLES)
+        self.post_button.setEnabled(row is not None and township and self.actor.may("assessment.set_post")
+                                    and leads_township(self.actor, self.township_code))
         self.module_button.setEnabled(row is not None and township and bool(self._rating_modules(row)))
         self.veto_button.setEnabled(row is not None and township and self._can_veto(row))
-        self.post_button.setToolTip(self.tr("Set by an administrator"))
+        self.post_button.setToolTip(self.tr("Set by the township's leadership"))
         self.module_button.setToolTip(self.tr("Set by the lead of a module the cadre belongs to"))
         self.veto_button.setToolTip(self.tr("The township vetoes a dispatched cadre"))
 

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom import permissions
 from commandroom.domain.errors import DomainError, ValidationError
 from commandroom.ids import new_id
 from commandroom.queries.boards import (
@@ -297,7 +298,8 @@ class CardPanel(QWidget):
         row = self.selected_checkin()
         self.checkin_button.setVisible(self.card is not None)
         self.escalate_button.setVisible(self.card is not None)
-        self.checkin_button.setEnabled(row is not None and row.checked_in_at is None)
+        self.checkin_button.setEnabled(row is not None and row.checked_in_at is None
+                                       and permissions.may_on(self.board.actor, "checkin", "case_checkin", row))
         self.escalate_button.setEnabled(row is not None and row.outcome == "missed"
                                         and next_escalation(row) is not None)
 

@@ -288,9 +288,10 @@ class CasePanel(QWidget):
         d = self.detail
         open_ = d is not None and d.progress.state != "completed"
         chk = self.selected_checkin()
-        self.checkin_button.setEnabled(open_ and chk is not None and chk.checked_in_at is None)
-        self.step_button.setEnabled(open_ and d.progress.current_step is not None)
-        self.complete_button.setEnabled(open_ and d.progress.current_step is None)
+        may = self.view.actor.may
+        self.checkin_button.setEnabled(open_ and chk is not None and chk.checked_in_at is None and may("case.checkin"))
+        self.step_button.setEnabled(open_ and d.progress.current_step is not None and may("case.step_done"))
+        self.complete_button.setEnabled(open_ and d.progress.current_step is None and may("case.complete"))
         self.escalate_button.setEnabled(open_ and self.view.clock() > d.progress.due_at
                                         and escalation_rank(d.progress.escalation_level) < len(LADDER))
         if d is not None and d.progress.current_step is not None:

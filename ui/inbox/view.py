@@ -164,6 +164,10 @@ class InboxView(QWidget):
         self.transfer_action = action(self.tr("Hand over"), "fa5s.share", "T", self._on_transfer_triggered)
         bar.addSeparator()
         self.undo_action = action(self.tr("Undo merge"), "fa5s.undo", "Ctrl+Z", self._on_undo_triggered)
+        for act, name in ((self.accept_action, "report.accept"), (self.merge_action, "report.merge"),
+                          (self.reject_action, "report.reject"), (self.transfer_action, "report.transfer"),
+                          (self.undo_action, "report.unmerge")):
+            act.setVisible(self.actor.may(name))  # what the signed-in roles cannot do is not offered
         self.undo_action.setEnabled(False)
         self.count_label = QLabel()
         self.count_label.setObjectName("Muted")

@@ -414,7 +414,8 @@ class IncidentDetailPanel(QWidget):
         self.meta_label.setText(" · ".join(m for m in meta if m))
         self.routing_label.setText(self._routing_html(detail))
         self._show_clocks(detail)
-        enabled = allowed_actions(state, bool(f.get("deleted")))
+        # what the workflow allows from this state and the signed-in roles may do (commandroom.permissions)
+        enabled = {k for k in allowed_actions(state, bool(f.get("deleted"))) if self.actor.may(f"incident.{k}")}
         for key, act in self.actions.items():
             act.setEnabled(key in enabled)
         self.timeline_model.set_items(detail.timeline, detail.id)

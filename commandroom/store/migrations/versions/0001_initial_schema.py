@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 10:29:27.520551
+Create Date: 2026-12-06 10:49:55.661238
 """
 
 import sqlalchemy as sa
@@ -423,6 +423,7 @@ def upgrade() -> None:
         sa.Column("reporter_user_id", sa.String(length=36), nullable=True),
         sa.Column("reporter_name", sa.String(length=64), nullable=False),
         sa.Column("reporter_phone", sa.String(length=32), nullable=False),
+        sa.Column("reporter_email", sa.String(length=128), nullable=False),
         sa.Column("reported_at", sa.DateTime(), nullable=False),
         sa.Column("photos", sa.JSON(), nullable=False),
         sa.Column("urgency_hint", sa.String(length=4), nullable=True),
@@ -742,6 +743,8 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("display_name", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("department_code", sa.String(length=32), nullable=True),
         sa.Column("scope_kind", sa.String(length=16), nullable=False),
         sa.Column("scope_code", sa.String(length=32), nullable=True),
         sa.Column("township_code", sa.String(length=32), nullable=True),

@@ -1,0 +1,388 @@
+"""The permission matrix, generated from the model, through the real app on SQLite and PostgreSQL.
+
+Every role × every registered mutation × own scope / other scope is pushed through
+``/api/v1/sync/push`` and must get the documented answer: a role the rule does not name is
+refused with the rule's own Chinese reason (before any row is read, so own and other scope
+get the same words); a role that may act is not refused on its own rows; a row of another
+township is answered exactly like a row that does not exist; a role that reaches only rows
+assigned to its department or team is refused, saying so, on the others. Reads (REST, pull,
+admin, Open311, photos) are walked the same way. A test also fails when a registered mutation
+or a route of the app has no rule, or when docs/permissions.md is not the generated table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION, permissions
+from commandroom.domain.enums import Role
+from commandroom.domain.models import SYNCED_MODELS, Department, Zone
+from commandroom.ids import new_id
+from commandroom.mutations.core import REGISTRY, _load_all
+from commandroom.permissions import RULES, Reach
+from tests.server.test_auth_support import QC, TM, open_server
+
+ROOT = Path(__file__).resolve().parents[2]
+ZONE = "QC"  # 球川片区: 球川、白石、同弓 (天马 is outside it)
+
+# one account per role; the county-wide roles have no "other township"
+ACCOUNTS: dict[str, tuple[Role, dict[str, Any]]] = {
+    "do": (Role.DUTY_OFFICER, {"township_code": QC}),
+    "gs": (Role.GRID_SUPERVISOR, {"township_code": QC}),
+    "tl": (Role.TEAM_LEADER, {"scope_code": ZONE}),
+    "tmem": (Role.TEAM_MEMBER, {"scope_code": ZONE}),
+    "ml": (Role.MODULE_LEAD, {"township_code": QC}),
+    "dl": (Role.DEPARTMENT_LIAISON, {}),
+    "cc": (Role.COUNTY_COORDINATOR, {}),
+    "ad": (Role.ADMIN, {}),
+    "vw": (Role.VIEWER, {"township_code": QC}),
+}
+COUNTY_WIDE = {"dl", "cc", "ad"}
+ASSIGNABLE = {"incident", "dispatch", "case_checkin", "one_thing_case"}
+
+
+def real_mutations() -> dict[str, Any]:
+    _load_all()
+    return {n: s for n, s in REGISTRY.items() if s.fn.__module__.startswith("commandroom.mutations")}
+
+
+# --------------------------------------------------------------------------- the model covers everything
+
+
+def test_every_registered_mutation_has_a_rule():
+    names = real_mutations()
+    assert len(names) > 50
+    assert permissions.coverage_problems(names) == []
+    assert "assessment.nominate" in names and RULES["assessment.nominate"].power == "推荐提名权"
+
+
+def _routes(app):  # noqa: ANN001, ANN202
+    """(path, methods) of every HTTP route, also those inside included routers."""
+    for r in app.routes:
+        if hasattr(r, "effective_route_contexts"):
+            for c in r.effective_route_contexts():
+                yield c.path, set(c.methods or ())
+        elif getattr(r, "methods", None):
+            yield r.path, set(r.methods)
+
+
+def test_every_route_of_the_app_has_a_rule(tmp_path):
+    from commandroom.server.app import create_app
+
+    app = create_app(f"sqlite:///{tmp_path / 'routes.db'}")
+    try:
+        docs = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+        routes = {(m, path) for path, methods in _routes(app) if path not in docs
+                  for m in methods if m not in ("HEAD", "OPTIONS")}
+        missing = sorted(routes - set(permissions.ENDPOINTS))
+        assert missing == [], f"routes without a rule in commandroom/permissions.py ENDPOINTS: {missing}"
+        assert set(permissions.ENDPOINTS) <= routes, "ENDPOINTS names routes the app does not have"
+        assert all(name in RULES for name in permissions.ENDPOINTS.values())
+    finally:
+        app.state.server.close()
+
+
+def test_the_seed_powers_belong_to_the_township_leadership():
+    leadership = {Role.DUTY_OFFICER, Role.MODULE_LEAD}
+    for name in ("assessment.veto", "assessment.set_post", "assessment.rate_module", "assessment.nominate"):
+        assert set(RULES[name].grants) == leadership, name
+    for name in ("incident.dispatch", "summon"):  # 指挥协调 = dispatch and summon
+        assert RULES[name].power == "指挥协调权"
+        assert Role.GRID_WORKER not in RULES[name].grants and Role.DEPARTMENT_LIAISON not in RULES[name].grants
+    # 依单履责: only the department summoned checks in, for itself
+    assert RULES["checkin"].grants[Role.DEPARTMENT_LIAISON] is Reach.ASSIGNED
+    assert Role.DUTY_OFFICER not in RULES["checkin"].grants
+    # a grid worker and the wall screen change nothing at a desk; the administrator only accounts
+    for name, rule in RULES.items():
+        if rule.kind == "mutation" and name != "report.create":
+            assert not {Role.GRID_WORKER, Role.VIEWER, Role.ADMIN} & set(rule.grants), name
+
+
+def test_docs_permissions_is_the_generated_matrix():
+    doc = (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+    assert doc == permissions.matrix_markdown(), "run: python -m commandroom.permissions"
+
+
+# --------------------------------------------------------------------------- a world with rows in both scopes
+
+
+def _row(model: type, **values: Any) -> Any:
+    """A row with every required column filled with a plain value (the mutation under test needs no more)."""
+    now = dt.datetime(2026, 11, 4, 2, 0)
+    out = {}
+    for col in model.__table__.columns:
+        if col.primary_key or col.nullable or col.default is not None or col.server_default is not None:
+            continue
+        py = col.type.python_type
+        out[col.key] = {str: "x", int: 0, float: 0.0, bool: False, dict: {}, list: [], dt.datetime: now,
+                        dt.date: now.date()}[py]
+    out.update(values)
+    return model(id=values.pop("id", new_id()), **out)
+
+
+@pytest.fixture(scope="module")
+def world(module_db_url, tmp_path_factory):
+    with open_server(module_db_url, tmp_path_factory.mktemp("perm")) as srv:
+        with srv.state.read() as s:
+            depts = list(s.scalars(select(Department.code).order_by(Department.code)))
+            tm_zone = next(z.id for z in s.scalars(select(Zone)) if TM in (z.member_codes or []))
+        dept, other_dept = depts[0], depts[1]
+        for name, (role, kw) in ACCOUNTS.items():
+            if role is Role.DEPARTMENT_LIAISON:
+                kw = {**kw, "department": dept}
+            srv.add_user(name, role.value, **kw)
+        _, srv.gw_key = srv.add_user("gw", "grid_worker", township_code=QC)
+        _, srv.gw_tm_key = srv.add_user("gw-tm", "grid_worker", township_code=TM)
+        srv.dept, srv.other_dept = dept, other_dept
+        srv.rows = _make_rows(srv, dept, other_dept, tm_zone)
+        srv.users = {name: srv.login(name) for name in ACCOUNTS}
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def module_db_url(request, tmp_path_factory):
+    """The ``db_url`` of this module's parameter (SQLite or PostgreSQL), created once for the module."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('permdb') / 'server.db'}"
+        return
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    admin = request.getfixturevalue("pg_admin_url")
+    url = create_pg_database(admin)
+    yield url
+    drop_pg_database(admin, url)
+
+
+def pytest_generate_tests(metafunc):
+    """Each test of the world runs on SQLite and on PostgreSQL (one world per backend for the module)."""
+    if "world" in metafunc.fixturenames:
+        metafunc.parametrize("module_db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                             indirect=True, scope="module")
+
+
+def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[str, str]]:
+    """Per entity type: a row in 球川 assigned to the liaison's department ("own"), one assigned to the 球川
+    zone team ("team"), one in 球川 assigned to neither ("unassigned"), and one in 天马 ("other")."""
+    from commandroom.domain.models import CaseCheckin, Dispatch, Incident, MemberLoan, Module, OneThingCase
+
+    out: dict[str, dict[str, str]] = {}
+    with srv.state.transaction() as s:
+        unled = _row(Module, township_code=QC, name="无牵头人的模块")  # any module lead of 球川 answers for it
+        s.add(unled)
+        for table, model in SYNCED_MODELS.items():
+            zone_table = table in ("team_member", "roster_entry")
+            for which, township, zone in (("own", QC, ZONE), ("team", QC, ZONE), ("unassigned", QC, ZONE),
+                                          ("other", TM, tm_zone)):
+                values: dict[str, Any] = {"township_code": township}
+                if zone_table:
+                    values["zone_id"] = zone
+                if model is MemberLoan:
+                    values.update(from_zone_id=zone, to_zone_id=zone)
+                assigned = which == "own"
+                if model is Incident:
+                    values.update(assignee_kind="department" if assigned else None,
+                                  assignee_code=dept if assigned else None,
+                                  lead_department_code=dept if assigned else other_dept, state="dispatched")
+                    if which == "team":
+                        values.update(assignee_kind="team", assignee_code=ZONE, zone_id=ZONE)
+                if model in (Dispatch, CaseCheckin):
+                    values.update(target_kind="department", target_code=dept if assigned else other_dept)
+                if model is Dispatch and which == "team":
+                    values.update(target_kind="team", target_code=ZONE)
+                if model is CaseCheckin and which == "team":
+                    values.update(target_kind="module", target_code=unled.id)
+                if model is OneThingCase:
+                    values.update(lead_department_code=dept if assigned else other_dept, type_code="none")
+                row = _row(model, **values)
+                s.add(row)
+                out.setdefault(table, {})[which] = row.id
+    return out
+
+
+# --------------------------------------------------------------------------- the mutation matrix
+
+
+def _push(srv, username: str, mutations: list[tuple[str, str, dict]]) -> list[dict]:
+    """Push (name, entity_id, args) in batches from one fresh workstation; the per-mutation results."""
+    device = f"perm-{username}-{uuid.uuid4().hex[:8]}"
+    login = srv.client.post("/api/v1/auth/login", json={"username": username, "password": srv.passwords[username],
+                                                        "device_id": device})
+    assert login.status_code == 200, login.text
+    h = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    incarnation = new_id()
+    results: list[dict] = []
+    for start in range(0, len(mutations), 100):
+        chunk = mutations[start:start + 100]
+        body = {"device_id": device, "device_incarnation": incarnation, "first_local_seq": 1,
+                "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+                "mutations": [{"mutation_id": new_id(), "local_seq": start + i + 1, "name": n, "entity_id": e,
+                               "args": a} for i, (n, e, a) in enumerate(chunk)]}
+        r = srv.client.post("/api/v1/sync/push", json=body, headers=h)
+        if r.status_code == 403:  # the whole push refused (a role that may change nothing)
+            return [{"status": "refused", **r.json()["detail"]}] * len(mutations)
+        assert r.status_code == 200, r.text
+        results += r.json()["results"]
+    return results
+
+
+def _actor(srv, username: str):
+    role, _ = ACCOUNTS[username]
+    from commandroom.mutations.core import Actor
+
+    user = srv.users[username]["user"]
+    return Actor(user_id=user["id"], name=username, role=role.value, roles=tuple(user["roles"]),
+                 scope_kind=user["scope_kind"], scope_code=user["scope_code"],
+                 department_code=user.get("department_code"))
+
+
+@pytest.mark.parametrize("username", list(ACCOUNTS))
+def test_mutation_matrix(world, username):
+    srv = world
+    actor = _actor(srv, username)
+    cases: list[tuple[str, str, str, dict]] = []  # (which, name, entity_id, args)
+    for name, spec in sorted(real_mutations().items()):
+        if spec.creates or spec.entity_type not in srv.rows:
+            cases.append(("new", name, new_id(), {}))
+            continue
+        for which in ("own", "unassigned", "other"):
+            key = "team" if which == "own" and username in ("tl", "tmem", "ml") else which
+            cases.append((which, name, srv.rows[spec.entity_type][key], {}))
+    results = _push(srv, username, [(n, e, a) for _, n, e, a in cases])
+    problems = []
+    for (which, name, entity_id, _), res in zip(cases, results, strict=True):
+        rule = RULES[name]
+        refusal = permissions.refusal(actor, name)
+        reach = rule.reach(actor.roles)
+        entity = real_mutations()[name].entity_type
+        if res["status"] == "refused":  # the role may push nothing at all (the wall screen, the administrator)
+            want = permissions.refusal(actor, "sync.push")
+            if refusal is None or res.get("message") != want:
+                problems.append((name, which, "whole push refused", res))
+            continue
+        got = (res["status"], res.get("code"), res.get("explanation"))
+        if refusal is not None:
+            expected = ("rejected", "forbidden", refusal)  # the same words in every scope: nothing is read
+            if got != expected:
+                problems.append((name, which, expected, got))
+        elif which == "other" and username not in COUNTY_WIDE:
+            expected = ("rejected", "not_found", f"{entity} {entity_id} does not exist")
+            if got != expected:
+                problems.append((name, which, expected, got))
+        elif reach is Reach.ASSIGNED and which in ("unassigned", "other") and entity in ASSIGNABLE:
+            expected = ("rejected", "forbidden", permissions.assigned_refusal(name))
+            if got != expected:
+                problems.append((name, which, expected, got))
+        elif res.get("code") == "forbidden" and res.get("explanation") in (
+                permissions.assigned_refusal(name), refusal):
+            problems.append((name, which, "allowed", got))
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_a_refusal_is_the_same_for_a_missing_row_and_another_townships_row(world):
+    srv = world
+    ghost = new_id()
+    res = _push(srv, "do", [("incident.note", srv.rows["incident"]["other"], {"note": "看看"}),
+                            ("incident.note", ghost, {"note": "看看"})])
+    assert [(r["status"], r["code"]) for r in res] == [("rejected", "not_found")] * 2
+    assert res[0]["explanation"].replace(srv.rows["incident"]["other"], "ID") == \
+        res[1]["explanation"].replace(ghost, "ID")
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def test_read_matrix(world):
+    srv = world
+    problems = []
+    for username in ACCOUNTS:
+        actor = _actor(srv, username)
+        h = {"Authorization": f"Bearer {srv.users[username]['access_token']}"}
+        for name, path in (("incident.read", f"/api/v1/incidents/{srv.rows['incident']['own']}"),
+                           ("report.read", f"/api/v1/reports/{srv.rows['report']['own']}"),
+                           ("admin.users", "/api/v1/users"),
+                           ("sync.pull", "/api/v1/sync/pull?limit=1"),
+                           ("sync.pull", "/api/v1/sync/summary"),
+                           ("auth.session", "/api/v1/auth/me")):
+            r = srv.client.get(path, headers=h)
+            why = permissions.refusal(actor, name)
+            if why is None and r.status_code != 200:
+                problems.append((username, path, 200, r.status_code, r.text[:200]))
+            if why is not None and (r.status_code != 403 or r.json()["detail"]["message"] != why):
+                problems.append((username, path, 403, r.status_code, r.text[:200]))
+        # another township's row: 404 with the words a missing row gets (county-wide roles see it)
+        if username not in COUNTY_WIDE and permissions.may(actor, "incident.read"):
+            for kind in ("incident", "report"):
+                other = srv.rows[kind]["other"]
+                r = srv.client.get(f"/api/v1/{kind}s/{other}", headers=h)
+                if (r.status_code, r.json()) != (404, {"detail": {"code": "not_found",
+                                                                  "message": f"{kind} {other} does not exist"}}):
+                    problems.append((username, kind, "other", r.status_code, r.text))
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_reporter_contact_only_for_roles_that_call_back(world):
+    """Open311 contact details land in their own fields; only roles that call reporters back receive them."""
+    import json
+
+    srv = world
+    service = srv.client.get("/open311/v2/services.json").json()[0]["service_code"]
+    r = srv.client.post("/open311/v2/requests.json", data={
+        "api_key": srv.gw_key, "service_code": service, "lat": "28.87", "long": "118.33",
+        "description": "村口路灯不亮", "phone": "13900001111", "email": "cun@example.cn", "first_name": "小明"})
+    assert r.status_code == 201, r.text
+    token = r.json()[0]["token"]
+    for username in ("do", "vw", "tmem", "tl"):
+        h = {"Authorization": f"Bearer {srv.users[username]['access_token']}"}
+        may = permissions.may(_actor(srv, username), "report.contact")
+        rep = srv.client.get(f"/api/v1/reports/{token}", headers=h).json()["report"]
+        assert rep["description"] == "村口路灯不亮", username  # never appended to what everyone reads
+        assert (rep["reporter_phone"], rep["reporter_email"]) == (
+            ("13900001111", "cun@example.cn") if may else ("", "")), username
+        pulled, cursors = [], "{}"
+        while True:
+            page = srv.client.get("/api/v1/sync/pull", params={"cursors": cursors, "limit": 1000}, headers=h).json()
+            pulled += [c["fields"] for c in page["changes"] if c["entity_id"] == token]
+            if not page["has_more"]:
+                break
+            cursors = json.dumps(page["cursors"])
+        assert pulled, username
+        assert ("13900001111" in json.dumps(pulled)) is may and ("cun@example.cn" in json.dumps(pulled)) is may
+
+
+def test_an_account_without_a_desk_role_gets_no_desk_token(world):
+    srv = world
+    r = srv.client.post("/api/v1/auth/login", json={"username": "gw", "password": srv.passwords["gw"],
+                                                    "device_id": "gw-phone-0001"})
+    assert r.status_code == 401  # a grid worker has no password at all
+    with srv.state.transaction() as s:  # even one given a password gets no desk token
+        from commandroom.domain.models import User
+        from commandroom.server.auth import hash_password
+
+        s.scalars(select(User).where(User.username == "gw")).one().password_hash = hash_password("gw-password-1")
+    r = srv.client.post("/api/v1/auth/login", json={"username": "gw", "password": "gw-password-1",
+                                                    "device_id": "gw-phone-0001"})
+    assert r.status_code == 403 and r.json()["detail"]["code"] == "no_desk_role"
+    assert "Open311" in r.json()["detail"]["message"] and "access_token" not in r.text
+    # its Open311 key works where a grid worker works
+    assert srv.client.get("/open311/v2/requests.json", params={"api_key": srv.gw_key}).status_code == 200
+
+
+def test_open311_reads_and_photos_follow_the_rules(world):
+    srv = world
+    other = srv.rows["report"]["other"]
+    r = srv.client.get(f"/open311/v2/requests/{other}.json", params={"api_key": srv.gw_key})
+    ghost = srv.client.get(f"/open311/v2/requests/{new_id()}.json", params={"api_key": srv.gw_key})
+    assert r.status_code == ghost.status_code == 404 and TM not in r.text
+    assert r.json() == [{"code": 404, "description": f"no service request '{other}'"}]
+    assert ghost.json()[0]["description"].startswith("no service request '")
+    # the administrator's desk token is for accounts: no Open311 reads, no operational rows in its pull
+    h = {"Authorization": f"Bearer {srv.users['ad']['access_token']}"}
+    r = srv.client.get("/open311/v2/requests.json", headers=h)
+    assert r.status_code == 403 and "系统管理员" in r.json()[0]["description"]
+    assert srv.users["ad"]["buckets"] == ["county:shared"]
