@@ -7,6 +7,7 @@ moves all three under one folder (tests, portable installs).
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.handlers
 import os
@@ -139,3 +140,47 @@ def setup_logging(settings: Settings, name: str) -> Path:
         root.addHandler(stderr)
     root.setLevel(settings.log_level.upper())
     return path
+
+
+# keys the desktop's 设置 page edits (the rest of the file is kept as it is)
+USER_KEYS = ("language", "theme", "sound", "server_url", "workstation_name")
+_CHOICES = {"language": ("zh_CN", "en"), "theme": ("light", "dark")}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def save_settings(changes: dict[str, Any], *, config_file: Path | None = None) -> Path:
+    """Write ``changes`` into the TOML file (other keys kept; comments are not) and return its path.
+
+    Every value is checked first (type, closed choices, a server URL with http/https): a bad value
+    raises ValidationError and nothing is written. The file is replaced atomically.
+    """
+    path = config_file or _dirs()[0] / "commandroom.toml"
+    current: dict[str, Any] = {}
+    if path.exists():
+        try:
+            current = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValidationError(str(path), f"is not valid TOML: {exc}") from None
+    for key, value in changes.items():
+        if key not in _KEYS:
+            raise ValidationError(key, "is not a known setting")
+        value = _coerce(key, value, "settings")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise ValidationError(key, f"must be one of {', '.join(_CHOICES[key])}")
+        if key == "server_url" and not str(value).startswith(("http://", "https://")):
+            raise ValidationError(key, "must start with http:// or https://")
+        current[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"{key} = {_toml_value(value)}\n" for key, value in current.items())
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+

@@ -27,6 +27,7 @@ DEMO_ACCOUNTS = [
     ("admin", "系统管理员", "admin", {}),
 ]
 GRID_WORKER = ("qc-grid-01", "网格员 徐建华", "grid_worker", {"township_code": QIUCHUAN})
+SIMULATED_DAILY_REPORTS = 46  # 球川's reports a day in the demo history
 
 
 def demo_paths(settings: Settings) -> tuple[Path, str]:
@@ -111,7 +112,8 @@ def _start_simulator(server_url: str, api_key: str | None) -> None:
         return
     thread = threading.Thread(
         target=run_simulator,
-        kwargs={"server_url": server_url, "townships": ["球川镇"], "rate": 0.05,
+        # 球川's pace in the demo history (~46 a day, mid-morning peaks, quiet nights), many grid workers
+        kwargs={"server_url": server_url, "townships": ["球川镇"], "daily": SIMULATED_DAILY_REPORTS,
                 "duration": 0, "seed": int(time.time()), "api_key": api_key,
                 "out": logging.getLogger("commandroom.simulator").info},
         name="simulator",

@@ -89,6 +89,7 @@ DATA_FOLDERS: list[tuple[str, tuple[str, ...]]] = [
 DESKTOP_FOLDERS: list[tuple[str, tuple[str, ...]]] = [
     ("resources/i18n", ("*.qm",)),
     ("resources/styles", ("*.qss",)),
+    ("resources/icons", ("*.png", "*.svg")),  # the window/tray/taskbar icon (ui.theme.app_icon)
     ("ui/map/assets", ("*.js", "*.css", "*.html", "*.png", "*.svg")),
 ]
 

@@ -246,3 +246,24 @@ def test_only_the_offered_languages_of_qt_are_kept():
     assert not keep("PySide6/Qt/translations/qtwebengine_locales/fr.pak")
     assert keep("resources/i18n/zh_CN.qm") and keep("PySide6/Qt/resources/qtwebengine_resources.pak")
     assert keep("data/townships.csv")
+
+
+def test_the_builds_have_an_icon_and_a_desktop_entry():
+    """Window/tray/taskbar icon files, the Windows exe's .ico, and the Linux .desktop entry."""
+    import configparser
+
+    from PIL import Image
+
+    icons = ROOT / "resources" / "icons"
+    assert {p.name for p in icons.glob("commandroom-*.png")} >= {"commandroom-16.png", "commandroom-256.png"}
+    with Image.open(icons / "commandroom.ico") as ico:
+        assert (256, 256) in ico.info["sizes"] and (16, 16) in ico.info["sizes"]
+    assert 'icon=str(ROOT / "resources" / "icons" / "commandroom.ico")' in (ROOT / "build.spec").read_text("utf-8")
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read(ROOT / "packaging" / "commandroom.desktop", encoding="utf-8")
+    desktop = entry["Desktop Entry"]
+    assert desktop["Type"] == "Application" and desktop["Exec"].startswith("commandroom desktop")
+    assert desktop["Icon"] == "commandroom" and desktop["Name[zh_CN]"] == "乡镇综合信息指挥室"
+    bundle = load("bundle")
+    assert any(src.endswith("commandroom-256.png") for src, _dst in bundle.desktop_datas(ROOT))

@@ -587,12 +587,19 @@ def run_desktop(settings: Any, profile: str = "default", self_test: bool = False
     from PySide6.QtWidgets import QApplication
 
     from ui.i18n import install_translators
+    from ui.qt_process import install_fault_logging, prepare_process
     from ui.theme import apply_theme
 
+    prepare_process(settings)  # root: --no-sandbox for the map's web engine; Qt caches under COMMANDROOM_HOME
     _mark("qt: creating the application")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    install_fault_logging(log_path.parent if log_path else None, "desktop")
     app.setApplicationName("CommandRoom")
     app.setOrganizationName("Changshan")
+    app.setDesktopFileName("commandroom")  # Linux: the taskbar finds packaging/commandroom.desktop's icon
+    from ui.theme import app_icon
+
+    app.setWindowIcon(app_icon())  # window, tray and taskbar
     app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when to leave (after closing the store)
     install_translators(app, settings.language)
     apply_theme(app, settings.theme)

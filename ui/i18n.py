@@ -118,6 +118,10 @@ RULE_LABELS = {
     "terminal_wins": QT_TRANSLATE_NOOP("Labels", "Final state wins"),
     "routing_override": QT_TRANSLATE_NOOP("Labels", "Routing overridden"),
     "already_triaged": QT_TRANSLATE_NOOP("Labels", "Already triaged"),
+    "both_kept_review": QT_TRANSLATE_NOOP("Labels", "Both texts kept for review"),
+    "card_move_lost": QT_TRANSLATE_NOOP("Labels", "A concurrent move did not take effect"),
+    "card_move_overrode": QT_TRANSLATE_NOOP("Labels", "Moved at the same time by someone else"),
+    "wip_override": QT_TRANSLATE_NOOP("Labels", "WIP limit overridden"),
 }
 
 ENTITY_LABELS = {
@@ -128,6 +132,8 @@ ENTITY_LABELS = {
     "task_card": QT_TRANSLATE_NOOP("Labels", "Task card"),
     "team_member": QT_TRANSLATE_NOOP("Labels", "Team member"),
     "handover": QT_TRANSLATE_NOOP("Labels", "Handover"),
+    "module": QT_TRANSLATE_NOOP("Labels", "Module"),
+    "case_checkin": QT_TRANSLATE_NOOP("Labels", "Check-in"),
 }
 
 
@@ -140,6 +146,11 @@ def value_label(entity_type: str, field: str, value: object) -> str:
         return label(table, str(value))
     if field == "urgency":
         return label(URGENCY_LABELS, str(value))
+    if field == "column":  # a task card's board column (todo/doing/review/done)
+        from ui.boards.labels import COLUMN_LABELS
+
+        source = COLUMN_LABELS.get(str(value))
+        return QCoreApplication.translate("Boards", source) if source else str(value)
     return str(value)
 
 

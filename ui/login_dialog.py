@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -83,6 +84,8 @@ class LoginDialog(QDialog):
         self.setWindowTitle(self.tr("Command Room · sign in"))
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
+        # the dialog grows with what it shows (a message after a wrong password): fields are never squashed
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         title = QLabel(self.tr("Township Integrated Information Command Room"))
         title.setObjectName("DetailTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -157,6 +160,9 @@ class LoginDialog(QDialog):
         self.message_label.setStyleSheet("color: #c0392b;" if error else "")
         self.message_label.setText(text)
         self.message_label.show()
+        self.layout().activate()
+        if self.height() < self.sizeHint().height():
+            self.resize(self.width(), self.sizeHint().height())
 
     def _on_login_clicked(self) -> None:
         problem = self.problem()

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.queries.scope import home_township, is_county, scope_of, scope_title
+from commandroom.queries.scope import is_county, scope_of
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
 from ui.notifications import BannerArea, Notice, Notifier, UrgentReportWatcher
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
 PAGE_ADMIN = "admin"
+
+
+UNDO_MERGE_KEY = "inbox-undo-merge"  # the inbox's notice with 撤销 after a merge
 
 
 class MainWindow(QMainWindow):
@@ -60,6 +64,14 @@ class MainWindow(QMainWindow):
         self.engine: Any = None
         self.setWindowTitle(self.tr("Command Room"))
         self.resize(1600, 1000)
+        from ui import ui_state
+        from ui.theme import app_icon
+
+        self.setWindowIcon(app_icon())
+        app = QApplication.instance()
+        if app is not None and app.windowIcon().isNull():
+            app.setWindowIcon(app_icon())  # the tray and the taskbar take the application's icon
+        ui_state.remember_geometry(self, "main")  # size and place as the officer left them
 
         central = QWidget()
         outer = QHBoxLayout(central)
@@ -78,6 +90,15 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(18, 18))
         self.nav.setFixedWidth(184)
         nav_layout.addWidget(self.nav, 1)
+        from PySide6.QtWidgets import QPushButton
+
+        self.settings_button = QPushButton(self.tr("Settings"))
+        self.settings_button.setObjectName("NavSettings")
+        self.settings_button.setIcon(_nav_icon("fa5s.cog"))
+        self.settings_button.setToolTip(self.tr("Language, theme, sound, server and workstation (Ctrl+,)"))
+        self.settings_button.setShortcut("Ctrl+,")
+        self.settings_button.clicked.connect(self.open_settings)
+        nav_layout.addWidget(self.settings_button)
         nav_panel.setFixedWidth(184)
         outer.addWidget(nav_panel)
 
@@ -103,6 +124,7 @@ class MainWindow(QMainWindow):
         self._builders: dict[str, Callable[[], QWidget]] = {}
         self._keys: list[str] = []
         self._add_pages()
+        self._fit_nav(nav_panel)
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
 
         self.urgent_watcher = UrgentReportWatcher(store, self.notifier, on_show=self._on_show_report, parent=self)
@@ -114,6 +136,13 @@ class MainWindow(QMainWindow):
         self._set_user_labels()
         self.show_page(PAGE_INBOX)
         self._refresh_counts_now()
+
+        # Ctrl+F anywhere in the window: the current page's search box (pages that have one)
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        self.search_shortcut = QShortcut(QKeySequence("Ctrl+F"), self)
+        self.search_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.search_shortcut.activated.connect(self.focus_search)
 
         # the "Wall screen" action; the wall window itself is imported when first opened
         from ui.wall.toggle import install_wall_toggle
@@ -147,6 +176,15 @@ class MainWindow(QMainWindow):
             holder = QWidget()  # replaced by the real page on first show
             self.stack.addWidget(holder)
 
+    def _fit_nav(self, panel: QWidget) -> None:
+        """The sidebar as wide as its longest entry in the language in use (English is longer), at least 184 px."""
+        self.nav.ensurePolished()
+        fm = self.nav.fontMetrics()
+        widest = max((fm.horizontalAdvance(self.nav.item(i).text()) for i in range(self.nav.count())), default=0)
+        width = max(184, widest + self.nav.iconSize().width() + 56)
+        self.nav.setFixedWidth(width)
+        panel.setFixedWidth(width)
+
     def _build_admin(self) -> QWidget:
         if self.engine is None:
             return QLabel(self.tr("Administration needs the county server: sign in while connected."))
@@ -177,6 +215,8 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(index)
             self.nav.blockSignals(False)
+        if key != PAGE_INBOX:
+            self.banner.clear_key(UNDO_MERGE_KEY)  # an offer to undo only where the merge was done
         self.page_did_change.emit(key)
         return page
 
@@ -190,6 +230,46 @@ class MainWindow(QMainWindow):
         self.show_page(PAGE_INBOX)
         return list(self._keys)
 
+    def open_settings(self) -> None:
+        """设置: edit language, theme, sound, server and workstation; theme and sound apply at once."""
+        from commandroom.config import load_settings
+        from ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(load_settings(), self)
+        self.settings_dialog = dialog
+        dialog.accepted.connect(lambda: self._apply_settings(dialog.saved))
+        dialog.open()
+
+    def _apply_settings(self, saved: dict[str, Any]) -> None:
+        from ui.theme import apply_theme
+
+        app = QApplication.instance()
+        if app is not None and saved.get("theme"):
+            apply_theme(app, saved["theme"])
+        self.notifier.sound_enabled = bool(saved.get("sound"))
+
+        async def remember() -> None:  # what the sign-in dialog shows next time
+            from ui.async_runner import run_db
+
+            for key in ("server_url", "workstation_name"):
+                if saved.get(key):
+                    await run_db(self.store.set_meta, key, saved[key])
+
+        spawn(remember())
+        self.notifier.notify(Notice(text=self.tr("Settings saved."), level="info", key="settings-saved",
+                                    timeout_ms=5_000))
+
+    def focus_search(self) -> None:
+        page = self.pages.get(self.current_page_key())
+        focus = getattr(page, "focus_search", None)
+        if callable(focus):
+            focus()
+
+    def _on_inbox_action(self, name: str, _ids: list) -> None:
+        """The merge's 撤销 banner belongs to the merge: a later action ends it."""
+        if name != "report.merge":
+            self.banner.clear_key(UNDO_MERGE_KEY)
+
     def _on_nav_row_changed(self, row: int) -> None:
         if 0 <= row < len(self._keys):
             self.show_page(self._keys[row])
@@ -199,13 +279,16 @@ class MainWindow(QMainWindow):
 
         view = InboxView(self.store, self.actor)
         view.banner_requested.connect(self.notifier.notify)
+        view.action_did_finish.connect(self._on_inbox_action)
         view.load(background=True)
         return view
 
     def _build_incidents(self) -> QWidget:
         from ui.incidents.view import IncidentsView
 
-        return IncidentsView(self.store, self.actor, self)
+        view = IncidentsView(self.store, self.actor, self)
+        view.banner_requested.connect(self.notifier.notify)
+        return view
 
     def _plugin_page(self, module_name: str) -> QWidget:
         """A page from ``module_name.build_page(window)``, imported when the page is first opened."""
@@ -230,15 +313,32 @@ class MainWindow(QMainWindow):
 
     # -- user, scope, counts
 
-    def _set_user_labels(self) -> None:
+    def _township_scope(self) -> list[str] | None:
+        scope = scope_of(self.actor, self.store)
+        return None if scope is None else list(scope)
+
+    def _set_user_labels(self, place: str | None = None) -> None:
+        """Name, role and place in the status bar and the title; the place by name, never its code."""
         role = i18n.label(i18n.ROLE_LABELS, self.actor.role)
         if is_county(self.actor):
             place = self.tr("Whole county")
-        else:
-            code = home_township(self.actor)
-            place = scope_title(self.store, [code]) if code else ""
+        elif place is None:
+            from commandroom.services.places import place_of
+
+            with self.store.read() as session:
+                place = place_of(session, self._township_scope() or [])
         self.status_bar.set_user(self.actor.name, role, place)
-        self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place))
+        self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place) if place else self.tr("Command Room"))
+
+    def _relabel_place(self) -> None:
+        """The township rows arrived (first sync after the first sign-in): name the place now."""
+
+        async def load() -> None:
+            codes = self._township_scope() or []
+            place = await run_read(lambda: _read_place(self.store, codes))
+            self._set_user_labels(place)
+
+        spawn(load())
 
     def attach_engine(self, engine: Any) -> None:
         """Show the sync engine's status from now on (``engine.on_status(callback)``)."""
@@ -266,6 +366,8 @@ class MainWindow(QMainWindow):
         self.status_bar.basemap_resume_clicked.connect(downloader.resume)
 
     def _on_store_changes(self, changes: Any) -> None:
+        if changes.touches("township") and getattr(self.actor, "scope_kind", "township") != "county":
+            self._relabel_place()
         if self.engine is None and changes.touches("local_outbox"):
             self._counts_timer.start()
 
@@ -295,6 +397,13 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, notice: Notice) -> None:
         self.notifier.notify(notice)
+
+
+def _read_place(store: Any, codes: list[str]) -> str:
+    from commandroom.services.places import place_of
+
+    with store.read() as session:
+        return place_of(session, codes)
 
 
 def _nav_icon(name: str) -> Any:

@@ -174,3 +174,21 @@ def icon(name: str, color: str | None = None, size: int = 64) -> object:
         result = QIcon(pix)
     cache[key] = result  # type: ignore[index]
     return result
+
+
+ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
+
+
+def app_icon() -> object:
+    """The application's icon (window, tray, taskbar) from ``resources/icons`` (``scripts/make-icons.py``)."""
+    from PySide6.QtGui import QIcon
+
+    cached = _FONT.get("app_icon")
+    if cached is not None:
+        return cached
+    result = QIcon()
+    for png in sorted(ICON_DIR.glob("commandroom-*.png")):
+        result.addFile(str(png))
+    _FONT["app_icon"] = result
+    return result
+

@@ -56,6 +56,7 @@ from commandroom.ids import human_number, new_id
 from commandroom.refdata.util import NameGen, phone, uuid7_at
 from commandroom.services import deadlines as deadlines_svc
 from commandroom.services import routing as routing_svc
+from commandroom.services.deadlines import in_order
 from commandroom.services.search import search_tokens
 from commandroom.workflows import INCIDENT
 
@@ -163,7 +164,8 @@ class _Clock:
             return self.add_working(start, m) if wt else start + timedelta(minutes=m)
 
         close = close_days * (self.workday_minutes if wt else 1440) if close_days else None
-        return SimpleNamespace(ack_due=due(ack), onsite_due=due(onsite), close_due=due(close))
+        ack_due, onsite_due = in_order(due(ack), due(onsite), due(close))
+        return SimpleNamespace(ack_due=ack_due, onsite_due=onsite_due, close_due=due(close))
 
 
 # --------------------------------------------------------------------------- world
@@ -825,7 +827,8 @@ def _derive(gen: _Generator, inc: _Inc) -> tuple[dict, list[dict], list[dict]]:
             if first:
                 row["dispatched_at"], row["acknowledged_at"], row["onsite_at"] = e.at, None, None
                 resp = w.clock.deadlines(e.at, inc.urgency, r["limits"], w.levels)
-                row["ack_due"], row["onsite_due"] = resp.ack_due, resp.onsite_due
+                # as the dispatch mutation: 签收 ≤ 到场 ≤ 办结 (services.deadlines.in_order)
+                row["ack_due"], row["onsite_due"] = in_order(resp.ack_due, resp.onsite_due, row.get("close_due"))
         elif a == "acknowledge":
             row["acknowledged_at"] = e.at
             for d_id in active:

@@ -142,6 +142,10 @@ def generate_work(session: Session, *, seed: int, now: datetime, township_code: 
         .order_by(Incident.created_at.desc()).limit(60)))
     open_incidents = [i for i in incidents if i.state != "closed"]
 
+    def open_before(at: datetime) -> list[Incident]:
+        """Open incidents that already existed at ``at``: nothing cites an incident created after it."""
+        return [i for i in open_incidents if i.created_at <= at]
+
     def member_names(module: Module) -> list[str]:
         return [m["name"] for m in (module.members or []) if m.get("name")] or [module.lead_name]
 
@@ -165,8 +169,9 @@ def generate_work(session: Session, *, seed: int, now: datetime, township_code: 
                                     "assignee_name": names[k % len(names)], "column": column}
             if due_days is not None:
                 args["due_at"] = iso(now + timedelta(days=due_days))
-            if open_incidents and k % 3 == 1:
-                args["incident_id"] = open_incidents[(k + len(mod_name)) % len(open_incidents)].id
+            earlier = open_before(at)
+            if earlier and k % 3 == 1:
+                args["incident_id"] = earlier[(k + len(mod_name)) % len(earlier)].id
             if column == "doing" and module.id == (safety.id if safety else None):
                 n_doing = sum(1 for c in cards[:k] if c[1] == "doing")
                 if n_doing >= 5:
@@ -228,11 +233,12 @@ def generate_work(session: Session, *, seed: int, now: datetime, township_code: 
         w.run("checkin", stable_id("summon", sid, "department", "enforcement"), {},
               now - timedelta(hours=4), _actor("执法中队 联络员"))
         summons += 1
-    if len(open_incidents) > 5:
-        inc = open_incidents[5]
+    summoned_at = now - timedelta(days=3)
+    if len(open_before(summoned_at)) > 5:
+        inc = open_before(summoned_at)[5]
         sid = stable_id("demo-summon", township_code, "incident")
         w.run("summon", sid, {"incident_id": inc.id, "hours": 8, "targets": [{"kind": "department", "code": "ecoenv"}],
-                              "note": "请生态环境分局派员核查"}, now - timedelta(days=3), _actor("球川值班员"))
+                              "note": "请生态环境分局派员核查"}, summoned_at, _actor("球川值班员"))
         w.run("checkin.escalate", stable_id("summon", sid, "department", "ecoenv"),
               {"level": "supervision_order"}, now - timedelta(hours=20), _actor("球川值班员"))
         summons += 1
@@ -260,8 +266,8 @@ def generate_work(session: Session, *, seed: int, now: datetime, township_code: 
     parking = stable_id("demo-case", township_code, "urban_parking")
     t = now - timedelta(days=5)
     args = {"type_code": "urban_parking", "township_code": township_code, "ordered_at": iso(t)}
-    if open_incidents:
-        args = {"type_code": "urban_parking", "incident_id": open_incidents[0].id, "ordered_at": iso(t),
+    if open_before(t):
+        args = {"type_code": "urban_parking", "incident_id": open_before(t)[0].id, "ordered_at": iso(t),
                 "title": "城区机动车违停治理：集镇主街"}
     w.run("case.open", parking, args, t, officer)
     for dept in ("traffic_police", "enforcement", "housing", "transport"):

@@ -47,6 +47,7 @@ from commandroom.services.deadlines import (
     compute_deadlines,
     escalation_for,
     escalation_rank,
+    in_order,
     load_levels,
 )
 from commandroom.services.search import search_tokens
@@ -289,8 +290,7 @@ def set_deadlines(ctx: MutationContext, incident: Incident, *, close_from: datet
     close = compute_deadlines(close_from, incident.urgency, limits, levels)
     incident.close_due = close.close_due
     resp = close if response_from is None else compute_deadlines(response_from, incident.urgency, limits, levels)
-    incident.ack_due = resp.ack_due
-    incident.onsite_due = resp.onsite_due
+    incident.ack_due, incident.onsite_due = in_order(resp.ack_due, resp.onsite_due, incident.close_due)
 
 
 def active_dispatches(ctx: MutationContext, incident: Incident) -> list[Dispatch]:
@@ -413,8 +413,7 @@ def dispatch(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
         incident.onsite_at = None
         # the acknowledge and on-site clocks measure the assignee: they restart at the dispatch
         resp = compute_deadlines(ctx.now, incident.urgency, matter_limits(ctx, incident), load_levels(ctx.session))
-        incident.ack_due = resp.ack_due
-        incident.onsite_due = resp.onsite_due
+        incident.ack_due, incident.onsite_due = in_order(resp.ack_due, resp.onsite_due, incident.close_due)
     add_timeline(
         ctx, incident, "dispatch", from_state=before, to_state=incident.state, note=note,
         data={"dispatch_id": dispatch_id, "target_kind": target_kind, "target_code": target_code,

@@ -38,6 +38,7 @@ from commandroom.domain.models import (
     EventCategory,
     Incident,
     OneThingCase,
+    TaskCard,
     Township,
 )
 from commandroom.timeutil import local_to_utc, to_local
@@ -260,20 +261,26 @@ def _open_clock_items(session: Session, township_codes: Sequence[str] | None, no
 
 
 def pending_checkins(session: Session, township_codes: Sequence[str] | None, now: datetime) -> list[CheckinItem]:
-    """Check-ins still waiting (部门报到未到), oldest deadline first."""
-    departments = dict(session.execute(select(Department.code, Department.short_name)).all())
+    """Check-ins still waiting (部门报到未到), oldest deadline first; named by department/module and subject."""
+    from commandroom.services.cases import target_name
+
     rows = session.execute(
-        select(CaseCheckin, OneThingCase.title, Incident.number, Incident.title)
+        select(CaseCheckin, OneThingCase.title, Incident.number, Incident.title, TaskCard.title)
         .outerjoin(OneThingCase, OneThingCase.id == CaseCheckin.case_id)
         .outerjoin(Incident, Incident.id == CaseCheckin.incident_id)
+        .outerjoin(TaskCard, TaskCard.id == CaseCheckin.card_id)
         .where(checkin_open_expr(), *_scope(CaseCheckin.township_code, township_codes))
         .order_by(CaseCheckin.due_at, CaseCheckin.id)
     ).all()
+    names: dict[tuple[str, str], str] = {}
     out = []
-    for c, case_title, inc_number, inc_title in rows:
-        subject = case_title or (f"{inc_number or ''} {inc_title or ''}".strip()) or (c.card_id or "")
-        name = departments.get(c.target_code, c.target_code) if c.target_kind == "department" else c.target_code
-        out.append(CheckinItem(c.id, c.township_code, c.target_kind, c.target_code, name, subject, c.due_at,
+    for c, case_title, inc_number, inc_title, card_title in rows:
+        # never an id on screen: the case, the incident, the summons card, in that order
+        subject = case_title or (f"{inc_number or ''} {inc_title or ''}".strip()) or card_title or ""
+        key = (c.target_kind, c.target_code)
+        if key not in names:
+            names[key] = target_name(session, *key)
+        out.append(CheckinItem(c.id, c.township_code, c.target_kind, c.target_code, names[key], subject, c.due_at,
                                checkin_is_overdue(c.checked_in_at, c.state, c.due_at, now), bool(c.escalated)))
     return out
 

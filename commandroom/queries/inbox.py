@@ -25,7 +25,7 @@ from commandroom.domain.models import (
     Village,
 )
 from commandroom.services import deadlines as deadlines_service
-from commandroom.services.duplicates import duplicate_candidates
+from commandroom.services.duplicates import duplicate_candidates, related_categories, similarity
 from commandroom.services.routing import route, version_in_force
 from commandroom.store.protocol import ReadStore
 from commandroom.timeutil import utcnow
@@ -306,6 +306,7 @@ class MergeTarget:
     same_category: bool
     score: float
     suggested: bool
+    parts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # place, time, category shares of the score
 
 
 def merge_targets(store: ReadStore, report_ids: list[str], *, recent_limit: int = 50) -> list[MergeTarget]:
@@ -328,17 +329,23 @@ def merge_targets(store: ReadStore, report_ids: list[str], *, recent_limit: int 
         for c in candidates:
             seen.add(c.incident_id)
             out.append(MergeTarget(c.incident_id, c.number, c.title, c.state, cats.get(c.category_code, c.category_code),
-                                   c.created_at, c.distance_m, c.hours_apart, c.same_category, c.score, True))
+                                   c.created_at, c.distance_m, c.hours_apart, c.same_category, c.score, True, c.parts))
+        related = related_categories(session, first.category_code)
         q = (select(Incident).where(Incident.deleted.is_(False), Incident.township_code.in_(townships),
                                     Incident.state != "closed", Incident.merged_into_id.is_(None))
              .order_by(Incident.created_at.desc()).limit(recent_limit))
         for inc in session.scalars(q):
             if inc.id in seen:
                 continue
-            hours = abs((inc.created_at - first.reported_at).total_seconds()) / 3600.0
+            # the same score as a suggestion (place, time, category), so the list is ranked by one rule
+            sim = similarity(lat=first.lat, lon=first.lon, at=first.reported_at, category_code=first.category_code,
+                             related=related, inc_lat=inc.lat, inc_lon=inc.lon, inc_at=inc.created_at,
+                             inc_category=inc.category_code)
             out.append(MergeTarget(inc.id, inc.number, inc.title, inc.state, cats.get(inc.category_code, inc.category_code),
-                                   inc.created_at, None, round(hours, 1), inc.category_code == first.category_code,
-                                   0.0, False))
+                                   inc.created_at, sim.distance_m, round(sim.hours_apart, 1), sim.same_category,
+                                   sim.score, False, (sim.place, sim.time, sim.category)))
+    out.sort(key=lambda t: (-t.score, not t.suggested, t.distance_m if t.distance_m is not None else 1e12,
+                            t.hours_apart or 0.0))
     return out
 
 

@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -821,6 +821,8 @@ class TeamMemberChoice:
     origin: str
     status: str
     is_auxiliary: bool
+    cert_no: str | None = None
+    cert_expiry: date | None = None
 
 
 @dataclass
@@ -864,11 +866,14 @@ def dispatch_choices(store: ReadStore) -> DispatchChoices:
         zones = [Choice(c, n) for c, n in conn.execute("SELECT id, name FROM zone ORDER BY id")]
         members: dict[str, list[TeamMemberChoice]] = {}
         for zone_id, *rest in conn.execute(
-                "SELECT zone_id, id, name, origin, status, is_auxiliary FROM team_member WHERE deleted = 0 "
-                "ORDER BY zone_id, CASE status WHEN 'available' THEN 0 WHEN 'en_route' THEN 1 "
+                "SELECT zone_id, id, name, origin, status, is_auxiliary, cert_no, cert_expiry FROM team_member "
+                "WHERE deleted = 0 ORDER BY zone_id, CASE status WHEN 'available' THEN 0 WHEN 'en_route' THEN 1 "
                 "WHEN 'on_scene' THEN 2 ELSE 3 END, is_auxiliary, name"):
+            expiry = rest[6]
+            if isinstance(expiry, str):
+                expiry = date.fromisoformat(expiry[:10])
             members.setdefault(zone_id, []).append(TeamMemberChoice(rest[0], rest[1], rest[2], rest[3],
-                                                                    bool(rest[4])))
+                                                                    bool(rest[4]), rest[5] or None, expiry))
     return DispatchChoices(departments, zones, members)
 
 

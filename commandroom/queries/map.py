@@ -33,6 +33,7 @@ import orjson
 from sqlalchemy import Integer, Select, func, select
 
 from commandroom.domain.models import EventCategory, Incident, Report, TeamMember
+from commandroom.queries.masking import mask_name, mask_person_label, mask_text
 from commandroom.store.protocol import ReadStore
 
 DESC_CHARS = 100
@@ -171,12 +172,35 @@ def table(kind: str, rows: list[list[Any]]) -> dict[str, Any]:
     return {"cols": _QUERIES[kind][2], "rows": rows}
 
 
-def read_rows(store: ReadStore, kind: str) -> list[list[Any]]:
+# what a person is on the map's rows: masked on the wall, where visitors see the screen
+_MASKED_TEXT = {INCIDENT: ("title", "desc", "addr"), REPORT: ("desc", "addr"), TEAM_MEMBER: ()}
+_MASKED_PERSON = {INCIDENT: (), REPORT: ("who",), TEAM_MEMBER: ("name",)}
+
+
+def mask_rows(kind: str, rows: list[list[Any]]) -> list[list[Any]]:
+    """``rows`` with every person's name and number masked (``commandroom.queries.masking``): the wall's map and popups."""
+    cols = _QUERIES[kind][2]
+    texts = [cols.index(c) for c in _MASKED_TEXT[kind]]
+    people = [cols.index(c) for c in _MASKED_PERSON[kind]]
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in texts:
+            row[i] = mask_text(row[i]) if isinstance(row[i], str) else row[i]
+        for i in people:
+            if isinstance(row[i], str):
+                row[i] = mask_name(row[i]) if kind == TEAM_MEMBER else mask_person_label(row[i])
+        out.append(row)
+    return out
+
+
+def read_rows(store: ReadStore, kind: str, masked: bool = False) -> list[list[Any]]:
     """Every row of ``kind`` the map shows, as value lists in column order (reader-thread safe)."""
     query, _model, _cols = _QUERIES[kind]
     with store.read() as session:
         # Core execution on the session's connection: no ORM row processing for 50k rows.
-        return _clean(kind, session.connection().execute(query()).all())
+        rows = _clean(kind, session.connection().execute(query()).all())
+    return mask_rows(kind, rows) if masked else rows
 
 
 def read_all(store: ReadStore, kind: str) -> list[dict[str, Any]]:
@@ -185,7 +209,8 @@ def read_all(store: ReadStore, kind: str) -> list[dict[str, Any]]:
     return [dict(zip(cols, row, strict=True)) for row in read_rows(store, kind)]
 
 
-def read_changed(store: ReadStore, kind: str, ids: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def read_changed(store: ReadStore, kind: str, ids: Iterable[str],
+                 masked: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
     """``(rows to upsert, ids to remove)`` for the changed ``ids`` of ``kind``.
 
     An id that no longer qualifies (deleted, merged, lost its position, a report that
@@ -198,14 +223,16 @@ def read_changed(store: ReadStore, kind: str, ids: Iterable[str]) -> tuple[list[
         conn = session.connection()
         for batch in _chunks(wanted):
             found_rows.extend(_clean(kind, conn.execute(query().where(model.id.in_(batch))).all()))
+    if masked:
+        found_rows = mask_rows(kind, found_rows)
     rows = [dict(zip(cols, row, strict=True)) for row in found_rows]
     found = {r["id"] for r in rows}
     return rows, [i for i in wanted if i not in found]
 
 
-def read_snapshot(store: ReadStore) -> dict[str, dict[str, Any]]:
+def read_snapshot(store: ReadStore, masked: bool = False) -> dict[str, dict[str, Any]]:
     """All three kinds at once, in the compact table form, for the first push after loading."""
-    return {kind: table(kind, read_rows(store, kind)) for kind in KINDS}
+    return {kind: table(kind, read_rows(store, kind, masked)) for kind in KINDS}
 
 
 def to_js(value: Any) -> str:

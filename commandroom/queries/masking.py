@@ -7,7 +7,8 @@ Pure functions (no Qt), idempotent (masking a masked value changes nothing):
 * :func:`mask_phone` — ``13812341234`` → ``138****1234``; other numbers keep their first 3 and
   last 4 digits at most;
 * :func:`mask_person_label` — a reporter or lead label as the data stores it:
-  ``村情通·钱佳怡`` → ``村情通·钱**``, ``杨建华(党委副书记)`` → ``杨**(党委副书记)``; labels of
+  ``村情通·钱佳怡`` → ``村情通·钱**``, ``杨建华(党委副书记)`` → ``杨**(党委副书记)``,
+  ``网格员 徐建华`` → ``网格员 徐**``; labels of
   organisations and devices (``综合执法局推送``, ``河道视频监控 QC-012``) stay as they are;
 * :func:`mask_text` — free text (report descriptions): mobile and landline numbers, ID-card
   numbers, licence plates and a name after 联系人/举报人/当事人… are masked.
@@ -91,6 +92,10 @@ def mask_person_label(label: str | None) -> str:
         return mask_text(text)
     if _looks_like_person(text):
         return mask_name(text)
+    # "网格员 徐建华", "12345 市民 张三": a role or a channel, a space, then a person
+    head, sep, tail = text.rpartition(" ")
+    if sep and head.strip() and _looks_like_person(tail):
+        return f"{head} {mask_name(tail)}"
     return mask_text(text)
 
 

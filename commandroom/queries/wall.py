@@ -61,6 +61,7 @@ from commandroom.domain.models import (
 )
 from commandroom.queries.briefing import local_day_bounds, local_today
 from commandroom.queries.masking import mask_person_label, mask_text
+from commandroom.services.cases import target_name
 from commandroom.timeutil import to_local
 
 HOURS = 24
@@ -360,7 +361,7 @@ class ZoneFigure:
     open_incidents: int
     overdue: int
     load: float
-    balance: str  # busy / normal / idle
+    balance: str  # busy / normal / idle / unstaffed
 
 
 def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> list[ZoneFigure]:
@@ -408,6 +409,7 @@ def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
         mean = sum(z.load for z in out) / len(out)
         out = [ZoneFigure(z.zone_id, z.name, z.townships, z.on_duty, z.available, z.open_incidents, z.overdue, z.load,
                           "busy" if (z.open_incidents and not z.on_duty) or (z.load > 0 and z.load >= max(1.0, 1.5 * mean))
+                          else "unstaffed" if not z.on_duty  # nobody there is no spare capacity
                           else "idle" if z.load <= 0.5 * mean else "normal") for z in out]
     return out
 
@@ -490,7 +492,9 @@ def case_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
             select(CaseCheckin, OneThingCase.title).outerjoin(OneThingCase, OneThingCase.id == CaseCheckin.case_id)
             .where(*waiting_scope)
             .order_by(CaseCheckin.due_at, CaseCheckin.id).limit(limit)):
-        target = departments.get(chk.target_code, chk.target_code) if chk.target_kind == "department" else chk.target_code
+        # a module is named, never shown by its id (issue 13 item 10)
+        target = (departments.get(chk.target_code, chk.target_code) if chk.target_kind == "department"
+                  else target_name(session, chk.target_kind, chk.target_code))
         checkins.append(CheckinRow(target, case_title or "", chk.due_at,
                                    checkin_is_overdue(chk.checked_in_at, chk.state, chk.due_at, now)))
     return CaseFigures(now=now, by_state=dict(by_state), open_total=len(open_cases),

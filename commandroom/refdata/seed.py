@@ -139,6 +139,16 @@ def seed_teams(session: Session, ref: ReferenceData, *, seed: int, now: datetime
     return len(rows)
 
 
+def lead_title(title: str, kind: str) -> str:
+    """A lead's title for this township: "分管副镇(乡)长" reads 分管副镇长 in a 镇, 分管副乡长 in a 乡,
+    分管副主任 in a 街道 (the data file's template is never shown as it is)."""
+    if "镇(乡)" not in title:
+        return title
+    if kind == "街道":
+        return title.replace("副镇(乡)长", "副主任").replace("镇(乡)", "街道")
+    return title.replace("镇(乡)", "乡" if kind == "乡" else "镇")
+
+
 def seed_modules(session: Session, ref: ReferenceData, *, seed: int, now: datetime) -> int:
     """Create the default modules of every township where missing. Returns rows created."""
     have = set(session.execute(select(Module.township_code, Module.name)).all())
@@ -159,7 +169,8 @@ def seed_modules(session: Session, ref: ReferenceData, *, seed: int, now: dateti
                 "id": uuid7_at(at, rng), "township_code": t["code"], "row_version": 0, "field_versions": {},
                 "created_at": at, "updated_at": at, "deleted": False,
                 "name": m["name"], "lead_user_id": None,
-                "lead_name": f"{names()}({m['lead_title']})" if m["lead_title"] else names(),
+                "lead_name": (f"{names()}({lead_title(m['lead_title'], t.get('kind', '镇'))})" if m["lead_title"]
+                              else names()),
                 "members": members, "wip_limit": m["wip_limit"], "sort_order": m["sort_order"],
             })
     if rows:

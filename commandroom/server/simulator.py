@@ -6,9 +6,17 @@ by the categories' urban/rural frequencies), a point inside the township's
 (approximate) area, a Chinese description, and — for about a third, as phones
 with Chinese maps do — GCJ-02 coordinates marked ``coord_system=gcj02``.
 
+The wording comes from the demo history's own texts, keyed by the category code, so a
+河道保洁 report talks about the river and a 地质灾害 one about the hillside. Reports come
+from a pool of grid workers of each township (their names sent as Open311 first/last name),
+not all from the key's holder.
+
 It only ever talks to the one server URL it is given, runs for ``duration``
-seconds (0: until Ctrl-C) at ``rate`` reports per second, and prints a line
-per report. Without an api_key it explains how to create one and stops.
+seconds (0: until Ctrl-C) and prints a line per report. The pace is either a fixed ``rate``
+(reports per second: tests, load) or, with ``daily``, the demo history's rhythm: that many
+reports a day per township, spread over the hours as the history spreads them (quiet nights,
+mid-morning and afternoon peaks, fewer at weekends), with random (Poisson) gaps.
+Without an api_key it explains how to create one and stops.
 """
 
 from __future__ import annotations
@@ -65,13 +73,54 @@ class Township:
     area: Any  # shapely geometry or None
 
 
-def _describe(rng: random.Random, category_name: str, township: Township) -> str:
+def _describe(rng: random.Random, category_name: str, township: Township, code: str = "") -> str:
+    """A grid worker's words for a report of this category: the demo history's texts for the code when it
+    has them (the category and the text always agree), else a template chosen by the category's name."""
+    from commandroom.refdata import demo_text
+
+    if code in demo_text.T:
+        spots = demo_text.URBAN_SPOTS if township.urban else demo_text.RURAL_SPOTS
+        return demo_text.describe(rng, code, f"{township.name}{rng.choice(spots)}")
     place = f"{township.name}{rng.choice(_PLACES)}"
     for words, texts in _TEMPLATES:
         if any(w in category_name for w in words):
             return rng.choice(texts).format(place=place)
     short = category_name.split("(")[0].split("（")[0]
     return rng.choice(_GENERIC).format(place=place, name=short)
+
+
+GRID_WORKERS_PER_TOWNSHIP = 24
+
+
+def grid_workers(seed: int, township: Township, n: int = GRID_WORKERS_PER_TOWNSHIP) -> list[tuple[str, str]]:
+    """(surname, given name) of the township's simulated grid workers (the same people on every run)."""
+    from commandroom.refdata.util import SURNAMES, NameGen
+
+    names = NameGen(random.Random(f"{seed}:{township.code}:grid-workers"))
+    out = []
+    for _ in range(n):
+        name = names()
+        cut = 2 if name[:2] in SURNAMES else 1
+        out.append((name[:cut], name[cut:]))
+    return out
+
+
+def rhythm_rate(daily: float, at_local: Any, workday: bool) -> float:
+    """Reports per second at local time ``at_local`` for ``daily`` reports a day: the demo history's rhythm."""
+    from commandroom.demo_history.history import HOUR_WEIGHTS, WEEKDAY_FACTOR, WEEKEND_FACTOR
+
+    factor = WEEKDAY_FACTOR if workday else WEEKEND_FACTOR
+    return daily * factor * HOUR_WEIGHTS[at_local.hour] / sum(HOUR_WEIGHTS) / 3600.0
+
+
+def _gap(rng: random.Random, daily: float) -> float:
+    """Seconds to the next report: an exponential gap at the rhythm's rate for the local hour now."""
+    from commandroom.services.deadlines import is_workday
+    from commandroom.timeutil import to_local
+
+    local = to_local(utcnow())
+    per_second = rhythm_rate(daily, local, is_workday(local.date()))
+    return rng.expovariate(per_second) if per_second > 0 else 3600.0
 
 
 def _weight(service: dict, township: Township) -> float:
@@ -160,9 +209,11 @@ def run_simulator(
     client: httpx.Client | None = None,
     out: Callable[[str], None] | None = None,
     verify: Any = True,
+    daily: float | None = None,
 ) -> int:
     """Post reports until ``duration`` seconds pass (0: until Ctrl-C) or ``max_reports`` are sent.
 
+    ``daily``: reports a day per township at the demo history's rhythm (``rate`` is then ignored).
     Returns 0 when every report was accepted, 1 if some were refused, 2 when it could not start.
     """
     say = out or (lambda line: print(line, flush=True))
@@ -190,21 +241,32 @@ def run_simulator(
         if not towns or not catalogue:
             say("commandroom simulate: nothing to report: no township in this api_key's scope or no services")
             return 2
+        pace = f"about {daily:g} reports a day per township at the daily rhythm" if daily else f"{rate:g} reports/s"
         say(f"simulating grid workers → {server_url}: {', '.join(t.name for t in towns)}; "
-            f"{rate:g} reports/s" + (f" for {duration:g} s" if duration else " until Ctrl-C"))
+            f"{pace}" + (f" for {duration:g} s" if duration else " until Ctrl-C"))
+        workers = {t.code: grid_workers(seed, t) for t in towns}
         started = time.monotonic()
-        next_at = started
+        next_at = started + (_gap(rng, daily * len(towns)) if daily else 0.0)
         while True:
             if duration and time.monotonic() - started >= duration:
                 break
             if max_reports is not None and sent + refused >= max_reports:
                 break
+            if daily:  # wait for the next report at the rhythm's pace (Ctrl-C and duration still apply)
+                pause = next_at - time.monotonic()
+                if duration:
+                    pause = min(pause, duration - (time.monotonic() - started))
+                if pause > 0:
+                    time.sleep(min(pause, 1.0))
+                    continue
             town = rng.choice(towns)
             service = rng.choices(catalogue, weights=[_weight(s, town) for s in catalogue])[0]
             lat, lon = _point(rng, town)
+            worker = rng.randrange(len(workers[town.code]))
+            surname, given = workers[town.code][worker]
             form = {"api_key": api_key, "service_code": service["service_code"],
-                    "description": _describe(rng, service["service_name"], town),
-                    "device_id": f"sim-{seed}-{rng.randint(1, 40):02d}", "first_name": "", "last_name": ""}
+                    "description": _describe(rng, service["service_name"], town, service["service_code"]),
+                    "device_id": f"sim-{town.code}-{worker:02d}", "first_name": given, "last_name": surname}
             gcj = rng.random() < 0.35
             if gcj:
                 glon, glat = wgs84_to_gcj02(lon, lat)
@@ -231,6 +293,9 @@ def run_simulator(
                     if r.status_code in (401, 403) and refused >= 3 and sent == 0:
                         say("commandroom simulate: the server refuses this api_key; stopping")
                         break
+            if daily:
+                next_at = time.monotonic() + _gap(rng, daily * len(towns))
+                continue
             next_at += 1.0 / rate
             pause = next_at - time.monotonic()
             if pause > 0:

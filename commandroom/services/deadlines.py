@@ -236,11 +236,26 @@ def compute_deadlines(
     close_minutes = None
     if c.close_workdays is not None and c.close_workdays > 0:
         close_minutes = c.close_workdays * (WORKDAY_MINUTES if wt else 24 * 60)
-    return Deadlines(
-        ack_due=_due(start_utc, c.ack_minutes, wt),
-        onsite_due=_due(start_utc, c.onsite_minutes, wt),
-        close_due=_due(start_utc, close_minutes, wt),
-    )
+    close_due = _due(start_utc, close_minutes, wt)
+    ack_due, onsite_due = in_order(_due(start_utc, c.ack_minutes, wt), _due(start_utc, c.onsite_minutes, wt),
+                                   close_due)
+    return Deadlines(ack_due=ack_due, onsite_due=onsite_due, close_due=close_due)
+
+
+def in_order(ack_due: datetime | None, onsite_due: datetime | None,
+             close_due: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """Acknowledge and on-site deadlines no later than what follows them (签收 ≤ 到场 ≤ 办结).
+
+    A matter may shorten the close limit below the level's on-site limit (1 working day to close,
+    3 to be on site): an on-site deadline after the close deadline means nothing, so it is the
+    close deadline; likewise acknowledging is due by the on-site deadline.
+    """
+    if onsite_due is not None and close_due is not None and onsite_due > close_due:
+        onsite_due = close_due
+    cap = onsite_due or close_due
+    if ack_due is not None and cap is not None and ack_due > cap:
+        ack_due = cap
+    return ack_due, onsite_due
 
 
 def load_levels(session: Any) -> dict[str, Any]:

@@ -43,6 +43,55 @@ class Candidate:
     hours_apart: float
     same_category: bool
     score: float
+    parts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # (place, time, category) shares of the score
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """How alike an incident is to a report: the score (0–1) and its three parts, for the merge dialog."""
+
+    distance_m: float | None
+    hours_apart: float
+    same_category: bool
+    place: float  # up to 0.5: nearer within the radius scores more
+    time: float  # up to 0.3: closer in time within the window scores more
+    category: float  # 0.2 the same category, 0.1 a related one, else 0
+
+    @property
+    def score(self) -> float:
+        return round(self.place + self.time + self.category, 4)
+
+
+def similarity(
+    *,
+    lat: float | None,
+    lon: float | None,
+    at: datetime,
+    category_code: str,
+    related: set[str] | frozenset[str] = frozenset(),
+    inc_lat: float | None,
+    inc_lon: float | None,
+    inc_at: datetime,
+    inc_category: str,
+    radius_m: float = 500,
+    window_hours: float = 72,
+) -> Similarity:
+    """The duplicate score of one incident for a report (place 50 %, time 30 %, category 20 %).
+
+    Also for incidents outside the radius or the window (their place or time part is then 0), so
+    every incident the merge dialog offers is ranked by the same rule.
+    """
+    hours = abs((inc_at - at).total_seconds()) / 3600.0
+    distance = None
+    place = 0.0
+    if None not in (lat, lon, inc_lat, inc_lon):
+        distance = haversine_m(lat, lon, inc_lat, inc_lon)  # type: ignore[arg-type]
+        place = 0.5 * max(0.0, 1.0 - distance / radius_m) if radius_m > 0 else 0.5
+    time_part = 0.3 * max(0.0, 1.0 - hours / window_hours) if window_hours > 0 else 0.3
+    same = inc_category == category_code
+    category = 0.2 if same else 0.1 if inc_category in related else 0.0
+    return Similarity(None if distance is None else round(distance, 1), round(hours, 2), same,
+                      round(place, 4), round(time_part, 4), category)
 
 
 def related_categories(session: Session, category_code: str) -> set[str]:
@@ -119,7 +168,8 @@ def duplicate_candidates(
                 continue
             nearness = 1.0 - distance / radius_m if radius_m > 0 else 1.0
         recency = 1.0 - hours / window_hours if window_hours > 0 else 1.0
-        score = round(0.5 * nearness + 0.3 * max(0.0, recency) + 0.2 * (1.0 if same else 0.0), 4)
+        parts = (round(0.5 * nearness, 4), round(0.3 * max(0.0, recency), 4), 0.2 if same else 0.0)
+        score = round(sum(parts), 4)
         out.append(
             Candidate(
                 incident_id=inc.id,
@@ -132,6 +182,7 @@ def duplicate_candidates(
                 hours_apart=round(hours, 2),
                 same_category=same,
                 score=score,
+                parts=parts,
             )
         )
     out.sort(key=lambda c: (-c.score, c.distance_m if c.distance_m is not None else 0.0, c.hours_apart, c.incident_id))

@@ -294,8 +294,32 @@ def year_status(year: int, rows: list[YearRow] | tuple[YearRow, ...]) -> YearSta
     return YearStatus(year, "package" if package_knows(year) else "unknown")
 
 
+PACKAGE_SOURCE = "程序内置的国家法定节假日安排"
+
+
+def package_year(year: int) -> YearRow | None:
+    """``year``'s holidays and make-up working days as the calendar package knows them (None if it does not).
+
+    Shown like a published year, so a year the deadlines already know has its days on screen too.
+    """
+    if not package_knows(year):
+        return None
+    holidays = tuple(sorted(d for d in chinese_calendar.holidays if d.year == year))
+    workdays = tuple(sorted(d for d in chinese_calendar.workdays if d.year == year))
+    return YearRow(str(year), year, holidays, workdays, PACKAGE_SOURCE, None, "")
+
+
 def overview(store: Any, today: date) -> Overview:
-    """This year's and next year's status, and the published years (``today``: the Shanghai date)."""
+    """This year's and next year's status, and the years with their days (``today``: the Shanghai date):
+    the published years, plus this year and next when only the calendar package knows them."""
     with store.read() as session:
         rows = published_years(session)
-    return Overview((year_status(today.year, rows), year_status(today.year + 1, rows)), tuple(rows))
+    statuses = (year_status(today.year, rows), year_status(today.year + 1, rows))
+    known = list(rows)
+    for status in statuses:
+        if status.kind == "package":
+            row = package_year(status.year)
+            if row is not None:
+                known.append(row)
+    known.sort(key=lambda r: -r.year)
+    return Overview(statuses, tuple(known))

@@ -526,13 +526,13 @@ class ZoneSummary:
     open_incidents: int
     load: float
     understaffed: bool
-    balance: str = "normal"  # busy / normal / idle
+    balance: str = "normal"  # busy / normal / idle / unstaffed (nobody on duty, nothing open)
     neighbours: list[str] = field(default_factory=list)
     lend_suggestion: LendSuggestion | None = None
     cert_warnings: list[CertWarning] = field(default_factory=list)
 
 
-BALANCE_LABELS = {"busy": "忙", "normal": "正常", "idle": "闲"}
+BALANCE_LABELS = {"busy": "忙", "normal": "正常", "idle": "闲", "unstaffed": "无人在岗"}
 
 
 def zone_board(
@@ -586,6 +586,8 @@ def zone_board(
     for s in summaries.values():
         if s.understaffed or (s.load > 0 and s.load >= max(1.0, BUSY_FACTOR * mean)):
             s.balance = "busy"
+        elif s.on_duty == 0:  # nobody rostered is no spare capacity (无人在岗, not 闲)
+            s.balance = "unstaffed"
         elif s.load <= IDLE_FACTOR * mean:
             s.balance = "idle"
     for s in summaries.values():

@@ -47,6 +47,20 @@ from commandroom.sync.status import SyncStatus
 from commandroom.sync.transport import SyncHTTPError, decode, make_client
 from commandroom.timeutil import utcnow
 
+LAST_SYNC_META = "last_sync_at"  # naive-UTC ISO time of the last successful sync (local meta)
+LAST_SYNC_SAVE_EVERY = timedelta(seconds=30)
+
+
+def _stored_last_sync(store: Any) -> Any:
+    """The last successful sync remembered in the store's meta (None if never, or unreadable)."""
+    from datetime import datetime
+
+    value = store.meta(LAST_SYNC_META) if hasattr(store, "meta") else None
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
 log = logging.getLogger(__name__)
 
 StatusCallback = Callable[[SyncStatus], None]
@@ -109,8 +123,10 @@ class SyncEngine:
         self.rng = rng or random.Random()
         self.protocol_version = protocol_version
         self.schema_version = schema_version
+        # the last successful sync survives a restart: an offline start says when it was, not "not synced yet"
+        self._saved_success = _stored_last_sync(store)
         self.status = SyncStatus(pending=store.pending_count(), rejected=store.rejected_count(),
-                                 incarnation_reason=store.incarnation_reason)
+                                 incarnation_reason=store.incarnation_reason, last_success=self._saved_success)
         self._status_cbs: list[StatusCallback] = []
         self._progress_cbs: list[ProgressCallback] = []
         self._wake = asyncio.Event()
@@ -132,6 +148,7 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ observers
 
+
     def on_status(self, callback: StatusCallback) -> Callable[[], None]:
         """Call ``callback(SyncStatus)`` whenever the status changes (on the engine's loop)."""
         self._status_cbs.append(callback)
@@ -147,6 +164,14 @@ class SyncEngine:
         changes.setdefault("pending", self.store.pending_count())
         changes.setdefault("rejected", self.store.rejected_count())
         new = self.status.with_(**changes)
+        success = changes.get("last_success")
+        if success is not None and (self._saved_success is None
+                                    or success - self._saved_success >= LAST_SYNC_SAVE_EVERY):
+            self._saved_success = success
+            try:
+                self.store.set_meta(LAST_SYNC_META, success.isoformat())
+            except Exception:  # noqa: BLE001 - a courtesy for the next start; syncing goes on
+                log.exception("could not remember the last sync time")
         if new != self.status:
             self.status = new
             for cb in list(self._status_cbs):

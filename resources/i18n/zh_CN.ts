@@ -669,8 +669,20 @@
             <translation>导出</translation>
         </message>
         <message>
+            <source>Print…</source>
+            <translation>打印…</translation>
+        </message>
+        <message>
+            <source>Print preview of the briefing (the same pages as the PDF), then print</source>
+            <translation>预览值班日报（与 PDF 相同）后打印</translation>
+        </message>
+        <message>
             <source>Folder for the briefing</source>
             <translation>选择日报保存位置</translation>
+        </message>
+        <message>
+            <source>Preparing the print preview…</source>
+            <translation>正在准备打印预览…</translation>
         </message>
         <message>
             <source>Exporting…</source>
@@ -1323,8 +1335,24 @@ Please send this file to your support contact.</source>
             <translation>辅助人员</translation>
         </message>
         <message>
+            <source>{name} can go with the team but cannot be the on-site lead</source>
+            <translation>{name} 可随队出发，但不能担任现场负责人</translation>
+        </message>
+        <message>
             <source>(none)</source>
             <translation>（无）</translation>
+        </message>
+        <message>
+            <source>auxiliary, cannot lead</source>
+            <translation>辅助人员，不能主办</translation>
+        </message>
+        <message>
+            <source>no enforcement certificate</source>
+            <translation>无执法证</translation>
+        </message>
+        <message>
+            <source>certificate expired {date}</source>
+            <translation>执法证已于 {date} 过期</translation>
         </message>
     </context>
     <context>
@@ -1578,6 +1606,14 @@ Please send this file to your support contact.</source>
             <translation>重新汇总</translation>
         </message>
         <message>
+            <source>Print…</source>
+            <translation>打印…</translation>
+        </message>
+        <message>
+            <source>Print preview of the handover sheet, then print</source>
+            <translation>预览交接班单后打印</translation>
+        </message>
+        <message>
             <source>Open incidents</source>
             <translation>未办结事件</translation>
         </message>
@@ -1736,6 +1772,10 @@ Please send this file to your support contact.</source>
         <message>
             <source>Not signed: {message}</source>
             <translation>未签字：{message}</translation>
+        </message>
+        <message>
+            <source>Handover signed at {time}: {outgoing} handed over to {incoming}.</source>
+            <translation>交接班已于 {time} 签字：{outgoing} 交班，{incoming} 接班。</translation>
         </message>
     </context>
     <context>
@@ -2221,6 +2261,10 @@ Please send this file to your support contact.</source>
         <message>
             <source>Counter-proposal</source>
             <translation>建议承办</translation>
+        </message>
+        <message>
+            <source>Outside the list: township accepts, county and township handle jointly</source>
+            <translation>清单外事项：乡镇兜底受理，县乡联动处置</translation>
         </message>
         <message>
             <source>the clocks call for: {level}</source>
@@ -2782,8 +2826,12 @@ Please send this file to your support contact.</source>
             <translation>正在查询…</translation>
         </message>
         <message>
-            <source>{n} incidents · {ms} ms</source>
-            <translation>共 {n} 件 · {ms} 毫秒</translation>
+            <source>{n} incidents</source>
+            <translation>共 {n} 件</translation>
+        </message>
+        <message>
+            <source>Filters and search cleared to show the incident chosen on the map.</source>
+            <translation>为显示地图上选中的事件，已清除筛选条件和搜索。</translation>
         </message>
     </context>
     <context>
@@ -3037,6 +3085,22 @@ Please send this file to your support contact.</source>
             <translation>已分拣过</translation>
         </message>
         <message>
+            <source>Both texts kept for review</source>
+            <translation>双方内容均保留待核</translation>
+        </message>
+        <message>
+            <source>A concurrent move did not take effect</source>
+            <translation>同时发生的移动未生效</translation>
+        </message>
+        <message>
+            <source>Moved at the same time by someone else</source>
+            <translation>他人同时移动了这张卡片</translation>
+        </message>
+        <message>
+            <source>WIP limit overridden</source>
+            <translation>超出在办上限</translation>
+        </message>
+        <message>
             <source>Report</source>
             <translation>报告</translation>
         </message>
@@ -3055,6 +3119,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>Task card</source>
             <translation>任务卡</translation>
+        </message>
+        <message>
+            <source>Module</source>
+            <translation>模块</translation>
+        </message>
+        <message>
+            <source>Check-in</source>
+            <translation>报到</translation>
         </message>
         <message>
             <source>Team member</source>
@@ -3201,6 +3273,14 @@ Please send this file to your support contact.</source>
             <translation>综合信息指挥室</translation>
         </message>
         <message>
+            <source>Settings</source>
+            <translation>设置</translation>
+        </message>
+        <message>
+            <source>Language, theme, sound, server and workstation (Ctrl+,)</source>
+            <translation>语言、主题、声音、服务器和工作站（Ctrl+,）</translation>
+        </message>
+        <message>
             <source>Report inbox</source>
             <translation>收件箱</translation>
         </message>
@@ -3235,6 +3315,10 @@ Please send this file to your support contact.</source>
         <message>
             <source>Administration needs the county server: sign in while connected.</source>
             <translation>系统管理需要连接县级服务器：请在联网时登录。</translation>
+        </message>
+        <message>
+            <source>Settings saved.</source>
+            <translation>设置已保存。</translation>
         </message>
         <message>
             <source>Whole county</source>
@@ -3520,6 +3604,10 @@ Please send this file to your support contact.</source>
             <translation>时间差</translation>
         </message>
         <message>
+            <source>Why</source>
+            <translation>相似构成</translation>
+        </message>
+        <message>
             <source>{score}%</source>
             <translation>{score}%</translation>
         </message>
@@ -3534,6 +3622,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>{h} h</source>
             <translation>{h} 小时</translation>
+        </message>
+        <message>
+            <source>place {place} · time {time} · category {category}</source>
+            <translation>位置 {place} · 时间 {time} · 类别 {category}</translation>
+        </message>
+        <message>
+            <source>Place {place} + time {time} + category {category} (of 50 + 30 + 20)</source>
+            <translation>位置 {place} + 时间 {time} + 类别 {category}（满分 50 + 30 + 20）</translation>
         </message>
     </context>
     <context>
@@ -4212,6 +4308,77 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Note</source>
             <translation>备注</translation>
+        </message>
+    </context>
+    <context>
+        <name>SettingsDialog</name>
+        <message>
+            <source>Settings</source>
+            <translation>设置</translation>
+        </message>
+        <message>
+            <source>Language</source>
+            <translation>语言</translation>
+        </message>
+        <message>
+            <source>Light</source>
+            <translation>浅色</translation>
+        </message>
+        <message>
+            <source>Dark</source>
+            <translation>深色</translation>
+        </message>
+        <message>
+            <source>Theme</source>
+            <translation>主题</translation>
+        </message>
+        <message>
+            <source>Play a sound for urgent reports</source>
+            <translation>紧急报告时播放提示音</translation>
+        </message>
+        <message>
+            <source>Sound</source>
+            <translation>声音</translation>
+        </message>
+        <message>
+            <source>County server</source>
+            <translation>县级服务器</translation>
+        </message>
+        <message>
+            <source>e.g. Qiuchuan command room desk 1</source>
+            <translation>例如：球川镇指挥室 1 号席位</translation>
+        </message>
+        <message>
+            <source>Workstation name</source>
+            <translation>工作站名称</translation>
+        </message>
+        <message>
+            <source>Theme and sound change at once. The language changes at the next start; the server and the workstation name are used from the next sign-in.</source>
+            <translation>主题和声音立即生效；语言在下次启动时生效；服务器地址和工作站名称在下次登录时使用。</translation>
+        </message>
+        <message>
+            <source>Set for this run by a flag or an environment variable, which wins over what is saved here: {keys}</source>
+            <translation>本次运行由命令行参数或环境变量指定（优先于此处保存的值）：{keys}</translation>
+        </message>
+        <message>
+            <source>Save</source>
+            <translation>保存</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>The county server's address must start with http:// or https://.</source>
+            <translation>县服务器地址须以 http:// 或 https:// 开头。</translation>
+        </message>
+        <message>
+            <source>Not saved: {message}</source>
+            <translation>未保存：{message}</translation>
+        </message>
+        <message>
+            <source>Not saved: the settings file cannot be written ({error}).</source>
+            <translation>未保存：无法写入设置文件（{error}）。</translation>
         </message>
     </context>
     <context>
@@ -4947,6 +5114,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>闲</translation>
         </message>
         <message>
+            <source>Nobody on duty</source>
+            <translation>无人在岗</translation>
+        </message>
+        <message>
             <source>Situation overview</source>
             <translation>态势总览</translation>
         </message>
@@ -5142,6 +5313,14 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>5 秒内再按一次 Esc 退出全屏</translation>
         </message>
         <message>
+            <source>{place} Integrated Information Command Room</source>
+            <translation>{place}综合信息指挥室</translation>
+        </message>
+        <message>
+            <source>{place} wall screen</source>
+            <translation>{place}指挥室大屏</translation>
+        </message>
+        <message>
             <source>No reports yet.</source>
             <translation>暂无上报。</translation>
         </message>
@@ -5212,6 +5391,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>发布时间</translation>
         </message>
         <message>
+            <source>not published (package)</source>
+            <translation>未发布（程序包内置）</translation>
+        </message>
+        <message>
             <source>Published by {name}</source>
             <translation>发布人：{name}</translation>
         </message>
@@ -5233,6 +5416,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>idle: {zones}</source>
             <translation>闲：{zones}</translation>
+        </message>
+        <message>
+            <source>nobody on duty: {zones}</source>
+            <translation>无人在岗：{zones}</translation>
         </message>
         <message>
             <source>as of {time}</source>
@@ -5422,6 +5609,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Idle</source>
             <translation>闲</translation>
+        </message>
+        <message>
+            <source>Nobody on duty</source>
+            <translation>无人在岗</translation>
         </message>
         <message>
             <source>No certificate</source>

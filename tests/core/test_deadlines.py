@@ -176,3 +176,17 @@ def test_escalation_does_not_count_the_national_day_holiday():
     # 10-08 16:00 is only 30 + 420 - 90 = 360 working minutes late: still a reminder
     assert escalation_for(due, L(2026, 10, 8, 16, 0)) == EscalationLevel.REMINDER
     assert escalation_for(due, L(2026, 10, 9, 9, 0)) == EscalationLevel.SUPERVISION_ORDER
+
+
+def test_a_matter_shorter_than_the_on_site_limit_keeps_the_deadlines_in_order():
+    """签收 ≤ 到场 ≤ 办结: a one-day close limit pulls the two-day on-site deadline in to the close deadline."""
+    from datetime import datetime
+
+    from commandroom.services.deadlines import compute_deadlines, in_order
+
+    start = datetime(2026, 12, 8, 2, 0)  # a Tuesday, 10:00 in Beijing
+    d = compute_deadlines(start, "L3", {"L3": {"close_workdays": 1}}, None)
+    assert d.ack_due <= d.onsite_due == d.close_due
+    # a dispatch late in the close window: the response clocks restart but never run past the close deadline
+    late = compute_deadlines(d.close_due, "L3", {}, None)
+    assert in_order(late.ack_due, late.onsite_due, d.close_due) == (d.close_due, d.close_due)

@@ -149,7 +149,7 @@ def test_routing_is_frozen_from_the_list(history):
 
 
 def test_deadlines_follow_the_urgency_clocks(history):
-    from commandroom.services.deadlines import compute_deadlines
+    from commandroom.services.deadlines import compute_deadlines, in_order
 
     matters, levels = history["matters"], history["levels"]
     for inc in history["incidents"][::97]:
@@ -158,7 +158,10 @@ def test_deadlines_follow_the_urgency_clocks(history):
         assert inc.close_due == expected.close_due
         if inc.dispatched_at is not None:
             resp = compute_deadlines(inc.dispatched_at, inc.urgency, limits, levels)
-            assert (inc.ack_due, inc.onsite_due) == (resp.ack_due, resp.onsite_due)
+            assert (inc.ack_due, inc.onsite_due) == in_order(resp.ack_due, resp.onsite_due, inc.close_due)
+        # 签收 ≤ 到场 ≤ 办结: a closed incident never lists its close deadline before the others
+        dues = [d for d in (inc.ack_due, inc.onsite_due, inc.close_due) if d is not None]
+        assert dues == sorted(dues)
 
 
 def test_timelines_and_dispatches_tell_the_same_story(history):

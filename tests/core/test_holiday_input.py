@@ -141,7 +141,9 @@ def test_the_package_knows_this_year_but_not_the_next(seeded_sqlite):
     try:
         seen = overview(store, date(2026, 11, 26))
         assert [(s.year, s.kind) for s in seen.statuses] == [(2026, "package"), (2027, "unknown")]
-        assert seen.rows == ()
+        # the year the package knows is listed with its days (the page's month table is not empty)
+        assert [(r.year, r.published_at) for r in seen.rows] == [(2026, None)]
+        assert date(2026, 10, 1) in seen.rows[0].holidays
         with store.write() as session:
             from commandroom.domain.models import CalendarYear
 

@@ -251,6 +251,9 @@ def test_zone_board_workload_balance_and_lending_suggestion(db):
     assert qc.balance == "busy"
     assert board["TM"].balance == "normal"  # 0.5 > 0.5 × mean ≈ 0.32
     assert board["JC"].balance == "idle" and board["FC"].balance == "idle"
+    # nobody rostered in 辉埠, 紫港, 招贤: no spare capacity there (无人在岗), whatever their load of 0 says
+    assert [board[z].balance for z in ("HB", "ZG", "ZX")] == ["unstaffed"] * 3
+    assert svc.BALANCE_LABELS["unstaffed"] == "无人在岗"
     assert set(qc.neighbours) == {"JC", "TM"}
     s = qc.lend_suggestion
     # FC is idler but not a neighbour; JC (load 0) beats TM (0.5); j3 is nearer but auxiliary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -70,3 +71,34 @@ def test_a_bad_key_stops_quickly(live):
     lines: list[str] = []
     assert run_simulator(live.base, api_key="cr311_wrong", max_reports=5, out=lines.append) == 2
     assert "not valid" in lines[-1]
+
+
+def test_many_grid_workers_and_the_text_fits_the_category(live):
+    from commandroom.demo_history.text import T
+
+    lines: list[str] = []
+    assert run_simulator(live.base, api_key=live.key, rate=100, max_reports=40, seed=5, out=lines.append) == 0
+    with live.state.read() as s:
+        reports = s.scalars(select(Report)).all()
+    names = {r.reporter_name for r in reports}
+    assert len(names) >= 10, names  # not one worker posting everything
+    for r in reports:
+        if r.category_code in T:  # the demo history's words for exactly this category
+            options = [max(re.split(r"\{[a-z]+\}", t), key=len) for t in T[r.category_code]]
+            assert any(o in r.description for o in options), (r.category_code, r.description)
+
+
+def test_the_daily_rhythm_is_the_demo_historys():
+    from datetime import datetime
+
+    from commandroom.demo_history.history import HOUR_WEIGHTS, WEEKDAY_FACTOR
+    from commandroom.server.simulator import rhythm_rate
+
+    night = rhythm_rate(46, datetime(2026, 12, 8, 3, 0), True)
+    morning = rhythm_rate(46, datetime(2026, 12, 8, 10, 0), True)
+    weekend = rhythm_rate(46, datetime(2026, 12, 6, 10, 0), False)
+    assert morning > 20 * night and weekend < morning
+    day_total = sum(rhythm_rate(46, datetime(2026, 12, 8, h, 0), True) * 3600 for h in range(24))
+    assert day_total == pytest.approx(46 * WEEKDAY_FACTOR)
+    assert morning * 3600 == pytest.approx(46 * WEEKDAY_FACTOR * HOUR_WEIGHTS[10] / sum(HOUR_WEIGHTS))
+    assert morning * 20 < 1  # far from one report every 20 s

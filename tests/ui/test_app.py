@@ -108,11 +108,18 @@ def test_theme_dark_and_light(qapp):
 
 
 def test_self_test_opens_every_screen_and_exits_zero(tmp_path):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COMMANDROOM_HOME": str(tmp_path)}
+    # no --no-sandbox from outside: run as root (as here), the desktop must add it itself or the map kills it
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("QTWEBENGINE_CHROMIUM_FLAGS", "QTWEBENGINE_DISABLE_SANDBOX")}
+    env.update(QT_QPA_PLATFORM="offscreen", COMMANDROOM_HOME=str(tmp_path), HOME=str(tmp_path / "user-home"))
     proc = subprocess.run([sys.executable, "-m", "commandroom", "desktop", "--self-test"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "self-test: opened 7 pages" in proc.stdout
+    assert "map drawn" in proc.stdout
+    if os.geteuid() == 0:
+        assert proc.stderr.count("running as root: the map's web engine runs without its sandbox") == 1
+    assert not (tmp_path / "user-home").exists(), "nothing may be written outside COMMANDROOM_HOME"
 
 
 def test_start_up_does_not_import_qtwebengine(tmp_path):
@@ -186,3 +193,175 @@ def test_status_bar_shows_a_long_download_and_hides_it_when_done(qtbot, zh):
     assert bar.sync_progress.text() == "下载数据 25%"
     bar.set_sync_progress(100_000, 100_000)
     assert not bar.sync_progress.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_first_sign_in_names_the_township_once_its_row_arrives_never_its_code(tmp_path, qtbot, ui, zh):
+    """On a fresh workstation the township table comes with the first sync: until then no code is shown."""
+    from commandroom.domain.models import Township
+    from commandroom.mutations.core import Changes
+    from commandroom.sync.local import LocalStore
+    from ui.async_runner import forget_store
+    from ui.main_window import MainWindow
+
+    fresh = LocalStore(tmp_path / "fresh.db")
+    try:
+        officer = ui.make_actor(fresh)
+        window = MainWindow(fresh, officer, sound=False, sound_dir=tmp_path)
+        qtbot.addWidget(window)
+        window.show()
+        assert ui.QIUCHUAN not in window.windowTitle()
+        assert ui.QIUCHUAN not in window.status_bar.township_label.text()
+        with fresh.write() as session:
+            session.add(Township(code=ui.QIUCHUAN, name="球川镇", short_name="球川", kind="镇", seat_lat=28.89,
+                                 seat_lon=118.35, number_prefix="QC"))
+        fresh.emit(Changes({"township": {ui.QIUCHUAN}}))  # what a pulled page announces
+        await ui.wait_until(lambda: window.status_bar.township_label.text() == "球川镇", what="township name")
+        assert window.windowTitle() == "综合信息指挥室 · 球川镇"
+        window.close()
+    finally:
+        forget_store(fresh)
+        fresh.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+async def test_sidebar_and_incident_headers_are_not_clipped(store, actor, qtbot, ui, tmp_path, qapp, language):
+    from PySide6.QtCore import Qt
+
+    from ui.i18n import install_translators
+    from ui.main_window import MainWindow
+
+    install_translators(qapp, language)
+    try:
+        window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+        qtbot.addWidget(window)
+        window.show()
+        fm = window.nav.fontMetrics()
+        room = window.nav.width() - window.nav.iconSize().width() - 24
+        assert all(fm.horizontalAdvance(window.nav.item(i).text()) <= room for i in range(window.nav.count()))
+        view = window.show_page("incidents")
+        await view.wait_idle()
+        header = view.table.horizontalHeader()
+        from ui.incidents.view import COL_TITLE
+
+        for col in range(view.model.columnCount()):
+            if col == COL_TITLE:
+                continue
+            title = view.model.headerData(col, Qt.Orientation.Horizontal)
+            assert view.table.columnWidth(col) >= header.fontMetrics().horizontalAdvance(title) + 20, title
+        assert "ms" not in view.count_label.text() and "毫秒" not in view.count_label.text()
+        urgency = view.filter_bar.urgency_combo
+        assert urgency.width() >= urgency.fontMetrics().horizontalAdvance(urgency.itemText(0)) + 20
+        window.close()
+    finally:
+        install_translators(qapp, "en")
+
+
+@pytest.mark.asyncio
+async def test_ctrl_f_focuses_the_search_box_and_the_undo_merge_banner_ends_with_the_next_step(
+        store, actor, qtbot, ui, tmp_path, zh):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import PAGE_INBOX, PAGE_INCIDENTS, UNDO_MERGE_KEY, MainWindow
+    from ui.notifications import Notice
+
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    await ui.wait_until(lambda: QApplication.activeWindow() is window, what="window active")
+    window.nav.setFocus()
+    qtbot.keyClick(window.nav, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.inbox.search_edit.hasFocus()
+    incidents = window.show_page(PAGE_INCIDENTS)
+    incidents.table.setFocus()
+    qtbot.keyClick(incidents.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert incidents.filter_bar.search_edit.hasFocus()
+
+    def undo_banners() -> int:
+        return sum(1 for b in window.banner.banners if b.notice.key == UNDO_MERGE_KEY)
+
+    inbox = window.show_page(PAGE_INBOX)
+    inbox.banner_requested.emit(Notice("已将 1 条报告合并", key=UNDO_MERGE_KEY, action_text="撤销", action=lambda: None))
+    assert undo_banners() == 1
+    inbox.action_did_finish.emit("report.reject", ["r-1"])  # a later action
+    assert undo_banners() == 0
+    inbox.banner_requested.emit(Notice("已将 1 条报告合并", key=UNDO_MERGE_KEY, action_text="撤销", action=lambda: None))
+    window.show_page(PAGE_INCIDENTS)  # another page
+    assert undo_banners() == 0
+
+
+@pytest.mark.asyncio
+async def test_an_offline_restart_shows_the_last_sync_not_never_synced(store, actor, qtbot, ui, tmp_path, zh):
+    """The desk synced, then restarts without the server: the status bar still says when it last synced."""
+    from datetime import datetime
+
+    from commandroom.sync.engine import SyncEngine
+    from commandroom.timeutil import fmt_local
+    from ui.main_window import MainWindow
+
+    synced = datetime(2026, 12, 6, 1, 30)
+    before = SyncEngine(store, "http://127.0.0.1:9", device_name="测试工作站")
+    before._set_status(online=True, offline_since=None, last_success=synced)  # what a successful round does
+    await before.aclose()
+
+    after = SyncEngine(store, "http://127.0.0.1:9", device_name="测试工作站")  # the restart, server away
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.attach_engine(after)
+    window.show()
+    text = window.status_bar.last_sync_label.text()
+    assert text != "尚未同步" and fmt_local(synced, "%H:%M") in text, text
+    await after.aclose()
+
+
+def test_the_window_and_the_application_have_the_app_icon(store, actor, qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    assert not window.windowIcon().isNull() and window.windowIcon().availableSizes()
+    assert not QApplication.instance().windowIcon().isNull()  # what the tray icon and the taskbar show
+
+
+@pytest.mark.asyncio
+async def test_settings_page_saves_to_the_toml_and_applies_theme_and_sound(store, actor, qtbot, ui, tmp_path, zh,
+                                                                             qapp):
+    from PySide6.QtGui import QPalette
+
+    from commandroom.config import load_settings
+    from ui.main_window import MainWindow
+    from ui.theme import apply_theme
+
+    window = MainWindow(store, actor, sound=True, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.settings_button.text() == "设置"
+    window.settings_button.click()
+    dialog = window.settings_dialog
+    await ui.wait_until(lambda: dialog.isVisible(), what="settings dialog")
+    try:
+        dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("dark"))
+        dialog.sound_check.setChecked(False)
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
+        dialog.server_edit.setText("ftp://wrong")
+        dialog.save_button.click()
+        assert dialog.isVisible() and "http://" in dialog.error_label.text()  # nothing half-written
+        assert not load_settings().config_file.exists()
+        dialog.server_edit.setText("https://county.example.gov.cn")
+        dialog.workstation_edit.setText("球川指挥室 1 号席")
+        dialog.save_button.click()
+        await ui.wait_until(lambda: not dialog.isVisible(), what="saved")
+        saved = load_settings()
+        assert (saved.theme, saved.sound, saved.language) == ("dark", False, "en")
+        assert (saved.server_url, saved.workstation_name) == ("https://county.example.gov.cn", "球川指挥室 1 号席")
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80  # dark at once
+        assert window.notifier.sound_enabled is False
+        await ui.wait_until(lambda: store.meta("server_url") == "https://county.example.gov.cn",
+                            what="the sign-in dialog's prefill")
+    finally:
+        apply_theme(qapp, "light")

@@ -280,3 +280,44 @@ async def test_screenshots_light(tmp_path, qtbot, qapp, ui):
 async def test_screenshots_dark(tmp_path, qtbot, qapp, ui):
     OUT.mkdir(parents=True, exist_ok=True)
     await _shots("dark", tmp_path, qtbot, qapp, ui)
+
+
+@pytest.mark.asyncio
+async def test_screenshots_english_every_page(tmp_path, qtbot, qapp, ui):
+    """en_<page>.png: every page of the main window in English (clipped sidebar or headers show here)."""
+    import asyncio
+
+    from ui.i18n import install_translators
+    from ui.main_window import PAGE_MAP, MainWindow
+    from ui.theme import apply_theme
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    install_translators(qapp, "en")
+    apply_theme(qapp, "light")
+    store, tools = _demo_store(tmp_path)
+    try:
+        actor = ui.make_actor(store, ui.QIUCHUAN, name="Wang Jianguo")
+        _populate(store, actor, tools)
+        window = MainWindow(store, actor, sound=False, sound_dir=tmp_path)
+        qtbot.addWidget(window)
+        window.resize(*SIZE)
+        window.show()
+        await window.inbox.wait_idle()
+        for key in list(window._keys):
+            page = window.show_page(key)
+            waiting = getattr(page, "wait_idle", None)
+            if callable(waiting):
+                await asyncio.wait_for(waiting(), 30)
+            if key == PAGE_MAP:
+                for _ in range(300):
+                    if getattr(page, "is_ready", True):
+                        break
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)
+            window.grab().save(str(OUT / f"en_{key}.png"))
+        window.close()
+    finally:
+        from ui.async_runner import forget_store
+
+        forget_store(store)
+        store.close()

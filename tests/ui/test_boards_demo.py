@@ -55,3 +55,23 @@ def test_demo_work_fills_boards_command_cases_and_assessment(demo_db):
         assert any(s.vetoed for s in scores)
         assert any(s.cluster > 0 for s in scores) and any(s.task_force > 0 for s in scores)
         assert all(s.post > 0 for s in scores)
+
+
+def test_demo_work_cites_no_later_incident_and_titles_read_as_titles(demo_db):
+    """No card, case or summons cites an incident created after it; no lead is a "分管副镇(乡)长"."""
+    from sqlalchemy import select
+
+    from commandroom.domain.models import CaseCheckin, Incident, Module, OneThingCase, TaskCard
+    from commandroom.store.db import make_engine, session_factory
+
+    with session_factory(make_engine(demo_db))() as session:
+        created = dict(session.execute(select(Incident.id, Incident.created_at)).all())
+        for kind, rows in (("card", session.execute(select(TaskCard.incident_id, TaskCard.created_at))),
+                           ("case", session.execute(select(OneThingCase.incident_id, OneThingCase.ordered_at))),
+                           ("summons", session.execute(select(CaseCheckin.incident_id, CaseCheckin.created_at)))):
+            for incident_id, at in rows:
+                if incident_id is not None and incident_id in created:
+                    assert created[incident_id] <= at, (kind, incident_id, created[incident_id], at)
+        leads = list(session.scalars(select(Module.lead_name)))
+        assert leads and not [n for n in leads if "镇(乡)" in n]
+        assert any("分管副镇长" in n for n in leads) and any("分管副主任" in n for n in leads)

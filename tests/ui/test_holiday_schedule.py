@@ -111,12 +111,19 @@ async def test_the_duty_officer_sees_next_year_is_not_known_and_no_editor(county
     assert next_year.startswith("2027年：未发布") and "周一至周五" in next_year
     assert "color:#c0392b" in view.status_labels[1].styleSheet()
     assert not view.editor_box.isVisible() and view.readonly_label.isVisible()
-    assert view.year_model.rowCount() == 0 and view.empty_label.isVisible()
+    # 2026 is covered by the calendar package: it is listed with its days, month by month (not an empty table)
+    assert view.year_model.rowCount() == 1 and not view.empty_label.isVisible()
+    assert view.selected_year().year == 2026 and view.selected_year().published_at is None
+    months = [view.month_model.index(r, 0).data() for r in range(view.month_model.rowCount())]
+    assert "2026年1月" in months and "2026年10月" in months, months
+    october = next(r for r in view.month_model.rows() if r.month == 10)
+    assert len(october.holidays) >= 7  # 国庆 and 中秋
+    assert view.year_model.index(0, 4).data() == "未发布（程序包内置）"
 
     # the county publishes at its desk; the schedule reaches this one (here: the same store)
     county_store.perform(_coordinator(county_store), "calendar.publish_year", "2027",
                          {"holidays": EXPECTED_HOLIDAYS, "workdays": EXPECTED_WORKDAYS, "source": "示例通知"})
-    await ui.wait_until(lambda: view.year_model.rowCount() == 1, what="the published year listed")
+    await ui.wait_until(lambda: view.year_model.rowCount() == 2, what="the published year listed")
     await view.wait_idle()
     assert _statuses(view)[1] == "2027年：县里已于 2026-11-26 发布（示例通知）"
     assert "color:#c0392b" not in view.status_labels[1].styleSheet()
@@ -156,7 +163,7 @@ async def test_the_county_types_the_notice_and_publishes_it(county_store, qtbot,
     assert (name, entity) == ("calendar.publish_year", "2027")
     assert args == {"holidays": EXPECTED_HOLIDAYS, "workdays": EXPECTED_WORKDAYS, "source": SOURCE}
     assert view.message_label.text().startswith("已发布 2027 年")
-    await ui.wait_until(lambda: view.year_model.rowCount() == 1, what="the published year listed")
+    await ui.wait_until(lambda: view.year_model.rowCount() == 2, what="the published year listed (and 2026)")
     await view.wait_idle()
     assert _statuses(view)[1] == f"2027年：县里已于 2026-11-26 发布（{SOURCE}）"
     assert [view.year_model.data(view.year_model.index(0, c)) for c in range(3)] == ["2027", "28", "4"]

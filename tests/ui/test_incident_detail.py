@@ -264,3 +264,50 @@ def test_allowed_actions_follow_the_workflow():
     assert allowed_actions("awaiting_verification") >= {"verify", "close"}
     assert allowed_actions("closed") == {"note", "reopen"}
     assert allowed_actions("in_progress", deleted=True) == set()
+
+
+@pytest.mark.asyncio
+async def test_dispatch_dialog_says_a_members_certificate_expired_and_does_not_offer_them_as_lead(
+        store, actor, qtbot, ui, zh):
+    """An expired 执法证 is shown next to the name (not a plain 空闲), and that member is listed but greyed as lead."""
+    from datetime import date
+
+    from commandroom.queries.incidents import dispatch_choices
+    from ui.incidents.dialogs import DispatchDialog
+
+    store.perform(actor, "member.create", "m-expired", {"zone_id": "QC", "name": "何德", "origin": "enforcement_bureau",
+                                                         "is_auxiliary": False, "cert_no": "ZJ-1",
+                                                         "cert_expiry": "2026-03-01"})
+    store.perform(actor, "member.create", "m-valid", {"zone_id": "QC", "name": "李正", "origin": "enforcement_bureau",
+                                                       "is_auxiliary": False, "cert_no": "ZJ-2",
+                                                       "cert_expiry": "2030-01-01"})
+    dialog = DispatchDialog(dispatch_choices(store), lead_department=None, zone_id="QC", prefer_team=True,
+                            today=date(2026, 12, 8))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    texts = {dialog.member_list.item(i).data(Qt.ItemDataRole.UserRole): dialog.member_list.item(i).text()
+             for i in range(dialog.member_list.count())}
+    assert texts["m-expired"] == "何德（空闲，执法证已于 2026-03-01 过期）"
+    assert texts["m-valid"] == "李正（空闲）"
+    dialog.check_member("m-expired")
+    dialog.check_member("m-valid")
+    combo = dialog.lead_combo
+    expired_row = combo.findData("m-expired")
+    assert combo.itemText(expired_row) == "何德（执法证已于 2026-03-01 过期）"
+    assert not combo.model().item(expired_row).isEnabled()
+    assert combo.currentData() == "m-valid"
+    assert dialog.selected_members() == [("m-expired", "何德"), ("m-valid", "李正")]
+    # the combo is wide enough for its longest entry: nothing is cut to "何德" or "(无"
+    await ui.wait_until(lambda: combo.width() >= combo.fontMetrics().horizontalAdvance(combo.itemText(expired_row)),
+                        what="lead combo laid out")
+    assert combo.width() >= combo.fontMetrics().horizontalAdvance(combo.itemText(expired_row))
+
+
+@pytest.mark.asyncio
+async def test_outside_the_list_marker_is_chinese(store, actor, qtbot, ui, zh):
+    rid = ui.make_report(store, actor, category="village_org", text="村务公开栏长期未更新")
+    incident_id = ui.accept_report(store, actor, rid, title="村务公开栏未更新")
+    assert _state(store, incident_id).outside_list
+    panel = await _panel(store, actor, qtbot, ui, incident_id)
+    text = panel.routing_label.text()
+    assert "清单外事项" in text and "Outside the list" not in text

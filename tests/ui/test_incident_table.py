@@ -361,3 +361,35 @@ def test_planner_picks_index_ranges(seeded):
     assert "ix_incident_township_state_created" in steps
     assert "TEMP B-TREE" not in steps
     random.seed(0)
+
+
+@pytest.mark.asyncio
+async def test_showing_an_incident_hidden_by_the_search_clears_the_filters_and_says_so(seeded, actor, qtbot, ui):
+    """What a map marker click does: the incident's detail at once, the list widened to include it, a notice."""
+    from ui.incidents.table_model import IdRole
+    from ui.incidents.view import IncidentsView
+
+    view = IncidentsView(seeded, ui.make_actor(seeded, scope_kind="county", role="county_coordinator"))
+    qtbot.addWidget(view)
+    view.resize(1600, 900)
+    view.show()
+    notices = []
+    view.banner_requested.connect(notices.append)
+    await ui.wait_until(lambda: view.model.rowCount() == N_ROWS, what="first load")
+    await view.wait_idle()
+    view.filter_bar.search_edit.setText("扬尘")
+    await ui.wait_until(lambda: 0 < view.model.rowCount() < N_ROWS, what="search applied")
+    await view.wait_idle()
+    shown = {view.model.data(view.model.index(r, 0), IdRole) for r in range(view.model.rowCount())}
+    with seeded.read() as session:
+        conn = session.connection().connection.driver_connection
+        hidden = next(row[0] for row in conn.execute("SELECT id FROM incident WHERE deleted = 0 ORDER BY id")
+                      if row[0] not in shown)
+    view.show_incident(hidden)
+    assert view.detail.incident_id == hidden  # never the previously selected incident
+    await ui.wait_until(lambda: view.model.rowCount() == N_ROWS, what="filters cleared")
+    await ui.wait_until(lambda: view.table.currentIndex().isValid()
+                        and view.model.data(view.table.currentIndex(), IdRole) == hidden, what="selected")
+    assert view.filter_bar.search_edit.text() == ""
+    assert notices and "cleared" in notices[-1].text
+    await view.wait_idle()

@@ -125,6 +125,11 @@ async def test_wrong_password_online_is_not_retried_offline(store, qtbot, tmp_pa
     await dialog.task
     assert dialog.result_value is None
     assert dialog.message_label.text() == "用户名或密码错误。"
+    # the message takes room of its own: the fields keep their height, the dialog grows
+    await ui.wait_until(lambda: dialog.message_label.isVisible(), what="message shown")
+    for edit in (dialog.username_edit, dialog.password_edit):
+        assert edit.height() >= edit.sizeHint().height(), (edit.height(), edit.sizeHint().height())
+    assert dialog.height() >= dialog.sizeHint().height()
     await holder["engine"].aclose()
 
 

@@ -747,3 +747,71 @@ def test_mbtiles_layer_is_served_through_the_tiles_scheme(qtbot, plain_store, tm
     control = js(view, qtbot, "document.querySelector('.leaflet-control-layers').textContent")
     assert "离线瓦片底图" in control and "矢量底图" in control
     assert view.blocked_requests == []
+
+
+def test_wall_urgent_takeover_zooms_to_the_spot_rings_it_there_and_the_card_leaves_it_free(qtbot, plain_store):
+    """An urgent incident in 球川 (28.8875, 118.3481): the map zooms there, the ring is on that spot, not in the
+    middle of the county (辉埠), and the card beside it does not cover it."""
+    from datetime import datetime
+
+    from commandroom.queries.wall import UrgentItem
+    from ui.wall.config import WallConfig
+    from ui.wall.pages import WallMapPage
+
+    page = WallMapPage(plain_store, WallConfig(), lambda: datetime(2026, 12, 8, 2, 0))
+    qtbot.addWidget(page)
+    page.resize(1600, 900)
+    page.show()
+    page.view.start()
+    qtbot.waitUntil(lambda: page.view.is_ready, timeout=LOAD_MS)
+    lat, lon = 28.8875, 118.3481
+    item = UrgentItem("incident", "i-1", "QC-2026-000001", "山林起火", "森林火灾", "球川镇", "球川村", "浓烟较大",
+                      "L1", "pending_dispatch", datetime(2026, 12, 8, 1, 55), lat, lon)
+    page.show_urgent(item, 0)
+    view = page.view
+    qtbot.waitUntil(lambda: page.ring.isVisible(), timeout=JS_MS)
+
+    def where() -> list:
+        return js(view, qtbot, f"cr.containerPoint({lat}, {lon})")
+
+    def ring_on_spot() -> bool:
+        x, y = where()
+        origin = view.mapTo(page, QPoint(0, 0))
+        return abs(page.ring_centre.x() - (origin.x() + x)) <= 3 and abs(page.ring_centre.y() - (origin.y() + y)) <= 3
+
+    qtbot.waitUntil(ring_on_spot, timeout=JS_MS)
+    assert page.ring.geometry().center().x() - page.ring_centre.x() in (-1, 0, 1)
+    assert not page.card.geometry().contains(page.ring_centre), (page.card.geometry(), page.ring_centre)
+    assert page.ring_centre.x() > page.card.geometry().right()
+    zoom = js(view, qtbot, "(function(){var m=null; for (var k in window) { if (window[k] instanceof L.Map) { m = window[k]; } } return m ? m.getZoom() : null; })()")
+    assert zoom == WallMapPage.URGENT_ZOOM
+    page.clear_urgent()
+    assert not page.ring.isVisible() and not page.card.isVisible()
+
+
+def test_the_wall_map_masks_every_name_and_number_popups_included(qtbot, plain_store):
+    """Reporters, team members and numbers in descriptions are masked on a masked map (the wall's)."""
+    from commandroom.timeutil import utcnow as now
+
+    with plain_store.write() as s:
+        s.add(Report(township_code="330822001", source="grid_patrol", category_code="DEMO01",
+                     description="联系人：张三丰，电话13812345678", reporter_name="网格员 徐建华", state="new",
+                     reported_at=now(), lat=28.905, lon=118.505))
+        s.add(TeamMember(zone_id="TM", township_code="330822001", name="李正阳", origin="enforcement_bureau",
+                         status="available", lat=28.91,
+                         lon=118.51))
+    iid = add_incident(plain_store, title="家门口乱堆杂物", description="车主：陈小明 13900001111")
+    view = open_view(qtbot, plain_store, masked=True)
+    qtbot.waitUntil(lambda: js(view, qtbot, "cr.stats().reports") == 1, timeout=JS_MS)
+    run(view, qtbot, f"cr.highlight({iid!r})")
+    qtbot.waitUntil(lambda: bool(js(view, qtbot, "(document.querySelector('.leaflet-popup') || {}).textContent")),
+                    timeout=JS_MS)
+    popup = js(view, qtbot, "document.querySelector('.leaflet-popup').textContent")
+    assert "陈**" in popup and "139****1111" in popup and "陈小明" not in popup
+    from commandroom.queries.map import INCIDENT, REPORT, TEAM_MEMBER, read_snapshot
+
+    snap = read_snapshot(plain_store, masked=True)
+    text = str(snap[REPORT]) + str(snap[TEAM_MEMBER]) + str(snap[INCIDENT])
+    for secret in ("徐建华", "张三丰", "13812345678", "李正阳", "陈小明", "13900001111"):
+        assert secret not in text, secret
+    assert "网格员 徐**" in str(snap[REPORT]) and "李**" in str(snap[TEAM_MEMBER])

@@ -120,6 +120,8 @@ def test_mask_names_phones_and_labels():
     assert mask_person_label("综合执法局推送") == "综合执法局推送"
     assert mask_person_label("县社会治理中心") == "县社会治理中心"
     assert mask_person_label("河道视频监控 QC-012") == "河道视频监控 QC-012"
+    assert mask_person_label("网格员 徐建华") == "网格员 徐**"  # what the demo simulator writes
+    assert mask_person_label("12345 市民 张三") == "12345 市民 张**"
 
 
 def test_mask_free_text():
@@ -423,7 +425,7 @@ async def test_pages_follow_change_events_and_ticker_is_masked(store, qtbot, ui)
     from commandroom.timeutil import utcnow
 
     with store.write() as s:
-        rid = add_report(s, utcnow() - timedelta(minutes=1), text="联系人：张三丰，电话13812345678", who="王建国")
+        rid = add_report(s, utcnow() - timedelta(minutes=1), text="联系人：张三丰，电话13812345678", who="网格员 王建国")
     changes = Changes()
     changes.note("report", rid)
     store.emit(changes)
@@ -483,6 +485,7 @@ async def test_desktop_toggle_opens_and_closes_the_wall(store, actor, qtbot, tmp
     toggle.action.trigger()
     wall = toggle.wall
     assert isinstance(wall, WallWindow) and wall.isVisible() and wall.store is store
+    assert wall.config.townships == (QC,) and wall.place == "球川镇"  # the desk's township, by name
     assert wall.banner.isVisible()  # the desktop has no engine here: "not connected"
     from commandroom.timeutil import utcnow
 
@@ -496,3 +499,45 @@ async def test_desktop_toggle_opens_and_closes_the_wall(store, actor, qtbot, tmp
     second.close()
     assert toggle.wall is None and not toggle.action.isChecked()
     main.close()
+
+
+@pytest.mark.asyncio
+async def test_wall_title_names_its_township(store, qtbot, zh):
+    window = await open_wall(store, qtbot, fast_config(townships=(QC,)))
+    assert window.title_label.text() == "球川镇综合信息指挥室"
+    assert window.windowTitle() == "球川镇指挥室大屏"
+    assert QC not in window.title_label.text()
+    window.shutdown()
+
+
+def test_case_page_names_a_module_waiting_for_check_in_never_its_id(fixed):
+    from commandroom.domain.models import CaseCheckin, Module
+
+    module = new_id()
+    with fixed.write() as s:
+        s.add(Module(id=module, township_code=QC, name="经济生态", lead_name="周(副镇长)", wip_limit=5))
+        s.add(CaseCheckin(id=new_id(), township_code=QC, target_kind="module", target_code=module, state="waiting",
+                          due_at=NOW + timedelta(hours=3)))
+    with fixed.read() as session:
+        cases = fg.case_figures(session, NOW)
+    assert [c.target for c in cases.checkins] == ["经济生态模块"]
+
+
+@pytest.mark.asyncio
+async def test_zone_tile_with_nobody_rostered_says_nobody_on_duty_not_idle(fixed, qtbot, zh):
+    """One member rostered in 球川: the other six zones have nobody there, which is no spare capacity."""
+    from ui.wall.pages import WallZonesPage
+
+    with fixed.write() as s:
+        member = s.query(TeamMember).filter_by(name="王一").one()
+        s.add(RosterEntry(id=new_id(), township_code=QC, zone_id="QC", member_id=member.id, day=date(2026, 11, 20),
+                          shift="day", starts_at=NOW - timedelta(hours=6), ends_at=NOW + timedelta(hours=4)))
+    with fixed.read() as session:
+        zones = fg.zone_figures(session, NOW)
+    page = WallZonesPage(fixed, fast_config(), lambda: NOW)
+    qtbot.addWidget(page)
+    page.apply(zones)
+    badges = {tile.name.text(): tile.badge.text() for tile in page.tiles}
+    others = [badge for name, badge in badges.items() if name and not name.startswith("球川")]
+    assert len(others) == 6 and set(others) == {"无人在岗"}, badges
+    assert all(z.balance == "unstaffed" for z in zones if z.zone_id != "QC")

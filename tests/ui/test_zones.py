@@ -634,3 +634,18 @@ def test_the_demo_deploys_the_teams(demo):
             Dispatch.target_kind == "team", Dispatch.state.in_(["assigned", "acknowledged", "en_route",
                                                                  "on_scene"]))) > 0
         assert not svc.roster_clashes(session, now - timedelta(days=8), now + timedelta(days=8))
+
+
+@pytest.mark.asyncio
+async def test_a_zone_with_nobody_rostered_is_nobody_on_duty_not_idle(store, actor, qtbot, ui, zh):
+    """No roster at all: every card says 无人在岗 in grey, none is offered as idle capacity."""
+    from ui.zones.page import ZonesPage
+
+    page = ZonesPage(store, actor)
+    qtbot.addWidget(page)
+    page.resize(1600, 1000)
+    page.show()
+    await ui.wait_until(lambda: page.board.data is not None, what="board loaded")
+    chips = {card.name_label.text(): card.balance_chip.text() for card in page.board.cards.values()}
+    assert len(chips) == 7 and set(chips.values()) == {"无人在岗"}, chips
+    assert "闲：" not in page.board.summary_label.text() and "无人在岗：" in page.board.summary_label.text()

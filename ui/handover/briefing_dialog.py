@@ -46,6 +46,9 @@ def compute_briefing(store: Any, day: date, township_codes: tuple[str, ...] | No
         return daily_briefing(session, day=day, township_codes=township_codes, now=now, state=state)
 
 
+FOLDER_KEY = "briefing/folder"
+
+
 async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | None, folder: Path,
                           pdf: bool, xlsx: bool, state: TaskState, now: datetime | None = None,
                           text: BriefingText | None = None) -> list[Path]:
@@ -124,7 +127,10 @@ class BriefingDialog(QDialog):
         self.day_edit.setDisplayFormat("yyyy-MM-dd")
         form.addRow(self.tr("Day"), self.day_edit)
         folder_row = QHBoxLayout()
-        self.folder_edit = QLineEdit(str(Path.home()))
+        from ui import ui_state
+
+        # the folder used last time, else the documents folder (where an officer looks for a file)
+        self.folder_edit = QLineEdit(str(ui_state.value(FOLDER_KEY) or ui_state.documents_folder()))
         browse = QPushButton(self.tr("Choose…"))
         browse.clicked.connect(self._on_browse_clicked)
         folder_row.addWidget(self.folder_edit, 1)
@@ -149,6 +155,10 @@ class BriefingDialog(QDialog):
         layout.addWidget(self.status_label)
         self.buttons = QDialogButtonBox()
         self.export_button = self.buttons.addButton(self.tr("Export"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button = self.buttons.addButton(self.tr("Print…"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.setToolTip(self.tr("Print preview of the briefing (the same pages as the PDF), then print"))
+        self.print_button.clicked.connect(self._on_print_clicked)
+        self.print_preview: Any = None
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.export_button.clicked.connect(self.start_export)
@@ -161,6 +171,24 @@ class BriefingDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for the briefing"), self.folder_edit.text())
         if folder:
             self.folder_edit.setText(folder)
+
+    def _on_print_clicked(self) -> None:
+        if self.task is not None and not self.task.done():
+            return
+        self.task = asyncio.ensure_future(self.open_print_preview())
+
+    async def open_print_preview(self) -> Any:
+        """Compute the day's briefing and show it in Qt's print preview (printing is from there)."""
+        from ui.printing import open_preview
+
+        self.status_label.setText(self.tr("Preparing the print preview…"))
+        now = self.store.now()
+        text = BriefingText.current(await run_read(scope_title, self.store, self.scope))
+        briefing = await run_read(compute_briefing, self.store, self.day(), self.scope, now, TaskState())
+        self.status_label.clear()
+        self.print_html = briefing_html(briefing, text, now=now)
+        self.print_preview = open_preview(self.print_html, self.tr("Daily briefing"), self)
+        return self.print_preview
 
     def day(self) -> date:
         return self.day_edit.date().toPython()
@@ -196,6 +224,9 @@ class BriefingDialog(QDialog):
             log.exception("briefing export failed")
             self.status_label.setText(self.tr("Export failed: {error}").format(error=exc))
         else:
+            from ui import ui_state
+
+            ui_state.set_value(FOLDER_KEY, str(folder))
             self.progress.setValue(1000)
             self.status_label.setText(self.tr("Written: {files}").format(
                 files="、".join(str(p) for p in self.written)))

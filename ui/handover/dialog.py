@@ -99,6 +99,7 @@ class HandoverDialog(QDialog):
         self.scope_name = scope_title(store, scope)
         self.summary: HandoverSummary | None = None
         self.handover_id: str | None = None
+        self.confirmation = ""  # what the window says once the handover is signed
         self._now = now
         self._task = LatestTask("handover-summary")
         self.sign_task: asyncio.Task | None = None
@@ -114,6 +115,10 @@ class HandoverDialog(QDialog):
         self.refresh_button = QPushButton(self.tr("Recompute"))
         self.refresh_button.clicked.connect(self.refresh)
         head.addWidget(self.refresh_button)
+        self.print_button = QPushButton(self.tr("Print…"))
+        self.print_button.setToolTip(self.tr("Print preview of the handover sheet, then print"))
+        self.print_button.clicked.connect(self.open_print_preview)
+        head.addWidget(self.print_button)
         layout.addLayout(head)
 
         tiles = QGridLayout()
@@ -265,6 +270,32 @@ class HandoverDialog(QDialog):
     def _update_sign(self, *_: Any) -> None:
         self.sign_button.setEnabled(self.can_sign())
 
+    def sheet_html(self) -> str:
+        """The handover sheet to print: the heading, the key figures, each list, the notes and both names."""
+        from html import escape
+
+        from ui.printing import model_table
+
+        tiles = [(t.title.text(), t.value.text()) for t in (self.tile_open, self.tile_imminent, self.tile_overdue,
+                                                             self.tile_checkins, self.tile_unsynced)]
+        parts = [f"<h2 style='text-align:center'>{escape(self.heading.text())}</h2>",
+                 "<table cellspacing=0 cellpadding=4 width=100% border=1><tr>"
+                 + "".join(f"<td align=center><b>{escape(v)}</b><br>{escape(k)}</td>" for k, v in tiles)
+                 + "</tr></table>"]
+        for i, model in enumerate((self.imminent_model, self.overdue_model, self.checkin_model, self.state_model)):
+            parts.append(f"<h3>{escape(self.tabs.tabText(i))}</h3>{model_table(model)}")
+        parts.append(f"<h3>{escape(self.tr('Notes'))}</h3><p>{escape(self.notes_edit.toPlainText())}</p>")
+        parts.append("<p>{}：{}　　{}：{}</p>".format(
+            escape(self.tr("Outgoing")), escape(self.outgoing_edit.text()),
+            escape(self.tr("Incoming")), escape(self.incoming_edit.text())))
+        return "<html><body>" + "".join(parts) + "</body></html>"
+
+    def open_print_preview(self) -> Any:
+        from ui.printing import open_preview
+
+        self.print_preview = open_preview(self.sheet_html(), self.tr("Shift handover"), self)
+        return self.print_preview
+
     def mutation_args(self) -> dict[str, Any]:
         assert self.summary is not None
         args: dict[str, Any] = {
@@ -302,6 +333,9 @@ class HandoverDialog(QDialog):
             return False
         self.handover_id = handover_id
         self.error_label.hide()
+        args = self.mutation_args()
+        self.confirmation = self.tr("Handover signed at {time}: {outgoing} handed over to {incoming}.").format(
+            time=fmt_local(self.store.now(), "%H:%M"), outgoing=args["outgoing_name"], incoming=args["incoming_name"])
         self.handover_did_sign.emit(handover_id)
         self.accept()
         return True

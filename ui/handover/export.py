@@ -127,10 +127,17 @@ def _esc(value: Any) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _table(headers: list[str], rows: list[list[Any]], widths: list[int] | None = None) -> str:
+def _table(headers: list[str], rows: list[list[Any]], widths: list[int] | None = None,
+           nowrap: tuple[int, ...] = ()) -> str:
+    """A bordered table; the ``nowrap`` columns (incident numbers, times) are never broken across lines."""
     head = "".join(f"<th{_w(widths, i)}>{_esc(h)}</th>" for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(f"<td{' class=num' if isinstance(c, int | float) else ''}>{_esc(c)}</td>"
-                                    for c in r) + "</tr>" for r in rows)
+
+    def cell(i: int, c: Any) -> str:
+        cls = " class=num" if isinstance(c, int | float) else ""
+        style = " style='white-space:nowrap'" if i in nowrap else ""
+        return f"<td{cls}{style}>{_esc(c)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table class=grid cellspacing=0 cellpadding=3 width=100%><tr>{head}</tr>{body}</table>"
 
 
@@ -181,7 +188,8 @@ def briefing_html(b: DailyBriefing, text: BriefingText, *, now: datetime | None 
              fmt_local(c.due, "%m-%d %H:%M"), _span(b.as_of - c.due), _assignee(c, text)]
             for c in b.overdue[:overdue_rows]]
     parts.append(_table([text["number"], text["incident"], text["township"], text["state"], text["clock"],
-                         text["due"], text["late_by"], text["assignee"]], rows, [14, 28, 8, 9, 7, 11, 11, 12]))
+                         text["due"], text["late_by"], text["assignee"]], rows, [16, 26, 8, 9, 7, 11, 11, 12],
+                        nowrap=(0, 5)))  # "QC-2026-000123" and "12-03 14:30" stay whole
     if len(b.overdue) > overdue_rows:
         parts.append(f"<p>{_esc(text['more'].format(n=len(b.overdue) - overdue_rows))}</p>")
     parts.append("</body></html>")

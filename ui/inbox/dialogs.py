@@ -218,13 +218,13 @@ class MergeTargetModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.targets)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else 7
+        return 0 if parent.isValid() else 8
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
         titles = [self.tr("Match"), self.tr("Number"), self.tr("Title"), self.tr("State"), self.tr("Category"),
-                  self.tr("Distance"), self.tr("Time apart")]
+                  self.tr("Distance"), self.tr("Time apart"), self.tr("Why")]
         return titles[section] if 0 <= section < len(titles) else None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -234,7 +234,7 @@ class MergeTargetModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return self.tr("{score}%").format(score=round(t.score * 100)) if t.suggested else ""
+                return self.tr("{score}%").format(score=round(t.score * 100))
             if col == 1:
                 return t.number or self.tr("(not numbered yet)")
             if col == 2:
@@ -247,6 +247,10 @@ class MergeTargetModel(QAbstractTableModel):
                 return self.tr("{m} m").format(m=round(t.distance_m)) if t.distance_m is not None else ""
             if col == 6:
                 return self.tr("{h} h").format(h=round(t.hours_apart, 1)) if t.hours_apart is not None else ""
+            if col == 7:
+                place, time, category = (round(p * 100) for p in t.parts)
+                return self.tr("place {place} · time {time} · category {category}").format(
+                    place=place, time=time, category=category)
         if role == Qt.ItemDataRole.FontRole and t.suggested:
             from PySide6.QtGui import QFont
 
@@ -254,8 +258,16 @@ class MergeTargetModel(QAbstractTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0:
+                return self.score_parts(t)
             return fmt_local(t.created_at)
         return None
+
+    def score_parts(self, t: MergeTarget) -> str:
+        """The score's three parts in words: place, time and category."""
+        place, time, category = (round(p * 100) for p in t.parts)
+        return self.tr("Place {place} + time {time} + category {category} (of 50 + 30 + 20)").format(
+            place=place, time=time, category=category)
 
 
 class MergeDialog(QDialog):
@@ -264,7 +276,7 @@ class MergeDialog(QDialog):
     def __init__(self, targets: list[MergeTarget], report_count: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Merge into an incident"))
-        self.setMinimumSize(940, 440)
+        self.setMinimumSize(1120, 440)  # room for the score parts column
         layout = QVBoxLayout(self)
         intro = QLabel(self.tr("Merge {n} report(s) into the incident chosen below. Suggested duplicates "
                                "(near in place, time and category) come first.").format(n=report_count))
@@ -279,7 +291,7 @@ class MergeDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((64, 160, 0, 80, 130, 72, 80)):
+        for col, width in enumerate((64, 160, 0, 80, 130, 72, 80, 220)):
             if width:
                 self.table.setColumnWidth(col, width)
         self.table.setWordWrap(False)

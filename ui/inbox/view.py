@@ -110,6 +110,11 @@ class InboxView(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([1020, 420])
         layout.addWidget(splitter, 1)
+        self.splitter = splitter
+        from ui import ui_state
+
+        ui_state.remember_splitter(splitter, "inbox")
+        ui_state.remember_header(self.table.horizontalHeader(), "inbox")
 
         self.model.ids_did_refresh.connect(self._on_ids_refreshed)
         store_events(store).changes_did_happen.connect(self._on_store_changes)
@@ -171,6 +176,7 @@ class InboxView(QWidget):
         self.undo_action.setEnabled(False)
         self.count_label = QLabel()
         self.count_label.setObjectName("Muted")
+        self.count_label.setContentsMargins(8, 0, 14, 0)  # clear of the window's right edge
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -218,6 +224,20 @@ class InboxView(QWidget):
             self._reselect_row = -1
             self.table.clearSelection()
             self.table.selectRow(row)
+        self._keep_detail_honest()
+
+    def _keep_detail_honest(self) -> None:
+        """The detail shows the selected report, never one the list lost (a refresh after the first sync,
+        a filter): the report is selected again where it still is, else the detail is emptied."""
+        current = self.detail.current_report_id()
+        if not current or self.selected_ids():
+            return  # a selected report's detail is loading or shown
+        row = self.model.row_of(current)
+        if row >= 0:
+            self.table.selectRow(row)
+        else:
+            self._detail_task.cancel()
+            self.detail.show_detail(None)
 
     def _update_count(self) -> None:
         waiting = self.model.waiting_count
@@ -338,6 +358,7 @@ class InboxView(QWidget):
         position = self._first_selected_row()
         await run_db(self.store.perform, self.actor, "report.accept", report_id, args)
         self._reselect_row = position
+        self._forget_merge()
         self.action_did_finish.emit("report.accept", [report_id])
 
     async def _merge(self) -> None:
@@ -369,6 +390,16 @@ class InboxView(QWidget):
                     action=lambda: self._start_action(self.undo_last_merge()), timeout_ms=60_000))
                 self.action_did_finish.emit("report.merge", done)
 
+    def focus_search(self) -> None:
+        """Ctrl+F: the search box, text selected."""
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    def _forget_merge(self) -> None:
+        """A later action: the last merge can no longer be undone from here (nor its banner)."""
+        self.last_merge = []
+        self.undo_action.setEnabled(False)
+
     async def undo_last_merge(self) -> None:
         """Undo the last (bulk) merge: ``report.unmerge`` for each report, newest first."""
         ids = list(self.last_merge)
@@ -397,6 +428,7 @@ class InboxView(QWidget):
         for report_id in ids:
             await run_db(self.store.perform, self.actor, "report.reject", report_id, {"reason": reason})
         self._reselect_row = position
+        self._forget_merge()
         self.action_did_finish.emit("report.reject", ids)
 
     async def _transfer(self) -> None:
@@ -414,6 +446,7 @@ class InboxView(QWidget):
         for report_id in ids:
             await run_db(self.store.perform, self.actor, "report.transfer", report_id, args)
         self._reselect_row = position
+        self._forget_merge()
         self.action_did_finish.emit("report.transfer", ids)
 
     # -- messages

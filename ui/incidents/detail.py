@@ -452,9 +452,10 @@ class IncidentDetailPanel(QWidget):
             add(self.tr("Counter-proposal"), f["counter_proposal"])
         marker = ""
         if f.get("outside_list"):
+            # tr() outside the f-string: lupdate does not see a call inside one (it stayed English)
+            outside = self.tr("Outside the list: township accepts, county and township handle jointly")
             marker = (f"<p style='margin:0 0 4px 0'><span style='background:#d9822b; color:white; padding:1px 6px;'>"
-                      f"{_esc(self.tr('Outside the list: township accepts, county and township handle jointly'))}"
-                      f"</span></p>")
+                      f"{_esc(outside)}</span></p>")
         return marker + "<table cellspacing=0 cellpadding=1>" + "".join(rows) + "</table>"
 
     def _show_clocks(self, detail: IncidentDetail) -> None:
@@ -566,8 +567,11 @@ class IncidentDetailPanel(QWidget):
     async def _do_dispatch(self) -> None:
         f = self.detail.fields
         choices = await self._choices_once()
+        from commandroom.services.teams import shanghai_date
+
         dialog = DispatchDialog(choices, lead_department=f.get("lead_department_code"), zone_id=f.get("zone_id"),
-                                prefer_team=bool(f.get("is_enforcement")), subject=self.subject(), parent=self)
+                                prefer_team=bool(f.get("is_enforcement")), subject=self.subject(),
+                                today=shanghai_date(self.store.now()), parent=self)
         if await self._dialog(dialog):
             await self.perform("dispatch", dialog.mutation_args())
 

@@ -8,10 +8,12 @@ disabled, so a dialog never produces arguments the mutation would refuse for bei
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -46,9 +49,16 @@ class DispatchDialog(_Dialog):
     """
 
     def __init__(self, choices: DispatchChoices, *, lead_department: str | None, zone_id: str | None,
-                 prefer_team: bool = False, subject: str = "", parent: QWidget | None = None) -> None:
+                 prefer_team: bool = False, subject: str = "", today: date | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Dispatch incident"), parent, subject)
         self.choices = choices
+        if today is None:
+            from commandroom.services.teams import shanghai_date
+            from commandroom.timeutil import utcnow
+
+            today = shanghai_date(utcnow())
+        self.today = today
         self.department_radio = QRadioButton(self.tr("County department"))
         self.team_radio = QRadioButton(self.tr("Zone enforcement team"))
         group = QButtonGroup(self)
@@ -83,6 +93,10 @@ class DispatchDialog(_Dialog):
         self.member_list.setFixedHeight(150)
         self.form.addRow(self.tr("Members"), self.member_list)
         self.lead_combo = QComboBox()
+        # long enough for a name with its reason; never clipped to "何德" / "(无"
+        self.lead_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.lead_combo.setMinimumContentsLength(12)
+        self.lead_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.form.addRow(self.tr("On-site lead"), self.lead_combo)
 
         self.note_edit = _text_edit(self.tr("Instructions for the assignee (optional)"), 60)
@@ -110,12 +124,26 @@ class DispatchDialog(_Dialog):
     def _on_zone_changed(self, *_: Any) -> None:
         self.member_list.blockSignals(True)
         self.member_list.clear()
+        self._names: dict[str, str] = {}
+        self._lead_blockers: dict[str, str] = {}
         for m in self.choices.members.get(self.zone_combo.currentData() or "", []):
             status = {"available": self.tr("available"), "en_route": self.tr("en route"),
                       "on_scene": self.tr("on scene"), "off_duty": self.tr("off duty")}.get(m.status, m.status)
-            auxiliary = self.tr("auxiliary")
-            text = f"{m.name}（{status}，{auxiliary}）" if m.is_auxiliary else f"{m.name}（{status}）"
+            notes = [status]
+            blocker = self.lead_blocker(m)
+            if m.is_auxiliary:
+                notes.append(self.tr("auxiliary"))
+            elif blocker:
+                notes.append(blocker)  # offered honestly: an expired certificate is said, not hidden
+            text = f"{m.name}（{'，'.join(notes)}）"
             item = QListWidgetItem(text)
+            if blocker and not m.is_auxiliary:
+                item.setForeground(QColor("#922b21"))
+                item.setToolTip(self.tr("{name} can go with the team but cannot be the on-site lead").format(
+                    name=m.name))
+            self._names[m.id] = m.name
+            if blocker:
+                self._lead_blockers[m.id] = blocker
             item.setData(Qt.ItemDataRole.UserRole, m.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
@@ -127,17 +155,36 @@ class DispatchDialog(_Dialog):
         current = self.lead_combo.currentData()
         self.lead_combo.clear()
         self.lead_combo.addItem(self.tr("(none)"), None)
+        first_able = 0
         for mid, name in self.selected_members():
-            self.lead_combo.addItem(name, mid)
-        i = self.lead_combo.findData(current)
-        self.lead_combo.setCurrentIndex(max(i, 1 if self.lead_combo.count() > 1 else 0))
+            blocker = self._lead_blockers.get(mid)
+            self.lead_combo.addItem(f"{name}（{blocker}）" if blocker else name, mid)
+            if blocker:  # listed, greyed, with the reason: the lead rule is the mutation's, the offer is honest
+                self.lead_combo.model().item(self.lead_combo.count() - 1).setEnabled(False)
+            elif not first_able:
+                first_able = self.lead_combo.count() - 1
+        i = self.lead_combo.findData(current) if current is not None else -1
+        if i < 0 or current in self._lead_blockers:
+            i = first_able  # the first selected member who may lead (or "(none)")
+        self.lead_combo.setCurrentIndex(i)
+
+    def lead_blocker(self, m: Any) -> str:
+        """Why member ``m`` cannot lead today ("" if they can): auxiliary, no or an expired certificate."""
+        if m.is_auxiliary:
+            return self.tr("auxiliary, cannot lead")
+        if not m.cert_no or m.cert_expiry is None:
+            return self.tr("no enforcement certificate")
+        if m.cert_expiry < self.today:
+            return self.tr("certificate expired {date}").format(date=m.cert_expiry.strftime("%Y-%m-%d"))
+        return ""
 
     def selected_members(self) -> list[tuple[str, str]]:
         out = []
         for i in range(self.member_list.count()):
             item = self.member_list.item(i)
             if item.checkState() == Qt.CheckState.Checked:
-                out.append((item.data(Qt.ItemDataRole.UserRole), item.text().split("（")[0]))
+                member_id = item.data(Qt.ItemDataRole.UserRole)
+                out.append((member_id, self._names.get(member_id, item.text().split("（")[0])))
         return out
 
     def check_member(self, member_id: str, checked: bool = True) -> None:

@@ -120,6 +120,8 @@ class IncidentFilterBar(QWidget):
             # as wide as a few characters, not as the longest item (matter names are long)
             w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             w.setMinimumContentsLength(chars)
+            # …but never narrower than its "All …" entry, what it shows most of the time (CJK is wide)
+            w.setMinimumWidth(w.fontMetrics().horizontalAdvance(w.itemText(0)) + 36)
             w.view().setMinimumWidth(w.view().sizeHintForColumn(0) + 24)
             w.currentIndexChanged.connect(self._emit)
             layout.addWidget(w)
@@ -169,6 +171,33 @@ class IncidentFilterBar(QWidget):
             sort_key=self._sort[0],
             descending=self._sort[1],
         )
+
+    def clear_filters(self) -> bool:
+        """Every filter back to "all" and the search emptied, one query emitted; False if nothing was set."""
+        widgets = (self.state_combo, self.township_combo, self.zone_combo, self.matter_combo, self.lead_combo,
+                   self.urgency_combo, self.overdue_check, self.date_check, self.search_edit)
+        changed = False
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            for combo in (self.state_combo, self.township_combo, self.zone_combo, self.matter_combo,
+                          self.lead_combo, self.urgency_combo):
+                if combo.isEnabled() and combo.currentIndex() != 0:
+                    combo.setCurrentIndex(0)
+                    changed = True
+            for check in (self.overdue_check, self.date_check):
+                if check.isChecked():
+                    check.setChecked(False)
+                    changed = True
+            if self.search_edit.text():
+                self.search_edit.clear()
+                changed = True
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        if changed:
+            self._emit()
+        return changed
 
     def focus_search(self) -> None:
         self.search_edit.setFocus()

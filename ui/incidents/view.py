@@ -34,7 +34,7 @@ from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTable
 
 log = logging.getLogger(__name__)
 
-_COLUMN_WIDTHS = (138, 200, 50, 62, 62, 86, 104, 112, 192, 60)
+_COLUMN_WIDTHS = (138, 200, 50, 62, 62, 86, 104, 112, 176, 56)
 
 
 class IncidentsView(QWidget):
@@ -98,6 +98,10 @@ class IncidentsView(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([1010, 590])
         layout.addWidget(splitter, 1)
+        self.splitter = splitter
+        from ui import ui_state
+
+        ui_state.remember_splitter(splitter, "incidents")
 
         for act in self.detail.actions.values():
             self.addAction(act)  # the workflow keys work while the table has focus
@@ -136,7 +140,9 @@ class IncidentsView(QWidget):
             return act
 
         self.refresh_action = action(self.tr("Refresh"), "F5", self.refresh, "fa5s.sync")
-        self.search_action = action(self.tr("Search"), "Ctrl+F", self.filter_bar.focus_search, "fa5s.search")
+        # Ctrl+F is the main window's (one shortcut for every page with a search box): see focus_search
+        self.search_action = action(self.tr("Search"), "", self.filter_bar.focus_search, "fa5s.search")
+        self.search_action.setToolTip(f"{self.tr('Search')} (Ctrl+F)")
         self.overdue_action = action(self.tr("Overdue"), "Ctrl+Shift+O", self.filter_bar.show_overdue,
                                      "fa5s.exclamation-circle")
         bar.addSeparator()
@@ -148,7 +154,8 @@ class IncidentsView(QWidget):
         bar.addWidget(spacer)
         self.count_label = QLabel()
         self.count_label.setObjectName("Muted")
-        self.count_label.setMinimumWidth(240)
+        self.count_label.setMinimumWidth(120)
+        self.count_label.setContentsMargins(8, 0, 14, 0)  # clear of the window's right edge
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.count_label)
         return bar
@@ -162,12 +169,18 @@ class IncidentsView(QWidget):
         widths = list(_COLUMN_WIDTHS)
         widths[COLUMN_KEYS.index("number")] = fm.horizontalAdvance("QC-2026-000000") + 22
         widths[COLUMN_KEYS.index("created")] = fm.horizontalAdvance("26-11-26 00:00") + 22
+        header_fm = self.table.horizontalHeader().fontMetrics()
         for col, width in enumerate(widths):
             if col != COL_TITLE:
-                self.table.setColumnWidth(col, width)
+                # never narrower than its header (紧急程度 in Chinese, "Lead department" in English) + sort arrow
+                title = str(self.model.headerData(col, Qt.Orientation.Horizontal) or "")
+                self.table.setColumnWidth(col, max(width, header_fm.horizontalAdvance(title) + 22))
 
     def _start(self) -> None:
         self._fit_columns()
+        from ui import ui_state
+
+        ui_state.remember_header(self.table.horizontalHeader(), "incidents")  # the officer's widths win
         self.model.refresh()
 
     def refresh(self) -> None:
@@ -232,8 +245,9 @@ class IncidentsView(QWidget):
 
     def _update_count(self, *_: Any) -> None:
         n = self.model.rowCount()
-        self.count_label.setText(self.tr("{n} incidents · {ms} ms").format(
-            n=f"{n:,}", ms=int(self.model.last_query_seconds * 1000)))
+        # the query time is for the log, not the officer
+        log.debug("incident list: %d rows in %.0f ms", n, self.model.last_query_seconds * 1000)
+        self.count_label.setText(self.tr("{n} incidents").format(n=f"{n:,}"))
         self.count_did_change.emit(n)
 
     def _refocus_table(self) -> None:
@@ -258,6 +272,25 @@ class IncidentsView(QWidget):
         self.table.setFocus()
         return True
 
+    def focus_search(self) -> None:
+        """Ctrl+F: the search box, text selected."""
+        self.filter_bar.focus_search()
+
+    def show_incident(self, incident_id: str) -> None:
+        """Show ``incident_id`` whatever the filters say (a map marker, a banner): its detail at once, and in
+        the list, clearing the filters and the search when they hide it (the officer is told so)."""
+        if self.select_incident(incident_id):
+            return
+        self.detail.load(incident_id)  # never the previous incident's detail meanwhile
+        cleared = self.filter_bar.clear_filters()
+        self._selected_id = incident_id  # after the re-query began: selected once the widened list has it
+        if cleared:
+            from ui.notifications import Notice
+
+            self.banner_requested.emit(Notice(
+                text=self.tr("Filters and search cleared to show the incident chosen on the map."),
+                level="info", key="incidents-filter-cleared", timeout_ms=6_000))
+
     def _on_current_row_changed(self, current: Any, _previous: Any) -> None:
         if not current.isValid():
             return
@@ -272,7 +305,15 @@ class IncidentsView(QWidget):
 
         dialog = HandoverDialog(self.store, self.actor, self.scope, self)
         self.open_dialog = dialog
+        dialog.handover_did_sign.connect(lambda _id: self._confirm_handover(dialog))
         dialog.open()
+
+    def _confirm_handover(self, dialog: Any) -> None:
+        """Signing is recorded: say so (who handed over to whom, when), the dialog having closed."""
+        from ui.notifications import Notice
+
+        self.banner_requested.emit(Notice(text=dialog.confirmation, level="info", key="handover-signed",
+                                          timeout_ms=12_000))
 
     def _on_briefing_triggered(self) -> None:
         from ui.handover.briefing_dialog import BriefingDialog

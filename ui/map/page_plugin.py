@@ -16,9 +16,9 @@ def build_page(window: Any) -> QWidget:
 
     def _on_incident_activated(incident_id: str) -> None:
         page = window.show_page(PAGE_INCIDENTS)
-        select = getattr(page, "select_incident", None)
-        if select is not None:
-            select(incident_id)
+        show = getattr(page, "show_incident", None) or getattr(page, "select_incident", None)
+        if show is not None:
+            show(incident_id)  # widens the list's filters when they hide it, and says so
 
     view.incident_activated.connect(_on_incident_activated)
     incidents = window.pages.get(PAGE_INCIDENTS)

@@ -82,6 +82,7 @@ class MapView(QWidget):
         data_dir: str | Path | None = None,
         page_options: Any = None,
         basemap_dir: str | Path | None = None,
+        masked: bool = False,
     ) -> None:
         """
         Args:
@@ -98,6 +99,7 @@ class MapView(QWidget):
         self.tiles_path = Path(tiles_path) if tiles_path else Path(store.path).parent / TILES_FILE
         self.data_dir = data_dir
         self.page_options = page_options
+        self.masked = masked  # the wall: every person's name and number masked, popups included
         from commandroom.basemap.local import desk_basemap_dir
 
         self.basemap_dir = Path(basemap_dir) if basemap_dir else desk_basemap_dir(store.path)
@@ -317,11 +319,12 @@ class MapView(QWidget):
 
         generation = self._generation
         store = self.store
+        masked = self.masked
         emit = self._snapshot_read.emit  # a bound signal: safe to emit from the reader thread
 
         def work() -> None:
             try:
-                emit(generation, read_snapshot(store))
+                emit(generation, read_snapshot(store, masked))
             except Exception as exc:  # noqa: BLE001 - reported on the GUI thread
                 emit(generation, exc)
 
@@ -396,18 +399,19 @@ class MapView(QWidget):
         if sum(len(v) for v in pending.values()) <= SYNC_FLUSH_LIMIT:
             # A handful of rows: a few ms of SQLite on the GUI thread beats a thread hop.
             self._apply_changes(
-                generation, {kind: read_changed(self.store, kind, ids) for kind, ids in pending.items()}
+                generation, {kind: read_changed(self.store, kind, ids, self.masked) for kind, ids in pending.items()}
             )
             return
         from ui.async_runner import READ_EXECUTOR
 
         self._flush_running = True
         store = self.store
+        masked = self.masked
         emit = self._changes_read.emit
 
         def work() -> None:
             try:
-                emit(generation, {kind: read_changed(store, kind, ids) for kind, ids in pending.items()})
+                emit(generation, {kind: read_changed(store, kind, ids, masked) for kind, ids in pending.items()})
             except Exception as exc:  # noqa: BLE001
                 emit(generation, exc)
 

@@ -144,7 +144,7 @@ def month_rows(row: YearRow | None) -> list[MonthRow]:
 
 
 class YearModel(RowTableModel):
-    """The published years, newest first."""
+    """The published years and the years the calendar package knows, newest first."""
 
     def columns(self) -> list[Column]:
         return [
@@ -163,7 +163,7 @@ class YearModel(RowTableModel):
 
     def _published(self, r: YearRow, role: int) -> Any:
         if role == DISPLAY:
-            return fmt_local(r.published_at)
+            return fmt_local(r.published_at) if r.published_at else self.tr("not published (package)")
         if role == Qt.ItemDataRole.ToolTipRole and r.published_by:
             return self.tr("Published by {name}").format(name=r.published_by)
         return None

@@ -69,11 +69,12 @@ def field_label(name: str) -> str:
 
 
 def show_value(value: Any, names: dict[str, str] | None = None) -> str:
-    """A matter field's value as text (codes with their names when ``names`` knows them)."""
+    """A matter field's value as text: codes by their names when ``names`` knows them (never a bare code
+    where a name exists: categories, one-thing types, departments)."""
     if isinstance(value, bool):
         return QCoreApplication.translate("Reflist", "yes") if value else QCoreApplication.translate("Reflist", "no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return "、".join((names or {}).get(str(v), str(v)) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     if value is None:
@@ -81,6 +82,14 @@ def show_value(value: Any, names: dict[str, str] | None = None) -> str:
     if names and value in names:
         return names[value]
     return str(value)
+
+
+def field_names(departments: list[tuple[str, str]] | dict[str, str], categories: Any = (),
+                one_things: Any = ()) -> dict[str, dict[str, str]]:
+    """field → (code → name) for the matter fields that hold codes (``Choices`` of the reflist queries)."""
+    cats = dict(categories)
+    return {"lead_department_code": dict(departments), "category_codes": cats, "default_for": cats,
+            "one_thing_code": dict(one_things)}
 
 
 class VersionModel(RowTableModel):
@@ -120,16 +129,15 @@ class VersionModel(RowTableModel):
 class MatterModel(RowTableModel):
     """The matters of one version (read-only)."""
 
-    def __init__(self, departments: dict[str, str] | None = None, parent: Any = None) -> None:
+    def __init__(self, names: dict[str, dict[str, str]] | None = None, parent: Any = None) -> None:
         super().__init__(parent)
-        self.departments = departments or {}
+        self.names = names or {}  # field → code → name (field_names)
 
     def columns(self) -> list[Column]:
         def cell(name: str) -> Any:
             def fn(r: MatterRow, role: int) -> Any:
                 if role == DISPLAY:
-                    names = self.departments if name == "lead_department_code" else None
-                    return show_value(r.data.get(name), names)
+                    return show_value(r.data.get(name), self.names.get(name))
                 if role == Qt.ItemDataRole.ToolTipRole and name in ("township_duty", "department_duty", "name"):
                     return str(r.data.get(name) or "") or None
                 return None
@@ -140,12 +148,12 @@ class MatterModel(RowTableModel):
 class MatterEditModel(QAbstractTableModel):
     """The draft of a new version: one row per matter, every field editable; edits stay in the draft."""
 
-    def __init__(self, base: list[dict[str, Any]], departments: dict[str, str] | None = None,
+    def __init__(self, base: list[dict[str, Any]], names: dict[str, dict[str, str]] | None = None,
                  parent: Any = None) -> None:
         super().__init__(parent)
         self.base = {m["code"]: m for m in base}
         self.rows: list[dict[str, Any]] = [copy.deepcopy(m) for m in base]
-        self.departments = departments or {}
+        self.names = names or {}  # field → code → name (field_names)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
@@ -189,11 +197,10 @@ class MatterEditModel(QAbstractTableModel):
             if role == DISPLAY:
                 return None
         if role == DISPLAY:
-            names = self.departments if name == "lead_department_code" else None
-            return show_value(value, names)
+            return show_value(value, self.names.get(name))
         if role == Qt.ItemDataRole.EditRole:
-            if name in LIST_FIELDS:
-                return ", ".join(value or [])
+            if name in LIST_FIELDS or name == "one_thing_code":
+                return show_value(value, self.names.get(name))  # edited by name; setData maps names back
             return "" if value is None else str(value)
         if role == Qt.ItemDataRole.BackgroundRole:
             if row.get("code") not in self.base:
@@ -217,9 +224,10 @@ class MatterEditModel(QAbstractTableModel):
         elif role != Qt.ItemDataRole.EditRole:
             return False
         elif name in LIST_FIELDS:
-            new = [p.strip() for p in str(value or "").replace("，", ",").replace("、", ",").split(",") if p.strip()]
+            parts = [p.strip() for p in str(value or "").replace("，", ",").replace("、", ",").split(",") if p.strip()]
+            new = [self._code_of(name, p) for p in parts]
         elif name == "one_thing_code":
-            new = str(value or "").strip() or None
+            new = self._code_of(name, str(value or "").strip()) or None
         else:
             new = str(value or "").strip()
         if row.get(name) == new:
@@ -227,6 +235,11 @@ class MatterEditModel(QAbstractTableModel):
         row[name] = new
         self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), len(FIELDS) - 1))
         return True
+
+    def _code_of(self, field: str, text: str) -> str:
+        """The code a user typed by its name (or the code itself)."""
+        by_name = {name: code for code, name in self.names.get(field, {}).items()}
+        return by_name.get(text, text)
 
     def insertRows(self, row: int, count: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
         if parent.isValid() or count < 1 or not 0 <= row <= len(self.rows):
@@ -263,9 +276,9 @@ class MatterEditModel(QAbstractTableModel):
 class DiffModel(RowTableModel):
     """The diff against the version in force: added / removed matters, and each changed field."""
 
-    def __init__(self, departments: dict[str, str] | None = None, parent: Any = None) -> None:
+    def __init__(self, names: dict[str, dict[str, str]] | None = None, parent: Any = None) -> None:
         super().__init__(parent)
-        self.departments = departments or {}
+        self.names = names or {}  # field → code → name (field_names)
 
     def columns(self) -> list[Column]:
         return [
@@ -297,8 +310,7 @@ class DiffModel(RowTableModel):
 
     def _value(self, r: DiffRow, value: Any, role: int, new: bool = False) -> Any:
         if role == DISPLAY:
-            names = self.departments if r.field == "lead_department_code" else None
-            return show_value(value, names)
+            return show_value(value, self.names.get(r.field))
         if role == Qt.ItemDataRole.ToolTipRole:
             return show_value(value) or None
         if role == Qt.ItemDataRole.BackgroundRole and new and r.kind == "changed":

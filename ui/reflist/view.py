@@ -55,7 +55,7 @@ from commandroom.timeutil import utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.common.id_model import IdRole
-from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel
+from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel, field_names
 
 
 def list_table(model: Any, *, column_width: int = 120) -> QTableView:
@@ -83,7 +83,7 @@ class DepartmentDelegate(QStyledItemDelegate):
     def createEditor(self, parent: QWidget, option: Any, index: Any) -> QWidget:
         combo = QComboBox(parent)
         for code, name in self.departments:
-            combo.addItem(f"{name} ({code})", code)
+            combo.addItem(name, code)
         return combo
 
     def setEditorData(self, editor: QWidget, index: Any) -> None:
@@ -114,6 +114,7 @@ class ReflistView(ActionHostMixin, QWidget):
         self.draft: Draft | None = None
         self.choices: Choices = choices(store)
         self.departments = dict(self.choices.departments)
+        self.field_names = field_names(self.choices.departments, self.choices.categories, self.choices.one_things)
         self.edit_model: MatterEditModel | None = None
         self.diff_counts: dict[str, int] = {}
 
@@ -141,7 +142,7 @@ class ReflistView(ActionHostMixin, QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         self.version_model = VersionModel(self)
         self.version_table = list_table(self.version_model)
-        self.matter_model = MatterModel(self.departments, self)
+        self.matter_model = MatterModel(self.field_names, self)
         self.matter_table = list_table(self.matter_model)
         split.addWidget(self.version_table)
         split.addWidget(self.matter_table)
@@ -201,7 +202,7 @@ class ReflistView(ActionHostMixin, QWidget):
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
-        self.diff_model = DiffModel(self.departments, self)
+        self.diff_model = DiffModel(self.field_names, self)
         self.diff_table = list_table(self.diff_model)
         for section in (4, 5):  # the old and the new value side by side, equally wide
             self.diff_table.horizontalHeader().setSectionResizeMode(section, QHeaderView.ResizeMode.Stretch)
@@ -284,7 +285,7 @@ class ReflistView(ActionHostMixin, QWidget):
             return
         draft = await run_read(new_draft, self.store, self.today())
         self.draft = draft
-        self.edit_model = MatterEditModel(draft.base_matters, self.departments, self)
+        self.edit_model = MatterEditModel(draft.base_matters, self.field_names, self)
         self.edit_table.setModel(self.edit_model)
         header = self.edit_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

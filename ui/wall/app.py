@@ -167,24 +167,28 @@ def run_wall(settings: Any, screen: int = 0, profile: str = "wall") -> int:
     from ui.incidents import refcounts
 
     refcounts.install()  # PySide6 6.12 on CPython 3.11 leaks references to None/True: see ui/incidents/refcounts.py
+    log_path = None
     try:
-        setup_logging(settings, f"wall-{profile}")
+        log_path = setup_logging(settings, f"wall-{profile}")
     except OSError:
         logging.basicConfig(level=logging.INFO)
     from ui.async_runner import DB_EXECUTOR
 
     store_future = DB_EXECUTOR.submit(open_store, settings.client_db_path(profile))
     import qasync
-    from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
 
     from ui.i18n import install_translators
+    from ui.qt_process import install_fault_logging, prepare_process
     from ui.theme import apply_theme
 
-    if QApplication.instance() is None:
-        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # the map's QtWebEngine
+    prepare_process(settings)  # root: --no-sandbox for the map's web engine; shared GL contexts; Qt caches
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    install_fault_logging(log_path.parent if log_path else None, f"wall-{profile}")
     app.setApplicationName("CommandRoom wall")
+    from ui.theme import app_icon
+
+    app.setWindowIcon(app_icon())
     app.setOrganizationName("Changshan")
     app.setQuitOnLastWindowClosed(False)
     install_translators(app, settings.language)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -66,6 +66,7 @@ BALANCE_LABELS = {
     "busy": QT_TRANSLATE_NOOP("WallLabels", "Busy"),
     "normal": QT_TRANSLATE_NOOP("WallLabels", "Normal"),
     "idle": QT_TRANSLATE_NOOP("WallLabels", "Idle"),
+    "unstaffed": QT_TRANSLATE_NOOP("WallLabels", "Nobody on duty"),
 }
 PAGE_TITLES = {
     PAGE_OVERVIEW: QT_TRANSLATE_NOOP("WallLabels", "Situation overview"),
@@ -563,7 +564,7 @@ class WallMapPage(WallPage):
             else:
                 from ui.map.view import MapView
 
-                self.view = MapView(store)
+                self.view = MapView(store, masked=True)  # visitors see the wall: no names or numbers
         except Exception as exc:  # noqa: BLE001 - ImportError, or QtWebEngine unusable here
             log.warning("the wall shows no map: %s", exc)
             self.view = None
@@ -577,10 +578,15 @@ class WallMapPage(WallPage):
             loaded = getattr(self.view, "page_loaded", None)
             if loaded is not None:
                 loaded.connect(self._on_map_loaded)
+            ready = getattr(self.view, "ready", None)
+            if ready is not None:
+                ready.connect(self._on_map_ready)
         self.ring = WallPulseRing(self)
         self.ring.hide()
         self.card = WallUrgentCard(self)
         self.card.hide()
+        self._urgent: fg.UrgentItem | None = None
+        self.ring_centre = QPoint()
         self._pending_ping = False
 
     @property
@@ -642,32 +648,63 @@ class WallMapPage(WallPage):
 
     # -- urgent takeover on the map
 
+    URGENT_ZOOM = 14  # a few streets around the spot
+
     def show_urgent(self, item: fg.UrgentItem, more: int) -> None:
-        """Centre the map on the urgent item, ring it and show its card over the map."""
+        """Zoom the map to the urgent item, ring it where it is and show its card beside it (never over it)."""
+        self._urgent = item
         self.card.show_item(item, more)
         self._place_overlays()
         self.card.show()
         self.card.raise_()
-        if self.view is not None and item.lat is not None and item.lon is not None:
-            d = 0.02
-            try:
-                self.view.run_js(f"cr.fitBounds({item.lat - d}, {item.lon - d * 1.2}, {item.lat + d}, "
-                                 f"{item.lon + d * 1.2})")
-            except RuntimeError:
-                log.info("map page not built yet: the urgent card shows without a map position")
-            self.ring.start()
-        else:
+        self._focus_urgent()
+
+    def _focus_urgent(self) -> None:
+        """Ask the map to centre the item in the room right of the card; the ring goes where the map says it is."""
+        item = getattr(self, "_urgent", None)
+        if item is None or item.lat is None or item.lon is None or self.view is None:
             self.ring.stop()
+            return
+        self._place_ring(self._free_centre())  # until the map answers: the middle of the free room
+        self.ring.start()
+        if not getattr(self.view, "is_ready", True) or getattr(self.view, "page", lambda: None)() is None:
+            return  # _on_map_ready focuses once the page has drawn
+        pad = self.card.geometry().right() if self.card.isVisible() else 0
+        evaluate = getattr(self.view, "evaluate", None)
+        if evaluate is None:
+            return
+        try:
+            evaluate(f"cr.focusPoint({item.lat}, {item.lon}, {self.URGENT_ZOOM}, {pad})", self._on_focused)
+        except RuntimeError:
+            log.info("map page not built yet: the urgent card shows without a map position")
+
+    def _on_focused(self, point: Any) -> None:
+        if self._closed or getattr(self, "_urgent", None) is None or not isinstance(point, list) or len(point) != 2:
+            return
+        origin = self.view.mapTo(self, QPoint(0, 0)) if isinstance(self.view, QWidget) else QPoint(0, 0)
+        self._place_ring(QPoint(origin.x() + round(point[0]), origin.y() + round(point[1])))
+
+    def _on_map_ready(self) -> None:
+        if getattr(self, "_urgent", None) is not None and self.card.isVisible():
+            self._focus_urgent()
+
+    def _free_centre(self) -> QPoint:
+        left = self.card.geometry().right() if self.card.isVisible() else 0
+        return QPoint((left + self.width()) // 2, self.height() // 2)
+
+    def _place_ring(self, centre: QPoint) -> None:
+        side = round(240 * self.scale)
+        self.ring.scale = self.scale
+        self.ring.setGeometry(centre.x() - side // 2, centre.y() - side // 2, side, side)
+        self.ring_centre = centre
 
     def clear_urgent(self) -> None:
+        self._urgent = None
         self.card.hide()
         self.ring.stop()
 
     def _place_overlays(self) -> None:
         w, h = self.width(), self.height()
-        side = round(240 * self.scale)
-        self.ring.scale = self.scale
-        self.ring.setGeometry(w // 2 - side // 2, h // 2 - side // 2, side, side)
         cw = round(w * 0.36)
         margin = round(20 * self.scale)
         self.card.setFixedWidth(cw)
@@ -681,6 +718,13 @@ class WallMapPage(WallPage):
         super().resizeEvent(event)
         if self.card.isVisible():
             self._place_overlays()
+            self._focus_urgent()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._urgent is not None:  # the takeover came while another page was up: the map has its size now
+            self._place_overlays()
+            QTimer.singleShot(0, self._focus_urgent)
 
     def set_scale(self, scale: float) -> None:
         super().set_scale(scale)

@@ -76,6 +76,7 @@ QLabel#ZoneName {{ font-size: {px(34)}; font-weight: bold; }}
 QLabel#ZoneBadge {{ font-size: {px(24)}; color: {MUTED}; }}
 QFrame#ZoneTile[balance="busy"] QLabel#ZoneBadge {{ color: {BAD}; font-weight: bold; }}
 QFrame#ZoneTile[balance="idle"] QLabel#ZoneBadge {{ color: {GOOD}; font-weight: bold; }}
+QFrame#ZoneTile[balance="unstaffed"] QLabel#ZoneBadge {{ color: {MUTED}; font-weight: bold; }}
 QLabel#ZoneTowns {{ font-size: {px(22)}; color: {MUTED}; }}
 QLabel#ZoneValue {{ font-size: {px(56)}; font-weight: bold; }}
 QLabel#ZoneValue[tone="bad"] {{ color: {BAD}; }}

@@ -71,7 +71,14 @@ class WallToggle(QObject):
         mw = self.main_window
         notifier = getattr(mw, "notifier", None)
         sound = bool(getattr(notifier, "sound_enabled", True))
-        wall = WallWindow(mw.store, _config(sound), sound_dir=getattr(notifier, "sound_dir", None))
+        config = _config(sound)
+        scope = mw._township_scope() if hasattr(mw, "_township_scope") else None
+        if config.townships is None and scope:
+            # a township desk's wall shows (and names) its township unless the wall config says otherwise
+            from dataclasses import replace
+
+            config = replace(config, townships=tuple(scope))
+        wall = WallWindow(mw.store, config, sound_dir=getattr(notifier, "sound_dir", None))
         signal = getattr(mw, "sync_status_did_change", None)
         engine = getattr(mw, "engine", None)
         if signal is not None:

@@ -29,6 +29,7 @@ from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from commandroom.timeutil import to_local, utcnow
+from ui.async_runner import store_events
 from ui.wall import pages as wp
 from ui.wall.banner import StalenessBanner
 from ui.wall.config import PAGE_MAP, WallConfig
@@ -177,6 +178,28 @@ class WallWindow(QWidget):
         self._apply_scale(scale_for(1080))
         self._on_clock_tick()
         self._started = False
+        self.place = ""
+        self._name_place()
+        store_events(store).changes_did_happen.connect(self._on_store_changes)
+
+    # ------------------------------------------------------------------ title
+
+    def _name_place(self) -> None:
+        """The title names the township(s) the wall shows (by name; nothing while the names are not synced)."""
+        from commandroom.services.places import place_of
+
+        with self.store.read() as session:
+            self.place = place_of(session, self.config.townships)
+        if self.place:
+            self.title_label.setText(self.tr("{place} Integrated Information Command Room").format(place=self.place))
+            self.setWindowTitle(self.tr("{place} wall screen").format(place=self.place))
+        else:
+            self.title_label.setText(self.tr("Integrated Information Command Room"))
+            self.setWindowTitle(self.tr("Command Room wall screen"))
+
+    def _on_store_changes(self, changes: Any) -> None:
+        if changes.touches("township") and not self._closing:
+            self._name_place()
 
     # ------------------------------------------------------------------ life
 

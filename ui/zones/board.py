@@ -521,6 +521,9 @@ class ZoneBoardWidget(QWidget):
             text += " · " + self.tr("busy: {zones}").format(zones="、".join(busy))
         if idle:
             text += " · " + self.tr("idle: {zones}").format(zones="、".join(idle))
+        nobody = [z.name for z in data.zones if z.balance == "unstaffed"]
+        if nobody:
+            text += " · " + self.tr("nobody on duty: {zones}").format(zones="、".join(nobody))
         self.summary_label.setText(text)
         self.updated_label.setText(self.tr("as of {time}").format(time=labels.when(data.now)))
         self.refresh_count += 1

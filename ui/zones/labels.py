@@ -44,8 +44,9 @@ BALANCE_LABELS = {
     "busy": QT_TRANSLATE_NOOP("Zones", "Busy"),
     "normal": QT_TRANSLATE_NOOP("Zones", "Balanced"),
     "idle": QT_TRANSLATE_NOOP("Zones", "Idle"),
+    "unstaffed": QT_TRANSLATE_NOOP("Zones", "Nobody on duty"),
 }
-BALANCE_COLOURS = {"busy": "#c0392b", "normal": "#5d6d7e", "idle": "#1e8449"}
+BALANCE_COLOURS = {"busy": "#c0392b", "normal": "#5d6d7e", "idle": "#1e8449", "unstaffed": "#7f8c8d"}
 
 CERT_LABELS = {
     "none": QT_TRANSLATE_NOOP("Zones", "No certificate"),

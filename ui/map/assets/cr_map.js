@@ -968,6 +968,18 @@
     return [p.x, p.y];
   };
 
+  /** Zoom to a point and put it at the centre of the part of the map that ``padLeft`` pixels on the left
+   *  leave free (the wall's urgent card covers them); returns the point's container pixel [x, y]. */
+  cr.focusPoint = function (lat, lon, zoom, padLeft) {
+    S.autoFit = false;
+    S.map.invalidateSize({ animate: false });
+    var z = Math.max(S.map.getMinZoom(), Math.min(S.map.getMaxZoom(), zoom));
+    var target = S.map.project([lat, lon], z).subtract([(padLeft || 0) / 2, 0]);
+    S.map.setView(S.map.unproject(target, z), z, { animate: false });
+    var p = S.map.latLngToContainerPoint([lat, lon]);
+    return [p.x, p.y];
+  };
+
   /** The map-container pixel of a lat/lon (tests drive real mouse drags with it). */
   cr.containerPoint = function (lat, lon) {
     var p = S.map.latLngToContainerPoint([lat, lon]);

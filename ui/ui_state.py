@@ -1,0 +1,127 @@
+"""What the desktop remembers between runs about its own look: one mechanism, one file.
+
+A ``QSettings`` INI file, ``ui-state.ini`` in the config folder (under ``COMMANDROOM_HOME`` when
+set), holds window geometry, splitter positions, column widths per page and the last folders
+chosen. It is not configuration (that is the TOML, see ``commandroom.config``): losing it only
+brings the default layout back.
+
+* :func:`remember_geometry` / :func:`remember_splitter` / :func:`remember_header` restore a
+  widget's state now and save it whenever it changes (on close, on a moved splitter, on a
+  resized or moved column), under a key naming the page (``incidents/splitter``);
+* :func:`value` / :func:`set_value` for small values (the briefing's last folder).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QStandardPaths, QTimer
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "ui-state.ini"
+_settings: QSettings | None = None
+_path: Path | None = None
+
+
+def state_file() -> Path:
+    from commandroom.config import load_settings
+
+    try:
+        return load_settings().config_dir / FILE_NAME
+    except Exception:  # noqa: BLE001 - a broken TOML must not stop the window from opening
+        from commandroom.config import _dirs
+
+        return _dirs()[0] / FILE_NAME
+
+
+def settings() -> QSettings:
+    """The one QSettings of the desktop's look (re-opened when COMMANDROOM_HOME moved: tests)."""
+    global _settings, _path
+    path = state_file()
+    if _settings is None or path != _path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _settings = QSettings(str(path), QSettings.Format.IniFormat)
+        _path = path
+    return _settings
+
+
+def value(key: str, default: Any = None) -> Any:
+    return settings().value(key, default)
+
+
+def set_value(key: str, data: Any) -> None:
+    s = settings()
+    s.setValue(key, data)
+    s.sync()
+
+
+def documents_folder() -> Path:
+    """The user's documents folder (where an officer looks for an exported file), else the home folder."""
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(found) if found else Path.home()
+
+
+def _restore(key: str, apply: Any) -> None:
+    data = settings().value(key)
+    if isinstance(data, QByteArray) and not data.isEmpty():
+        try:
+            apply(data)
+        except Exception:  # noqa: BLE001 - a stale state from an older layout is ignored
+            log.info("ignored the remembered %s", key)
+
+
+class _Saver(QObject):
+    """Saves a widget's state a moment after it changed (a drag sends many signals) and when it closes."""
+
+    def __init__(self, owner: QObject, key: str, read: Any) -> None:
+        super().__init__(owner)
+        self.key = key
+        self.read = read
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(400)
+        self.timer.timeout.connect(self.save)
+        owner.installEventFilter(self)
+
+    def later(self, *_: Any) -> None:
+        self.timer.start()
+
+    def save(self) -> None:
+        try:
+            set_value(self.key, self.read())
+        except RuntimeError:  # the widget is already gone
+            pass
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.Type.Close, QEvent.Type.Hide):
+            self.save()
+        elif event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+            self.later()
+        return False
+
+
+def remember_geometry(window: Any, key: str) -> None:
+    """Restore ``window``'s size and place (``<key>/geometry``) and save them when they change."""
+    full = f"{key}/geometry"
+    _restore(full, window.restoreGeometry)
+    _Saver(window, full, window.saveGeometry)
+
+
+def remember_splitter(splitter: Any, key: str) -> None:
+    """Restore a splitter's positions (``<key>/splitter``) and save them when moved."""
+    full = f"{key}/splitter"
+    _restore(full, splitter.restoreState)
+    saver = _Saver(splitter, full, splitter.saveState)
+    splitter.splitterMoved.connect(saver.later)
+
+
+def remember_header(header: Any, key: str) -> None:
+    """Restore a table header's column widths and order (``<key>/columns``) and save them when changed."""
+    full = f"{key}/columns"
+    _restore(full, header.restoreState)
+    saver = _Saver(header, full, header.saveState)
+    header.sectionResized.connect(saver.later)
+    header.sectionMoved.connect(saver.later)
