@@ -76,7 +76,7 @@ class Township:
 def _describe(rng: random.Random, category_name: str, township: Township, code: str = "") -> str:
     """A grid worker's words for a report of this category: the demo history's texts for the code when it
     has them (the category and the text always agree), else a template chosen by the category's name."""
-    from commandroom.refdata import demo_text
+    from commandroom.demo_history import text as demo_text
 
     if code in demo_text.T:
         spots = demo_text.URBAN_SPOTS if township.urban else demo_text.RURAL_SPOTS
