@@ -48,6 +48,7 @@ class Settings:
     port: int = 8350
     tls_cert: str = ""
     tls_key: str = ""
+    scheduler: bool = True  # run the clocks (escalations, warnings, cards, compaction); see server/scheduler.py
     # client
     server_url: str = "http://127.0.0.1:8350"
     workstation_name: str = ""

@@ -131,6 +131,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("incident.reopen", "重新打开", _g(DO, GS), ""),
     ("incident.update", "修改事件信息", _g(DO, GS), ""),
     ("incident.remind", "催办", _g(DO, GS, CC), "指挥协调权"),
+    ("incident.warn_breach", "即将超时预警（县服务器定时发出）", _g(), ""),
     # dispatches (the team or department works its own)
     ("dispatch.acknowledge", "派单签收", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("dispatch.en_route", "出发", _g(DO, GS, assigned=(TL, TM, DL)), ""),
@@ -194,6 +195,7 @@ _R: list[tuple[str, str, dict[Role, Reach], dict[str, bool]]] = [
     ("admin.devices", "吊销工作站登录", _g(AD, own=DESK_ROLES - {AD}), {}),
     ("admin.audit", "审计日志（查看、校验）", _g(AD), {}),
     ("notices.read", "查看通知发送记录", _g(DO, GS, TL, ML, CC), {}),
+    ("admin.jobs", "查看定时任务（上次、下次运行）", _g(CC, AD), {}),
     ("notices.configure", "设置通知通道和规则", _g(CC, AD), {}),
     ("basemap.read", "下载底图（参考数据）", _g(*READERS, AD, GW), {}),
 ]
@@ -216,6 +218,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sync/summary"): "sync.pull",
     ("GET", "/api/v1/sync/events"): "sync.pull",
     ("GET", "/api/v1/users"): "admin.users",
+    ("GET", "/api/v1/admin/jobs"): "admin.jobs",
     ("POST", "/api/v1/admin/users/{user_id}/disable"): "admin.users",
     ("POST", "/api/v1/admin/users/{user_id}/enable"): "admin.users",
     ("POST", "/api/v1/admin/users/{user_id}/revoke-key"): "admin.keys",

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from commandroom.queries.scope import is_county, scope_of
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
-from ui.notifications import BannerArea, Notice, Notifier, UrgentReportWatcher
+from ui.notifications import BannerArea, BreachWarningWatcher, Notice, Notifier, UrgentReportWatcher
 from ui.status_bar import StatusBarWidget
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
 
         self.urgent_watcher = UrgentReportWatcher(store, self.notifier, on_show=self._on_show_report, parent=self)
+        self.breach_watcher = BreachWarningWatcher(store, self.notifier, on_show=self._on_show_incident, parent=self)
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(200)
@@ -394,6 +395,10 @@ class MainWindow(QMainWindow):
     def _on_show_report(self, report_id: str) -> None:
         inbox = self.show_page(PAGE_INBOX)
         inbox.select_report(report_id)
+
+    def _on_show_incident(self, incident_id: str) -> None:
+        incidents = self.show_page(PAGE_INCIDENTS)
+        incidents.select_incident(incident_id)
 
     def show_notice(self, notice: Notice) -> None:
         self.notifier.notify(notice)

@@ -263,3 +263,55 @@ class UrgentReportWatcher(QObject):
                 action=(lambda rid=row.id, show=on_show: show(rid)) if on_show else None,
                 data={"report_id": row.id},
             ))
+
+
+class BreachWarningWatcher(QObject):
+    """Raises a banner when the county server's pre-breach warning (即将超时预警) of a running clock arrives.
+
+    The server's scheduler writes the warning once per clock; this desk shows it once, while the clock runs.
+    """
+
+    warnings_did_arrive = Signal(list)
+
+    def __init__(self, store: Any, notifier: Notifier | None, *, on_show: Callable[[str], Any] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.notifier = notifier
+        self.on_show = on_show
+        self._notified: set[str] = set()
+        store_events(store).changes_did_happen.connect(self._on_store_changes)
+
+    def _on_store_changes(self, changes: Any) -> None:
+        ids = set(changes.ids("timeline_entry")) - self._notified
+        if ids:
+            spawn(self._check(ids))
+
+    async def _check(self, ids: set[str]) -> None:
+        from commandroom.services.notices import breach_warnings
+
+        def read(store: Any, entry_ids: set[str]) -> list[Any]:
+            with store.read() as session:
+                return breach_warnings(session, entry_ids, store.now())
+
+        rows = [w for w in await run_read(read, self.store, ids) if w.entry_id not in self._notified]
+        if not rows:
+            return
+        self._notified.update(w.entry_id for w in rows)
+        self.warnings_did_arrive.emit(rows)
+        if self.notifier is None:
+            return
+        clocks = {"ack": self.tr("acknowledgement"), "onsite": self.tr("arrival on site"),
+                  "close": self.tr("closure")}
+        for w in rows:
+            from commandroom.timeutil import fmt_local
+
+            text = self.tr("About to run out: the {clock} deadline of {township} {number} “{title}” is {due}").format(
+                clock=clocks[w.clock], township=w.township_name, number=w.number, title=w.title,
+                due=fmt_local(w.due, "%m-%d %H:%M"))
+            self.notifier.notify(Notice(
+                text=text, level="urgent", key=f"breach-{w.incident_id}-{w.clock}",
+                action_text=self.tr("Show") if self.on_show else "",
+                action=(lambda iid=w.incident_id, show=self.on_show: show(iid)) if self.on_show else None,
+                data={"incident_id": w.incident_id},
+            ))

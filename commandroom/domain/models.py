@@ -71,6 +71,9 @@ class SyncedMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # when the person last acted on this row (the desk's clock, corrected and bounded by the server);
+    # ``updated_at`` is when the server stored it. None until the server has stamped it.
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 # --------------------------------------------------------------------------- reference data
@@ -415,11 +418,19 @@ class Incident(SyncedMixin, Base):
 
 
 class TimelineEntry(SyncedMixin, Base):
-    """Append-only history of an incident: who did what, when, from which workstation."""
+    """Append-only history of an incident: who did what, when, from which workstation.
+
+    ``at`` is when the person acted (``occurred_at``: the desk's corrected clock, bounded by the server);
+    ``received_at`` when the server learned of it. ``entered_offline`` marks an entry uploaded well after
+    it was made (离线录入); ``clock_untrusted`` one whose desk clock was off or had to be bounded.
+    """
 
     __tablename__ = "timeline_entry"
     incident_id: Mapped[str] = mapped_column(ID, index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    entered_offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    clock_untrusted: Mapped[bool] = mapped_column(Boolean, default=False)
     actor_user_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     actor_name: Mapped[str] = mapped_column(String(64), default="")
     device_name: Mapped[str] = mapped_column(String(64), default="")
@@ -620,7 +631,8 @@ class ProcessedMutation(Base):
     status: Mapped[str] = mapped_column(String(16))  # applied / merged / rejected
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    processed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # received_at
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # bounded desk moment
 
 
 class DeviceCursor(Base):
@@ -709,6 +721,27 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class JobRun(Base):
+    """One run of a county-server scheduler job (commandroom.server.scheduler), keyed by its slot.
+
+    The unique (job, slot_at) row is what makes a run happen once: a second scheduler that reaches
+    the same slot finds it. ``finished_at`` None means the run was interrupted (the next leader
+    resumes it; each act is idempotent).
+    """
+
+    __tablename__ = "srv_job_run"
+    __table_args__ = (UniqueConstraint("job", "slot_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    job: Mapped[str] = mapped_column(String(32), index=True)
+    slot_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    runner: Mapped[str] = mapped_column(String(64), default="")
+    acts: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
 # --------------------------------------------------------------------------- notices that leave the room
 
 
@@ -795,7 +828,8 @@ class OutboxEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     base_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_local_ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_local_ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # occurred_at, corrected
+    clock_skew: Mapped[str] = mapped_column(String(8), default="")  # "" / warn / bad / unknown at that moment
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending/acked/rejected/merged
     server_result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     acked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -170,7 +170,7 @@ def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str) -> None:
     if chk.checked_in_at is not None:
         ctx.mark_merged(f"已于 {fmt_local(chk.checked_in_at)} 报到，无需重复")
         return
-    chk.checked_in_at = ctx.now
+    chk.checked_in_at = ctx.occurred_at
     chk.state = CheckinState.CHECKED_IN.value
     if note:
         chk.note = (chk.note + "\n" if chk.note else "") + note
@@ -179,7 +179,7 @@ def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str) -> None:
         case = ctx.session.get(OneThingCase, chk.case_id)
         if case is not None and not case.deleted:
             _advance_case_after_checkin(ctx, case)
-    late = ctx.now > chk.due_at
+    late = ctx.occurred_at > chk.due_at
     _timeline(ctx, chk.incident_id, "checkin",
               f"{svc.target_name(ctx.session, chk.target_kind, chk.target_code)} 报到" + ("（超时）" if late else ""),
               {"checkin_id": chk.id, "late": late})
@@ -333,7 +333,7 @@ def case_step_done(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -
             f"step {position} “{step.name}” cannot be completed before step {first.position} “{first.name}”",
         )
     step.done = True
-    step.done_at = ctx.now
+    step.done_at = ctx.occurred_at
     step.done_by = ctx.actor.name
     step.done_by_user_id = ctx.actor.user_id
     _touch(ctx, step)
@@ -357,12 +357,12 @@ def case_complete(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     if CASE.can(case.state, "start"):
         case.state = CASE.fire(case.state, "start").to_state
     case.state = CASE.fire(case.state, "complete").to_state
-    case.completed_at = ctx.now
+    case.completed_at = ctx.occurred_at
     if note:
         case.note = (case.note + "\n" if case.note else "") + note
     _touch(ctx, case)
     _timeline(ctx, case.incident_id, "case_complete", "一件事办结",
-              {"case_id": case.id, "on_time": ctx.now <= case.due_at})
+              {"case_id": case.id, "on_time": ctx.occurred_at <= case.due_at})
 
 
 @mutation("case.escalate", "one_thing_case")

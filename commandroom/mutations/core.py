@@ -21,6 +21,9 @@ _CHILD_NAMESPACE = uuid.UUID("6f1c2d3e-9a4b-5c6d-8e7f-102132435465")
 T = TypeVar("T", bound=Base)
 _ZONE_TABLES = {"team_member", "roster_entry", "member_loan"}
 
+OFFLINE_AFTER_SECONDS = 60.0
+"""An act uploaded this long after it was made counts as entered offline (离线录入)."""
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -94,6 +97,7 @@ def _track_touched(session: Session, _ctx, _instances) -> None:  # noqa: ANN001
     if touched is None:
         return
     old_values = session.info["touched_old"]
+    stamp_occurred(session)
     for obj in session.new:
         if isinstance(obj, Base):
             touched[id(obj)] = obj
@@ -110,6 +114,23 @@ def _track_touched(session: Session, _ctx, _instances) -> None:  # noqa: ANN001
             hist = state.attrs[attr.key].history
             if hist.has_changes() and attr.key not in olds:
                 olds[attr.key] = hist.deleted[0] if hist.deleted else None
+
+
+OCCURRED_AT = "commandroom.occurred_at"
+
+
+def stamp_occurred(session: Session) -> None:
+    """Give every row this flush writes the mutation's ``occurred_at`` (when the server set one).
+
+    Done in the flush itself, so the stamp costs no UPDATE of its own.
+    """
+    occurred = session.info.get(OCCURRED_AT)
+    if occurred is None:
+        return
+    for obj in list(session.new) + list(session.dirty):
+        if hasattr(obj, "occurred_at") and getattr(obj, "occurred_at", None) != occurred \
+                and (obj in session.new or session.is_modified(obj)):
+            obj.occurred_at = occurred
 
 
 def start_tracking(session: Session) -> None:
@@ -139,7 +160,12 @@ class MutationContext:
     """Everything an apply function may use: the session, the actor and the clock.
 
     ``now`` is the server's clock on the server and the workstation's clock on a
-    client (a provisional value the server's result replaces). ``status`` starts
+    client (a provisional value the server's result replaces): merge order, row
+    stamps and deadline starts use it. ``occurred_at`` is when the person acted —
+    on the server the desk's corrected clock, bounded (see
+    :func:`commandroom.server.pipeline.bounded_occurred_at`); elsewhere ``now``. The
+    stamps of acts (acknowledged, closed, checked in, timeline ``at``) use it, so an
+    outage does not move them to the upload time. ``status`` starts
     as ``applied``; an apply that finds its effect already present (two officers
     closing the same incident) calls :meth:`mark_merged` instead of failing.
     """
@@ -154,6 +180,8 @@ class MutationContext:
         mutation_id: str | None = None,
         base_versions: dict[str, Any] | None = None,
         number_allocator: Callable[[Base, str], str | None] | None = None,
+        occurred_at: datetime | None = None,
+        clock_untrusted: bool = False,
         visible_townships: Collection[str] | None = None,
     ) -> None:
         self.session = session
@@ -161,6 +189,8 @@ class MutationContext:
         self.visible_townships = visible_townships
         self.actor = actor
         self.now = now or utcnow()
+        self.occurred_at = occurred_at or self.now
+        self.clock_untrusted = clock_untrusted
         self.on_server = on_server
         self.mutation_id = mutation_id
         self.base_versions = base_versions or {}
@@ -169,6 +199,16 @@ class MutationContext:
         self.notices: list[dict[str, Any]] = []
         self._number_allocator = number_allocator
         self._child_serial = 0
+
+    @property
+    def received_at(self) -> datetime | None:
+        """When the server learned of this act (None on a workstation: not uploaded yet)."""
+        return self.now if self.on_server else None
+
+    @property
+    def entered_offline(self) -> bool:
+        """The act reached the server well after it was made (离线录入)."""
+        return self.on_server and (self.now - self.occurred_at).total_seconds() >= OFFLINE_AFTER_SECONDS
 
     def new_id(self) -> str:
         """An id for a row this mutation creates, the same on the workstation and on the server.

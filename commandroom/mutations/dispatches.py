@@ -34,7 +34,7 @@ _TIME_FIELD = {
 
 
 def _when(ctx: MutationContext, args: dict[str, Any], d: Dispatch) -> datetime:
-    at = v.when(args, "at", required=False) or ctx.now
+    at = v.when(args, "at", required=False) or ctx.occurred_at
     at = min(at, ctx.now)
     if d.assigned_at is not None:
         at = max(at, d.assigned_at)
@@ -90,7 +90,7 @@ def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: s
         to_state=incident.state if changed else None,
         note=note,
         data=data,
-        at=ctx.now,
+        at=ctx.occurred_at,
     )
     if changed:
         refresh_search_text(ctx, incident)

@@ -76,6 +76,7 @@ ACTION_LABELS = {
     "reopen": "重新打开",
     "update": "修改",
     "remind": "催办",
+    "breach_warning": "即将超时预警",
     "dispatch.acknowledge": "派单签收",
     "dispatch.en_route": "出发",
     "dispatch.on_scene": "到达现场",
@@ -143,7 +144,10 @@ def add_timeline(
         id=ctx.new_id(),
         township_code=incident.township_code,
         incident_id=incident.id,
-        at=at or ctx.now,
+        at=at or ctx.occurred_at,
+        received_at=ctx.received_at,
+        entered_offline=ctx.entered_offline,
+        clock_untrusted=ctx.clock_untrusted,
         actor_user_id=ctx.actor.user_id,
         actor_name=ctx.actor.name,
         device_name=ctx.actor.device_name,
@@ -315,7 +319,7 @@ def wind_up_dispatches(ctx: MutationContext, incident: Incident, *, cancel_all: 
             d.state = DispatchState.CANCELLED.value
         else:
             d.state = DispatchState.DONE.value
-            d.done_at = ctx.now
+            d.done_at = ctx.occurred_at
         touch(ctx, d)
         ended.append(d.id)
     return ended
@@ -334,7 +338,7 @@ def take_dispatches(ctx: MutationContext, incident: Incident, args: dict[str, An
         if (d.lifecycle_epoch or 0) != (incident.lifecycle_epoch or 0):
             continue
         d.state = DispatchState.ACKNOWLEDGED.value
-        d.acknowledged_at = ctx.now
+        d.acknowledged_at = ctx.occurred_at
         touch(ctx, d)
         taken.append(d.id)
     return taken
@@ -400,7 +404,7 @@ def dispatch(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
         state=DispatchState.ASSIGNED.value,
         lifecycle_epoch=incident.lifecycle_epoch,
         note=note,
-        assigned_at=ctx.now,
+        assigned_at=ctx.occurred_at,
         created_at=ctx.now,
         updated_at=ctx.now,
     )
@@ -431,7 +435,7 @@ def acknowledge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
     before = incident.state
     if transition(ctx, incident, "acknowledge", args) is None:
         return
-    incident.acknowledged_at = ctx.now
+    incident.acknowledged_at = ctx.occurred_at
     taken = take_dispatches(ctx, incident, args)
     add_timeline(ctx, incident, "acknowledge", from_state=before, to_state=incident.state, note=note,
                  data={"dispatches": taken} if taken else None)
@@ -451,8 +455,8 @@ def arrive(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     if transition(ctx, incident, "arrive", args) is None:
         return
     if incident.acknowledged_at is None:
-        incident.acknowledged_at = ctx.now
-    incident.onsite_at = ctx.now
+        incident.acknowledged_at = ctx.occurred_at
+    incident.onsite_at = ctx.occurred_at
     taken = take_dispatches(ctx, incident, args)
     add_timeline(ctx, incident, "arrive", from_state=before, to_state=incident.state, note=note,
                  data={"dispatches": taken} if taken else None)
@@ -469,7 +473,7 @@ def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     if transition(ctx, incident, "start", args) is None:
         return
     if incident.acknowledged_at is None:
-        incident.acknowledged_at = ctx.now
+        incident.acknowledged_at = ctx.occurred_at
     taken = take_dispatches(ctx, incident, args)
     add_timeline(ctx, incident, "start", from_state=before, to_state=incident.state, note=note,
                  data={"dispatches": taken} if taken else None)
@@ -551,7 +555,7 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     incident.verified_by = verified_by
     data: dict[str, Any] = {"verified_by": verified_by, "passed": passed}
     if passed:
-        incident.closed_at = ctx.now
+        incident.closed_at = ctx.occurred_at
         data["ended_dispatches"] = wind_up_dispatches(ctx, incident, cancel_all=False)
     add_timeline(ctx, incident, action, from_state=before, to_state=incident.state, note=note, data=data)
     refresh_search_text(ctx, incident)
@@ -572,7 +576,7 @@ def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         add_timeline(ctx, incident, "note", note=note,
                      data={"merged_action": "close", "photos_before": before_photos, "photos_after": after_photos})
         return
-    incident.closed_at = ctx.now
+    incident.closed_at = ctx.occurred_at
     if before_photos:
         incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *before_photos]))
     if after_photos:
@@ -685,3 +689,29 @@ def remind(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     incident.escalation_level = level
     touch(ctx, incident)
     add_timeline(ctx, incident, "remind", note=note, data={"level": level, "previous": before_level})
+
+
+BREACH_CLOCKS = ("ack", "onsite", "close")
+
+
+@mutation("incident.warn_breach", "incident")
+def warn_breach(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A running clock is about to run out (即将超时预警): one timeline entry per clock and due time.
+
+    The county server's scheduler performs it; the desks raise a banner when it arrives. ``{clock, due}``.
+    """
+    clock = v.choice(args, "clock", BREACH_CLOCKS)
+    due = v.when(args, "due")
+    incident = _load(ctx, entity_id)
+    if incident.state == S.CLOSED:
+        ctx.mark_merged("事件已办结，无需预警")
+        return
+    key = due.isoformat()
+    warned = ctx.session.scalars(select(TimelineEntry.data).where(
+        TimelineEntry.incident_id == incident.id, TimelineEntry.action == "breach_warning"))
+    if any((d or {}).get("clock") == clock and (d or {}).get("due") == key for d in warned):
+        ctx.mark_merged("该时限已发出预警")
+        return
+    label = {"ack": "签收", "onsite": "到场", "close": "办结"}[clock]
+    add_timeline(ctx, incident, "breach_warning", note=f"{label}时限 {fmt_local(due)} 即将到期",
+                 data={"clock": clock, "due": key})

@@ -73,7 +73,7 @@ def create(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     reporter_name = v.text(args, "reporter_name", required=False, max_len=64)
     reporter_phone = v.text(args, "reporter_phone", required=False, max_len=32)
     reporter_email = v.text(args, "reporter_email", required=False, max_len=128)
-    reported_at = v.when(args, "reported_at", required=False) or ctx.now
+    reported_at = v.when(args, "reported_at", required=False) or ctx.occurred_at
     photos = photo_list(args, "photos")
     urgency_hint = v.choice(args, "urgency_hint", [u.value for u in Urgency], required=False)
     external_ref = v.text(args, "external_ref", required=False, max_len=64) or None
@@ -216,7 +216,7 @@ def accept(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         routing_override_reason=override["reason"] if override else "",
         report_count=1,
         photos_before=list(report.photos or []),
-        created_at=ctx.now,
+        created_at=ctx.occurred_at,  # 立案: when the officer accepted it (its deadlines start on the server's clock)
         updated_at=ctx.now,
     )
     deadlines = compute_deadlines(ctx.now, urgency, routing.limits, load_levels(ctx.session))
@@ -228,7 +228,7 @@ def accept(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     report.state = ReportState.ACCEPTED.value
     report.incident_id = incident_id
     report.triaged_by = ctx.actor.user_id
-    report.triaged_at = ctx.now
+    report.triaged_at = ctx.occurred_at
     touch(ctx, report)
     ctx.assign_number(incident, "incident")
 
@@ -273,7 +273,7 @@ def merge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     report.state = ReportState.MERGED.value
     report.incident_id = incident.id
     report.triaged_by = ctx.actor.user_id
-    report.triaged_at = ctx.now
+    report.triaged_at = ctx.occurred_at
     touch(ctx, report)
     incident.report_count = (incident.report_count or 0) + 1
     touch(ctx, incident)
@@ -317,7 +317,7 @@ def reject(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     report.state = ReportState.REJECTED.value
     report.reject_reason = reason
     report.triaged_by = ctx.actor.user_id
-    report.triaged_at = ctx.now
+    report.triaged_at = ctx.occurred_at
     touch(ctx, report)
 
 

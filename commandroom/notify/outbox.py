@@ -30,6 +30,7 @@ from commandroom.domain.models import (
     NoticeContact,
     NoticeRule,
     TeamMember,
+    TimelineEntry,
     Township,
     User,
 )
@@ -178,7 +179,17 @@ def enqueue(session: Session, *, event_kind: str, township_code: str | None, sub
 
 
 NOTIFYING_MUTATIONS = {"incident.dispatch", "team.joint_visit", "summon", "incident.verify", "incident.escalate",
-                       "checkin.escalate", "case.escalate"}
+                       "checkin.escalate", "case.escalate", "incident.warn_breach", "incident.remind"}
+LADDER_WORDS = {"reminder": "提醒", "supervision_order": "督办单", "leader_notice": "领导通报"}
+CLOCK_WORDS = {"ack": "签收", "onsite": "到场", "close": "办结"}
+
+
+def _handlers_of(session: Session, incident: Incident) -> list[Person]:
+    """Whoever the incident's live dispatches went to."""
+    dispatches = session.scalars(select(Dispatch).where(Dispatch.incident_id == incident.id, Dispatch.deleted.is_(False),
+                                                        Dispatch.state.in_(("assigned", "acknowledged", "en_route",
+                                                                            "on_scene")))).all()
+    return [p for d in dispatches for p in _recipients_of_dispatch(session, d)]
 
 
 def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], rows: Sequence[Any],
@@ -223,6 +234,27 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
                              body=f"{where}：{row.title}，已升级督办。{args.get('note') or ''}".strip(),
                              people=_users(session, User.role.in_(COUNTY_ROLES)),
                              dedup=f"{row.id}:{row.row_version}", now=now)
+        elif isinstance(row, TimelineEntry) and name == "incident.warn_breach":
+            # the county server's scheduler: a running clock is about to run out (once per clock and due time)
+            incident = session.get(Incident, row.incident_id)
+            if incident is None:
+                continue
+            what, where = _incident_words(session, incident)
+            clock = CLOCK_WORDS.get((row.data or {}).get("clock"), "")
+            added += enqueue(session, event_kind="pre_breach", township_code=incident.township_code,
+                             subject_type="incident", subject_id=incident.id, title=f"即将超时 {what}",
+                             body=f"{where}：{incident.title}，{row.note or clock + '时限即将到期'}。",
+                             people=_handlers_of(session, incident), dedup=row.id, now=now)
+        elif isinstance(row, Incident) and name == "incident.remind" \
+                and row.escalation_level in ("supervision_order", "leader_notice"):
+            # 督办单 and 领导通报 reach the county and the handlers (a 提醒 stays on the desks)
+            what, where = _incident_words(session, row)
+            word = LADDER_WORDS[row.escalation_level]
+            added += enqueue(session, event_kind="escalation", township_code=row.township_code,
+                             subject_type="incident", subject_id=row.id, title=f"{word} {what}",
+                             body=f"{where}：{row.title}，超过时限，已发{word}。",
+                             people=_handlers_of(session, row) + _users(session, User.role.in_(COUNTY_ROLES)),
+                             dedup=f"{row.id}:remind:{row.escalation_level}", now=now)
         elif isinstance(row, Incident) and name == "incident.verify" and args.get("passed") is False:
             what, where = _incident_words(session, row)
             dispatches = session.scalars(select(Dispatch).where(Dispatch.incident_id == row.id,

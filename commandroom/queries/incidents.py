@@ -673,6 +673,9 @@ class TimelineItem:
     to_state: str | None
     note: str
     data: dict[str, Any]
+    entered_offline: bool = False  # 离线录入: uploaded well after it was made
+    received_at: datetime | None = None  # when the county server received it
+    clock_untrusted: bool = False  # the desk's clock was off, or the time had to be bounded
 
 
 @dataclass
@@ -756,7 +759,7 @@ def incident_detail(store: ReadStore, incident_id: str) -> IncidentDetail | None
             assignee = d.short_name if d else inc.assignee_code
         timeline = [
             TimelineItem(e.at, e.actor_name, e.device_name, e.action, e.from_state, e.to_state, e.note,
-                         dict(e.data or {}))
+                         dict(e.data or {}), bool(e.entered_offline), e.received_at, bool(e.clock_untrusted))
             for e in session.scalars(
                 select(TimelineEntry).where(TimelineEntry.incident_id == incident_id, TimelineEntry.deleted.is_(False))
                 .order_by(TimelineEntry.at, TimelineEntry.id))

@@ -23,6 +23,7 @@ ROUTER_MODULES = [
     "commandroom.server.open311",
     "commandroom.server.photos",
     "commandroom.server.admin_api",
+    "commandroom.server.scheduler",
     "commandroom.server.basemap_api",
     "commandroom.server.notices_api",
 ]

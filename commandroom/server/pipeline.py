@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -24,6 +25,7 @@ from commandroom import permissions
 from commandroom.domain.errors import DomainError, Forbidden, NotFound
 from commandroom.domain.models import REFERENCE_MODELS, SYNCED_MODELS, Base, ConflictRecord, row_to_dict
 from commandroom.mutations.core import (
+    OCCURRED_AT,
     Actor,
     Changes,
     MutationContext,
@@ -59,6 +61,8 @@ class Outcome:
     code: str = ""
     changes: Changes = field(default_factory=Changes)
     conflicts: int = 0
+    occurred_at: datetime | None = None
+    clock_untrusted: bool = False
 
     def to_result(self) -> dict[str, Any]:
         return {"status": self.status, "seq": self.seq, "explanation": self.explanation, "code": self.code,
@@ -69,6 +73,45 @@ def payload_hash(name: str, entity_id: str, args: dict[str, Any]) -> str:
     """Stable hash of what a mutation asks for (same id + different payload is refused)."""
     blob = orjson.dumps({"name": name, "entity_id": entity_id, "args": args}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(blob).hexdigest()
+
+
+# -- when it happened vs when the server learned of it (docs/sync-protocol.md, "occurred_at")
+
+CLOCK_TOLERANCE = timedelta(seconds=5)
+"""A desk's moment may be this far off the bounds (Date has whole seconds) before it counts as untrusted."""
+
+UNTRUSTED_SKEWS = ("warn", "bad")
+"""Skew levels (commandroom.sync.clock.skew_level) at which the desk's own clock was off when the act was made."""
+
+
+def bounded_occurred_at(claimed: datetime | None, received: datetime, floor: datetime | None,
+                        clock_skew: str = "") -> tuple[datetime, bool]:
+    """The moment to record for an act the desk says happened at ``claimed`` (its corrected clock).
+
+    Never later than ``received`` (the server's clock), never earlier than ``floor`` (the target row's
+    previous acknowledged act). Returns ``(occurred_at, untrusted)``: untrusted when the desk said its
+    clock was off (``clock_skew`` warn/bad), when the moment lay in the future by more than
+    :data:`CLOCK_TOLERANCE`, when it lay that far before the previous act and the desk's clock was not
+    measured fine (two desks working offline on one incident may legitimately upload out of order: their
+    acts are then put in upload order without blaming a clock that was right), or when a desk that never
+    measured its clock this session reports an act made offline.
+    """
+    if claimed is None:
+        return received, False
+    occurred = min(claimed, received)
+    future = claimed - received > CLOCK_TOLERANCE
+    if floor is not None and floor <= received:
+        occurred = max(occurred, floor)
+    before_previous = floor is not None and floor - claimed > CLOCK_TOLERANCE and clock_skew != ""
+    unchecked = clock_skew == "unknown" and received - occurred > timedelta(minutes=10)
+    return occurred, future or before_previous or unchecked or clock_skew in UNTRUSTED_SKEWS
+
+
+def _floor_of(session: Session, name: str, entity_id: str) -> datetime | None:
+    """The target row's previous acknowledged act (its ``occurred_at``), if the row exists."""
+    model = SYNCED_MODELS.get(get_spec(name).entity_type)
+    row = session.get(model, entity_id) if model is not None else None
+    return getattr(row, "occurred_at", None) if row is not None else None
 
 
 def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
@@ -166,6 +209,9 @@ def execute(
     base_versions: dict[str, Any] | None = None,
     mutation_id: str | None = None,
     savepoint: bool = True,
+    now: datetime | None = None,
+    occurred_at: datetime | None = None,
+    clock_skew: str = "",
 ) -> Outcome:
     """Apply one mutation authoritatively inside the caller's transaction.
 
@@ -173,6 +219,9 @@ def execute(
         allowed_townships: townships the actor may write; None for the whole county.
         savepoint: apply in a savepoint of its own; False when the caller rolls back its own savepoint or
             its whole transaction on any exception (the sync push does, with the dedup record in it).
+        now: the server's clock (the scheduler injects its own); merge order and deadlines use it.
+        occurred_at, clock_skew: when the desk says the person acted (its corrected clock) and how far
+            off its clock was then; recorded bounded, see :func:`bounded_occurred_at`.
     Raises:
         DomainError: the mutation is rejected; its savepoint is rolled back.
     """
@@ -184,10 +233,15 @@ def execute(
     changelog.lock_counter(session)
     with session.begin_nested() if savepoint else contextlib.nullcontext():
         _authorize_target(session, actor, allowed_townships, name, entity_id)
+        received = now or utcnow()
+        occurred, untrusted = bounded_occurred_at(occurred_at, received, _floor_of(session, name, entity_id),
+                                                  clock_skew)
         ctx = MutationContext(
             session,
             actor,
-            now=utcnow(),
+            now=received,
+            occurred_at=occurred,
+            clock_untrusted=untrusted,
             on_server=True,
             mutation_id=mutation_id,
             base_versions=base_versions,
@@ -195,6 +249,7 @@ def execute(
             visible_townships=allowed_townships,
         )
         start_tracking(session)
+        session.info[OCCURRED_AT] = occurred
         try:
             apply_mutation(ctx, name, entity_id, args)  # flushes what it wrote: the rows are tracked
             rows = _touched(session, flush=False)
@@ -225,6 +280,7 @@ def execute(
             changed = {id(r): (None if olds[id(r)] is None else list(olds[id(r)])) for r in rows}
         finally:
             stop_tracking(session, flush=False)
+            session.info.pop(OCCURRED_AT, None)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
                                   origin_mutation=mutation_id, before=befores)
         # notices (dispatch, summons, escalation…) are written with the act: rolled back with it if it fails
@@ -250,6 +306,8 @@ def execute(
         explanation=ctx.explanation,
         changes=changes,
         conflicts=len(conflict_rows),
+        occurred_at=occurred,
+        clock_untrusted=untrusted,
     )
 
 

@@ -32,7 +32,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -81,7 +81,11 @@ class MutationIn(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
     base_versions: dict[str, int] = Field(default_factory=dict,
                                           description="'type:id' → row_version the workstation last saw")
-    created_local_ts: str | None = Field(default=None, max_length=40)
+    created_local_ts: str | None = Field(default=None, max_length=40,
+                                         description="when the person acted: the desk's clock corrected by its "
+                                                     "skew estimate (naive UTC ISO); recorded as occurred_at, bounded")
+    clock_skew: str = Field(default="", max_length=8,
+                            description="the desk's clock then: '' fine, warn (≥ 60 s), bad (≥ 300 s), unknown")
 
 
 class PushIn(BaseModel):
@@ -266,7 +270,7 @@ def _record(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> None:
         mutation_id=m.mutation_id, device_id=req.device_id, device_incarnation=req.device_incarnation,
         local_seq=m.local_seq, user_id=who.user_id, name=m.name, payload_hash=h,
         status=result["status"], result={k: result.get(k) for k in ("status", "seq", "explanation", "code", "conflicts")},
-        seq=result.get("seq"), processed_at=b.seen,
+        seq=result.get("seq"), processed_at=b.seen, occurred_at=result.pop("occurred_at", None),
     )
     wb = changelog.write_behind(b.session)
     if wb is not None:
@@ -288,10 +292,24 @@ def _apply_and_record(b: _Batch, m: MutationIn, h: str, base: dict[str, int]) ->
     """Apply the mutation through the pipeline (in the caller's savepoint, if any) and add its dedup record."""
     outcome = execute(b.session, actor=b.who.actor, allowed_townships=b.who.townships, name=m.name,
                       entity_id=m.entity_id, args=m.args, base_versions=base, mutation_id=m.mutation_id,
-                      savepoint=False)
-    result = {"mutation_id": m.mutation_id, "local_seq": m.local_seq, **outcome.to_result()}
+                      savepoint=False, occurred_at=_claimed_moment(m.created_local_ts), clock_skew=m.clock_skew)
+    result = {"mutation_id": m.mutation_id, "local_seq": m.local_seq, **outcome.to_result(),
+              "occurred_at": outcome.occurred_at}
     _record(b, m, h, result)
     return result
+
+
+def _claimed_moment(text_value: str | None) -> datetime | None:
+    """The desk's ``created_local_ts`` as naive UTC; None when absent or unreadable (then: received)."""
+    if not text_value:
+        return None
+    try:
+        value = datetime.fromisoformat(text_value)
+    except ValueError:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:

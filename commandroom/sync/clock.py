@@ -1,7 +1,9 @@
 """How far this workstation's clock is from the county server's, from the ``Date`` header of its answers.
 
-The server never reads a workstation's clock to merge (row versions decide, and it stamps what it
-keeps with its own ``ctx.now``), so a wrong clock does not change data. It does make what the desk
+The server never reads a workstation's clock to merge (row versions decide, and it stamps merge order
+and deadline starts with its own ``ctx.now``), so a wrong clock does not change data. It does keep the
+moment each act was made (``occurred_at``: this desk's corrected clock, bounded by the server and
+flagged when the skew level was warn/bad, see docs/sync-protocol.md). It does make what the desk
 shows wrong: deadline countdowns, the status-bar clock, the optimistic stamps of offline work. The
 engine measures the offset on every answer; from :data:`CLOCK_WARN_SECONDS` on the status bar warns
 and the desk uses server-corrected time (``SyncStatus.clock_correction``, ``LocalStore.now``).

@@ -246,6 +246,7 @@ class SyncEngine:
         if offset != self.status.clock_offset:
             self._set_status(clock_offset=offset)
             self.store.clock_offset = self.status.clock_correction
+        self.store.clock_skew = self.status.clock_skew
 
     async def _refresh(self) -> None:
         auth = self.store.auth()

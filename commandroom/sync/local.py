@@ -135,6 +135,9 @@ class LocalStore:
         # seconds to add to this machine's clock for the server's time; the sync engine sets it once
         # the clock is off by a minute or more (commandroom.sync.clock), 0 otherwise
         self.clock_offset = 0.0
+        # how far off this machine's clock is ("" fine, warn, bad; "unknown" until the server first answered):
+        # each mutation carries it, so the server can flag the time of an act made on an untrusted clock
+        self.clock_skew = "unknown"
         with self.write() as session:
             if self._meta(session, "device_id") is None:
                 self._set_meta(session, "device_id", new_id())
@@ -247,6 +250,7 @@ class LocalStore:
                     args=args,
                     base_versions=base_versions,
                     created_local_ts=ctx.now,
+                    clock_skew=self.clock_skew,
                     state="pending",
                     schema_version=SCHEMA_VERSION,
                 )
@@ -404,6 +408,7 @@ class LocalStore:
                     "args": e.args or {},
                     "base_versions": e.base_versions or {},
                     "created_local_ts": e.created_local_ts.isoformat() if e.created_local_ts else None,
+                    "clock_skew": e.clock_skew or "",
                 }
                 for e in entries
                 if e.device_incarnation == incarnation

@@ -79,7 +79,8 @@ class MutationWire(TypedDict):
     entity_id: str
     args: dict[str, Any]
     base_versions: dict[str, Any]
-    created_local_ts: str | None
+    created_local_ts: str | None  # occurred_at: when the person acted, by the desk's corrected clock
+    clock_skew: str  # the desk's clock then: "" fine, "warn", "bad", "unknown" (not measured yet)
 
 
 class ResultWire(TypedDict, total=False):

@@ -635,6 +635,29 @@
         </message>
     </context>
     <context>
+        <name>BreachWarningWatcher</name>
+        <message>
+            <source>acknowledgement</source>
+            <translation>签收</translation>
+        </message>
+        <message>
+            <source>arrival on site</source>
+            <translation>到场</translation>
+        </message>
+        <message>
+            <source>closure</source>
+            <translation>办结</translation>
+        </message>
+        <message>
+            <source>About to run out: the {clock} deadline of {township} {number} “{title}” is {due}</source>
+            <translation>即将超时：{township}{number}“{title}”的{clock}时限为 {due}</translation>
+        </message>
+        <message>
+            <source>Show</source>
+            <translation>查看</translation>
+        </message>
+    </context>
+    <context>
         <name>BriefingDialog</name>
         <message>
             <source>Daily briefing</source>
@@ -2681,6 +2704,10 @@ Please send this file to your support contact.</source>
         <message>
             <source>Reminder sent</source>
             <translation>催办</translation>
+        </message>
+        <message>
+            <source>About to run out</source>
+            <translation>即将超时预警</translation>
         </message>
         <message>
             <source>Dispatch acknowledged</source>
@@ -4733,6 +4760,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
     <context>
         <name>TimelineModel</name>
         <message>
+            <source>(offline entry)</source>
+            <translation>离线录入</translation>
+        </message>
+        <message>
             <source>System</source>
             <translation>系统</translation>
         </message>
@@ -4743,6 +4774,14 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>{n} photo(s)</source>
             <translation>{n} 张照片</translation>
+        </message>
+        <message>
+            <source>Entered offline at {at}; uploaded to the county server at {received}.</source>
+            <translation>离线录入于 {at}，{received} 上传到县服务器。</translation>
+        </message>
+        <message>
+            <source>The workstation's clock was off when this was entered; the time shown is the server's best estimate.</source>
+            <translation>录入时本机时钟不准，显示的时间为服务器校正后的估计。</translation>
         </message>
     </context>
     <context>

@@ -270,15 +270,19 @@ def test_allowed_actions_follow_the_workflow():
 async def test_dispatch_dialog_says_a_members_certificate_expired_and_does_not_offer_them_as_lead(
         store, actor, qtbot, ui, zh):
     """An expired 执法证 is shown next to the name (not a plain 空闲), and that member is listed but greyed as lead."""
+    import dataclasses
     from datetime import date
 
     from commandroom.queries.incidents import dispatch_choices
     from ui.incidents.dialogs import DispatchDialog
 
-    store.perform(actor, "member.create", "m-expired", {"zone_id": "QC", "name": "何德", "origin": "enforcement_bureau",
+    # the zone's team leader keeps the roster of members (a duty officer may not add them)
+    leader = dataclasses.replace(actor, role="team_leader", roles=("team_leader",), scope_kind="zone",
+                                 scope_code="QC", name="球川队长")
+    store.perform(leader, "member.create", "m-expired", {"zone_id": "QC", "name": "何德", "origin": "enforcement_bureau",
                                                          "is_auxiliary": False, "cert_no": "ZJ-1",
                                                          "cert_expiry": "2026-03-01"})
-    store.perform(actor, "member.create", "m-valid", {"zone_id": "QC", "name": "李正", "origin": "enforcement_bureau",
+    store.perform(leader, "member.create", "m-valid", {"zone_id": "QC", "name": "李正", "origin": "enforcement_bureau",
                                                        "is_auxiliary": False, "cert_no": "ZJ-2",
                                                        "cert_expiry": "2030-01-01"})
     dialog = DispatchDialog(dispatch_choices(store), lead_department=None, zone_id="QC", prefer_team=True,

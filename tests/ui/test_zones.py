@@ -14,8 +14,9 @@ from sqlalchemy import select
 from commandroom.timeutil import utcnow
 
 QC = "QC"
-# who is on duty follows the roster and the hour: rerun by `make test` at fixed moments (tests/conftest.py)
-pytestmark = pytest.mark.working_time
+# who is on duty follows the roster, the week and the hour: every test here runs on a working Tuesday
+# morning whatever today is, and `make test` reruns them at fixed moments (tests/conftest.py)
+pytestmark = [pytest.mark.working_time, pytest.mark.at("2026-12-08T10:00:00+08:00")]
 
 
 @pytest.fixture(autouse=True)

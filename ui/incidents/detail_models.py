@@ -104,7 +104,12 @@ class TimelineModel(_ListTableModel):
 
     def cell(self, item: TimelineItem, column: int) -> str:
         if column == 0:
-            return fmt_local(item.at, "%m-%d %H:%M")
+            text = fmt_local(item.at, "%m-%d %H:%M")
+            if item.entered_offline:
+                text += " " + self.tr("(offline entry)")
+            if item.clock_untrusted:
+                text += " ⚠"
+            return text
         if column == 1:
             return item.actor_name or self.tr("System")
         if column == 2:
@@ -133,7 +138,21 @@ class TimelineModel(_ListTableModel):
             parts.append(self.tr("{n} photo(s)").format(n=photos))
         return "；".join(parts)
 
+    def tooltip(self, item: TimelineItem, column: int) -> str | None:
+        if column != 0 or not (item.entered_offline or item.clock_untrusted):
+            return super().tooltip(item, column)
+        lines = []
+        if item.entered_offline:
+            lines.append(self.tr("Entered offline at {at}; uploaded to the county server at {received}.").format(
+                at=fmt_local(item.at, "%m-%d %H:%M:%S"), received=fmt_local(item.received_at, "%m-%d %H:%M:%S")))
+        if item.clock_untrusted:
+            lines.append(self.tr("The workstation's clock was off when this was entered; the time shown is the "
+                                 "server's best estimate."))
+        return "\n".join(lines)
+
     def foreground(self, item: TimelineItem, column: int) -> Any:
+        if column == 0 and (item.entered_offline or item.clock_untrusted):
+            return QBrush(QColor("#8a6d1d"))
         if column == 3 and item.action in ("return", "escalate", "verify_fail", "reopen"):
             return QBrush(QColor("#b03a2e"))
         return None

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "reopen": QT_TRANSLATE_NOOP("Incidents", "Reopened"),
     "update": QT_TRANSLATE_NOOP("Incidents", "Edited"),
     "remind": QT_TRANSLATE_NOOP("Incidents", "Reminder sent"),
+    "breach_warning": QT_TRANSLATE_NOOP("Incidents", "About to run out"),
     "dispatch.acknowledge": QT_TRANSLATE_NOOP("Incidents", "Dispatch acknowledged"),
     "dispatch.en_route": QT_TRANSLATE_NOOP("Incidents", "Set out"),
     "dispatch.on_scene": QT_TRANSLATE_NOOP("Incidents", "Reached the scene"),

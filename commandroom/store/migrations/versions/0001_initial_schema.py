@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 10:49:55.661238
+Create Date: 2026-12-06 11:21:25.929916
 """
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_record")),
     )
     with op.batch_alter_table("assessment_record", schema=None) as batch_op:
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_checkin")),
     )
     with op.batch_alter_table("case_checkin", schema=None) as batch_op:
@@ -96,6 +98,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_step")),
     )
     with op.batch_alter_table("case_step", schema=None) as batch_op:
@@ -121,6 +124,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conflict_record")),
     )
     with op.batch_alter_table("conflict_record", schema=None) as batch_op:
@@ -158,6 +162,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dispatch")),
     )
     with op.batch_alter_table("dispatch", schema=None) as batch_op:
@@ -194,6 +199,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handover")),
     )
     with op.batch_alter_table("handover", schema=None) as batch_op:
@@ -250,6 +256,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incident")),
         sa.UniqueConstraint("number", name=op.f("uq_incident_number")),
     )
@@ -296,6 +303,7 @@ def upgrade() -> None:
         sa.Column("args", sa.JSON(), nullable=False),
         sa.Column("base_versions", sa.JSON(), nullable=False),
         sa.Column("created_local_ts", sa.DateTime(), nullable=False),
+        sa.Column("clock_skew", sa.String(length=8), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("server_result", sa.JSON(), nullable=True),
         sa.Column("acked_at", sa.DateTime(), nullable=True),
@@ -345,6 +353,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_loan")),
     )
     with op.batch_alter_table("member_loan", schema=None) as batch_op:
@@ -366,6 +375,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_module")),
     )
     with op.batch_alter_table("module", schema=None) as batch_op:
@@ -392,6 +402,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_one_thing_case")),
         sa.UniqueConstraint("number", name=op.f("uq_one_thing_case_number")),
     )
@@ -442,6 +453,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report")),
         sa.UniqueConstraint("number", name=op.f("uq_report_number")),
     )
@@ -467,6 +479,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_roster_entry")),
     )
     with op.batch_alter_table("roster_entry", schema=None) as batch_op:
@@ -543,6 +556,23 @@ def upgrade() -> None:
         sa.Column("last_seen", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("device_id", "incarnation", name=op.f("pk_srv_device_cursor")),
     )
+    op.create_table(
+        "srv_job_run",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("job", sa.String(length=32), nullable=False),
+        sa.Column("slot_at", sa.DateTime(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.Column("runner", sa.String(length=64), nullable=False),
+        sa.Column("acts", sa.Integer(), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_srv_job_run")),
+        sa.UniqueConstraint("job", "slot_at", name=op.f("uq_srv_job_run_job")),
+    )
+    with op.batch_alter_table("srv_job_run", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_srv_job_run_job"), ["job"], unique=False)
+
     op.create_table(
         "srv_login_attempt",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -630,6 +660,7 @@ def upgrade() -> None:
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=True),
         sa.Column("processed_at", sa.DateTime(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("mutation_id", name=op.f("pk_srv_processed_mutation")),
     )
     with op.batch_alter_table("srv_processed_mutation", schema=None) as batch_op:
@@ -667,6 +698,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_card")),
     )
     with op.batch_alter_table("task_card", schema=None) as batch_op:
@@ -696,6 +728,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_team_member")),
     )
     with op.batch_alter_table("team_member", schema=None) as batch_op:
@@ -706,6 +739,9 @@ def upgrade() -> None:
         "timeline_entry",
         sa.Column("incident_id", sa.String(length=36), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=True),
+        sa.Column("entered_offline", sa.Boolean(), nullable=False),
+        sa.Column("clock_untrusted", sa.Boolean(), nullable=False),
         sa.Column("actor_user_id", sa.String(length=36), nullable=True),
         sa.Column("actor_name", sa.String(length=64), nullable=False),
         sa.Column("device_name", sa.String(length=64), nullable=False),
@@ -721,6 +757,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_timeline_entry")),
     )
     with op.batch_alter_table("timeline_entry", schema=None) as batch_op:
@@ -968,6 +1005,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_srv_login_attempt_address"))
 
     op.drop_table("srv_login_attempt")
+    with op.batch_alter_table("srv_job_run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_srv_job_run_job"))
+
+    op.drop_table("srv_job_run")
     op.drop_table("srv_device_cursor")
     with op.batch_alter_table("srv_change_log", schema=None) as batch_op:
         batch_op.drop_index("ix_change_bucket_seq")
