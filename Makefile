@@ -31,7 +31,7 @@ demo: $(STAMP) system-deps
 	$(BIN)/commandroom demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check commandroom ui tests
+	$(BIN)/ruff check commandroom ui tests tools
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/typecheck.py
 

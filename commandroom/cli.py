@@ -87,19 +87,15 @@ def cmd_wall(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    try:
-        from commandroom.server.simulator import run_simulator
-    except ImportError:
-        raise NotLanded("the report simulator (issue #3) has not landed yet") from None
+    from commandroom.server.simulator import run_simulator
+
     return run_simulator(args.server, townships=args.townships, rate=args.rate, duration=args.duration,
                          seed=args.random_seed, api_key=args.api_key)
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    try:
-        from commandroom.server.users_cli import run_user_command
-    except ImportError:
-        raise NotLanded("user administration (issue #3) has not landed yet") from None
+    from commandroom.server.users_cli import run_user_command
+
     return run_user_command(_settings(args), args)
 
 
@@ -110,10 +106,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    try:
-        from commandroom.server.audit import run_audit_command
-    except ImportError:
-        raise NotLanded("the audit log (issue #3) has not landed yet") from None
+    from commandroom.server.audit import run_audit_command
+
     return run_audit_command(_settings(args), args)
 
 

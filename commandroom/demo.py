@@ -106,10 +106,8 @@ def _start_server(settings: Settings, url: str) -> threading.Thread:
 
 
 def _start_simulator(server_url: str, api_key: str | None) -> None:
-    try:
-        from commandroom.server.simulator import run_simulator
-    except ImportError:
-        return
+    from commandroom.server.simulator import run_simulator
+
     if not api_key:
         return
     thread = threading.Thread(

@@ -9,7 +9,7 @@ Where each file lands matters: the code finds its files relative to its own modu
 (``Path(__file__)``), and a frozen module's ``__file__`` is ``<bundle>/<package>/<module>.pyc``.
 So every file keeps the path it has in the source tree or in site-packages:
 
-* ``data/`` → ``<bundle>/data`` (``commandroom.refdata.geo.DEFAULT_DATA_DIR``, ``ui.map.basedata``);
+* ``data/`` → ``<bundle>/data`` (``commandroom.refdata.geo.DEFAULT_DATA_DIR``, ``commandroom.queries.map_base``);
 * ``commandroom/store/migrations`` → the same path (Alembic reads the scripts from disk);
 * ``resources/i18n/*.qm`` and ``resources/styles`` → ``<bundle>/resources`` (``ui.i18n``, ``ui.theme``);
 * ``ui/map/assets`` and the map page's vendor files (Leaflet and markercluster from the
@@ -51,7 +51,7 @@ SERVER_EXCLUDES = DEV_EXCLUDES + [
 # collects every QML plugin (Qt 3D, Quick 3D, Charts…, about 300 MB). The C++ libraries WebEngine
 # links are still collected as its binary dependencies; only the unused Python modules and QML go.
 DESKTOP_EXCLUDES = DEV_EXCLUDES + [
-    "commandroom.server", "commandroom.demo", "fastapi", "starlette", "uvicorn", "psycopg", "psycopg_binary",
+    "commandroom.server", "commandroom.demo", "commandroom.demo_history", "fastapi", "starlette", "uvicorn", "psycopg", "psycopg_binary",
     "argon2", "multipart", "python_multipart",
     "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets", "PySide6.QtQuickControls2", "PySide6.QtQuick3D",
     "PySide6.QtDataVisualization", "PySide6.QtCharts", "PySide6.QtGraphs", "PySide6.QtGraphsWidgets",

@@ -136,11 +136,12 @@ def test_server_launcher_defaults_to_serve():
 
 def test_server_self_test_passes_from_source():
     from commandroom.server.selftest import run_self_test
+    from commandroom.store.migrate import HEAD_REVISION
 
     out = io.StringIO()
     assert run_self_test(out) == 0, out.getvalue()
     text = out.getvalue()
-    assert "revision 0001" in text and "GET /health" in text and "all passed" in text
+    assert f"revision {HEAD_REVISION}" in text and "GET /health" in text and "all passed" in text
 
 
 def test_server_self_test_reports_a_failing_step(monkeypatch):

@@ -1,6 +1,6 @@
 """The desktop's async machinery: one writer thread, a reader pool, latest-request-wins tasks.
 
-House rules (docs: style anchors §8, "Async rules"):
+House rules (docs/architecture.md, "Threads and loops on the desktop"):
 
 * There is one asyncio loop, the qasync ``QEventLoop`` started by :func:`ui.app.run_desktop`.
 * Every write to the local store runs on :data:`DB_EXECUTOR`, a single worker thread, so

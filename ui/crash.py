@@ -28,12 +28,9 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
 def _version() -> str:
-    try:
-        from commandroom import __version__
+    from commandroom import __version__
 
-        return __version__
-    except ImportError:  # pragma: no cover - the core always ships with the desktop
-        return "unknown"
+    return __version__
 
 
 def log_tail(log_path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries.scope import is_county, scope_of
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
 from ui.notifications import BannerArea, BreachWarningWatcher, Notice, Notifier, UrgentReportWatcher
@@ -38,16 +39,6 @@ PAGE_ADMIN = "admin"
 
 
 UNDO_MERGE_KEY = "inbox-undo-merge"  # the inbox's notice with 撤销 after a merge
-
-
-class PlaceholderPage(QLabel):
-    """A page that is not open yet (later issues), or whose module has not landed."""
-
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self.setObjectName("PlaceholderPage")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
 
 
 class MainWindow(QMainWindow):
@@ -162,17 +153,16 @@ class MainWindow(QMainWindow):
     # -- pages
 
     def _add_pages(self) -> None:
-        not_open = self.tr("Not open yet")
         entries = [
             (PAGE_INBOX, self.tr("Report inbox"), "fa5s.inbox", self._build_inbox),
             (PAGE_INCIDENTS, self.tr("Incidents"), "fa5s.clipboard-list", self._build_incidents),
             (PAGE_CONFLICTS, self.tr("Conflicts & rejections"), "fa5s.exchange-alt", self._build_conflicts),
-            (PAGE_MAP, self.tr("Map"), "fa5s.map-marked-alt", lambda: self._plugin_page("ui.map.page_plugin", not_open)),
+            (PAGE_MAP, self.tr("Map"), "fa5s.map-marked-alt", lambda: self._plugin_page("ui.map.page_plugin")),
             (PAGE_ZONES, self.tr("Enforcement zones"), "fa5s.user-shield",
-             lambda: self._plugin_page("ui.zones.page", not_open)),
-            (PAGE_BOARD, self.tr("Task board"), "fa5s.columns", lambda: self._plugin_page("ui.boards.page", not_open)),
+             lambda: self._plugin_page("ui.zones.page")),
+            (PAGE_BOARD, self.tr("Task board"), "fa5s.columns", lambda: self._plugin_page("ui.boards.page")),
             (PAGE_ONE_THING, self.tr("One-thing cases"), "fa5s.project-diagram",
-             lambda: self._plugin_page("ui.cases.page", not_open)),
+             lambda: self._plugin_page("ui.cases.page")),
         ]
         may = getattr(self.actor, "may", None)
         if callable(may) and may("admin.users"):  # the county administrator's screens
@@ -295,31 +285,22 @@ class MainWindow(QMainWindow):
         return view
 
     def _build_incidents(self) -> QWidget:
-        try:
-            from ui.incidents.view import IncidentsView
-        except ImportError as exc:
-            log.info("incidents page not available yet: %s", exc)
-            return PlaceholderPage(self.tr("The incident list is not installed on this workstation yet."))
+        from ui.incidents.view import IncidentsView
+
         view = IncidentsView(self.store, self.actor, self)
         view.banner_requested.connect(self.notifier.notify)
         return view
 
-    def _plugin_page(self, module_name: str, fallback: str) -> QWidget:
-        """A page from ``module_name.build_page(window)``; a placeholder while that area is not installed."""
+    def _plugin_page(self, module_name: str) -> QWidget:
+        """A page from ``module_name.build_page(window)``, imported when the page is first opened."""
         import importlib
 
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                return PlaceholderPage(fallback)
-            raise
-        return module.build_page(self)
+        return importlib.import_module(module_name).build_page(self)
 
     def _build_conflicts(self) -> QWidget:
         from ui.conflicts.view import ConflictsView
 
-        view = ConflictsView(self.store, self.actor, self._township_scope())
+        view = ConflictsView(self.store, self.actor, scope_of(self.actor, self.store))
         view.load()
         return view
 
@@ -334,22 +315,20 @@ class MainWindow(QMainWindow):
     # -- user, scope, counts
 
     def _township_scope(self) -> list[str] | None:
-        if getattr(self.actor, "scope_kind", "township") == "county":
-            return None
-        code = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
-        return [code] if code else None
+        scope = scope_of(self.actor, self.store)
+        return None if scope is None else list(scope)
 
     def _set_user_labels(self, place: str | None = None) -> None:
         """Name, role and place in the status bar and the title; the place by name, never its code."""
-        role = i18n.label(i18n.ROLE_LABELS, getattr(self.actor, "role", ""))
-        if getattr(self.actor, "scope_kind", "township") == "county":
+        role = i18n.label(i18n.ROLE_LABELS, self.actor.role)
+        if is_county(self.actor):
             place = self.tr("Whole county")
         elif place is None:
             from commandroom.services.places import place_of
 
             with self.store.read() as session:
                 place = place_of(session, self._township_scope() or [])
-        self.status_bar.set_user(getattr(self.actor, "name", ""), role, place)
+        self.status_bar.set_user(self.actor.name, role, place)
         self.setWindowTitle("{} · {}".format(self.tr("Command Room"), place) if place else self.tr("Command Room"))
 
     def _relabel_place(self) -> None:

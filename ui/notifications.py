@@ -243,7 +243,7 @@ class UrgentReportWatcher(QObject):
             spawn(self._check(ids))
 
     async def _check(self, ids: set[str]) -> None:
-        from ui.inbox.queries import urgent_new_reports
+        from commandroom.queries.inbox import urgent_new_reports
 
         rows = await run_read(urgent_new_reports, self.store, ids)
         rows = [r for r in rows if r.id not in self._notified]

@@ -2,7 +2,7 @@
 close, reopen, update, remind.
 
 Lifecycle changes go through :data:`commandroom.workflows.INCIDENT` and its
-§12.5 merge rule: an action whose effect is already there (a second close, an
+The merge rule (docs/sync-protocol.md, "Merge rules"): an action whose effect is already there (a second close, an
 acknowledge after the incident moved on) or that was made against an older
 ``lifecycle_epoch`` (``expected_epoch``) is *merged* — nothing changes and the
 officer is told why — instead of failing. Every action appends a timeline
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from commandroom.domain.clocks import running_clocks
 from commandroom.domain.enums import (
     INCIDENT_STATE_LABELS,
     DispatchState,
@@ -571,7 +572,7 @@ def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     before = incident.state
     if transition(ctx, incident, "close", args) is None:
         # someone closed it first: the close is merged, but this officer's words are narrative,
-        # which is append-only (§12.5) — keep them on the timeline
+        # which is append-only (docs/sync-protocol.md, "Merge rules") — keep them on the timeline
         add_timeline(ctx, incident, "note", note=note,
                      data={"merged_action": "close", "photos_before": before_photos, "photos_after": after_photos})
         return
@@ -655,11 +656,10 @@ def update(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
 
 def running_escalation(incident: Incident, now: datetime) -> EscalationLevel:
     """The escalation level the incident's running clocks call for now."""
-    levels = [escalation_for(incident.close_due, now)]
-    if incident.acknowledged_at is None and incident.state in (S.DISPATCHED, S.PENDING_DISPATCH):
-        levels.append(escalation_for(incident.ack_due, now))
-    if incident.onsite_at is None and incident.state in (S.DISPATCHED, S.ACKNOWLEDGED):
-        levels.append(escalation_for(incident.onsite_due, now))
+    levels = [escalation_for(incident.close_due, now)]  # escalation_for(None) is "none"
+    levels += [escalation_for(due, now) for kind, due in running_clocks(
+        incident.state, incident.acknowledged_at, incident.onsite_at, incident.ack_due, incident.onsite_due,
+        incident.close_due) if kind != "close"]
     return max(levels, key=escalation_rank)
 
 

@@ -2,14 +2,14 @@
 
 * ``member.create`` / ``member.update`` — the team's roll (origin, auxiliary, certificate);
 * ``member.set_status`` — live status (空闲/在途/在现场/休息) with the last known position;
-  last writer wins by server arrival, like every scalar fact (§12.5);
+  last writer wins by server arrival, like every scalar fact (docs/sync-protocol.md, "Merge rules");
 * ``member.lend`` / ``member.end_loan`` — a time-limited loan to another zone (忙闲不均);
   a loan stops counting at its ``ends_at`` without any mutation;
 * ``roster.set`` — the week editor of one zone: the entries of that zone-week become
   the given set. Entry ids derive from (zone, member, day, shift), so the same entry
   is the same row everywhere. Removal is observed-remove: with ``base_entry_ids``
   (what the editor saw) an entry someone else added meanwhile is kept, not
-  silently dropped (sets are child rows, §12.5);
+  silently dropped (sets are child rows, docs/sync-protocol.md "Merge rules");
 * ``roster.copy_week`` — copy a zone's week to another week;
 * ``team.joint_visit`` — one joint visit (综合查一次) for nearby incidents of one zone.
 

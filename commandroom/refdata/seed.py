@@ -10,8 +10,6 @@ reports.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import random
 import time
 from datetime import datetime, timedelta
@@ -180,28 +178,16 @@ def seed_modules(session: Session, ref: ReferenceData, *, seed: int, now: dateti
     return len(rows)
 
 
-def _changelog_module() -> Any | None:
-    """The server's change log, if that part of the server is installed (it may land later)."""
-    name = "commandroom.server.changelog"
-    try:
-        if importlib.util.find_spec(name) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(name)
-
-
 def _record_changes(session: Session, loaded: LoadResult) -> int:
-    changelog = _changelog_module()
-    if changelog is None:
-        return 0
+    """Log the loaded and seeded rows in the server's change log, so desks pull them."""
+    from commandroom.server import changelog  # seeding writes the server's database
+
     logged = 0
-    if loaded.changed_rows and hasattr(changelog, "log_rows"):
+    if loaded.changed_rows:
         rows = [r for r, _ in loaded.changed_rows]
         fields = {id(r): f for r, f in loaded.changed_rows}
         logged += len(changelog.log_rows(session, rows, changed_fields=fields))
-    if hasattr(changelog, "backfill"):
-        logged += int(changelog.backfill(session) or 0)
+    logged += int(changelog.backfill(session) or 0)
     return logged
 
 
@@ -236,12 +222,10 @@ def seed_database(
                 seed_modules(session, ref, seed=seed, now=now)
                 seed_teams(session, ref, seed=seed, now=now)
                 if demo_days > 0 and not session.scalar(select(func.count()).select_from(Report)):
-                    from commandroom.refdata.demo import generate_history
+                    from commandroom.demo_history import generate
 
                     session.flush()
-                    generate_history(session, days=demo_days, seed=seed, now=now)
-                    importlib.import_module("commandroom.refdata.demo_work").generate_work(session, seed=seed, now=now)
-                    importlib.import_module("commandroom.refdata.demo_teams").generate_team_demo(session, seed=seed, now=now)
+                    generate(session, days=demo_days, seed=seed, now=now)
                 _record_changes(session, loaded)
             counts = table_counts(session)
         if is_sqlite(normalise_url(url)):

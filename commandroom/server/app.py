@@ -78,12 +78,7 @@ def create_app(db_url: str | None = None, *, state: ServerState | None = None, s
                 "schema_version": SCHEMA_VERSION}
 
     for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+        module = importlib.import_module(name)  # every router is part of the server: a missing one is a crash
         app.include_router(module.router)
         install = getattr(module, "install", None)
         if install is not None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ from commandroom.mutations.core import (
 )
 from commandroom.notify.outbox import notices_for_mutation
 from commandroom.server import changelog, races
+from commandroom.server.audit import append_audit
 from commandroom.timeutil import utcnow
 
 # Fields whose concurrent overwrite is not a conflict: lifecycle fields follow the state
@@ -116,13 +116,6 @@ def _floor_of(session: Session, name: str, entity_id: str) -> datetime | None:
     model = SYNCED_MODELS.get(get_spec(name).entity_type)
     row = session.get(model, entity_id) if model is not None else None
     return getattr(row, "occurred_at", None) if row is not None else None
-
-
-def _audit_module():  # noqa: ANN202
-    try:
-        return importlib.import_module("commandroom.server.audit")
-    except ModuleNotFoundError:
-        return None
 
 
 def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
@@ -311,20 +304,18 @@ def execute(
                                   origin_mutation=mutation_id, origin_user=actor.user_id or None, before=befores)
         # notices (dispatch, summons, escalation…) are written with the act: rolled back with it if it fails
         notices_for_mutation(session, name=name, args=args, rows=rows, now=ctx.now)
-        audit = _audit_module()
-        if audit is not None and hasattr(audit, "append_audit"):
-            for row in rows:
-                audit.append_audit(
-                    session,
-                    user_id=actor.user_id,
-                    device_id=actor.device_id,
-                    mutation_id=mutation_id,
-                    action=name,
-                    entity_type=row.__tablename__,
-                    entity_id=primary_key_of(row),
-                    before=befores[id(row)],
-                    after=row_to_dict(row),
-                )
+        for row in rows:
+            append_audit(
+                session,
+                user_id=actor.user_id,
+                device_id=actor.device_id,
+                mutation_id=mutation_id,
+                action=name,
+                entity_type=row.__tablename__,
+                entity_id=primary_key_of(row),
+                before=befores[id(row)],
+                after=row_to_dict(row),
+            )
     changes = Changes()
     for row in rows:
         changes.note(row.__tablename__, primary_key_of(row))

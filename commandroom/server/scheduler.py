@@ -158,7 +158,7 @@ def escalate(run: Run) -> None:
 
 def warn_breaches(run: Run) -> None:
     """Pre-breach warnings: a clock entering its warning window gets one 即将超时预警 (the desks show a banner)."""
-    from commandroom.services.briefing import running_clocks
+    from commandroom.domain.clocks import running_clocks
 
     plan: list[tuple[str, dict[str, Any]]] = []
     with run.read() as s:

@@ -76,7 +76,7 @@ class Township:
 def _describe(rng: random.Random, category_name: str, township: Township, code: str = "") -> str:
     """A grid worker's words for a report of this category: the demo history's texts for the code when it
     has them (the category and the text always agree), else a template chosen by the category's name."""
-    from commandroom.refdata import demo_text
+    from commandroom.demo_history import text as demo_text
 
     if code in demo_text.T:
         spots = demo_text.URBAN_SPOTS if township.urban else demo_text.RURAL_SPOTS
@@ -107,7 +107,7 @@ def grid_workers(seed: int, township: Township, n: int = GRID_WORKERS_PER_TOWNSH
 
 def rhythm_rate(daily: float, at_local: Any, workday: bool) -> float:
     """Reports per second at local time ``at_local`` for ``daily`` reports a day: the demo history's rhythm."""
-    from commandroom.refdata.demo import HOUR_WEIGHTS, WEEKDAY_FACTOR, WEEKEND_FACTOR
+    from commandroom.demo_history.history import HOUR_WEIGHTS, WEEKDAY_FACTOR, WEEKEND_FACTOR
 
     factor = WEEKDAY_FACTOR if workday else WEEKEND_FACTOR
     return daily * factor * HOUR_WEIGHTS[at_local.hour] / sum(HOUR_WEIGHTS) / 3600.0

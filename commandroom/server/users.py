@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from commandroom.domain.enums import ROLE_LABELS, Role, ScopeKind
 from commandroom.domain.errors import NotFound, ValidationError
 from commandroom.domain.models import Department, DeviceToken, Grid, Township, User, Zone, row_to_dict
+from commandroom.server.audit import append_audit
 from commandroom.server.auth import hash_password, token_hash
 
 MIN_PASSWORD = 8
@@ -190,10 +191,6 @@ def public_dict(user: User) -> dict[str, Any]:
 
 def _audit(session: Session, action: str, user: User, before: dict[str, Any] | None,
            actor_id: str | None = None) -> None:
-    try:
-        from commandroom.server.audit import append_audit
-    except ImportError:  # pragma: no cover - audit is part of the server
-        return
     session.flush()
     append_audit(session, user_id=actor_id, device_id=None, mutation_id=None, action=action,
                  entity_type=User.__tablename__, entity_id=user.id, before=before, after=public_dict(user))
@@ -450,10 +447,6 @@ def revoke_device(session: Session, device_id: str, *, user_id: str | None = Non
     if user_id is not None:
         q = q.where(DeviceToken.user_id == user_id)
     count = int(session.execute(q.values(revoked=True)).rowcount or 0)
-    try:
-        from commandroom.server.audit import append_audit
-    except ImportError:  # pragma: no cover
-        return count
     append_audit(session, user_id=by, device_id=device_id, mutation_id=None, action="device.revoke",
                  entity_type="srv_device_token", entity_id=device_id, before=None,
                  after={"device_id": device_id, "revoked_tokens": count})

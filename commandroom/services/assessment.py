@@ -41,7 +41,7 @@ to departments and how many came back (a return suggests mis-routing or a thin
 file), the verification turnaround (hours from 提交核查 to 核查通过/办结), summons
 issued, and one-thing cases ordered / completed on time.
 
-Grid workers (:func:`grid_worker_stats`): reports made in the month, accepted,
+Grid workers (:func:`grid_worker_stats`): grid-patrol reports (no other source) made in the month, accepted,
 merged as duplicate, rejected (each with its share of the reports made), and the
 verification turnaround (minutes from report to triage; median).
 
@@ -59,7 +59,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commandroom.domain.enums import AssessmentDimension, CardColumn, CaseState, DispatchTarget, ReportState
+from commandroom.domain.enums import (
+    AssessmentDimension,
+    CardColumn,
+    CaseState,
+    DispatchTarget,
+    ReportSource,
+    ReportState,
+)
 from commandroom.domain.errors import ValidationError
 from commandroom.domain.models import (
     AssessmentRecord,
@@ -455,9 +462,14 @@ class GridWorkerStats:
 
 
 def grid_worker_stats(session: Session, month: str, *, township_code: str | None = None) -> list[GridWorkerStats]:
-    """Per reporter (account id, else name): reports made in the month and what became of them."""
+    """Per grid worker (account id, else name): patrol reports made in the month and what became of them.
+
+    Only reports of the grid patrol (网格巡查) count: a 12345 caller, a villager on 村情通, a department
+    push or a task from above is no grid worker and is not ranked here.
+    """
     rng = month_range(month)
-    q = select(Report).where(Report.deleted.is_(False), Report.reported_at >= rng[0], Report.reported_at < rng[1])
+    q = select(Report).where(Report.deleted.is_(False), Report.source == ReportSource.GRID_PATROL.value,
+                             Report.reported_at >= rng[0], Report.reported_at < rng[1])
     if township_code:
         q = q.where(Report.township_code == township_code)
     acc: dict[str, GridWorkerStats] = {}

@@ -1,6 +1,6 @@
 """Module-lead task boards (牵头人负责制): the card merge rule, board views, "my tasks", automatic cards.
 
-The card merge rule (§12.5, "status with a lifecycle")
+The card merge rule (docs/sync-protocol.md, "Merge rules": states with a lifecycle)
 ------------------------------------------------------
 
 A card's place is ``(lifecycle_epoch, column, position)``. Columns rank

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commandroom.domain.clocks import checkin_is_overdue
 from commandroom.domain.enums import CASE_STATE_LABELS, CaseState, CheckinState, EscalationLevel
 from commandroom.domain.models import (
     CaseCheckin,
@@ -133,7 +134,7 @@ def checkin_outcome(c: CaseCheckin, now: datetime) -> str:
     """``on_time`` / ``late`` / ``missed`` / ``waiting`` (not due yet)."""
     if c.checked_in_at is not None:
         return "on_time" if c.checked_in_at <= c.due_at else "late"
-    return "missed" if now > c.due_at else "waiting"
+    return "missed" if checkin_is_overdue(c.checked_in_at, c.state, c.due_at, now) else "waiting"
 
 
 def target_name(session: Session, kind: str, code: str) -> str:

@@ -2,7 +2,7 @@
 
 A bounding box in SQL narrows the rows (it uses the township/state index and
 the lat/lon columns); the exact great-circle distance is then computed in
-Python. Suggestions only: merging stays an explicit action (§12.5).
+Python. Suggestions only: merging stays an explicit action (docs/sync-protocol.md, "Merge rules").
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ characters (bigram) and every lowercased ASCII word or number become
 space-separated tokens, stored in ``Incident.search_text``.
 
 * SQLite: an external-content FTS5 table ``incident_fts`` over that column,
-  kept in step by triggers (:func:`ensure_fts`). A one-character query matches
+  kept in step by triggers (both made by migration 0002). A one-character query matches
   the unigram token; a longer query is the AND of its bigrams.
 * PostgreSQL: the same tokens matched with ``LIKE`` on `` search_text ``
-  (space-delimited), helped by a GIN trigram index when ``pg_trgm`` can be
-  created (:func:`ensure_pg_search`); without it the same query is a scan.
+  (space-delimited), helped by a GIN trigram index when ``pg_trgm`` could be
+  created (migration 0002); without it the same query is a scan.
 
 Caveat (SQLite): ``incident`` has a text primary key, so the FTS index is keyed
 by the implicit rowid. ``VACUUM`` may renumber rowids and ``INSERT OR REPLACE``
@@ -89,19 +89,6 @@ def match_expression(query: str) -> str:
 
 _FTS_TABLE = table("incident_fts", column("rowid"))
 
-_FTS_DDL = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS incident_fts USING fts5("
-    "search_text, content='incident', content_rowid='rowid', tokenize='unicode61')",
-    "CREATE TRIGGER IF NOT EXISTS incident_fts_ai AFTER INSERT ON incident BEGIN "
-    "INSERT INTO incident_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END",
-    "CREATE TRIGGER IF NOT EXISTS incident_fts_ad AFTER DELETE ON incident BEGIN "
-    "INSERT INTO incident_fts(incident_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); END",
-    "CREATE TRIGGER IF NOT EXISTS incident_fts_au AFTER UPDATE OF search_text ON incident BEGIN "
-    "INSERT INTO incident_fts(incident_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); "
-    "INSERT INTO incident_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END",
-]
-
-
 def _dialect(connection: Connection | Session) -> str:
     bind = connection.get_bind() if isinstance(connection, Session) else connection
     return bind.dialect.name
@@ -116,51 +103,9 @@ def fts_exists(connection: Connection | Session) -> bool:
     return row is not None
 
 
-def ensure_fts(connection: Connection | Session) -> bool:
-    """Create the FTS5 table and its triggers if missing (SQLite only); index existing rows.
-
-    Returns True when the table was created now. On other databases it does
-    nothing and returns False (see :func:`ensure_pg_search`).
-    """
-    if _dialect(connection) != "sqlite":
-        return False
-    created = not fts_exists(connection)
-    for ddl in _FTS_DDL:
-        connection.execute(text(ddl))
-    if created:
-        rebuild_fts(connection)
-    return created
-
-
 def rebuild_fts(connection: Connection | Session) -> None:
     """Re-index every incident (after a VACUUM, a bulk load with triggers off, or a REPLACE)."""
     connection.execute(text("INSERT INTO incident_fts(incident_fts) VALUES ('rebuild')"))
-
-
-# ----------------------------------------------------------------------------- PostgreSQL
-
-
-def ensure_pg_search(connection: Connection) -> bool:
-    """On PostgreSQL, try ``pg_trgm`` and a GIN trigram index on ``incident.search_text``.
-
-    Returns True when the index exists afterwards; False when the extension is
-    unavailable (searches still work, as scans). Runs in a savepoint so a
-    refused ``CREATE EXTENSION`` does not spoil the caller's transaction.
-    """
-    if _dialect(connection) != "postgresql":
-        return False
-    try:
-        with connection.begin_nested():
-            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-            connection.execute(
-                text(
-                    "CREATE INDEX IF NOT EXISTS ix_incident_search_trgm "
-                    "ON incident USING gin (search_text gin_trgm_ops)"
-                )
-            )
-        return True
-    except Exception:  # noqa: BLE001 - no permission / extension not installed
-        return False
 
 
 def _like_escape(token: str) -> str:
@@ -192,7 +137,7 @@ def search_incident_ids(
     in about a millisecond; the page found is then ordered by ``created_at``.
     (Storage order follows arrival on this machine, which is close to, but not
     exactly, creation order.) Elsewhere (PostgreSQL, or an SQLite file where
-    :func:`ensure_fts` has not run) one ``LIKE`` per token, newest first.
+    the FTS table is missing) one ``LIKE`` per token, newest first.
     """
     terms = query_terms(query)
     if not terms:

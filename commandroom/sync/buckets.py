@@ -13,19 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commandroom.domain.enums import ScopeKind
 from commandroom.domain.models import (
     REFERENCE_MODELS,
     Base,
     MemberLoan,
     RosterEntry,
     TeamMember,
-    Township,
-    Zone,
 )
+from commandroom.queries import scope as scope_rules
 
 SHARED = "county:shared"
 ZONE_TABLES = {TeamMember.__tablename__, RosterEntry.__tablename__, MemberLoan.__tablename__}
@@ -72,23 +69,13 @@ def bucket_of(row: Base) -> str:
 
 
 def township_codes_in_scope(session: Session, scope_kind: str, scope_code: str | None) -> list[str]:
-    """The townships a scope covers: its own, its zone's members, or all of the county."""
-    if scope_kind == ScopeKind.COUNTY:
-        return list(session.scalars(select(Township.code).order_by(Township.code)))
-    if scope_kind == ScopeKind.ZONE:
-        zone = session.get(Zone, scope_code)
-        return sorted(zone.member_codes) if zone else []
-    return [scope_code] if scope_code else []
+    """The townships a scope covers (:func:`commandroom.queries.scope.township_codes`)."""
+    return scope_rules.township_codes(session, scope_kind, scope_code)
 
 
 def zones_in_scope(session: Session, scope_kind: str, scope_code: str | None) -> list[str]:
-    if scope_kind == ScopeKind.COUNTY:
-        return list(session.scalars(select(Zone.id).order_by(Zone.id)))
-    if scope_kind == ScopeKind.ZONE:
-        return [scope_code] if scope_code else []
-    zone_ids = [zid for zid, members in session.execute(select(Zone.id, Zone.member_codes))
-                if scope_code in (members or [])]
-    return sorted(zone_ids)
+    """The zones a scope covers (:func:`commandroom.queries.scope.zone_ids`)."""
+    return scope_rules.zone_ids(session, scope_kind, scope_code)
 
 
 def scope_buckets_and_townships(session: Session, scope_kind: str, scope_code: str | None,

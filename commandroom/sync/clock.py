@@ -19,7 +19,7 @@ CLOCK_WARN_SECONDS = 60.0
 """From here the status bar warns (amber) and the desk shows server-corrected time."""
 
 CLOCK_BAD_SECONDS = 300.0
-"""From here the warning is red: Anki's ``ClockIncorrect`` limit (research §12.10)."""
+"""From here the warning is red: Anki's ``ClockIncorrect`` limit (docs/sync-protocol.md, clock skew)."""
 
 
 def server_epoch(headers: Mapping[str, str]) -> float | None:

@@ -657,7 +657,7 @@ class SyncEngine:
             await asyncio.to_thread(self.store.prune_journal)
 
     async def audit(self, *, repair: bool = True) -> dict[str, Any] | None:
-        """Compare per-bucket count + hash with the server (§13.20); re-download mismatching buckets.
+        """Compare per-bucket count + hash with the server (docs/sync-protocol.md "Failure scenarios" 20); re-download mismatching buckets.
 
         Returns ``{bucket: {"local": …, "server": …}}`` for mismatches (empty: all agree), or None when
         the comparison is not meaningful now (unsent or unconfirmed local edits, cursors behind).

@@ -93,7 +93,7 @@ ChangeListener = Callable[[Changes], None]
 JOURNAL_DAYS = 14
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
-# Client-only sync bookkeeping that the shared model does not describe (created on open).
+# Client-only sync bookkeeping that the shared model does not describe (migration 0003 creates it).
 _aux = MetaData()
 shadow_table = Table(
     "local_shadow", _aux,
@@ -153,7 +153,6 @@ class LocalStore:
         self.write_engine = make_engine(url, writer=True)
         rows_io.tolerate_numeric_json(self.write_engine)
         upgrade(self.write_engine)
-        _aux.create_all(self.write_engine)
         self.read_engine = make_engine(url, writer=False)
         rows_io.tolerate_numeric_json(self.read_engine)
         self._writer = session_factory(self.write_engine)
@@ -394,11 +393,18 @@ class LocalStore:
                                                              OutboxEntry.dismissed.is_(False))) or 0
 
     def dismiss(self, mutation_id: str) -> None:
-        """The officer has read a rejection/merge notice: hide it from the list (the entry stays)."""
+        """The officer has read a rejection/merge notice: hide it from the list (the entry stays).
+
+        Emits the change, so every view of the outbox (the conflicts panel, the status bar) refreshes.
+        """
         with self._lock, self.write(durable=True) as session:
             entry = session.get(OutboxEntry, mutation_id)
-            if entry is not None:
-                entry.dismissed = True
+            if entry is None:
+                return
+            entry.dismissed = True
+        changes = Changes()
+        changes.note("local_outbox", mutation_id)
+        self.emit(changes)
 
     def redo(self, actor: Actor, mutation_id: str, args: dict[str, Any] | None = None) -> Changes:
         """Do a rejected mutation again as a new mutation (optionally with corrected ``args``)."""
@@ -800,7 +806,7 @@ class LocalStore:
 
     def restore_recovery(self, new_epoch: str, restored_head: int | None, buckets: Iterable[str], *,
                          same_epoch: bool = False) -> dict[str, Any]:
-        """The server was restored from a backup (§12.7): re-send what it lost, download everything again.
+        """The server was restored from a backup (docs/sync-protocol.md, "Server restore"): re-send what it lost, download everything again.
 
         Journal entries acknowledged under another epoch after ``restored_head`` (or with no seq) go back
         to pending and are renumbered in a new incarnation; every bucket is rebuilt from 0.

@@ -112,7 +112,7 @@ def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
 
 
-# -- bucket summaries (convergence audit, §13.20): count of live entities + an order-free hash
+# -- bucket summaries (convergence audit, docs/sync-protocol.md "Failure scenarios" 20): count of live entities + an order-free hash
 
 
 def entity_digest(entity_type: str, entity_id: str, row_version: int | None) -> int:

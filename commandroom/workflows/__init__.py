@@ -1,6 +1,6 @@
 """Workflows as pure code: the state machines of reports, incidents, dispatches, cases and cards.
 
-See :mod:`commandroom.workflows.machine` for the generic machine and the §12.5
+See :mod:`commandroom.workflows.machine` for the generic machine and the
 merge rule (progress rank, lifecycle epoch, ``resolve``), and
 :mod:`commandroom.workflows.definitions` for the machines themselves.
 """

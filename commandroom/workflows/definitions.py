@@ -1,7 +1,7 @@
 """The workflows of the command room: report, incident, dispatch, one-thing case and task card.
 
 States are listed in progress order (their position is the progress rank used
-by the §12.5 merge). Side states that send work back (returned, escalated)
+by the merge rule in docs/sync-protocol.md). Side states that send work back (returned, escalated)
 rank low, so moving into them from further along is a rewind that bumps the
 ``lifecycle_epoch``.
 """

@@ -1,4 +1,4 @@
-"""A small, generic state machine with a progress rank for the §12.5 monotonic merge.
+"""A small, generic state machine with a progress rank for the monotonic merge (docs/sync-protocol.md, "Merge rules").
 
 Every state has a distinct *progress rank*. Within one ``lifecycle_epoch`` a
 lifecycle only moves forward (the rank never decreases); a transition whose
@@ -209,7 +209,7 @@ class Machine:
         expected_epoch: int | None = None,
         target: str | None = None,
     ) -> Resolution:
-        """Decide what an action arriving now does (server arrival order, §12.5).
+        """Decide what an action arriving now does (server arrival order, docs/sync-protocol.md "Merge rules").
 
         * an action made against an older epoch (``expected_epoch < epoch``) is merged away;
         * an allowed action is applied;

@@ -3316,10 +3316,6 @@ Please send this file to your support contact.</source>
             <translation>语言、主题、声音、服务器和工作站（Ctrl+,）</translation>
         </message>
         <message>
-            <source>Not open yet</source>
-            <translation>尚未开放</translation>
-        </message>
-        <message>
             <source>Report inbox</source>
             <translation>收件箱</translation>
         </message>
@@ -3358,10 +3354,6 @@ Please send this file to your support contact.</source>
         <message>
             <source>Settings saved.</source>
             <translation>设置已保存。</translation>
-        </message>
-        <message>
-            <source>The incident list is not installed on this workstation yet.</source>
-            <translation>本机尚未安装事件列表模块。</translation>
         </message>
         <message>
             <source>Whole county</source>
@@ -5776,34 +5768,6 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Cancelled</source>
             <translation>撤销</translation>
-        </message>
-        <message>
-            <source>Pending dispatch</source>
-            <translation>待派单</translation>
-        </message>
-        <message>
-            <source>Dispatched</source>
-            <translation>已派单</translation>
-        </message>
-        <message>
-            <source>In progress</source>
-            <translation>处置中</translation>
-        </message>
-        <message>
-            <source>Awaiting verification</source>
-            <translation>待核查</translation>
-        </message>
-        <message>
-            <source>Returned</source>
-            <translation>已退回</translation>
-        </message>
-        <message>
-            <source>Escalated</source>
-            <translation>已上报</translation>
-        </message>
-        <message>
-            <source>Closed</source>
-            <translation>已办结</translation>
         </message>
         <message>
             <source>Not done: {reason}</source>

@@ -232,8 +232,8 @@ def test_township_indicators(db):
 
 
 def test_grid_worker_statistics(db):
-    def rep(rid, who, name, state, reported, triage_min=None):  # noqa: ANN001
-        db.add(Report(id=rid, township_code=QC, source="grid_patrol", category_code="sanitation", description="x",
+    def rep(rid, who, name, state, reported, triage_min=None, source="grid_patrol"):  # noqa: ANN001
+        db.add(Report(id=rid, township_code=QC, source=source, category_code="sanitation", description="x",
                       reporter_user_id=who, reporter_name=name, state=state, reported_at=reported,
                       triaged_at=reported + timedelta(minutes=triage_min) if triage_min is not None else None))
 
@@ -245,6 +245,12 @@ def test_grid_worker_statistics(db):
     rep("r5", "gw-1", "王五", "new", t)
     rep("r6", None, "赵六", "accepted", t, 5)
     rep("r7", "gw-1", "王五", "accepted", datetime(2026, 10, 31, 15, 0), 1)  # 23:00 on 10-31: October
+    # callers, villagers, department pushes and tasks from above are not grid workers (issue 13 item 7)
+    rep("r8", None, "12345热线", "accepted", t, 3, source="hotline_12345")
+    rep("r9", None, "县长热线", "accepted", t, 3, source="assigned_from_above")
+    rep("r10", None, "县环保局推送", "accepted", t, 3, source="department_push")
+    rep("r11", None, "村情通·钱佳怡", "accepted", t, 3, source="villager_app")
+    rep("r12", "gw-1", "王五", "accepted", t, 3, source="sensor_alert")
     db.flush()
     rows = svc.grid_worker_stats(db, MONTH)
     assert [r.key for r in rows] == ["gw-1", "赵六"]

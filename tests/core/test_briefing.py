@@ -14,7 +14,7 @@ from commandroom.domain.models import (
     OneThingCase,
     Township,
 )
-from commandroom.services.briefing import (
+from commandroom.queries.briefing import (
     CLOSED_LATER,
     Cancelled,
     TaskState,

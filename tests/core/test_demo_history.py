@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
+from commandroom.demo_history.history import generate_history
 from commandroom.domain.enums import IncidentState
 from commandroom.domain.models import (
     Dispatch,
@@ -26,7 +27,6 @@ from commandroom.domain.models import (
     Township,
     UrgencyLevel,
 )
-from commandroom.refdata.demo import generate_history
 from commandroom.refdata.seed import seed_database
 from commandroom.store.db import make_engine, session_factory
 
@@ -149,10 +149,8 @@ def test_routing_is_frozen_from_the_list(history):
 
 
 def test_deadlines_follow_the_urgency_clocks(history):
-    try:
-        from commandroom.services.deadlines import compute_deadlines, in_order
-    except ImportError:
-        pytest.skip("the deadlines service is not installed")
+    from commandroom.services.deadlines import compute_deadlines, in_order
+
     matters, levels = history["matters"], history["levels"]
     for inc in history["incidents"][::97]:
         limits = matters[inc.matter_code].limits if inc.matter_code else {}
@@ -239,11 +237,9 @@ def test_human_numbers_are_consistent_and_the_server_continues_them(history):
     assert qc[:2] == ["QC-2026-000001", "QC-2026-000002"]
 
 
-def test_search_text_is_filled_when_the_search_service_exists(history):
-    try:
-        from commandroom.services.search import search_tokens
-    except ImportError:
-        pytest.skip("search service not installed")
+def test_search_text_is_filled(history):
+    from commandroom.services.search import search_tokens
+
     for inc in history["incidents"][:50]:
         tokens = set(inc.search_text.split())
         assert set(search_tokens(inc.number, inc.description).split()) <= tokens

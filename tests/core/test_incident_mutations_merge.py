@@ -1,4 +1,4 @@
-"""§12.5 through the real mutations: two officers' offline work, applied in any arrival order, converges."""
+"""The merge rules (docs/sync-protocol.md) through the real mutations: two officers' offline work, applied in any arrival order, converges."""
 
 from __future__ import annotations
 

@@ -15,10 +15,6 @@ QC = "330822111"
 
 @pytest.fixture
 def seeded_room(request):
-    try:
-        from commandroom.refdata.seed import seed_database  # noqa: F401
-    except ImportError:
-        pytest.skip("commandroom.refdata.seed is not available")
     url = request.getfixturevalue("seeded_sqlite")
     engine = make_engine(url)
     yield Room(session_factory(engine))

@@ -48,12 +48,12 @@ def test_migrations_match_the_models(tmp_path):
 
     from commandroom.domain.models import Base
     from commandroom.store.db import make_engine
-    from commandroom.store.migrate import upgrade
+    from commandroom.store.migrate import include_name, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
 
 
@@ -61,3 +61,47 @@ def test_head_revision_constant_matches_the_scripts():
     from commandroom.store.migrate import HEAD_REVISION, script_head
 
     assert script_head() == HEAD_REVISION
+
+
+def test_the_desktop_writes_no_sql():
+    """ui/ renders what commandroom.queries returns and acts through mutations: no SQLAlchemy, no SQL text.
+
+    (ui/map/tiles.py reads an MBTiles file of map images, not the store.)
+    """
+    import re
+
+    pattern = re.compile(r"^\s*(from|import) sqlalchemy|session\.(execute|scalars?|get|add|query)\(|"
+                         r"\"(SELECT [\w*]|INSERT INTO|UPDATE \w+ SET|DELETE FROM)")
+    offenders = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        if path.name == "tiles.py" and path.parent.name == "map":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_the_local_store_is_a_store(tmp_path):
+    """The typed seam: the workstation's LocalStore offers what commandroom.store.protocol.Store declares."""
+    from commandroom.store.protocol import ReadStore, Store
+    from commandroom.sync.local import LocalStore
+
+    store = LocalStore(tmp_path / "w.db")
+    try:
+        assert isinstance(store, Store) and isinstance(store, ReadStore)
+    finally:
+        store.close()
+    assert not isinstance(object(), ReadStore)
+
+
+def test_the_read_side_only_reads():
+    """commandroom/queries answers questions; writes go through named mutations (commandroom/mutations)."""
+    import re
+
+    pattern = re.compile(r"store\.write\(|\.perform\(|session\.(add|add_all|delete|merge|flush|commit)\(|"
+                         r"\"(INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE )")
+    offenders = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+                 for path in sorted((ROOT / "commandroom" / "queries").rglob("*.py"))
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == [], "\n".join(offenders)

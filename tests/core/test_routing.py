@@ -260,12 +260,8 @@ def test_routing_is_hashable_and_comparable(db):
     assert a == b and hash(a) == hash(b)
 
 
-def test_seeded_reference_data_routes_a_point_when_available(request):
-    """With the real seed (another module), a point at 天马's seat routes to a township of the county."""
-    try:
-        from commandroom.refdata.seed import seed_database  # noqa: F401
-    except ImportError:
-        pytest.skip("commandroom.refdata.seed is not available yet")
+def test_seeded_reference_data_routes_a_point(request):
+    """With the real seed, a point at 天马's seat routes to a township of the county."""
     url = request.getfixturevalue("seeded_sqlite")
     engine = make_engine(url)
     try:

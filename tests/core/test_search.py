@@ -10,8 +10,6 @@ from sqlalchemy import text
 
 from commandroom.domain.models import Base, Incident
 from commandroom.services.search import (
-    ensure_fts,
-    ensure_pg_search,
     fts_exists,
     match_expression,
     rebuild_fts,
@@ -19,6 +17,7 @@ from commandroom.services.search import (
     search_tokens,
 )
 from commandroom.store.db import make_engine, session_factory
+from commandroom.store.migrate import upgrade
 
 
 def test_search_tokens_unigrams_bigrams_and_ascii():
@@ -82,8 +81,9 @@ def _fill(factory, n: int = 400) -> dict[str, str]:  # noqa: ANN001
 
 @pytest.fixture
 def sqlite_db(tmp_path):
+    """A store migrated to the head: the FTS table and its triggers come from migration 0002."""
     engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
-    Base.metadata.create_all(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     yield engine, factory
     engine.dispose()
@@ -110,10 +110,7 @@ def _check_queries(factory, ids) -> None:  # noqa: ANN001
 
 
 def test_sqlite_fts_finds_one_and_two_character_queries(sqlite_db):
-    engine, factory = sqlite_db
-    with engine.begin() as conn:
-        assert ensure_fts(conn) is True
-        assert ensure_fts(conn) is False  # idempotent
+    _engine, factory = sqlite_db
     ids = _fill(factory)
     with factory() as s:
         assert fts_exists(s)
@@ -123,11 +120,14 @@ def test_sqlite_fts_finds_one_and_two_character_queries(sqlite_db):
     _check_queries(factory, ids)
 
 
-def test_sqlite_fts_indexes_existing_rows_and_follows_updates_and_deletes(sqlite_db):
-    engine, factory = sqlite_db
-    ids = _fill(factory, 50)  # rows first, index afterwards
-    with engine.begin() as conn:
-        ensure_fts(conn)
+def test_sqlite_fts_indexes_existing_rows_and_follows_updates_and_deletes(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    upgrade(engine, "0001")
+    factory = session_factory(engine)
+    ids = _fill(factory, 50)  # rows first (a store from before the search revision), index afterwards
+    with factory() as s:
+        assert not fts_exists(s)
+    upgrade(engine)
     _check_queries(factory, ids)
     with factory() as s, s.begin():
         inc = s.get(Incident, ids["违法建设停工"])
@@ -142,24 +142,27 @@ def test_sqlite_fts_indexes_existing_rows_and_follows_updates_and_deletes(sqlite
         rebuild_fts(conn)
     with factory() as s:
         assert ids["违法建设停工"] in set(search_incident_ids(s, "违停"))
+    engine.dispose()
 
 
-def test_sqlite_without_fts_falls_back_to_token_like(sqlite_db):
-    _engine, factory = sqlite_db
+def test_sqlite_without_fts_falls_back_to_token_like(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    Base.metadata.create_all(engine)  # the models only: no FTS table
+    factory = session_factory(engine)
     ids = _fill(factory)
     with factory() as s:
         assert not fts_exists(s)
     _check_queries(factory, ids)
+    engine.dispose()
 
 
 @pytest.mark.postgres
 def test_postgres_token_search_with_trigram_index(pg_url):
     engine = make_engine(pg_url)
     try:
-        Base.metadata.create_all(engine)
-        with engine.begin() as conn:
-            assert ensure_fts(conn) is False
-            has_trgm = ensure_pg_search(conn)
+        upgrade(engine)  # migration 0002 adds the trigram index when pg_trgm can be created
+        with engine.connect() as conn:
+            has_trgm = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname='pg_trgm'")).scalar() == 1
         factory = session_factory(engine)
         ids = _fill(factory)
         _check_queries(factory, ids)

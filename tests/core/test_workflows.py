@@ -1,4 +1,4 @@
-"""The workflows as pure code: transitions, errors, progress ranks, epochs and the §12.5 merge rule."""
+"""The workflows as pure code: transitions, errors, progress ranks, epochs and the merge rule (docs/sync-protocol.md)."""
 
 from __future__ import annotations
 

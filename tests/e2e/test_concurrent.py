@@ -1,4 +1,4 @@
-"""Two officers act on the same incident while the server is away (§12.5 merge rules, end to end)."""
+"""Two officers act on the same incident while the server is away (the merge rules of docs/sync-protocol.md, end to end)."""
 
 from __future__ import annotations
 

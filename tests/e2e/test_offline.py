@@ -1,5 +1,5 @@
 """The server goes away mid-session: officers keep working, the engines come back by themselves, and
-everything converges (§13 I1–I3) — nothing lost, nothing duplicated, every desk equal to the server."""
+everything converges (invariants I1–I3 of docs/sync-protocol.md) — nothing lost, nothing duplicated, every desk equal to the server."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Retries and refusals end to end: duplicate deliveries change nothing twice, a refused mutation is
-listed with its reason and the rest of the queue goes on (§13 scenarios 3, 4 and 17)."""
+listed with its reason and the rest of the queue goes on (failure scenarios 3, 4 and 17 of docs/sync-protocol.md)."""
 
 from __future__ import annotations
 

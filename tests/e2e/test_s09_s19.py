@@ -1,4 +1,4 @@
-"""§13 scenario 9 (clock skew never changes a merge) and 19 (a stale or replayed pull page is ignored),
+"""Failure scenarios (docs/sync-protocol.md) 9 (clock skew never changes a merge) and 19 (a stale or replayed pull page is ignored),
 end to end with the real mutations over real HTTP."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.e2e.conftest import new_id, server_township_rows, township_rows
 
 pytestmark = pytest.mark.asyncio
 
-# --------------------------------------------------------------------------- §13.9 clock skew
+# --------------------------------------------------------------------------- scenario 9: clock skew
 
 
 class SkewedClock:
@@ -118,7 +118,7 @@ async def test_s09_clock_skew_never_changes_merge_results(county, monkeypatch):
     assert min(stamps).year == 1970
 
 
-# --------------------------------------------------------------------------- §13.19 stale pull pages
+# --------------------------------------------------------------------------- scenario 19: stale pull pages
 
 
 class ReplayingTransport(httpx.AsyncBaseTransport):

@@ -16,8 +16,8 @@ import time_machine
 from sqlalchemy import select
 
 from commandroom.domain.models import Dispatch, Incident, TimelineEntry
+from commandroom.queries.briefing import daily_briefing
 from commandroom.services.assessment import department_indicators
-from commandroom.services.briefing import daily_briefing
 from commandroom.timeutil import SHANGHAI, utcnow
 from tests.e2e.conftest import QC, new_id, server_township_rows, township_rows, wait_until
 

@@ -193,7 +193,7 @@ def insert_incidents(conn: sqlite3.Connection, rows) -> int:  # noqa: ANN001
 
 def build_db(path: Path, n: int, *, now: datetime | None = None) -> Path:
     """Create a store at ``path`` with ``n`` incidents, indexes and the FTS table (bulk, indexes last)."""
-    from commandroom.services.search import ensure_fts
+    from commandroom.services.search import rebuild_fts
     from commandroom.sync.local import LocalStore
     from commandroom.timeutil import utcnow
 
@@ -210,28 +210,26 @@ def build_db(path: Path, n: int, *, now: datetime | None = None) -> Path:
     ref = load_reference()
     conn.execute("BEGIN")
     insert_reference(conn, ref)
-    # drop the incident indexes while loading, recreate them after (same SQL)
+    # drop the incident indexes and the search triggers while loading, recreate them after (same SQL)
     index_sql = [r[0] for r in conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name='incident' AND sql IS NOT NULL")]
-    for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='incident' AND sql IS NOT NULL"
-    ).fetchall():
-        conn.execute(f'DROP INDEX "{name}"')
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name='incident' "
+        "AND sql IS NOT NULL")]
+    for kind, name in conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name='incident' "
+            "AND sql IS NOT NULL").fetchall():
+        conn.execute(f'DROP {kind.upper()} "{name}"')
     insert_incidents(conn, incident_rows(n, ref, now=now))
+    t0 = time.perf_counter()
     for sql in index_sql:
         conn.execute(sql)
+    print(f"# incident indexes built in {time.perf_counter() - t0:.1f} s", flush=True)
     conn.execute("COMMIT")
     from sqlalchemy import create_engine
 
     engine = create_engine(f"sqlite:///{tmp}")
     with engine.begin() as sa_conn:
-        ensure_fts(sa_conn)
+        rebuild_fts(sa_conn)  # the triggers were off during the bulk load
     engine.dispose()
-    from ui.incidents.queries import ensure_list_indexes
-
-    t0 = time.perf_counter()
-    ensure_list_indexes(conn)  # what IncidentsView does on first open (prepare_store)
-    print(f"# list indexes built in {time.perf_counter() - t0:.1f} s", flush=True)
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
@@ -342,9 +340,9 @@ def measure_all(path: Path, n: int, naive_limit: int) -> list[Measure]:
     from PySide6.QtCore import QRegularExpression, QSortFilterProxyModel
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
+    from commandroom.queries.incidents import IncidentQuery
     from commandroom.sync.local import LocalStore
     from ui.incidents import refcounts
-    from ui.incidents.queries import IncidentQuery
     from ui.incidents.table_model import IncidentTableModel
 
     app = QApplication.instance() or QApplication([])

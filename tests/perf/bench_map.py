@@ -67,7 +67,7 @@ class _Loop:
 
 def _store_with(n: int, root: Path) -> Any:
     from commandroom.sync.local import LocalStore
-    from ui.map.demo import insert_demo_rows
+    from tools.screenshots.map import insert_demo_rows
 
     store = LocalStore(root / f"bench-{n}.db")
     insert_demo_rows(store, incidents=n, reports=30, members=60, seed=n)
@@ -98,9 +98,9 @@ def _folium_baseline(store: Any, out: Path, loop: _Loop) -> tuple[float, float, 
     from PySide6.QtCore import QUrl
     from PySide6.QtWebEngineWidgets import QWebEngineView
 
+    from commandroom.queries.map import read_all
     from ui.map import page as map_page
     from ui.map import web
-    from ui.map.payload import read_all
 
     t0 = time.perf_counter()
     rows = read_all(store, "incident")

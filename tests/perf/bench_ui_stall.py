@@ -177,10 +177,10 @@ def run() -> list[Measure]:
     import qasync
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
+    from commandroom.queries.incidents import IncidentQuery
     from commandroom.sync.local import LocalStore
     from ui.async_runner import DB_EXECUTOR, forget_store
     from ui.incidents import refcounts
-    from ui.incidents.queries import IncidentQuery
     from ui.incidents.table_model import IncidentTableModel
 
     app = QApplication.instance() or QApplication([])

@@ -3,7 +3,7 @@
 Set-up: ``seed_database(demo_days=7)`` into a temporary file, opened with ``LocalStore``; a
 ``WallWindow`` at 1920×1080 (offscreen) rotating every 0.6 s through overview, zones, cases and
 boards, pages reloading on change events (debounced) and every 3 s, urgent incidents taking over,
-the ticker scrolling. The driver (:func:`ui.wall.soak.run_soak`) writes 10 simulated minutes per
+the ticker scrolling. The driver (:func:`tools.wall_soak.run_soak`) writes 10 simulated minutes per
 step (~300 reports a day with the day's rhythm, most accepted, ~1 % urgent, incidents moving
 through their states and closing) and emits the change events.
 
@@ -47,7 +47,7 @@ STALL_TARGET_MS = 50.0
 
 async def _idle_stall(store: object, seconds: float = 10.0) -> float:
     """The longest stall of the wall rotating with no writes at all (the same-run baseline)."""
-    from ui.wall.soak import StallMeter, soak_config
+    from tools.wall_soak import StallMeter, soak_config
     from ui.wall.window import WallWindow
 
     window = WallWindow(store, soak_config())
@@ -68,8 +68,8 @@ async def _main(root: Path) -> tuple[float, object, dict | None]:
     from commandroom.refdata.seed import seed_database
     from commandroom.store.page_cache import bound_page_cache
     from commandroom.sync.local import LocalStore
+    from tools.wall_soak import run_soak, soak_config
     from ui.async_runner import forget_store
-    from ui.wall.soak import run_soak, soak_config
 
     path = root / "wall-soak.db"
     seed_database(f"sqlite:///{path}", demo_days=7)
@@ -79,7 +79,7 @@ async def _main(root: Path) -> tuple[float, object, dict | None]:
     try:
         idle = await _idle_stall(store)
         if MINUTES > 0:
-            from ui.wall.soak import run_realtime
+            from tools.wall_soak import run_realtime
 
             realtime = await run_realtime(store, minutes=MINUTES)
         result = await run_soak(store, days=DAYS, step_minutes=10, pace_s=0.03, config=soak_config(),

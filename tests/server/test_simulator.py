@@ -74,7 +74,7 @@ def test_a_bad_key_stops_quickly(live):
 
 
 def test_many_grid_workers_and_the_text_fits_the_category(live):
-    from commandroom.refdata.demo_text import T
+    from commandroom.demo_history.text import T
 
     lines: list[str] = []
     assert run_simulator(live.base, api_key=live.key, rate=100, max_reports=40, seed=5, out=lines.append) == 0
@@ -91,7 +91,7 @@ def test_many_grid_workers_and_the_text_fits_the_category(live):
 def test_the_daily_rhythm_is_the_demo_historys():
     from datetime import datetime
 
-    from commandroom.refdata.demo import HOUR_WEIGHTS, WEEKDAY_FACTOR
+    from commandroom.demo_history.history import HOUR_WEIGHTS, WEEKDAY_FACTOR
     from commandroom.server.simulator import rhythm_rate
 
     night = rhythm_rate(46, datetime(2026, 12, 8, 3, 0), True)

@@ -85,7 +85,7 @@ async def test_same_id_different_payload_is_refused_and_alerted(api, caplog):
 
 
 async def test_concurrent_duplicate_pushes_have_exactly_once_effect(api):
-    """§13.4: the same batch from several connections at once."""
+    """Failure scenario 4 (docs/sync-protocol.md): the same batch from several connections at once."""
     srv, c = api
     h, dev = await login(c)
     card = mut(1)
@@ -108,7 +108,7 @@ async def test_concurrent_duplicate_pushes_have_exactly_once_effect(api):
 
 
 async def test_gap_stops_the_batch_with_expected(api):
-    """§13.5: mutation k+1 before k."""
+    """Failure scenario 5 (docs/sync-protocol.md): mutation k+1 before k."""
     srv, c = api
     h, dev = await login(c)
     m1, m2 = mut(1), mut(2)

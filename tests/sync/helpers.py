@@ -160,11 +160,7 @@ def _migrated_template(kind: str) -> Path:
 
         path = Path(tempfile.mkdtemp(prefix="cr-template-")) / f"{kind}.db"
         engine = make_engine(f"sqlite:///{path}")
-        upgrade(engine)
-        if kind == "client":
-            from commandroom.sync.local import _aux
-
-            _aux.create_all(engine)
+        upgrade(engine)  # the client's bookkeeping tables come from migration 0003 too
         engine.dispose()  # the last connection closing checkpoints the WAL into the file
         _TEMPLATES[kind] = path
     return path

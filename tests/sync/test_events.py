@@ -1,4 +1,4 @@
-"""§13.15 lost or duplicated notifications, over a real uvicorn server on loopback (SSE needs streaming)."""
+"""Failure scenario 15 (docs/sync-protocol.md): lost or duplicated notifications, over a real uvicorn server on loopback (SSE needs streaming)."""
 
 from __future__ import annotations
 

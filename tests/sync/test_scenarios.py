@@ -1,4 +1,4 @@
-"""The fixed failure scenarios of sync_anchors.md §13, each a named test, on SQLite and PostgreSQL."""
+"""The fixed failure scenarios of docs/sync-protocol.md, each a named test, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seeded simulation (§13): several workstations, random offline work, a transport that drops, duplicates,
+"""Seeded simulation (docs/sync-protocol.md, "Failure scenarios"): several workstations, random offline work, a transport that drops, duplicates,
 holds back, replays and cuts traffic, random restarts — then invariants I1–I5 after quiescence.
 
 Default suite: 20 runs × 30 operations on SQLite and 5 on PostgreSQL; ``-m slow`` runs 100 more.

@@ -26,10 +26,10 @@ def work(seeded_sqlite, qapp, ui):
     from commandroom.domain.models import Module
     from commandroom.ids import new_id
     from commandroom.mutations.core import Actor
+    from commandroom.queries.assessment import months
     from commandroom.services.assessment import record_id
     from commandroom.sync.local import LocalStore
     from commandroom.timeutil import utcnow
-    from ui.assessment.queries import months
     from ui.async_runner import forget_store
 
     store = LocalStore(seeded_sqlite.split("///", 1)[1])
@@ -89,6 +89,7 @@ async def _view(store, actor, qtbot, ui, month):
 
 
 def test_models_pass_qtmodeltester(work, qtmodeltester):
+    from commandroom.queries.assessment import load_assessment
     from commandroom.timeutil import utcnow
     from ui.assessment.models import (
         DepartmentIndicatorModel,
@@ -96,7 +97,6 @@ def test_models_pass_qtmodeltester(work, qtmodeltester):
         GridWorkerModel,
         TownshipIndicatorModel,
     )
-    from ui.assessment.queries import load_assessment
 
     data = load_assessment(work.store, work.month, utcnow(), QC)
     for model, rows in ((FourDimensionModel(), data.cadres), (DepartmentIndicatorModel(), data.departments),
@@ -111,7 +111,7 @@ async def test_four_dimensions_match_the_service(work, qtbot, ui, zh):
 
     from commandroom.services import assessment as svc
     from commandroom.timeutil import utcnow
-    from ui.inbox.id_model import IdRole
+    from ui.common.id_model import IdRole
 
     view = await _view(work.store, work.lead, qtbot, ui, work.month)
     with work.store.read() as session:

@@ -96,10 +96,10 @@ def cell_ids(board, column, lane=""):
 
 
 def test_models_pass_qtmodeltester(lead_store, qtmodeltester):
+    from commandroom.queries.boards import IncidentChoice, load_board
     from commandroom.timeutil import utcnow
     from ui.boards.dialogs import CheckListModel, IncidentChoiceModel
     from ui.boards.models import CardColumnModel, CheckinModel, MyTasksModel
-    from ui.boards.queries import IncidentChoice, load_board
 
     actor = lead_actor(lead_store)
     mod = module_id(lead_store)

@@ -1,4 +1,4 @@
-"""The demo work of the module leads (commandroom/refdata/demo_work.py) in a seeded demo county: boards
+"""The demo work of the module leads (commandroom/demo_history/work.py) in a seeded demo county: boards
 with cards in every column (aged, overdue, over the WIP limit, a lost concurrent move), summons with a
 missed and escalated check-in, one-thing cases (农民建房 at step 2) and last month's assessment."""
 
@@ -21,8 +21,8 @@ def demo_db(tmp_path_factory):
 def test_demo_work_fills_boards_command_cases_and_assessment(demo_db):
     from sqlalchemy import select
 
+    from commandroom.demo_history.work import _last_month
     from commandroom.domain.models import ConflictRecord, Module, OneThingCase
-    from commandroom.refdata.demo_work import _last_month
     from commandroom.services import assessment, boards, cases
     from commandroom.store.db import make_engine, session_factory
     from commandroom.timeutil import utcnow

@@ -1,7 +1,7 @@
 """Screenshots of the boards, linked command, one-thing cases, list diff and assessment (docs/screenshots).
 
 Runs only when asked: ``COMMANDROOM_SCREENSHOTS=1 pytest tests/ui/test_boards_screenshots.py``
-(the same as ``python -m ui.boards.screenshots``; it seeds a 60-day demo county first).
+(the same as ``python -m tools.screenshots.boards``; it seeds a 60-day demo county first).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("COMMANDROOM_SCREENSHOTS"),
 async def test_board_screenshots(qapp, zh):
     from PySide6.QtGui import QImage
 
-    from ui.boards.screenshots import SIZE, shoot
+    from tools.screenshots.boards import SIZE, shoot
     from ui.incidents import refcounts
     from ui.theme import apply_theme
 

@@ -50,9 +50,9 @@ async def _view(store, actor, qtbot, ui, clock=None):
 
 def test_models_pass_qtmodeltester(lead_store, qtmodeltester, ui):
     from commandroom.ids import new_id
+    from commandroom.queries.cases import case_detail, case_list, catalogue
     from commandroom.timeutil import utcnow
     from ui.cases.models import CaseCheckinModel, CaseListModel, CatalogueModel
-    from ui.cases.queries import case_detail, case_list, catalogue
 
     actor = ui.make_actor(lead_store)
     case = new_id()

@@ -40,7 +40,7 @@ def _seed(store, actor, ui):
 @pytest.mark.asyncio
 async def test_handover_dialog_figures_and_sign_off(store, actor, qtbot, ui, zh):
     from commandroom.domain.models import Handover
-    from commandroom.services.briefing import handover_summary
+    from commandroom.queries.briefing import handover_summary
     from ui.handover.dialog import HandoverDialog
 
     _seed(store, actor, ui)
@@ -104,7 +104,7 @@ def test_handover_mutation_rules(store, actor):
 async def test_briefing_exports_pdf_and_xlsx(store, actor, ui, tmp_path, zh):
     from openpyxl import load_workbook
 
-    from commandroom.services.briefing import TaskState, daily_briefing, local_today
+    from commandroom.queries.briefing import TaskState, daily_briefing, local_today
     from ui.handover.briefing_dialog import export_briefing
 
     _seed(store, actor, ui)
@@ -138,7 +138,7 @@ async def test_briefing_exports_pdf_and_xlsx(store, actor, ui, tmp_path, zh):
 
 @pytest.mark.asyncio
 async def test_briefing_export_cancelled_leaves_nothing(store, actor, ui, tmp_path, qtbot):
-    from commandroom.services.briefing import Cancelled, TaskState
+    from commandroom.queries.briefing import Cancelled, TaskState
     from ui.handover.briefing_dialog import BriefingDialog, export_briefing
 
     _seed(store, actor, ui)
@@ -288,7 +288,7 @@ def test_briefing_pdf_never_breaks_an_incident_number(qapp):
 
     from PySide6.QtGui import QTextDocument
 
-    from commandroom.services.briefing import DailyBriefing
+    from commandroom.queries.briefing import DailyBriefing
     from ui.handover.export import BriefingText, briefing_html
 
     item = type("Clock", (), dict(number="QC-2026-000123", title="某村道路旁长期占道经营，多次劝导无效" * 2,

@@ -51,3 +51,15 @@ def test_enum_labels_agree_with_the_core_labels(qapp):
         assert QCoreApplication.translate("Labels", "New") == "待受理"
     finally:
         i18n.install_translators(qapp, "en")
+
+
+def test_each_incident_state_has_one_colour_on_every_screen():
+    """The detail's badge and the map's markers take a state's colour from one table; no two states share one."""
+    from commandroom.domain.enums import IncidentState
+    from ui.common.states import INCIDENT_STATE_COLOURS, incident_state_colour
+    from ui.map.page import STATE_COLORS
+
+    assert set(INCIDENT_STATE_COLOURS) == {s.value for s in IncidentState}
+    assert len(set(INCIDENT_STATE_COLOURS.values())) == len(INCIDENT_STATE_COLOURS)
+    assert {str(k): v for k, v in STATE_COLORS.items()} == INCIDENT_STATE_COLOURS
+    assert incident_state_colour("in_progress") == STATE_COLORS[IncidentState.IN_PROGRESS] == "#7c3aed"

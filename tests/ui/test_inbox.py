@@ -43,7 +43,7 @@ async def _perform_in_writer(store, actor, fn, *args, **kw):
 
 
 def test_model_passes_qtmodeltester(store, actor, qtmodeltester, ui):
-    from ui.inbox.queries import InboxFilter
+    from commandroom.queries.inbox import InboxFilter
     from ui.inbox.table_model import InboxTableModel
 
     for i in range(5):
@@ -56,7 +56,7 @@ def test_model_passes_qtmodeltester(store, actor, qtmodeltester, ui):
 
 
 def test_waiting_first_then_newest_first(store, actor, ui):
-    from ui.inbox.queries import InboxFilter, inbox_ids
+    from commandroom.queries.inbox import InboxFilter, inbox_ids
 
     old = ui.make_report(store, actor, minutes_ago=300)
     handled = ui.make_report(store, actor, minutes_ago=5)
@@ -70,7 +70,7 @@ def test_waiting_first_then_newest_first(store, actor, ui):
 
 
 def test_rows_show_category_grid_reporter_and_photo_count(store, actor, ui, zh):
-    from ui.inbox.queries import InboxFilter
+    from commandroom.queries.inbox import InboxFilter
     from ui.inbox.table_model import (
         COL_CATEGORY,
         COL_GRID,

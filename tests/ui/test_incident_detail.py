@@ -232,8 +232,8 @@ async def test_keyboard_shortcut_opens_dispatch_from_the_table(store, actor, qtb
 
 
 def test_detail_models_pass_qtmodeltester(store, actor, qtmodeltester, ui):
+    from commandroom.queries.incidents import incident_detail
     from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
-    from ui.incidents.queries import incident_detail
 
     rid = ui.make_report(store, actor)
     incident_id = ui.accept_report(store, actor, rid)
@@ -273,8 +273,8 @@ async def test_dispatch_dialog_says_a_members_certificate_expired_and_does_not_o
     import dataclasses
     from datetime import date
 
+    from commandroom.queries.incidents import dispatch_choices
     from ui.incidents.dialogs import DispatchDialog
-    from ui.incidents.queries import dispatch_choices
 
     # the zone's team leader keeps the roster of members (a duty officer may not add them)
     leader = dataclasses.replace(actor, role="team_leader", roles=("team_leader",), scope_kind="zone",

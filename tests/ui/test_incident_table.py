@@ -24,21 +24,21 @@ N_ROWS = 600
 
 
 def _seed_incidents(store, n: int = N_ROWS, *, seed: int = 11) -> None:
-    """``n`` synthetic incidents spread over 120 days (the benchmark's generator), FTS and list indexes."""
+    """``n`` synthetic incidents spread over 120 days (the benchmark's generator); the migrations made the indexes."""
+    from commandroom.queries.incidents import forget_stats
     from tests.perf.bench_incident_table import (
         incident_rows,
         insert_incidents,
         insert_reference,
         load_reference,
     )
-    from ui.incidents.queries import prepare_store
 
     ref = load_reference()
     with store.write() as session:
         conn = session.connection().connection.driver_connection
         insert_reference(conn, ref)
         insert_incidents(conn, incident_rows(n, ref, now=utcnow(), seed=seed, days=120))
-    prepare_store(store)
+    forget_stats()
 
 
 def _all_rows(store) -> list[dict]:
@@ -50,7 +50,7 @@ def _all_rows(store) -> list[dict]:
 
 
 def _keys(store, query, now=None):
-    from ui.incidents.queries import find_incident_keys, raw_reader
+    from commandroom.queries.incidents import find_incident_keys, raw_reader
 
     with raw_reader(store) as conn:
         return [int(k) for k in find_incident_keys(conn, query, now or utcnow())]
@@ -63,7 +63,7 @@ def seeded(store):
 
 
 def test_model_passes_qtmodeltester(seeded, qtmodeltester):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
     from ui.incidents.table_model import IncidentTableModel
 
     model = IncidentTableModel(seeded, IncidentQuery())
@@ -77,7 +77,7 @@ def test_model_passes_qtmodeltester(seeded, qtmodeltester):
 
 
 def test_empty_model_passes_qtmodeltester(store, qtmodeltester):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
     from ui.incidents.table_model import IncidentTableModel
 
     model = IncidentTableModel(store, IncidentQuery())
@@ -92,7 +92,7 @@ def test_empty_model_passes_qtmodeltester(store, qtmodeltester):
 ])
 @pytest.mark.parametrize("descending", [True, False])
 def test_sort_orders_match_python(seeded, sort_key, column, descending):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
 
     rows = _all_rows(seeded)
 
@@ -126,12 +126,11 @@ def _oracle(rows, *, townships=None, states=None, urgencies=None, zone_members=N
         if created_from and r["created_at"] < created_from:
             continue
         if overdue_now is not None:
-            if r["state"] == "closed":
-                continue
-            late = ((r["acknowledged_at"] is None and r["ack_due"] and r["ack_due"] < overdue_now)
-                    or (r["onsite_at"] is None and r["onsite_due"] and r["onsite_due"] < overdue_now)
-                    or (r["close_due"] and r["close_due"] < overdue_now))
-            if not late:
+            # the Python form of the overdue rule (times compared as the stored text)
+            from commandroom.domain.clocks import is_overdue
+
+            if not is_overdue(r["state"], r["acknowledged_at"], r["onsite_at"], r["ack_due"], r["onsite_due"],
+                              r["close_due"], overdue_now):
                 continue
         if search and not all(any(s in (r[f] or "") for f in ("title", "address", "number"))
                               for s in search.split()):
@@ -141,7 +140,7 @@ def _oracle(rows, *, townships=None, states=None, urgencies=None, zone_members=N
 
 
 def test_filters_match_python(seeded):
-    from ui.incidents.queries import OPEN_STATES, IncidentQuery, db_time
+    from commandroom.queries.incidents import OPEN_STATES, IncidentQuery, db_time
 
     rows = _all_rows(seeded)
     now = utcnow()
@@ -166,7 +165,7 @@ def test_filters_match_python(seeded):
 
 @pytest.mark.parametrize("text", ["违停", "扬尘", "尘", "停", "东街 违停", "QC"])
 def test_search_two_and_one_character_chinese(seeded, text):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
 
     rows = _all_rows(seeded)
     expected = [r["k"] for r in _oracle(rows, search=text)]
@@ -182,7 +181,7 @@ def test_search_two_and_one_character_chinese(seeded, text):
 
 
 def test_search_without_fts_falls_back_to_like(seeded):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
 
     with seeded.write() as session:
         conn = session.connection().connection.driver_connection
@@ -195,7 +194,7 @@ def test_search_without_fts_falls_back_to_like(seeded):
 
 
 def test_deleted_rows_are_hidden(seeded):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
 
     rows = _all_rows(seeded)
     victim = rows[5]["k"]
@@ -209,7 +208,7 @@ def test_deleted_rows_are_hidden(seeded):
 
 def test_the_deleted_rows_are_read_through_their_partial_index_not_a_table_scan(seeded):
     """Every key query reads the deleted rows' keys; a scan of the table there cost ~0.4 s at 1M rows (issue 21)."""
-    from ui.incidents.queries import DELETED_KEYS_SQL, raw_reader
+    from commandroom.queries.incidents import DELETED_KEYS_SQL, raw_reader
 
     with raw_reader(seeded) as conn:
         steps = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + DELETED_KEYS_SQL)]
@@ -224,8 +223,8 @@ def _incident_id(store, key: int) -> str:
 
 @pytest.mark.asyncio
 async def test_live_update_of_one_incident_without_reset(seeded, actor, qtbot, ui):
+    from commandroom.queries.incidents import IncidentQuery
     from ui.async_runner import run_db
-    from ui.incidents.queries import IncidentQuery
     from ui.incidents.table_model import COL_STATE, IncidentTableModel
 
     model = IncidentTableModel(seeded, IncidentQuery(scope_townships=(ui.QIUCHUAN,)))
@@ -266,7 +265,7 @@ async def test_live_update_of_one_incident_without_reset(seeded, actor, qtbot, u
 
 @pytest.mark.asyncio
 async def test_filter_change_requery_latest_wins(seeded):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
     from ui.incidents.table_model import IncidentTableModel
 
     model = IncidentTableModel(seeded, IncidentQuery())
@@ -283,7 +282,7 @@ async def test_filter_change_requery_latest_wins(seeded):
 
 @pytest.mark.asyncio
 async def test_view_filter_bar_search_and_sort(seeded, actor, qtbot, ui):
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
     from ui.incidents.table_model import COL_NUMBER
     from ui.incidents.view import IncidentsView
 
@@ -321,7 +320,7 @@ async def test_view_filter_bar_search_and_sort(seeded, actor, qtbot, ui):
 @pytest.mark.asyncio
 async def test_first_page_then_the_rest_as_inserted_rows(seeded):
     """A re-query shows its first page at once, then appends the other keys (one reset, one insert)."""
-    from ui.incidents.queries import IncidentQuery
+    from commandroom.queries.incidents import IncidentQuery
     from ui.incidents.table_model import FIRST_PAGE, IncidentTableModel
 
     model = IncidentTableModel(seeded, IncidentQuery())
@@ -336,7 +335,8 @@ async def test_first_page_then_the_rest_as_inserted_rows(seeded):
 
 
 def test_township_officer_sees_only_own_township(seeded, ui):
-    from ui.incidents.queries import filter_choices, scope_of
+    from commandroom.queries.incidents import filter_choices
+    from commandroom.queries.scope import scope_of
 
     officer = ui.make_actor(seeded)
     scope = scope_of(officer, seeded)
@@ -352,7 +352,7 @@ def test_township_officer_sees_only_own_township(seeded, ui):
 
 def test_planner_picks_index_ranges(seeded):
     """The arms of a township/state filter read index ranges in order (no full scan, no sort)."""
-    from ui.incidents.queries import IncidentQuery, plan, raw_reader
+    from commandroom.queries.incidents import IncidentQuery, plan, raw_reader
 
     with raw_reader(seeded) as conn:
         p = plan(conn, IncidentQuery(scope_townships=("330822111", "330822001"), states=("pending_dispatch",)),

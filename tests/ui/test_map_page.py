@@ -20,10 +20,10 @@ import shapely
 from shapely.geometry import shape
 
 from commandroom.domain.models import Incident, Report, TeamMember, Township
+from commandroom.queries.map import epoch_ms, read_all, read_changed, read_snapshot, to_js
+from commandroom.queries.map_base import load_base_layers
 from commandroom.sync.local import LocalStore
-from ui.map.basedata import load_base_layers
 from ui.map.page import TEXTS, build_map_page
-from ui.map.payload import epoch_ms, read_all, read_changed, read_snapshot, to_js
 from ui.map.tiles import MBTiles, TileSetInfo, parse_tile_url, write_mbtiles
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from commandroom.domain.models import Incident, Report, TeamMember  # noqa: E402
 from commandroom.mutations.core import Changes  # noqa: E402
 from commandroom.sync.local import LocalStore  # noqa: E402
 from commandroom.timeutil import utcnow  # noqa: E402
-from ui.map.demo import insert_demo_rows  # noqa: E402
+from tools.screenshots.map import insert_demo_rows  # noqa: E402
 from ui.map.tiles import write_mbtiles  # noqa: E402
 from ui.map.view import MapView  # noqa: E402
 
@@ -754,8 +754,8 @@ def test_wall_urgent_takeover_zooms_to_the_spot_rings_it_there_and_the_card_leav
     middle of the county (辉埠), and the card beside it does not cover it."""
     from datetime import datetime
 
+    from commandroom.queries.wall import UrgentItem
     from ui.wall.config import WallConfig
-    from ui.wall.figures import UrgentItem
     from ui.wall.pages import WallMapPage
 
     page = WallMapPage(plain_store, WallConfig(), lambda: datetime(2026, 12, 8, 2, 0))
@@ -808,7 +808,7 @@ def test_the_wall_map_masks_every_name_and_number_popups_included(qtbot, plain_s
                     timeout=JS_MS)
     popup = js(view, qtbot, "document.querySelector('.leaflet-popup').textContent")
     assert "陈**" in popup and "139****1111" in popup and "陈小明" not in popup
-    from ui.map.payload import INCIDENT, REPORT, TEAM_MEMBER, read_snapshot
+    from commandroom.queries.map import INCIDENT, REPORT, TEAM_MEMBER, read_snapshot
 
     snap = read_snapshot(plain_store, masked=True)
     text = str(snap[REPORT]) + str(snap[TEAM_MEMBER]) + str(snap[INCIDENT])

@@ -55,10 +55,10 @@ def _col(name):
 
 
 def test_models_pass_qtmodeltester(county_store, qtmodeltester):
+    from commandroom.queries.reflist import diff_rows, matters, new_draft, versions
     from commandroom.services.teams import shanghai_date
     from commandroom.timeutil import utcnow
     from ui.reflist.models import DiffModel, MatterEditModel, MatterModel, VersionModel
-    from ui.reflist.queries import diff_rows, matters, new_draft, versions
 
     today = shanghai_date(utcnow())
     vm = VersionModel()

@@ -17,9 +17,9 @@ def _pyside_refcount_guard(qapp):
 
 
 def test_the_timeline_marks_an_entry_made_offline_with_its_upload_time(qapp, zh):
+    from commandroom.queries.incidents import TimelineItem
     from commandroom.timeutil import utcnow
     from ui.incidents.detail_models import TimelineModel
-    from ui.incidents.queries import TimelineItem
 
     at = utcnow().replace(microsecond=0) - timedelta(minutes=34)
     online = TimelineItem(at, "球川值班甲", "球川-甲", "note", None, None, "在线录入", {})

@@ -13,12 +13,12 @@ import pytest
 from commandroom.domain.models import Incident, Report, RosterEntry, TeamMember
 from commandroom.ids import new_id
 from commandroom.mutations.core import Changes
+from commandroom.queries import wall as fg
+from commandroom.queries.masking import mask_name, mask_person_label, mask_phone, mask_text
 from commandroom.sync.status import SyncStatus
 from ui.incidents import refcounts
-from ui.wall import figures as fg
 from ui.wall.banner import NO_ENGINE, staleness_text
 from ui.wall.config import WallConfig, parse_wall_config
-from ui.wall.masking import mask_name, mask_person_label, mask_phone, mask_text
 
 refcounts.install()  # a wall makes many void Qt calls: PySide6 6.12 on CPython 3.11 (ui/incidents/refcounts.py)
 

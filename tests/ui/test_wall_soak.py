@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
+from tools.wall_soak import run_soak, soak_config
 from ui.incidents import refcounts
-from ui.wall.soak import run_soak, soak_config
 
 GROWTH_LIMIT_MB = 40.0
 STALL_LIMIT_MS = 5000.0

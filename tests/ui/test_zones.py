@@ -107,11 +107,7 @@ def _members(store, zone_id: str):
 
 
 def test_every_model_passes_qtmodeltester(demo, officer, qtmodeltester, qtbot):
-    from commandroom.services import teams as svc
-    from ui.zones.dispatch_dialog import CandidateModel
-    from ui.zones.dispatches import ZoneDispatchModel, ZoneIncidentModel
-    from ui.zones.members import MemberTableModel
-    from ui.zones.queries import (
+    from commandroom.queries.zones import (
         load_roster_week,
         load_stats,
         member_ids,
@@ -119,6 +115,10 @@ def test_every_model_passes_qtmodeltester(demo, officer, qtmodeltester, qtbot):
         zone_dispatch_ids,
         zone_incident_ids,
     )
+    from commandroom.services import teams as svc
+    from ui.zones.dispatch_dialog import CandidateModel
+    from ui.zones.dispatches import ZoneDispatchModel, ZoneIncidentModel
+    from ui.zones.members import MemberTableModel
     from ui.zones.roster import RosterWeekModel
     from ui.zones.stats import ResponseStatsModel
 
@@ -427,8 +427,8 @@ async def test_roster_copy_week_and_a_two_zone_clash(demo, officer, qtbot, ui):
 @pytest.mark.asyncio
 async def test_team_dispatch_dialog_refuses_a_lead_without_valid_certificate(demo, officer, qtbot, ui):
     from commandroom.domain.models import Dispatch
+    from commandroom.queries.zones import zone_incident_ids
     from ui.zones.dispatches import ZoneDispatchView
-    from ui.zones.queries import zone_incident_ids
 
     team = _members(demo, QC)
     certified = [m for m in team if not m.is_auxiliary]
@@ -501,8 +501,8 @@ async def test_team_dispatch_dialog_refuses_a_lead_without_valid_certificate(dem
 @pytest.mark.asyncio
 async def test_joint_visit_batches_ticked_incidents(demo, officer, qtbot, ui):
     from commandroom.domain.models import Dispatch
+    from commandroom.queries.zones import joint_visit_groups
     from ui.zones.dispatches import ZoneDispatchView
-    from ui.zones.queries import joint_visit_groups
 
     zone_id, group = next(((z, g[0]) for z in ("QC", "TM", "JC", "ZG", "HB", "FC", "ZX")
                            if (g := joint_visit_groups(demo, z))), (None, None))

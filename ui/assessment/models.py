@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
-from ui.assessment.queries import CadreRow
-from ui.boards.models import Column, RowTableModel
+from commandroom.queries.assessment import CadreRow
+from ui.common.row_model import Column, RowTableModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -33,6 +33,15 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.mutations.assessment import leads_township
+from commandroom.queries.assessment import (
+    AssessmentData,
+    CadreRow,
+    export_xlsx,
+    load_assessment,
+    months,
+    townships,
+)
+from commandroom.queries.scope import home_township, is_county
 from commandroom.services.assessment import VETO, record_id
 from commandroom.timeutil import utcnow
 from ui.assessment.models import (
@@ -41,12 +50,11 @@ from ui.assessment.models import (
     GridWorkerModel,
     TownshipIndicatorModel,
 )
-from ui.assessment.queries import AssessmentData, CadreRow, export_xlsx, load_assessment, months, townships
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, text_edit
-from ui.boards.models import fit_columns
-from ui.inbox.id_model import IdRole
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 WATCHED = ("assessment_record", "task_card", "case_step", "case_checkin", "one_thing_case", "dispatch", "report")
 
@@ -117,8 +125,8 @@ class AssessmentView(ActionHostMixin, QWidget):
             self.month_combo.addItem(m, m)
         self.month_combo.setCurrentIndex(1 if len(all_months) > 1 else 0)  # last month: the one being assessed
         self.township_combo = QComboBox()
-        own = getattr(actor, "township_code", None)
-        if getattr(actor, "scope_kind", "township") == "county" or not own:
+        own = home_township(actor)
+        if is_county(actor) or not own:
             self.township_combo.addItem(self.tr("Whole county"), None)
             for code, name in townships(store):
                 self.township_combo.addItem(name, code)
@@ -254,13 +262,13 @@ class AssessmentView(ActionHostMixin, QWidget):
 
     def _rating_modules(self, row: CadreRow) -> list[tuple[str, str]]:
         """Modules of the cadre that the signed-in user may rate for (the modules it leads)."""
-        uid = getattr(self.actor, "user_id", None)
+        uid = self.actor.user_id
         if not self.actor.may("assessment.rate_module"):
             return []
         return [(m.module_id, m.module_name) for m in row.memberships if uid and m.lead_user_id == uid]
 
     def _township_of(self, row: CadreRow) -> str | None:
-        return self.township_code or getattr(self.actor, "township_code", None)
+        return self.township_code or self.actor.township_code
 
     def _can_veto(self, row: CadreRow) -> bool:
         if not row.dispatched:

@@ -44,13 +44,7 @@ from PySide6.QtWidgets import (
 from commandroom import permissions
 from commandroom.domain.errors import DomainError, ValidationError
 from commandroom.ids import new_id
-from commandroom.timeutil import fmt_local, utcnow
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels
-from ui.boards.delegate import CardDelegate, age_colour
-from ui.boards.dialogs import CardDialog, ReasonDialog, SummonDialog
-from ui.boards.models import CardColumnModel, CheckinModel, fit_columns
-from ui.boards.queries import (
+from commandroom.queries.boards import (
     COLUMNS,
     DONE_DAYS,
     WIP_COLUMN,
@@ -58,8 +52,8 @@ from ui.boards.queries import (
     CardRow,
     CheckinRow,
     ModuleInfo,
+    auto_card_plans,
     checkin_rows,
-    generate_auto_cards,
     list_modules,
     load_board,
     next_escalation,
@@ -67,7 +61,14 @@ from ui.boards.queries import (
     plan_move,
     summon_targets,
 )
-from ui.inbox.id_model import IdRole
+from commandroom.timeutil import fmt_local, utcnow
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.boards import labels
+from ui.boards.delegate import CardDelegate, age_colour
+from ui.boards.dialogs import CardDialog, ReasonDialog, SummonDialog
+from ui.boards.models import CardColumnModel, CheckinModel
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 WATCHED = ("task_card", "case_checkin", "conflict_record", "module", "local_outbox", "one_thing_case")
 
@@ -436,8 +437,8 @@ class BoardView(ActionHostMixin, QWidget):
 
     def _default_module_index(self) -> int:
         """The module the signed-in lead leads, else the first."""
-        uid = getattr(self.actor, "user_id", None)
-        name = getattr(self.actor, "name", "") or ""
+        uid = self.actor.user_id
+        name = self.actor.name or ""
         for k, m in enumerate(self.modules):
             lead = m.lead_name.split("(")[0].strip()
             if (uid and m.lead_user_id == uid) or (lead and lead in name):
@@ -722,7 +723,10 @@ class BoardView(ActionHostMixin, QWidget):
     async def generate_auto_cards(self) -> int:
         township = self.board.module.township_code if self.board else None
         try:
-            made = await run_db(generate_auto_cards, self.store, self.actor, self.clock(), township)
+            made = 0
+            for plan in await run_read(auto_card_plans, self.store, self.clock(), township):
+                await run_db(self.store.perform, self.actor, plan.name, plan.entity_id, plan.args)
+                made += 1
         except DomainError as exc:
             self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=labels.error_text(exc)), error=True)
             return 0

@@ -32,21 +32,23 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
-from commandroom.timeutil import utcnow
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels
-from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
-from ui.boards.models import CheckinModel, MyTasksModel, fit_columns
-from ui.boards.queries import (
+from commandroom.queries.boards import (
     CheckinRow,
+    CommandCheckins,
     assignee_names,
-    checkin_rows,
+    command_checkins,
     my_task_rows,
     next_escalation,
     search_incidents,
     summon_targets,
 )
-from ui.inbox.id_model import IdRole
+from commandroom.timeutil import utcnow
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.boards import labels
+from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
+from ui.boards.models import CheckinModel, MyTasksModel
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 
 class _ActionMixin(ActionHostMixin):
@@ -141,17 +143,15 @@ class CommandView(_ActionMixin, QWidget):
 
     def load(self) -> None:
         open_only = bool(self.filter_combo.currentData())
-        self._task.start(run_read(checkin_rows, self.store, self.clock(), township_codes=self.township_codes,
-                                  open_only=open_only, summons_only=False), self._on_loaded)
+        self._task.start(run_read(command_checkins, self.store, self.clock(), township_codes=self.township_codes,
+                                  open_only=open_only), self._on_loaded)
 
-    def _on_loaded(self, rows: list[CheckinRow]) -> None:
-        self.model.set_rows(rows)
+    def _on_loaded(self, loaded: CommandCheckins) -> None:
+        self.model.set_rows(loaded.rows)
         fit_columns(self.table)
-        missed = sum(1 for r in rows if r.outcome == "missed")
-        waiting = sum(1 for r in rows if r.outcome == "waiting")
-        escalated = sum(1 for r in rows if r.escalation_level != "none" and r.checked_in_at is None)
+        counts = loaded.counts  # 待报到 counts every open check-in, the overdue ones included (as the handover)
         self.summary_label.setText(self.tr("Missed {missed} · waiting {waiting} · escalated {escalated}").format(
-            missed=missed, waiting=waiting, escalated=escalated))
+            missed=counts.checkins_overdue, waiting=counts.checkins_open, escalated=counts.checkins_escalated))
         self._update_buttons()
 
     def _on_store_changes(self, changes: Any) -> None:
@@ -264,9 +264,9 @@ class MyTasksView(QWidget):
         self._reload.setSingleShot(True)
         self._reload.setInterval(150)
         self._reload.timeout.connect(self.load)
-        self.person_combo.addItem(getattr(actor, "name", "") or "")
+        self.person_combo.addItem(actor.name or "")
         for name in assignee_names(store, township_codes):
-            if name != getattr(actor, "name", ""):
+            if name != actor.name:
                 self.person_combo.addItem(name)
         self.person_combo.currentTextChanged.connect(lambda _t: self._reload.start())
         self.done_check.toggled.connect(lambda _c: self.load())
@@ -281,7 +281,7 @@ class MyTasksView(QWidget):
 
     def load(self) -> None:
         name = self.person()
-        user_id = getattr(self.actor, "user_id", None) if name == getattr(self.actor, "name", None) else None
+        user_id = self.actor.user_id if name == self.actor.name else None
         self._task.start(run_read(my_task_rows, self.store, self.clock(), user_id=user_id, name=name or None,
                                   township_codes=self.township_codes, include_done=self.done_check.isChecked()),
                          self._on_loaded)

@@ -1,4 +1,4 @@
-"""The card delegate: paints a board card from its :class:`~ui.boards.queries.CardRow`.
+"""The card delegate: paints a board card from its :class:`~commandroom.queries.boards.CardRow`.
 
 A card shows its title (two lines at most), the assignee, the due date (red when overdue),
 how long it has been in its column, and small badges: the linked incident or case, an
@@ -15,10 +15,10 @@ from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex,
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from commandroom.queries.boards import CardRow
 from commandroom.timeutil import fmt_local
 from ui.boards import labels
 from ui.boards.models import CardRole
-from ui.boards.queries import CardRow
 
 AGE_STEPS = ((10.0, "#c0392b"), (5.0, "#e8912d"), (2.0, "#f0c040"), (0.0, "#c9d3df"))
 PAD = 8

@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries.boards import IncidentChoice, Target, search_incidents
 from commandroom.timeutil import fmt_local, iso, local_to_utc, utcnow
 from ui.async_runner import LatestTask, run_read
 from ui.boards import labels
 from ui.boards.models import RowTableModel
-from ui.boards.queries import IncidentChoice, Target, search_incidents
+from ui.common.id_model import IdRole
 from ui.form_dialog import FormDialog as BaseDialog
 from ui.form_dialog import text_edit
-from ui.inbox.id_model import IdRole
 
 
 class ReasonDialog(BaseDialog):

@@ -1,10 +1,7 @@
 """Models of the boards, "my tasks" and linked command (all over ids, rows cached by id).
 
-* :class:`RowTableModel` — an :class:`~ui.inbox.id_model.IdTableModel` over rows loaded
-  whole by a core query (a board column, a dozen check-ins): the ids come from the query in
-  view order, :meth:`RowTableModel.set_rows` turns a new load into minimal insert/remove
-  calls and repaints only rows whose content changed. The one-thing, list and assessment
-  screens reuse it.
+* the models here are :class:`~ui.common.row_model.RowTableModel` s (rows loaded whole by a
+  core query, shown through an id model);
 * :class:`CardColumnModel` — one cell of a board (a column, or a column of one swimlane):
   a one-column id model the column's :class:`QListView` shows through the card delegate,
   with drag and drop. A drop never changes the model itself; it emits
@@ -29,64 +26,16 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from commandroom.queries.boards import CardRow, CheckinRow
 from commandroom.timeutil import fmt_local
 from ui.boards import labels
-from ui.boards.queries import CardRow, CheckinRow
-from ui.inbox.id_model import IdRole, IdTableModel
+from ui.common.id_model import IdRole
+from ui.common.row_model import Column, RowRole, RowTableModel
 
-CardRole = Qt.ItemDataRole.UserRole + 2
-"""``data(index, CardRole)`` is the row object (:class:`~ui.boards.queries.CardRow` …)."""
+CardRole = RowRole
+"""``data(index, CardRole)`` is the row object (:class:`~commandroom.queries.boards.CardRow` …)."""
 
 CARD_MIME = "application/x-commandroom-card"
-
-Column = tuple[str, Callable[[Any, int], Any]]
-
-
-class RowTableModel(IdTableModel):
-    """A table over rows loaded whole; subclasses give the columns as (title, cell function).
-
-    ``cell(row, role)`` returns the value of a column for a role (None for roles it does not
-    handle). ``key(row)`` is the row's id.
-    """
-
-    def __init__(self, parent: Any = None) -> None:
-        self._by_id: dict[str, Any] = {}
-        super().__init__(lambda ids: {i: self._by_id[i] for i in ids if i in self._by_id}, parent)
-
-    def columns(self) -> list[Column]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def key(self, row: Any) -> str:
-        return row.id
-
-    def column_titles(self) -> list[str]:
-        return [title for title, _fn in self.columns()]
-
-    def display(self, row: Any, column: int, role: int) -> Any:
-        cols = self.columns()
-        if role == CardRole:
-            return row
-        if not 0 <= column < len(cols):
-            return None
-        return cols[column][1](row, role)
-
-    def set_rows(self, rows: list[Any]) -> None:
-        """Show ``rows`` (in this order): minimal structural change, changed rows repainted."""
-        old = self._by_id
-        self._by_id = {self.key(r): r for r in rows}
-        self.set_ids([self.key(r) for r in rows])
-        self.invalidate([k for k, r in self._by_id.items() if k in old and old[k] != r])
-
-    def row_by_id(self, row_id: str) -> Any:
-        return self._by_id.get(row_id)
-
-    def rows(self) -> list[Any]:
-        return [self._by_id[i] for i in self.ids]
-
-    def repaint_all(self) -> None:
-        """Repaint every row (countdowns move with the clock; nothing is reloaded)."""
-        if self.rowCount() and self.columnCount():
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
 
 
 # --------------------------------------------------------------------------- board cells
@@ -305,22 +254,3 @@ class CheckinModel(RowTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and r.escalation_level != "none":
             return QColor("#ffffff")
         return None
-
-
-def fit_columns(table: Any, *, skip: tuple[int, ...] = ()) -> None:
-    """Size a table's columns to their contents after a load (a stretched column keeps stretching).
-
-    ``ResizeToContents`` sections are sized from the rows present when the view first laid them out;
-    a later load with wider texts would be cut off without this.
-    """
-    from PySide6.QtWidgets import QHeaderView
-
-    header = table.horizontalHeader()
-    last = table.model().columnCount() - 1
-    for c in range(last + 1):
-        if c in skip or header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
-            continue
-        if c == last and header.stretchLastSection():
-            continue
-        header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
-        table.resizeColumnToContents(c)

@@ -15,16 +15,9 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QTabWidget, QWidget
 
+from commandroom.queries.scope import scope_of
 from ui.boards.board_view import BoardView
 from ui.boards.command_view import CommandView, MyTasksView
-
-
-def township_scope(actor: Any) -> list[str] | None:
-    """The townships the signed-in user works for (None: the whole county)."""
-    if getattr(actor, "scope_kind", "township") == "county":
-        return None
-    code = getattr(actor, "township_code", None) or getattr(actor, "scope_code", None)
-    return [code] if code else None
 
 
 class TaskBoardsPage(QTabWidget):
@@ -42,7 +35,7 @@ class TaskBoardsPage(QTabWidget):
         super().__init__(parent)
         self.setObjectName("TaskBoardsPage")
         self.window_ = window
-        scope = township_scope(actor)
+        scope = scope_of(actor, store)
         self.board = BoardView(store, actor, scope, clock)
         self.my_tasks = MyTasksView(store, actor, scope, clock)
         self.command = CommandView(store, actor, scope, clock)
@@ -71,7 +64,7 @@ class TaskBoardsPage(QTabWidget):
         self.board.show_card(module_id, card_id)
 
     def _on_command_card(self, card_id: str) -> None:
-        from ui.boards.queries import card_rows
+        from commandroom.queries.boards import card_rows
 
         rows = card_rows(self.board.store, [card_id], self.board.clock())
         if card_id in rows:

@@ -9,11 +9,11 @@ from typing import Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QColor, QFont
 
+from commandroom.queries.cases import CaseRow, CatalogueRow
 from commandroom.services.cases import CheckinView
 from commandroom.timeutil import fmt_local
 from ui.boards import labels as board_labels
-from ui.boards.models import Column, RowTableModel
-from ui.cases.queries import CaseRow, CatalogueRow
+from ui.common.row_model import Column, RowTableModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 

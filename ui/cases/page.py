@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QTabWidget, QWidget
 
+from commandroom.queries.scope import scope_of
 from ui.assessment.view import AssessmentView
-from ui.boards.page import township_scope
 from ui.cases.view import CasesView
 from ui.reflist.holidays import HolidayScheduleView
 from ui.reflist.view import ReflistView
@@ -38,7 +38,7 @@ class OneThingPage(QTabWidget):
         super().__init__(parent)
         self.setObjectName("OneThingPage")
         self.window_ = window
-        self.cases = CasesView(store, actor, township_scope(actor), clock)
+        self.cases = CasesView(store, actor, scope_of(actor, store), clock)
         self.reflist = ReflistView(store, actor, clock)
         self.holidays = HolidayScheduleView(store, actor, clock)
         self.assessment = AssessmentView(store, actor, clock)

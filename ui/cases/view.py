@@ -34,15 +34,15 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
+from commandroom.queries.cases import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
 from commandroom.services.deadlines import escalation_for, escalation_rank
 from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, IncidentPickerDialog, text_edit
-from ui.boards.models import fit_columns
 from ui.cases.models import STATE_COLOURS, CaseCheckinModel, CaseListModel, CatalogueModel, state_label
-from ui.cases.queries import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
-from ui.inbox.id_model import IdRole
+from ui.common.id_model import IdRole
+from ui.common.row_model import fit_columns
 
 WATCHED = ("one_thing_case", "case_step", "case_checkin")
 LADDER = ("reminder", "supervision_order", "leader_notice")
@@ -498,7 +498,7 @@ class CasesView(ActionHostMixin, QWidget):
     def _own_township(self) -> str | None:
         if self.township_codes and len(self.township_codes) == 1:
             return self.township_codes[0]
-        return getattr(self.actor, "township_code", None)
+        return self.actor.township_code
 
     async def order_case(self) -> bool:
         """乡镇点单: open a case as the township's order."""

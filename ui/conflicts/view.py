@@ -34,18 +34,17 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
-from commandroom.timeutil import fmt_local
-from ui import i18n
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
-from ui.conflicts.queries import (
+from commandroom.queries.conflicts import (
     ConflictGroup,
     ConflictRow,
     RejectedRow,
     conflict_groups,
-    dismiss,
     rejected_rows,
 )
-from ui.inbox.id_model import IdTableModel
+from commandroom.timeutil import fmt_local
+from ui import i18n
+from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.common.id_model import IdTableModel
 
 
 class _ListModel(IdTableModel):
@@ -406,8 +405,8 @@ class ConflictsView(QWidget):
         if get_spec(row.name).creates:
             entity_id = new_id()
         await run_db(self.store.perform, self.actor, row.name, entity_id, args)
-        await run_db(dismiss, self.store, row.mutation_id)
+        await run_db(self.store.dismiss, row.mutation_id)
 
     async def dismiss(self, mutation_ids: list[str]) -> None:
         for mutation_id in mutation_ids:
-            await run_db(dismiss, self.store, mutation_id)
+            await run_db(self.store.dismiss, mutation_id)

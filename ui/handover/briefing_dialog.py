@@ -1,7 +1,7 @@
 """Export the daily briefing (值班日报) as PDF and Excel, with progress and a Cancel button.
 
 The figures are computed on the reader pool and the workbook written on a worker thread,
-both watching a :class:`~commandroom.services.briefing.TaskState`; Cancel sets its flag and
+both watching a :class:`~commandroom.queries.briefing.TaskState`; Cancel sets its flag and
 the running step stops at its next check (nothing half-written is left behind). The PDF is
 laid out by Qt on the GUI thread, with the overdue list capped for the page count.
 """
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.services.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
+from commandroom.queries.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
+from commandroom.queries.scope import scope_title
 from ui.async_runner import run_read
 from ui.handover.export import BriefingText, briefing_html, discard_partial, write_pdf, write_xlsx
 
@@ -45,18 +46,6 @@ def compute_briefing(store: Any, day: date, township_codes: tuple[str, ...] | No
         return daily_briefing(session, day=day, township_codes=township_codes, now=now, state=state)
 
 
-def scope_name(store: Any, scope: tuple[str, ...] | None) -> str:
-    """The townships' names for the title ("" for the whole county)."""
-    if scope is None:
-        return ""
-    with store.read() as session:
-        conn = session.connection().connection.driver_connection
-        marks = ", ".join("?" * len(scope))
-        names = [n for (n,) in conn.execute(f"SELECT name FROM township WHERE code IN ({marks}) ORDER BY code",
-                                            list(scope))]
-    return "、".join(names)
-
-
 FOLDER_KEY = "briefing/folder"
 
 
@@ -68,7 +57,7 @@ async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | Non
     Raises :class:`Cancelled` (and removes partial files) when ``state`` is cancelled.
     """
     now = now or store.now()  # the server's clock when this machine's is off
-    text = text or BriefingText.current(await run_read(scope_name, store, scope))
+    text = text or BriefingText.current(await run_read(scope_title, store, scope))
     stem = f"值班日报_{day.isoformat()}"
     pdf_path, xlsx_path = folder / f"{stem}.pdf", folder / f"{stem}.xlsx"
     written: list[Path] = []
@@ -194,7 +183,7 @@ class BriefingDialog(QDialog):
 
         self.status_label.setText(self.tr("Preparing the print preview…"))
         now = self.store.now()
-        text = BriefingText.current(await run_read(scope_name, self.store, self.scope))
+        text = BriefingText.current(await run_read(scope_title, self.store, self.scope))
         briefing = await run_read(compute_briefing, self.store, self.day(), self.scope, now, TaskState())
         self.status_label.clear()
         self.print_html = briefing_html(briefing, text, now=now)

@@ -2,7 +2,7 @@
 
 The summary (open incidents by state, imminent breaches in the next hours, overdue
 incidents, departments that have not checked in, unsynced items) is computed on the
-reader pool by :func:`commandroom.services.briefing.handover_summary`. Signing performs
+reader pool by :func:`commandroom.queries.briefing.handover_summary`. Signing performs
 ``handover.sign`` on the writer thread; the Handover row syncs like every other row.
 """
 
@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
-from commandroom.services.briefing import HandoverSummary, handover_summary
+from commandroom.queries.briefing import HandoverSummary, handover_summary
+from commandroom.queries.scope import scope_title
 from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_db, run_read
 from ui.handover.models import RowsTableModel
@@ -48,18 +49,6 @@ def compute_handover(store: Any, township_codes: tuple[str, ...] | None, now: da
     unsynced = store.pending_count()
     with store.read() as session:
         return handover_summary(session, township_codes=township_codes, now=now, unsynced=unsynced)
-
-
-def township_names(store: Any, codes: tuple[str, ...] | None) -> str:
-    if not codes:
-        return ""
-    from sqlalchemy import select
-
-    from commandroom.domain.models import Township
-
-    with store.read() as session:
-        names = dict(session.execute(select(Township.code, Township.name).where(Township.code.in_(codes))).all())
-    return "、".join(names.get(c, c) for c in codes)
 
 
 class _Tile(QFrame):
@@ -107,7 +96,7 @@ class HandoverDialog(QDialog):
         self.store = store
         self.actor = actor
         self.scope = scope
-        self.scope_name = township_names(store, scope)
+        self.scope_name = scope_title(store, scope)
         self.summary: HandoverSummary | None = None
         self.handover_id: str | None = None
         self.confirmation = ""  # what the window says once the handover is signed
@@ -165,7 +154,7 @@ class HandoverDialog(QDialog):
         self.notes_edit.setTabChangesFocus(True)
         form.addRow(self.tr("Notes"), self.notes_edit)
         names = QHBoxLayout()
-        self.outgoing_edit = QLineEdit(getattr(actor, "name", ""))
+        self.outgoing_edit = QLineEdit(actor.name)
         self.incoming_edit = QLineEdit()
         self.incoming_edit.setPlaceholderText(self.tr("Name of the officer taking over"))
         names.addWidget(QLabel(self.tr("Outgoing")))
@@ -315,7 +304,7 @@ class HandoverDialog(QDialog):
             "summary": self.summary.to_dict(),
             "notes": self.notes_edit.toPlainText().strip(),
         }
-        if getattr(self.actor, "township_code", None) is None and self.scope and len(self.scope) == 1:
+        if self.actor.township_code is None and self.scope and len(self.scope) == 1:
             args["township_code"] = self.scope[0]
         return args
 

@@ -2,7 +2,7 @@
 
 The texts are translated on the GUI thread into a :class:`BriefingText`; the workbook is
 written by :func:`write_xlsx`, a plain function (openpyxl) that runs on a worker thread and
-honours a :class:`~commandroom.services.briefing.TaskState` (progress, cancellation). The PDF
+honours a :class:`~commandroom.queries.briefing.TaskState` (progress, cancellation). The PDF
 is laid out by Qt on the GUI thread (:func:`write_pdf`); its overdue list is capped at
 :data:`PDF_OVERDUE_ROWS` rows — the workbook always has all of them. Both write to a
 temporary file and rename it at the end, so a cancelled or failed export leaves nothing.
@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMarginsF
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-from commandroom.services.briefing import CLOSED_LATER, DailyBriefing, TaskState
+from commandroom.queries.briefing import CLOSED_LATER, DailyBriefing, TaskState
 from commandroom.timeutil import fmt_local
 from ui.incidents import labels
 

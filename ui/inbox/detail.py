@@ -8,16 +8,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from commandroom.queries.inbox import ReportDetail
 from commandroom.timeutil import fmt_local
 from ui import i18n
 from ui.inbox.dialogs import routing_html
-from ui.inbox.queries import ReportDetail
 
 THUMB = 120
 
 
 class ReportDetailWidget(QScrollArea):
-    """Shows one :class:`~ui.inbox.queries.ReportDetail` (or a hint when nothing is selected)."""
+    """Shows one :class:`~commandroom.queries.inbox.ReportDetail` (or a hint when nothing is selected)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries.inbox import Choice, MergeTarget, ReportDetail, RoutingPreview
 from commandroom.timeutil import fmt_local
 from ui import i18n
-from ui.inbox.queries import Choice, MergeTarget, ReportDetail, RoutingPreview
 
 
 def _error_label() -> QLabel:

@@ -15,11 +15,11 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from commandroom.queries.inbox import InboxFilter, InboxRow, inbox_listing, inbox_rows
 from commandroom.timeutil import fmt_local, utcnow
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
-from ui.inbox.id_model import IdTableModel
-from ui.inbox.queries import InboxFilter, InboxRow, inbox_listing, inbox_rows
+from ui.common.id_model import IdTableModel
 
 log = logging.getLogger(__name__)
 

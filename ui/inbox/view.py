@@ -34,10 +34,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
-from ui.inbox.detail import ReportDetailWidget
-from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDialog
-from ui.inbox.queries import (
+from commandroom.queries.inbox import (
     InboxFilter,
     merge_targets,
     report_detail,
@@ -45,6 +42,10 @@ from ui.inbox.queries import (
     scope_townships,
     transfer_targets,
 )
+from commandroom.queries.scope import scope_of
+from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.inbox.detail import ReportDetailWidget
+from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDialog
 from ui.inbox.table_model import COL_PLACE, InboxTableModel
 from ui.notifications import Notice
 from ui.theme import icon as theme_icon
@@ -69,7 +70,8 @@ class InboxView(QWidget):
         super().__init__(parent)
         self.store = store
         self.actor = actor
-        self.county_scope = getattr(actor, "scope_kind", "township") != "township"
+        self.scope = scope_of(actor, store)
+        self.county_scope = self.scope is None or len(self.scope) > 1  # several townships: a township filter
         self.model = InboxTableModel(store, show_township=self.county_scope, parent=self)
         self._detail_task = LatestTask("inbox-detail")
         self.action_task: asyncio.Task | None = None
@@ -133,7 +135,7 @@ class InboxView(QWidget):
         self.township_combo.setMinimumContentsLength(8)
         if self.county_scope:
             self.township_combo.addItem(self.tr("All townships"), None)
-            for choice in scope_townships(self.store):
+            for choice in scope_townships(self.store, None if self.scope is None else list(self.scope)):
                 self.township_combo.addItem(choice.name, choice.code)
             self.township_combo.currentIndexChanged.connect(self._on_filter_changed)
         self.township_action = bar.addWidget(self.township_combo)
@@ -201,13 +203,8 @@ class InboxView(QWidget):
             self.table.selectRow(0)
 
     def current_filter(self) -> InboxFilter:
-        codes = None
-        if self.county_scope:
-            code = self.township_combo.currentData()
-            codes = (code,) if code else None
-        else:
-            own = getattr(self.actor, "township_code", None) or getattr(self.actor, "scope_code", None)
-            codes = (own,) if own else None
+        code = self.township_combo.currentData() if self.county_scope else None
+        codes = (code,) if code else self.scope
         return InboxFilter(township_codes=codes, scope=self.scope_combo.currentData() or "recent",
                            search=self.search_edit.text())
 

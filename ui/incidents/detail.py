@@ -45,12 +45,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.domain.clocks import running_clocks
 from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
-from commandroom.services.briefing import running_clocks
+from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
+from commandroom.store.photos import cache_photos
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.common.states import incident_state_colour
 from ui.incidents import labels
 from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
 from ui.incidents.dialogs import (
@@ -61,7 +64,6 @@ from ui.incidents.dialogs import (
     TextDialog,
     VerifyDialog,
 )
-from ui.incidents.queries import IncidentDetail, dispatch_choices, incident_detail
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +83,6 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
 )
 
-_STATE_COLOURS = {
-    "pending_dispatch": "#d9822b", "dispatched": "#2d6cc0", "acknowledged": "#2d6cc0", "in_progress": "#1e7b8c",
-    "awaiting_verification": "#7b4fb0", "closed": "#5a6472", "returned": "#c0392b", "escalated": "#c0392b",
-}
 _URGENCY_COLOURS = {"L1": "#c0392b", "L2": "#d9822b", "L3": "#5a6472", "L4": "#7b4fb0"}
 _CLOCK_STYLE = {
     "ok": "background:#e3f3e6; color:#1e6b34;",
@@ -402,7 +400,7 @@ class IncidentDetailPanel(QWidget):
         self.number_label.setText(f.get("number") or self.tr("(provisional)"))
         self.title_label.setText(f["title"])
         self.state_badge.setText(labels.state_label(state))
-        self.state_badge.setStyleSheet(_badge_style(_STATE_COLOURS.get(state, "#5a6472")))
+        self.state_badge.setStyleSheet(_badge_style(incident_state_colour(state)))
         self.urgency_badge.setText(labels.urgency_label(f["urgency"]))
         self.urgency_badge.setStyleSheet(_badge_style(_URGENCY_COLOURS.get(f["urgency"], "#5a6472")))
         meta = [detail.township_name, detail.category_name, self.tr("created {when}").format(
@@ -612,7 +610,7 @@ class IncidentDetailPanel(QWidget):
             await self.perform("submit", dialog.mutation_args())
 
     async def _do_verify(self) -> None:
-        dialog = VerifyDialog(getattr(self.actor, "name", ""), subject=self.subject(), parent=self)
+        dialog = VerifyDialog(self.actor.name, subject=self.subject(), parent=self)
         if await self._dialog(dialog):
             await self.perform("verify", dialog.mutation_args())
 
@@ -660,24 +658,3 @@ def _thumbnail(path: Path) -> bytes | None:
     return bytes(data.data())
 
 
-def cache_photos(store: Any, photos: list[tuple[Path, bytes | None]]) -> list[str]:
-    """Remember picked photos in the workstation's photo cache (content hash, size, thumbnail).
-
-    The ``photo`` table is a local cache, not a synced table: uploading the files to the
-    county server is the photo sync's job. Returns the hashes.
-    """
-    import hashlib
-    import mimetypes
-
-    from commandroom.domain.models import Photo
-
-    out = []
-    with store.write() as session:
-        for path, thumb in photos:
-            data = Path(path).read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            out.append(digest)
-            if session.get(Photo, digest) is None:
-                session.add(Photo(sha256=digest, mime=mimetypes.guess_type(str(path))[0] or "image/jpeg",
-                                  size=len(data), thumbnail=thumb, has_full=False))
-    return out

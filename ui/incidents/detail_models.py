@@ -1,7 +1,7 @@
 """Small list models of the detail panel: timeline, dispatches, photos.
 
 Each is a plain ``QAbstractTableModel``/``QAbstractListModel`` over a list from
-:func:`ui.incidents.queries.incident_detail` (no item widgets over database data).
+:func:`commandroom.queries.incidents.incident_detail` (no item widgets over database data).
 ``set_items`` swaps the list: a different incident is a reset; the same incident
 growing (a new timeline entry) is an append.
 """
@@ -21,9 +21,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPixmap
 
+from commandroom.queries.incidents import DispatchItem, PhotoItem, TimelineItem
 from commandroom.timeutil import fmt_local
 from ui.incidents import labels
-from ui.incidents.queries import DispatchItem, PhotoItem, TimelineItem
 
 _Index = QModelIndex | QPersistentModelIndex
 

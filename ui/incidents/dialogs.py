@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
+from commandroom.queries.incidents import DispatchChoices
 from ui.form_dialog import FormDialog as _Dialog
 from ui.form_dialog import text_edit as _text_edit
 from ui.incidents import labels
-from ui.incidents.queries import DispatchChoices
 
 
 class DispatchDialog(_Dialog):

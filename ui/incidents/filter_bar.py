@@ -1,7 +1,7 @@
 """The incident list's filter bar: state, township, zone, matter, lead department, urgency,
 overdue only, creation date range and a search box.
 
-It only builds an :class:`~ui.incidents.queries.IncidentQuery`; the model runs it. Combo
+It only builds an :class:`~commandroom.queries.incidents.IncidentQuery`; the model runs it. Combo
 boxes and check boxes apply at once; typing in the search box applies after a short pause
 (debounced), and because the model's re-query is latest-wins, a fast typist never sees the
 results of an older prefix arrive after a newer one.
@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.enums import IncidentState, Urgency
+from commandroom.queries.incidents import OPEN_STATES, FilterChoices, IncidentQuery
 from commandroom.timeutil import local_to_utc, to_local, utcnow
 from ui.incidents import labels
-from ui.incidents.queries import OPEN_STATES, FilterChoices, IncidentQuery
 
 SEARCH_DEBOUNCE_MS = 250
 OPEN = "__open__"

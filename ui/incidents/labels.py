@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from ui import i18n
+from ui.common.states import incident_state_label
 
 CTX = "Incidents"
 
@@ -88,7 +89,7 @@ def label(table: dict[str, str], value: str | None) -> str:
 
 
 def state_label(state: str | None) -> str:
-    return i18n.label(i18n.INCIDENT_STATE_LABELS, state)
+    return incident_state_label(state)
 
 
 def urgency_label(urgency: str | None) -> str:

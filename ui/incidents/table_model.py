@@ -4,7 +4,7 @@ Modelled on Anki's browser ``DataModel`` (``qt/aqt/browser/table/model.py``):
 
 * the model holds only the *keys* of the rows in view (incident rowids, an int64
   numpy array from one SQL query: sort, filter and search all run in SQL on the
-  store's reader engine, see :mod:`ui.incidents.queries`);
+  store's reader engine, see :mod:`commandroom.queries.incidents`);
 * rows are fetched lazily, :data:`PAGE` at a time, and kept in an LRU cache keyed
   by key; ``data()`` only formats a cached row (a miss costs one indexed page read);
 * a new filter or sort re-runs the key query on the reader pool through a
@@ -42,12 +42,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from commandroom.services.deadlines import clock_state
-from commandroom.timeutil import fmt_local
-from ui.async_runner import LatestTask, run_read, store_events
-from ui.incidents import labels, refcounts
-from ui.incidents.keys import DisplayKeys, SortedKeys
-from ui.incidents.queries import (
+from commandroom.queries.incidents import (
     COLUMN_KEYS,
     IncidentQuery,
     IncidentRow,
@@ -60,6 +55,11 @@ from ui.incidents.queries import (
     matching_keys,
     raw_reader,
 )
+from commandroom.services.deadlines import clock_state
+from commandroom.timeutil import fmt_local
+from ui.async_runner import LatestTask, run_read, store_events
+from ui.incidents import labels, refcounts
+from ui.incidents.keys import DisplayKeys, SortedKeys
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ IdRole = Qt.ItemDataRole.UserRole + 1
 KeyRole = Qt.ItemDataRole.UserRole + 2
 """``data(index, KeyRole)``: the row key (rowid)."""
 RowRole = Qt.ItemDataRole.UserRole + 3
-"""``data(index, RowRole)``: the cached :class:`~ui.incidents.queries.IncidentRow`."""
+"""``data(index, RowRole)``: the cached :class:`~commandroom.queries.incidents.IncidentRow`."""
 ClockStateRole = Qt.ItemDataRole.UserRole + 4
 """``data(index, ClockStateRole)``: ok / warning / overdue / met / late / none of the running clock."""
 

@@ -7,7 +7,6 @@ Ctrl+F search · Ctrl+Shift+O overdue only · F5 refresh · Ctrl+H shift handove
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -26,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.async_runner import run_db
+from commandroom.queries.incidents import COLUMN_KEYS, IncidentQuery, filter_choices
+from commandroom.queries.scope import scope_of
 from ui.incidents import refcounts
 from ui.incidents.detail import IncidentDetailPanel
 from ui.incidents.filter_bar import IncidentFilterBar
-from ui.incidents.queries import COLUMN_KEYS, IncidentQuery, filter_choices, prepare_store, scope_of
 from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTableModel
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ class IncidentsView(QWidget):
         self.actor = actor
         self.scope = scope_of(actor, store)
         self._selected_id: str | None = None
-        self._prepare_task: asyncio.Task | None = None
         self.open_dialog: Any = None
 
         self.filter_bar = IncidentFilterBar(filter_choices(store, self.scope), self.scope)
@@ -185,18 +183,6 @@ class IncidentsView(QWidget):
         ui_state.remember_header(self.table.horizontalHeader(), "incidents")  # the officer's widths win
         self.model.refresh()
 
-        async def prepare() -> None:
-            try:
-                created = await run_db(prepare_store, self.store)
-            except Exception:  # noqa: BLE001 - the list works without them, only slower
-                log.exception("could not create the incident list's search index")
-                return
-            if created:
-                log.info("created %s; reloading the incident list", ", ".join(created))
-                self.model.refresh()
-
-        self._prepare_task = asyncio.ensure_future(prepare())
-
     def refresh(self) -> None:
         self.model.refresh()
 
@@ -206,9 +192,7 @@ class IncidentsView(QWidget):
         self.detail.set_now(now)
 
     async def wait_idle(self) -> None:
-        """Wait for the index preparation, the re-query, the detail load and a running action (tests)."""
-        if self._prepare_task is not None:
-            await self._prepare_task
+        """Wait for the re-query, the detail load and a running action (tests)."""
         await self.model.wait_idle()
         await self.detail.wait_idle()
         await self.model.wait_idle()

@@ -36,8 +36,9 @@ from folium.map import CustomPane
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from commandroom.domain.enums import IncidentState, MemberStatus
+from commandroom.queries.map_base import BaseLayers
 from ui import i18n
-from ui.map.basedata import BaseLayers
+from ui.common.states import INCIDENT_STATE_COLOURS
 from ui.map.tiles import LocalBaseMap, TileSetInfo
 from ui.zones import labels as zone_labels
 
@@ -99,16 +100,7 @@ def offline_map(**kwargs: Any) -> folium.Map:
 
 # --------------------------------------------------------------------------- look and words
 
-STATE_COLORS = {
-    IncidentState.PENDING_DISPATCH: "#f59e0b",
-    IncidentState.DISPATCHED: "#2563eb",
-    IncidentState.ACKNOWLEDGED: "#0891b2",
-    IncidentState.IN_PROGRESS: "#7c3aed",
-    IncidentState.AWAITING_VERIFICATION: "#0d9488",
-    IncidentState.RETURNED: "#db2777",
-    IncidentState.ESCALATED: "#991b1b",
-    IncidentState.CLOSED: "#9ca3af",
-}
+STATE_COLORS = {IncidentState(k): v for k, v in INCIDENT_STATE_COLOURS.items()}  # ui.common.states
 URGENCY_RADIUS = {"L1": 10, "L2": 8, "L3": 6, "L4": 7}
 HEAT_WEIGHT = {"L1": 1.0, "L2": 0.75, "L3": 0.5, "L4": 0.6}
 MEMBER_STATUS_COLORS = {
@@ -444,7 +436,7 @@ def build_map_page(
 
     Args:
         out_dir: a folder owned by the caller (created if missing).
-        base: the vector base layers, see :func:`ui.map.basedata.load_base_layers`.
+        base: the vector base layers, see :func:`commandroom.queries.map_base.load_base_layers`.
         tiles: the local MBTiles tile set to offer as a base layer, or None (no tile layer).
         options: page knobs.
         basemaps: the desk's downloaded base maps (raster layers are offered in the layer switch).

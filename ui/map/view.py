@@ -42,7 +42,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ui.map.payload import (
+from commandroom.queries.map import (
     INCIDENT,
     KINDS,
     REPORT,
@@ -225,8 +225,8 @@ class MapView(QWidget):
         from PySide6.QtWebChannel import QWebChannel
         from PySide6.QtWebEngineWidgets import QWebEngineView
 
+        from commandroom.queries.map_base import load_base_layers
         from ui.map import web
-        from ui.map.basedata import load_base_layers
         from ui.map.bridge import MapBridge
         from ui.map.page import build_map_page
         from ui.map.tiles import MBTiles

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.errors import DomainError
+from commandroom.queries.reflist import can_edit
 from commandroom.services import holidays as core
 from commandroom.services.holidays import (
     DayInput,
@@ -51,9 +52,8 @@ from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
-from ui.boards.models import Column, RowTableModel
-from ui.inbox.id_model import IdRole
-from ui.reflist.queries import can_edit
+from ui.common.id_model import IdRole
+from ui.common.row_model import Column, RowTableModel
 from ui.reflist.view import list_table
 
 DISPLAY = Qt.ItemDataRole.DisplayRole

@@ -22,8 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from ui.boards.models import Column, RowTableModel
-from ui.reflist.queries import DiffRow, MatterRow, VersionRow
+from commandroom.queries.reflist import DiffRow, MatterRow, VersionRow
+from ui.common.row_model import Column, RowTableModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 CTX = "Reflist"

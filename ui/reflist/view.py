@@ -38,13 +38,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
-from commandroom.services.teams import shanghai_date
-from commandroom.timeutil import utcnow
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels as board_labels
-from ui.inbox.id_model import IdRole
-from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel, field_names
-from ui.reflist.queries import (
+from commandroom.queries.reflist import (
     Choices,
     Draft,
     VersionRow,
@@ -56,6 +50,12 @@ from ui.reflist.queries import (
     new_draft,
     versions,
 )
+from commandroom.services.teams import shanghai_date
+from commandroom.timeutil import utcnow
+from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.boards import labels as board_labels
+from ui.common.id_model import IdRole
+from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel, field_names
 
 
 def list_table(model: Any, *, column_width: int = 120) -> QTableView:

@@ -6,10 +6,10 @@ desktop opens the same :class:`ui.wall.window.WallWindow` from its "Wall screen"
 Modules:
 
 * :mod:`~ui.wall.config` — rotation interval, pages, fixed page, sound (a small JSON per profile);
-* :mod:`~ui.wall.figures` — the numbers, computed from a session (pure, no Qt);
-* :mod:`~ui.wall.masking` — personal data masked for a screen that visitors can see (pure);
+* :mod:`~commandroom.queries.wall` — the numbers, computed from a session (pure, no Qt);
+* :mod:`~commandroom.queries.masking` — personal data masked for a screen that visitors can see (pure);
 * :mod:`~ui.wall.charts`, :mod:`~ui.wall.ticker`, :mod:`~ui.wall.pages` — the widgets;
 * :mod:`~ui.wall.rotation`, :mod:`~ui.wall.watchdog`, :mod:`~ui.wall.urgent` — unattended operation;
 * :mod:`~ui.wall.window` — the window; :mod:`~ui.wall.app` — the entry point;
-* :mod:`~ui.wall.soak` — the soak driver used by the test and the benchmark.
+* the soak driver used by the test and the benchmark lives in ``tools/wall_soak.py``.
 """

@@ -3,7 +3,7 @@
 Each chart is a view component in the style of Orange's ``OWScatterPlotBase``: it knows
 nothing about the database and *pulls* its series from a provider through a small,
 documented interface of methods returning numpy arrays (implemented by
-:class:`ui.wall.figures.OverviewFigures`):
+:class:`commandroom.queries.wall.OverviewFigures`):
 
 =====================  ===========================================================
 chart                  provider methods it calls in :meth:`update_from`

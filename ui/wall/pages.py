@@ -1,7 +1,7 @@
 """The wall's pages: overview, map, 7-zone board, one-thing cases, boards summary, urgent card.
 
 Every page is a :class:`WallPage`. Its figures come from a pure function of
-:mod:`ui.wall.figures`, run on the reader pool (:func:`ui.async_runner.run_read`) through a
+:mod:`commandroom.queries.wall`, run on the reader pool (:func:`ui.async_runner.run_read`) through a
 :class:`~ui.async_runner.LatestTask`:
 
 * on change events that touch the page's tables, coalesced for ``debounce_s`` (and at least
@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries import wall as fg
 from commandroom.timeutil import to_local
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
-from ui.wall import figures as fg
 from ui.wall.config import PAGE_BOARDS, PAGE_CASES, PAGE_MAP, PAGE_OVERVIEW, PAGE_ZONES, WallConfig
 
 log = logging.getLogger(__name__)
@@ -817,21 +817,15 @@ class WallLoadBar(QWidget):
 
 
 class WallZonesPage(WallPage):
-    """The 7-zone board: compact tiles with counts (the desktop's board once it can mask names)."""
+    """The 7-zone board: compact tiles with counts only (the desktop's board shows members by name)."""
 
     key = PAGE_ZONES
     TABLES = ("incident", "team_member", "roster_entry", "member_loan", "dispatch")
 
     def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
-        external = _zone_board_widget(store, clock)
         super().__init__(store, config, clock, parent)
-        self.external = external
         layout = QVBoxLayout(self)
         self.tiles: list[WallZoneTile] = []
-        if external is not None:
-            self._leave_events()  # the desktop widget follows the store itself
-            layout.addWidget(external)
-            return
         self.note = QLabel(self.tr("Workload = open enforcement incidents per member on duty"))
         self.note.setObjectName("PageNote")
         layout.addWidget(self.note)
@@ -850,7 +844,7 @@ class WallZonesPage(WallPage):
         self.set_scale(1.0)
 
     def loader(self) -> Callable[..., Any] | None:
-        return None if self.external is not None else fg.zone_figures
+        return fg.zone_figures
 
     def apply(self, zones: list[fg.ZoneFigure]) -> None:
         captions = [self.tr("On duty"), self.tr("Available"), self.tr("Open"), self.tr("Overdue")]
@@ -882,39 +876,6 @@ class WallZonesPage(WallPage):
             self.grid.setSpacing(round(16 * scale))
             for tile in self.tiles:
                 tile.set_scale(scale)
-
-
-def _zone_board_widget(store: Any, clock: Clock) -> QWidget | None:
-    """The desktop's read-only zone board (``ui.zones.board.ZoneBoardWidget``), if it can mask names.
-
-    The desktop board shows team members by name (status chips, loans, lending suggestions);
-    a wall that visitors see may only use it once it offers masking (a ``mask_names``
-    argument). Until then the wall shows its own tiles, which carry counts only.
-    """
-    import importlib
-    import inspect
-
-    try:
-        module = importlib.import_module("ui.zones.board")
-    except ImportError:
-        return None
-    cls = getattr(module, "ZoneBoardWidget", None)
-    if cls is None:
-        return None
-    params = inspect.signature(cls.__init__).parameters
-    if "mask_names" not in params:
-        log.info("the desktop zone board cannot mask member names; the wall shows its own zone tiles")
-        return None
-    try:
-        kwargs: dict[str, Any] = {"read_only": True, "mask_names": True}
-        if "large_fonts" in params:
-            kwargs["large_fonts"] = True
-        if "now_fn" in params:
-            kwargs["now_fn"] = clock
-        return cls(store, **kwargs)
-    except Exception:  # noqa: BLE001 - an unfinished widget must not take the wall down
-        log.warning("ZoneBoardWidget could not be built; the wall shows its own zone tiles", exc_info=True)
-        return None
 
 
 # ----------------------------------------------------------------------------- one-thing cases

@@ -2,7 +2,7 @@
 
 At start the watcher reads the urgent items that already exist; they never take over (the
 wall may restart at any time). After that, every change event touching ``incident`` or
-``report`` is checked on the reader pool (:func:`ui.wall.figures.urgent_items`); items that
+``report`` is checked on the reader pool (:func:`commandroom.queries.wall.urgent_items`); items that
 appeared within the last hours and were not seen before are emitted once. An incident
 accepted from a report that already took over does not take over again.
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from commandroom.queries import wall as fg
 from ui.async_runner import run_read, spawn, store_events
-from ui.wall import figures as fg
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ dispatches, open enforcement incidents, the workload balance (忙闲不均) and,
 zone, the core's lending suggestion with a one-click "lend" (``member.lend`` until the
 member's shift ends, with the reason) plus the loans running or planned.
 
-The board reads through :func:`ui.zones.queries.load_board` on the reader pool (latest
+The board reads through :func:`commandroom.queries.zones.load_board` on the reader pool (latest
 request wins) when a store change touches a team table, debounced, and once a minute
 (shifts start and end, loans run out by themselves). Only cards whose zone changed are
 rebuilt. ``ZoneBoardWidget(store, read_only=True, large_fonts=True)`` is the wall-screen
@@ -41,11 +41,11 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
+from commandroom.queries.zones import TEAM_TABLES, BoardData, LoanInfo, load_board
 from commandroom.services import teams as svc
 from commandroom.timeutil import local_to_utc, to_local, utcnow
 from ui.async_runner import LatestTask, loop_running, run_db, run_read, spawn, store_events
 from ui.zones import labels
-from ui.zones.queries import TEAM_TABLES, BoardData, LoanInfo, load_board
 from ui.zones.widgets import ErrorLine, FlowLayout, chip
 
 log = logging.getLogger(__name__)

@@ -40,11 +40,11 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
+from commandroom.queries.zones import Candidate, TeamDispatchData, team_dispatch_data
 from commandroom.timeutil import utcnow
 from ui.async_runner import exec_dialog, run_db, run_read
 from ui.zones import labels
 from ui.zones.labels import zt
-from ui.zones.queries import Candidate, TeamDispatchData, team_dispatch_data
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -229,7 +229,7 @@ class TeamDispatchDialog(QDialog):
     """Dispatch to the zone's team (one incident) or a joint visit (several), see the module doc.
 
     Args:
-        data: from :func:`ui.zones.queries.team_dispatch_data`.
+        data: from :func:`commandroom.queries.zones.team_dispatch_data`.
         joint: a joint visit (综合查一次) of all ``data.incidents``.
     """
 

@@ -40,15 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.errors import DomainError
-from commandroom.timeutil import utcnow
-from commandroom.workflows import DISPATCH
-from ui.async_runner import LatestTask, run_db, run_read, spawn, store_events
-from ui.inbox.id_model import IdRole, IdTableModel
-from ui.zones import labels
-from ui.zones.board import error_text
-from ui.zones.dispatch_dialog import TeamDispatchDialog, dispatch_to_team, joint_visit
-from ui.zones.labels import zt
-from ui.zones.queries import (
+from commandroom.queries.zones import (
     DispatchRow,
     IncidentRow,
     dispatch_rows,
@@ -57,6 +49,15 @@ from ui.zones.queries import (
     zone_dispatch_ids,
     zone_incident_ids,
 )
+from commandroom.timeutil import utcnow
+from commandroom.workflows import DISPATCH
+from ui.async_runner import LatestTask, run_db, run_read, spawn, store_events
+from ui.common.id_model import IdRole, IdTableModel
+from ui.common.states import incident_state_label
+from ui.zones import labels
+from ui.zones.board import error_text
+from ui.zones.dispatch_dialog import TeamDispatchDialog, dispatch_to_team, joint_visit
+from ui.zones.labels import zt
 from ui.zones.widgets import ErrorLine
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -148,7 +149,7 @@ class ZoneIncidentModel(IdTableModel):
     def display(self, row: IncidentRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                "", row.number, row.title, row.township, labels.label(labels.INCIDENT_STATE_LABELS, row.state),
+                "", row.number, row.title, row.township, incident_state_label(row.state),
                 labels.when(row.created_at), "、".join(row.team_members),
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:

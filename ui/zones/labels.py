@@ -66,17 +66,6 @@ DISPATCH_STATE_LABELS = {
     "cancelled": QT_TRANSLATE_NOOP("Zones", "Cancelled"),
 }
 
-INCIDENT_STATE_LABELS = {
-    "pending_dispatch": QT_TRANSLATE_NOOP("Zones", "Pending dispatch"),
-    "dispatched": QT_TRANSLATE_NOOP("Zones", "Dispatched"),
-    "acknowledged": QT_TRANSLATE_NOOP("Zones", "Acknowledged"),
-    "in_progress": QT_TRANSLATE_NOOP("Zones", "In progress"),
-    "awaiting_verification": QT_TRANSLATE_NOOP("Zones", "Awaiting verification"),
-    "returned": QT_TRANSLATE_NOOP("Zones", "Returned"),
-    "escalated": QT_TRANSLATE_NOOP("Zones", "Escalated"),
-    "closed": QT_TRANSLATE_NOOP("Zones", "Closed"),
-}
-
 
 def zt(text: str) -> str:
     """Translate ``text`` in the ``Zones`` context."""

@@ -3,7 +3,7 @@
 Columns: name, origin (县综合行政执法局/市场监管/乡镇持证干部/其他部门), auxiliary, certificate
 number and expiry (amber within 30 days, red once expired), capability tags, live status,
 phone (masked unless the signed-in user is a team leader or an administrator), current
-dispatches and a running loan. Sorting runs in SQL (:func:`ui.zones.queries.member_ids`).
+dispatches and a running loan. Sorting runs in SQL (:func:`commandroom.queries.zones.member_ids`).
 
 The status cell is edited in place (a combo box); "Status and position…" also moves the
 member's last known position to a township seat or a village. Both perform
@@ -45,14 +45,14 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.errors import DomainError
+from commandroom.queries.zones import MEMBER_SORT_KEYS, MemberRow, Place, member_ids, member_rows, zone_places
 from commandroom.services import teams as svc
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, spawn, store_events
-from ui.inbox.id_model import IdRole, IdTableModel
+from ui.common.id_model import IdRole, IdTableModel
 from ui.zones import labels
 from ui.zones.board import error_text
 from ui.zones.labels import zt
-from ui.zones.queries import MEMBER_SORT_KEYS, MemberRow, Place, member_ids, member_rows, zone_places
 from ui.zones.widgets import ErrorLine
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -271,7 +271,7 @@ class MembersView(QWidget):
         self.open_dialog: QDialog | None = None
         self.action_task: Any = None
         self._ids_task = LatestTask("zone-members")
-        role = getattr(actor, "role", "")
+        role = actor.role
         self.model = MemberTableModel(store, show_full_phone=role in FULL_PHONE_ROLES, now_fn=now_fn, parent=self)
         self.model.status_change_requested.connect(self._on_status_change_requested)
 

@@ -14,11 +14,11 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from commandroom.queries.zones import ZoneInfo, zone_infos
 from commandroom.timeutil import utcnow
 from ui.zones.board import ZoneBoardWidget
 from ui.zones.dispatches import ZoneDispatchView
 from ui.zones.members import MembersView
-from ui.zones.queries import ZoneInfo, zone_infos
 from ui.zones.roster import RosterEditor
 from ui.zones.stats import StatsView
 
@@ -82,7 +82,7 @@ class ZonesPage(QWidget):
         return self.zone_combo.currentData()
 
     def _preselect_zone(self) -> None:
-        township = getattr(self.actor, "township_code", None)
+        township = self.actor.township_code
         zone = next((z.id for z in self.zones if township and township in z.township_codes), None)
         if zone is not None:
             self.zone_combo.setCurrentIndex(max(0, self.zone_combo.findData(zone)))

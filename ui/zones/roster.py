@@ -45,13 +45,13 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
+from commandroom.queries.zones import RosterCell, RosterMember, RosterWeek, load_roster_week
 from commandroom.services import teams as svc
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, spawn, store_events
 from ui.zones import labels
 from ui.zones.board import error_text
 from ui.zones.labels import zt
-from ui.zones.queries import RosterCell, RosterMember, RosterWeek, load_roster_week
 from ui.zones.widgets import ErrorLine
 
 _Index = QModelIndex | QPersistentModelIndex

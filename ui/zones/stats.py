@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.queries.zones import StatsData, load_stats
 from commandroom.services.teams import ResponseStats
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, run_read, spawn, store_events
 from ui.zones import labels
 from ui.zones.export import export_stats_xlsx
 from ui.zones.labels import zt
-from ui.zones.queries import StatsData, load_stats
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -6,6 +6,7 @@ from alembic import context
 
 from commandroom.domain.models import Base
 from commandroom.store.db import make_engine
+from commandroom.store.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -28,6 +29,7 @@ def _run(connection) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

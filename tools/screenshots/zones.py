@@ -1,4 +1,4 @@
-"""Screenshots of the enforcement-zone page: ``python -m ui.zones.screenshots --out DIR``.
+"""Screenshots of the enforcement-zone page: ``python -m tools.screenshots.zones --out DIR``.
 
 Seeds a store with the demo county (``seed_database(demo_days=…)``: history, rosters, a
 loan, team dispatches; cached under the temp dir), opens the page offscreen at 1600×1000
@@ -64,12 +64,12 @@ async def _shoot(out: Path, days: int) -> list[Path]:
 
     from commandroom.domain.models import MemberLoan
     from commandroom.mutations.core import Actor
+    from commandroom.queries.zones import incident_rows, team_dispatch_data, zone_incident_ids
     from commandroom.sync.local import LocalStore
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
     from ui.zones.dispatch_dialog import TeamDispatchDialog
     from ui.zones.page import TAB_BOARD, TAB_DISPATCHES, TAB_MEMBERS, TAB_ROSTER, ZonesPage
-    from ui.zones.queries import incident_rows, team_dispatch_data, zone_incident_ids
 
     saved: list[Path] = []
     store = LocalStore(demo_store_path(days))
@@ -177,7 +177,7 @@ async def _shoot(out: Path, days: int) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ui.screenshot_tool import run_screenshots
+    from tools.screenshots.tool import run_screenshots
 
     return run_screenshots(_shoot, description=__doc__, default_days=14, argv=argv)
 

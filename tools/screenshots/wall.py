@@ -1,4 +1,4 @@
-"""Screenshots of the wall: ``python -m ui.wall.screenshots --out docs/screenshots``.
+"""Screenshots of the wall: ``python -m tools.screenshots.wall --out docs/screenshots``.
 
 Seeds a store with 7 days of demo history (``seed_database(demo_days=7)``, cached under the
 temp dir), opens the wall offscreen in Chinese and saves:

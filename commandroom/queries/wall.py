@@ -2,7 +2,7 @@
 
 Every function takes ``now`` (naive UTC) and an optional township scope, and never reads the
 clock, so tests check them on fixed data and the soak driver runs them on a fake clock.
-Days and hours are Asia/Shanghai. Personal data is masked here (:mod:`ui.wall.masking`),
+Days and hours are Asia/Shanghai. Personal data is masked here (:mod:`commandroom.queries.masking`),
 before anything reaches a widget.
 
 * :func:`overview_figures` — the KPIs and the four chart series;
@@ -12,11 +12,11 @@ before anything reaches a widget.
 * :func:`board_figures` — the kanban boards in one table;
 * :func:`urgent_items` / :func:`open_urgent_ids` — urgent (L1) incidents and reports for the takeover.
 
-Definitions (they follow :mod:`commandroom.services.briefing`):
+Definitions (they follow :mod:`commandroom.queries.briefing`):
 
 * *open incident*: not closed, not deleted, not merged into another;
 * *overdue*: an open incident with a running clock past its due time
-  (:func:`commandroom.services.briefing.running_clocks`);
+  (:func:`commandroom.domain.clocks.running_clocks`);
 * *on time*: closed with ``closed_at <= close_due`` (or without a close deadline);
 * *on duty now*: members whose roster entry covers ``now`` and who are not off duty
   (:func:`commandroom.services.teams.on_duty`); when no roster entry covers ``now`` at all
@@ -35,6 +35,13 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commandroom.domain.clocks import (
+    checkin_is_overdue,
+    checkin_open_expr,
+    checkin_overdue_expr,
+    is_overdue,
+    open_incident_expr,
+)
 from commandroom.domain.enums import CardColumn, CaseState, MemberStatus
 from commandroom.domain.models import (
     CaseCheckin,
@@ -52,10 +59,10 @@ from commandroom.domain.models import (
     Township,
     Zone,
 )
-from commandroom.services.briefing import OPEN_STATES, local_day_bounds, local_today, running_clocks
+from commandroom.queries.briefing import local_day_bounds, local_today
+from commandroom.queries.masking import mask_person_label, mask_text
 from commandroom.services.cases import target_name
 from commandroom.timeutil import to_local
-from ui.wall.masking import mask_person_label, mask_text
 
 HOURS = 24
 TREND_DAYS = 30
@@ -78,8 +85,7 @@ def _scope(column, townships: Sequence[str] | None) -> list:  # noqa: ANN001 - a
 
 
 def _open_incident(townships: Sequence[str] | None) -> list:
-    return [Incident.state.in_(OPEN_STATES), Incident.deleted.is_(False), Incident.merged_into_id.is_(None),
-            *_scope(Incident.township_code, townships)]
+    return [open_incident_expr(), *_scope(Incident.township_code, townships)]
 
 
 def _hour_index(at: datetime, start: datetime) -> int:
@@ -186,8 +192,7 @@ def _count_overdue(session: Session, now: datetime, townships: Sequence[str] | N
     q = select(Incident.township_code, Incident.state, Incident.acknowledged_at, Incident.onsite_at,
                Incident.ack_due, Incident.onsite_due, Incident.close_due).where(*_open_incident(townships))
     for r in session.execute(q):
-        clocks = running_clocks(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due)
-        if any(due < now for _kind, due in clocks):
+        if is_overdue(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due, now):
             total += 1
             by_town[r.township_code] += 1
     return total, dict(by_town)
@@ -378,8 +383,7 @@ def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
         for r in session.execute(
                 select(Incident.id, Incident.state, Incident.acknowledged_at, Incident.onsite_at, Incident.ack_due,
                        Incident.onsite_due, Incident.close_due).where(Incident.id.in_(ids[start:start + 500]))):
-            clocks = running_clocks(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due)
-            if any(due < now for _kind, due in clocks):
+            if is_overdue(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due, now):
                 late[zone_of[r.id]] += 1
     covered = session.scalar(select(func.count()).select_from(RosterEntry).where(
         RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now))
@@ -479,21 +483,20 @@ def case_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
                 OneThingCase.state == CaseState.COMPLETED.value, OneThingCase.completed_at >= since, *live)):
         completed += 1
         on_time += completed_at is not None and completed_at <= due_at
-    waiting_scope = [CaseCheckin.state == "waiting", CaseCheckin.deleted.is_(False),
-                     *_scope(CaseCheckin.township_code, townships)]
+    waiting_scope = [checkin_open_expr(), *_scope(CaseCheckin.township_code, townships)]
     waiting_total = int(session.scalar(select(func.count()).select_from(CaseCheckin).where(*waiting_scope)) or 0)
     waiting_late = int(session.scalar(select(func.count()).select_from(CaseCheckin).where(
-        *waiting_scope, CaseCheckin.due_at < now)) or 0)
+        *waiting_scope, checkin_overdue_expr(now))) or 0)
     checkins = []
     for chk, case_title in session.execute(
             select(CaseCheckin, OneThingCase.title).outerjoin(OneThingCase, OneThingCase.id == CaseCheckin.case_id)
-            .where(CaseCheckin.state == "waiting", CaseCheckin.deleted.is_(False),
-                   *_scope(CaseCheckin.township_code, townships))
+            .where(*waiting_scope)
             .order_by(CaseCheckin.due_at, CaseCheckin.id).limit(limit)):
         # a module is named, never shown by its id (issue 13 item 10)
         target = (departments.get(chk.target_code, chk.target_code) if chk.target_kind == "department"
                   else target_name(session, chk.target_kind, chk.target_code))
-        checkins.append(CheckinRow(target, case_title or "", chk.due_at, chk.due_at < now))
+        checkins.append(CheckinRow(target, case_title or "", chk.due_at,
+                                   checkin_is_overdue(chk.checked_in_at, chk.state, chk.due_at, now)))
     return CaseFigures(now=now, by_state=dict(by_state), open_total=len(open_cases),
                        overdue_total=sum(1 for r in rows if r.overdue_hours > 0), completed_30d=completed,
                        completed_on_time_30d=on_time, cases=rows[:limit], checkins=checkins,

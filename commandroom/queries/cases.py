@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from commandroom.domain.models import Department, Incident, OneThingCase, OneThingType, Township
 from commandroom.services import cases as case_svc
+from commandroom.store.protocol import ReadStore
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def _step_names(steps: list[Any]) -> tuple[str, ...]:
     return tuple(s if isinstance(s, str) else str(s.get("name", "")) for s in steps or [])
 
 
-def catalogue(store: Any, township_codes: list[str] | None = None) -> list[CatalogueRow]:
+def catalogue(store: ReadStore, township_codes: list[str] | None = None) -> list[CatalogueRow]:
     """The catalogue: the entries named in the article first, then the others, each by name."""
     with store.read() as session:
         names = {d.code: d.short_name for d in session.scalars(select(Department))}
@@ -83,7 +84,7 @@ class CaseRow:
     overdue: bool
 
 
-def case_list(store: Any, township_codes: list[str] | None, now: datetime, *, state: str = "open",
+def case_list(store: ReadStore, township_codes: list[str] | None, now: datetime, *, state: str = "open",
               type_code: str | None = None) -> list[CaseRow]:
     """Cases in scope: ``state`` open / done / all; open ones by deadline, completed ones newest first."""
     q = select(OneThingCase).where(OneThingCase.deleted.is_(False))
@@ -126,7 +127,7 @@ class CaseDetail:
     collaborators: tuple[str, ...]
 
 
-def case_detail(store: Any, case_id: str, now: datetime) -> CaseDetail | None:
+def case_detail(store: ReadStore, case_id: str, now: datetime) -> CaseDetail | None:
     with store.read() as session:
         case = session.get(OneThingCase, case_id)
         if case is None or case.deleted:

@@ -1,5 +1,5 @@
 """Screenshots of the handover dialog and the first page of the briefing PDF (used by
-``python -m ui.incidents.screenshots``)."""
+``python -m tools.screenshots.incidents``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from commandroom.services.briefing import TaskState, local_today
+from commandroom.queries.briefing import TaskState, local_today
 from commandroom.timeutil import utcnow
 
 
@@ -23,9 +23,9 @@ def _busiest_township(store: Any) -> str:
 async def shoot_handover(store: Any, actor: Any, parent: Any, out: Path) -> list[Path]:
     from datetime import timedelta
 
+    from tools.screenshots.incidents import pdf_first_page
     from ui.handover.briefing_dialog import export_briefing
     from ui.handover.dialog import HandoverDialog
-    from ui.incidents.screenshots import pdf_first_page
 
     saved: list[Path] = []
     township = _busiest_township(store)

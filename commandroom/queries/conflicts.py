@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from commandroom.domain.models import SYNCED_MODELS, ConflictRecord, OutboxEntry
+from commandroom.store.protocol import ReadStore
 from commandroom.timeutil import fmt_local
 
 # Fields worth showing when describing "what the server kept" of a row, in this order.
@@ -73,7 +74,7 @@ def describe_row(session: Any, entity_type: str, entity_id: str) -> tuple[tuple[
     return tuple(parts)
 
 
-def rejected_rows(store: Any) -> list[RejectedRow]:
+def rejected_rows(store: ReadStore) -> list[RejectedRow]:
     """Every outbox entry the server rejected or merged and the user has not dismissed, oldest first."""
     out: list[RejectedRow] = []
     with store.read() as session:
@@ -97,7 +98,7 @@ def rejected_rows(store: Any) -> list[RejectedRow]:
     return out
 
 
-def conflict_rows(store: Any, township_codes: list[str] | None, limit: int = 500) -> list[ConflictRow]:
+def conflict_rows(store: ReadStore, township_codes: list[str] | None, limit: int = 500) -> list[ConflictRow]:
     """Conflict records of ``township_codes`` (None: all the store holds), newest first."""
     q = select(ConflictRecord).where(ConflictRecord.deleted.is_(False))
     if township_codes is not None:
@@ -146,24 +147,3 @@ def conflict_groups(store: Any, township_codes: list[str] | None, limit: int = 5
         return [ConflictGroup(key=f"{t}:{i}", entity_type=t, entity_id=i, record=record_name(session, t, i),
                               conflicts=tuple(group)) for (t, i), group in by_key.items()]
 
-
-def dismiss(store: Any, mutation_id: str) -> None:
-    """Mark an outbox entry as seen (it stays in the journal; the panel stops listing it).
-
-    Uses ``LocalStore.dismiss`` when the store has one, else sets the flag directly; then
-    emits the change so every view of the outbox (this panel, the status bar) refreshes.
-    """
-    from commandroom.mutations.core import Changes
-
-    own = getattr(store, "dismiss", None)
-    if callable(own):
-        own(mutation_id)
-    else:
-        with store.write() as session:
-            entry = session.get(OutboxEntry, mutation_id)
-            if entry is None:
-                return
-            entry.dismissed = True
-    changes = Changes()
-    changes.note("local_outbox", mutation_id)
-    store.emit(changes)

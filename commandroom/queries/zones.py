@@ -26,6 +26,7 @@ from commandroom.domain.models import (
     Zone,
 )
 from commandroom.services import teams as svc
+from commandroom.store.protocol import ReadStore
 from commandroom.workflows import DISPATCH_ACTIVE_STATES, INCIDENT_OPEN_STATES
 
 TEAM_TABLES = ("team_member", "dispatch", "incident", "roster_entry", "member_loan")
@@ -47,7 +48,7 @@ class ZoneInfo:
     township_names: tuple[str, ...]
 
 
-def zone_infos(store: Any) -> list[ZoneInfo]:
+def zone_infos(store: ReadStore) -> list[ZoneInfo]:
     """The 7 zones, in id order, with the townships they serve (hub first)."""
     with store.read() as session:
         towns = {t.code: t.short_name for t in session.scalars(select(Township))}
@@ -58,7 +59,7 @@ def zone_infos(store: Any) -> list[ZoneInfo]:
         return out
 
 
-def zone_of_township(store: Any, township_code: str | None) -> str | None:
+def zone_of_township(store: ReadStore, township_code: str | None) -> str | None:
     with store.read() as session:
         return svc.zone_of_township(session, township_code)
 
@@ -95,7 +96,7 @@ class BoardData:
         return [x for x in self.loans if zone_id in (x.from_zone_id, x.to_zone_id)]
 
 
-def load_board(store: Any, now: datetime, adjacency: dict[str, list[str]] | None = None) -> BoardData:
+def load_board(store: ReadStore, now: datetime, adjacency: dict[str, list[str]] | None = None) -> BoardData:
     """Everything the zone board shows at ``now``; pass the previous ``adjacency`` to skip the geometry."""
     with store.read() as session:
         if adjacency is None:
@@ -128,7 +129,7 @@ def _dispatch_count_sql() -> Any:
     )
 
 
-def member_ids(store: Any, zone_id: str, sort_key: str = "name", descending: bool = False) -> list[str]:
+def member_ids(store: ReadStore, zone_id: str, sort_key: str = "name", descending: bool = False) -> list[str]:
     """Ids of the zone's team members (its own roll), sorted in SQL."""
     status_rank = case({s: i for i, s in enumerate(("available", "en_route", "on_scene", "off_duty"))},
                        value=TeamMember.status, else_=9)
@@ -201,7 +202,7 @@ def _active_member_dispatches(session: Session, ids: list[str]) -> dict[str, lis
     return out
 
 
-def member_rows(store: Any, ids: list[str], today: date, now: datetime) -> dict[str, MemberRow]:
+def member_rows(store: ReadStore, ids: list[str], today: date, now: datetime) -> dict[str, MemberRow]:
     """One page of member rows (a fast indexed read, fine on the GUI thread)."""
     if not ids:
         return {}
@@ -239,7 +240,7 @@ class Place:
     lon: float
 
 
-def zone_places(store: Any, zone_id: str) -> list[Place]:
+def zone_places(store: ReadStore, zone_id: str) -> list[Place]:
     """Township seats and villages of the zone's townships, hub first."""
     with store.read() as session:
         zone = session.get(Zone, zone_id)
@@ -298,7 +299,7 @@ def _cell(e: RosterEntry) -> RosterCell:
     return RosterCell(e.id, e.member_id, e.zone_id, e.day, e.shift, e.starts_at, e.ends_at)
 
 
-def load_roster_week(store: Any, zone_id: str, monday: date) -> RosterWeek:
+def load_roster_week(store: ReadStore, zone_id: str, monday: date) -> RosterWeek:
     """The zone's week: members (its own and those lent in), its entries and the members' entries elsewhere."""
     week_a = svc.shift_bounds(monday, "day")[0] - timedelta(hours=8)
     week_b = svc.shift_bounds(monday + timedelta(days=7), "day")[0]
@@ -350,7 +351,7 @@ def _zone_incident_filter(session: Session, zone_id: str) -> Any:
     return or_(Incident.zone_id == zone_id, and_(Incident.zone_id.is_(None), Incident.township_code.in_(codes)))
 
 
-def zone_incident_ids(store: Any, zone_id: str) -> list[str]:
+def zone_incident_ids(store: ReadStore, zone_id: str) -> list[str]:
     """Open enforcement incidents of the zone, newest first."""
     with store.read() as session:
         q = (select(Incident.id)
@@ -376,7 +377,7 @@ class IncidentRow:
     team_members: tuple[str, ...]  # names on the zone team's active dispatches
 
 
-def incident_rows(store: Any, ids: list[str]) -> dict[str, IncidentRow]:
+def incident_rows(store: ReadStore, ids: list[str]) -> dict[str, IncidentRow]:
     if not ids:
         return {}
     with store.read() as session:
@@ -397,7 +398,7 @@ def incident_rows(store: Any, ids: list[str]) -> dict[str, IncidentRow]:
                 for i in incs}
 
 
-def zone_dispatch_ids(store: Any, zone_id: str, now: datetime, recent_hours: int = 24) -> list[str]:
+def zone_dispatch_ids(store: ReadStore, zone_id: str, now: datetime, recent_hours: int = 24) -> list[str]:
     """The zone team's dispatches: active ones, and those ended in the last ``recent_hours``; newest first."""
     since = now - timedelta(hours=recent_hours)
     with store.read() as session:
@@ -426,7 +427,7 @@ class DispatchRow:
     done_at: datetime | None
 
 
-def dispatch_rows(store: Any, ids: list[str]) -> dict[str, DispatchRow]:
+def dispatch_rows(store: ReadStore, ids: list[str]) -> dict[str, DispatchRow]:
     if not ids:
         return {}
     with store.read() as session:
@@ -447,7 +448,7 @@ def dispatch_rows(store: Any, ids: list[str]) -> dict[str, DispatchRow]:
         return out
 
 
-def joint_visit_groups(store: Any, zone_id: str) -> list[list[str]]:
+def joint_visit_groups(store: ReadStore, zone_id: str) -> list[list[str]]:
     """The core's joint-visit candidates (综合查一次) among the zone's open enforcement incidents."""
     ids = zone_incident_ids(store, zone_id)
     if len(ids) < 2:
@@ -485,7 +486,7 @@ class TeamDispatchData:
     today: date
 
 
-def team_dispatch_data(store: Any, incident_ids: list[str], now: datetime) -> TeamDispatchData:
+def team_dispatch_data(store: ReadStore, incident_ids: list[str], now: datetime) -> TeamDispatchData:
     """The zone serving the (first) incident and its on-duty members, ranked by ``suggest_members``."""
     rows = incident_rows(store, incident_ids)
     incidents = [rows[i] for i in incident_ids if i in rows]
@@ -524,7 +525,7 @@ class StatsData:
     until: datetime | None
 
 
-def load_stats(store: Any, since: datetime | None, until: datetime | None) -> StatsData:
+def load_stats(store: ReadStore, since: datetime | None, until: datetime | None) -> StatsData:
     with store.read() as session:
         zones, members = svc.response_times(session, since=since, until=until)
         names = {z.id: z.name for z in svc.zones(session)}

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from commandroom.domain.errors import ValidationError
 from commandroom.domain.models import ConflictRecord, Incident, Module
 from commandroom.mutations.core import Actor, MutationContext, apply_mutation, get_spec
+from commandroom.server import changelog
 from commandroom.timeutil import as_utc, iso, to_local
 
 QIUCHUAN = "330822111"
@@ -93,14 +94,10 @@ class _Writer:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.count = 0
-        alloc = None
-        try:
-            from commandroom.server import changelog
 
-            def alloc(obj: Any, kind: str) -> str | None:
-                return changelog.allocate_number(session, obj, kind)
-        except ImportError:  # the server part is not installed: cases stay unnumbered
-            alloc = None
+        def alloc(obj: Any, kind: str) -> str | None:
+            return changelog.allocate_number(session, obj, kind)
+
         self.alloc = alloc
 
     def run(self, name: str, entity_id: str, args: dict[str, Any], at: datetime, actor: Actor) -> MutationContext:

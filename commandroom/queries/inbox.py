@@ -24,6 +24,10 @@ from commandroom.domain.models import (
     Township,
     Village,
 )
+from commandroom.services import deadlines as deadlines_service
+from commandroom.services.duplicates import duplicate_candidates, related_categories, similarity
+from commandroom.services.routing import route, version_in_force
+from commandroom.store.protocol import ReadStore
 from commandroom.timeutil import utcnow
 
 RECENT_DAYS = 7
@@ -69,7 +73,7 @@ class InboxRow:
     incident_id: str | None
 
 
-def inbox_ids(store: Any, flt: InboxFilter, now: datetime | None = None) -> list[str]:
+def inbox_ids(store: ReadStore, flt: InboxFilter, now: datetime | None = None) -> list[str]:
     """Report ids for ``flt``: waiting (``new``) reports first, then newest first."""
     q = select(Report.id).where(Report.deleted.is_(False))
     if flt.township_codes is not None:
@@ -92,7 +96,7 @@ def inbox_ids(store: Any, flt: InboxFilter, now: datetime | None = None) -> list
         return list(session.scalars(q))
 
 
-def inbox_listing(store: Any, flt: InboxFilter, now: datetime | None = None) -> tuple[list[str], int]:
+def inbox_listing(store: ReadStore, flt: InboxFilter, now: datetime | None = None) -> tuple[list[str], int]:
     """The ids of :func:`inbox_ids` and how many of them are waiting (one read session each)."""
     ids = inbox_ids(store, flt, now)
     q = select(func.count()).select_from(Report).where(Report.deleted.is_(False), Report.state == "new")
@@ -109,7 +113,7 @@ def _names(session: Any, model: Any, key: Any, value: Any, keys: set[str]) -> di
     return dict(session.execute(select(key, value).where(key.in_(sorted(keys)))).all())
 
 
-def inbox_rows(store: Any, ids: list[str]) -> dict[str, InboxRow]:
+def inbox_rows(store: ReadStore, ids: list[str]) -> dict[str, InboxRow]:
     """Display rows for ``ids`` (missing or deleted ids are absent from the result)."""
     if not ids:
         return {}
@@ -186,11 +190,6 @@ class ReportDetail:
 
 def routing_preview(session: Any, report: Report, *, at: datetime | None = None) -> RoutingPreview:
     """The routing and the deadlines of every urgency level, as accepting now would set them."""
-    try:
-        from commandroom.services import deadlines as deadlines_service
-        from commandroom.services.routing import route
-    except ImportError as exc:  # the services package is another engineer's; tolerate its absence
-        return RoutingPreview(available=False, problem=str(exc))
     at = at or utcnow()
     r = route(session, category_code=report.category_code, lat=report.lat, lon=report.lon,
               at=report.reported_at or at, township_code=report.township_code)
@@ -222,7 +221,7 @@ def routing_preview(session: Any, report: Report, *, at: datetime | None = None)
     )
 
 
-def report_detail(store: Any, report_id: str) -> ReportDetail | None:
+def report_detail(store: ReadStore, report_id: str) -> ReportDetail | None:
     """The detail of one report, with photo thumbnails and the routing preview."""
     rows = inbox_rows(store, [report_id])
     row = rows.get(report_id)
@@ -277,16 +276,11 @@ class Choice:
     name: str
 
 
-def routing_choices(store: Any, at: datetime | None = None) -> tuple[list[Choice], list[Choice]]:
+def routing_choices(store: ReadStore, at: datetime | None = None) -> tuple[list[Choice], list[Choice]]:
     """Matters of the list version in force, and all departments, for the override fields."""
     with store.read() as session:
         matters: list[Choice] = []
-        try:
-            from commandroom.services.routing import version_in_force
-
-            version = version_in_force(session, at or utcnow())
-        except ImportError:
-            version = None
+        version = version_in_force(session, at or utcnow())
         if version is not None:
             matters = [Choice(m.code, m.name) for m in session.scalars(
                 select(Matter).where(Matter.version_id == version.id).order_by(Matter.code))]
@@ -315,7 +309,7 @@ class MergeTarget:
     parts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # place, time, category shares of the score
 
 
-def merge_targets(store: Any, report_ids: list[str], *, recent_limit: int = 50) -> list[MergeTarget]:
+def merge_targets(store: ReadStore, report_ids: list[str], *, recent_limit: int = 50) -> list[MergeTarget]:
     """Duplicate candidates of the first report (near in space, time, category) first, then recent open incidents.
 
     Incidents of the reports' townships only; closed and merged-away incidents are never offered.
@@ -329,8 +323,6 @@ def merge_targets(store: Any, report_ids: list[str], *, recent_limit: int = 50) 
         cats = dict(session.execute(select(EventCategory.code, EventCategory.name)).all())
         out: list[MergeTarget] = []
         seen: set[str] = set()
-        from commandroom.services.duplicates import duplicate_candidates, related_categories, similarity
-
         candidates = duplicate_candidates(session, township_code=first.township_code,
                                           category_code=first.category_code, lat=first.lat, lon=first.lon,
                                           at=first.reported_at)
@@ -357,7 +349,7 @@ def merge_targets(store: Any, report_ids: list[str], *, recent_limit: int = 50) 
     return out
 
 
-def scope_townships(store: Any, township_codes: list[str] | None = None) -> list[Choice]:
+def scope_townships(store: ReadStore, township_codes: list[str] | None = None) -> list[Choice]:
     """Townships for the county coordinator's filter (all townships in the store, by code)."""
     with store.read() as session:
         q = select(Township.code, Township.name).order_by(Township.code)
@@ -366,7 +358,7 @@ def scope_townships(store: Any, township_codes: list[str] | None = None) -> list
         return [Choice(code, name) for code, name in session.execute(q)]
 
 
-def transfer_targets(store: Any, report_id: str) -> list[Choice]:
+def transfer_targets(store: ReadStore, report_id: str) -> list[Choice]:
     """The townships a report can be handed to, the nearest seats to its location first.
 
     A report lands in the wrong inbox near a border (the township areas are approximate),
@@ -384,7 +376,7 @@ def transfer_targets(store: Any, report_id: str) -> list[Choice]:
         return [Choice(t.code, t.name) for t in towns]
 
 
-def urgent_new_reports(store: Any, ids: set[str]) -> list[InboxRow]:
+def urgent_new_reports(store: ReadStore, ids: set[str]) -> list[InboxRow]:
     """Those of ``ids`` that are waiting and marked urgent (L1) by the reporter."""
     if not ids:
         return []
@@ -394,3 +386,13 @@ def urgent_new_reports(store: Any, ids: set[str]) -> list[InboxRow]:
             Report.deleted.is_(False))))
     rows = inbox_rows(store, urgent)
     return [rows[i] for i in urgent if i in rows]
+
+
+def sample_places(store: ReadStore, grids: int = 4) -> tuple[str | None, list[tuple[str, float | None, float | None]], set[str]]:
+    """The first township, a few of its grids (id, lat, lon) and every category code (the desk's self-test)."""
+    with store.read() as session:
+        town = session.scalar(select(Township.code).order_by(Township.code).limit(1))
+        places = [tuple(g) for g in session.execute(
+            select(Grid.id, Grid.lat, Grid.lon).where(Grid.township_code == town).limit(grids))] if town else []
+        cats = set(session.scalars(select(EventCategory.code)))
+    return town, places, cats

@@ -4,15 +4,12 @@ Pure data (no Qt): the desktop shows and exports these; the server could serve t
 
 * :func:`handover_summary`: open incidents by state, the clocks that run out in the next
   hours (imminent breaches), the overdue ones, departments that have not checked in yet
-  (CaseCheckin ``waiting``), and the workstation's unsynced count (passed in: only the
+  (open check-ins, escalated ones included), and the workstation's unsynced count (passed in: only the
   LocalStore knows it).
 * :func:`daily_briefing`: one local day — incidents created and closed, by category,
   township and state, the on-time closure rate, and the overdue list.
 
-A clock "runs" as in :func:`commandroom.mutations.incidents.running_escalation`: the
-close clock for every open incident; the acknowledge clock until acknowledged while
-pending dispatch or dispatched; the on-site clock until someone is on site while
-dispatched or acknowledged. Long computations accept a :class:`TaskState` and stop with
+Which clocks run and what is overdue: :mod:`commandroom.domain.clocks` (the one definition). Long computations accept a :class:`TaskState` and stop with
 :class:`Cancelled` when it is cancelled.
 """
 
@@ -27,6 +24,13 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from commandroom.domain.clocks import (
+    OPEN_STATES,
+    checkin_is_overdue,
+    checkin_open_expr,
+    open_incident_expr,
+    running_clocks,
+)
 from commandroom.domain.enums import IncidentState
 from commandroom.domain.models import (
     CaseCheckin,
@@ -39,7 +43,6 @@ from commandroom.domain.models import (
 )
 from commandroom.timeutil import local_to_utc, to_local
 
-OPEN_STATES: tuple[str, ...] = tuple(s.value for s in IncidentState if s != IncidentState.CLOSED)
 STATE_ORDER: tuple[str, ...] = tuple(s.value for s in IncidentState)
 IMMINENT_WINDOW = timedelta(hours=4)
 CLOSED_LATER = "closed_later"
@@ -204,22 +207,6 @@ class DailyBriefing:
 # ----------------------------------------------------------------------------- clocks
 
 
-def running_clocks(state: str, acknowledged_at: datetime | None, onsite_at: datetime | None,
-                   ack_due: datetime | None, onsite_due: datetime | None,
-                   close_due: datetime | None) -> list[tuple[str, datetime]]:
-    """The clocks of an incident that run now, as ``(kind, due)``."""
-    if state == IncidentState.CLOSED:
-        return []
-    out: list[tuple[str, datetime]] = []
-    if acknowledged_at is None and ack_due is not None and state in ("pending_dispatch", "dispatched"):
-        out.append(("ack", ack_due))
-    if onsite_at is None and onsite_due is not None and state in ("dispatched", "acknowledged"):
-        out.append(("onsite", onsite_due))
-    if close_due is not None:
-        out.append(("close", close_due))
-    return out
-
-
 def _names(session: Session) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     townships = dict(session.execute(select(Township.code, Township.short_name)).all())
     departments = dict(session.execute(select(Department.code, Department.short_name)).all())
@@ -249,8 +236,7 @@ def _open_clock_items(session: Session, township_codes: Sequence[str] | None, no
                 Incident.urgency, Incident.acknowledged_at, Incident.onsite_at, Incident.ack_due,
                 Incident.onsite_due, Incident.close_due, Incident.assignee_kind, Incident.assignee_code,
                 Incident.escalation_level)
-         .where(Incident.state.in_(OPEN_STATES), Incident.deleted.is_(False),
-                *_scope(Incident.township_code, township_codes)))
+         .where(open_incident_expr(), *_scope(Incident.township_code, township_codes)))
     for i, r in enumerate(session.execute(q)):
         if state is not None and i % 2000 == 0:
             state.check()
@@ -283,8 +269,7 @@ def pending_checkins(session: Session, township_codes: Sequence[str] | None, now
         .outerjoin(OneThingCase, OneThingCase.id == CaseCheckin.case_id)
         .outerjoin(Incident, Incident.id == CaseCheckin.incident_id)
         .outerjoin(TaskCard, TaskCard.id == CaseCheckin.card_id)
-        .where(CaseCheckin.state == "waiting", CaseCheckin.deleted.is_(False),
-               *_scope(CaseCheckin.township_code, township_codes))
+        .where(checkin_open_expr(), *_scope(CaseCheckin.township_code, township_codes))
         .order_by(CaseCheckin.due_at, CaseCheckin.id)
     ).all()
     names: dict[tuple[str, str], str] = {}
@@ -296,7 +281,7 @@ def pending_checkins(session: Session, township_codes: Sequence[str] | None, now
         if key not in names:
             names[key] = target_name(session, *key)
         out.append(CheckinItem(c.id, c.township_code, c.target_kind, c.target_code, names[key], subject, c.due_at,
-                               c.due_at < now, bool(c.escalated)))
+                               checkin_is_overdue(c.checked_in_at, c.state, c.due_at, now), bool(c.escalated)))
     return out
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
 from commandroom.domain.models import Module, Township
 from commandroom.services import assessment as svc
+from commandroom.store.protocol import ReadStore
 from commandroom.timeutil import to_local
 
 
@@ -70,12 +70,12 @@ class AssessmentData:
     grid_workers: list[svc.GridWorkerStats]
 
 
-def townships(store: Any) -> list[tuple[str, str]]:
+def townships(store: ReadStore) -> list[tuple[str, str]]:
     with store.read() as session:
         return [(t.code, t.short_name) for t in session.scalars(select(Township).order_by(Township.code))]
 
 
-def load_assessment(store: Any, month: str, now: datetime, township_code: str | None) -> AssessmentData:
+def load_assessment(store: ReadStore, month: str, now: datetime, township_code: str | None) -> AssessmentData:
     """Everything the assessment screen shows for ``month`` in ``township_code`` (None: the county)."""
     with store.read() as session:
         scores = svc.four_dimension(session, month, township_code=township_code)
@@ -104,7 +104,7 @@ def load_assessment(store: Any, month: str, now: datetime, township_code: str | 
         )
 
 
-def export_xlsx(store: Any, month: str, now: datetime, township_code: str | None, path: str | Path) -> Path:
+def export_xlsx(store: ReadStore, month: str, now: datetime, township_code: str | None, path: str | Path) -> Path:
     """Write the month's assessment (:func:`~commandroom.services.assessment.export_rows`) to ``path``.
 
     One sheet per table; rates are written as percentages, the header row is bold and frozen.

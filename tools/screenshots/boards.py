@@ -1,7 +1,7 @@
 """Screenshots of the boards, linked command, one-thing cases, list management and assessment.
 
-``python -m ui.boards.screenshots --out docs/screenshots`` seeds a demo county
-(``seed_database(demo_days=…)``, which includes :mod:`commandroom.refdata.demo_work`), opens the
+``python -m tools.screenshots.boards --out docs/screenshots`` seeds a demo county
+(``seed_database(demo_days=…)``, which includes :mod:`commandroom.demo_history.work`), opens the
 pages offscreen at 1600×1000 in Chinese and saves boards.png, boards_conflict.png, boards_lanes.png,
 boards_command.png, cases.png, reflist_diff.png, assessment.png and assessment_twoway.png.
 """
@@ -151,7 +151,7 @@ async def shoot(out: Path, days: int) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ui.screenshot_tool import run_screenshots
+    from tools.screenshots.tool import run_screenshots
 
     return run_screenshots(shoot, description=__doc__.splitlines()[0], default_days=60, argv=argv)
 

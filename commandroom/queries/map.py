@@ -33,6 +33,8 @@ import orjson
 from sqlalchemy import Integer, Select, func, select
 
 from commandroom.domain.models import EventCategory, Incident, Report, TeamMember
+from commandroom.queries.masking import mask_name, mask_person_label, mask_text
+from commandroom.store.protocol import ReadStore
 
 DESC_CHARS = 100
 IN_CHUNK = 500  # SQLite's bound-parameter limit is far above this; keeps statements small
@@ -176,9 +178,7 @@ _MASKED_PERSON = {INCIDENT: (), REPORT: ("who",), TEAM_MEMBER: ("name",)}
 
 
 def mask_rows(kind: str, rows: list[list[Any]]) -> list[list[Any]]:
-    """``rows`` with every person's name and number masked (``ui.wall.masking``): the wall's map and popups."""
-    from ui.wall.masking import mask_name, mask_person_label, mask_text
-
+    """``rows`` with every person's name and number masked (``commandroom.queries.masking``): the wall's map and popups."""
     cols = _QUERIES[kind][2]
     texts = [cols.index(c) for c in _MASKED_TEXT[kind]]
     people = [cols.index(c) for c in _MASKED_PERSON[kind]]
@@ -194,7 +194,7 @@ def mask_rows(kind: str, rows: list[list[Any]]) -> list[list[Any]]:
     return out
 
 
-def read_rows(store: Any, kind: str, masked: bool = False) -> list[list[Any]]:
+def read_rows(store: ReadStore, kind: str, masked: bool = False) -> list[list[Any]]:
     """Every row of ``kind`` the map shows, as value lists in column order (reader-thread safe)."""
     query, _model, _cols = _QUERIES[kind]
     with store.read() as session:
@@ -203,13 +203,13 @@ def read_rows(store: Any, kind: str, masked: bool = False) -> list[list[Any]]:
     return mask_rows(kind, rows) if masked else rows
 
 
-def read_all(store: Any, kind: str) -> list[dict[str, Any]]:
+def read_all(store: ReadStore, kind: str) -> list[dict[str, Any]]:
     """Every row of ``kind`` as dicts (see the module docstring for the keys)."""
     cols = _QUERIES[kind][2]
     return [dict(zip(cols, row, strict=True)) for row in read_rows(store, kind)]
 
 
-def read_changed(store: Any, kind: str, ids: Iterable[str],
+def read_changed(store: ReadStore, kind: str, ids: Iterable[str],
                  masked: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
     """``(rows to upsert, ids to remove)`` for the changed ``ids`` of ``kind``.
 
@@ -230,7 +230,7 @@ def read_changed(store: Any, kind: str, ids: Iterable[str],
     return rows, [i for i in wanted if i not in found]
 
 
-def read_snapshot(store: Any, masked: bool = False) -> dict[str, dict[str, Any]]:
+def read_snapshot(store: ReadStore, masked: bool = False) -> dict[str, dict[str, Any]]:
     """All three kinds at once, in the compact table form, for the first push after loading."""
     return {kind: table(kind, read_rows(store, kind, masked)) for kind in KINDS}
 

@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from commandroom.domain.models import Grid, Township, Zone
 from commandroom.shipped import DATA_DIR as DEFAULT_DATA_DIR
+from commandroom.store.protocol import ReadStore
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def _feature(geom: BaseGeometry, props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
 
 
-def load_base_layers(store: Any | None = None, data_dir: str | Path | None = None) -> BaseLayers:
+def load_base_layers(store: ReadStore | None = None, data_dir: str | Path | None = None) -> BaseLayers:
     """Collect the base layers from ``store`` (a LocalStore, optional) and the data files.
 
     Args:

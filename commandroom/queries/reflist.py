@@ -15,14 +15,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from commandroom.domain.models import Department, EventCategory, Matter, OneThingType
+from commandroom.mutations.core import Actor
 from commandroom.services import reflist as svc
+from commandroom.store.protocol import ReadStore
 
 EDITOR_ROLES = ("county_coordinator", "admin")
 
 
-def can_edit(actor: Any) -> bool:
+def can_edit(actor: Actor) -> bool:
     """Only the county governance centre (and an administrator) publishes list versions."""
-    return getattr(actor, "role", "") in EDITOR_ROLES
+    return actor.role in EDITOR_ROLES
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class VersionRow:
     status: str  # in_force / scheduled / past
 
 
-def versions(store: Any, today: date) -> list[VersionRow]:
+def versions(store: ReadStore, today: date) -> list[VersionRow]:
     """Every list version, newest first, with its status on ``today`` (Shanghai calendar day)."""
     with store.read() as session:
         counts = dict(session.execute(select(Matter.version_id, func.count()).group_by(Matter.version_id)).all())
@@ -63,7 +65,7 @@ class MatterRow:
     data: dict[str, Any]
 
 
-def matters(store: Any, version: int) -> list[MatterRow]:
+def matters(store: ReadStore, version: int) -> list[MatterRow]:
     with store.read() as session:
         v = svc.version_by_number(session, version)
         if v is None:
@@ -82,7 +84,7 @@ class Draft:
     title: str
 
 
-def new_draft(store: Any, today: date) -> Draft:
+def new_draft(store: ReadStore, today: date) -> Draft:
     """Copy the version in force (else the latest) as the start of the next version."""
     with store.read() as session:
         all_versions = svc.versions(session)
@@ -102,7 +104,7 @@ class Choices:
     one_things: list[tuple[str, str]]
 
 
-def choices(store: Any) -> Choices:
+def choices(store: ReadStore) -> Choices:
     with store.read() as session:
         return Choices(
             [(d.code, d.short_name) for d in session.scalars(select(Department).order_by(Department.code))],
@@ -111,7 +113,7 @@ def choices(store: Any) -> Choices:
         )
 
 
-def check_draft(store: Any, draft: list[dict[str, Any]]) -> str:
+def check_draft(store: ReadStore, draft: list[dict[str, Any]]) -> str:
     """The first problem of a draft list (as ``reflist.publish_version`` will see it), or ""."""
     from commandroom.domain.errors import ValidationError
 

@@ -32,8 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from commandroom.domain.clocks import OPEN_STATES, active_due_sql, overdue_sql, running_clocks
 from commandroom.domain.enums import IncidentState
-from commandroom.services.briefing import running_clocks
+from commandroom.services import search as search_service
+from commandroom.store.protocol import ReadStore
 
 # The columns of the incident table, in display order.
 COLUMN_KEYS: tuple[str, ...] = (
@@ -49,12 +51,7 @@ COLUMN_KEYS: tuple[str, ...] = (
     "escalation",
 )
 
-_ACTIVE_DUE = (
-    "(CASE WHEN incident.state = 'closed' THEN NULL "
-    "WHEN incident.acknowledged_at IS NULL AND incident.ack_due IS NOT NULL THEN incident.ack_due "
-    "WHEN incident.onsite_at IS NULL AND incident.onsite_due IS NOT NULL THEN incident.onsite_due "
-    "ELSE incident.close_due END)"
-)
+_ACTIVE_DUE = active_due_sql()  # the first running clock's due time (commandroom.domain.clocks)
 
 # ORDER BY expression per column; each one (but "clock") has a single-column index.
 SORT_SQL: dict[str, str] = {
@@ -176,13 +173,8 @@ def _search_clause(where: _Where, text: str, fts: bool, *, as_filter: bool = Fal
 
 
 def overdue_clause(now_param: str = ":now") -> str:
-    """SQL that is true for an open incident with at least one clock past due."""
-    return (
-        "(incident.state != 'closed' AND ("
-        f"(incident.acknowledged_at IS NULL AND incident.ack_due < {now_param}) OR "
-        f"(incident.onsite_at IS NULL AND incident.onsite_due < {now_param}) OR "
-        f"(incident.close_due < {now_param})))"
-    )
+    """SQL that is true for an overdue incident: :func:`commandroom.domain.clocks.overdue_sql`."""
+    return overdue_sql(now_param)
 
 
 def build_where(query: IncidentQuery, now: datetime, *, fts: bool, with_deleted: bool = True,
@@ -205,47 +197,9 @@ def build_where(query: IncidentQuery, now: datetime, *, fts: bool, with_deleted:
     return where
 
 
-# ----------------------------------------------------------------------------- indexes
-
-LIST_INDEXES: tuple[tuple[str, str], ...] = (
-    # township scope / township filter, newest first: a covering range scan in order
-    ("ix_incident_township_created", "ON incident (township_code, created_at)"),
-    # state filter, newest first
-    ("ix_incident_state_created", "ON incident (state, created_at)"),
-    # township + state, newest first (the duty officer's everyday view)
-    ("ix_incident_township_state_created", "ON incident (township_code, state, created_at)"),
-    # the few deleted rows, so list queries need not read every row to skip them
-    ("ix_incident_deleted_rows", "ON incident (deleted) WHERE deleted"),
-)
-"""Indexes the incident list needs at a million rows, beyond the ORM's single-column ones.
-
-They belong in the schema migration; until they are there, :func:`ensure_list_indexes`
-creates them on the workstation's store (``CREATE INDEX IF NOT EXISTS``).
-"""
-
-
-def ensure_list_indexes(conn: sqlite3.Connection) -> list[str]:
-    """Create the missing :data:`LIST_INDEXES` (a write: run it on the writer thread); returns their names."""
-    created = []
-    for name, body in LIST_INDEXES:
-        if not _has_object(conn, name):
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} {body}")
-            created.append(name)
-    if created:
-        conn.execute("ANALYZE incident")
-    return created
-
-
-def ensure_list_indexes_in(store: Any) -> list[str]:
-    """:func:`ensure_list_indexes` in a write transaction of ``store``."""
-    with store.write() as session:
-        return ensure_list_indexes(session.connection().connection.driver_connection)
-
-
 # ----------------------------------------------------------------------------- planning
 
 
-OPEN_STATES: tuple[str, ...] = tuple(s.value for s in IncidentState if s != IncidentState.CLOSED)
 MAX_ARMS = 120  # above this many (township, state) pairs, fall back to IN lists
 
 
@@ -461,10 +415,6 @@ def _selective(conn: sqlite3.Connection, query: IncidentQuery, fts: bool) -> boo
 
 
 def _match_expression(text: str) -> str:
-    try:
-        from commandroom.services import search as search_service
-    except ImportError:
-        return ""
     return search_service.match_expression(text)
 
 
@@ -600,7 +550,7 @@ class IncidentRow:
         """The clock the table shows: ``(kind, due, done_at, started)``; kind is ack/onsite/close.
 
         Of the clocks that run now (the workflow's rule, see
-        :func:`commandroom.services.briefing.running_clocks`) the one due first; for a closed
+        :func:`commandroom.domain.clocks.running_clocks`) the one due first; for a closed
         incident the close clock with its done time.
         """
         if self.state == IncidentState.CLOSED:
@@ -682,7 +632,7 @@ def load_names(conn: sqlite3.Connection) -> RefNames:
 
 
 @contextmanager
-def raw_reader(store: Any) -> Iterator[sqlite3.Connection]:
+def raw_reader(store: ReadStore) -> Iterator[sqlite3.Connection]:
     """A raw sqlite3 connection inside a read transaction of ``store``'s reader engine.
 
     The table's queries run through the DB-API directly: building a million
@@ -774,7 +724,7 @@ class IncidentDetail:
         return self.fields.get(key, default)
 
 
-def incident_detail(store: Any, incident_id: str) -> IncidentDetail | None:
+def incident_detail(store: ReadStore, incident_id: str) -> IncidentDetail | None:
     """Read one incident with its timeline, dispatches and photos (a core read for the reader pool)."""
     from sqlalchemy import select
 
@@ -888,21 +838,7 @@ class FilterChoices:
     departments: list[Choice]
 
 
-def scope_of(actor: Any, store: Any | None = None) -> tuple[str, ...] | None:
-    """The townships ``actor`` sees: None for the county (all), the zone's for a zone, else their own."""
-    kind = getattr(actor, "scope_kind", "township")
-    if kind == "county" or getattr(actor, "role", "") in ("county_coordinator", "admin"):
-        return None
-    if kind == "zone" and store is not None:
-        with raw_reader(store) as conn:
-            members = zone_townships(conn, getattr(actor, "scope_code", "") or "")
-        if members:
-            return tuple(members)
-    own = getattr(actor, "township_code", None) or getattr(actor, "scope_code", None)
-    return (own,) if own else ()
-
-
-def filter_choices(store: Any, scope: tuple[str, ...] | None) -> FilterChoices:
+def filter_choices(store: ReadStore, scope: tuple[str, ...] | None) -> FilterChoices:
     """Townships in scope, zones, matters of the newest list version, departments (one small read)."""
     with raw_reader(store) as conn:
         townships = [Choice(c, n) for c, n in conn.execute("SELECT code, name FROM township ORDER BY code")
@@ -925,7 +861,7 @@ class DispatchChoices:
     members: dict[str, list[TeamMemberChoice]]
 
 
-def dispatch_choices(store: Any) -> DispatchChoices:
+def dispatch_choices(store: ReadStore) -> DispatchChoices:
     """Departments, zones and team members (available first) for the dispatch dialog (one small read)."""
     with raw_reader(store) as conn:
         departments = [Choice(c, n) for c, n in conn.execute(
@@ -944,21 +880,3 @@ def dispatch_choices(store: Any) -> DispatchChoices:
     return DispatchChoices(departments, zones, members)
 
 
-def prepare_store(store: Any) -> list[str]:
-    """Make the store ready for the incident list: the FTS5 table and :data:`LIST_INDEXES`.
-
-    A write (run it on the writer thread). The first run on a big store takes a while
-    (indexing every incident); afterwards it is a few catalogue lookups.
-    """
-    done: list[str] = []
-    try:
-        from commandroom.services.search import ensure_fts
-    except ImportError:
-        ensure_fts = None
-    with store.write() as session:
-        if ensure_fts is not None and ensure_fts(session.connection()):
-            done.append("incident_fts")
-        done.extend(ensure_list_indexes(session.connection().connection.driver_connection))
-    if done:
-        forget_stats()
-    return done

@@ -19,7 +19,6 @@ built-in equivalents otherwise.
 from __future__ import annotations
 
 import bisect
-import importlib
 import itertools
 import math
 import random
@@ -35,6 +34,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commandroom.demo_history import text as txt
 from commandroom.domain.models import (
     Department,
     Dispatch,
@@ -53,9 +53,12 @@ from commandroom.domain.models import (
     Zone,
 )
 from commandroom.ids import human_number, new_id
-from commandroom.refdata import demo_text as txt
 from commandroom.refdata.util import NameGen, phone, uuid7_at
+from commandroom.services import deadlines as deadlines_svc
+from commandroom.services import routing as routing_svc
 from commandroom.services.deadlines import in_order
+from commandroom.services.search import search_tokens
+from commandroom.workflows import INCIDENT
 
 DAILY_REPORTS = 300
 HOUR_WEIGHTS = (0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.5, 1.0, 1.8, 2.6, 2.8, 2.2,
@@ -96,51 +99,31 @@ REJECT_P = 0.07
 RETURN_P = 0.08
 VERIFY_FAIL_P = 0.04
 OVERRIDE_P = 0.10
-WORKDAY_MINUTES = 420
 _SHANGHAI = timedelta(hours=8)
 
 
-# --------------------------------------------------------------------------- optional services
-
-
-def _optional(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
+# --------------------------------------------------------------------------- working time
 
 
 class _Clock:
-    """Working-time arithmetic on the Chinese working calendar.
+    """Working-time arithmetic of :mod:`commandroom.services.deadlines`, memoised per day.
 
-    Follows :mod:`commandroom.services.deadlines` (its working periods, workday length,
-    calendar and level/limit merging) when it is installed, with the calendar memoised
-    per day: the demo evaluates ~100k clocks and an uncached calendar lookup dominates.
-    Without the service the same rules are built in.
+    The rules (working periods, workday length, calendar, level/limit merging) are the
+    service's; only the lookups are cached: the demo evaluates ~100k clocks and an uncached
+    calendar lookup dominates.
     """
 
     def __init__(self) -> None:
-        self.svc = _optional("commandroom.services.deadlines")
-        self.periods = tuple(getattr(self.svc, "WORK_PERIODS", ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))))
-        self.workday_minutes = getattr(self.svc, "WORKDAY_MINUTES", WORKDAY_MINUTES)
+        self.periods = tuple(deadlines_svc.WORK_PERIODS)
+        self.workday_minutes = deadlines_svc.WORKDAY_MINUTES
         self._workday: dict[date, bool] = {}
         self._day_periods: dict[date, list[tuple[datetime, datetime]]] = {}
 
     def is_workday(self, d: date) -> bool:
         hit = self._workday.get(d)
-        if hit is not None:
-            return hit
-        if self.svc is not None and hasattr(self.svc, "is_workday"):
-            value = bool(self.svc.is_workday(d))
-        else:
-            try:
-                import chinese_calendar
-
-                value = bool(chinese_calendar.is_workday(d))
-            except Exception:  # noqa: BLE001 - a year the package does not know
-                value = d.weekday() < 5
-        self._workday[d] = value
-        return value
+        if hit is None:
+            hit = self._workday[d] = bool(deadlines_svc.is_workday(d))
+        return hit
 
     def _periods_of(self, d: date) -> list[tuple[datetime, datetime]]:
         hit = self._day_periods.get(d)
@@ -172,16 +155,8 @@ class _Clock:
 
     def deadlines(self, start: datetime, urgency: str, limits: dict, levels: dict) -> Any:
         """Acknowledge / on-site / close deadlines, as ``compute_deadlines`` gives them."""
-        if self.svc is not None and hasattr(self.svc, "effective_clocks"):
-            c = self.svc.effective_clocks(urgency, limits, levels)
-            ack, onsite, close_days, wt = c.ack_minutes, c.onsite_minutes, c.close_workdays, bool(c.working_time)
-        else:
-            lv = levels[urgency]
-            o = (limits or {}).get(urgency, {})
-            ack = o.get("ack_minutes", lv.ack_minutes)
-            onsite = o.get("onsite_minutes", lv.onsite_minutes)
-            close_days = o.get("close_workdays", lv.close_workdays)
-            wt = bool(o.get("working_time", lv.working_time))
+        c = deadlines_svc.effective_clocks(urgency, limits, levels)
+        ack, onsite, close_days, wt = c.ack_minutes, c.onsite_minutes, c.close_workdays, bool(c.working_time)
 
         def due(m: float | None) -> datetime | None:
             if m is None or m <= 0:
@@ -242,11 +217,6 @@ class _World:
         self.now = now
         self.rng = random.Random(f"{seed}:demo")
         self.clock = _Clock()
-        self.routing_svc = _optional("commandroom.services.routing")
-        search = _optional("commandroom.services.search")
-        self.search_tokens = getattr(search, "search_tokens", None) if search else None
-        wf = _optional("commandroom.workflows")
-        self.machine = getattr(wf, "INCIDENT", None) if wf else None
 
         self.categories = {c.code: c for c in session.scalars(select(EventCategory).order_by(EventCategory.code))}
         self.departments = {d.code: d for d in session.scalars(select(Department).order_by(Department.code))}
@@ -340,24 +310,10 @@ class _World:
         return [m for m in self.matters[version.id] if category in (m.category_codes or [])]
 
     def _from_matter(self, matter: Matter | None, version: MatterListVersion | None, town: _Town) -> dict:
-        svc = self.routing_svc
-        zone_id = town.row.zone_id
-        if svc is not None and hasattr(svc, "routing_from_matter"):
-            r = svc.routing_from_matter(matter, version, township_code=town.row.code, zone_id=zone_id)
-            return {k: getattr(r, k) for k in ("matter_code", "matter_name", "matter_version", "outside_list",
-                                               "lead_department_code", "township_duty", "department_duty",
-                                               "is_enforcement", "zone_id", "limits")}
-        if matter is None:
-            return {"matter_code": None, "matter_name": "清单外事项",
-                    "matter_version": version.version if version else None, "outside_list": True,
-                    "lead_department_code": None, "township_duty": "乡镇受理、县乡联办",
-                    "department_duty": "县乡联合办理（县社会治理中心协调牵头部门）", "is_enforcement": False,
-                    "zone_id": zone_id, "limits": {}}
-        return {"matter_code": matter.code, "matter_name": matter.name,
-                "matter_version": version.version if version else None, "outside_list": False,
-                "lead_department_code": matter.lead_department_code, "township_duty": matter.township_duty,
-                "department_duty": matter.department_duty, "is_enforcement": bool(matter.is_enforcement),
-                "zone_id": zone_id, "limits": dict(matter.limits or {})}
+        r = routing_svc.routing_from_matter(matter, version, township_code=town.row.code, zone_id=town.row.zone_id)
+        return {k: getattr(r, k) for k in ("matter_code", "matter_name", "matter_version", "outside_list",
+                                           "lead_department_code", "township_duty", "department_duty",
+                                           "is_enforcement", "zone_id", "limits")}
 
     def route(self, town: _Town, category: str, at: datetime) -> dict[str, Any]:
         version = self.version_at(at)
@@ -372,16 +328,12 @@ class _World:
             self._route_cache[key] = out
             return out
         default = self.default_matter(version, category)
-        svc = self.routing_svc
-        if svc is not None and hasattr(svc, "route"):
-            r = svc.route(self.session, category_code=category, at=at, township_code=town.row.code)
-            out = {k: getattr(r, k) for k in ("matter_code", "matter_name", "matter_version", "outside_list",
-                                              "lead_department_code", "township_duty", "department_duty",
-                                              "is_enforcement", "zone_id", "limits")}
-            # the list marks one default matter per category (Matter.default_for); honour it
-            if default is not None and out["matter_code"] != default.code:
-                out = self._from_matter(default, version, town)
-        else:
+        r = routing_svc.route(self.session, category_code=category, at=at, township_code=town.row.code)
+        out = {k: getattr(r, k) for k in ("matter_code", "matter_name", "matter_version", "outside_list",
+                                          "lead_department_code", "township_duty", "department_duty",
+                                          "is_enforcement", "zone_id", "limits")}
+        # the list marks one default matter per category (Matter.default_for); honour it
+        if default is not None and out["matter_code"] != default.code:
             out = self._from_matter(default, version, town)
         out["_version"] = version
         self._route_cache[key] = out
@@ -805,7 +757,6 @@ def _base(row_id: str, township: str, at: datetime, updated: datetime | None = N
 
 def _derive(gen: _Generator, inc: _Inc) -> tuple[dict, list[dict], list[dict]]:
     w, now = gen.w, gen.now
-    machine = w.machine
     town = inc.town
     r = inc.routing
     rep = inc.report
@@ -849,13 +800,11 @@ def _derive(gen: _Generator, inc: _Inc) -> tuple[dict, list[dict], list[dict]]:
         from_state = None
         if e.action in _STATE_OF or e.action == "arrive":
             from_state = state
-            if machine is not None and e.action != "create":
-                step = machine.fire(state, e.action, e.target)
+            if e.action != "create":
+                step = INCIDENT.fire(state, e.action, e.target)
                 to_state = step.to_state
                 if step.bumps_epoch:
                     row["lifecycle_epoch"] += 1
-            elif e.action == "arrive":
-                to_state = "acknowledged" if state == "dispatched" else state
             else:
                 to_state = _STATE_OF[e.action]
             if e.action == "create":
@@ -966,13 +915,12 @@ def generate_history(session: Session, *, days: int, seed: int, now: datetime) -
     for inc in sorted(gen.incidents, key=lambda i: (i.created, i.id)):
         row, ds, tl = _derive(gen, inc)
         row["number"] = gen.next_number(inc.town.row.number_prefix, inc.created)
-        if world.search_tokens is not None:
-            texts = [row["number"], row["title"], row["description"], row["address"], row["matter_name"],
-                     world.categories[row["category_code"]].name]
-            for rep in [inc.report, *inc.merged_reports]:
-                if rep["triaged_at"] is not None and rep["triaged_at"] <= now:
-                    texts += [rep["number"], rep["description"]]
-            row["search_text"] = world.search_tokens(*texts)
+        texts = [row["number"], row["title"], row["description"], row["address"], row["matter_name"],
+                 world.categories[row["category_code"]].name]
+        for rep in [inc.report, *inc.merged_reports]:
+            if rep["triaged_at"] is not None and rep["triaged_at"] <= now:
+                texts += [rep["number"], rep["description"]]
+        row["search_text"] = search_tokens(*texts)
         incidents.append(row)
         dispatches += ds
         timeline += tl

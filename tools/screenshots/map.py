@@ -1,4 +1,4 @@
-"""Demo-like map data and screenshots: ``python -m ui.map.demo --out docs/screenshots [--lang en]``.
+"""Demo-like map data and screenshots: ``python -m tools.screenshots.map --out docs/screenshots [--lang en]``.
 
 :func:`insert_demo_rows` writes incidents, open reports and team members with plausible
 positions (bunched around the township seats, inside the county) straight into a store;
@@ -23,8 +23,8 @@ from sqlalchemy import insert, select
 
 from commandroom.domain.models import EventCategory, Incident, Report, TeamMember
 from commandroom.ids import new_id
+from commandroom.queries.map_base import load_base_layers
 from commandroom.timeutil import utcnow
-from ui.map.basedata import load_base_layers
 
 CATEGORIES = [
     ("DEMO01", "占道经营"),
@@ -214,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from commandroom.queries.map import to_js
     from commandroom.sync.local import LocalStore
     from ui.i18n import install_translators
     from ui.map.page import page_texts
-    from ui.map.payload import to_js
     from ui.map.view import MapView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

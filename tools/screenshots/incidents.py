@@ -1,4 +1,4 @@
-"""Screenshots of the incident screens and the handover: ``python -m ui.incidents.screenshots --out DIR``.
+"""Screenshots of the incident screens and the handover: ``python -m tools.screenshots.incidents --out DIR``.
 
 Seeds a store with the project's demo history (``seed_database(demo_days=…)``, cached
 under the temp dir), opens the screens offscreen at 1600×1000 in Chinese and saves:
@@ -42,8 +42,8 @@ def _pick_clock_incident(store: Any, now: datetime) -> tuple[str, datetime]:
     clocks is overdue and another is due soon; the clocks are frozen there for the screenshot."""
     from sqlalchemy import select
 
+    from commandroom.domain.clocks import running_clocks
     from commandroom.domain.models import Incident
-    from commandroom.services.briefing import running_clocks
     from commandroom.services.deadlines import clock_state
 
     with store.read() as session:
@@ -76,11 +76,11 @@ def _first_incident(store: Any, category: str, state: str) -> str | None:
 async def _shoot(out: Path, days: int) -> list[Path]:
 
     from commandroom.mutations.core import Actor
+    from commandroom.queries.incidents import dispatch_choices
     from commandroom.sync.local import LocalStore
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
     from ui.incidents.dialogs import DispatchDialog, ReturnDialog
-    from ui.incidents.queries import dispatch_choices
     from ui.incidents.view import IncidentsView
 
     saved: list[Path] = []
@@ -150,12 +150,9 @@ async def _shoot(out: Path, days: int) -> list[Path]:
     save(ret, "incidents_return_dialog.png")
     ret.close()
 
-    try:
-        from ui.handover.screenshots import shoot_handover
-    except ImportError:
-        shoot_handover = None
-    if shoot_handover is not None:
-        saved.extend(await shoot_handover(store, actor, view, out))
+    from tools.screenshots.handover import shoot_handover
+
+    saved.extend(await shoot_handover(store, actor, view, out))
 
     view.close()
     await view.wait_idle()
@@ -175,7 +172,7 @@ def pdf_first_page(pdf: Path, png: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ui.screenshot_tool import run_screenshots
+    from tools.screenshots.tool import run_screenshots
 
     return run_screenshots(_shoot, description=__doc__, default_days=45, argv=argv)
 

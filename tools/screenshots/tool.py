@@ -1,4 +1,4 @@
-"""The command line of the ``python -m ui.<area>.screenshots`` scripts that regenerate docs/screenshots."""
+"""The command line of the ``python -m tools.screenshots.<area>`` scripts that regenerate docs/screenshots."""
 
 from __future__ import annotations
 

@@ -11,12 +11,13 @@ single writer (``run_db``) and hand the result to the GUI thread.
 * :func:`checkin_rows` — the check-ins of linked command (乡镇吹哨、部门报到) of a card,
   or of the whole scope, with countdown data and the escalation the lateness calls for;
 * :func:`plan_move` — the ``card.move`` arguments for a drop or a key press;
-* :func:`generate_auto_cards` — performs :func:`commandroom.services.boards.auto_cards`.
+* :func:`auto_card_plans` — the automatic 督办 cards :func:`commandroom.services.boards.auto_cards` plans.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +37,11 @@ from commandroom.domain.models import (
     Township,
     Village,
 )
+from commandroom.queries.counts import DutyCounts, duty_counts
 from commandroom.services import boards as board_svc
 from commandroom.services.cases import checkin_outcome, target_name
 from commandroom.services.deadlines import escalation_for, escalation_rank
+from commandroom.store.protocol import ReadStore
 
 COLUMNS = tuple(board_svc.COLUMNS)  # todo, doing, review, done
 WIP_COLUMN = board_svc.WIP_COLUMN
@@ -165,7 +168,7 @@ def _module_info(session: Any, module: Module) -> ModuleInfo:
                       tuple(m for m in members if m))
 
 
-def list_modules(store: Any, township_codes: list[str] | None) -> list[ModuleInfo]:
+def list_modules(store: ReadStore, township_codes: list[str] | None) -> list[ModuleInfo]:
     """The modules in scope (None: the whole county), by township then the module order."""
     q = select(Module).where(Module.deleted.is_(False))
     if township_codes is not None:
@@ -241,7 +244,7 @@ def _rows(session: Any, cards: list[TaskCard], now: datetime) -> dict[str, CardR
     return out
 
 
-def load_board(store: Any, module_id: str, now: datetime) -> BoardData | None:
+def load_board(store: ReadStore, module_id: str, now: datetime) -> BoardData | None:
     """The board of ``module_id`` (None when the module is not in the store)."""
     with store.read() as session:
         module = session.get(Module, module_id)
@@ -258,7 +261,7 @@ def load_board(store: Any, module_id: str, now: datetime) -> BoardData | None:
         return BoardData(_module_info(session, module), rows, order, now, len(cards) - len(shown))
 
 
-def card_rows(store: Any, ids: list[str], now: datetime) -> dict[str, CardRow]:
+def card_rows(store: ReadStore, ids: list[str], now: datetime) -> dict[str, CardRow]:
     """Rows of the cards ``ids`` (missing or deleted ones are left out)."""
     if not ids:
         return {}
@@ -267,7 +270,7 @@ def card_rows(store: Any, ids: list[str], now: datetime) -> dict[str, CardRow]:
         return _rows(session, cards, now)
 
 
-def my_task_rows(store: Any, now: datetime, *, user_id: str | None, name: str | None,
+def my_task_rows(store: ReadStore, now: datetime, *, user_id: str | None, name: str | None,
                  township_codes: list[str] | None, include_done: bool = False) -> list[CardRow]:
     """Cards assigned to the person (by account id or by name) across the boards in scope.
 
@@ -291,7 +294,7 @@ def my_task_rows(store: Any, now: datetime, *, user_id: str | None, name: str | 
     return rows
 
 
-def assignee_names(store: Any, township_codes: list[str] | None) -> list[str]:
+def assignee_names(store: ReadStore, township_codes: list[str] | None) -> list[str]:
     """Everyone who can hold a card in scope: module leads and members, and current assignees."""
     names: set[str] = set()
     for m in list_modules(store, township_codes):
@@ -422,7 +425,7 @@ class CheckinRow:
         return escalation_rank(self.suggested_level) > escalation_rank(self.escalation_level)
 
 
-def checkin_rows(store: Any, now: datetime, *, card_id: str | None = None, township_codes: list[str] | None = None,
+def checkin_rows(store: ReadStore, now: datetime, *, card_id: str | None = None, township_codes: list[str] | None = None,
                  open_only: bool = False, summons_only: bool = False, limit: int = 500) -> list[CheckinRow]:
     """Check-ins of a card (``card_id``), or of the scope: missed first (most overdue), then waiting, then done."""
     q = select(CaseCheckin).where(CaseCheckin.deleted.is_(False))
@@ -487,7 +490,7 @@ class Target:
     label: str
 
 
-def summon_targets(store: Any, township_code: str, *, exclude_module: str | None = None) -> list[Target]:
+def summon_targets(store: ReadStore, township_code: str, *, exclude_module: str | None = None) -> list[Target]:
     """Who a lead can summon: the township's other modules, then the county departments."""
     with store.read() as session:
         out = [Target("module", m.id, f"{m.name}模块") for m in board_svc.township_modules(session, township_code)
@@ -507,7 +510,7 @@ class IncidentChoice:
     created_at: datetime | None
 
 
-def search_incidents(store: Any, township_codes: list[str] | None, text: str = "", *, limit: int = 200
+def search_incidents(store: ReadStore, township_codes: list[str] | None, text: str = "", *, limit: int = 200
                      ) -> list[IncidentChoice]:
     """Incidents for a picker: open ones first, newest first; ``text`` matches number or title."""
     q = select(Incident).where(Incident.deleted.is_(False), Incident.merged_into_id.is_(None))
@@ -523,18 +526,27 @@ def search_incidents(store: Any, township_codes: list[str] | None, text: str = "
                 for i in session.scalars(q)]
 
 
-# --------------------------------------------------------------------------- writes (run on the writer)
+
+@dataclass
+class CommandCheckins:
+    """联动指挥: the check-in rows shown, and the scope's counts (the same as the handover's and the wall's)."""
+
+    rows: list[CheckinRow]
+    counts: DutyCounts
 
 
-def generate_auto_cards(store: Any, actor: Any, now: datetime, township_code: str | None) -> int:
-    """Create the automatic 督办 cards (overdue incidents, missed check-ins) that are missing; idempotent.
-
-    Returns how many cards were created (a second run creates none).
-    """
+def command_checkins(store: ReadStore, now: datetime, *, township_codes: Sequence[str] | None,
+                     open_only: bool = False) -> CommandCheckins:
+    """The rows of :func:`checkin_rows` for a scope, with its :func:`~commandroom.queries.counts.duty_counts`."""
+    rows = checkin_rows(store, now, township_codes=None if township_codes is None else list(township_codes),
+                        open_only=open_only, summons_only=False)
     with store.read() as session:
-        plans = board_svc.auto_cards(session, now, township_code=township_code)
-    made = 0
-    for plan in plans:
-        store.perform(actor, plan.name, plan.entity_id, plan.args)
-        made += 1
-    return made
+        counts = duty_counts(session, township_codes, now)
+    return CommandCheckins(rows, counts)
+
+
+def auto_card_plans(store: ReadStore, now: datetime, township_code: str | None) -> list[Any]:
+    """The ``card.create`` mutations of the automatic 督办 cards that are missing (overdue incidents, missed
+    check-ins); the desk performs them. Idempotent: a second plan after performing the first is empty."""
+    with store.read() as session:
+        return list(board_svc.auto_cards(session, now, township_code=township_code))

@@ -1,0 +1,1 @@
+"""Building blocks several desktop pages share (state words and colours, …)."""
