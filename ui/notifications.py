@@ -222,10 +222,13 @@ class Notifier(QObject):
             QApplication.beep()
 
 
-class UrgentReportWatcher(QObject):
-    """Raises an urgent notice when a waiting report marked L1 arrives (once per report)."""
+class _ArrivalWatcher(QObject):
+    """Looks at each new or changed row of one table once, and announces the ones that need it.
 
-    urgent_reports_did_arrive = Signal(list)
+    Subclasses name the table and implement ``_check(ids)`` (a read on the database thread, then notices).
+    """
+
+    watched_table = ""
 
     def __init__(self, store: Any, notifier: Notifier | None, *, on_show: Callable[[str], Any] | None = None,
                  parent: QObject | None = None) -> None:
@@ -237,10 +240,19 @@ class UrgentReportWatcher(QObject):
         store_events(store).changes_did_happen.connect(self._on_store_changes)
 
     def _on_store_changes(self, changes: Any) -> None:
-        ids = set(changes.ids("report")) - self._notified
+        ids = set(changes.ids(self.watched_table)) - self._notified
         if ids:
-
             spawn(self._check(ids))
+
+    async def _check(self, ids: set[str]) -> None:
+        raise NotImplementedError
+
+
+class UrgentReportWatcher(_ArrivalWatcher):
+    """Raises an urgent notice when a waiting report marked L1 arrives (once per report)."""
+
+    urgent_reports_did_arrive = Signal(list)
+    watched_table = "report"
 
     async def _check(self, ids: set[str]) -> None:
         from commandroom.queries.inbox import urgent_new_reports
@@ -265,27 +277,14 @@ class UrgentReportWatcher(QObject):
             ))
 
 
-class BreachWarningWatcher(QObject):
+class BreachWarningWatcher(_ArrivalWatcher):
     """Raises a banner when the county server's pre-breach warning (即将超时预警) of a running clock arrives.
 
     The server's scheduler writes the warning once per clock; this desk shows it once, while the clock runs.
     """
 
     warnings_did_arrive = Signal(list)
-
-    def __init__(self, store: Any, notifier: Notifier | None, *, on_show: Callable[[str], Any] | None = None,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.store = store
-        self.notifier = notifier
-        self.on_show = on_show
-        self._notified: set[str] = set()
-        store_events(store).changes_did_happen.connect(self._on_store_changes)
-
-    def _on_store_changes(self, changes: Any) -> None:
-        ids = set(changes.ids("timeline_entry")) - self._notified
-        if ids:
-            spawn(self._check(ids))
+    watched_table = "timeline_entry"
 
     async def _check(self, ids: set[str]) -> None:
         from commandroom.services.notices import breach_warnings
