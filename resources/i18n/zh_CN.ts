@@ -1175,6 +1175,10 @@
             <translation>说明</translation>
         </message>
         <message>
+            <source>(not on this workstation)</source>
+            <translation>（本机无此记录）</translation>
+        </message>
+        <message>
             <source> ({n} conflicts)</source>
             <translation>（{n} 处冲突）</translation>
         </message>

@@ -123,9 +123,10 @@ class ConflictModel(_ListModel):
         fields = list(dict.fromkeys(i18n.label(i18n.FIELD_LABELS, c.field) for c in row.conflicts))
         people = list(dict.fromkeys(c.by_user_name for c in row.conflicts if c.by_user_name))
         several = len(row.conflicts) > 1
+        record = row.record or self.tr("(not on this workstation)")  # outside the f-string: lupdate reads it
         values = [
             fmt_local(latest.created_at, "%m-%d %H:%M"),
-            f"{i18n.label(i18n.ENTITY_LABELS, row.entity_type)} {row.record or self.tr('(not on this workstation)')}",
+            f"{i18n.label(i18n.ENTITY_LABELS, row.entity_type)} {record}",
             "、".join(fields) + (self.tr(" ({n} conflicts)").format(n=len(row.conflicts)) if several else ""),
             _short(i18n.value_label(latest.entity_type, latest.field, latest.kept_value)),
             _short(i18n.value_label(latest.entity_type, latest.field, latest.lost_value)),
