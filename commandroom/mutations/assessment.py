@@ -126,29 +126,27 @@ def rate_module(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
 @mutation("assessment.veto", "assessment_record")
 def veto(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """反向否决 of a dispatched cadre by the township: ``{month, subject_code, subject_name, reason}``."""
-    month = _month(args)
-    code, name = _subject(args)
-    reason = v.text(args, "reason", max_len=2000)
-    township = _township(ctx, args)
-    if not leads_township(ctx.actor, township):
-        raise Forbidden("反向否决是乡镇党委的权力：只有本乡镇领导（值班员、模块牵头人）可以记录")
-    _dispatched_cadre(ctx, township, code, name)
-    _upsert(ctx, entity_id, township=township, month=month, subject_code=code, subject_name=name,
-            dimension=svc.VETO, points=0.0, note=reason)
+    _township_power_over_cadre(ctx, entity_id, args, svc.VETO, "反向否决")
 
 
 @mutation("assessment.nominate", "assessment_record")
 def nominate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """推荐提名 of a dispatched cadre by the township: ``{month, subject_code, subject_name, reason}``."""
+    _township_power_over_cadre(ctx, entity_id, args, svc.NOMINATION, "推荐提名")
+
+
+def _township_power_over_cadre(ctx: MutationContext, entity_id: str, args: dict[str, Any], dimension: str,
+                               power: str) -> None:
+    """A township party committee's act on a cadre dispatched to it (no points, a reason on record)."""
     month = _month(args)
     code, name = _subject(args)
     reason = v.text(args, "reason", max_len=2000)
     township = _township(ctx, args)
     if not leads_township(ctx.actor, township):
-        raise Forbidden("推荐提名是乡镇党委的权力：只有本乡镇领导（值班员、模块牵头人）可以记录")
+        raise Forbidden(f"{power}是乡镇党委的权力：只有本乡镇领导（值班员、模块牵头人）可以记录")
     _dispatched_cadre(ctx, township, code, name)
     _upsert(ctx, entity_id, township=township, month=month, subject_code=code, subject_name=name,
-            dimension=svc.NOMINATION, points=0.0, note=reason)
+            dimension=dimension, points=0.0, note=reason)
 
 
 def _dispatched_cadre(ctx: MutationContext, township: str, code: str, name: str) -> None:

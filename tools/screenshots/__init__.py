@@ -1,1 +1,27 @@
 """Scripts that regenerate docs/screenshots: ``python -m tools.screenshots.<area> --out DIR [--lang en]``."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def seeded_store_copy(name: str, days: int) -> Path:
+    """A private copy of a store seeded with ``days`` of demo history; the seed is built once per ``name``.
+
+    Seeding takes a while, so each script keeps one seeded file in the temp folder (built under a
+    temporary name, then renamed, so an interrupted build is never taken for a finished one).
+    """
+    cache = Path(tempfile.gettempdir()) / "commandroom-shots" / f"{name}.db"
+    if not cache.exists():
+        from commandroom.refdata.seed import seed_database
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".building")
+        tmp.unlink(missing_ok=True)
+        seed_database(f"sqlite:///{tmp}", demo_days=days)
+        tmp.replace(cache)
+    work = Path(tempfile.mkdtemp(prefix=f"cr-{name}-")) / "workstation.db"
+    shutil.copy(cache, work)
+    return work

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from tools.screenshots import seeded_store_copy
 
 SIZE = (1600, 1000)
 DEMO_VERSION = 1
@@ -23,18 +24,7 @@ DEMO_VERSION = 1
 
 def demo_store_path(days: int = 45) -> Path:
     """A seeded store with ``days`` of demo history (built once, then copied)."""
-    cache = Path(tempfile.gettempdir()) / "commandroom-shots" / f"demo-v{DEMO_VERSION}-{days}.db"
-    if not cache.exists():
-        from commandroom.refdata.seed import seed_database
-
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".building")
-        tmp.unlink(missing_ok=True)
-        seed_database(f"sqlite:///{tmp}", demo_days=days)
-        tmp.replace(cache)
-    work = Path(tempfile.mkdtemp(prefix="cr-shots-")) / "workstation.db"
-    shutil.copy(cache, work)
-    return work
+    return seeded_store_copy(f"demo-v{DEMO_VERSION}-{days}", days)
 
 
 def _pick_clock_incident(store: Any, now: datetime) -> tuple[str, datetime]:

@@ -16,30 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from tools.screenshots import seeded_store_copy
 
 DEMO_DAYS = 7
 
 
 def demo_store_path() -> Path:
     """A copy of a store seeded with 7 days of demo history (seeded once per machine, then copied)."""
-    cache = Path(tempfile.gettempdir()) / "commandroom-wall-shots" / f"demo-{DEMO_DAYS}.db"
-    if not cache.exists():
-        from commandroom.refdata.seed import seed_database
-
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".building")
-        tmp.unlink(missing_ok=True)
-        seed_database(f"sqlite:///{tmp}", demo_days=DEMO_DAYS)
-        tmp.replace(cache)
-    work = Path(tempfile.mkdtemp(prefix="cr-wall-shots-")) / "workstation.db"
-    shutil.copy(cache, work)
-    return work
+    return seeded_store_copy(f"wall-demo-{DEMO_DAYS}", DEMO_DAYS)
 
 
 async def _settle(window: Any, seconds: float = 1.5) -> None:

@@ -10,32 +10,21 @@ zones_dispatch_dialog.png (the dialog over the page).
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from tools.screenshots import seeded_store_copy
 
 SIZE = (1600, 1000)
 DEMO_VERSION = 2
 
 
 def demo_store_path(days: int = 14) -> Path:
-    """A seeded store with ``days`` of demo history and the team demo (built once a day, then copied)."""
+    """A seeded store with ``days`` of demo history and the team demo (built once an hour, then copied)."""
     from commandroom.timeutil import utcnow
 
     stamp = utcnow().strftime("%Y%m%d%H")
-    cache = Path(tempfile.gettempdir()) / "commandroom-shots" / f"zones-v{DEMO_VERSION}-{days}-{stamp}.db"
-    if not cache.exists():
-        from commandroom.refdata.seed import seed_database
-
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".building")
-        tmp.unlink(missing_ok=True)
-        seed_database(f"sqlite:///{tmp}", demo_days=days)
-        tmp.replace(cache)
-    work = Path(tempfile.mkdtemp(prefix="cr-zones-")) / "workstation.db"
-    shutil.copy(cache, work)
-    return work
+    return seeded_store_copy(f"zones-v{DEMO_VERSION}-{days}-{stamp}", days)
 
 
 def compose_over(page: Any, dialog: Any) -> Any:
