@@ -2537,6 +2537,22 @@ Counter-proposal: {prop}</source>
             <translation>最新情况、谁在做什么</translation>
         </message>
         <message>
+            <source>Proxy sign-for</source>
+            <translation>代录签收</translation>
+        </message>
+        <message>
+            <source>Who phoned it in and when (required); shown on the timeline as a proxy entry under your name</source>
+            <translation>谁、何时电话告知（必填）；时间线上以您的名义显示为“代录”</translation>
+        </message>
+        <message>
+            <source>Contest at the county</source>
+            <translation>提请县级仲裁</translation>
+        </message>
+        <message>
+            <source>Why the department should handle it: the list matter, the facts (required)</source>
+            <translation>为什么应由该部门办理：依据的清单事项和事实（必填）</translation>
+        </message>
+        <message>
             <source>Escalate to the county</source>
             <translation>上报县级</translation>
         </message>
@@ -2723,6 +2739,14 @@ Counter-proposal: {prop}</source>
         <message>
             <source>Reopen</source>
             <translation>重新打开</translation>
+        </message>
+        <message>
+            <source>Proxy sign-for</source>
+            <translation>代录签收</translation>
+        </message>
+        <message>
+            <source>Contest at the county</source>
+            <translation>提请县级仲裁</translation>
         </message>
         <message>
             <source>is required</source>
@@ -2935,6 +2959,18 @@ Counter-proposal: {prop}</source>
         <message>
             <source>About to run out</source>
             <translation>即将超时预警</translation>
+        </message>
+        <message>
+            <source>Contested at the county</source>
+            <translation>提请县级仲裁</translation>
+        </message>
+        <message>
+            <source>County arbitration decided</source>
+            <translation>县级仲裁裁定</translation>
+        </message>
+        <message>
+            <source>Arbitration overdue, escalated</source>
+            <translation>仲裁超时升级</translation>
         </message>
         <message>
             <source>Dispatch acknowledged</source>
@@ -5016,6 +5052,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>System</source>
             <translation>系统</translation>
+        </message>
+        <message>
+            <source>(proxy entry)</source>
+            <translation>（代录）</translation>
         </message>
         <message>
             <source>Counter-proposal: {text}</source>

@@ -153,3 +153,55 @@ async def test_two_way_tab_counts_proxy_entries_apart(store, qtbot, ui, zh):
     assert ui.outbox(store)[-1][0] == "assessment.rate_counterpart"
     await ui.wait_until(lambda: view.dept_model.data(view.dept_model.index(view.dept_model.row_of("enforcement"), 7))
                         == "88", what="rating shown")
+
+
+@pytest.mark.asyncio
+@pytest.mark.at(TUESDAY)
+async def test_the_township_records_a_proxy_and_contests_a_return_from_the_incident_panel(store, qtbot, ui, zh):
+    from commandroom.domain.models import Dispatch, Dispute
+    from ui.incidents import labels
+    from ui.incidents.detail import IncidentDetailPanel
+
+    officer = ui.make_actor(store)
+    incident = _dispatched(store, ui, officer, "河边堆放生活垃圾")
+    panel = IncidentDetailPanel(store, officer)
+    qtbot.addWidget(panel)
+    panel.resize(800, 900)
+    panel.show()
+    panel.load(incident)
+    await ui.wait_until(lambda: panel.detail is not None, what="detail loaded")
+    assert panel.buttons["proxy_acknowledge"].isEnabled() and not panel.buttons["contest"].isEnabled()
+    assert panel.buttons["proxy_acknowledge"].text() == "代录签收 (Y)"
+
+    async def click_and_fill(key: str, text: str) -> None:
+        panel.buttons[key].click()
+        await ui.wait_until(lambda: panel.open_dialog is not None and panel.open_dialog.isVisible(), what=key)
+        dialog = panel.open_dialog
+        assert not dialog.ok_button().isEnabled()  # the reason is required
+        dialog.text_edit.setPlainText(text)
+        dialog.ok_button().click()
+        await panel.wait_idle()
+
+    await click_and_fill("proxy_acknowledge", "执法局王科长电话告知已签收")
+    with store.read() as s:
+        d = next(iter(s.query(Dispatch).filter(Dispatch.incident_id == incident)))
+        assert (d.state, d.proxy_by, d.proxy_reason) == ("acknowledged", "王值班", "执法局王科长电话告知已签收")
+    await ui.wait_until(lambda: any((t.data or {}).get("proxy") for t in panel.detail.timeline), what="reloaded")
+    tm = panel.timeline_model
+    shown = [tm.data(tm.index(r, 3)) for r in range(tm.rowCount())]
+    signed = labels.label(labels.ACTION_LABELS, "acknowledge")
+    assert f"{signed} （代录）" in shown  # marked as a proxy entry; the Who column names who typed it
+    row = shown.index(f"{signed} （代录）")
+    assert tm.data(tm.index(row, 1)) == "王值班"
+
+    # the department returns it; the room contests the return at the county
+    store.perform(_liaison(store), "incident.return_by_department", incident,
+                  {"reason": "不属本局职责", "proposed_department_code": "housing"})
+    panel.load(incident)
+    await ui.wait_until(lambda: panel.detail is not None and panel.detail.get("state") == "returned", what="returned")
+    assert panel.buttons["contest"].isEnabled()
+    await click_and_fill("contest", "清单明确由综合执法局牵头")
+    with store.read() as s:
+        disputes = list(s.query(Dispute).filter(Dispute.incident_id == incident))
+    assert [(x.opened_by_side, x.contest_reason) for x in disputes] == [("township", "清单明确由综合执法局牵头")]
+    await ui.wait_until(lambda: not panel.buttons["contest"].isEnabled(), what="contest offered once")
