@@ -192,7 +192,7 @@ def rate_counterpart(ctx: MutationContext, entity_id: str, args: dict[str, Any])
     from commandroom.domain.models import Department, Township
 
     month = _month(args)
-    points = v.number(args, "points", lo=0, hi=100)
+    points = float(v.number(args, "points", lo=0, hi=100) or 0.0)
     note = v.text(args, "note", required=False, max_len=2000)
     dept_code = ctx.actor.department_code if "department_liaison" in roles_of(ctx.actor) else None
     if dept_code:

@@ -112,7 +112,7 @@ def open_dispute(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> 
 @mutation("dispute.decide", "dispute")
 def decide(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """县级仲裁: ``{handler: department|township, department_code? (default: the dispute's), reason}``."""
-    handler = v.choice(args, "handler", ["department", "township"])
+    handler = v.choice(args, "handler", ["department", "township"]) or "department"
     reason = v.text(args, "reason", max_len=2000)
     dispute = ctx.get(Dispute, entity_id)
     if dispute.state not in DISPUTE_OPEN_STATES:
