@@ -182,6 +182,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("dispute.escalate", "仲裁超时升级（县服务器定时发出）", _g(), ""),
     # county reference data
     ("reflist.publish_version", "发布属地管理事项清单", _g(CC), ""),
+    ("reflist.propose_amendment", "推诿多发事项的清单调整建议（县服务器自动提出）", _g(), ""),
     ("calendar.publish_year", "发布节假日安排", _g(CC), ""),
 ]
 

@@ -215,6 +215,27 @@ class MatterListVersion(Base):
     created_by: Mapped[str | None] = mapped_column(ID, nullable=True)
 
 
+class MatterListAmendment(Base):
+    """A proposed amendment (清单调整建议): the draft of the next list version for one matter, by 系统.
+
+    Proposed once per matter per quarter when disputes (推诿) on that matter reach the threshold; the county
+    edits it in the list editor and publishes it as a new version (``state`` then ``published``).
+    """
+
+    __tablename__ = "matter_list_amendment"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    matter_code: Mapped[str] = mapped_column(CODE, index=True)
+    quarter: Mapped[str] = mapped_column(String(8))  # "2026Q4", Shanghai calendar
+    title: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # which disputes, what each decision said
+    dispute_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    matter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the proposed matter (matter_dict form)
+    state: Mapped[str] = mapped_column(String(16), default="draft")  # draft / published
+    published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ID, nullable=True)
+
+
 class Matter(Base):
     """One matter of the responsibility list in one version."""
 
@@ -959,6 +980,7 @@ REFERENCE_MODELS: dict[str, type[Base]] = {
         CalendarYear,
         MatterListVersion,
         Matter,
+        MatterListAmendment,
         OneThingType,
     )
 }

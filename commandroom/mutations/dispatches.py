@@ -12,13 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from commandroom.domain.enums import DISPATCH_STATE_LABELS, DispatchState, IncidentState
+from commandroom.domain.enums import DISPATCH_STATE_LABELS, DispatchState, DispatchTarget, IncidentState
+from commandroom.domain.errors import ValidationError
 from commandroom.domain.models import Dispatch, Incident
 from commandroom.mutations import validate as v
 from commandroom.mutations.core import MutationContext, mutation
 from commandroom.mutations.incidents import (
+    acts_for_department,
     active_dispatches,
     add_timeline,
+    proxy_reason_of,
     refresh_search_text,
     stamped,
     touch,
@@ -50,6 +53,7 @@ def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: s
         ctx.mark_merged(f"该派单已是“{label}”状态，本次操作未重复执行")
         return
     assert res.step is not None
+    proxy_reason = _proxy_reason(ctx, d, args) if action == "acknowledge" else ""
     at = _when(ctx, args, d)
     d_before = d.state
     d.state = res.step.to_state
@@ -58,6 +62,8 @@ def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: s
         setattr(d, field, at)
     if action in ("en_route", "on_scene", "done") and d.acknowledged_at is None:
         d.acknowledged_at = at
+    if proxy_reason:
+        d.proxy_by, d.proxy_reason = ctx.actor.name, proxy_reason
     touch(ctx, d)
 
     incident = ctx.get(Incident, d.incident_id)
@@ -79,6 +85,8 @@ def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: s
         "dispatch_to": d.state,
         "at": at.isoformat(),
     }
+    if proxy_reason:
+        data["proxy"] = {"by": ctx.actor.name, "reason": proxy_reason, "for": [d.target_code]}
     if current_round and action in ("done", "cancel") and not active_dispatches(ctx, incident):
         data["all_dispatches_ended"] = True
     changed = incident.state != inc_before
@@ -96,10 +104,21 @@ def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: s
         refresh_search_text(ctx, incident)
 
 
+def _proxy_reason(ctx: MutationContext, d: Dispatch, args: dict[str, Any]) -> str:
+    """依单履责: a department signs for its own dispatch; anyone else only records a proxy entry with a reason."""
+    if d.target_kind != DispatchTarget.DEPARTMENT or acts_for_department(ctx, d.target_code):
+        return ""
+    reason = proxy_reason_of(args)
+    if not reason:
+        raise ValidationError("proxy_reason", "部门的派单须由部门自行签收；部门电话告知已签收的，请用“代录签收”并写明原因"
+                                              "（例如：执法局联络员电话告知已签收）")
+    return reason
+
+
 @mutation("dispatch.acknowledge", "dispatch")
 @stamped
 def acknowledge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """The team or department signs for the dispatch (签收)."""
+    """The team or department signs for the dispatch (签收); for a department's, anyone else needs ``proxy_reason``."""
     _apply(ctx, entity_id, args, "acknowledge")
 
 

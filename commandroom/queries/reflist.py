@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from commandroom.domain.models import Department, EventCategory, Matter, OneThingType
+from commandroom.domain.models import Department, EventCategory, Matter, MatterListAmendment, OneThingType
 from commandroom.mutations.core import Actor
 from commandroom.services import reflist as svc
 from commandroom.store.protocol import ReadStore
@@ -82,6 +82,9 @@ class Draft:
     number: int
     earliest: date  # the first allowed effective date
     title: str
+    start_matters: list[dict[str, Any]] | None = None  # the editor's start when not the base (an amendment)
+    amendment_id: str = ""  # the proposed amendment (清单调整建议) this draft publishes
+    note: str = ""
 
 
 def new_draft(store: ReadStore, today: date) -> Draft:
@@ -95,6 +98,43 @@ def new_draft(store: ReadStore, today: date) -> Draft:
     earliest = max(today, latest + timedelta(days=1)) if latest else today
     title = base.title if base is not None else ""
     return Draft(base.version if base else None, base_matters, top + 1, earliest, title)
+
+
+@dataclass(frozen=True)
+class AmendmentRow:
+    """A proposed amendment (清单调整建议) as the list screen shows it."""
+
+    id: str
+    title: str
+    reason: str
+    quarter: str
+    state: str  # draft / published
+    published_version: int | None
+    disputes: int
+
+
+def amendments(store: ReadStore) -> list[AmendmentRow]:
+    """The proposed amendments, drafts first, newest first."""
+    with store.read() as session:
+        rows = list(session.scalars(select(MatterListAmendment)))
+    rows.sort(key=lambda a: (a.state != "draft", -a.created_at.timestamp() if a.created_at else 0, a.id))
+    return [AmendmentRow(a.id, a.title, a.reason, a.quarter, a.state, a.published_version, len(a.dispute_ids or []))
+            for a in rows]
+
+
+def amendment_draft(store: ReadStore, today: date, amendment_id: str) -> Draft | None:
+    """A new draft from the version in force with the amendment's proposed matter in it; None if it is gone."""
+    base = new_draft(store, today)
+    with store.read() as session:
+        row = session.get(MatterListAmendment, amendment_id)
+        if row is None or row.state != "draft":
+            return None
+        proposed, reason, title = dict(row.matter or {}), row.reason, row.title
+    start = [proposed if m["code"] == proposed.get("code") else m for m in base.base_matters]
+    if not any(m["code"] == proposed.get("code") for m in base.base_matters):
+        start.append(proposed)
+    return Draft(base.base_version, base.base_matters, base.number, base.earliest, base.title,
+                 start_matters=start, amendment_id=amendment_id, note=f"{title}。{reason.splitlines()[0]}"[:4000])
 
 
 @dataclass(frozen=True)

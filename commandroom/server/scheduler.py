@@ -199,6 +199,24 @@ def escalate_disputes(run: Run) -> None:
     run.detail["planned"] = len(overdue)
 
 
+def propose_amendments(run: Run) -> None:
+    """Matters disputed (推诿) THRESHOLD times this quarter: 系统 proposes a list amendment, once per quarter each."""
+    from collections import Counter
+
+    from commandroom.domain.models import MatterListAmendment
+    from commandroom.mutations.amendments import THRESHOLD, amendment_id, disputes_in, quarter_of
+    from commandroom.services.teams import shanghai_date
+
+    quarter = quarter_of(shanghai_date(run.now))
+    with run.read() as s:
+        counts = Counter(d.matter_code for d in disputes_in(s, None, quarter))
+        due = [code for code, n in sorted(counts.items()) if code and n >= THRESHOLD
+               and s.get(MatterListAmendment, amendment_id(code, quarter)) is None]
+    for code in due:
+        run.act("reflist.propose_amendment", amendment_id(code, quarter), {"matter_code": code, "quarter": quarter})
+    run.detail["planned"] = len(due)
+
+
 def compact_changes(run: Run) -> None:
     """Change-log compaction: superseded changes older than 90 days go; a desk behind gets 410 and resyncs."""
     from commandroom.server.sync_api import compact
@@ -244,6 +262,7 @@ JOBS: tuple[Job, ...] = (
     Job("warn_breaches", "即将超时预警", timedelta(minutes=5), warn_breaches),
     Job("auto_cards", "超期事件与未报到的督办卡片", timedelta(minutes=15), auto_cards),
     Job("escalate_disputes", "推诿争议超过仲裁时限未裁定的升级", timedelta(minutes=5), escalate_disputes),
+    Job("propose_amendments", "推诿多发事项提出清单调整建议", timedelta(minutes=30), propose_amendments),
     Job("compact_changes", "同步变更日志压缩", timedelta(days=1), compact_changes, DAILY_ANCHOR),
     Job("clean_up", "清理无引用照片与过期设备令牌", timedelta(days=1), clean_up, DAILY_ANCHOR),
 )

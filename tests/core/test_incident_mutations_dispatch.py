@@ -55,7 +55,7 @@ def test_offline_times_are_kept_but_bounded(room):
     # a time in the future is clamped to the server's clock; one before the assignment to the assignment
     room2 = room
     room2.run("incident.dispatch", "i1", {"target_kind": "department", "target_code": "ZF", "dispatch_id": "d2"})
-    room2.run("dispatch.acknowledge", "d2", {"at": "2030-01-01T00:00:00Z"})
+    room2.run("dispatch.acknowledge", "d2", {"at": "2030-01-01T00:00:00Z", "proxy_reason": "执法局电话告知已签收"})
     assert room2.get(Dispatch, "d2").acknowledged_at == NOW
     room2.run("dispatch.en_route", "d2", {"at": "2020-01-01T00:00:00Z"})
     assert room2.get(Dispatch, "d2").en_route_at == NOW
@@ -114,3 +114,18 @@ def test_the_rooms_plain_acknowledge_leaves_a_departments_dispatch_to_the_depart
     room.run("incident.acknowledge", "i1", {})
     assert room.get(Dispatch, "d2").state == "assigned" and room.get(Dispatch, "d2").acknowledged_at is None
     assert "proxy" not in (room.timeline("i1")[-1].data or {})
+
+
+def test_the_room_signs_a_departments_single_dispatch_only_as_a_proxy_entry(room):
+    room.run("incident.dispatch", "i1", {"target_kind": "department", "target_code": "ZF", "dispatch_id": "d2"})
+    err = room.fails(ValidationError, "dispatch.acknowledge", "d2", {})
+    assert err.field == "proxy_reason" and "代录签收" in err.message
+    assert room.get(Dispatch, "d2").state == "assigned"
+    room.run("dispatch.acknowledge", "d2", {"proxy_reason": "执法局联络员电话告知已签收"})
+    d2 = room.get(Dispatch, "d2")
+    assert d2.state == "acknowledged" and d2.proxy_reason == "执法局联络员电话告知已签收" and d2.proxy_by
+    assert room.timeline("i1")[-1].data["proxy"] == {"by": d2.proxy_by, "reason": "执法局联络员电话告知已签收",
+                                                     "for": ["ZF"]}
+    # a team's dispatch is still the room's to sign for plainly, and is no proxy entry
+    room.run("dispatch.acknowledge", "d1", {})
+    assert room.get(Dispatch, "d1").proxy_by == "" and "proxy" not in room.timeline("i1")[-1].data

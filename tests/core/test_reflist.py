@@ -157,3 +157,59 @@ def test_only_a_county_coordinator_publishes_through_the_server(seeded_sqlite):
     with factory() as s:
         assert s.get(MatterListVersion, "v2").version == 2
         assert s.query(Matter).filter(Matter.version_id == "v2").count() == 70
+
+
+# --------------------------------------------------------------------------- amendments from repeated disputes
+
+
+def _dispute(db, k: int, matter_code: str, *, opened: datetime, handler: str | None = None) -> None:  # noqa: ANN001
+    from commandroom.domain.models import Dispute
+
+    db.add(Dispute(id=f"dsp{k}", township_code=QC, incident_id=f"inc{k}", department_code="enforcement",
+                   matter_code=matter_code, opened_by_side="township", opened_by="值班员甲", opened_at=opened,
+                   return_side="department", return_reason=f"非本局职责{k}", counter_proposal="",
+                   contest_reason="清单写明由执法局牵头", due_at=opened, state="decided" if handler else "open",
+                   handler_kind="department" if handler else None, handler_department_code=handler,
+                   decision_reason=f"裁定理由{k}" if handler else "", decided_by="县协调员" if handler else "",
+                   created_at=opened, updated_at=opened))
+    db.flush()
+
+
+def test_the_third_dispute_on_a_matter_in_a_quarter_makes_the_system_propose_an_amendment(db):
+    from commandroom.domain.models import MatterListAmendment
+    from commandroom.mutations.amendments import amendment_id
+    from commandroom.mutations.core import Actor
+
+    system = Actor.system()
+    _v1_row, matters = _v1(db)
+    matter = next(m for m in matters if m["lead_department_code"] != "market")
+    code, quarter = matter["code"], "2026Q4"
+    aid = amendment_id(code, quarter)
+    _dispute(db, 1, code, opened=datetime(2026, 9, 30, 10), handler="market")  # 2026Q3 in Shanghai: not counted
+    _dispute(db, 2, code, opened=datetime(2026, 10, 8, 2), handler="market")
+    _dispute(db, 3, code, opened=datetime(2026, 10, 20, 2), handler="market")
+    with pytest.raises(ValidationError, match="未达 3 起"):
+        run(db, "reflist.propose_amendment", aid, {"matter_code": code, "quarter": quarter}, actor=system)
+    _dispute(db, 4, code, opened=datetime(2026, 11, 2, 2))  # still undecided
+    with pytest.raises(Forbidden, match="县服务器"):
+        run(db, "reflist.propose_amendment", aid, {"matter_code": code, "quarter": quarter}, actor=COORDINATOR)
+    run(db, "reflist.propose_amendment", aid, {"matter_code": code, "quarter": quarter}, actor=system)
+    row = db.get(MatterListAmendment, aid)
+    assert row.state == "draft" and row.dispute_ids == ["dsp2", "dsp3", "dsp4"]
+    assert matter["name"] in row.title and "3 起" in row.title
+    assert "2026年第4季度" in row.reason and "非本局职责2" in row.reason and "裁定理由3" in row.reason
+    assert "县市场监督管理局" in row.reason and "尚未裁定" in row.reason
+    # the decisions named the market bureau: the draft makes it the lead; the rest of the matter is as in force
+    assert row.matter == {**matter, "lead_department_code": "market"}
+    # once per matter per quarter
+    assert run(db, "reflist.propose_amendment", aid, {"matter_code": code, "quarter": quarter},
+               actor=system).status == "merged"
+
+    # the county edits and publishes it as the next version; the proposal is then marked published
+    new = [row.matter if m["code"] == code else m for m in copy.deepcopy(matters)]
+    run(db, "reflist.publish_version", "v2", {"version": 2, "effective_from": "2026-12-01", "title": "调整",
+                                             "matters": new, "amendment_id": aid}, actor=COORDINATOR)
+    assert (row.state, row.published_version) == ("published", 2)
+    with pytest.raises(ValidationError, match="已在第 2 版发布"):
+        run(db, "reflist.publish_version", "v3", {"version": 3, "effective_from": "2027-01-01", "title": "再调",
+                                                 "matters": new, "amendment_id": aid}, actor=COORDINATOR)

@@ -58,7 +58,8 @@ async def test_offline_work_keeps_its_true_time_everywhere(county):
         desk.perform("incident.dispatch", incident, {"target_kind": "department", "target_code": lead,
                                                      "dispatch_id": dispatch})
         clock.move_to(beijing("16:24"))
-        desk.perform("dispatch.acknowledge", dispatch, {})
+        # the department phoned its 签收 in: the room records it as a proxy entry (代录签收) with the reason
+        desk.perform("dispatch.acknowledge", dispatch, {"proxy_reason": "执法局联络员电话告知已签收"})
         clock.move_to(beijing("16:40"))
         desk.perform("incident.close", incident, {"note": "车主已挪车，当场解决"})
         assert desk.store.pending_count() == 4
@@ -82,6 +83,7 @@ async def test_offline_work_keeps_its_true_time_everywhere(county):
         assert near(disp.assigned_at, "16:21") and near(disp.acknowledged_at, "16:24"), (disp.assigned_at,
                                                                                           disp.acknowledged_at)
         assert near(inc.acknowledged_at, "16:24") and near(inc.closed_at, "16:40")
+        assert disp.proxy_reason == "执法局联络员电话告知已签收" and disp.proxy_by  # counted apart as 代录
         # deadlines start on the server's clock (when it learned of the incident)
         assert inc.ack_due is not None and inc.ack_due > utc("16:52")
         # the timeline: true times, every entry marked offline with its upload time
