@@ -18,8 +18,8 @@ from commandroom.domain.models import Dispatch, Incident
 from commandroom.mutations import validate as v
 from commandroom.mutations.core import MutationContext, mutation
 from commandroom.mutations.incidents import (
-    acts_for_department,
     active_dispatches,
+    acts_for_department,
     add_timeline,
     proxy_reason_of,
     refresh_search_text,

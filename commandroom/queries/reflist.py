@@ -129,12 +129,12 @@ def amendment_draft(store: ReadStore, today: date, amendment_id: str) -> Draft |
         row = session.get(MatterListAmendment, amendment_id)
         if row is None or row.state != "draft":
             return None
-        proposed, reason, title = dict(row.matter or {}), row.reason, row.title
+        proposed, title = dict(row.matter or {}), row.title
     start = [proposed if m["code"] == proposed.get("code") else m for m in base.base_matters]
     if not any(m["code"] == proposed.get("code") for m in base.base_matters):
         start.append(proposed)
     return Draft(base.base_version, base.base_matters, base.number, base.earliest, base.title,
-                 start_matters=start, amendment_id=amendment_id, note=f"{title}。{reason.splitlines()[0]}"[:4000])
+                 start_matters=start, amendment_id=amendment_id, note=title)
 
 
 @dataclass(frozen=True)

@@ -260,6 +260,33 @@
         </message>
     </context>
     <context>
+        <name>AmendmentModel</name>
+        <message>
+            <source>Proposed amendment</source>
+            <translation>清单调整建议</translation>
+        </message>
+        <message>
+            <source>Quarter</source>
+            <translation>季度</translation>
+        </message>
+        <message>
+            <source>{year} Q{q}</source>
+            <translation>{year}年第{q}季度</translation>
+        </message>
+        <message>
+            <source>Disputes</source>
+            <translation>推诿争议</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>{label} as v{n}</source>
+            <translation>{label}（第 {n} 版）</translation>
+        </message>
+    </context>
+    <context>
         <name>App</name>
         <message>
             <source>Something went wrong. Your data is safe; the error was written to the log{where}.</source>
@@ -4221,6 +4248,14 @@ Counter-proposal: {prop}</source>
             <source>no</source>
             <translation>否</translation>
         </message>
+        <message>
+            <source>Draft, not published</source>
+            <translation>草稿，未发布</translation>
+        </message>
+        <message>
+            <source>Published</source>
+            <translation>已发布</translation>
+        </message>
     </context>
     <context>
         <name>ReflistView</name>
@@ -4235,6 +4270,18 @@ Counter-proposal: {prop}</source>
         <message>
             <source>Read-only: only the county governance centre changes the list.</source>
             <translation>只读：清单仅由县社会治理中心调整。</translation>
+        </message>
+        <message>
+            <source>Proposed amendments from repeated disputes</source>
+            <translation>推诿多发事项的清单调整建议</translation>
+        </message>
+        <message>
+            <source>Edit and publish this proposal…</source>
+            <translation>编辑并发布此建议…</translation>
+        </message>
+        <message>
+            <source>No proposal: a matter disputed three times in a quarter gets one.</source>
+            <translation>暂无调整建议：同一事项一个季度内发生三起推诿争议时，系统会自动提出。</translation>
         </message>
         <message>
             <source>Version</source>
@@ -4271,6 +4318,10 @@ Counter-proposal: {prop}</source>
         <message>
             <source>Publish version</source>
             <translation>发布新版本</translation>
+        </message>
+        <message>
+            <source>New version v{n}: v{base} (in force) with the proposed amendment</source>
+            <translation>新版本 v{n}：现行 v{base} 加入调整建议</translation>
         </message>
         <message>
             <source>New version v{n}, a copy of v{base} (in force)</source>

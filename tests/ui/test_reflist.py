@@ -77,6 +77,13 @@ def test_models_pass_qtmodeltester(county_store, qtmodeltester):
     dm.set_rows(diff_rows(draft.base_matters, em.draft())[0])
     assert dm.rowCount() == 2
     qtmodeltester.check(dm)
+    from commandroom.queries.reflist import AmendmentRow
+    from ui.reflist.models import AmendmentModel
+
+    am = AmendmentModel()
+    am.set_rows([AmendmentRow("a1", "建议", "理由", "2026Q4", "draft", None, 3),
+                 AmendmentRow("a2", "建议二", "理由二", "2026Q3", "published", 2, 4)])
+    qtmodeltester.check(am)
 
 
 @pytest.mark.asyncio
@@ -162,3 +169,39 @@ async def test_new_version_diff_then_publish(county_store, qtbot, ui, zh):
     await ui.wait_until(lambda: view.version_model.rowCount() == 2, what="new version listed")
     top = view.version_model.rows()[0]
     assert top.version == 2 and top.status in ("in_force", "scheduled")
+
+
+@pytest.mark.asyncio
+async def test_a_proposed_amendment_shows_with_its_reason_and_is_published_through_the_editor(county_store, qtbot,
+                                                                                               ui, zh):
+    from commandroom.domain.models import MatterListAmendment
+    from commandroom.queries.reflist import matters
+
+    base = [m.data for m in matters(county_store, 1)]
+    matter = next(m for m in base if m["lead_department_code"] != "market")
+    reason = f"2026年第4季度“{matter['name']}”发生推诿争议 3 起：\n1. 球川镇 事件 QC-1：县综合行政执法局退回（非本局职责）。"
+    with county_store.write() as session:  # as 系统's proposal arrives with a pulled page
+        session.add(MatterListAmendment(id="am1", matter_code=matter["code"], quarter="2026Q4",
+                                        title=f"“{matter['name']}”本季度推诿 3 起，建议调整清单", reason=reason,
+                                        dispute_ids=["a", "b", "c"], matter={**matter, "lead_department_code": "market"},
+                                        state="draft"))
+    view = await _view(county_store, _coordinator(county_store), qtbot, ui)
+    await ui.wait_until(lambda: view.amendment_model.rowCount() == 1, what="the proposal listed")
+    model = view.amendment_model
+    assert model.data(model.index(0, 1)) == "2026年第4季度" and model.data(model.index(0, 2)) == "3"
+    assert model.data(model.index(0, 3)) == "草稿，未发布"
+    assert view.reason_label.text() == reason and view.amend_button.isEnabled()
+
+    view.amend_button.click()
+    await ui.wait_until(lambda: view.stack.currentIndex() == 1, what="editor")
+    await view.wait_idle()
+    assert "调整建议" in view.editor_title.text() and view.note_edit.text().startswith(f"“{matter['name']}”")
+    assert [(r.code, r.field) for r in view.diff_model.rows()] == [(matter["code"], "lead_department_code")]
+    await ui.wait_until(lambda: view.publish_button.isEnabled(), what="publishable")
+    view.publish_button.click()
+    await view.wait_idle()
+    name, _entity, args = ui.outbox(county_store)[-1]
+    assert name == "reflist.publish_version" and args["amendment_id"] == "am1"
+    await ui.wait_until(lambda: model.rowCount() == 1 and model.data(model.index(0, 3)) == "已发布（第 2 版）",
+                        what="the proposal marked published")
+    assert not view.amend_button.isEnabled()

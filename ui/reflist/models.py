@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from commandroom.queries.reflist import DiffRow, MatterRow, VersionRow
+from commandroom.queries.reflist import AmendmentRow, DiffRow, MatterRow, VersionRow
 from ui.common.row_model import Column, RowTableModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -126,6 +126,36 @@ class VersionModel(RowTableModel):
         return None
 
 
+AMENDMENT_STATES = {
+    "draft": QT_TRANSLATE_NOOP("Reflist", "Draft, not published"),
+    "published": QT_TRANSLATE_NOOP("Reflist", "Published"),
+}
+
+
+class AmendmentModel(RowTableModel):
+    """Proposed amendments (清单调整建议) from repeated disputes: what, when, how many disputes, state."""
+
+    def columns(self) -> list[Column]:
+        return [
+            (self.tr("Proposed amendment"), lambda r, role: r.title if role == DISPLAY else
+             (r.reason if role == Qt.ItemDataRole.ToolTipRole else None)),
+            (self.tr("Quarter"), lambda r, role: self.tr("{year} Q{q}").format(year=r.quarter[:4], q=r.quarter[5:])
+             if role == DISPLAY else None),
+            (self.tr("Disputes"), lambda r, role: str(r.disputes) if role == DISPLAY else None),
+            (self.tr("Status"), self._state),
+        ]
+
+    def _state(self, r: AmendmentRow, role: int) -> Any:
+        if role == DISPLAY:
+            label = tr(AMENDMENT_STATES.get(r.state, r.state))
+            if r.state == "published" and r.published_version:
+                label = self.tr("{label} as v{n}").format(label=label, n=r.published_version)
+            return label
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor("#b8640a" if r.state == "draft" else "#7a8594")
+        return None
+
+
 class MatterModel(RowTableModel):
     """The matters of one version (read-only)."""
 
@@ -149,10 +179,11 @@ class MatterEditModel(QAbstractTableModel):
     """The draft of a new version: one row per matter, every field editable; edits stay in the draft."""
 
     def __init__(self, base: list[dict[str, Any]], names: dict[str, dict[str, str]] | None = None,
-                 parent: Any = None) -> None:
+                 parent: Any = None, start: list[dict[str, Any]] | None = None) -> None:
         super().__init__(parent)
         self.base = {m["code"]: m for m in base}
-        self.rows: list[dict[str, Any]] = [copy.deepcopy(m) for m in base]
+        # the editor starts from ``start`` (a proposed amendment) or else from the base itself
+        self.rows: list[dict[str, Any]] = [copy.deepcopy(m) for m in (base if start is None else start)]
         self.names = names or {}  # field → code → name (field_names)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:

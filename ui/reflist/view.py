@@ -39,9 +39,12 @@ from PySide6.QtWidgets import (
 from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.reflist import (
+    AmendmentRow,
     Choices,
     Draft,
     VersionRow,
+    amendment_draft,
+    amendments,
     can_edit,
     check_draft,
     choices,
@@ -55,7 +58,15 @@ from commandroom.timeutil import utcnow
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.common.id_model import IdRole
-from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel, field_names
+from ui.reflist.models import (
+    FIELDS,
+    AmendmentModel,
+    DiffModel,
+    MatterEditModel,
+    MatterModel,
+    VersionModel,
+    field_names,
+)
 
 
 def list_table(model: Any, *, column_width: int = 120) -> QTableView:
@@ -145,8 +156,30 @@ class ReflistView(ActionHostMixin, QWidget):
         self.matter_model = MatterModel(self.field_names, self)
         self.matter_table = list_table(self.matter_model)
         split.addWidget(self.version_table)
+        # proposed amendments (清单调整建议): 系统's drafts from repeated disputes, with their reason
+        proposals = QWidget()
+        pl = QVBoxLayout(proposals)
+        pl.setContentsMargins(0, 4, 0, 0)
+        pbar = QHBoxLayout()
+        ptitle = QLabel(self.tr("Proposed amendments from repeated disputes"))
+        ptitle.setObjectName("SectionTitle")
+        self.amend_button = QPushButton(self.tr("Edit and publish this proposal…"))
+        self.amend_button.setEnabled(False)
+        self.amend_button.setVisible(self.editable)
+        pbar.addWidget(ptitle, 1)
+        pbar.addWidget(self.amend_button)
+        pl.addLayout(pbar)
+        self.amendment_model = AmendmentModel(self)
+        self.amendment_table = list_table(self.amendment_model, column_width=160)
+        self.amendment_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.reason_label = QLabel(self.tr("No proposal: a matter disputed three times in a quarter gets one."))
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setObjectName("Muted")
+        pl.addWidget(self.amendment_table, 1)
+        pl.addWidget(self.reason_label)
+        split.addWidget(proposals)
         split.addWidget(self.matter_table)
-        split.setSizes([220, 600])
+        split.setSizes([200, 220, 480])
         bl.addWidget(split, 1)
         self.stack.addWidget(browse)
 
@@ -226,6 +259,8 @@ class ReflistView(ActionHostMixin, QWidget):
 
         self.version_table.selectionModel().currentRowChanged.connect(self._on_version_row)
         self.new_button.clicked.connect(lambda: self.start_action(self.start_draft()))
+        self.amendment_table.selectionModel().currentRowChanged.connect(self._on_amendment_row)
+        self.amend_button.clicked.connect(lambda: self.start_action(self.start_draft(self.selected_amendment_id())))
         self.add_button.clicked.connect(self.add_matter)
         self.remove_button.clicked.connect(self.remove_matter)
         self.cancel_button.clicked.connect(self.discard_draft)
@@ -234,6 +269,7 @@ class ReflistView(ActionHostMixin, QWidget):
         self.title_edit.textChanged.connect(lambda _t: self._update_publish())
         self._versions_task = LatestTask("versions")
         self._matters_task = LatestTask("matters")
+        self._amendments_task = LatestTask("amendments")
         self._check_task = LatestTask("draft-check")
         self._diff_timer = QTimer(self)
         self._diff_timer.setSingleShot(True)
@@ -249,6 +285,24 @@ class ReflistView(ActionHostMixin, QWidget):
 
     def load(self) -> None:
         self._versions_task.start(run_read(versions, self.store, self.today()), self._on_versions)
+        self._amendments_task.start(run_read(amendments, self.store), self._on_amendments)
+
+    def _on_amendments(self, rows: list[AmendmentRow]) -> None:
+        self.amendment_model.set_rows(rows)
+        if rows and not self.amendment_table.selectionModel().hasSelection():
+            self.amendment_table.selectRow(0)
+        self._on_amendment_row(self.amendment_table.currentIndex(), None)
+
+    def selected_amendment_id(self) -> str:
+        index = self.amendment_table.currentIndex()
+        return str(self.amendment_model.data(index, IdRole) or "") if index.isValid() else ""
+
+    def _on_amendment_row(self, current: Any, _previous: Any) -> None:
+        row = self.amendment_model.row_by_id(self.amendment_model.data(current, IdRole)) \
+            if current is not None and current.isValid() else None
+        if row is not None:
+            self.reason_label.setText(row.reason)
+        self.amend_button.setEnabled(self.editable and row is not None and row.state == "draft")
 
     def _on_versions(self, rows: list[VersionRow]) -> None:
         self.version_model.set_rows(rows)
@@ -265,7 +319,7 @@ class ReflistView(ActionHostMixin, QWidget):
 
     def _on_store_changes(self, changes: Any) -> None:
         # list versions are reference rows: they arrive with a pulled page or a local publish
-        if changes.touches("matter_list_version", "matter", "local_outbox"):
+        if changes.touches("matter_list_version", "matter", "matter_list_amendment", "local_outbox"):
             self.load()
 
     async def wait_idle(self) -> None:
@@ -274,18 +328,22 @@ class ReflistView(ActionHostMixin, QWidget):
         if self._diff_timer.isActive():
             self._diff_timer.stop()
             self.refresh_diff()
-        for task in (self._versions_task, self._matters_task, self._check_task):
+        for task in (self._versions_task, self._matters_task, self._amendments_task, self._check_task):
             await task.wait()
 
     # -- the draft
 
-    async def start_draft(self) -> None:
-        """Copy the version in force into the editor (county centre only)."""
+    async def start_draft(self, amendment_id: str = "") -> None:
+        """Copy the version in force into the editor, with a proposed amendment in it if one is given."""
         if not self.editable:
             return
-        draft = await run_read(new_draft, self.store, self.today())
+        draft = await run_read(amendment_draft, self.store, self.today(), amendment_id) if amendment_id \
+            else await run_read(new_draft, self.store, self.today())
+        if draft is None:
+            self.load()  # published or gone meanwhile
+            return
         self.draft = draft
-        self.edit_model = MatterEditModel(draft.base_matters, self.field_names, self)
+        self.edit_model = MatterEditModel(draft.base_matters, self.field_names, self, start=draft.start_matters)
         self.edit_table.setModel(self.edit_model)
         header = self.edit_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -300,9 +358,12 @@ class ReflistView(ActionHostMixin, QWidget):
         self.date_edit.setMinimumDate(earliest)
         self.date_edit.setDate(earliest)
         self.title_edit.setText(draft.title)
-        self.note_edit.clear()
-        self.editor_title.setText(self.tr("New version v{n}, a copy of v{base} (in force)").format(
-            n=draft.number, base=draft.base_version if draft.base_version is not None else "—"))
+        self.note_edit.setText(draft.note)
+        base = draft.base_version if draft.base_version is not None else "—"
+        self.editor_title.setText(
+            self.tr("New version v{n}: v{base} (in force) with the proposed amendment").format(n=draft.number, base=base)
+            if draft.amendment_id else
+            self.tr("New version v{n}, a copy of v{base} (in force)").format(n=draft.number, base=base))
         self.message_label.clear()
         self.stack.setCurrentIndex(1)
         self.refresh_diff()
@@ -363,6 +424,8 @@ class ReflistView(ActionHostMixin, QWidget):
         }
         if self.note_edit.text().strip():
             args["note"] = self.note_edit.text().strip()
+        if self.draft is not None and self.draft.amendment_id:
+            args["amendment_id"] = self.draft.amendment_id
         return args
 
     async def publish(self) -> bool:
