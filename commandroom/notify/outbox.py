@@ -110,7 +110,9 @@ def _team_people(session: Session, dispatch: Dispatch) -> list[Person]:
 
 
 def _department_people(session: Session, code: str) -> list[Person]:
-    return _users(session, User.role.in_(DEPARTMENT_ROLES), User.scope_code == code)
+    """A county department's liaisons: an account made with ``--department`` carries it in ``department_code``
+    (its scope is the whole county, so ``scope_code`` is empty); older accounts kept it in ``scope_code``."""
+    return _users(session, User.role.in_(DEPARTMENT_ROLES), or_(User.department_code == code, User.scope_code == code))
 
 
 def _recipients_of_dispatch(session: Session, dispatch: Dispatch) -> list[Person]:

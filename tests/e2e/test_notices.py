@@ -221,3 +221,29 @@ async def test_a_channel_missing_a_setting_is_refused_by_name(county):
     r = await county.http.post("/api/v1/notice-channels", json={"name": "x", "kind": "sms",
                                                                 "config": {"url": "http://127.0.0.1:1/"}}, headers=officer)
     assert r.status_code == 403
+
+
+async def test_a_dispatch_and_a_summons_to_a_department_reach_its_liaison_made_with_department(county):
+    from sqlalchemy import select
+
+    from commandroom.domain.models import Notice, NoticeChannel, NoticeRule
+    from tests.e2e.test_disputes import _dispatched_incident
+
+    with county.server.state.transaction() as s:  # as `commandroom user add … --department 执法局` makes it
+        create_user(s, username="enf", display_name="执法局联络员", role="department_liaison",
+                    department="enforcement", phone="13900000077", password=PASSWORD)
+        sms = NoticeChannel(name="短信平台", kind="sms", config={"url": "http://127.0.0.1:1/sms", "token": SMS_TOKEN,
+                                                               "sign": "常山县"})
+        s.add(sms)
+        s.flush()
+        s.add_all([NoticeRule(event_kind="dispatch", channel_id=sms.id),
+                   NoticeRule(event_kind="summons", channel_id=sms.id)])
+    room = await county.workstation("球川-值班", "qc1")
+    incident = await _dispatched_incident(county, room)
+    room.perform("summon", new_id(), {"incident_id": incident, "hours": 4,
+                                      "targets": [{"kind": "department", "code": "enforcement"}]})
+    assert await room.sync()
+    with county.server.state.read() as s:
+        notices = s.scalars(select(Notice).where(Notice.subject_id.is_not(None))).all()
+    sent = sorted((n.event_kind, n.recipient_name, n.address) for n in notices)
+    assert sent == [("dispatch", "执法局联络员", "13900000077"), ("summons", "执法局联络员", "13900000077")]
