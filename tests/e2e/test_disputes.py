@@ -212,3 +212,29 @@ async def test_a_department_rates_townships_only_and_never_decides(county):
                      {"month": MONTH, "township_code": QC, "points": 100})
     with pytest.raises(Forbidden, match="县社会治理中心"):
         dept.perform("dispute.decide", new_id(), {"handler": "township", "reason": "x"})
+
+
+@pytest.mark.at(TUESDAY)
+async def test_the_rooms_single_dispatch_sign_for_a_department_is_a_proxy_entry_on_desk_and_server(county):
+    from commandroom.domain.models import Dispatch
+    from commandroom.server import pipeline
+
+    room = await county.workstation("球川-值班", "qc1")
+    incident = await _dispatched_incident(county, room)
+    dispatch = room.rows("dispatch", incident_id=incident)[0]["id"]
+    # the desk refuses a plain 签收 of the department's dispatch and points to 代录签收
+    with pytest.raises(ValidationError, match="代录签收"):
+        room.perform("dispatch.acknowledge", dispatch, {})
+    # so does the server, whatever a desk sends
+    with pytest.raises(ValidationError, match="代录签收"), county.server.state.transaction() as s:
+        pipeline.execute(s, actor=room.actor, allowed_townships=[QC], name="dispatch.acknowledge",
+                         entity_id=dispatch, args={})
+    with county.server.state.read() as s:
+        assert s.get(Dispatch, dispatch).state == "assigned"
+    room.perform("dispatch.acknowledge", dispatch, {"proxy_reason": "执法局电话告知已签收"})
+    assert await room.sync()
+    with county.server.state.read() as s:
+        row = s.get(Dispatch, dispatch)
+        assert (row.state, row.proxy_by, row.proxy_reason) == ("acknowledged", "球川值班甲", "执法局电话告知已签收")
+    enf = {f.code: f for f in department_figures(room.store, MONTH, utcnow())}["enforcement"]
+    assert (enf.ack.own_on_time, enf.ack.proxy) == (0, 1)  # counted apart from the department's own acts
