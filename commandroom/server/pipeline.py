@@ -37,6 +37,7 @@ from commandroom.mutations.core import (
     stop_tracking,
 )
 from commandroom.notify.outbox import notices_for_mutation
+from commandroom.queries.scope import department_of, is_department_work
 from commandroom.server import changelog, races
 from commandroom.server.audit import append_audit
 from commandroom.timeutil import utcnow
@@ -136,8 +137,15 @@ def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] |
         return
     if allowed is not None and row.township_code not in allowed:
         raise NotFound(spec.entity_type, entity_id)
+    dept = department_of(actor)
+    if dept is not None and not is_department_work(session, dept, spec.entity_type, _values(row)):
+        raise NotFound(spec.entity_type, entity_id)  # another department's work: as if it did not exist
     if reach is permissions.Reach.ASSIGNED and not permissions.assigned_to(actor, spec.entity_type, row, session):
         raise Forbidden(permissions.assigned_refusal(name), rule=name)
+
+
+def _values(row: Base) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 def _authorize_rows(session: Session, actor: Actor, allowed: Collection[str] | None, rows: list[Base],
