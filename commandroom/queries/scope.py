@@ -233,8 +233,9 @@ class DepartmentLinks:
         out = set(self.incidents.get(values.get("incident_id") or "", ()))
         if table == "case_checkin":
             out |= self.cases.get(values.get("case_id") or "", set())
-            if values.get("target_kind") == "department" and values.get("target_code"):
-                out.add(values["target_code"])
+        if table in ("case_checkin", "dispatch") and values.get("target_kind") == "department" \
+                and values.get("target_code"):
+            out.add(values["target_code"])
         return out
 
 

@@ -407,9 +407,10 @@ def _joined_department_rows(session: Session, plan: list[tuple[Base, list[str]]]
     wanted = sorted({b for d in dept for b in d})
     if not wanted:
         return []
-    logged = set(session.execute(select(ChangeLog.bucket, ChangeLog.entity_type, ChangeLog.entity_id).where(
+    found = session.execute(select(ChangeLog.bucket, ChangeLog.entity_type, ChangeLog.entity_id).where(
         ChangeLog.bucket.in_(wanted), ChangeLog.entity_type.in_(["incident", "one_thing_case"]),
-        ChangeLog.entity_id.in_(sorted({r.id for r in rows})))).tuples())
+        ChangeLog.entity_id.in_(sorted({r.id for r in rows}))))
+    logged = {(b, t, i) for b, t, i in found}
     in_plan = {(row.__tablename__, primary_key_of(row)): buckets for row, buckets in plan}
     out: list[tuple[str, Base]] = []
     seen: set[tuple[str, str, str]] = set()

@@ -120,7 +120,7 @@ def _floor_of(session: Session, name: str, entity_id: str) -> datetime | None:
 
 
 def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
-                      entity_id: str) -> None:
+                      entity_id: str, args: dict[str, Any]) -> None:
     """The role rule first (nothing read yet), then the existing target row's scope (never the client's claim).
 
     A row outside the actor's scope gets the answer a missing row gets (NotFound, same words), so a
@@ -134,6 +134,8 @@ def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] |
         return
     row = session.get(model, entity_id)
     if row is None:
+        if reach is permissions.Reach.ASSIGNED and not permissions.assigned_args(actor, name, args, session):
+            raise Forbidden(permissions.assigned_refusal(name), rule=name)
         return
     if allowed is not None and row.township_code not in allowed:
         raise NotFound(spec.entity_type, entity_id)
@@ -257,7 +259,7 @@ def execute(
     if race is not None:
         entity_id, args = race.entity_id, race.args
     with session.begin_nested() if savepoint else contextlib.nullcontext():
-        _authorize_target(session, actor, allowed_townships, name, entity_id)
+        _authorize_target(session, actor, allowed_townships, name, entity_id, args)
         received = now or utcnow()
         occurred, untrusted = bounded_occurred_at(occurred_at, received, _floor_of(session, name, entity_id),
                                                   clock_skew)

@@ -268,7 +268,7 @@ class LocalStore:
         # durable: the officer sees it saved as soon as this returns, and the outbox entry is the only copy
         with self._lock, self.write(durable=True) as session:
             if reach is permissions.Reach.ASSIGNED:
-                self._check_assigned(session, actor, name, spec.entity_type, entity_id)
+                self._check_assigned(session, actor, name, spec.entity_type, entity_id, args)
             base_versions = self._base_versions(session, spec.entity_type, entity_id)
             ctx = MutationContext(session, actor, now=self.now(), on_server=False, mutation_id=mutation_id)
             changes = self._apply_tracked(session, ctx, mutation_id, name, spec.entity_type, entity_id, args)
@@ -297,9 +297,12 @@ class LocalStore:
         return changes
 
     @staticmethod
-    def _check_assigned(session: Session, actor: Actor, name: str, entity_type: str, entity_id: str) -> None:
+    def _check_assigned(session: Session, actor: Actor, name: str, entity_type: str, entity_id: str,
+                        args: dict[str, Any]) -> None:
         model = SYNCED_MODELS.get(entity_type)
         row = session.get(model, entity_id) if model is not None else None
+        if row is None and not permissions.assigned_args(actor, name, args, session):
+            raise Forbidden(permissions.assigned_refusal(name), rule=name)
         if row is not None and not permissions.assigned_to(actor, entity_type, row, session):
             raise Forbidden(permissions.assigned_refusal(name), rule=name)
 
