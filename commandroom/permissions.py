@@ -129,6 +129,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("incident.start", "开始处置", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("incident.note", "添加记录", _g(DO, GS, ML, CC, assigned=(TL, TM, DL)), ""),
     ("incident.return", "退回（非本单位职责）", _g(assigned=(TL, DL)), ""),
+    ("incident.return_by_department", "部门退回（附处理建议）", _g(assigned=(DL,)), ""),
     ("incident.escalate", "升级督办", _g(DO, GS, CC), "指挥协调权"),
     ("incident.submit", "办结提交", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("incident.verify", "核查验收", _g(DO, GS), ""),
