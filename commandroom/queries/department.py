@@ -99,13 +99,16 @@ def work_items(store: ReadStore, department: str, now: datetime, *,
             for inc in session.scalars(select(Incident).where(Incident.id.in_(chunk))):
                 if not keep(inc.township_code):
                     continue
-                is_open = inc.state in clocks.OPEN_STATES
+                # returned: the matter waits for the township or the county's decision, not for the department
+                is_open = inc.state in clocks.OPEN_STATES and inc.state != "returned"
                 if not is_open and not include_done:
                     continue
                 running = clocks.running_clocks(inc.state, inc.acknowledged_at, inc.onsite_at, inc.ack_due,
                                                 inc.onsite_due, inc.close_due)
                 clock, due = min(running, key=lambda c: c[1]) if running else ("", None)
                 d = own_dispatch.get(inc.id)
+                if d is not None and d.state == "cancelled":
+                    d = None
                 if inc.assignee_kind == "department" and inc.assignee_code == department:
                     relation = "assignee"
                 elif d is not None:

@@ -78,6 +78,7 @@ from commandroom.mutations.core import (
     stop_tracking,
     touched_rows,
 )
+from commandroom.queries.scope import DEPARTMENT_TABLES
 from commandroom.store.db import durable as make_durable
 from commandroom.store.db import make_engine, session_factory
 from commandroom.store.migrate import upgrade
@@ -787,6 +788,8 @@ class LocalStore:
         elif kind == "zone":
             for t in ZONE_TABLES:
                 targets.append((SYNCED_MODELS[t], _in_zone(SYNCED_MODELS[t], code)))
+        elif kind == "department":  # a liaison's desk holds this one bucket of operational rows
+            targets = [(SYNCED_MODELS[t], None) for t in sorted(DEPARTMENT_TABLES)]
         for model, cond in targets:
             stmt = delete(model) if cond is None else delete(model).where(cond)
             n += session.execute(stmt).rowcount or 0
@@ -929,6 +932,13 @@ class LocalStore:
                             total += wire.entity_digest(t, primary_key_of(obj), 0)
                 else:
                     for t, m in SYNCED_MODELS.items():
+                        if kind == "department":
+                            if t not in DEPARTMENT_TABLES:
+                                continue
+                            for eid, rv in session.execute(select(m.id, m.row_version).where(m.deleted.is_(False))):
+                                count += 1
+                                total += wire.entity_digest(t, eid, rv)
+                            continue
                         if (kind == "zone") != (t in ZONE_TABLES):
                             continue
                         where = _in_zone(m, code) if kind == "zone" else m.township_code == code

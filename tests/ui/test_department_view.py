@@ -163,3 +163,20 @@ async def test_a_new_assignment_is_announced_live(store, qtbot, ui, zh):
     assert len(banner.banners) == 1
     text = banner.banners[0].text_label.text()
     assert "本部门有新交办" in text and "超市出售过期食品" in text
+
+
+@pytest.mark.asyncio
+async def test_a_liaison_signs_in_to_the_same_desktop_and_gets_the_department_seat(store, qtbot, ui, zh, tmp_path):
+    from ui.main_window import MainWindow
+
+    _work(store, ui)
+    window = MainWindow(store, _liaison(store), sound=False, sound_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.current_page_key() == "department"
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == ["部门工作台", "事件", "地图", "冲突与退回"]
+    assert window.status_bar.user_label.text() == "市监局张联络 · 部门联络员"
+    assert window.status_bar.township_label.text() == "县市场监督管理局"
+    page = window.page("department")
+    await page.wait_idle()
+    assert page.model.rowCount() == 2
