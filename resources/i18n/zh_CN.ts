@@ -1323,8 +1323,16 @@ Please send this file to your support contact.</source>
             <translation>一件事时限</translation>
         </message>
         <message>
+            <source>Waiting for check-in</source>
+            <translation>待报到</translation>
+        </message>
+        <message>
             <source>Checked in</source>
             <translation>已报到</translation>
+        </message>
+        <message>
+            <source>Overdue, escalated</source>
+            <translation>超时已督办</translation>
         </message>
         <message>
             <source>Next step: {step}</source>

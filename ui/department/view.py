@@ -57,7 +57,11 @@ CLOCK_LABELS = {
     "checkin": QT_TRANSLATE_NOOP("Department", "Check in"),
     "step": QT_TRANSLATE_NOOP("Department", "Case time limit"),
 }
-CHECKIN_STATE_LABELS = {"waiting": "Waiting for check-in", "checked_in": QT_TRANSLATE_NOOP("Department", "Checked in"), "missed": "Overdue, escalated"}
+CHECKIN_STATE_LABELS = {
+    "waiting": QT_TRANSLATE_NOOP("Department", "Waiting for check-in"),
+    "checked_in": QT_TRANSLATE_NOOP("Department", "Checked in"),
+    "missed": QT_TRANSLATE_NOOP("Department", "Overdue, escalated"),
+}
 
 
 def _label(table: dict[str, str], key: str) -> str:
