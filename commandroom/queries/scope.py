@@ -167,9 +167,10 @@ def incident_departments(session: Session, incident_ids: Iterable[str] | None) -
         out.setdefault(iid, set()).add(code)
     for iid, code in session.execute(select(CaseCheckin.incident_id, CaseCheckin.target_code)
                                      .where(where(CaseCheckin.incident_id), CaseCheckin.target_kind == "department")):
-        out.setdefault(iid, set()).add(code)
-    cases = dict(session.execute(select(OneThingCase.id, OneThingCase.incident_id)
-                                 .where(where(OneThingCase.incident_id))).all())
+        if iid:
+            out.setdefault(iid, set()).add(code)
+    cases = {cid: iid for cid, iid in session.execute(select(OneThingCase.id, OneThingCase.incident_id)
+                                                      .where(where(OneThingCase.incident_id))) if iid}
     for cid, depts in case_departments(session, list(cases)).items():
         out.setdefault(cases[cid], set()).update(depts)
     return out
@@ -190,7 +191,8 @@ def case_departments(session: Session, case_ids: Iterable[str] | None) -> dict[s
         out.setdefault(cid, set()).add(lead)
     for cid, code in session.execute(select(CaseCheckin.case_id, CaseCheckin.target_code)
                                      .where(where(CaseCheckin.case_id), CaseCheckin.target_kind == "department")):
-        out.setdefault(cid, set()).add(code)
+        if cid:
+            out.setdefault(cid, set()).add(code)
     return out
 
 

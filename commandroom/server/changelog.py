@@ -393,7 +393,7 @@ def _joined_department_rows(session: Session, plan: list[tuple[Base, list[str]]]
             continue
         table = row.__tablename__
         if table in ("incident", "one_thing_case"):
-            heads[(table, row.id)] = row
+            heads[(table, primary_key_of(row))] = row
         for model, key in ((Incident, "incident_id"), (OneThingCase, "case_id")):
             parent_id = getattr(row, key, None)
             if parent_id and (model.__tablename__, parent_id) not in heads:
@@ -409,13 +409,13 @@ def _joined_department_rows(session: Session, plan: list[tuple[Base, list[str]]]
         return []
     found = session.execute(select(ChangeLog.bucket, ChangeLog.entity_type, ChangeLog.entity_id).where(
         ChangeLog.bucket.in_(wanted), ChangeLog.entity_type.in_(["incident", "one_thing_case"]),
-        ChangeLog.entity_id.in_(sorted({r.id for r in rows}))))
+        ChangeLog.entity_id.in_(sorted({primary_key_of(r) for r in rows}))))
     logged = {(b, t, i) for b, t, i in found}
     in_plan = {(row.__tablename__, primary_key_of(row)): buckets for row, buckets in plan}
     out: list[tuple[str, Base]] = []
     seen: set[tuple[str, str, str]] = set()
     for head, buckets in zip(rows, dept, strict=True):
-        new = [b for b in buckets if (b, head.__tablename__, head.id) not in logged]
+        new = [b for b in buckets if (b, head.__tablename__, primary_key_of(head)) not in logged]
         for child in ([head, *_children(session, head)] if new else []):
             key = (child.__tablename__, primary_key_of(child))
             for b in new:
@@ -431,12 +431,12 @@ def _children(session: Session, head: Base) -> list[Base]:
     from commandroom.domain.models import CaseCheckin, CaseStep, Dispatch, OneThingCase, Report, TimelineEntry
 
     if head.__tablename__ == "one_thing_case":
-        return [*session.scalars(select(CaseStep).where(CaseStep.case_id == head.id)),
-                *session.scalars(select(CaseCheckin).where(CaseCheckin.case_id == head.id))]
+        return [*session.scalars(select(CaseStep).where(CaseStep.case_id == primary_key_of(head))),
+                *session.scalars(select(CaseCheckin).where(CaseCheckin.case_id == primary_key_of(head)))]
     out: list[Base] = []
     for model in (TimelineEntry, Dispatch, Report, CaseCheckin):
-        out += session.scalars(select(model).where(model.incident_id == head.id))
-    for case in session.scalars(select(OneThingCase).where(OneThingCase.incident_id == head.id)):
+        out += session.scalars(select(model).where(model.incident_id == primary_key_of(head)))
+    for case in session.scalars(select(OneThingCase).where(OneThingCase.incident_id == primary_key_of(head))):
         out += [case, *_children(session, case)]
     return out
 
@@ -485,7 +485,8 @@ def _backfill_batch(session: Session, model: type[Base], items: list[dict[str, A
     table = model.__table__
     pk_cols = [c.key for c in table.primary_key.columns]
     synced = "row_version" in table.c
-    plan = [buckets_for_values(table.name, item) + [department_bucket(c) for c in sorted(links.of(table.name, item))]
+    name = model.__tablename__
+    plan = [buckets_for_values(name, item) + [department_bucket(c) for c in sorted(links.of(name, item))]
             for item in items]
     seqs_iter = iter(allocate_seqs(session, sum(len(b) for b in plan)))
     stamped_fields = [c.key for c in table.columns if c.key not in SYSTEM_FIELDS]

@@ -935,7 +935,8 @@ class LocalStore:
                         if kind == "department":
                             if t not in DEPARTMENT_TABLES:
                                 continue
-                            for eid, rv in session.execute(select(m.id, m.row_version).where(m.deleted.is_(False))):
+                            c = m.__table__.c
+                            for eid, rv in session.execute(select(c.id, c.row_version).where(c.deleted.is_(False))):
                                 count += 1
                                 total += wire.entity_digest(t, eid, rv)
                             continue
