@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -208,6 +209,23 @@ _NOTICE_ACTIONS = {"dispatch": "dispatch", "summon": "summon", "case_open": "cas
                    "checkin_escalate": "escalate", "remind": "escalate", "case_escalate": "escalate"}
 
 
+def _still_waiting(session: Any, department: str, kind: str, inc: Incident, data: dict[str, Any]) -> bool:
+    """Does the work this entry announced still wait for the department?"""
+    if inc.state not in clocks.OPEN_STATES or inc.state == "returned":
+        return False
+    if kind == "dispatch":
+        d = session.get(Dispatch, data.get("dispatch_id") or "")
+        return d is None or d.state == "assigned"
+    if kind == "summon":
+        return any(clocks.checkin_is_open(c.checked_in_at, c.state) for c in session.scalars(select(CaseCheckin).where(
+            CaseCheckin.incident_id == inc.id, CaseCheckin.target_kind == "department",
+            CaseCheckin.target_code == department)))
+    if kind == "case_open":
+        case = session.get(OneThingCase, data.get("case_id") or "")
+        return case is None or case.state != "completed"
+    return True
+
+
 def department_notices(store: ReadStore, department: str, entry_ids: Sequence[str]) -> list[DepartmentNotice]:
     """Of these timeline entries, the ones that put new work or pressure on ``department``."""
     from commandroom.domain.models import TimelineEntry
@@ -235,8 +253,8 @@ def department_notices(store: ReadStore, department: str, entry_ids: Sequence[st
             if not hit:
                 continue
             inc = session.get(Incident, e.incident_id)
-            if inc is None:
-                continue
+            if inc is None or not _still_waiting(session, department, kind, inc, data):
+                continue  # e.g. the first download of a desk brings old, finished assignments: not news
             out.append(DepartmentNotice(entry_id=e.id, incident_id=inc.id, kind=kind,
                                         township_name=names.get(inc.township_code, ""), number=inc.number or "",
                                         title=inc.title))

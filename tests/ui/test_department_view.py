@@ -180,3 +180,36 @@ async def test_a_liaison_signs_in_to_the_same_desktop_and_gets_the_department_se
     page = window.page("department")
     await page.wait_idle()
     assert page.model.rowCount() == 2
+
+
+@pytest.mark.asyncio
+async def test_old_finished_assignments_are_not_announced(store, ui):
+    """A desk's first download brings the department's history: only work still waiting for it is news."""
+    from sqlalchemy import select
+
+    from commandroom.domain.models import TimelineEntry
+    from commandroom.queries.department import department_notices, work_items
+
+    mine, summoned, _theirs = _work(store, ui)
+    liaison = _liaison(store)
+    with store.read() as session:
+        entries = list(session.scalars(select(TimelineEntry.id)))
+    assert sorted(n.kind for n in department_notices(store, "market", entries)) == ["dispatch", "summon"]
+    dispatch = next(e for e in ui.outbox(store) if e[0] == "incident.dispatch" and e[1] == mine)[2]["dispatch_id"]
+    store.perform(liaison, "dispatch.acknowledge", dispatch, {})
+    chk = next(w for w in work_items(store, "market", store.now()) if w.incident_id == summoned)
+    store.perform(liaison, "checkin", chk.entity_id, {"attendee": "张三"})
+    assert department_notices(store, "market", entries) == []
+
+
+@pytest.mark.asyncio
+async def test_a_return_names_who_should_handle_it(store, ui):
+    """退回 without a counter-proposal, or proposing the department itself, is refused in the officer's words."""
+    from commandroom.domain.errors import ValidationError
+
+    mine, _summoned, _theirs = _work(store, ui)
+    liaison = _liaison(store)
+    for args in ({"reason": "不是我们的"}, {"reason": "不是我们的", "proposed_department_code": "market"}):
+        with pytest.raises(ValidationError) as caught:
+            store.perform(liaison, "incident.return_by_department", mine, args)
+        assert "建议" in caught.value.problem or "本部门" in caught.value.problem
