@@ -108,3 +108,26 @@ def test_liaison_desk_gets_its_department_work_from_several_townships_and_nothin
     township = _pulled(srv, qc)
     assert {ids["qc_market"], ids["qc_none"]} <= township["incident"]
     assert ids["tm_market"] not in township["incident"]
+
+
+def test_the_demo_has_the_four_departments_liaisons(sqlite_url, tmp_path):
+    """`make demo` accounts: 市场监管、综合执法、自然资源、农业农村 liaisons, each on its department's bucket."""
+    from sqlalchemy import select
+
+    from commandroom.demo import LIAISONS, _ensure_accounts
+    from commandroom.domain.models import Department, User
+    from commandroom.server.state import open_state
+    from tests.server.test_auth_support import seeded
+
+    url = seeded(sqlite_url, tmp_path)
+    _ensure_accounts(url)
+    _ensure_accounts(url)  # twice: an existing demo gets the missing accounts once
+    state = open_state(url)
+    try:
+        with state.read() as s:
+            users = {u.username: u for u in s.scalars(select(User).where(User.username.in_(LIAISONS)))}
+            names = {users[n].department_code: s.get(Department, users[n].department_code).name for n in users}
+    finally:
+        state.close()
+    assert sorted(names.values()) == sorted(["县市场监督管理局", "县综合行政执法局", "县自然资源和规划局", "县农业农村局"])
+    assert all(u.role == "department_liaison" and u.scope_kind == "county" for u in users.values())
