@@ -213,3 +213,30 @@ async def test_a_return_names_who_should_handle_it(store, ui):
         with pytest.raises(ValidationError) as caught:
             store.perform(liaison, "incident.return_by_department", mine, args)
         assert "建议" in caught.value.problem or "本部门" in caught.value.problem
+
+
+@pytest.mark.asyncio
+async def test_the_department_seat_shows_no_code_or_english(store, qtbot, ui, zh):
+    """The workspace and its three dialogs, in Chinese: words, never codes (tests/ui/test_no_codes_on_screen)."""
+    import importlib.util
+    import pathlib
+
+    spec = importlib.util.spec_from_file_location("no_codes", pathlib.Path(__file__).with_name(
+        "test_no_codes_on_screen.py"))
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    from ui.department.view import CheckinDialog, DepartmentView, NoteDialog, ReturnDialog, _proposal_choices
+
+    _work(store, ui)
+    view = DepartmentView(store, _liaison(store))
+    qtbot.addWidget(view)
+    view.show()
+    view.reload()
+    await view.wait_idle()
+    view.table.selectRow(0)
+    matters, depts = _proposal_choices(store, "market")
+    widgets = [view, CheckinDialog("球川镇 小餐馆", view), NoteDialog("球川镇 小餐馆", view),
+               ReturnDialog("球川镇 小餐馆", matters[:5], depts[:5], view)]
+    found = {f"{type(w).__name__} {where}": checks.problems_in(text)
+             for w in widgets for where, text in checks.visible_texts(w) if checks.problems_in(text)}
+    assert not found, found
