@@ -309,7 +309,7 @@ def log_rows(
     if not rows:
         return []
     plan = list(zip(rows, all_buckets_of(session, list(rows)), strict=True))
-    joined = _joined_department_rows(session, plan)
+    joined = _joined_department_rows(session, plan) if _may_join_department(plan, before or {}) else []
     left = [_buckets_left(row, buckets, (before or {}).get(id(row))) for row, buckets in plan]
     # a row's removes take the lower seqs: a desk reading both buckets sees the upsert last and keeps the row
     all_seqs = iter(allocate_seqs(session, sum(len(b) + len(g) for (_, b), g in zip(plan, left, strict=True))
@@ -380,6 +380,22 @@ def log_rows(
         if e["seq"] > heads.get(e["bucket"], 0):
             heads[e["bucket"]] = e["seq"]
     return [seqs[-1] for seqs in row_seqs]
+
+
+def _may_join_department(plan: list[tuple[Base, list[str]]], before: dict[int, dict[str, Any] | None]) -> bool:
+    """Can this write bring a record into a department's bucket? (A new department dispatch, summons or case,
+    or an incident whose lead or assignee changed.) Most writes cannot: they skip the change-log lookup."""
+    for row, _buckets in plan:
+        table = row.__tablename__
+        old = before.get(id(row))
+        if table in ("dispatch", "case_checkin") and old is None and getattr(row, "target_kind", "") == "department":
+            return True
+        if table == "one_thing_case" and old is None:
+            return True
+        if table == "incident" and (old is None or any(
+                k in old and old[k] != getattr(row, k) for k in ("lead_department_code", "assignee_code"))):
+            return True
+    return False
 
 
 def _joined_department_rows(session: Session, plan: list[tuple[Base, list[str]]]) -> list[tuple[str, Base]]:
