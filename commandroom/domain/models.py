@@ -564,7 +564,7 @@ class AssessmentRecord(SyncedMixin, Base):
 class Dispute(SyncedMixin, Base):
     """A contested return (推诿) between a township and a county department, for the county to arbitrate.
 
-    Lives in the incident's township bucket. ``due_at`` is the arbitration time limit in working time
+    Lives in the incident's township bucket and the department's. ``due_at`` is the arbitration time limit in working time
     (:func:`commandroom.domain.clocks.dispute_due`); past it, undecided, the scheduler escalates it.
     """
 

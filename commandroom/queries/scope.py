@@ -130,7 +130,7 @@ def scope_title(store: ReadStore, codes: Sequence[str] | None) -> str:
 
 
 DEPARTMENT_TABLES = frozenset({"incident", "timeline_entry", "dispatch", "report", "one_thing_case", "case_step",
-                               "case_checkin"})
+                               "case_checkin", "dispute"})
 
 
 def department_of(actor: Any) -> str | None:
@@ -214,7 +214,7 @@ class DepartmentLinks:
         for table, values in rows:
             if table == "incident":
                 incidents.add(values["id"])
-            elif table in ("timeline_entry", "dispatch", "report", "case_checkin"):
+            elif table in ("timeline_entry", "dispatch", "report", "case_checkin", "dispute"):
                 incidents.add(values.get("incident_id") or "")
             if table == "one_thing_case":
                 cases.add(values["id"])
@@ -233,6 +233,8 @@ class DepartmentLinks:
         if table == "case_step":
             return set(self.cases.get(values.get("case_id") or "", ()))
         out = set(self.incidents.get(values.get("incident_id") or "", ()))
+        if table == "dispute" and values.get("department_code"):  # the department on the other side sees it
+            out.add(values["department_code"])
         if table == "case_checkin":
             out |= self.cases.get(values.get("case_id") or "", set())
         if table in ("case_checkin", "dispatch") and values.get("target_kind") == "department" \
