@@ -10,15 +10,32 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from commandroom.domain.models import CaseStep, JobRun, Notice, NoticeChannel, NoticeRule, TaskCard, TimelineEntry
+from commandroom.domain.models import (
+    CaseStep,
+    JobRun,
+    Notice,
+    NoticeChannel,
+    NoticeRule,
+    TaskCard,
+    TimelineEntry,
+)
 from commandroom.server.scheduler import JOBS, Scheduler
+from commandroom.server.state import open_state
 from commandroom.services.teams import stable_id
-from tests.server.test_scheduler import Clock, beijing, incident, module, officer, state  # noqa: F401 - the fixture
+from tests.server.test_auth_support import seeded
+from tests.server.test_scheduler import Clock, beijing, incident, module, officer
 
 pytestmark = pytest.mark.working_time
 
 ORDER = beijing("2026-09-29T10:00")  # Tuesday; 10-01 … 10-07 are the National Day holiday, 10-10 (Sat) is worked
 ONLY_STEPS = tuple(j for j in JOBS if j.name == "case_steps")
+
+
+@pytest.fixture
+def state(db_url, tmp_path):
+    st = open_state(seeded(db_url, tmp_path))
+    yield st
+    st.close()
 
 
 def step_entries(state, action: str) -> list[TimelineEntry]:  # noqa: ANN001
