@@ -196,6 +196,7 @@ class PageOptions:
     max_zoom: int = 18
     max_selection_rings: int = 2000
     heat_radius: int = 22
+    scale: float = 1.0  # labels and markers: 1 on a desk; the wall passes its height / 1080 lines
 
 
 def page_config(base: BaseLayers, options: PageOptions) -> dict[str, Any]:
@@ -215,6 +216,7 @@ def page_config(base: BaseLayers, options: PageOptions) -> dict[str, Any]:
         "stateLabels": _labels(i18n.INCIDENT_STATE_LABELS),
         "urgencyLabels": _labels(i18n.URGENCY_LABELS),
         "urgencyRadius": URGENCY_RADIUS,
+        "scale": options.scale,
         "memberStatusLabels": _labels(zone_labels.STATUS_LABELS, zone_labels.label),
         "memberStatusColors": {str(k): v for k, v in MEMBER_STATUS_COLORS.items()},
         "sourceLabels": _labels(i18n.SOURCE_LABELS),

@@ -169,6 +169,18 @@ class MapView(QWidget):
     def clear_selection(self) -> None:
         self.run_js("cr.clearSelection()")
 
+    def set_scale(self, scale: float) -> None:
+        """Labels and markers ``scale`` times their desk size (the wall: its height / 1080 lines); kept for
+        a page built later (a new base-map version), applied at once to the page shown."""
+        from dataclasses import replace
+
+        from ui.map.page import PageOptions
+
+        scale = max(1.0, float(scale))
+        self.page_options = replace(self.page_options or PageOptions(), scale=scale)
+        if self._page is not None and self._loaded:
+            self._page.runJavaScript(f"cr.setScale({scale:g})", 0)
+
     def run_js(self, script: str, callback: Callable[[Any], None] | None = None) -> None:
         """Run ``script`` in the page (main world); ``callback(result)`` gets its raw value.
 
