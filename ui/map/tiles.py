@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class MBTiles:
             return None
         try:
             tiles = cls(path)
-            if tiles.count() == 0:
+            if not tiles.has_tiles():
                 tiles.close()
                 return None
             return tiles
@@ -69,7 +70,9 @@ class MBTiles:
     def _read_info(self) -> TileSetInfo:
         with self._lock:
             meta = dict(self._conn.execute("SELECT name, value FROM metadata").fetchall())
-            zooms = self._conn.execute("SELECT MIN(zoom_level), MAX(zoom_level) FROM tiles").fetchone()
+            zooms: tuple[Any, Any] = (None, None)
+            if "minzoom" not in meta or "maxzoom" not in meta:  # a scan of every tile: only when not declared
+                zooms = self._conn.execute("SELECT MIN(zoom_level), MAX(zoom_level) FROM tiles").fetchone()
         bounds = None
         if meta.get("bounds"):
             try:
@@ -87,6 +90,11 @@ class MBTiles:
             attribution=str(meta.get("attribution", "")),
             bounds=bounds,
         )
+
+    def has_tiles(self) -> bool:
+        """At least one tile (one row read: a base map's count is a scan of a large table, paid at every page build)."""
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM tiles LIMIT 1").fetchone() is not None
 
     def count(self) -> int:
         with self._lock:
