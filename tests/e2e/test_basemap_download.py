@@ -180,3 +180,25 @@ async def test_field_app_learns_which_tiles_cover_its_zone(county, tmp_path):
     assert tile.status_code == 200
     assert (await http.get("/api/v1/basemaps/streets/zones/QC")).status_code == 401
     assert (await http.get("/api/v1/basemaps/streets/zones/XX", params={"api_key": county.api_key})).status_code == 404
+
+
+async def test_a_vector_base_map_is_downloaded_too_and_drawn_as_png(county, tmp_path):
+    from commandroom.basemap.vector import POLYGON, Feature, Layer, encode_tile
+    from ui.map.tiles import open_tiles
+
+    pbf = encode_tile([Layer("water", 4096, [Feature(POLYGON, [[(0, 0), (4096, 0), (4096, 4096), (0, 4096)]])])],
+                      compress=True)
+    package = write_package(tmp_path / "vector.mbtiles", fmt="pbf", data=pbf, name="矢量街道图")
+    library.import_package(county.server.state, package, Path(tmp_path / "basemaps"), layer="streets")
+    ws = await county.workstation("球川-甲", "qc1")
+    folder = tmp_path / "desk-basemaps"
+    sync, _starts = _downloader(ws, folder)
+    assert await sync.sync_once() == ["streets:1"]
+    entry = installed_layers(folder)[0]
+    assert entry["tile_format"] == "pbf" and entry["raster"] is False
+    tiles = open_tiles(entry["path"], entry["tile_format"])
+    assert tiles is not None and tiles.info.mime == "image/png"
+    z = tiles.info.min_zoom
+    x, y, _x1, _y1 = tile_range(z, QC_POINT[1], QC_POINT[0], QC_POINT[1], QC_POINT[0])
+    assert (tiles.tile(z, x, y) or b"").startswith(PNG)
+    tiles.close()
