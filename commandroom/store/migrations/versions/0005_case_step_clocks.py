@@ -3,16 +3,16 @@
 Each step of a one-thing case has its own time limit from the catalogue (working days); its clock
 starts when the step before it is done. Steps of cases opened before this revision have none.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_disputes
 Create Date: 2026-12-06 13:10:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004_disputes"
 branch_labels = None
 depends_on = None
 
