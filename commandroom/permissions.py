@@ -155,6 +155,8 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("case.step_done", "完成一件事环节", _g(DO, GS, assigned=(DL,)), ""),
     ("case.complete", "一件事办结", _g(DO, GS), ""),
     ("case.escalate", "一件事升级", _g(DO, GS, CC), "指挥协调权"),
+    ("case.step_warn", "一件事步骤即将超时预警（县服务器定时发出）", _g(), ""),
+    ("case.step_escalate", "一件事步骤超时督办（县服务器定时发出）", _g(), ""),
     # zone teams
     ("member.create", "新增执法队员", _g(TL, CC), ""),
     ("member.update", "修改执法队员", _g(TL, CC), ""),

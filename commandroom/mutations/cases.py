@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from commandroom.domain.clocks import step_clock_runs, step_due_at
 from commandroom.domain.enums import CaseState, CheckinState, EscalationLevel
 from commandroom.domain.errors import ValidationError
 from commandroom.domain.models import (
@@ -260,16 +261,18 @@ def checkin_escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any])
 # --------------------------------------------------------------------------- one-thing cases
 
 
-def _step_names(ctype: OneThingType) -> list[str]:
-    names = []
+def _catalogue_steps(ctype: OneThingType) -> list[tuple[str, float | None]]:
+    """The catalogue's steps as (name, limit in working days); a plain name has no limit of its own."""
+    out: list[tuple[str, float | None]] = []
     for i, s in enumerate(ctype.steps or []):
         if isinstance(s, str):
-            names.append(s)
+            out.append((s, None))
         elif isinstance(s, dict) and isinstance(s.get("name"), str):
-            names.append(s["name"])
+            days = s.get("days")
+            out.append((s["name"], float(days) if isinstance(days, int | float) and days > 0 else None))
         else:
             raise ValidationError("type_code", f"catalogue entry {ctype.code} has a malformed step {i + 1}")
-    return names
+    return out
 
 
 @mutation("case.open", "one_thing_case", creates=True)
@@ -296,7 +299,7 @@ def case_open(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> Non
         township = v.text(args, "township_code", required=False, max_len=32) or ctx.actor.township_code
         if not township:
             raise ValidationError("township_code", "is required for a township's order (乡镇点单)")
-    steps = _step_names(ctype)
+    steps = _catalogue_steps(ctype)
     case = OneThingCase(
         id=entity_id, township_code=township, type_code=ctype.code,
         title=title or (f"{ctype.name}：{incident.title}" if incident else ctype.name)[:128],
@@ -316,9 +319,11 @@ def case_open(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> Non
             due_at=checkin_due, note="领办" if code == ctype.lead_department_code else "协办",
             created_at=ctx.now, updated_at=ctx.now,
         ))
-    for pos, name in enumerate(steps, start=1):
+    for pos, (name, days) in enumerate(steps, start=1):
         ctx.add(CaseStep(id=stable_id("case-step", entity_id, pos), township_code=township, case_id=entity_id,
-                         position=pos, name=name[:64], done=False, created_at=ctx.now, updated_at=ctx.now))
+                         position=pos, name=name[:64], done=False, limit_days=days,
+                         due_at=step_due_at(ordered_at, days) if pos == 1 else None,  # the first runs from the order
+                         escalation_level=EscalationLevel.NONE.value, created_at=ctx.now, updated_at=ctx.now))
     _timeline(ctx, incident_id, "case_open", f"启动一件事：{ctype.name}",
               {"case_id": entity_id, "type_code": ctype.code, "due_at": case.due_at.isoformat()})
 
@@ -371,6 +376,11 @@ def case_step_done(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -
     step.done_by = ctx.actor.name
     step.done_by_user_id = ctx.actor.user_id
     _touch(ctx, step)
+    following = next((s for s in steps if s.position > position), None)
+    if following is not None and following.due_at is None and not following.done:
+        # the next step's clock starts when this one was done (the act's moment, offline too)
+        following.due_at = step_due_at(ctx.occurred_at, following.limit_days)
+        _touch(ctx, following)
     if CASE.can(case.state, "start"):
         case.state = CASE.fire(case.state, "start").to_state
     _touch(ctx, case)
@@ -421,3 +431,58 @@ def case_escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     _touch(ctx, case)
     _timeline(ctx, case.incident_id, "case_escalate", f"一件事超期：{LEVEL_LABELS[level]}",
               {"case_id": case.id, "level": level})
+
+
+# --------------------------------------------------------------------------- step clocks (the county scheduler)
+
+
+def _running_step(ctx: MutationContext, case: OneThingCase, args: dict[str, Any]) -> CaseStep | None:
+    """The step named by ``position`` when its clock still runs; otherwise the act is merged (nothing to do)."""
+    position = args.get("position")
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise ValidationError("position", f"must be the step number (1, 2, …), got {position!r}")
+    step = next((s for s in svc.case_steps(ctx.session, case.id) if s.position == position), None)
+    if step is None:
+        raise ValidationError("position", f"the case has no step {position}")
+    if case.state == CaseState.COMPLETED or not step_clock_runs(step.done, step.due_at):
+        ctx.mark_merged(f"步骤“{step.name}”已完成或未开始计时")
+        return None
+    return step
+
+
+@mutation("case.step_warn", "one_thing_case")
+def case_step_warn(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A step's clock is about to run out (步骤即将超时): given once per step. ``{position}``."""
+    case = _open_case(ctx, entity_id)
+    step = _running_step(ctx, case, args)
+    if step is None:
+        return
+    if step.warned_at is not None:
+        ctx.mark_merged("该步骤已发出即将超时预警")
+        return
+    step.warned_at = ctx.now
+    _touch(ctx, step)
+    assert step.due_at is not None
+    _timeline(ctx, case.incident_id, "case_step_warning",
+              f"一件事步骤“{step.name}”时限 {fmt_local(step.due_at)} 即将到期",
+              {"case_id": case.id, "position": step.position, "due": step.due_at.isoformat()})
+
+
+@mutation("case.step_escalate", "one_thing_case")
+def case_step_escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A step past its limit goes up the ladder (提醒 → 督办单 → 领导通报); the level only rises. ``{position, level?}``."""
+    case = _open_case(ctx, entity_id)
+    step = _running_step(ctx, case, args)
+    if step is None:
+        return
+    assert step.due_at is not None
+    if ctx.now <= step.due_at:
+        raise ValidationError("level", f"the step is not overdue yet (due {fmt_local(step.due_at)})")
+    level = _level(args, step.due_at, ctx.now)
+    if escalation_rank(level) <= escalation_rank(step.escalation_level or "none"):
+        ctx.mark_merged(f"已发出“{LEVEL_LABELS.get(step.escalation_level, step.escalation_level)}”或更高等级的督办")
+        return
+    step.escalation_level = level
+    _touch(ctx, step)
+    _timeline(ctx, case.incident_id, "case_step_escalate", f"一件事步骤“{step.name}”超时：{LEVEL_LABELS[level]}",
+              {"case_id": case.id, "position": step.position, "level": level})

@@ -604,6 +604,10 @@
             <translation>未按时报到</translation>
         </message>
         <message>
+            <source>Case step overdue</source>
+            <translation>一件事步骤超时</translation>
+        </message>
+        <message>
             <source>A concurrent move did not take effect</source>
             <translation>同时发生的移动未生效</translation>
         </message>
@@ -945,8 +949,16 @@
             <translation>步骤</translation>
         </message>
         <message>
+            <source>Current step</source>
+            <translation>当前步骤</translation>
+        </message>
+        <message>
             <source>Time limit</source>
             <translation>时限</translation>
+        </message>
+        <message>
+            <source>This step is due {due}</source>
+            <translation>本步骤时限 {due}</translation>
         </message>
         <message>
             <source>completed {when}</source>
@@ -5165,12 +5177,24 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>{who} 于 {when} 完成</translation>
         </message>
         <message>
+            <source>(after the step's limit {due})</source>
+            <translation>（超过本步骤时限 {due}）</translation>
+        </message>
+        <message>
             <source>Current step</source>
             <translation>当前步骤</translation>
         </message>
         <message>
+            <source>Current step, due {due} ({days} working days)</source>
+            <translation>当前步骤，时限 {due}（{days} 个工作日）</translation>
+        </message>
+        <message>
             <source>Not started</source>
             <translation>未开始</translation>
+        </message>
+        <message>
+            <source>{days} working days</source>
+            <translation>{days} 个工作日</translation>
         </message>
     </context>
     <context>
