@@ -14,10 +14,11 @@ brings the default layout back.
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QStandardPaths, QTimer
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, QStandardPaths, QTimer
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +65,25 @@ def documents_folder() -> Path:
     return Path(found) if found else Path.home()
 
 
-def _restore(key: str, apply: Any) -> None:
+def _restore(key: str, apply: Any) -> bool:
+    """Apply the state remembered under ``key``; True when there was one and it applied."""
     data = settings().value(key)
     if isinstance(data, QByteArray) and not data.isEmpty():
         try:
-            apply(data)
+            return apply(data) is not False  # restoreState answers False for a state it cannot read
         except Exception:  # noqa: BLE001 - a stale state from an older layout is ignored
             log.info("ignored the remembered %s", key)
+    return False
+
+
+_pending: weakref.WeakSet[_Saver] = weakref.WeakSet()
+
+
+def flush() -> None:
+    """Save every change still waiting for its moment (the application is quitting, or a page is rebuilt):
+    a table on a tab never shown gets no hide event to save on."""
+    for saver in list(_pending):
+        saver.save()
 
 
 class _Saver(QObject):
@@ -85,15 +98,29 @@ class _Saver(QObject):
         self.timer.setInterval(400)
         self.timer.timeout.connect(self.save)
         owner.installEventFilter(self)
+        _hook_quit()
 
     def later(self, *_: Any) -> None:
         self.timer.start()
+        _pending.add(self)
 
     def save(self) -> None:
+        _pending.discard(self)
         try:
+            self.timer.stop()
             set_value(self.key, self.read())
         except RuntimeError:  # the widget is already gone
             pass
+
+
+_quit_hooked: list[bool] = []
+
+
+def _hook_quit() -> None:
+    app = QCoreApplication.instance()
+    if app is not None and not _quit_hooked:
+        _quit_hooked.append(True)
+        app.aboutToQuit.connect(flush)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() in (QEvent.Type.Close, QEvent.Type.Hide):
@@ -110,18 +137,21 @@ def remember_geometry(window: Any, key: str) -> None:
     _Saver(window, full, window.saveGeometry)
 
 
-def remember_splitter(splitter: Any, key: str) -> None:
-    """Restore a splitter's positions (``<key>/splitter``) and save them when moved."""
+def remember_splitter(splitter: Any, key: str) -> bool:
+    """Restore a splitter's positions (``<key>/splitter``) and save them when moved; True when restored."""
     full = f"{key}/splitter"
-    _restore(full, splitter.restoreState)
+    restored = _restore(full, splitter.restoreState)
     saver = _Saver(splitter, full, splitter.saveState)
     splitter.splitterMoved.connect(saver.later)
+    return restored
 
 
-def remember_header(header: Any, key: str) -> None:
-    """Restore a table header's column widths and order (``<key>/columns``) and save them when changed."""
+def remember_header(header: Any, key: str) -> bool:
+    """Restore a table header's column widths and order (``<key>/columns``) and save them when changed;
+    True when restored (a page then leaves its default widths alone)."""
     full = f"{key}/columns"
-    _restore(full, header.restoreState)
+    restored = _restore(full, header.restoreState)
     saver = _Saver(header, full, header.saveState)
     header.sectionResized.connect(saver.later)
     header.sectionMoved.connect(saver.later)
+    return restored

@@ -51,6 +51,94 @@
     <context>
         <name>AdminView</name>
         <message>
+            <source>Account created</source>
+            <translation>新增账号</translation>
+        </message>
+        <message>
+            <source>Account disabled</source>
+            <translation>停用账号</translation>
+        </message>
+        <message>
+            <source>Account enabled</source>
+            <translation>启用账号</translation>
+        </message>
+        <message>
+            <source>Password reset</source>
+            <translation>重置密码</translation>
+        </message>
+        <message>
+            <source>Open311 key revoked</source>
+            <translation>吊销 Open311 密钥</translation>
+        </message>
+        <message>
+            <source>Open311 key issued</source>
+            <translation>签发 Open311 密钥</translation>
+        </message>
+        <message>
+            <source>Roles changed</source>
+            <translation>修改角色</translation>
+        </message>
+        <message>
+            <source>Overdue reminders and escalation (reminder, supervision order, report to leaders)</source>
+            <translation>超时催办与督办（提醒 → 督办单 → 领导通报）</translation>
+        </message>
+        <message>
+            <source>Warnings before a deadline passes</source>
+            <translation>即将超时预警</translation>
+        </message>
+        <message>
+            <source>Supervision cards for overdue incidents and missed check-ins</source>
+            <translation>超期事件与未报到的督办卡片</translation>
+        </message>
+        <message>
+            <source>Compacting the sync change log</source>
+            <translation>同步变更日志压缩</translation>
+        </message>
+        <message>
+            <source>Removing unused photos and expired workstation tokens</source>
+            <translation>清理无引用照片与过期设备令牌</translation>
+        </message>
+        <message>
+            <source>The audit log is empty: nothing has been recorded yet.</source>
+            <translation>审计日志为空：还没有任何记录。</translation>
+        </message>
+        <message>
+            <source>Chain intact: all {count} entries check out, the newest is #{head} (fingerprint {hash}…). Write the newest number and fingerprint in the daily report: a cut-off tail shows only against them.</source>
+            <translation>审计链完整：{count} 条记录全部核对无误，最新一条为 #{head}（指纹 {hash}…）。请把最新编号和指纹记入当日报告：末尾记录被删只能靠它们发现。</translation>
+        </message>
+        <message>
+            <source>Do not change the database further; keep a copy of it and report this to the county information office.</source>
+            <translation>请勿再改动数据库，先备份一份，并报告县信息中心。</translation>
+        </message>
+        <message>
+            <source>Chain broken: entry #{first} is missing (deleted?), the numbers jump from #{before} to #{after}.</source>
+            <translation>审计链在第 #{first} 条处断开：该条记录缺失（可能被删除），编号从 #{before} 直接跳到 #{after}。</translation>
+        </message>
+        <message>
+            <source>Chain broken: entries #{first} to #{last} are missing (deleted?), the numbers jump from #{before} to #{after}.</source>
+            <translation>审计链在第 #{first} 条处断开：第 #{first} 至 #{last} 条记录缺失（可能被删除），编号从 #{before} 直接跳到 #{after}。</translation>
+        </message>
+        <message>
+            <source>an account</source>
+            <translation>某账号</translation>
+        </message>
+        <message>
+            <source>Chain broken at entry #{id} ({at}, {action}, {thing}): it no longer follows entry #{before}, so an entry before it was changed or replaced.</source>
+            <translation>审计链在第 #{id} 条处断开（{at}，{action}，{thing}）：它与第 #{before} 条接不上，说明此前有记录被修改或替换。</translation>
+        </message>
+        <message>
+            <source>Chain broken at entry #{id} ({at}, {action}, {thing}): its content was altered after it was written.</source>
+            <translation>审计链在第 #{id} 条处断开（{at}，{action}，{thing}）：这条记录写入后内容被改动过。</translation>
+        </message>
+        <message>
+            <source>Chain intact: {message}</source>
+            <translation>审计链完整：{message}</translation>
+        </message>
+        <message>
+            <source>Chain broken at entry #{id}: {message}</source>
+            <translation>审计链在第 #{id} 条处断开：{message}</translation>
+        </message>
+        <message>
             <source>Accounts</source>
             <translation>账号</translation>
         </message>
@@ -61,6 +149,10 @@
         <message>
             <source>Audit log</source>
             <translation>审计日志</translation>
+        </message>
+        <message>
+            <source>Scheduled jobs</source>
+            <translation>定时任务</translation>
         </message>
         <message>
             <source>User name</source>
@@ -211,8 +303,84 @@
             <translation>校验审计链</translation>
         </message>
         <message>
+            <source>Account {name}</source>
+            <translation>账号 {name}</translation>
+        </message>
+        <message>
+            <source>daily</source>
+            <translation>每天</translation>
+        </message>
+        <message>
+            <source>every {n} days</source>
+            <translation>每 {n} 天</translation>
+        </message>
+        <message>
+            <source>every {n} h</source>
+            <translation>每 {n} 小时</translation>
+        </message>
+        <message>
+            <source>every {n} min</source>
+            <translation>每 {n} 分钟</translation>
+        </message>
+        <message>
+            <source>running since {when}</source>
+            <translation>自 {when} 起运行中</translation>
+        </message>
+        <message>
+            <source>failed: {why}</source>
+            <translation>失败：{why}</translation>
+        </message>
+        <message>
+            <source>not run yet</source>
+            <translation>尚未运行</translation>
+        </message>
+        <message>
+            <source>done, {n} actions</source>
+            <translation>完成，处理 {n} 项</translation>
+        </message>
+        <message>
+            <source>done, nothing to do</source>
+            <translation>完成，无待处理</translation>
+        </message>
+        <message>
+            <source>Job</source>
+            <translation>任务</translation>
+        </message>
+        <message>
+            <source>Runs</source>
+            <translation>频率</translation>
+        </message>
+        <message>
+            <source>Last run</source>
+            <translation>上次运行</translation>
+        </message>
+        <message>
+            <source>Result</source>
+            <translation>结果</translation>
+        </message>
+        <message>
+            <source>Next run</source>
+            <translation>下次运行</translation>
+        </message>
+        <message>
+            <source>Refresh</source>
+            <translation>刷新</translation>
+        </message>
+        <message>
             <source>Not done: {message}</source>
             <translation>未执行：{message}</translation>
+        </message>
+        <message>
+            <source>As of {when}.</source>
+            <translation>截至 {when}。</translation>
+        </message>
+        <message>
+            <source>{n} job(s) failed on their last run: see the reason in red; the scheduler tries again at the next run.</source>
+            <translation>{n} 项任务上次运行失败：原因见红字；到下次运行时间会自动重试。</translation>
+        </message>
+        <message>
+            <source>No job has run yet: check that the county server runs with its scheduler on.</source>
+            <translation>还没有任务运行过：请确认县服务器已开启定时任务。</translation>
         </message>
         <message>
             <source>Account {name} created.</source>
@@ -249,14 +417,6 @@
         <message>
             <source>Sign-in of {name} revoked.</source>
             <translation>已吊销 {name} 的登录。</translation>
-        </message>
-        <message>
-            <source>Chain intact: {message}</source>
-            <translation>审计链完整：{message}</translation>
-        </message>
-        <message>
-            <source>Chain broken at entry #{id}: {message}</source>
-            <translation>审计链在第 #{id} 条处断开：{message}</translation>
         </message>
     </context>
     <context>
