@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
 PAGE_ADMIN = "admin"
+PAGE_NOTICES = "notices"
 
 
 UNDO_MERGE_KEY = "inbox-undo-merge"  # the inbox's notice with 撤销 after a merge
@@ -165,6 +166,8 @@ class MainWindow(QMainWindow):
              lambda: self._plugin_page("ui.cases.page")),
         ]
         may = getattr(self.actor, "may", None)
+        if callable(may) and may("notices.read"):  # what the county server sent out for the room
+            entries.append((PAGE_NOTICES, self.tr("Notices sent"), "fa5s.paper-plane", self._build_notices))
         if callable(may) and may("admin.users"):  # the county administrator's screens
             entries.append((PAGE_ADMIN, self.tr("Administration"), "fa5s.users-cog", self._build_admin))
         for key, title, icon, builder in entries:
@@ -194,6 +197,13 @@ class MainWindow(QMainWindow):
         view = AdminView(self.engine._request, self.actor)
         view._start(view.load())
         return view
+
+    def _build_notices(self) -> QWidget:
+        if self.engine is None:
+            return QLabel(self.tr("The notices log is kept by the county server: sign in while connected."))
+        from ui.notices.view import NoticesView
+
+        return NoticesView(self.engine._request, self.actor)
 
     def page(self, key: str) -> QWidget:
         """The page ``key``, built on first use."""

@@ -3508,12 +3508,20 @@ Please send this file to your support contact.</source>
             <translation>一件事</translation>
         </message>
         <message>
+            <source>Notices sent</source>
+            <translation>通知记录</translation>
+        </message>
+        <message>
             <source>Administration</source>
             <translation>系统管理</translation>
         </message>
         <message>
             <source>Administration needs the county server: sign in while connected.</source>
             <translation>系统管理需要连接县级服务器：请在联网时登录。</translation>
+        </message>
+        <message>
+            <source>The notices log is kept by the county server: sign in while connected.</source>
+            <translation>通知记录保存在县服务器上：请在联网时登录。</translation>
         </message>
         <message>
             <source>Settings saved.</source>
@@ -3890,6 +3898,144 @@ Please send this file to your support contact.</source>
         <message>
             <source>{n} cards, {overdue} overdue</source>
             <translation>{n} 张卡片，{overdue} 张超期</translation>
+        </message>
+    </context>
+    <context>
+        <name>NoticesModel</name>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>Occasion</source>
+            <translation>事由</translation>
+        </message>
+        <message>
+            <source>Message</source>
+            <translation>通知内容</translation>
+        </message>
+        <message>
+            <source>To</source>
+            <translation>收件人</translation>
+        </message>
+        <message>
+            <source>Address</source>
+            <translation>地址</translation>
+        </message>
+        <message>
+            <source>Channel</source>
+            <translation>通道</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Tries</source>
+            <translation>次数</translation>
+        </message>
+        <message>
+            <source>Why / next</source>
+            <translation>原因 / 下一步</translation>
+        </message>
+    </context>
+    <context>
+        <name>NoticesView</name>
+        <message>
+            <source>Waiting</source>
+            <translation>待发送</translation>
+        </message>
+        <message>
+            <source>Sent</source>
+            <translation>已发送</translation>
+        </message>
+        <message>
+            <source>Failed</source>
+            <translation>发送失败</translation>
+        </message>
+        <message>
+            <source>Group robot</source>
+            <translation>群机器人</translation>
+        </message>
+        <message>
+            <source>SMS</source>
+            <translation>短信</translation>
+        </message>
+        <message>
+            <source>E-mail</source>
+            <translation>电子邮件</translation>
+        </message>
+        <message>
+            <source>Dispatch</source>
+            <translation>派遣</translation>
+        </message>
+        <message>
+            <source>Summons (whistle)</source>
+            <translation>吹哨召集</translation>
+        </message>
+        <message>
+            <source>Deadline near</source>
+            <translation>即将超时</translation>
+        </message>
+        <message>
+            <source>Escalation</source>
+            <translation>督办升级</translation>
+        </message>
+        <message>
+            <source>Verification failed</source>
+            <translation>核查未通过</translation>
+        </message>
+        <message>
+            <source>Sent at {when}</source>
+            <translation>{when} 已送达</translation>
+        </message>
+        <message>
+            <source>{reason}. Not retried: ask the county administrator to check the channel or the person's contact.</source>
+            <translation>{reason}。不再重试：请县级管理员检查通道设置或收件人的联系方式。</translation>
+        </message>
+        <message>
+            <source>No reason given</source>
+            <translation>未说明原因</translation>
+        </message>
+        <message>
+            <source>{reason}. Next try {when}.</source>
+            <translation>{reason}。将于 {when} 重试。</translation>
+        </message>
+        <message>
+            <source>Queued, sending {when}.</source>
+            <translation>排队中，将于 {when} 发送。</translation>
+        </message>
+        <message>
+            <source>Queued.</source>
+            <translation>排队中。</translation>
+        </message>
+        <message>
+            <source>All statuses</source>
+            <translation>全部状态</translation>
+        </message>
+        <message>
+            <source>All channels</source>
+            <translation>全部通道</translation>
+        </message>
+        <message>
+            <source>Search message, person or reason</source>
+            <translation>搜索通知内容、收件人或原因</translation>
+        </message>
+        <message>
+            <source>Refresh</source>
+            <translation>刷新</translation>
+        </message>
+        <message>
+            <source>Could not load the notices from the county server ({why}). The list shows the last rows loaded; it tries again in half a minute.</source>
+            <translation>无法从县服务器读取通知记录（{why}）。列表显示的是上次读取的内容，半分钟后自动重试。</translation>
+        </message>
+        <message>
+            <source>{shown} of {total} notices shown · sent {sent} · waiting {pending} · failed {failed}</source>
+            <translation>显示 {shown} / {total} 条 · 已发送 {sent} · 待发送 {pending} · 发送失败 {failed}</translation>
+        </message>
+        <message>
+            <source> — a failed notice did not reach its person: tell them by phone.</source>
+            <translation> —— 发送失败的通知没有送到本人：请电话告知。</translation>
         </message>
     </context>
     <context>
