@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from commandroom import permissions
 from commandroom.domain.errors import DomainError, Forbidden, NotFound
-from commandroom.domain.models import REFERENCE_MODELS, SYNCED_MODELS, Base, ConflictRecord, row_to_dict
+from commandroom.domain.models import (
+    REFERENCE_MODELS,
+    SYNCED_MODELS,
+    Base,
+    ConflictRecord,
+    record_label,
+    row_to_dict,
+)
 from commandroom.mutations.core import (
     OCCURRED_AT,
     Actor,
@@ -195,6 +202,7 @@ def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_ver
                     mutation_id=mutation_id,
                     origin_device=actor.device_name or actor.device_id,
                     by_user_name=actor.name,
+                    record_label=record_label(session, row.__tablename__, primary_key_of(row)),
                     explanation=(
                         f"'{name}' was changed by someone else after {actor.name} last saw it; "
                         + ("both versions kept, marked for review" if text else "the later arrival was kept")
@@ -288,6 +296,7 @@ def execute(
                         origin_device=actor.device_name or actor.device_id,
                         by_user_name=actor.name,
                         explanation=note["explanation"],
+                        record_label=record_label(session, get_spec(name).entity_type, entity_id),
                     )
                 )
             for rec in conflict_rows:
