@@ -8,6 +8,8 @@ brings the default layout back.
 * :func:`remember_geometry` / :func:`remember_splitter` / :func:`remember_header` restore a
   widget's state now and save it whenever it changes (on close, on a moved splitter, on a
   resized or moved column), under a key naming the page (``incidents/splitter``);
+* :func:`remember_table` remembers a table's columns and tells :func:`ui.common.row_model.fit_columns`
+  to leave widths alone once they are the officer's (restored, or dragged on the header);
 * :func:`value` / :func:`set_value` for small values (the briefing's last folder).
 """
 
@@ -155,3 +157,32 @@ def remember_header(header: Any, key: str) -> bool:
     header.sectionResized.connect(saver.later)
     header.sectionMoved.connect(saver.later)
     return restored
+
+
+KEEP_WIDTHS = "commandroom_keep_widths"
+"""Header property: the column widths are the officer's (restored or dragged), fitting leaves them alone."""
+
+
+class _HeaderTouch(QObject):
+    """Marks a header's widths as the officer's when the mouse is released on it (a drag or a double-click)."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.MouseButtonRelease:
+            header = self.parent()
+            if header is not None:
+                header.setProperty(KEEP_WIDTHS, True)
+        return False
+
+
+def remember_table(table: Any, key: str) -> bool:
+    """Remember ``table``'s column widths and order under ``<key>/columns`` (see :func:`remember_header`);
+    once restored or dragged by hand, automatic fitting after a load keeps the officer's widths."""
+    header = table.horizontalHeader()
+    restored = remember_header(header, key)
+    header.setProperty(KEEP_WIDTHS, restored)
+    header.viewport().installEventFilter(_HeaderTouch(header))
+    return restored
+
+
+def keeps_widths(table: Any) -> bool:
+    return bool(table.horizontalHeader().property(KEEP_WIDTHS))

@@ -42,7 +42,7 @@ from commandroom.queries.conflicts import (
     rejected_rows,
 )
 from commandroom.timeutil import fmt_local
-from ui import i18n
+from ui import i18n, ui_state
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.common.id_model import IdTableModel
 
@@ -282,6 +282,9 @@ class ConflictsView(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
         splitter.addWidget(lower)
+        ui_state.remember_splitter(splitter, "conflicts")
+        ui_state.remember_table(self.rejected_table, "conflicts-rejected")
+        ui_state.remember_table(self.conflict_table, "conflicts-records")
         layout.addWidget(splitter, 1)
 
         self.rejected_table.selectionModel().selectionChanged.connect(self._update_buttons)
