@@ -114,6 +114,13 @@ class _Saver(QObject):
         except RuntimeError:  # the widget is already gone
             pass
 
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.Type.Close, QEvent.Type.Hide):
+            self.save()
+        elif event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+            self.later()
+        return False
+
 
 _quit_hooked: list[bool] = []
 
@@ -123,13 +130,6 @@ def _hook_quit() -> None:
     if app is not None and not _quit_hooked:
         _quit_hooked.append(True)
         app.aboutToQuit.connect(flush)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.Close, QEvent.Type.Hide):
-            self.save()
-        elif event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
-            self.later()
-        return False
 
 
 def remember_geometry(window: Any, key: str) -> None:

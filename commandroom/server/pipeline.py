@@ -204,8 +204,8 @@ def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_ver
                     by_user_name=actor.name,
                     record_label=record_label(session, row.__tablename__, primary_key_of(row)),
                     explanation=(
-                        f"'{name}' was changed by someone else after {actor.name} last saw it; "
-                        + ("both versions kept, marked for review" if text else "the later arrival was kept")
+                        f"{actor.name}修改前，这一项已被别人改过；"  # the officer's words: the desk shows it as is
+                        + ("两个版本都保留，已标记待核对" if text else "以后到达服务器的修改为准")
                     ),
                 )
             )
