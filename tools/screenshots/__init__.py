@@ -10,6 +10,14 @@ LANG = "zh_CN"
 """The language the running script shoots in (``--lang``); English shots are named ``en_<name>.png``."""
 
 
+def private_home() -> None:
+    """Shots start from the default layout: a fresh ``COMMANDROOM_HOME`` unless one is set, so widths an officer
+    (or an earlier run in another language) left in the user's ``ui-state.ini`` are neither read nor changed."""
+    import os
+
+    os.environ.setdefault("COMMANDROOM_HOME", tempfile.mkdtemp(prefix="cr-shots-home-"))
+
+
 def shot_name(name: str) -> str:
     """``name`` as saved in the language of this run: ``wall_zones.png`` or ``en_wall_zones.png``."""
     return name if LANG.startswith("zh") else f"en_{name}"

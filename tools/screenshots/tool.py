@@ -25,6 +25,7 @@ def run_screenshots(shoot: Callable[[Path, int], Awaitable[list[Path]]], *, desc
     import tools.screenshots
 
     tools.screenshots.LANG = args.lang
+    tools.screenshots.private_home()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
     from PySide6.QtWidgets import QApplication

@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     import tools.screenshots
 
     tools.screenshots.LANG = args.lang
+    tools.screenshots.private_home()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
     import qasync

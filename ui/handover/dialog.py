@@ -41,6 +41,7 @@ from commandroom.queries.scope import scope_title
 from commandroom.timeutil import fmt_local
 from ui import ui_state
 from ui.async_runner import LatestTask, run_db, run_read
+from ui.common.row_model import fit_columns
 from ui.handover.models import RowsTableModel
 from ui.incidents import labels
 
@@ -262,6 +263,9 @@ class HandoverDialog(QDialog):
             [[c.target_name, c.subject, fmt_local(c.due_at, "%m-%d %H:%M"),
               self.tr("Overdue") if c.overdue else self.tr("Waiting")] for c in summary.pending_checkins],
             ["#9b1c1c" if c.overdue else None for c in summary.pending_checkins])
+        for key, table in self.tables.items():  # short columns fit their words (longer in English); the titles
+            if table.model().rowCount():        # keep their width; the officer's own widths win (ui_state)
+                fit_columns(table, skip=(1,) if key in ("imminent", "overdue", "checkins") else ())
         self.tabs.setTabText(0, self.tr("Due soon ({n})").format(n=len(summary.imminent)))
         self.tabs.setTabText(1, self.tr("Overdue ({n})").format(n=len(summary.overdue)))
         self.tabs.setTabText(2, self.tr("Check-ins ({n})").format(n=len(summary.pending_checkins)))
