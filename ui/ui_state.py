@@ -110,7 +110,9 @@ class _Saver(QObject):
         _pending.discard(self)
         try:
             self.timer.stop()
-            set_value(self.key, self.read())
+            state = self.read()
+            if state is not None:  # None: nothing of the officer's to keep (yet)
+                set_value(self.key, state)
         except RuntimeError:  # the widget is already gone
             pass
 
@@ -148,12 +150,12 @@ def remember_splitter(splitter: Any, key: str) -> bool:
     return restored
 
 
-def remember_header(header: Any, key: str) -> bool:
+def remember_header(header: Any, key: str, *, read: Any = None) -> bool:
     """Restore a table header's column widths and order (``<key>/columns``) and save them when changed;
     True when restored (a page then leaves its default widths alone)."""
     full = f"{key}/columns"
     restored = _restore(full, header.restoreState)
-    saver = _Saver(header, full, header.saveState)
+    saver = _Saver(header, full, read or header.saveState)
     header.sectionResized.connect(saver.later)
     header.sectionMoved.connect(saver.later)
     return restored
@@ -175,10 +177,15 @@ class _HeaderTouch(QObject):
 
 
 def remember_table(table: Any, key: str) -> bool:
-    """Remember ``table``'s column widths and order under ``<key>/columns`` (see :func:`remember_header`);
-    once restored or dragged by hand, automatic fitting after a load keeps the officer's widths."""
+    """Remember ``table``'s column widths and order under ``<key>/columns`` once the officer set them (dragged
+    a column's edge or moved a column); until then the page fits its columns to what it shows and nothing is
+    kept. Restored widths are the officer's: automatic fitting after a load leaves them alone."""
     header = table.horizontalHeader()
-    restored = remember_header(header, key)
+
+    def officers_state() -> Any:
+        return header.saveState() if header.property(KEEP_WIDTHS) else None  # None: nothing to keep
+
+    restored = remember_header(header, key, read=officers_state)
     header.setProperty(KEEP_WIDTHS, restored)
     header.viewport().installEventFilter(_HeaderTouch(header))
     return restored

@@ -159,8 +159,12 @@ async def test_admin_column_widths_are_remembered(county, qtbot, zh):
     qtbot.addWidget(view)
     view.show()
     await view.load()
+    from tests.ui.test_remembered_layout import drag_done
+
     view.users_table.horizontalHeader().resizeSection(1, 333)
+    drag_done(view.users_table.horizontalHeader())
     view.jobs_table.horizontalHeader().resizeSection(0, 222)
+    drag_done(view.jobs_table.horizontalHeader())
     view.close()  # hiding saves what is shown at once; the rest is saved on quitting:
     ui_state.flush()
     again = AdminView(ws.engine._request, ws.actor)

@@ -45,6 +45,14 @@ async def _build(window_cls, store, actor, qtbot, tmp_path, keys):  # noqa: ANN0
     return window, pages
 
 
+def drag_done(header) -> None:  # noqa: ANN001
+    """What ends an officer's drag on a header (the mouse let go): from then on the widths are theirs."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.mouseRelease(header.viewport(), Qt.MouseButton.LeftButton)
+
+
 def _remembered(widget) -> bool:  # noqa: ANN001
     from ui.ui_state import _Saver
 
@@ -88,6 +96,7 @@ async def test_every_page_restores_its_splitters_and_column_widths_after_a_rebui
             if section is not None:
                 width = header.sectionSize(section) + 37
                 header.resizeSection(section, width)
+                drag_done(header)
                 changed_columns[(key, n)] = (section, width)
     assert len(changed_splitters) >= 4 and len(changed_columns) >= 8, (changed_splitters, changed_columns)
     window.close()
@@ -119,6 +128,7 @@ async def test_a_moved_column_keeps_its_place_and_a_reload_keeps_the_officers_wi
     header = view.conflict_table.horizontalHeader()
     header.moveSection(header.visualIndex(6), 1)  # 处理人 next to 时间
     header.resizeSection(2, 211)
+    drag_done(header)
     view.close()
     ui_state.flush()
     again = ConflictsView(store, actor, [actor.township_code])
@@ -144,7 +154,10 @@ async def test_the_handover_remembers_its_tables_columns(store, actor, qtbot, ui
     first = opened()
     await ui.wait_until(lambda: first.summary is not None, what="summary")
     first.tables["overdue"].horizontalHeader().resizeSection(1, 377)
+    drag_done(first.tables["overdue"].horizontalHeader())
     first.tables["checkins"].horizontalHeader().moveSection(2, 0)
+    drag_done(first.tables["checkins"].horizontalHeader())
+    first.tables["states"].horizontalHeader().resizeSection(0, 99)  # a width the page set, not the officer
     first.close()
     ui_state.flush()
     second = opened()
@@ -152,3 +165,4 @@ async def test_the_handover_remembers_its_tables_columns(store, actor, qtbot, ui
     assert second.tables["overdue"].horizontalHeader().sectionSize(1) == 377
     assert second.tables["checkins"].horizontalHeader().logicalIndex(0) == 2
     assert second.tables["imminent"].horizontalHeader().sectionSize(1) == 300  # untouched: the default
+    assert second.tables["states"].horizontalHeader().sectionSize(0) == 160  # not the officer's: not kept

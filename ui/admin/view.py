@@ -9,6 +9,7 @@ password or Open311 key is shown once, in the notice line, and never again.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from commandroom import permissions
 from commandroom.timeutil import fmt_local, parse_iso
 from ui import i18n, ui_state
+from ui.common.row_model import fit_columns
 
 Api = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -180,11 +182,9 @@ class AdminView(QWidget):
         self.tabs.addTab(self._devices_tab(), self.tr("Workstations"))
         self.tabs.addTab(self._audit_tab(), self.tr("Audit log"))
         self.tabs.addTab(self._jobs_tab(), self.tr("Scheduled jobs"))
-        self.fitted: set[QTableView] = set()  # tables whose columns were fitted to their first rows
         for table, key in ((self.users_table, "admin-users"), (self.devices_table, "admin-devices"),
                            (self.audit_table, "admin-audit"), (self.jobs_table, "admin-jobs")):
-            if ui_state.remember_header(table.horizontalHeader(), key):
-                self.fitted.add(table)  # widths the administrator chose win over fitting
+            ui_state.remember_table(table, key)  # widths the administrator chose win over fitting
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.notice)
@@ -292,10 +292,9 @@ class AdminView(QWidget):
         return page
 
     def _fit(self, table: QTableView) -> None:
-        """Columns as wide as their first contents, once (later the administrator's widths stay)."""
-        if table not in self.fitted and table.model().rowCount():
-            self.fitted.add(table)
-            table.resizeColumnsToContents()
+        """Columns as wide as their contents, until the administrator sizes them (ui_state.remember_table)."""
+        if table.model().rowCount():
+            fit_columns(table)
 
     def _row_words(self, e: dict[str, Any]) -> str:
         if e["entity_type"] in ("user", "user_account"):
@@ -318,8 +317,9 @@ class AdminView(QWidget):
         def result(j: dict[str, Any]) -> str:
             if j.get("running_since"):
                 return self.tr("running since {when}").format(when=_when(j["running_since"]))
-            if j.get("last_error"):
-                return self.tr("failed: {why}").format(why=j["last_error"])
+            if j.get("last_error"):  # the server's words without the programmer's exception name
+                why = re.sub(r"^\w+(?:Error|Exception): ", "", str(j["last_error"]))
+                return self.tr("failed: {why}").format(why=why)
             if not j.get("last_run_at"):
                 return self.tr("not run yet")
             acts = int(j.get("last_acts") or 0)

@@ -172,7 +172,7 @@ class NoticesView(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((96, 96, 300, 90, 150, 170, 72, 48)):
             header.resizeSection(column, width)
-        ui_state.remember_header(header, "notices")
+        ui_state.remember_table(self.table, "notices")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         filters = QHBoxLayout()
