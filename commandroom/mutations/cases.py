@@ -166,30 +166,64 @@ def _advance_case_after_checkin(ctx: MutationContext, case: OneThingCase) -> Non
     _touch(ctx, case)
 
 
-def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str) -> None:
+def _attendance(args: dict[str, Any]) -> tuple[str, str]:
+    """报到 from the department's seat says who attends and when: ``attendee``, ``attend_at`` (free text)."""
+    return (v.text(args, "attendee", required=False, max_len=64),
+            v.text(args, "attend_at", required=False, max_len=64))
+
+
+def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str, attendee: str = "", attend_at: str = "",
+                proxy_reason: str = "") -> None:
     if chk.checked_in_at is not None:
         ctx.mark_merged(f"已于 {fmt_local(chk.checked_in_at)} 报到，无需重复")
         return
+    proxy = bool(proxy_reason)
+    if proxy:
+        chk.proxy_by, chk.proxy_reason = ctx.actor.name, proxy_reason
     chk.checked_in_at = ctx.occurred_at
     chk.state = CheckinState.CHECKED_IN.value
-    if note:
-        chk.note = (chk.note + "\n" if chk.note else "") + note
+    who = "，".join(p for p in (f"到场人员：{attendee}" if attendee else "", f"到场时间：{attend_at}" if attend_at else "")
+                   if p)
+    for text in (note, who):
+        if text:
+            chk.note = (chk.note + "\n" if chk.note else "") + text
     _touch(ctx, chk)
     if chk.case_id:
         case = ctx.session.get(OneThingCase, chk.case_id)
         if case is not None and not case.deleted:
             _advance_case_after_checkin(ctx, case)
     late = ctx.occurred_at > chk.due_at
+    data: dict[str, Any] = {"checkin_id": chk.id, "late": late, "attendee": attendee, "attend_at": attend_at}
+    if proxy:
+        data["proxy"] = {"by": ctx.actor.name, "reason": proxy_reason, "for": [chk.target_code]}
     _timeline(ctx, chk.incident_id, "checkin",
-              f"{svc.target_name(ctx.session, chk.target_kind, chk.target_code)} 报到" + ("（超时）" if late else ""),
-              {"checkin_id": chk.id, "late": late})
+              f"{svc.target_name(ctx.session, chk.target_kind, chk.target_code)} 报到" + ("（超时）" if late else "")
+              + (f"（{who}）" if who else "")
+              + (f"（代录：{ctx.actor.name}，{proxy_reason}）" if proxy else ""), data)
 
 
 @mutation("checkin", "case_checkin")
 def checkin(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """The summoned department or module reports (报到)."""
     note = v.text(args, "note", required=False, max_len=2000)
-    _do_checkin(ctx, ctx.get(CaseCheckin, entity_id), note)
+    _do_checkin(ctx, ctx.get(CaseCheckin, entity_id), note, *_attendance(args))
+
+
+@mutation("checkin.proxy", "case_checkin")
+def checkin_proxy(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """代录报到: the room records a summoned department's 报到 it phoned in: ``{proxy_reason, note?}``.
+
+    Shown on the timeline as 代录 with who typed it; the assessment counts it apart from the department's
+    own on-time 报到.
+    """
+    note = v.text(args, "note", required=False, max_len=2000)
+    reason = v.text(args, "proxy_reason", required=False, max_len=2000)
+    if not reason:
+        raise ValidationError("proxy_reason", "代部门录入报到须写明原因（例如：部门联络员电话告知已到场）")
+    chk = ctx.get(CaseCheckin, entity_id)
+    if chk.target_kind != "department":
+        raise ValidationError("proxy_reason", "只有县级部门的报到可以代录")
+    _do_checkin(ctx, chk, note, *_attendance(args), proxy_reason=reason)
 
 
 def _level(args: dict[str, Any], due, now) -> str:  # noqa: ANN001
@@ -305,7 +339,7 @@ def case_checkin(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> 
     ).first()
     if chk is None:
         raise ValidationError("department_code", f"department '{dept}' is not part of this case")
-    _do_checkin(ctx, chk, note)
+    _do_checkin(ctx, chk, note, *_attendance(args))
 
 
 @mutation("case.step_done", "one_thing_case")

@@ -3,16 +3,16 @@
 A conflict record and an outbox entry keep the record's number and title as they were when they were
 written, so the 冲突与退回 page names the record even after the desk stopped holding it.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_disputes
 Create Date: 2026-12-06 13:10:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004_disputes"
 branch_labels = None
 depends_on = None
 
