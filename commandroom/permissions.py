@@ -24,13 +24,16 @@ roles only (duty officer and module lead); 推荐提名 = ``assessment.nominate`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from commandroom.domain.enums import ROLE_LABELS, Role
 from commandroom.domain.errors import Forbidden
+
+if TYPE_CHECKING:
+    from commandroom.domain.models import User
 
 SYSTEM_ROLE = "system"  # the server's own scheduled work and the seed; never an account
 
@@ -255,13 +258,42 @@ ENDPOINTS: dict[tuple[str, str], str] = {
 }
 
 
+# --------------------------------------------------------------------------- who asks
+
+
+class HasRoles(Protocol):
+    """Anyone the rules ask about: the desk's Actor, the server's Principal (a user row is asked too)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def roles(self) -> Sequence[str] | None: ...
+
+
+class Acting(HasRoles, Protocol):
+    """Someone acting, with the scope the assigned-row rules read (an Actor or a Principal)."""
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def scope_kind(self) -> str: ...
+
+    @property
+    def scope_code(self) -> str | None: ...
+
+    @property
+    def department_code(self) -> str | None: ...
+
+
 # --------------------------------------------------------------------------- questions
 
 
-def roles_of(actor: Any) -> tuple[str, ...]:
+def roles_of(actor: HasRoles | User) -> tuple[str, ...]:
     """Every role an actor, principal or user row holds (``roles``, else the single ``role``)."""
-    roles = tuple(getattr(actor, "roles", None) or ())
-    primary = getattr(actor, "role", "") or ""
+    roles = tuple(actor.roles or ())
+    primary = actor.role or ""
     if primary and primary not in roles:
         roles = (primary, *roles)
     return roles
@@ -281,16 +313,16 @@ def rule(name: str) -> Rule | None:
     return RULES.get(name)
 
 
-def is_system(actor: Any) -> bool:
+def is_system(actor: HasRoles | User) -> bool:
     return SYSTEM_ROLE in roles_of(actor)
 
 
-def may(actor: Any, name: str) -> bool:
+def may(actor: HasRoles | User, name: str) -> bool:
     """May this actor do ``name`` at all (on some row of its scope)? What the desk asks to show a button."""
     return refusal(actor, name) is None
 
 
-def refusal(actor: Any, name: str) -> str | None:
+def refusal(actor: HasRoles | User, name: str) -> str | None:
     """Why the actor may not do ``name`` at all, in the officer's words; None when some reach is granted."""
     if is_system(actor):
         return None
@@ -306,7 +338,7 @@ def refusal(actor: Any, name: str) -> str | None:
             + (f"（{r.power}属乡镇党委）" if r.power in ("考核管理权", "反向否决权", "推荐提名权") else ""))
 
 
-def check(actor: Any, name: str) -> Reach | None:
+def check(actor: HasRoles | User, name: str) -> Reach | None:
     """Raise :class:`Forbidden` (the refusal) unless the actor may do ``name``; returns the reach."""
     why = refusal(actor, name)
     if why is not None:
@@ -337,11 +369,11 @@ def _role(value: str) -> Role | None:
 # --------------------------------------------------------------------------- assigned rows
 
 
-def assigned_to(actor: Any, table: str, row: Any, session: Any = None) -> bool:
+def assigned_to(actor: Acting, table: str, row: Any, session: Any = None) -> bool:
     """Is this existing row given to the actor's own department (liaison) or team/zone (team roles)?"""
     roles = {_role(r) for r in roles_of(actor)}
-    dept = getattr(actor, "department_code", None)
-    zone = getattr(actor, "scope_code", None) if getattr(actor, "scope_kind", "") == "zone" else None
+    dept = actor.department_code
+    zone = actor.scope_code if actor.scope_kind == "zone" else None
     module_lead = Role.MODULE_LEAD in roles
 
     def target(kind: str | None, code: str | None) -> bool:
@@ -370,7 +402,7 @@ def assigned_to(actor: Any, table: str, row: Any, session: Any = None) -> bool:
     return False
 
 
-def _leads_module(session: Any, actor: Any, module_id: str | None) -> bool:
+def _leads_module(session: Any, actor: Acting, module_id: str | None) -> bool:
     if session is None or not module_id:
         return True
     from commandroom.domain.models import Module
@@ -388,7 +420,7 @@ def _collaborators(session: Any, type_code: str) -> list[str]:
     return list(t.collaborating_department_codes or []) if t is not None else []
 
 
-def may_on(actor: Any, name: str, table: str, row: Any, session: Any = None) -> bool:
+def may_on(actor: Acting, name: str, table: str, row: Any, session: Any = None) -> bool:
     """May the actor do ``name`` on this row (its role, and for assigned-only roles, the row is theirs)?"""
     if refusal(actor, name) is not None:
         return False

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.mutations.core import Actor
 from commandroom.queries.scope import is_county, scope_of
+from commandroom.store.protocol import Store
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
 from ui.notifications import BannerArea, BreachWarningWatcher, Notice, Notifier, UrgentReportWatcher
@@ -45,7 +47,7 @@ class MainWindow(QMainWindow):
     """The command room's main window.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in user (``commandroom.mutations.Actor``).
         sound: play the alert sound for urgent notices.
         sound_dir: where the generated alert WAV is kept.
@@ -56,7 +58,7 @@ class MainWindow(QMainWindow):
     sync_progress_did_change = Signal(int, int)
     basemap_progress_did_change = Signal(object)
 
-    def __init__(self, store: Any, actor: Any, *, sound: bool = True, sound_dir: Path | None = None,
+    def __init__(self, store: Store, actor: Actor, *, sound: bool = True, sound_dir: Path | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -164,8 +166,7 @@ class MainWindow(QMainWindow):
             (PAGE_ONE_THING, self.tr("One-thing cases"), "fa5s.project-diagram",
              lambda: self._plugin_page("ui.cases.page")),
         ]
-        may = getattr(self.actor, "may", None)
-        if callable(may) and may("admin.users"):  # the county administrator's screens
+        if self.actor.may("admin.users"):  # the county administrator's screens
             entries.append((PAGE_ADMIN, self.tr("Administration"), "fa5s.users-cog", self._build_admin))
         for key, title, icon, builder in entries:
             item = QListWidgetItem(title)
@@ -367,7 +368,7 @@ class MainWindow(QMainWindow):
         self.status_bar.basemap_resume_clicked.connect(downloader.resume)
 
     def _on_store_changes(self, changes: Any) -> None:
-        if changes.touches("township") and getattr(self.actor, "scope_kind", "township") != "county":
+        if changes.touches("township") and self.actor.scope_kind != "county":
             self._relabel_place()
         if self.engine is None and changes.touches("local_outbox"):
             self._counts_timer.start()
@@ -404,7 +405,7 @@ class MainWindow(QMainWindow):
         self.notifier.notify(notice)
 
 
-def _read_place(store: Any, codes: list[str]) -> str:
+def _read_place(store: Store, codes: list[str]) -> str:
     from commandroom.services.places import place_of
 
     with store.read() as session:

@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from commandroom.store.protocol import Store
 from ui.async_runner import run_read, spawn, store_events
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,7 @@ class _ArrivalWatcher(QObject):
 
     watched_table = ""
 
-    def __init__(self, store: Any, notifier: Notifier | None, *, on_show: Callable[[str], Any] | None = None,
+    def __init__(self, store: Store, notifier: Notifier | None, *, on_show: Callable[[str], Any] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -289,7 +290,7 @@ class BreachWarningWatcher(_ArrivalWatcher):
     async def _check(self, ids: set[str]) -> None:
         from commandroom.services.notices import breach_warnings
 
-        def read(store: Any, entry_ids: set[str]) -> list[Any]:
+        def read(store: Store, entry_ids: set[str]) -> list[Any]:
             with store.read() as session:
                 return breach_warnings(session, entry_ids, store.now())
 

@@ -1,6 +1,6 @@
 """Reads and writes behind the module boards, "my tasks" and linked command. Qt-free core code.
 
-Every function takes the :class:`~commandroom.sync.local.LocalStore` and returns plain
+Every function takes the :class:`~commandroom.store.local.DeskStore` and returns plain
 frozen dataclasses, so the views can run them on the reader pool (``run_read``) or the
 single writer (``run_db``) and hand the result to the GUI thread.
 

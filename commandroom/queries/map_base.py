@@ -110,10 +110,10 @@ def _feature(geom: BaseGeometry, props: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_base_layers(store: ReadStore | None = None, data_dir: str | Path | None = None) -> BaseLayers:
-    """Collect the base layers from ``store`` (a LocalStore, optional) and the data files.
+    """Collect the base layers from ``store`` (a DeskStore, optional) and the data files.
 
     Args:
-        store: the workstation's LocalStore; None uses the data files only.
+        store: the workstation's DeskStore; None uses the data files only.
         data_dir: where the committed reference files live (default: the repo's ``data/``).
     """
     data_dir = Path(data_dir) if data_dir else DATA_DIR

@@ -29,7 +29,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
-from commandroom.domain.models import Photo
+from commandroom.domain.models import Photo, User
 from commandroom.server.auth import Principal, principal
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
@@ -226,6 +226,8 @@ def _reader(request: Request) -> None:
         if check.problem:
             raise HTTPException(403, detail={"code": f"api_key_{check.problem}",
                                              "message": f"api_key is {check.problem}"})
+        if check.user is None:  # not reached: a key without a user has a problem
+            raise HTTPException(403, detail={"code": "api_key_unknown", "message": "api_key is unknown"})
         _require(check.user, "photo.read")
         return
     scheme, _, token = auth.partition(" ")
@@ -233,7 +235,7 @@ def _reader(request: Request) -> None:
     principal(request, creds).require("photo.read")
 
 
-def _require(holder: object, name: str) -> None:
+def _require(holder: User, name: str) -> None:
     why = permissions.refusal(holder, name)
     if why is not None:
         raise HTTPException(403, detail={"code": "forbidden", "message": why, "rule": name})

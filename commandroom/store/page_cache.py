@@ -18,7 +18,7 @@ WALL_PAGE_CACHE_KIB = 2048  # SQLite's own default
 
 
 def bound_page_cache(store: Any, kib: int = WALL_PAGE_CACHE_KIB) -> None:
-    """Limit every connection of ``store`` (a LocalStore) to ``kib`` KiB of page cache, from now on.
+    """Limit every connection of ``store`` (a DeskStore) to ``kib`` KiB of page cache, from now on.
 
     Call it before the store is used from other threads: the pooled connections are closed so
     that each is reopened with the bound.

@@ -66,10 +66,10 @@ class _Loop:
 
 
 def _store_with(n: int, root: Path) -> Any:
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from tools.screenshots.map import insert_demo_rows
 
-    store = LocalStore(root / f"bench-{n}.db")
+    store = DeskStore(root / f"bench-{n}.db")
     insert_demo_rows(store, incidents=n, reports=30, members=60, seed=n)
     return store
 

@@ -1,6 +1,6 @@
 """Wall soak: seven simulated days through a 7-day demo store while the wall rotates quickly.
 
-Set-up: ``seed_database(demo_days=7)`` into a temporary file, opened with ``LocalStore``; a
+Set-up: ``seed_database(demo_days=7)`` into a temporary file, opened with ``DeskStore``; a
 ``WallWindow`` at 1920×1080 (offscreen) rotating every 0.6 s through overview, zones, cases and
 boards, pages reloading on change events (debounced) and every 3 s, urgent incidents taking over,
 the ticker scrolling. The driver (:func:`tools.wall_soak.run_soak`) writes 10 simulated minutes per
@@ -66,14 +66,14 @@ async def _idle_stall(store: object, seconds: float = 10.0) -> float:
 
 async def _main(root: Path) -> tuple[float, object, dict | None]:
     from commandroom.refdata.seed import seed_database
+    from commandroom.store.local import DeskStore
     from commandroom.store.page_cache import bound_page_cache
-    from commandroom.sync.local import LocalStore
     from tools.wall_soak import run_soak, soak_config
     from ui.async_runner import forget_store
 
     path = root / "wall-soak.db"
     seed_database(f"sqlite:///{path}", demo_days=7)
-    store = LocalStore(path)
+    store = DeskStore(path)
     bound_page_cache(store)  # as the wall's open_store does (ui/wall/app.py)
     realtime = None
     try:

@@ -50,12 +50,12 @@ def _demo_store(tmp_path):
     from commandroom.domain.models import ConflictRecord, OutboxEntry, Photo, Report
     from commandroom.ids import new_id
     from commandroom.refdata.seed import seed_database
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import iso, utcnow
 
     path = tmp_path / "demo.db"
     seed_database(f"sqlite:///{path}", demo_days=7)
-    store = LocalStore(path)
+    store = DeskStore(path)
     return store, (select, ConflictRecord, OutboxEntry, Photo, Report, new_id, iso, utcnow, hashlib)
 
 

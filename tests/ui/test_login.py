@@ -144,12 +144,12 @@ def _visible_login_dialog():
 def test_the_dialog_is_prefilled_from_the_store_file_without_opening_the_store(tmp_path):
     from commandroom.domain.models import LocalMeta
     from commandroom.store import peek
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
 
     path = tmp_path / "workstation.db"
     assert peek.peek_meta(path, ["last_username"]) == {}  # first run: no file yet
     assert not path.exists()  # and looking did not create one
-    store = LocalStore(path)
+    store = DeskStore(path)
     store.set_meta("last_username", "wangzb")
     store.set_meta("server_url", "https://cs-zhzx.example.gov.cn")
     store.set_meta("workstation_name", "2")  # a name that looks like a number stays a name
@@ -166,11 +166,11 @@ async def test_sign_in_waits_for_the_store_still_opening_and_says_so(tmp_path, q
     import threading
 
     import ui.app as app_module
+    from commandroom.store.local import DeskStore
     from commandroom.sync.engine import SyncEngine
-    from commandroom.sync.local import LocalStore
 
     path = tmp_path / "workstation.db"
-    earlier = LocalStore(path)  # yesterday's sign-in
+    earlier = DeskStore(path)  # yesterday's sign-in
     earlier.set_meta("server_url", "http://127.0.0.1:8350")
     earlier.set_meta("workstation_name", "球川镇指挥室1号")
     earlier.set_meta("last_username", "wangzb")

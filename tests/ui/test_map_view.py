@@ -20,7 +20,7 @@ register_schemes()
 
 from commandroom.domain.models import Incident, Report, TeamMember  # noqa: E402
 from commandroom.mutations.core import Changes  # noqa: E402
-from commandroom.sync.local import LocalStore  # noqa: E402
+from commandroom.store.local import DeskStore  # noqa: E402
 from commandroom.timeutil import utcnow  # noqa: E402
 from tools.screenshots.map import insert_demo_rows  # noqa: E402
 from ui.map.tiles import write_mbtiles  # noqa: E402
@@ -40,7 +40,7 @@ HOSTILE_SVG = '"><svg onload="window.__pwned=\'svg\'"></svg>'
 def plain_store(tmp_path, qapp):
     from ui.async_runner import forget_store
 
-    s = LocalStore(tmp_path / "ws.db")
+    s = DeskStore(tmp_path / "ws.db")
     yield s
     forget_store(s)
     s.close()

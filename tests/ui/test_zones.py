@@ -32,9 +32,9 @@ _TEMPLATE: dict[str, object] = {}
 
 @pytest.fixture
 def demo(tmp_path, tmp_path_factory, qapp):
-    """A LocalStore on a copy of the demo county: 2 days of history, rosters, a loan, team dispatches."""
+    """A DeskStore on a copy of the demo county: 2 days of history, rosters, a loan, team dispatches."""
     from commandroom.refdata.seed import seed_database
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
 
     if "path" not in _TEMPLATE:
@@ -43,7 +43,7 @@ def demo(tmp_path, tmp_path_factory, qapp):
         _TEMPLATE["path"] = path
     dst = tmp_path / "workstation.db"
     shutil.copy(_TEMPLATE["path"], dst)
-    store = LocalStore(dst)
+    store = DeskStore(dst)
     yield store
     forget_store(store)
     store.close()

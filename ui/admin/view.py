@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom import permissions
+from commandroom.mutations.core import Actor
 from commandroom.timeutil import fmt_local, parse_iso
 
 Api = Callable[..., Awaitable[dict[str, Any]]]
@@ -80,7 +81,7 @@ def _table(model: QAbstractTableModel) -> QTableView:
 class AdminView(QWidget):
     """Users, workstations and the audit log, for the county administrator."""
 
-    def __init__(self, api: Api, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, api: Api, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.api = api
         self.actor = actor

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.queries.boards import IncidentChoice, Target, search_incidents
+from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local, iso, local_to_utc, utcnow
 from ui.async_runner import LatestTask, run_read
 from ui.boards import labels
@@ -213,7 +214,7 @@ class IncidentChoiceModel(RowTableModel):
 class IncidentPickerDialog(BaseDialog):
     """Choose an incident (open ones first); the search runs in SQL on the reader pool."""
 
-    def __init__(self, store: Any, township_codes: list[str] | None, title: str, parent: QWidget | None = None
+    def __init__(self, store: Store, township_codes: list[str] | None, title: str, parent: QWidget | None = None
                  ) -> None:
         super().__init__(title, parent)
         self.setMinimumSize(760, 520)

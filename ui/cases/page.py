@@ -16,7 +16,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QTabWidget, QWidget
 
+from commandroom.mutations.core import Actor
 from commandroom.queries.scope import scope_of
+from commandroom.store.protocol import Store
 from ui.assessment.view import AssessmentView
 from ui.cases.view import CasesView
 from ui.reflist.holidays import HolidayScheduleView
@@ -27,13 +29,13 @@ class OneThingPage(QTabWidget):
     """One-thing cases · list management · holiday schedules · assessment.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in user.
         window: the main window (to open incidents), or None.
         clock: the current time (naive UTC); tests and screenshots freeze it.
     """
 
-    def __init__(self, store: Any, actor: Any, window: Any = None,
+    def __init__(self, store: Store, actor: Actor, window: Any = None,
                  clock: Callable[[], datetime] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("OneThingPage")

@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
 
 from commandroom.queries.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
 from commandroom.queries.scope import scope_title
+from commandroom.store.protocol import Store
 from ui.async_runner import run_read
 from ui.handover.export import BriefingText, briefing_html, discard_partial, write_pdf, write_xlsx
 
 log = logging.getLogger(__name__)
 
 
-def compute_briefing(store: Any, day: date, township_codes: tuple[str, ...] | None, now: datetime,
+def compute_briefing(store: Store, day: date, township_codes: tuple[str, ...] | None, now: datetime,
                      state: TaskState) -> DailyBriefing:
     """Core read for the reader pool."""
     with store.read() as session:
@@ -49,7 +50,7 @@ def compute_briefing(store: Any, day: date, township_codes: tuple[str, ...] | No
 FOLDER_KEY = "briefing/folder"
 
 
-async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | None, folder: Path,
+async def export_briefing(store: Store, *, day: date, scope: tuple[str, ...] | None, folder: Path,
                           pdf: bool, xlsx: bool, state: TaskState, now: datetime | None = None,
                           text: BriefingText | None = None) -> list[Path]:
     """Compute the briefing and write the chosen files into ``folder``; returns their paths.
@@ -104,13 +105,13 @@ class BriefingDialog(QDialog):
     """Choose the day and the files; export with progress; Cancel stops it.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         scope: the townships in the briefing (None: the whole county).
     """
 
     export_did_finish = Signal(list)  # paths
 
-    def __init__(self, store: Any, scope: tuple[str, ...] | None, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, scope: tuple[str, ...] | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.scope = scope

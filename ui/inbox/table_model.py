@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from commandroom.queries.inbox import InboxFilter, InboxRow, inbox_listing, inbox_rows
+from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local, utcnow
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
@@ -41,13 +42,13 @@ class InboxTableModel(IdTableModel):
     """Reports of the townships in view, as a lazily filled table (see module docstring).
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         show_township: add a township column (county scope).
     """
 
     ids_did_refresh = Signal()
 
-    def __init__(self, store: Any, *, show_township: bool = False, parent: Any = None) -> None:
+    def __init__(self, store: Store, *, show_township: bool = False, parent: Any = None) -> None:
         super().__init__(lambda ids: inbox_rows(store, ids), parent)
         self.store = store
         self.show_township = show_township

@@ -75,6 +75,24 @@ CLOCK_STATE_LABELS = {
 }
 
 
+# (key, English label, shortcut): the order of the buttons
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("dispatch", QT_TRANSLATE_NOOP("Incidents", "Dispatch"), "D"),
+    ("acknowledge", QT_TRANSLATE_NOOP("Incidents", "Acknowledge"), "K"),
+    ("arrive", QT_TRANSLATE_NOOP("Incidents", "On site"), "G"),
+    ("start", QT_TRANSLATE_NOOP("Incidents", "Start handling"), "P"),
+    ("note", QT_TRANSLATE_NOOP("Incidents", "Progress note"), "N"),
+    ("submit", QT_TRANSLATE_NOOP("Incidents", "Submit for verification"), "S"),
+    ("verify", QT_TRANSLATE_NOOP("Incidents", "Verify"), "V"),
+    ("close", QT_TRANSLATE_NOOP("Incidents", "Close"), "C"),
+    ("return", QT_TRANSLATE_NOOP("Incidents", "Return"), "T"),
+    ("escalate", QT_TRANSLATE_NOOP("Incidents", "Escalate"), "E"),
+    ("remind", QT_TRANSLATE_NOOP("Incidents", "Remind"), "R"),
+    ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
+)
+ACTION_LABELS = {key: text for key, text, _shortcut in ACTIONS}
+
+
 def tr(text: str) -> str:
     """Translate ``text`` in the ``Incidents`` context (for texts from the tables above)."""
     return QCoreApplication.translate(CTX, text)

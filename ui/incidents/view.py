@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from commandroom.mutations.core import Actor
 from commandroom.queries.incidents import COLUMN_KEYS, IncidentQuery, filter_choices
 from commandroom.queries.scope import scope_of
+from commandroom.store.protocol import Store
 from ui.incidents import refcounts
 from ui.incidents.detail import IncidentDetailPanel
 from ui.incidents.filter_bar import IncidentFilterBar
@@ -41,7 +43,7 @@ class IncidentsView(QWidget):
     """The incident list with its filters and the detail of the selected incident.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in officer (their scope decides which townships are listed).
         parent: the owning widget.
     """
@@ -49,7 +51,7 @@ class IncidentsView(QWidget):
     banner_requested = Signal(object)  # a ui.notifications.Notice
     count_did_change = Signal(int)
 
-    def __init__(self, store: Any, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, actor: Actor, parent: QWidget | None = None) -> None:
         refcounts.install()  # PySide6 6.12 on CPython 3.11: see ui/incidents/refcounts.py
         super().__init__(parent)
         self.store = store

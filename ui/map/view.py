@@ -52,6 +52,7 @@ from commandroom.queries.map import (
     table,
     to_js,
 )
+from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class MapView(QWidget):
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         parent: QWidget | None = None,
         *,
         tiles_path: str | Path | None = None,
@@ -86,7 +87,7 @@ class MapView(QWidget):
     ) -> None:
         """
         Args:
-            store: the workstation's LocalStore (reads and change events).
+            store: the workstation's DeskStore (reads and change events).
             parent: the parent widget.
             tiles_path: an MBTiles file for the optional raster layer (default:
                 ``tiles.mbtiles`` next to the store's database file).

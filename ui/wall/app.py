@@ -6,7 +6,7 @@ runs everything. Differences from the desktop, because nobody sits at a wall:
 
 * no error dialogs: uncaught exceptions are logged (``logs/wall-<profile>.log``) and the
   wall keeps running;
-* sign-in: a profile that has signed in before (``LocalStore.auth()`` holds a refresh
+* sign-in: a profile that has signed in before (``DeskStore.auth()`` holds a refresh
   token) starts its sync engine without any dialog, also while the server is down; only
   the very first start of a profile shows the desktop's login dialog;
 * the window opens full screen and chrome-less on screen ``N``;
@@ -28,20 +28,22 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from commandroom.store.protocol import Store
+
 log = logging.getLogger(__name__)
 
 
 def open_store(path: Path) -> Any:
-    """Open (and migrate) the profile's LocalStore, with the wall's small page cache; runs on the writer thread."""
+    """Open (and migrate) the profile's DeskStore, with the wall's small page cache; runs on the writer thread."""
+    from commandroom.store.local import DeskStore
     from commandroom.store.page_cache import bound_page_cache
-    from commandroom.sync.local import LocalStore
 
-    store = LocalStore(path)
+    store = DeskStore(path)
     bound_page_cache(store)
     return store
 
 
-def make_engine_for(store: Any, settings: Any, server_url: str, workstation_name: str) -> Any:
+def make_engine_for(store: Store, settings: Any, server_url: str, workstation_name: str) -> Any:
     """A SyncEngine for ``server_url`` (None when the sync package is not installed).
 
     A public wrapper of :func:`ui.app._make_engine` (the desktop's own factory), so the wall
@@ -64,7 +66,7 @@ def install_wall_excepthook() -> None:
     sys.excepthook = hook
 
 
-async def start_engine(store: Any, settings: Any, profile: str) -> Any:
+async def start_engine(store: Store, settings: Any, profile: str) -> Any:
     """The profile's sync engine, signed in from the stored tokens; the login dialog only on a first start.
 
     Returns None when the wall runs without a server (the user closed the first login, or no
@@ -91,7 +93,7 @@ async def start_engine(store: Any, settings: Any, profile: str) -> Any:
     return holder.get("engine")
 
 
-def _start_basemaps(engine: Any, store: Any) -> Any:
+def _start_basemaps(engine: Any, store: Store) -> Any:
     """The wall downloads the base map like a desk (no status bar: it simply appears on the map)."""
     if not hasattr(engine, "client") or not hasattr(engine, "on_status"):
         return None

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.queries import wall as fg
+from commandroom.store.protocol import Store
 from commandroom.timeutil import to_local
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
@@ -87,7 +88,7 @@ def page_title(key: str) -> str:
     return wall_label(PAGE_TITLES, key)
 
 
-def _read(store: Any, fn: Callable[..., Any], now: datetime, kwargs: dict[str, Any]) -> Any:
+def _read(store: Store, fn: Callable[..., Any], now: datetime, kwargs: dict[str, Any]) -> Any:
     """Run a figures function in a read session (on the reader pool)."""
     with store.read() as session:
         return fn(session, now, **kwargs)
@@ -227,7 +228,7 @@ class WallPage(QWidget):
     """A page of the wall; subclasses set :attr:`key`, :attr:`TABLES` and implement ``loader``/``apply``.
 
     Args:
-        store: the LocalStore (reads and change events).
+        store: the DeskStore (reads and change events).
         config: the wall config (refresh and debounce times, township scope).
         clock: returns "now" as naive UTC (a fake clock in the soak test).
     """
@@ -238,7 +239,7 @@ class WallPage(QWidget):
     TABLES: tuple[str, ...] = ()
     APPLY_WHEN_HIDDEN = False
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._unshown: Any = _NOTHING
         self.store = store
@@ -394,7 +395,7 @@ class WallOverviewPage(WallPage):
     key = PAGE_OVERVIEW
     TABLES = ("report", "incident", "team_member", "roster_entry", "member_loan")
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         from ui.wall.charts import CategoryChart, HourlyChart, TrendChart, ZoneLoadChart
 
@@ -552,7 +553,7 @@ class WallMapPage(WallPage):
 
     key = PAGE_MAP
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None, *,
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None, *,
                  map_factory: Callable[[Any], QWidget] | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
@@ -822,7 +823,7 @@ class WallZonesPage(WallPage):
     key = PAGE_ZONES
     TABLES = ("incident", "team_member", "roster_entry", "member_loan", "dispatch")
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
         self.tiles: list[WallZoneTile] = []
@@ -888,7 +889,7 @@ class WallCasesPage(WallPage):
     TABLES = ("one_thing_case", "case_checkin", "case_step")
     ROWS = 8
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -960,7 +961,7 @@ class WallBoardsPage(WallPage):
     TABLES = ("task_card", "module")
     ROWS = 8
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -1107,7 +1108,7 @@ PAGE_CLASSES: dict[str, type[WallPage]] = {
 }
 
 
-def build_page(key: str, store: Any, config: WallConfig, clock: Clock, **kwargs: Any) -> WallPage:
+def build_page(key: str, store: Store, config: WallConfig, clock: Clock, **kwargs: Any) -> WallPage:
     """A new page ``key`` (the window builds each page once, and again when the watchdog rebuilds it)."""
     return PAGE_CLASSES[key](store, config, clock, **kwargs)
 

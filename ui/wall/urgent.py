@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from commandroom.queries import wall as fg
+from commandroom.store.protocol import Store
 from ui.async_runner import run_read, spawn, store_events
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 SEEN_LIMIT = 5000
 
 
-def _read(store: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _read(store: Store, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     with store.read() as session:
         return fn(session, *args, **kwargs)
 
@@ -37,14 +38,14 @@ class UrgentWatcher(QObject):
     """Emits ``urgent_did_arrive(list[UrgentItem])`` for urgent items that appear (once each).
 
     Args:
-        store: the LocalStore.
+        store: the DeskStore.
         clock: "now" as naive UTC.
         townships: the wall's township scope (None: all).
     """
 
     urgent_did_arrive = Signal(list)
 
-    def __init__(self, store: Any, clock: Callable[[], datetime], townships: Iterable[str] | None = None,
+    def __init__(self, store: Store, clock: Callable[[], datetime], townships: Iterable[str] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store

@@ -9,7 +9,7 @@ Built for weeks of unattended operation:
 * burn-in protection: the whole content moves by a few pixels every few minutes;
 * sizes follow the window height (1.0 at 1080 lines, 2.0 on a 4K wall).
 
-The window reads only through the LocalStore (the reader pool) and listens to its change
+The window reads only through the DeskStore (the reader pool) and listens to its change
 events; it writes nothing. ``set_sync_status`` takes the sync engine's status (the desktop
 forwards its own; ``commandroom wall`` runs its own engine).
 """
@@ -28,6 +28,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Sign
 from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from commandroom.store.protocol import Store
 from commandroom.timeutil import to_local, utcnow
 from ui.async_runner import store_events
 from ui.wall import pages as wp
@@ -54,7 +55,7 @@ class WallWindow(QWidget):
     """The wall screen.
 
     Args:
-        store: the LocalStore to show (read only).
+        store: the DeskStore to show (read only).
         config: pages, interval, fixed page, sound… (:class:`ui.wall.config.WallConfig`).
         clock: "now" as naive UTC (a fake clock in the soak driver).
         sound_dir: where the alert WAV is kept (None: no sound file, a beep).
@@ -67,7 +68,7 @@ class WallWindow(QWidget):
     page_did_change = Signal(str)
     closed = Signal()
 
-    def __init__(self, store: Any, config: WallConfig | None = None, *, clock: Callable[[], datetime] = utcnow,
+    def __init__(self, store: Store, config: WallConfig | None = None, *, clock: Callable[[], datetime] = utcnow,
                  sound_dir: Path | None = None, page_kwargs: dict[str, dict[str, Any]] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)

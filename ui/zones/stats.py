@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.queries.zones import StatsData, load_stats
 from commandroom.services.teams import ResponseStats
+from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, run_read, spawn, store_events
 from ui.zones import labels
@@ -119,7 +120,7 @@ class StatsView(QWidget):
 
     stats_did_load = Signal(object)
 
-    def __init__(self, store: Any, *, now_fn: Callable[[], datetime] = utcnow, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, *, now_fn: Callable[[], datetime] = utcnow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.now_fn = now_fn
