@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from commandroom.domain.enums import ROLE_LABELS, Role
 from commandroom.domain.errors import Forbidden
@@ -179,7 +179,12 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("calendar.publish_year", "发布节假日安排", _g(CC), ""),
 ]
 
-_R: list[tuple[str, str, dict[Role, Reach], dict[str, bool]]] = [
+class _ReadFlags(TypedDict, total=False):
+    public: bool
+    signed_in: bool
+
+
+_R: list[tuple[str, str, dict[Role, Reach], _ReadFlags]] = [
     ("public", "公开信息（Open311 服务目录、健康检查）", {}, {"public": True}),
     ("auth.login", "登录工作站", _g(*DESK_ROLES), {}),
     ("auth.session", "刷新、退出、查看本人登录", {}, {"signed_in": True}),
@@ -482,7 +487,7 @@ def matrix_markdown() -> str:
                 cells = ["●" if role in DESK_ROLES else "" for role in roles]
             else:
                 marks = {Reach.SCOPE: "●", Reach.ASSIGNED: "◐", Reach.OWN: "○"}
-                cells = [marks.get(r.grants.get(role), "") for role in roles]
+                cells = [marks.get(reach, "") if (reach := r.grants.get(role)) is not None else "" for role in roles]
             lines.append(f"| `{r.name}` | {r.label} | {r.power} | " + " | ".join(cells) + " |")
     lines += ["", "## Where the model is coarser than the roles (known limits)", "",
               "- Sync replicates whole buckets: a department liaison's desk receives every township's bucket "

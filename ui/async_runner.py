@@ -26,11 +26,13 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from commandroom.store.protocol import Store
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
+
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from sqlalchemy.orm import Session
-
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from commandroom.mutations.core import Actor, Changes
 
 

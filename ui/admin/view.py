@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom import permissions
-from commandroom.mutations.core import Actor
 from commandroom.timeutil import fmt_local, parse_iso
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
 
 Api = Callable[..., Awaitable[dict[str, Any]]]
 

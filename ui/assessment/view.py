@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.mutations.assessment import leads_township
-from commandroom.mutations.core import Actor
 from commandroom.queries.assessment import (
     AssessmentData,
     CadreRow,
@@ -43,7 +42,6 @@ from commandroom.queries.assessment import (
 )
 from commandroom.queries.scope import home_township, is_county
 from commandroom.services.assessment import VETO, record_id
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.assessment.models import (
     DepartmentIndicatorModel,
@@ -56,6 +54,10 @@ from ui.boards.dialogs import BaseDialog, text_edit
 from ui.common.id_model import IdRole
 from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 WATCHED = ("assessment_record", "task_card", "case_step", "case_checkin", "one_thing_case", "dispatch", "report")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
 from commandroom import permissions
 from commandroom.domain.errors import DomainError, ValidationError
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.boards import (
     COLUMNS,
     DONE_DAYS,
@@ -62,7 +61,6 @@ from commandroom.queries.boards import (
     plan_move,
     summon_targets,
 )
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards import labels
@@ -72,6 +70,10 @@ from ui.boards.models import CardColumnModel, CheckinModel
 from ui.common.id_model import IdRole
 from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 WATCHED = ("task_card", "case_checkin", "conflict_record", "module", "local_outbox", "one_thing_case")
 

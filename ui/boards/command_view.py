@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.boards import (
     CheckinRow,
     CommandCheckins,
@@ -42,7 +41,6 @@ from commandroom.queries.boards import (
     search_incidents,
     summon_targets,
 )
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
@@ -50,6 +48,10 @@ from ui.boards.models import CheckinModel, MyTasksModel
 from ui.common.id_model import IdRole
 from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 class _ActionMixin(ActionHostMixin):

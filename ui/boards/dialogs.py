@@ -8,7 +8,7 @@ keeps OK disabled.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.queries.boards import IncidentChoice, Target, search_incidents
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local, iso, local_to_utc, utcnow
 from ui.async_runner import LatestTask, run_read
 from ui.boards import labels
@@ -34,6 +33,9 @@ from ui.boards.models import RowTableModel
 from ui.common.id_model import IdRole
 from ui.form_dialog import FormDialog as BaseDialog
 from ui.form_dialog import text_edit
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 
 class ReasonDialog(BaseDialog):

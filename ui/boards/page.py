@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from commandroom.mutations.core import Actor
 from commandroom.queries.scope import scope_of
-from commandroom.store.protocol import Store
 from ui.boards.board_view import BoardView
 from ui.boards.command_view import CommandView, MyTasksView
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 class TaskBoardsPage(QTabWidget):

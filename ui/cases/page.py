@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from commandroom.mutations.core import Actor
 from commandroom.queries.scope import scope_of
-from commandroom.store.protocol import Store
 from ui.assessment.view import AssessmentView
 from ui.cases.view import CasesView
 from ui.reflist.holidays import HolidayScheduleView
 from ui.reflist.view import ReflistView
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 class OneThingPage(QTabWidget):

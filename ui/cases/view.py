@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -33,10 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.cases import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
 from commandroom.services.deadlines import escalation_for, escalation_rank
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards import labels as board_labels
@@ -45,6 +43,10 @@ from ui.cases.models import STATE_COLOURS, CaseCheckinModel, CaseListModel, Cata
 from ui.common.id_model import IdRole
 from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 WATCHED = ("one_thing_case", "case_step", "case_checkin")
 LADDER = ("reminder", "supervision_order", "leader_notice")

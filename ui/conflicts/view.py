@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.conflicts import (
     ConflictGroup,
     ConflictRow,
@@ -39,12 +38,15 @@ from commandroom.queries.conflicts import (
     conflict_groups,
     rejected_rows,
 )
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local
 from ui import i18n
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.common.id_model import IdTableModel
 from ui.common.operations import ActionHostMixin, Operation
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 class _ListModel(IdTableModel):

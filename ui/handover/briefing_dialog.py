@@ -12,7 +12,7 @@ import asyncio
 import logging
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
@@ -33,9 +33,11 @@ from PySide6.QtWidgets import (
 
 from commandroom.queries.briefing import Cancelled, DailyBriefing, TaskState, daily_briefing, local_today
 from commandroom.queries.scope import scope_title
-from commandroom.store.protocol import Store
 from ui.async_runner import run_read
 from ui.handover.export import BriefingText, briefing_html, discard_partial, write_pdf, write_xlsx
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

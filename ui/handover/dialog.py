@@ -9,7 +9,7 @@ reader pool by :func:`commandroom.queries.briefing.handover_summary`. Signing pe
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -33,15 +33,17 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.briefing import HandoverSummary, handover_summary
 from commandroom.queries.scope import scope_title
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_read
 from ui.common.operations import ActionHostMixin, Operation
 from ui.handover.models import RowsTableModel
 from ui.incidents import labels
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 def compute_handover(store: Store, township_codes: tuple[str, ...] | None, now: datetime) -> HandoverSummary:

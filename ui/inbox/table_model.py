@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from commandroom.queries.inbox import InboxFilter, InboxRow, inbox_listing, inbox_rows
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local, utcnow
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdTableModel
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.inbox import (
     InboxFilter,
     merge_targets,
@@ -40,7 +39,6 @@ from commandroom.queries.inbox import (
     transfer_targets,
 )
 from commandroom.queries.scope import scope_of
-from commandroom.store.protocol import Store
 from ui.async_runner import LatestTask, exec_dialog, run_read, store_events
 from ui.common.operations import ActionHostMixin, Operation
 from ui.inbox.detail import ReportDetailWidget
@@ -48,6 +46,10 @@ from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDi
 from ui.inbox.table_model import COL_PLACE, InboxTableModel
 from ui.notifications import Notice
 from ui.theme import icon as theme_icon
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QBuffer,
@@ -44,11 +44,9 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.clocks import running_clocks
-from commandroom.mutations.core import Actor
 from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
 from commandroom.store.photos import cache_photos
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui.async_runner import LatestTask, run_db, run_read, store_events
@@ -65,6 +63,10 @@ from ui.incidents.dialogs import (
     VerifyDialog,
 )
 from ui.incidents.labels import ACTIONS
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

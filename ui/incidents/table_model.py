@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import (
@@ -56,11 +56,13 @@ from commandroom.queries.incidents import (
     raw_reader,
 )
 from commandroom.services.deadlines import clock_state
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.incidents import labels, refcounts
 from ui.incidents.keys import DisplayKeys, SortedKeys
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -25,14 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.mutations.core import Actor
 from commandroom.queries.incidents import COLUMN_KEYS, IncidentQuery, filter_choices
 from commandroom.queries.scope import scope_of
-from commandroom.store.protocol import Store
 from ui.incidents import refcounts
 from ui.incidents.detail import IncidentDetailPanel
 from ui.incidents.filter_bar import IncidentFilterBar
 from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTableModel
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QColor
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.mutations.core import Actor
 from commandroom.queries.reflist import can_edit
 from commandroom.services import holidays as core
 from commandroom.services.holidays import (
@@ -49,13 +48,16 @@ from commandroom.services.holidays import (
     YearStatus,
 )
 from commandroom.services.teams import shanghai_date
-from commandroom.store.protocol import Store
 from commandroom.timeutil import fmt_local, utcnow
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdRole
 from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import Column, RowTableModel
 from ui.reflist.view import list_table
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 CTX = "Holidays"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.reflist import (
     Choices,
     Draft,
@@ -51,12 +50,15 @@ from commandroom.queries.reflist import (
     versions,
 )
 from commandroom.services.teams import shanghai_date
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdRole
 from ui.common.operations import ActionHostMixin, Operation
 from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel, field_names
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 def list_table(model: Any, *, column_width: int = 120) -> QTableView:

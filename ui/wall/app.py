@@ -26,9 +26,11 @@ import signal
 import sys
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from commandroom.store.protocol import Store
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
+
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
@@ -39,11 +39,13 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.queries import wall as fg
-from commandroom.store.protocol import Store
 from commandroom.timeutil import to_local
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.wall.config import PAGE_BOARDS, PAGE_CASES, PAGE_MAP, PAGE_OVERVIEW, PAGE_ZONES, WallConfig
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,15 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from commandroom.queries import wall as fg
-from commandroom.store.protocol import Store
 from ui.async_runner import run_read, spawn, store_events
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

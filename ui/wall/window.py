@@ -22,13 +22,12 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from commandroom.store.protocol import Store
 from commandroom.timeutil import to_local, utcnow
 from ui.async_runner import store_events
 from ui.wall import pages as wp
@@ -39,6 +38,9 @@ from ui.wall.style import scale_for, style_sheet
 from ui.wall.ticker import TickerWidget
 from ui.wall.urgent import UrgentWatcher
 from ui.wall.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

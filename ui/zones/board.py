@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -40,15 +40,17 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.zones import TEAM_TABLES, BoardData, LoanInfo, load_board
 from commandroom.services import teams as svc
-from commandroom.store.protocol import Store
 from commandroom.timeutil import local_to_utc, to_local, utcnow
 from ui.async_runner import LatestTask, loop_running, run_read, store_events
 from ui.common.operations import ActionHostMixin, Operation
 from ui.zones import labels
 from ui.zones.widgets import ErrorLine, FlowLayout, chip
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -40,14 +40,16 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.zones import Candidate, TeamDispatchData, team_dispatch_data
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.async_runner import exec_dialog, run_read
 from ui.common.operations import Operation
 from ui.zones import labels
 from ui.zones.labels import zt
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 

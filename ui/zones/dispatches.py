@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.mutations.core import Actor
 from commandroom.queries.zones import (
     DispatchRow,
     IncidentRow,
@@ -49,7 +48,6 @@ from commandroom.queries.zones import (
     zone_dispatch_ids,
     zone_incident_ids,
 )
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from commandroom.workflows import DISPATCH
 from ui.async_runner import LatestTask, run_read, store_events
@@ -60,6 +58,10 @@ from ui.zones import labels
 from ui.zones.dispatch_dialog import TeamDispatchDialog, dispatch_to_team, joint_visit
 from ui.zones.labels import zt
 from ui.zones.widgets import ErrorLine
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -44,10 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.mutations.core import Actor
 from commandroom.queries.zones import MEMBER_SORT_KEYS, MemberRow, Place, member_ids, member_rows, zone_places
 from commandroom.services import teams as svc
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, exec_dialog, run_read, store_events
 from ui.common.id_model import IdRole, IdTableModel
@@ -55,6 +53,10 @@ from ui.common.operations import ActionHostMixin, Operation
 from ui.zones import labels
 from ui.zones.labels import zt
 from ui.zones.widgets import ErrorLine
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 

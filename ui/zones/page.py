@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from commandroom.mutations.core import Actor
 from commandroom.queries.zones import ZoneInfo, zone_infos
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.zones.board import ZoneBoardWidget
 from ui.zones.dispatches import ZoneDispatchView
 from ui.zones.members import MembersView
 from ui.zones.roster import RosterEditor
 from ui.zones.stats import StatsView
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 TAB_BOARD, TAB_MEMBERS, TAB_ROSTER, TAB_DISPATCHES, TAB_STATS = range(5)
 

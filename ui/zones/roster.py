@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -44,16 +44,18 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.mutations.core import Actor
 from commandroom.queries.zones import RosterCell, RosterMember, RosterWeek, load_roster_week
 from commandroom.services import teams as svc
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, exec_dialog, run_read, store_events
 from ui.common.operations import ActionHostMixin, Operation
 from ui.zones import labels
 from ui.zones.labels import zt
 from ui.zones.widgets import ErrorLine
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 WEEKDAYS = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -32,12 +32,14 @@ from PySide6.QtWidgets import (
 
 from commandroom.queries.zones import StatsData, load_stats
 from commandroom.services.teams import ResponseStats
-from commandroom.store.protocol import Store
 from commandroom.timeutil import utcnow
 from ui.async_runner import LatestTask, run_read, spawn, store_events
 from ui.zones import labels
 from ui.zones.export import export_stats_xlsx
 from ui.zones.labels import zt
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 
