@@ -88,7 +88,7 @@ class Changes:
 
 def _primary_key(obj: Base) -> str:
     mapper = obj.__mapper__
-    return "|".join(str(getattr(obj, c.key)) for c in mapper.primary_key)
+    return "|".join(str(getattr(obj, str(c.key))) for c in mapper.primary_key)
 
 
 @event.listens_for(Session, "before_flush")

@@ -327,7 +327,6 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def local_today(now: datetime) -> date:
     loc = to_local(now)
-    assert loc is not None
     return loc.date()
 
 

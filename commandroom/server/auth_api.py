@@ -57,8 +57,7 @@ def login(body: LoginIn, request: Request) -> dict:
         ok = user is not None and not user.disabled and verify_password(user.password_hash, body.password)
         if limiter is not None:
             limiter.record(session, body.username, address, ok)
-        desk = ok and user is not None and permissions.is_desk_account(permissions.roles_of(user))
-        if desk:
+        if ok and user is not None and permissions.is_desk_account(permissions.roles_of(user)):
             tokens = issue_tokens(session, user, body.device_id, body.device_name)
             token = session.get(DeviceToken, tokens["token_id"])
             p = principal_for(session, user, token)

@@ -120,7 +120,6 @@ class Routing:
 
 def _shanghai_date(at: datetime) -> date:
     loc = to_local(at)
-    assert loc is not None
     return loc.date()
 
 

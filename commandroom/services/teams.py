@@ -108,7 +108,6 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def shanghai_date(at: datetime) -> date:
     loc = to_local(at)
-    assert loc is not None
     return loc.date()
 
 

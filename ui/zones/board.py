@@ -100,7 +100,6 @@ class LendDialog(QDialog):
         self.until_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.until_edit.setCalendarPopup(True)
         local_now = to_local(self.now)
-        assert local_now is not None
         default = to_local(until) if until and until > self.now else local_now + timedelta(hours=8)
         assert default is not None
         self.until_edit.setDateTime(_qdt(default.replace(tzinfo=None)))
