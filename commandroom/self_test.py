@@ -48,6 +48,6 @@ def self_test_store(folder: Path) -> tuple[DeskStore, Actor]:
                 args["urgency_hint"] = urgency
             try:
                 store.perform(actor, "report.create", new_id(), args)
-            except Exception:  # noqa: BLE001 - the self-test reports what it could not do
+            except Exception:  # the self-test reports what it could not do
                 log.exception("self-test report could not be created")
     return store, actor

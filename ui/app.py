@@ -15,6 +15,7 @@ that needs them is built.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -65,7 +66,7 @@ def install_excepthook(log_path: Path | None = None, show_dialog: Any = None) ->
         try:
             report = crash.write_crash_report((exc_type, exc, tb), log_path)
             log.error("crash report written to %s", report)
-        except Exception:  # noqa: BLE001 - the report is a courtesy; the log has the traceback
+        except Exception:  # the report is a courtesy; the log has the traceback
             log.exception("the crash report could not be written")
         from PySide6.QtWidgets import QApplication
 
@@ -252,10 +253,8 @@ class StoreOpener:
                 self.ready.set_result(done.result())
 
         def on_done(done: Any) -> None:  # on the writer thread
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has closed (the app is exiting)
                 loop.call_soon_threadsafe(settle, done)
-            except RuntimeError:  # the loop has closed (the app is exiting)
-                pass
 
         job.add_done_callback(on_done)
 
@@ -412,7 +411,7 @@ async def run_self_test(app: Any, settings: Any) -> int:
     return 1 if problems else 0
 
 
-async def _self_test_pages_and_map(window: Any, problems: list[str], timeout: float = 90.0) -> None:
+async def _self_test_pages_and_map(window: Any, problems: list[str], timeout: float = 90.0) -> None:  # noqa: ASYNC109 - a deadline reported as a problem, not raised
     """The map must draw from its local files (a page whose module is missing from a build fails on opening)."""
     from ui.main_window import PAGE_MAP
 
@@ -421,7 +420,7 @@ async def _self_test_pages_and_map(window: Any, problems: list[str], timeout: fl
         return
     window.show_page(PAGE_MAP)  # a hidden page gets no animation frames: it would never say it has drawn
     started = time.perf_counter()
-    while not view.is_ready and time.perf_counter() - started < timeout:
+    while not view.is_ready and time.perf_counter() - started < timeout:  # noqa: ASYNC110 - a flag the page's script sets; no event to await
         await asyncio.sleep(0.05)
     if not view.is_ready:
         problems.append(f"the map did not draw within {timeout:.0f} s (page folder {view.page_dir})")
@@ -494,7 +493,7 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
         if callable(start):
             result = start()
             if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result)
+                window.engine_start_task = asyncio.ensure_future(result)  # kept: a task nobody holds may vanish
     window.show()
     from ui import gc_policy
 

@@ -22,6 +22,7 @@ GUI thread (a queued connection), which is what views connect to.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -147,7 +148,7 @@ class LatestTask:
                 result = await coro
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - handed to on_error or the excepthook
+            except Exception as exc:  # handed to on_error or the excepthook
                 if generation != self._generation:
                     return None
                 if on_error is not None:
@@ -175,10 +176,8 @@ class LatestTask:
         """Wait for the running task, if any (tests and shutdown)."""
         task = self._task
         if task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
 
 class StoreEvents(QObject):
@@ -244,7 +243,5 @@ async def exec_dialog(dialog: Any) -> int:
     try:
         return await future
     finally:
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             dialog.finished.disconnect(on_finished)
-        except (RuntimeError, TypeError):
-            pass

@@ -220,7 +220,7 @@ class Notifier(QObject):
                 self._effect.setSource(QUrl.fromLocalFile(str(alert_wav(folder / "alert.wav"))))
                 self._effect.setVolume(0.8)
             self._effect.play()
-        except Exception:  # noqa: BLE001 - no audio device or no Qt Multimedia: a beep will do
+        except Exception:  # no audio device or no Qt Multimedia: a beep will do
             log.info("alert sound unavailable; using beep", exc_info=True)
             QApplication.beep()
 

@@ -13,6 +13,7 @@ brings the default layout back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -90,12 +91,10 @@ class _Saver(QObject):
         self.timer.start()
 
     def save(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the widget is already gone
             set_value(self.key, self.read())
-        except RuntimeError:  # the widget is already gone
-            pass
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # Qt override
         if event.type() in (QEvent.Type.Close, QEvent.Type.Hide):
             self.save()
         elif event.type() in (QEvent.Type.Resize, QEvent.Type.Move):

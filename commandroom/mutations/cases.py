@@ -192,7 +192,7 @@ def checkin(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     _do_checkin(ctx, ctx.get(CaseCheckin, entity_id), note)
 
 
-def _level(args: dict[str, Any], due, now) -> str:  # noqa: ANN001
+def _level(args: dict[str, Any], due, now) -> str:
     level = v.choice(args, "level", LADDER, required=False)
     if level is None:
         level = escalation_for(due, now).value

@@ -92,7 +92,7 @@ def _primary_key(obj: Base) -> str:
 
 
 @event.listens_for(Session, "before_flush")
-def _track_touched(session: Session, _ctx, _instances) -> None:  # noqa: ANN001
+def _track_touched(session: Session, _ctx, _instances) -> None:
     touched = session.info.get("touched")
     if touched is None:
         return

@@ -388,7 +388,7 @@ def plan_key_move(board: BoardData, card_id: str, lane_mode: str, dx: int, dy: i
         return plan_move(board, card_id, target, cell, len(cell))
     cell = board.column_ids(card.column, lane_mode, lane)
     here = cell.index(card_id)
-    if dy < 0 and here == 0 or dy > 0 and here >= len(cell) - 1:
+    if (dy < 0 and here == 0) or (dy > 0 and here >= len(cell) - 1):
         return None
     # moving down by one: land after the next card (row here+2 in the list that still holds the card)
     row = here - 1 if dy < 0 else here + 2

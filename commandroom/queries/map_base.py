@@ -98,10 +98,7 @@ def _label_point(geom: BaseGeometry) -> list[float]:
     """
     if geom.geom_type == "MultiPolygon":
         geom = max(geom.geoms, key=lambda g: g.area)
-    if geom.geom_type == "Polygon":
-        p = polylabel(geom, tolerance=0.0005)
-    else:
-        p = geom.representative_point()
+    p = polylabel(geom, tolerance=0.0005) if geom.geom_type == "Polygon" else geom.representative_point()
     return [round(p.y, 6), round(p.x, 6)]
 
 

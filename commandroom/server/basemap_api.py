@@ -39,7 +39,7 @@ MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "pbf": "a
 _open_lock = threading.Lock()
 
 
-def basemaps_dir(state) -> Path:  # noqa: ANN001
+def basemaps_dir(state) -> Path:
     """``settings.data_dir/basemaps``; else ``extras['basemaps_dir']``; else a temporary folder (tests)."""
     if state.extras.get("basemaps_dir"):
         path = Path(state.extras["basemaps_dir"])
@@ -79,7 +79,7 @@ def package(basemap_id: str, request: Request, _who: Principal = Depends(princip
                         headers={"ETag": f'"{sha}"', "X-Content-SHA256": sha})
 
 
-def _tile_source(state, layer: str) -> tuple[sqlite3.Connection, threading.Lock, str] | None:  # noqa: ANN001
+def _tile_source(state, layer: str) -> tuple[sqlite3.Connection, threading.Lock, str] | None:
     with state.read() as session:
         rows = [r for r in library.current(session) if r.layer == layer]
         if not rows:

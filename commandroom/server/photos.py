@@ -59,7 +59,7 @@ def sniff_mime(data: bytes) -> str | None:
     return None
 
 
-def photos_dir(state) -> Path:  # noqa: ANN001
+def photos_dir(state) -> Path:
     """``settings.data_dir/photos``; else ``extras['photos_dir']``; else a temporary folder (tests)."""
     settings = getattr(state, "settings", None)
     data_dir = getattr(settings, "data_dir", None)
@@ -176,7 +176,7 @@ def photo_json(row: Photo, base_url: str = "") -> dict:
     }
 
 
-def store(state, data: bytes) -> tuple[dict, bool]:  # noqa: ANN001
+def store(state, data: bytes) -> tuple[dict, bool]:
     """Check, write and record one photo in its own transaction; ``(photo json, created)``."""
     prepared = prepare(data)
     root = photos_dir(state)

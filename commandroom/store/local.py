@@ -245,7 +245,7 @@ class DeskStore:
         for listener in list(self._listeners):
             try:
                 listener(changes)
-            except Exception:  # noqa: BLE001 - one broken view must not stop the others
+            except Exception:  # one broken view must not stop the others
                 log.exception("change listener failed")
 
     def now(self) -> datetime:

@@ -56,7 +56,7 @@ class _RowValues(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         return getattr(self._row, key)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(c.key for c in self._row.__table__.columns)
 
     def __len__(self) -> int:

@@ -177,14 +177,14 @@ class SyncEngine:
             self._saved_success = success
             try:
                 self.store.set_meta(LAST_SYNC_META, success.isoformat())
-            except Exception:  # noqa: BLE001 - a courtesy for the next start; syncing goes on
+            except Exception:  # a courtesy for the next start; syncing goes on
                 log.exception("could not remember the last sync time")
         if new != self.status:
             self.status = new
             for cb in list(self._status_cbs):
                 try:
                     cb(new)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("status callback failed")
 
     def _online(self) -> None:

@@ -43,8 +43,22 @@ TM_POINT = TM_SEAT  # inside 天马街道's area
 SERVICE = "urban_parking"  # routed by the list (CE-02 in 球川)
 COMPARED = ("incident", "report", "timeline_entry", "dispatch")
 
-__all__ = ["QC", "TM", "QC_POINT", "TM_POINT", "SERVICE", "PASSWORD", "LiveServer", "Workstation", "County",
-           "DuplicatingTransport", "wait_until", "township_rows", "server_township_rows", "new_id"]
+__all__ = [
+    "PASSWORD",
+    "QC",
+    "QC_POINT",
+    "SERVICE",
+    "TM",
+    "TM_POINT",
+    "County",
+    "DuplicatingTransport",
+    "LiveServer",
+    "Workstation",
+    "new_id",
+    "server_township_rows",
+    "township_rows",
+    "wait_until",
+]
 
 
 # --------------------------------------------------------------------------- the server
@@ -201,7 +215,7 @@ class Workstation:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.engine.aclose(), 15)
-        with self.store._lock:  # noqa: SLF001 - let a write still running in a worker thread finish
+        with self.store._lock:  # let a write still running in a worker thread finish
             pass
         self.store.close()
 

@@ -173,7 +173,7 @@ _DEFAULTS = {
 }
 
 
-def insert_incidents(conn: sqlite3.Connection, rows) -> int:  # noqa: ANN001
+def insert_incidents(conn: sqlite3.Connection, rows) -> int:
     cols = list(INCIDENT_COLUMNS) + list(_DEFAULTS)
     extra = tuple(_DEFAULTS.values())
     sql = f"INSERT INTO incident ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -268,7 +268,7 @@ def _median(values: list[float]) -> float:
     return ordered[len(ordered) // 2]
 
 
-async def _measure_model(store, view, model, query) -> tuple[float, float, float]:  # noqa: ANN001
+async def _measure_model(store, view, model, query) -> tuple[float, float, float]:
     """(first page painted, all keys in, SQL seconds) for ``model.set_query(query)``.
 
     The clock stops for the first measure when the model has reset to the query's first
@@ -322,7 +322,7 @@ def _naive_rows(conn: sqlite3.Connection, limit: int) -> list[tuple]:
     return out
 
 
-def _naive_load(rows: list[tuple]):  # noqa: ANN202
+def _naive_load(rows: list[tuple]):
     from PySide6.QtGui import QStandardItem, QStandardItemModel
 
     model = QStandardItemModel(0, 10)

@@ -61,7 +61,7 @@ async def _measure(base: str, api_key: str, n: int, rate: float) -> tuple[list[f
     engine = SyncEngine(store, base, device_name="球川值班台", pull_interval=60.0)
     arrived: dict[str, float] = {}
 
-    def on_change(changes) -> None:  # noqa: ANN001 - commandroom.mutations.core.Changes
+    def on_change(changes) -> None:  # commandroom.mutations.core.Changes
         now = time.perf_counter()
         for rid in changes.ids("report"):
             arrived.setdefault(rid, now)
@@ -134,7 +134,7 @@ def run() -> list[Measure]:
     return bench_open311_latency()
 
 
-__all__ = ["run", "bench_open311_latency", "PG_ADMIN"]
+__all__ = ["PG_ADMIN", "bench_open311_latency", "run"]
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ else:  # as `commandroom serve --workers N`: migrated once here, one app per wor
 """
 
 
-def bench_worker_app():  # noqa: ANN201 - uvicorn's factory in each worker of a several-process bench server
+def bench_worker_app():  # uvicorn's factory in each worker of a several-process bench server
     import tests.sync.helpers  # noqa: F401 - registers the test.* mutations
     from commandroom.server.app import create_app
     from commandroom.server.run import freeze_heap

@@ -358,7 +358,7 @@ async def reopen(client: Client, server: Server, **engine_kw: Any) -> Client:
 
 
 def _drain(store: DeskStore) -> None:
-    with store._lock:  # noqa: SLF001 - wait for a write still running in a worker thread
+    with store._lock:  # wait for a write still running in a worker thread
         pass
 
 

@@ -20,8 +20,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication
 
 
 class LocalLoopApplication:
@@ -74,7 +74,7 @@ def _collect_on_the_gui_thread():
         gc.enable()
 
 
-def pytest_asyncio_loop_factories(config, item):  # noqa: ANN001, ANN201 - pytest-asyncio hook
+def pytest_asyncio_loop_factories(config, item):  # pytest-asyncio hook
     """Async tests in tests/ui run on the qasync loop, the same loop the app runs on."""
     import qasync
 

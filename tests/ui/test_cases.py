@@ -109,7 +109,7 @@ async def test_township_order_check_ins_steps_in_order_and_close(lead_store, qtb
     assert panel.checkin_model.rowCount() == 6
     lead_row = next(r for r in panel.checkin_model.rows() if r.role == "lead")
     assert lead_row.target_code == "agri"
-    assert [lb.text() for lb in panel.steps.labels if lb.text() != "→"][0].startswith("▶ 1.")
+    assert next(lb.text() for lb in panel.steps.labels if lb.text() != "→").startswith("▶ 1.")
 
     # the officer may not check in for a department (依单履责): the button is off
     panel.checkin_table.selectRow(panel.checkin_model.row_of(lead_row.checkin_id))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor
 
-from ui.map.web import register_schemes  # noqa: I001 - must precede the first QtWebEngine object
+from ui.map.web import register_schemes  # must precede the first QtWebEngine object
 
 register_schemes()
 

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtTest import QTest
 
-from ui.map.web import register_schemes  # noqa: I001 - must precede the first QtWebEngine object
+from ui.map.web import register_schemes  # must precede the first QtWebEngine object
 
 register_schemes()
 
@@ -560,7 +560,7 @@ def test_interceptor_blocks_remote_and_foreign_file_requests(tmp_path):
             self.url = QUrl(url)
             self.blocked = False
 
-        def requestUrl(self):  # noqa: N802
+        def requestUrl(self):
             return self.url
 
         def block(self, flag: bool) -> None:

@@ -79,7 +79,7 @@ async def open_desk(county, tmp_path, monkeypatch, qtbot, zh):
     from ui.async_runner import forget_store
     from ui.main_window import MainWindow
 
-    def quick_engine(store, settings, req):  # noqa: ANN001, ANN202 - the app's engine, with test-sized waits
+    def quick_engine(store, settings, req):  # the app's engine, with test-sized waits
         return SyncEngine(store, req.server_url, device_name=req.workstation_name, backoff_start=0.2,
                           backoff_cap=1.0, heartbeat_timeout=3.0, request_timeout=10.0)
 

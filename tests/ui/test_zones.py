@@ -504,7 +504,7 @@ async def test_joint_visit_batches_ticked_incidents(demo, officer, qtbot, ui):
     from commandroom.queries.zones import joint_visit_groups
     from ui.zones.dispatches import ZoneDispatchView
 
-    zone_id, group = next(((z, g[0]) for z in ("QC", "TM", "JC", "ZG", "HB", "FC", "ZX")
+    zone_id, _group = next(((z, g[0]) for z in ("QC", "TM", "JC", "ZG", "HB", "FC", "ZX")
                            if (g := joint_visit_groups(demo, z))), (None, None))
     assert zone_id is not None, "the demo county has nearby open enforcement incidents"
     lead = next(m for m in _members(demo, zone_id) if not m.is_auxiliary

@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     view.resize(w, h)
     view.show()
 
-    def wait(condition, timeout_ms: int = 20000) -> None:  # noqa: ANN001
+    def wait(condition, timeout_ms: int = 20000) -> None:
         loop = QEventLoop()
         timer = QTimer()
         timer.timeout.connect(lambda: loop.quit() if condition() else None)

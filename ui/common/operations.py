@@ -27,7 +27,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -166,7 +166,7 @@ class Operation:
     caller (nothing shown; ``op.refusal`` holds it).
     """
 
-    _generations: dict[int, int] = {}
+    _generations: ClassVar[dict[int, int]] = {}
 
     def __init__(self, host: object, store: Store, actor: Actor, name: str, entity_id: str,
                  args: Mapping[str, Any] | None = None) -> None:

@@ -324,12 +324,12 @@ class ConflictsView(ActionHostMixin, QWidget):
         return self._load_task.start(run_read(both, self.store, self.township_codes), self._on_loaded)
 
     async def wait_idle(self) -> None:
-        while self._debounce.isActive():
+        while self._debounce.isActive():  # noqa: ASYNC110 - a Qt timer has no asyncio event to await
             await asyncio.sleep(0.01)
         await self._load_task.wait()
         if self.action_task is not None:
             await self.action_task
-        while self._debounce.isActive():
+        while self._debounce.isActive():  # noqa: ASYNC110 - a Qt timer has no asyncio event to await
             await asyncio.sleep(0.01)
         await self._load_task.wait()
 

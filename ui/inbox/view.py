@@ -10,6 +10,7 @@ from the server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -289,10 +290,8 @@ class InboxView(ActionHostMixin, QWidget):
         await self.model.wait_idle()
         await self._detail_task.wait()
         if self.action_task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self.action_task
-            except asyncio.CancelledError:
-                pass
         await self.model.wait_idle()
 
     # -- actions

@@ -11,6 +11,7 @@ itself from the store's change events, like every other view.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -114,9 +115,7 @@ class ClockRow:
     def show(self, kind: str, due: datetime | None, done_at: datetime | None, started: datetime | None,
              now: datetime, running: bool) -> None:
         self.due.setText(fmt_local(due) if due else QCoreApplication.translate("Incidents", "no limit"))
-        if due is None:
-            self.state = "none"
-        elif done_at is None and not running:
+        if due is None or (done_at is None and not running):
             self.state = "none"
         else:
             self.state = clock_state(due, done_at, now, started)
@@ -311,10 +310,8 @@ class IncidentDetailPanel(ActionHostMixin, QWidget):
     async def wait_idle(self) -> None:
         await self._load_task.wait()
         if self.action_task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self.action_task
-            except asyncio.CancelledError:
-                pass
         await self._load_task.wait()
 
     def _on_store_changes(self, changes: Any) -> None:

@@ -446,7 +446,7 @@ class IncidentTableModel(QAbstractTableModel):
             batch = self._take_batch()
             try:
                 resolved = await run_read(resolve_changes, self.store, *self._resolve_args(batch))
-            except Exception:  # noqa: BLE001 - a failed read must not stop live updates for good
+            except Exception:  # a failed read must not stop live updates for good
                 log.exception("could not read changed incidents")
                 continue
             self._apply_resolved(batch, resolved)

@@ -136,8 +136,8 @@ class IncidentsView(QWidget):
                     import qtawesome
 
                     act.setIcon(qtawesome.icon(icon))
-                except Exception:  # noqa: BLE001 - icons are decoration
-                    pass
+                except Exception:
+                    log.debug("no icon %s", icon, exc_info=True)
             act.triggered.connect(slot)
             self.addAction(act)
             bar.addAction(act)

@@ -189,10 +189,10 @@ class MapView(QWidget):
         """Evaluate a JavaScript *expression*; ``callback`` gets its value decoded from JSON."""
         self.run_js(f"JSON.stringify(({expression}) ?? null)", lambda text: callback(_decode(text)))
 
-    def page(self):  # noqa: ANN201 - QWebEnginePage, imported lazily
+    def page(self):  # QWebEnginePage, imported lazily
         return self._page
 
-    def web_view(self):  # noqa: ANN201 - QWebEngineView, imported lazily
+    def web_view(self):  # QWebEngineView, imported lazily
         return self._web
 
     @property
@@ -215,7 +215,7 @@ class MapView(QWidget):
 
     # ------------------------------------------------------------------ Qt events
 
-    def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+    def showEvent(self, event) -> None:  # Qt override
         super().showEvent(event)
         if not self._started:
             # Let the window paint first; the page build runs on the next loop turn.

@@ -20,6 +20,7 @@ SIGTERM/SIGINT close the wall cleanly (the store is closed on the writer thread)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -83,7 +84,7 @@ async def start_engine(store: Store, settings: Any, profile: str) -> Any:
                        or f"wall-{profile}")
         try:
             return make_engine_for(store, settings, server_url, workstation)
-        except Exception:  # noqa: BLE001 - e.g. plain http refused: the wall shows local data and says so
+        except Exception:  # e.g. plain http refused: the wall shows local data and says so
             log.exception("wall: cannot build the sync engine for %s", server_url)
             return None
     from ui.app import sign_in
@@ -115,10 +116,8 @@ async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_fu
     app.aboutToQuit.connect(closed.set)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread (tests)
             signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(closed.set))
-        except ValueError:  # not the main thread (tests)
-            pass
 
     store = await asyncio.wrap_future(store_future)
     config = load_wall_config(settings.config_dir, profile, sound=settings.sound)
@@ -133,7 +132,7 @@ async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_fu
         if callable(start):
             result = start()
             if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result)
+                window.engine_start_task = asyncio.ensure_future(result)  # kept: a task nobody holds may vanish
     else:
         window.set_sync_status(NO_ENGINE)
     window.show_on_screen(screen, full_screen=os.environ.get("COMMANDROOM_WALL_WINDOWED") is None)

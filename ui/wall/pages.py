@@ -19,12 +19,13 @@ in place; nothing is created per refresh, which keeps the memory flat over weeks
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
@@ -285,10 +286,8 @@ class WallPage(QWidget):
 
     def _leave_events(self) -> None:
         if self._events is not None:
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 self._events.changes_did_happen.disconnect(self._on_store_changes)
-            except (RuntimeError, TypeError):
-                pass
             self._events = None
 
     @property
@@ -354,13 +353,13 @@ class WallPage(QWidget):
     def _apply_safely(self, value: Any) -> bool:
         try:
             self.apply(value)
-        except Exception:  # noqa: BLE001 - a broken refresh is logged; the watchdog sees the stale page
+        except Exception:  # a broken refresh is logged; the watchdog sees the stale page
             self.error_count += 1
             log.exception("wall page %s could not show its figures", self.key)
             return False
         return True
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         value, self._unshown = self._unshown, _NOTHING
         if value is not _NOTHING and not self._closed:
@@ -528,7 +527,7 @@ class WallPulseRing(QWidget):
         self._phase = (self._phase + 0.04) % 1.0
         self.update()
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: Any) -> None:  # Qt override
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         centre = QPointF(self.width() / 2, self.height() / 2)
@@ -644,10 +643,8 @@ class WallMapPage(WallPage):
         script = ("(function(){var s=document.getElementById('cr-wall-style');"
                   "if(!s){s=document.createElement('style');s.id='cr-wall-style';document.head.appendChild(s);}"
                   f"s.textContent={json.dumps(css)};}})()")
-        try:
+        with contextlib.suppress(RuntimeError):
             self.view.run_js(script)
-        except RuntimeError:
-            pass
 
     # -- urgent takeover on the map
 
@@ -717,13 +714,13 @@ class WallMapPage(WallPage):
         self.card.setFixedHeight(height)
         self.card.move(margin, max(margin, h - height - margin))
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: Any) -> None:  # Qt override
         super().resizeEvent(event)
         if self.card.isVisible():
             self._place_overlays()
             self._focus_urgent()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         if self._urgent is not None:  # the takeover came while another page was up: the map has its size now
             self._place_overlays()
@@ -793,7 +790,7 @@ class WallZoneTile(QFrame):
 class WallLoadBar(QWidget):
     """A horizontal bar: this zone's workload against the busiest zone's."""
 
-    COLOURS = {"busy": "#f87171", "idle": "#34d399"}
+    COLOURS: ClassVar[dict[str, str]] = {"busy": "#f87171", "idle": "#34d399"}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -805,7 +802,7 @@ class WallLoadBar(QWidget):
         self.balance = balance
         self.update()
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: Any) -> None:  # Qt override
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = self.height() / 2

@@ -12,6 +12,7 @@ not grow it; a forgotten item cannot come back because only recent items qualify
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -66,10 +67,8 @@ class UrgentWatcher(QObject):
 
     def close(self) -> None:
         self._closed = True
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             store_events(self.store).changes_did_happen.disconnect(self._on_store_changes)
-        except (RuntimeError, TypeError):
-            pass
 
     @property
     def seen_count(self) -> int:
@@ -85,7 +84,7 @@ class UrgentWatcher(QObject):
     async def _baseline(self) -> None:
         try:
             incidents, reports = await run_read(_read, self.store, fg.open_urgent_ids, townships=self.townships)
-        except Exception:  # noqa: BLE001 - without a baseline, only new events count anyway
+        except Exception:  # without a baseline, only new events count anyway
             log.exception("wall: could not read the urgent items that exist at start")
             incidents, reports = set(), set()
         self._remember(incidents | reports)
@@ -113,7 +112,7 @@ class UrgentWatcher(QObject):
         try:
             items = await run_read(_read, self.store, fg.urgent_items, sorted(incidents), sorted(reports),
                                    self.clock(), townships=self.townships)
-        except Exception:  # noqa: BLE001 - logged; the next change is checked again
+        except Exception:  # logged; the next change is checked again
             log.exception("wall: could not check changes for urgent items")
             return
         fresh = []

@@ -220,7 +220,7 @@ class WallWindow(QWidget):
         self._clock_timer.start()
         self._shift_timer.start()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         self.start()
 
@@ -269,7 +269,7 @@ class WallWindow(QWidget):
         """A SyncStatus, None (no status yet) or :data:`ui.wall.banner.NO_ENGINE`."""
         self.sync_status_did_change.emit(status)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         self.shutdown()
         super().closeEvent(event)
 
@@ -438,7 +438,7 @@ class WallWindow(QWidget):
                 effect.setVolume(0.9)
                 self._sound = effect
             self._sound.play()
-        except Exception:  # noqa: BLE001 - no audio device or no Qt Multimedia
+        except Exception:  # no audio device or no Qt Multimedia
             log.info("wall: alert sound unavailable; using a beep", exc_info=True)
             from PySide6.QtWidgets import QApplication
 
@@ -446,7 +446,7 @@ class WallWindow(QWidget):
 
     # ------------------------------------------------------------------ keys: leaving full screen
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
         key = event.key()
         if key in (Qt.Key.Key_Escape, Qt.Key.Key_F11):
             if self.isFullScreen() or self._confirm_until:
@@ -501,7 +501,7 @@ class WallWindow(QWidget):
         dx, dy = self.shift_offset
         self.outer.setContentsMargins(px + dx, px + dy, px - dx, px - dy)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: Any) -> None:  # Qt override
         super().resizeEvent(event)
         scale = scale_for(self.height())
         if abs(scale - self.scale) > 0.01:

@@ -374,7 +374,7 @@ class _CardGrid(QWidget):
         self.columns = 0
         self._reflow()
 
-    def resizeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QEvent) -> None:  # Qt override
         super().resizeEvent(event)
         self._reflow()
 
@@ -474,7 +474,7 @@ class ZoneBoardWidget(ActionHostMixin, QWidget):
         adjacency = self.data.adjacency if self.data is not None else None
         self._task.start(run_read(load_board, self.store, self.now_fn(), adjacency), self._on_loaded)
 
-    def showEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QEvent) -> None:  # Qt override
         super().showEvent(event)
         if self.data is None and not self._task.running:
             self.load()  # a host that only shows the widget (the wall screen) gets it filled

@@ -106,13 +106,13 @@ class CandidateModel(QAbstractTableModel):
         # the best-ranked member who may lead: what the dialog preselects
         self.recommended_lead = next((c.member_id for c in self.candidates if c.lead_blocker is None), None)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.candidates)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
                 and 0 <= section < len(COLUMNS):
@@ -183,7 +183,7 @@ class CandidateModel(QAbstractTableModel):
             return QBrush(QColor(labels.CERT_COLOURS[c.cert_state]))
         return None
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or role != Qt.ItemDataRole.CheckStateRole:
             return False
         if not self.flags(index) & Qt.ItemFlag.ItemIsEnabled:
@@ -422,4 +422,4 @@ async def joint_visit(store: Store, actor: Actor, incident_ids: list[str], *, no
     return visit_id
 
 
-__all__ = ["TeamDispatchDialog", "CandidateModel", "dispatch_to_team", "joint_visit"]
+__all__ = ["CandidateModel", "TeamDispatchDialog", "dispatch_to_team", "joint_visit"]

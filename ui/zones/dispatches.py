@@ -119,7 +119,7 @@ class ZoneIncidentModel(IdTableModel):
             return Qt.CheckState.Checked if self.id_at(index.row()) in self.checked else Qt.CheckState.Unchecked
         return super().data(index, role)
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
             return False
         row_id = self.id_at(index.row())

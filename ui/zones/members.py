@@ -110,7 +110,7 @@ class MemberTableModel(IdTableModel):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or index.column() != STATUS_COLUMN or role != Qt.ItemDataRole.EditRole:
             return False
         member_id = self.id_at(index.row())
@@ -202,18 +202,18 @@ class MemberTableModel(IdTableModel):
 class StatusDelegate(QStyledItemDelegate):
     """A combo box of the four statuses for the status column."""
 
-    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:  # noqa: N802
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:
         combo = QComboBox(parent)
         for value in labels.STATUS_ORDER:
             combo.addItem(labels.label(labels.STATUS_LABELS, value), value)
         return combo
 
-    def setEditorData(self, editor: QWidget, index: _Index) -> None:  # noqa: N802
+    def setEditorData(self, editor: QWidget, index: _Index) -> None:
         value = index.data(StatusRole)
         assert isinstance(editor, QComboBox)
         editor.setCurrentIndex(max(0, editor.findData(value)))
 
-    def setModelData(self, editor: QWidget, model: Any, index: _Index) -> None:  # noqa: N802
+    def setModelData(self, editor: QWidget, model: Any, index: _Index) -> None:
         assert isinstance(editor, QComboBox)
         model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
