@@ -84,7 +84,7 @@ def _action_word(entity: str, action: str) -> str:
         return QCoreApplication.translate("Operations", "move to \u201c{column}\u201d").format(
             column=i18n.value_label(entity, "column", column))
     action = _ACTION_ALIASES.get(action, action)
-    source = incident_labels.ACTION_LABELS.get(action)
+    source = incident_labels.BUTTON_LABELS.get(action)
     return incident_labels.tr(source) if source else action
 
 

@@ -90,7 +90,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("remind", QT_TRANSLATE_NOOP("Incidents", "Remind"), "R"),
     ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
 )
-ACTION_LABELS = {key: text for key, text, _shortcut in ACTIONS}
+BUTTON_LABELS = {key: text for key, text, _shortcut in ACTIONS}
 
 
 def tr(text: str) -> str:
