@@ -58,6 +58,9 @@ ACTION_LABELS = {
     "update": QT_TRANSLATE_NOOP("Incidents", "Edited"),
     "remind": QT_TRANSLATE_NOOP("Incidents", "Reminder sent"),
     "breach_warning": QT_TRANSLATE_NOOP("Incidents", "About to run out"),
+    "dispute_open": QT_TRANSLATE_NOOP("Incidents", "Contested at the county"),
+    "dispute_decide": QT_TRANSLATE_NOOP("Incidents", "County arbitration decided"),
+    "dispute_escalate": QT_TRANSLATE_NOOP("Incidents", "Arbitration overdue, escalated"),
     "dispatch.acknowledge": QT_TRANSLATE_NOOP("Incidents", "Dispatch acknowledged"),
     "dispatch.en_route": QT_TRANSLATE_NOOP("Incidents", "Set out"),
     "dispatch.on_scene": QT_TRANSLATE_NOOP("Incidents", "Reached the scene"),
@@ -89,6 +92,8 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("escalate", QT_TRANSLATE_NOOP("Incidents", "Escalate"), "E"),
     ("remind", QT_TRANSLATE_NOOP("Incidents", "Remind"), "R"),
     ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
+    ("proxy_acknowledge", QT_TRANSLATE_NOOP("Incidents", "Proxy sign-for"), "Y"),
+    ("contest", QT_TRANSLATE_NOOP("Incidents", "Contest at the county"), "J"),
 )
 BUTTON_LABELS = {key: text for key, text, _shortcut in ACTIONS}
 
