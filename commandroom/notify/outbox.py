@@ -37,7 +37,7 @@ from commandroom.domain.models import (
     Township,
     User,
 )
-from commandroom.notify.channels import DeliveryError, Message, channel_for
+from commandroom.notify.channels import CHANNEL_KINDS, DeliveryError, Message, channel_for
 from commandroom.timeutil import fmt_local, utcnow
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def _users(session: Session, *conditions: Any) -> list[Person]:
 
 
 def _team_people(session: Session, dispatch: Dispatch) -> list[Person]:
-    ids = [m for m in ([dispatch.lead_member_id] + list(dispatch.member_ids or [])) if m]
+    ids = [m for m in ([dispatch.lead_member_id, *list(dispatch.member_ids or [])]) if m]
     if not ids:  # the team as a whole: its leaders hear of it
         return _users(session, User.role == "team_leader", User.scope_code == dispatch.target_code)
     members = session.scalars(select(TeamMember).where(TeamMember.id.in_(ids))).all()
@@ -401,4 +401,6 @@ def delivery_log(session: Session, townships: Sequence[str] | None, *, limit: in
         "title": n.title, "status": n.status, "status_text": status_words.get(n.status, n.status),
         "attempts": n.attempts, "error": n.last_error, "created_at": n.created_at.isoformat(),
         "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+        "channel_kind": n.channel_kind, "channel_kind_text": CHANNEL_KINDS.get(n.channel_kind, n.channel_kind),
+        "next_attempt_at": n.next_attempt_at.isoformat() if n.status == "pending" and n.next_attempt_at else None,
     } for n, channel_name in rows]

@@ -419,7 +419,7 @@ class Scheduler:
             while True:
                 try:
                     await asyncio.to_thread(self.tick)
-                except Exception:  # noqa: BLE001 - a database hiccup must not stop the clocks for good
+                except Exception:  # a database hiccup must not stop the clocks for good
                     log.exception("scheduler tick failed")
                     self._drop_leader()
                 await asyncio.sleep(interval)
@@ -447,6 +447,7 @@ def job_status(session: Session, now: datetime, jobs: tuple[Job, ...] = JOBS) ->
             "running_since": (last.started_at.isoformat()
                               if last is not None and last.finished_at is None and not last.error else None),
             "last_error": last.error if last is not None and last.error else "",
+            "last_attempt_at": last.started_at.isoformat() if last is not None and last.started_at else None,
             "next_run_at": next_run.isoformat(),
         })
     return out

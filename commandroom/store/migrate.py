@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0006_list_amendments"
+HEAD_REVISION = "0007_list_amendments"
 """The newest revision; a test checks it against the migration scripts. Lets a workstation that
 is already current skip loading Alembic at start-up (it costs a noticeable part of a cold start)."""
 
@@ -60,4 +60,7 @@ def script_head() -> str:
     """The head revision according to the migration scripts (loads Alembic)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("the migration scripts have no head revision")
+    return head

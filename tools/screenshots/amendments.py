@@ -68,13 +68,13 @@ def _stage(store: Any) -> None:
 
 async def shoot(out: Path, days: int) -> list[Path]:
     from commandroom.mutations.core import Actor
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from tools.screenshots import seeded_store_copy
     from ui.async_runner import forget_store
     from ui.reflist.view import ReflistView
 
     saved: list[Path] = []
-    store = LocalStore(seeded_store_copy("amendments", days))
+    store = DeskStore(seeded_store_copy("amendments", days))
     _stage(store)
 
     def save(widget: Any, name: str) -> None:

@@ -8,7 +8,7 @@ the timeline shows it under the liaison's name. The acts: 签收, 报到 (who at
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -25,16 +25,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.queries import department as q
 from commandroom.queries.scope import department_of
 from commandroom.timeutil import fmt_local
 from ui import i18n
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards import labels as board_labels
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import RowTableModel, fit_columns
 from ui.form_dialog import FormDialog, text_edit
 from ui.notifications import Notice
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 KIND_LABELS = {
     "incident": QT_TRANSLATE_NOOP("Department", "Incident"),
@@ -187,30 +191,13 @@ class ReturnDialog(FormDialog):
         return out
 
 
-def _proposal_choices(store: Any, own: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The list matters in force and the other departments, by name (what a counter-proposal may name)."""
-    from sqlalchemy import select
-
-    from commandroom.domain.models import Department, Matter, MatterListVersion
-
-    with store.read() as session:
-        version = session.scalars(select(MatterListVersion).order_by(MatterListVersion.version.desc())).first()
-        mq = select(Matter.id, Matter.code, Matter.name).order_by(Matter.code)
-        if version is not None:
-            mq = mq.where(Matter.version_id == version.id)
-        matters = [(mid, f"{code} {name}") for mid, code, name in session.execute(mq)]
-        depts = [(code, name) for code, name in session.execute(
-            select(Department.code, Department.name).where(Department.code != own).order_by(Department.code))]
-    return matters, depts
-
-
 class DepartmentView(ActionHostMixin, QWidget):
     """The department's workspace page."""
 
     banner_requested = Signal(object)
     incident_activated = Signal(str)
 
-    def __init__(self, store: Any, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.actor = actor
@@ -284,13 +271,8 @@ class DepartmentView(ActionHostMixin, QWidget):
         self._task.start(run_read(self._load, town), self._on_loaded)
 
     def _load(self, town: str | None) -> tuple[str, list[tuple[str, str]], list[q.WorkItem]]:
-        from sqlalchemy import select
-
-        from commandroom.domain.models import Township
-
         name = q.department_name(self.store, self.department)
-        with self.store.read() as session:
-            towns = [(c, n) for c, n in session.execute(select(Township.code, Township.name).order_by(Township.code))]
+        towns = q.townships(self.store)
         items = q.work_items(self.store, self.department, self.store.now(), townships=[town] if town else None)
         return name, towns, items
 
@@ -374,16 +356,18 @@ class DepartmentView(ActionHostMixin, QWidget):
         self.return_button.setEnabled(self._may_return(w) and may("incident.return_by_department"))
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)
-        except DomainError as exc:
-            self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
-            self.message_label.setText(self.tr("Not done: {message}").format(message=board_labels.error_text(exc)))
-            self.message_label.show()
+        if await Operation(self, self.store, self.actor, name, entity_id, args).run() is None:
             return False
-        self.message_label.hide()
         self._reload.start()
         return True
+
+    def show_refusal(self, message: str) -> None:
+        self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
+        self.message_label.setText(message)
+        self.message_label.show()
+
+    def clear_refusal(self) -> None:
+        self.message_label.hide()
 
     def _subject(self, w: q.WorkItem) -> str:
         return f"{w.township_name} {w.number} {w.title}".strip()
@@ -427,7 +411,7 @@ class DepartmentView(ActionHostMixin, QWidget):
         w = self.selected()
         if not self._may_return(w) or w is None:
             return False
-        matters, depts = await run_read(_proposal_choices, self.store, self.department)
+        matters, depts = await run_read(q.proposal_choices, self.store, self.department)
         dialog = ReturnDialog(self._subject(w), matters, depts, self)
         if not await self._dialog(dialog):
             return False
