@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
@@ -201,6 +202,23 @@ def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_ver
     return out
 
 
+_HOLD = "commandroom.hold_loaded"
+
+
+@event.listens_for(Base, "load", propagate=True)
+def _hold_loaded(target: Base, context: Any) -> None:
+    """Keep every row a server write loads alive until its session closes.
+
+    The session's identity map holds unmodified rows weakly: the incident a mutation's checks read was
+    dropped between them and read again three times per mutation, and again for every mutation of a
+    batch on that incident. Under the counter lock nobody else writes, so the held rows stay current.
+    """
+    session = getattr(context, "session", None)
+    held = session.info.get(_HOLD) if session is not None else None
+    if held is not None:
+        held.append(target)
+
+
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
@@ -233,6 +251,7 @@ def execute(
         DomainError: the mutation is rejected; its savepoint is rolled back.
     """
     base_versions = base_versions or {}
+    session.info.setdefault(_HOLD, [])
     # Serialize server writes on the counter row before reading anything: read-modify-write
     # (counters, human serials, state checks) can then never lose a concurrent update when
     # several server processes share one PostgreSQL, and seq order stays commit order.
