@@ -269,8 +269,8 @@ def test_a_run_interrupted_mid_way_is_resumed_after_a_restart_without_doing_anyt
 def test_nightly_housekeeping_compacts_the_change_log_and_clears_orphans(state, tmp_path):
     now = START
     iid = incident(state, 1, now)
-    for n in range(3):
-        officer(state, "incident.note", iid, {"note": f"第{n}次进展"}, now)
+    for n in range(3):  # later notes: each one moves the incident's updated_at, a new version of it
+        officer(state, "incident.note", iid, {"note": f"第{n}次进展"}, now + timedelta(minutes=n + 1))
     later = now + timedelta(days=120)
     with state.transaction() as s:
         s.add(Photo(sha256="a" * 64, mime="image/jpeg", size=10, created_at=now))  # nobody refers to it
