@@ -880,3 +880,13 @@ def dispatch_choices(store: ReadStore) -> DispatchChoices:
     return DispatchChoices(departments, zones, members)
 
 
+
+
+def closure_needs(store: ReadStore, incident_id: str) -> Any:
+    """What closing the incident needs and still lacks (:class:`commandroom.services.closure.Requirement`)."""
+    from commandroom.domain.models import Incident
+    from commandroom.services import closure
+
+    with store.read() as session:
+        incident = session.get(Incident, incident_id)
+        return None if incident is None else closure.requirement(session, incident)

@@ -20,15 +20,12 @@ from typing import Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
-    QBuffer,
-    QByteArray,
     QCoreApplication,
-    QIODevice,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -47,15 +44,16 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.clocks import running_clocks
 from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
-from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
+from commandroom.queries.incidents import IncidentDetail, closure_needs, dispatch_choices, incident_detail
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
-from commandroom.store.photos import cache_photos
+from commandroom.store.photos import PhotoError, attach_files
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.common.photo_viewer import show_photo
 from ui.common.states import incident_state_colour
 from ui.incidents import labels
-from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
+from ui.incidents.detail_models import DispatchModel, PhotoHashRole, PhotoModel, TimelineModel
 from ui.incidents.dialogs import (
     CloseDialog,
     DispatchDialog,
@@ -306,6 +304,7 @@ class IncidentDetailPanel(QWidget):
         self.photo_view.setIconSize(QSize(96, 72))
         self.photo_view.setResizeMode(QListView.ResizeMode.Adjust)
         self.photo_view.setModel(self.photo_model)
+        self.photo_view.doubleClicked.connect(self.open_photo)
         self.reports_label = QLabel()
         self.reports_label.setWordWrap(True)
         self.reports_label.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -370,7 +369,8 @@ class IncidentDetailPanel(QWidget):
             return
         # every incident mutation touches the incident row; a pulled page may bring a dispatch or
         # timeline row of ours alone, so those reload too (a cheap latest-wins read)
-        if self.incident_id in changes.ids("incident") or changes.touches("dispatch", "timeline_entry"):
+        if self.incident_id in changes.ids("incident") or changes.touches("dispatch", "timeline_entry") or (
+                self.detail is not None and set(changes.ids("photo")) & {p.sha256 for p in self.detail.photos}):
             self.load(self.incident_id)
 
     def show_detail(self, detail: IncidentDetail | None) -> None:
@@ -615,13 +615,28 @@ class IncidentDetailPanel(QWidget):
             await self.perform("verify", dialog.mutation_args())
 
     async def _do_close(self) -> None:
-        dialog = CloseDialog(subject=self.subject(), parent=self)
+        requirement = await run_read(closure_needs, self.store, self.detail.id) if self.detail else None
+        dialog = CloseDialog(subject=self.subject(), parent=self, requirement=requirement)
         if await self._dialog(dialog):
             files = dialog.photo_files()
-            if files:
-                thumbs = [(p, _thumbnail(p)) for p in files]
-                await run_db(cache_photos, self.store, thumbs)
+            if files and not await self.attach(files):
+                return
             await self.perform("close", dialog.mutation_args())
+
+    async def attach(self, files: list[Path]) -> bool:
+        """Check and keep picked photos for upload (with the mutation that names them); False: refused."""
+        try:
+            await run_db(attach_files, self.store, files)
+        except PhotoError as exc:
+            self.show_error(exc.message)
+            return False
+        return True
+
+    def open_photo(self, index: Any) -> None:
+        """Double-click on a thumbnail: the full image (fetched once, then kept on this desk)."""
+        sha = index.data(PhotoHashRole)
+        if sha:
+            self.photo_task = asyncio.ensure_future(show_photo(self, sha, self.subject()))
 
     async def _do_reopen(self) -> None:
         dialog = TextDialog(self.tr("Reopen incident"), self.tr("Reason"), "reason",
@@ -642,19 +657,5 @@ def _badge_style(colour: str) -> str:
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _thumbnail(path: Path) -> bytes | None:
-    """A small JPEG of ``path`` (GUI thread: QImage scaling), or None if it is not an image."""
-    image = QImage(str(path))
-    if image.isNull():
-        return None
-    small = image.scaled(QSize(320, 240), Qt.AspectRatioMode.KeepAspectRatio,
-                         Qt.TransformationMode.SmoothTransformation)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    small.save(buffer, "JPEG", 80)
-    return bytes(data.data())
 
 

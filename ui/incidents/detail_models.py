@@ -200,7 +200,8 @@ THUMB = QSize(96, 72)
 
 
 class PhotoModel(QAbstractListModel):
-    """Photo thumbnails (report, before, after); a grey tile when the thumbnail is not here yet."""
+    """Photo thumbnails (report, before, after); a grey "downloading" tile until the thumbnail arrives
+    (it comes with the next sync)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -231,7 +232,8 @@ class PhotoModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icon(item)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item.sha256
+            return self.tr("Double-click to see the full image") if item.thumbnail else self.tr(
+                "Not downloaded yet: it arrives with the next sync")
         if role == PhotoHashRole:
             return item.sha256
         return None
@@ -245,7 +247,7 @@ class PhotoModel(QAbstractListModel):
                 pixmap.fill(QColor("#d0d7e2"))
                 painter = QPainter(pixmap)
                 painter.setPen(QColor("#5a6472"))
-                painter.drawText(pixmap.rect(), int(Qt.AlignmentFlag.AlignCenter), item.sha256[:8])
+                painter.drawText(pixmap.rect(), int(Qt.AlignmentFlag.AlignCenter), self.tr("Downloading…"))
                 painter.end()
             else:
                 pixmap = QPixmap.fromImage(image.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio,
