@@ -79,7 +79,7 @@ def grid_worker_act(county, name: str, incident_id: str, args: dict) -> str:
 async def test_photo_from_one_desk_is_a_thumbnail_on_another_and_full_on_open(county, tmp_path):
     a = await county.workstation("球川-甲", "qc1")
     b = await county.workstation("球川-乙", "qc2")
-    incident_id = await accepted_incident(county, a, "urban_parking", "镇区主干道机动车违停")  # after photo, room
+    incident_id = await accepted_incident(county, a, "urban_parking", "镇区主干道机动车违停")
     original = jpeg(tmp_path / "after.jpg", (20, 160, 40))
     [sha] = attach_files(a.store, [original])
     a.perform("incident.close", incident_id, {"note": "车辆已驶离", "photos_after": [sha]})

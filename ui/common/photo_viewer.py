@@ -53,28 +53,27 @@ class PhotoDialog(QDialog):
         self.resize(min(1040, pixmap.width() + 40), min(780, pixmap.height() + 60))
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Photos", text)
-
-
 async def show_photo(parent: QWidget | None, sha256: str, title: str = "") -> bool:
     """Open the full image of ``sha256``; tells the officer why when it cannot be had. True when shown."""
     source = photo_source()
     message = ""
     path: Path | None = None
     if source is None:
-        message = tr("This workstation is not connected to the county server; the full image cannot be fetched.")
+        message = QCoreApplication.translate(
+            "Photos", "This workstation is not connected to the county server; the full image cannot be fetched.")
     else:
         try:
             path = await source.full_image(sha256)
         except Exception as exc:  # noqa: BLE001 - PhotoUnavailable, or the line dropped mid-download
-            message = getattr(exc, "message", "") or tr("The full image could not be fetched; try again later.")
+            message = getattr(exc, "message", "") or QCoreApplication.translate(
+                "Photos", "The full image could not be fetched; try again later.")
     if path is not None:
         pixmap = load_oriented(path)
         if not pixmap.isNull():
-            await exec_dialog(PhotoDialog(pixmap, title or tr("Photo"), parent))
+            await exec_dialog(PhotoDialog(pixmap, title or QCoreApplication.translate("Photos", "Photo"), parent))
             return True
-        message = tr("The photo file cannot be shown (it is not an image).")
-    box = QMessageBox(QMessageBox.Icon.Information, tr("Photo"), message, QMessageBox.StandardButton.Ok, parent)
+        message = QCoreApplication.translate("Photos", "The photo file cannot be shown (it is not an image).")
+    box = QMessageBox(QMessageBox.Icon.Information, QCoreApplication.translate("Photos", "Photo"), message,
+                      QMessageBox.StandardButton.Ok, parent)
     await exec_dialog(box)
     return False
