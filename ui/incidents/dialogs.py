@@ -352,10 +352,8 @@ class CloseDialog(_Dialog):
         super().__init__(self.tr("Close incident"), parent, subject)
         self.requirement = requirement
         self.rule_label = QLabel()
-        self.rule_label.setWordWrap(True)
         self.missing_label = QLabel()
-        self.missing_label.setWordWrap(True)
-        self.missing_label.setObjectName("Warning")
+        self.missing_label.setStyleSheet("QLabel { color: #b3261e; font-weight: bold; }")
         if requirement is not None:
             self.rule_label.setText(requirement.describe())
             self.form.addRow(self.tr("Closing needs"), self.rule_label)
