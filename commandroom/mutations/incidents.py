@@ -579,7 +579,8 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     override = _override(args, by)
     need = closure.requirement(ctx.session, incident)
     if by not in need.verifiers and not override:
-        raise ClosureRefused(f"此类事项由{closure.VERIFY_WORDS[need.verify]}，{closure.VERIFIER_WORDS[by]}不能核查。")
+        raise ClosureRefused(f"此类事项由{closure.VERIFY_WORDS[need.verify]}，{closure.VERIFIER_WORDS[by]}不能核查。"
+                             + ("如确需结案，请用“办结”并说明理由。" if by == "room" else ""))
     before = incident.state
     if before != S.AWAITING_VERIFICATION.value:
         transition(ctx, incident, "verify_pass", args)  # merged (already closed) or refused
@@ -598,7 +599,8 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         refresh_search_text(ctx, incident)
         return
     if refusal and not override:
-        raise ClosureRefused(f"不能核查通过：{refusal}如确需结案，请由指挥室说明理由。")
+        raise ClosureRefused(f"不能核查通过：{refusal}" + ("如确需结案，请用“办结”并说明理由。" if by == "room"
+                                                          else "请指挥室处理。"))
     if transition(ctx, incident, "verify_pass", args) is None:
         return
     incident.verified_by = verified_by
