@@ -529,17 +529,21 @@ def escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
 @mutation("incident.submit", "incident")
 @stamped
 def submit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """Handling finished: submit for verification (待核查) with after-photos."""
+    """Handling finished: submit for verification (待核查) with after-photos (and before-photos)."""
     note = _note(args)
     photos = photo_list(args, "photos_after")
+    before_photos = photo_list(args, "photos_before")  # taken on arrival, when the list asks for them
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "submit", args) is None:
         return
     if photos:
         incident.photos_after = list(dict.fromkeys([*(incident.photos_after or []), *photos]))
+    if before_photos:
+        incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *before_photos]))
+    data = {k: v for k, v in (("photos_after", photos), ("photos_before", before_photos)) if v}
     add_timeline(ctx, incident, "submit", from_state=before, to_state=incident.state, note=note,
-                 data={"photos_after": photos} if photos else None)
+                 data=data or None)
     refresh_search_text(ctx, incident)
 
 
