@@ -3,7 +3,6 @@ officer's words with nothing written, the room's override, who may verify, and a
 
 from __future__ import annotations
 
-import pytest
 from shapely.geometry import shape
 
 from commandroom.domain.errors import ClosureRefused, Forbidden
