@@ -262,6 +262,7 @@ def popup_photo(store: ReadStore, incident_id: str) -> bytes | None:
         thumbs = dict(session.execute(select(Photo.sha256, Photo.thumbnail).where(
             Photo.sha256.in_(hashes), Photo.thumbnail.is_not(None))).all())
         for h in hashes:
-            if thumbs.get(h):
-                return bytes(thumbs[h])
+            thumb = thumbs.get(h)
+            if thumb:
+                return bytes(thumb)
     return None

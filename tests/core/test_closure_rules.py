@@ -3,6 +3,7 @@ officer's words with nothing written, the room's override, who may verify, and a
 
 from __future__ import annotations
 
+import pytest
 from shapely.geometry import shape
 
 from commandroom.domain.errors import ClosureRefused, Forbidden
@@ -10,9 +11,20 @@ from commandroom.domain.models import Grid, Incident, Township
 from commandroom.mutations.core import Actor
 from commandroom.refdata.loader import read_reference
 from commandroom.services.closure import parse_rule
-from tests.core.test_incident_mutations_seeded import QC, seeded_room  # noqa: F401 - the fixture
+from commandroom.services.routing import invalidate_routing_cache
+from commandroom.store.db import make_engine, session_factory
+from tests.core.test_incident_mutations import Room
+from tests.core.test_incident_mutations_seeded import QC
 
 PHOTO = "c" * 64
+
+
+@pytest.fixture
+def seeded_room(request):
+    engine = make_engine(request.getfixturevalue("seeded_sqlite"))
+    yield Room(session_factory(engine))
+    invalidate_routing_cache()
+    engine.dispose()
 
 
 def _incident(room, category: str, grid: str | None = None) -> None:
