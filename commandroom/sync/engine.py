@@ -727,6 +727,7 @@ class SyncEngine:
     async def aclose(self) -> None:
         await self.stop()
         self._unsubscribe()
+        self.photos.close()
         await self.client.aclose()
 
     async def _sync_loop(self) -> None:

@@ -53,19 +53,44 @@ def _hashes(value: Any) -> list[str]:
     return [h for h in (value or []) if isinstance(h, str) and len(h) == 64]
 
 
-def referenced_hashes(session: Any) -> set[str]:
-    """Every photo hash the desk's rows name (reports, incidents, timeline entries)."""
+SCANNED = ("report", "incident", "timeline_entry")
+
+
+def _chunks(ids: set[str] | None) -> list[list[str] | None]:
+    if ids is None:
+        return [None]
+    ordered = sorted(ids)
+    return [ordered[i:i + 500] for i in range(0, len(ordered), 500)]
+
+
+def referenced_hashes(session: Any, only: dict[str, set[str]] | None = None) -> set[str]:
+    """Every photo hash the desk's rows name (reports, incidents, timeline entries); ``only``: just these rows."""
     out: set[str] = set()
-    for (photos,) in session.execute(select(Report.photos).where(Report.deleted.is_(False))):
-        out.update(_hashes(photos))
-    for before, after in session.execute(select(Incident.photos_before, Incident.photos_after)
-                                         .where(Incident.deleted.is_(False))):
-        out.update(_hashes(before))
-        out.update(_hashes(after))
-    for (data,) in session.execute(select(TimelineEntry.data).where(TimelineEntry.data.is_not(None))):
-        if isinstance(data, dict):
-            for key in PHOTO_ARGS:
-                out.update(_hashes(data.get(key)))
+
+    def ids_of(kind: str) -> set[str] | None:
+        return None if only is None else only.get(kind, set())
+
+    for chunk in _chunks(ids_of("report")):
+        if chunk == []:
+            continue
+        q = select(Report.photos).where(Report.deleted.is_(False))
+        for (photos,) in session.execute(q if chunk is None else q.where(Report.id.in_(chunk))):
+            out.update(_hashes(photos))
+    for chunk in _chunks(ids_of("incident")):
+        if chunk == []:
+            continue
+        q = select(Incident.photos_before, Incident.photos_after).where(Incident.deleted.is_(False))
+        for before, after in session.execute(q if chunk is None else q.where(Incident.id.in_(chunk))):
+            out.update(_hashes(before))
+            out.update(_hashes(after))
+    for chunk in _chunks(ids_of("timeline_entry")):
+        if chunk == []:
+            continue
+        q = select(TimelineEntry.data).where(TimelineEntry.data.is_not(None))
+        for (data,) in session.execute(q if chunk is None else q.where(TimelineEntry.id.in_(chunk))):
+            if isinstance(data, dict):
+                for key in PHOTO_ARGS:
+                    out.update(_hashes(data.get(key)))
     return out
 
 
@@ -94,7 +119,14 @@ class PhotoSync:
         self.cache_limit = cache_limit
         self._absent: set[str] = set()  # named by a row but not on the server: not asked again this session
         self._fetching: dict[str, asyncio.Future] = {}
+        # rows written since the last look for missing thumbnails (None: look at every row, as at start)
+        self._changed: dict[str, set[str]] | None = None
+        self._unsubscribe = self.store.subscribe(self._note_changes)
+        self._waiting: set[str] = set()  # named, not fetched yet (kept across a failed round)
         self.stats = {"uploaded": 0, "already_there": 0, "thumbnails": 0, "full_fetched": 0, "evicted": 0}
+
+    def close(self) -> None:
+        self._unsubscribe()
 
     # ------------------------------------------------------------------ HTTP
 
@@ -151,9 +183,21 @@ class PhotoSync:
 
     # ------------------------------------------------------------------ thumbnails
 
+    def _note_changes(self, changes: Changes) -> None:
+        if self._changed is None:
+            return
+        for kind in SCANNED:
+            ids = changes.ids(kind)
+            if "*" in ids:
+                self._changed = None  # a bucket was downloaded again: look at everything
+                return
+            if ids:
+                self._changed.setdefault(kind, set()).update(ids)
+
     def _missing_thumbnails(self) -> list[str]:
+        only, self._changed = self._changed, {}
         with self.store.read() as session:
-            named = referenced_hashes(session)
+            named = referenced_hashes(session, only)
             if not named:
                 return []
             have: set[str] = set()
@@ -162,6 +206,12 @@ class PhotoSync:
                 have.update(session.scalars(select(Photo.sha256).where(
                     Photo.sha256.in_(names[start:start + 500]), Photo.thumbnail.is_not(None))))
         return [h for h in names if h not in have and h not in self._absent]
+
+    def _still_missing(self) -> list[str]:
+        """Hashes to fetch: newly named ones, and those a failed round did not get."""
+        self._waiting.update(self._missing_thumbnails())
+        self._waiting -= self._absent
+        return sorted(self._waiting)
 
     def _save_thumbnails(self, rows: list[dict[str, Any]]) -> None:
         with self.store.write() as session:
@@ -178,7 +228,7 @@ class PhotoSync:
 
     async def fetch_thumbnails(self) -> int:
         """Fetch the thumbnails of photos the rows name and this desk lacks; returns how many arrived."""
-        missing = await asyncio.to_thread(self._missing_thumbnails)
+        missing = await asyncio.to_thread(self._still_missing)
         got = 0
         for start in range(0, len(missing), THUMB_BATCH):
             rows = []
@@ -197,6 +247,7 @@ class PhotoSync:
                 rows.append({**info, "thumbnail": thumb.content})
             if rows:
                 await asyncio.to_thread(self._save_thumbnails, rows)
+                self._waiting.difference_update(r["sha256"] for r in rows)
                 got += len(rows)
                 self.stats["thumbnails"] += len(rows)
                 self.store.emit(Changes({"photo": {r["sha256"] for r in rows}}))
