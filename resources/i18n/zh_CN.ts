@@ -2734,6 +2734,14 @@ Please send this file to your support contact.</source>
             <translation>核查不通过</translation>
         </message>
         <message>
+            <source>Verified (waiting for the other check)</source>
+            <translation>已核查（待另一方核查）</translation>
+        </message>
+        <message>
+            <source>Closure rejected</source>
+            <translation>核查不通过，退回结案</translation>
+        </message>
+        <message>
             <source>Closed</source>
             <translation>办结</translation>
         </message>
@@ -4853,6 +4861,14 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>{n} photo(s)</source>
             <translation>{n} 张照片</translation>
+        </message>
+        <message>
+            <source>Closed without what the rule asks: {reason}</source>
+            <translation>未达结案要求强制结案：{reason}</translation>
+        </message>
+        <message>
+            <source>Still to check: {who}</source>
+            <translation>尚待{who}核查</translation>
         </message>
         <message>
             <source>Entered offline at {at}; uploaded to the county server at {received}.</source>

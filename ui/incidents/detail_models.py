@@ -136,6 +136,12 @@ class TimelineModel(_ListTableModel):
             item.data.get("photos") or [])
         if photos:
             parts.append(self.tr("{n} photo(s)").format(n=photos))
+        override = item.data.get("override")
+        if override:
+            parts.append(self.tr("Closed without what the rule asks: {reason}").format(reason=override))
+        waiting = item.data.get("waiting")
+        if waiting:
+            parts.append(self.tr("Still to check: {who}").format(who="、".join(waiting)))
         return "；".join(parts)
 
     def tooltip(self, item: TimelineItem, column: int) -> str | None:
@@ -153,7 +159,8 @@ class TimelineModel(_ListTableModel):
     def foreground(self, item: TimelineItem, column: int) -> Any:
         if column == 0 and (item.entered_offline or item.clock_untrusted):
             return QBrush(QColor("#8a6d1d"))
-        if column == 3 and item.action in ("return", "escalate", "verify_fail", "reopen"):
+        if column == 3 and item.action in ("return", "escalate", "verify_fail", "reopen", "reject_closure") or (
+                column == 5 and item.data.get("override")):
             return QBrush(QColor("#b03a2e"))
         return None
 
