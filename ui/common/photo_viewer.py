@@ -70,10 +70,13 @@ async def show_photo(parent: QWidget | None, sha256: str, title: str = "") -> bo
     if path is not None:
         pixmap = load_oriented(path)
         if not pixmap.isNull():
-            await exec_dialog(PhotoDialog(pixmap, title or QCoreApplication.translate("Photos", "Photo"), parent))
+            dialog = PhotoDialog(pixmap, title or QCoreApplication.translate("Photos", "Photo"), parent)
+            await exec_dialog(dialog)
+            dialog.deleteLater()
             return True
         message = QCoreApplication.translate("Photos", "The photo file cannot be shown (it is not an image).")
     box = QMessageBox(QMessageBox.Icon.Information, QCoreApplication.translate("Photos", "Photo"), message,
                       QMessageBox.StandardButton.Ok, parent)
     await exec_dialog(box)
+    box.deleteLater()
     return False
