@@ -19,20 +19,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("event_category") as batch:
-        batch.add_column(sa.Column("closure", sa.JSON(), nullable=True))
-    with op.batch_alter_table("matter") as batch:
-        batch.add_column(sa.Column("closure", sa.JSON(), nullable=True))
-    with op.batch_alter_table("incident") as batch:
-        batch.add_column(sa.Column("verifications", sa.JSON(), nullable=False, server_default="[]"))
-        batch.add_column(sa.Column("closure_override", sa.Text(), nullable=False, server_default=""))
+    # plain ALTER TABLE … ADD COLUMN (no table copy): the incident table keeps its search triggers (0002)
+    op.add_column("event_category", sa.Column("closure", sa.JSON(), nullable=True))
+    op.add_column("matter", sa.Column("closure", sa.JSON(), nullable=True))
+    op.add_column("incident", sa.Column("verifications", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("incident", sa.Column("closure_override", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("incident") as batch:
-        batch.drop_column("closure_override")
-        batch.drop_column("verifications")
-    with op.batch_alter_table("matter") as batch:
-        batch.drop_column("closure")
-    with op.batch_alter_table("event_category") as batch:
-        batch.drop_column("closure")
+    op.drop_column("incident", "closure_override")
+    op.drop_column("incident", "verifications")
+    op.drop_column("matter", "closure")
+    op.drop_column("event_category", "closure")
