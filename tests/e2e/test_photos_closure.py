@@ -14,14 +14,14 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from commandroom.domain.errors import ClosureRefused
-from commandroom.domain.models import Incident, Photo, TimelineEntry
+from commandroom.domain.models import Incident, Notice, NoticeChannel, NoticeRule, Photo, TimelineEntry
 from commandroom.mutations.core import Actor
 from commandroom.server.pipeline import execute
 from commandroom.server.users import user_for_api_key
 from commandroom.services.assessment import township_indicators
 from commandroom.store.photos import attach_files, desk_photo_dir
 from commandroom.timeutil import to_local, utcnow
-from tests.e2e.conftest import QC, new_id, wait_until
+from tests.e2e.conftest import QC, new_id
 
 pytestmark = pytest.mark.asyncio
 
@@ -170,6 +170,11 @@ async def test_rejected_closure_reopens_to_the_team_and_both_must_verify(county,
     a.perform("incident.verify", incident_id, {"passed": True, "note": "指挥室看过照片"})
     assert a.get("incident", incident_id)["state"] == "awaiting_verification"  # still waits for the grid worker
     assert await a.sync()
+    with county.server.state.transaction() as s:  # the county sends 核查未通过 to a group robot
+        channel = NoticeChannel(name="执法队群", kind="robot", config={"url": "http://127.0.0.1:9/robot"})
+        s.add(channel)
+        s.flush()
+        s.add(NoticeRule(event_kind="verification_rejected", channel_id=channel.id))
 
     assert grid_worker_act(county, "incident.reject_closure", incident_id,
                            {"reason": "楼道里还有一辆在充电", "photos": [sha]}) == "applied"
@@ -178,6 +183,9 @@ async def test_rejected_closure_reopens_to_the_team_and_both_must_verify(county,
     assert (inc["state"], inc["assignee_code"], inc["verifications"]) == ("in_progress", "QC", [])
     last = a.timeline(incident_id)
     assert any(e["action"] == "reject_closure" and e["note"] == "楼道里还有一辆在充电" for e in last)
+    with county.server.state.read() as s:  # and a notice went out to the team's group
+        [notice] = s.scalars(select(Notice).where(Notice.event_kind == "verification_rejected")).all()
+        assert notice.subject_id == incident_id and "楼道里还有一辆在充电" in notice.body
 
     a.perform("incident.submit", incident_id, {"note": "已全部清理"})
     assert await a.sync()
@@ -192,4 +200,3 @@ async def test_rejected_closure_reopens_to_the_team_and_both_must_verify(county,
         assert inc.state == "closed" and sorted(inc.verifications) == ["grid_worker", "room"]
         assert s.scalar(select(func.count()).select_from(TimelineEntry).where(
             TimelineEntry.incident_id == incident_id, TimelineEntry.action == "verify_partial")) == 2
-    await wait_until(lambda: True, 0.1)
