@@ -22,13 +22,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commandroom.domain.models import (
     CaseCheckin,
+    CaseStep,
     Department,
     Dispatch,
+    Dispute,
     Incident,
     Notice,
     NoticeChannel,
     NoticeContact,
     NoticeRule,
+    OneThingCase,
     TeamMember,
     TimelineEntry,
     Township,
@@ -45,6 +48,7 @@ EVENT_KINDS = {
     "pre_breach": "即将超时",
     "escalation": "督办升级",
     "verification_rejected": "核查未通过",
+    "dispute": "推诿争议仲裁",
 }
 RETRY_PAUSES = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30),
                 timedelta(hours=2))
@@ -179,8 +183,9 @@ def enqueue(session: Session, *, event_kind: str, township_code: str | None, sub
 
 
 NOTIFYING_MUTATIONS = {"incident.dispatch", "team.joint_visit", "summon", "incident.verify", "incident.reject_closure",
-                       "incident.escalate",
-                       "checkin.escalate", "case.escalate", "incident.warn_breach", "incident.remind"}
+                       "incident.escalate", "checkin.escalate", "case.escalate", "incident.warn_breach",
+                       "incident.remind", "case.step_warn", "case.step_escalate", "dispute.open", "dispute.decide",
+                       "dispute.escalate"}
 LADDER_WORDS = {"reminder": "提醒", "supervision_order": "督办单", "leader_notice": "领导通报"}
 CLOCK_WORDS = {"ack": "签收", "onsite": "到场", "close": "办结"}
 
@@ -256,6 +261,10 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
                              body=f"{where}：{row.title}，超过时限，已发{word}。",
                              people=_handlers_of(session, row) + _users(session, User.role.in_(COUNTY_ROLES)),
                              dedup=f"{row.id}:remind:{row.escalation_level}", now=now)
+        elif isinstance(row, CaseStep) and name in ("case.step_warn", "case.step_escalate"):
+            added += _case_step_notice(session, name, row, now)
+        elif isinstance(row, Dispute) and name.startswith("dispute."):
+            added += _dispute_notice(session, name, row, now)
         elif isinstance(row, Incident) and (name == "incident.reject_closure"
                                             or (name == "incident.verify" and args.get("passed") is False)):
             what, where = _incident_words(session, row)
@@ -267,6 +276,59 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
                              body=f"{where}：{row.title}，核查未通过，请重新处置。{args.get('reason') or args.get('note') or ''}".strip(),
                              people=people, dedup=f"{row.id}:{row.row_version}", now=now)
     return added
+
+
+def _case_step_notice(session: Session, name: str, step: CaseStep, now: datetime) -> int:
+    """A one-thing case step about to run out (to the lead department) or past its limit (督办单 and up: the county too)."""
+    case = session.get(OneThingCase, step.case_id)
+    if case is None:
+        return 0
+    town = _township_name(session, case.township_code)
+    what = f"{case.number or ''} {case.title}".strip()
+    people = _department_people(session, case.lead_department_code)
+    if name == "case.step_warn":
+        return enqueue(session, event_kind="pre_breach", township_code=case.township_code, subject_type="case",
+                       subject_id=case.id, title=f"一件事步骤即将超时 {what}",
+                       body=f"{town}：{what}，步骤“{step.name}”时限 {fmt_local(step.due_at)} 即将到期。",
+                       people=people, dedup=f"{step.id}:warn", now=now)
+    word = LADDER_WORDS.get(step.escalation_level, "")
+    if step.escalation_level in ("supervision_order", "leader_notice"):
+        people = people + _users(session, User.role.in_(COUNTY_ROLES))
+    return enqueue(session, event_kind="escalation", township_code=case.township_code, subject_type="case",
+                   subject_id=case.id, title=f"一件事步骤超时{word} {what}",
+                   body=f"{town}：{what}，步骤“{step.name}”时限 {fmt_local(step.due_at)} 已过，已发{word}。",
+                   people=people, dedup=f"{step.id}:{step.escalation_level}", now=now)
+
+
+def _dispute_notice(session: Session, name: str, row: Dispute, now: datetime) -> int:
+    """A dispute reaches the county when opened; both sides when decided; the county and both sides when
+    it is escalated (its time limit passed undecided)."""
+    incident = session.get(Incident, row.incident_id)
+    what, where = _incident_words(session, incident)
+    dept = session.get(Department, row.department_code)
+    dept_name = dept.name if dept is not None else "县级部门"
+    county = _users(session, User.role.in_(COUNTY_ROLES))
+    sides = _department_people(session, row.department_code) + _users(
+        session, User.role.in_(("duty_officer", "grid_supervisor")), User.township_code == row.township_code)
+    if name == "dispute.open":
+        return enqueue(session, event_kind="dispute", township_code=row.township_code, subject_type="dispute",
+                       subject_id=row.id, title=f"推诿争议待仲裁 {what}",
+                       body=f"{where}：{_township_name(session, row.township_code)}与{dept_name}对退回有争议，"
+                            f"请于 {fmt_local(row.due_at)} 前裁定。", people=county, dedup=f"{row.id}:open", now=now)
+    if name == "dispute.decide" and row.decided_at is not None:
+        handler = "乡镇属地" if row.handler_kind == "township" else (
+            (session.get(Department, row.handler_department_code or "") or dept).name if dept else "县级部门")
+        return enqueue(session, event_kind="dispute", township_code=row.township_code, subject_type="dispute",
+                       subject_id=row.id, title=f"县级仲裁已裁定 {what}",
+                       body=f"{where}：裁定由{handler}办理。理由：{row.decision_reason}", people=sides,
+                       dedup=f"{row.id}:decided", now=now)
+    if name == "dispute.escalate" and row.state == "escalated":
+        return enqueue(session, event_kind="escalation", township_code=row.township_code, subject_type="dispute",
+                       subject_id=row.id, title=f"推诿争议超时未裁定 {what}",
+                       body=f"{where}：{_township_name(session, row.township_code)}与{dept_name}的争议应于 "
+                            f"{fmt_local(row.due_at)} 前裁定，至今未裁定，已升级督办。",
+                       people=county + sides, dedup=f"{row.id}:escalated", now=now)
+    return 0
 
 
 # --------------------------------------------------------------------------- delivery

@@ -271,6 +271,104 @@
         </message>
     </context>
     <context>
+        <name>Arbitration</name>
+        <message>
+            <source>Decided</source>
+            <translation>已裁定</translation>
+        </message>
+        <message>
+            <source>{days} working days {hours} h</source>
+            <translation>{days} 个工作日 {hours} 小时</translation>
+        </message>
+        <message>
+            <source>{hours} h {mins} min</source>
+            <translation>{hours} 小时 {mins} 分钟</translation>
+        </message>
+        <message>
+            <source>{mins} min</source>
+            <translation>{mins} 分钟</translation>
+        </message>
+        <message>
+            <source>Overdue by {amount}</source>
+            <translation>已超时 {amount}</translation>
+        </message>
+        <message>
+            <source>{amount} left</source>
+            <translation>剩余 {amount}</translation>
+        </message>
+        <message>
+            <source>Awaiting decision</source>
+            <translation>待裁定</translation>
+        </message>
+        <message>
+            <source>Overdue, escalated</source>
+            <translation>超时已升级</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+    </context>
+    <context>
+        <name>ArbitrationView</name>
+        <message>
+            <source>Disputes awaiting the county's decision</source>
+            <translation>待县级仲裁的推诿争议</translation>
+        </message>
+        <message>
+            <source>Show decided</source>
+            <translation>显示已裁定</translation>
+        </message>
+        <message>
+            <source>Decide…</source>
+            <translation>裁定…</translation>
+        </message>
+        <message>
+            <source>A department's return contested by the township (or the township's refusal contested by the department) is decided here within two working days; past the limit the county server escalates it.</source>
+            <translation>县级部门退回、乡镇有异议（或乡镇不同意退回、部门有异议）的事项在此裁定，时限两个工作日；超过时限未裁定的，由县服务器自动升级督办。</translation>
+        </message>
+        <message>
+            <source>No dispute is waiting for a decision.</source>
+            <translation>暂无待裁定的争议。</translation>
+        </message>
+        <message>
+            <source>Decided by the county governance center</source>
+            <translation>由县社会治理中心裁定</translation>
+        </message>
+        <message>
+            <source>{number} {title} · {township} · list matter: {matter}</source>
+            <translation>{number} {title} · {township} · 清单事项：{matter}</translation>
+        </message>
+        <message>
+            <source>{side} returned it: {reason}</source>
+            <translation>{side}退回：{reason}</translation>
+        </message>
+        <message>
+            <source>Counter-proposal: {text}</source>
+            <translation>改派建议：{text}</translation>
+        </message>
+        <message>
+            <source>{side} contests ({who}, {at}): {reason}</source>
+            <translation>{side}提出异议（{who}，{at}）：{reason}</translation>
+        </message>
+        <message>
+            <source>Decide by {due} · {left} · {state}</source>
+            <translation>裁定时限 {due} · {left} · {state}</translation>
+        </message>
+        <message>
+            <source>Decision by {who}: {decision}</source>
+            <translation>{who}裁定：{decision}</translation>
+        </message>
+        <message>
+            <source>Decided; both sides will see it after their next sync.</source>
+            <translation>已裁定；双方同步后即可看到。</translation>
+        </message>
+    </context>
+    <context>
         <name>AssessmentView</name>
         <message>
             <source>Whole county</source>
@@ -315,6 +413,10 @@
         <message>
             <source>Two-way assessment</source>
             <translation>双向考核</translation>
+        </message>
+        <message>
+            <source>Two-way from acts</source>
+            <translation>双向考核（依操作）</translation>
         </message>
         <message>
             <source>Grid workers</source>
@@ -500,6 +602,10 @@
         <message>
             <source>Missed check-in</source>
             <translation>未按时报到</translation>
+        </message>
+        <message>
+            <source>Case step overdue</source>
+            <translation>一件事步骤超时</translation>
         </message>
         <message>
             <source>A concurrent move did not take effect</source>
@@ -843,8 +949,16 @@
             <translation>步骤</translation>
         </message>
         <message>
+            <source>Current step</source>
+            <translation>当前步骤</translation>
+        </message>
+        <message>
             <source>Time limit</source>
             <translation>时限</translation>
+        </message>
+        <message>
+            <source>This step is due {due}</source>
+            <translation>本步骤时限 {due}</translation>
         </message>
         <message>
             <source>completed {when}</source>
@@ -1053,6 +1167,33 @@
         <message>
             <source>Collaborating: {names}</source>
             <translation>协办部门：{names}</translation>
+        </message>
+    </context>
+    <context>
+        <name>CheckinDialog</name>
+        <message>
+            <source>Name(s) of who attends</source>
+            <translation>到场人员姓名</translation>
+        </message>
+        <message>
+            <source>e.g. today 14:30, on site</source>
+            <translation>如：今天14:30到现场</translation>
+        </message>
+        <message>
+            <source>Anything the township should know (optional)</source>
+            <translation>需要乡镇知道的情况（可不填）</translation>
+        </message>
+        <message>
+            <source>Who attends</source>
+            <translation>到场人员</translation>
+        </message>
+        <message>
+            <source>When</source>
+            <translation>到场时间</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
         </message>
     </context>
     <context>
@@ -1266,6 +1407,163 @@ Please send this file to your support contact.</source>
         </message>
     </context>
     <context>
+        <name>DecideDialog</name>
+        <message>
+            <source>Decide the dispute</source>
+            <translation>县级仲裁裁定</translation>
+        </message>
+        <message>
+            <source>Township ({town}): {treason}
+Department ({dept}): {dreason}
+Counter-proposal: {prop}</source>
+            <translation>乡镇（{town}）：{treason}
+部门（{dept}）：{dreason}
+改派建议：{prop}</translation>
+        </message>
+        <message>
+            <source>A county department handles it</source>
+            <translation>由县级部门办理</translation>
+        </message>
+        <message>
+            <source>The township handles it (its own duty)</source>
+            <translation>由乡镇属地办理</translation>
+        </message>
+        <message>
+            <source>Reason (required): the list matter, the facts</source>
+            <translation>理由（必填）：依据的清单事项和事实</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Reason</source>
+            <translation>理由</translation>
+        </message>
+    </context>
+    <context>
+        <name>Department</name>
+        <message>
+            <source>Incident</source>
+            <translation>事件</translation>
+        </message>
+        <message>
+            <source>Summons</source>
+            <translation>吹哨报到</translation>
+        </message>
+        <message>
+            <source>One-thing case check-in</source>
+            <translation>一件事报到</translation>
+        </message>
+        <message>
+            <source>One-thing case step</source>
+            <translation>一件事环节</translation>
+        </message>
+        <message>
+            <source>Assigned to us</source>
+            <translation>交办本部门</translation>
+        </message>
+        <message>
+            <source>Lead department</source>
+            <translation>牵头部门</translation>
+        </message>
+        <message>
+            <source>Collaborating</source>
+            <translation>协办</translation>
+        </message>
+        <message>
+            <source>Summoned</source>
+            <translation>被召集</translation>
+        </message>
+        <message>
+            <source>Leads the case</source>
+            <translation>领办</translation>
+        </message>
+        <message>
+            <source>Collaborates on the case</source>
+            <translation>协办一件事</translation>
+        </message>
+        <message>
+            <source>Sign for it</source>
+            <translation>签收时限</translation>
+        </message>
+        <message>
+            <source>Be on site</source>
+            <translation>到场时限</translation>
+        </message>
+        <message>
+            <source>Finish</source>
+            <translation>办结时限</translation>
+        </message>
+        <message>
+            <source>Check in</source>
+            <translation>报到</translation>
+        </message>
+        <message>
+            <source>Case time limit</source>
+            <translation>一件事时限</translation>
+        </message>
+        <message>
+            <source>Waiting for check-in</source>
+            <translation>待报到</translation>
+        </message>
+        <message>
+            <source>Checked in</source>
+            <translation>已报到</translation>
+        </message>
+        <message>
+            <source>Overdue, escalated</source>
+            <translation>超时已升级</translation>
+        </message>
+        <message>
+            <source>Next step: {step}</source>
+            <translation>下一环节：{step}</translation>
+        </message>
+        <message>
+            <source>Progress</source>
+            <translation>进展</translation>
+        </message>
+        <message>
+            <source>Return</source>
+            <translation>退回</translation>
+        </message>
+    </context>
+    <context>
+        <name>DepartmentFiguresModel</name>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Sign-for on time (own)</source>
+            <translation>本部门按时签收率</translation>
+        </message>
+        <message>
+            <source>Sign-for acts</source>
+            <translation>签收情况</translation>
+        </message>
+        <message>
+            <source>Check-in on time (own)</source>
+            <translation>本部门按时报到率</translation>
+        </message>
+        <message>
+            <source>Check-in acts</source>
+            <translation>报到情况</translation>
+        </message>
+        <message>
+            <source>Returns upheld / overturned</source>
+            <translation>退回 维持 / 撤销</translation>
+        </message>
+        <message>
+            <source>Case steps within limit</source>
+            <translation>一件事环节按时率</translation>
+        </message>
+        <message>
+            <source>Townships' rating</source>
+            <translation>乡镇评价</translation>
+        </message>
+    </context>
+    <context>
         <name>DepartmentIndicatorModel</name>
         <message>
             <source>Department</source>
@@ -1306,6 +1604,80 @@ Please send this file to your support contact.</source>
         <message>
             <source>Acceptance P90 (min)</source>
             <translation>签收用时P90（分钟）</translation>
+        </message>
+    </context>
+    <context>
+        <name>DepartmentView</name>
+        <message>
+            <source>Department workspace</source>
+            <translation>部门工作台</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>All townships</source>
+            <translation>全部乡镇</translation>
+        </message>
+        <message>
+            <source>Sign for it (签收)</source>
+            <translation>签收</translation>
+        </message>
+        <message>
+            <source>Check in (报到)…</source>
+            <translation>报到…</translation>
+        </message>
+        <message>
+            <source>Progress…</source>
+            <translation>进展…</translation>
+        </message>
+        <message>
+            <source>Finish our part (办结)</source>
+            <translation>办结本部门环节</translation>
+        </message>
+        <message>
+            <source>Return (退回)…</source>
+            <translation>退回…</translation>
+        </message>
+        <message>
+            <source>{department} · department workspace</source>
+            <translation>{department} · 部门工作台</translation>
+        </message>
+        <message>
+            <source>{open} open · {overdue} overdue · {checkin} waiting for our check-in</source>
+            <translation>待办 {open} 项 · 超时 {overdue} 项 · 待本部门报到 {checkin} 项</translation>
+        </message>
+        <message>
+            <source>Not done: {message}</source>
+            <translation>未执行：{message}</translation>
+        </message>
+        <message>
+            <source>Returned: the township and the county see the reason and your proposal.</source>
+            <translation>已退回：乡镇和县里都能看到退回理由和处理建议。</translation>
+        </message>
+    </context>
+    <context>
+        <name>DepartmentWorkWatcher</name>
+        <message>
+            <source>New assignment for your department: {township} {number} “{title}”</source>
+            <translation>本部门有新交办：{township} {number}“{title}”</translation>
+        </message>
+        <message>
+            <source>Your department is summoned: {township} {number} “{title}”; check in</source>
+            <translation>本部门被吹哨召集：{township} {number}“{title}”，请报到</translation>
+        </message>
+        <message>
+            <source>New one-thing case for your department: {township} {number} “{title}”</source>
+            <translation>本部门有新的一件事：{township} {number}“{title}”</translation>
+        </message>
+        <message>
+            <source>Escalated: {township} {number} “{title}”</source>
+            <translation>已升级督办：{township} {number}“{title}”</translation>
+        </message>
+        <message>
+            <source>Show</source>
+            <translation>查看</translation>
         </message>
     </context>
     <context>
@@ -1431,6 +1803,49 @@ Please send this file to your support contact.</source>
         <message>
             <source>{name} (lead)</source>
             <translation>{name}（负责）</translation>
+        </message>
+    </context>
+    <context>
+        <name>DisputeModel</name>
+        <message>
+            <source>Incident</source>
+            <translation>事件</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Contested by</source>
+            <translation>提出异议方</translation>
+        </message>
+        <message>
+            <source>Township's reason</source>
+            <translation>乡镇理由</translation>
+        </message>
+        <message>
+            <source>Department's reason</source>
+            <translation>部门理由</translation>
+        </message>
+        <message>
+            <source>Counter-proposal</source>
+            <translation>改派建议</translation>
+        </message>
+        <message>
+            <source>Decide by</source>
+            <translation>裁定时限</translation>
+        </message>
+        <message>
+            <source>Time left</source>
+            <translation>剩余时间</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
         </message>
     </context>
     <context>
@@ -2354,6 +2769,22 @@ Please send this file to your support contact.</source>
             <translation>最新情况、谁在做什么</translation>
         </message>
         <message>
+            <source>Proxy sign-for</source>
+            <translation>代录签收</translation>
+        </message>
+        <message>
+            <source>Who phoned it in and when (required); shown on the timeline as a proxy entry under your name</source>
+            <translation>谁、何时电话告知（必填）；时间线上以您的名义显示为“代录”</translation>
+        </message>
+        <message>
+            <source>Contest at the county</source>
+            <translation>提请县级仲裁</translation>
+        </message>
+        <message>
+            <source>Why the department should handle it: the list matter, the facts (required)</source>
+            <translation>为什么应由该部门办理：依据的清单事项和事实（必填）</translation>
+        </message>
+        <message>
             <source>Escalate to the county</source>
             <translation>上报县级</translation>
         </message>
@@ -2540,6 +2971,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>Reopen</source>
             <translation>重新打开</translation>
+        </message>
+        <message>
+            <source>Proxy sign-for</source>
+            <translation>代录签收</translation>
+        </message>
+        <message>
+            <source>Contest at the county</source>
+            <translation>提请县级仲裁</translation>
         </message>
         <message>
             <source>is required</source>
@@ -2760,6 +3199,18 @@ Please send this file to your support contact.</source>
         <message>
             <source>About to run out</source>
             <translation>即将超时预警</translation>
+        </message>
+        <message>
+            <source>Contested at the county</source>
+            <translation>提请县级仲裁</translation>
+        </message>
+        <message>
+            <source>County arbitration decided</source>
+            <translation>县级仲裁裁定</translation>
+        </message>
+        <message>
+            <source>Arbitration overdue, escalated</source>
+            <translation>仲裁超时升级</translation>
         </message>
         <message>
             <source>Dispatch acknowledged</source>
@@ -3388,6 +3839,14 @@ Please send this file to your support contact.</source>
             <translation>一件事</translation>
         </message>
         <message>
+            <source>Department workspace</source>
+            <translation>部门工作台</translation>
+        </message>
+        <message>
+            <source>Arbitration</source>
+            <translation>县级仲裁</translation>
+        </message>
+        <message>
             <source>Administration</source>
             <translation>系统管理</translation>
         </message>
@@ -3773,6 +4232,17 @@ Please send this file to your support contact.</source>
         </message>
     </context>
     <context>
+        <name>NoteDialog</name>
+        <message>
+            <source>What has been done, what comes next</source>
+            <translation>已做了什么，下一步做什么</translation>
+        </message>
+        <message>
+            <source>Progress</source>
+            <translation>进展</translation>
+        </message>
+    </context>
+    <context>
         <name>Notifier</name>
         <message>
             <source>Urgent report</source>
@@ -3900,6 +4370,25 @@ Please send this file to your support contact.</source>
         <message>
             <source>The photo file cannot be shown (it is not an image).</source>
             <translation>该文件无法显示（不是图片）。</translation>
+        </message>
+    </context>
+    <context>
+        <name>RateDialog</name>
+        <message>
+            <source>Rate for the month</source>
+            <translation>本月评价</translation>
+        </message>
+        <message>
+            <source>Basis of the rating</source>
+            <translation>评价依据</translation>
+        </message>
+        <message>
+            <source>Points</source>
+            <translation>分值</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
         </message>
     </context>
     <context>
@@ -4263,8 +4752,28 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>不属本单位承办的理由（必填）</translation>
         </message>
         <message>
+            <source>Why this is not our department's duty (cite the list)</source>
+            <translation>为什么不属于本部门职责（请引用清单）</translation>
+        </message>
+        <message>
+            <source>(no list matter proposed)</source>
+            <translation>（不建议清单事项）</translation>
+        </message>
+        <message>
+            <source>(no department proposed)</source>
+            <translation>（不建议部门）</translation>
+        </message>
+        <message>
             <source>Reason</source>
             <translation>理由</translation>
+        </message>
+        <message>
+            <source>Should be list matter</source>
+            <translation>应属清单事项</translation>
+        </message>
+        <message>
+            <source>A return needs a reason and at least one proposal; the county arbitrates.</source>
+            <translation>退回须写明理由，并至少提出一项处理建议；由县里裁决。</translation>
         </message>
         <message>
             <source>(no proposal)</source>
@@ -4743,12 +5252,24 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>{who} 于 {when} 完成</translation>
         </message>
         <message>
+            <source>(after the step's limit {due})</source>
+            <translation>（超过本步骤时限 {due}）</translation>
+        </message>
+        <message>
             <source>Current step</source>
             <translation>当前步骤</translation>
         </message>
         <message>
+            <source>Current step, due {due} ({days} working days)</source>
+            <translation>当前步骤，时限 {due}（{days} 个工作日）</translation>
+        </message>
+        <message>
             <source>Not started</source>
             <translation>未开始</translation>
+        </message>
+        <message>
+            <source>{days} working days</source>
+            <translation>{days} 个工作日</translation>
         </message>
     </context>
     <context>
@@ -4855,6 +5376,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>系统</translation>
         </message>
         <message>
+            <source>(proxy entry)</source>
+            <translation>（代录）</translation>
+        </message>
+        <message>
             <source>Counter-proposal: {text}</source>
             <translation>建议：{text}</translation>
         </message>
@@ -4877,6 +5402,41 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>The workstation's clock was off when this was entered; the time shown is the server's best estimate.</source>
             <translation>录入时本机时钟不准，显示的时间为服务器校正后的估计。</translation>
+        </message>
+    </context>
+    <context>
+        <name>TownshipFiguresModel</name>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Closed within its own duty</source>
+            <translation>属地自办结案</translation>
+        </message>
+        <message>
+            <source>Its returns upheld / overturned</source>
+            <translation>乡镇退回 维持 / 撤销</translation>
+        </message>
+        <message>
+            <source>Its contests rejected</source>
+            <translation>乡镇异议被驳回</translation>
+        </message>
+        <message>
+            <source>Verifications (rejected)</source>
+            <translation>核查（不通过）</translation>
+        </message>
+        <message>
+            <source>Reopened</source>
+            <translation>重新打开</translation>
+        </message>
+        <message>
+            <source>Proxy entries for departments</source>
+            <translation>代录部门操作</translation>
+        </message>
+        <message>
+            <source>Departments' rating</source>
+            <translation>部门评价</translation>
         </message>
     </context>
     <context>
@@ -4963,6 +5523,44 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>A reason is required.</source>
             <translation>必须填写理由。</translation>
+        </message>
+    </context>
+    <context>
+        <name>TwoWay</name>
+        <message>
+            <source>{on} on time · {late} late · {proxy} proxy · {missing} not done</source>
+            <translation>按时 {on} · 超时 {late} · 代录 {proxy} · 未办 {missing}</translation>
+        </message>
+    </context>
+    <context>
+        <name>TwoWayView</name>
+        <message>
+            <source>Whole county</source>
+            <translation>全县</translation>
+        </message>
+        <message>
+            <source>Rate the department…</source>
+            <translation>评价部门…</translation>
+        </message>
+        <message>
+            <source>Rate the township…</source>
+            <translation>评价乡镇…</translation>
+        </message>
+        <message>
+            <source>Month</source>
+            <translation>月份</translation>
+        </message>
+        <message>
+            <source>Every figure counts acts on the record: a department's own sign-for and check-in by its deadline; entries the township typed in for it (proxy) are counted apart and never as its own on-time act. Returns are upheld or overturned by the county's arbitration.</source>
+            <translation>每项数字都来自记录在案的实际操作：部门本身在时限内的签收、报到；乡镇代为录入的（代录）单独统计，不算作部门本身的按时操作。退回是否成立以县级仲裁为准。</translation>
+        </message>
+        <message>
+            <source>Township → department (from the department's own acts)</source>
+            <translation>乡镇评部门（依据部门本身的操作）</translation>
+        </message>
+        <message>
+            <source>Department → township (from the township's acts)</source>
+            <translation>部门评乡镇（依据乡镇的操作）</translation>
         </message>
     </context>
     <context>
@@ -5512,6 +6110,45 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Workload {load} per member</source>
             <translation>人均负荷 {load}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WorkModel</name>
+        <message>
+            <source>Kind</source>
+            <translation>类别</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Number</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Matter</source>
+            <translation>事项</translation>
+        </message>
+        <message>
+            <source>Our part</source>
+            <translation>本部门角色</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Clock</source>
+            <translation>时限</translation>
+        </message>
+        <message>
+            <source>Due</source>
+            <translation>截止</translation>
+        </message>
+        <message>
+            <source>Countdown</source>
+            <translation>倒计时</translation>
         </message>
     </context>
     <context>
