@@ -4,16 +4,16 @@
 * ``incident.verifications`` — who verified this round; ``incident.closure_override`` — the room's reason
   when it closed without what the rule asks.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 13:10:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
