@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
@@ -241,6 +241,22 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _require_stored_photos(session: Session, args: dict[str, Any]) -> None:
+    """A mutation may name only photos this server holds in full (the desk uploads them before it pushes)."""
+    from commandroom.domain.errors import UnknownPhoto
+    from commandroom.domain.models import Photo
+    from commandroom.services.photos import photo_hashes
+
+    wanted = photo_hashes(args)
+    if not wanted:
+        return
+    held = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(wanted), Photo.has_full.is_(True))))
+    missing = [h for h in wanted if h not in held]
+    if missing:
+        raise UnknownPhoto(f"此操作引用的 {len(missing)} 张照片尚未上传到县服务器（编号 {missing[0][:12]}…），"
+                           "未执行；请在联网后重新同步，照片会先上传。", missing=",".join(missing))
+
+
 def execute(
     session: Session,
     *,
@@ -284,6 +300,7 @@ def execute(
         entity_id, args = race.entity_id, race.args
     with session.begin_nested() if savepoint else contextlib.nullcontext():
         floor = _authorize_target(session, actor, allowed_townships, name, entity_id, args)
+        _require_stored_photos(session, args)
         closed = races.closed_first(session, name, entity_id) if race is None and actor.device_id else None
         if closed is not None:
             return Outcome(status="rejected", explanation=closed.explanation, code="lost_race", follow=closed.follow)

@@ -45,7 +45,8 @@ ACTION_WORDS = {
     "incident.start": "开始处置", "incident.note": "备注", "incident.return": "退回",
     "incident.escalate": "升级", "incident.submit": "提交办结", "incident.verify": "核查",
     "incident.close": "办结", "incident.reopen": "重新打开", "incident.update": "修改",
-    "incident.remind": "催办", "dispatch.acknowledge": "签收派遣", "dispatch.en_route": "出发",
+    "incident.remind": "催办", "incident.reject_closure": "退回结案", "dispatch.acknowledge": "签收派遣",
+    "dispatch.en_route": "出发",
     "dispatch.on_scene": "到达现场", "dispatch.done": "完成派遣", "dispatch.cancel": "取消派遣",
     "report.merge": "合并报告",
 }

@@ -289,7 +289,7 @@ def _watch_levels() -> None:
 
     A push of 100 mutations computes deadlines many times in one transaction: two queries each, before.
     """
-    global _WATCHING  # noqa: PLW0603 - the listeners are installed once per process
+    global _WATCHING
     if _WATCHING:
         return
     from sqlalchemy import event

@@ -374,7 +374,7 @@ def test_accepted_report_is_committed_durably_before_the_201(srv):
 
     levels = []
 
-    def _on_execute(conn, _cursor, statement, *_args):  # noqa: ANN001
+    def _on_execute(conn, _cursor, statement, *_args):
         if statement.lstrip().upper().startswith("INSERT INTO REPORT "):
             levels.append(conn.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0])
 

@@ -100,9 +100,10 @@ def test_the_seed_powers_belong_to_the_township_leadership():
     # 依单履责: only the department summoned checks in, for itself
     assert RULES["checkin"].grants[Role.DEPARTMENT_LIAISON] is Reach.ASSIGNED
     assert Role.DUTY_OFFICER not in RULES["checkin"].grants
-    # a grid worker and the wall screen change nothing at a desk; the administrator only accounts
+    # a grid worker and the wall screen change nothing at a desk; the administrator only accounts.
+    # A grid worker reports and, in the field, verifies or rejects closures in their own grid (核查)
     for name, rule in RULES.items():
-        if rule.kind == "mutation" and name != "report.create":
+        if rule.kind == "mutation" and name not in ("report.create", "incident.verify", "incident.reject_closure"):
             assert not {Role.GRID_WORKER, Role.VIEWER, Role.ADMIN} & set(rule.grants), name
 
 
