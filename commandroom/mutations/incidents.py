@@ -466,17 +466,26 @@ def arrive(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
 @mutation("incident.start", "incident")
 @stamped
 def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """Handling begins (处置中); implies acknowledgement."""
+    """Handling begins (处置中); implies acknowledgement. Photos given are before-photos (处置前)."""
     note = _note(args)
+    photos = photo_list(args, "photos_before")
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "start", args) is None:
         return
     if incident.acknowledged_at is None:
         incident.acknowledged_at = ctx.occurred_at
+    if photos:
+        incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *photos]))
     taken = take_dispatches(ctx, incident, args)
+    data: dict[str, Any] = {"dispatches": taken} if taken else {}
+    if photos:
+        data["photos_before"] = photos
+    if pos is not None:
+        data["position"] = pos
     add_timeline(ctx, incident, "start", from_state=before, to_state=incident.state, note=note,
-                 data={"dispatches": taken} if taken else None)
+                 data=data or None)
     refresh_search_text(ctx, incident)
 
 
@@ -529,14 +538,18 @@ def submit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """Handling finished: submit for verification (待核查) with after-photos."""
     note = _note(args)
     photos = photo_list(args, "photos_after")
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "submit", args) is None:
         return
     if photos:
         incident.photos_after = list(dict.fromkeys([*(incident.photos_after or []), *photos]))
+    data: dict[str, Any] = {"photos_after": photos} if photos else {}
+    if pos is not None:
+        data["position"] = pos
     add_timeline(ctx, incident, "submit", from_state=before, to_state=incident.state, note=note,
-                 data={"photos_after": photos} if photos else None)
+                 data=data or None)
     refresh_search_text(ctx, incident)
 
 
@@ -547,6 +560,8 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     passed = boolean(args, "passed")
     verified_by = v.text(args, "verified_by", required=False, max_len=64) or ctx.actor.name
     note = _note(args, required=not passed)
+    photos = photo_list(args, "photos")  # the checker's own photo (网格员核查照片)
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     before = incident.state
     action = "verify_pass" if passed else "verify_fail"
@@ -554,6 +569,10 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         return
     incident.verified_by = verified_by
     data: dict[str, Any] = {"verified_by": verified_by, "passed": passed}
+    if photos:
+        data["photos"] = photos
+    if pos is not None:
+        data["position"] = pos
     if passed:
         incident.closed_at = ctx.occurred_at
         data["ended_dispatches"] = wind_up_dispatches(ctx, incident, cancel_all=False)
