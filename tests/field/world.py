@@ -19,7 +19,7 @@ from commandroom.mutations.core import Actor
 from commandroom.server.pipeline import execute
 from tests.server.test_auth_support import QC, QC_SEAT
 
-PASSWORD = "field-password-1"
+PASSWORD = "e2e-password-1"  # the same as tests/e2e, so a desk there signs in as qc1
 SERVICE = "urban_parking"
 
 

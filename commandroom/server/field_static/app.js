@@ -25,7 +25,9 @@ const DUE = [['ack_due', '签收时限'], ['onsite_due', '到场时限'], ['onsi
 const S = {
   auth: load(LS.auth), profile: null, data: load(LS.cache) || {}, tab: null, sending: false,
   queue: [], rejected: load(LS.rejected) || [], online: navigator.onLine, open: {}, showQueue: false,
-  photoUrls: {}, message: '',
+  photoUrls: {}, message: '', drafts: {}, deferred: false, locating: 0,
+  recent: [],  // acts the server took, until a list read after that shows them
+  refreshing: false, refreshAgain: false,
 };
 
 // ------------------------------------------------------------------ small helpers
@@ -61,6 +63,29 @@ function h(tag, attrs, ...kids) {
   }
   return el;
 }
+/** Keep what is typed or picked in a form across re-renders (a refresh must not lose a note or a photo). */
+function kept(key, el) {
+  const d = S.drafts[key] || (S.drafts[key] = {});
+  const field = el.name || el.getAttribute('aria-label') || el.tagName;
+  if (el.type === 'file') {
+    if (d[field] && d[field].length) {
+      const dt = new DataTransfer();
+      d[field].forEach((f) => dt.items.add(f));
+      el.files = dt.files;
+    }
+    el.addEventListener('change', () => { d[field] = [...el.files]; });
+  } else if (el.type === 'checkbox') {
+    if (field in d) el.checked = d[field];
+    el.addEventListener('change', () => { d[field] = el.checked; });
+  } else {
+    if (field in d) el.value = d[field];
+    el.addEventListener('input', () => { d[field] = el.value; });
+    el.addEventListener('change', () => { d[field] = el.value; });
+  }
+  return el;
+}
+function forget(key) { delete S.drafts[key]; }
+
 function pad(n) { return String(n).padStart(2, '0'); }
 function hhmm(ms) {
   const d = new Date(ms);
@@ -148,7 +173,10 @@ async function position() {
 
 /** Put one act in the queue: its mutation id and moment are fixed now, whatever happens to the line. */
 async function enqueue({kind, name, entity_id, args, label, files, photoArg, ref}) {
-  const pos = await position();
+  S.locating += 1;
+  renderQueue();
+  let pos;
+  try { pos = await position(); } finally { S.locating -= 1; }
   const made = nowServer();
   const photos = [];
   for (const f of files || []) {
@@ -285,6 +313,7 @@ async function renumber(from, fresh) {
 }
 
 async function settle(item, ok, why) {
+  if (ok) S.recent.push({ref: item.ref, name: item.name, kind: item.kind, at: performance.now()});
   await dropItem(item);
   for (const key of item.photos || []) await dropPhoto(key);
   if (!ok) {
@@ -321,6 +350,18 @@ async function flush() {
 
 async function refreshData() {
   if (!S.auth) return;
+  if (S.refreshing) { S.refreshAgain = true; return; }
+  S.refreshing = true;
+  const started = performance.now();
+  let fresh = false;
+  try { fresh = await readLists(); } finally { S.refreshing = false; }
+  // a list read before an act reached the server does not show it: keep counting it until one read after
+  if (fresh) S.recent = S.recent.filter((r) => r.at >= started);
+  render();
+  if (S.refreshAgain) { S.refreshAgain = false; refreshData(); }
+}
+
+async function readLists() {
   const p = S.profile || S.auth.user || {};
   const out = Object.assign({}, S.data);
   try {
@@ -343,10 +384,11 @@ async function refreshData() {
     out.fetched = Date.now();
     S.data = out;
     save(LS.cache, out);
+    return true;
   } catch (e) {
     if (!(e instanceof Offline)) console.warn('field refresh', e);
+    return false;
   }
-  render();
 }
 
 async function photoUrl(sha) {
@@ -420,13 +462,14 @@ function loginView() {
 // ------------------------------------------------------------------ team: my dispatches
 
 function queuedFor(id) { return S.queue.filter((q) => q.ref === id); }
+function takenFor(id) { return [...S.queue, ...S.recent].filter((q) => q.ref === id); }
 
 function stepIndex(d) {
   const inc = d.incident;
   let i = {assigned: 0, acknowledged: 1, en_route: 2, on_scene: 3, done: 5, cancelled: 5}[d.state] || 0;
   if (i === 3 && inc.state === 'in_progress') i = 4;
   if (['awaiting_verification', 'closed'].includes(inc.state)) i = Math.max(i, 5);
-  for (const q of queuedFor(d.id)) {
+  for (const q of takenFor(d.id)) {
     const k = STEPS.findIndex((s) => s.name === q.name);
     if (k >= 0) i = Math.max(i, k + 1);
   }
@@ -465,12 +508,14 @@ function stepBar(d, i) {
 function actForm(d, i) {
   const step = STEPS[i];
   const photoLabel = step.key === 'submit' ? '处置后照片' : (step.key === 'arrive' || step.key === 'work') ? '处置前照片' : null;
-  const note = h('textarea', {name: 'note', rows: 2, placeholder: '说明（可不填）'});
-  const file = photoLabel ? h('input', {type: 'file', accept: 'image/*', capture: 'environment', multiple: true,
-    name: 'photos', 'aria-label': photoLabel}) : null;
+  const dk = `act:${d.id}:${step.key}`;
+  const note = kept(dk, h('textarea', {name: 'note', rows: 2, placeholder: '说明（可不填）'}));
+  const file = photoLabel ? kept(dk, h('input', {type: 'file', accept: 'image/*', capture: 'environment', multiple: true,
+    name: 'photos', 'aria-label': photoLabel})) : null;
   const go = async (ev) => {
     ev.preventDefault();
     ev.target.disabled = true;
+    forget(dk);
     const files = file ? [...file.files] : [];
     const base = {note: note.value.trim() || undefined};
     const label = `${BUTTON[step.key]} · ${d.incident.number || d.incident.title}`;
@@ -552,14 +597,17 @@ function reportView() {
   const cat = h('select', {name: 'service_code', required: true},
     h('option', {value: '', text: services.length ? '请选择事件类别' : '（联网后读取类别）'}),
     services.map((s) => h('option', {value: s.service_code, text: `${s.group ? s.group + ' · ' : ''}${s.service_name}`})));
-  const desc = h('textarea', {name: 'description', rows: 4, required: true, placeholder: '看到了什么、在哪里'});
-  const addr = h('input', {name: 'address_string', placeholder: '地址或位置说明（有定位时可不填）'});
-  const file = h('input', {type: 'file', accept: 'image/*', capture: 'environment', name: 'media', 'aria-label': '现场照片'});
+  kept('report', cat);
+  const desc = kept('report', h('textarea', {name: 'description', rows: 4, required: true, placeholder: '看到了什么、在哪里'}));
+  const addr = kept('report', h('input', {name: 'address_string', placeholder: '地址或位置说明（有定位时可不填）'}));
+  const file = kept('report', h('input', {type: 'file', accept: 'image/*', capture: 'environment', name: 'media',
+    'aria-label': '现场照片'}));
   const err = h('p', {class: 'error'});
   const go = async (ev) => {
     ev.preventDefault();
     if (!cat.value || !desc.value.trim()) { err.textContent = '请选择类别并写明情况。'; return; }
     ev.target.querySelector('button').disabled = true;
+    forget('report');
     const args = {service_code: cat.value, description: desc.value.trim(), address_string: addr.value.trim()};
     const files = [...file.files].slice(0, 1);
     const item = await enqueueReport(args, files);
@@ -597,12 +645,15 @@ function mineView() {
 
 function verifyCard(inc) {
   const queued = queuedFor(inc.id);
-  const note = h('textarea', {rows: 2, placeholder: '核查意见（退回时必填）'});
-  const file = h('input', {type: 'file', accept: 'image/*', capture: 'environment', multiple: true, 'aria-label': '核查照片'});
-  const err = h('p', {class: 'error'});
+  const dk = `verify:${inc.id}`;
+  const note = kept(dk, h('textarea', {name: 'note', rows: 2, placeholder: '核查意见（退回时必填）'}));
+  const file = kept(dk, h('input', {type: 'file', accept: 'image/*', capture: 'environment', multiple: true,
+    'aria-label': '核查照片'}));
+  const err = h('p', {class: 'error', text: (S.drafts[dk] || {}).error || ''});
   const go = (passed) => async (ev) => {
     ev.preventDefault();
-    if (!passed && !note.value.trim()) { err.textContent = '退回重办请写明原因。'; return; }
+    if (!passed && !note.value.trim()) { err.textContent = '退回重办请写明原因。'; S.drafts[dk].error = err.textContent; return; }
+    forget(dk);
     await enqueue({kind: 'push', name: 'incident.verify', entity_id: inc.id, ref: inc.id,
       args: {passed, note: note.value.trim() || undefined}, files: [...file.files], photoArg: 'photos',
       label: `${passed ? '核查通过' : '核查退回'} · ${inc.number || inc.title}`});
@@ -619,7 +670,7 @@ function verifyCard(inc) {
 }
 
 function verifyView() {
-  const list = S.data.verifications || [];
+  const list = (S.data.verifications || []).filter((i) => !S.recent.some((r) => r.ref === i.id));
   return [h('h2', {text: `待我核查（${list.length}）`}),
     list.length ? list.map(verifyCard) : h('p', {class: 'empty', text: '本网格目前没有待核查的事件。'})];
 }
@@ -643,8 +694,9 @@ function renderQueue(sendingId) {
   const el = document.getElementById('queue');
   el.replaceChildren();
   const n = S.queue.length;
-  if (!S.auth || (!n && !S.rejected.length)) { el.hidden = true; return; }
+  if (!S.auth || (!n && !S.rejected.length && !S.locating)) { el.hidden = true; return; }
   el.hidden = false;
+  if (S.locating) el.append(h('p', {class: 'locating', text: '正在定位并保存…'}));
   if (n) {
     el.append(h('button', {class: 'qbar', id: 'pending', onclick: () => { S.showQueue = !S.showQueue; renderQueue(); }},
       `待发送 ${n} 项`, h('small', {text: S.online ? (S.sending ? '正在发送…' : '等待发送') : '联网后自动发送'})));
@@ -682,6 +734,13 @@ function render() {
   nav.replaceChildren(...tabs.map(([k, label]) => h('button', {class: k === S.tab ? 'tab on' : 'tab', 'data-tab': k,
     onclick: () => { S.tab = k; S.message = ''; render(); }, text: label})));
   renderQueue();
+  const focused = document.activeElement;
+  if (focused && main.contains(focused) && ['INPUT', 'TEXTAREA', 'SELECT'].includes(focused.tagName)
+      && focused.type !== 'file') {
+    S.deferred = true;  // never pull the field out from under the person typing; redraw when they leave it
+    return;
+  }
+  S.deferred = false;
   const view = {dispatches: dispatchesView, report: reportView, mine: mineView, verify: verifyView}[S.tab];
   const scroll = window.scrollY;
   main.replaceChildren(...(view ? view() : [h('p', {class: 'empty', text: '此账号没有外勤任务。'})]).flat()
@@ -692,6 +751,12 @@ function render() {
 async function start() {
   window.addEventListener('online', () => { setOnline(true); flush(); refreshData(); });
   window.addEventListener('offline', () => setOnline(false));
+  const main = document.getElementById('main');
+  main.addEventListener('focusout', (ev) => {
+    // moving to a button or another field of the app: its own action redraws (a redraw now could eat the click)
+    if (ev.relatedTarget && main.contains(ev.relatedTarget)) return;
+    setTimeout(() => { if (S.deferred) render(); }, 0);
+  });
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/field/sw.js', {scope: '/field/'}).catch(() => {});
   if (S.auth) await readQueue();
   render();
