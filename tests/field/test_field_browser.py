@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from commandroom.domain.models import Dispatch, Incident, Photo, ProcessedMutation, Report, TeamMember, TimelineEntry
+from commandroom.domain.models import (
+    Dispatch,
+    Incident,
+    Photo,
+    ProcessedMutation,
+    Report,
+    TeamMember,
+    TimelineEntry,
+)
 from tests.field.world import PASSWORD, SERVICE, make_field_world
 from tests.server.test_auth_support import jpeg_bytes, seeded
 
@@ -130,6 +138,8 @@ def test_a_member_works_a_dispatch_through_lost_signal_and_every_act_arrives_onc
 
     page, w = phone, live.world
     incident_id, dispatch_id = w.dispatched()
+    if os.environ.get("FIELD_SCREENSHOTS"):  # a fuller list for the pictures in docs/
+        w.dispatched("球川镇农贸市场东门流动摊贩占道经营")
     _sign_in(page, live.url, "qc-m1")
     card = page.locator(f"[data-dispatch='{dispatch_id}']")
     expect(card).to_contain_text("球川镇镇区主干道")
@@ -226,17 +236,17 @@ def test_a_grid_worker_reports_offline_and_checks_a_closure_with_a_photo(phone, 
 
     page.context.set_offline(True)
     page.select_option("select[name=service_code]", SERVICE)
-    page.fill("textarea[name=description]", "球川镇文化广场东侧垃圾堆积，散发异味")
+    page.fill("textarea[name=description]", "球川镇文化广场东侧车辆乱停，堵住消防通道")
     page.set_input_files("input[name=media]", str(photo))
     _shot(page, "report")
     page.click("form button[type=submit]")
-    expect(page.locator(".card.report.waiting")).to_contain_text("垃圾堆积")
+    expect(page.locator(".card.report.waiting")).to_contain_text("堵住消防通道")
     expect(page.locator("#pending")).to_contain_text("待发送 1 项")
     page.context.set_offline(False)
-    expect(page.locator(".card.report:not(.waiting)")).to_contain_text("垃圾堆积", timeout=40_000)
+    expect(page.locator(".card.report:not(.waiting)")).to_contain_text("堵住消防通道", timeout=40_000)
     expect(page.locator("#pending")).to_have_count(0)
 
-    [report] = w.rows(select(Report).where(Report.description.like("%垃圾堆积%")))
+    [report] = w.rows(select(Report).where(Report.description.like("%堵住消防通道%")))
     assert report.source == "grid_patrol" and report.grid_id == w.grid_id
     assert (report.lat, report.lon) == HERE and len(report.photos) == 1 and w.get(Photo, report.photos[0])
     expect(page.locator(f"[data-report='{report.id}']")).to_contain_text("待受理")

@@ -99,10 +99,13 @@ def test_the_seed_powers_belong_to_the_township_leadership():
     # 依单履责: only the department summoned checks in, for itself
     assert RULES["checkin"].grants[Role.DEPARTMENT_LIAISON] is Reach.ASSIGNED
     assert Role.DUTY_OFFICER not in RULES["checkin"].grants
-    # a grid worker and the wall screen change nothing at a desk; the administrator only accounts
+    # a grid worker reports and checks closures in its own grid (核查, from the field app), nothing else;
+    # the wall screen changes nothing; the administrator only accounts
+    assert RULES["incident.verify"].grants[Role.GRID_WORKER] is Reach.ASSIGNED
     for name, rule in RULES.items():
         if rule.kind == "mutation" and name != "report.create":
-            assert not {Role.GRID_WORKER, Role.VIEWER, Role.ADMIN} & set(rule.grants), name
+            assert not {Role.VIEWER, Role.ADMIN} & set(rule.grants), name
+            assert Role.GRID_WORKER not in rule.grants or name == "incident.verify", name
 
 
 def test_docs_permissions_is_the_generated_matrix():

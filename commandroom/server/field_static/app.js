@@ -19,6 +19,7 @@ const STEPS = [
   {key: 'submit', label: '提交核查', name: 'incident.submit', on: 'incident', time: null},
 ];
 const BUTTON = {ack: '签收派单', go: '出发（在途）', arrive: '到达现场', work: '开始处置', submit: '提交核查'};
+const STATE_AT = ['已派', '已签收', '在途', '已到场', '处置中', '已提交核查'];
 const DUE = [['ack_due', '签收时限'], ['onsite_due', '到场时限'], ['onsite_due', '到场时限'],
              ['close_due', '办结时限'], ['close_due', '办结时限']];
 
@@ -85,6 +86,15 @@ function kept(key, el) {
   return el;
 }
 function forget(key) { delete S.drafts[key]; }
+
+/** A photo picker in Chinese (the browser's own file button speaks the phone's system language). */
+function picker(title, input) {
+  const count = h('span', {class: 'count'});
+  const show = () => { count.textContent = input.files.length ? `已选 ${input.files.length} 张` : '未选择'; };
+  input.addEventListener('change', show);
+  show();
+  return h('label', {class: 'photo'}, title, h('span', {class: 'pick'}, input, h('span', {class: 'btn', text: '拍照或选择照片'}), count));
+}
 
 function pad(n) { return String(n).padStart(2, '0'); }
 function hhmm(ms) {
@@ -533,7 +543,7 @@ function actForm(d, i) {
     }
   };
   return h('div', {class: 'act'},
-    photoLabel ? h('label', {class: 'photo'}, `${photoLabel}（拍照或选择）`, file) : null,
+    photoLabel ? picker(photoLabel, file) : null,
     note,
     h('button', {class: 'primary', 'data-step': step.key, onclick: go, text: BUTTON[step.key]}));
 }
@@ -565,7 +575,8 @@ function dispatchCard(d) {
   const waiting = queuedFor(d.id).length + queuedFor(`reassign:${d.id}`).length;
   return h('article', {class: `card dispatch urg-${inc.urgency}`, 'data-dispatch': d.id},
     h('div', {class: 'row'}, h('span', {class: 'num', text: inc.number}), h('span', {class: 'urg', text: inc.urgency}),
-      h('span', {class: 'state', text: d.state === 'cancelled' ? '已撤回' : i >= 5 ? '已提交核查' : d.state_words})),
+      h('span', {class: waiting ? 'state waiting' : 'state',
+        text: (d.state === 'cancelled' ? '已撤回' : STATE_AT[i]) + (waiting ? '（待发送）' : '')})),
     h('h3', {text: inc.title}),
     h('p', {class: 'addr', text: inc.address || (inc.lat ? `${inc.lat.toFixed(5)}, ${inc.lon.toFixed(5)}` : '')}),
     inc.description && inc.description !== inc.title ? h('p', {class: 'desc', text: inc.description}) : null,
@@ -611,11 +622,11 @@ function reportView() {
     const args = {service_code: cat.value, description: desc.value.trim(), address_string: addr.value.trim()};
     const files = [...file.files].slice(0, 1);
     const item = await enqueueReport(args, files);
-    if (item) { S.tab = 'mine'; S.message = '上报已保存，联网后自动发送。'; render(); }
+    if (item) { S.tab = 'mine'; render(); }
   };
   return [h('h2', {text: '上报事件'}), h('form', {class: 'card', onsubmit: go}, err,
     h('label', {}, '类别', cat), h('label', {}, '情况', desc), h('label', {}, '地址', addr),
-    h('label', {class: 'photo'}, '现场照片（拍照或选择）', file),
+    picker('现场照片', file),
     h('p', {class: 'hint', text: '提交时自动附上手机定位。'}),
     h('button', {type: 'submit', class: 'primary', text: '提交上报'}))];
 }
@@ -629,7 +640,7 @@ function mineView() {
   const waiting = S.queue.filter((q) => q.kind === 'report');
   const list = S.data.reports || [];
   return [h('h2', {text: '我的上报'}),
-    S.message ? h('p', {class: 'notice', text: S.message}) : null,
+    waiting.length ? h('p', {class: 'notice', text: S.online ? '正在发送上报…' : '上报已保存在手机上，联网后自动发送。'}) : null,
     waiting.map((q) => h('article', {class: 'card report waiting'}, h('div', {class: 'row'},
       h('span', {class: 'state', text: '待发送'}), h('span', {class: 'meta', text: hhmm(q.made)})),
       h('p', {text: q.args.description}))),
@@ -661,10 +672,10 @@ function verifyCard(inc) {
   return h('article', {class: 'card verify', 'data-incident': inc.id},
     h('div', {class: 'row'}, h('span', {class: 'num', text: inc.number}), h('span', {class: 'state', text: inc.state_words})),
     h('h3', {text: inc.title}), h('p', {class: 'addr', text: inc.address}),
-    h('p', {class: 'meta', text: '处置前'}), thumbs(inc.photos_before),
-    h('p', {class: 'meta', text: '处置后'}), thumbs(inc.photos_after),
+    h('p', {class: 'meta', text: inc.photos_before.length ? '处置前照片' : '处置前照片：无'}), thumbs(inc.photos_before),
+    h('p', {class: 'meta', text: inc.photos_after.length ? '处置后照片' : '处置后照片：无'}), thumbs(inc.photos_after),
     queued.length ? h('p', {class: 'waiting', text: `${queued[0].label}（待发送）`}) : h('div', {class: 'act'}, err,
-      h('label', {class: 'photo'}, '核查照片', file), note,
+      picker('核查照片', file), note,
       h('div', {class: 'row'}, h('button', {class: 'primary', onclick: go(true), text: '核查通过'}),
         h('button', {class: 'danger', onclick: go(false), text: '退回重办'}))));
 }
