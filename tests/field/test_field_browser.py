@@ -219,6 +219,23 @@ def test_a_member_works_a_dispatch_through_lost_signal_and_every_act_arrives_onc
     assert w.get(Dispatch, dispatch_id).state == "done"
     expect(card).to_contain_text("已提交核查")
 
+    # the leader, on his own phone, sends a new dispatch to 李队员 instead
+    _other, second = w.dispatched("球川镇农贸市场东门流动摊贩占道经营")
+    leader = page.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+                                              timezone_id="Asia/Shanghai")
+    try:
+        lp = leader.new_page()
+        _sign_in(lp, live.url, "qc-lead")
+        lcard = lp.locator(f"[data-dispatch='{second}']")
+        lcard.locator("button.link").click()
+        lcard.locator("select[name=lead]").select_option(label="李队员")
+        _shot(lp, "reassign")
+        lcard.locator(".reassign button").click()
+        expect(lcard).to_contain_text("带队 李队员", timeout=40_000)
+    finally:
+        leader.close()
+    assert w.get(Dispatch, second).lead_member_id == w.members["qc-m2"]
+
     desk = _desk_sees(live, incident_id)
     assert desk["incident"]["photos_after"] == inc.photos_after  # the photo is referenced on the desk too
     assert desk["incident"]["photos_before"] == [before]

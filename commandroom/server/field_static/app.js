@@ -26,7 +26,7 @@ const DUE = [['ack_due', '签收时限'], ['onsite_due', '到场时限'], ['onsi
 const S = {
   auth: load(LS.auth), profile: null, data: load(LS.cache) || {}, tab: null, sending: false,
   queue: [], rejected: load(LS.rejected) || [], online: navigator.onLine, open: {}, showQueue: false,
-  photoUrls: {}, message: '', drafts: {}, deferred: false, locating: 0,
+  photoUrls: {}, message: '', drafts: {}, deferred: false, locating: 0, drawn: null,
   recent: [],  // acts the server took, until a list read after that shows them
   refreshing: false, refreshAgain: false,
 };
@@ -74,17 +74,19 @@ function kept(key, el) {
       d[field].forEach((f) => dt.items.add(f));
       el.files = dt.files;
     }
-    el.addEventListener('change', () => { d[field] = [...el.files]; });
+    el.addEventListener('change', () => { d[field] = [...el.files]; stale(el); });
   } else if (el.type === 'checkbox') {
     if (field in d) el.checked = d[field];
-    el.addEventListener('change', () => { d[field] = el.checked; });
+    el.addEventListener('change', () => { d[field] = el.checked; stale(el); });
   } else {
     if (field in d) el.value = d[field];
-    el.addEventListener('input', () => { d[field] = el.value; });
-    el.addEventListener('change', () => { d[field] = el.value; });
+    el.addEventListener('input', () => { d[field] = el.value; stale(el); });
+    el.addEventListener('change', () => { d[field] = el.value; stale(el); });
   }
   return el;
 }
+/** Input reached a field that a redraw had already replaced: draw again so the new one shows it. */
+function stale(el) { if (!el.isConnected) { S.drawn = null; setTimeout(render, 0); } }
 function forget(key) { delete S.drafts[key]; }
 
 /** A photo picker in Chinese (the browser's own file button speaks the phone's system language). */
@@ -734,6 +736,7 @@ function render() {
     nav.hidden = true;
     renderQueue();
     main.replaceChildren(loginView());
+    S.drawn = null;
     return;
   }
   const p = S.profile || S.auth.user || {};
@@ -752,6 +755,11 @@ function render() {
     return;
   }
   S.deferred = false;
+  // nothing the page shows has changed: keep the page as it is (a redraw would reset what is being picked)
+  const drawn = JSON.stringify([S.auth.username, S.tab, S.data, S.queue.map((q) => q.id), S.recent.length, S.open,
+    S.rejected.length, S.online, p.leader, Math.floor(nowServer() / 60000)]);
+  if (drawn === S.drawn && main.childElementCount) return;
+  S.drawn = drawn;
   const view = {dispatches: dispatchesView, report: reportView, mine: mineView, verify: verifyView}[S.tab];
   const scroll = window.scrollY;
   main.replaceChildren(...(view ? view() : [h('p', {class: 'empty', text: '此账号没有外勤任务。'})]).flat()
