@@ -70,7 +70,7 @@ FIELD_ROLES = frozenset({Role.TEAM_LEADER, Role.TEAM_MEMBER, Role.GRID_WORKER})
 # the acts a phone may send; each is still checked by its own rule in the pipeline
 FIELD_MUTATIONS = frozenset({
     "dispatch.acknowledge", "dispatch.en_route", "dispatch.on_scene", "dispatch.done", "dispatch.reassign",
-    "incident.start", "incident.submit", "incident.note", "incident.verify",
+    "incident.start", "incident.submit", "incident.note", "incident.verify", "incident.reject_closure",
 })
 ACTIVE_DAYS = 3  # a finished dispatch stays on the phone's list this long
 
@@ -146,6 +146,13 @@ class FieldLoginIn(BaseModel):
     device_id: str = Field(min_length=8, max_length=64)
 
 
+def _field_acts() -> list[str]:
+    from commandroom.mutations.core import REGISTRY, _load_all
+
+    _load_all()
+    return sorted(FIELD_MUTATIONS & set(REGISTRY))
+
+
 def _profile(session: Any, user: User, who: Principal | None = None) -> dict[str, Any]:
     roles = permissions.roles_of(user)
     team = bool({Role.TEAM_LEADER.value, Role.TEAM_MEMBER.value} & set(roles))
@@ -154,6 +161,7 @@ def _profile(session: Any, user: User, who: Principal | None = None) -> dict[str
         "roles": list(roles), "role_words": permissions.role_words(roles),
         "team": team, "leader": Role.TEAM_LEADER.value in roles, "grid_worker": Role.GRID_WORKER.value in roles,
         "server_now": _iso(utcnow()),
+        "acts": _field_acts(),  # what this server takes from a phone (a newer app asks before it sends)
     }
     if team and user.scope_kind == "zone" and user.scope_code:
         zone = session.get(Zone, user.scope_code)
@@ -333,7 +341,7 @@ async def field_push(request: Request, who: Principal = Depends(field_principal)
             "schema_version": SCHEMA_VERSION, "mutations": body.mutations})
     except (ValidationError, ValueError) as exc:
         return _problem(422, "validation_error", f"外勤应用发来的内容不完整，请更新应用后重试（{exc}）")
-    wrong = sorted({m.name for m in req.mutations if m.name not in FIELD_MUTATIONS})
+    wrong = sorted({m.name for m in req.mutations if m.name not in _field_acts()})
     if wrong:
         return _problem(422, "not_a_field_act", f"外勤应用不能发送这些操作：{'、'.join(wrong)}")
     seqs = [m.local_seq for m in req.mutations]

@@ -667,9 +667,14 @@ function verifyCard(inc) {
     ev.preventDefault();
     if (!passed && !note.value.trim()) { err.textContent = '退回重办请写明原因。'; S.drafts[dk].error = err.textContent; return; }
     forget(dk);
-    await enqueue({kind: 'push', name: 'incident.verify', entity_id: inc.id, ref: inc.id,
-      args: {passed, note: note.value.trim() || undefined}, files: [...file.files], photoArg: 'photos',
-      label: `${passed ? '核查通过' : '核查退回'} · ${inc.number || inc.title}`});
+    const label = `${passed ? '核查通过' : '核查退回'} · ${inc.number || inc.title}`;
+    const text = note.value.trim() || undefined;
+    // a server with 核查不通过 as its own act (退回结案) takes the reason there; an older one in 核查
+    const rejectAct = ((S.profile || {}).acts || []).includes('incident.reject_closure');
+    const [name, args] = passed ? ['incident.verify', {passed: true, note: text}]
+      : rejectAct ? ['incident.reject_closure', {reason: text}] : ['incident.verify', {passed: false, note: text}];
+    await enqueue({kind: 'push', name, entity_id: inc.id, ref: inc.id, args, files: [...file.files],
+      photoArg: 'photos', label});
   };
   return h('article', {class: 'card verify', 'data-incident': inc.id},
     h('div', {class: 'row'}, h('span', {class: 'num', text: inc.number}), h('span', {class: 'state', text: inc.state_words})),
