@@ -261,6 +261,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/field/{asset}"): "public",
     ("POST", "/api/v1/field/login"): "field.login",
     ("GET", "/api/v1/field/me"): "field.read",
+    ("POST", "/api/v1/field/logout"): "field.read",
     ("GET", "/api/v1/field/dispatches"): "field.read",
     ("GET", "/api/v1/field/reports"): "field.read",
     ("GET", "/api/v1/field/verifications"): "field.read",

@@ -206,6 +206,16 @@ def field_login(body: FieldLoginIn, request: Request) -> dict:
     raise HTTPException(401, detail={"code": "bad_credentials", "message": "用户名或密码不对，请重新输入。"})
 
 
+@router.post(f"{api}/logout")
+def field_logout(request: Request, who: Principal = Depends(field_principal)) -> dict:
+    """Sign this phone out: its field token stops working at once."""
+    with request.app.state.server.transaction() as session:
+        token = session.get(DeviceToken, who.token_id)
+        if token is not None:
+            token.revoked = True
+    return {"ok": True}
+
+
 @router.get(f"{api}/me")
 def field_me(request: Request, who: Principal = Depends(field_principal)) -> dict:
     who.require("field.read")

@@ -55,6 +55,9 @@ def test_the_field_sign_in_is_for_teams_and_grid_workers_and_never_opens_a_desk(
         assert r.status_code == 403 and r.json()["detail"]["code"] == "field_only"
         assert c.get("/api/v1/auth/me", headers=_h(tokens)).status_code == 403
         assert c.get("/api/v1/field/me", headers=_h(tokens)).status_code == 200
+    # signing out ends the phone's token at once
+    assert c.post("/api/v1/field/logout", headers=_h(gw)).status_code == 200
+    assert c.get("/api/v1/field/me", headers=_h(gw)).status_code == 401
     # and a desk token is not a field token
     desk = field.client.post("/api/v1/auth/login", json={"username": "qc-lead", "password": PASSWORD,
                                                           "device_id": "desk-lead-0001"}).json()

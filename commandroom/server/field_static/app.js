@@ -457,7 +457,7 @@ function signedOut(message) {
 
 function signOut() {
   if (S.queue.length && !confirm(`还有 ${S.queue.length} 项操作没有发送。退出后它们仍保存在手机上，下次登录时发送。确定退出吗？`)) return;
-  api(`${API}/auth/logout`, {method: 'POST'}).catch(() => {});
+  api(`${API}/field/logout`, {method: 'POST'}).catch(() => {});
   signedOut('');
 }
 
