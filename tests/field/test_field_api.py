@@ -131,3 +131,14 @@ def test_a_grid_worker_checks_closures_in_its_own_grid_only(field):
     assert res["status"] == "applied", res
     inc = w.get(Incident, mine)
     assert inc.state == "in_progress" and inc.verified_by == "王网格"
+
+
+def test_in_ci_a_missing_browser_fails_the_run_instead_of_skipping(monkeypatch):
+    from tests.field.test_field_browser import _missing
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium is missing"):
+        _missing("chromium")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        _missing("chromium")
