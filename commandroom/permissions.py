@@ -124,6 +124,8 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("incident.start", "开始处置", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("incident.note", "添加记录", _g(DO, GS, ML, CC, assigned=(TL, TM, DL)), ""),
     ("incident.return", "退回（非本单位职责）", _g(assigned=(TL, DL)), ""),
+    ("incident.return_by_department", "部门退回（附改派建议）", _g(assigned=(DL,)), ""),
+    ("incident.proxy_acknowledge", "代录部门签收（须写明原因）", _g(DO, GS), ""),
     ("incident.escalate", "升级督办", _g(DO, GS, CC), "指挥协调权"),
     ("incident.submit", "办结提交", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("incident.verify", "核查验收", _g(DO, GS, assigned=(GW,)), ""),  # a grid worker: incidents of its grid
@@ -143,6 +145,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("summon", "召集部门报到（吹哨）", _g(DO, GS, ML), "指挥协调权"),  # a module lead whistles from its board
     ("checkin", "报到", _g(assigned=(DL, ML)), ""),
     ("checkin.escalate", "报到超时升级", _g(DO, GS, ML, CC), "指挥协调权"),
+    ("checkin.proxy", "代录部门报到（须写明原因）", _g(DO, GS), ""),
     ("case.open", "启动一件事", _g(DO, GS), "指挥协调权"),
     ("case.checkin", "一件事部门报到", _g(assigned=(DL,)), ""),
     ("case.step_done", "完成一件事环节", _g(DO, GS, assigned=(DL,)), ""),
@@ -172,6 +175,12 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("assessment.veto", "反向否决", _g(*TOWNSHIP_LEADERSHIP), "反向否决权"),
     ("assessment.revoke", "撤销考核记录", _g(*TOWNSHIP_LEADERSHIP), "考核管理权"),
     ("assessment.nominate", "推荐提名", _g(*TOWNSHIP_LEADERSHIP), "推荐提名权"),
+    # 双向考核: each side rates the other from its own seat
+    ("assessment.rate_counterpart", "双向考核评价（乡镇评部门、部门评乡镇）", _g(*TOWNSHIP_LEADERSHIP, DL), ""),
+    # disputes (推诿) go to the county
+    ("dispute.open", "提请县级仲裁（对退回有异议）", _g(DO, GS, assigned=(DL,)), ""),
+    ("dispute.decide", "县级仲裁裁定", _g(CC), ""),
+    ("dispute.escalate", "仲裁超时升级（县服务器定时发出）", _g(), ""),
     # county reference data
     ("reflist.publish_version", "发布属地管理事项清单", _g(CC), ""),
     ("calendar.publish_year", "发布节假日安排", _g(CC), ""),
@@ -378,6 +387,8 @@ def assigned_to(actor: Any, table: str, row: Any, session: Any = None) -> bool:
         return bool(dept and Role.DEPARTMENT_LIAISON in roles and row.lead_department_code == dept)
     if table == "dispatch":
         return target(row.target_kind, row.target_code)
+    if table == "dispute":
+        return bool(dept and Role.DEPARTMENT_LIAISON in roles and row.department_code == dept)
     if table == "case_checkin":
         return target(row.target_kind, row.target_code)
     if table == "one_thing_case":

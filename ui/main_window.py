@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
 PAGE_ADMIN = "admin"
+PAGE_ARBITRATION = "arbitration"
 
 
 UNDO_MERGE_KEY = "inbox-undo-merge"  # the inbox's notice with 撤销 after a merge
@@ -165,6 +166,9 @@ class MainWindow(QMainWindow):
              lambda: self._plugin_page("ui.cases.page")),
         ]
         may = getattr(self.actor, "may", None)
+        if callable(may) and may("dispute.decide") and not may("admin.users"):  # the county's arbitration
+            entries.append((PAGE_ARBITRATION, self.tr("Arbitration"), "fa5s.balance-scale",
+                            lambda: self._plugin_page("ui.arbitration.view")))
         if callable(may) and may("admin.users"):  # the county administrator's screens
             entries.append((PAGE_ADMIN, self.tr("Administration"), "fa5s.users-cog", self._build_admin))
         for key, title, icon, builder in entries:

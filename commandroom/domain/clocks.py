@@ -149,3 +149,38 @@ def checkin_open_expr() -> Any:
 def checkin_overdue_expr(now: datetime) -> Any:
     """:func:`checkin_is_overdue` as a SQLAlchemy condition on ``CaseCheckin``."""
     return and_(checkin_open_expr(), CaseCheckin.due_at < now)
+
+
+# ----------------------------------------------------------------------------- disputes (推诿 to the county)
+
+DISPUTE_WORKDAYS = 2
+"""The county decides a contested return within two working days (working time, the published holidays)."""
+
+DISPUTE_OPEN_STATES: tuple[str, ...] = ("open", "escalated")
+"""A dispute waits for the county's decision in these states (an escalated one still waits)."""
+
+
+def dispute_due(opened_at: datetime) -> datetime:
+    """When the county's arbitration of a dispute opened at ``opened_at`` (naive UTC) is due."""
+    from commandroom.services.deadlines import WORKDAY_MINUTES, add_working_minutes
+
+    return add_working_minutes(opened_at, DISPUTE_WORKDAYS * WORKDAY_MINUTES)
+
+
+def dispute_is_overdue(state: str, due_at: datetime, now: datetime) -> bool:
+    """Undecided past its limit: the scheduler escalates it once (``open`` → ``escalated``)."""
+    return state in DISPUTE_OPEN_STATES and due_at < now
+
+
+def dispute_overdue_expr(now: datetime) -> Any:
+    """:func:`dispute_is_overdue` as a SQLAlchemy condition on ``Dispute`` (deleted rows excluded)."""
+    from commandroom.domain.models import Dispute
+
+    return and_(Dispute.deleted.is_(False), Dispute.state.in_(DISPUTE_OPEN_STATES), Dispute.due_at < now)
+
+
+def working_minutes_left(due_at: datetime, now: datetime) -> float:
+    """Working minutes from ``now`` to ``due_at`` (negative when past: the working time it is late)."""
+    from commandroom.services.deadlines import working_minutes_between
+
+    return working_minutes_between(now, due_at)

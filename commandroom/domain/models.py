@@ -472,6 +472,9 @@ class Dispatch(SyncedMixin, Base):
     en_route_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     on_scene_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # 代录: the township room recorded the department's 签收 on its behalf (phoned in); who typed it and why
+    proxy_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    proxy_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class OneThingCase(SyncedMixin, Base):
@@ -507,6 +510,9 @@ class CaseCheckin(SyncedMixin, Base):
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[str] = mapped_column(String(24), default="none")  # EscalationLevel
     note: Mapped[str] = mapped_column(Text, default="")
+    # 代录: the township room recorded the department's 报到 on its behalf; who typed it and why
+    proxy_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    proxy_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CaseStep(SyncedMixin, Base):
@@ -553,6 +559,39 @@ class AssessmentRecord(SyncedMixin, Base):
     points: Mapped[float] = mapped_column(Float, default=0.0)
     note: Mapped[str] = mapped_column(Text, default="")
     given_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Dispute(SyncedMixin, Base):
+    """A contested return (推诿) between a township and a county department, for the county to arbitrate.
+
+    Lives in the incident's township bucket. ``due_at`` is the arbitration time limit in working time
+    (:func:`commandroom.domain.clocks.dispute_due`); past it, undecided, the scheduler escalates it.
+    """
+
+    __tablename__ = "dispute"
+    incident_id: Mapped[str] = mapped_column(ID, index=True)
+    department_code: Mapped[str] = mapped_column(CODE, index=True)  # the department on the other side
+    matter_code: Mapped[str | None] = mapped_column(CODE, nullable=True)  # the incident's list matter then
+    opened_by_side: Mapped[str] = mapped_column(String(16))  # township / department: who contests
+    opened_by: Mapped[str] = mapped_column(String(64), default="")
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    # the return (or refusal) being contested, and the contest
+    return_side: Mapped[str] = mapped_column(String(16))  # township / department: who returned
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    proposed_matter_code: Mapped[str | None] = mapped_column(CODE, nullable=True)
+    proposed_department_code: Mapped[str | None] = mapped_column(CODE, nullable=True)
+    counter_proposal: Mapped[str] = mapped_column(Text, default="")
+    contest_reason: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open / escalated / decided
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # the county's decision
+    handler_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # township / department
+    handler_department_code: Mapped[str | None] = mapped_column(CODE, nullable=True)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    upheld: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # was the return upheld?
 
 
 class Handover(SyncedMixin, Base):
@@ -896,6 +935,7 @@ SYNCED_MODELS: dict[str, type[Base]] = {
         CaseStep,
         TaskCard,
         AssessmentRecord,
+        Dispute,
         Handover,
         ConflictRecord,
         TeamMember,

@@ -175,3 +175,57 @@ def revoke(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     row.deleted = True
     row.note = (row.note + "\n" if row.note else "") + f"【撤销】{reason}"
     row.updated_at = ctx.now
+
+
+TOWNSHIP_RATES_DEPARTMENT = "rate_department"  # 乡镇评部门
+DEPARTMENT_RATES_TOWNSHIP = "rate_township"  # 部门评乡镇
+
+
+@mutation("assessment.rate_counterpart", "assessment_record")
+def rate_counterpart(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """双向考核评价, from the rater's own seat: ``{month, points (0–100), note?}`` and the side rated.
+
+    The township's leadership rates a county department (``department_code``); a department liaison rates a
+    township for its own department (``township_code``). One record per township, department, month and
+    direction (``services.assessment.record_id``): a second rating of the same month replaces the first.
+    """
+    from commandroom.domain.models import Department, Township
+
+    month = _month(args)
+    points = float(v.number(args, "points", lo=0, hi=100) or 0.0)
+    note = v.text(args, "note", required=False, max_len=2000)
+    dept_code = ctx.actor.department_code if "department_liaison" in roles_of(ctx.actor) else None
+    if dept_code:
+        direction = DEPARTMENT_RATES_TOWNSHIP
+        township = v.text(args, "township_code", max_len=32)
+        row = ctx.session.get(Township, township)
+        if row is None:
+            raise ValidationError("township_code", f"没有代码为“{township}”的乡镇")
+        subject_kind, subject_name = "township", row.name
+    else:
+        township = _township(ctx, args)
+        if not leads_township(ctx.actor, township):
+            raise Forbidden("乡镇对部门的评价由本乡镇领导（值班员、模块牵头人）给出")
+        direction = TOWNSHIP_RATES_DEPARTMENT
+        dept_code = v.text(args, "department_code", max_len=32)
+        dept = ctx.session.get(Department, dept_code)
+        if dept is None:
+            raise ValidationError("department_code", f"没有代码为“{dept_code}”的县级部门")
+        subject_kind, subject_name = "department", dept.name
+    expected = svc.record_id(township, month, dept_code, direction)
+    if entity_id != expected:
+        raise ValidationError("entity_id", f"must be {expected} (services.assessment.record_id of township, "
+                                           f"month, department, direction)")
+    row_ = ctx.session.get(AssessmentRecord, entity_id)
+    if row_ is None:
+        ctx.add(AssessmentRecord(
+            id=entity_id, township_code=township, month=month, subject_kind=subject_kind, subject_code=dept_code,
+            subject_name=subject_name, dimension=direction, points=points, note=note, given_by=ctx.actor.name,
+            created_at=ctx.now, updated_at=ctx.now))
+        return
+    if row_.points == points and row_.note == note and not row_.deleted:
+        ctx.mark_merged("该评价已是此值，无需修改")
+        return
+    row_.points, row_.note, row_.deleted = points, note, False
+    row_.given_by = ctx.actor.name
+    row_.updated_at = ctx.now

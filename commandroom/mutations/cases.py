@@ -166,10 +166,13 @@ def _advance_case_after_checkin(ctx: MutationContext, case: OneThingCase) -> Non
     _touch(ctx, case)
 
 
-def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str) -> None:
+def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str, proxy_reason: str = "") -> None:
     if chk.checked_in_at is not None:
         ctx.mark_merged(f"已于 {fmt_local(chk.checked_in_at)} 报到，无需重复")
         return
+    proxy = bool(proxy_reason)
+    if proxy:
+        chk.proxy_by, chk.proxy_reason = ctx.actor.name, proxy_reason
     chk.checked_in_at = ctx.occurred_at
     chk.state = CheckinState.CHECKED_IN.value
     if note:
@@ -180,9 +183,12 @@ def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str) -> None:
         if case is not None and not case.deleted:
             _advance_case_after_checkin(ctx, case)
     late = ctx.occurred_at > chk.due_at
+    data: dict[str, Any] = {"checkin_id": chk.id, "late": late}
+    if proxy:
+        data["proxy"] = {"by": ctx.actor.name, "reason": proxy_reason, "for": [chk.target_code]}
     _timeline(ctx, chk.incident_id, "checkin",
-              f"{svc.target_name(ctx.session, chk.target_kind, chk.target_code)} 报到" + ("（超时）" if late else ""),
-              {"checkin_id": chk.id, "late": late})
+              f"{svc.target_name(ctx.session, chk.target_kind, chk.target_code)} 报到" + ("（超时）" if late else "")
+              + (f"（代录：{ctx.actor.name}，{proxy_reason}）" if proxy else ""), data)
 
 
 @mutation("checkin", "case_checkin")
@@ -190,6 +196,23 @@ def checkin(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """The summoned department or module reports (报到)."""
     note = v.text(args, "note", required=False, max_len=2000)
     _do_checkin(ctx, ctx.get(CaseCheckin, entity_id), note)
+
+
+@mutation("checkin.proxy", "case_checkin")
+def checkin_proxy(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """代录报到: the room records a summoned department's 报到 it phoned in: ``{proxy_reason, note?}``.
+
+    Shown on the timeline as 代录 with who typed it; the assessment counts it apart from the department's
+    own on-time 报到.
+    """
+    note = v.text(args, "note", required=False, max_len=2000)
+    reason = v.text(args, "proxy_reason", required=False, max_len=2000)
+    if not reason:
+        raise ValidationError("proxy_reason", "代部门录入报到须写明原因（例如：部门联络员电话告知已到场）")
+    chk = ctx.get(CaseCheckin, entity_id)
+    if chk.target_kind != "department":
+        raise ValidationError("proxy_reason", "只有县级部门的报到可以代录")
+    _do_checkin(ctx, chk, note, reason)
 
 
 def _level(args: dict[str, Any], due, now) -> str:  # noqa: ANN001

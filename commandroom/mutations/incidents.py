@@ -77,6 +77,9 @@ ACTION_LABELS = {
     "update": "修改",
     "remind": "催办",
     "breach_warning": "即将超时预警",
+    "dispute_open": "提请县级仲裁",
+    "dispute_decide": "县级仲裁裁定",
+    "dispute_escalate": "仲裁超时升级",
     "dispatch.acknowledge": "派单签收",
     "dispatch.en_route": "出发",
     "dispatch.on_scene": "到达现场",
@@ -331,17 +334,47 @@ def take_dispatches(ctx: MutationContext, incident: Incident, args: dict[str, An
     ``dispatch_id`` in ``args`` limits this to one dispatch.
     """
     only = v.text(args, "dispatch_id", required=False, max_len=64) or None
+    proxy_reason = proxy_reason_of(args)
     taken = []
     for d in active_dispatches(ctx, incident):
         if d.state != DispatchState.ASSIGNED or (only and d.id != only):
             continue
         if (d.lifecycle_epoch or 0) != (incident.lifecycle_epoch or 0):
             continue
+        if d.target_kind == DispatchTarget.DEPARTMENT and not acts_for_department(ctx, d.target_code):
+            # 依单履责: a department signs for itself; the room only records it as a proxy entry with a reason
+            if not proxy_reason:
+                continue
+            d.proxy_by, d.proxy_reason = ctx.actor.name, proxy_reason
         d.state = DispatchState.ACKNOWLEDGED.value
         d.acknowledged_at = ctx.occurred_at
         touch(ctx, d)
         taken.append(d.id)
     return taken
+
+
+def proxy_reason_of(args: dict[str, Any]) -> str:
+    """The reason of a proxy entry (代录: the department phoned its act in), or ""."""
+    return v.text(args, "proxy_reason", required=False, max_len=2000)
+
+
+def acts_for_department(ctx: MutationContext, code: str | None) -> bool:
+    """Is the actor that department's own seat (its liaison), or the system?"""
+    from commandroom.permissions import is_system
+
+    return is_system(ctx.actor) or (bool(code) and ctx.actor.department_code == code
+                                    and "department_liaison" in ctx.actor.roles + (ctx.actor.role,))
+
+
+def proxy_data(ctx: MutationContext, incident: Incident, taken: list[str], reason: str) -> dict[str, Any]:
+    """Timeline data of an act: the dispatches it took and, for a proxy entry, who typed it in for whom."""
+    data: dict[str, Any] = {"dispatches": taken} if taken else {}
+    proxied = [d for d in ctx.session.scalars(select(Dispatch).where(Dispatch.id.in_(taken))) if d.proxy_by] \
+        if taken and reason else []
+    if proxied:
+        data["proxy"] = {"by": ctx.actor.name, "reason": reason,
+                         "for": sorted({d.target_code for d in proxied})}
+    return data
 
 
 def _load(ctx: MutationContext, entity_id: str) -> Incident:
@@ -438,8 +471,48 @@ def acknowledge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
     incident.acknowledged_at = ctx.occurred_at
     taken = take_dispatches(ctx, incident, args)
     add_timeline(ctx, incident, "acknowledge", from_state=before, to_state=incident.state, note=note,
-                 data={"dispatches": taken} if taken else None)
+                 data=proxy_data(ctx, incident, taken, proxy_reason_of(args)))
     refresh_search_text(ctx, incident)
+
+
+@mutation("incident.proxy_acknowledge", "incident")
+@stamped
+def proxy_acknowledge(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """代录签收: the room records a department's 签收 it phoned in: ``{proxy_reason, dispatch_id?, note?}``.
+
+    Only the department's dispatches are taken, each marked with who typed it in and why; the timeline
+    shows 代录 and the assessment counts it apart from the department's own 签收.
+    """
+    reason = proxy_reason_of(args)
+    if not reason:
+        raise ValidationError("proxy_reason", "代部门录入签收须写明原因（例如：部门电话告知已签收）")
+    note = _note(args)
+    incident = _load(ctx, entity_id)
+    waiting = [d for d in active_dispatches(ctx, incident) if d.target_kind == DispatchTarget.DEPARTMENT
+               and d.state == DispatchState.ASSIGNED]
+    if not waiting:
+        ctx.mark_merged("没有待签收的县级部门派单，无需代录")
+        return
+    before = incident.state
+    if incident.state == S.DISPATCHED:
+        if transition(ctx, incident, "acknowledge", args) is None:
+            return
+        incident.acknowledged_at = ctx.occurred_at
+    taken = take_dispatches(ctx, incident, args)
+    if not taken:
+        ctx.mark_merged("没有待签收的县级部门派单，无需代录")
+        return
+    touch(ctx, incident)
+    names = "、".join(sorted({_dept_name(ctx, d.target_code) for d in waiting if d.id in taken}))
+    add_timeline(ctx, incident, "acknowledge", from_state=before, to_state=incident.state,
+                 note=(note + "\n" if note else "") + f"代录{names}签收（{ctx.actor.name}录入：{reason}）",
+                 data=proxy_data(ctx, incident, taken, reason))
+    refresh_search_text(ctx, incident)
+
+
+def _dept_name(ctx: MutationContext, code: str) -> str:
+    row = ctx.session.get(Department, code)
+    return row.name if row is not None else code
 
 
 @mutation("incident.arrive", "incident")

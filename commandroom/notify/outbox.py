@@ -24,6 +24,7 @@ from commandroom.domain.models import (
     CaseCheckin,
     Department,
     Dispatch,
+    Dispute,
     Incident,
     Notice,
     NoticeChannel,
@@ -45,6 +46,7 @@ EVENT_KINDS = {
     "pre_breach": "即将超时",
     "escalation": "督办升级",
     "verification_rejected": "核查未通过",
+    "dispute": "推诿争议仲裁",
 }
 RETRY_PAUSES = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30),
                 timedelta(hours=2))
@@ -179,7 +181,8 @@ def enqueue(session: Session, *, event_kind: str, township_code: str | None, sub
 
 
 NOTIFYING_MUTATIONS = {"incident.dispatch", "team.joint_visit", "summon", "incident.verify", "incident.escalate",
-                       "checkin.escalate", "case.escalate", "incident.warn_breach", "incident.remind"}
+                       "checkin.escalate", "case.escalate", "incident.warn_breach", "incident.remind",
+                       "dispute.open", "dispute.decide", "dispute.escalate"}
 LADDER_WORDS = {"reminder": "提醒", "supervision_order": "督办单", "leader_notice": "领导通报"}
 CLOCK_WORDS = {"ack": "签收", "onsite": "到场", "close": "办结"}
 
@@ -255,6 +258,8 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
                              body=f"{where}：{row.title}，超过时限，已发{word}。",
                              people=_handlers_of(session, row) + _users(session, User.role.in_(COUNTY_ROLES)),
                              dedup=f"{row.id}:remind:{row.escalation_level}", now=now)
+        elif isinstance(row, Dispute) and name.startswith("dispute."):
+            added += _dispute_notice(session, name, row, now)
         elif isinstance(row, Incident) and name == "incident.verify" and args.get("passed") is False:
             what, where = _incident_words(session, row)
             dispatches = session.scalars(select(Dispatch).where(Dispatch.incident_id == row.id,
@@ -265,6 +270,37 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
                              body=f"{where}：{row.title}，核查未通过，请重新处置。{args.get('note') or ''}".strip(),
                              people=people, dedup=f"{row.id}:{row.row_version}", now=now)
     return added
+
+
+def _dispute_notice(session: Session, name: str, row: Dispute, now: datetime) -> int:
+    """A dispute reaches the county when opened; both sides when decided; the county and both sides when
+    it is escalated (its time limit passed undecided)."""
+    incident = session.get(Incident, row.incident_id)
+    what, where = _incident_words(session, incident)
+    dept = session.get(Department, row.department_code)
+    dept_name = dept.name if dept is not None else "县级部门"
+    county = _users(session, User.role.in_(COUNTY_ROLES))
+    sides = _department_people(session, row.department_code) + _users(
+        session, User.role.in_(("duty_officer", "grid_supervisor")), User.township_code == row.township_code)
+    if name == "dispute.open":
+        return enqueue(session, event_kind="dispute", township_code=row.township_code, subject_type="dispute",
+                       subject_id=row.id, title=f"推诿争议待仲裁 {what}",
+                       body=f"{where}：{_township_name(session, row.township_code)}与{dept_name}对退回有争议，"
+                            f"请于 {fmt_local(row.due_at)} 前裁定。", people=county, dedup=f"{row.id}:open", now=now)
+    if name == "dispute.decide" and row.decided_at is not None:
+        handler = "乡镇属地" if row.handler_kind == "township" else (
+            (session.get(Department, row.handler_department_code or "") or dept).name if dept else "县级部门")
+        return enqueue(session, event_kind="dispute", township_code=row.township_code, subject_type="dispute",
+                       subject_id=row.id, title=f"县级仲裁已裁定 {what}",
+                       body=f"{where}：裁定由{handler}办理。理由：{row.decision_reason}", people=sides,
+                       dedup=f"{row.id}:decided", now=now)
+    if name == "dispute.escalate" and row.state == "escalated":
+        return enqueue(session, event_kind="escalation", township_code=row.township_code, subject_type="dispute",
+                       subject_id=row.id, title=f"推诿争议超时未裁定 {what}",
+                       body=f"{where}：{_township_name(session, row.township_code)}与{dept_name}的争议应于 "
+                            f"{fmt_local(row.due_at)} 前裁定，至今未裁定，已升级督办。",
+                       people=county + sides, dedup=f"{row.id}:escalated", now=now)
+    return 0
 
 
 # --------------------------------------------------------------------------- delivery

@@ -43,6 +43,7 @@ from commandroom.domain.errors import DomainError
 from commandroom.domain.models import (
     CaseCheckin,
     DeviceToken,
+    Dispute,
     Incident,
     JobRun,
     OneThingCase,
@@ -186,6 +187,18 @@ def auto_cards(run: Run) -> None:
         run.act(p.name, p.entity_id, p.args)
 
 
+def escalate_disputes(run: Run) -> None:
+    """Disputes (推诿) the county has not decided within their working-time limit: escalated once each."""
+    from commandroom.domain.clocks import dispute_overdue_expr
+
+    with run.read() as s:
+        overdue = list(s.scalars(select(Dispute.id).where(dispute_overdue_expr(run.now), Dispute.state == "open")
+                                 .order_by(Dispute.due_at, Dispute.id)))
+    for dispute_id in overdue:
+        run.act("dispute.escalate", dispute_id, {})
+    run.detail["planned"] = len(overdue)
+
+
 def compact_changes(run: Run) -> None:
     """Change-log compaction: superseded changes older than 90 days go; a desk behind gets 410 and resyncs."""
     from commandroom.server.sync_api import compact
@@ -230,6 +243,7 @@ JOBS: tuple[Job, ...] = (
     Job("escalate", "超时催办与督办（提醒 → 督办单 → 领导通报）", timedelta(minutes=5), escalate),
     Job("warn_breaches", "即将超时预警", timedelta(minutes=5), warn_breaches),
     Job("auto_cards", "超期事件与未报到的督办卡片", timedelta(minutes=15), auto_cards),
+    Job("escalate_disputes", "推诿争议超过仲裁时限未裁定的升级", timedelta(minutes=5), escalate_disputes),
     Job("compact_changes", "同步变更日志压缩", timedelta(days=1), compact_changes, DAILY_ANCHOR),
     Job("clean_up", "清理无引用照片与过期设备令牌", timedelta(days=1), clean_up, DAILY_ANCHOR),
 )

@@ -271,6 +271,104 @@
         </message>
     </context>
     <context>
+        <name>Arbitration</name>
+        <message>
+            <source>Decided</source>
+            <translation>已裁定</translation>
+        </message>
+        <message>
+            <source>{days} working days {hours} h</source>
+            <translation>{days} 个工作日 {hours} 小时</translation>
+        </message>
+        <message>
+            <source>{hours} h {mins} min</source>
+            <translation>{hours} 小时 {mins} 分钟</translation>
+        </message>
+        <message>
+            <source>{mins} min</source>
+            <translation>{mins} 分钟</translation>
+        </message>
+        <message>
+            <source>Overdue by {amount}</source>
+            <translation>已超时 {amount}</translation>
+        </message>
+        <message>
+            <source>{amount} left</source>
+            <translation>剩余 {amount}</translation>
+        </message>
+        <message>
+            <source>Awaiting decision</source>
+            <translation>待裁定</translation>
+        </message>
+        <message>
+            <source>Overdue, escalated</source>
+            <translation>超时已升级</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+    </context>
+    <context>
+        <name>ArbitrationView</name>
+        <message>
+            <source>Disputes awaiting the county's decision</source>
+            <translation>待县级仲裁的推诿争议</translation>
+        </message>
+        <message>
+            <source>Show decided</source>
+            <translation>显示已裁定</translation>
+        </message>
+        <message>
+            <source>Decide…</source>
+            <translation>裁定…</translation>
+        </message>
+        <message>
+            <source>A department's return contested by the township (or the township's refusal contested by the department) is decided here within two working days; past the limit the county server escalates it.</source>
+            <translation>县级部门退回、乡镇有异议（或乡镇不同意退回、部门有异议）的事项在此裁定，时限两个工作日；超过时限未裁定的，由县服务器自动升级督办。</translation>
+        </message>
+        <message>
+            <source>No dispute is waiting for a decision.</source>
+            <translation>暂无待裁定的争议。</translation>
+        </message>
+        <message>
+            <source>Decided by the county governance center</source>
+            <translation>由县社会治理中心裁定</translation>
+        </message>
+        <message>
+            <source>{number} {title} · {township} · list matter: {matter}</source>
+            <translation>{number} {title} · {township} · 清单事项：{matter}</translation>
+        </message>
+        <message>
+            <source>{side} returned it: {reason}</source>
+            <translation>{side}退回：{reason}</translation>
+        </message>
+        <message>
+            <source>Counter-proposal: {text}</source>
+            <translation>改派建议：{text}</translation>
+        </message>
+        <message>
+            <source>{side} contests ({who}, {at}): {reason}</source>
+            <translation>{side}提出异议（{who}，{at}）：{reason}</translation>
+        </message>
+        <message>
+            <source>Decide by {due} · {left} · {state}</source>
+            <translation>裁定时限 {due} · {left} · {state}</translation>
+        </message>
+        <message>
+            <source>Decision by {who}: {decision}</source>
+            <translation>{who}裁定：{decision}</translation>
+        </message>
+        <message>
+            <source>Decided; both sides will see it after their next sync.</source>
+            <translation>已裁定；双方同步后即可看到。</translation>
+        </message>
+    </context>
+    <context>
         <name>AssessmentView</name>
         <message>
             <source>Whole county</source>
@@ -315,6 +413,10 @@
         <message>
             <source>Two-way assessment</source>
             <translation>双向考核</translation>
+        </message>
+        <message>
+            <source>Two-way from acts</source>
+            <translation>双向考核（依操作）</translation>
         </message>
         <message>
             <source>Grid workers</source>
@@ -1234,6 +1336,76 @@ Please send this file to your support contact.</source>
         </message>
     </context>
     <context>
+        <name>DecideDialog</name>
+        <message>
+            <source>Decide the dispute</source>
+            <translation>县级仲裁裁定</translation>
+        </message>
+        <message>
+            <source>Township ({town}): {treason}
+Department ({dept}): {dreason}
+Counter-proposal: {prop}</source>
+            <translation>乡镇（{town}）：{treason}
+部门（{dept}）：{dreason}
+改派建议：{prop}</translation>
+        </message>
+        <message>
+            <source>A county department handles it</source>
+            <translation>由县级部门办理</translation>
+        </message>
+        <message>
+            <source>The township handles it (its own duty)</source>
+            <translation>由乡镇属地办理</translation>
+        </message>
+        <message>
+            <source>Reason (required): the list matter, the facts</source>
+            <translation>理由（必填）：依据的清单事项和事实</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Reason</source>
+            <translation>理由</translation>
+        </message>
+    </context>
+    <context>
+        <name>DepartmentFiguresModel</name>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Sign-for on time (own)</source>
+            <translation>本部门按时签收率</translation>
+        </message>
+        <message>
+            <source>Sign-for acts</source>
+            <translation>签收情况</translation>
+        </message>
+        <message>
+            <source>Check-in on time (own)</source>
+            <translation>本部门按时报到率</translation>
+        </message>
+        <message>
+            <source>Check-in acts</source>
+            <translation>报到情况</translation>
+        </message>
+        <message>
+            <source>Returns upheld / overturned</source>
+            <translation>退回 维持 / 撤销</translation>
+        </message>
+        <message>
+            <source>Case steps within limit</source>
+            <translation>一件事环节按时率</translation>
+        </message>
+        <message>
+            <source>Townships' rating</source>
+            <translation>乡镇评价</translation>
+        </message>
+    </context>
+    <context>
         <name>DepartmentIndicatorModel</name>
         <message>
             <source>Department</source>
@@ -1399,6 +1571,49 @@ Please send this file to your support contact.</source>
         <message>
             <source>{name} (lead)</source>
             <translation>{name}（负责）</translation>
+        </message>
+    </context>
+    <context>
+        <name>DisputeModel</name>
+        <message>
+            <source>Incident</source>
+            <translation>事件</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Department</source>
+            <translation>部门</translation>
+        </message>
+        <message>
+            <source>Contested by</source>
+            <translation>提出异议方</translation>
+        </message>
+        <message>
+            <source>Township's reason</source>
+            <translation>乡镇理由</translation>
+        </message>
+        <message>
+            <source>Department's reason</source>
+            <translation>部门理由</translation>
+        </message>
+        <message>
+            <source>Counter-proposal</source>
+            <translation>改派建议</translation>
+        </message>
+        <message>
+            <source>Decide by</source>
+            <translation>裁定时限</translation>
+        </message>
+        <message>
+            <source>Time left</source>
+            <translation>剩余时间</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
         </message>
     </context>
     <context>
@@ -2322,6 +2537,22 @@ Please send this file to your support contact.</source>
             <translation>最新情况、谁在做什么</translation>
         </message>
         <message>
+            <source>Proxy sign-for</source>
+            <translation>代录签收</translation>
+        </message>
+        <message>
+            <source>Who phoned it in and when (required); shown on the timeline as a proxy entry under your name</source>
+            <translation>谁、何时电话告知（必填）；时间线上以您的名义显示为“代录”</translation>
+        </message>
+        <message>
+            <source>Contest at the county</source>
+            <translation>提请县级仲裁</translation>
+        </message>
+        <message>
+            <source>Why the department should handle it: the list matter, the facts (required)</source>
+            <translation>为什么应由该部门办理：依据的清单事项和事实（必填）</translation>
+        </message>
+        <message>
             <source>Escalate to the county</source>
             <translation>上报县级</translation>
         </message>
@@ -2508,6 +2739,14 @@ Please send this file to your support contact.</source>
         <message>
             <source>Reopen</source>
             <translation>重新打开</translation>
+        </message>
+        <message>
+            <source>Proxy sign-for</source>
+            <translation>代录签收</translation>
+        </message>
+        <message>
+            <source>Contest at the county</source>
+            <translation>提请县级仲裁</translation>
         </message>
         <message>
             <source>is required</source>
@@ -2720,6 +2959,18 @@ Please send this file to your support contact.</source>
         <message>
             <source>About to run out</source>
             <translation>即将超时预警</translation>
+        </message>
+        <message>
+            <source>Contested at the county</source>
+            <translation>提请县级仲裁</translation>
+        </message>
+        <message>
+            <source>County arbitration decided</source>
+            <translation>县级仲裁裁定</translation>
+        </message>
+        <message>
+            <source>Arbitration overdue, escalated</source>
+            <translation>仲裁超时升级</translation>
         </message>
         <message>
             <source>Dispatch acknowledged</source>
@@ -3348,6 +3599,10 @@ Please send this file to your support contact.</source>
             <translation>一件事</translation>
         </message>
         <message>
+            <source>Arbitration</source>
+            <translation>县级仲裁</translation>
+        </message>
+        <message>
             <source>Administration</source>
             <translation>系统管理</translation>
         </message>
@@ -3829,6 +4084,25 @@ Please send this file to your support contact.</source>
         <message>
             <source>Images (*.jpg *.jpeg *.png *.webp)</source>
             <translation>图片 (*.jpg *.jpeg *.png *.webp)</translation>
+        </message>
+    </context>
+    <context>
+        <name>RateDialog</name>
+        <message>
+            <source>Rate for the month</source>
+            <translation>本月评价</translation>
+        </message>
+        <message>
+            <source>Basis of the rating</source>
+            <translation>评价依据</translation>
+        </message>
+        <message>
+            <source>Points</source>
+            <translation>分值</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
         </message>
     </context>
     <context>
@@ -4780,6 +5054,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>系统</translation>
         </message>
         <message>
+            <source>(proxy entry)</source>
+            <translation>（代录）</translation>
+        </message>
+        <message>
             <source>Counter-proposal: {text}</source>
             <translation>建议：{text}</translation>
         </message>
@@ -4794,6 +5072,41 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>The workstation's clock was off when this was entered; the time shown is the server's best estimate.</source>
             <translation>录入时本机时钟不准，显示的时间为服务器校正后的估计。</translation>
+        </message>
+    </context>
+    <context>
+        <name>TownshipFiguresModel</name>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Closed within its own duty</source>
+            <translation>属地自办结案</translation>
+        </message>
+        <message>
+            <source>Its returns upheld / overturned</source>
+            <translation>乡镇退回 维持 / 撤销</translation>
+        </message>
+        <message>
+            <source>Its contests rejected</source>
+            <translation>乡镇异议被驳回</translation>
+        </message>
+        <message>
+            <source>Verifications (rejected)</source>
+            <translation>核查（不通过）</translation>
+        </message>
+        <message>
+            <source>Reopened</source>
+            <translation>重新打开</translation>
+        </message>
+        <message>
+            <source>Proxy entries for departments</source>
+            <translation>代录部门操作</translation>
+        </message>
+        <message>
+            <source>Departments' rating</source>
+            <translation>部门评价</translation>
         </message>
     </context>
     <context>
@@ -4868,6 +5181,44 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>A reason is required.</source>
             <translation>必须填写理由。</translation>
+        </message>
+    </context>
+    <context>
+        <name>TwoWay</name>
+        <message>
+            <source>{on} on time · {late} late · {proxy} proxy · {missing} not done</source>
+            <translation>按时 {on} · 超时 {late} · 代录 {proxy} · 未办 {missing}</translation>
+        </message>
+    </context>
+    <context>
+        <name>TwoWayView</name>
+        <message>
+            <source>Whole county</source>
+            <translation>全县</translation>
+        </message>
+        <message>
+            <source>Rate the department…</source>
+            <translation>评价部门…</translation>
+        </message>
+        <message>
+            <source>Rate the township…</source>
+            <translation>评价乡镇…</translation>
+        </message>
+        <message>
+            <source>Month</source>
+            <translation>月份</translation>
+        </message>
+        <message>
+            <source>Every figure counts acts on the record: a department's own sign-for and check-in by its deadline; entries the township typed in for it (proxy) are counted apart and never as its own on-time act. Returns are upheld or overturned by the county's arbitration.</source>
+            <translation>每项数字都来自记录在案的实际操作：部门本身在时限内的签收、报到；乡镇代为录入的（代录）单独统计，不算作部门本身的按时操作。退回是否成立以县级仲裁为准。</translation>
+        </message>
+        <message>
+            <source>Township → department (from the department's own acts)</source>
+            <translation>乡镇评部门（依据部门本身的操作）</translation>
+        </message>
+        <message>
+            <source>Department → township (from the township's acts)</source>
+            <translation>部门评乡镇（依据乡镇的操作）</translation>
         </message>
     </context>
     <context>

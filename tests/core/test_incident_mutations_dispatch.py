@@ -96,10 +96,21 @@ def test_actions_on_a_dispatch_of_a_previous_round_do_not_move_the_incident(room
 
 def test_incident_acknowledge_takes_the_assigned_dispatches(room):
     room.run("incident.dispatch", "i1", {"target_kind": "department", "target_code": "ZF", "dispatch_id": "d2"})
-    room.run("incident.acknowledge", "i1", {"dispatch_id": "d2"})
-    assert room.get(Dispatch, "d2").state == "acknowledged"
+    # 依单履责: the room's plain 签收 does not sign for a department; a proxy entry (代录) with a reason does
+    room.run("incident.acknowledge", "i1", {"dispatch_id": "d2", "proxy_reason": "执法局电话告知已签收"})
+    d2 = room.get(Dispatch, "d2")
+    assert d2.state == "acknowledged" and d2.proxy_reason == "执法局电话告知已签收" and d2.proxy_by
+    assert room.timeline("i1")[-1].data["proxy"]["for"] == ["ZF"]
     assert room.get(Dispatch, "d1").state == "assigned"
     room.run("incident.start", "i1", {})
     assert room.get(Dispatch, "d1").state == "acknowledged"
     room.run("incident.close", "i1", {"note": "处置完毕"})
     assert {room.get(Dispatch, d).state for d in ("d1", "d2")} == {"done"}
+
+
+def test_the_rooms_plain_acknowledge_leaves_a_departments_dispatch_to_the_department(room):
+    room.run("incident.return", "i1", {"reason": "改派部门"})
+    room.run("incident.dispatch", "i1", {"target_kind": "department", "target_code": "ZF", "dispatch_id": "d2"})
+    room.run("incident.acknowledge", "i1", {})
+    assert room.get(Dispatch, "d2").state == "assigned" and room.get(Dispatch, "d2").acknowledged_at is None
+    assert "proxy" not in (room.timeline("i1")[-1].data or {})

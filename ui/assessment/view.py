@@ -180,6 +180,12 @@ class AssessmentView(ActionHostMixin, QWidget):
         tl.addWidget(t2)
         tl.addWidget(self.town_table, 1)
         self.tabs.addTab(two, self.tr("Two-way assessment"))
+        from ui.assessment.two_way import TwoWayView
+
+        self.two_way = TwoWayView(store, actor, clock)
+        self.tabs.addTab(self.two_way, self.tr("Two-way from acts"))
+        self.tabs.currentChanged.connect(lambda _i: self.two_way.load() if self.tabs.currentWidget() is self.two_way
+                                         else None)
         self.grid_table = self._table(self.grid_model, 0)
         self.tabs.addTab(self.grid_table, self.tr("Grid workers"))
         outer.addWidget(self.tabs, 1)

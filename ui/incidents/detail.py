@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.clocks import running_clocks
 from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
+from commandroom.ids import new_id
 from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
 from commandroom.store.photos import cache_photos
@@ -81,6 +82,8 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("escalate", QT_TRANSLATE_NOOP("Incidents", "Escalate"), "E"),
     ("remind", QT_TRANSLATE_NOOP("Incidents", "Remind"), "R"),
     ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
+    ("proxy_acknowledge", QT_TRANSLATE_NOOP("Incidents", "Proxy sign-for"), "Y"),
+    ("contest", QT_TRANSLATE_NOOP("Incidents", "Contest at the county"), "J"),
 )
 
 _URGENCY_COLOURS = {"L1": "#c0392b", "L2": "#d9822b", "L3": "#5a6472", "L4": "#7b4fb0"}
@@ -106,6 +109,22 @@ def allowed_actions(state: str, deleted: bool = False) -> set[str]:
         out.add("verify")
     if state != "closed":
         out.add("remind")
+    return out
+
+
+def township_actions(detail: IncidentDetail, actor: Any) -> set[str]:
+    """代录签收 while a department's dispatch waits for its 签收; 提请县级仲裁 after a department's return."""
+    out = set()
+    if detail.get("deleted") or detail.get("state") == "closed":
+        return out
+    if actor.may("incident.proxy_acknowledge") and any(
+            d.target_kind == "department" and d.state == "assigned" for d in detail.dispatches):
+        out.add("proxy_acknowledge")
+    last = max((i for i, t in enumerate(detail.timeline) if t.action == "return"), default=None)
+    if actor.may("dispute.open") and detail.get("state") == "returned" and last is not None \
+            and (detail.timeline[last].data or {}).get("department_code") \
+            and not any(t.action == "dispute_open" for t in detail.timeline[last:]):
+        out.add("contest")
     return out
 
 
@@ -416,6 +435,7 @@ class IncidentDetailPanel(QWidget):
         self._show_clocks(detail)
         # what the workflow allows from this state and the signed-in roles may do (commandroom.permissions)
         enabled = {k for k in allowed_actions(state, bool(f.get("deleted"))) if self.actor.may(f"incident.{k}")}
+        enabled |= township_actions(detail, self.actor)
         for key, act in self.actions.items():
             act.setEnabled(key in enabled)
         self.timeline_model.set_items(detail.timeline, detail.id)
@@ -595,6 +615,29 @@ class IncidentDetailPanel(QWidget):
         dialog = ReturnDialog(await self._choices_once(), subject=self.subject(), parent=self)
         if await self._dialog(dialog):
             await self.perform("return", dialog.mutation_args())
+
+    async def _do_proxy_acknowledge(self) -> None:
+        dialog = TextDialog(self.tr("Proxy sign-for"), self.tr("Reason"), "proxy_reason",
+                            placeholder=self.tr("Who phoned it in and when (required); shown on the timeline as a "
+                                                "proxy entry under your name"), subject=self.subject(), parent=self)
+        if await self._dialog(dialog):
+            await self.perform("proxy_acknowledge", dialog.mutation_args())
+
+    async def _do_contest(self) -> None:
+        """The township contests the department's return: a dispute for the county (``dispute.open``)."""
+        dialog = TextDialog(self.tr("Contest at the county"), self.tr("Reason"), "reason",
+                            placeholder=self.tr("Why the department should handle it: the list matter, the facts "
+                                                "(required)"), subject=self.subject(), parent=self)
+        if not await self._dialog(dialog) or self.detail is None:
+            return
+        args = {"incident_id": self.detail.id, **dialog.mutation_args()}
+        try:
+            await run_db(self.store.perform, self.actor, "dispute.open", new_id(), args)
+        except DomainError as exc:
+            self.show_error(error_text(exc))
+            return
+        self.clear_error()
+        self.action_did_finish.emit("dispute.open", self.detail.id)
 
     async def _do_escalate(self) -> None:
         dialog = TextDialog(self.tr("Escalate to the county"), self.tr("Reason"), "reason",

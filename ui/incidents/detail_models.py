@@ -118,6 +118,9 @@ class TimelineModel(_ListTableModel):
             text = labels.label(labels.ACTION_LABELS, item.action)
             if item.action == "remind" and item.data.get("level"):
                 text += f"（{labels.label(labels.ESCALATION_LABELS, item.data['level'])}）"
+            if item.data.get("proxy"):
+                # 代录: typed in by the township for the department (who typed it is in the Who column)
+                text += " " + self.tr("(proxy entry)")
             return text
         if column == 4:
             if item.from_state and item.to_state and item.from_state != item.to_state:
@@ -153,7 +156,8 @@ class TimelineModel(_ListTableModel):
     def foreground(self, item: TimelineItem, column: int) -> Any:
         if column == 0 and (item.entered_offline or item.clock_untrusted):
             return QBrush(QColor("#8a6d1d"))
-        if column == 3 and item.action in ("return", "escalate", "verify_fail", "reopen"):
+        if column == 3 and item.action in ("return", "escalate", "verify_fail", "reopen", "dispute_open",
+                                           "dispute_escalate"):
             return QBrush(QColor("#b03a2e"))
         return None
 
