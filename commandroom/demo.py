@@ -25,7 +25,13 @@ DEMO_ACCOUNTS = [
     ("qc-team", "球川片区执法队长 周强", "team_leader", {"scope_code": "QC"}),
     ("county", "县社会治理中心 刘洋", "county_coordinator", {}),
     ("admin", "系统管理员", "admin", {}),
+    # the departments' seats (条): each liaison sees its department's work in all 14 townships
+    ("dept-market", "县市场监督管理局 联络员 郑敏", "department_liaison", {"department": "market"}),
+    ("dept-enforce", "县综合行政执法局 联络员 何军", "department_liaison", {"department": "enforcement"}),
+    ("dept-natres", "县自然资源和规划局 联络员 孙磊", "department_liaison", {"department": "natres"}),
+    ("dept-agri", "县农业农村局 联络员 方芳", "department_liaison", {"department": "agri"}),
 ]
+LIAISONS = [a[0] for a in DEMO_ACCOUNTS if a[2] == "department_liaison"]
 GRID_WORKER = ("qc-grid-01", "网格员 徐建华", "grid_worker", {"township_code": QIUCHUAN})
 SIMULATED_DAILY_REPORTS = 46  # 球川's reports a day in the demo history
 
@@ -44,6 +50,7 @@ def prepare_demo(settings: Settings, *, days: int) -> str | None:
     folder, url = demo_paths(settings)
     key_file = folder / "grid-worker.key"
     if (folder / "county-server.db").exists() and key_file.exists():
+        _ensure_accounts(url)  # a demo seeded before an account was added gets it now
         return key_file.read_text().strip() or None
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -60,6 +67,25 @@ def prepare_demo(settings: Settings, *, days: int) -> str | None:
     key_file.write_text(api_key or "")
     print(f"demo county database ready in {time.perf_counter() - started:.1f} s: {url}", flush=True)
     return api_key
+
+
+def _ensure_accounts(url: str) -> None:
+    from sqlalchemy import select
+
+    from commandroom.domain.models import User
+    from commandroom.server.state import open_state
+    from commandroom.server.users import create_user
+
+    state = open_state(url)
+    try:
+        with state.transaction() as session:
+            have = set(session.scalars(select(User.username)))
+            for username, name, role, scope in DEMO_ACCOUNTS:
+                if username not in have:
+                    create_user(session, username=username, display_name=name, role=role, password=DEMO_PASSWORD,
+                                **scope)
+    finally:
+        state.close()
 
 
 def prepare_demo_basemap(settings: Settings, url: str) -> None:
@@ -122,6 +148,21 @@ def _start_simulator(server_url: str, api_key: str | None) -> None:
     thread.start()
 
 
+def _start_department_seats(server_url: str) -> None:
+    """The departments' liaisons act from their seats (签收, 报到, some late, some returns) in real minutes."""
+    from commandroom.server.simulator import run_department_desks
+
+    thread = threading.Thread(
+        target=run_department_desks,
+        kwargs={"server_url": server_url, "accounts": LIAISONS, "password": DEMO_PASSWORD, "minutes": 1.0,
+                "poll_seconds": 20.0, "seed": int(time.time()),
+                "out": logging.getLogger("commandroom.simulator").info},
+        name="department-seats",
+        daemon=True,
+    )
+    thread.start()
+
+
 def run_demo(settings: Settings, *, days: int = 30, no_desktop: bool = False) -> int:
     setup_logging(settings, "demo")
     _folder, url = demo_paths(settings)
@@ -130,9 +171,10 @@ def run_demo(settings: Settings, *, days: int = 30, no_desktop: bool = False) ->
     server_thread = _start_server(settings, url)
     server_url = f"http://{settings.host}:{settings.port}"
     print(f"county server listening on {server_url}", flush=True)
-    print(f"sign in as: qc-duty (球川镇 duty officer), qc-team, qc-lead, county or admin — password {DEMO_PASSWORD}",
-          flush=True)
+    print(f"sign in as: qc-duty (球川镇 duty officer), qc-team, qc-lead, county, admin, or a department's liaison "
+          f"({', '.join(LIAISONS)}) — password {DEMO_PASSWORD}", flush=True)
     _start_simulator(server_url, api_key)
+    _start_department_seats(server_url)
     if no_desktop:
         print("press Ctrl-C to stop", flush=True)
         try:

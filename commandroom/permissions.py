@@ -12,6 +12,8 @@ A rule names the roles that may act and how far each reaches:
 * ``assigned`` — only rows given to the person's own department or team (an
   incident or dispatch assigned to it, a summons or case check-in addressed to
   it): 依单履责 — a department answers for what is on its list, nothing else.
+  For a module lead: only the boards (modules) it leads;
+* ``grid`` — a grid worker's own grid (and what it reported itself).
 
 Scope is decided by the server from the account, never by the request; a row
 outside it is answered exactly like a row that does not exist.
@@ -39,6 +41,7 @@ class Reach(StrEnum):
     SCOPE = "scope"
     ASSIGNED = "assigned"
     OWN = "own"  # only the person's own thing (their device)
+    GRID = "grid"  # a grid worker's own grid
 
 
 ROLE_SCOPE: dict[Role, str] = {
@@ -102,10 +105,12 @@ class Rule:
         return "、".join(ROLE_LABELS[r] for r in Role if r in self.grants) or "无人"
 
 
-def _g(*roles: Role, assigned: Iterable[Role] = (), own: Iterable[Role] = ()) -> dict[Role, Reach]:
+def _g(*roles: Role, assigned: Iterable[Role] = (), own: Iterable[Role] = (),
+       grid: Iterable[Role] = ()) -> dict[Role, Reach]:
     out = {r: Reach.SCOPE for r in roles}
     out.update({r: Reach.ASSIGNED for r in assigned})
     out.update({r: Reach.OWN for r in own})
+    out.update({r: Reach.GRID for r in grid})
     return out
 
 
@@ -124,7 +129,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("incident.start", "开始处置", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("incident.note", "添加记录", _g(DO, GS, ML, CC, assigned=(TL, TM, DL)), ""),
     ("incident.return", "退回（非本单位职责）", _g(assigned=(TL, DL)), ""),
-    ("incident.return_by_department", "部门退回（附改派建议）", _g(assigned=(DL,)), ""),
+    ("incident.return_by_department", "部门退回（附处理建议）", _g(assigned=(DL,)), ""),
     ("incident.proxy_acknowledge", "代录部门签收（须写明原因）", _g(DO, GS), ""),
     ("incident.escalate", "升级督办", _g(DO, GS, CC), "指挥协调权"),
     ("incident.submit", "办结提交", _g(DO, GS, assigned=(TL, TM, DL)), ""),
@@ -142,7 +147,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("dispatch.cancel", "撤回派单", _g(DO, GS), "指挥协调权"),
     ("dispatch.reassign", "队内改派（带队队员、出勤队员）", _g(DO, GS, assigned=(TL,)), ""),
     # summons and one-thing cases (依单履责: a department checks in only for itself)
-    ("summon", "召集部门报到（吹哨）", _g(DO, GS, ML), "指挥协调权"),  # a module lead whistles from its board
+    ("summon", "召集部门报到（吹哨）", _g(DO, GS, assigned=(ML,)), "指挥协调权"),  # a module lead: from its own board
     ("checkin", "报到", _g(assigned=(DL, ML)), ""),
     ("checkin.escalate", "报到超时升级", _g(DO, GS, ML, CC), "指挥协调权"),
     ("checkin.proxy", "代录部门报到（须写明原因）", _g(DO, GS), ""),
@@ -151,6 +156,8 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("case.step_done", "完成一件事环节", _g(DO, GS, assigned=(DL,)), ""),
     ("case.complete", "一件事办结", _g(DO, GS), ""),
     ("case.escalate", "一件事升级", _g(DO, GS, CC), "指挥协调权"),
+    ("case.step_warn", "一件事步骤即将超时预警（县服务器定时发出）", _g(), ""),
+    ("case.step_escalate", "一件事步骤超时督办（县服务器定时发出）", _g(), ""),
     # zone teams
     ("member.create", "新增执法队员", _g(TL, CC), ""),
     ("member.update", "修改执法队员", _g(TL, CC), ""),
@@ -163,12 +170,12 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     # the command room
     ("handover.sign", "交接班签字", _g(DO, GS), ""),
     ("module.create", "新建模块", _g(DO, ML), ""),
-    ("module.update", "修改模块", _g(DO, ML), ""),
-    ("card.create", "新建任务卡", _g(DO, GS, ML), ""),
-    ("card.update", "修改任务卡", _g(DO, GS, ML), ""),
-    ("card.assign", "指派任务卡", _g(DO, GS, ML), ""),
-    ("card.move", "移动任务卡", _g(DO, GS, ML), ""),
-    ("card.reopen", "重新打开任务卡", _g(DO, GS, ML), ""),
+    ("module.update", "修改模块", _g(DO, assigned=(ML,)), ""),
+    ("card.create", "新建任务卡", _g(DO, GS, assigned=(ML,)), ""),
+    ("card.update", "修改任务卡", _g(DO, GS, assigned=(ML,)), ""),
+    ("card.assign", "指派任务卡", _g(DO, GS, assigned=(ML,)), ""),
+    ("card.move", "移动任务卡", _g(DO, GS, assigned=(ML,)), ""),
+    ("card.reopen", "重新打开任务卡", _g(DO, GS, assigned=(ML,)), ""),
     # 考核管理、反向否决、推荐提名: the township's leadership only
     ("assessment.set_post", "岗位赋分", _g(*TOWNSHIP_LEADERSHIP), "考核管理权"),
     ("assessment.rate_module", "模块评分", _g(*TOWNSHIP_LEADERSHIP), "考核管理权"),
@@ -198,7 +205,7 @@ _R: list[tuple[str, str, dict[Role, Reach], dict[str, bool]]] = [
     ("export.incidents", "导出事件", _g(DO, GS, ML, CC), {}),
     ("photo.read", "查看照片", _g(*READERS, GW), {}),
     ("photo.upload", "上传照片", _g(DO, GS, TL, TM, ML, DL, CC, GW), {}),
-    ("open311.read", "Open311 查询上报", _g(DO, GS, CC, GW), {}),
+    ("open311.read", "Open311 查询上报", _g(DO, GS, CC, grid=(GW,)), {}),
     ("open311.create", "Open311 上报", _g(DO, GS, GW), {}),
     ("admin.users", "账号管理（查看、新增、停用、角色）", _g(AD), {}),
     ("admin.keys", "Open311 密钥（签发、吊销）", _g(AD), {}),
@@ -389,6 +396,10 @@ def assigned_to(actor: Any, table: str, row: Any, session: Any = None) -> bool:
         return target(row.target_kind, row.target_code)
     if table == "dispute":
         return bool(dept and Role.DEPARTMENT_LIAISON in roles and row.department_code == dept)
+    if table == "module":
+        return module_lead and _leads_module(session, actor, row.id)
+    if table == "task_card":
+        return module_lead and _leads_module(session, actor, row.module_id)
     if table == "case_checkin":
         return target(row.target_kind, row.target_code)
     if table == "one_thing_case":
@@ -400,9 +411,26 @@ def assigned_to(actor: Any, table: str, row: Any, session: Any = None) -> bool:
     return False
 
 
-def _leads_module(session: Any, actor: Any, module_id: str | None) -> bool:
+def assigned_args(actor: Any, name: str, args: Mapping[str, Any], session: Any) -> bool:
+    """For a new row (nothing to look at yet): is what the arguments point at the actor's own?
+
+    A module lead creates cards on, and whistles from, only the boards it leads (a summons for an
+    incident, from the command view, is not a board's).
+    """
+    roles = {_role(r) for r in roles_of(actor)}
+    if Role.MODULE_LEAD in roles and name == "card.create":
+        return _leads_module(session, actor, str(args.get("module_id") or ""), strict=True)
+    if Role.MODULE_LEAD in roles and name == "summon" and not (args.get("incident_id") and not args.get("card_id")):
+        from commandroom.domain.models import TaskCard
+
+        card = session.get(TaskCard, str(args.get("card_id") or "")) if session is not None else None
+        return card is not None and _leads_module(session, actor, card.module_id, strict=True)
+    return True
+
+
+def _leads_module(session: Any, actor: Any, module_id: str | None, *, strict: bool = False) -> bool:
     if session is None or not module_id:
-        return True
+        return not strict
     from commandroom.domain.models import Module
 
     module = session.get(Module, module_id)
@@ -452,7 +480,8 @@ def matrix_markdown() -> str:
         "a test fails when this file is not current.",
         "",
         "`●` any row in the role's scope · `◐` only rows assigned to the person's own department or team "
-        "(依单履责) · `○` only the person's own (device) · blank: refused.",
+        "(依单履责; a module lead: only the boards it leads) · `○` only the person's own (device) · "
+        "`▦` only the grid worker's own grid (and its own reports) · blank: refused.",
         "",
         "A row outside the person's scope is answered exactly like a row that does not exist "
         "(`404 not_found`, same body); a refused role gets `403 forbidden` with the reason in Chinese.",
@@ -479,16 +508,19 @@ def matrix_markdown() -> str:
             elif r.signed_in:
                 cells = ["●" if role in DESK_ROLES else "" for role in roles]
             else:
-                marks = {Reach.SCOPE: "●", Reach.ASSIGNED: "◐", Reach.OWN: "○"}
+                marks = {Reach.SCOPE: "●", Reach.ASSIGNED: "◐", Reach.OWN: "○", Reach.GRID: "▦"}
                 cells = [marks.get(r.grants.get(role), "") for role in roles]
             lines.append(f"| `{r.name}` | {r.label} | {r.power} | " + " | ".join(cells) + " |")
     lines += ["", "## Where the model is coarser than the roles (known limits)", "",
-              "- Sync replicates whole buckets: a department liaison's desk receives every township's bucket "
-              "(it may *act* only on what is assigned to its department; reads of single rows are not narrowed "
-              "to its department), a team member's desk its zone's townships.",
-              "- A module lead works on its township's boards and summons from any of them; only 模块评分 "
-              "and a module's check-in are limited to the modules it leads.",
-              "- A grid worker's Open311 reads cover its township, not only its grid.",
+              "- A department liaison's desk receives only its department's bucket (`department:<code>`: "
+              "incidents where it is lead or collaborator, its summonses and one-thing cases, with their "
+              "timelines) plus reference data; another department's row is answered as missing. A row stays "
+              "in a department's bucket once it was the department's work (a returned matter stays in its "
+              "history).",
+              "- A team member's desk receives its zone's townships (not only its own dispatches).",
+              "- A module lead's desk receives its township's bucket, so it *sees* every board; it can change "
+              "cards, whistle and rate only on the modules it leads (a module without a lead is anyone's).",
+              "- A grid worker's Open311 reads cover its grid and the reports it made; it has no desk.",
               "- Reporter contact details are blanked in pulls and REST reads for roles without "
               "`report.contact`; the Open311 GeoReport answer never carries them."]
     lines += ["", "## Endpoints", "", "| method | path | rule |", "|---|---|---|"]

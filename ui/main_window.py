@@ -25,10 +25,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.queries.scope import is_county, scope_of
+from commandroom.queries.scope import department_of, is_county, scope_of
 from ui import i18n
 from ui.async_runner import run_read, spawn, store_events
-from ui.notifications import BannerArea, BreachWarningWatcher, Notice, Notifier, UrgentReportWatcher
+from ui.notifications import (
+    BannerArea,
+    BreachWarningWatcher,
+    DepartmentWorkWatcher,
+    Notice,
+    Notifier,
+    UrgentReportWatcher,
+)
 from ui.status_bar import StatusBarWidget
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,7 @@ PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PA
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
 PAGE_ADMIN = "admin"
 PAGE_ARBITRATION = "arbitration"
+PAGE_DEPARTMENT = "department"
 
 
 UNDO_MERGE_KEY = "inbox-undo-merge"  # the inbox's notice with 撤销 after a merge
@@ -124,19 +132,25 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self._builders: dict[str, Callable[[], QWidget]] = {}
         self._keys: list[str] = []
+        # a department liaison's seat opens on its workspace; a township desk on the report inbox
+        self.department = department_of(actor)
+        self.home_page = PAGE_DEPARTMENT if self.department else PAGE_INBOX
         self._add_pages()
         self._fit_nav(nav_panel)
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
 
         self.urgent_watcher = UrgentReportWatcher(store, self.notifier, on_show=self._on_show_report, parent=self)
         self.breach_watcher = BreachWarningWatcher(store, self.notifier, on_show=self._on_show_incident, parent=self)
+        self.department_watcher = (DepartmentWorkWatcher(store, self.notifier, self.department,
+                                                         on_show=self._on_show_incident, parent=self)
+                                   if self.department else None)
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(200)
         self._counts_timer.timeout.connect(self._refresh_counts)
         store_events(store).changes_did_happen.connect(self._on_store_changes)
         self._set_user_labels()
-        self.show_page(PAGE_INBOX)
+        self.show_page(self.home_page)
         self._refresh_counts_now()
 
         # Ctrl+F anywhere in the window: the current page's search box (pages that have one)
@@ -165,6 +179,12 @@ class MainWindow(QMainWindow):
             (PAGE_ONE_THING, self.tr("One-thing cases"), "fa5s.project-diagram",
              lambda: self._plugin_page("ui.cases.page")),
         ]
+        if self.department:  # the department's seat: its work, the incidents it is on, their map, its returns
+            entries = [
+                (PAGE_DEPARTMENT, self.tr("Department workspace"), "fa5s.building",
+                 lambda: self._plugin_page("ui.department.view")),
+                entries[1], entries[3], entries[2],
+            ]
         may = getattr(self.actor, "may", None)
         if callable(may) and may("dispute.decide") and not may("admin.users"):  # the county's arbitration
             entries.append((PAGE_ARBITRATION, self.tr("Arbitration"), "fa5s.balance-scale",
@@ -232,7 +252,7 @@ class MainWindow(QMainWindow):
         """Build and show every page once (the self-test); returns the keys in order."""
         for key in self._keys:
             self.show_page(key)
-        self.show_page(PAGE_INBOX)
+        self.show_page(self.home_page)
         return list(self._keys)
 
     def open_settings(self) -> None:
@@ -325,7 +345,11 @@ class MainWindow(QMainWindow):
     def _set_user_labels(self, place: str | None = None) -> None:
         """Name, role and place in the status bar and the title; the place by name, never its code."""
         role = i18n.label(i18n.ROLE_LABELS, self.actor.role)
-        if is_county(self.actor):
+        if self.department:
+            from commandroom.queries.department import department_name
+
+            place = department_name(self.store, self.department)
+        elif is_county(self.actor):
             place = self.tr("Whole county")
         elif place is None:
             from commandroom.services.places import place_of

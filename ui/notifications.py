@@ -314,3 +314,45 @@ class BreachWarningWatcher(_ArrivalWatcher):
                 action=(lambda iid=w.incident_id, show=self.on_show: show(iid)) if self.on_show else None,
                 data={"incident_id": w.incident_id},
             ))
+
+
+class DepartmentWorkWatcher(_ArrivalWatcher):
+    """On a department's seat: a new assignment, summons, one-thing case or escalation for it, live.
+
+    Reads the timeline entries as they arrive by sync (:func:`commandroom.queries.department.department_notices`);
+    each is announced once, in the banner and the tray.
+    """
+
+    work_did_arrive = Signal(list)
+    watched_table = "timeline_entry"
+
+    def __init__(self, store: Any, notifier: Notifier | None, department: str, *,
+                 on_show: Callable[[str], Any] | None = None, parent: QObject | None = None) -> None:
+        super().__init__(store, notifier, on_show=on_show, parent=parent)
+        self.department = department
+
+    async def _check(self, ids: set[str]) -> None:
+        from commandroom.queries.department import department_notices
+
+        rows = [n for n in await run_read(department_notices, self.store, self.department, sorted(ids))
+                if n.entry_id not in self._notified]
+        self._notified.update(ids)
+        if not rows:
+            return
+        self.work_did_arrive.emit(rows)
+        if self.notifier is None:
+            return
+        texts = {
+            "dispatch": self.tr("New assignment for your department: {township} {number} “{title}”"),
+            "summon": self.tr("Your department is summoned: {township} {number} “{title}”; check in"),
+            "case_open": self.tr("New one-thing case for your department: {township} {number} “{title}”"),
+            "escalate": self.tr("Escalated: {township} {number} “{title}”"),
+        }
+        for n in rows:
+            self.notifier.notify(Notice(
+                text=texts[n.kind].format(township=n.township_name, number=n.number, title=n.title),
+                level="urgent", key=f"dept-{n.entry_id}",
+                action_text=self.tr("Show") if self.on_show else "",
+                action=(lambda iid=n.incident_id, show=self.on_show: show(iid)) if self.on_show else None,
+                data={"incident_id": n.incident_id, "kind": n.kind},
+            ))

@@ -17,6 +17,11 @@ A summoned department's check-in (部门报到) is **open** until it checks in, 
 state (an escalated one is stored as ``missed`` but is still waited for), and **overdue** once
 open past its due time.
 
+A step of a one-thing case (一件事) has its own clock (:func:`step_due_at`): ``limit_days`` working days
+on the published holiday schedule, started when the step before it is done (the first step at the
+order). It **runs** while the step is not done and has a due time, and is **overdue** once running
+past it.
+
 Each rule has a Python form (for rows already loaded) and an SQL form (for counting and
 filtering in the database): :func:`overdue_expr` for SQLAlchemy on SQLite and PostgreSQL,
 :func:`overdue_sql` for the incident list's raw SQLite text. ``tests/core/test_clocks.py``
@@ -31,7 +36,8 @@ from typing import Any
 from sqlalchemy import and_, or_
 
 from commandroom.domain.enums import CheckinState, IncidentState
-from commandroom.domain.models import CaseCheckin, Incident
+from commandroom.domain.models import CaseCheckin, CaseStep, Incident
+from commandroom.services.deadlines import WORKDAY_MINUTES, add_working_minutes
 
 ACK_CLOCK_STATES: tuple[str, ...] = (IncidentState.PENDING_DISPATCH.value, IncidentState.DISPATCHED.value)
 """States in which the 签收 clock runs (until ``acknowledged_at`` is set)."""
@@ -151,6 +157,34 @@ def checkin_overdue_expr(now: datetime) -> Any:
     return and_(checkin_open_expr(), CaseCheckin.due_at < now)
 
 
+# ----------------------------------------------------------------------------- one-thing case steps
+
+
+def step_due_at(started: datetime, limit_days: float | None) -> datetime | None:
+    """A step's deadline: ``limit_days`` working days (holiday schedule) after its clock started; None without a limit."""
+    if limit_days is None:
+        return None
+    return add_working_minutes(started, limit_days * WORKDAY_MINUTES)
+
+
+def step_clock_runs(done: bool, due_at: datetime | None) -> bool:
+    """The step is the one being worked on (its clock was started) and is not done yet."""
+    return not done and due_at is not None
+
+
+def step_is_overdue(done: bool, due_at: datetime | None, now: datetime) -> bool:
+    """Running past its due time (步骤超时)."""
+    return step_clock_runs(done, due_at) and due_at is not None and due_at < now
+
+
+def step_running_expr() -> Any:
+    """:func:`step_clock_runs` as a SQLAlchemy condition on ``CaseStep`` (deleted rows excluded)."""
+    return and_(CaseStep.deleted.is_(False), CaseStep.done.is_(False), CaseStep.due_at.is_not(None))
+
+
+def step_overdue_expr(now: datetime) -> Any:
+    """:func:`step_is_overdue` as a SQLAlchemy condition on ``CaseStep``."""
+    return and_(step_running_expr(), CaseStep.due_at < now)
 # ----------------------------------------------------------------------------- disputes (推诿 to the county)
 
 DISPUTE_WORKDAYS = 2

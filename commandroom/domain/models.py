@@ -524,6 +524,11 @@ class CaseStep(SyncedMixin, Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     done_by: Mapped[str] = mapped_column(String(64), default="")
     done_by_user_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    # the step's own time limit (catalogue, working days); its clock starts when the step before it is done
+    limit_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # set when the clock starts
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # 即将超时 given (once)
+    escalation_level: Mapped[str] = mapped_column(String(24), default="none")
 
 
 class TaskCard(SyncedMixin, Base):
@@ -564,7 +569,7 @@ class AssessmentRecord(SyncedMixin, Base):
 class Dispute(SyncedMixin, Base):
     """A contested return (推诿) between a township and a county department, for the county to arbitrate.
 
-    Lives in the incident's township bucket. ``due_at`` is the arbitration time limit in working time
+    Lives in the incident's township bucket and the department's. ``due_at`` is the arbitration time limit in working time
     (:func:`commandroom.domain.clocks.dispute_due`); past it, undecided, the scheduler escalates it.
     """
 

@@ -25,7 +25,7 @@ from commandroom.mutations import validate as v
 from commandroom.mutations.core import MutationContext, mutation
 from commandroom.services import boards as svc
 
-AUTO_SOURCES = ("", "overdue_incident", "missed_checkin")
+AUTO_SOURCES = ("", "overdue_incident", "missed_checkin", "overdue_step")
 
 
 def _touch(ctx: MutationContext, obj: Any) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from commandroom.domain.clocks import step_clock_runs, step_due_at
 from commandroom.domain.enums import CaseState, CheckinState, EscalationLevel
 from commandroom.domain.errors import ValidationError
 from commandroom.domain.models import (
@@ -166,7 +167,14 @@ def _advance_case_after_checkin(ctx: MutationContext, case: OneThingCase) -> Non
     _touch(ctx, case)
 
 
-def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str, proxy_reason: str = "") -> None:
+def _attendance(args: dict[str, Any]) -> tuple[str, str]:
+    """报到 from the department's seat says who attends and when: ``attendee``, ``attend_at`` (free text)."""
+    return (v.text(args, "attendee", required=False, max_len=64),
+            v.text(args, "attend_at", required=False, max_len=64))
+
+
+def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str, attendee: str = "", attend_at: str = "",
+                proxy_reason: str = "") -> None:
     if chk.checked_in_at is not None:
         ctx.mark_merged(f"已于 {fmt_local(chk.checked_in_at)} 报到，无需重复")
         return
@@ -175,19 +183,23 @@ def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str, proxy_reason:
         chk.proxy_by, chk.proxy_reason = ctx.actor.name, proxy_reason
     chk.checked_in_at = ctx.occurred_at
     chk.state = CheckinState.CHECKED_IN.value
-    if note:
-        chk.note = (chk.note + "\n" if chk.note else "") + note
+    who = "，".join(p for p in (f"到场人员：{attendee}" if attendee else "", f"到场时间：{attend_at}" if attend_at else "")
+                   if p)
+    for text in (note, who):
+        if text:
+            chk.note = (chk.note + "\n" if chk.note else "") + text
     _touch(ctx, chk)
     if chk.case_id:
         case = ctx.session.get(OneThingCase, chk.case_id)
         if case is not None and not case.deleted:
             _advance_case_after_checkin(ctx, case)
     late = ctx.occurred_at > chk.due_at
-    data: dict[str, Any] = {"checkin_id": chk.id, "late": late}
+    data: dict[str, Any] = {"checkin_id": chk.id, "late": late, "attendee": attendee, "attend_at": attend_at}
     if proxy:
         data["proxy"] = {"by": ctx.actor.name, "reason": proxy_reason, "for": [chk.target_code]}
     _timeline(ctx, chk.incident_id, "checkin",
               f"{svc.target_name(ctx.session, chk.target_kind, chk.target_code)} 报到" + ("（超时）" if late else "")
+              + (f"（{who}）" if who else "")
               + (f"（代录：{ctx.actor.name}，{proxy_reason}）" if proxy else ""), data)
 
 
@@ -195,7 +207,7 @@ def _do_checkin(ctx: MutationContext, chk: CaseCheckin, note: str, proxy_reason:
 def checkin(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """The summoned department or module reports (报到)."""
     note = v.text(args, "note", required=False, max_len=2000)
-    _do_checkin(ctx, ctx.get(CaseCheckin, entity_id), note)
+    _do_checkin(ctx, ctx.get(CaseCheckin, entity_id), note, *_attendance(args))
 
 
 @mutation("checkin.proxy", "case_checkin")
@@ -212,7 +224,7 @@ def checkin_proxy(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     chk = ctx.get(CaseCheckin, entity_id)
     if chk.target_kind != "department":
         raise ValidationError("proxy_reason", "只有县级部门的报到可以代录")
-    _do_checkin(ctx, chk, note, reason)
+    _do_checkin(ctx, chk, note, *_attendance(args), proxy_reason=reason)
 
 
 def _level(args: dict[str, Any], due, now) -> str:  # noqa: ANN001
@@ -249,16 +261,18 @@ def checkin_escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any])
 # --------------------------------------------------------------------------- one-thing cases
 
 
-def _step_names(ctype: OneThingType) -> list[str]:
-    names = []
+def _catalogue_steps(ctype: OneThingType) -> list[tuple[str, float | None]]:
+    """The catalogue's steps as (name, limit in working days); a plain name has no limit of its own."""
+    out: list[tuple[str, float | None]] = []
     for i, s in enumerate(ctype.steps or []):
         if isinstance(s, str):
-            names.append(s)
+            out.append((s, None))
         elif isinstance(s, dict) and isinstance(s.get("name"), str):
-            names.append(s["name"])
+            days = s.get("days")
+            out.append((s["name"], float(days) if isinstance(days, int | float) and days > 0 else None))
         else:
             raise ValidationError("type_code", f"catalogue entry {ctype.code} has a malformed step {i + 1}")
-    return names
+    return out
 
 
 @mutation("case.open", "one_thing_case", creates=True)
@@ -285,7 +299,7 @@ def case_open(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> Non
         township = v.text(args, "township_code", required=False, max_len=32) or ctx.actor.township_code
         if not township:
             raise ValidationError("township_code", "is required for a township's order (乡镇点单)")
-    steps = _step_names(ctype)
+    steps = _catalogue_steps(ctype)
     case = OneThingCase(
         id=entity_id, township_code=township, type_code=ctype.code,
         title=title or (f"{ctype.name}：{incident.title}" if incident else ctype.name)[:128],
@@ -305,9 +319,11 @@ def case_open(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> Non
             due_at=checkin_due, note="领办" if code == ctype.lead_department_code else "协办",
             created_at=ctx.now, updated_at=ctx.now,
         ))
-    for pos, name in enumerate(steps, start=1):
+    for pos, (name, days) in enumerate(steps, start=1):
         ctx.add(CaseStep(id=stable_id("case-step", entity_id, pos), township_code=township, case_id=entity_id,
-                         position=pos, name=name[:64], done=False, created_at=ctx.now, updated_at=ctx.now))
+                         position=pos, name=name[:64], done=False, limit_days=days,
+                         due_at=step_due_at(ordered_at, days) if pos == 1 else None,  # the first runs from the order
+                         escalation_level=EscalationLevel.NONE.value, created_at=ctx.now, updated_at=ctx.now))
     _timeline(ctx, incident_id, "case_open", f"启动一件事：{ctype.name}",
               {"case_id": entity_id, "type_code": ctype.code, "due_at": case.due_at.isoformat()})
 
@@ -328,7 +344,7 @@ def case_checkin(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> 
     ).first()
     if chk is None:
         raise ValidationError("department_code", f"department '{dept}' is not part of this case")
-    _do_checkin(ctx, chk, note)
+    _do_checkin(ctx, chk, note, *_attendance(args))
 
 
 @mutation("case.step_done", "one_thing_case")
@@ -360,6 +376,11 @@ def case_step_done(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -
     step.done_by = ctx.actor.name
     step.done_by_user_id = ctx.actor.user_id
     _touch(ctx, step)
+    following = next((s for s in steps if s.position > position), None)
+    if following is not None and following.due_at is None and not following.done:
+        # the next step's clock starts when this one was done (the act's moment, offline too)
+        following.due_at = step_due_at(ctx.occurred_at, following.limit_days)
+        _touch(ctx, following)
     if CASE.can(case.state, "start"):
         case.state = CASE.fire(case.state, "start").to_state
     _touch(ctx, case)
@@ -410,3 +431,58 @@ def case_escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     _touch(ctx, case)
     _timeline(ctx, case.incident_id, "case_escalate", f"一件事超期：{LEVEL_LABELS[level]}",
               {"case_id": case.id, "level": level})
+
+
+# --------------------------------------------------------------------------- step clocks (the county scheduler)
+
+
+def _running_step(ctx: MutationContext, case: OneThingCase, args: dict[str, Any]) -> CaseStep | None:
+    """The step named by ``position`` when its clock still runs; otherwise the act is merged (nothing to do)."""
+    position = args.get("position")
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise ValidationError("position", f"must be the step number (1, 2, …), got {position!r}")
+    step = next((s for s in svc.case_steps(ctx.session, case.id) if s.position == position), None)
+    if step is None:
+        raise ValidationError("position", f"the case has no step {position}")
+    if case.state == CaseState.COMPLETED or not step_clock_runs(step.done, step.due_at):
+        ctx.mark_merged(f"步骤“{step.name}”已完成或未开始计时")
+        return None
+    return step
+
+
+@mutation("case.step_warn", "one_thing_case")
+def case_step_warn(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A step's clock is about to run out (步骤即将超时): given once per step. ``{position}``."""
+    case = _open_case(ctx, entity_id)
+    step = _running_step(ctx, case, args)
+    if step is None:
+        return
+    if step.warned_at is not None:
+        ctx.mark_merged("该步骤已发出即将超时预警")
+        return
+    step.warned_at = ctx.now
+    _touch(ctx, step)
+    assert step.due_at is not None
+    _timeline(ctx, case.incident_id, "case_step_warning",
+              f"一件事步骤“{step.name}”时限 {fmt_local(step.due_at)} 即将到期",
+              {"case_id": case.id, "position": step.position, "due": step.due_at.isoformat()})
+
+
+@mutation("case.step_escalate", "one_thing_case")
+def case_step_escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """A step past its limit goes up the ladder (提醒 → 督办单 → 领导通报); the level only rises. ``{position, level?}``."""
+    case = _open_case(ctx, entity_id)
+    step = _running_step(ctx, case, args)
+    if step is None:
+        return
+    assert step.due_at is not None
+    if ctx.now <= step.due_at:
+        raise ValidationError("level", f"the step is not overdue yet (due {fmt_local(step.due_at)})")
+    level = _level(args, step.due_at, ctx.now)
+    if escalation_rank(level) <= escalation_rank(step.escalation_level or "none"):
+        ctx.mark_merged(f"已发出“{LEVEL_LABELS.get(step.escalation_level, step.escalation_level)}”或更高等级的督办")
+        return
+    step.escalation_level = level
+    _touch(ctx, step)
+    _timeline(ctx, case.incident_id, "case_step_escalate", f"一件事步骤“{step.name}”超时：{LEVEL_LABELS[level]}",
+              {"case_id": case.id, "position": step.position, "level": level})

@@ -740,7 +740,10 @@ def update(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     for k, (_old, new) in diff.items():
         setattr(incident, k, new)
     if "urgency" in diff and incident.state != S.CLOSED:
-        set_deadlines(ctx, incident, close_from=incident.created_at, response_from=incident.dispatched_at)
+        # the new urgency's close limit counts from the moment the person changed it (occurred_at: offline too),
+        # not from the intake: an upgrade days later must not be born overdue. Response clocks keep their start.
+        set_deadlines(ctx, incident, close_from=ctx.occurred_at,
+                      response_from=incident.dispatched_at or incident.created_at)
     touch(ctx, incident)
     add_timeline(ctx, incident, "update", note=note, data={"changes": diff})
     refresh_search_text(ctx, incident)

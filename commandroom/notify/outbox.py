@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commandroom.domain.models import (
     CaseCheckin,
+    CaseStep,
     Department,
     Dispatch,
     Dispute,
@@ -30,6 +31,7 @@ from commandroom.domain.models import (
     NoticeChannel,
     NoticeContact,
     NoticeRule,
+    OneThingCase,
     TeamMember,
     TimelineEntry,
     Township,
@@ -182,7 +184,7 @@ def enqueue(session: Session, *, event_kind: str, township_code: str | None, sub
 
 NOTIFYING_MUTATIONS = {"incident.dispatch", "team.joint_visit", "summon", "incident.verify", "incident.escalate",
                        "checkin.escalate", "case.escalate", "incident.warn_breach", "incident.remind",
-                       "dispute.open", "dispute.decide", "dispute.escalate"}
+                       "case.step_warn", "case.step_escalate", "dispute.open", "dispute.decide", "dispute.escalate"}
 LADDER_WORDS = {"reminder": "提醒", "supervision_order": "督办单", "leader_notice": "领导通报"}
 CLOCK_WORDS = {"ack": "签收", "onsite": "到场", "close": "办结"}
 
@@ -258,6 +260,8 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
                              body=f"{where}：{row.title}，超过时限，已发{word}。",
                              people=_handlers_of(session, row) + _users(session, User.role.in_(COUNTY_ROLES)),
                              dedup=f"{row.id}:remind:{row.escalation_level}", now=now)
+        elif isinstance(row, CaseStep) and name in ("case.step_warn", "case.step_escalate"):
+            added += _case_step_notice(session, name, row, now)
         elif isinstance(row, Dispute) and name.startswith("dispute."):
             added += _dispute_notice(session, name, row, now)
         elif isinstance(row, Incident) and name == "incident.verify" and args.get("passed") is False:
@@ -270,6 +274,28 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
                              body=f"{where}：{row.title}，核查未通过，请重新处置。{args.get('note') or ''}".strip(),
                              people=people, dedup=f"{row.id}:{row.row_version}", now=now)
     return added
+
+
+def _case_step_notice(session: Session, name: str, step: CaseStep, now: datetime) -> int:
+    """A one-thing case step about to run out (to the lead department) or past its limit (督办单 and up: the county too)."""
+    case = session.get(OneThingCase, step.case_id)
+    if case is None:
+        return 0
+    town = _township_name(session, case.township_code)
+    what = f"{case.number or ''} {case.title}".strip()
+    people = _department_people(session, case.lead_department_code)
+    if name == "case.step_warn":
+        return enqueue(session, event_kind="pre_breach", township_code=case.township_code, subject_type="case",
+                       subject_id=case.id, title=f"一件事步骤即将超时 {what}",
+                       body=f"{town}：{what}，步骤“{step.name}”时限 {fmt_local(step.due_at)} 即将到期。",
+                       people=people, dedup=f"{step.id}:warn", now=now)
+    word = LADDER_WORDS.get(step.escalation_level, "")
+    if step.escalation_level in ("supervision_order", "leader_notice"):
+        people = people + _users(session, User.role.in_(COUNTY_ROLES))
+    return enqueue(session, event_kind="escalation", township_code=case.township_code, subject_type="case",
+                   subject_id=case.id, title=f"一件事步骤超时{word} {what}",
+                   body=f"{town}：{what}，步骤“{step.name}”时限 {fmt_local(step.due_at)} 已过，已发{word}。",
+                   people=people, dedup=f"{step.id}:{step.escalation_level}", now=now)
 
 
 def _dispute_notice(session: Session, name: str, row: Dispute, now: datetime) -> int:

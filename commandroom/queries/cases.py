@@ -82,6 +82,9 @@ class CaseRow:
     steps_total: int
     escalation_level: str
     overdue: bool
+    current_step: str = ""  # "2. 联合审批" while a step is being worked on
+    step_due_at: datetime | None = None  # the current step's own deadline (None when it has no clock)
+    step_escalation: str = "none"
 
 
 def case_list(store: ReadStore, township_codes: list[str] | None, now: datetime, *, state: str = "open",
@@ -104,10 +107,14 @@ def case_list(store: ReadStore, township_codes: list[str] | None, now: datetime,
             steps = case_svc.case_steps(session, c.id)
             done = c.state == "completed"
             end = c.completed_at if done and c.completed_at else now
+            current = None if done else next((s for s in steps if not s.done), None)
             out.append(CaseRow(c.id, c.number or "", c.title, c.type_code, types.get(c.type_code, c.type_code),
                                c.township_code, c.state, names.get(c.lead_department_code, c.lead_department_code),
                                c.ordered_at, c.due_at, c.completed_at, sum(1 for s in steps if s.done), len(steps),
-                               c.escalation_level or "none", end > c.due_at))
+                               c.escalation_level or "none", end > c.due_at,
+                               f"{current.position}. {current.name}" if current else "",
+                               current.due_at if current else None,
+                               (current.escalation_level or "none") if current else "none"))
     out.sort(key=lambda r: (r.state == "completed", r.due_at if r.state != "completed" else datetime.max,
                             -(r.completed_at.timestamp() if r.completed_at else 0), r.id))
     return out

@@ -6,6 +6,10 @@ A user's scope is set by the role when the account is made (``commandroom.server
 * ``zone`` — the member townships of one enforcement zone (片区), and that zone;
 * ``township`` — one township, and the zones it belongs to.
 
+A department liaison (``county`` scope with a ``department_code``) is narrowed further: its desk
+holds only its department's work across all townships (:func:`departments_of_rows` says which rows
+that is; :mod:`commandroom.sync.buckets` puts them in ``department:<code>``).
+
 The server hands a workstation only the rows of its scope (:mod:`commandroom.sync.buckets` builds
 its buckets from :func:`township_codes`), and every screen narrows its reads to
 :func:`townships_of`. Add new kinds of scope (departments, roles) here, not on a screen.
@@ -13,14 +17,15 @@ its buckets from :func:`township_codes`), and every screen narrows its reads to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commandroom.domain.enums import ScopeKind
-from commandroom.domain.models import Township, Zone
+from commandroom.domain.enums import Role, ScopeKind
+from commandroom.domain.models import CaseCheckin, Dispatch, Incident, OneThingCase, Township, Zone
 from commandroom.mutations.core import Actor
 from commandroom.store.protocol import ReadStore
 
@@ -119,3 +124,131 @@ def township_names(store: ReadStore, codes: Sequence[str] | None) -> list[str]:
 def scope_title(store: ReadStore, codes: Sequence[str] | None) -> str:
     """The townships of a scope as a title ("球川镇、新昌乡"); "" for the whole county (None)."""
     return "、".join(township_names(store, codes))
+
+
+# --------------------------------------------------------------------------- a department's work
+
+
+DEPARTMENT_TABLES = frozenset({"incident", "timeline_entry", "dispatch", "report", "one_thing_case", "case_step",
+                               "case_checkin", "dispute"})
+
+
+def department_of(actor: Any) -> str | None:
+    """The department whose desk this is: a liaison's department; None for every other desk.
+
+    A liaison account holds no other role (``commandroom.server.users``), so its whole view is the department's.
+    """
+    roles = (getattr(actor, "role", ""), *(getattr(actor, "roles", None) or ()))
+    code = getattr(actor, "department_code", None)
+    return code if code and Role.DEPARTMENT_LIAISON.value in roles else None
+
+
+def incident_departments(session: Session, incident_ids: Iterable[str] | None) -> dict[str, set[str]]:
+    """Per incident: the departments it is work of — lead (by the list), assignee, a department dispatch,
+    a summons (吹哨) of a department, or a one-thing case on it. ``None``: every incident (the seed's backfill)."""
+    ids = None if incident_ids is None else sorted({i for i in incident_ids if i})
+    out: dict[str, set[str]] = {}
+    if ids == []:
+        return out
+
+    def where(col: Any) -> Any:
+        return col.is_not(None) if ids is None else col.in_(ids)
+
+    for iid, lead, kind, code in session.execute(select(
+            Incident.id, Incident.lead_department_code, Incident.assignee_kind, Incident.assignee_code)
+            .where(where(Incident.id))):
+        got = out.setdefault(iid, set())
+        if lead:
+            got.add(lead)
+        if kind == "department" and code:
+            got.add(code)
+    for iid, code in session.execute(select(Dispatch.incident_id, Dispatch.target_code)
+                                     .where(where(Dispatch.incident_id), Dispatch.target_kind == "department")):
+        out.setdefault(iid, set()).add(code)
+    for iid, code in session.execute(select(CaseCheckin.incident_id, CaseCheckin.target_code)
+                                     .where(where(CaseCheckin.incident_id), CaseCheckin.target_kind == "department")):
+        if iid:
+            out.setdefault(iid, set()).add(code)
+    cases = {cid: iid for cid, iid in session.execute(select(OneThingCase.id, OneThingCase.incident_id)
+                                                      .where(where(OneThingCase.incident_id))) if iid}
+    for cid, depts in case_departments(session, list(cases)).items():
+        out.setdefault(cases[cid], set()).update(depts)
+    return out
+
+
+def case_departments(session: Session, case_ids: Iterable[str] | None) -> dict[str, set[str]]:
+    """Per one-thing case: its lead department and every department called to check in (the collaborators)."""
+    ids = None if case_ids is None else sorted({i for i in case_ids if i})
+    out: dict[str, set[str]] = {}
+    if ids == []:
+        return out
+
+    def where(col: Any) -> Any:
+        return col.is_not(None) if ids is None else col.in_(ids)
+
+    for cid, lead in session.execute(select(OneThingCase.id, OneThingCase.lead_department_code)
+                                     .where(where(OneThingCase.id))):
+        out.setdefault(cid, set()).add(lead)
+    for cid, code in session.execute(select(CaseCheckin.case_id, CaseCheckin.target_code)
+                                     .where(where(CaseCheckin.case_id), CaseCheckin.target_kind == "department")):
+        if cid:
+            out.setdefault(cid, set()).add(code)
+    return out
+
+
+@dataclass
+class DepartmentLinks:
+    """Incident and case → departments, read once for many rows."""
+
+    incidents: dict[str, set[str]]
+    cases: dict[str, set[str]]
+
+    @classmethod
+    def everything(cls, session: Session) -> DepartmentLinks:
+        return cls(incident_departments(session, None), case_departments(session, None))
+
+    @classmethod
+    def for_rows(cls, session: Session, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> DepartmentLinks:
+        incidents: set[str] = set()
+        cases: set[str] = set()
+        for table, values in rows:
+            if table == "incident":
+                incidents.add(values["id"])
+            elif table in ("timeline_entry", "dispatch", "report", "case_checkin", "dispute"):
+                incidents.add(values.get("incident_id") or "")
+            if table == "one_thing_case":
+                cases.add(values["id"])
+            elif table in ("case_step", "case_checkin"):
+                cases.add(values.get("case_id") or "")
+        return cls(incident_departments(session, incidents), case_departments(session, cases))
+
+    def of(self, table: str, values: Mapping[str, Any]) -> set[str]:
+        """The departments a row of ``table`` is work of (empty: none — the row stays on township desks)."""
+        if table not in DEPARTMENT_TABLES:
+            return set()
+        if table == "incident":
+            return set(self.incidents.get(values["id"], ()))
+        if table == "one_thing_case":
+            return set(self.cases.get(values["id"], ()))
+        if table == "case_step":
+            return set(self.cases.get(values.get("case_id") or "", ()))
+        out = set(self.incidents.get(values.get("incident_id") or "", ()))
+        if table == "dispute" and values.get("department_code"):  # the department on the other side sees it
+            out.add(values["department_code"])
+        if table == "case_checkin":
+            out |= self.cases.get(values.get("case_id") or "", set())
+        if table in ("case_checkin", "dispatch") and values.get("target_kind") == "department" \
+                and values.get("target_code"):
+            out.add(values["target_code"])
+        return out
+
+
+def departments_of_rows(session: Session, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> list[set[str]]:
+    """For each ``(table, values)``: the departments whose desks hold the row."""
+    links = DepartmentLinks.for_rows(session, rows)
+    return [links.of(table, values) for table, values in rows]
+
+
+def is_department_work(session: Session, department: str, table: str, values: Mapping[str, Any]) -> bool:
+    """Is this row the department's work (what its desk may read and act on)?"""
+    return department in departments_of_rows(session, [(table, values)])[0]

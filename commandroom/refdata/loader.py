@@ -666,13 +666,14 @@ def _one_things(p: _Problems, ref: ReferenceData) -> None:
                 rp.err(i, "collaborating_departments", f"unknown department code '{d}' (see {DEPARTMENTS})")
             elif d == lead:
                 rp.err(i, "collaborating_departments", f"'{d}' is already the lead department")
-        steps = rp.str_list(o, i, "steps")
+        limit = rp.number(o, i, "time_limit_days", kind=int, minimum=1)
+        steps = _catalogue_steps(rp, o, i, limit)
         prev = rp.number(o, i, "previous_steps", kind=int, required=False, minimum=1)
         ref.one_things.append({
             "code": rp.code(o, i, "code"), "name": rp.text(o, i, "name", max_len=64),
             "lead_department_code": lead, "collaborating_department_codes": collab, "steps": steps,
             "previous_steps": prev,
-            "time_limit_days": rp.number(o, i, "time_limit_days", kind=int, minimum=1),
+            "time_limit_days": limit,
             "previous_duration": str(o.get("previous_duration") or "")[:64],
             "checkin_hours": rp.number(o, i, "checkin_hours", kind=int, minimum=1),
             "named_in_seed": rp.flag(o, i, "named_in_seed"),
@@ -680,6 +681,33 @@ def _one_things(p: _Problems, ref: ReferenceData) -> None:
         })
     _dupes(ref.one_things, lambda o: o["code"], rp, "code")
     _dupes(ref.one_things, lambda o: o["name"], rp, "name")
+
+
+def _catalogue_steps(rp: _Rows, o: dict, i: int, limit: int | None) -> list[dict[str, Any]]:
+    """The steps of a catalogue entry as ``[{name, days}]``: each step's own limit in working days.
+
+    The days of all steps together may not exceed the case's ``time_limit_days`` (a step clock that
+    could run past the case's own deadline would never be the one that warns first).
+    """
+    raw = o.get("steps")
+    if not isinstance(raw, list) or not raw:
+        rp.err(i, "steps", "must be a list of {name, days}")
+        return []
+    out: list[dict[str, Any]] = []
+    for k, s in enumerate(raw, start=1):
+        if not isinstance(s, dict):
+            rp.err(i, f"steps[{k}]", "must be an object {name, days}")
+            continue
+        name = rp.text(s, i, "name", max_len=64)
+        days = rp.number(s, i, "days", minimum=0, exclusive_min=True)
+        if name and days is not None:
+            out.append({"name": name, "days": days})
+    if len({s["name"] for s in out}) != len(out):
+        rp.err(i, "steps", "names the same step twice")
+    total = sum(s["days"] for s in out)
+    if limit is not None and total > limit + 1e-9:
+        rp.err(i, "steps", f"the steps' days add up to {total:g}, more than time_limit_days {limit}")
+    return out
 
 
 def parse_limits(text: str, levels: set[str]) -> tuple[dict[str, dict[str, float | int]], list[str]]:

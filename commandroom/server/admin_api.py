@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from commandroom import permissions
 from commandroom.domain.enums import Role
@@ -30,6 +31,7 @@ from commandroom.domain.models import (
     User,
     row_to_dict,
 )
+from commandroom.queries import scope
 from commandroom.server.auth import Principal, principal
 from commandroom.server.ratelimit import LoginLimiter
 from commandroom.server.users import (
@@ -125,13 +127,26 @@ def revoke(device_id: str, request: Request, who: Principal = Depends(principal)
 # --------------------------------------------------------------------------- scoped reads
 
 
+def _readable(session: Session, who: Principal, table: str, row: Any) -> bool:
+    """In the reader's townships, and for a department's desk, the department's own work."""
+    if row.township_code not in who.townships:
+        return False
+    dept = who.department
+    return dept is None or scope.is_department_work(session, dept, table, _Values(row))
+
+
+class _Values(dict[str, Any]):
+    def __init__(self, row: Any) -> None:
+        super().__init__({c.key: getattr(row, c.key) for c in row.__table__.columns})
+
+
 @router.get("/reports/{report_id}")
 def get_report(report_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
     who.require("report.read")
     with request.app.state.server.read() as session:
         row = session.get(Report, report_id) or session.scalars(
             select(Report).where(Report.number == report_id)).first()
-        if row is None or row.deleted or row.township_code not in who.townships:
+        if row is None or row.deleted or not _readable(session, who, "report", row):
             raise not_found("report", report_id)
         out = row_to_dict(row)
         if not who.may("report.contact"):
@@ -146,7 +161,7 @@ def get_incident(incident_id: str, request: Request, who: Principal = Depends(pr
     with request.app.state.server.read() as session:
         row = session.get(Incident, incident_id) or session.scalars(
             select(Incident).where(Incident.number == incident_id)).first()
-        if row is None or row.deleted or row.township_code not in who.townships:
+        if row is None or row.deleted or not _readable(session, who, "incident", row):
             raise not_found("incident", incident_id)
         timeline = session.scalars(
             select(TimelineEntry).where(TimelineEntry.incident_id == row.id).order_by(TimelineEntry.at))

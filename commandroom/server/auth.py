@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from commandroom import permissions
 from commandroom.domain.models import DeviceToken, User
 from commandroom.mutations import Actor
+from commandroom.queries.scope import department_of as scope_department_of
 from commandroom.sync.buckets import SHARED, scope_buckets_and_townships
 from commandroom.timeutil import utcnow
 
@@ -109,6 +110,11 @@ class Principal:
     def can_read_bucket(self, bucket: str) -> bool:
         return bucket in self.buckets
 
+    @property
+    def department(self) -> str | None:
+        """The department whose desk this is (a liaison); None for every other desk."""
+        return scope_department_of(self)
+
     def can_write_township(self, code: str | None) -> bool:
         return code is not None and code in self.townships
 
@@ -162,7 +168,8 @@ def principal_for(session: Session, user: User, token: DeviceToken) -> Principal
 def _principal_of(session: Session, user: Any, device_id: str, device_name: str, token_id: str) -> Principal:
     """``user``: a User row, or any row with its columns (the token check reads columns, not entities)."""
     roles = permissions.roles_of(user)
-    buckets, townships = scope_buckets_and_townships(session, user.scope_kind, user.scope_code)
+    department = scope_department_of(user)
+    buckets, townships = scope_buckets_and_townships(session, user.scope_kind, user.scope_code, department)
     if not permissions.reads_operational_rows(roles):
         # an accounts-only administrator (or a role without desk reads) receives reference data only
         buckets, townships = [b for b in buckets if b == SHARED], []

@@ -44,7 +44,14 @@ from commandroom.domain.models import (
 )
 from commandroom.ids import human_number, new_id
 from commandroom.mutations.core import primary_key_of
-from commandroom.sync.buckets import buckets_for_values, buckets_of
+from commandroom.queries.scope import DepartmentLinks
+from commandroom.sync.buckets import (
+    DEPARTMENT_PREFIX,
+    all_buckets_of,
+    buckets_for_values,
+    department_bucket,
+    department_buckets,
+)
 from commandroom.timeutil import utcnow
 
 NUMBER_KINDS = {"incident": "", "report": "R", "case": "J"}
@@ -301,11 +308,14 @@ def log_rows(
     """
     if not rows:
         return []
-    plan = [(row, buckets_of(row)) for row in rows]
+    plan = list(zip(rows, all_buckets_of(session, list(rows)), strict=True))
+    joined = _joined_department_rows(session, plan) if _may_join_department(plan, before or {}) else []
     left = [_buckets_left(row, buckets, (before or {}).get(id(row))) for row, buckets in plan]
     # a row's removes take the lower seqs: a desk reading both buckets sees the upsert last and keeps the row
-    all_seqs = iter(allocate_seqs(session, sum(len(b) + len(g) for (_, b), g in zip(plan, left, strict=True))))
+    all_seqs = iter(allocate_seqs(session, sum(len(b) + len(g) for (_, b), g in zip(plan, left, strict=True))
+                                  + len(joined)))
     left_seqs = [[next(all_seqs) for _ in gone] for gone in left]
+    joined_seqs = [next(all_seqs) for _ in joined]
     row_seqs = [[next(all_seqs) for _ in buckets] for _, buckets in plan]
     now = utcnow()
     for (row, _buckets), seqs in zip(plan, row_seqs, strict=True):
@@ -355,6 +365,14 @@ def log_rows(
                 "op": "remove", "row_version": getattr(row, "row_version", kept[-1]), "fields": None,
                 "origin_device": origin_device, "origin_mutation": origin_mutation, "server_ts": now,
             })
+    for (bucket, child), seq in zip(joined, joined_seqs, strict=True):
+        # a department that joins a matter gets its history so far (the rows this write did not touch)
+        entries.append({
+            "seq": seq, "bucket": bucket, "entity_type": child.__tablename__, "entity_id": primary_key_of(child),
+            "op": "delete" if getattr(child, "deleted", False) else "upsert",
+            "row_version": getattr(child, "row_version", seq), "fields": row_to_dict(child),
+            "origin_device": origin_device, "origin_mutation": origin_mutation, "server_ts": now,
+        })
     session.execute(insert(ChangeLog), entries)
     # remember the buckets and newest seqs of this transaction: the commit hook pokes their readers
     heads = session.info.setdefault("logged_heads", {})
@@ -362,6 +380,81 @@ def log_rows(
         if e["seq"] > heads.get(e["bucket"], 0):
             heads[e["bucket"]] = e["seq"]
     return [seqs[-1] for seqs in row_seqs]
+
+
+def _may_join_department(plan: list[tuple[Base, list[str]]], before: dict[int, dict[str, Any] | None]) -> bool:
+    """Can this write bring a record into a department's bucket? (A new department dispatch, summons or case,
+    or an incident whose lead or assignee changed.) Most writes cannot: they skip the change-log lookup."""
+    for row, _buckets in plan:
+        table = row.__tablename__
+        old = before.get(id(row))
+        if table in ("dispatch", "case_checkin") and old is None and getattr(row, "target_kind", "") == "department":
+            return True
+        if table == "one_thing_case" and old is None:
+            return True
+        if table == "incident" and (old is None or any(
+                k in old and old[k] != getattr(row, k) for k in ("lead_department_code", "assignee_code"))):
+            return True
+    return False
+
+
+def _joined_department_rows(session: Session, plan: list[tuple[Base, list[str]]]) -> list[tuple[str, Base]]:
+    """(bucket, row) for an incident or case, and its earlier rows, that this write brings into a department's
+    bucket for the first time (dispatched or summoned to it): the department's desk needs the whole record."""
+    from commandroom.domain.models import Incident, OneThingCase
+
+    heads: dict[tuple[str, str], Base] = {}
+    for row, buckets in plan:
+        if not any(b.startswith(DEPARTMENT_PREFIX) for b in buckets):
+            continue
+        table = row.__tablename__
+        if table in ("incident", "one_thing_case"):
+            heads[(table, primary_key_of(row))] = row
+        for model, key in ((Incident, "incident_id"), (OneThingCase, "case_id")):
+            parent_id = getattr(row, key, None)
+            if parent_id and (model.__tablename__, parent_id) not in heads:
+                parent = session.get(model, parent_id)
+                if parent is not None:
+                    heads[(model.__tablename__, parent_id)] = parent
+    if not heads:
+        return []
+    rows = list(heads.values())
+    dept = department_buckets(session, rows)
+    wanted = sorted({b for d in dept for b in d})
+    if not wanted:
+        return []
+    found = session.execute(select(ChangeLog.bucket, ChangeLog.entity_type, ChangeLog.entity_id).where(
+        ChangeLog.bucket.in_(wanted), ChangeLog.entity_type.in_(["incident", "one_thing_case"]),
+        ChangeLog.entity_id.in_(sorted({primary_key_of(r) for r in rows}))))
+    logged = {(b, t, i) for b, t, i in found}
+    in_plan = {(row.__tablename__, primary_key_of(row)): buckets for row, buckets in plan}
+    out: list[tuple[str, Base]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for head, buckets in zip(rows, dept, strict=True):
+        new = [b for b in buckets if (b, head.__tablename__, primary_key_of(head)) not in logged]
+        for child in ([head, *_children(session, head)] if new else []):
+            key = (child.__tablename__, primary_key_of(child))
+            for b in new:
+                if b in in_plan.get(key, ()) or (b, *key) in seen:
+                    continue  # this write logs it there already
+                seen.add((b, *key))
+                out.append((b, child))
+    return out
+
+
+def _children(session: Session, head: Base) -> list[Base]:
+    """The rows hanging off an incident (timeline, dispatches, reports, summonses, its cases) or a case."""
+    from commandroom.domain.models import CaseCheckin, CaseStep, Dispatch, OneThingCase, Report, TimelineEntry
+
+    if head.__tablename__ == "one_thing_case":
+        return [*session.scalars(select(CaseStep).where(CaseStep.case_id == primary_key_of(head))),
+                *session.scalars(select(CaseCheckin).where(CaseCheckin.case_id == primary_key_of(head)))]
+    out: list[Base] = []
+    for model in (TimelineEntry, Dispatch, Report, CaseCheckin):
+        out += session.scalars(select(model).where(model.incident_id == primary_key_of(head)))
+    for case in session.scalars(select(OneThingCase).where(OneThingCase.incident_id == primary_key_of(head))):
+        out += [case, *_children(session, case)]
+    return out
 
 
 def _buckets_left(row: Base, buckets: list[str], before: dict[str, Any] | None) -> list[str]:
@@ -383,6 +476,7 @@ def backfill(session: Session, *, batch: int = 5000) -> int:
     """
     logged = {(t, i) for t, i in session.execute(select(ChangeLog.entity_type, ChangeLog.entity_id))}
     session.flush()
+    links = DepartmentLinks.everything(session)
     total = 0
     now = utcnow()
     for model in list(REFERENCE_MODELS.values()) + list(SYNCED_MODELS.values()):
@@ -394,19 +488,22 @@ def backfill(session: Session, *, batch: int = 5000) -> int:
                 continue
             pending.append(dict(item))
             if len(pending) >= batch:
-                total += _backfill_batch(session, model, pending, now)
+                total += _backfill_batch(session, model, pending, now, links)
                 pending = []
         if pending:
-            total += _backfill_batch(session, model, pending, now)
+            total += _backfill_batch(session, model, pending, now, links)
     session.expire_all()
     return total
 
 
-def _backfill_batch(session: Session, model: type[Base], items: list[dict[str, Any]], now: datetime) -> int:
+def _backfill_batch(session: Session, model: type[Base], items: list[dict[str, Any]], now: datetime,
+                    links: DepartmentLinks) -> int:
     table = model.__table__
     pk_cols = [c.key for c in table.primary_key.columns]
     synced = "row_version" in table.c
-    plan = [buckets_for_values(table.name, item) for item in items]
+    name = model.__tablename__
+    plan = [buckets_for_values(name, item) + [department_bucket(c) for c in sorted(links.of(name, item))]
+            for item in items]
     seqs_iter = iter(allocate_seqs(session, sum(len(b) for b in plan)))
     stamped_fields = [c.key for c in table.columns if c.key not in SYSTEM_FIELDS]
     entries, updates = [], []

@@ -54,7 +54,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -476,7 +476,27 @@ def _csv(value: str | None) -> list[str]:
 def _scope_filter(holder: Holder):  # noqa: ANN202
     if holder.scope_kind == "county":
         return None
-    return Report.township_code.in_(list(holder.townships) or ["-"])
+    where = Report.township_code.in_(list(holder.townships) or ["-"])
+    if _grid_only(holder):  # a grid worker reads its grid's requests (and its own wherever they fell)
+        mine = Report.reporter_user_id == holder.user_id
+        where = and_(where, or_(Report.grid_id == holder.grid_id, mine) if holder.grid_id else mine)
+    return where
+
+
+def _grid_only(holder: Holder) -> bool:
+    r = permissions.RULES["open311.read"].reach(holder.roles or (holder.role,))
+    return r is permissions.Reach.GRID
+
+
+def _sees(holder: Holder, report: Report) -> bool:
+    """May this key read this request? (Same answer as :func:`_scope_filter`.)"""
+    if holder.scope_kind == "county":
+        return True
+    if report.township_code not in holder.townships:
+        return False
+    if _grid_only(holder):
+        return report.reporter_user_id == holder.user_id or bool(holder.grid_id and report.grid_id == holder.grid_id)
+    return True
 
 
 def _not_found(rid: str, fmt: str) -> Open311Error:
@@ -574,7 +594,7 @@ def get_request(rid: str, fmt: str, request: Request) -> Response:
     holder.require("open311.read", fmt)
     with request.app.state.server.read() as session:
         report = _find_report(session, rid)
-        if report is None or (holder.scope_kind != "county" and report.township_code not in holder.townships):
+        if report is None or not _sees(holder, report):
             raise _not_found(rid, fmt)
         ctx = _load_context(session, [report], str(request.base_url).rstrip("/"))
         rows = [request_json(report, ctx)]
@@ -588,8 +608,7 @@ def get_token(token: str, fmt: str, request: Request) -> Response:
     holder.require("open311.read", fmt)
     with request.app.state.server.read() as session:
         report = session.get(Report, token)
-        if report is None or report.deleted or (
-                holder.scope_kind != "county" and report.township_code not in holder.townships):
+        if report is None or report.deleted or not _sees(holder, report):
             raise _not_found(token, fmt)
         rows = [{"service_request_id": report.number or report.id, "token": report.id}]
     return respond(fmt, rows, "service_requests", "request")

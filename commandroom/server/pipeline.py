@@ -37,6 +37,7 @@ from commandroom.mutations.core import (
     stop_tracking,
 )
 from commandroom.notify.outbox import notices_for_mutation
+from commandroom.queries.scope import department_of, is_department_work
 from commandroom.server import changelog, races
 from commandroom.server.audit import append_audit
 from commandroom.timeutil import utcnow
@@ -119,7 +120,7 @@ def _floor_of(session: Session, name: str, entity_id: str) -> datetime | None:
 
 
 def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
-                      entity_id: str) -> None:
+                      entity_id: str, args: dict[str, Any]) -> None:
     """The role rule first (nothing read yet), then the existing target row's scope (never the client's claim).
 
     A row outside the actor's scope gets the answer a missing row gets (NotFound, same words), so a
@@ -133,11 +134,20 @@ def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] |
         return
     row = session.get(model, entity_id)
     if row is None:
+        if reach is permissions.Reach.ASSIGNED and not permissions.assigned_args(actor, name, args, session):
+            raise Forbidden(permissions.assigned_refusal(name), rule=name)
         return
     if allowed is not None and row.township_code not in allowed:
         raise NotFound(spec.entity_type, entity_id)
+    dept = department_of(actor)
+    if dept is not None and not is_department_work(session, dept, spec.entity_type, _values(row)):
+        raise NotFound(spec.entity_type, entity_id)  # another department's work: as if it did not exist
     if reach is permissions.Reach.ASSIGNED and not permissions.assigned_to(actor, spec.entity_type, row, session):
         raise Forbidden(permissions.assigned_refusal(name), rule=name)
+
+
+def _values(row: Base) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 def _authorize_rows(session: Session, actor: Actor, allowed: Collection[str] | None, rows: list[Base],
@@ -249,7 +259,7 @@ def execute(
     if race is not None:
         entity_id, args = race.entity_id, race.args
     with session.begin_nested() if savepoint else contextlib.nullcontext():
-        _authorize_target(session, actor, allowed_townships, name, entity_id)
+        _authorize_target(session, actor, allowed_townships, name, entity_id, args)
         received = now or utcnow()
         occurred, untrusted = bounded_occurred_at(occurred_at, received, _floor_of(session, name, entity_id),
                                                   clock_skew)

@@ -1,7 +1,8 @@
 """The county server's scheduler: the clocks keep running when nobody clicks.
 
 Jobs (:data:`JOBS`): the escalation ladder (提醒 → 督办单 → 领导通报) of overdue incidents, missed
-check-ins (报到) and overdue one-thing cases; pre-breach warnings (即将超时预警, a banner on the desks);
+check-ins (报到) and overdue one-thing cases; one-thing case steps on their own limits (warning, ladder,
+督办 card); pre-breach warnings (即将超时预警, a banner on the desks);
 automatic 督办 cards for overdue incidents and missed check-ins; change-log compaction (desks behind
 the horizon get 410 and download again); clean-up of unreferenced photos and expired device tokens.
 
@@ -42,6 +43,7 @@ from commandroom.domain.enums import CaseState, CheckinState
 from commandroom.domain.errors import DomainError
 from commandroom.domain.models import (
     CaseCheckin,
+    CaseStep,
     DeviceToken,
     Dispute,
     Incident,
@@ -187,6 +189,41 @@ def auto_cards(run: Run) -> None:
         run.act(p.name, p.entity_id, p.args)
 
 
+def case_steps(run: Run) -> None:
+    """One-thing case steps on their own clocks: a warning before the limit (即将超时, once per step), the ladder
+    after it (提醒 → 督办单 → 领导通报, only rising) and one 督办 card per overdue step; notices go with the acts."""
+    from commandroom.domain.clocks import step_running_expr
+    from commandroom.services.boards import step_cards
+
+    plan: list[tuple[str, str, dict[str, Any]]] = []
+    with run.read() as s:
+        rows = s.execute(
+            select(CaseStep, OneThingCase).join(OneThingCase, OneThingCase.id == CaseStep.case_id)
+            .where(step_running_expr(), OneThingCase.deleted.is_(False),
+                   OneThingCase.state != CaseState.COMPLETED.value)
+            .order_by(CaseStep.due_at, CaseStep.id)).all()
+        for step, case in rows:
+            assert step.due_at is not None
+            if step.due_at < run.now:
+                level = escalation_for(step.due_at, run.now).value
+                if escalation_rank(level) > escalation_rank(step.escalation_level or "none"):
+                    plan.append(("case.step_escalate", case.id, {"position": step.position, "level": level}))
+                continue
+            if step.warned_at is not None:
+                continue
+            before = s.scalar(select(CaseStep.done_at).where(
+                CaseStep.case_id == case.id, CaseStep.position == step.position - 1, CaseStep.deleted.is_(False)))
+            started = before or case.ordered_at
+            if clock_state(step.due_at, None, run.now, started, working_time=True) == "warning":
+                plan.append(("case.step_warn", case.id, {"position": step.position}))
+        cards = step_cards(s, run.now)
+    for name, entity_id, args in plan:
+        run.act(name, entity_id, args)
+    for p in cards:
+        run.act(p.name, p.entity_id, p.args)
+    run.detail["planned"] = len(plan) + len(cards)
+
+
 def escalate_disputes(run: Run) -> None:
     """Disputes (推诿) the county has not decided within their working-time limit: escalated once each."""
     from commandroom.domain.clocks import dispute_overdue_expr
@@ -243,6 +280,7 @@ JOBS: tuple[Job, ...] = (
     Job("escalate", "超时催办与督办（提醒 → 督办单 → 领导通报）", timedelta(minutes=5), escalate),
     Job("warn_breaches", "即将超时预警", timedelta(minutes=5), warn_breaches),
     Job("auto_cards", "超期事件与未报到的督办卡片", timedelta(minutes=15), auto_cards),
+    Job("case_steps", "一件事步骤时限（预警、督办与督办卡片）", timedelta(minutes=5), case_steps),
     Job("escalate_disputes", "推诿争议超过仲裁时限未裁定的升级", timedelta(minutes=5), escalate_disputes),
     Job("compact_changes", "同步变更日志压缩", timedelta(days=1), compact_changes, DAILY_ANCHOR),
     Job("clean_up", "清理无引用照片与过期设备令牌", timedelta(days=1), clean_up, DAILY_ANCHOR),

@@ -310,3 +310,189 @@ def run_simulator(
     say(f"done: {sent} reports accepted, {refused} refused")
     return 0 if refused == 0 else 1
 
+
+
+# --------------------------------------------------------------------------- the departments' seats
+
+ATTENDEES = ["张明", "李军", "王芳", "赵强", "陈静", "刘洋", "周涛", "吴敏"]
+RETURN_REASONS = [
+    "经核对属地管理事项清单，该事项不属本部门职责，建议由{dept}办理。",
+    "现场核实为{dept}主管事项，本部门无执法权限，予以退回。",
+]
+
+
+@dataclass
+class _Pending:
+    name: str
+    entity_id: str
+    args: dict[str, Any]
+    at: float  # monotonic time to act
+
+
+class DepartmentDesk:
+    """One county department's liaison, acting from its own seat over the real HTTP API.
+
+    It signs in, pulls its department's bucket, and for each new dispatch or summons plans its act after a
+    believable delay: most 签收 and 报到 well inside the clock, some late (``late_share``), and some
+    matters returned to the township with a reason and a counter-proposal (``return_share``).
+    ``minutes`` scales the delays (1.0: real minutes; tests pass a tiny value).
+    """
+
+    def __init__(self, http: httpx.Client, username: str, password: str, *, seed: int = 7, minutes: float = 60.0,
+                 late_share: float = 0.15, return_share: float = 0.1, out: Callable[[str], None] | None = None,
+                 department: str | None = None) -> None:
+        from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
+        from commandroom.ids import new_id
+
+        self.http = http
+        self.username = username
+        self.password = password
+        self.rng = random.Random(f"{seed}-{username}")
+        self.minutes = minutes
+        self.late_share = late_share
+        self.return_share = return_share
+        self.say = out or (lambda line: None)
+        self.device_id = f"sim-dept-{username}"[:64].ljust(8, "0")
+        self.incarnation = new_id()
+        self.local_seq = 0
+        self.versions = (PROTOCOL_VERSION, SCHEMA_VERSION)
+        self.headers: dict[str, str] = {}
+        self.department = department
+        self.cursors: dict[str, int] = {}
+        self.seen: set[str] = set()
+        self.pending: list[_Pending] = []
+        self.done: list[tuple[str, str, str]] = []  # (name, entity_id, status)
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def sign_in(self) -> None:
+        r = self.http.post("/api/v1/auth/login", json={"username": self.username, "password": self.password,
+                                                       "device_id": self.device_id, "device_name": "部门联络员电脑"})
+        r.raise_for_status()
+        data = r.json()
+        self.headers = {"Authorization": f"Bearer {data['access_token']}"}
+        self.department = (data.get("user") or {}).get("department_code") or self.department
+        self.cursors = dict.fromkeys(data.get("buckets") or [], 0)
+
+    def pull(self) -> None:
+        import json
+
+        while True:
+            r = self.http.get("/api/v1/sync/pull", params={"cursors": json.dumps(self.cursors)}, headers=self.headers)
+            if r.status_code == 401:
+                self.sign_in()
+                continue
+            r.raise_for_status()
+            data = r.json()
+            for ch in data["changes"]:
+                self.cursors[ch["bucket"]] = max(self.cursors.get(ch["bucket"], 0), ch["seq"])
+                if ch.get("fields"):
+                    self.rows.setdefault(ch["entity_type"], {})[ch["entity_id"]] = ch["fields"]
+            if not data.get("has_more"):
+                break
+        self._plan()
+
+    def _delay(self, due: str | None, now_utc: Any) -> float:
+        """Seconds from now to act: before the due time mostly, after it for ``late_share`` of the acts."""
+        from datetime import datetime
+
+        left = None
+        if due:
+            try:
+                left = (datetime.fromisoformat(due) - now_utc).total_seconds()
+            except ValueError:
+                left = None
+        if left is None or left <= 0:
+            return self.rng.uniform(1, 20) * self.minutes
+        if self.rng.random() < self.late_share:
+            return left + self.rng.uniform(5, 90) * self.minutes  # late
+        return self.rng.uniform(0.05, 0.6) * min(left, 240 * 60) * self.minutes / 60.0
+
+    def _plan(self) -> None:
+        now = time.monotonic()
+        now_utc = utcnow()
+        for did, d in (self.rows.get("dispatch") or {}).items():
+            if did in self.seen or d.get("target_kind") != "department" or d.get("target_code") != self.department:
+                continue
+            self.seen.add(did)
+            if d.get("state") != "assigned":
+                continue
+            inc = (self.rows.get("incident") or {}).get(d.get("incident_id") or "", {})
+            if self.rng.random() < self.return_share and inc.get("assignee_code") == self.department:
+                other = self.rng.choice([c for c in ("enforcement", "market", "natres", "agri", "housing")
+                                         if c != self.department])
+                self.pending.append(_Pending("incident.return_by_department", d["incident_id"], {
+                    "reason": self.rng.choice(RETURN_REASONS).format(dept=_DEPT_NAMES.get(other, other)),
+                    "proposed_department_code": other}, now + self._delay(inc.get("ack_due"), now_utc)))
+                continue
+            self.pending.append(_Pending("dispatch.acknowledge", did, {},
+                                         now + self._delay(inc.get("ack_due"), now_utc)))
+        for cid, c in (self.rows.get("case_checkin") or {}).items():
+            if cid in self.seen or c.get("target_kind") != "department" or c.get("target_code") != self.department:
+                continue
+            self.seen.add(cid)
+            if c.get("checked_in_at"):
+                continue
+            args = {"attendee": "、".join(self.rng.sample(ATTENDEES, self.rng.choice((1, 2)))),
+                    "attend_at": "接到通知后到场"}
+            if c.get("case_id"):
+                self.pending.append(_Pending("case.checkin", c["case_id"], {**args, "department_code": self.department},
+                                             now + self._delay(c.get("due_at"), now_utc)))
+            else:
+                self.pending.append(_Pending("checkin", cid, args, now + self._delay(c.get("due_at"), now_utc)))
+
+    def act_due(self, now: float | None = None) -> int:
+        """Push every planned act whose time has come; returns how many were pushed."""
+        from commandroom.ids import new_id
+
+        now = time.monotonic() if now is None else now
+        ready = [p for p in self.pending if p.at <= now]
+        if not ready:
+            return 0
+        self.pending = [p for p in self.pending if p.at > now]
+        muts = []
+        for p in ready:
+            self.local_seq += 1
+            muts.append({"mutation_id": new_id(), "local_seq": self.local_seq, "name": p.name,
+                         "entity_id": p.entity_id, "args": p.args})
+        body = {"device_id": self.device_id, "device_incarnation": self.incarnation, "first_local_seq": 1,
+                "protocol_version": self.versions[0], "schema_version": self.versions[1], "mutations": muts}
+        r = self.http.post("/api/v1/sync/push", json=body, headers=self.headers)
+        if r.status_code == 401:
+            self.sign_in()
+            r = self.http.post("/api/v1/sync/push", json=body, headers=self.headers)
+        r.raise_for_status()
+        for m, res in zip(muts, r.json()["results"], strict=True):
+            self.done.append((m["name"], m["entity_id"], res["status"]))
+            self.say(f"[{fmt_local(utcnow(), '%H:%M:%S')}] {self.username} {m['name']} → {res['status']}")
+        return len(muts)
+
+
+_DEPT_NAMES = {"enforcement": "县综合行政执法局", "market": "县市场监督管理局", "natres": "县自然资源和规划局",
+               "agri": "县农业农村局", "housing": "县住房和城乡建设局"}
+
+
+def run_department_desks(server_url: str, accounts: list[str], password: str, *, minutes: float = 60.0,
+                         poll_seconds: float = 20.0, duration: float = 0, seed: int = 7,
+                         out: Callable[[str], None] | None = None) -> int:
+    """Run the departments' seats (``accounts``: liaison user names) until ``duration`` (0: forever)."""
+    say = out or (lambda line: print(line, flush=True))
+    started = time.monotonic()
+    with httpx.Client(base_url=server_url.rstrip("/"), timeout=15) as http:
+        desks = []
+        for name in accounts:
+            desk = DepartmentDesk(http, name, password, seed=seed, minutes=minutes, out=say)
+            try:
+                desk.sign_in()
+            except httpx.HTTPError as exc:
+                say(f"department seat {name}: cannot sign in: {exc}")
+                continue
+            desks.append(desk)
+        while desks and (not duration or time.monotonic() - started < duration):
+            for desk in desks:
+                try:
+                    desk.pull()
+                    desk.act_due()
+                except httpx.HTTPError as exc:
+                    say(f"department seat {desk.username}: {exc}")
+            time.sleep(poll_seconds)
+    return 0

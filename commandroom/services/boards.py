@@ -49,6 +49,7 @@ from commandroom.domain.enums import CARD_COLUMN_LABELS, CardColumn
 from commandroom.domain.errors import IllegalTransition
 from commandroom.domain.models import (
     CaseCheckin,
+    CaseStep,
     Department,
     EventCategory,
     Incident,
@@ -349,6 +350,41 @@ def auto_cards(session: Session, now: datetime, *, township_code: str | None = N
             "incident_id": chk.incident_id,
             "case_id": chk.case_id,
             "auto_source": "missed_checkin",
+        }))
+    return plans
+
+
+def step_cards(session: Session, now: datetime) -> list[PlannedMutation]:
+    """``card.create`` for one-thing case steps past their own limit (one 督办 card per step, ever)."""
+    from commandroom.domain.clocks import step_overdue_expr
+
+    plans: list[PlannedMutation] = []
+    rows = session.execute(
+        select(CaseStep, OneThingCase).join(OneThingCase, OneThingCase.id == CaseStep.case_id)
+        .where(step_overdue_expr(now), OneThingCase.deleted.is_(False), OneThingCase.state != "completed")
+        .order_by(CaseStep.due_at, CaseStep.id)).all()
+    for step, case in rows:
+        if _card_exists(session, "overdue_step", step.id, None):
+            continue
+        module = None
+        if case.incident_id:
+            inc = session.get(Incident, case.incident_id)
+            module = module_for_incident(session, inc) if inc is not None else None
+        if module is None:
+            mods = township_modules(session, case.township_code)
+            module = mods[0] if mods else None
+        if module is None:
+            continue
+        plans.append(PlannedMutation("card.create", auto_card_id("overdue_step", step.id), {
+            "module_id": module.id,
+            "title": f"一件事步骤超时：{case.number or ''} {case.title} · {step.position}.{step.name}".strip()[:128],
+            "body": f"步骤“{step.name}”时限 {fmt_local(step.due_at)} 已过，请督促领办部门办理。",
+            "lane": case.lead_department_code or "",
+            "assignee_user_id": module.lead_user_id,
+            "assignee_name": module.lead_name,
+            "incident_id": case.incident_id,
+            "case_id": case.id,
+            "auto_source": "overdue_step",
         }))
     return plans
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commandroom.domain.clocks import checkin_is_overdue
+from commandroom.domain.clocks import checkin_is_overdue, step_is_overdue
 from commandroom.domain.enums import CASE_STATE_LABELS, CaseState, CheckinState, EscalationLevel
 from commandroom.domain.models import (
     CaseCheckin,
@@ -211,6 +211,10 @@ class StepView:
     done: bool
     done_at: datetime | None
     done_by: str
+    limit_days: float | None = None  # the catalogue's limit for this step (working days)
+    due_at: datetime | None = None  # set once the step's clock started
+    overdue: bool = False  # running past its due (or done after it)
+    escalation_level: str = "none"
 
 
 @dataclass(frozen=True)
@@ -272,7 +276,11 @@ class CaseProgress:
 def case_progress(session: Session, case: OneThingCase, now: datetime) -> CaseProgress:
     """Everything the case pane shows: steps, check-ins, the clock and the before/after of the reform."""
     ctype = session.get(OneThingType, case.type_code)
-    steps = [StepView(s.position, s.name, s.done, s.done_at, s.done_by) for s in case_steps(session, case.id)]
+    steps = [StepView(s.position, s.name, s.done, s.done_at, s.done_by, s.limit_days, s.due_at,
+                      step_is_overdue(s.done, s.due_at, now) or bool(s.done and s.due_at and s.done_at
+                                                                     and s.done_at > s.due_at),
+                      s.escalation_level or "none")
+             for s in case_steps(session, case.id)]
     current = next((s for s in steps if not s.done), None)
     checkins = []
     for c in case_checkins(session, case.id):

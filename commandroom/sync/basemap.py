@@ -179,9 +179,7 @@ class BaseMapSync:
         manifest = read_manifest(self.folder)
         self._remove_unreferenced(manifest)
         installed: list[str] = []
-        for item in listing:
-            if not item.get("raster", True):
-                continue  # vector tiles are for the field app; the desktop page draws raster tiles only
+        for item in listing:  # raster and vector layers alike: the desk draws vector tiles to PNG itself
             have = manifest["layers"].get(item["layer"])
             if have and have.get("sha256") == item["sha256"] and (self.folder / have["file"]).is_file():
                 continue

@@ -2,7 +2,12 @@
 
 * ``county:shared`` — reference data (townships, zones, the list, the catalogue…);
 * ``township:<code>`` — a township's operational rows;
-* ``zone:<id>`` — a zone team's members, roster and loans.
+* ``zone:<id>`` — a zone team's members, roster and loans;
+* ``department:<code>`` — a county department's work in every township (its incidents as lead or
+  collaborator, its one-thing cases and summonses, with their timelines), for the liaison's desk.
+  Which rows that is: :mod:`commandroom.queries.scope` (it needs the row's incident or case, so it
+  takes a session). A row is also kept in its township bucket; it never leaves a department bucket
+  (a matter the department returned stays in its history).
 
 The server computes a user's buckets from the user's scope; a client never
 chooses them. Push authorization checks the *target row's* bucket.
@@ -25,6 +30,7 @@ from commandroom.domain.models import (
 from commandroom.queries import scope as scope_rules
 
 SHARED = "county:shared"
+DEPARTMENT_PREFIX = "department:"
 ZONE_TABLES = {TeamMember.__tablename__, RosterEntry.__tablename__, MemberLoan.__tablename__}
 
 
@@ -43,8 +49,23 @@ def buckets_for_values(table: str, values: Mapping[str, Any]) -> list[str]:
 
 
 def buckets_of(row: Base) -> list[str]:
-    """The buckets an ORM row is replicated in."""
+    """The place buckets an ORM row is replicated in (no department buckets: see :func:`department_buckets`)."""
     return buckets_for_values(row.__tablename__, _RowValues(row))
+
+
+def department_bucket(code: str) -> str:
+    return f"{DEPARTMENT_PREFIX}{code}"
+
+
+def department_buckets(session: Session, rows: list[Base]) -> list[list[str]]:
+    """For each ORM row, the department buckets it is replicated in too (read once for all rows)."""
+    items = [(r.__tablename__, _RowValues(r)) for r in rows]
+    return [[department_bucket(c) for c in sorted(d)] for d in scope_rules.departments_of_rows(session, items)]
+
+
+def all_buckets_of(session: Session, rows: list[Base]) -> list[list[str]]:
+    """Place and department buckets of each row."""
+    return [buckets_of(r) + extra for r, extra in zip(rows, department_buckets(session, rows), strict=True)]
 
 
 class _RowValues(Mapping[str, Any]):
@@ -54,7 +75,10 @@ class _RowValues(Mapping[str, Any]):
         self._row = row
 
     def __getitem__(self, key: str) -> Any:
-        return getattr(self._row, key)
+        try:
+            return getattr(self._row, key)
+        except AttributeError:
+            raise KeyError(key) from None
 
     def __iter__(self):  # noqa: ANN204
         return iter(c.key for c in self._row.__table__.columns)
@@ -79,9 +103,15 @@ def zones_in_scope(session: Session, scope_kind: str, scope_code: str | None) ->
 
 
 def scope_buckets_and_townships(session: Session, scope_kind: str, scope_code: str | None,
-                                ) -> tuple[list[str], list[str]]:
-    """What :func:`buckets_for_scope` and :func:`township_codes_in_scope` give, reading each once."""
+                                department_code: str | None = None) -> tuple[list[str], list[str]]:
+    """What :func:`buckets_for_scope` and :func:`township_codes_in_scope` give, reading each once.
+
+    ``department_code`` (a liaison's desk): reference data and the department's own bucket; the
+    townships are still all of them (it acts, on its own work, in every township).
+    """
     townships = township_codes_in_scope(session, scope_kind, scope_code)
+    if department_code:
+        return [SHARED, department_bucket(department_code)], townships
     buckets = [SHARED]
     buckets += [f"township:{c}" for c in townships]
     buckets += [f"zone:{z}" for z in zones_in_scope(session, scope_kind, scope_code)]

@@ -78,6 +78,7 @@ from commandroom.mutations.core import (
     stop_tracking,
     touched_rows,
 )
+from commandroom.queries.scope import DEPARTMENT_TABLES
 from commandroom.store.db import durable as make_durable
 from commandroom.store.db import make_engine, session_factory
 from commandroom.store.migrate import upgrade
@@ -268,7 +269,7 @@ class LocalStore:
         # durable: the officer sees it saved as soon as this returns, and the outbox entry is the only copy
         with self._lock, self.write(durable=True) as session:
             if reach is permissions.Reach.ASSIGNED:
-                self._check_assigned(session, actor, name, spec.entity_type, entity_id)
+                self._check_assigned(session, actor, name, spec.entity_type, entity_id, args)
             base_versions = self._base_versions(session, spec.entity_type, entity_id)
             ctx = MutationContext(session, actor, now=self.now(), on_server=False, mutation_id=mutation_id)
             changes = self._apply_tracked(session, ctx, mutation_id, name, spec.entity_type, entity_id, args)
@@ -297,9 +298,12 @@ class LocalStore:
         return changes
 
     @staticmethod
-    def _check_assigned(session: Session, actor: Actor, name: str, entity_type: str, entity_id: str) -> None:
+    def _check_assigned(session: Session, actor: Actor, name: str, entity_type: str, entity_id: str,
+                        args: dict[str, Any]) -> None:
         model = SYNCED_MODELS.get(entity_type)
         row = session.get(model, entity_id) if model is not None else None
+        if row is None and not permissions.assigned_args(actor, name, args, session):
+            raise Forbidden(permissions.assigned_refusal(name), rule=name)
         if row is not None and not permissions.assigned_to(actor, entity_type, row, session):
             raise Forbidden(permissions.assigned_refusal(name), rule=name)
 
@@ -784,6 +788,8 @@ class LocalStore:
         elif kind == "zone":
             for t in ZONE_TABLES:
                 targets.append((SYNCED_MODELS[t], _in_zone(SYNCED_MODELS[t], code)))
+        elif kind == "department":  # a liaison's desk holds this one bucket of operational rows
+            targets = [(SYNCED_MODELS[t], None) for t in sorted(DEPARTMENT_TABLES)]
         for model, cond in targets:
             stmt = delete(model) if cond is None else delete(model).where(cond)
             n += session.execute(stmt).rowcount or 0
@@ -926,6 +932,14 @@ class LocalStore:
                             total += wire.entity_digest(t, primary_key_of(obj), 0)
                 else:
                     for t, m in SYNCED_MODELS.items():
+                        if kind == "department":
+                            if t not in DEPARTMENT_TABLES:
+                                continue
+                            c = m.__table__.c
+                            for eid, rv in session.execute(select(c.id, c.row_version).where(c.deleted.is_(False))):
+                                count += 1
+                                total += wire.entity_digest(t, eid, rv)
+                            continue
                         if (kind == "zone") != (t in ZONE_TABLES):
                             continue
                         where = _in_zone(m, code) if kind == "zone" else m.township_code == code

@@ -604,6 +604,10 @@
             <translation>未按时报到</translation>
         </message>
         <message>
+            <source>Case step overdue</source>
+            <translation>一件事步骤超时</translation>
+        </message>
+        <message>
             <source>A concurrent move did not take effect</source>
             <translation>同时发生的移动未生效</translation>
         </message>
@@ -945,8 +949,16 @@
             <translation>步骤</translation>
         </message>
         <message>
+            <source>Current step</source>
+            <translation>当前步骤</translation>
+        </message>
+        <message>
             <source>Time limit</source>
             <translation>时限</translation>
+        </message>
+        <message>
+            <source>This step is due {due}</source>
+            <translation>本步骤时限 {due}</translation>
         </message>
         <message>
             <source>completed {when}</source>
@@ -1155,6 +1167,33 @@
         <message>
             <source>Collaborating: {names}</source>
             <translation>协办部门：{names}</translation>
+        </message>
+    </context>
+    <context>
+        <name>CheckinDialog</name>
+        <message>
+            <source>Name(s) of who attends</source>
+            <translation>到场人员姓名</translation>
+        </message>
+        <message>
+            <source>e.g. today 14:30, on site</source>
+            <translation>如：今天14:30到现场</translation>
+        </message>
+        <message>
+            <source>Anything the township should know (optional)</source>
+            <translation>需要乡镇知道的情况（可不填）</translation>
+        </message>
+        <message>
+            <source>Who attends</source>
+            <translation>到场人员</translation>
+        </message>
+        <message>
+            <source>When</source>
+            <translation>到场时间</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
         </message>
     </context>
     <context>
@@ -1371,6 +1410,93 @@ Counter-proposal: {prop}</source>
         </message>
     </context>
     <context>
+        <name>Department</name>
+        <message>
+            <source>Incident</source>
+            <translation>事件</translation>
+        </message>
+        <message>
+            <source>Summons</source>
+            <translation>吹哨报到</translation>
+        </message>
+        <message>
+            <source>One-thing case check-in</source>
+            <translation>一件事报到</translation>
+        </message>
+        <message>
+            <source>One-thing case step</source>
+            <translation>一件事环节</translation>
+        </message>
+        <message>
+            <source>Assigned to us</source>
+            <translation>交办本部门</translation>
+        </message>
+        <message>
+            <source>Lead department</source>
+            <translation>牵头部门</translation>
+        </message>
+        <message>
+            <source>Collaborating</source>
+            <translation>协办</translation>
+        </message>
+        <message>
+            <source>Summoned</source>
+            <translation>被召集</translation>
+        </message>
+        <message>
+            <source>Leads the case</source>
+            <translation>领办</translation>
+        </message>
+        <message>
+            <source>Collaborates on the case</source>
+            <translation>协办一件事</translation>
+        </message>
+        <message>
+            <source>Sign for it</source>
+            <translation>签收时限</translation>
+        </message>
+        <message>
+            <source>Be on site</source>
+            <translation>到场时限</translation>
+        </message>
+        <message>
+            <source>Finish</source>
+            <translation>办结时限</translation>
+        </message>
+        <message>
+            <source>Check in</source>
+            <translation>报到</translation>
+        </message>
+        <message>
+            <source>Case time limit</source>
+            <translation>一件事时限</translation>
+        </message>
+        <message>
+            <source>Waiting for check-in</source>
+            <translation>待报到</translation>
+        </message>
+        <message>
+            <source>Checked in</source>
+            <translation>已报到</translation>
+        </message>
+        <message>
+            <source>Overdue, escalated</source>
+            <translation>超时已升级</translation>
+        </message>
+        <message>
+            <source>Next step: {step}</source>
+            <translation>下一环节：{step}</translation>
+        </message>
+        <message>
+            <source>Progress</source>
+            <translation>进展</translation>
+        </message>
+        <message>
+            <source>Return</source>
+            <translation>退回</translation>
+        </message>
+    </context>
+    <context>
         <name>DepartmentFiguresModel</name>
         <message>
             <source>Department</source>
@@ -1446,6 +1572,80 @@ Counter-proposal: {prop}</source>
         <message>
             <source>Acceptance P90 (min)</source>
             <translation>签收用时P90（分钟）</translation>
+        </message>
+    </context>
+    <context>
+        <name>DepartmentView</name>
+        <message>
+            <source>Department workspace</source>
+            <translation>部门工作台</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>All townships</source>
+            <translation>全部乡镇</translation>
+        </message>
+        <message>
+            <source>Sign for it (签收)</source>
+            <translation>签收</translation>
+        </message>
+        <message>
+            <source>Check in (报到)…</source>
+            <translation>报到…</translation>
+        </message>
+        <message>
+            <source>Progress…</source>
+            <translation>进展…</translation>
+        </message>
+        <message>
+            <source>Finish our part (办结)</source>
+            <translation>办结本部门环节</translation>
+        </message>
+        <message>
+            <source>Return (退回)…</source>
+            <translation>退回…</translation>
+        </message>
+        <message>
+            <source>{department} · department workspace</source>
+            <translation>{department} · 部门工作台</translation>
+        </message>
+        <message>
+            <source>{open} open · {overdue} overdue · {checkin} waiting for our check-in</source>
+            <translation>待办 {open} 项 · 超时 {overdue} 项 · 待本部门报到 {checkin} 项</translation>
+        </message>
+        <message>
+            <source>Not done: {message}</source>
+            <translation>未执行：{message}</translation>
+        </message>
+        <message>
+            <source>Returned: the township and the county see the reason and your proposal.</source>
+            <translation>已退回：乡镇和县里都能看到退回理由和处理建议。</translation>
+        </message>
+    </context>
+    <context>
+        <name>DepartmentWorkWatcher</name>
+        <message>
+            <source>New assignment for your department: {township} {number} “{title}”</source>
+            <translation>本部门有新交办：{township} {number}“{title}”</translation>
+        </message>
+        <message>
+            <source>Your department is summoned: {township} {number} “{title}”; check in</source>
+            <translation>本部门被吹哨召集：{township} {number}“{title}”，请报到</translation>
+        </message>
+        <message>
+            <source>New one-thing case for your department: {township} {number} “{title}”</source>
+            <translation>本部门有新的一件事：{township} {number}“{title}”</translation>
+        </message>
+        <message>
+            <source>Escalated: {township} {number} “{title}”</source>
+            <translation>已升级督办：{township} {number}“{title}”</translation>
+        </message>
+        <message>
+            <source>Show</source>
+            <translation>查看</translation>
         </message>
     </context>
     <context>
@@ -3599,6 +3799,10 @@ Counter-proposal: {prop}</source>
             <translation>一件事</translation>
         </message>
         <message>
+            <source>Department workspace</source>
+            <translation>部门工作台</translation>
+        </message>
+        <message>
             <source>Arbitration</source>
             <translation>县级仲裁</translation>
         </message>
@@ -3985,6 +4189,17 @@ Counter-proposal: {prop}</source>
         <message>
             <source>{n} cards, {overdue} overdue</source>
             <translation>{n} 张卡片，{overdue} 张超期</translation>
+        </message>
+    </context>
+    <context>
+        <name>NoteDialog</name>
+        <message>
+            <source>What has been done, what comes next</source>
+            <translation>已做了什么，下一步做什么</translation>
+        </message>
+        <message>
+            <source>Progress</source>
+            <translation>进展</translation>
         </message>
     </context>
     <context>
@@ -4462,8 +4677,28 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>不属本单位承办的理由（必填）</translation>
         </message>
         <message>
+            <source>Why this is not our department's duty (cite the list)</source>
+            <translation>为什么不属于本部门职责（请引用清单）</translation>
+        </message>
+        <message>
+            <source>(no list matter proposed)</source>
+            <translation>（不建议清单事项）</translation>
+        </message>
+        <message>
+            <source>(no department proposed)</source>
+            <translation>（不建议部门）</translation>
+        </message>
+        <message>
             <source>Reason</source>
             <translation>理由</translation>
+        </message>
+        <message>
+            <source>Should be list matter</source>
+            <translation>应属清单事项</translation>
+        </message>
+        <message>
+            <source>A return needs a reason and at least one proposal; the county arbitrates.</source>
+            <translation>退回须写明理由，并至少提出一项处理建议；由县里裁决。</translation>
         </message>
         <message>
             <source>(no proposal)</source>
@@ -4942,12 +5177,24 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>{who} 于 {when} 完成</translation>
         </message>
         <message>
+            <source>(after the step's limit {due})</source>
+            <translation>（超过本步骤时限 {due}）</translation>
+        </message>
+        <message>
             <source>Current step</source>
             <translation>当前步骤</translation>
         </message>
         <message>
+            <source>Current step, due {due} ({days} working days)</source>
+            <translation>当前步骤，时限 {due}（{days} 个工作日）</translation>
+        </message>
+        <message>
             <source>Not started</source>
             <translation>未开始</translation>
+        </message>
+        <message>
+            <source>{days} working days</source>
+            <translation>{days} 个工作日</translation>
         </message>
     </context>
     <context>
@@ -5768,6 +6015,45 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Workload {load} per member</source>
             <translation>人均负荷 {load}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WorkModel</name>
+        <message>
+            <source>Kind</source>
+            <translation>类别</translation>
+        </message>
+        <message>
+            <source>Township</source>
+            <translation>乡镇</translation>
+        </message>
+        <message>
+            <source>Number</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Matter</source>
+            <translation>事项</translation>
+        </message>
+        <message>
+            <source>Our part</source>
+            <translation>本部门角色</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Clock</source>
+            <translation>时限</translation>
+        </message>
+        <message>
+            <source>Due</source>
+            <translation>截止</translation>
+        </message>
+        <message>
+            <source>Countdown</source>
+            <translation>倒计时</translation>
         </message>
     </context>
     <context>

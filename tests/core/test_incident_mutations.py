@@ -585,6 +585,25 @@ def test_update_scalar_fields_last_writer_wins(room):
         assert room.fails(ValidationError, "incident.update", "i1", args).field == field
 
 
+@pytest.mark.working_time
+@pytest.mark.at("2026-12-08T10:00:00+08:00")
+def test_urgency_change_counts_the_close_limit_from_the_act_not_the_intake(room):
+    inc = room.incident()
+    assert inc.urgency == "L2"
+    # changed offline on Wednesday 11-04 10:00 Shanghai, uploaded an hour later
+    acted = datetime(2026, 11, 4, 2, 0)
+    with room.factory() as s, s.begin():
+        ctx = MutationContext(s, OFFICER, now=acted + timedelta(hours=1), occurred_at=acted, on_server=True,
+                              number_allocator=room.alloc)
+        apply_mutation(ctx, "incident.update", "i1", {"urgency": "L3"})
+    inc = room.get(Incident, "i1")
+    # L3: 5 working days from the act (Wed 11-04 10:00) → Wed 11-11 10:00, not from the Monday 11-02 09:00 intake
+    # (→ Mon 11-09 09:00, which the old rule gave)
+    assert inc.close_due == datetime(2026, 11, 11, 2, 0)
+    # the response clocks still count from the intake: one working day (420 min) from Mon 09:00 → Tue 09:00
+    assert inc.ack_due == datetime(2026, 11, 3, 1, 0)
+
+
 def test_remind_ladder(room):
     room.incident()
     room.fails(ValidationError, "incident.remind", "i1", {})  # nothing overdue yet

@@ -13,7 +13,9 @@ import pytest
 
 from commandroom.basemap import library
 from commandroom.basemap.local import installed_layers, read_manifest
+from commandroom.basemap.package import tile_range
 from commandroom.sync.basemap import BaseMapDownloadError, BaseMapSync
+from tests.e2e.conftest import QC_POINT
 from tests.server.basemap_support import write_package
 
 pytestmark = pytest.mark.asyncio
@@ -145,16 +147,19 @@ async def test_listing_needs_sign_in_and_field_tiles_by_zxy(county, tmp_path):
     assert [b["version"] for b in listing["basemaps"]] == [1] and listing["basemaps"][0]["sha256"] == item["sha256"]
 
     # the field app: a tile of its zone by z/x/y with the grid worker's api_key (or a bearer token)
+    # (the grid worker is 球川's: the tile over 球川's seat, at the package's widest zoom)
     conn = sqlite3.connect(tmp_path / "basemaps" / f"{item['sha256']}.mbtiles")
-    z, x, tms = conn.execute("SELECT zoom_level, tile_column, tile_row FROM tiles ORDER BY zoom_level DESC").fetchone()
-    y = (1 << z) - 1 - tms
+    z = conn.execute("SELECT min(zoom_level) FROM tiles").fetchone()[0]
+    x, y, _x1, _y1 = tile_range(z, QC_POINT[1], QC_POINT[0], QC_POINT[1], QC_POINT[0])
+    assert conn.execute("SELECT 1 FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
+                        (z, x, (1 << z) - 1 - y)).fetchone()
     r = await http.get(f"/api/v1/basemaps/streets/tiles/{z}/{x}/{y}", params={"api_key": county.api_key})
     assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content.startswith(PNG)
     r = await ws.engine.client.get(f"/api/v1/basemaps/streets/tiles/{z}/{x}/{y}", headers=ws.engine._auth_headers())
     assert r.status_code == 200
     assert (await http.get(f"/api/v1/basemaps/streets/tiles/{z}/{x}/{y}")).status_code == 401
-    r = await http.get(f"/api/v1/basemaps/streets/tiles/{z}/{x + 1}/{y}", params={"api_key": county.api_key})
-    assert r.status_code == 404
+    r = await http.get(f"/api/v1/basemaps/streets/tiles/{z}/{x + 1}/{y}", headers=ws.engine._auth_headers())
+    assert r.status_code == 404  # no tile there
     r = await http.get(f"/api/v1/basemaps/imagery/tiles/{z}/{x}/{y}", params={"api_key": county.api_key})
     assert r.status_code == 404
 
@@ -175,3 +180,25 @@ async def test_field_app_learns_which_tiles_cover_its_zone(county, tmp_path):
     assert tile.status_code == 200
     assert (await http.get("/api/v1/basemaps/streets/zones/QC")).status_code == 401
     assert (await http.get("/api/v1/basemaps/streets/zones/XX", params={"api_key": county.api_key})).status_code == 404
+
+
+async def test_a_vector_base_map_is_downloaded_too_and_drawn_as_png(county, tmp_path):
+    from commandroom.basemap.vector import POLYGON, Feature, Layer, encode_tile
+    from ui.map.tiles import open_tiles
+
+    pbf = encode_tile([Layer("water", 4096, [Feature(POLYGON, [[(0, 0), (4096, 0), (4096, 4096), (0, 4096)]])])],
+                      compress=True)
+    package = write_package(tmp_path / "vector.mbtiles", fmt="pbf", data=pbf, name="矢量街道图")
+    library.import_package(county.server.state, package, Path(tmp_path / "basemaps"), layer="streets")
+    ws = await county.workstation("球川-甲", "qc1")
+    folder = tmp_path / "desk-basemaps"
+    sync, _starts = _downloader(ws, folder)
+    assert await sync.sync_once() == ["streets:1"]
+    entry = installed_layers(folder)[0]
+    assert entry["tile_format"] == "pbf" and entry["raster"] is False
+    tiles = open_tiles(entry["path"], entry["tile_format"])
+    assert tiles is not None and tiles.info.mime == "image/png"
+    z = tiles.info.min_zoom
+    x, y, _x1, _y1 = tile_range(z, QC_POINT[1], QC_POINT[0], QC_POINT[1], QC_POINT[0])
+    assert (tiles.tile(z, x, y) or b"").startswith(PNG)
+    tiles.close()

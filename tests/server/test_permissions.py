@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION, permissions
 from commandroom.domain.enums import Role
-from commandroom.domain.models import SYNCED_MODELS, Department, Zone
+from commandroom.domain.models import SYNCED_MODELS, Department, Grid, Zone
 from commandroom.ids import new_id
 from commandroom.mutations.core import REGISTRY, _load_all
 from commandroom.permissions import RULES, Reach
@@ -45,7 +45,8 @@ ACCOUNTS: dict[str, tuple[Role, dict[str, Any]]] = {
     "vw": (Role.VIEWER, {"township_code": QC}),
 }
 COUNTY_WIDE = {"dl", "cc", "ad"}
-ASSIGNABLE = {"incident", "dispatch", "case_checkin", "one_thing_case"}
+ASSIGNABLE = {"incident", "dispatch", "case_checkin", "one_thing_case", "task_card", "module"}
+NEEDS_ITS_OWN_BOARD = {"card.create", "summon"}  # a module lead's new card or summons names one of its boards
 
 
 def real_mutations() -> dict[str, Any]:
@@ -173,12 +174,22 @@ def pytest_generate_tests(metafunc):
 def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[str, str]]:
     """Per entity type: a row in 球川 assigned to the liaison's department ("own"), one assigned to the 球川
     zone team ("team"), one in 球川 assigned to neither ("unassigned"), and one in 天马 ("other")."""
-    from commandroom.domain.models import CaseCheckin, Dispatch, Incident, MemberLoan, Module, OneThingCase
+    from commandroom.domain.models import (
+        CaseCheckin,
+        Dispatch,
+        Incident,
+        MemberLoan,
+        Module,
+        OneThingCase,
+        TaskCard,
+    )
 
     out: dict[str, dict[str, str]] = {}
     with srv.state.transaction() as s:
         unled = _row(Module, township_code=QC, name="无牵头人的模块")  # any module lead of 球川 answers for it
-        s.add(unled)
+        led = _row(Module, township_code=QC, name="他人牵头的模块", lead_user_id=new_id())  # not the module lead's
+        s.add_all([unled, led])
+        srv.modules = {"unled": unled.id, "led": led.id}
         for table, model in SYNCED_MODELS.items():
             zone_table = table in ("team_member", "roster_entry")
             for which, township, zone in (("own", QC, ZONE), ("team", QC, ZONE), ("unassigned", QC, ZONE),
@@ -197,15 +208,24 @@ def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[
                         values.update(assignee_kind="team", assignee_code=ZONE, zone_id=ZONE)
                 if model in (Dispatch, CaseCheckin):
                     values.update(target_kind="department", target_code=dept if assigned else other_dept)
+                if model is Dispatch:  # each on an incident of its own (dispatches tie an incident to a department)
+                    values["incident_id"] = new_id()
                 if model is Dispatch and which == "team":
                     values.update(target_kind="team", target_code=ZONE)
                 if model is CaseCheckin and which == "team":
                     values.update(target_kind="module", target_code=unled.id)
+                if model is TaskCard:  # the module lead's own board, or a board someone else leads
+                    values["module_id"] = led.id if which == "unassigned" else unled.id
+                if model is Module and which == "unassigned":
+                    values["lead_user_id"] = new_id()
                 if model is OneThingCase:
                     values.update(lead_department_code=dept if assigned else other_dept, type_code="none")
                 row = _row(model, **values)
                 s.add(row)
                 out.setdefault(table, {})[which] = row.id
+        s.flush()
+        # the report behind the liaison's own incident is its department's to read
+        s.get(SYNCED_MODELS["report"], out["report"]["own"]).incident_id = out["incident"]["own"]
     return out
 
 
@@ -277,6 +297,15 @@ def test_mutation_matrix(world, username):
         elif which == "other" and username not in COUNTY_WIDE:
             # the words a missing record gets (never its id): another township's row is answered the same
             expected = ("rejected", "not_found", missing_explanation(entity))
+            if got != expected:
+                problems.append((name, which, expected, got))
+        elif username == "dl" and which in ("unassigned", "other") and entity in ASSIGNABLE:
+            # another department's work is not on a liaison's desk: answered as missing
+            expected = ("rejected", "not_found", missing_explanation(entity))
+            if got != expected:
+                problems.append((name, which, expected, got))
+        elif username == "ml" and which == "new" and name in NEEDS_ITS_OWN_BOARD:
+            expected = ("rejected", "forbidden", permissions.assigned_refusal(name))  # no board given: not its own
             if got != expected:
                 problems.append((name, which, expected, got))
         elif reach is Reach.ASSIGNED and which in ("unassigned", "other") and entity in ASSIGNABLE:
@@ -388,3 +417,51 @@ def test_open311_reads_and_photos_follow_the_rules(world):
     r = srv.client.get("/open311/v2/requests.json", headers=h)
     assert r.status_code == 403 and "系统管理员" in r.json()[0]["description"]
     assert srv.users["ad"]["buckets"] == ["county:shared"]
+
+
+def test_a_module_lead_changes_only_the_boards_it_leads(world):
+    """#14: a module lead creates cards on, moves cards of and whistles from its own boards only."""
+    srv = world
+    mine, theirs = srv.modules["unled"], srv.modules["led"]
+    card = new_id()
+    res = _push(srv, "ml", [
+        ("card.create", card, {"module_id": mine, "title": "排查出租房"}),
+        ("card.create", new_id(), {"module_id": theirs, "title": "别人的模块"}),
+        ("card.move", srv.rows["task_card"]["unassigned"], {"column": "doing"}),
+        ("summon", new_id(), {"card_id": card, "targets": [{"kind": "department", "code": "market"}]}),
+        ("summon", new_id(), {"card_id": srv.rows["task_card"]["unassigned"],
+                              "targets": [{"kind": "department", "code": "market"}]}),
+    ])
+    assert [r["status"] for r in res] == ["applied", "rejected", "rejected", "applied", "rejected"], res
+    for r, name in ((res[1], "card.create"), (res[2], "card.move"), (res[4], "summon")):
+        assert r["code"] == "forbidden" and r["explanation"] == permissions.assigned_refusal(name)
+    # the duty officer still runs every board of the township
+    assert _push(srv, "do", [("card.move", srv.rows["task_card"]["unassigned"], {"column": "doing", "expected_epoch": 0})]
+                 )[0]["status"] == "applied"
+
+
+def test_a_grid_workers_open311_reads_cover_its_grid(world):
+    """#14: a grid worker's key reads the requests of its own grid (and its own), not the whole township."""
+    from commandroom.domain.models import Report
+
+    srv = world
+    with srv.state.read() as s:
+        grids = list(s.scalars(select(Grid.id).where(Grid.township_code == QC).order_by(Grid.id).limit(2)))
+    _, key = srv.add_user("gw-grid", "grid_worker", township_code=QC, grid_id=grids[0])
+    ids = {}
+    with srv.state.transaction() as s:
+        for which, grid in (("mine", grids[0]), ("neighbour", grids[1])):
+            rep = _row(Report, township_code=QC, grid_id=grid, source="grid_patrol", category_code="dispute",
+                       description=f"{which} 网格的上报", reported_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            s.add(rep)
+            ids[which] = rep.id
+    ok = srv.client.get(f"/open311/v2/requests/{ids['mine']}.json", params={"api_key": key})
+    assert ok.status_code == 200
+    no = srv.client.get(f"/open311/v2/requests/{ids['neighbour']}.json", params={"api_key": key})
+    ghost = srv.client.get(f"/open311/v2/requests/{new_id()}.json", params={"api_key": key})
+    assert no.status_code == ghost.status_code == 404
+    listed = {r["token"] for r in srv.client.get("/open311/v2/requests.json", params={"api_key": key}).json()}
+    assert ids["mine"] in listed and ids["neighbour"] not in listed
+    # the township's duty officer reads both (its key-less desk token works for Open311 reads too)
+    h = {"Authorization": f"Bearer {srv.users['do']['access_token']}"}
+    assert srv.client.get(f"/open311/v2/requests/{ids['neighbour']}.json", headers=h).status_code == 200

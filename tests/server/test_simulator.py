@@ -105,3 +105,60 @@ def test_the_daily_rhythm_is_the_demo_historys():
     assert day_total == pytest.approx(46 * WEEKDAY_FACTOR)
     assert morning * 3600 == pytest.approx(46 * WEEKDAY_FACTOR * HOUR_WEIGHTS[10] / sum(HOUR_WEIGHTS))
     assert morning * 20 < 1  # far from one report every 20 s
+
+
+def _dispatched_to_market(srv, n: int) -> list[str]:
+    """``n`` 球川 incidents the duty officer dispatched to 市场监管局, and one summons of it."""
+    import json
+
+    from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
+    from commandroom.domain.models import Incident
+    from commandroom.ids import new_id
+    from commandroom.server import changelog
+
+    ids = []
+    with srv.state.transaction() as s:
+        for i in range(n + 1):
+            inc = Incident(id=new_id(), township_code=QC, title=f"食品安全 {i}", category_code="food_safety",
+                           state="pending_dispatch")
+            s.add(inc)
+            ids.append(inc.id)
+        s.flush()
+        changelog.backfill(s)
+    muts = [{"mutation_id": new_id(), "local_seq": i + 1, "name": "incident.dispatch", "entity_id": iid,
+             "args": {"target_kind": "department", "target_code": "market", "dispatch_id": new_id()}}
+            for i, iid in enumerate(ids[:n])]
+    muts.append({"mutation_id": new_id(), "local_seq": n + 1, "name": "summon", "entity_id": new_id(),
+                 "args": {"incident_id": ids[n], "targets": [{"kind": "department", "code": "market"}]}})
+    r = srv.client.post("/api/v1/sync/push", headers=srv.bearer("duty-sim", "ws-duty-sim-1"), json={
+        "device_id": "ws-duty-sim-1", "device_incarnation": new_id(), "first_local_seq": 1,
+        "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION, "mutations": muts})
+    assert [x["status"] for x in r.json()["results"]] == ["applied"] * (n + 1), json.dumps(r.json())
+    return ids
+
+
+@pytest.mark.parametrize("return_share", [0.0, 1.0])
+def test_department_seats_sign_check_in_and_return(live, return_share):
+    """The simulated liaison signs (or returns, with a proposal) every dispatch and checks in to the summons."""
+    from commandroom.domain.models import Incident, TimelineEntry
+    from commandroom.server.simulator import DepartmentDesk
+
+    live.add_user("duty-sim", "duty_officer", township_code=QC)
+    live.add_user("li-sim", "department_liaison", department="market", display_name="市监局联络员")
+    ids = _dispatched_to_market(live, 3)
+    desk = DepartmentDesk(live.client, "li-sim", "password-li-sim", seed=5, minutes=0.001, late_share=1.0,
+                          return_share=return_share)
+    desk.sign_in()
+    desk.pull()
+    assert len(desk.pending) == 4 and desk.department == "market"
+    # every act is planned after its clock runs out (late_share 1): believable, and late
+    assert all(p.at - time.monotonic() > 60 for p in desk.pending)
+    assert desk.act_due() == 0
+    assert desk.act_due(now=time.monotonic() + 10**7) == 4
+    assert {status for _, _, status in desk.done} == {"applied"}, desk.done
+    with live.state.read() as s:
+        states = {i: s.get(Incident, i).state for i in ids[:3]}
+        checkin = s.scalars(select(TimelineEntry).where(TimelineEntry.incident_id == ids[3],
+                                                        TimelineEntry.action == "checkin")).one()
+    assert set(states.values()) == ({"returned"} if return_share else {"acknowledged"})
+    assert checkin.actor_name == "市监局联络员" and checkin.data["attendee"]

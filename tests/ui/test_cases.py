@@ -213,3 +213,42 @@ async def test_open_from_an_incident_and_escalate_when_overdue(lead_store, qtbot
     assert case.state == "escalated" and case.escalation_level == args["level"]
     await ui.wait_until(lambda: view.panel.detail.progress.escalation_level == args["level"], what="shown")
     assert "已督办" in view.panel.clock_label.text() and view.panel.state_label.text() == "已督办"
+
+
+@pytest.mark.working_time
+@pytest.mark.at("2026-12-08T10:00:00+08:00")
+@pytest.mark.asyncio
+async def test_each_step_shows_its_own_countdown_in_the_panel_and_the_list(lead_store, qtbot, ui, zh):
+    from datetime import datetime
+
+    from PySide6.QtCore import Qt
+
+    from commandroom.ids import new_id
+
+    actor = ui.make_actor(lead_store)
+    case = new_id()
+    lead_store.perform(actor, "case.open", case, {"type_code": "farmer_housing", "township_code": QC,
+                                                   "ordered_at": "2026-12-08T02:00:00Z"})
+    # step 1 has 2 working days: due Thursday 12-10 10:00 Beijing; the desk looks on Wednesday 10:00
+    moment = [datetime(2026, 12, 9, 2, 0)]
+    view = await _view(lead_store, actor, qtbot, ui, clock=lambda: moment[0])
+    view.select_case(case)
+    await ui.wait_until(lambda: view.panel.detail is not None and view.panel.detail.progress.case_id == case)
+    steps = [lb for lb in view.panel.steps.labels if lb.text() != "→"]
+    assert steps[0].text() == "▶ 1. 需求申报(乡镇受理)\n剩余 1天0小时"
+    assert "12-10 10:00" in steps[0].toolTip() and "2 个工作日" in steps[0].toolTip()
+    assert steps[1].text() == "2. 联合审批(部门联审联办)\n10 个工作日"  # not started: its limit, no clock yet
+    model = view.case_model
+    col = next(c for c in range(model.columnCount()) if model.headerData(c, Qt.Orientation.Horizontal) == "当前步骤")
+    assert model.data(model.index(0, col)) == "1. 需求申报(乡镇受理) · 剩余 1天0小时"
+
+    # Friday 10:00: the step ran out a day ago (the case itself still has time): red, and the list says so
+    moment[0] = datetime(2026, 12, 11, 2, 0)
+    view.reload()
+    await view.wait_idle()
+    await ui.wait_until(lambda: "超时" in [lb for lb in view.panel.steps.labels if lb.text() != "→"][0].text(),
+                        what="the step's clock ran out")
+    assert [lb for lb in view.panel.steps.labels if lb.text() != "→"][0].text().endswith("超时 1天0小时")
+    assert model.data(model.index(0, col)) == "1. 需求申报(乡镇受理) · 超时 1天0小时"
+    assert model.data(model.index(0, col), Qt.ItemDataRole.ForegroundRole).name() == "#c0392b"
+    assert "剩余" in view.panel.clock_label.text()  # the case's own 15-day limit is far off

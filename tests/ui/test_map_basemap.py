@@ -171,3 +171,44 @@ def test_labels_layer_of_the_other_coordinate_system_steps_aside(qtbot, desk, re
     assert js(view, qtbot, labels_on) is False  # GCJ-02 streets shown: WGS84 labels would sit ~500 m off
     run(view, qtbot, "document.querySelectorAll('.leaflet-control-layers-base input')[0].click();")  # 无底图
     qtbot.waitUntil(lambda: js(view, qtbot, labels_on) is True, timeout=5000)
+
+
+def _vector_package(path: Path) -> Path:
+    """A small vector (pbf) base map over the county: each tile half lake (west), half land with a road."""
+    from commandroom.basemap.package import county_bounds, tile_range
+    from commandroom.basemap.vector import LINESTRING, POLYGON, Feature, Layer, encode_tile
+    from ui.map.tiles import write_mbtiles
+
+    tile = encode_tile([
+        Layer("water", 4096, [Feature(POLYGON, [[(0, 0), (2048, 0), (2048, 4096), (0, 4096), (0, 0)]])]),
+        Layer("transportation", 4096, [Feature(LINESTRING, [[(2048, 2048), (4096, 2048)]], {"class": "primary"})]),
+    ], compress=True)
+    w, s, e, n = county_bounds(None, "wgs84")
+    tiles = {}
+    for z in range(9, 12):
+        x0, y0, x1, y1 = tile_range(z, w, s, e, n)
+        tiles.update({(z, x, y): tile for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)})
+    return write_mbtiles(path, tiles, format="pbf", minzoom="9", maxzoom="11", name="矢量底图")
+
+
+def test_vector_base_map_is_drawn_on_the_desk(qtbot, desk, tmp_path):
+    from commandroom.basemap.vector import WATER
+
+    folder = tmp_path / "desk-basemaps"
+    folder.mkdir()
+    shutil.copyfile(_vector_package(tmp_path / "v.mbtiles"), folder / "streets-v1.mbtiles")
+    write_manifest(folder, {"layers": {"streets": {
+        "id": "v1", "layer": "streets", "version": 1, "name": "矢量底图", "tile_format": "pbf", "raster": False,
+        "crs": "wgs84", "min_zoom": 9, "max_zoom": 11, "file": "streets-v1.mbtiles"}}})
+    view = open_view(qtbot, desk, basemap_dir=folder, size=(900, 700))
+    assert layer_switch(view, qtbot) == ["无底图", "街道图"]
+    qtbot.waitUntil(lambda: view.tiles_served > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: js(view, qtbot, "Array.from(document.querySelectorAll('.leaflet-tile-container img'))"
+                                            ".every(function (i) { return i.complete; })"),
+                    timeout=10_000)
+    qtbot.wait(300)
+    assert view.blocked_requests == []
+    image = view.grab().toImage()
+    water = sum(1 for x in range(0, image.width(), 10) for y in range(0, image.height(), 10)
+                if all(abs(a - b) <= 10 for a, b in zip(QColor(image.pixel(x, y)).getRgb()[:3], WATER, strict=True)))
+    assert water > 200  # the lakes of the drawn vector tiles fill about half the map

@@ -815,3 +815,23 @@ def test_the_wall_map_masks_every_name_and_number_popups_included(qtbot, plain_s
     for secret in ("徐建华", "张三丰", "13812345678", "李正阳", "陈小明", "13900001111"):
         assert secret not in text, secret
     assert "网格员 徐**" in str(snap[REPORT]) and "李**" in str(snap[TEAM_MEMBER])
+
+
+def test_labels_and_markers_grow_with_the_wall_screen(qtbot, plain_store):
+    """The wall passes its size (height / 1080 × 1.5): names and incident dots grow by that factor, at once and
+    on a page rebuilt later; a desk stays at 1."""
+    iid = add_incident(plain_store, title="大屏测试", lat=28.95, lon=118.62, urgency="L2")
+    view = open_view(qtbot, plain_store)
+    town = "parseFloat(getComputedStyle(document.querySelector('.cr-label-town .cr-label-text')).fontSize)"
+    qtbot.waitUntil(lambda: js(view, qtbot, f"cr.incidentState('{iid}') !== null"), timeout=JS_MS)
+    desk_font = js(view, qtbot, town)
+    desk_radius = js(view, qtbot, f"cr.incidentState('{iid}').radius")
+    assert desk_font == 12 and desk_radius == 8
+
+    view.set_scale(3.0)  # a 4K wall: 2160 lines / 1080 × 1.5
+    qtbot.waitUntil(lambda: js(view, qtbot, town) == 36, timeout=JS_MS)
+    assert js(view, qtbot, f"cr.incidentState('{iid}').radius") == 24
+    loads = view.load_count
+    view.reload()  # e.g. a new base-map version: the rebuilt page keeps the wall's size
+    qtbot.waitUntil(lambda: view.load_count > loads and view.is_ready, timeout=LOAD_MS)
+    assert js(view, qtbot, town) == 36 and js(view, qtbot, f"cr.incidentState('{iid}').radius") == 24

@@ -48,6 +48,7 @@ LANE_MODES = {
 AUTO_LABELS = {
     "overdue_incident": QT_TRANSLATE_NOOP("Boards", "Overdue incident"),
     "missed_checkin": QT_TRANSLATE_NOOP("Boards", "Missed check-in"),
+    "overdue_step": QT_TRANSLATE_NOOP("Boards", "Case step overdue"),
 }
 
 RULE_LABELS = {

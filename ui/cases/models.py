@@ -98,8 +98,28 @@ class CaseListModel(RowTableModel):
             (self.tr("Case"), self._title),
             (self.tr("State"), self._state),
             (self.tr("Steps"), lambda r, role: f"{r.steps_done}/{r.steps_total}" if role == DISPLAY else None),
+            (self.tr("Current step"), self._step),
             (self.tr("Time limit"), self._clock),
         ]
+
+    def _step(self, r: CaseRow, role: int) -> Any:
+        """The step being worked on with its own countdown (each step has a limit of its own)."""
+        if not r.current_step:
+            return None
+        now = self.clock()
+        late = r.step_due_at is not None and now > r.step_due_at
+        if role == DISPLAY:
+            if r.step_due_at is None:
+                return r.current_step
+            return f"{r.current_step} · {board_labels.countdown(r.step_due_at, None, now)}"
+        if role == Qt.ItemDataRole.ToolTipRole and r.step_due_at is not None:
+            tip = self.tr("This step is due {due}").format(due=fmt_local(r.step_due_at))
+            if r.step_escalation not in ("", "none"):
+                tip += "  " + board_labels.escalation_label(r.step_escalation)
+            return tip
+        if role == Qt.ItemDataRole.ForegroundRole and late:
+            return QColor("#c0392b")
+        return None
 
     def _title(self, r: CaseRow, role: int) -> Any:
         if role == DISPLAY:

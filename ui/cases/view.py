@@ -109,7 +109,7 @@ class StepStrip(QWidget):
         self.layout_.setSpacing(4)
         self.labels: list[QLabel] = []
 
-    def show_steps(self, steps: list[Any], current: int | None) -> None:
+    def show_steps(self, steps: list[Any], current: int | None, now: datetime | None = None) -> None:
         for label in self.labels:
             label.setParent(None)
             label.deleteLater()
@@ -124,14 +124,27 @@ class StepStrip(QWidget):
                 tip = self.tr("Done {when} by {who}").format(when=fmt_local(step.done_at, "%m-%d %H:%M"),
                                                             who=step.done_by or "—")
                 style = "background:#e3f3e6; color:#1e6b34; border:1px solid #9fd3ab;"
+                if step.overdue:  # done after its own limit
+                    tip += "  " + self.tr("(after the step's limit {due})").format(due=fmt_local(step.due_at))
             elif step.position == current:
                 text = f"▶ {step.position}. {step.name}"
                 tip = self.tr("Current step")
                 style = "background:#2d6cc0; color:white; font-weight:bold;"
+                if step.due_at is not None and now is not None:
+                    # the step's own countdown, on the working-day clock (holidays do not count)
+                    text += "\n" + board_labels.countdown(step.due_at, None, now)
+                    tip = self.tr("Current step, due {due} ({days} working days)").format(
+                        due=fmt_local(step.due_at), days=f"{step.limit_days:g}")
+                    if step.escalation_level not in ("", "none"):
+                        text += f"（{board_labels.escalation_label(step.escalation_level)}）"
+                    if step.overdue:
+                        style = "background:#c0392b; color:white; font-weight:bold;"
             else:
                 text = f"{step.position}. {step.name}"
                 tip = self.tr("Not started")
                 style = "background:#eef1f5; color:#5a6472; border:1px solid #d0d7e2;"
+                if step.limit_days:
+                    text += "\n" + self.tr("{days} working days").format(days=f"{step.limit_days:g}")
             label = QLabel(text)
             label.setToolTip(tip)
             label.setWordWrap(True)
@@ -273,7 +286,7 @@ class CasePanel(QWidget):
         self.progress.setRange(0, max(p.steps_total, 1))
         self.progress.setValue(p.steps_done)
         self.progress.setFormat(self.tr("{done} of {total} steps done").format(done=p.steps_done, total=p.steps_total))
-        self.steps.show_steps(p.steps, p.current_step.position if p.current_step else None)
+        self.steps.show_steps(p.steps, p.current_step.position if p.current_step else None, now)
         self.checkin_model.set_rows(p.checkins)
         fit_columns(self.checkin_table)
         self.note_label.setText(detail.note)

@@ -1,4 +1,4 @@
-"""A read-only MBTiles cache of raster base-map tiles, for the map's optional offline tile layer.
+"""A read-only MBTiles cache of base-map tiles, for the map's offline tile layers (vector tiles drawn to PNG).
 
 MBTiles (spec 1.3) is one SQLite file with a ``tiles`` table
 (``zoom_level, tile_column, tile_row, tile_data``, rows counted from the south, TMS
@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ class MBTiles:
             return None
         try:
             tiles = cls(path)
-            if tiles.count() == 0:
+            if not tiles.has_tiles():
                 tiles.close()
                 return None
             return tiles
@@ -68,7 +70,9 @@ class MBTiles:
     def _read_info(self) -> TileSetInfo:
         with self._lock:
             meta = dict(self._conn.execute("SELECT name, value FROM metadata").fetchall())
-            zooms = self._conn.execute("SELECT MIN(zoom_level), MAX(zoom_level) FROM tiles").fetchone()
+            zooms: tuple[Any, Any] = (None, None)
+            if "minzoom" not in meta or "maxzoom" not in meta:  # a scan of every tile: only when not declared
+                zooms = self._conn.execute("SELECT MIN(zoom_level), MAX(zoom_level) FROM tiles").fetchone()
         bounds = None
         if meta.get("bounds"):
             try:
@@ -86,6 +90,11 @@ class MBTiles:
             attribution=str(meta.get("attribution", "")),
             bounds=bounds,
         )
+
+    def has_tiles(self) -> bool:
+        """At least one tile (one row read: a base map's count is a scan of a large table, paid at every page build)."""
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM tiles LIMIT 1").fetchone() is not None
 
     def count(self) -> int:
         with self._lock:
@@ -106,6 +115,58 @@ class MBTiles:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+class VectorTiles(MBTiles):
+    """An MBTiles file of vector tiles (``format=pbf``) served as PNG: each tile is drawn on request by
+    :func:`commandroom.basemap.vector.render_tile` (no network, no browser plugin) and the last few hundred
+    drawn tiles are kept, so panning back over them costs nothing.
+
+    ``scale`` draws tiles larger (``256 × scale`` pixels) with lines and names to match: the wall's map.
+    """
+
+    CACHE_TILES = 512
+
+    def __init__(self, path: str | Path, *, scale: float = 1.0) -> None:
+        super().__init__(path)
+        self.scale = scale
+        self._drawn: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+        self._draw_lock = threading.Lock()
+        src = self.info
+        self.info = TileSetInfo(name=src.name, fmt="png", min_zoom=src.min_zoom, max_zoom=src.max_zoom,
+                                attribution=src.attribution, bounds=src.bounds)
+
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        key = (z, x, y)
+        with self._draw_lock:
+            hit = self._drawn.get(key)
+            if hit is not None:
+                self._drawn.move_to_end(key)
+                return hit
+        raw = super().tile(z, x, y)
+        if raw is None:
+            return None
+        from commandroom.basemap.vector import VectorTileError, render_tile
+
+        try:
+            png = render_tile(raw, scale=self.scale)
+        except VectorTileError as exc:
+            log.warning("vector tile %s/%s/%s of %s is unreadable: %s", z, x, y, self.path.name, exc)
+            return None
+        with self._draw_lock:
+            self._drawn[key] = png
+            while len(self._drawn) > self.CACHE_TILES:
+                self._drawn.popitem(last=False)
+        return png
+
+
+def open_tiles(path: str | Path, tile_format: str | None, *, scale: float = 1.0) -> MBTiles | None:
+    """A desk's base-map file: raster tiles as they are, vector tiles (``pbf``) drawn to PNG."""
+    tiles = MBTiles.open_if_usable(path)
+    if tiles is None or (tile_format or tiles.info.fmt) != "pbf":
+        return tiles
+    tiles.close()
+    return VectorTiles(path, scale=scale)
 
 
 @dataclass(frozen=True)

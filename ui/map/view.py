@@ -169,6 +169,18 @@ class MapView(QWidget):
     def clear_selection(self) -> None:
         self.run_js("cr.clearSelection()")
 
+    def set_scale(self, scale: float) -> None:
+        """Labels and markers ``scale`` times their desk size (the wall: its height / 1080 lines); kept for
+        a page built later (a new base-map version), applied at once to the page shown."""
+        from dataclasses import replace
+
+        from ui.map.page import PageOptions
+
+        scale = max(1.0, float(scale))
+        self.page_options = replace(self.page_options or PageOptions(), scale=scale)
+        if self._page is not None and self._loaded:
+            self._page.runJavaScript(f"cr.setScale({scale:g})", 0)
+
     def run_js(self, script: str, callback: Callable[[Any], None] | None = None) -> None:
         """Run ``script`` in the page (main world); ``callback(result)`` gets its raw value.
 
@@ -295,7 +307,7 @@ class MapView(QWidget):
         from commandroom.basemap.local import installed_layers
 
         keys = tuple(f"{e['layer']}:{e['version']}" for e in installed_layers(self.basemap_dir)
-                     if e.get("raster", True))
+                     if e.get("layer") in ("streets", "imagery", "labels"))
         if keys != self.basemap_keys and not self._reload_scheduled:
             self._reload_scheduled = True
             QTimer.singleShot(0, self._reload_now)
@@ -451,16 +463,18 @@ class _OpenBaseMap:
         self.local = LocalBaseMap(self.layer, entry.get("crs", "wgs84"), tiles.info, Path(entry["path"]))
 
 
-def _open_basemaps(folder: Path) -> tuple[list[_OpenBaseMap], dict[str, Any]]:
-    """The desk's raster base maps, opened read-only (an unreadable file is skipped, and logged)."""
+def _open_basemaps(folder: Path, scale: float = 1.0) -> tuple[list[_OpenBaseMap], dict[str, Any]]:
+    """The desk's base maps, opened read-only (an unreadable file is skipped, and logged); vector tiles are
+    drawn to PNG on the desk (``scale``: larger tiles with larger names for the wall)."""
     from commandroom.basemap.local import installed_layers
-    from ui.map.tiles import MBTiles
+    from ui.map.tiles import open_tiles
 
     out = []
     for entry in installed_layers(folder):
-        if not entry.get("raster", True) or entry.get("layer") not in ("streets", "imagery", "labels"):
-            continue  # vector tiles are for the field app; an unknown layer is not drawn
-        tiles = MBTiles.open_if_usable(entry["path"])
+        if entry.get("layer") not in ("streets", "imagery", "labels"):
+            continue  # an unknown layer is not drawn
+        fmt = entry.get("tile_format") or (None if entry.get("raster", True) else "pbf")
+        tiles = open_tiles(entry["path"], fmt, scale=scale)
         if tiles is not None:
             out.append(_OpenBaseMap(entry, tiles))
     return out, {b.layer: b.tiles for b in out}

@@ -543,6 +543,11 @@ class WallPulseRing(QWidget):
         painter.end()
 
 
+WALL_MAP_SCALE = 1.5
+"""Labels and markers on the wall's map against a desk's, on a 1080-line screen (read from 5 m); a 4K wall
+(scale 2) draws them three times a desk's size."""
+
+
 class WallMapPage(WallPage):
     """The offline incident map (``ui.map.view.MapView``), or a placeholder when it is not installed.
 
@@ -632,12 +637,11 @@ class WallMapPage(WallPage):
             return
         k = self.scale
         css = (".leaflet-control-zoom,.leaflet-control-layers,.cr-toolbar{display:none!important}"
-               f".cr-legend{{zoom:{1.5 * k:.2f}}}"
-               f".leaflet-control-scale{{zoom:{1.5 * k:.2f}}}"
-               f".cr-label-zone .cr-label-text{{font-size:{round(24 * k)}px}}"
-               f".cr-label-town .cr-label-text{{font-size:{round(18 * k)}px}}"
-               f".cr-label-sub{{font-size:{round(13 * k)}px}}"
-               f".cr-cluster div{{font-size:{round(17 * k)}px}}")
+               f".cr-legend{{zoom:{WALL_MAP_SCALE * k:.2f}}}"
+               f".leaflet-control-scale{{zoom:{WALL_MAP_SCALE * k:.2f}}}")
+        set_scale = getattr(self.view, "set_scale", None)
+        if set_scale is not None:  # labels and incident markers grow with the wall's screen (one factor, in the page)
+            set_scale(WALL_MAP_SCALE * k)
         script = ("(function(){var s=document.getElementById('cr-wall-style');"
                   "if(!s){s=document.createElement('style');s.id='cr-wall-style';document.head.appendChild(s);}"
                   f"s.textContent={json.dumps(css)};}})()")

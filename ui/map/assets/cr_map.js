@@ -116,13 +116,14 @@
   function incStyle(d, overdue) {
     var c = S.cfg;
     var fill = c.stateColors[d.st] || c.unknownColor;
-    var radius = c.urgencyRadius[d.urg] || c.urgencyRadius.L3;
+    var k = S.scale || 1;  // the wall's screen size (cr.setScale): markers grow with the labels
+    var radius = (c.urgencyRadius[d.urg] || c.urgencyRadius.L3) * k;
     if (overdue) {
-      return { radius: radius, color: c.overdueColor, weight: 4, opacity: 1, fillColor: fill, fillOpacity: 0.95 };
+      return { radius: radius, color: c.overdueColor, weight: 4 * k, opacity: 1, fillColor: fill, fillOpacity: 0.95 };
     }
     var urgent = d.urg === 'L1';
     return {
-      radius: radius, color: urgent ? '#111827' : '#ffffff', weight: urgent ? 2.5 : 1.5,
+      radius: radius, color: urgent ? '#111827' : '#ffffff', weight: (urgent ? 2.5 : 1.5) * k,
       opacity: 1, fillColor: fill, fillOpacity: d.st === 'closed' ? 0.6 : 0.92
     };
   }
@@ -988,9 +989,19 @@
 
   // ------------------------------------------------------------------ init
 
+  // Labels and markers in proportion to the screen: 1 on a desk, larger on the wall (its height / 1080 lines).
+  cr.setScale = function (scale) {
+    S.scale = scale > 0 ? scale : 1;
+    document.documentElement.style.setProperty('--cr-scale', String(S.scale));
+    [S.open, S.closed].forEach(function (g) { if (g) { g.eachLayer(restyle); } });
+    return S.scale;
+  };
+
   cr.init = function (map, cfg, layers) {
     S.map = map;
     S.cfg = cfg;
+    S.scale = cfg.scale || 1;
+    document.documentElement.style.setProperty('--cr-scale', String(S.scale));
     // Zoom stays integral: Leaflet.markercluster 1.4 stops showing single markers at fractional zooms.
     map.setMinZoom(cfg.minZoom);
     map.setMaxZoom(cfg.maxZoom);  // no tile layer = no max zoom, which markercluster needs
