@@ -43,6 +43,11 @@ def _travel(moment: str):
 
 
 def pytest_configure(config):
+    # Between tests (and for widgets that outlive theirs) COMMANDROOM_HOME points at a folder of this run,
+    # never at the real ~/.config: each test still gets its own (``_isolated_home``).
+    import tempfile
+
+    os.environ["COMMANDROOM_HOME"] = tempfile.mkdtemp(prefix="commandroom-tests-")
     moment = config.getoption("--moment")
     if moment:
         traveller = _travel(moment)

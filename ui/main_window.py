@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
     "inbox", "incidents", "conflicts", "map", "zones", "board", "one_thing")
 PAGE_ADMIN = "admin"
+PAGE_NOTICES = "notices"
 PAGE_ARBITRATION = "arbitration"
 PAGE_DEPARTMENT = "department"
 
@@ -186,6 +187,8 @@ class MainWindow(QMainWindow):
                 entries[1], entries[3], entries[2],
             ]
         may = getattr(self.actor, "may", None)
+        if callable(may) and may("notices.read"):  # what the county server sent out for the room
+            entries.append((PAGE_NOTICES, self.tr("Notices sent"), "fa5s.paper-plane", self._build_notices))
         if callable(may) and may("dispute.decide") and not may("admin.users"):  # the county's arbitration
             entries.append((PAGE_ARBITRATION, self.tr("Arbitration"), "fa5s.balance-scale",
                             lambda: self._plugin_page("ui.arbitration.view")))
@@ -218,6 +221,13 @@ class MainWindow(QMainWindow):
         view = AdminView(self.engine._request, self.actor)
         view._start(view.load())
         return view
+
+    def _build_notices(self) -> QWidget:
+        if self.engine is None:
+            return QLabel(self.tr("The notices log is kept by the county server: sign in while connected."))
+        from ui.notices.view import NoticesView
+
+        return NoticesView(self.engine._request, self.actor)
 
     def page(self, key: str) -> QWidget:
         """The page ``key``, built on first use."""

@@ -627,6 +627,9 @@ class ConflictRecord(SyncedMixin, Base):
     origin_device: Mapped[str] = mapped_column(String(64), default="")
     by_user_name: Mapped[str] = mapped_column(String(64), default="")
     explanation: Mapped[str] = mapped_column(Text, default="")
+    # what the record was called when this was written (number and title): a desk that no longer holds
+    # the record (closed and compacted, moved to another township) still names it
+    record_label: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class Photo(Base):
@@ -909,6 +912,9 @@ class OutboxEntry(Base):
     schema_version: Mapped[int] = mapped_column(Integer, default=1)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     dismissed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what the record was called when the officer acted (number and title), for a rejection shown after the
+    # desk stopped holding the record
+    record_label: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class SyncCursor(Base):
@@ -981,3 +987,16 @@ def row_to_dict(obj: Base) -> dict[str, Any]:
             continue
         out[col.key] = value
     return out
+
+
+def record_label(session: Any, entity_type: str, entity_id: str) -> str:
+    """'QC-2026-000123「违停」' — a record as the officer knows it (never its id); "" when not held here."""
+    model = SYNCED_MODELS.get(entity_type)
+    row = session.get(model, entity_id) if model is not None and entity_id else None
+    if row is None:
+        return ""
+    number = getattr(row, "number", None)
+    title = getattr(row, "title", None) or getattr(row, "name", None)
+    if title:
+        return (f"{number}「{title}」" if number else f"「{title}」")[:300]
+    return str(number or "")[:300]

@@ -182,7 +182,7 @@ class EmailChannel:
         except smtplib.SMTPAuthenticationError:
             raise DeliveryError("邮件服务器拒绝了登录，请检查通道设置", retry=False) from None
         except smtplib.SMTPRecipientsRefused:
-            raise DeliveryError(f"邮件服务器拒收地址 {message.address}", retry=False) from None
+            raise DeliveryError("邮件服务器拒收这个收件地址，请本人核对所填邮箱", retry=False) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"邮件发送失败（{type(exc).__name__}）") from None
 

@@ -37,7 +37,7 @@ from commandroom.domain.models import (
     Township,
     User,
 )
-from commandroom.notify.channels import DeliveryError, Message, channel_for
+from commandroom.notify.channels import CHANNEL_KINDS, DeliveryError, Message, channel_for
 from commandroom.timeutil import fmt_local, utcnow
 
 log = logging.getLogger(__name__)
@@ -399,4 +399,6 @@ def delivery_log(session: Session, townships: Sequence[str] | None, *, limit: in
         "title": n.title, "status": n.status, "status_text": status_words.get(n.status, n.status),
         "attempts": n.attempts, "error": n.last_error, "created_at": n.created_at.isoformat(),
         "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+        "channel_kind": n.channel_kind, "channel_kind_text": CHANNEL_KINDS.get(n.channel_kind, n.channel_kind),
+        "next_attempt_at": n.next_attempt_at.isoformat() if n.status == "pending" and n.next_attempt_at else None,
     } for n, channel_name in rows]

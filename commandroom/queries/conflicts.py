@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from commandroom.domain.models import SYNCED_MODELS, ConflictRecord, OutboxEntry
+from commandroom.domain.models import SYNCED_MODELS, ConflictRecord, OutboxEntry, record_label
 from commandroom.store.protocol import ReadStore
 from commandroom.timeutil import fmt_local
 
@@ -53,6 +53,7 @@ class ConflictRow:
     by_user_name: str
     explanation: str
     created_at: datetime
+    record_label: str = ""  # the record's name when the server wrote the conflict
 
 
 def describe_row(session: Any, entity_type: str, entity_id: str) -> tuple[tuple[str, Any], ...]:
@@ -93,7 +94,8 @@ def rejected_rows(store: ReadStore) -> list[RejectedRow]:
                 entity_id=e.entity_id, args=dict(e.args or {}), state=e.state, reason=reason,
                 code=str(result.get("code") or ""), created_at=e.created_local_ts,
                 kept=describe_row(session, e.entity_type, e.entity_id), redo_entity_id=redo_id or e.entity_id,
-                record=record_name(session, e.entity_type, e.entity_id),
+                # the record as held now, else as it was called when the officer acted
+                record=record_name(session, e.entity_type, e.entity_id) or e.record_label,
             ))
     return out
 
@@ -106,7 +108,8 @@ def conflict_rows(store: ReadStore, township_codes: list[str] | None, limit: int
     q = q.order_by(ConflictRecord.created_at.desc()).limit(limit)
     with store.read() as session:
         return [ConflictRow(c.id, c.entity_type, c.entity_id, c.field, c.kept_value, c.lost_value, c.rule,
-                            c.by_user_name, c.explanation, c.created_at) for c in session.scalars(q)]
+                            c.by_user_name, c.explanation, c.created_at, c.record_label or "")
+                for c in session.scalars(q)]
 
 
 @dataclass(frozen=True)
@@ -126,15 +129,7 @@ class ConflictGroup:
 
 def record_name(session: Any, entity_type: str, entity_id: str) -> str:
     """'QC-2026-000123「违停」' — a record as the officer knows it (never its id); "" when not here."""
-    model = SYNCED_MODELS.get(entity_type)
-    row = session.get(model, entity_id) if model is not None else None
-    if row is None:
-        return ""
-    number = getattr(row, "number", None)
-    title = getattr(row, "title", None) or getattr(row, "name", None)
-    if title:
-        return f"{number}「{title}」" if number else f"「{title}」"
-    return str(number or "")
+    return record_label(session, entity_type, entity_id)
 
 
 def conflict_groups(store: Any, township_codes: list[str] | None, limit: int = 500) -> list[ConflictGroup]:
@@ -144,6 +139,8 @@ def conflict_groups(store: Any, township_codes: list[str] | None, limit: int = 5
     for r in rows:
         by_key.setdefault((r.entity_type, r.entity_id), []).append(r)
     with store.read() as session:
-        return [ConflictGroup(key=f"{t}:{i}", entity_type=t, entity_id=i, record=record_name(session, t, i),
+        return [ConflictGroup(key=f"{t}:{i}", entity_type=t, entity_id=i,
+                              record=record_name(session, t, i) or next((c.record_label for c in group
+                                                                          if c.record_label), ""),
                               conflicts=tuple(group)) for (t, i), group in by_key.items()]
 

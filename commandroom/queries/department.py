@@ -30,6 +30,8 @@ from commandroom.domain.models import (
     Department,
     Dispatch,
     Incident,
+    Matter,
+    MatterListVersion,
     OneThingCase,
     OneThingType,
     TaskCard,
@@ -65,6 +67,25 @@ class WorkItem:
     lat: float | None
     lon: float | None
 
+
+
+def townships(store: ReadStore) -> list[tuple[str, str]]:
+    """Every township as ``(code, name)``, in code order: the department page's township filter."""
+    with store.read() as session:
+        return [(c, n) for c, n in session.execute(select(Township.code, Township.name).order_by(Township.code))]
+
+
+def proposal_choices(store: ReadStore, own: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What a 退回's counter-proposal may name: the list matters in force and the other departments."""
+    with store.read() as session:
+        version = session.scalars(select(MatterListVersion).order_by(MatterListVersion.version.desc())).first()
+        mq = select(Matter.id, Matter.code, Matter.name).order_by(Matter.code)
+        if version is not None:
+            mq = mq.where(Matter.version_id == version.id)
+        matters = [(mid, f"{code} {name}") for mid, code, name in session.execute(mq)]
+        depts = [(code, name) for code, name in session.execute(
+            select(Department.code, Department.name).where(Department.code != own).order_by(Department.code))]
+    return matters, depts
 
 def department_name(store: ReadStore, code: str | None) -> str:
     if not code:

@@ -284,10 +284,15 @@ def audit_entries(request: Request, actor: str | None = None, entity_type: str |
 
 @router.post("/admin/audit/verify")
 def audit_verify(request: Request, who: Principal = Depends(principal)) -> dict:
-    """Walk the hash chain: ok, or the first entry where it breaks and why."""
+    """Walk the hash chain: ok, or the first entry where it breaks and why.
+
+    ``reason`` is the why as data (a code and its parameters, see ``audit.ChainCheck``) for the desk to
+    word in the officer's language; ``message`` is the same in English for scripts and logs.
+    """
     require_manager(who, "admin.audit")
-    from commandroom.server.audit import verify_chain
+    from commandroom.server.audit import check_chain
 
     with request.app.state.server.read() as session:
-        ok, bad, message = verify_chain(session)
-    return {"ok": ok, "broken_at": bad, "message": message}
+        result = check_chain(session)
+    return {"ok": result.ok, "broken_at": result.broken_at, "message": result.message,
+            "reason": {"code": result.code, "params": result.params}}

@@ -22,6 +22,7 @@ head id and hash; writing them down elsewhere (a daily report) closes that gap.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -129,8 +130,42 @@ def append_audit(
     return AuditEntry(**fields, hash=digest)
 
 
-def verify_chain(session: Session, *, batch: int = 2000) -> tuple[bool, int | None, str]:
-    """Walk the chain from the first entry: ``(ok, first bad id or None, message)``."""
+@dataclass(frozen=True)
+class ChainCheck:
+    """The result of walking the chain, as data: a reason code and its parameters, so each reader
+    (the CLI in English, the desk in Chinese) words it itself.
+
+    ``code``: ``empty`` / ``intact`` (``count``, ``head_id``, ``head_hash``) when ok; ``missing``
+    (``first``, ``last``, ``before``, ``after``: ids jump from ``before`` to ``after``), ``relinked`` or
+    ``altered`` (``id``, ``action``, ``entity_type``, ``entity_id``, ``at``) when broken.
+    """
+
+    ok: bool
+    broken_at: int | None
+    code: str
+    params: dict[str, Any]
+
+    @property
+    def message(self) -> str:
+        """The English line of the CLI and the logs."""
+        p = self.params
+        if self.code == "empty":
+            return "the audit log is empty"
+        if self.code == "intact":
+            return f"{p['count']} entries, chain intact (head #{p['head_id']} {p['head_hash'][:16]}…)"
+        if self.code == "missing":
+            gap = (f"entry #{p['first']} is missing" if p["first"] == p["last"]
+                   else f"entries #{p['first']}–#{p['last']} are missing")
+            return f"{gap} (deleted?): the ids jump from #{p['before']} to #{p['after']}"
+        what = f"{p['action']} {p['entity_type']} {p['entity_id']}"
+        if self.code == "relinked":
+            return (f"entry #{p['id']} ({what}) does not point at the hash of entry #{p['id'] - 1}: an entry "
+                    "before it was changed or replaced")
+        return f"entry #{p['id']} ({what}, {p['at']}) was altered: its content no longer matches its hash"
+
+
+def check_chain(session: Session, *, batch: int = 2000) -> ChainCheck:
+    """Walk the chain from the first entry and say where and why it breaks, if it does."""
     expected_id = 1
     prev = GENESIS
     count = 0
@@ -143,28 +178,28 @@ def verify_chain(session: Session, *, batch: int = 2000) -> tuple[bool, int | No
             break
         for row in rows:
             if row.id != expected_id:
-                if expected_id == row.id - 1:
-                    gap = f"entry #{expected_id} is missing"
-                else:
-                    gap = f"entries #{expected_id}–#{row.id - 1} are missing"
-                return False, expected_id, f"{gap} (deleted?): the ids jump from #{expected_id - 1} to #{row.id}"
+                return ChainCheck(False, expected_id, "missing", {
+                    "first": expected_id, "last": row.id - 1, "before": expected_id - 1, "after": row.id})
+            entry = {"id": row.id, "action": row.action, "entity_type": row.entity_type,
+                     "entity_id": row.entity_id, "at": fmt_local(row.at, "%Y-%m-%d %H:%M:%S")}
             if row.prev_hash != prev:
-                return False, row.id, (f"entry #{row.id} ({row.action} {row.entity_type} {row.entity_id}) does not "
-                                       f"point at the hash of entry #{row.id - 1}: an entry before it was changed "
-                                       "or replaced")
-            actual = hash_of(row)
-            if actual != row.hash:
-                return False, row.id, (f"entry #{row.id} ({row.action} {row.entity_type} {row.entity_id}, "
-                                       f"{fmt_local(row.at, '%Y-%m-%d %H:%M:%S')}) was altered: its content no "
-                                       "longer matches its hash")
+                return ChainCheck(False, row.id, "relinked", entry)
+            if hash_of(row) != row.hash:
+                return ChainCheck(False, row.id, "altered", entry)
             prev = row.hash
             expected_id += 1
             count += 1
             last_id = row.id
         session.expunge_all()
     if count == 0:
-        return True, None, "the audit log is empty"
-    return True, None, f"{count} entries, chain intact (head #{last_id} {prev[:16]}…)"
+        return ChainCheck(True, None, "empty", {})
+    return ChainCheck(True, None, "intact", {"count": count, "head_id": last_id, "head_hash": prev})
+
+
+def verify_chain(session: Session, *, batch: int = 2000) -> tuple[bool, int | None, str]:
+    """Walk the chain from the first entry: ``(ok, first bad id or None, message in English)``."""
+    result = check_chain(session, batch=batch)
+    return result.ok, result.broken_at, result.message
 
 
 def head(session: Session) -> tuple[int, str] | None:

@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from commandroom import permissions
 from commandroom.domain.errors import DomainError, Forbidden, NotFound
-from commandroom.domain.models import REFERENCE_MODELS, SYNCED_MODELS, Base, ConflictRecord, row_to_dict
+from commandroom.domain.models import (
+    REFERENCE_MODELS,
+    SYNCED_MODELS,
+    Base,
+    ConflictRecord,
+    record_label,
+    row_to_dict,
+)
 from commandroom.mutations.core import (
     OCCURRED_AT,
     Actor,
@@ -205,9 +212,10 @@ def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_ver
                     mutation_id=mutation_id,
                     origin_device=actor.device_name or actor.device_id,
                     by_user_name=actor.name,
+                    record_label=record_label(session, row.__tablename__, primary_key_of(row)),
                     explanation=(
-                        f"'{name}' was changed by someone else after {actor.name} last saw it; "
-                        + ("both versions kept, marked for review" if text else "the later arrival was kept")
+                        f"{actor.name}修改前，这一项已被别人改过；"  # the officer's words: the desk shows it as is
+                        + ("两个版本都保留，已标记待核对" if text else "以后到达服务器的修改为准")
                     ),
                 )
             )
@@ -298,6 +306,7 @@ def execute(
                         origin_device=actor.device_name or actor.device_id,
                         by_user_name=actor.name,
                         explanation=note["explanation"],
+                        record_label=record_label(session, get_spec(name).entity_type, entity_id),
                     )
                 )
             for rec in conflict_rows:

@@ -428,6 +428,7 @@ def job_status(session: Session, now: datetime, jobs: tuple[Job, ...] = JOBS) ->
             "running_since": (last.started_at.isoformat()
                               if last is not None and last.finished_at is None and not last.error else None),
             "last_error": last.error if last is not None and last.error else "",
+            "last_attempt_at": last.started_at.isoformat() if last is not None and last.started_at else None,
             "next_run_at": next_run.isoformat(),
         })
     return out

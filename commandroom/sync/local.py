@@ -63,6 +63,7 @@ from commandroom.domain.models import (
     LocalMeta,
     OutboxEntry,
     SyncCursor,
+    record_label,
     row_to_dict,
 )
 from commandroom.ids import new_id
@@ -273,6 +274,7 @@ class LocalStore:
             base_versions = self._base_versions(session, spec.entity_type, entity_id)
             ctx = MutationContext(session, actor, now=self.now(), on_server=False, mutation_id=mutation_id)
             changes = self._apply_tracked(session, ctx, mutation_id, name, spec.entity_type, entity_id, args)
+            label = record_label(session, spec.entity_type, entity_id)  # after: a created record has its number
             next_seq = (session.scalar(select(func.max(OutboxEntry.local_seq))) or 0) + 1
             session.add(
                 OutboxEntry(
@@ -289,6 +291,7 @@ class LocalStore:
                     clock_skew=self.clock_skew,
                     state="pending",
                     schema_version=SCHEMA_VERSION,
+                    record_label=label,
                 )
             )
             self._remember_actor(session, actor)

@@ -63,6 +63,10 @@
             <translation>审计日志</translation>
         </message>
         <message>
+            <source>Scheduled jobs</source>
+            <translation>定时任务</translation>
+        </message>
+        <message>
             <source>User name</source>
             <translation>用户名</translation>
         </message>
@@ -211,8 +215,84 @@
             <translation>校验审计链</translation>
         </message>
         <message>
+            <source>Account {name}</source>
+            <translation>账号 {name}</translation>
+        </message>
+        <message>
+            <source>daily</source>
+            <translation>每天</translation>
+        </message>
+        <message>
+            <source>every {n} days</source>
+            <translation>每 {n} 天</translation>
+        </message>
+        <message>
+            <source>every {n} h</source>
+            <translation>每 {n} 小时</translation>
+        </message>
+        <message>
+            <source>every {n} min</source>
+            <translation>每 {n} 分钟</translation>
+        </message>
+        <message>
+            <source>running since {when}</source>
+            <translation>自 {when} 起运行中</translation>
+        </message>
+        <message>
+            <source>failed: {why}</source>
+            <translation>失败：{why}</translation>
+        </message>
+        <message>
+            <source>not run yet</source>
+            <translation>尚未运行</translation>
+        </message>
+        <message>
+            <source>done, {n} actions</source>
+            <translation>完成，处理 {n} 项</translation>
+        </message>
+        <message>
+            <source>done, nothing to do</source>
+            <translation>完成，无待处理</translation>
+        </message>
+        <message>
+            <source>Job</source>
+            <translation>任务</translation>
+        </message>
+        <message>
+            <source>Runs</source>
+            <translation>频率</translation>
+        </message>
+        <message>
+            <source>Last run</source>
+            <translation>上次运行</translation>
+        </message>
+        <message>
+            <source>Result</source>
+            <translation>结果</translation>
+        </message>
+        <message>
+            <source>Next run</source>
+            <translation>下次运行</translation>
+        </message>
+        <message>
+            <source>Refresh</source>
+            <translation>刷新</translation>
+        </message>
+        <message>
             <source>Not done: {message}</source>
             <translation>未执行：{message}</translation>
+        </message>
+        <message>
+            <source>As of {when}.</source>
+            <translation>截至 {when}。</translation>
+        </message>
+        <message>
+            <source>{n} job(s) failed on their last run: see the reason in red; the scheduler tries again at the next run.</source>
+            <translation>{n} 项任务上次运行失败：原因见红字；到下次运行时间会自动重试。</translation>
+        </message>
+        <message>
+            <source>No job has run yet: check that the county server runs with its scheduler on.</source>
+            <translation>还没有任务运行过：请确认县服务器已开启定时任务。</translation>
         </message>
         <message>
             <source>Account {name} created.</source>
@@ -253,6 +333,86 @@
         <message>
             <source>Chain intact: {message}</source>
             <translation>审计链完整：{message}</translation>
+        </message>
+        <message>
+            <source>Account created</source>
+            <translation>新增账号</translation>
+        </message>
+        <message>
+            <source>Account disabled</source>
+            <translation>停用账号</translation>
+        </message>
+        <message>
+            <source>Account enabled</source>
+            <translation>启用账号</translation>
+        </message>
+        <message>
+            <source>Password reset</source>
+            <translation>重置密码</translation>
+        </message>
+        <message>
+            <source>Open311 key revoked</source>
+            <translation>吊销 Open311 密钥</translation>
+        </message>
+        <message>
+            <source>Open311 key issued</source>
+            <translation>签发 Open311 密钥</translation>
+        </message>
+        <message>
+            <source>Roles changed</source>
+            <translation>修改角色</translation>
+        </message>
+        <message>
+            <source>Overdue reminders and escalation (reminder, supervision order, report to leaders)</source>
+            <translation>超时催办与督办（提醒 → 督办单 → 领导通报）</translation>
+        </message>
+        <message>
+            <source>Warnings before a deadline passes</source>
+            <translation>即将超时预警</translation>
+        </message>
+        <message>
+            <source>Supervision cards for overdue incidents and missed check-ins</source>
+            <translation>超期事件与未报到的督办卡片</translation>
+        </message>
+        <message>
+            <source>Compacting the sync change log</source>
+            <translation>同步变更日志压缩</translation>
+        </message>
+        <message>
+            <source>Removing unused photos and expired workstation tokens</source>
+            <translation>清理无引用照片与过期设备令牌</translation>
+        </message>
+        <message>
+            <source>The audit log is empty: nothing has been recorded yet.</source>
+            <translation>审计日志为空：还没有任何记录。</translation>
+        </message>
+        <message>
+            <source>Chain intact: all {count} entries check out, the newest is #{head} (fingerprint {hash}…). Write the newest number and fingerprint in the daily report: a cut-off tail shows only against them.</source>
+            <translation>审计链完整：{count} 条记录全部核对无误，最新一条为 #{head}（指纹 {hash}…）。请把最新编号和指纹记入当日报告：末尾记录被删只能靠它们发现。</translation>
+        </message>
+        <message>
+            <source>Do not change the database further; keep a copy of it and report this to the county information office.</source>
+            <translation>请勿再改动数据库，先备份一份，并报告县信息中心。</translation>
+        </message>
+        <message>
+            <source>Chain broken: entry #{first} is missing (deleted?), the numbers jump from #{before} to #{after}.</source>
+            <translation>审计链在第 #{first} 条处断开：该条记录缺失（可能被删除），编号从 #{before} 直接跳到 #{after}。</translation>
+        </message>
+        <message>
+            <source>Chain broken: entries #{first} to #{last} are missing (deleted?), the numbers jump from #{before} to #{after}.</source>
+            <translation>审计链在第 #{first} 条处断开：第 #{first} 至 #{last} 条记录缺失（可能被删除），编号从 #{before} 直接跳到 #{after}。</translation>
+        </message>
+        <message>
+            <source>an account</source>
+            <translation>某账号</translation>
+        </message>
+        <message>
+            <source>Chain broken at entry #{id} ({at}, {action}, {thing}): it no longer follows entry #{before}, so an entry before it was changed or replaced.</source>
+            <translation>审计链在第 #{id} 条处断开（{at}，{action}，{thing}）：它与第 #{before} 条接不上，说明此前有记录被修改或替换。</translation>
+        </message>
+        <message>
+            <source>Chain broken at entry #{id} ({at}, {action}, {thing}): its content was altered after it was written.</source>
+            <translation>审计链在第 #{id} 条处断开（{at}，{action}，{thing}）：这条记录写入后内容被改动过。</translation>
         </message>
         <message>
             <source>Chain broken at entry #{id}: {message}</source>
@@ -3803,6 +3963,10 @@ Counter-proposal: {prop}</source>
             <translation>部门工作台</translation>
         </message>
         <message>
+            <source>Notices sent</source>
+            <translation>通知记录</translation>
+        </message>
+        <message>
             <source>Arbitration</source>
             <translation>县级仲裁</translation>
         </message>
@@ -3813,6 +3977,10 @@ Counter-proposal: {prop}</source>
         <message>
             <source>Administration needs the county server: sign in while connected.</source>
             <translation>系统管理需要连接县级服务器：请在联网时登录。</translation>
+        </message>
+        <message>
+            <source>The notices log is kept by the county server: sign in while connected.</source>
+            <translation>通知记录保存在县服务器上：请在联网时登录。</translation>
         </message>
         <message>
             <source>Settings saved.</source>
@@ -4200,6 +4368,144 @@ Counter-proposal: {prop}</source>
         <message>
             <source>Progress</source>
             <translation>进展</translation>
+        </message>
+    </context>
+    <context>
+        <name>NoticesModel</name>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>Occasion</source>
+            <translation>事由</translation>
+        </message>
+        <message>
+            <source>Message</source>
+            <translation>通知内容</translation>
+        </message>
+        <message>
+            <source>To</source>
+            <translation>收件人</translation>
+        </message>
+        <message>
+            <source>Address</source>
+            <translation>地址</translation>
+        </message>
+        <message>
+            <source>Channel</source>
+            <translation>通道</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Tries</source>
+            <translation>次数</translation>
+        </message>
+        <message>
+            <source>Why / next</source>
+            <translation>原因 / 下一步</translation>
+        </message>
+    </context>
+    <context>
+        <name>NoticesView</name>
+        <message>
+            <source>Waiting</source>
+            <translation>待发送</translation>
+        </message>
+        <message>
+            <source>Sent</source>
+            <translation>已发送</translation>
+        </message>
+        <message>
+            <source>Failed</source>
+            <translation>发送失败</translation>
+        </message>
+        <message>
+            <source>Group robot</source>
+            <translation>群机器人</translation>
+        </message>
+        <message>
+            <source>SMS</source>
+            <translation>短信</translation>
+        </message>
+        <message>
+            <source>E-mail</source>
+            <translation>电子邮件</translation>
+        </message>
+        <message>
+            <source>Dispatch</source>
+            <translation>派遣</translation>
+        </message>
+        <message>
+            <source>Summons (whistle)</source>
+            <translation>吹哨召集</translation>
+        </message>
+        <message>
+            <source>Deadline near</source>
+            <translation>即将超时</translation>
+        </message>
+        <message>
+            <source>Escalation</source>
+            <translation>督办升级</translation>
+        </message>
+        <message>
+            <source>Verification failed</source>
+            <translation>核查未通过</translation>
+        </message>
+        <message>
+            <source>Sent at {when}</source>
+            <translation>{when} 已送达</translation>
+        </message>
+        <message>
+            <source>{reason}. Not retried: ask the county administrator to check the channel or the person's contact.</source>
+            <translation>{reason}。不再重试：请县级管理员检查通道设置或收件人的联系方式。</translation>
+        </message>
+        <message>
+            <source>No reason given</source>
+            <translation>未说明原因</translation>
+        </message>
+        <message>
+            <source>{reason}. Next try {when}.</source>
+            <translation>{reason}。将于 {when} 重试。</translation>
+        </message>
+        <message>
+            <source>Queued, sending {when}.</source>
+            <translation>排队中，将于 {when} 发送。</translation>
+        </message>
+        <message>
+            <source>Queued.</source>
+            <translation>排队中。</translation>
+        </message>
+        <message>
+            <source>All statuses</source>
+            <translation>全部状态</translation>
+        </message>
+        <message>
+            <source>All channels</source>
+            <translation>全部通道</translation>
+        </message>
+        <message>
+            <source>Search message, person or reason</source>
+            <translation>搜索通知内容、收件人或原因</translation>
+        </message>
+        <message>
+            <source>Refresh</source>
+            <translation>刷新</translation>
+        </message>
+        <message>
+            <source>Could not load the notices from the county server ({why}). The list shows the last rows loaded; it tries again in half a minute.</source>
+            <translation>无法从县服务器读取通知记录（{why}）。列表显示的是上次读取的内容，半分钟后自动重试。</translation>
+        </message>
+        <message>
+            <source>{shown} of {total} notices shown · sent {sent} · waiting {pending} · failed {failed}</source>
+            <translation>显示 {shown} / {total} 条 · 已发送 {sent} · 待发送 {pending} · 发送失败 {failed}</translation>
+        </message>
+        <message>
+            <source> — a failed notice did not reach its person: tell them by phone.</source>
+            <translation> —— 发送失败的通知没有送到本人：请电话告知。</translation>
         </message>
     </context>
     <context>

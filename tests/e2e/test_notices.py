@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from PySide6.QtCore import Qt
 
 from commandroom.server.users import create_user
 from tests.e2e.conftest import PASSWORD, QC, new_id, wait_until
@@ -221,3 +222,74 @@ async def test_a_channel_missing_a_setting_is_refused_by_name(county):
     r = await county.http.post("/api/v1/notice-channels", json={"name": "x", "kind": "sms",
                                                                 "config": {"url": "http://127.0.0.1:1/"}}, headers=officer)
     assert r.status_code == 403
+
+
+@pytest.fixture
+def zh(qapp):
+    """The screens in Chinese, as the duty officer sees them."""
+    from ui.i18n import install_translators
+
+    install_translators(qapp, "zh_CN")
+    yield
+    install_translators(qapp, "en")
+
+
+async def test_the_room_reads_the_delivery_log_on_its_desk(county, qtbot, zh):
+    """通知记录 through the widgets: sent, waiting (and when it tries again) and failed (and why), to whom with
+    the address masked, by which channel, how many tries; the filter narrows it; another township sees none."""
+    from ui.notices.view import NoticesView
+
+    with Receivers(sms_failures=100) as receivers:
+        await _configure(county, receivers, robot_secret="SECwrong-secret")
+        county.server.state.extras["notice_retry_pauses"] = (600, 600)  # the SMS waits ten minutes after a failure
+        await _dispatch_from_the_desk(county)
+        await wait_until(lambda: len(receivers.mail) == 1, 15, "the e-mail")
+        desk = await county.workstation("qc-desk-2", "qc1")
+        view = NoticesView(desk.engine._request, desk.actor)
+        qtbot.addWidget(view)
+        view.show()
+        model = view.model
+
+        def rows() -> list[dict[str, str]]:
+            titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+            return [{titles[c]: model.data(model.index(r, c)) for c in range(model.columnCount())}
+                    for r in range(model.rowCount())]
+
+        for _ in range(100):  # the server's delivery loop runs every 0.2 s: wait until every channel tried once
+            await view.wait_idle()
+            shown = rows()
+            if len(shown) == 3 and all(r["次数"] != "0" for r in shown):
+                break
+            view.refresh_button.click()
+            await asyncio.sleep(0.1)
+        by_channel = {r["通道"]: r for r in rows()}
+        assert set(by_channel) == {"球川执法群（群机器人）", "短信平台（短信）", "县局邮箱（电子邮件）"}
+        robot, sms, mail = (by_channel[k] for k in ("球川执法群（群机器人）", "短信平台（短信）", "县局邮箱（电子邮件）"))
+        assert all(r["事由"] == "派遣" and "派遣" in r["通知内容"] for r in (robot, sms, mail))
+        assert mail["状态"] == "已发送" and mail["地址"] == "q***@zhifa.example.cn" and mail["收件人"] == "球川队长"
+        assert robot["状态"] == "发送失败" and robot["次数"] == "1"
+        assert robot["原因 / 下一步"].startswith("群机器人拒收：sign not match。不再重试")
+        assert sms["状态"] == "待发送" and sms["地址"] == "139****0002" and sms["次数"] == "1"
+        assert "短信网关出错（HTTP 503）" in sms["原因 / 下一步"] and "重试" in sms["原因 / 下一步"]
+        assert LEADER_PHONE not in str(rows())
+        assert "已发送 1 · 待发送 1 · 发送失败 1" in view.summary.text() and "电话告知" in view.summary.text()
+
+        # the filter: only what failed, then only SMS, then words
+        view.status_filter.setCurrentIndex(view.status_filter.findText("发送失败"))
+        assert [r["通道"] for r in rows()] == ["球川执法群（群机器人）"]
+        assert view.summary.text().startswith("显示 1 / 3 条")
+        view.status_filter.setCurrentIndex(0)
+        view.channel_filter.setCurrentIndex(view.channel_filter.findText("短信"))
+        assert [r["通道"] for r in rows()] == ["短信平台（短信）"]
+        view.channel_filter.setCurrentIndex(0)
+        view.search.setText("sign not match")
+        assert [r["通道"] for r in rows()] == ["球川执法群（群机器人）"]
+        view.search.clear()
+        assert len(rows()) == 3
+
+        # 天马's room has its own log: 球川's notices are not in it
+        other = await county.workstation("tm-desk", "tm1")
+        theirs = NoticesView(other.engine._request, other.actor)
+        qtbot.addWidget(theirs)
+        await theirs.load()
+        assert theirs.model.rowCount() == 0 and theirs.summary.text().startswith("显示 0 / 0 条")

@@ -57,7 +57,7 @@ async def test_main_window_pages_user_and_counts(store, actor, qtbot, ui, zh, tm
     window.show()
     assert window.current_page_key() == "inbox"
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
-        "收件箱", "事件", "冲突与退回", "地图", "执法片区", "任务看板", "一件事"]
+        "收件箱", "事件", "冲突与退回", "地图", "执法片区", "任务看板", "一件事", "通知记录"]
     assert window.status_bar.user_label.text() == "王值班 · 值班员"
     assert window.status_bar.township_label.text() == "球川镇"
     assert window.status_bar.pending_label.text() == "待同步 1"
@@ -115,7 +115,7 @@ def test_self_test_opens_every_screen_and_exits_zero(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "commandroom", "desktop", "--self-test"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "self-test: opened 7 pages" in proc.stdout
+    assert "self-test: opened 8 pages" in proc.stdout
     assert "map drawn" in proc.stdout
     if os.geteuid() == 0:
         assert proc.stderr.count("running as root: the map's web engine runs without its sandbox") == 1

@@ -225,7 +225,8 @@ async def test_the_department_seat_shows_no_code_or_english(store, qtbot, ui, zh
         "test_no_codes_on_screen.py"))
     checks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checks)
-    from ui.department.view import CheckinDialog, DepartmentView, NoteDialog, ReturnDialog, _proposal_choices
+    from commandroom.queries.department import proposal_choices
+    from ui.department.view import CheckinDialog, DepartmentView, NoteDialog, ReturnDialog
 
     _work(store, ui)
     view = DepartmentView(store, _liaison(store))
@@ -234,7 +235,7 @@ async def test_the_department_seat_shows_no_code_or_english(store, qtbot, ui, zh
     view.reload()
     await view.wait_idle()
     view.table.selectRow(0)
-    matters, depts = _proposal_choices(store, "market")
+    matters, depts = proposal_choices(store, "market")
     widgets = [view, CheckinDialog("球川镇 小餐馆", view), NoteDialog("球川镇 小餐馆", view),
                ReturnDialog("球川镇 小餐馆", matters[:5], depts[:5], view)]
     found = {f"{type(w).__name__} {where}": checks.problems_in(text)

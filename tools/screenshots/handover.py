@@ -1,5 +1,6 @@
 """Screenshots of the handover dialog and the first page of the briefing PDF (used by
-``python -m tools.screenshots.incidents``)."""
+``python -m tools.screenshots.incidents``); alone, ``python -m tools.screenshots.handover [--lang en]``
+shoots the dialog only (``handover_dialog.png`` / ``en_handover_dialog.png``) on 7 days of demo history."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from commandroom.queries.briefing import TaskState, local_today
 from commandroom.timeutil import utcnow
+from tools.screenshots import seeded_store_copy, shot_name
 
 
 def _busiest_township(store: Any) -> str:
@@ -20,7 +22,7 @@ def _busiest_township(store: Any) -> str:
     return row[0]
 
 
-async def shoot_handover(store: Any, actor: Any, parent: Any, out: Path) -> list[Path]:
+async def shoot_handover(store: Any, actor: Any, parent: Any, out: Path, *, briefing: bool = True) -> list[Path]:
     from datetime import timedelta
 
     from tools.screenshots.incidents import pdf_first_page
@@ -42,10 +44,12 @@ async def shoot_handover(store: Any, actor: Any, parent: Any, out: Path) -> list
     dialog.outgoing_check.setChecked(True)
     dialog.incoming_check.setChecked(True)
     await asyncio.sleep(0.2)
-    path = out / "handover_dialog.png"
+    path = out / shot_name("handover_dialog.png")
     dialog.grab().save(str(path))
     saved.append(path)
     dialog.close()
+    if not briefing:
+        return saved
 
     folder = Path(tempfile.mkdtemp(prefix="cr-briefing-"))
     day = local_today(utcnow()) - timedelta(days=1)
@@ -55,3 +59,28 @@ async def shoot_handover(store: Any, actor: Any, parent: Any, out: Path) -> list
     if pdf_first_page(pdf, png):
         saved.append(png)
     return saved
+
+
+async def _shoot_alone(out: Path, days: int) -> list[Path]:
+    from commandroom.mutations.core import Actor
+    from commandroom.sync.local import LocalStore
+    from ui.async_runner import forget_store
+
+    store = LocalStore(seeded_store_copy(f"wall-demo-{days}", days))
+    actor = Actor(user_id=None, name="周值班", role="county_coordinator", scope_kind="county",
+                  device_id=store.device_id, device_name="县指挥中心-01")
+    try:
+        return await shoot_handover(store, actor, None, out, briefing=False)
+    finally:
+        forget_store(store)
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tools.screenshots.tool import run_screenshots
+
+    return run_screenshots(_shoot_alone, description=__doc__, default_days=7, argv=argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,14 +12,20 @@ from pathlib import Path
 
 def run_screenshots(shoot: Callable[[Path, int], Awaitable[list[Path]]], *, description: str, default_days: int,
                     argv: list[str] | None = None) -> int:
-    """Parse ``--out``/``--days``, start an offscreen Chinese app and run ``shoot(out, days)`` once.
+    """Parse ``--out``/``--days``/``--lang``, start an offscreen app in that language (Chinese by default) and
+    run ``shoot(out, days)`` once.
 
     One QApplication.exec() for the whole run, as in the desktop (see ui/app.py).
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument("--days", type=int, default=default_days, help="days of demo history to seed")
+    parser.add_argument("--lang", default="zh_CN", help="zh_CN (default) or en; English shots are named en_*.png")
     args = parser.parse_args(argv)
+    import tools.screenshots
+
+    tools.screenshots.LANG = args.lang
+    tools.screenshots.private_home()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -31,7 +37,7 @@ def run_screenshots(shoot: Callable[[Path, int], Awaitable[list[Path]]], *, desc
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)  # closing the pages at the end must not stop the loop
     refcounts.install()
-    install_translators(app, "zh_CN")
+    install_translators(app, args.lang)
     apply_theme(app, "light")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

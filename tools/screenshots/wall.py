@@ -1,7 +1,7 @@
 """Screenshots of the wall: ``python -m tools.screenshots.wall --out docs/screenshots``.
 
 Seeds a store with 7 days of demo history (``seed_database(demo_days=7)``, cached under the
-temp dir), opens the wall offscreen in Chinese and saves:
+temp dir), opens the wall offscreen in Chinese (``--lang en``: English, files named ``en_*.png``) and saves:
 
 * ``wall_overview_1080p.png`` — the overview at 1920×1080;
 * ``wall_overview_4k.png`` — the same at 3840×2160 (everything twice as big);
@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tools.screenshots import seeded_store_copy
+from tools.screenshots import seeded_store_copy, shot_name
 
 DEMO_DAYS = 7
 
@@ -89,29 +89,33 @@ async def take(out: Path) -> list[Path]:
         window.resize(1920, 1080)
         window.show()
         await _settle(window, 3.0)
-        path = out / "wall_overview_1080p.png"
+        path = out / shot_name("wall_overview_1080p.png")
         window.grab().save(str(path))
         saved.append(path)
 
         window.resize(3840, 2160)
         await _settle(window)
-        path = out / "wall_overview_4k.png"
+        path = out / shot_name("wall_overview_4k.png")
         window.grab().save(str(path))
         saved.append(path)
 
+        window.resize(1920, 1080)
+        await _settle(window, 0.5)
+        # back from 4K the larger scale's minimum widths (longer in English) may have widened the window while
+        # the smaller scale was applied: ask for 1080p again once they have shrunk
         window.resize(1920, 1080)
         now = utcnow()
         window.set_sync_status(SyncStatus(online=False, offline_since=now - timedelta(minutes=7),
                                           last_success=now - timedelta(minutes=8), last_error="ConnectError"))
         await _settle(window, 0.8)
-        path = out / "wall_offline_banner.png"
+        path = out / shot_name("wall_offline_banner.png")
         window.grab().save(str(path))
         saved.append(path)
         window.set_sync_status(online)
 
         window._on_page_requested("zones")
         await _settle(window)
-        path = out / "wall_zones.png"
+        path = out / shot_name("wall_zones.png")
         window.grab().save(str(path))
         saved.append(path)
 
@@ -129,7 +133,7 @@ async def take(out: Path) -> list[Path]:
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(4.0 if map_page.has_map else 1.0)
-        path = out / "wall_urgent_takeover.png"
+        path = out / shot_name("wall_urgent_takeover.png")
         window.grab().save(str(path))
         saved.append(path)
         window.close()
@@ -144,7 +148,12 @@ async def take(out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument("--lang", default="zh_CN", help="zh_CN (default) or en; English shots are named en_*.png")
     args = parser.parse_args(argv)
+    import tools.screenshots
+
+    tools.screenshots.LANG = args.lang
+    tools.screenshots.private_home()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
     import qasync
@@ -159,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
-    install_translators(app, "zh_CN")
+    install_translators(app, args.lang)
     apply_theme(app, "dark")
     try:
         from ui.map.web import register_schemes

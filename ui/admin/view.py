@@ -1,4 +1,4 @@
-"""County administration (系统管理): accounts, workstations, Open311 keys and the audit log.
+"""County administration (系统管理): accounts, workstations, Open311 keys, the audit log and the scheduler.
 
 Only the county administrator (``admin.*`` rules of :mod:`commandroom.permissions`) sees it.
 It talks to the county server's admin API through the signed-in sync engine (``api``: an
@@ -9,10 +9,12 @@ password or Open311 key is shown once, in the notice line, and never again.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,6 +30,8 @@ from PySide6.QtWidgets import (
 
 from commandroom import permissions
 from commandroom.timeutil import fmt_local, parse_iso
+from ui import i18n, ui_state
+from ui.common.row_model import fit_columns
 
 Api = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -35,9 +39,11 @@ Api = Callable[..., Awaitable[dict[str, Any]]]
 class RowsModel(QAbstractTableModel):
     """A read-only table of dict rows: (header, how to show a row) per column."""
 
-    def __init__(self, columns: list[tuple[str, Callable[[dict[str, Any]], str]]]) -> None:
+    def __init__(self, columns: list[tuple[str, Callable[[dict[str, Any]], str]]],
+                 colour: Callable[[dict[str, Any]], str | None] | None = None) -> None:
         super().__init__()
         self.columns = columns
+        self.colour = colour  # a row's text colour (a failed job in red), None: the theme's
         self.rows: list[dict[str, Any]] = []
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
@@ -52,7 +58,12 @@ class RowsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and self.colour is not None:
+            colour = self.colour(self.rows[index.row()])
+            return QBrush(QColor(colour)) if colour else None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         return self.columns[index.column()][1](self.rows[index.row()])
 
@@ -66,12 +77,89 @@ def _when(value: str | None) -> str:
     return fmt_local(parse_iso(value)) if value else ""
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("AdminView", text)
+
+
+# account changes the server audits itself (the other actions are named mutations: their permission label)
+ACCOUNT_ACTIONS = {
+    "user.create": QT_TRANSLATE_NOOP("AdminView", "Account created"),
+    "user.disable": QT_TRANSLATE_NOOP("AdminView", "Account disabled"),
+    "user.enable": QT_TRANSLATE_NOOP("AdminView", "Account enabled"),
+    "user.reset_password": QT_TRANSLATE_NOOP("AdminView", "Password reset"),
+    "user.revoke_key": QT_TRANSLATE_NOOP("AdminView", "Open311 key revoked"),
+    "user.rotate_key": QT_TRANSLATE_NOOP("AdminView", "Open311 key issued"),
+    "user.set_roles": QT_TRANSLATE_NOOP("AdminView", "Roles changed"),
+}
+
+# the scheduler's jobs by their names in GET /api/v1/admin/jobs; an unknown one shows the server's label
+JOB_NAMES = {
+    "escalate": QT_TRANSLATE_NOOP("AdminView", "Overdue reminders and escalation (reminder, supervision order, "
+                                               "report to leaders)"),
+    "warn_breaches": QT_TRANSLATE_NOOP("AdminView", "Warnings before a deadline passes"),
+    "auto_cards": QT_TRANSLATE_NOOP("AdminView", "Supervision cards for overdue incidents and missed check-ins"),
+    "compact_changes": QT_TRANSLATE_NOOP("AdminView", "Compacting the sync change log"),
+    "clean_up": QT_TRANSLATE_NOOP("AdminView", "Removing unused photos and expired workstation tokens"),
+}
+
+
+def action_words(action: str) -> str:
+    """An audited action as the administrator reads it, never its code."""
+    if action in ACCOUNT_ACTIONS:
+        return _tr(ACCOUNT_ACTIONS[action])
+    found = permissions.rule(action)
+    return found.label if found is not None else action
+
+
+def chain_words(answer: dict[str, Any], user_names: dict[str, str] | None = None) -> str:
+    """The server's verdict on the audit chain (``reason``: a code and its parameters) in the officer's words,
+    with what to do when it is broken."""
+    reason = answer.get("reason") or {}
+    code, p = reason.get("code"), reason.get("params") or {}
+    if code == "empty":
+        return QCoreApplication.translate("AdminView", "The audit log is empty: nothing has been recorded yet.")
+    if code == "intact":
+        return QCoreApplication.translate("AdminView", "Chain intact: all {count} entries check out, the newest is #{head} (fingerprint {hash}…). "
+                   "Write the newest number and fingerprint in the daily report: a cut-off tail shows only "
+                   "against them.").format(count=p.get("count"), head=p.get("head_id"),
+                                           hash=str(p.get("head_hash", ""))[:16])
+    what_to_do = QCoreApplication.translate("AdminView", "Do not change the database further; keep a copy of it and report this to the county "
+                     "information office.")
+    if code == "missing":
+        if p.get("first") == p.get("last"):
+            gap = QCoreApplication.translate("AdminView", "Chain broken: entry #{first} is missing (deleted?), the numbers jump from #{before} to "
+                      "#{after}.").format(**p)
+        else:
+            gap = QCoreApplication.translate("AdminView", "Chain broken: entries #{first} to #{last} are missing (deleted?), the numbers jump from "
+                      "#{before} to #{after}.").format(**p)
+        return f"{gap}{what_to_do}"
+    if code in ("relinked", "altered"):
+        entity = p.get("entity_type", "")
+        if entity in ("user", "user_account"):
+            thing = (user_names or {}).get(p.get("entity_id", "")) or QCoreApplication.translate("AdminView", "an account")
+        else:
+            thing = i18n.label(i18n.ENTITY_LABELS, entity)
+        common = {"id": p.get("id"), "at": p.get("at", ""), "action": action_words(p.get("action", "")),
+                  "thing": thing, "before": int(p.get("id") or 1) - 1}
+        if code == "relinked":
+            text = QCoreApplication.translate("AdminView", "Chain broken at entry #{id} ({at}, {action}, {thing}): it no longer follows entry "
+                       "#{before}, so an entry before it was changed or replaced.").format(**common)
+        else:
+            text = QCoreApplication.translate("AdminView", "Chain broken at entry #{id} ({at}, {action}, {thing}): its content was altered after it "
+                       "was written.").format(**common)
+        return f"{text}{what_to_do}"
+    if answer.get("ok"):  # an older server without reasons
+        return QCoreApplication.translate("AdminView", "Chain intact: {message}").format(message=answer.get("message", ""))
+    return QCoreApplication.translate("AdminView", "Chain broken at entry #{id}: {message}").format(id=answer.get("broken_at"),
+                                                                  message=answer.get("message", ""))
+
+
 def _table(model: QAbstractTableModel) -> QTableView:
     table = QTableView()
     table.setModel(model)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # the officer may widen
     table.horizontalHeader().setStretchLastSection(True)
     table.verticalHeader().hide()
     return table
@@ -93,6 +181,10 @@ class AdminView(QWidget):
         self.tabs.addTab(self._users_tab(), self.tr("Accounts"))
         self.tabs.addTab(self._devices_tab(), self.tr("Workstations"))
         self.tabs.addTab(self._audit_tab(), self.tr("Audit log"))
+        self.tabs.addTab(self._jobs_tab(), self.tr("Scheduled jobs"))
+        for table, key in ((self.users_table, "admin-users"), (self.devices_table, "admin-devices"),
+                           (self.audit_table, "admin-audit"), (self.jobs_table, "admin-jobs")):
+            ui_state.remember_table(table, key)  # widths the administrator chose win over fitting
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.notice)
@@ -170,7 +262,7 @@ class AdminView(QWidget):
     def _audit_tab(self) -> QWidget:
         self.audit_model = RowsModel([
             ("#", lambda e: str(e["id"])), (self.tr("Time"), lambda e: _when(e["at"])),
-            (self.tr("Action"), lambda e: e["action"]), (self.tr("Row"), lambda e: f"{e['entity_type']} {e['entity_id']}"),
+            (self.tr("Action"), lambda e: action_words(e["action"])), (self.tr("Row"), self._row_words),
             (self.tr("By"), lambda e: self.user_names.get(e.get("user_id") or "", e.get("user_id") or "")),
         ])
         self.audit_table = _table(self.audit_model)
@@ -199,6 +291,61 @@ class AdminView(QWidget):
         v.addWidget(self.verify_label)
         return page
 
+    def _fit(self, table: QTableView) -> None:
+        """Columns as wide as their contents, until the administrator sizes them (ui_state.remember_table)."""
+        if table.model().rowCount():
+            fit_columns(table)
+
+    def _row_words(self, e: dict[str, Any]) -> str:
+        if e["entity_type"] in ("user", "user_account"):
+            return self.tr("Account {name}").format(name=self.user_names.get(e["entity_id"], e["entity_id"]))
+        return f"{i18n.label(i18n.ENTITY_LABELS, e['entity_type'])} {e['entity_id']}"
+
+    def _jobs_tab(self) -> QWidget:
+        def name(j: dict[str, Any]) -> str:
+            source = JOB_NAMES.get(j["job"])
+            return _tr(source) if source else j.get("label") or j["job"]
+
+        def every(j: dict[str, Any]) -> str:
+            minutes = int(j.get("every_minutes") or 0)
+            if minutes and minutes % 1440 == 0:
+                return self.tr("daily") if minutes == 1440 else self.tr("every {n} days").format(n=minutes // 1440)
+            if minutes and minutes % 60 == 0:
+                return self.tr("every {n} h").format(n=minutes // 60)
+            return self.tr("every {n} min").format(n=minutes)
+
+        def result(j: dict[str, Any]) -> str:
+            if j.get("running_since"):
+                return self.tr("running since {when}").format(when=_when(j["running_since"]))
+            if j.get("last_error"):  # the server's words without the programmer's exception name
+                why = re.sub(r"^\w+(?:Error|Exception): ", "", str(j["last_error"]))
+                return self.tr("failed: {why}").format(why=why)
+            if not j.get("last_run_at"):
+                return self.tr("not run yet")
+            acts = int(j.get("last_acts") or 0)
+            return self.tr("done, {n} actions").format(n=acts) if acts else self.tr("done, nothing to do")
+
+        def colour(j: dict[str, Any]) -> str | None:
+            return "#c0392b" if j.get("last_error") and not j.get("running_since") else None
+
+        self.jobs_model = RowsModel([
+            (self.tr("Job"), name), (self.tr("Runs"), every), (self.tr("Last run"), lambda j: _when(j.get("last_attempt_at") or j["last_run_at"])),
+            (self.tr("Result"), result), (self.tr("Next run"), lambda j: _when(j["next_run_at"])),
+        ], colour)
+        self.jobs_table = _table(self.jobs_model)
+        self.jobs_button = QPushButton(self.tr("Refresh"))
+        self.jobs_button.clicked.connect(lambda: self._start(self.load_jobs()))
+        self.jobs_label = QLabel()
+        self.jobs_label.setWordWrap(True)
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.addWidget(self.jobs_table, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.jobs_label, 1)
+        bottom.addWidget(self.jobs_button)
+        v.addLayout(bottom)
+        return page
+
     # ---------------------------------------------------------------- actions
 
     def _start(self, coro: Any) -> None:
@@ -223,7 +370,25 @@ class AdminView(QWidget):
         self.users_model.set_rows((await self.api("GET", "/api/v1/users"))["users"])
         self.user_names = {u["id"]: u["display_name"] or u["username"] for u in self.users_model.rows}
         self.devices_model.set_rows((await self.api("GET", "/api/v1/admin/devices"))["devices"])
+        for table in (self.users_table, self.devices_table):
+            self._fit(table)
         await self.search_audit()
+        await self.load_jobs()
+
+    async def load_jobs(self) -> None:
+        """The scheduler's jobs: what each did last, when, and when it runs next."""
+        answer = await self.api("GET", "/api/v1/admin/jobs")
+        self.jobs_model.set_rows(answer["jobs"])
+        self._fit(self.jobs_table)
+        failed = sum(1 for j in answer["jobs"] if j.get("last_error"))
+        never = sum(1 for j in answer["jobs"] if not j.get("last_run_at") and not j.get("running_since"))
+        parts = [self.tr("As of {when}.").format(when=_when(answer.get("now")))]
+        if failed:
+            parts.append(self.tr("{n} job(s) failed on their last run: see the reason in red; the scheduler tries "
+                                 "again at the next run.").format(n=failed))
+        if never and never == len(answer["jobs"]):
+            parts.append(self.tr("No job has run yet: check that the county server runs with its scheduler on."))
+        self.jobs_label.setText(" ".join(parts))
 
     async def add_user(self) -> None:
         place = self.place_edit.text().strip()
@@ -285,6 +450,7 @@ class AdminView(QWidget):
                                     ("since", self.since_edit.text().strip()), ("until", self.until_edit.text().strip()))
                   if v}
         self.audit_model.set_rows((await self.api("GET", "/api/v1/admin/audit", params=params))["entries"])
+        self._fit(self.audit_table)
 
     async def row_history(self) -> None:
         entry = self.selected(self.audit_table, self.audit_model)
@@ -295,8 +461,5 @@ class AdminView(QWidget):
 
     async def verify(self) -> None:
         answer = await self.api("POST", "/api/v1/admin/audit/verify")
-        if answer["ok"]:
-            self.verify_label.setText(self.tr("Chain intact: {message}").format(message=answer["message"]))
-        else:
-            self.verify_label.setText(self.tr("Chain broken at entry #{id}: {message}").format(
-                id=answer["broken_at"], message=answer["message"]))
+        self.verify_label.setText(chain_words(answer, self.user_names))
+        self.verify_label.setStyleSheet("" if answer["ok"] else "color: #c0392b;")

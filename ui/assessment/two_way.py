@@ -44,6 +44,7 @@ from commandroom.queries.two_way import (
 )
 from commandroom.services.assessment import record_id
 from commandroom.timeutil import utcnow
+from ui import ui_state
 from ui.assessment.models import num, pct
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
@@ -181,6 +182,8 @@ class TwoWayView(ActionHostMixin, QWidget):
         t2.setObjectName("SectionTitle")
         self.dept_table = self._table(self.dept_model)
         self.town_table = self._table(self.town_model)
+        ui_state.remember_table(self.dept_table, "two-way-departments")
+        ui_state.remember_table(self.town_table, "two-way-township")
         outer.addWidget(t1)
         outer.addWidget(self.dept_table, 2)
         outer.addWidget(t2)

@@ -44,6 +44,7 @@ from commandroom.queries.assessment import (
 from commandroom.queries.scope import home_township, is_county
 from commandroom.services.assessment import VETO, record_id
 from commandroom.timeutil import utcnow
+from ui import ui_state
 from ui.assessment.models import (
     DepartmentIndicatorModel,
     FourDimensionModel,
@@ -188,6 +189,9 @@ class AssessmentView(ActionHostMixin, QWidget):
                                          else None)
         self.grid_table = self._table(self.grid_model, 0)
         self.tabs.addTab(self.grid_table, self.tr("Grid workers"))
+        for table, key in ((self.four_table, "four"), (self.dept_table, "departments"),
+                           (self.town_table, "township"), (self.grid_table, "grid-workers")):
+            ui_state.remember_table(table, f"assessment-{key}")
         outer.addWidget(self.tabs, 1)
 
         self.month_combo.currentIndexChanged.connect(lambda _i: self.load())

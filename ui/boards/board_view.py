@@ -62,6 +62,7 @@ from commandroom.queries.boards import (
     summon_targets,
 )
 from commandroom.timeutil import fmt_local, utcnow
+from ui import ui_state
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels
 from ui.boards.delegate import CardDelegate, age_colour
@@ -205,6 +206,7 @@ class CardPanel(QWidget):
         self.checkin_table.verticalHeader().hide()
         self.checkin_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.checkin_table.horizontalHeader().setStretchLastSection(True)
+        ui_state.remember_table(self.checkin_table, "board-checkins")
         buttons = QHBoxLayout()
         self.summon_button = QPushButton(self.tr("Summon…"))
         self.checkin_button = QPushButton(self.tr("Check in"))
@@ -399,6 +401,7 @@ class BoardView(ActionHostMixin, QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([1040, 370])
+        ui_state.remember_splitter(splitter, "board")
         outer.addWidget(splitter, 1)
 
         self.module_combo.currentIndexChanged.connect(self._on_module_changed)

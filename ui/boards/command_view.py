@@ -43,6 +43,7 @@ from commandroom.queries.boards import (
     summon_targets,
 )
 from commandroom.timeutil import utcnow
+from ui import ui_state
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels
 from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
@@ -122,6 +123,7 @@ class CommandView(_ActionMixin, QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        ui_state.remember_table(self.table, "command-checkins")
         self.table.doubleClicked.connect(self._on_double_clicked)
         layout.addWidget(self.table, 1)
         self.filter_combo.currentIndexChanged.connect(lambda _i: self.load())
@@ -257,6 +259,7 @@ class MyTasksView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        ui_state.remember_table(self.table, "my-tasks")
         self.table.doubleClicked.connect(self._on_double_clicked)
         layout.addWidget(self.table, 1)
         self._task = LatestTask("my-tasks")

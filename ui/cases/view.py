@@ -37,6 +37,7 @@ from commandroom.ids import new_id
 from commandroom.queries.cases import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
 from commandroom.services.deadlines import escalation_for, escalation_rank
 from commandroom.timeutil import fmt_local, utcnow
+from ui import ui_state
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, IncidentPickerDialog, text_edit
@@ -204,6 +205,7 @@ class CasePanel(QWidget):
         self.checkin_table.verticalHeader().hide()
         self.checkin_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.checkin_table.horizontalHeader().setStretchLastSection(True)
+        ui_state.remember_table(self.checkin_table, "cases-checkins")
         buttons = QHBoxLayout()
         self.checkin_button = QPushButton(self.tr("Department checks in"))
         self.step_button = QPushButton(self.tr("Complete the current step"))
@@ -387,6 +389,9 @@ class CasesView(ActionHostMixin, QWidget):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([560, 840])
+        ui_state.remember_splitter(splitter, "cases")
+        ui_state.remember_table(self.catalogue_table, "cases-catalogue")
+        ui_state.remember_table(self.case_table, "cases-list")
         outer.addWidget(splitter, 1)
 
         self.order_button.clicked.connect(lambda: self.start_action(self.order_case()))

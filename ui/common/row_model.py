@@ -76,6 +76,10 @@ def fit_columns(table: Any, *, skip: tuple[int, ...] = ()) -> None:
     """
     from PySide6.QtWidgets import QHeaderView
 
+    from ui import ui_state
+
+    if ui_state.keeps_widths(table):  # the officer's widths (remembered or dragged) win
+        return
     header = table.horizontalHeader()
     last = table.model().columnCount() - 1
     for c in range(last + 1):

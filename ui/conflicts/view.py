@@ -42,7 +42,7 @@ from commandroom.queries.conflicts import (
     rejected_rows,
 )
 from commandroom.timeutil import fmt_local
-from ui import i18n
+from ui import i18n, ui_state
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.common.id_model import IdTableModel
 
@@ -249,7 +249,7 @@ class ConflictsView(QWidget):
         hint.setObjectName("Muted")
         layout.addWidget(hint)
 
-        self.rejected_table = self._table(self.rejected_model, stretch=5)
+        self.rejected_table = self._table(self.rejected_model, stretch=5, widths=(96, 110, 300, 110, 360))
         self.rejected_table.setColumnWidth(4, 460)
         buttons = QHBoxLayout()
         self.redo_button = QPushButton(self.tr("Redo…"))
@@ -276,12 +276,15 @@ class ConflictsView(QWidget):
         title2 = QLabel(self.tr("Overwritten values and rules that intervened"))
         title2.setObjectName("SectionTitle")
         ll.addWidget(title2)
-        self.conflict_table = self._table(self.conflict_model, stretch=7)
+        self.conflict_table = self._table(self.conflict_model, stretch=7, widths=(96, 300, 110, 150, 150, 110, 90))
         ll.addWidget(self.conflict_table)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
         splitter.addWidget(lower)
+        ui_state.remember_splitter(splitter, "conflicts")
+        ui_state.remember_table(self.rejected_table, "conflicts-rejected")
+        ui_state.remember_table(self.conflict_table, "conflicts-records")
         layout.addWidget(splitter, 1)
 
         self.rejected_table.selectionModel().selectionChanged.connect(self._update_buttons)
@@ -293,7 +296,7 @@ class ConflictsView(QWidget):
         self._update_buttons()
 
     @staticmethod
-    def _table(model: Any, stretch: int) -> QTableView:
+    def _table(model: Any, stretch: int, widths: tuple[int, ...]) -> QTableView:
         table = QTableView()
         table.setModel(model)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -304,7 +307,7 @@ class ConflictsView(QWidget):
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
         table.horizontalHeader().setMinimumSectionSize(60)
-        for col, width in enumerate((96, 110, 130, 110, 150, 150, 90, 200)):
+        for col, width in enumerate(widths):  # the record's name (number and title) gets room
             if col != stretch:
                 table.setColumnWidth(col, width)
         return table

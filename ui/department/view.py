@@ -187,23 +187,6 @@ class ReturnDialog(FormDialog):
         return out
 
 
-def _proposal_choices(store: Any, own: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The list matters in force and the other departments, by name (what a counter-proposal may name)."""
-    from sqlalchemy import select
-
-    from commandroom.domain.models import Department, Matter, MatterListVersion
-
-    with store.read() as session:
-        version = session.scalars(select(MatterListVersion).order_by(MatterListVersion.version.desc())).first()
-        mq = select(Matter.id, Matter.code, Matter.name).order_by(Matter.code)
-        if version is not None:
-            mq = mq.where(Matter.version_id == version.id)
-        matters = [(mid, f"{code} {name}") for mid, code, name in session.execute(mq)]
-        depts = [(code, name) for code, name in session.execute(
-            select(Department.code, Department.name).where(Department.code != own).order_by(Department.code))]
-    return matters, depts
-
-
 class DepartmentView(ActionHostMixin, QWidget):
     """The department's workspace page."""
 
@@ -284,13 +267,8 @@ class DepartmentView(ActionHostMixin, QWidget):
         self._task.start(run_read(self._load, town), self._on_loaded)
 
     def _load(self, town: str | None) -> tuple[str, list[tuple[str, str]], list[q.WorkItem]]:
-        from sqlalchemy import select
-
-        from commandroom.domain.models import Township
-
         name = q.department_name(self.store, self.department)
-        with self.store.read() as session:
-            towns = [(c, n) for c, n in session.execute(select(Township.code, Township.name).order_by(Township.code))]
+        towns = q.townships(self.store)
         items = q.work_items(self.store, self.department, self.store.now(), townships=[town] if town else None)
         return name, towns, items
 
@@ -427,7 +405,7 @@ class DepartmentView(ActionHostMixin, QWidget):
         w = self.selected()
         if not self._may_return(w) or w is None:
             return False
-        matters, depts = await run_read(_proposal_choices, self.store, self.department)
+        matters, depts = await run_read(q.proposal_choices, self.store, self.department)
         dialog = ReturnDialog(self._subject(w), matters, depts, self)
         if not await self._dialog(dialog):
             return False

@@ -39,7 +39,9 @@ from commandroom.ids import new_id
 from commandroom.queries.briefing import HandoverSummary, handover_summary
 from commandroom.queries.scope import scope_title
 from commandroom.timeutil import fmt_local
+from ui import ui_state
 from ui.async_runner import LatestTask, run_db, run_read
+from ui.common.row_model import fit_columns
 from ui.handover.models import RowsTableModel
 from ui.incidents import labels
 
@@ -140,10 +142,16 @@ class HandoverDialog(QDialog):
         self.overdue_model = RowsTableModel(incident_headers, self)
         self.checkin_model = RowsTableModel([self.tr("Department"), self.tr("Case / incident"), self.tr("Due"),
                                              self.tr("Status")], self)
-        self.tabs.addTab(self._table(self.imminent_model, (136, 300, 50, 64, 46, 270)), self.tr("Due soon"))
-        self.tabs.addTab(self._table(self.overdue_model, (136, 300, 50, 64, 46, 270)), self.tr("Overdue"))
-        self.tabs.addTab(self._table(self.checkin_model, (140, 360, 120)), self.tr("Check-ins"))
-        self.tabs.addTab(self._table(self.state_model, (160,)), self.tr("Open by state"))
+        self.tables = {key: self._table(model, widths) for key, model, widths in (
+            ("imminent", self.imminent_model, (136, 300, 50, 64, 46, 270)),
+            ("overdue", self.overdue_model, (136, 300, 50, 64, 46, 270)),
+            ("checkins", self.checkin_model, (140, 360, 120)), ("states", self.state_model, (160,)))}
+        for key, table in self.tables.items():
+            ui_state.remember_table(table, f"handover-{key}")
+        self.tabs.addTab(self.tables["imminent"], self.tr("Due soon"))
+        self.tabs.addTab(self.tables["overdue"], self.tr("Overdue"))
+        self.tabs.addTab(self.tables["checkins"], self.tr("Check-ins"))
+        self.tabs.addTab(self.tables["states"], self.tr("Open by state"))
         layout.addWidget(self.tabs, 1)
 
         form = QFormLayout()
@@ -255,6 +263,9 @@ class HandoverDialog(QDialog):
             [[c.target_name, c.subject, fmt_local(c.due_at, "%m-%d %H:%M"),
               self.tr("Overdue") if c.overdue else self.tr("Waiting")] for c in summary.pending_checkins],
             ["#9b1c1c" if c.overdue else None for c in summary.pending_checkins])
+        for key, table in self.tables.items():  # short columns fit their words (longer in English); the titles
+            if table.model().rowCount():        # keep their width; the officer's own widths win (ui_state)
+                fit_columns(table, skip=(1,) if key in ("imminent", "overdue", "checkins") else ())
         self.tabs.setTabText(0, self.tr("Due soon ({n})").format(n=len(summary.imminent)))
         self.tabs.setTabText(1, self.tr("Overdue ({n})").format(n=len(summary.overdue)))
         self.tabs.setTabText(2, self.tr("Check-ins ({n})").format(n=len(summary.pending_checkins)))

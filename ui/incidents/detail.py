@@ -53,6 +53,7 @@ from commandroom.services.deadlines import clock_state, escalation_for, escalati
 from commandroom.store.photos import cache_photos
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
+from ui import ui_state
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.common.states import incident_state_colour
 from ui.incidents import labels
@@ -319,6 +320,8 @@ class IncidentDetailPanel(QWidget):
         self.timeline_view = self._table(self.timeline_model, (84, 64, 104, 76, 126))
         self.dispatch_model = DispatchModel(self)
         self.dispatch_view = self._table(self.dispatch_model, (84, 110, 150, 60, 84, 84))
+        ui_state.remember_table(self.timeline_view, "incident-timeline")
+        ui_state.remember_table(self.dispatch_view, "incident-dispatches")
         self.photo_model = PhotoModel(self)
         self.photo_view = QListView()
         self.photo_view.setViewMode(QListView.ViewMode.IconMode)

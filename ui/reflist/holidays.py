@@ -50,6 +50,7 @@ from commandroom.services.holidays import (
 )
 from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import fmt_local, utcnow
+from ui import ui_state
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.common.id_model import IdRole
@@ -342,6 +343,9 @@ class HolidayScheduleView(ActionHostMixin, QWidget):
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 4)
         split.setSizes([700, 560])
+        ui_state.remember_splitter(split, "holidays")
+        ui_state.remember_table(self.year_table, "holidays-years")
+        ui_state.remember_table(self.month_table, "holidays-month")
         self.editor_box.setVisible(self.editable)
         outer.addWidget(split, 1)
 

@@ -52,6 +52,7 @@ from commandroom.queries.reflist import (
 )
 from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import utcnow
+from ui import ui_state
 from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.common.id_model import IdRole
@@ -147,6 +148,9 @@ class ReflistView(ActionHostMixin, QWidget):
         split.addWidget(self.version_table)
         split.addWidget(self.matter_table)
         split.setSizes([220, 600])
+        ui_state.remember_splitter(split, "reflist")
+        ui_state.remember_table(self.version_table, "reflist-versions")
+        ui_state.remember_table(self.matter_table, "reflist-matters")
         bl.addWidget(split, 1)
         self.stack.addWidget(browse)
 
@@ -211,6 +215,8 @@ class ReflistView(ActionHostMixin, QWidget):
         dl.addWidget(self.diff_table, 1)
         esplit.addWidget(diff_box)
         esplit.setSizes([420, 380])
+        ui_state.remember_splitter(esplit, "reflist-editor")
+        ui_state.remember_table(self.diff_table, "reflist-diff")
         el.addWidget(esplit, 1)
         actions = QHBoxLayout()
         self.message_label = QLabel()

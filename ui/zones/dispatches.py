@@ -51,6 +51,7 @@ from commandroom.queries.zones import (
 )
 from commandroom.timeutil import utcnow
 from commandroom.workflows import DISPATCH
+from ui import ui_state
 from ui.async_runner import LatestTask, run_db, run_read, spawn, store_events
 from ui.common.id_model import IdRole, IdTableModel
 from ui.common.states import incident_state_label
@@ -258,6 +259,9 @@ class ZoneDispatchView(QWidget):
         bottom_layout.addWidget(self.dispatch_table, 1)
         splitter.addWidget(bottom)
         splitter.setSizes([420, 380])
+        ui_state.remember_splitter(splitter, "zone-dispatches")
+        ui_state.remember_table(self.incident_table, "zone-incidents")
+        ui_state.remember_table(self.dispatch_table, "zone-dispatch-list")
 
         self.suggest_button.clicked.connect(self.tick_next_group)
         self.joint_button.clicked.connect(lambda: self._start(self.joint_visit_checked()))

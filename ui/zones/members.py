@@ -48,6 +48,7 @@ from commandroom.domain.errors import DomainError
 from commandroom.queries.zones import MEMBER_SORT_KEYS, MemberRow, Place, member_ids, member_rows, zone_places
 from commandroom.services import teams as svc
 from commandroom.timeutil import utcnow
+from ui import ui_state
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, spawn, store_events
 from ui.common.id_model import IdRole, IdTableModel
 from ui.zones import labels
@@ -311,6 +312,7 @@ class MembersView(QWidget):
                            ("cert_expiry", 200), ("capabilities", 250), ("status", 70), ("phone", 120),
                            ("dispatches", 240)):
             self.table.setColumnWidth(COL[key], width)
+        ui_state.remember_table(self.table, "zone-members")  # after the defaults: the officer's widths win
         layout.addWidget(self.table, 1)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)

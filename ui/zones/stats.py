@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from commandroom.queries.zones import StatsData, load_stats
 from commandroom.services.teams import ResponseStats
 from commandroom.timeutil import utcnow
+from ui import ui_state
 from ui.async_runner import LatestTask, run_read, spawn, store_events
 from ui.zones import labels
 from ui.zones.export import export_stats_xlsx
@@ -151,6 +152,8 @@ class StatsView(QWidget):
         self.members_title = QLabel(self.tr("Per member"))
         layout.addWidget(self.members_title)
         self.member_table = self._table(self.member_model)
+        ui_state.remember_table(self.zone_table, "zone-stats-zones")
+        ui_state.remember_table(self.member_table, "zone-stats-members")
         layout.addWidget(self.member_table, 1)
         self.export_label = QLabel()
         self.export_label.setObjectName("Muted")
