@@ -109,7 +109,7 @@ def prepare_demo_basemap(settings: Settings, url: str) -> None:
         package = ensure_demo_basemap(folder)
         result = library.import_package(state, package, basemaps_dir(state), layer="streets")
         print(f"demo base map {result.basemap['name']} ready in {time.perf_counter() - started:.1f} s", flush=True)
-    except Exception:  # noqa: BLE001 - the demo runs without a base map rather than not at all
+    except Exception:  # the demo runs without a base map rather than not at all
         logging.getLogger(__name__).exception("the demo base map could not be prepared")
     finally:
         state.close()

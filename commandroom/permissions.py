@@ -26,13 +26,16 @@ roles only (duty officer and module lead); 推荐提名 = ``assessment.nominate`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from commandroom.domain.enums import ROLE_LABELS, Role
 from commandroom.domain.errors import Forbidden
+
+if TYPE_CHECKING:
+    from commandroom.domain.models import User
 
 SYSTEM_ROLE = "system"  # the server's own scheduled work and the seed; never an account
 
@@ -193,7 +196,12 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("calendar.publish_year", "发布节假日安排", _g(CC), ""),
 ]
 
-_R: list[tuple[str, str, dict[Role, Reach], dict[str, bool]]] = [
+class _ReadFlags(TypedDict, total=False):
+    public: bool
+    signed_in: bool
+
+
+_R: list[tuple[str, str, dict[Role, Reach], _ReadFlags]] = [
     ("public", "公开信息（Open311 服务目录、健康检查）", {}, {"public": True}),
     ("auth.login", "登录工作站", _g(*DESK_ROLES), {}),
     ("auth.session", "刷新、退出、查看本人登录", {}, {"signed_in": True}),
@@ -285,13 +293,42 @@ ENDPOINTS: dict[tuple[str, str], str] = {
 }
 
 
+# --------------------------------------------------------------------------- who asks
+
+
+class HasRoles(Protocol):
+    """Anyone the rules ask about: the desk's Actor, the server's Principal (a user row is asked too)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def roles(self) -> Sequence[str] | None: ...
+
+
+class Acting(HasRoles, Protocol):
+    """Someone acting, with the scope the assigned-row rules read (an Actor or a Principal)."""
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def scope_kind(self) -> str: ...
+
+    @property
+    def scope_code(self) -> str | None: ...
+
+    @property
+    def department_code(self) -> str | None: ...
+
+
 # --------------------------------------------------------------------------- questions
 
 
-def roles_of(actor: Any) -> tuple[str, ...]:
+def roles_of(actor: HasRoles | User) -> tuple[str, ...]:
     """Every role an actor, principal or user row holds (``roles``, else the single ``role``)."""
-    roles = tuple(getattr(actor, "roles", None) or ())
-    primary = getattr(actor, "role", "") or ""
+    roles = tuple(actor.roles or ())
+    primary = actor.role or ""
     if primary and primary not in roles:
         roles = (primary, *roles)
     return roles
@@ -311,16 +348,16 @@ def rule(name: str) -> Rule | None:
     return RULES.get(name)
 
 
-def is_system(actor: Any) -> bool:
+def is_system(actor: HasRoles | User) -> bool:
     return SYSTEM_ROLE in roles_of(actor)
 
 
-def may(actor: Any, name: str) -> bool:
+def may(actor: HasRoles | User, name: str) -> bool:
     """May this actor do ``name`` at all (on some row of its scope)? What the desk asks to show a button."""
     return refusal(actor, name) is None
 
 
-def refusal(actor: Any, name: str) -> str | None:
+def refusal(actor: HasRoles | User, name: str) -> str | None:
     """Why the actor may not do ``name`` at all, in the officer's words; None when some reach is granted."""
     if is_system(actor):
         return None
@@ -336,7 +373,7 @@ def refusal(actor: Any, name: str) -> str | None:
             + (f"（{r.power}属乡镇党委）" if r.power in ("考核管理权", "反向否决权", "推荐提名权") else ""))
 
 
-def check(actor: Any, name: str) -> Reach | None:
+def check(actor: HasRoles | User, name: str) -> Reach | None:
     """Raise :class:`Forbidden` (the refusal) unless the actor may do ``name``; returns the reach."""
     why = refusal(actor, name)
     if why is not None:
@@ -367,11 +404,11 @@ def _role(value: str) -> Role | None:
 # --------------------------------------------------------------------------- assigned rows
 
 
-def assigned_to(actor: Any, table: str, row: Any, session: Any = None) -> bool:
+def assigned_to(actor: Acting, table: str, row: Any, session: Any = None) -> bool:
     """Is this existing row given to the actor's own department (liaison) or team/zone (team roles)?"""
     roles = {_role(r) for r in roles_of(actor)}
-    dept = getattr(actor, "department_code", None)
-    zone = getattr(actor, "scope_code", None) if getattr(actor, "scope_kind", "") == "zone" else None
+    dept = actor.department_code
+    zone = actor.scope_code if actor.scope_kind == "zone" else None
     module_lead = Role.MODULE_LEAD in roles
 
     def target(kind: str | None, code: str | None) -> bool:
@@ -411,7 +448,7 @@ def assigned_to(actor: Any, table: str, row: Any, session: Any = None) -> bool:
     return False
 
 
-def assigned_args(actor: Any, name: str, args: Mapping[str, Any], session: Any) -> bool:
+def assigned_args(actor: Acting, name: str, args: Mapping[str, Any], session: Any) -> bool:
     """For a new row (nothing to look at yet): is what the arguments point at the actor's own?
 
     A module lead creates cards on, and whistles from, only the boards it leads (a summons for an
@@ -428,7 +465,7 @@ def assigned_args(actor: Any, name: str, args: Mapping[str, Any], session: Any) 
     return True
 
 
-def _leads_module(session: Any, actor: Any, module_id: str | None, *, strict: bool = False) -> bool:
+def _leads_module(session: Any, actor: Acting, module_id: str | None, *, strict: bool = False) -> bool:
     if session is None or not module_id:
         return not strict
     from commandroom.domain.models import Module
@@ -446,7 +483,7 @@ def _collaborators(session: Any, type_code: str) -> list[str]:
     return list(t.collaborating_department_codes or []) if t is not None else []
 
 
-def may_on(actor: Any, name: str, table: str, row: Any, session: Any = None) -> bool:
+def may_on(actor: Acting, name: str, table: str, row: Any, session: Any = None) -> bool:
     """May the actor do ``name`` on this row (its role, and for assigned-only roles, the row is theirs)?"""
     if refusal(actor, name) is not None:
         return False
@@ -509,7 +546,7 @@ def matrix_markdown() -> str:
                 cells = ["●" if role in DESK_ROLES else "" for role in roles]
             else:
                 marks = {Reach.SCOPE: "●", Reach.ASSIGNED: "◐", Reach.OWN: "○", Reach.GRID: "▦"}
-                cells = [marks.get(r.grants.get(role), "") for role in roles]
+                cells = [marks.get(reach, "") if (reach := r.grants.get(role)) is not None else "" for role in roles]
             lines.append(f"| `{r.name}` | {r.label} | {r.power} | " + " | ".join(cells) + " |")
     lines += ["", "## Where the model is coarser than the roles (known limits)", "",
               "- A department liaison's desk receives only its department's bucket (`department:<code>`: "

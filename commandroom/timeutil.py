@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -18,6 +19,14 @@ def as_utc(dt: datetime) -> datetime:
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
+
+
+@overload
+def to_local(dt: datetime) -> datetime: ...
+
+
+@overload
+def to_local(dt: None) -> None: ...
 
 
 def to_local(dt: datetime | None) -> datetime | None:
@@ -37,6 +46,14 @@ def local_to_utc(dt: datetime) -> datetime:
 def fmt_local(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     loc = to_local(dt)
     return loc.strftime(fmt) if loc else ""
+
+
+@overload
+def iso(dt: datetime) -> str: ...
+
+
+@overload
+def iso(dt: None) -> None: ...
 
 
 def iso(dt: datetime | None) -> str | None:

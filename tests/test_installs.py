@@ -112,10 +112,8 @@ def _imported_top_modules(paths: list[Path]) -> tuple[set[str], set[str]]:
         return set()
 
     def visit(node: ast.AST, at_import_time: bool) -> None:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            at_import_time = False
-        elif isinstance(node, ast.Try) and any(
-                "ImportError" in ast.unparse(h.type) for h in node.handlers if h.type is not None):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or (isinstance(node, ast.Try) and any(
+                "ImportError" in ast.unparse(h.type) for h in node.handlers if h.type is not None)):
             at_import_time = False
         (required if at_import_time else deferred).update(names_of(node))
         for child in ast.iter_child_nodes(node):

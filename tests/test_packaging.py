@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"
 
 
-def load(name: str):  # noqa: ANN201 - a module of packaging/ (not a package: loaded by path, as the spec does)
+def load(name: str):  # a module of packaging/ (not a package: loaded by path, as the spec does)
     spec = importlib.util.spec_from_file_location(f"_test_packaging_{name}", PACKAGING / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -161,7 +161,7 @@ def test_server_self_test_reports_a_failing_step(monkeypatch):
 # ----------------------------------------------------------------------------- crash reports
 
 
-def _exc_info():  # noqa: ANN202
+def _exc_info():
     try:
         raise ValueError("boom in the inbox")
     except ValueError:

@@ -10,7 +10,7 @@ How it runs (inside the qasync loop):
 * each step writes, on the writer thread, the step's new reports (about 300 a day with the
   day's rhythm), accepts most into incidents (about 1 % urgent L1), moves open incidents
   through their states and closes them (most on time), then emits the change events the
-  store would (``LocalStore.emit``) — the wall reacts as it does to a sync pull;
+  store would (``DeskStore.emit``) — the wall reacts as it does to a sync pull;
 * meanwhile the wall rotates every ``interval_s`` (quickly), urgent incidents take over, the
   ticker scrolls, the watchdog watches;
 * every few steps the driver samples the process RSS (``/proc/self/status`` VmRSS, or

@@ -15,12 +15,18 @@ that needs them is built.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.local import DeskStore
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +66,7 @@ def install_excepthook(log_path: Path | None = None, show_dialog: Any = None) ->
         try:
             report = crash.write_crash_report((exc_type, exc, tb), log_path)
             log.error("crash report written to %s", report)
-        except Exception:  # noqa: BLE001 - the report is a courtesy; the log has the traceback
+        except Exception:  # the report is a courtesy; the log has the traceback
             log.exception("the crash report could not be written")
         from PySide6.QtWidgets import QApplication
 
@@ -81,7 +87,7 @@ def install_excepthook(log_path: Path | None = None, show_dialog: Any = None) ->
 # ----------------------------------------------------------------------------- actor and sign-in
 
 
-def actor_from_user(user: dict[str, Any], store: Any, workstation_name: str) -> Any:
+def actor_from_user(user: dict[str, Any], store: Store, workstation_name: str) -> Actor:
     """The mutation Actor of a signed-in user dict (``/auth/login``'s ``user``)."""
     from commandroom.mutations.core import Actor
 
@@ -100,12 +106,12 @@ def actor_from_user(user: dict[str, Any], store: Any, workstation_name: str) -> 
     )
 
 
-def make_authenticator(store: Any, settings: Any, engine_holder: dict[str, Any]) -> Any:
+def make_authenticator(store: DeskStore, settings: Any, engine_holder: dict[str, Any]) -> Any:
     """The ``authenticate`` coroutine function of the login dialog.
 
     Tries the server through the sync engine (``commandroom.sync.engine.SyncEngine.login``);
     when the server cannot be reached, checks the password against the offline verifier
-    (``LocalStore.verify_offline``). Wrong passwords are never retried offline.
+    (``DeskStore.verify_offline``). Wrong passwords are never retried offline.
     """
     from PySide6.QtCore import QCoreApplication
 
@@ -159,7 +165,7 @@ def make_authenticator(store: Any, settings: Any, engine_holder: dict[str, Any])
     return authenticate
 
 
-def _make_engine(store: Any, settings: Any, req: Any) -> Any:
+def _make_engine(store: DeskStore, settings: Any, req: Any) -> Any:
     """A SyncEngine for the server the user entered."""
     from commandroom.sync.engine import SyncEngine
 
@@ -167,7 +173,7 @@ def _make_engine(store: Any, settings: Any, req: Any) -> Any:
                       allow_insecure_http=settings.allow_insecure_http)
 
 
-def _start_basemaps(engine: Any, store: Any, window: Any) -> Any:
+def _start_basemaps(engine: Any, store: DeskStore, window: Any) -> Any:
     """The background base-map download: it checks after each successful sync round (None without sync)."""
     if not hasattr(engine, "client") or not hasattr(engine, "on_status"):
         return None
@@ -213,7 +219,7 @@ class StoreOpener:
             self._watch(job)
 
     @classmethod
-    def opened(cls, store: Any) -> StoreOpener:
+    def opened(cls, store: DeskStore) -> StoreOpener:
         """An opener whose store is already open (the wall, tests)."""
         opener = cls(store.path)
         opener._job = True
@@ -247,10 +253,8 @@ class StoreOpener:
                 self.ready.set_result(done.result())
 
         def on_done(done: Any) -> None:  # on the writer thread
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has closed (the app is exiting)
                 loop.call_soon_threadsafe(settle, done)
-            except RuntimeError:  # the loop has closed (the app is exiting)
-                pass
 
         job.add_done_callback(on_done)
 
@@ -277,11 +281,11 @@ class StoreOpener:
 PREFILL_KEYS = ("server_url", "workstation_name", "last_username")
 
 
-async def sign_in(store: Any, settings: Any, engine_holder: dict[str, Any],
+async def sign_in(store: DeskStore | StoreOpener, settings: Any, engine_holder: dict[str, Any],
                   login: tuple[str, str] | None = None) -> Any:
     """Show the login dialog; returns the Actor, or None when the user quits.
 
-    ``store`` is an open LocalStore or a :class:`StoreOpener`. With an opener the dialog is shown
+    ``store`` is an open DeskStore or a :class:`StoreOpener`. With an opener the dialog is shown
     first, prefilled from the database file with ``sqlite3`` alone, and the open starts once the
     dialog is up (so it does not slow the dialog's first paint).
     ``login`` (user name, password) signs in without the dialog (``commandroom demo``);
@@ -353,51 +357,6 @@ def _default_workstation_name() -> str:
     return socket.gethostname()[:64]
 
 
-# ----------------------------------------------------------------------------- self-test data
-
-SELF_TEST_REPORTS = [
-    ("illegal_construction", "村口新建砖房未见审批公示，疑似违法建设", "L2"),
-    ("public_facility", "村道路面塌陷约两米，过往车辆需绕行", "L1"),
-    ("river_waste", "河边堆放生活垃圾，气味较大", None),
-    ("muck_dust", "工地围挡缺失，扬尘明显", None),
-]
-
-
-def self_test_store(folder: Path) -> tuple[Any, Any]:
-    """A throw-away store with the county's reference data and a few reports, and a duty officer."""
-    from commandroom.ids import new_id
-    from commandroom.mutations.core import Actor
-    from commandroom.queries.inbox import sample_places
-    from commandroom.sync.local import LocalStore
-
-    store = LocalStore(folder / "self-test.db")
-    from commandroom.refdata.loader import load_reference, read_reference
-
-    ref = read_reference()
-    with store.write() as session:
-        load_reference(session, ref)
-    town, grids, cats = sample_places(store)
-    actor = Actor(user_id=new_id(), name="自检", role="duty_officer", scope_kind="township",
-                  scope_code=town, township_code=town, device_id=store.device_id, device_name="self-test")
-    if town is not None and cats:
-        fallback = sorted(cats)
-        for i, (cat, text, urgency) in enumerate(SELF_TEST_REPORTS):
-            grid = grids[i % len(grids)] if grids else None
-            args = {"source": "grid_patrol", "category_code": cat if cat in cats else fallback[i % len(fallback)],
-                    "description": text, "township_code": town, "reporter_name": "网格员"}
-            if grid is not None:
-                args["grid_id"] = grid[0]
-                if grid[1] is not None:
-                    args.update(lat=grid[1], lon=grid[2])
-            if urgency:
-                args["urgency_hint"] = urgency
-            try:
-                store.perform(actor, "report.create", new_id(), args)
-            except Exception:  # noqa: BLE001 - the self-test reports what it could not do
-                log.exception("self-test report could not be created")
-    return store, actor
-
-
 async def run_self_test(app: Any, settings: Any) -> int:
     """Open every screen once (offscreen) and close it again; 0 when all of them opened."""
     import tempfile
@@ -412,6 +371,8 @@ async def run_self_test(app: Any, settings: Any) -> int:
 
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="commandroom-selftest-") as tmp:
+        from commandroom.self_test import self_test_store
+
         store, actor = self_test_store(Path(tmp))
         try:
             window = MainWindow(store, actor, sound=False, sound_dir=Path(tmp))
@@ -450,7 +411,7 @@ async def run_self_test(app: Any, settings: Any) -> int:
     return 1 if problems else 0
 
 
-async def _self_test_pages_and_map(window: Any, problems: list[str], timeout: float = 90.0) -> None:
+async def _self_test_pages_and_map(window: Any, problems: list[str], timeout: float = 90.0) -> None:  # noqa: ASYNC109 - a deadline reported as a problem, not raised
     """The map must draw from its local files (a page whose module is missing from a build fails on opening)."""
     from ui.main_window import PAGE_MAP
 
@@ -459,7 +420,7 @@ async def _self_test_pages_and_map(window: Any, problems: list[str], timeout: fl
         return
     window.show_page(PAGE_MAP)  # a hidden page gets no animation frames: it would never say it has drawn
     started = time.perf_counter()
-    while not view.is_ready and time.perf_counter() - started < timeout:
+    while not view.is_ready and time.perf_counter() - started < timeout:  # noqa: ASYNC110 - a flag the page's script sets; no event to await
         await asyncio.sleep(0.05)
     if not view.is_ready:
         problems.append(f"the map did not draw within {timeout:.0f} s (page folder {view.page_dir})")
@@ -486,10 +447,10 @@ async def _never_authenticate(req: Any) -> Any:
 def _open_store(path: Path) -> Any:
     """Import the core and open (and migrate) the local store: runs on the writer thread."""
     _mark("store: importing the core")
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
 
     _mark("store: opening")
-    store = LocalStore(path)
+    store = DeskStore(path)
     _mark("store: open")
     return store
 
@@ -532,7 +493,7 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
         if callable(start):
             result = start()
             if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result)
+                window.engine_start_task = asyncio.ensure_future(result)  # kept: a task nobody holds may vanish
     window.show()
     from ui import gc_policy
 

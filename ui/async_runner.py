@@ -5,7 +5,8 @@ House rules (docs/architecture.md, "Threads and loops on the desktop"):
 * There is one asyncio loop, the qasync ``QEventLoop`` started by :func:`ui.app.run_desktop`.
 * Every write to the local store runs on :data:`DB_EXECUTOR`, a single worker thread, so
   SQLite writes are serialised (Anki: "Tasks that access the collection are serialized").
-  Use ``await run_db(store.perform, actor, name, entity_id, args)``.
+  Actions go through :class:`ui.common.operations.Operation`, which runs the mutation there;
+  other writes (meta, photo cache) use :func:`run_db`.
 * Reads that may take more than a few milliseconds run on :data:`READ_EXECUTOR` via
   :func:`run_read`; they use the store's reader engine and never wait behind the writer.
 * Functions sent to an executor are core functions: no Qt objects, no widget reads.
@@ -13,7 +14,7 @@ House rules (docs/architecture.md, "Threads and loops on the desktop"):
   through it; the previous run is cancelled and its result, if it still arrives, is dropped.
 * Never call ``QApplication.processEvents()``.
 
-Change events from :meth:`commandroom.sync.local.LocalStore.subscribe` arrive on whatever
+Change events from :meth:`commandroom.store.local.DeskStore.subscribe` arrive on whatever
 thread did the write. :func:`store_events` turns them into a Qt signal delivered on the
 GUI thread (a queued connection), which is what views connect to.
 """
@@ -21,14 +22,18 @@ GUI thread (a queued connection), which is what views connect to.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
+
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +148,7 @@ class LatestTask:
                 result = await coro
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - handed to on_error or the excepthook
+            except Exception as exc:  # handed to on_error or the excepthook
                 if generation != self._generation:
                     return None
                 if on_error is not None:
@@ -171,14 +176,12 @@ class LatestTask:
         """Wait for the running task, if any (tests and shutdown)."""
         task = self._task
         if task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
 
 class StoreEvents(QObject):
-    """Qt face of a LocalStore's change events, delivered on the GUI thread.
+    """Qt face of a DeskStore's change events, delivered on the GUI thread.
 
     ``changes_did_happen(Changes)`` is emitted once per committed write or pulled page;
     each view inspects ``changes.touches("report")`` / ``changes.ids("report")`` and
@@ -187,7 +190,7 @@ class StoreEvents(QObject):
 
     changes_did_happen = Signal(object)
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
         # The listener may run on the writer thread or the sync engine's thread; emitting a
@@ -204,7 +207,7 @@ class StoreEvents(QObject):
 _EVENTS: dict[int, StoreEvents] = {}
 
 
-def store_events(store: Any) -> StoreEvents:
+def store_events(store: Store) -> StoreEvents:
     """The one :class:`StoreEvents` bridge of ``store`` (created on first use, on the GUI thread)."""
     key = id(store)
     bridge = _EVENTS.get(key)
@@ -214,7 +217,7 @@ def store_events(store: Any) -> StoreEvents:
     return bridge
 
 
-def forget_store(store: Any) -> None:
+def forget_store(store: Store) -> None:
     """Drop the bridge of a store that is being closed."""
     bridge = _EVENTS.pop(id(store), None)
     if bridge is not None:
@@ -240,39 +243,5 @@ async def exec_dialog(dialog: Any) -> int:
     try:
         return await future
     finally:
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             dialog.finished.disconnect(on_finished)
-        except (RuntimeError, TypeError):
-            pass
-
-
-class ActionHostMixin:
-    """For a view whose buttons start async actions: one action at a time, dialogs awaited.
-
-    ``start_action(coro)`` runs the coroutine unless one is already running (a second click is
-    ignored); exceptions go to the app's excepthook (log + dialog). ``_dialog`` shows a dialog
-    without a nested event loop and keeps it in ``open_dialog`` so tests can fill it in.
-    """
-
-    action_task: asyncio.Task | None = None
-    open_dialog: Any = None
-
-    def start_action(self, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-
-        self.action_task = asyncio.ensure_future(guarded())
-
-    async def _dialog(self, dialog: Any) -> bool:
-        self.open_dialog = dialog
-        try:
-            return await exec_dialog(dialog) == dialog.DialogCode.Accepted
-        finally:
-            self.open_dialog = None

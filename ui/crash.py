@@ -12,6 +12,7 @@ after the QApplication existed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -94,10 +95,8 @@ def write_crash_report(exc_info: ExcInfo, log_path: Path | None) -> Path:
         path = folder / f"commandroom-crash-{now:%Y%m%d-%H%M%S}-{os.getpid()}-{n}.txt"
     path.write_text(crash_report_text(exc_info, log_path, now=now), encoding="utf-8")
     for old in sorted(folder.glob("commandroom-crash-*.txt"))[:-KEEP_REPORTS]:
-        try:
+        with contextlib.suppress(OSError):
             old.unlink()
-        except OSError:
-            pass
     return path
 
 

@@ -3,7 +3,7 @@
 Later sign-ins show only user name and password (the connection fields stay one click
 away). Signing in works without the network: when the server cannot be reached the app
 checks the password against the verifier stored at the last online sign-in
-(``LocalStore.verify_offline``), and the room keeps working on the local cache.
+(``DeskStore.verify_offline``), and the room keeps working on the local cache.
 
 The dialog does not know how to authenticate: it awaits the ``authenticate`` coroutine
 function it is given (see :func:`ui.app.make_authenticator`). At a cold start it is the first

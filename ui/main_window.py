@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -38,6 +38,10 @@ from ui.notifications import (
 )
 from ui.status_bar import StatusBarWidget
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
+
 log = logging.getLogger(__name__)
 
 PAGE_INBOX, PAGE_INCIDENTS, PAGE_CONFLICTS, PAGE_MAP, PAGE_ZONES, PAGE_BOARD, PAGE_ONE_THING = (
@@ -55,7 +59,7 @@ class MainWindow(QMainWindow):
     """The command room's main window.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in user (``commandroom.mutations.Actor``).
         sound: play the alert sound for urgent notices.
         sound_dir: where the generated alert WAV is kept.
@@ -66,7 +70,7 @@ class MainWindow(QMainWindow):
     sync_progress_did_change = Signal(int, int)
     basemap_progress_did_change = Signal(object)
 
-    def __init__(self, store: Any, actor: Any, *, sound: bool = True, sound_dir: Path | None = None,
+    def __init__(self, store: Store, actor: Actor, *, sound: bool = True, sound_dir: Path | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -186,13 +190,12 @@ class MainWindow(QMainWindow):
                  lambda: self._plugin_page("ui.department.view")),
                 entries[1], entries[3], entries[2],
             ]
-        may = getattr(self.actor, "may", None)
-        if callable(may) and may("notices.read"):  # what the county server sent out for the room
+        if self.actor.may("notices.read"):  # what the county server sent out for the room
             entries.append((PAGE_NOTICES, self.tr("Notices sent"), "fa5s.paper-plane", self._build_notices))
-        if callable(may) and may("dispute.decide") and not may("admin.users"):  # the county's arbitration
+        if self.actor.may("dispute.decide") and not self.actor.may("admin.users"):  # the county's arbitration
             entries.append((PAGE_ARBITRATION, self.tr("Arbitration"), "fa5s.balance-scale",
                             lambda: self._plugin_page("ui.arbitration.view")))
-        if callable(may) and may("admin.users"):  # the county administrator's screens
+        if self.actor.may("admin.users"):  # the county administrator's screens
             entries.append((PAGE_ADMIN, self.tr("Administration"), "fa5s.users-cog", self._build_admin))
         for key, title, icon, builder in entries:
             item = QListWidgetItem(title)
@@ -405,7 +408,7 @@ class MainWindow(QMainWindow):
         self.status_bar.basemap_resume_clicked.connect(downloader.resume)
 
     def _on_store_changes(self, changes: Any) -> None:
-        if changes.touches("township") and getattr(self.actor, "scope_kind", "township") != "county":
+        if changes.touches("township") and self.actor.scope_kind != "county":
             self._relabel_place()
         if self.engine is None and changes.touches("local_outbox"):
             self._counts_timer.start()
@@ -442,7 +445,7 @@ class MainWindow(QMainWindow):
         self.notifier.notify(notice)
 
 
-def _read_place(store: Any, codes: list[str]) -> str:
+def _read_place(store: Store, codes: list[str]) -> str:
     from commandroom.services.places import place_of
 
     with store.read() as session:

@@ -19,12 +19,15 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ui.async_runner import run_read, spawn, store_events
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +220,7 @@ class Notifier(QObject):
                 self._effect.setSource(QUrl.fromLocalFile(str(alert_wav(folder / "alert.wav"))))
                 self._effect.setVolume(0.8)
             self._effect.play()
-        except Exception:  # noqa: BLE001 - no audio device or no Qt Multimedia: a beep will do
+        except Exception:  # no audio device or no Qt Multimedia: a beep will do
             log.info("alert sound unavailable; using beep", exc_info=True)
             QApplication.beep()
 
@@ -230,7 +233,7 @@ class _ArrivalWatcher(QObject):
 
     watched_table = ""
 
-    def __init__(self, store: Any, notifier: Notifier | None, *, on_show: Callable[[str], Any] | None = None,
+    def __init__(self, store: Store, notifier: Notifier | None, *, on_show: Callable[[str], Any] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -289,7 +292,7 @@ class BreachWarningWatcher(_ArrivalWatcher):
     async def _check(self, ids: set[str]) -> None:
         from commandroom.services.notices import breach_warnings
 
-        def read(store: Any, entry_ids: set[str]) -> list[Any]:
+        def read(store: Store, entry_ids: set[str]) -> list[Any]:
             with store.read() as session:
                 return breach_warnings(session, entry_ids, store.now())
 

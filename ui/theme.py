@@ -130,7 +130,7 @@ def _font_awesome() -> tuple[str, dict[str, str]] | None:
     result = None
     spec = importlib.util.find_spec("qtawesome")
     if spec is not None and spec.submodule_search_locations:
-        fonts = Path(list(spec.submodule_search_locations)[0]) / "fonts"
+        fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
         ttf = next(iter(sorted(fonts.glob("fontawesome5-solid-webfont-*.ttf"))), None)
         charmap = next(iter(sorted(fonts.glob("fontawesome5-solid-webfont-charmap-*.json"))), None)
         if ttf is not None and charmap is not None:

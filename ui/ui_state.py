@@ -15,6 +15,7 @@ brings the default layout back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import weakref
 from pathlib import Path
@@ -108,15 +109,13 @@ class _Saver(QObject):
 
     def save(self) -> None:
         _pending.discard(self)
-        try:
+        with contextlib.suppress(RuntimeError):  # the widget is already gone
             self.timer.stop()
             state = self.read()
             if state is not None:  # None: nothing of the officer's to keep (yet)
                 set_value(self.key, state)
-        except RuntimeError:  # the widget is already gone
-            pass
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # Qt override
         if event.type() in (QEvent.Type.Close, QEvent.Type.Hide):
             self.save()
         elif event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
@@ -168,7 +167,7 @@ KEEP_WIDTHS = "commandroom_keep_widths"
 class _HeaderTouch(QObject):
     """Marks a header's widths as the officer's when the mouse is released on it (a drag or a double-click)."""
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.MouseButtonRelease:
             header = self.parent()
             if header is not None:

@@ -157,7 +157,7 @@ class DemoRenderer:
                 label.box = (label.x - label.dot, label.y - label.dot, label.x + label.dot, label.y + label.dot)
                 placed.append(label)
                 continue
-            left, top, right, bottom = font.getbbox(label.text, stroke_width=2)
+            _left, top, right, bottom = font.getbbox(label.text, stroke_width=2)
             tx, ty = label.x + label.dot + 3, label.y - (bottom - top) / 2 - top
             label.box = (label.x - label.dot - 1, ty + top - 1, tx + right + 1, ty + bottom + 1)
             if any(_overlap(label.box, other.box) for other in placed):

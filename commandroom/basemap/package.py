@@ -279,7 +279,7 @@ def _check_encoding(name: str, declared: str | None, samples: list[bytes]) -> st
 _PM_TYPES = {1: "pbf", 2: "png", 3: "jpg", 4: "webp"}
 
 
-def _pm_reader(path: Path):  # noqa: ANN202 - pmtiles' reader type
+def _pm_reader(path: Path):  # pmtiles' reader type
     try:
         from pmtiles.reader import Reader
     except ImportError:
@@ -296,7 +296,7 @@ def _pm_reader(path: Path):  # noqa: ANN202 - pmtiles' reader type
     return Reader(get_bytes), get_bytes
 
 
-def _pm_entries(get_bytes, header, offset: int, length: int):  # noqa: ANN001, ANN202
+def _pm_entries(get_bytes, header, offset: int, length: int):
     """The archive's tile entries ``(tile_id, offset, length, run_length)``, leaf directories followed;
     only the directories are read, never the tiles."""
     from pmtiles.tile import deserialize_directory
@@ -352,7 +352,7 @@ def _inspect_pmtiles(path: Path, crs: str | None) -> PackageInfo:
     return info
 
 
-def _pm_tiles(get_bytes, header):  # noqa: ANN001, ANN202
+def _pm_tiles(get_bytes, header):
     from pmtiles.reader import traverse
     from pmtiles.tile import Compression
 

@@ -599,7 +599,7 @@ class _Generator:
         self.incidents.append(inc)
         self.recent[town.row.code].append(inc)
 
-    def plan(self, inc: _Inc) -> None:  # noqa: C901 - one readable story per incident
+    def plan(self, inc: _Inc) -> None:  # one readable story per incident
         rng, w = self.rng, self.w
         town, r = inc.town, inc.routing
         ev = inc.events

@@ -158,7 +158,7 @@ def _dispatches(session: Session, now: datetime, rng: random.Random, actor: Acto
         if not leads:
             continue
         lead = leads[0]
-        crew = [lead.member_id] + [s.member_id for s in suggestions if s.member_id != lead.member_id][:1]
+        crew = [lead.member_id, *[s.member_id for s in suggestions if s.member_id != lead.member_id][:1]]
         n = per_zone.get(zone_id, 0)
         assigned = now - timedelta(minutes=rng.randint(20, 90))
         dispatch_id = uuid7_at(assigned, rng)

@@ -14,7 +14,7 @@ Moving a card into 进行中 beyond the module's WIP limit is refused unless
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import func, select
 
@@ -30,6 +30,14 @@ AUTO_SOURCES = ("", "overdue_incident", "missed_checkin", "overdue_step")
 
 def _touch(ctx: MutationContext, obj: Any) -> None:
     obj.updated_at = ctx.now
+
+
+@overload
+def _int(args: dict[str, Any], key: str, *, required: Literal[True] = True, lo: int = 0, hi: int = 10**6) -> int: ...
+
+
+@overload
+def _int(args: dict[str, Any], key: str, *, required: bool, lo: int = 0, hi: int = 10**6) -> int | None: ...
 
 
 def _int(args: dict[str, Any], key: str, *, required: bool = True, lo: int = 0, hi: int = 10**6) -> int | None:

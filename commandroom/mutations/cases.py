@@ -227,7 +227,7 @@ def checkin_proxy(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     _do_checkin(ctx, chk, note, *_attendance(args), proxy_reason=reason)
 
 
-def _level(args: dict[str, Any], due, now) -> str:  # noqa: ANN001
+def _level(args: dict[str, Any], due, now) -> str:
     level = v.choice(args, "level", LADDER, required=False)
     if level is None:
         level = escalation_for(due, now).value

@@ -89,11 +89,11 @@ class Changes:
 
 def _primary_key(obj: Base) -> str:
     mapper = obj.__mapper__
-    return "|".join(str(getattr(obj, c.key)) for c in mapper.primary_key)
+    return "|".join(str(getattr(obj, str(c.key))) for c in mapper.primary_key)
 
 
 @event.listens_for(Session, "before_flush")
-def _track_touched(session: Session, _ctx, _instances) -> None:  # noqa: ANN001
+def _track_touched(session: Session, _ctx, _instances) -> None:
     touched = session.info.get("touched")
     if touched is None:
         return

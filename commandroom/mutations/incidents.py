@@ -363,7 +363,7 @@ def acts_for_department(ctx: MutationContext, code: str | None) -> bool:
     from commandroom.permissions import is_system
 
     return is_system(ctx.actor) or (bool(code) and ctx.actor.department_code == code
-                                    and "department_liaison" in ctx.actor.roles + (ctx.actor.role,))
+                                    and "department_liaison" in (*ctx.actor.roles, ctx.actor.role))
 
 
 def proxy_data(ctx: MutationContext, incident: Incident, taken: list[str], reason: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ are rejected with the member, the zones and the times.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import select
 
@@ -41,6 +41,14 @@ from commandroom.services import teams as svc
 from commandroom.workflows import DISPATCH_ACTIVE_STATES, INCIDENT_OPEN_STATES
 
 MAX_LOAN_DAYS = 31
+
+
+@overload
+def _date(args: dict[str, Any], key: str, *, required: Literal[True] = True) -> date: ...
+
+
+@overload
+def _date(args: dict[str, Any], key: str, *, required: bool) -> date | None: ...
 
 
 def _date(args: dict[str, Any], key: str, *, required: bool = True) -> date | None:
@@ -232,7 +240,7 @@ def _entry_bounds(item: dict[str, Any], idx: int) -> tuple[str, date, str, datet
     custom_end = v.when(item, "ends_at", required=False)
     if (custom_start is None) != (custom_end is None):
         raise ValidationError(f"{key}.starts_at", "give both starts_at and ends_at, or neither")
-    if custom_start is not None:
+    if custom_start is not None and custom_end is not None:
         if custom_end <= custom_start:
             raise ValidationError(f"{key}.ends_at", "must be after starts_at")
         if custom_end - custom_start > timedelta(hours=24):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from commandroom.domain.errors import ValidationError
 from commandroom.timeutil import parse_iso
@@ -28,6 +28,20 @@ def text(args: dict[str, Any], key: str, *, required: bool = True, max_len: int 
     return value
 
 
+@overload
+def choice(args: dict[str, Any], key: str, allowed: Iterable[str], *, required: Literal[True] = True,
+           default: str | None = None) -> str: ...
+
+
+@overload
+def choice(args: dict[str, Any], key: str, allowed: Iterable[str], *, required: bool, default: str) -> str: ...
+
+
+@overload
+def choice(args: dict[str, Any], key: str, allowed: Iterable[str], *, required: bool,
+           default: None = None) -> str | None: ...
+
+
 def choice(args: dict[str, Any], key: str, allowed: Iterable[str], *, required: bool = True,
            default: str | None = None) -> str | None:
     allowed = list(allowed)
@@ -39,6 +53,16 @@ def choice(args: dict[str, Any], key: str, allowed: Iterable[str], *, required: 
     if value not in allowed:
         raise ValidationError(key, f"'{value}' is not one of {', '.join(allowed)}")
     return value
+
+
+@overload
+def number(args: dict[str, Any], key: str, *, required: Literal[True] = True, lo: float | None = None,
+           hi: float | None = None) -> float: ...
+
+
+@overload
+def number(args: dict[str, Any], key: str, *, required: bool, lo: float | None = None,
+           hi: float | None = None) -> float | None: ...
 
 
 def number(args: dict[str, Any], key: str, *, required: bool = True, lo: float | None = None,
@@ -57,6 +81,14 @@ def number(args: dict[str, Any], key: str, *, required: bool = True, lo: float |
     if hi is not None and value > hi:
         raise ValidationError(key, f"{value} is above {hi}")
     return float(value)
+
+
+@overload
+def when(args: dict[str, Any], key: str, *, required: Literal[True] = True) -> datetime: ...
+
+
+@overload
+def when(args: dict[str, Any], key: str, *, required: bool) -> datetime | None: ...
 
 
 def when(args: dict[str, Any], key: str, *, required: bool = True) -> datetime | None:

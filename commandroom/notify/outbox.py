@@ -104,7 +104,7 @@ def _users(session: Session, *conditions: Any) -> list[Person]:
 
 
 def _team_people(session: Session, dispatch: Dispatch) -> list[Person]:
-    ids = [m for m in ([dispatch.lead_member_id] + list(dispatch.member_ids or [])) if m]
+    ids = [m for m in ([dispatch.lead_member_id, *list(dispatch.member_ids or [])]) if m]
     if not ids:  # the team as a whole: its leaders hear of it
         return _users(session, User.role == "team_leader", User.scope_code == dispatch.target_code)
     members = session.scalars(select(TeamMember).where(TeamMember.id.in_(ids))).all()

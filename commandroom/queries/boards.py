@@ -1,6 +1,6 @@
 """Reads and writes behind the module boards, "my tasks" and linked command. Qt-free core code.
 
-Every function takes the :class:`~commandroom.sync.local.LocalStore` and returns plain
+Every function takes the :class:`~commandroom.store.local.DeskStore` and returns plain
 frozen dataclasses, so the views can run them on the reader pool (``run_read``) or the
 single writer (``run_db``) and hand the result to the GUI thread.
 
@@ -388,7 +388,7 @@ def plan_key_move(board: BoardData, card_id: str, lane_mode: str, dx: int, dy: i
         return plan_move(board, card_id, target, cell, len(cell))
     cell = board.column_ids(card.column, lane_mode, lane)
     here = cell.index(card_id)
-    if dy < 0 and here == 0 or dy > 0 and here >= len(cell) - 1:
+    if (dy < 0 and here == 0) or (dy > 0 and here >= len(cell) - 1):
         return None
     # moving down by one: land after the next card (row here+2 in the list that still holds the card)
     row = here - 1 if dy < 0 else here + 2

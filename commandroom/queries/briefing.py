@@ -5,7 +5,7 @@ Pure data (no Qt): the desktop shows and exports these; the server could serve t
 * :func:`handover_summary`: open incidents by state, the clocks that run out in the next
   hours (imminent breaches), the overdue ones, departments that have not checked in yet
   (open check-ins, escalated ones included), and the workstation's unsynced count (passed in: only the
-  LocalStore knows it).
+  DeskStore knows it).
 * :func:`daily_briefing`: one local day — incidents created and closed, by category,
   township and state, the on-time closure rate, and the overdue list.
 
@@ -297,7 +297,7 @@ def handover_summary(
     """The shift handover summary at ``now`` (naive UTC) for ``township_codes`` (None: all).
 
     Args:
-        unsynced: the workstation's pending outbox count (``LocalStore.pending_count()``).
+        unsynced: the workstation's pending outbox count (``DeskStore.pending_count()``).
         window: clocks running out within this window count as imminent breaches.
     """
     by_state, overdue, upcoming = _open_clock_items(session, township_codes, now)
@@ -327,7 +327,6 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def local_today(now: datetime) -> date:
     loc = to_local(now)
-    assert loc is not None
     return loc.date()
 
 

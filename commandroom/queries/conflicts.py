@@ -1,6 +1,6 @@
 """Read and bookkeeping functions behind the conflicts panel. Pure core code (no Qt).
 
-Two sources: the outbox entries the server rejected or merged (``LocalStore.rejected()``)
+Two sources: the outbox entries the server rejected or merged (``DeskStore.rejected()``)
 and the ``conflict_record`` rows of the user's townships (values the server overwrote,
 rules that intervened).
 """
@@ -79,7 +79,7 @@ def rejected_rows(store: ReadStore) -> list[RejectedRow]:
     """Every outbox entry the server rejected or merged and the user has not dismissed, oldest first."""
     out: list[RejectedRow] = []
     with store.read() as session:
-        # the same selection as LocalStore.rejected(), read in this session so rows stay loaded
+        # the same selection as DeskStore.rejected(), read in this session so rows stay loaded
         entries = session.scalars(
             select(OutboxEntry)
             .where(OutboxEntry.state.in_(("rejected", "merged")), OutboxEntry.dismissed.is_(False))
@@ -132,7 +132,7 @@ def record_name(session: Any, entity_type: str, entity_id: str) -> str:
     return record_label(session, entity_type, entity_id)
 
 
-def conflict_groups(store: Any, township_codes: list[str] | None, limit: int = 500) -> list[ConflictGroup]:
+def conflict_groups(store: ReadStore, township_codes: list[str] | None, limit: int = 500) -> list[ConflictGroup]:
     """:func:`conflict_rows` grouped by record, the record with the newest conflict first."""
     rows = conflict_rows(store, township_codes, limit)
     by_key: dict[tuple[str, str], list[ConflictRow]] = {}

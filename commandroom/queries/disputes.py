@@ -61,7 +61,7 @@ class DisputeRow:
 
 def time_left_words(minutes: float) -> str:
     """Working time left as the coordinator reads it: 剩余 1 个工作日 3 小时 / 已超时 2 小时."""
-    m = abs(int(round(minutes)))
+    m = abs(round(minutes))
     days, rest = divmod(m, 420)
     hours, mins = divmod(rest, 60)
     parts = ([f"{days} 个工作日"] if days else []) + ([f"{hours} 小时"] if hours else [])

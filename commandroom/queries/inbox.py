@@ -229,6 +229,8 @@ def report_detail(store: ReadStore, report_id: str) -> ReportDetail | None:
         return None
     with store.read() as session:
         report = session.get(Report, report_id)
+        if report is None:  # gone between the two reads (a pulled deletion)
+            return None
         village_name = ""
         if report.grid_id:
             grid = session.get(Grid, report.grid_id)

@@ -99,10 +99,7 @@ def _label_point(geom: BaseGeometry) -> list[float]:
     """
     if geom.geom_type == "MultiPolygon":
         geom = max(geom.geoms, key=lambda g: g.area)
-    if geom.geom_type == "Polygon":
-        p = polylabel(geom, tolerance=0.0005)
-    else:
-        p = geom.representative_point()
+    p = polylabel(geom, tolerance=0.0005) if geom.geom_type == "Polygon" else geom.representative_point()
     return [round(p.y, 6), round(p.x, 6)]
 
 
@@ -111,10 +108,10 @@ def _feature(geom: BaseGeometry, props: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_base_layers(store: ReadStore | None = None, data_dir: str | Path | None = None) -> BaseLayers:
-    """Collect the base layers from ``store`` (a LocalStore, optional) and the data files.
+    """Collect the base layers from ``store`` (a DeskStore, optional) and the data files.
 
     Args:
-        store: the workstation's LocalStore; None uses the data files only.
+        store: the workstation's DeskStore; None uses the data files only.
         data_dir: where the committed reference files live (default: the repo's ``data/``).
     """
     data_dir = Path(data_dir) if data_dir else DATA_DIR

@@ -25,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commandroom.domain.enums import Role, ScopeKind
-from commandroom.domain.models import CaseCheckin, Dispatch, Incident, OneThingCase, Township, Zone
+from commandroom.domain.models import CaseCheckin, Dispatch, Incident, OneThingCase, Township, User, Zone
 from commandroom.mutations.core import Actor
+from commandroom.permissions import Acting
 from commandroom.store.protocol import ReadStore
 
 
@@ -133,13 +134,13 @@ DEPARTMENT_TABLES = frozenset({"incident", "timeline_entry", "dispatch", "report
                                "case_checkin", "dispute"})
 
 
-def department_of(actor: Any) -> str | None:
+def department_of(actor: Acting | User) -> str | None:
     """The department whose desk this is: a liaison's department; None for every other desk.
 
     A liaison account holds no other role (``commandroom.server.users``), so its whole view is the department's.
     """
-    roles = (getattr(actor, "role", ""), *(getattr(actor, "roles", None) or ()))
-    code = getattr(actor, "department_code", None)
+    roles = (actor.role, *(actor.roles or ()))
+    code = actor.department_code
     return code if code and Role.DEPARTMENT_LIAISON.value in roles else None
 
 

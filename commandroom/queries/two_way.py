@@ -246,16 +246,16 @@ def township_figures(store: ReadStore, month: str, *, township_code: str | None 
                 get(town).verifications_rejected += action == "verify_fail"
             elif action == "reopen":
                 get(town).reopened += 1
-            elif (data or {}).get("proxy"):
-                if department_code is None or department_code in ((data or {}).get("proxy") or {}).get("for", []):
-                    get(town).proxy_entries += 1
+            elif (data or {}).get("proxy") and (
+                    department_code is None or department_code in ((data or {}).get("proxy") or {}).get("for", [])):
+                get(town).proxy_entries += 1
 
         for r in _ratings(s, month, DEPARTMENT_RATES_TOWNSHIP, township_code, department_code):
             get(r.township_code).ratings.append(r.points)
     return [acc[k] for k in sorted(acc)]
 
 
-def _decided(s, rng, township_code, department_code) -> list[Dispute]:  # noqa: ANN001
+def _decided(s, rng, township_code, department_code) -> list[Dispute]:
     q = select(Dispute).where(Dispute.deleted.is_(False), Dispute.state == "decided",
                               Dispute.decided_at >= rng[0], Dispute.decided_at < rng[1])
     if township_code:
@@ -265,7 +265,7 @@ def _decided(s, rng, township_code, department_code) -> list[Dispute]:  # noqa: 
     return list(s.scalars(q))
 
 
-def _ratings(s, month, direction, township_code, department_code) -> list[AssessmentRecord]:  # noqa: ANN001
+def _ratings(s, month, direction, township_code, department_code) -> list[AssessmentRecord]:
     q = select(AssessmentRecord).where(AssessmentRecord.deleted.is_(False), AssessmentRecord.month == month,
                                        AssessmentRecord.dimension == direction)
     if township_code:

@@ -80,7 +80,7 @@ def short_name(name: str, limit: int = SHORT_NAME_CHARS) -> str:
     return base if len(base) <= limit else base[: limit - 1] + "…"
 
 
-def _scope(column, townships: Sequence[str] | None) -> list:  # noqa: ANN001 - a SQLAlchemy column
+def _scope(column, townships: Sequence[str] | None) -> list:  # a SQLAlchemy column
     return [] if townships is None else [column.in_(list(townships))]
 
 

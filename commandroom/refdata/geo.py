@@ -124,8 +124,8 @@ def gcj02_offset_grid(
     """
     west, south, east, north = bounds
     west, south = math.floor(west / step) * step, math.floor(south / step) * step
-    cols = int(math.ceil((east - west) / step)) + 2
-    rows = int(math.ceil((north - south) / step)) + 2
+    cols = math.ceil((east - west) / step) + 2
+    rows = math.ceil((north - south) / step) + 2
     dlon: list[float] = []
     dlat: list[float] = []
     for r in range(rows):

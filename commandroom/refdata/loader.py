@@ -18,6 +18,7 @@ Two steps, so that nothing is half-loaded:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -339,10 +340,8 @@ def read_reference(data_dir: str | Path | None = None) -> ReferenceData:
     inside = outline.buffer(OUTLINE_TOLERANCE)
 
     def step(fn: Callable[[], None]) -> None:
-        try:
+        with contextlib.suppress(_Abort):
             fn()
-        except _Abort:
-            pass
 
     step(lambda: _townships(p, ref, inside))
     step(lambda: _zones(p, ref))

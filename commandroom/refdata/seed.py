@@ -253,4 +253,4 @@ def run_seed(settings: Any, demo_days: int, data_dir: str | None, seed: int) -> 
     return 0
 
 
-__all__ = ["seed_database", "run_seed", "seed_modules", "seed_teams", "table_counts"]
+__all__ = ["run_seed", "seed_database", "seed_modules", "seed_teams", "table_counts"]

@@ -52,7 +52,7 @@ from commandroom.timeutil import as_utc
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
-def install(app, state) -> None:  # noqa: ANN001
+def install(app, state) -> None:
     state.extras.setdefault("login_limiter", LoginLimiter(state))
 
 

@@ -38,7 +38,7 @@ def create_app(db_url: str | None = None, *, state: ServerState | None = None, s
         state = open_state(db_url, settings=settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # noqa: ANN202
+    async def lifespan(app: FastAPI):
         for hook in app.state.startup_hooks:
             await hook()
         yield

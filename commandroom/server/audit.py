@@ -50,7 +50,7 @@ def _at_text(at: datetime) -> str:
 
 def entry_hash(
     *,
-    id: int,  # noqa: A002
+    id: int,
     at: datetime,
     user_id: str | None,
     device_id: str | None,
@@ -219,7 +219,7 @@ def recent(session: Session, limit: int = 20) -> list[AuditEntry]:
 # --------------------------------------------------------------------------- CLI
 
 
-def run_audit_command(settings, args) -> int:  # noqa: ANN001
+def run_audit_command(settings, args) -> int:
     """``commandroom audit verify|show [--limit N]`` against the server database."""
     from commandroom.server.state import open_state
 

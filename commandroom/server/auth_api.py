@@ -57,8 +57,7 @@ def login(body: LoginIn, request: Request) -> dict:
         ok = user is not None and not user.disabled and verify_password(user.password_hash, body.password)
         if limiter is not None:
             limiter.record(session, body.username, address, ok)
-        desk = ok and permissions.is_desk_account(permissions.roles_of(user))
-        if desk:
+        if ok and user is not None and permissions.is_desk_account(permissions.roles_of(user)):
             tokens = issue_tokens(session, user, body.device_id, body.device_name)
             token = session.get(DeviceToken, tokens["token_id"])
             p = principal_for(session, user, token)
@@ -71,7 +70,7 @@ def login(body: LoginIn, request: Request) -> dict:
                 "epoch": counter.epoch if counter else None,
                 "protocol_version": PROTOCOL_VERSION,
             }
-        if ok:  # right password, but no desk role (a grid worker reports through Open311 with a key)
+        if ok and user is not None:  # right password, but no desk role (a grid worker reports through Open311 with a key)
             raise HTTPException(403, detail={
                 "code": "no_desk_role",
                 "message": f"此账号（{permissions.role_words(permissions.roles_of(user))}）不能登录指挥室工作站；"

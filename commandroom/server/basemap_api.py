@@ -51,7 +51,7 @@ MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "pbf": "a
 _open_lock = threading.Lock()
 
 
-def basemaps_dir(state) -> Path:  # noqa: ANN001
+def basemaps_dir(state) -> Path:
     """``settings.data_dir/basemaps``; else ``extras['basemaps_dir']``; else a temporary folder (tests)."""
     if state.extras.get("basemaps_dir"):
         path = Path(state.extras["basemaps_dir"])
@@ -105,7 +105,7 @@ def _caller(request: Request) -> _Caller:
     return _Caller(tuple(towns), kind, code)
 
 
-def _area_of(state, townships: tuple[str, ...], crs: str):  # noqa: ANN001, ANN202 - a prepared shapely geometry
+def _area_of(state, townships: tuple[str, ...], crs: str):
     """The union of the townships' areas (in the layer's coordinates), grown by the margin; cached per scope."""
     from shapely import prepare
     from shapely.geometry import shape
@@ -127,7 +127,7 @@ def _area_of(state, townships: tuple[str, ...], crs: str):  # noqa: ANN001, ANN2
     return cache[key]
 
 
-def _tile_box(z: int, x: int, y: int):  # noqa: ANN202
+def _tile_box(z: int, x: int, y: int):
     from shapely.geometry import box
 
     n = 1 << z
@@ -164,7 +164,7 @@ def package(basemap_id: str, request: Request, _who: Principal = Depends(princip
                         headers={"ETag": f'"{sha}"', "X-Content-SHA256": sha})
 
 
-def _tile_source(state, layer: str) -> tuple[sqlite3.Connection, threading.Lock, str, str] | None:  # noqa: ANN001
+def _tile_source(state, layer: str) -> tuple[sqlite3.Connection, threading.Lock, str, str] | None:
     with state.read() as session:
         rows = [r for r in library.current(session) if r.layer == layer]
         if not rows:

@@ -132,6 +132,8 @@ def lock_counter(session: Session) -> SyncCounter:
         session.flush()  # as a query would (autoflush): nothing pending is overwritten by the fresh values
         result = session.connection().exec_driver_sql(_LOCK_SQL)
         cur = result.cursor
+        if cur is None:  # not reached: the statement returns rows
+            raise RuntimeError("the counter lock returned no cursor")
         found = cur.fetchone()
         last = cur.fetchone() if cur.nextset() else None
         result.close()

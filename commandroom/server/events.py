@@ -148,7 +148,7 @@ def notify_committed(state: Any, buckets: set[str] | dict[str, int | None]) -> N
                 conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": _payload(heads, broker.epoch)})
                 conn.commit()
             return
-        except Exception:  # noqa: BLE001 - a lost poke delays data, never loses it
+        except Exception:  # a lost poke delays data, never loses it
             log.exception("pg_notify failed; poking this process only")
     broker.publish_threadsafe(heads, None)
 

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["notices"])
 SECRET_KEYS = ("secret", "token", "password")
 
 
-def install(app, state) -> None:  # noqa: ANN001
+def install(app, state) -> None:
     task: dict[str, asyncio.Task] = {}
 
     async def loop() -> None:
@@ -37,7 +37,7 @@ def install(app, state) -> None:  # noqa: ANN001
                 pauses = state.extras.get("notice_retry_pauses")
                 kw = {"pauses": [timedelta(seconds=p) for p in pauses]} if pauses else {}
                 await asyncio.to_thread(deliver_due, state.sessions, **kw)
-            except Exception:  # noqa: BLE001 - a bad round must not end delivery for the life of the server
+            except Exception:  # a bad round must not end delivery for the life of the server
                 log.exception("notice delivery round failed")
             await asyncio.sleep(interval)
 

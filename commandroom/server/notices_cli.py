@@ -30,7 +30,7 @@ def _config(pairs: list[str]) -> dict[str, Any]:
     return config
 
 
-def run_notify_command(settings, args, *, out=None, err=None) -> int:  # noqa: ANN001
+def run_notify_command(settings, args, *, out=None, err=None) -> int:
     """Run one ``notify`` action; 0 on success, 2 on a problem (printed, saying what to fix)."""
     from sqlalchemy import select
 

@@ -167,7 +167,7 @@ def _fmt(fmt: str) -> str:
     return fmt
 
 
-def install(app, state) -> None:  # noqa: ANN001
+def install(app, state) -> None:
     async def _handler(_request: Request, exc: Open311Error) -> Response:
         return error_response(exc)
 
@@ -473,7 +473,7 @@ def _csv(value: str | None) -> list[str]:
     return [p.strip() for p in (value or "").split(",") if p.strip()]
 
 
-def _scope_filter(holder: Holder):  # noqa: ANN202
+def _scope_filter(holder: Holder):
     if holder.scope_kind == "county":
         return None
     where = Report.township_code.in_(list(holder.townships) or ["-"])
@@ -556,7 +556,7 @@ def get_requests(fmt: str, request: Request) -> Response:
     return respond(fmt, rows, "service_requests", "request")
 
 
-def _status_filter(stmt, status: str):  # noqa: ANN001, ANN202
+def _status_filter(stmt, status: str):
     inc = aliased(Incident)
     target = aliased(Incident)
     stmt = stmt.outerjoin(inc, inc.id == Report.incident_id).outerjoin(target, target.id == inc.merged_into_id)
@@ -796,7 +796,7 @@ def _same_request(report: Report, intake: Intake) -> bool:
             and report.township_code == a["township_code"])
 
 
-def create_report(state, intake: Intake) -> tuple[dict[str, Any], bool]:  # noqa: ANN001
+def create_report(state, intake: Intake) -> tuple[dict[str, Any], bool]:
     """Write the report through the pipeline in one transaction; ``(answer, replayed)``."""
     from commandroom.server.pipeline import execute
 
@@ -857,7 +857,7 @@ def create_report(state, intake: Intake) -> tuple[dict[str, Any], bool]:  # noqa
     return answer, False
 
 
-def _drop(made_file: bool, root, intake: Intake) -> None:  # noqa: ANN001
+def _drop(made_file: bool, root, intake: Intake) -> None:
     if made_file and root is not None and intake.photo is not None:
         photo_store.photo_path(root, intake.photo.sha256).unlink(missing_ok=True)
 

@@ -29,7 +29,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
-from commandroom.domain.models import Photo
+from commandroom.domain.models import Photo, User
 from commandroom.server.auth import Principal, principal
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
@@ -59,7 +59,7 @@ def sniff_mime(data: bytes) -> str | None:
     return None
 
 
-def photos_dir(state) -> Path:  # noqa: ANN001
+def photos_dir(state) -> Path:
     """``settings.data_dir/photos``; else ``extras['photos_dir']``; else a temporary folder (tests)."""
     settings = getattr(state, "settings", None)
     data_dir = getattr(settings, "data_dir", None)
@@ -176,7 +176,7 @@ def photo_json(row: Photo, base_url: str = "") -> dict:
     }
 
 
-def store(state, data: bytes) -> tuple[dict, bool]:  # noqa: ANN001
+def store(state, data: bytes) -> tuple[dict, bool]:
     """Check, write and record one photo in its own transaction; ``(photo json, created)``."""
     prepared = prepare(data)
     root = photos_dir(state)
@@ -226,6 +226,8 @@ def _reader(request: Request) -> None:
         if check.problem:
             raise HTTPException(403, detail={"code": f"api_key_{check.problem}",
                                              "message": f"api_key is {check.problem}"})
+        if check.user is None:  # not reached: a key without a user has a problem
+            raise HTTPException(403, detail={"code": "api_key_unknown", "message": "api_key is unknown"})
         _require(check.user, "photo.read")
         return
     scheme, _, token = auth.partition(" ")
@@ -233,7 +235,7 @@ def _reader(request: Request) -> None:
     principal(request, creds).require("photo.read")
 
 
-def _require(holder: object, name: str) -> None:
+def _require(holder: User, name: str) -> None:
     why = permissions.refusal(holder, name)
     if why is not None:
         raise HTTPException(403, detail={"code": "forbidden", "message": why, "rule": name})

@@ -94,13 +94,11 @@ def run_workers(factory: str, workers: int, **options: Any) -> None:
     sock = config.bind_socket()
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[sock]).run()
-    except KeyboardInterrupt:
-        pass
 
 
-def worker_app():  # noqa: ANN201 - a FastAPI app; uvicorn calls this in each worker process
+def worker_app():  # a FastAPI app; uvicorn calls this in each worker process
     """The app of one worker process of ``serve --workers N`` (settings from :data:`SETTINGS_ENV`)."""
     from commandroom.server.app import create_app
     from commandroom.server.state import open_state

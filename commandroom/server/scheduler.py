@@ -400,7 +400,7 @@ class Scheduler:
             while True:
                 try:
                     await asyncio.to_thread(self.tick)
-                except Exception:  # noqa: BLE001 - a database hiccup must not stop the clocks for good
+                except Exception:  # a database hiccup must not stop the clocks for good
                     log.exception("scheduler tick failed")
                     self._drop_leader()
                 await asyncio.sleep(interval)

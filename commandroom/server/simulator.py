@@ -145,10 +145,10 @@ def _point(rng: random.Random, township: Township) -> tuple[float, float]:
         minx, miny, maxx, maxy = township.area.bounds
         for _ in range(200):
             lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
-            if shapely.contains_xy(township.area, lon, lat):
-                # keep clear of the border so rounding never moves a point outside
-                if township.area.buffer(-0.0005).contains(shapely.Point(lon, lat)):
-                    return round(lat, 6), round(lon, 6)
+            # inside, and clear of the border so rounding never moves a point outside
+            if shapely.contains_xy(township.area, lon, lat) and township.area.buffer(-0.0005).contains(
+                    shapely.Point(lon, lat)):
+                return round(lat, 6), round(lon, 6)
     lat, lon = township.seat
     return round(lat + rng.uniform(-0.005, 0.005), 6), round(lon + rng.uniform(-0.005, 0.005), 6)
 

@@ -379,7 +379,7 @@ def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:
         _record_safely(b, m, h, result)
     except DBAPIError:
         raise  # deadlock / connection trouble: retry the whole batch
-    except Exception as exc:  # noqa: BLE001 - a poison mutation must not jam the device's queue
+    except Exception as exc:  # a poison mutation must not jam the device's queue
         log.exception("mutation %s (%s) failed on the server", m.mutation_id, m.name)
         result = _reject(m, "server_error", f"服务器无法处理这条修改，已将其搁置 (the server could not apply it: "
                                             f"{type(exc).__name__}); 请重新录入或联系县级管理员。")
@@ -719,7 +719,7 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
     poke_gap = float(state.extras.get("poke_gap", events.POKE_GAP_SECONDS))
     sub = broker.subscribe(who.buckets)
 
-    async def stream():  # noqa: ANN202
+    async def stream():
         loop = asyncio.get_running_loop()
         last_poke = -poke_gap
         try:
@@ -788,7 +788,7 @@ def compact(session: Session, keep_days: int = 90, *, now: Any = None) -> dict[s
 # --------------------------------------------------------------------------- wiring
 
 
-def _openapi_with_push_schema(app: FastAPI):  # noqa: ANN202
+def _openapi_with_push_schema(app: FastAPI):
     original = app.openapi
 
     def openapi() -> dict:

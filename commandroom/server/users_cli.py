@@ -29,7 +29,7 @@ from commandroom.domain.enums import ROLE_LABELS, Role
 from commandroom.domain.errors import DomainError, ValidationError
 
 
-def _password(args: Any, out, *, confirm: bool = True) -> tuple[str, bool]:  # noqa: ANN001
+def _password(args: Any, out, *, confirm: bool = True) -> tuple[str, bool]:
     """(password, generated?) from --password, a TTY prompt, or a fresh random one."""
     from commandroom.server.users import check_password, generate_password
 
@@ -60,7 +60,7 @@ def _scope_args(args: Any) -> dict[str, Any]:
     return {"scope_kind": kind, "scope_code": code}
 
 
-def _line(u) -> str:  # noqa: ANN001
+def _line(u) -> str:
     try:
         label = ROLE_LABELS[Role(u.role)]
     except ValueError:
@@ -81,7 +81,7 @@ def _line(u) -> str:  # noqa: ANN001
             f"{u.grid_id or '':<20} {', '.join(flags)}")
 
 
-def run_user_command(settings, args, *, out=None, err=None) -> int:  # noqa: ANN001
+def run_user_command(settings, args, *, out=None, err=None) -> int:
     """Run one ``user`` action; 0 on success, 2 on a problem (printed, saying what to fix)."""
     from commandroom.server.state import open_state
     from commandroom.server.users import (

@@ -236,10 +236,7 @@ def my_tasks(session: Session, now: datetime, *, user_id: str | None = None, nam
     if not user_id and not name:
         return []
     q = select(TaskCard).where(TaskCard.deleted.is_(False))
-    if user_id:
-        q = q.where(TaskCard.assignee_user_id == user_id)
-    else:
-        q = q.where(TaskCard.assignee_name == name)
+    q = q.where(TaskCard.assignee_user_id == user_id) if user_id else q.where(TaskCard.assignee_name == name)
     if not include_done:
         q = q.where(TaskCard.column != CardColumn.DONE.value)
     views = [_view(c, now) for c in session.scalars(q)]

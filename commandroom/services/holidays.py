@@ -23,6 +23,7 @@ import chinese_calendar
 from sqlalchemy import select
 
 from commandroom.domain.models import CalendarYear, User
+from commandroom.store.protocol import ReadStore
 
 MAX_DAYS = 60  # as calendar.publish_year allows per list
 MAX_RANGE_DAYS = 31  # a longer range is a typo, not a holiday break
@@ -309,7 +310,7 @@ def package_year(year: int) -> YearRow | None:
     return YearRow(str(year), year, holidays, workdays, PACKAGE_SOURCE, None, "")
 
 
-def overview(store: Any, today: date) -> Overview:
+def overview(store: ReadStore, today: date) -> Overview:
     """This year's and next year's status, and the years with their days (``today``: the Shanghai date):
     the published years, plus this year and next when only the calendar package knows them."""
     with store.read() as session:

@@ -35,7 +35,7 @@ _CACHE: weakref.WeakKeyDictionary[Any, list[tuple[str, PreparedGeometry]]] = wea
 _CACHE_LOCK = threading.Lock()
 
 
-def _geometry(geojson: dict[str, Any]):  # noqa: ANN202
+def _geometry(geojson: dict[str, Any]):
     kind = geojson.get("type")
     if kind == "Feature":
         return _geometry(geojson["geometry"])
@@ -120,7 +120,6 @@ class Routing:
 
 def _shanghai_date(at: datetime) -> date:
     loc = to_local(at)
-    assert loc is not None
     return loc.date()
 
 

@@ -112,7 +112,7 @@ def _like_escape(token: str) -> str:
     return token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _token_conditions(query: str) -> list:  # noqa: ANN202
+def _token_conditions(query: str) -> list:
     """One ``LIKE`` per token on the space-padded token string (a token matches whole, ASCII as prefix)."""
     conds = []
     for tok, prefix in query_terms(query):

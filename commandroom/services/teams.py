@@ -108,7 +108,6 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def shanghai_date(at: datetime) -> date:
     loc = to_local(at)
-    assert loc is not None
     return loc.date()
 
 
@@ -663,7 +662,7 @@ def suggest_members(session: Session, incident: Incident, now: datetime) -> list
         if m.status == MemberStatus.OFF_DUTY:
             continue
         dist = None
-        if None not in (m.lat, m.lon, incident.lat, incident.lon):
+        if m.lat is not None and m.lon is not None and incident.lat is not None and incident.lon is not None:
             dist = haversine_km(m.lat, m.lon, incident.lat, incident.lon)
         load = len(dispatches.get(m.id, []))
         key = (
@@ -703,9 +702,10 @@ def joint_visit_problem(session: Session, incidents: Sequence[Incident],
     for i in incidents:
         if i.lat is None or i.lon is None:
             return f"incident {i.number or i.id} has no location"
-    for a_i, a in enumerate(incidents):
-        for b in incidents[a_i + 1:]:
-            d = haversine_km(a.lat, a.lon, b.lat, b.lon)
+    placed = [(i, i.lat, i.lon) for i in incidents if i.lat is not None and i.lon is not None]
+    for a_i, (a, a_lat, a_lon) in enumerate(placed):
+        for b, b_lat, b_lon in placed[a_i + 1:]:
+            d = haversine_km(a_lat, a_lon, b_lat, b_lon)
             if d > radius_km:
                 return (f"incidents {a.number or a.id} and {b.number or b.id} are {d:.1f} km apart "
                         f"(at most {radius_km:g} km for a joint visit)")

@@ -1,1 +1,1 @@
-"""Database access: engines for SQLite (client cache, embedded server) and PostgreSQL."""
+"""Database access: engines for SQLite (the desk store, embedded server) and PostgreSQL, and the desk store (``local``)."""

@@ -73,7 +73,7 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        def _on_connect(dbapi_conn, _record):
             # Let SQLAlchemy, not the driver, decide when a transaction begins.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
@@ -85,7 +85,7 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "checkin")
-        def _on_checkin(dbapi_conn, record):  # noqa: ANN001
+        def _on_checkin(dbapi_conn, record):
             if record.info.pop(_FULL_SYNC, False):
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA synchronous=NORMAL")
@@ -94,7 +94,7 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
         begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
         @event.listens_for(engine, "begin")
-        def _on_begin(conn):  # noqa: ANN001
+        def _on_begin(conn):
             if conn.get_execution_options().get(_FULL_SYNC):
                 # the safety level cannot change inside a transaction: set it on the raw connection first
                 record_info = conn.connection.info

@@ -60,4 +60,7 @@ def script_head() -> str:
     """The head revision according to the migration scripts (loads Alembic)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("the migration scripts have no head revision")
+    return head

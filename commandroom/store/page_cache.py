@@ -10,15 +10,18 @@ operating system's file cache still holds the file, so the wall's reads stay fas
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
+
+if TYPE_CHECKING:
+    from commandroom.store.local import DeskStore
 
 WALL_PAGE_CACHE_KIB = 2048  # SQLite's own default
 
 
-def bound_page_cache(store: Any, kib: int = WALL_PAGE_CACHE_KIB) -> None:
-    """Limit every connection of ``store`` (a LocalStore) to ``kib`` KiB of page cache, from now on.
+def bound_page_cache(store: DeskStore, kib: int = WALL_PAGE_CACHE_KIB) -> None:
+    """Limit every connection of ``store`` to ``kib`` KiB of page cache, from now on.
 
     Call it before the store is used from other threads: the pooled connections are closed so
     that each is reopened with the bound.

@@ -2,7 +2,7 @@
 
 The desktop shows its sign-in dialog before SQLAlchemy and the models are imported (they are
 most of a cold start, issue #4). The dialog needs only the server URL, workstation name and last
-user name, which :class:`commandroom.sync.local.LocalStore` keeps in ``local_meta`` as JSON
+user name, which :class:`commandroom.store.local.DeskStore` keeps in ``local_meta`` as JSON
 text. This reads them there, so ``local_meta`` stays their single source.
 """
 

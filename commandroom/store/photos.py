@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from pathlib import Path
-from typing import Any
 
 from commandroom.domain.models import Photo
+from commandroom.store.protocol import Store
 
 
-def cache_photos(store: Any, photos: list[tuple[Path, bytes | None]]) -> list[str]:
+def cache_photos(store: Store, photos: list[tuple[Path, bytes | None]]) -> list[str]:
     """Remember picked photos in the workstation's photo cache (content hash, size, thumbnail).
 
     The ``photo`` table is a local cache, not a synced table: uploading the files to the

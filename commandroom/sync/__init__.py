@@ -1,1 +1,1 @@
-"""Offline-first sync: buckets, protocol types, the server's change log and the client engine."""
+"""Offline-first sync: buckets, protocol types and the client engine (the desk store it fills is :mod:`commandroom.store.local`)."""

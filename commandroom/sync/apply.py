@@ -97,7 +97,10 @@ def info(entity_type: str) -> TableInfo | None:
 
 def raw_cursor(session: Session) -> Any:
     """The sqlite3 cursor of the session's connection (the session's transaction is already open)."""
-    return session.connection().connection.driver_connection.cursor()
+    driver = session.connection().connection.driver_connection
+    if driver is None:  # not reached: an open transaction holds its connection
+        raise RuntimeError("the session has no database connection")
+    return driver.cursor()
 
 
 def upsert_rows(session: Session, entity_type: str, rows: Iterable[dict[str, Any]]) -> int:
@@ -142,10 +145,10 @@ def delete_rows(session: Session, entity_type: str, ids: Iterable[str]) -> int:
     ti = info(entity_type)
     if ti is None or len(ti.pk) != 1:
         return 0
-    ids = [(i,) for i in ids]
-    if ids:
-        raw_cursor(session).executemany(f'DELETE FROM "{ti.table}" WHERE "{ti.pk[0]}" = ?', ids)
-    return len(ids)
+    keys = [(i,) for i in ids]
+    if keys:
+        raw_cursor(session).executemany(f'DELETE FROM "{ti.table}" WHERE "{ti.pk[0]}" = ?', keys)
+    return len(keys)
 
 
 def fetch_row(session: Session, entity_type: str, entity_id: str) -> dict[str, Any] | None:

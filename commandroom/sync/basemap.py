@@ -114,7 +114,7 @@ class BaseMapSync:
         for cb in list(self._progress_cbs):
             try:
                 cb(self.progress)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("base map progress callback failed")
 
     def _installed_keys(self) -> tuple[str, ...]:
@@ -149,7 +149,7 @@ class BaseMapSync:
         except (SyncHTTPError, BaseMapDownloadError) as exc:
             log.warning("base map download failed: %s", exc)
             self._report(active=False, error=str(getattr(exc, "message", "") or exc))
-        except Exception as exc:  # noqa: BLE001 - keep the desk running; say what happened
+        except Exception as exc:  # keep the desk running; say what happened
             log.exception("base map download failed")
             self._report(active=False, error=f"{type(exc).__name__}: {exc}")
 
@@ -195,7 +195,7 @@ class BaseMapSync:
             for cb in list(self._installed_cbs):
                 try:
                     cb()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("base map installed callback failed")
         return installed
 

@@ -80,7 +80,7 @@ class _RowValues(Mapping[str, Any]):
         except AttributeError:
             raise KeyError(key) from None
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(c.key for c in self._row.__table__.columns)
 
     def __len__(self) -> int:

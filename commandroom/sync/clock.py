@@ -6,7 +6,7 @@ moment each act was made (``occurred_at``: this desk's corrected clock, bounded 
 flagged when the skew level was warn/bad, see docs/sync-protocol.md). It does make what the desk
 shows wrong: deadline countdowns, the status-bar clock, the optimistic stamps of offline work. The
 engine measures the offset on every answer; from :data:`CLOCK_WARN_SECONDS` on the status bar warns
-and the desk uses server-corrected time (``SyncStatus.clock_correction``, ``LocalStore.now``).
+and the desk uses server-corrected time (``SyncStatus.clock_correction``, ``DeskStore.now``).
 """
 
 from __future__ import annotations

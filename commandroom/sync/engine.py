@@ -1,6 +1,6 @@
 """The workstation's sync engine: push the outbox, pull the buckets, listen for pokes (pure asyncio + httpx).
 
-One engine per :class:`~commandroom.sync.local.LocalStore`. :meth:`SyncEngine.start` runs two
+One engine per :class:`~commandroom.store.local.DeskStore`. :meth:`SyncEngine.start` runs two
 tasks on the current event loop (the desktop runs them on its qasync loop):
 
 * the **sync loop**: push every pending mutation (batches of ≤ 100, ``local_seq`` order), then
@@ -36,7 +36,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -44,9 +44,9 @@ import orjson
 
 from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
 from commandroom.mutations.core import Changes
+from commandroom.store.local import DeskStore
 from commandroom.sync import protocol as wire
 from commandroom.sync.clock import ClockEstimator, server_epoch
-from commandroom.sync.local import LocalStore
 from commandroom.sync.status import SyncStatus
 from commandroom.sync.transport import SyncHTTPError, decode, make_client
 from commandroom.timeutil import utcnow
@@ -55,11 +55,9 @@ LAST_SYNC_META = "last_sync_at"  # naive-UTC ISO time of the last successful syn
 LAST_SYNC_SAVE_EVERY = timedelta(seconds=30)
 
 
-def _stored_last_sync(store: Any) -> Any:
+def _stored_last_sync(store: DeskStore) -> datetime | None:
     """The last successful sync remembered in the store's meta (None if never, or unreadable)."""
-    from datetime import datetime
-
-    value = store.meta(LAST_SYNC_META) if hasattr(store, "meta") else None
+    value = store.meta(LAST_SYNC_META)
     try:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -90,7 +88,7 @@ class SyncEngine:
 
     def __init__(
         self,
-        store: LocalStore,
+        store: DeskStore,
         server_url: str,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -179,14 +177,14 @@ class SyncEngine:
             self._saved_success = success
             try:
                 self.store.set_meta(LAST_SYNC_META, success.isoformat())
-            except Exception:  # noqa: BLE001 - a courtesy for the next start; syncing goes on
+            except Exception:  # a courtesy for the next start; syncing goes on
                 log.exception("could not remember the last sync time")
         if new != self.status:
             self.status = new
             for cb in list(self._status_cbs):
                 try:
                     cb(new)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("status callback failed")
 
     def _online(self) -> None:
@@ -294,7 +292,7 @@ class SyncEngine:
     # ------------------------------------------------------------------ sign-in
 
     async def login(self, username: str, password: str, device_name: str | None = None) -> dict[str, Any]:
-        """Sign in online; keeps the tokens and an offline verifier (see :meth:`LocalStore.verify_offline`)."""
+        """Sign in online; keeps the tokens and an offline verifier (see :meth:`DeskStore.verify_offline`)."""
         sent_at, started = time.time(), time.monotonic()
         response = await self.client.post("/api/v1/auth/login", json={
             "username": username, "password": password, "device_id": self.store.device_id,

@@ -804,22 +804,6 @@
             <translation>剩余 {span}</translation>
         </message>
         <message>
-            <source>Not possible from “{state}”: {action}</source>
-            <translation>“{state}”状态下不能执行：{action}</translation>
-        </message>
-        <message>
-            <source>It is not on this workstation (any more).</source>
-            <translation>本机没有（或已不再有）这条记录。</translation>
-        </message>
-        <message>
-            <source>Not allowed for your account: {reason}</source>
-            <translation>您的账号无此权限：{reason}</translation>
-        </message>
-        <message>
-            <source>Not done: {message}</source>
-            <translation>未完成：{message}</translation>
-        </message>
-        <message>
             <source>Work-in-progress limit of the module: {limit}</source>
             <translation>本模块在办上限：{limit}</translation>
         </message>
@@ -1514,10 +1498,6 @@
             <source>Overwritten values and rules that intervened</source>
             <translation>被覆盖的值与介入的规则</translation>
         </message>
-        <message>
-            <source>The action was not performed</source>
-            <translation>操作未执行</translation>
-        </message>
     </context>
     <context>
         <name>CrashDialog</name>
@@ -1775,10 +1755,6 @@ Counter-proposal: {prop}</source>
         <message>
             <source>{open} open · {overdue} overdue · {checkin} waiting for our check-in</source>
             <translation>待办 {open} 项 · 超时 {overdue} 项 · 待本部门报到 {checkin} 项</translation>
-        </message>
-        <message>
-            <source>Not done: {message}</source>
-            <translation>未执行：{message}</translation>
         </message>
         <message>
             <source>Returned: the township and the county see the reason and your proposal.</source>
@@ -2380,10 +2356,6 @@ Counter-proposal: {prop}</source>
             <translation>部门报到（{n}）</translation>
         </message>
         <message>
-            <source>Not signed: {message}</source>
-            <translation>未签字：{message}</translation>
-        </message>
-        <message>
             <source>Handover signed at {time}: {outgoing} handed over to {incoming}.</source>
             <translation>交接班已于 {time} 签字：{outgoing} 交班，{incoming} 接班。</translation>
         </message>
@@ -2758,10 +2730,6 @@ Counter-proposal: {prop}</source>
             <source>Select the waiting report(s) to hand over.</source>
             <translation>请先选择要转交的待受理上报。</translation>
         </message>
-        <message>
-            <source>The action was not performed</source>
-            <translation>操作未执行</translation>
-        </message>
     </context>
     <context>
         <name>IncidentChoiceModel</name>
@@ -2879,10 +2847,6 @@ Counter-proposal: {prop}</source>
         <message>
             <source>the clocks call for: {level}</source>
             <translation>按时限应启动：{level}</translation>
-        </message>
-        <message>
-            <source>Not done: {message}</source>
-            <translation>未执行：{message}</translation>
         </message>
         <message>
             <source>Progress note</source>
@@ -3109,64 +3073,12 @@ Counter-proposal: {prop}</source>
             <translation>提请县级仲裁</translation>
         </message>
         <message>
-            <source>is required</source>
-            <translation>为必填项</translation>
-        </message>
-        <message>
-            <source>must not be empty</source>
-            <translation>不能为空</translation>
-        </message>
-        <message>
-            <source>Reason</source>
-            <translation>理由</translation>
-        </message>
-        <message>
             <source>Note</source>
             <translation>备注</translation>
         </message>
         <message>
-            <source>Dispatch target</source>
-            <translation>派单对象</translation>
-        </message>
-        <message>
-            <source>Dispatch to</source>
-            <translation>派往</translation>
-        </message>
-        <message>
             <source>Members</source>
             <translation>队员</translation>
-        </message>
-        <message>
-            <source>On-site lead</source>
-            <translation>现场负责人</translation>
-        </message>
-        <message>
-            <source>Level</source>
-            <translation>等级</translation>
-        </message>
-        <message>
-            <source>Photos before</source>
-            <translation>处置前照片</translation>
-        </message>
-        <message>
-            <source>Photos after</source>
-            <translation>处置后照片</translation>
-        </message>
-        <message>
-            <source>Not possible while the incident is “{state}”: {action}.</source>
-            <translation>事件当前为“{state}”，不能执行“{action}”。</translation>
-        </message>
-        <message>
-            <source>{field}: {problem}</source>
-            <translation>{field}：{problem}</translation>
-        </message>
-        <message>
-            <source>This incident is not on this workstation (any more).</source>
-            <translation>本工作站上已没有该事件。</translation>
-        </message>
-        <message>
-            <source>Not allowed for your account: {reason}</source>
-            <translation>您的账号无权执行：{reason}</translation>
         </message>
         <message>
             <source>no limit</source>
@@ -4575,6 +4487,81 @@ Counter-proposal: {prop}</source>
         <message>
             <source>Lead: {lead}; collaborating: {others}; steps: {steps}; time limit {n} working days</source>
             <translation>领办：{lead}；协办：{others}；步骤：{steps}；限时 {n} 个工作日</translation>
+        </message>
+    </context>
+    <context>
+        <name>Operations</name>
+        <message>
+            <source>Reason</source>
+            <translation>理由</translation>
+        </message>
+        <message>
+            <source>Note</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <source>Dispatch target</source>
+            <translation>派单对象</translation>
+        </message>
+        <message>
+            <source>Dispatch to</source>
+            <translation>派往</translation>
+        </message>
+        <message>
+            <source>Members</source>
+            <translation>队员</translation>
+        </message>
+        <message>
+            <source>On-site lead</source>
+            <translation>现场负责人</translation>
+        </message>
+        <message>
+            <source>Level</source>
+            <translation>等级</translation>
+        </message>
+        <message>
+            <source>Photos before</source>
+            <translation>处置前照片</translation>
+        </message>
+        <message>
+            <source>Photos after</source>
+            <translation>处置后照片</translation>
+        </message>
+        <message>
+            <source>is required</source>
+            <translation>为必填项</translation>
+        </message>
+        <message>
+            <source>must not be empty</source>
+            <translation>不能为空</translation>
+        </message>
+        <message>
+            <source>move to “{column}”</source>
+            <translation>移到‘{column}’</translation>
+        </message>
+        <message>
+            <source>Not possible while it is “{state}”: {action}.</source>
+            <translation>当前为“{state}”，不能执行“{action}”。</translation>
+        </message>
+        <message>
+            <source>{field}: {problem}</source>
+            <translation>{field}：{problem}</translation>
+        </message>
+        <message>
+            <source>It is not on this workstation (any more).</source>
+            <translation>本机没有（或已不再有）这条记录。</translation>
+        </message>
+        <message>
+            <source>Not allowed for your account: {reason}</source>
+            <translation>您的账号无此权限：{reason}</translation>
+        </message>
+        <message>
+            <source>Not done: {reason}</source>
+            <translation>未完成：{reason}</translation>
+        </message>
+        <message>
+            <source>The action was not performed</source>
+            <translation>操作未执行</translation>
         </message>
     </context>
     <context>
@@ -6715,10 +6702,6 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Cancelled</source>
             <translation>撤销</translation>
-        </message>
-        <message>
-            <source>Not done: {reason}</source>
-            <translation>未完成：{reason}</translation>
         </message>
         <message>
             <source>Send</source>

@@ -38,13 +38,13 @@ def utc(month: int, day: int, hour: int = 2, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute)
 
 
-def _record(db, name, actor, *, township=QC, month=MONTH, subject, dim, module=None, **args):  # noqa: ANN001
+def _record(db, name, actor, *, township=QC, month=MONTH, subject, dim, module=None, **args):
     rid = svc.record_id(township, month, subject, dim, module)
     return run(db, name, rid, {"month": month, "subject_code": subject, "township_code": township, **args},
                actor=actor, now=END)
 
 
-def _modules(db):  # noqa: ANN001
+def _modules(db):
     run(db, "module.create", "mod-x", {"name": "专班甲", "lead_user_id": "u-lead", "lead_name": "牵头人",
                                        "members": [{"name": "张三", "user_id": "u-zs"},
                                                    {"name": "李四", "department": "natres", "dispatched": True}]})
@@ -52,12 +52,12 @@ def _modules(db):  # noqa: ANN001
                                        "members": [{"name": "张三", "user_id": "u-zs"}]})
 
 
-def _card(db, cid, *, user=None, name="", done_at=None, due=None, column="done"):  # noqa: ANN001
+def _card(db, cid, *, user=None, name="", done_at=None, due=None, column="done"):
     db.add(TaskCard(id=cid, township_code=QC, module_id="mod-x", title=cid, column=column, assignee_user_id=user,
                     assignee_name=name, due_at=due, column_changed_at=done_at, created_at=utc(10, 1)))
 
 
-def _build_four_dimension_data(db):  # noqa: ANN001
+def _build_four_dimension_data(db):
     _modules(db)
     _record(db, "assessment.set_post", OFFICER, subject="u-zs", dim="post", subject_name="张三", points=60)
     _record(db, "assessment.set_post", OFFICER, subject="李四", dim="post", subject_name="李四", points=50)
@@ -165,7 +165,7 @@ def test_month_range_is_the_shanghai_month():
     assert svc.month_range("2026-12")[1] == datetime(2026, 12, 31, 16, 0)
 
 
-def _two_way_data(db):  # noqa: ANN001
+def _two_way_data(db):
     # the 农民建房 case's check-ins are due 11-05 10:00 Shanghai (= utc(11, 5))
     run(db, "case.open", "case-1", {"type_code": "farmer_housing"}, now=NOW)
     run(db, "case.checkin", "case-1", {"department_code": "agri"}, now=utc(11, 4, 6))  # on time
@@ -232,7 +232,7 @@ def test_township_indicators(db):
 
 
 def test_grid_worker_statistics(db):
-    def rep(rid, who, name, state, reported, triage_min=None, source="grid_patrol"):  # noqa: ANN001
+    def rep(rid, who, name, state, reported, triage_min=None, source="grid_patrol"):
         db.add(Report(id=rid, township_code=QC, source=source, category_code="sanitation", description="x",
                       reporter_user_id=who, reporter_name=name, state=state, reported_at=reported,
                       triaged_at=reported + timedelta(minutes=triage_min) if triage_min is not None else None))

@@ -34,7 +34,7 @@ def db(seeded_sqlite):
 COLS = ["todo", "doing", "review", "done"]
 
 
-def _card(db, card_id, module, *, column="todo", position=None, now=NOW, **extra):  # noqa: ANN001
+def _card(db, card_id, module, *, column="todo", position=None, now=NOW, **extra):
     args = {"module_id": module.id, "title": f"卡片{card_id}", "column": column, **extra}
     if position is not None:
         args["position"] = position
@@ -210,7 +210,7 @@ _places = st.builds(
 
 
 @st.composite
-def _concurrent_moves(draw):  # noqa: ANN001, ANN202
+def _concurrent_moves(draw):
     start = draw(_places)
     moves = []
     for _ in range(2):
@@ -228,7 +228,7 @@ def _concurrent_moves(draw):  # noqa: ANN001, ANN202
 def test_two_concurrent_moves_converge_in_either_order(case):
     start, (a, b) = case
 
-    def apply(place, move):  # noqa: ANN001, ANN202
+    def apply(place, move):
         return svc.decide_move(place, move).place
 
     assert apply(apply(start, a), b) == apply(apply(start, b), a)
@@ -237,7 +237,7 @@ def test_two_concurrent_moves_converge_in_either_order(case):
 # --------------------------------------------------------------------------- through the server pipeline
 
 
-def _serve(factory, actor, name, entity_id, args, base=None, mutation_id=None):  # noqa: ANN001, ANN202
+def _serve(factory, actor, name, entity_id, args, base=None, mutation_id=None):
     from commandroom.server.pipeline import execute
 
     with factory() as s, s.begin():
@@ -246,7 +246,7 @@ def _serve(factory, actor, name, entity_id, args, base=None, mutation_id=None): 
         return out.status
 
 
-def _state(factory, card_id):  # noqa: ANN001, ANN202
+def _state(factory, card_id):
     with factory() as s:
         c = s.get(TaskCard, card_id)
         # only the rule column: a numeric kept_value (position) does not read back on SQLite, see the report

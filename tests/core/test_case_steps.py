@@ -26,7 +26,7 @@ def db(seeded_sqlite):
     yield from seeded_session(seeded_sqlite)
 
 
-def _step(db, case_id: str, pos: int) -> CaseStep:  # noqa: ANN001
+def _step(db, case_id: str, pos: int) -> CaseStep:
     return db.get(CaseStep, stable_id("case-step", case_id, pos))
 
 

@@ -34,12 +34,12 @@ def db(seeded_sqlite):
 H = timedelta(hours=1)
 
 
-def _card(db, card_id="host", now=NOW):  # noqa: ANN001
+def _card(db, card_id="host", now=NOW):
     run(db, "card.create", card_id, {"module_id": module_named(db, QC, "平安法治").id, "title": "河道整治"}, now=now)
     return db.get(TaskCard, card_id)
 
 
-def _checkin(db, summons, kind, code):  # noqa: ANN001
+def _checkin(db, summons, kind, code):
     return db.get(CaseCheckin, stable_id("summon", summons, kind, code))
 
 
@@ -188,7 +188,7 @@ def test_farmer_housing_case_three_steps_in_order_within_15_working_days(db):
     run(db, "case.step_done", case.id, {"position": 1}, now=NOW + timedelta(days=1))
     assert run(db, "case.step_done", case.id, {"position": 1}).status == "merged"
     run(db, "case.step_done", case.id, {"position": 2}, now=NOW + timedelta(days=5))
-    with pytest.raises(ValidationError, match="3.竣工验收与发证"):
+    with pytest.raises(ValidationError, match=r"3\.竣工验收与发证"):
         run(db, "case.complete", case.id, {})
     run(db, "case.step_done", case.id, {"position": 3}, now=NOW + timedelta(days=9))
     step3 = db.get(CaseStep, stable_id("case-step", case.id, 3))

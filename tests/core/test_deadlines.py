@@ -26,7 +26,7 @@ from commandroom.timeutil import local_to_utc
 pytestmark = pytest.mark.working_time
 
 
-def L(y, mo, d, h=0, mi=0):  # noqa: ANN001, ANN201
+def L(y, mo, d, h=0, mi=0):
     """A Shanghai wall-clock time as naive UTC."""
     return local_to_utc(datetime(y, mo, d, h, mi))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import shutil
 from collections import Counter, defaultdict
@@ -176,7 +177,7 @@ def test_timelines_and_dispatches_tell_the_same_story(history):
         assert entries[0].action == "create" and entries[0].to_state == "pending_dispatch"
         changes = [e for e in entries if e.to_state is not None]
         assert changes[-1].to_state == inc.state
-        for a, b in zip(changes, changes[1:], strict=False):
+        for a, b in itertools.pairwise(changes):
             assert b.from_state == a.to_state, (inc.number, a.action, b.action)
     actions = Counter(e.action for e in history["timeline"])
     assert {"create", "dispatch", "acknowledge", "arrive", "start", "submit", "verify_pass", "close", "return",

@@ -134,10 +134,10 @@ def test_breaks_are_named_as_the_calendar_package_names_them(year):
 
 
 def test_the_package_knows_this_year_but_not_the_next(seeded_sqlite):
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
 
     assert package_knows(2026) and not package_knows(2027)
-    store = LocalStore(seeded_sqlite.split("///", 1)[1])
+    store = DeskStore(seeded_sqlite.split("///", 1)[1])
     try:
         seen = overview(store, date(2026, 11, 26))
         assert [(s.year, s.kind) for s in seen.statuses] == [(2026, "package"), (2027, "unknown")]

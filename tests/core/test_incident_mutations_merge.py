@@ -51,7 +51,7 @@ def _offline(picks: list[int]) -> list[str]:
     return out
 
 
-def _replay(template, tmp_dir, name: str, ops: list[tuple[object, str]]) -> tuple[str, int, list[str]]:  # noqa: ANN001
+def _replay(template, tmp_dir, name: str, ops: list[tuple[object, str]]) -> tuple[str, int, list[str]]:
     path = tmp_dir / name
     shutil.copy(template, path)
     engine = make_engine(f"sqlite:///{path}")

@@ -83,11 +83,11 @@ def test_the_desktop_writes_no_sql():
 
 
 def test_the_local_store_is_a_store(tmp_path):
-    """The typed seam: the workstation's LocalStore offers what commandroom.store.protocol.Store declares."""
+    """The typed seam: the workstation's DeskStore offers what commandroom.store.protocol.Store declares."""
+    from commandroom.store.local import DeskStore
     from commandroom.store.protocol import ReadStore, Store
-    from commandroom.sync.local import LocalStore
 
-    store = LocalStore(tmp_path / "w.db")
+    store = DeskStore(tmp_path / "w.db")
     try:
         assert isinstance(store, Store) and isinstance(store, ReadStore)
     finally:

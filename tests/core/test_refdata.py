@@ -156,7 +156,7 @@ def _copy_data(tmp_path: Path) -> Path:
     return dst
 
 
-def _edit_csv(path: Path, fn) -> None:  # noqa: ANN001
+def _edit_csv(path: Path, fn) -> None:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
         header = list(rows[0].keys())
@@ -167,27 +167,27 @@ def _edit_csv(path: Path, fn) -> None:  # noqa: ANN001
         w.writerows(rows)
 
 
-def _edit_json(path: Path, fn) -> None:  # noqa: ANN001
+def _edit_json(path: Path, fn) -> None:
     doc = json.loads(path.read_text(encoding="utf-8"))
     fn(doc)
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
 
-def _set(row: int, field: str, value: str):  # noqa: ANN202
-    def fn(header, rows):  # noqa: ANN001, ANN202
+def _set(row: int, field: str, value: str):
+    def fn(header, rows):
         rows[row - 1][field] = value
         return header, rows
     return fn
 
 
-def _drop_column(col: str):  # noqa: ANN202
-    def fn(header, rows):  # noqa: ANN001, ANN202
+def _drop_column(col: str):
+    def fn(header, rows):
         return [h for h in header if h != col], [{k: v for k, v in r.items() if k != col} for r in rows]
     return fn
 
 
-def _dup_row(row: int):  # noqa: ANN202
-    def fn(header, rows):  # noqa: ANN001, ANN202
+def _dup_row(row: int):
+    def fn(header, rows):
         return header, [*rows, dict(rows[row - 1])]
     return fn
 
@@ -276,7 +276,7 @@ def test_several_problems_are_reported_together(tmp_path):
 # --------------------------------------------------------------------------- loading
 
 
-def _count(session, model) -> int:  # noqa: ANN001
+def _count(session, model) -> int:
     return int(session.scalar(select(func.count()).select_from(model)))
 
 
@@ -361,7 +361,7 @@ def test_a_bad_file_leaves_the_database_untouched(tmp_path, sqlite_url, monkeypa
         _edit_csv(data / "responsibility_list.csv", _set(9, "lead_department", "natres"))
         import commandroom.refdata.seed as seed_mod
 
-        def boom(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        def boom(*_a, **_k):
             raise RuntimeError("disk full")
 
         monkeypatch.setattr(seed_mod, "seed_teams", boom)

@@ -52,7 +52,7 @@ def _square(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:
     }
 
 
-def populate(session) -> None:  # noqa: ANN001
+def populate(session) -> None:
     """Insert the minimal reference data by hand."""
     session.add(Zone(id="QC", name="球川片区", hub_code=QC, member_codes=[QC, BS, "330822211"]))
     session.add_all(
@@ -99,7 +99,7 @@ def populate(session) -> None:  # noqa: ANN001
     session.add_all([v1, v2])
     session.flush()
 
-    def m(version: str, code: str, name: str, cats: list[str], lead: str, **kw) -> Matter:  # noqa: ANN003
+    def m(version: str, code: str, name: str, cats: list[str], lead: str, **kw) -> Matter:
         return Matter(id=f"{version}-{code}", version_id=version, code=code, name=name, field="综合执法",
                       category_codes=cats, lead_department_code=lead, township_duty=f"{name}：乡镇发现、劝导、报告",
                       department_duty=f"{name}：部门查处", **kw)
@@ -129,7 +129,7 @@ def populate(session) -> None:  # noqa: ANN001
     ])
 
 
-def make_db(tmp_path, name: str = "domain.db"):  # noqa: ANN001, ANN201
+def make_db(tmp_path, name: str = "domain.db"):
     """A fresh SQLite file with the schema and the minimal reference data; returns (engine, factory)."""
     engine = make_engine(f"sqlite:///{tmp_path / name}")
     Base.metadata.create_all(engine)

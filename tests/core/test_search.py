@@ -56,7 +56,7 @@ TEXTS = [
 ]
 
 
-def _fill(factory, n: int = 400) -> dict[str, str]:  # noqa: ANN001
+def _fill(factory, n: int = 400) -> dict[str, str]:
     rng = random.Random(7)
     ids: dict[str, str] = {}
     base = datetime(2026, 11, 1)
@@ -89,7 +89,7 @@ def sqlite_db(tmp_path):
     engine.dispose()
 
 
-def _check_queries(factory, ids) -> None:  # noqa: ANN001
+def _check_queries(factory, ids) -> None:
     with factory() as s:
         hits = set(search_incident_ids(s, "违停"))
         assert ids["城区机动车违停"] in hits and ids["违停车辆堵塞消防通道"] in hits

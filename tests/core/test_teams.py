@@ -345,7 +345,7 @@ def test_joint_visit_grouping_and_mutation(db):
 
     add_member(db, "lead", "QC", "主办")
     add_member(db, "aux", "QC", "辅助", auxiliary=True, cert_expiry=None)
-    with pytest.raises(ValidationError, match="8.9 km apart"):
+    with pytest.raises(ValidationError, match=r"8\.9 km apart"):
         run(db, "team.joint_visit", "jv0", {"incident_ids": ["A", "D"], "lead_member_id": "lead"})
     with pytest.raises(ValidationError, match="辅助人员"):
         run(db, "team.joint_visit", "jv0", {"incident_ids": ["A", "B"], "lead_member_id": "aux"})
@@ -388,7 +388,7 @@ def test_response_time_statistics_on_fixed_dispatches(db):
     t0 = datetime(2026, 11, 3, 1, 0)
     m = timedelta(minutes=1)
 
-    def disp(did, lead, members, ack, scene, done, kind="team", code="QC", start=t0):  # noqa: ANN001
+    def disp(did, lead, members, ack, scene, done, kind="team", code="QC", start=t0):
         db.add(Dispatch(id=did, township_code=QC, incident_id=f"i-{did}", target_kind=kind, target_code=code,
                         lead_member_id=lead, member_ids=members, state="done", assigned_at=start,
                         acknowledged_at=start + ack * m if ack is not None else None,

@@ -171,7 +171,7 @@ MACHINE_LIST = list(MACHINES.values())
 
 
 @st.composite
-def walks(draw, machine: Machine | None = None, max_len: int = 40):  # noqa: ANN001, ANN201
+def walks(draw, machine: Machine | None = None, max_len: int = 40):
     """A random walk of legal and illegal action attempts through a machine."""
     m = machine or draw(st.sampled_from(MACHINE_LIST))
     picks = draw(st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 10_000), st.booleans()),

@@ -4,9 +4,9 @@
   ``stop()`` / ``start()`` bring it down and up again on the *same* database and port; every start
   opens a fresh :class:`~commandroom.server.state.ServerState` and app, as a restarted server
   process would.
-* :class:`Workstation` is a duty officer's desk: a :class:`~commandroom.sync.local.LocalStore` and a
+* :class:`Workstation` is a duty officer's desk: a :class:`~commandroom.store.local.DeskStore` and a
   :class:`~commandroom.sync.engine.SyncEngine` signed in over HTTP, writing only through
-  ``LocalStore.perform`` (offline-first).
+  ``DeskStore.perform`` (offline-first).
 * ``county`` (fixture, over SQLite and PostgreSQL via ``db_url``): a database seeded with the bundled
   reference data (``seed_database``), a grid worker of 球川 with an Open311 api_key, two 球川 duty
   officers and a 天马 duty officer, and the server started.
@@ -32,8 +32,8 @@ from sqlalchemy import select
 from commandroom.domain.models import SYNCED_MODELS, row_to_dict
 from commandroom.ids import new_id
 from commandroom.mutations.core import Actor
+from commandroom.store.local import DeskStore
 from commandroom.sync.engine import SyncEngine
-from commandroom.sync.local import LocalStore
 from tests.server.test_auth_support import QC, QC_SEAT, TM, TM_SEAT, free_port, seeded
 from tests.sync.helpers import copy_template
 
@@ -43,8 +43,22 @@ TM_POINT = TM_SEAT  # inside 天马街道's area
 SERVICE = "urban_parking"  # routed by the list (CE-02 in 球川)
 COMPARED = ("incident", "report", "timeline_entry", "dispatch")
 
-__all__ = ["QC", "TM", "QC_POINT", "TM_POINT", "SERVICE", "PASSWORD", "LiveServer", "Workstation", "County",
-           "DuplicatingTransport", "wait_until", "township_rows", "server_township_rows", "new_id"]
+__all__ = [
+    "PASSWORD",
+    "QC",
+    "QC_POINT",
+    "SERVICE",
+    "TM",
+    "TM_POINT",
+    "County",
+    "DuplicatingTransport",
+    "LiveServer",
+    "Workstation",
+    "new_id",
+    "server_township_rows",
+    "township_rows",
+    "wait_until",
+]
 
 
 # --------------------------------------------------------------------------- the server
@@ -161,7 +175,7 @@ class Workstation:
 
     name: str
     path: Path
-    store: LocalStore
+    store: DeskStore
     engine: SyncEngine
     user: dict[str, Any]
 
@@ -201,7 +215,7 @@ class Workstation:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.engine.aclose(), 15)
-        with self.store._lock:  # noqa: SLF001 - let a write still running in a worker thread finish
+        with self.store._lock:  # let a write still running in a worker thread finish
             pass
         self.store.close()
 
@@ -259,7 +273,7 @@ class County:
         """A new desk signed in as ``username`` (and, by default, with its first download done)."""
         path = self.tmp / f"ws-{name}.db"
         copy_template("client", path)
-        store = LocalStore(path)
+        store = DeskStore(path)
         kw: dict[str, Any] = {"backoff_start": 0.2, "backoff_cap": 1.0, "pull_interval": 60.0,
                               "heartbeat_timeout": 3.0, "request_timeout": 10.0}
         kw.update(engine_kw)

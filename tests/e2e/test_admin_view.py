@@ -130,7 +130,7 @@ async def test_the_administrator_sees_the_scheduler_jobs_in_chinese(county, qtbo
     assert "每 5 分钟" in column(1) and "每天" in column(1)
 
     # one failing job: the room reads which, why and when it runs again
-    def broken(run) -> None:  # noqa: ANN001
+    def broken(run) -> None:
         raise RuntimeError("数据库连接中断")
 
     jobs = tuple(replace(j, fn=broken) if j.name == "auto_cards" else j for j in JOBS)

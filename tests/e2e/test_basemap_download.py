@@ -4,6 +4,7 @@ atomically; offline it keeps what it has. The field app's z/x/y tile endpoint.""
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from pathlib import Path
@@ -45,7 +46,7 @@ def _downloader(ws, folder: Path) -> tuple[BaseMapSync, list[int]]:
 
 
 def _pause_at(sync: BaseMapSync, fraction: float) -> None:
-    def watch(progress) -> None:  # noqa: ANN001
+    def watch(progress) -> None:
         if progress.active and progress.total and progress.done >= progress.total * fraction and not sync.paused:
             sync.pause()
 
@@ -82,7 +83,7 @@ async def test_paused_download_resumes_where_it_stopped_and_survives_a_server_re
     starts.clear()
     assert await sync.sync_once() == ["streets:1"]
     assert starts[0] == have  # continued from the byte it had, nothing fetched twice
-    assert all(b - a == CHUNK for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a == CHUNK for a, b in itertools.pairwise(starts))
     [layer] = installed_layers(folder)
     assert layer["version"] == 1 and layer["name"] == "常山街道图" and layer["crs"] == "wgs84"
     kept = Path(layer["path"])

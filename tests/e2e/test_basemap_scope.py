@@ -25,7 +25,7 @@ def _xy(point: tuple[float, float]) -> tuple[int, int]:
     return x, y
 
 
-async def _bearer(county, username: str) -> dict[str, str]:  # noqa: ANN001
+async def _bearer(county, username: str) -> dict[str, str]:
     ws = await county.workstation(f"desk-{username}", username, first_sync=False)
     return ws.engine._auth_headers()
 
@@ -44,7 +44,7 @@ async def test_tiles_and_zones_are_limited_to_the_callers_area(county, tmp_path)
     tianma = await _bearer(county, "tm1")  # 天马's duty officer
     coordinator = await _bearer(county, "cc")
 
-    async def tile(point: tuple[float, float], **kw) -> int:  # noqa: ANN003
+    async def tile(point: tuple[float, float], **kw) -> int:
         x, y = _xy(point)
         return (await http.get(f"/api/v1/basemaps/streets/tiles/{Z}/{x}/{y}", **kw)).status_code
 
@@ -64,7 +64,7 @@ async def test_tiles_and_zones_are_limited_to_the_callers_area(county, tmp_path)
     missing = await http.get(f"/api/v1/basemaps/streets/tiles/{Z}/{x}/{y - 40}", headers=coordinator)
     assert outside.status_code == missing.status_code == 404 and outside.json() == missing.json()
 
-    async def zone(zone_id: str, **kw) -> tuple[int, dict]:  # noqa: ANN003
+    async def zone(zone_id: str, **kw) -> tuple[int, dict]:
         r = await http.get(f"/api/v1/basemaps/streets/zones/{zone_id}", **kw)
         return r.status_code, r.json()
 

@@ -92,7 +92,7 @@ async def test_two_officers_edit_the_title_offline_last_writer_wins_with_a_confl
     assert (c["field"], c["rule"]) == ("title", "last_writer_wins")
     assert c["kept_value"] == "学校门口违停（乙改）" and c["lost_value"] == "学校门口违停（甲改）"
     assert c["by_user_name"] == "球川值班乙" and c["explanation"]
-    b_update = [e for e in b.store.outbox() if e.name == "incident.update"][0]
+    b_update = next(e for e in b.store.outbox() if e.name == "incident.update")
     assert b_update.state == "acked" and b_update.server_result["conflicts"] == 1
     # both desks show the winner and the conflict record; both edits are in the timeline
     for ws in (a, b):

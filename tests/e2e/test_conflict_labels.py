@@ -21,14 +21,14 @@ def zh(qapp):
     install_translators(qapp, "en")
 
 
-def _forget(ws, incident_id: str) -> None:  # noqa: ANN001
+def _forget(ws, incident_id: str) -> None:
     """The desk stops holding the incident (as when it leaves the desk's townships or is compacted away)."""
     with ws.store.write() as s:
         s.execute(delete(Incident).where(Incident.id == incident_id))
     assert ws.get("incident", incident_id) is None
 
 
-def _objects(view) -> tuple[list[str], list[str]]:  # noqa: ANN001
+def _objects(view) -> tuple[list[str], list[str]]:
     rm, cm = view.rejected_model, view.conflict_model
     return ([rm.data(rm.index(r, 2)) for r in range(rm.rowCount())],
             [cm.data(cm.index(r, 1)) for r in range(cm.rowCount())])

@@ -26,13 +26,13 @@ TUESDAY = "2026-12-08T10:00:00+08:00"  # a working Tuesday morning
 MONTH = "2026-12"
 
 
-def _liaison(county, username: str = "enf", department: str = "enforcement") -> None:  # noqa: ANN001
+def _liaison(county, username: str = "enf", department: str = "enforcement") -> None:
     with county.server.state.transaction() as s:
         create_user(s, username=username, display_name="执法局联络员", role="department_liaison",
                     department=department, password=PASSWORD)
 
 
-async def _dispatched_incident(county, room, text: str = "球川镇镇区主干道机动车违停，堵塞交通") -> str:  # noqa: ANN001
+async def _dispatched_incident(county, room, text: str = "球川镇镇区主干道机动车违停，堵塞交通") -> str:
     report = await county.report(text)
     assert await room.sync()
     incident = new_id()
@@ -43,7 +43,7 @@ async def _dispatched_incident(county, room, text: str = "球川镇镇区主干�
     return incident
 
 
-def _actions(ws, incident: str) -> list[tuple[str, str]]:  # noqa: ANN001
+def _actions(ws, incident: str) -> list[tuple[str, str]]:
     return [(e["action"], e["actor_name"]) for e in sorted(ws.timeline(incident), key=lambda e: (e["at"], e["id"]))]
 
 

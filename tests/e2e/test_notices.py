@@ -46,7 +46,7 @@ class Receivers:
         receivers = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # noqa: ANN002
+            def log_message(self, *args):
                 pass
 
             def _answer(self, status: int, body: dict) -> None:
@@ -87,7 +87,7 @@ class Receivers:
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
 
         class MailHandler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+            async def handle_DATA(self, server, session, envelope):
                 receivers.mail.append(envelope)
                 return "250 OK"
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from commandroom.domain.models import ConflictRecord, Dispatch, Incident, TimelineEntry
-from commandroom.sync import local as local_module
+from commandroom.store import local as local_module
 from commandroom.timeutil import utcnow
 from tests.e2e.conftest import new_id, server_township_rows, township_rows
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.asyncio
 
 
 class SkewedClock:
-    """The workstations' clock (what ``LocalStore`` stamps mutations with): real time + an offset, or
+    """The workstations' clock (what ``DeskStore`` stamps mutations with): real time + an offset, or
     a clock stuck near 1970 that still ticks."""
 
     def __init__(self) -> None:

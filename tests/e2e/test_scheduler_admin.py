@@ -14,7 +14,7 @@ from tests.e2e.conftest import PASSWORD
 pytestmark = pytest.mark.asyncio
 
 
-async def _token(county, username: str) -> str:  # noqa: ANN001
+async def _token(county, username: str) -> str:
     r = await county.http.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD,
                                                              "device_id": new_id(), "device_name": "管理台"})
     assert r.status_code == 200, r.text

@@ -37,7 +37,7 @@ def zh(qapp):
     install_translators(qapp, "en")
 
 
-async def _save(widget, name: str) -> None:  # noqa: ANN001
+async def _save(widget, name: str) -> None:
     await asyncio.sleep(0.3)
     OUT.mkdir(parents=True, exist_ok=True)
     widget.grab().save(str(OUT / name))
@@ -53,7 +53,7 @@ async def test_admin_screenshots(county, qtbot, zh):
         create_user(s, username="gw-qc-07", display_name="徐建华", role="grid-worker", township_code="球川")
     ws = await county.workstation("县信息中心-管理台", "root")
 
-    def broken(run) -> None:  # noqa: ANN001
+    def broken(run) -> None:
         raise RuntimeError("数据库连接中断（服务器重启中）")
 
     Scheduler(county.server.state, jobs=tuple(replace(j, fn=broken) if j.name == "auto_cards" else j

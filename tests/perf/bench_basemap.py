@@ -26,8 +26,8 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 
-from tests.perf.bench_map import _close, _Loop, _store_with  # noqa: E402
-from tests.perf.measure import Measure, percentile  # noqa: E402
+from tests.perf.bench_map import _close, _Loop, _store_with
+from tests.perf.measure import Measure, percentile
 
 PAINT_TARGET_S = 1.0
 REPEATS = 3

@@ -13,7 +13,7 @@ name, last user name), i.e. an ordinary morning start. With ``COMMANDROOM_STARTU
   (same zero-timer rule). Target ≤ 1.5 s; a person typing a password takes longer than the
   store's open, so this is the worst case a user can meet.
 
-A last row is context: a process that only imports ``commandroom.sync.local`` and opens the
+A last row is context: a process that only imports ``commandroom.store.local`` and opens the
 store (SQLAlchemy, the models, the schema check) — the floor the main window cannot go below
 without changes in the core, and what the dialog no longer waits for.
 """
@@ -42,8 +42,8 @@ APP_CHILD = (
 
 CORE_CHILD = (
     "from commandroom.config import load_settings\n"
-    "from commandroom.sync.local import LocalStore\n"
-    "LocalStore(load_settings().client_db_path('bench')).close()\n"
+    "from commandroom.store.local import DeskStore\n"
+    "DeskStore(load_settings().client_db_path('bench')).close()\n"
     "print('READY', flush=True)\n"
 )
 
@@ -73,10 +73,10 @@ def prepare_profile(home: Path, reports: int = 300) -> None:
     from commandroom.ids import new_id
     from commandroom.mutations.core import Actor
     from commandroom.refdata.loader import load_reference, read_reference
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import iso, utcnow
 
-    store = LocalStore(load_settings().client_db_path("bench"))
+    store = DeskStore(load_settings().client_db_path("bench"))
     with store.write() as session:
         load_reference(session, read_reference())
     with store.read() as session:

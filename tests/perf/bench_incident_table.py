@@ -173,7 +173,7 @@ _DEFAULTS = {
 }
 
 
-def insert_incidents(conn: sqlite3.Connection, rows) -> int:  # noqa: ANN001
+def insert_incidents(conn: sqlite3.Connection, rows) -> int:
     cols = list(INCIDENT_COLUMNS) + list(_DEFAULTS)
     extra = tuple(_DEFAULTS.values())
     sql = f"INSERT INTO incident ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -194,7 +194,7 @@ def insert_incidents(conn: sqlite3.Connection, rows) -> int:  # noqa: ANN001
 def build_db(path: Path, n: int, *, now: datetime | None = None) -> Path:
     """Create a store at ``path`` with ``n`` incidents, indexes and the FTS table (bulk, indexes last)."""
     from commandroom.services.search import rebuild_fts
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import utcnow
 
     now = now or utcnow()
@@ -202,7 +202,7 @@ def build_db(path: Path, n: int, *, now: datetime | None = None) -> Path:
     tmp = path.with_suffix(".building")
     for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
         p.unlink(missing_ok=True)
-    LocalStore(tmp).close()  # schema through the real migrations
+    DeskStore(tmp).close()  # schema through the real migrations
     conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
@@ -268,7 +268,7 @@ def _median(values: list[float]) -> float:
     return ordered[len(ordered) // 2]
 
 
-async def _measure_model(store, view, model, query) -> tuple[float, float, float]:  # noqa: ANN001
+async def _measure_model(store, view, model, query) -> tuple[float, float, float]:
     """(first page painted, all keys in, SQL seconds) for ``model.set_query(query)``.
 
     The clock stops for the first measure when the model has reset to the query's first
@@ -322,7 +322,7 @@ def _naive_rows(conn: sqlite3.Connection, limit: int) -> list[tuple]:
     return out
 
 
-def _naive_load(rows: list[tuple]):  # noqa: ANN202
+def _naive_load(rows: list[tuple]):
     from PySide6.QtGui import QStandardItem, QStandardItemModel
 
     model = QStandardItemModel(0, 10)
@@ -341,13 +341,13 @@ def measure_all(path: Path, n: int, naive_limit: int) -> list[Measure]:
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
     from commandroom.queries.incidents import IncidentQuery
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.incidents import refcounts
     from ui.incidents.table_model import IncidentTableModel
 
     app = QApplication.instance() or QApplication([])
     refcounts.install()  # PySide6 6.12 on CPython 3.11 loses None/True references (ui/incidents/refcounts.py)
-    store = LocalStore(path)
+    store = DeskStore(path)
     measures: list[Measure] = []
     qc = "330822111"
 

@@ -29,7 +29,7 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 
-from tests.perf.measure import Measure, percentile  # noqa: E402
+from tests.perf.measure import Measure, percentile
 
 SIZES = (1_000, 10_000, 50_000)
 READY_TARGET_S = {1_000: 1.5, 10_000: 1.5, 50_000: 5.0}  # 10k: the target; 1k/50k: ours
@@ -47,7 +47,7 @@ class _Loop:
         self._QEventLoop = QEventLoop
         self._QTimer = QTimer
 
-    def until(self, condition, timeout_s: float = 120.0) -> None:  # noqa: ANN001
+    def until(self, condition, timeout_s: float = 120.0) -> None:
         if condition():
             return
         loop = self._QEventLoop()
@@ -66,10 +66,10 @@ class _Loop:
 
 
 def _store_with(n: int, root: Path) -> Any:
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from tools.screenshots.map import insert_demo_rows
 
-    store = LocalStore(root / f"bench-{n}.db")
+    store = DeskStore(root / f"bench-{n}.db")
     insert_demo_rows(store, incidents=n, reports=30, members=60, seed=n)
     return store
 

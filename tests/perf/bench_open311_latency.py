@@ -2,7 +2,7 @@
 
 ``python -m tests.perf open311_latency``. A county database is seeded with the bundled reference
 data; the real server runs under uvicorn in its own process on loopback; a duty officer's
-workstation (``LocalStore`` + ``SyncEngine``, signed in, SSE connected, periodic pull at 60 s so
+workstation (``DeskStore`` + ``SyncEngine``, signed in, SSE connected, periodic pull at 60 s so
 only pokes count) receives the reports a grid worker posts through ``POST /open311/v2/requests.json``
 at a steady rate. Measured per report: from just before the POST is sent until the report is in the
 workstation's store (poke → pull → apply). Same-run baseline: the POST's own round trip.
@@ -51,17 +51,17 @@ class SeededPgServer(PgServer):
 
 
 async def _measure(base: str, api_key: str, n: int, rate: float) -> tuple[list[float], list[float], int, int]:
+    from commandroom.store.local import DeskStore
     from commandroom.sync.engine import SyncEngine
-    from commandroom.sync.local import LocalStore
     from tests.sync.helpers import copy_template
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-o311-"))
     copy_template("client", tmp / "desk.db")
-    store = LocalStore(tmp / "desk.db")
+    store = DeskStore(tmp / "desk.db")
     engine = SyncEngine(store, base, device_name="球川值班台", pull_interval=60.0)
     arrived: dict[str, float] = {}
 
-    def on_change(changes) -> None:  # noqa: ANN001 - commandroom.mutations.core.Changes
+    def on_change(changes) -> None:  # commandroom.mutations.core.Changes
         now = time.perf_counter()
         for rid in changes.ids("report"):
             arrived.setdefault(rid, now)
@@ -134,7 +134,7 @@ def run() -> list[Measure]:
     return bench_open311_latency()
 
 
-__all__ = ["run", "bench_open311_latency", "PG_ADMIN"]
+__all__ = ["PG_ADMIN", "bench_open311_latency", "run"]
 
 
 if __name__ == "__main__":

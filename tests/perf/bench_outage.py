@@ -14,7 +14,7 @@ Measures:
   the three desks) — target ≤ 2 s;
 * **rebase cost**: one push answer with a rejected result while 700 mutations are queued, against
   re-applying the whole queue (what every merged or rejected answer used to cost);
-* **durable commit**: one officer action (``LocalStore.perform``, mutation + outbox) with
+* **durable commit**: one officer action (``DeskStore.perform``, mutation + outbox) with
   ``synchronous=FULL`` against the same action with NORMAL; and a 100-mutation push into the embedded
   (SQLite) server, durable against NORMAL.
 """
@@ -157,8 +157,8 @@ async def _outage(scale: int) -> tuple[float, float, int]:
     from commandroom.server.state import open_state
     from commandroom.server.users import create_user
     from commandroom.store.db import make_engine
+    from commandroom.store.local import DeskStore
     from commandroom.sync.engine import SyncEngine
-    from commandroom.sync.local import LocalStore
     from tests.conftest import create_pg_database, drop_pg_database
     from tests.e2e.conftest import PASSWORD, QC, QC_POINT, SERVICE, Workstation, make_accounts
     from tests.e2e.outage_scenario import offline_work
@@ -180,7 +180,7 @@ async def _outage(scale: int) -> tuple[float, float, int]:
     try:
         for name, user in (("球川-一", "qc1"), ("球川-二", "qc2"), ("球川-三", "qc3")):
             copy_template("client", tmp / f"{name}.db")
-            store = LocalStore(tmp / f"{name}.db")
+            store = DeskStore(tmp / f"{name}.db")
             engine = SyncEngine(store, server.base, device_name=name)  # production settings
             ws = Workstation(name, tmp / f"{name}.db", store, engine, await engine.login(user, PASSWORD, name))
             desks.append(ws)
@@ -279,15 +279,15 @@ def _timed_performs(store: Any, actor: Any, card: str, n: int) -> float:
 
 def bench_durable_commit(n: int = 200) -> Measure:
     """One officer action with FULL (as shipped) against NORMAL (``durable`` made a no-op) in the same run."""
-    import commandroom.sync.local as local_mod
+    import commandroom.store.local as local_mod
     from commandroom.ids import new_id
     from commandroom.mutations.core import Actor
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from tests.sync.helpers import T1, copy_template
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-durable-"))
     copy_template("client", tmp / "d.db")
-    store = LocalStore(tmp / "d.db")
+    store = DeskStore(tmp / "d.db")
     actor = Actor(user_id="u1", name="甲", role="duty_officer", township_code=T1)
     card = new_id()
     store.perform(actor, "test.card.create", card, {"township_code": T1, "title": "卡片"})
@@ -346,12 +346,12 @@ def bench_record_result(queued: int = 700) -> Measure:
     re-applying the whole queue (what every merged/rejected answer used to cost)."""
     from commandroom.ids import new_id
     from commandroom.mutations.core import Actor
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from tests.sync.helpers import T1, copy_template
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-rebase-"))
     copy_template("client", tmp / "r.db")
-    store = LocalStore(tmp / "r.db")
+    store = DeskStore(tmp / "r.db")
     actor = Actor(user_id="u1", name="甲", role="duty_officer", township_code=T1)
     cards = [new_id() for _ in range(queued // 2)]
     for i, card in enumerate(cards):

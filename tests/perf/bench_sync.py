@@ -41,14 +41,14 @@ def _rows(n: int) -> list[dict]:
 
 
 def bench_apply(n: int = 50_000, page: int = 2000) -> Measure:
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from tests.sync.helpers import copy_template
 
     rows = _rows(n)
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    # the engine's path: LocalStore.apply_page, one transaction per page
+    # the engine's path: DeskStore.apply_page, one transaction per page
     copy_template("client", tmp / "client.db")
-    store = LocalStore(tmp / "client.db")
+    store = DeskStore(tmp / "client.db")
     pages = []
     for start in range(0, n, page):
         chunk = rows[start:start + page]
@@ -83,7 +83,7 @@ def bench_apply(n: int = 50_000, page: int = 2000) -> Measure:
     raw_s = time.perf_counter() - t0
     conn.close()
     rate, raw_rate = n / engine_s, n / raw_s
-    return Measure("client apply rate (LocalStore.apply_page, 2000-row pages)", rate, "rows/s", raw_rate,
+    return Measure("client apply rate (DeskStore.apply_page, 2000-row pages)", rate, "rows/s", raw_rate,
                    "raw sqlite3 executemany upsert", "ratio ≥ 0.5", rate / raw_rate >= 0.5,
                    key="sync.apply_rate", better="higher")
 
@@ -122,7 +122,7 @@ else:  # as `commandroom serve --workers N`: migrated once here, one app per wor
 """
 
 
-def bench_worker_app():  # noqa: ANN201 - uvicorn's factory in each worker of a several-process bench server
+def bench_worker_app():  # uvicorn's factory in each worker of a several-process bench server
     import tests.sync.helpers  # noqa: F401 - registers the test.* mutations
     from commandroom.server.app import create_app
     from commandroom.server.run import freeze_heap
@@ -196,13 +196,13 @@ class PgServer:
 
 
 async def _catch_up(base: str, n: int) -> float:
+    from commandroom.store.local import DeskStore
     from commandroom.sync.engine import SyncEngine
-    from commandroom.sync.local import LocalStore
     from tests.sync.helpers import PASSWORD, copy_template
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-client-"))
     copy_template("client", tmp / "c.db")
-    store = LocalStore(tmp / "c.db")
+    store = DeskStore(tmp / "c.db")
     engine = SyncEngine(store, base)  # the engine's own paging: 500, then the largest pages while catching up
     await engine.login("a1", PASSWORD)
     t0 = time.perf_counter()

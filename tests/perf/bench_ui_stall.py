@@ -3,7 +3,7 @@
 The incident table (all 1,000,000 incidents of the benchmark store, shown in a
 ``QTableView``) stays open while the sync engine's page-apply path writes 100,000
 changes — half updates of existing incidents, half new ones — in pages of 500:
-``LocalStore.apply_page`` on the single writer thread (``DB_EXECUTOR``), then
+``DeskStore.apply_page`` on the single writer thread (``DB_EXECUTOR``), then
 ``store.emit(changes)`` on the loop, exactly as ``SyncEngine.pull_once`` does. A
 ``QTimer`` heartbeat every 5 ms records when the UI thread gets to run; the longest gap
 beyond the 5 ms period is the stall. Same run, for comparison: the idle heartbeat, and the
@@ -136,7 +136,7 @@ def make_pages(path: Path, n: int, *, seed: int = 5, tag: str = "B") -> list[dic
     for i in range(0, len(picks), 900):
         chunk = picks[i:i + 900]
         for row in conn.execute(f"SELECT * FROM incident WHERE rowid IN ({','.join(map(str, chunk))})"):
-            fields = {k: _iso(row[k]) for k in row.keys()}
+            fields = {k: _iso(row[k]) for k in row}
             fields["state"] = rnd.choice(states)
             fields["updated_at"] = now.isoformat()
             fields["row_version"] = int(fields["row_version"] or 0) + 1
@@ -178,7 +178,7 @@ def run() -> list[Measure]:
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
     from commandroom.queries.incidents import IncidentQuery
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import DB_EXECUTOR, forget_store
     from ui.incidents import refcounts
     from ui.incidents.table_model import IncidentTableModel
@@ -205,7 +205,7 @@ def run() -> list[Measure]:
 
     gc.collect()
     gc.freeze()
-    store = LocalStore(work)
+    store = DeskStore(work)
     out: dict[str, Any] = {}
 
     async def main() -> None:

@@ -1,6 +1,6 @@
 """Wall soak: seven simulated days through a 7-day demo store while the wall rotates quickly.
 
-Set-up: ``seed_database(demo_days=7)`` into a temporary file, opened with ``LocalStore``; a
+Set-up: ``seed_database(demo_days=7)`` into a temporary file, opened with ``DeskStore``; a
 ``WallWindow`` at 1920×1080 (offscreen) rotating every 0.6 s through overview, zones, cases and
 boards, pages reloading on change events (debounced) and every 3 s, urgent incidents taking over,
 the ticker scrolling. The driver (:func:`tools.wall_soak.run_soak`) writes 10 simulated minutes per
@@ -35,7 +35,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 
-from tests.perf.measure import Measure  # noqa: E402
+from tests.perf.measure import Measure
 
 DAYS = float(os.environ.get("CR_BENCH_WALL_DAYS", "7"))
 MINUTES = float(os.environ.get("CR_BENCH_WALL_MINUTES", "0"))
@@ -66,14 +66,14 @@ async def _idle_stall(store: object, seconds: float = 10.0) -> float:
 
 async def _main(root: Path) -> tuple[float, object, dict | None]:
     from commandroom.refdata.seed import seed_database
+    from commandroom.store.local import DeskStore
     from commandroom.store.page_cache import bound_page_cache
-    from commandroom.sync.local import LocalStore
     from tools.wall_soak import run_soak, soak_config
     from ui.async_runner import forget_store
 
     path = root / "wall-soak.db"
     seed_database(f"sqlite:///{path}", demo_days=7)
-    store = LocalStore(path)
+    store = DeskStore(path)
     bound_page_cache(store)  # as the wall's open_store does (ui/wall/app.py)
     realtime = None
     try:
@@ -115,16 +115,4 @@ def run() -> list[Measure]:
             f"wall real time {MINUTES:g} min (1 s reloads, 0.5 s pages): RSS growth", growth, "MiB",
             realtime["base_mb"], "RSS after 30 s warm-up", f"< {REALTIME_GROWTH_TARGET:.0%} of baseline",
             growth < REALTIME_GROWTH_TARGET * realtime["base_mb"] and not realtime["watchdog_events"]))
-    return extra + [
-        Measure(f"wall soak {DAYS:g} days: RSS growth after warm-up", r.growth_mb, "MiB", r.warmup_rss_mb,
-                "RSS after warm-up", f"< {GROWTH_SHARE_TARGET:.0%} of baseline ({growth_limit:.0f} MiB)",
-                r.growth_mb < growth_limit, key="wall_soak.rss_growth"),
-        Measure(f"wall soak {DAYS:g} days: RSS slope after warm-up", r.slope_mb_per_day, "MiB/day",
-                r.warmup_slope_mb_per_day, "RSS slope during warm-up", f"≤ {SLOPE_TARGET_MB_DAY:g} MiB per simulated day",
-                r.slope_mb_per_day <= SLOPE_TARGET_MB_DAY, key="wall_soak.rss_slope"),
-        Measure(f"wall soak {DAYS:g} days: longest UI stall", r.longest_stall_ms, "ms", idle,
-                "longest stall, idle wall 10 s", f"< {STALL_TARGET_MS:g} ms, no page stalled",
-                r.longest_stall_ms < STALL_TARGET_MS and healthy, key="wall_soak.longest_stall"),
-        Measure(f"wall soak {DAYS:g} days: run time ({r.reports} reports, {r.page_switches} page switches, "
-                f"{r.takeovers} takeovers)", r.seconds, "s", None, "", "(information)", True),
-    ]
+    return [*extra, Measure(f"wall soak {DAYS:g} days: RSS growth after warm-up", r.growth_mb, "MiB", r.warmup_rss_mb, "RSS after warm-up", f"< {GROWTH_SHARE_TARGET:.0%} of baseline ({growth_limit:.0f} MiB)", r.growth_mb < growth_limit, key="wall_soak.rss_growth"), Measure(f"wall soak {DAYS:g} days: RSS slope after warm-up", r.slope_mb_per_day, "MiB/day", r.warmup_slope_mb_per_day, "RSS slope during warm-up", f"≤ {SLOPE_TARGET_MB_DAY:g} MiB per simulated day", r.slope_mb_per_day <= SLOPE_TARGET_MB_DAY, key="wall_soak.rss_slope"), Measure(f"wall soak {DAYS:g} days: longest UI stall", r.longest_stall_ms, "ms", idle, "longest stall, idle wall 10 s", f"< {STALL_TARGET_MS:g} ms, no page stalled", r.longest_stall_ms < STALL_TARGET_MS and healthy, key="wall_soak.longest_stall"), Measure(f"wall soak {DAYS:g} days: run time ({r.reports} reports, {r.page_switches} page switches, " f"{r.takeovers} takeovers)", r.seconds, "s", None, "", "(information)", True)]

@@ -35,7 +35,7 @@ class Counter:
         self.sql: list[str] = []
         event.listen(engine, "before_cursor_execute", self._on)
 
-    def _on(self, _conn, _cursor, statement, _params, _context, _executemany) -> None:  # noqa: ANN001
+    def _on(self, _conn, _cursor, statement, _params, _context, _executemany) -> None:
         self.n += 1
         self.sql.append(statement)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -40,7 +41,7 @@ def test_chain_is_built_and_verifies(state):
         rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
         assert [r.id for r in rows] == [1, 2, 3, 4, 5]
         assert rows[0].prev_hash == GENESIS
-        assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
         assert all(hash_of(r) == r.hash for r in rows)
         ok, bad, message = verify_chain(s)
     assert ok and bad is None and message.startswith("5 entries, chain intact")
@@ -122,7 +123,7 @@ def test_concurrent_appends_keep_one_chain(state):
         t.join()
     assert not errors
     with state.read() as s:
-        ok, bad, message = verify_chain(s)
+        ok, _bad, message = verify_chain(s)
         assert ok, message
         assert message.startswith("60 entries")
 

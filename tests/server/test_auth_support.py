@@ -41,7 +41,7 @@ def _template_sqlite(tmp_root: Path) -> str:
     return _TEMPLATES["sqlite"]
 
 
-def _admin_engine(url: str):  # noqa: ANN202
+def _admin_engine(url: str):
     u = make_url(normalise_url(url))
     return make_engine(str(u.set(database="postgres")).replace("***", u.password or ""))
 
@@ -128,7 +128,7 @@ class Server:
                     for m in (Report, ChangeLog, Photo, AuditEntry, User)}
 
 
-def open_server(db_url: str, tmp_path: Path):  # noqa: ANN201
+def open_server(db_url: str, tmp_path: Path):
     """Context manager: a :class:`Server` over a seeded copy of the reference database."""
     from contextlib import contextmanager
 
@@ -175,7 +175,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def uvicorn_thread(app, *, certfile: str | None = None, keyfile: str | None = None):  # noqa: ANN001, ANN201
+def uvicorn_thread(app, *, certfile: str | None = None, keyfile: str | None = None):
     """Context manager: uvicorn serving ``app`` on a free loopback port in a thread; yields the base URL."""
     import threading
     import time

@@ -84,10 +84,9 @@ def test_pipeline_authorizes_against_the_target_row(world):
     from commandroom.server.pipeline import execute
 
     actor = Actor(user_id=None, name="值班员", role="duty_officer", scope_code=QC, township_code=QC)
-    with pytest.raises(NotFound, match="does not exist"):
-        with world.state.transaction() as s:
-            execute(s, actor=actor, allowed_townships=[QC], name="incident.note", entity_id=world.ids[TM],
-                    args={"note": "越权"})
+    with pytest.raises(NotFound, match="does not exist"), world.state.transaction() as s:
+        execute(s, actor=actor, allowed_townships=[QC], name="incident.note", entity_id=world.ids[TM],
+                args={"note": "越权"})
     assert _timeline_count(world, world.ids[TM]) == 0
 
 

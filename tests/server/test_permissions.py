@@ -64,7 +64,7 @@ def test_every_registered_mutation_has_a_rule():
     assert "assessment.nominate" in names and RULES["assessment.nominate"].power == "推荐提名权"
 
 
-def _routes(app):  # noqa: ANN001, ANN202
+def _routes(app):
     """(path, methods) of every HTTP route, also those inside included routers."""
     for r in app.routes:
         if hasattr(r, "effective_route_contexts"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
@@ -94,13 +95,13 @@ def test_photos_dir_follows_settings(tmp_path):
 
     class State:
         settings = S()
-        extras: dict = {}
+        extras: ClassVar[dict] = {}
 
     assert photos.photos_dir(State()) == tmp_path / "data" / "photos"
 
     class Bare:
         settings = None
-        extras: dict = {}
+        extras: ClassVar[dict] = {}
 
     first = photos.photos_dir(Bare())
     assert first.is_dir() and photos.photos_dir(Bare()) == first

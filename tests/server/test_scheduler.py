@@ -67,14 +67,14 @@ def state(db_url, tmp_path):
     st.close()
 
 
-def officer(state, name: str, entity_id: str, args: dict, now: datetime) -> pipeline.Outcome:  # noqa: ANN001
+def officer(state, name: str, entity_id: str, args: dict, now: datetime) -> pipeline.Outcome:
     with state.transaction() as s:
         load_levels(s)
         return pipeline.execute(s, actor=OFFICER, allowed_townships=None, name=name, entity_id=entity_id,
                                 args=args, now=now, occurred_at=now)
 
 
-def incident(state, n: int, now: datetime, urgency: str = "L2") -> str:  # noqa: ANN001
+def incident(state, n: int, now: datetime, urgency: str = "L2") -> str:
     rid, iid = f"r-sched-{n}", f"i-sched-{n}"
     officer(state, "report.create", rid, {
         "source": "grid_patrol", "category_code": "urban_parking", "description": f"第{n}处村口新建违章建筑，正在浇筑",
@@ -83,18 +83,18 @@ def incident(state, n: int, now: datetime, urgency: str = "L2") -> str:  # noqa:
     return iid
 
 
-def module(state, now: datetime) -> None:  # noqa: ANN001
+def module(state, now: datetime) -> None:
     officer(state, "module.create", "m-sched-qc", {"name": "综合执法", "township_code": QC, "lead_name": "张组长"},
             now)
 
 
-def system_entries(state, action: str) -> list[TimelineEntry]:  # noqa: ANN001
+def system_entries(state, action: str) -> list[TimelineEntry]:
     with state.read() as s:
         return list(s.scalars(select(TimelineEntry).where(TimelineEntry.action == action)
                               .order_by(TimelineEntry.at, TimelineEntry.id)))
 
 
-def reminds(state) -> Counter:  # noqa: ANN001
+def reminds(state) -> Counter:
     """(incident, level) → how many times the ladder sent it."""
     return Counter((e.incident_id, e.data.get("level")) for e in system_entries(state, "remind"))
 
@@ -290,7 +290,7 @@ def test_nightly_housekeeping_compacts_the_change_log_and_clears_orphans(state, 
     assert runs["compact_changes"].acts > 0 and runs["clean_up"].detail == {"photos": 1, "tokens": 1}
 
 
-def _a_user(s) -> str:  # noqa: ANN001
+def _a_user(s) -> str:
     from commandroom.domain.models import User
 
     user = User(username="sched-old", display_name="旧设备", role="duty_officer", scope_kind="township")

@@ -38,7 +38,7 @@ def state(db_url, tmp_path):
     st.close()
 
 
-def step_entries(state, action: str) -> list[TimelineEntry]:  # noqa: ANN001
+def step_entries(state, action: str) -> list[TimelineEntry]:
     with state.read() as s:
         return list(s.scalars(select(TimelineEntry).where(TimelineEntry.action == action)
                               .order_by(TimelineEntry.at, TimelineEntry.id)))

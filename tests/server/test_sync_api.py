@@ -122,7 +122,7 @@ async def test_gap_stops_the_batch_with_expected(api):
 
 
 async def test_reused_local_seq_means_a_clone(api):
-    srv, c = api
+    _srv, c = api
     h, dev = await login(c)
     await c.post("/api/v1/sync/push", json=body(dev, [mut(1)]), headers=h)
     r = await c.post("/api/v1/sync/push", json=body(dev, [mut(1)]), headers=h)
@@ -194,7 +194,7 @@ async def test_bad_push_input_is_refused_and_nothing_written(api, case):
 @pytest.mark.parametrize("case", ["bad_json", "not_object", "negative", "foreign_bucket", "big_limit",
                                   "old_protocol"])
 async def test_bad_pull_input_is_refused(api, case):
-    srv, c = api
+    _srv, c = api
     h, _ = await login(c)
     params = {"cursors": orjson.dumps({f"township:{T1}": 0}).decode()}
     if case == "bad_json":
@@ -220,7 +220,7 @@ async def test_bad_pull_input_is_refused(api, case):
 
 
 async def test_pull_pages_and_cursors(api):
-    srv, c = api
+    _srv, c = api
     h, dev = await login(c)
     await c.post("/api/v1/sync/push", json=body(dev, [mut(i) for i in range(1, 8)]), headers=h)
     cursors = {f"township:{T1}": 0}

@@ -74,9 +74,8 @@ def test_scopes_follow_roles(srv):
     ({"role": "duty_officer", "township_code": QC, "scope_kind": "galaxy"}, "not one of"),
 ])
 def test_bad_combinations_are_refused_clearly(srv, kwargs, words):
-    with srv.state.transaction() as s:
-        with pytest.raises(ValidationError, match=words):
-            create_user(s, username="x", display_name="x", **kwargs)
+    with srv.state.transaction() as s, pytest.raises(ValidationError, match=words):
+        create_user(s, username="x", display_name="x", **kwargs)
     assert srv.counts()["user_account"] == 0
 
 

@@ -32,12 +32,12 @@ def srv(db_url, tmp_path):
 
 
 class Statements:
-    def __init__(self, engine) -> None:  # noqa: ANN001
+    def __init__(self, engine) -> None:
         self.sql: list[str] = []
         self.engine = engine
         event.listen(engine, "before_cursor_execute", self._on)
 
-    def _on(self, _conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def _on(self, _conn, _cursor, statement, *_args) -> None:
         self.sql.append(" ".join(statement.split()))
 
     def close(self) -> None:
@@ -47,7 +47,7 @@ class Statements:
         return sum(text in s for s in self.sql)
 
 
-def _audit(session, n: int) -> None:  # noqa: ANN001
+def _audit(session, n: int) -> None:
     append_audit(session, user_id="u1", device_id="ws-1", mutation_id=None, action="test.write",
                  entity_type="incident", entity_id=f"e{n}", before=None, after={"n": n})
 
@@ -148,7 +148,7 @@ def test_the_lock_is_held_until_commit_after_a_rolled_back_savepoint(pg_url, tmp
         srv.state.close()
 
 
-def _push(srv, who, inc, seq, muts):  # noqa: ANN001, ANN202
+def _push(srv, who, inc, seq, muts):
     body = {"device_id": who.device_id, "device_incarnation": inc, "protocol_version": PROTOCOL_VERSION,
             "schema_version": SCHEMA_VERSION, "mutations": [
                 {"mutation_id": new_id(), "local_seq": seq + i, "name": name, "entity_id": eid, "args": args,
@@ -156,7 +156,7 @@ def _push(srv, who, inc, seq, muts):  # noqa: ANN001, ANN202
     return process_push(srv.state, who, PushIn.model_validate(body))
 
 
-def _principal(srv):  # noqa: ANN001, ANN202
+def _principal(srv):
     from commandroom.domain.models import DeviceToken, User
     from commandroom.server.auth import issue_tokens
 
@@ -310,7 +310,7 @@ def test_a_concurrent_delivery_that_commits_first_wins_and_the_batch_is_retried(
         real_execute = sync_api.execute
         calls = []
 
-        def execute_after_a_rival(session, **kw):  # noqa: ANN001, ANN003, ANN202
+        def execute_after_a_rival(session, **kw):
             calls.append(kw["mutation_id"])
             if len(calls) == 1:  # the rival (a cloned workstation) delivers the same mutation and commits
                 with srv.state.transaction() as rival:

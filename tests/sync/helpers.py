@@ -26,8 +26,8 @@ from commandroom.domain.models import (
 )
 from commandroom.ids import new_id
 from commandroom.mutations.core import REGISTRY, Actor, MutationContext, mutation
+from commandroom.store.local import DeskStore
 from commandroom.sync.engine import SyncEngine
-from commandroom.sync.local import LocalStore
 
 T1, T2 = "330822100", "330822101"
 ZONE = "ZT"
@@ -298,7 +298,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
 class Client:
     name: str
     path: Path
-    store: LocalStore
+    store: DeskStore
     engine: SyncEngine
     transport: FaultyTransport
     user: User
@@ -333,7 +333,7 @@ async def make_client(server: Server, tmp: Path, name: str, username: str, *, se
                       path: Path | None = None, login: bool = True, **engine_kw: Any) -> Client:
     path = path or tmp / f"{name}.db"
     copy_template("client", path)
-    store = LocalStore(path)
+    store = DeskStore(path)
     transport = FaultyTransport(server.transport(), random.Random(seed))
     kw = {"backoff_start": 0.02, "backoff_cap": 0.2, "pull_interval": 5.0, "rng": random.Random(seed),
           "page_size": 50}
@@ -350,15 +350,15 @@ async def reopen(client: Client, server: Server, **engine_kw: Any) -> Client:
     await client.engine.aclose()
     await asyncio.to_thread(_drain, client.store)
     client.store.close()
-    store = LocalStore(client.path)
+    store = DeskStore(client.path)
     kw = {"backoff_start": 0.02, "backoff_cap": 0.2, "pull_interval": 5.0, "page_size": 50}
     kw.update(engine_kw)
     engine = SyncEngine(store, "http://127.0.0.1", transport=client.transport, device_name=client.name, **kw)
     return Client(client.name, client.path, store, engine, client.transport, client.user, client.made)
 
 
-def _drain(store: LocalStore) -> None:
-    with store._lock:  # noqa: SLF001 - wait for a write still running in a worker thread
+def _drain(store: DeskStore) -> None:
+    with store._lock:  # wait for a write still running in a worker thread
         pass
 
 

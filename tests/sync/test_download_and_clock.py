@@ -216,7 +216,7 @@ class ServerClock(httpx.AsyncBaseTransport):
 async def test_engine_measures_the_offset_and_the_store_follows_the_server_clock(server, tmp_path):
     a = await make_client(server, tmp_path, "a", "a1")
     clock = ServerClock(a.transport)
-    a.engine.client._transport = clock  # noqa: SLF001 - every request of this engine goes through it
+    a.engine.client._transport = clock  # every request of this engine goes through it
     assert await a.engine.sync_once()
     st = a.engine.status
     assert st.clock_offset is not None and abs(st.clock_offset) <= 1 and st.clock_skew == ""

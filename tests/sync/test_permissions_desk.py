@@ -16,7 +16,7 @@ from commandroom.domain.errors import DomainError, Forbidden
 from commandroom.domain.models import Incident
 from commandroom.ids import new_id
 from commandroom.mutations.core import REGISTRY, Actor, _load_all
-from commandroom.sync.local import LocalStore
+from commandroom.store.local import DeskStore
 
 QC = "330822111"
 
@@ -32,7 +32,7 @@ def _actor(role: Role) -> Actor:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    s = LocalStore(tmp_path_factory.mktemp("desk") / "desk.db")
+    s = DeskStore(tmp_path_factory.mktemp("desk") / "desk.db")
     yield s
     s.close()
 

@@ -52,13 +52,13 @@ async def test_a_rejection_rebases_only_the_rows_it_reaches(server, tmp_path):
     a.perform("test.card.set", cards[2], {"title": "未发送 2"})
     a.perform("test.card.note", cards[0], {"text": "备注"})
     redone: list[str] = []
-    real = a.store._redo  # noqa: SLF001 - which queued mutations the rebase re-applies
+    real = a.store._redo  # which queued mutations the rebase re-applies
 
-    def spy(session, cursors, entries=None):  # noqa: ANN001, ANN202
+    def spy(session, cursors, entries=None):
         redone.extend(e.name for e in entries or ())
         return real(session, cursors, entries)
 
-    a.store._redo = spy  # noqa: SLF001
+    a.store._redo = spy
     assert await a.engine.push_once() == 5
     # the refused mutation's card: its later edit is re-applied; the other cards are not touched
     assert redone == ["test.card.set"], redone

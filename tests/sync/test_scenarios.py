@@ -27,7 +27,7 @@ from commandroom.ids import new_id
 from commandroom.mutations.core import Actor
 from commandroom.server import sync_api
 from commandroom.server.pipeline import execute
-from commandroom.sync.local import LocalStore
+from commandroom.store.local import DeskStore
 from tests.sync.helpers import (
     T1,
     client_rows,
@@ -70,9 +70,9 @@ async def test_s01_kill_during_pull_apply(server, tmp_path, monkeypatch):
         a.create_card(f"c{i}")
     assert await a.engine.sync_once()
 
-    from commandroom.sync import local as local_mod
+    from commandroom.store import local as local_mod
 
-    real_write = local_mod.LocalStore._write_changes
+    real_write = local_mod.DeskStore._write_changes
     calls = {"n": 0}
 
     def crashing_write(session, changes):
@@ -81,10 +81,10 @@ async def test_s01_kill_during_pull_apply(server, tmp_path, monkeypatch):
         if calls["n"] == 2:  # second page: rows written, cursor not yet
             raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(local_mod.LocalStore, "_write_changes", staticmethod(crashing_write))
+    monkeypatch.setattr(local_mod.DeskStore, "_write_changes", staticmethod(crashing_write))
     with pytest.raises(KeyboardInterrupt):
         await b.engine.pull_once()
-    monkeypatch.setattr(local_mod.LocalStore, "_write_changes", staticmethod(real_write))
+    monkeypatch.setattr(local_mod.DeskStore, "_write_changes", staticmethod(real_write))
     cursors = b.store.cursors()
     assert len(b.cards()) == 5  # only the first page, with its cursor
     b = await reopen(b, server, page_size=5)
@@ -108,8 +108,8 @@ async def test_s01_hard_kill_in_a_subprocess_mid_page(server, tmp_path):
     script = textwrap.dedent(f"""
         import os, orjson
         from commandroom.sync import apply as rows_io
-        from commandroom.sync.local import LocalStore
-        store = LocalStore({str(b.path)!r})
+        from commandroom.store.local import DeskStore
+        store = DeskStore({str(b.path)!r})
         page = orjson.loads(open({str(tmp_path / 'page.json')!r}, 'rb').read())
         real = rows_io.upsert_rows
         def dying(session, etype, rows):
@@ -153,7 +153,7 @@ async def test_s02_kill_during_local_write(server, tmp_path, monkeypatch):
     def boom(session, actor):
         raise KeyboardInterrupt("killed between the domain insert and the commit")
 
-    monkeypatch.setattr(LocalStore, "_remember_actor", staticmethod(boom))
+    monkeypatch.setattr(DeskStore, "_remember_actor", staticmethod(boom))
     with pytest.raises(KeyboardInterrupt):
         a.create_card("lost")
     monkeypatch.undo()
@@ -162,13 +162,13 @@ async def test_s02_kill_during_local_write(server, tmp_path, monkeypatch):
     # a real process death in the middle of perform
     script = textwrap.dedent(f"""
         import os
-        from commandroom.sync.local import LocalStore
+        from commandroom.store.local import DeskStore
         from commandroom.mutations.core import Actor
         import tests.sync.helpers
-        store = LocalStore({str(a.path)!r})
+        store = DeskStore({str(a.path)!r})
         def die(session, actor):
             os._exit(4)
-        LocalStore._remember_actor = staticmethod(die)
+        DeskStore._remember_actor = staticmethod(die)
         store.perform(Actor(user_id="u", name="x", role="duty_officer"), "test.card.create", "dead-card-0001",
                       {{"township_code": "{T1}", "title": "never"}})
     """)

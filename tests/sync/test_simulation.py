@@ -33,7 +33,7 @@ class Monitor:
         self.resyncs: dict[str, int] = {}
         self.acked: dict[str, dict] = {}
 
-    def check(self, c) -> None:  # noqa: ANN001
+    def check(self, c) -> None:
         now = c.store.cursors()
         epoch = c.store.meta("epoch")
         resyncs = c.engine.stats["resyncs"] + c.engine.stats["recoveries"]
@@ -48,7 +48,7 @@ class Monitor:
                                              "base": e.base_versions, "client": c.name}
 
 
-async def one_run(db_url: str, tmp, seed: int, ops: int = 30, n_clients: int = 3) -> None:  # noqa: ANN001
+async def one_run(db_url: str, tmp, seed: int, ops: int = 30, n_clients: int = 3) -> None:
     rng = random.Random(seed)
     server = make_server(db_url, tmp)
     await server.start()
@@ -88,7 +88,7 @@ async def one_run(db_url: str, tmp, seed: int, ops: int = 30, n_clients: int = 3
                     clients[i] = c = await reopen(c, server)
                 else:
                     c.transport.mode = None if c.transport.mode else rng.choice(["down", "no_acks"])
-            except Exception as exc:  # noqa: BLE001 - a local mutation may be invalid now (deleted card)
+            except Exception as exc:  # a local mutation may be invalid now (deleted card)
                 if "does not exist" not in str(exc) and "not_found" not in type(exc).__name__.lower():
                     raise
             for x in clients:
@@ -104,7 +104,7 @@ async def one_run(db_url: str, tmp, seed: int, ops: int = 30, n_clients: int = 3
         server.state.close()
 
 
-def check_invariants(server, clients, mon: Monitor, seed: int) -> None:  # noqa: ANN001
+def check_invariants(server, clients, mon: Monitor, seed: int) -> None:
     with server.state.read() as s:
         processed = {pm.mutation_id: pm for pm in s.scalars(select(ProcessedMutation))}
         cards = {c.id: c for c in s.scalars(select(TaskCard))}
@@ -144,7 +144,7 @@ def check_invariants(server, clients, mon: Monitor, seed: int) -> None:  # noqa:
     _check_i4(server, outboxes, applied, logged, seed)
 
 
-def _check_i4(server, outboxes, applied, logged, seed) -> None:  # noqa: ANN001
+def _check_i4(server, outboxes, applied, logged, seed) -> None:
     """Replay the change log per card: a set of field f whose base predates f's last change, with a
     different value written by someone else, overwrote a concurrent value and must be in the conflict log;
     and nothing else is (a person's own earlier edit is not a conflict)."""

@@ -20,8 +20,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication
 
 
 class LocalLoopApplication:
@@ -74,7 +74,7 @@ def _collect_on_the_gui_thread():
         gc.enable()
 
 
-def pytest_asyncio_loop_factories(config, item):  # noqa: ANN001, ANN201 - pytest-asyncio hook
+def pytest_asyncio_loop_factories(config, item):  # pytest-asyncio hook
     """Async tests in tests/ui run on the qasync loop, the same loop the app runs on."""
     import qasync
 
@@ -109,10 +109,10 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated workstation DB with all reference data, built once per session."""
     if "ref" not in _TEMPLATE:
         from commandroom.refdata.loader import load_reference, read_reference
-        from commandroom.sync.local import LocalStore
+        from commandroom.store.local import DeskStore
 
         path = tmp_path_factory.mktemp("ui-template") / "workstation.db"
-        store = LocalStore(path)
+        store = DeskStore(path)
         with store.write() as session:
             load_reference(session, read_reference())
         store.close()
@@ -122,13 +122,13 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store(tmp_path, tmp_path_factory, qapp):
-    """A LocalStore (reference data loaded, no reports) on a fresh copy of the template."""
-    from commandroom.sync.local import LocalStore
+    """A DeskStore (reference data loaded, no reports) on a fresh copy of the template."""
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
 
     dst = tmp_path / "workstation.db"
     shutil.copy(_template(tmp_path_factory), dst)
-    s = LocalStore(dst)
+    s = DeskStore(dst)
     yield s
     forget_store(s)
     s.close()

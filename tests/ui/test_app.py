@@ -200,11 +200,11 @@ async def test_first_sign_in_names_the_township_once_its_row_arrives_never_its_c
     """On a fresh workstation the township table comes with the first sync: until then no code is shown."""
     from commandroom.domain.models import Township
     from commandroom.mutations.core import Changes
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
     from ui.main_window import MainWindow
 
-    fresh = LocalStore(tmp_path / "fresh.db")
+    fresh = DeskStore(tmp_path / "fresh.db")
     try:
         officer = ui.make_actor(fresh)
         window = MainWindow(fresh, officer, sound=False, sound_dir=tmp_path)

@@ -50,17 +50,17 @@ def _demo_store(tmp_path):
     from commandroom.domain.models import ConflictRecord, OutboxEntry, Photo, Report
     from commandroom.ids import new_id
     from commandroom.refdata.seed import seed_database
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import iso, utcnow
 
     path = tmp_path / "demo.db"
     seed_database(f"sqlite:///{path}", demo_days=7)
-    store = LocalStore(path)
+    store = DeskStore(path)
     return store, (select, ConflictRecord, OutboxEntry, Photo, Report, new_id, iso, utcnow, hashlib)
 
 
 def _populate(store, actor, tools):
-    select, ConflictRecord, OutboxEntry, Photo, Report, new_id, iso, utcnow, hashlib = tools
+    select, _ConflictRecord, _OutboxEntry, Photo, Report, new_id, iso, utcnow, hashlib = tools
     with store.read() as session:
         samples = list(session.execute(
             select(Report.category_code, Report.grid_id, Report.lat, Report.lon, Report.address, Report.description,
@@ -99,7 +99,7 @@ def _populate(store, actor, tools):
 
 
 def _reject_two(store, actor, tools, created):
-    select, ConflictRecord, OutboxEntry, Photo, Report, new_id, iso, utcnow, hashlib = tools
+    select, ConflictRecord, OutboxEntry, _Photo, _Report, new_id, _iso, _utcnow, _hashlib = tools
     store.perform(actor, "report.reject", created[-1], {"reason": "信息不全，无法核实"})
     store.perform(actor, "report.accept", created[-2], {"incident_id": new_id(), "urgency": "L3",
                                                          "title": "村道路灯损坏"})
@@ -246,7 +246,7 @@ async def _shots(theme: str, tmp_path, qtbot, qapp, ui):
         # login dialog (first run) over an empty window
         from ui.login_dialog import LoginDialog
 
-        async def never(req):  # noqa: ANN001, ANN202
+        async def never(req):
             raise AssertionError
 
         login = LoginDialog(never, server_url="https://cs-zhzx.example.gov.cn", workstation_name="球川镇指挥室1号席位",

@@ -22,14 +22,14 @@ def _pyside_refcount_guard(qapp):
     refcounts.install()
 
 
-def _liaison(store):  # noqa: ANN001
+def _liaison(store):
     from commandroom.mutations.core import Actor
 
     return Actor(user_id="u-enf", name="执法局联络员", role="department_liaison", scope_kind="county",
                  department_code="enforcement", device_id=store.device_id, device_name="执法局")
 
 
-def _dispatched(store, ui, officer, text: str) -> str:  # noqa: ANN001
+def _dispatched(store, ui, officer, text: str) -> str:
     from commandroom.ids import new_id
 
     report = ui.make_report(store, officer, text=text)

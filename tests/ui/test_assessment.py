@@ -28,11 +28,11 @@ def work(seeded_sqlite, qapp, ui):
     from commandroom.mutations.core import Actor
     from commandroom.queries.assessment import months
     from commandroom.services.assessment import record_id
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
 
-    store = LocalStore(seeded_sqlite.split("///", 1)[1])
+    store = DeskStore(seeded_sqlite.split("///", 1)[1])
     month = months(utcnow())[0]
     with store.read() as session:
         mod = session.scalars(select(Module).where(Module.township_code == QC, Module.name == "平安法治")).first()

@@ -28,10 +28,10 @@ def _pyside_refcount_guard(qapp):
 @pytest.fixture
 def lead_store(seeded_sqlite, qapp):
     """A workstation store on a copy of the seeded county database (modules included)."""
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
 
-    store = LocalStore(seeded_sqlite.split("///", 1)[1])
+    store = DeskStore(seeded_sqlite.split("///", 1)[1])
     yield store
     forget_store(store)
     store.close()

@@ -75,14 +75,14 @@ async def test_offline_moves_converge_and_the_loser_sees_the_notice(seeded_sqlit
 
     from commandroom.domain.models import TaskCard
     from commandroom.mutations.core import Actor
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
     from ui.boards.board_view import BoardView
     from ui.boards.delegate import badges
     from ui.conflicts.view import ConflictsView
 
     county = County(seeded_sqlite)
-    alice_store, bob_store = LocalStore(tmp_path / "alice.db"), LocalStore(tmp_path / "bob.db")
+    alice_store, bob_store = DeskStore(tmp_path / "alice.db"), DeskStore(tmp_path / "bob.db")
     try:
         alice, bob = county.principal("甲", alice_store), county.principal("乙", bob_store)
         alice_actor = Actor(user_id=alice.user_id, name="甲", role="module_lead", scope_code=QC, township_code=QC,

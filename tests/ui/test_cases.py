@@ -20,10 +20,10 @@ def _pyside_refcount_guard(qapp):
 
 @pytest.fixture
 def lead_store(seeded_sqlite, qapp):
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
 
-    store = LocalStore(seeded_sqlite.split("///", 1)[1])
+    store = DeskStore(seeded_sqlite.split("///", 1)[1])
     yield store
     forget_store(store)
     store.close()
@@ -109,7 +109,7 @@ async def test_township_order_check_ins_steps_in_order_and_close(lead_store, qtb
     assert panel.checkin_model.rowCount() == 6
     lead_row = next(r for r in panel.checkin_model.rows() if r.role == "lead")
     assert lead_row.target_code == "agri"
-    assert [lb.text() for lb in panel.steps.labels if lb.text() != "→"][0].startswith("▶ 1.")
+    assert next(lb.text() for lb in panel.steps.labels if lb.text() != "→").startswith("▶ 1.")
 
     # the officer may not check in for a department (依单履责): the button is off
     panel.checkin_table.selectRow(panel.checkin_model.row_of(lead_row.checkin_id))
@@ -246,9 +246,9 @@ async def test_each_step_shows_its_own_countdown_in_the_panel_and_the_list(lead_
     moment[0] = datetime(2026, 12, 11, 2, 0)
     view.reload()
     await view.wait_idle()
-    await ui.wait_until(lambda: "超时" in [lb for lb in view.panel.steps.labels if lb.text() != "→"][0].text(),
+    await ui.wait_until(lambda: "超时" in next(lb for lb in view.panel.steps.labels if lb.text() != "→").text(),
                         what="the step's clock ran out")
-    assert [lb for lb in view.panel.steps.labels if lb.text() != "→"][0].text().endswith("超时 1天0小时")
+    assert next(lb for lb in view.panel.steps.labels if lb.text() != "→").text().endswith("超时 1天0小时")
     assert model.data(model.index(0, col)) == "1. 需求申报(乡镇受理) · 超时 1天0小时"
     assert model.data(model.index(0, col), Qt.ItemDataRole.ForegroundRole).name() == "#c0392b"
     assert "剩余" in view.panel.clock_label.text()  # the case's own 15-day limit is far off

@@ -57,7 +57,7 @@ def _work(store, ui):
 async def test_the_department_seat_lists_its_work_and_acts_under_its_name(store, qtbot, ui, zh):
     from ui.department.view import DepartmentView
 
-    mine, summoned, theirs = _work(store, ui)
+    mine, summoned, _theirs = _work(store, ui)
     liaison = _liaison(store)
     view = DepartmentView(store, liaison)
     qtbot.addWidget(view)

@@ -54,10 +54,10 @@ def _forget_published_years():
 
 @pytest.fixture
 def county_store(seeded_sqlite, qapp):
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
 
-    store = LocalStore(seeded_sqlite.split("///", 1)[1])
+    store = DeskStore(seeded_sqlite.split("///", 1)[1])
     store.now = lambda: NOW  # the publication's time stamp
     yield store
     forget_store(store)

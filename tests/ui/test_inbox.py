@@ -127,7 +127,7 @@ async def test_accept_with_keystroke_a_and_enter(store, actor, qtbot, ui):
     assert state == "accepted" and incident_id
     names = [(n, e) for n, e, _a in ui.outbox(store)]
     assert ("report.accept", rid) in names
-    args = [a for n, e, a in ui.outbox(store) if n == "report.accept"][0]
+    args = next(a for n, e, a in ui.outbox(store) if n == "report.accept")
     assert args["incident_id"] == incident_id and args["urgency"] in ("L1", "L2", "L3", "L4") and args["title"]
     assert "override" not in args
 
@@ -149,7 +149,7 @@ async def test_accept_override_needs_a_reason(store, actor, qtbot, ui):
     dialog.reason_edit.setText("现场核实为燃气管线问题")
     qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
     await view.action_task
-    args = [a for n, e, a in ui.outbox(store) if n == "report.accept"][0]
+    args = next(a for n, e, a in ui.outbox(store) if n == "report.accept")
     assert args["override"]["reason"] == "现场核实为燃气管线问题"
     assert args["override"]["lead_department_code"] == dialog.department_combo.currentData()
     assert ui.report_state(store, rid)[0] == "accepted"
@@ -172,7 +172,7 @@ async def test_reject_with_keystroke_r_requires_reason(store, actor, qtbot, ui):
     await view.action_task
     await view.wait_idle()
     assert ui.report_state(store, rid)[0] == "rejected"
-    entry = [a for n, e, a in ui.outbox(store) if n == "report.reject" and e == rid][0]
+    entry = next(a for n, e, a in ui.outbox(store) if n == "report.reject" and e == rid)
     assert entry["reason"] == "Not in this township's jurisdiction"
 
 

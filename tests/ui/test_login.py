@@ -32,7 +32,7 @@ def _server(tmp_path):
 
 
 class DownTransport(httpx.AsyncBaseTransport):
-    async def handle_async_request(self, request):  # noqa: ANN001, ANN201
+    async def handle_async_request(self, request):
         raise httpx.ConnectError("network is down", request=request)
 
 
@@ -50,7 +50,7 @@ def _dialog(store, settings, holder, qtbot, first_run=True, username=""):
 def test_first_run_shows_connection_fields_later_runs_hide_them(store, qtbot, tmp_path, zh):
     from ui.login_dialog import LoginDialog
 
-    async def never(req):  # noqa: ANN001, ANN202
+    async def never(req):
         raise AssertionError("not called")
 
     first = LoginDialog(never, server_url="", workstation_name="", first_run=True)
@@ -144,17 +144,17 @@ def _visible_login_dialog():
 def test_the_dialog_is_prefilled_from_the_store_file_without_opening_the_store(tmp_path):
     from commandroom.domain.models import LocalMeta
     from commandroom.store import peek
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
 
     path = tmp_path / "workstation.db"
     assert peek.peek_meta(path, ["last_username"]) == {}  # first run: no file yet
     assert not path.exists()  # and looking did not create one
-    store = LocalStore(path)
+    store = DeskStore(path)
     store.set_meta("last_username", "wangzb")
     store.set_meta("server_url", "https://cs-zhzx.example.gov.cn")
     store.set_meta("workstation_name", "2")  # a name that looks like a number stays a name
     store.close()
-    assert peek.TABLE == LocalMeta.__tablename__
+    assert LocalMeta.__tablename__ == peek.TABLE
     assert peek.peek_meta(path, ["last_username", "server_url", "workstation_name", "first_local_seq", "never_set"]) == {
         "last_username": "wangzb", "server_url": "https://cs-zhzx.example.gov.cn", "workstation_name": "2",
         "first_local_seq": 1}
@@ -166,11 +166,11 @@ async def test_sign_in_waits_for_the_store_still_opening_and_says_so(tmp_path, q
     import threading
 
     import ui.app as app_module
+    from commandroom.store.local import DeskStore
     from commandroom.sync.engine import SyncEngine
-    from commandroom.sync.local import LocalStore
 
     path = tmp_path / "workstation.db"
-    earlier = LocalStore(path)  # yesterday's sign-in
+    earlier = DeskStore(path)  # yesterday's sign-in
     earlier.set_meta("server_url", "http://127.0.0.1:8350")
     earlier.set_meta("workstation_name", "球川镇指挥室1号")
     earlier.set_meta("last_username", "wangzb")
@@ -226,7 +226,7 @@ async def test_quitting_while_the_store_opens_abandons_the_sign_in(qtbot, ui, zh
 
     calls: list = []
 
-    async def authenticate(req):  # noqa: ANN001, ANN202
+    async def authenticate(req):
         calls.append(req)
         raise AssertionError("signed in after Quit")
 
@@ -250,7 +250,7 @@ async def test_a_store_that_cannot_open_is_shown_in_the_dialog(qtbot, ui, zh):
 
     from ui.login_dialog import LoginDialog
 
-    async def authenticate(req):  # noqa: ANN001, ANN202
+    async def authenticate(req):
         raise AssertionError("not reached")
 
     ready = asyncio.get_running_loop().create_future()

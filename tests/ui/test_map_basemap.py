@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor
 
-from ui.map.web import register_schemes  # noqa: I001 - must precede the first QtWebEngine object
+from ui.map.web import register_schemes  # must precede the first QtWebEngine object
 
 register_schemes()
 
 from commandroom.basemap.demo import write_demo_mbtiles  # noqa: E402
 from commandroom.basemap.local import write_manifest  # noqa: E402
 from commandroom.refdata import geo  # noqa: E402
-from commandroom.sync.local import LocalStore  # noqa: E402
+from commandroom.store.local import DeskStore  # noqa: E402
 from tests.ui.test_map_view import js, open_view, run  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("zh")
@@ -35,7 +35,7 @@ MAX_Z = 13
 def desk(tmp_path, qapp):
     from ui.async_runner import forget_store
 
-    s = LocalStore(tmp_path / "ws.db")
+    s = DeskStore(tmp_path / "ws.db")
     yield s
     forget_store(s)
     s.close()

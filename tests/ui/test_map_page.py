@@ -22,7 +22,7 @@ from shapely.geometry import shape
 from commandroom.domain.models import Incident, Report, TeamMember, Township
 from commandroom.queries.map import epoch_ms, read_all, read_changed, read_snapshot, to_js
 from commandroom.queries.map_base import load_base_layers
-from commandroom.sync.local import LocalStore
+from commandroom.store.local import DeskStore
 from ui.map.page import TEXTS, build_map_page
 from ui.map.tiles import MBTiles, TileSetInfo, parse_tile_url, write_mbtiles
 
@@ -48,7 +48,7 @@ VENDOR_URL_ALLOWLIST = {
 @pytest.fixture
 def plain_store(tmp_path):
     """A migrated store with no reference data: the map falls back to the data files."""
-    s = LocalStore(tmp_path / "plain.db")
+    s = DeskStore(tmp_path / "plain.db")
     yield s
     s.close()
 

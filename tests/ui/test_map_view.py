@@ -14,13 +14,13 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtTest import QTest
 
-from ui.map.web import register_schemes  # noqa: I001 - must precede the first QtWebEngine object
+from ui.map.web import register_schemes  # must precede the first QtWebEngine object
 
 register_schemes()
 
 from commandroom.domain.models import Incident, Report, TeamMember  # noqa: E402
 from commandroom.mutations.core import Changes  # noqa: E402
-from commandroom.sync.local import LocalStore  # noqa: E402
+from commandroom.store.local import DeskStore  # noqa: E402
 from commandroom.timeutil import utcnow  # noqa: E402
 from tools.screenshots.map import insert_demo_rows  # noqa: E402
 from ui.map.tiles import write_mbtiles  # noqa: E402
@@ -40,7 +40,7 @@ HOSTILE_SVG = '"><svg onload="window.__pwned=\'svg\'"></svg>'
 def plain_store(tmp_path, qapp):
     from ui.async_runner import forget_store
 
-    s = LocalStore(tmp_path / "ws.db")
+    s = DeskStore(tmp_path / "ws.db")
     yield s
     forget_store(s)
     s.close()
@@ -560,7 +560,7 @@ def test_interceptor_blocks_remote_and_foreign_file_requests(tmp_path):
             self.url = QUrl(url)
             self.blocked = False
 
-        def requestUrl(self):  # noqa: N802
+        def requestUrl(self):
             return self.url
 
         def block(self, flag: bool) -> None:

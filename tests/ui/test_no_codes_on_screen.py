@@ -27,7 +27,7 @@ def problems_in(text: str) -> list[str]:
     return [m.group(0) for m in CODE.finditer(text)] + [m.group(0) for m in ENGLISH.finditer(text)]
 
 
-def visible_texts(root) -> list[tuple[str, str]]:  # noqa: ANN001
+def visible_texts(root) -> list[tuple[str, str]]:
     """(where, text) of what the widgets under ``root`` show: labels, buttons, tabs, combos, tables' cells."""
     from PySide6.QtCore import QModelIndex, Qt
     from PySide6.QtWidgets import (
@@ -75,7 +75,7 @@ def visible_texts(root) -> list[tuple[str, str]]:  # noqa: ANN001
     return out
 
 
-def _seed(store, actor, ui):  # noqa: ANN001
+def _seed(store, actor, ui):
     """Reports, incidents in several states, a board card conflict: the codes the issue found on screen."""
     from commandroom.domain.models import ConflictRecord
 

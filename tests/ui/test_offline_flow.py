@@ -73,20 +73,20 @@ async def open_desk(county, tmp_path, monkeypatch, qtbot, zh):
     test (a fixture's loop run has ended before the test starts, which would leave them no loop).
     """
     from commandroom.config import load_settings
+    from commandroom.store.local import DeskStore
     from commandroom.sync.engine import SyncEngine
-    from commandroom.sync.local import LocalStore
     from ui import app
     from ui.async_runner import forget_store
     from ui.main_window import MainWindow
 
-    def quick_engine(store, settings, req):  # noqa: ANN001, ANN202 - the app's engine, with test-sized waits
+    def quick_engine(store, settings, req):  # the app's engine, with test-sized waits
         return SyncEngine(store, req.server_url, device_name=req.workstation_name, backoff_start=0.2,
                           backoff_cap=1.0, heartbeat_timeout=3.0, request_timeout=10.0)
 
     monkeypatch.setattr(app, "_make_engine", quick_engine)
     path = tmp_path / "desk.db"
     copy_template("client", path)
-    store = LocalStore(path)
+    store = DeskStore(path)
     opened: list = []
 
     async def open_() -> MainWindow:
@@ -266,14 +266,14 @@ class SlowLink(httpx.AsyncBaseTransport):
 
 async def _desk_with_engine(county, tmp_path, qtbot, link: SlowLink, **engine_kw):
     """A fresh desk signed in as qc1 (the engine's own sign-in), its main window open and syncing."""
+    from commandroom.store.local import DeskStore
     from commandroom.sync.engine import SyncEngine
-    from commandroom.sync.local import LocalStore
     from ui.app import actor_from_user
     from ui.main_window import MainWindow
 
     path = tmp_path / "desk.db"
     copy_template("client", path)
-    store = LocalStore(path)
+    store = DeskStore(path)
     kw = {"backoff_start": 0.2, "backoff_cap": 1.0, "heartbeat_timeout": 3.0, "request_timeout": 10.0}
     kw.update(engine_kw)
     engine = SyncEngine(store, county.server.url, transport=link, device_name="球川镇指挥室1号", **kw)

@@ -12,7 +12,7 @@ import pytest
 NOT_REMEMBERED = {("RosterEditor", "table"), ("ReflistView", "edit_table")}
 
 
-def _owner(widget) -> tuple[str, str]:  # noqa: ANN001
+def _owner(widget) -> tuple[str, str]:
     """(class of the widget that keeps the table as an attribute, attribute name)."""
     parent = widget.parent()
     while parent is not None:
@@ -23,11 +23,11 @@ def _owner(widget) -> tuple[str, str]:  # noqa: ANN001
     return "", type(widget).__name__
 
 
-def _name(widget) -> str:  # noqa: ANN001
+def _name(widget) -> str:
     return ".".join(_owner(widget))
 
 
-async def _build(window_cls, store, actor, qtbot, tmp_path, keys):  # noqa: ANN001
+async def _build(window_cls, store, actor, qtbot, tmp_path, keys):
     from PySide6.QtWidgets import QTabWidget
 
     window = window_cls(store, actor, sound=False, sound_dir=tmp_path)
@@ -45,7 +45,7 @@ async def _build(window_cls, store, actor, qtbot, tmp_path, keys):  # noqa: ANN0
     return window, pages
 
 
-def drag_done(header) -> None:  # noqa: ANN001
+def drag_done(header) -> None:
     """What ends an officer's drag on a header (the mouse let go): from then on the widths are theirs."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
@@ -53,7 +53,7 @@ def drag_done(header) -> None:  # noqa: ANN001
     QTest.mouseRelease(header.viewport(), Qt.MouseButton.LeftButton)
 
 
-def _remembered(widget) -> bool:  # noqa: ANN001
+def _remembered(widget) -> bool:
     from ui.ui_state import _Saver
 
     return bool(widget.findChildren(_Saver))

@@ -4,6 +4,7 @@ staleness banner, watchdog, scaling, burn-in shift, leaving full screen and the 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from datetime import date, datetime, timedelta
@@ -312,7 +313,7 @@ async def test_rotation_order_and_interval(store, qtbot, ui):
     order = list(window.config.pages)
     start = order.index(keys[0])
     assert keys[:6] == [order[(start + i) % len(order)] for i in range(6)]
-    gaps = [b - a for (_k, a), (_k2, b) in zip(seen, seen[1:], strict=False)]
+    gaps = [b - a for (_k, a), (_k2, b) in itertools.pairwise(seen)]
     assert all(g >= 0.2 for g in gaps), gaps  # never faster than the interval
     assert sorted(gaps)[len(gaps) // 2] < 1.0, gaps  # and not stuck (generous: the machine may be loaded)
     assert window.dots.text().count("●") == 1

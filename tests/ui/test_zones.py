@@ -32,9 +32,9 @@ _TEMPLATE: dict[str, object] = {}
 
 @pytest.fixture
 def demo(tmp_path, tmp_path_factory, qapp):
-    """A LocalStore on a copy of the demo county: 2 days of history, rosters, a loan, team dispatches."""
+    """A DeskStore on a copy of the demo county: 2 days of history, rosters, a loan, team dispatches."""
     from commandroom.refdata.seed import seed_database
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
 
     if "path" not in _TEMPLATE:
@@ -43,7 +43,7 @@ def demo(tmp_path, tmp_path_factory, qapp):
         _TEMPLATE["path"] = path
     dst = tmp_path / "workstation.db"
     shutil.copy(_TEMPLATE["path"], dst)
-    store = LocalStore(dst)
+    store = DeskStore(dst)
     yield store
     forget_store(store)
     store.close()
@@ -504,7 +504,7 @@ async def test_joint_visit_batches_ticked_incidents(demo, officer, qtbot, ui):
     from commandroom.queries.zones import joint_visit_groups
     from ui.zones.dispatches import ZoneDispatchView
 
-    zone_id, group = next(((z, g[0]) for z in ("QC", "TM", "JC", "ZG", "HB", "FC", "ZX")
+    zone_id, _group = next(((z, g[0]) for z in ("QC", "TM", "JC", "ZG", "HB", "FC", "ZX")
                            if (g := joint_visit_groups(demo, z))), (None, None))
     assert zone_id is not None, "the demo county has nearby open enforcement incidents"
     lead = next(m for m in _members(demo, zone_id) if not m.is_auxiliary

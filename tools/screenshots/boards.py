@@ -42,13 +42,13 @@ async def shoot(out: Path, days: int) -> list[Path]:
 
     from commandroom.domain.models import OneThingCase, TaskCard
     from commandroom.mutations.core import Actor
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
     from ui.boards.page import TaskBoardsPage
     from ui.cases.page import OneThingPage
 
     saved: list[Path] = []
-    store = LocalStore(demo_store_path(days))
+    store = DeskStore(demo_store_path(days))
     lead = Actor(user_id=None, name="袁国平", role="module_lead", scope_kind="township", scope_code=QIUCHUAN,
                  township_code=QIUCHUAN, device_id=store.device_id, device_name="球川指挥室")
     county = Actor(user_id=None, name="刘洋", role="county_coordinator", scope_kind="county",

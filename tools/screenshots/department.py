@@ -44,10 +44,10 @@ def build_store(folder: Path) -> Any:
     from commandroom.domain.models import Grid, Incident
     from commandroom.ids import new_id
     from commandroom.refdata.loader import load_reference, read_reference
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import iso, utcnow
 
-    store = LocalStore(folder / "workstation.db")
+    store = DeskStore(folder / "workstation.db")
     with store.write() as session:
         load_reference(session, read_reference())
     now = utcnow()

@@ -93,14 +93,14 @@ def _proxy(store: Any) -> None:
 
 async def shoot(out: Path, days: int) -> list[Path]:
     from commandroom.mutations.core import Actor
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from tools.screenshots import seeded_store_copy
     from ui.arbitration.view import ArbitrationView
     from ui.assessment.two_way import TwoWayView
     from ui.async_runner import forget_store
 
     saved: list[Path] = []
-    store = LocalStore(seeded_store_copy("disputes", days))
+    store = DeskStore(seeded_store_copy("disputes", days))
     _stage(store)
     _proxy(store)
 

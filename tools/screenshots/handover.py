@@ -62,8 +62,9 @@ async def shoot_handover(store: Any, actor: Any, parent: Any, out: Path, *, brie
 
 
 async def _shoot_alone(out: Path, days: int) -> list[Path]:
-    from commandroom.mutations.core import Actor
     from commandroom.sync.local import LocalStore
+
+    from commandroom.mutations.core import Actor
     from ui.async_runner import forget_store
 
     store = LocalStore(seeded_store_copy(f"wall-demo-{days}", days))

@@ -67,14 +67,14 @@ async def _shoot(out: Path, days: int) -> list[Path]:
 
     from commandroom.mutations.core import Actor
     from commandroom.queries.incidents import dispatch_choices
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
     from ui.incidents.dialogs import DispatchDialog, ReturnDialog
     from ui.incidents.view import IncidentsView
 
     saved: list[Path] = []
-    store = LocalStore(demo_store_path(days))
+    store = DeskStore(demo_store_path(days))
     actor = Actor(user_id=None, name="周值班", role="county_coordinator", scope_kind="county",
                   device_id=store.device_id, device_name="县指挥中心-01")
     view = IncidentsView(store, actor)

@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from commandroom.queries.map import to_js
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.i18n import install_translators
     from ui.map.page import page_texts
     from ui.map.view import MapView
@@ -230,17 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         from commandroom.refdata.seed import seed_database
 
         seed_database(f"sqlite:///{tmp / 'demo.db'}", demo_days=args.days)
-        store = LocalStore(tmp / "demo.db")
+        store = DeskStore(tmp / "demo.db")
     except Exception as exc:  # noqa: BLE001 - fall back to this module's synthetic rows
         print(f"demo generator unavailable ({exc}); using synthetic rows")
-        store = LocalStore(tmp / "demo-synthetic.db")
+        store = DeskStore(tmp / "demo-synthetic.db")
         insert_demo_rows(store, incidents=args.incidents)
     w, h = (int(v) for v in args.size.split("x"))
     view = MapView(store)
     view.resize(w, h)
     view.show()
 
-    def wait(condition, timeout_ms: int = 20000) -> None:  # noqa: ANN001
+    def wait(condition, timeout_ms: int = 20000) -> None:
         loop = QEventLoop()
         timer = QTimer()
         timer.timeout.connect(lambda: loop.quit() if condition() else None)

@@ -71,7 +71,7 @@ def _urgent_incident(store: Any) -> str:
 
 
 async def take(out: Path) -> list[Path]:
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.sync.status import SyncStatus
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
@@ -80,7 +80,7 @@ async def take(out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
-    store = LocalStore(demo_store_path())
+    store = DeskStore(demo_store_path())
     online = SyncStatus(online=True, last_success=utcnow())
     try:
         config = WallConfig(interval_s=3600, pages=("overview", "zones", "map"), sound=False, urgent_s=3600)

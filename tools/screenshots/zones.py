@@ -54,14 +54,14 @@ async def _shoot(out: Path, days: int) -> list[Path]:
     from commandroom.domain.models import MemberLoan
     from commandroom.mutations.core import Actor
     from commandroom.queries.zones import incident_rows, team_dispatch_data, zone_incident_ids
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from commandroom.timeutil import utcnow
     from ui.async_runner import forget_store
     from ui.zones.dispatch_dialog import TeamDispatchDialog
     from ui.zones.page import TAB_BOARD, TAB_DISPATCHES, TAB_MEMBERS, TAB_ROSTER, ZonesPage
 
     saved: list[Path] = []
-    store = LocalStore(demo_store_path(days))
+    store = DeskStore(demo_store_path(days))
     actor = Actor(user_id=None, name="王值班", role="duty_officer", scope_kind="township", scope_code="330822111",
                   township_code="330822111", device_id=store.device_id, device_name="球川指挥室-01")
     page = ZonesPage(store, actor)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -33,6 +33,9 @@ from commandroom.timeutil import fmt_local, parse_iso
 from ui import i18n, ui_state
 from ui.common.row_model import fit_columns
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+
 Api = Callable[..., Awaitable[dict[str, Any]]]
 
 
@@ -51,10 +54,10 @@ class RowsModel(QAbstractTableModel):
         self.rows = list(rows)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -67,7 +70,7 @@ class RowsModel(QAbstractTableModel):
             return None
         return self.columns[index.column()][1](self.rows[index.row()])
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.columns[section][0]
         return None
@@ -168,7 +171,7 @@ def _table(model: QAbstractTableModel) -> QTableView:
 class AdminView(QWidget):
     """Users, workstations and the audit log, for the county administrator."""
 
-    def __init__(self, api: Api, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, api: Api, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.api = api
         self.actor = actor

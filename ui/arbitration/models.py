@@ -18,7 +18,7 @@ def time_left_text(row: DisputeRow) -> str:
     """剩余 1 个工作日 3 小时 / 已超时 2 小时, in the reader's language."""
     if row.state == "decided":
         return QCoreApplication.translate("Arbitration", "Decided")
-    m = abs(int(round(row.minutes_left)))
+    m = abs(round(row.minutes_left))
     days, rest = divmod(m, 420)
     hours, mins = divmod(rest, 60)
     if days:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -30,15 +30,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.queries.disputes import DisputeRow, arbitration_queue, departments
 from commandroom.timeutil import fmt_local, utcnow
 from ui.arbitration.models import DisputeModel, side_text, state_text, time_left_text
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels as board_labels
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
 from ui.form_dialog import FormDialog, text_edit
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 WATCHED = ("dispute", "incident")
 
@@ -86,12 +89,12 @@ class ArbitrationView(ActionHostMixin, QWidget):
     """The arbitration queue with the selected dispute's detail and the decide action.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts (the county coordinator decides; others see the queue read-only).
         clock: the current time (naive UTC); tests and screenshots freeze it.
     """
 
-    def __init__(self, store: Any, actor: Any, clock: Callable[[], datetime] | None = None,
+    def __init__(self, store: Store, actor: Actor, clock: Callable[[], datetime] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ArbitrationView")
@@ -230,14 +233,16 @@ class ArbitrationView(ActionHostMixin, QWidget):
         dialog = DecideDialog(row, depts, self)
         if not await self._dialog(dialog):
             return False
-        try:
-            await run_db(self.store.perform, self.actor, "dispute.decide", row.id, dialog.args())
-        except DomainError as exc:
-            self._show(QCoreApplication.translate("Boards", "Not done: {message}").format(
-                message=board_labels.error_text(exc)), error=True)
+        if await Operation(self, self.store, self.actor, "dispute.decide", row.id, dialog.args()).run() is None:
             return False
         self._show(self.tr("Decided; both sides will see it after their next sync."))
         return True
+
+    def show_refusal(self, message: str) -> None:
+        self._show(message, error=True)
+
+    def clear_refusal(self) -> None:
+        self.message_label.hide()
 
     def _show(self, text: str, *, error: bool = False) -> None:
         self.message_label.setStyleSheet(f"QLabel {{ color:{'#c0392b' if error else '#1e7b34'}; font-weight:bold; }}")

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.mutations.assessment import leads_township
 from commandroom.queries.assessment import months, townships
 from commandroom.queries.scope import home_township, is_county
@@ -46,11 +45,15 @@ from commandroom.services.assessment import record_id
 from commandroom.timeutil import utcnow
 from ui import ui_state
 from ui.assessment.models import num, pct
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels as board_labels
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import Column, RowTableModel, fit_columns
 from ui.form_dialog import FormDialog, text_edit
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 WATCHED = ("dispatch", "case_checkin", "case_step", "dispute", "assessment_record", "timeline_entry", "incident")
@@ -109,7 +112,7 @@ class TwoWayData:
     townships: list[TownshipFigures]
 
 
-def load_two_way(store: Any, month: str, now: datetime, township: str | None, department: str | None) -> TwoWayData:
+def load_two_way(store: Store, month: str, now: datetime, township: str | None, department: str | None) -> TwoWayData:
     return TwoWayData(department_figures(store, month, now, township_code=township, department_code=department),
                       township_figures(store, month, township_code=township, department_code=department))
 
@@ -132,7 +135,7 @@ class RateDialog(FormDialog):
 class TwoWayView(ActionHostMixin, QWidget):
     """Both directions for one month; the rate button rates the row selected on the other side's table."""
 
-    def __init__(self, store: Any, actor: Any, clock: Callable[[], datetime] | None = None,
+    def __init__(self, store: Store, actor: Actor, clock: Callable[[], datetime] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TwoWayView")
@@ -275,12 +278,11 @@ class TwoWayView(ActionHostMixin, QWidget):
         if not await self._dialog(dialog):
             return False
         args.update(points=float(dialog.points_spin.value()), note=dialog.note_edit.toPlainText().strip())
-        try:
-            await run_db(self.store.perform, self.actor, "assessment.rate_counterpart", entity, args)
-        except DomainError as exc:
-            self.message_label.setText(QCoreApplication.translate("Boards", "Not done: {message}").format(
-                message=board_labels.error_text(exc)))
-            self.message_label.show()
-            return False
+        return await Operation(self, self.store, self.actor, "assessment.rate_counterpart", entity, args).run() is not None
+
+    def show_refusal(self, message: str) -> None:
+        self.message_label.setText(message)
+        self.message_label.show()
+
+    def clear_refusal(self) -> None:
         self.message_label.hide()
-        return True

@@ -13,9 +13,9 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.mutations.assessment import leads_township
 from commandroom.queries.assessment import (
     AssessmentData,
@@ -51,11 +50,15 @@ from ui.assessment.models import (
     GridWorkerModel,
     TownshipIndicatorModel,
 )
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels as board_labels
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards.dialogs import BaseDialog, text_edit
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 WATCHED = ("assessment_record", "task_card", "case_step", "case_checkin", "one_thing_case", "dispatch", "report")
 
@@ -103,12 +106,12 @@ class AssessmentView(ActionHostMixin, QWidget):
     """The assessment screen.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts.
         clock: the current time (naive UTC).
     """
 
-    def __init__(self, store: Any, actor: Any, clock: Callable[[], datetime] | None = None,
+    def __init__(self, store: Store, actor: Actor, clock: Callable[[], datetime] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -299,14 +302,13 @@ class AssessmentView(ActionHostMixin, QWidget):
     # -- actions
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)
-        except DomainError as exc:
-            self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=board_labels.error_text(exc)),
-                              error=True)
-            return False
+        return await Operation(self, self.store, self.actor, name, entity_id, args).run() is not None
+
+    def show_refusal(self, message: str) -> None:
+        self.show_message(message, error=True)
+
+    def clear_refusal(self) -> None:
         self.message_label.hide()
-        return True
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message_label.setStyleSheet(f"QLabel {{ color:{'#c0392b' if error else '#1e7b34'}; font-weight:bold; }}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -63,13 +63,18 @@ from commandroom.queries.boards import (
 )
 from commandroom.timeutil import fmt_local, utcnow
 from ui import ui_state
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards import labels
 from ui.boards.delegate import CardDelegate, age_colour
 from ui.boards.dialogs import CardDialog, ReasonDialog, SummonDialog
 from ui.boards.models import CardColumnModel, CheckinModel
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 WATCHED = ("task_card", "case_checkin", "conflict_record", "module", "local_outbox", "one_thing_case")
 
@@ -322,7 +327,7 @@ class BoardView(ActionHostMixin, QWidget):
     """The board of one module (chosen in the combo), with swimlanes and the card pane.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts.
         township_codes: the townships in scope (None: the whole county).
         clock: the current time (naive UTC); tests and screenshots freeze it.
@@ -333,7 +338,7 @@ class BoardView(ActionHostMixin, QWidget):
     board_did_load = Signal()
     action_did_finish = Signal(str, str)  # mutation name, entity id
 
-    def __init__(self, store: Any, actor: Any, township_codes: list[str] | None,
+    def __init__(self, store: Store, actor: Actor, township_codes: list[str] | None,
                  clock: Callable[[], datetime] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -637,14 +642,16 @@ class BoardView(ActionHostMixin, QWidget):
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
         """Perform a mutation on the writer thread; show a refusal above the board."""
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)
-        except DomainError as exc:
-            self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=labels.error_text(exc)), error=True)
+        if await Operation(self, self.store, self.actor, name, entity_id, args).run() is None:
             return False
-        self.clear_message()
         self.action_did_finish.emit(name, entity_id)
         return True
+
+    def show_refusal(self, message: str) -> None:
+        self.show_message(message, error=True)
+
+    def clear_refusal(self) -> None:
+        self.clear_message()
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         colour = "#c0392b" if error else "#1e7b34"
@@ -682,21 +689,18 @@ class BoardView(ActionHostMixin, QWidget):
                 return False
             args.update(force=True, reason=reason)
         self.selected_card = plan.card_id
-        try:
-            await run_db(self.store.perform, self.actor, "card.move", plan.card_id, args)
-        except ValidationError as exc:
-            if exc.field == "column" and not args.get("force"):
-                # the limit was reached meanwhile (another card moved in): ask now
-                reason = await self.ask_wip_reason(card, plan.wip_limit, plan.wip_limit)
-                if reason is None:
-                    return False
-                return await self.perform("card.move", plan.card_id, {**args, "force": True, "reason": reason})
-            self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=labels.error_text(exc)), error=True)
-            return False
-        except DomainError as exc:
-            self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=labels.error_text(exc)), error=True)
-            return False
-        self.clear_message()
+        def wip_full(exc: DomainError) -> bool:
+            # the limit was reached meanwhile (another card moved in): asked below, not shown
+            return isinstance(exc, ValidationError) and exc.field == "column" and not args.get("force")
+
+        move = Operation(self, self.store, self.actor, "card.move", plan.card_id, args).handled_by(wip_full)
+        if await move.run() is None:
+            if move.refusal is None or not wip_full(move.refusal):
+                return False
+            reason = await self.ask_wip_reason(card, plan.wip_limit, plan.wip_limit)
+            if reason is None:
+                return False
+            return await self.perform("card.move", plan.card_id, {**args, "force": True, "reason": reason})
         self.action_did_finish.emit("card.move", plan.card_id)
         return True
 
@@ -725,14 +729,11 @@ class BoardView(ActionHostMixin, QWidget):
 
     async def generate_auto_cards(self) -> int:
         township = self.board.module.township_code if self.board else None
-        try:
-            made = 0
-            for plan in await run_read(auto_card_plans, self.store, self.clock(), township):
-                await run_db(self.store.perform, self.actor, plan.name, plan.entity_id, plan.args)
-                made += 1
-        except DomainError as exc:
-            self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=labels.error_text(exc)), error=True)
-            return 0
+        made = 0
+        for plan in await run_read(auto_card_plans, self.store, self.clock(), township):
+            if await Operation(self, self.store, self.actor, plan.name, plan.entity_id, plan.args).run() is None:
+                return 0
+            made += 1
         if made:
             self.show_message(QCoreApplication.translate("Boards", "{n} supervision cards created.").format(n=made))
         else:

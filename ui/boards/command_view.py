@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.boards import (
     CheckinRow,
@@ -44,12 +43,16 @@ from commandroom.queries.boards import (
 )
 from commandroom.timeutil import utcnow
 from ui import ui_state
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards.dialogs import IncidentPickerDialog, SummonDialog
 from ui.boards.models import CheckinModel, MyTasksModel
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 class _ActionMixin(ActionHostMixin):
@@ -66,13 +69,13 @@ class _ActionMixin(ActionHostMixin):
         self.message_label.show()
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)  # type: ignore[attr-defined]
-        except DomainError as exc:
-            self.show_message(QCoreApplication.translate("Boards", "Not done: {message}").format(message=labels.error_text(exc)), error=True)
-            return False
+        return await Operation(self, self.store, self.actor, name, entity_id, args).run() is not None
+
+    def show_refusal(self, message: str) -> None:
+        self.show_message(message, error=True)
+
+    def clear_refusal(self) -> None:
         self.message_label.hide()
-        return True
 
 
 class CommandView(_ActionMixin, QWidget):
@@ -80,7 +83,7 @@ class CommandView(_ActionMixin, QWidget):
 
     card_requested = Signal(str)  # card id
 
-    def __init__(self, store: Any, actor: Any, township_codes: list[str] | None,
+    def __init__(self, store: Store, actor: Actor, township_codes: list[str] | None,
                  clock: Callable[[], datetime] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -231,7 +234,7 @@ class MyTasksView(QWidget):
 
     card_requested = Signal(str, str)  # module id, card id
 
-    def __init__(self, store: Any, actor: Any, township_codes: list[str] | None,
+    def __init__(self, store: Store, actor: Actor, township_codes: list[str] | None,
                  clock: Callable[[], datetime] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store

@@ -8,7 +8,7 @@ keeps OK disabled.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -33,6 +33,9 @@ from ui.boards.models import RowTableModel
 from ui.common.id_model import IdRole
 from ui.form_dialog import FormDialog as BaseDialog
 from ui.form_dialog import text_edit
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 
 class ReasonDialog(BaseDialog):
@@ -213,7 +216,7 @@ class IncidentChoiceModel(RowTableModel):
 class IncidentPickerDialog(BaseDialog):
     """Choose an incident (open ones first); the search runs in SQL on the reader pool."""
 
-    def __init__(self, store: Any, township_codes: list[str] | None, title: str, parent: QWidget | None = None
+    def __init__(self, store: Store, township_codes: list[str] | None, title: str, parent: QWidget | None = None
                  ) -> None:
         super().__init__(title, parent)
         self.setMinimumSize(760, 520)

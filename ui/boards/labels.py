@@ -123,23 +123,3 @@ def countdown(due: datetime, done_at: datetime | None, now: datetime) -> str:
     if now > due:
         return QCoreApplication.translate("Boards", "overdue {span}").format(span=span((now - due).total_seconds()))
     return QCoreApplication.translate("Boards", "{span} left").format(span=span((due - now).total_seconds()))
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-def error_text(exc: Exception) -> str:
-    """A refused action in words (the core's Chinese explanation where it gives one)."""
-    from commandroom.domain.errors import Forbidden, IllegalTransition, NotFound, ValidationError
-
-    if isinstance(exc, IllegalTransition):
-        return QCoreApplication.translate("Boards", "Not possible from \u201c{state}\u201d: {action}").format(
-            state=column_label(exc.state) if exc.state in COLUMN_LABELS else exc.state, action=exc.action)
-    if isinstance(exc, ValidationError):
-        return exc.problem if _has_cjk(exc.problem) else exc.message
-    if isinstance(exc, NotFound):
-        return QCoreApplication.translate("Boards", "It is not on this workstation (any more).")
-    if isinstance(exc, Forbidden):
-        return QCoreApplication.translate("Boards", "Not allowed for your account: {reason}").format(reason=getattr(exc, "message", str(exc)))
-    return getattr(exc, "message", str(exc))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QTabWidget, QWidget
@@ -19,18 +19,22 @@ from commandroom.queries.scope import scope_of
 from ui.boards.board_view import BoardView
 from ui.boards.command_view import CommandView, MyTasksView
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
+
 
 class TaskBoardsPage(QTabWidget):
     """Module boards · my tasks · linked command.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in user.
         window: the main window (to open incidents and cases), or None.
         clock: the current time (naive UTC); tests and screenshots freeze it.
     """
 
-    def __init__(self, store: Any, actor: Any, window: Any = None,
+    def __init__(self, store: Store, actor: Actor, window: Any = None,
                  clock: Callable[[], datetime] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TaskBoardsPage")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QTabWidget, QWidget
 
@@ -22,18 +22,22 @@ from ui.cases.view import CasesView
 from ui.reflist.holidays import HolidayScheduleView
 from ui.reflist.view import ReflistView
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
+
 
 class OneThingPage(QTabWidget):
     """One-thing cases · list management · holiday schedules · assessment.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in user.
         window: the main window (to open incidents), or None.
         clock: the current time (naive UTC); tests and screenshots freeze it.
     """
 
-    def __init__(self, store: Any, actor: Any, window: Any = None,
+    def __init__(self, store: Store, actor: Actor, window: Any = None,
                  clock: Callable[[], datetime] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("OneThingPage")

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,18 +32,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.cases import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
 from commandroom.services.deadlines import escalation_for, escalation_rank
 from commandroom.timeutil import fmt_local, utcnow
 from ui import ui_state
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, IncidentPickerDialog, text_edit
 from ui.cases.models import STATE_COLOURS, CaseCheckinModel, CaseListModel, CatalogueModel, state_label
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 WATCHED = ("one_thing_case", "case_step", "case_checkin")
 LADDER = ("reminder", "supervision_order", "leader_notice")
@@ -324,7 +328,7 @@ class CasesView(ActionHostMixin, QWidget):
     """The one-thing screen.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts.
         township_codes: the townships in scope (None: the whole county).
         clock: the current time (naive UTC); tests and screenshots freeze it.
@@ -332,7 +336,7 @@ class CasesView(ActionHostMixin, QWidget):
 
     incident_requested = Signal(str, str)
 
-    def __init__(self, store: Any, actor: Any, township_codes: list[str] | None,
+    def __init__(self, store: Store, actor: Actor, township_codes: list[str] | None,
                  clock: Callable[[], datetime] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -498,16 +502,15 @@ class CasesView(ActionHostMixin, QWidget):
     # -- actions
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)
-        except DomainError as exc:
-            self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
-            self.message_label.setText(QCoreApplication.translate("Boards", "Not done: {message}").format(
-                message=board_labels.error_text(exc)))
-            self.message_label.show()
-            return False
+        return await Operation(self, self.store, self.actor, name, entity_id, args).run() is not None
+
+    def show_refusal(self, message: str) -> None:
+        self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
+        self.message_label.setText(message)
+        self.message_label.show()
+
+    def clear_refusal(self) -> None:
         self.message_label.hide()
-        return True
 
     def _selected_type(self) -> str | None:
         sel = self.catalogue_table.selectionModel().selectedRows()

@@ -152,7 +152,7 @@ class IdTableModel(QAbstractTableModel):
         # one dataChanged per contiguous run keeps repaints cheap
         rows.sort()
         start = prev = rows[0]
-        for r in rows[1:] + [None]:
+        for r in [*rows[1:], None]:
             if r is not None and r == prev + 1:
                 prev = r
                 continue

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.conflicts import (
     ConflictGroup,
@@ -45,6 +42,11 @@ from commandroom.timeutil import fmt_local
 from ui import i18n, ui_state
 from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
 from ui.common.id_model import IdTableModel
+from ui.common.operations import ActionHostMixin, Operation
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 class _ListModel(IdTableModel):
@@ -215,18 +217,18 @@ class RedoDialog(QDialog):
         self.accept()
 
 
-class ConflictsView(QWidget):
+class ConflictsView(ActionHostMixin, QWidget):
     """The conflicts-and-rejections panel (see module docstring).
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who redoes actions.
         township_codes: townships whose conflict records to show (None: all in the store).
     """
 
     count_did_change = Signal(int)
 
-    def __init__(self, store: Any, actor: Any, township_codes: list[str] | None = None,
+    def __init__(self, store: Store, actor: Actor, township_codes: list[str] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -319,18 +321,18 @@ class ConflictsView(QWidget):
         self._on_loaded((rejected_rows(self.store), conflict_groups(self.store, self.township_codes)))
 
     def refresh(self) -> asyncio.Task:
-        def both(store: Any, codes: Any) -> tuple[list[RejectedRow], list[ConflictGroup]]:
+        def both(store: Store, codes: Any) -> tuple[list[RejectedRow], list[ConflictGroup]]:
             return rejected_rows(store), conflict_groups(store, codes)
 
         return self._load_task.start(run_read(both, self.store, self.township_codes), self._on_loaded)
 
     async def wait_idle(self) -> None:
-        while self._debounce.isActive():
+        while self._debounce.isActive():  # noqa: ASYNC110 - a Qt timer has no asyncio event to await
             await asyncio.sleep(0.01)
         await self._load_task.wait()
         if self.action_task is not None:
             await self.action_task
-        while self._debounce.isActive():
+        while self._debounce.isActive():  # noqa: ASYNC110 - a Qt timer has no asyncio event to await
             await asyncio.sleep(0.01)
         await self._load_task.wait()
 
@@ -364,34 +366,15 @@ class ConflictsView(QWidget):
         self.redo_button.setEnabled(len(selected) == 1)
         self.dismiss_button.setEnabled(bool(selected))
 
-    def _start(self, coro: Any) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except DomainError as exc:
-                box = QMessageBox(QMessageBox.Icon.Warning, self.tr("The action was not performed"), exc.message,
-                                  QMessageBox.StandardButton.Ok, self)
-                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-                self.open_dialog = box
-                box.open()
-            except Exception:  # noqa: BLE001 - to the app's excepthook
-                sys.excepthook(*sys.exc_info())
-
-        self.action_task = asyncio.ensure_future(guarded())
-
     def _on_redo_clicked(self) -> None:
         rows = self.selected_rows()
         if len(rows) == 1:
-            self._start(self.redo(rows[0]))
+            self.start_action(self.redo(rows[0]))
 
     def _on_dismiss_clicked(self) -> None:
         rows = self.selected_rows()
         if rows:
-            self._start(self.dismiss([r.mutation_id for r in rows]))
+            self.start_action(self.dismiss([r.mutation_id for r in rows]))
 
     async def redo(self, row: RejectedRow, *, ask: bool = True) -> None:
         """Perform ``row``'s mutation again (as a new mutation), then dismiss the old entry."""
@@ -408,7 +391,8 @@ class ConflictsView(QWidget):
 
         if get_spec(row.name).creates:
             entity_id = new_id()
-        await run_db(self.store.perform, self.actor, row.name, entity_id, args)
+        if await Operation(self, self.store, self.actor, row.name, entity_id, args).run() is None:
+            return
         await run_db(self.store.dismiss, row.mutation_id)
 
     async def dismiss(self, mutation_ids: list[str]) -> None:

@@ -8,7 +8,7 @@ the timeline shows it under the liaison's name. The acts: 签收, 报到 (who at
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -25,16 +25,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.queries import department as q
 from commandroom.queries.scope import department_of
 from commandroom.timeutil import fmt_local
 from ui import i18n
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.boards import labels as board_labels
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import RowTableModel, fit_columns
 from ui.form_dialog import FormDialog, text_edit
 from ui.notifications import Notice
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 KIND_LABELS = {
     "incident": QT_TRANSLATE_NOOP("Department", "Incident"),
@@ -193,7 +197,7 @@ class DepartmentView(ActionHostMixin, QWidget):
     banner_requested = Signal(object)
     incident_activated = Signal(str)
 
-    def __init__(self, store: Any, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.actor = actor
@@ -352,16 +356,18 @@ class DepartmentView(ActionHostMixin, QWidget):
         self.return_button.setEnabled(self._may_return(w) and may("incident.return_by_department"))
 
     async def perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)
-        except DomainError as exc:
-            self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
-            self.message_label.setText(self.tr("Not done: {message}").format(message=board_labels.error_text(exc)))
-            self.message_label.show()
+        if await Operation(self, self.store, self.actor, name, entity_id, args).run() is None:
             return False
-        self.message_label.hide()
         self._reload.start()
         return True
+
+    def show_refusal(self, message: str) -> None:
+        self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
+        self.message_label.setText(message)
+        self.message_label.show()
+
+    def clear_refusal(self) -> None:
+        self.message_label.hide()
 
     def _subject(self, w: q.WorkItem) -> str:
         return f"{w.township_name} {w.number} {w.title}".strip()

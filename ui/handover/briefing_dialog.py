@@ -12,7 +12,7 @@ import asyncio
 import logging
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
@@ -36,10 +36,13 @@ from commandroom.queries.scope import scope_title
 from ui.async_runner import run_read
 from ui.handover.export import BriefingText, briefing_html, discard_partial, write_pdf, write_xlsx
 
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
+
 log = logging.getLogger(__name__)
 
 
-def compute_briefing(store: Any, day: date, township_codes: tuple[str, ...] | None, now: datetime,
+def compute_briefing(store: Store, day: date, township_codes: tuple[str, ...] | None, now: datetime,
                      state: TaskState) -> DailyBriefing:
     """Core read for the reader pool."""
     with store.read() as session:
@@ -49,7 +52,7 @@ def compute_briefing(store: Any, day: date, township_codes: tuple[str, ...] | No
 FOLDER_KEY = "briefing/folder"
 
 
-async def export_briefing(store: Any, *, day: date, scope: tuple[str, ...] | None, folder: Path,
+async def export_briefing(store: Store, *, day: date, scope: tuple[str, ...] | None, folder: Path,
                           pdf: bool, xlsx: bool, state: TaskState, now: datetime | None = None,
                           text: BriefingText | None = None) -> list[Path]:
     """Compute the briefing and write the chosen files into ``folder``; returns their paths.
@@ -104,13 +107,13 @@ class BriefingDialog(QDialog):
     """Choose the day and the files; export with progress; Cancel stops it.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         scope: the townships in the briefing (None: the whole county).
     """
 
     export_did_finish = Signal(list)  # paths
 
-    def __init__(self, store: Any, scope: tuple[str, ...] | None, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, scope: tuple[str, ...] | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.scope = scope
@@ -211,16 +214,16 @@ class BriefingDialog(QDialog):
         self.task = asyncio.ensure_future(self._run(self.state))
 
     async def _run(self, state: TaskState) -> None:
-        folder = Path(self.folder_edit.text()).expanduser()
+        folder = Path(self.folder_edit.text()).expanduser()  # noqa: ASYNC240 - reads $HOME, not the disk
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
             self.written = await export_briefing(self.store, day=self.day(), scope=self.scope, folder=folder,
                                                  pdf=self.pdf_check.isChecked(), xlsx=self.xlsx_check.isChecked(),
                                                  state=state)
         except Cancelled:
             self.progress.setValue(0)
             self.status_label.setText(self.tr("Cancelled; no file was written."))
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog, logged
+        except Exception as exc:  # shown in the dialog, logged
             log.exception("briefing export failed")
             self.status_label.setText(self.tr("Export failed: {error}").format(error=exc))
         else:

@@ -8,10 +8,8 @@ reader pool by :func:`commandroom.queries.briefing.handover_summary`. Signing pe
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -34,19 +32,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.briefing import HandoverSummary, handover_summary
 from commandroom.queries.scope import scope_title
 from commandroom.timeutil import fmt_local
 from ui import ui_state
-from ui.async_runner import LatestTask, run_db, run_read
+from ui.async_runner import LatestTask, run_read
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import fit_columns
 from ui.handover.models import RowsTableModel
 from ui.incidents import labels
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
-def compute_handover(store: Any, township_codes: tuple[str, ...] | None, now: datetime) -> HandoverSummary:
+
+def compute_handover(store: Store, township_codes: tuple[str, ...] | None, now: datetime) -> HandoverSummary:
     """Core read for the reader pool: the summary, with the workstation's unsynced count."""
     unsynced = store.pending_count()
     with store.read() as session:
@@ -81,18 +83,18 @@ class _Tile(QFrame):
                            f"background: {background}; }}")
 
 
-class HandoverDialog(QDialog):
+class HandoverDialog(ActionHostMixin, QDialog):
     """Compute, review and sign the shift handover.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the outgoing officer (signed in).
         scope: the townships handed over (None: the whole county).
     """
 
     handover_did_sign = Signal(str)  # the Handover id
 
-    def __init__(self, store: Any, actor: Any, scope: tuple[str, ...] | None, parent: QWidget | None = None,
+    def __init__(self, store: Store, actor: Actor, scope: tuple[str, ...] | None, parent: QWidget | None = None,
                  *, now: datetime | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -104,7 +106,6 @@ class HandoverDialog(QDialog):
         self.confirmation = ""  # what the window says once the handover is signed
         self._now = now
         self._task = LatestTask("handover-summary")
-        self.sign_task: asyncio.Task | None = None
         self.setWindowTitle(self.tr("Shift handover"))
         self.resize(1100, 760)
 
@@ -225,8 +226,8 @@ class HandoverDialog(QDialog):
 
     async def wait_idle(self) -> None:
         await self._task.wait()
-        if self.sign_task is not None:
-            await self.sign_task
+        if self.action_task is not None:
+            await self.action_task
 
     def _on_summary_failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
@@ -322,28 +323,21 @@ class HandoverDialog(QDialog):
     def _on_sign_clicked(self) -> None:
         if not self.can_sign():
             return
-        if self.sign_task is not None and not self.sign_task.done():
-            return
+        self.start_action(self.sign())
 
-        async def sign() -> None:
-            try:
-                await self.sign()
-            except Exception:  # noqa: BLE001 - to the app's excepthook
-                sys.excepthook(*sys.exc_info())
+    def show_refusal(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
 
-        self.sign_task = asyncio.ensure_future(sign())
+    def clear_refusal(self) -> None:
+        self.error_label.hide()
 
     async def sign(self) -> bool:
         """Perform ``handover.sign`` on the writer thread; close the dialog when it is recorded."""
         handover_id = new_id()
-        try:
-            await run_db(self.store.perform, self.actor, "handover.sign", handover_id, self.mutation_args())
-        except DomainError as exc:
-            self.error_label.setText(self.tr("Not signed: {message}").format(message=exc.message))
-            self.error_label.show()
+        if await Operation(self, self.store, self.actor, "handover.sign", handover_id, self.mutation_args()).run() is None:
             return False
         self.handover_id = handover_id
-        self.error_label.hide()
         args = self.mutation_args()
         self.confirmation = self.tr("Handover signed at {time}: {outgoing} handed over to {incoming}.").format(
             time=fmt_local(self.store.now(), "%H:%M"), outgoing=args["outgoing_name"], incoming=args["incoming_name"])

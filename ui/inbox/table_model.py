@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -20,6 +20,9 @@ from commandroom.timeutil import fmt_local, utcnow
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdTableModel
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +44,13 @@ class InboxTableModel(IdTableModel):
     """Reports of the townships in view, as a lazily filled table (see module docstring).
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         show_township: add a township column (county scope).
     """
 
     ids_did_refresh = Signal()
 
-    def __init__(self, store: Any, *, show_township: bool = False, parent: Any = None) -> None:
+    def __init__(self, store: Store, *, show_township: bool = False, parent: Any = None) -> None:
         super().__init__(lambda ids: inbox_rows(store, ids), parent)
         self.store = store
         self.show_township = show_township

@@ -10,10 +10,9 @@ from the server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import sys
-from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QSizePolicy,
     QSplitter,
     QTableView,
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.inbox import (
     InboxFilter,
@@ -43,21 +40,26 @@ from commandroom.queries.inbox import (
     transfer_targets,
 )
 from commandroom.queries.scope import scope_of
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.async_runner import LatestTask, exec_dialog, run_read, store_events
+from ui.common.operations import ActionHostMixin, Operation
 from ui.inbox.detail import ReportDetailWidget
 from ui.inbox.dialogs import AcceptDialog, MergeDialog, RejectDialog, TransferDialog
 from ui.inbox.table_model import COL_PLACE, InboxTableModel
 from ui.notifications import Notice
 from ui.theme import icon as theme_icon
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
+
 log = logging.getLogger(__name__)
 
 
-class InboxView(QWidget):
+class InboxView(ActionHostMixin, QWidget):
     """The report inbox (table, detail pane, triage actions).
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts (the signed-in user on this workstation).
         parent: the owning widget.
     """
@@ -66,7 +68,7 @@ class InboxView(QWidget):
     action_did_finish = Signal(str, list)  # mutation name, report ids it was performed on
     count_did_change = Signal(int)  # waiting reports in view
 
-    def __init__(self, store: Any, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.actor = actor
@@ -288,33 +290,17 @@ class InboxView(QWidget):
         await self.model.wait_idle()
         await self._detail_task.wait()
         if self.action_task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self.action_task
-            except asyncio.CancelledError:
-                pass
         await self.model.wait_idle()
 
     # -- actions
 
-    def _start_action(self, coro: Coroutine[Any, Any, None]) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()  # one action at a time: a second keystroke while a dialog is open is ignored
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except DomainError as exc:
-                self._show_error(exc.message)
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-            finally:
-                # Back to the table so the next keystroke (A/M/R) works without a click.
-                if self.isVisible():
-                    self.window().activateWindow()
-                    self.table.setFocus()
-
-        self.action_task = asyncio.ensure_future(guarded())
+    def action_finished(self) -> None:
+        # Back to the table so the next keystroke (A/M/R) works without a click.
+        if self.isVisible():
+            self.window().activateWindow()
+            self.table.setFocus()
 
     def _waiting_selected(self) -> list[str]:
         ids = self.selected_ids()
@@ -326,19 +312,19 @@ class InboxView(QWidget):
         return rows[0] if rows else -1
 
     def _on_accept_triggered(self) -> None:
-        self._start_action(self._accept())
+        self.start_action(self._accept())
 
     def _on_merge_triggered(self) -> None:
-        self._start_action(self._merge())
+        self.start_action(self._merge())
 
     def _on_reject_triggered(self) -> None:
-        self._start_action(self._reject())
+        self.start_action(self._reject())
 
     def _on_transfer_triggered(self) -> None:
-        self._start_action(self._transfer())
+        self.start_action(self._transfer())
 
     def _on_undo_triggered(self) -> None:
-        self._start_action(self.undo_last_merge())
+        self.start_action(self.undo_last_merge())
 
     async def _accept(self) -> None:
         ids = self._waiting_selected()
@@ -356,7 +342,8 @@ class InboxView(QWidget):
             return
         args = dialog.mutation_args(new_id())
         position = self._first_selected_row()
-        await run_db(self.store.perform, self.actor, "report.accept", report_id, args)
+        if await Operation(self, self.store, self.actor, "report.accept", report_id, args).run() is None:
+            return
         self._reselect_row = position
         self._forget_merge()
         self.action_did_finish.emit("report.accept", [report_id])
@@ -374,21 +361,21 @@ class InboxView(QWidget):
         incident_id = dialog.selected_incident_id()
         position = self._first_selected_row()
         done: list[str] = []
-        try:
-            for report_id in ids:
-                await run_db(self.store.perform, self.actor, "report.merge", report_id, {"incident_id": incident_id})
-                done.append(report_id)
-        finally:
-            if done:
-                self._reselect_row = position
-                self.last_merge = done
-                self.undo_action.setEnabled(True)
-                self.banner_requested.emit(Notice(
-                    text=self.tr("{n} report(s) merged into {title}.").format(
-                        n=len(done), title=next((t.title for t in targets if t.incident_id == incident_id), "")),
-                    level="info", key="inbox-undo-merge", action_text=self.tr("Undo"),
-                    action=lambda: self._start_action(self.undo_last_merge()), timeout_ms=60_000))
-                self.action_did_finish.emit("report.merge", done)
+        for report_id in ids:
+            merge = Operation(self, self.store, self.actor, "report.merge", report_id, {"incident_id": incident_id})
+            if await merge.run() is None:
+                break  # refused (shown): the ones merged so far stay merged, and can be undone
+            done.append(report_id)
+        if done:
+            self._reselect_row = position
+            self.last_merge = done
+            self.undo_action.setEnabled(True)
+            self.banner_requested.emit(Notice(
+                text=self.tr("{n} report(s) merged into {title}.").format(
+                    n=len(done), title=next((t.title for t in targets if t.incident_id == incident_id), "")),
+                level="info", key="inbox-undo-merge", action_text=self.tr("Undo"),
+                action=lambda: self.start_action(self.undo_last_merge()), timeout_ms=60_000))
+            self.action_did_finish.emit("report.merge", done)
 
     def focus_search(self) -> None:
         """Ctrl+F: the search box, text selected."""
@@ -408,7 +395,8 @@ class InboxView(QWidget):
         self.last_merge = []
         self.undo_action.setEnabled(False)
         for report_id in reversed(ids):
-            await run_db(self.store.perform, self.actor, "report.unmerge", report_id, {})
+            if await Operation(self, self.store, self.actor, "report.unmerge", report_id).run() is None:
+                return
         self.banner_requested.emit(Notice(
             text=self.tr("Merge undone: {n} report(s) are waiting again.").format(n=len(ids)),
             level="info", key="inbox-undo-merge", timeout_ms=8_000))
@@ -426,7 +414,8 @@ class InboxView(QWidget):
         reason = dialog.reason
         position = self._first_selected_row()
         for report_id in ids:
-            await run_db(self.store.perform, self.actor, "report.reject", report_id, {"reason": reason})
+            if await Operation(self, self.store, self.actor, "report.reject", report_id, {"reason": reason}).run() is None:
+                return
         self._reselect_row = position
         self._forget_merge()
         self.action_did_finish.emit("report.reject", ids)
@@ -444,7 +433,8 @@ class InboxView(QWidget):
         args = {"township_code": dialog.township_code, "reason": dialog.reason}
         position = self._first_selected_row()
         for report_id in ids:
-            await run_db(self.store.perform, self.actor, "report.transfer", report_id, args)
+            if await Operation(self, self.store, self.actor, "report.transfer", report_id, args).run() is None:
+                return
         self._reselect_row = position
         self._forget_merge()
         self.action_did_finish.emit("report.transfer", ids)
@@ -453,10 +443,3 @@ class InboxView(QWidget):
 
     def _show_hint(self, text: str) -> None:
         self.banner_requested.emit(Notice(text=text, level="info", key="inbox-hint", timeout_ms=6_000))
-
-    def _show_error(self, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("The action was not performed"), message,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.open_dialog = box
-        box.open()

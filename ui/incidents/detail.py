@@ -2,7 +2,7 @@
 timeline, dispatches, photos, and the workflow actions.
 
 Each action opens a dialog (when it needs arguments) and performs one named mutation
-(``incident.dispatch`` …) through :meth:`LocalStore.perform` on the single writer thread.
+(``incident.dispatch`` …) through :meth:`DeskStore.perform` on the single writer thread.
 A refused action (IllegalTransition, ValidationError …) is shown in the panel, in the
 interface language; the store rolled it back, so nothing is half-done. The panel reloads
 itself from the store's change events, like every other view.
@@ -11,15 +11,14 @@ itself from the store's change events, like every other view.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QBuffer,
     QByteArray,
     QCoreApplication,
@@ -46,7 +45,6 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.domain.clocks import running_clocks
-from commandroom.domain.errors import DomainError, Forbidden, IllegalTransition, NotFound, ValidationError
 from commandroom.ids import new_id
 from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
@@ -54,7 +52,8 @@ from commandroom.store.photos import cache_photos
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui import ui_state
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, store_events
+from ui.async_runner import LatestTask, run_db, run_read, store_events
+from ui.common.operations import ActionHostMixin, Operation, refusal_message
 from ui.common.states import incident_state_colour
 from ui.incidents import labels
 from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
@@ -66,26 +65,14 @@ from ui.incidents.dialogs import (
     TextDialog,
     VerifyDialog,
 )
+from ui.incidents.labels import ACTIONS
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
-# (key, English label, shortcut): the order of the buttons
-ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("dispatch", QT_TRANSLATE_NOOP("Incidents", "Dispatch"), "D"),
-    ("acknowledge", QT_TRANSLATE_NOOP("Incidents", "Acknowledge"), "K"),
-    ("arrive", QT_TRANSLATE_NOOP("Incidents", "On site"), "G"),
-    ("start", QT_TRANSLATE_NOOP("Incidents", "Start handling"), "P"),
-    ("note", QT_TRANSLATE_NOOP("Incidents", "Progress note"), "N"),
-    ("submit", QT_TRANSLATE_NOOP("Incidents", "Submit for verification"), "S"),
-    ("verify", QT_TRANSLATE_NOOP("Incidents", "Verify"), "V"),
-    ("close", QT_TRANSLATE_NOOP("Incidents", "Close"), "C"),
-    ("return", QT_TRANSLATE_NOOP("Incidents", "Return"), "T"),
-    ("escalate", QT_TRANSLATE_NOOP("Incidents", "Escalate"), "E"),
-    ("remind", QT_TRANSLATE_NOOP("Incidents", "Remind"), "R"),
-    ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
-    ("proxy_acknowledge", QT_TRANSLATE_NOOP("Incidents", "Proxy sign-for"), "Y"),
-    ("contest", QT_TRANSLATE_NOOP("Incidents", "Contest at the county"), "J"),
-)
 
 _URGENCY_COLOURS = {"L1": "#c0392b", "L2": "#d9822b", "L3": "#5a6472", "L4": "#7b4fb0"}
 _CLOCK_STYLE = {
@@ -113,7 +100,7 @@ def allowed_actions(state: str, deleted: bool = False) -> set[str]:
     return out
 
 
-def township_actions(detail: IncidentDetail, actor: Any) -> set[str]:
+def township_actions(detail: IncidentDetail, actor: Actor) -> set[str]:
     """代录签收 while a department's dispatch waits for its 签收; 提请县级仲裁 after a department's return."""
     out = set()
     if detail.get("deleted") or detail.get("state") == "closed":
@@ -127,42 +114,6 @@ def township_actions(detail: IncidentDetail, actor: Any) -> set[str]:
             and not any(t.action == "dispute_open" for t in detail.timeline[last:]):
         out.add("contest")
     return out
-
-
-_PROBLEMS = {
-    "is required": QT_TRANSLATE_NOOP("Incidents", "is required"),
-    "must not be empty": QT_TRANSLATE_NOOP("Incidents", "must not be empty"),
-}
-_FIELDS = {
-    "reason": QT_TRANSLATE_NOOP("Incidents", "Reason"),
-    "note": QT_TRANSLATE_NOOP("Incidents", "Note"),
-    "target_code": QT_TRANSLATE_NOOP("Incidents", "Dispatch target"),
-    "target_kind": QT_TRANSLATE_NOOP("Incidents", "Dispatch to"),
-    "member_ids": QT_TRANSLATE_NOOP("Incidents", "Members"),
-    "lead_member_id": QT_TRANSLATE_NOOP("Incidents", "On-site lead"),
-    "level": QT_TRANSLATE_NOOP("Incidents", "Level"),
-    "photos_before": QT_TRANSLATE_NOOP("Incidents", "Photos before"),
-    "photos_after": QT_TRANSLATE_NOOP("Incidents", "Photos after"),
-}
-_ACTION_NAMES = {key: text for key, text, _k in ACTIONS}
-
-
-def error_text(exc: DomainError) -> str:
-    """A refused action, told in the interface language."""
-    if isinstance(exc, IllegalTransition):
-        action = {"verify_pass": "verify", "verify_fail": "verify"}.get(exc.action, exc.action)
-        name = labels.tr(_ACTION_NAMES[action]) if action in _ACTION_NAMES else action
-        return QCoreApplication.translate("Incidents", "Not possible while the incident is \u201c{state}\u201d: {action}.").format(
-            state=labels.state_label(exc.state), action=name)
-    if isinstance(exc, ValidationError):
-        field = labels.label(_FIELDS, exc.field)
-        problem = labels.label(_PROBLEMS, exc.problem)
-        return QCoreApplication.translate("Incidents", "{field}: {problem}").format(field=field, problem=problem)
-    if isinstance(exc, NotFound):
-        return QCoreApplication.translate("Incidents", "This incident is not on this workstation (any more).")
-    if isinstance(exc, Forbidden):
-        return QCoreApplication.translate("Incidents", "Not allowed for your account: {reason}").format(reason=exc.message)
-    return exc.message
 
 
 class ClockRow:
@@ -182,9 +133,7 @@ class ClockRow:
     def show(self, kind: str, due: datetime | None, done_at: datetime | None, started: datetime | None,
              now: datetime, running: bool) -> None:
         self.due.setText(fmt_local(due) if due else QCoreApplication.translate("Incidents", "no limit"))
-        if due is None:
-            self.state = "none"
-        elif done_at is None and not running:
+        if due is None or (done_at is None and not running):
             self.state = "none"
         else:
             self.state = clock_state(due, done_at, now, started)
@@ -198,18 +147,18 @@ class ClockRow:
         self.chip.setStyleSheet(f"QLabel {{ {_CLOCK_STYLE.get(self.state, '')} border-radius:3px; padding:2px 8px; }}")
 
 
-class IncidentDetailPanel(QWidget):
+class IncidentDetailPanel(ActionHostMixin, QWidget):
     """Everything about one incident, and the actions the officer can take on it.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts.
     """
 
     action_did_finish = Signal(str, str)  # mutation name, incident id
     action_did_fail = Signal(str, str)  # mutation name, message shown
 
-    def __init__(self, store: Any, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.actor = actor
@@ -381,10 +330,8 @@ class IncidentDetailPanel(QWidget):
     async def wait_idle(self) -> None:
         await self._load_task.wait()
         if self.action_task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self.action_task
-            except asyncio.CancelledError:
-                pass
         await self._load_task.wait()
 
     def _on_store_changes(self, changes: Any) -> None:
@@ -523,24 +470,12 @@ class IncidentDetailPanel(QWidget):
         if self.detail is None or not self.actions[key].isEnabled():
             return
         handler: Callable[[], Coroutine[Any, Any, None]] = getattr(self, f"_do_{key}")
-        self._start_action(handler())
+        self.start_action(handler())
 
-    def _start_action(self, coro: Coroutine[Any, Any, None]) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()  # one action at a time
-            return
-
-        async def guarded() -> None:
-            try:
-                await coro
-            except Exception:  # noqa: BLE001 - to the app's excepthook (log + dialog)
-                sys.excepthook(*sys.exc_info())
-            finally:
-                # back to where the officer was (the table), so the next key works without a click
-                if self.after_action is not None and self.isVisible():
-                    self.after_action()
-
-        self.action_task = asyncio.ensure_future(guarded())
+    def action_finished(self) -> None:
+        # back to where the officer was (the table), so the next key works without a click
+        if self.after_action is not None and self.isVisible():
+            self.after_action()
 
     async def perform(self, name: str, args: dict[str, Any]) -> bool:
         """Perform ``incident.<name>`` on the writer thread; show a refusal in the panel."""
@@ -550,22 +485,19 @@ class IncidentDetailPanel(QWidget):
         full = dict(args)
         full.setdefault("expected_epoch", int(self.detail.get("lifecycle_epoch") or 0))
         mutation = f"incident.{name}"
-        try:
-            await run_db(self.store.perform, self.actor, mutation, incident_id, full)
-        except DomainError as exc:
-            message = error_text(exc)
-            self.show_error(message)
-            self.action_did_fail.emit(mutation, message)
+        changes = await (Operation(self, self.store, self.actor, mutation, incident_id, full)
+                         .failure(lambda exc: self.action_did_fail.emit(mutation, refusal_message(exc)))
+                         .run())
+        if changes is None:
             return False
-        self.clear_error()
         self.action_did_finish.emit(mutation, incident_id)
         return True
 
-    def show_error(self, message: str) -> None:
-        self.error_label.setText(self.tr("Not done: {message}").format(message=message))
+    def show_refusal(self, message: str) -> None:
+        self.error_label.setText(message)
         self.error_label.show()
 
-    def clear_error(self) -> None:
+    def clear_refusal(self) -> None:
         self.error_label.clear()
         self.error_label.hide()
 
@@ -574,13 +506,6 @@ class IncidentDetailPanel(QWidget):
         if self.detail is None:
             return ""
         return f"{self.detail.get('number') or ''} {self.detail.get('title') or ''}".strip()
-
-    async def _dialog(self, dialog: Any) -> bool:
-        self.open_dialog = dialog
-        try:
-            return await exec_dialog(dialog) == dialog.DialogCode.Accepted
-        finally:
-            self.open_dialog = None
 
     async def _choices_once(self) -> Any:
         if self._choices is None:
@@ -633,14 +558,10 @@ class IncidentDetailPanel(QWidget):
                                                 "(required)"), subject=self.subject(), parent=self)
         if not await self._dialog(dialog) or self.detail is None:
             return
-        args = {"incident_id": self.detail.id, **dialog.mutation_args()}
-        try:
-            await run_db(self.store.perform, self.actor, "dispute.open", new_id(), args)
-        except DomainError as exc:
-            self.show_error(error_text(exc))
-            return
-        self.clear_error()
-        self.action_did_finish.emit("dispute.open", self.detail.id)
+        incident_id = self.detail.id
+        args = {"incident_id": incident_id, **dialog.mutation_args()}
+        if await Operation(self, self.store, self.actor, "dispute.open", new_id(), args).run() is not None:
+            self.action_did_finish.emit("dispute.open", incident_id)
 
     async def _do_escalate(self) -> None:
         dialog = TextDialog(self.tr("Escalate to the county"), self.tr("Reason"), "reason",

@@ -78,6 +78,26 @@ CLOCK_STATE_LABELS = {
 }
 
 
+# (key, English label, shortcut): the order of the buttons
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("dispatch", QT_TRANSLATE_NOOP("Incidents", "Dispatch"), "D"),
+    ("acknowledge", QT_TRANSLATE_NOOP("Incidents", "Acknowledge"), "K"),
+    ("arrive", QT_TRANSLATE_NOOP("Incidents", "On site"), "G"),
+    ("start", QT_TRANSLATE_NOOP("Incidents", "Start handling"), "P"),
+    ("note", QT_TRANSLATE_NOOP("Incidents", "Progress note"), "N"),
+    ("submit", QT_TRANSLATE_NOOP("Incidents", "Submit for verification"), "S"),
+    ("verify", QT_TRANSLATE_NOOP("Incidents", "Verify"), "V"),
+    ("close", QT_TRANSLATE_NOOP("Incidents", "Close"), "C"),
+    ("return", QT_TRANSLATE_NOOP("Incidents", "Return"), "T"),
+    ("escalate", QT_TRANSLATE_NOOP("Incidents", "Escalate"), "E"),
+    ("remind", QT_TRANSLATE_NOOP("Incidents", "Remind"), "R"),
+    ("reopen", QT_TRANSLATE_NOOP("Incidents", "Reopen"), "O"),
+    ("proxy_acknowledge", QT_TRANSLATE_NOOP("Incidents", "Proxy sign-for"), "Y"),
+    ("contest", QT_TRANSLATE_NOOP("Incidents", "Contest at the county"), "J"),
+)
+BUTTON_LABELS = {key: text for key, text, _shortcut in ACTIONS}
+
+
 def tr(text: str) -> str:
     """Translate ``text`` in the ``Incidents`` context (for texts from the tables above)."""
     return QCoreApplication.translate(CTX, text)

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import (
@@ -60,6 +60,9 @@ from commandroom.timeutil import fmt_local
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.incidents import labels, refcounts
 from ui.incidents.keys import DisplayKeys, SortedKeys
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +109,7 @@ def _theme_colours() -> dict[str, str]:
         return _COLOURS["light"]
 
 
-def _load_keys(store: Any, query: IncidentQuery, now: datetime, with_names: bool,
+def _load_keys(store: Store, query: IncidentQuery, now: datetime, with_names: bool,
                limit: int | None = None) -> dict[str, Any]:
     """Core read for the reader pool: the keys of ``query`` (at most ``limit``), names on first load."""
     t0 = time.perf_counter()
@@ -129,7 +132,7 @@ class Resolved:
     new_rows: dict[int, IncidentRow] | None = None
 
 
-def resolve_changes(store: Any, ids: list[str], cached: dict[str, int], sorted_keys: SortedKeys,
+def resolve_changes(store: Store, ids: list[str], cached: dict[str, int], sorted_keys: SortedKeys,
                     query: IncidentQuery, now: datetime, generation: int) -> Resolved:
     """Core read for the reader pool: fresh rows of the cached ids, and the new keys that match ``query``.
 
@@ -152,7 +155,7 @@ class IncidentTableModel(QAbstractTableModel):
     """Incidents in view, as a lazily filled table (see the module docstring).
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         query: the first query (scope, filters, sort); :meth:`set_query` changes it.
         parent: the owning QObject.
 
@@ -166,7 +169,7 @@ class IncidentTableModel(QAbstractTableModel):
     keys_did_complete = Signal(int, float)
     loading_did_change = Signal(bool)
 
-    def __init__(self, store: Any, query: IncidentQuery | None = None, parent: Any = None) -> None:
+    def __init__(self, store: Store, query: IncidentQuery | None = None, parent: Any = None) -> None:
         refcounts.install()  # PySide6 6.12 on CPython 3.11: see ui/incidents/refcounts.py
         super().__init__(parent)
         self.store = store
@@ -178,7 +181,7 @@ class IncidentTableModel(QAbstractTableModel):
         self._missing: set[int] = set()
         self._names = RefNames()
         self._names_loaded = False
-        self._now = store.now()  # the server's clock when this machine's is off (LocalStore.now)
+        self._now = store.now()  # the server's clock when this machine's is off (DeskStore.now)
         self._frozen_now: datetime | None = None
         self._clock_cache: dict[int, tuple[str, str]] = {}
         # per cached row, what the delegate asks of each cell (text, colours, font, alignment), built once
@@ -443,7 +446,7 @@ class IncidentTableModel(QAbstractTableModel):
             batch = self._take_batch()
             try:
                 resolved = await run_read(resolve_changes, self.store, *self._resolve_args(batch))
-            except Exception:  # noqa: BLE001 - a failed read must not stop live updates for good
+            except Exception:  # a failed read must not stop live updates for good
                 log.exception("could not read changed incidents")
                 continue
             self._apply_resolved(batch, resolved)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,6 +32,10 @@ from ui.incidents.detail import IncidentDetailPanel
 from ui.incidents.filter_bar import IncidentFilterBar
 from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTableModel
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
+
 log = logging.getLogger(__name__)
 
 _COLUMN_WIDTHS = (138, 200, 50, 62, 62, 86, 104, 112, 176, 56)
@@ -41,7 +45,7 @@ class IncidentsView(QWidget):
     """The incident list with its filters and the detail of the selected incident.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in officer (their scope decides which townships are listed).
         parent: the owning widget.
     """
@@ -49,7 +53,7 @@ class IncidentsView(QWidget):
     banner_requested = Signal(object)  # a ui.notifications.Notice
     count_did_change = Signal(int)
 
-    def __init__(self, store: Any, actor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, actor: Actor, parent: QWidget | None = None) -> None:
         refcounts.install()  # PySide6 6.12 on CPython 3.11: see ui/incidents/refcounts.py
         super().__init__(parent)
         self.store = store
@@ -132,8 +136,8 @@ class IncidentsView(QWidget):
                     import qtawesome
 
                     act.setIcon(qtawesome.icon(icon))
-                except Exception:  # noqa: BLE001 - icons are decoration
-                    pass
+                except Exception:
+                    log.debug("no icon %s", icon, exc_info=True)
             act.triggered.connect(slot)
             self.addAction(act)
             bar.addAction(act)

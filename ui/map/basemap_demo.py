@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from commandroom.refdata.seed import seed_database
-    from commandroom.sync.local import LocalStore
+    from commandroom.store.local import DeskStore
     from ui.i18n import install_translators
     from ui.map.view import MapView
     from ui.map.web import register_schemes
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="cr-basemap-shots-"))
     seed_database(f"sqlite:///{tmp / 'demo.db'}", demo_days=args.days)
-    store = LocalStore(tmp / "demo.db")
+    store = DeskStore(tmp / "demo.db")
     install_demo_basemap(tmp / "desk-basemaps", Path(tempfile.gettempdir()) / "cr-demo-basemap")
     w, h = (int(v) for v in args.size.split("x"))
     view = MapView(store, basemap_dir=tmp / "desk-basemaps")

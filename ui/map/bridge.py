@@ -29,12 +29,12 @@ class MapBridge(QObject):
     render_done = Signal(int)
 
     @Slot(str)
-    def incidentClicked(self, incident_id: str) -> None:  # noqa: N802 - the JS-facing name
+    def incidentClicked(self, incident_id: str) -> None:  # the JS-facing name
         if _is_id(incident_id):
             self.incident_clicked.emit(incident_id)
 
     @Slot("QVariantList")
-    def selectionMade(self, ids: list) -> None:  # noqa: N802 - the JS-facing name
+    def selectionMade(self, ids: list) -> None:  # the JS-facing name
         if isinstance(ids, list) and all(_is_id(i) for i in ids):
             self.selection_made.emit(list(ids))
 

@@ -27,7 +27,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import folium
 import jinja2
@@ -258,8 +258,8 @@ class CrDataLayers(JSCSSMixin, MacroElement):
         {% endmacro %}
         """
     )
-    default_js = CLUSTER_JS + HEAT_JS + [("cr_basemap", f"{LIB}/cr_basemap.js"), ("cr_map", f"{LIB}/cr_map.js")]
-    default_css = CLUSTER_CSS + [("cr_map_css", f"{LIB}/cr_map.css")]
+    default_js: ClassVar[list[tuple[str, str]]] = CLUSTER_JS + HEAT_JS + [("cr_basemap", f"{LIB}/cr_basemap.js"), ("cr_map", f"{LIB}/cr_map.js")]
+    default_css: ClassVar[list[tuple[str, str]]] = [*CLUSTER_CSS, ("cr_map_css", f"{LIB}/cr_map.css")]
 
     def __init__(self, config: dict[str, Any], layers: dict[str, Any]) -> None:
         super().__init__()

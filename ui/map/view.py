@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -52,6 +52,9 @@ from commandroom.queries.map import (
     table,
     to_js,
 )
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class MapView(QWidget):
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         parent: QWidget | None = None,
         *,
         tiles_path: str | Path | None = None,
@@ -86,7 +89,7 @@ class MapView(QWidget):
     ) -> None:
         """
         Args:
-            store: the workstation's LocalStore (reads and change events).
+            store: the workstation's DeskStore (reads and change events).
             parent: the parent widget.
             tiles_path: an MBTiles file for the optional raster layer (default:
                 ``tiles.mbtiles`` next to the store's database file).
@@ -198,10 +201,10 @@ class MapView(QWidget):
         """Evaluate a JavaScript *expression*; ``callback`` gets its value decoded from JSON."""
         self.run_js(f"JSON.stringify(({expression}) ?? null)", lambda text: callback(_decode(text)))
 
-    def page(self):  # noqa: ANN201 - QWebEnginePage, imported lazily
+    def page(self):  # QWebEnginePage, imported lazily
         return self._page
 
-    def web_view(self):  # noqa: ANN201 - QWebEngineView, imported lazily
+    def web_view(self):  # QWebEngineView, imported lazily
         return self._web
 
     @property
@@ -224,7 +227,7 @@ class MapView(QWidget):
 
     # ------------------------------------------------------------------ Qt events
 
-    def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+    def showEvent(self, event) -> None:  # Qt override
         super().showEvent(event)
         if not self._started:
             # Let the window paint first; the page build runs on the next loop turn.

@@ -71,7 +71,7 @@ class TileSchemeHandler(QWebEngineUrlSchemeHandler):
         self.sources: dict[str, MBTiles] = {}
         self.served = 0
 
-    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 - Qt override
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # Qt override
         url = job.requestUrl().toString()
         parsed = parse_layer_tile_url(url)
         source = None
@@ -96,7 +96,7 @@ class LocalOnlyInterceptor(QWebEngineUrlRequestInterceptor):
         self.page_dir = str(page_dir.resolve())
         self.blocked: list[str] = []
 
-    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt override
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # Qt override
         url = info.requestUrl()
         scheme = url.scheme().lower()
         allowed = scheme in ALLOWED_SCHEMES
@@ -144,17 +144,17 @@ class LockedPage(QWebEnginePage):
 
     def acceptNavigationRequest(
         self, url: QUrl, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
-    ) -> bool:  # noqa: N802
+    ) -> bool:
         if url.isLocalFile() and url.toLocalFile() == self.home.toLocalFile():
             return True  # the page itself (a reload, or a #fragment); nothing else
         self.refused.append(url.toString())
         log.warning("map page: refused navigation to %s", url.toString()[:200])
         return False
 
-    def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:  # noqa: N802
+    def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:
         return None
 
-    def javaScriptConsoleMessage(self, level, message: str, line: int, source: str) -> None:  # noqa: N802, ANN001
+    def javaScriptConsoleMessage(self, level, message: str, line: int, source: str) -> None:
         lvl = (
             logging.WARNING
             if level == QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel

@@ -194,14 +194,14 @@ class NoticesView(QWidget):
 
     # ---------------------------------------------------------------- loading
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.isEnabled():
             self.timer.start()
             if self.task is None or self.task.done():
                 self._start(self.load())
 
-    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def hideEvent(self, event: Any) -> None:
         self.timer.stop()
         super().hideEvent(event)
 

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QColor
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.queries.reflist import can_edit
 from commandroom.services import holidays as core
 from commandroom.services.holidays import (
@@ -51,11 +50,15 @@ from commandroom.services.holidays import (
 from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import fmt_local, utcnow
 from ui import ui_state
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels as board_labels
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.row_model import Column, RowTableModel
 from ui.reflist.view import list_table
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 CTX = "Holidays"
@@ -208,12 +211,12 @@ class HolidayScheduleView(ActionHostMixin, QWidget):
     editor that publishes a year for the county governance centre.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts (``county_coordinator`` or ``admin`` may publish).
         clock: the current time (naive UTC); "this year" is its Shanghai year.
     """
 
-    def __init__(self, store: Any, actor: Any, clock: Callable[[], datetime] | None = None,
+    def __init__(self, store: Store, actor: Actor, clock: Callable[[], datetime] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -509,6 +512,13 @@ class HolidayScheduleView(ActionHostMixin, QWidget):
     def mutation_args(self) -> dict[str, Any]:
         return core.publish_args(self.holiday_input.days, self.workday_input.days, self.source_edit.text())
 
+    def show_refusal(self, message: str) -> None:
+        self.message_label.setStyleSheet(f"QLabel {{ color:{RED}; font-weight:bold; }}")
+        self.message_label.setText(message)
+
+    def clear_refusal(self) -> None:
+        self.message_label.clear()
+
     async def publish(self) -> bool:
         """Publish the typed schedule (``calendar.publish_year``); the deadlines of every desk follow it."""
         self.refresh_preview()
@@ -517,12 +527,7 @@ class HolidayScheduleView(ActionHostMixin, QWidget):
         year = int(self.year_spin.value())
         args = self.mutation_args()
         self.publish_button.setEnabled(False)
-        try:
-            await run_db(self.store.perform, self.actor, "calendar.publish_year", str(year), args)
-        except DomainError as exc:
-            self.message_label.setStyleSheet(f"QLabel {{ color:{RED}; font-weight:bold; }}")
-            self.message_label.setText(QCoreApplication.translate("Boards", "Not done: {message}").format(
-                message=board_labels.error_text(exc)))
+        if await Operation(self, self.store, self.actor, "calendar.publish_year", str(year), args).run() is None:
             self._update_publish()
             return False
         self._select_year = year

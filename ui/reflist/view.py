@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QDate, Qt, QTimer
+from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.reflist import (
     Choices,
@@ -53,10 +52,14 @@ from commandroom.queries.reflist import (
 from commandroom.services.teams import shanghai_date
 from commandroom.timeutil import utcnow
 from ui import ui_state
-from ui.async_runner import ActionHostMixin, LatestTask, run_db, run_read, store_events
-from ui.boards import labels as board_labels
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdRole
+from ui.common.operations import ActionHostMixin, Operation
 from ui.reflist.models import FIELDS, DiffModel, MatterEditModel, MatterModel, VersionModel, field_names
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 
 def list_table(model: Any, *, column_width: int = 120) -> QTableView:
@@ -99,12 +102,12 @@ class ReflistView(ActionHostMixin, QWidget):
     """List versions for everyone; the draft editor, diff and publishing for the county centre.
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: who acts (``county_coordinator`` or ``admin`` may publish).
         clock: the current time (naive UTC).
     """
 
-    def __init__(self, store: Any, actor: Any, clock: Callable[[], datetime] | None = None,
+    def __init__(self, store: Store, actor: Actor, clock: Callable[[], datetime] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -371,17 +374,19 @@ class ReflistView(ActionHostMixin, QWidget):
             args["note"] = self.note_edit.text().strip()
         return args
 
+    def show_refusal(self, message: str) -> None:
+        self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
+        self.message_label.setText(message)
+
+    def clear_refusal(self) -> None:
+        self.message_label.clear()
+
     async def publish(self) -> bool:
         """Publish the draft as a new version (``reflist.publish_version``)."""
         if self.edit_model is None:
             return False
         args = self.mutation_args()
-        try:
-            await run_db(self.store.perform, self.actor, "reflist.publish_version", new_id(), args)
-        except DomainError as exc:
-            self.message_label.setStyleSheet("QLabel { color:#c0392b; font-weight:bold; }")
-            self.message_label.setText(QCoreApplication.translate("Boards", "Not done: {message}").format(
-                message=board_labels.error_text(exc)))
+        if await Operation(self, self.store, self.actor, "reflist.publish_version", new_id(), args).run() is None:
             return False
         self.discard_draft()
         self.load()

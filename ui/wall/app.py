@@ -6,7 +6,7 @@ runs everything. Differences from the desktop, because nobody sits at a wall:
 
 * no error dialogs: uncaught exceptions are logged (``logs/wall-<profile>.log``) and the
   wall keeps running;
-* sign-in: a profile that has signed in before (``LocalStore.auth()`` holds a refresh
+* sign-in: a profile that has signed in before (``DeskStore.auth()`` holds a refresh
   token) starts its sync engine without any dialog, also while the server is down; only
   the very first start of a profile shows the desktop's login dialog;
 * the window opens full screen and chrome-less on screen ``N``;
@@ -20,28 +20,33 @@ SIGTERM/SIGINT close the wall cleanly (the store is closed on the writer thread)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
+
 
 log = logging.getLogger(__name__)
 
 
 def open_store(path: Path) -> Any:
-    """Open (and migrate) the profile's LocalStore, with the wall's small page cache; runs on the writer thread."""
+    """Open (and migrate) the profile's DeskStore, with the wall's small page cache; runs on the writer thread."""
+    from commandroom.store.local import DeskStore
     from commandroom.store.page_cache import bound_page_cache
-    from commandroom.sync.local import LocalStore
 
-    store = LocalStore(path)
+    store = DeskStore(path)
     bound_page_cache(store)
     return store
 
 
-def make_engine_for(store: Any, settings: Any, server_url: str, workstation_name: str) -> Any:
+def make_engine_for(store: Store, settings: Any, server_url: str, workstation_name: str) -> Any:
     """A SyncEngine for ``server_url`` (None when the sync package is not installed).
 
     A public wrapper of :func:`ui.app._make_engine` (the desktop's own factory), so the wall
@@ -64,7 +69,7 @@ def install_wall_excepthook() -> None:
     sys.excepthook = hook
 
 
-async def start_engine(store: Any, settings: Any, profile: str) -> Any:
+async def start_engine(store: Store, settings: Any, profile: str) -> Any:
     """The profile's sync engine, signed in from the stored tokens; the login dialog only on a first start.
 
     Returns None when the wall runs without a server (the user closed the first login, or no
@@ -79,7 +84,7 @@ async def start_engine(store: Any, settings: Any, profile: str) -> Any:
                        or f"wall-{profile}")
         try:
             return make_engine_for(store, settings, server_url, workstation)
-        except Exception:  # noqa: BLE001 - e.g. plain http refused: the wall shows local data and says so
+        except Exception:  # e.g. plain http refused: the wall shows local data and says so
             log.exception("wall: cannot build the sync engine for %s", server_url)
             return None
     from ui.app import sign_in
@@ -91,7 +96,7 @@ async def start_engine(store: Any, settings: Any, profile: str) -> Any:
     return holder.get("engine")
 
 
-def _start_basemaps(engine: Any, store: Any) -> Any:
+def _start_basemaps(engine: Any, store: Store) -> Any:
     """The wall downloads the base map like a desk (no status bar: it simply appears on the map)."""
     if not hasattr(engine, "client") or not hasattr(engine, "on_status"):
         return None
@@ -111,10 +116,8 @@ async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_fu
     app.aboutToQuit.connect(closed.set)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread (tests)
             signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(closed.set))
-        except ValueError:  # not the main thread (tests)
-            pass
 
     store = await asyncio.wrap_future(store_future)
     config = load_wall_config(settings.config_dir, profile, sound=settings.sound)
@@ -129,7 +132,7 @@ async def wall_main(app: Any, settings: Any, profile: str, screen: int, store_fu
         if callable(start):
             result = start()
             if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result)
+                window.engine_start_task = asyncio.ensure_future(result)  # kept: a task nobody holds may vanish
     else:
         window.set_sync_status(NO_ENGINE)
     window.show_on_screen(screen, full_screen=os.environ.get("COMMANDROOM_WALL_WINDOWED") is None)

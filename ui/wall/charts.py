@@ -143,7 +143,7 @@ class WallChart(pg.PlotWidget):
         share = min(0.6, label_px / self._plot_px())
         return top / (1.0 - share)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: Any) -> None:  # Qt override
         super().resizeEvent(event)
         if getattr(self, "_provider", None) is not None:  # pyqtgraph resizes during its own __init__
             # label room and how many rows fit depend on the pixel height: lay the data out again

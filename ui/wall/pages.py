@@ -19,12 +19,13 @@ in place; nothing is created per refresh, which keeps the memory flat over weeks
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
@@ -43,6 +44,9 @@ from commandroom.timeutil import to_local
 from ui import i18n
 from ui.async_runner import LatestTask, run_read, store_events
 from ui.wall.config import PAGE_BOARDS, PAGE_CASES, PAGE_MAP, PAGE_OVERVIEW, PAGE_ZONES, WallConfig
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +91,7 @@ def page_title(key: str) -> str:
     return wall_label(PAGE_TITLES, key)
 
 
-def _read(store: Any, fn: Callable[..., Any], now: datetime, kwargs: dict[str, Any]) -> Any:
+def _read(store: Store, fn: Callable[..., Any], now: datetime, kwargs: dict[str, Any]) -> Any:
     """Run a figures function in a read session (on the reader pool)."""
     with store.read() as session:
         return fn(session, now, **kwargs)
@@ -227,7 +231,7 @@ class WallPage(QWidget):
     """A page of the wall; subclasses set :attr:`key`, :attr:`TABLES` and implement ``loader``/``apply``.
 
     Args:
-        store: the LocalStore (reads and change events).
+        store: the DeskStore (reads and change events).
         config: the wall config (refresh and debounce times, township scope).
         clock: returns "now" as naive UTC (a fake clock in the soak test).
     """
@@ -238,7 +242,7 @@ class WallPage(QWidget):
     TABLES: tuple[str, ...] = ()
     APPLY_WHEN_HIDDEN = False
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._unshown: Any = _NOTHING
         self.store = store
@@ -282,10 +286,8 @@ class WallPage(QWidget):
 
     def _leave_events(self) -> None:
         if self._events is not None:
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 self._events.changes_did_happen.disconnect(self._on_store_changes)
-            except (RuntimeError, TypeError):
-                pass
             self._events = None
 
     @property
@@ -351,13 +353,13 @@ class WallPage(QWidget):
     def _apply_safely(self, value: Any) -> bool:
         try:
             self.apply(value)
-        except Exception:  # noqa: BLE001 - a broken refresh is logged; the watchdog sees the stale page
+        except Exception:  # a broken refresh is logged; the watchdog sees the stale page
             self.error_count += 1
             log.exception("wall page %s could not show its figures", self.key)
             return False
         return True
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         value, self._unshown = self._unshown, _NOTHING
         if value is not _NOTHING and not self._closed:
@@ -394,7 +396,7 @@ class WallOverviewPage(WallPage):
     key = PAGE_OVERVIEW
     TABLES = ("report", "incident", "team_member", "roster_entry", "member_loan")
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         from ui.wall.charts import CategoryChart, HourlyChart, TrendChart, ZoneLoadChart
 
@@ -525,7 +527,7 @@ class WallPulseRing(QWidget):
         self._phase = (self._phase + 0.04) % 1.0
         self.update()
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: Any) -> None:  # Qt override
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         centre = QPointF(self.width() / 2, self.height() / 2)
@@ -557,7 +559,7 @@ class WallMapPage(WallPage):
 
     key = PAGE_MAP
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None, *,
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None, *,
                  map_factory: Callable[[Any], QWidget] | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
@@ -645,10 +647,8 @@ class WallMapPage(WallPage):
         script = ("(function(){var s=document.getElementById('cr-wall-style');"
                   "if(!s){s=document.createElement('style');s.id='cr-wall-style';document.head.appendChild(s);}"
                   f"s.textContent={json.dumps(css)};}})()")
-        try:
+        with contextlib.suppress(RuntimeError):
             self.view.run_js(script)
-        except RuntimeError:
-            pass
 
     # -- urgent takeover on the map
 
@@ -718,13 +718,13 @@ class WallMapPage(WallPage):
         self.card.setFixedHeight(height)
         self.card.move(margin, max(margin, h - height - margin))
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: Any) -> None:  # Qt override
         super().resizeEvent(event)
         if self.card.isVisible():
             self._place_overlays()
             self._focus_urgent()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         if self._urgent is not None:  # the takeover came while another page was up: the map has its size now
             self._place_overlays()
@@ -794,7 +794,7 @@ class WallZoneTile(QFrame):
 class WallLoadBar(QWidget):
     """A horizontal bar: this zone's workload against the busiest zone's."""
 
-    COLOURS = {"busy": "#f87171", "idle": "#34d399"}
+    COLOURS: ClassVar[dict[str, str]] = {"busy": "#f87171", "idle": "#34d399"}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -806,7 +806,7 @@ class WallLoadBar(QWidget):
         self.balance = balance
         self.update()
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: Any) -> None:  # Qt override
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = self.height() / 2
@@ -826,7 +826,7 @@ class WallZonesPage(WallPage):
     key = PAGE_ZONES
     TABLES = ("incident", "team_member", "roster_entry", "member_loan", "dispatch")
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
         self.tiles: list[WallZoneTile] = []
@@ -892,7 +892,7 @@ class WallCasesPage(WallPage):
     TABLES = ("one_thing_case", "case_checkin", "case_step")
     ROWS = 8
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -964,7 +964,7 @@ class WallBoardsPage(WallPage):
     TABLES = ("task_card", "module")
     ROWS = 8
 
-    def __init__(self, store: Any, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -1111,7 +1111,7 @@ PAGE_CLASSES: dict[str, type[WallPage]] = {
 }
 
 
-def build_page(key: str, store: Any, config: WallConfig, clock: Clock, **kwargs: Any) -> WallPage:
+def build_page(key: str, store: Store, config: WallConfig, clock: Clock, **kwargs: Any) -> WallPage:
     """A new page ``key`` (the window builds each page once, and again when the watchdog rebuilds it)."""
     return PAGE_CLASSES[key](store, config, clock, **kwargs)
 

@@ -79,12 +79,12 @@ class TickerWidget(QWidget):
 
     # -- animation
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         self._clock.start()
         self._timer.start()
 
-    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def hideEvent(self, event: Any) -> None:  # Qt override
         self._timer.stop()
         super().hideEvent(event)
 
@@ -125,7 +125,7 @@ class TickerWidget(QWidget):
             self._offset %= self._cycle
         self.update()
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: Any) -> None:  # Qt override
         painter = QPainter(self)
         painter.fillRect(self.rect(), self._bg)
         if not self._segments or self._cycle <= 0:

@@ -8,6 +8,7 @@ wall is gone and the action unchecked again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -29,7 +30,7 @@ def _config(sound: bool) -> Any:
 
         settings = load_settings()
         return load_wall_config(settings.config_dir, PROFILE, sound=sound)
-    except Exception:  # noqa: BLE001 - a broken settings file must not stop the wall from opening
+    except Exception:  # a broken settings file must not stop the wall from opening
         log.warning("wall: settings unreadable; using the default wall config", exc_info=True)
         return WallConfig(sound=sound)
 
@@ -50,7 +51,7 @@ class WallToggle(QObject):
         main_window.addAction(self.action)
         main_window.installEventFilter(self)  # the desktop closing closes its wall too
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
         if watched is self.main_window and event.type() == QEvent.Type.Close and self.wall is not None:
             self.close()
         return False
@@ -115,10 +116,8 @@ class WallToggle(QObject):
     def _disconnect(self, wall: Any) -> None:
         signal = getattr(self.main_window, "sync_status_did_change", None)
         if signal is not None:
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 signal.disconnect(wall.set_sync_status)
-            except (RuntimeError, TypeError):
-                pass
 
     def _screen_index(self) -> int:
         screens = QGuiApplication.screens()

@@ -12,23 +12,27 @@ not grow it; a forgotten item cannot come back because only recent items qualify
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from commandroom.queries import wall as fg
 from ui.async_runner import run_read, spawn, store_events
 
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
+
 log = logging.getLogger(__name__)
 
 SEEN_LIMIT = 5000
 
 
-def _read(store: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _read(store: Store, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     with store.read() as session:
         return fn(session, *args, **kwargs)
 
@@ -37,14 +41,14 @@ class UrgentWatcher(QObject):
     """Emits ``urgent_did_arrive(list[UrgentItem])`` for urgent items that appear (once each).
 
     Args:
-        store: the LocalStore.
+        store: the DeskStore.
         clock: "now" as naive UTC.
         townships: the wall's township scope (None: all).
     """
 
     urgent_did_arrive = Signal(list)
 
-    def __init__(self, store: Any, clock: Callable[[], datetime], townships: Iterable[str] | None = None,
+    def __init__(self, store: Store, clock: Callable[[], datetime], townships: Iterable[str] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -63,10 +67,8 @@ class UrgentWatcher(QObject):
 
     def close(self) -> None:
         self._closed = True
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             store_events(self.store).changes_did_happen.disconnect(self._on_store_changes)
-        except (RuntimeError, TypeError):
-            pass
 
     @property
     def seen_count(self) -> int:
@@ -82,7 +84,7 @@ class UrgentWatcher(QObject):
     async def _baseline(self) -> None:
         try:
             incidents, reports = await run_read(_read, self.store, fg.open_urgent_ids, townships=self.townships)
-        except Exception:  # noqa: BLE001 - without a baseline, only new events count anyway
+        except Exception:  # without a baseline, only new events count anyway
             log.exception("wall: could not read the urgent items that exist at start")
             incidents, reports = set(), set()
         self._remember(incidents | reports)
@@ -110,7 +112,7 @@ class UrgentWatcher(QObject):
         try:
             items = await run_read(_read, self.store, fg.urgent_items, sorted(incidents), sorted(reports),
                                    self.clock(), townships=self.townships)
-        except Exception:  # noqa: BLE001 - logged; the next change is checked again
+        except Exception:  # logged; the next change is checked again
             log.exception("wall: could not check changes for urgent items")
             return
         fresh = []

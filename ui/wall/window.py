@@ -9,7 +9,7 @@ Built for weeks of unattended operation:
 * burn-in protection: the whole content moves by a few pixels every few minutes;
 * sizes follow the window height (1.0 at 1080 lines, 2.0 on a 4K wall).
 
-The window reads only through the LocalStore (the reader pool) and listens to its change
+The window reads only through the DeskStore (the reader pool) and listens to its change
 events; it writes nothing. ``set_sync_status`` takes the sync engine's status (the desktop
 forwards its own; ``commandroom wall`` runs its own engine).
 """
@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QKeyEvent
@@ -39,6 +39,9 @@ from ui.wall.ticker import TickerWidget
 from ui.wall.urgent import UrgentWatcher
 from ui.wall.watchdog import Watchdog
 
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
+
 log = logging.getLogger(__name__)
 
 CONFIRM_S = 5.0
@@ -54,7 +57,7 @@ class WallWindow(QWidget):
     """The wall screen.
 
     Args:
-        store: the LocalStore to show (read only).
+        store: the DeskStore to show (read only).
         config: pages, interval, fixed page, sound… (:class:`ui.wall.config.WallConfig`).
         clock: "now" as naive UTC (a fake clock in the soak driver).
         sound_dir: where the alert WAV is kept (None: no sound file, a beep).
@@ -67,7 +70,7 @@ class WallWindow(QWidget):
     page_did_change = Signal(str)
     closed = Signal()
 
-    def __init__(self, store: Any, config: WallConfig | None = None, *, clock: Callable[[], datetime] = utcnow,
+    def __init__(self, store: Store, config: WallConfig | None = None, *, clock: Callable[[], datetime] = utcnow,
                  sound_dir: Path | None = None, page_kwargs: dict[str, dict[str, Any]] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -217,7 +220,7 @@ class WallWindow(QWidget):
         self._clock_timer.start()
         self._shift_timer.start()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         self.start()
 
@@ -266,7 +269,7 @@ class WallWindow(QWidget):
         """A SyncStatus, None (no status yet) or :data:`ui.wall.banner.NO_ENGINE`."""
         self.sync_status_did_change.emit(status)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         self.shutdown()
         super().closeEvent(event)
 
@@ -435,7 +438,7 @@ class WallWindow(QWidget):
                 effect.setVolume(0.9)
                 self._sound = effect
             self._sound.play()
-        except Exception:  # noqa: BLE001 - no audio device or no Qt Multimedia
+        except Exception:  # no audio device or no Qt Multimedia
             log.info("wall: alert sound unavailable; using a beep", exc_info=True)
             from PySide6.QtWidgets import QApplication
 
@@ -443,7 +446,7 @@ class WallWindow(QWidget):
 
     # ------------------------------------------------------------------ keys: leaving full screen
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
         key = event.key()
         if key in (Qt.Key.Key_Escape, Qt.Key.Key_F11):
             if self.isFullScreen() or self._confirm_until:
@@ -498,7 +501,7 @@ class WallWindow(QWidget):
         dx, dy = self.shift_offset
         self.outer.setContentsMargins(px + dx, px + dy, px - dx, px - dy)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: Any) -> None:  # Qt override
         super().resizeEvent(event)
         scale = scale_for(self.height())
         if abs(scale - self.scale) > 0.01:

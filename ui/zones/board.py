@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -39,26 +39,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.zones import TEAM_TABLES, BoardData, LoanInfo, load_board
 from commandroom.services import teams as svc
 from commandroom.timeutil import local_to_utc, to_local, utcnow
-from ui.async_runner import LatestTask, loop_running, run_db, run_read, spawn, store_events
+from ui.async_runner import LatestTask, loop_running, run_read, store_events
+from ui.common.operations import ActionHostMixin, Operation
 from ui.zones import labels
 from ui.zones.widgets import ErrorLine, FlowLayout, chip
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
 MAX_CHIPS = 30
 MIN_CARD_WIDTH = 360
 MIN_CARD_WIDTH_LARGE = 520
-
-
-def error_text(exc: DomainError) -> str:
-    """A refused zone action, in the interface language (the core's reason inside)."""
-    problem = getattr(exc, "problem", None) or exc.message
-    return QCoreApplication.translate("Zones", "Not done: {reason}").format(reason=problem)
 
 
 class LendDialog(QDialog):
@@ -102,7 +100,6 @@ class LendDialog(QDialog):
         self.until_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.until_edit.setCalendarPopup(True)
         local_now = to_local(self.now)
-        assert local_now is not None
         default = to_local(until) if until and until > self.now else local_now + timedelta(hours=8)
         assert default is not None
         self.until_edit.setDateTime(_qdt(default.replace(tzinfo=None)))
@@ -377,7 +374,7 @@ class _CardGrid(QWidget):
         self.columns = 0
         self._reflow()
 
-    def resizeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QEvent) -> None:  # Qt override
         super().resizeEvent(event)
         self._reflow()
 
@@ -396,11 +393,11 @@ class _CardGrid(QWidget):
         self.grid.setRowStretch(self.grid.rowCount(), 1)
 
 
-class ZoneBoardWidget(QWidget):
+class ZoneBoardWidget(ActionHostMixin, QWidget):
     """The board of the 7 zones (see the module doc).
 
     Args:
-        store: the LocalStore (all reads from it, all writes through ``store.perform``).
+        store: the DeskStore (all reads from it, all writes through ``store.perform``).
         actor: who lends (not needed when ``read_only``).
         read_only: the wall-screen variant (no lend buttons, no map links).
         large_fonts: bigger type and wider cards for a wall screen.
@@ -415,7 +412,7 @@ class ZoneBoardWidget(QWidget):
     REFRESH_MS = 250
     TICK_MS = 60_000
 
-    def __init__(self, store: Any, actor: Any = None, *, read_only: bool = False, large_fonts: bool = False,
+    def __init__(self, store: Store, actor: Actor | None = None, *, read_only: bool = False, large_fonts: bool = False,
                  now_fn: Callable[[], datetime] = utcnow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -477,7 +474,7 @@ class ZoneBoardWidget(QWidget):
         adjacency = self.data.adjacency if self.data is not None else None
         self._task.start(run_read(load_board, self.store, self.now_fn(), adjacency), self._on_loaded)
 
-    def showEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QEvent) -> None:  # Qt override
         super().showEvent(event)
         if self.data is None and not self._task.running:
             self.load()  # a host that only shows the widget (the wall screen) gets it filled
@@ -544,12 +541,6 @@ class ZoneBoardWidget(QWidget):
 
     # -- lending
 
-    def _start(self, coro: Any) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()  # one action at a time
-            return
-        self.action_task = spawn(coro)
-
     def _on_lend_requested(self, suggestion: svc.LendSuggestion) -> None:
         until = suggestion.until
         now = self.now_fn()
@@ -557,13 +548,13 @@ class ZoneBoardWidget(QWidget):
             until = now + timedelta(hours=4)
         args = {"member_id": suggestion.member_id, "from_zone_id": suggestion.from_zone_id,
                 "to_zone_id": suggestion.to_zone_id, "ends_at": until.isoformat(), "reason": suggestion.reason}
-        self._start(self.lend(args))
+        self.start_action(self.lend(args))
 
     def _on_lend_dialog_requested(self, from_zone_id: str, suggestion: svc.LendSuggestion | None) -> None:
-        self._start(self._lend_with_dialog(from_zone_id, suggestion))
+        self.start_action(self._lend_with_dialog(from_zone_id, suggestion))
 
     def _on_end_loan_requested(self, loan_id: str) -> None:
-        self._start(self._perform("member.end_loan", loan_id, {}))
+        self.start_action(self._perform("member.end_loan", loan_id, {}))
 
     def lend_dialog(self, from_zone_id: str, suggestion: svc.LendSuggestion | None = None) -> LendDialog:
         """The lend dialog for ``from_zone_id``, prefilled from ``suggestion`` (if any)."""
@@ -601,12 +592,11 @@ class ZoneBoardWidget(QWidget):
         return None
 
     async def _perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)
-        except DomainError as exc:
-            message = error_text(exc)
-            self.error_line.show_message(message)
-            self.action_did_fail.emit(message)
-            return False
+        return await Operation(self, self.store, self.actor, name, entity_id, args).run() is not None
+
+    def show_refusal(self, message: str) -> None:
+        self.error_line.show_message(message)
+        self.action_did_fail.emit(message)
+
+    def clear_refusal(self) -> None:
         self.error_line.clear_message()
-        return True

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -42,9 +42,14 @@ from PySide6.QtWidgets import (
 from commandroom.ids import new_id
 from commandroom.queries.zones import Candidate, TeamDispatchData, team_dispatch_data
 from commandroom.timeutil import utcnow
-from ui.async_runner import exec_dialog, run_db, run_read
+from ui.async_runner import exec_dialog, run_read
+from ui.common.operations import Operation
 from ui.zones import labels
 from ui.zones.labels import zt
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -101,13 +106,13 @@ class CandidateModel(QAbstractTableModel):
         # the best-ranked member who may lead: what the dialog preselects
         self.recommended_lead = next((c.member_id for c in self.candidates if c.lead_blocker is None), None)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.candidates)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
                 and 0 <= section < len(COLUMNS):
@@ -178,7 +183,7 @@ class CandidateModel(QAbstractTableModel):
             return QBrush(QColor(labels.CERT_COLOURS[c.cert_state]))
         return None
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or role != Qt.ItemDataRole.CheckStateRole:
             return False
         if not self.flags(index) & Qt.ItemFlag.ItemIsEnabled:
@@ -375,7 +380,7 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-async def open_team_dialog(store: Any, incident_ids: list[str], *, joint: bool = False,
+async def open_team_dialog(store: Store, incident_ids: list[str], *, joint: bool = False,
                            now_fn: Callable[[], datetime] = utcnow, parent: QWidget | None = None,
                            on_open: Callable[[TeamDispatchDialog], None] | None = None) -> TeamDispatchDialog | None:
     """Load the ranked members (reader pool), show the dialog; the accepted dialog, or None."""
@@ -387,23 +392,24 @@ async def open_team_dialog(store: Any, incident_ids: list[str], *, joint: bool =
     return dialog if accepted else None
 
 
-async def dispatch_to_team(store: Any, actor: Any, incident_id: str, *, now_fn: Callable[[], datetime] = utcnow,
+async def dispatch_to_team(store: Store, actor: Actor, incident_id: str, *, now_fn: Callable[[], datetime] = utcnow,
                            parent: QWidget | None = None,
                            on_open: Callable[[TeamDispatchDialog], None] | None = None) -> str | None:
     """Ask for the crew and lead, then perform ``incident.dispatch``; returns the dispatch id (None: not done).
 
     The incident detail can call this instead of the generic dispatch dialog for an
-    enforcement incident. Raises the mutation's DomainError when it is refused.
+    enforcement incident. A refusal is shown on ``parent`` (None returned).
     """
     dialog = await open_team_dialog(store, [incident_id], now_fn=now_fn, parent=parent, on_open=on_open)
     if dialog is None:
         return None
     args = dialog.mutation_args()
-    await run_db(store.perform, actor, "incident.dispatch", incident_id, args)
+    if await Operation(parent, store, actor, "incident.dispatch", incident_id, args).run() is None:
+        return None
     return args["dispatch_id"]
 
 
-async def joint_visit(store: Any, actor: Any, incident_ids: list[str], *, now_fn: Callable[[], datetime] = utcnow,
+async def joint_visit(store: Store, actor: Actor, incident_ids: list[str], *, now_fn: Callable[[], datetime] = utcnow,
                       parent: QWidget | None = None,
                       on_open: Callable[[TeamDispatchDialog], None] | None = None) -> str | None:
     """Ask for the crew and lead, then perform ``team.joint_visit``; returns the joint visit id (None: not done)."""
@@ -411,8 +417,9 @@ async def joint_visit(store: Any, actor: Any, incident_ids: list[str], *, now_fn
     if dialog is None:
         return None
     visit_id = new_id()
-    await run_db(store.perform, actor, "team.joint_visit", visit_id, dialog.mutation_args())
+    if await Operation(parent, store, actor, "team.joint_visit", visit_id, dialog.mutation_args()).run() is None:
+        return None
     return visit_id
 
 
-__all__ = ["TeamDispatchDialog", "CandidateModel", "dispatch_to_team", "joint_visit"]
+__all__ = ["CandidateModel", "TeamDispatchDialog", "dispatch_to_team", "joint_visit"]

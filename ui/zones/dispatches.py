@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.queries.zones import (
     DispatchRow,
     IncidentRow,
@@ -52,14 +51,18 @@ from commandroom.queries.zones import (
 from commandroom.timeutil import utcnow
 from commandroom.workflows import DISPATCH
 from ui import ui_state
-from ui.async_runner import LatestTask, run_db, run_read, spawn, store_events
+from ui.async_runner import LatestTask, run_read, store_events
 from ui.common.id_model import IdRole, IdTableModel
+from ui.common.operations import ActionHostMixin, Operation
 from ui.common.states import incident_state_label
 from ui.zones import labels
-from ui.zones.board import error_text
 from ui.zones.dispatch_dialog import TeamDispatchDialog, dispatch_to_team, joint_visit
 from ui.zones.labels import zt
 from ui.zones.widgets import ErrorLine
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -97,7 +100,7 @@ class ZoneIncidentModel(IdTableModel):
 
     checks_did_change = Signal()
 
-    def __init__(self, store: Any, parent: Any = None) -> None:
+    def __init__(self, store: Store, parent: Any = None) -> None:
         self.store = store
         self.checked: list[str] = []
         super().__init__(lambda ids: incident_rows(self.store, ids), parent)
@@ -117,7 +120,7 @@ class ZoneIncidentModel(IdTableModel):
             return Qt.CheckState.Checked if self.id_at(index.row()) in self.checked else Qt.CheckState.Unchecked
         return super().data(index, role)
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
             return False
         row_id = self.id_at(index.row())
@@ -163,7 +166,7 @@ class ZoneIncidentModel(IdTableModel):
 class ZoneDispatchModel(IdTableModel):
     """The zone team's dispatches with their times."""
 
-    def __init__(self, store: Any, parent: Any = None) -> None:
+    def __init__(self, store: Store, parent: Any = None) -> None:
         self.store = store
         super().__init__(lambda ids: dispatch_rows(self.store, ids), parent)
 
@@ -189,13 +192,13 @@ class ZoneDispatchModel(IdTableModel):
         return row.state if row else None
 
 
-class ZoneDispatchView(QWidget):
+class ZoneDispatchView(ActionHostMixin, QWidget):
     """Incidents to send and dispatches under way, for one zone (see the module doc)."""
 
     action_did_fail = Signal(str)
     action_did_finish = Signal(str, str)  # mutation, entity id
 
-    def __init__(self, store: Any, actor: Any, *, now_fn: Callable[[], datetime] = utcnow,
+    def __init__(self, store: Store, actor: Actor, *, now_fn: Callable[[], datetime] = utcnow,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -250,7 +253,7 @@ class ZoneDispatchView(QWidget):
         self.action_buttons: dict[str, QPushButton] = {}
         for key, text in DISPATCH_ACTIONS:
             button = QPushButton(zt(text))
-            button.clicked.connect(lambda _c=False, k=key: self._start(self.advance_selected(k)))
+            button.clicked.connect(lambda _c=False, k=key: self.start_action(self.advance_selected(k)))
             self.action_buttons[key] = button
             bar2.addWidget(button)
         bottom_layout.addLayout(bar2)
@@ -264,8 +267,8 @@ class ZoneDispatchView(QWidget):
         ui_state.remember_table(self.dispatch_table, "zone-dispatch-list")
 
         self.suggest_button.clicked.connect(self.tick_next_group)
-        self.joint_button.clicked.connect(lambda: self._start(self.joint_visit_checked()))
-        self.dispatch_button.clicked.connect(lambda: self._start(self.dispatch_selected()))
+        self.joint_button.clicked.connect(lambda: self.start_action(self.joint_visit_checked()))
+        self.dispatch_button.clicked.connect(lambda: self.start_action(self.dispatch_selected()))
         self.incident_model.checks_did_change.connect(self._update_buttons)
         self.incident_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.dispatch_table.selectionModel().selectionChanged.connect(self._update_buttons)
@@ -421,12 +424,6 @@ class ZoneDispatchView(QWidget):
 
     # -- actions
 
-    def _start(self, coro: Any) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-        self.action_task = spawn(coro)
-
     def _remember_dialog(self, dialog: TeamDispatchDialog) -> None:
         self.open_dialog = dialog
 
@@ -437,13 +434,9 @@ class ZoneDispatchView(QWidget):
         try:
             dispatch_id = await dispatch_to_team(self.store, self.actor, incident_id, now_fn=self.now_fn,
                                                  parent=self, on_open=self._remember_dialog)
-        except DomainError as exc:
-            self._fail(exc)
-            return None
         finally:
             self.open_dialog = None
         if dispatch_id:
-            self.error_line.clear_message()
             self.action_did_finish.emit("incident.dispatch", incident_id)
         return dispatch_id
 
@@ -454,13 +447,9 @@ class ZoneDispatchView(QWidget):
         try:
             visit_id = await joint_visit(self.store, self.actor, ids, now_fn=self.now_fn, parent=self,
                                          on_open=self._remember_dialog)
-        except DomainError as exc:
-            self._fail(exc)
-            return None
         finally:
             self.open_dialog = None
         if visit_id:
-            self.error_line.clear_message()
             self.incident_model.clear_checks()
             self.action_did_finish.emit("team.joint_visit", visit_id)
         return visit_id
@@ -470,16 +459,14 @@ class ZoneDispatchView(QWidget):
         dispatch_id = self.selected_dispatch_id()
         if dispatch_id is None:
             return False
-        try:
-            await run_db(self.store.perform, self.actor, f"dispatch.{action}", dispatch_id, {})
-        except DomainError as exc:
-            self._fail(exc)
+        if await Operation(self, self.store, self.actor, f"dispatch.{action}", dispatch_id).run() is None:
             return False
-        self.error_line.clear_message()
         self.action_did_finish.emit(f"dispatch.{action}", dispatch_id)
         return True
 
-    def _fail(self, exc: DomainError) -> None:
-        message = error_text(exc)
+    def show_refusal(self, message: str) -> None:
         self.error_line.show_message(message)
         self.action_did_fail.emit(message)
+
+    def clear_refusal(self) -> None:
+        self.error_line.clear_message()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -44,17 +44,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.queries.zones import MEMBER_SORT_KEYS, MemberRow, Place, member_ids, member_rows, zone_places
 from commandroom.services import teams as svc
 from commandroom.timeutil import utcnow
 from ui import ui_state
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, spawn, store_events
+from ui.async_runner import LatestTask, exec_dialog, run_read, store_events
 from ui.common.id_model import IdRole, IdTableModel
+from ui.common.operations import ActionHostMixin, Operation
 from ui.zones import labels
-from ui.zones.board import error_text
 from ui.zones.labels import zt
 from ui.zones.widgets import ErrorLine
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -80,14 +83,14 @@ class MemberTableModel(IdTableModel):
     """A zone's team members (ids from SQL, rows fetched lazily, see the module doc).
 
     Args:
-        store: the LocalStore.
+        store: the DeskStore.
         show_full_phone: whether phone numbers are shown unmasked.
         now_fn: the clock (certificate warnings, running loans).
     """
 
     status_change_requested = Signal(str, str)  # member id, status
 
-    def __init__(self, store: Any, *, show_full_phone: bool = False, now_fn: Callable[[], datetime] = utcnow,
+    def __init__(self, store: Store, *, show_full_phone: bool = False, now_fn: Callable[[], datetime] = utcnow,
                  parent: Any = None) -> None:
         self.store = store
         self.now_fn = now_fn
@@ -108,7 +111,7 @@ class MemberTableModel(IdTableModel):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or index.column() != STATUS_COLUMN or role != Qt.ItemDataRole.EditRole:
             return False
         member_id = self.id_at(index.row())
@@ -200,18 +203,18 @@ class MemberTableModel(IdTableModel):
 class StatusDelegate(QStyledItemDelegate):
     """A combo box of the four statuses for the status column."""
 
-    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:  # noqa: N802
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:
         combo = QComboBox(parent)
         for value in labels.STATUS_ORDER:
             combo.addItem(labels.label(labels.STATUS_LABELS, value), value)
         return combo
 
-    def setEditorData(self, editor: QWidget, index: _Index) -> None:  # noqa: N802
+    def setEditorData(self, editor: QWidget, index: _Index) -> None:
         value = index.data(StatusRole)
         assert isinstance(editor, QComboBox)
         editor.setCurrentIndex(max(0, editor.findData(value)))
 
-    def setModelData(self, editor: QWidget, model: Any, index: _Index) -> None:  # noqa: N802
+    def setModelData(self, editor: QWidget, model: Any, index: _Index) -> None:
         assert isinstance(editor, QComboBox)
         model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
@@ -255,13 +258,13 @@ class StatusDialog(QDialog):
         return args
 
 
-class MembersView(QWidget):
+class MembersView(ActionHostMixin, QWidget):
     """One zone's team table with status editing (see the module doc)."""
 
     action_did_fail = Signal(str)
     action_did_finish = Signal(str, str)  # mutation, member id
 
-    def __init__(self, store: Any, actor: Any, *, now_fn: Callable[[], datetime] = utcnow,
+    def __init__(self, store: Store, actor: Actor, *, now_fn: Callable[[], datetime] = utcnow,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -381,21 +384,15 @@ class MembersView(QWidget):
         if row >= 0:
             self.table.selectRow(row)
 
-    def _start(self, coro: Any) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-        self.action_task = spawn(coro)
-
     def _on_status_change_requested(self, member_id: str, status: str) -> None:
-        self._start(self.set_status(member_id, {"status": status}))
+        self.start_action(self.set_status(member_id, {"status": status}))
 
     def _on_status_button_clicked(self) -> None:
         member_id = self.selected_member_id()
         if member_id is None:
             self.error_line.show_message(self.tr("Select a member first."))
             return
-        self._start(self._status_with_dialog(member_id))
+        self.start_action(self._status_with_dialog(member_id))
 
     async def _status_with_dialog(self, member_id: str) -> None:
         row = self.model.row_for(self.model.row_of(member_id))
@@ -410,13 +407,14 @@ class MembersView(QWidget):
 
     async def set_status(self, member_id: str, args: dict[str, Any]) -> bool:
         """Perform ``member.set_status`` on the writer thread."""
-        try:
-            await run_db(self.store.perform, self.actor, "member.set_status", member_id, args)
-        except DomainError as exc:
-            message = error_text(exc)
-            self.error_line.show_message(message)
-            self.action_did_fail.emit(message)
+        if await Operation(self, self.store, self.actor, "member.set_status", member_id, args).run() is None:
             return False
-        self.error_line.clear_message()
         self.action_did_finish.emit("member.set_status", member_id)
         return True
+
+    def show_refusal(self, message: str) -> None:
+        self.error_line.show_message(message)
+        self.action_did_fail.emit(message)
+
+    def clear_refusal(self) -> None:
+        self.error_line.clear_message()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
@@ -22,6 +22,10 @@ from ui.zones.members import MembersView
 from ui.zones.roster import RosterEditor
 from ui.zones.stats import StatsView
 
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
+
 TAB_BOARD, TAB_MEMBERS, TAB_ROSTER, TAB_DISPATCHES, TAB_STATS = range(5)
 
 
@@ -29,7 +33,7 @@ class ZonesPage(QWidget):
     """The enforcement zones page (see the module doc).
 
     Args:
-        store: the workstation's LocalStore.
+        store: the workstation's DeskStore.
         actor: the signed-in user.
         now_fn: the clock (tests and screenshots freeze it).
     """
@@ -37,7 +41,7 @@ class ZonesPage(QWidget):
     show_on_map_requested = Signal(str)
     zone_did_change = Signal(str)
 
-    def __init__(self, store: Any, actor: Any, *, now_fn: Callable[[], datetime] = utcnow,
+    def __init__(self, store: Store, actor: Actor, *, now_fn: Callable[[], datetime] = utcnow,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -128,7 +132,7 @@ class ZonesPage(QWidget):
 
 def build_page(window: Any) -> QWidget:
     """The main window's plugin hook: the page for ``window.store`` and ``window.actor``."""
-    # countdowns and rosters by the server's clock when this machine's is off (LocalStore.now)
+    # countdowns and rosters by the server's clock when this machine's is off (DeskStore.now)
     page = ZonesPage(window.store, window.actor, now_fn=getattr(window.store, "now", utcnow))
 
     def on_show_on_map(zone_id: str) -> None:

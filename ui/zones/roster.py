@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -43,16 +43,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from commandroom.domain.errors import DomainError
 from commandroom.ids import new_id
 from commandroom.queries.zones import RosterCell, RosterMember, RosterWeek, load_roster_week
 from commandroom.services import teams as svc
 from commandroom.timeutil import utcnow
-from ui.async_runner import LatestTask, exec_dialog, run_db, run_read, spawn, store_events
+from ui.async_runner import LatestTask, exec_dialog, run_read, store_events
+from ui.common.operations import ActionHostMixin, Operation
 from ui.zones import labels
-from ui.zones.board import error_text
 from ui.zones.labels import zt
 from ui.zones.widgets import ErrorLine
+
+if TYPE_CHECKING:
+    from commandroom.mutations.core import Actor
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 WEEKDAYS = (
@@ -137,13 +140,13 @@ class RosterWeekModel(QAbstractTableModel):
 
     # -- Qt interface
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.members)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() or self.week is None else 7
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal:
             days = self.days()
@@ -324,13 +327,13 @@ def clash_text(c: svc.Clash, zone_names: dict[str, str]) -> str:
     return QCoreApplication.translate("Zones", "{name}: overlapping shifts ({a} and {b})").format(name=c.member_name, a=a, b=b)
 
 
-class RosterEditor(QWidget):
+class RosterEditor(ActionHostMixin, QWidget):
     """The weekly roster editor of one zone (see the module doc)."""
 
     roster_did_save = Signal(str)  # mutation name
     action_did_fail = Signal(str)
 
-    def __init__(self, store: Any, actor: Any, *, now_fn: Callable[[], datetime] = utcnow,
+    def __init__(self, store: Store, actor: Actor, *, now_fn: Callable[[], datetime] = utcnow,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -393,9 +396,9 @@ class RosterEditor(QWidget):
         self.prev_button.clicked.connect(lambda: self.set_week(self.monday - timedelta(days=7)))
         self.next_button.clicked.connect(lambda: self.set_week(self.monday + timedelta(days=7)))
         self.this_button.clicked.connect(lambda: self.set_week(svc.week_start(svc.shanghai_date(self.now_fn()))))
-        self.save_button.clicked.connect(lambda: self._start(self.save()))
+        self.save_button.clicked.connect(lambda: self.start_action(self.save()))
         self.discard_button.clicked.connect(self.reload)
-        self.copy_button.clicked.connect(lambda: self._start(self._copy_with_confirmation()))
+        self.copy_button.clicked.connect(lambda: self.start_action(self._copy_with_confirmation()))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(250)
@@ -476,12 +479,6 @@ class RosterEditor(QWidget):
 
     # -- writes
 
-    def _start(self, coro: Any) -> None:
-        if self.action_task is not None and not self.action_task.done():
-            coro.close()
-            return
-        self.action_task = spawn(coro)
-
     async def save(self) -> bool:
         """Perform ``roster.set`` for the week (refused by the editor while there are clashes)."""
         m = self.model
@@ -528,13 +525,14 @@ class RosterEditor(QWidget):
         return ok
 
     async def _perform(self, name: str, entity_id: str, args: dict[str, Any]) -> bool:
-        try:
-            await run_db(self.store.perform, self.actor, name, entity_id, args)
-        except DomainError as exc:
-            message = error_text(exc)
-            self.error_line.show_message(message)
-            self.action_did_fail.emit(message)
+        if await Operation(self, self.store, self.actor, name, entity_id, args).run() is None:
             return False
-        self.error_line.clear_message()
         self.roster_did_save.emit(name)
         return True
+
+    def show_refusal(self, message: str) -> None:
+        self.error_line.show_message(message)
+        self.action_did_fail.emit(message)
+
+    def clear_refusal(self) -> None:
+        self.error_line.clear_message()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -38,6 +38,9 @@ from ui.async_runner import LatestTask, run_read, spawn, store_events
 from ui.zones import labels
 from ui.zones.export import export_stats_xlsx
 from ui.zones.labels import zt
+
+if TYPE_CHECKING:
+    from commandroom.store.protocol import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -78,13 +81,13 @@ class ResponseStatsModel(QAbstractTableModel):
         self.member_zone = dict(member_zone or {})
         self.endResetModel()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._columns())
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         cols = self._columns()
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
@@ -120,7 +123,7 @@ class StatsView(QWidget):
 
     stats_did_load = Signal(object)
 
-    def __init__(self, store: Any, *, now_fn: Callable[[], datetime] = utcnow, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, *, now_fn: Callable[[], datetime] = utcnow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.now_fn = now_fn

@@ -1,7 +1,7 @@
 """workstation sync bookkeeping: local_shadow and local_touch
 
 Hand-written: these two tables belong to the workstation's sync client
-(:mod:`commandroom.sync.local`), not to the shared model, so autogenerate does not see them. Until
+(:mod:`commandroom.store.local`), not to the shared model, so autogenerate does not see them. Until
 this revision the store created them each time it opened. On the county server they stay empty.
 
 * ``local_shadow`` — per row, the server's version before the first local edit (the rebase base);

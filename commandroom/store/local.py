@@ -1,4 +1,4 @@
-"""The workstation's local store: the SQLite cache every screen reads, written only through named mutations.
+"""The desk store (``DeskStore``): the workstation's SQLite, every screen reads it, written only through named mutations.
 
 ``perform`` applies a mutation optimistically and writes its outbox entry in the
 same transaction, so a crash leaves both or neither. Readers use a separate
@@ -8,7 +8,7 @@ snapshot and never wait behind the sync writer.
 Sync bookkeeping (used by :mod:`commandroom.sync.engine`):
 
 * **pulled pages** are written with their new cursors in one transaction
-  (:meth:`LocalStore.apply_page`); a crash never leaves a cursor ahead of its data;
+  (:meth:`DeskStore.apply_page`); a crash never leaves a cursor ahead of its data;
 * **rebase**: every row a not-yet-confirmed mutation touched has a *shadow* — its
   server version before the first local edit (``None``: the server never had it).
   When a page brings a shadowed row, or a mutation leaves the optimistic set
@@ -146,7 +146,7 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) or hasattr(value, "isoformat") else value
 
 
-class LocalStore:
+class DeskStore:
     """One workstation's database: reads for views, writes via mutations + outbox, change events."""
 
     def __init__(self, path: str | Path) -> None:
@@ -247,7 +247,7 @@ class LocalStore:
         for listener in list(self._listeners):
             try:
                 listener(changes)
-            except Exception:  # noqa: BLE001 - one broken view must not stop the others
+            except Exception:  # one broken view must not stop the others
                 log.exception("change listener failed")
 
     def now(self) -> datetime:
@@ -351,14 +351,14 @@ class LocalStore:
     def _remember_actor(session: Session, actor: Actor) -> None:
         if not actor.user_id:
             return
-        actors = dict(LocalStore._meta(session, "actors") or {})
+        actors = dict(DeskStore._meta(session, "actors") or {})
         data = {"user_id": actor.user_id, "name": actor.name, "role": actor.role, "scope_kind": actor.scope_kind,
                 "scope_code": actor.scope_code, "township_code": actor.township_code,
                 "device_id": actor.device_id, "device_name": actor.device_name, "roles": list(actor.roles),
                 "department_code": actor.department_code}
         if actors.get(actor.user_id) != data:
             actors[actor.user_id] = data
-            LocalStore._set_meta(session, "actors", actors)
+            DeskStore._set_meta(session, "actors", actors)
 
     def _actor_for(self, session: Session, user_id: str | None) -> Actor:
         data = (self._meta(session, "actors") or {}).get(user_id or "")
@@ -756,7 +756,7 @@ class LocalStore:
             changes.note(etype, eid)
         session.execute(delete(shadow_table))
         session.execute(delete(touch_table))
-        LocalStore._set_meta(session, "rebase_deferred", None)
+        DeskStore._set_meta(session, "rebase_deferred", None)
         session.expire_all()
         return changes
 
