@@ -39,6 +39,7 @@ class Actor:
     device_name: str = ""
     roles: tuple[str, ...] = ()  # every role held (``role`` is the first); empty: just ``role``
     department_code: str | None = None  # a department liaison's department
+    grid_id: str | None = None  # a grid worker's grid (核查 reaches its incidents)
 
     def __post_init__(self) -> None:
         if not isinstance(self.roles, tuple):  # a list from JSON

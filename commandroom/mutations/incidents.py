@@ -542,17 +542,26 @@ def arrive(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
 @mutation("incident.start", "incident")
 @stamped
 def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """Handling begins (处置中); implies acknowledgement."""
+    """Handling begins (处置中); implies acknowledgement. Photos given are before-photos (处置前)."""
     note = _note(args)
+    photos = photo_list(args, "photos_before")
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "start", args) is None:
         return
     if incident.acknowledged_at is None:
         incident.acknowledged_at = ctx.occurred_at
+    if photos:
+        incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *photos]))
     taken = take_dispatches(ctx, incident, args)
+    data: dict[str, Any] = {"dispatches": taken} if taken else {}
+    if photos:
+        data["photos_before"] = photos
+    if pos is not None:
+        data["position"] = pos
     add_timeline(ctx, incident, "start", from_state=before, to_state=incident.state, note=note,
-                 data={"dispatches": taken} if taken else None)
+                 data=data or None)
     refresh_search_text(ctx, incident)
 
 
@@ -606,6 +615,7 @@ def submit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     note = _note(args)
     photos = photo_list(args, "photos_after")
     before_photos = photo_list(args, "photos_before")  # taken on arrival, when the list asks for them
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "submit", args) is None:
@@ -614,7 +624,9 @@ def submit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         incident.photos_after = list(dict.fromkeys([*(incident.photos_after or []), *photos]))
     if before_photos:
         incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *before_photos]))
-    data = {k: v for k, v in (("photos_after", photos), ("photos_before", before_photos)) if v}
+    data: dict[str, Any] = {k: v for k, v in (("photos_after", photos), ("photos_before", before_photos)) if v}
+    if pos is not None:
+        data["position"] = pos
     add_timeline(ctx, incident, "submit", from_state=before, to_state=incident.state, note=note,
                  data=data or None)
     refresh_search_text(ctx, incident)
@@ -650,7 +662,8 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         return
     verified_by = v.text(args, "verified_by", required=False, max_len=64) or ctx.actor.name
     note = _note(args)
-    photos = photo_list(args, "photos")
+    photos = photo_list(args, "photos")  # the checker's own photo (网格员核查照片)
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     by = _verifier(ctx, incident)
     override = _override(args, by)
@@ -683,6 +696,8 @@ def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     incident.verified_by = verified_by
     incident.verifications = [*dict.fromkeys([*(incident.verifications or []), by])]
     data: dict[str, Any] = {"verified_by": verified_by, "passed": True, "by": by, "photos": photos}
+    if pos is not None:
+        data["position"] = pos
     if override:
         incident.closure_override = override
         data["override"] = override
@@ -697,6 +712,7 @@ def _reject(ctx: MutationContext, entity_id: str, args: dict[str, Any], *, actio
             verified_by: str = "") -> None:
     reason = v.text(args, reason_key, max_len=2000)
     photos = photo_list(args, "photos")
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     by = _verifier(ctx, incident)
     need = closure.requirement(ctx.session, incident)
@@ -714,8 +730,10 @@ def _reject(ctx: MutationContext, entity_id: str, args: dict[str, Any], *, actio
     incident.verified_by = verified_by
     incident.verifications = []
     incident.closure_override = ""
-    add_timeline(ctx, incident, action, from_state=before, to_state=incident.state, note=reason,
-                 data={"by": by, "passed": False, "photos": photos, "rejected_closure": True})
+    data: dict[str, Any] = {"by": by, "passed": False, "photos": photos, "rejected_closure": True}
+    if pos is not None:
+        data["position"] = pos
+    add_timeline(ctx, incident, action, from_state=before, to_state=incident.state, note=reason, data=data)
     refresh_search_text(ctx, incident)
 
 
