@@ -10,8 +10,10 @@ from setuptools import find_packages, setup
 
 SHIPPED = {"commandroom.data": "data", "ui.resources": "resources"}
 # Folders of files without __init__.py, which find_packages() does not list: Alembic reads the migration
-# scripts from disk, the map page copies its assets, Qt loads the translations and the style sheet.
-DATA_FOLDERS = ["commandroom.store.migrations", "commandroom.store.migrations.versions", "ui.map.assets",
+# scripts from disk, the map page copies its assets, Qt loads the translations and the style sheet, the
+# county server serves the field app's pages.
+DATA_FOLDERS = ["commandroom.store.migrations", "commandroom.store.migrations.versions", "commandroom.server.field_static",
+                "ui.map.assets",
                 "ui.resources.i18n", "ui.resources.styles"]
 
 setup(

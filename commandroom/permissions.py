@@ -136,7 +136,9 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("incident.proxy_acknowledge", "代录部门签收（须写明原因）", _g(DO, GS), ""),
     ("incident.escalate", "升级督办", _g(DO, GS, CC), "指挥协调权"),
     ("incident.submit", "办结提交", _g(DO, GS, assigned=(TL, TM, DL)), ""),
-    ("incident.verify", "核查验收", _g(DO, GS), ""),
+    # a grid worker: incidents of its own grid (核查 from the field app); the closure rule says who verifies
+    ("incident.verify", "核查验收（按结案要求：指挥室或本网格网格员）", _g(DO, GS, assigned=(GW,)), ""),
+    ("incident.reject_closure", "核查不通过、退回结案", _g(DO, GS, assigned=(GW,)), ""),
     ("incident.close", "结案", _g(DO), ""),
     ("incident.reopen", "重新打开", _g(DO, GS), ""),
     ("incident.update", "修改事件信息", _g(DO, GS), ""),
@@ -148,6 +150,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("dispatch.on_scene", "到达现场", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("dispatch.done", "派单完成", _g(DO, GS, assigned=(TL, TM, DL)), ""),
     ("dispatch.cancel", "撤回派单", _g(DO, GS), "指挥协调权"),
+    ("dispatch.reassign", "队内改派（带队队员、出勤队员）", _g(DO, GS, assigned=(TL,)), ""),
     # summons and one-thing cases (依单履责: a department checks in only for itself)
     ("summon", "召集部门报到（吹哨）", _g(DO, GS, assigned=(ML,)), "指挥协调权"),  # a module lead: from its own board
     ("checkin", "报到", _g(assigned=(DL, ML)), ""),
@@ -223,6 +226,9 @@ _R: list[tuple[str, str, dict[Role, Reach], _ReadFlags]] = [
     ("admin.jobs", "查看定时任务（上次、下次运行）", _g(CC, AD), {}),
     ("notices.configure", "设置通知通道和规则", _g(CC, AD), {}),
     ("basemap.read", "下载底图（参考数据）", _g(*READERS, AD, GW), {}),
+    ("field.login", "登录外勤手机应用", _g(TL, TM, GW), {}),
+    ("field.read", "外勤应用：我的派单、我的上报、待我核查", _g(TL, TM, GW), {}),
+    ("field.push", "外勤应用上传操作（每条另按其规则检查）", _g(TL, TM, GW), {}),
 ]
 
 RULES: dict[str, Rule] = {}
@@ -257,6 +263,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/{report_id}"): "report.read",
     ("GET", "/api/v1/incidents/{incident_id}"): "incident.read",
     ("POST", "/api/v1/photos"): "photo.upload",
+    ("PUT", "/api/v1/photos/{sha256}"): "photo.upload",
     ("GET", "/api/v1/photos/{sha256}"): "photo.read",
     ("GET", "/api/v1/photos/{sha256}/thumb"): "photo.read",
     ("GET", "/api/v1/photos/{sha256}/full"): "photo.read",
@@ -277,6 +284,16 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/basemaps/{basemap_id}/package"): "basemap.read",
     ("GET", "/api/v1/basemaps/{layer}/zones/{zone_id}"): "basemap.read",
     ("GET", "/api/v1/basemaps/{layer}/tiles/{z}/{x}/{y}"): "basemap.read",
+    ("GET", "/field"): "public",
+    ("GET", "/field/"): "public",
+    ("GET", "/field/{asset}"): "public",
+    ("POST", "/api/v1/field/login"): "field.login",
+    ("GET", "/api/v1/field/me"): "field.read",
+    ("POST", "/api/v1/field/logout"): "field.read",
+    ("GET", "/api/v1/field/dispatches"): "field.read",
+    ("GET", "/api/v1/field/reports"): "field.read",
+    ("GET", "/api/v1/field/verifications"): "field.read",
+    ("POST", "/api/v1/field/push"): "field.push",
 }
 
 
@@ -408,6 +425,11 @@ def assigned_to(actor: Acting, table: str, row: Any, session: Any = None) -> boo
         return False
 
     if table == "incident":
+        if Role.GRID_WORKER in roles:
+            # 核查: a grid worker checks closures in its own grid (one without a grid: its township's)
+            grid = getattr(actor, "grid_id", None)
+            if (row.grid_id == grid) if grid else (row.township_code == getattr(actor, "township_code", None)):
+                return True
         if target(row.assignee_kind, row.assignee_code):
             return True
         return bool(dept and Role.DEPARTMENT_LIAISON in roles and row.lead_department_code == dept)

@@ -85,6 +85,7 @@ DATA_FOLDERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("*.csv", "*.json", "*.geojson", "*.md")),
     ("commandroom/store/migrations", ("*.py", "*.mako")),
     ("commandroom/store/migrations/versions", ("*.py",)),
+    ("commandroom/server/field_static", ("*.html", "*.js", "*.css", "*.json", "*.png")),  # the field app (/field/)
 ]
 DESKTOP_FOLDERS: list[tuple[str, tuple[str, ...]]] = [
     ("resources/i18n", ("*.qm",)),
@@ -142,7 +143,7 @@ def map_vendor_datas(root: Path) -> list[tuple[str, str]]:
 
 
 def server_datas(root: Path) -> list[tuple[str, str]]:
-    """Reference data and the Alembic scripts."""
+    """Reference data, the Alembic scripts and the field app's pages."""
     return _folder_datas(root, DATA_FOLDERS)
 
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the desktop and its tests need (fonts for Chinese,
-# the libraries QtWebEngine loads offscreen, Xvfb) when they are missing and we
+# the libraries QtWebEngine loads offscreen, Xvfb, and chromium, which the field
+# app's browser tests drive through Playwright) when they are missing and we
 # are root; starts the local PostgreSQL when it is installed but not running.
 set -u
 need=()
 for pkg in fonts-noto-cjk xvfb libnss3 libxkbcommon0 libxkbcommon-x11-0 libegl1 libgl1 libxcomposite1 libxdamage1 \
            libxrandr2 libxtst6 libxkbfile1 libasound2 libxshmfence1 libgbm1 libdbus-1-3 libfontconfig1 \
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
-           libxcb-render-util0 libxcb-image0; do
+           libxcb-render-util0 libxcb-image0 chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -71,7 +71,8 @@ def test_every_data_file_the_code_reads_is_bundled():
     """Each data/ file the loader reads, and each migration script, is in the lists."""
     bundle = load("bundle")
     listed = {Path(src).resolve() for src, _dest in bundle.server_datas(ROOT)}
-    for path in list((ROOT / "data").glob("*.*")) + list((ROOT / "commandroom/store/migrations").rglob("*.py")):
+    for path in (list((ROOT / "data").glob("*.*")) + list((ROOT / "commandroom/store/migrations").rglob("*.py"))
+                 + list((ROOT / "commandroom/server/field_static").glob("*.*"))):
         if "__pycache__" not in path.parts:
             assert path.resolve() in listed, path
 

@@ -398,6 +398,9 @@ class MainWindow(QMainWindow):
         resume = getattr(engine, "resume_download", None)
         if callable(resume):
             self.status_bar.resume_download_clicked.connect(resume)
+        from ui.common.photo_viewer import set_photo_source
+
+        set_photo_source(getattr(engine, "photos", None))
 
     def attach_basemaps(self, downloader: Any) -> None:
         """Show the base map download (a :class:`commandroom.sync.basemap.BaseMapSync`) with pause/continue."""

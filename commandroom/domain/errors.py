@@ -74,3 +74,15 @@ class ReferenceDataError(DomainError):
         self.row = row
         self.field = field
         self.problem = problem
+
+
+class ClosureRefused(DomainError):
+    """Closing (or verifying) an incident without what its closure rule asks (闭环)."""
+
+    code = "closure_refused"
+
+
+class UnknownPhoto(DomainError):
+    """A mutation names a photo the county server does not hold (it was never uploaded)."""
+
+    code = "unknown_photo"

@@ -170,6 +170,9 @@ class EventCategory(Base):
     related: Mapped[list[Any]] = mapped_column(JSON, default=list)  # related category codes (duplicates)
     urban_weight: Mapped[float] = mapped_column(Float, default=1.0)
     rural_weight: Mapped[float] = mapped_column(Float, default=1.0)
+    # what closing needs (闭环): {"photos": "none|after|before_after", "verify": "room|grid_worker|both"};
+    # None: the defaults of commandroom.services.closure
+    closure: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class UrgencyLevel(Base):
@@ -257,6 +260,7 @@ class Matter(Base):
     is_enforcement: Mapped[bool] = mapped_column(Boolean, default=False)
     one_thing_code: Mapped[str | None] = mapped_column(CODE, nullable=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=True)
+    closure: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # overrides its category's rule
 
 
 class OneThingType(Base):
@@ -446,6 +450,10 @@ class Incident(SyncedMixin, Base):
     photos_before: Mapped[list[Any]] = mapped_column(JSON, default=list)
     photos_after: Mapped[list[Any]] = mapped_column(JSON, default=list)
     verified_by: Mapped[str] = mapped_column(String(64), default="")
+    # verified closure: who has verified this round ("grid_worker", "room"), and the room's stated reason
+    # when it closed without what the rule asks (counted in the assessment)
+    verifications: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    closure_override: Mapped[str] = mapped_column(Text, default="")
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     search_text: Mapped[str] = mapped_column(Text, default="")  # unigram+bigram tokens for 1–2 char Chinese search

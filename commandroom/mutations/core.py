@@ -39,6 +39,7 @@ class Actor:
     device_name: str = ""
     roles: tuple[str, ...] = ()  # every role held (``role`` is the first); empty: just ``role``
     department_code: str | None = None  # a department liaison's department
+    grid_id: str | None = None  # a grid worker's grid (核查 reaches its incidents)
 
     def __post_init__(self) -> None:
         if not isinstance(self.roles, tuple):  # a list from JSON
@@ -143,8 +144,20 @@ def old_values(session: Session, obj: Base) -> dict[str, Any] | None:
     return session.info.get("touched_old", {}).get(id(obj))
 
 
+DEFER_FLUSH = "commandroom.defer_flush"
+"""Set by the server pipeline: the rows a mutation writes are flushed once, with their version stamps."""
+
+
 def touched_rows(session: Session) -> list[Base]:
-    session.flush()
+    """Rows written so far by the tracked mutation: flushed, or (under :data:`DEFER_FLUSH`) still pending.
+
+    Deferred, the pending rows are recorded as the next flush will (old values, ``occurred_at``) without
+    writing them, so the pipeline can stamp their versions first and write each row once.
+    """
+    if session.info.get(DEFER_FLUSH):
+        _track_touched(session, None, None)
+    else:
+        session.flush()
     return list(session.info.get("touched", {}).values())
 
 

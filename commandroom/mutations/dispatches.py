@@ -1,10 +1,15 @@
-"""Dispatch mutations: acknowledge, en route, on scene, done, cancel — and their effect on the incident.
+"""Dispatch mutations: acknowledge, en route, on scene, done, cancel, reassign — and their effect on the incident.
 
 Field members press these buttons offline and hours may pass before the
 server sees them, so each takes an optional ``at`` (when it happened),
 bounded by the dispatch's assignment and the server's clock. The first
 acknowledgement (or departure, or arrival) of a dispatch acknowledges a
 dispatched incident; an arrival records the incident's on-site time.
+
+The field app (server/field_api.py) sends the phone's GPS fix with each act
+(``lat``/``lon``/``accuracy``): it is kept on the timeline entry and moves the
+acting member on the room's map (``TeamMember.lat/lon/status``). Photos taken
+on arrival (``photos``) are the incident's before-photos.
 """
 
 from __future__ import annotations
@@ -12,15 +17,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from commandroom.domain.enums import DISPATCH_STATE_LABELS, DispatchState, DispatchTarget, IncidentState
+from sqlalchemy import select
+
+from commandroom.domain.enums import (
+    DISPATCH_STATE_LABELS,
+    DispatchState,
+    DispatchTarget,
+    IncidentState,
+    MemberStatus,
+)
 from commandroom.domain.errors import ValidationError
-from commandroom.domain.models import Dispatch, Incident
+from commandroom.domain.models import Dispatch, Incident, TeamMember
 from commandroom.mutations import validate as v
 from commandroom.mutations.core import MutationContext, mutation
 from commandroom.mutations.incidents import (
     active_dispatches,
     acts_for_department,
     add_timeline,
+    photo_list,
     proxy_reason_of,
     refresh_search_text,
     stamped,
@@ -44,8 +58,32 @@ def _when(ctx: MutationContext, args: dict[str, Any], d: Dispatch) -> datetime:
     return at
 
 
+_MEMBER_STATUS = {"en_route": MemberStatus.EN_ROUTE, "on_scene": MemberStatus.ON_SCENE,
+                  "done": MemberStatus.AVAILABLE}
+
+
+def move_member(ctx: MutationContext, pos: dict[str, float] | None, status: MemberStatus | None,
+                at: datetime) -> str | None:
+    """Put the acting person's team-member row where the phone says it is (the room's map shows it)."""
+    if not ctx.actor.user_id or (pos is None and status is None):
+        return None
+    member = ctx.session.scalars(select(TeamMember).where(TeamMember.user_id == ctx.actor.user_id,
+                                                          TeamMember.deleted.is_(False))).first()
+    if member is None:
+        return None
+    if pos is not None:
+        member.lat, member.lon = pos["lat"], pos["lon"]
+    if status is not None and member.status != MemberStatus.OFF_DUTY:
+        member.status = status.value
+    member.status_at = at
+    touch(ctx, member)
+    return member.id
+
+
 def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: str) -> None:
     note = v.text(args, "note", required=action == "cancel", max_len=2000)
+    pos = v.gps_fix(args)
+    photos = photo_list(args, "photos")
     d = ctx.get(Dispatch, entity_id)
     res = DISPATCH.resolve(d.state, d.lifecycle_epoch or 0, action)
     if not res.applied:
@@ -76,7 +114,10 @@ def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: s
             incident.acknowledged_at = at
     if current_round and action == "on_scene" and incident.onsite_at is None:
         incident.onsite_at = at
+    if photos:  # taken on arrival: before-photos (现场处置前)
+        incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *photos]))
     touch(ctx, incident)
+    member_id = move_member(ctx, pos, _MEMBER_STATUS.get(action), at)
     data: dict[str, Any] = {
         "dispatch_id": d.id,
         "target_kind": d.target_kind,
@@ -89,6 +130,12 @@ def _apply(ctx: MutationContext, entity_id: str, args: dict[str, Any], action: s
         data["proxy"] = {"by": ctx.actor.name, "reason": proxy_reason, "for": [d.target_code]}
     if current_round and action in ("done", "cancel") and not active_dispatches(ctx, incident):
         data["all_dispatches_ended"] = True
+    if pos is not None:
+        data["position"] = pos
+    if member_id is not None:
+        data["member_id"] = member_id
+    if photos:
+        data["photos_before"] = photos
     changed = incident.state != inc_before
     add_timeline(
         ctx,
@@ -148,3 +195,45 @@ def done(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
 def cancel(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     """Withdraw the dispatch (撤销派单), with a note saying why."""
     _apply(ctx, entity_id, args, "cancel")
+
+
+@mutation("dispatch.reassign", "dispatch")
+@stamped
+def reassign(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """The team leader changes who goes (队内改派): the lead member and the members, all of the same team."""
+    lead = v.text(args, "lead_member_id", required=False, max_len=64) or None
+    members = args.get("member_ids")
+    if members is None:
+        members = [lead] if lead else []
+    if not isinstance(members, list) or not all(isinstance(m, str) and m for m in members):
+        raise ValidationError("member_ids", "must be a list of team-member ids")
+    members = list(dict.fromkeys(members))
+    if lead and lead not in members:
+        members.insert(0, lead)
+    if not members:
+        raise ValidationError("member_ids", "请至少选择一名出勤队员")
+    note = v.text(args, "note", required=False, max_len=2000)
+    d = ctx.get(Dispatch, entity_id)
+    if d.target_kind != "team":
+        raise ValidationError("dispatch", "只有派给执法队的派单可以在队内改派")
+    if d.state in (DispatchState.DONE, DispatchState.CANCELLED):
+        label = DISPATCH_STATE_LABELS.get(DispatchState(d.state), d.state)
+        raise ValidationError("dispatch", f"该派单已是“{label}”状态，不能再改派")
+    names = []
+    for mid in members:
+        m = ctx.session.get(TeamMember, mid)
+        if m is None or m.deleted or m.zone_id != d.target_code:
+            raise ValidationError("member_ids", "只能改派给本队的队员")
+        names.append(m.name)
+    if (d.lead_member_id or None) == (lead or members[0]) and list(d.member_ids or []) == members:
+        ctx.mark_merged("出勤队员未改变，无需改派")
+        return
+    before = {"lead_member_id": d.lead_member_id, "member_ids": list(d.member_ids or [])}
+    d.lead_member_id = lead or members[0]
+    d.member_ids = members
+    touch(ctx, d)
+    incident = ctx.get(Incident, d.incident_id)
+    touch(ctx, incident)
+    add_timeline(ctx, incident, "dispatch.reassign", note=note or "队内改派：" + "、".join(names),
+                 data={"dispatch_id": d.id, "before": before, "lead_member_id": d.lead_member_id,
+                       "member_ids": members}, at=ctx.occurred_at)

@@ -28,7 +28,7 @@ from commandroom.domain.enums import (
     IncidentState,
     Urgency,
 )
-from commandroom.domain.errors import ValidationError
+from commandroom.domain.errors import ClosureRefused, Forbidden, ValidationError
 from commandroom.domain.models import (
     Department,
     Dispatch,
@@ -43,6 +43,7 @@ from commandroom.domain.models import (
 )
 from commandroom.mutations import validate as v
 from commandroom.mutations.core import ApplyFn, MutationContext, mutation, touched_rows
+from commandroom.services import closure
 from commandroom.services.deadlines import (
     compute_deadlines,
     escalation_for,
@@ -72,6 +73,8 @@ ACTION_LABELS = {
     "submit": "提交核查",
     "verify_pass": "核查通过",
     "verify_fail": "核查不通过",
+    "verify_partial": "已核查（待另一方核查）",
+    "reject_closure": "核查不通过，退回结案",
     "close": "办结",
     "reopen": "重新打开",
     "update": "修改",
@@ -539,17 +542,26 @@ def arrive(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
 @mutation("incident.start", "incident")
 @stamped
 def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """Handling begins (处置中); implies acknowledgement."""
+    """Handling begins (处置中); implies acknowledgement. Photos given are before-photos (处置前)."""
     note = _note(args)
+    photos = photo_list(args, "photos_before")
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "start", args) is None:
         return
     if incident.acknowledged_at is None:
         incident.acknowledged_at = ctx.occurred_at
+    if photos:
+        incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *photos]))
     taken = take_dispatches(ctx, incident, args)
+    data: dict[str, Any] = {"dispatches": taken} if taken else {}
+    if photos:
+        data["photos_before"] = photos
+    if pos is not None:
+        data["position"] = pos
     add_timeline(ctx, incident, "start", from_state=before, to_state=incident.state, note=note,
-                 data={"dispatches": taken} if taken else None)
+                 data=data or None)
     refresh_search_text(ctx, incident)
 
 
@@ -599,50 +611,164 @@ def escalate(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
 @mutation("incident.submit", "incident")
 @stamped
 def submit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """Handling finished: submit for verification (待核查) with after-photos."""
+    """Handling finished: submit for verification (待核查) with after-photos (and before-photos)."""
     note = _note(args)
     photos = photo_list(args, "photos_after")
+    before_photos = photo_list(args, "photos_before")  # taken on arrival, when the list asks for them
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
     before = incident.state
     if transition(ctx, incident, "submit", args) is None:
         return
     if photos:
         incident.photos_after = list(dict.fromkeys([*(incident.photos_after or []), *photos]))
+    if before_photos:
+        incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *before_photos]))
+    data: dict[str, Any] = {k: v for k, v in (("photos_after", photos), ("photos_before", before_photos)) if v}
+    if pos is not None:
+        data["position"] = pos
     add_timeline(ctx, incident, "submit", from_state=before, to_state=incident.state, note=note,
-                 data={"photos_after": photos} if photos else None)
+                 data=data or None)
     refresh_search_text(ctx, incident)
+
+
+def _verifier(ctx: MutationContext, incident: Incident) -> str:
+    """Who verifies with this act: the grid worker of the incident's grid, or the room (any desk role)."""
+    roles = set(ctx.actor.roles or ()) | {ctx.actor.role}
+    if roles & {"grid_worker", "grid-worker"} and not roles & {"duty_officer", "grid_supervisor"}:
+        if ctx.actor.scope_kind == "grid" and ctx.actor.scope_code and incident.grid_id != ctx.actor.scope_code:
+            raise Forbidden("此事件不在您的网格内，只能由所在网格的网格员核查。", rule="incident.verify")
+        return "grid_worker"
+    return "room"
+
+
+def _override(args: dict[str, Any], by: str) -> str:
+    reason = v.text(args, "override_reason", required=False, max_len=2000)
+    if reason and by != "room":
+        raise Forbidden("只有指挥室可以说明理由后越过结案要求。", rule="incident.close")
+    return reason
 
 
 @mutation("incident.verify", "incident")
 @stamped
 def verify(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """Verify the result (核查): passed closes, failed sends it back to handling (a note is required)."""
+    """Verify the result (核查). Passed: this verifier's check is recorded, and the incident closes once
+    every verifier its closure rule names has checked and the photos it asks are there (the room may close
+    without them only with ``override_reason``). Not passed: the same as ``incident.reject_closure``."""
     passed = boolean(args, "passed")
+    if not passed:
+        _reject(ctx, entity_id, args, action="verify_fail", reason_key="note",
+                verified_by=v.text(args, "verified_by", required=False, max_len=64) or ctx.actor.name)
+        return
     verified_by = v.text(args, "verified_by", required=False, max_len=64) or ctx.actor.name
-    note = _note(args, required=not passed)
+    note = _note(args)
+    photos = photo_list(args, "photos")  # the checker's own photo (网格员核查照片)
+    pos = v.gps_fix(args)
     incident = _load(ctx, entity_id)
+    by = _verifier(ctx, incident)
+    override = _override(args, by)
+    need = closure.requirement(ctx.session, incident)
+    if by not in need.verifiers and not override:
+        raise ClosureRefused(f"此类事项由{closure.VERIFY_WORDS[need.verify]}，{closure.VERIFIER_WORDS[by]}不能核查。"
+                             + ("如确需结案，请用“办结”并说明理由。" if by == "room" else ""))
     before = incident.state
-    action = "verify_pass" if passed else "verify_fail"
-    if transition(ctx, incident, action, args) is None:
+    if before != S.AWAITING_VERIFICATION.value:
+        transition(ctx, incident, "verify_pass", args)  # merged (already closed) or refused
+        return
+    waiting = need.still_to_verify(by)
+    refusal = need.refusal(by) if not waiting else ("缺少" + "、".join(need.missing_photos)
+                                                    if need.missing_photos else None)
+    if waiting and not override:
+        # one of several verifiers: record the check; the incident waits for the others
+        touch(ctx, incident)
+        incident.verifications = [*dict.fromkeys([*(incident.verifications or []), by])]
+        flag_modified(incident, "verifications")
+        add_timeline(ctx, incident, "verify_partial", note=note, data={
+            "verified_by": verified_by, "by": by, "photos": photos,
+            "waiting": [closure.VERIFIER_WORDS[w] for w in waiting]})
+        refresh_search_text(ctx, incident)
+        return
+    if refusal and not override:
+        raise ClosureRefused(f"不能核查通过：{refusal}" + ("如确需结案，请用“办结”并说明理由。" if by == "room"
+                                                          else "请指挥室处理。"))
+    if transition(ctx, incident, "verify_pass", args) is None:
         return
     incident.verified_by = verified_by
-    data: dict[str, Any] = {"verified_by": verified_by, "passed": passed}
-    if passed:
-        incident.closed_at = ctx.occurred_at
-        data["ended_dispatches"] = wind_up_dispatches(ctx, incident, cancel_all=False)
-    add_timeline(ctx, incident, action, from_state=before, to_state=incident.state, note=note, data=data)
+    incident.verifications = [*dict.fromkeys([*(incident.verifications or []), by])]
+    data: dict[str, Any] = {"verified_by": verified_by, "passed": True, "by": by, "photos": photos}
+    if pos is not None:
+        data["position"] = pos
+    if override:
+        incident.closure_override = override
+        data["override"] = override
+        data["missing"] = need.refusal(by) or ""
+    incident.closed_at = ctx.occurred_at
+    data["ended_dispatches"] = wind_up_dispatches(ctx, incident, cancel_all=False)
+    add_timeline(ctx, incident, "verify_pass", from_state=before, to_state=incident.state, note=note, data=data)
     refresh_search_text(ctx, incident)
+
+
+def _reject(ctx: MutationContext, entity_id: str, args: dict[str, Any], *, action: str, reason_key: str = "reason",
+            verified_by: str = "") -> None:
+    reason = v.text(args, reason_key, max_len=2000)
+    photos = photo_list(args, "photos")
+    pos = v.gps_fix(args)
+    incident = _load(ctx, entity_id)
+    by = _verifier(ctx, incident)
+    need = closure.requirement(ctx.session, incident)
+    if by not in need.verifiers and by != "room":
+        raise ClosureRefused(f"此类事项由{closure.VERIFY_WORDS[need.verify]}，网格员不能退回结案。")
+    before = incident.state
+    if before == S.CLOSED.value and action == "reject_closure":
+        step = transition(ctx, incident, "reopen", args, target=S.IN_PROGRESS.value)
+        if step is None:
+            return
+        incident.closed_at = None
+        set_deadlines(ctx, incident, close_from=ctx.now)
+    elif transition(ctx, incident, "verify_fail", args) is None:
+        return
+    incident.verified_by = verified_by
+    incident.verifications = []
+    incident.closure_override = ""
+    data: dict[str, Any] = {"by": by, "passed": False, "photos": photos, "rejected_closure": True}
+    if pos is not None:
+        data["position"] = pos
+    add_timeline(ctx, incident, action, from_state=before, to_state=incident.state, note=reason, data=data)
+    refresh_search_text(ctx, incident)
+
+
+@mutation("incident.reject_closure", "incident")
+@stamped
+def reject_closure(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """The matter is not fixed (核查不通过): back to the team, in handling, with the reason (and a photo).
+
+    From 待核查 it returns to 处置中; an incident already closed is reopened to its team. A notice goes
+    to the team (``closure rejected``).
+    """
+    _reject(ctx, entity_id, args, action="reject_closure")
 
 
 @mutation("incident.close", "incident")
 @stamped
 def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
-    """Direct close by the room (销号) with a note and optional before/after photos."""
+    """Direct close by the room (销号) with a note and before/after photos.
+
+    Refused when the incident's closure rule asks for photos it lacks or a grid worker's 核查 it has not
+    had, unless the room states why (``override_reason``: kept on the timeline, counted in the assessment).
+    """
     note = _note(args, required=True)
     before_photos = photo_list(args, "photos_before")
     after_photos = photo_list(args, "photos_after")
     incident = _load(ctx, entity_id)
+    override = _override(args, "room")
     before = incident.state
+    need = None
+    if before != S.CLOSED.value:
+        need = closure.requirement(ctx.session, incident, extra_before=len(before_photos),
+                                   extra_after=len(after_photos))
+        refusal = need.refusal("room")
+        if refusal and not override:
+            raise ClosureRefused(f"不能结案：{refusal}请补充后再结案，或说明理由后强制结案。")
     if transition(ctx, incident, "close", args) is None:
         # someone closed it first: the close is merged, but this officer's words are narrative,
         # which is append-only (docs/sync-protocol.md, "Merge rules") — keep them on the timeline
@@ -654,9 +780,15 @@ def close(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         incident.photos_before = list(dict.fromkeys([*(incident.photos_before or []), *before_photos]))
     if after_photos:
         incident.photos_after = list(dict.fromkeys([*(incident.photos_after or []), *after_photos]))
-    ended = wind_up_dispatches(ctx, incident, cancel_all=False)
-    add_timeline(ctx, incident, "close", from_state=before, to_state=incident.state, note=note,
-                 data={"photos_before": before_photos, "photos_after": after_photos, "ended_dispatches": ended})
+    incident.verifications = [*dict.fromkeys([*(incident.verifications or []), "room"])]
+    data: dict[str, Any] = {"photos_before": before_photos, "photos_after": after_photos}
+    missing = need.refusal("room") if need is not None else None
+    if override and missing:
+        incident.closure_override = override
+        data["override"] = override
+        data["missing"] = missing
+    data["ended_dispatches"] = wind_up_dispatches(ctx, incident, cancel_all=False)
+    add_timeline(ctx, incident, "close", from_state=before, to_state=incident.state, note=note, data=data)
     refresh_search_text(ctx, incident)
 
 

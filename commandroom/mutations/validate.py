@@ -118,6 +118,18 @@ def id_list(args: dict[str, Any], key: str, *, required: bool = True, max_items:
     return value
 
 
+def gps_fix(args: dict[str, Any]) -> dict[str, float] | None:
+    """A phone's GPS fix sent with a field act (``lat``, ``lon``, optional ``accuracy`` in metres)."""
+    lat, lon = location(args)
+    if lat is None or lon is None:
+        return None
+    out = {"lat": round(lat, 7), "lon": round(lon, 7)}
+    acc = number(args, "accuracy", required=False, lo=0, hi=100_000)
+    if acc is not None:
+        out["accuracy"] = round(acc, 1)
+    return out
+
+
 def location(args: dict[str, Any], *, required: bool = False) -> tuple[float | None, float | None]:
     """WGS84 latitude/longitude, checked to lie in a plausible range for China."""
     lat = number(args, "lat", required=required, lo=-90, hi=90)

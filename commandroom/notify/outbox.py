@@ -184,9 +184,10 @@ def enqueue(session: Session, *, event_kind: str, township_code: str | None, sub
     return added
 
 
-NOTIFYING_MUTATIONS = {"incident.dispatch", "team.joint_visit", "summon", "incident.verify", "incident.escalate",
-                       "checkin.escalate", "case.escalate", "incident.warn_breach", "incident.remind",
-                       "case.step_warn", "case.step_escalate", "dispute.open", "dispute.decide", "dispute.escalate"}
+NOTIFYING_MUTATIONS = {"incident.dispatch", "team.joint_visit", "summon", "incident.verify", "incident.reject_closure",
+                       "incident.escalate", "checkin.escalate", "case.escalate", "incident.warn_breach",
+                       "incident.remind", "case.step_warn", "case.step_escalate", "dispute.open", "dispute.decide",
+                       "dispute.escalate"}
 LADDER_WORDS = {"reminder": "提醒", "supervision_order": "督办单", "leader_notice": "领导通报"}
 CLOCK_WORDS = {"ack": "签收", "onsite": "到场", "close": "办结"}
 
@@ -266,14 +267,15 @@ def notices_for_mutation(session: Session, *, name: str, args: dict[str, Any], r
             added += _case_step_notice(session, name, row, now)
         elif isinstance(row, Dispute) and name.startswith("dispute."):
             added += _dispute_notice(session, name, row, now)
-        elif isinstance(row, Incident) and name == "incident.verify" and args.get("passed") is False:
+        elif isinstance(row, Incident) and (name == "incident.reject_closure"
+                                            or (name == "incident.verify" and args.get("passed") is False)):
             what, where = _incident_words(session, row)
             dispatches = session.scalars(select(Dispatch).where(Dispatch.incident_id == row.id,
                                                                 Dispatch.deleted.is_(False))).all()
             people = [p for d in dispatches for p in _recipients_of_dispatch(session, d)]
             added += enqueue(session, event_kind="verification_rejected", township_code=row.township_code,
                              subject_type="incident", subject_id=row.id, title=f"核查未通过 {what}",
-                             body=f"{where}：{row.title}，核查未通过，请重新处置。{args.get('note') or ''}".strip(),
+                             body=f"{where}：{row.title}，核查未通过，请重新处置。{args.get('reason') or args.get('note') or ''}".strip(),
                              people=people, dedup=f"{row.id}:{row.row_version}", now=now)
     return added
 

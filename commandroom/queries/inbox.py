@@ -186,6 +186,7 @@ class ReportDetail:
     routing: RoutingPreview
     transferred_from_name: str = ""
     transfer_reason: str = ""
+    thumbnail_hashes: list[str] = field(default_factory=list)  # the photo of each thumbnail, in order
 
 
 def routing_preview(session: Any, report: Report, *, at: datetime | None = None) -> RoutingPreview:
@@ -239,10 +240,14 @@ def report_detail(store: ReadStore, report_id: str) -> ReportDetail | None:
                 village_name = village.name if village is not None else ""
         hashes = list(report.photos or [])
         thumbs: list[bytes] = []
+        thumb_hashes: list[str] = []
         if hashes:
-            for photo in session.scalars(select(Photo).where(Photo.sha256.in_(hashes))):
-                if photo.thumbnail:
+            held = {p.sha256: p for p in session.scalars(select(Photo).where(Photo.sha256.in_(hashes)))}
+            for h in hashes:
+                photo = held.get(h)
+                if photo is not None and photo.thumbnail:
                     thumbs.append(bytes(photo.thumbnail))
+                    thumb_hashes.append(h)
         incident_number, incident_title = None, ""
         if report.incident_id:
             inc = session.get(Incident, report.incident_id)
@@ -269,6 +274,7 @@ def report_detail(store: ReadStore, report_id: str) -> ReportDetail | None:
             routing=routing,
             transferred_from_name=from_name,
             transfer_reason=report.transfer_reason or "",
+            thumbnail_hashes=thumb_hashes,
         )
 
 

@@ -790,7 +790,9 @@ def incident_detail(store: ReadStore, incident_id: str) -> IncidentDetail | None
         report_photos: list[str] = []
         for r in session.scalars(select(Report).where(Report.incident_id == incident_id)):
             report_photos.extend(r.photos or [])
-        wanted = [("report", h) for h in report_photos] + [("before", h) for h in (inc.photos_before or [])] + [
+        # a report's photos become the incident's "before" photos on acceptance: show each photo once
+        wanted = [("report", h) for h in dict.fromkeys(report_photos)] + [
+            ("before", h) for h in (inc.photos_before or []) if h not in report_photos] + [
             ("after", h) for h in (inc.photos_after or [])]
         thumbs = {}
         if wanted:
@@ -880,3 +882,13 @@ def dispatch_choices(store: ReadStore) -> DispatchChoices:
     return DispatchChoices(departments, zones, members)
 
 
+
+
+def closure_needs(store: ReadStore, incident_id: str) -> Any:
+    """What closing the incident needs and still lacks (:class:`commandroom.services.closure.Requirement`)."""
+    from commandroom.domain.models import Incident
+    from commandroom.services import closure
+
+    with store.read() as session:
+        incident = session.get(Incident, incident_id)
+        return None if incident is None else closure.requirement(session, incident)

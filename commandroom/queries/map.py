@@ -243,3 +243,26 @@ def to_js(value: Any) -> str:
     """
     return orjson.dumps(value).decode("utf-8")
 
+
+
+def popup_photo(store: ReadStore, incident_id: str) -> bytes | None:
+    """The thumbnail an incident's map popup shows: its newest after-photo, else a before- or report photo
+    (None when none has arrived on this desk yet)."""
+    from commandroom.domain.models import Photo
+
+    with store.read() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            return None
+        hashes = [*reversed(incident.photos_after or []), *(incident.photos_before or [])]
+        for (photos,) in session.execute(select(Report.photos).where(Report.incident_id == incident_id)):
+            hashes.extend(photos or [])
+        if not hashes:
+            return None
+        thumbs = dict(session.execute(select(Photo.sha256, Photo.thumbnail).where(
+            Photo.sha256.in_(hashes), Photo.thumbnail.is_not(None))).all())
+        for h in hashes:
+            thumb = thumbs.get(h)
+            if thumb:
+                return bytes(thumb)
+    return None

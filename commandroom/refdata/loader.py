@@ -578,7 +578,7 @@ def _modules(p: _Problems, ref: ReferenceData) -> None:
 def _categories(p: _Problems, ref: ReferenceData) -> None:
     items = _json_items(p, ref.data_dir, CATEGORIES, "categories",
                         {"code", "name", "module", "related", "urban_weight", "rural_weight"},
-                        {"name_en", "platform", "group", "note"})
+                        {"name_en", "platform", "group", "note", "closure"})
     rp = _Rows(p, CATEGORIES)
     modules = {m["name"] for m in ref.modules}
     codes = {str(c.get("code") or "") for c in items}
@@ -599,9 +599,19 @@ def _categories(p: _Problems, ref: ReferenceData) -> None:
             "related": related,
             "urban_weight": rp.number(c, i, "urban_weight", minimum=0),
             "rural_weight": rp.number(c, i, "rural_weight", minimum=0),
+            "closure": _closure(rp, i, c.get("closure")),
         })
     _dupes(ref.categories, lambda c: c["code"], rp, "code")
     _dupes(ref.categories, lambda c: c["name"], rp, "name")
+
+
+def _closure(rp: _Rows, row: int, value: Any) -> dict[str, str] | None:
+    from commandroom.services.closure import parse_rule
+
+    rule, problems = parse_rule(value)
+    for problem in problems:
+        rp.err(row, "closure", problem)
+    return rule
 
 
 def _urgency(p: _Problems, ref: ReferenceData) -> None:
@@ -790,6 +800,7 @@ def _matters(p: _Problems, ref: ReferenceData) -> None:
             "is_enforcement": rp.flag(r, i, "is_enforcement"),
             "one_thing_code": ot or None,
             "illustrative": status != "OFFICIAL",
+            "closure": _closure(rp, i, r.get("closure")),
         })
         row_of.append(i)
     _dupes(ref.matters, lambda m: (m["_version"], m["code"]), rp, "code")

@@ -26,6 +26,7 @@ ROUTER_MODULES = [
     "commandroom.server.scheduler",
     "commandroom.server.basemap_api",
     "commandroom.server.notices_api",
+    "commandroom.server.field_api",
 ]
 
 

@@ -28,6 +28,10 @@ from commandroom.sync.buckets import SHARED, scope_buckets_and_townships
 from commandroom.timeutil import utcnow
 
 ACCESS_TTL = timedelta(hours=1)
+FIELD_DEVICE_PREFIX = "field-"
+"""Device ids of field-app sign-ins start with this (set by the server, never by the phone)."""
+FIELD_PATHS = ("/api/v1/field/", "/api/v1/photos", "/open311/")
+"""Where a field token is accepted: the field API, photos, and the Open311 intake a grid worker reports through."""
 REFRESH_TTL = timedelta(days=30)
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
@@ -71,6 +75,12 @@ class Principal:
     townships: tuple[str, ...]
     roles: tuple[str, ...] = ()
     department_code: str | None = None
+    grid_id: str | None = None
+
+    @property
+    def field_only(self) -> bool:
+        """A token of the field app (手机外勤): never good for a desk's sync or administration."""
+        return self.device_id.startswith(FIELD_DEVICE_PREFIX)
 
     @property
     def actor(self) -> Actor:
@@ -85,6 +95,7 @@ class Principal:
             device_name=self.device_name,
             roles=self.roles,
             department_code=self.department_code,
+            grid_id=self.grid_id,
         )
 
     def may(self, name: str) -> bool:
@@ -177,6 +188,7 @@ def _principal_of(session: Session, user: Any, device_id: str, device_name: str,
         townships=tuple(townships),
         roles=roles,
         department_code=getattr(user, "department_code", None),
+        grid_id=getattr(user, "grid_id", None),
     )
 
 
@@ -184,7 +196,7 @@ def _principal_of(session: Session, user: Any, device_id: str, device_name: str,
 _TOKEN_AND_USER = (
     select(DeviceToken.id.label("token_id"), DeviceToken.device_id, DeviceToken.device_name, DeviceToken.revoked,
            DeviceToken.access_expires_at, User.id, User.username, User.display_name, User.role, User.scope_kind,
-           User.scope_code, User.township_code, User.disabled, User.roles, User.department_code)
+           User.scope_code, User.township_code, User.disabled, User.roles, User.department_code, User.grid_id)
     .outerjoin(User, User.id == DeviceToken.user_id)
 )
 
@@ -210,4 +222,7 @@ def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Dep
                                 headers={"WWW-Authenticate": "Bearer"})
         if row.id is None or row.disabled:  # no such user any more, or disabled
             raise HTTPException(401, detail={"code": "disabled", "message": "this account is disabled"})
+        if row.device_id.startswith(FIELD_DEVICE_PREFIX) and not request.url.path.startswith(FIELD_PATHS):
+            raise HTTPException(403, detail={"code": "field_only",
+                                             "message": "外勤手机应用的登录只能在手机应用中使用，不能用于指挥室工作站同步。"})
         return _principal_of(session, row, row.device_id, row.device_name, row.token_id)

@@ -74,7 +74,7 @@ def login(body: LoginIn, request: Request) -> dict:
             raise HTTPException(403, detail={
                 "code": "no_desk_role",
                 "message": f"此账号（{permissions.role_words(permissions.roles_of(user))}）不能登录指挥室工作站；"
-                           f"网格员请用手机上的 Open311 密钥上报。"})
+                           f"网格员请在手机上打开外勤应用（县服务器地址后加 /field/）登录，或用 Open311 密钥上报。"})
         reason = "this account is disabled" if user is not None and user.disabled else "wrong user name or password"
     # raised after the transaction commits, so the failed attempt stays recorded for the rate limit
     raise HTTPException(401, detail={"code": "bad_credentials", "message": reason})

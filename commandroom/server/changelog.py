@@ -215,6 +215,7 @@ def allocate_seqs(session: Session, n: int) -> range:
 # -- write-behind: bookkeeping rows written in one statement at the end of the transaction
 
 _WRITE_BEHIND = "commandroom.write_behind"
+_MAX_PARAMS = 30000  # bound parameters per statement (PostgreSQL's limit is 65,535)
 
 
 @dataclass(eq=False)
@@ -246,17 +247,29 @@ def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) 
     wb = session.info.pop(_WRITE_BEHIND, None)
     if wb is None:
         return
-    dml: list[Any] = [table.insert().values(rows) for table, rows in wb.rows.items() if rows]
+    head = None
     if wb.head is not None:
-        dml.append(update(SyncCounter.__table__).where(SyncCounter.__table__.c.id == 1).values(head=wb.head))
-    if session.get_bind().dialect.name == "sqlite":
-        for stmt in dml:
-            session.execute(stmt)
+        head = update(SyncCounter.__table__).where(SyncCounter.__table__.c.id == 1).values(head=wb.head)
+    if session.get_bind().dialect.name == "sqlite":  # no round trips to save; executemany stays under its
+        for table, rows in wb.rows.items():        # bound-parameter limit
+            if rows:
+                session.execute(table.insert(), rows)
+        if head is not None:
+            session.execute(head)
         return
+    dml: list[tuple[Any, int]] = []  # (statement, its bound parameters)
+    for table, rows in wb.rows.items():
+        per = max(1, _MAX_PARAMS // max(1, len(table.c)))
+        dml.extend((table.insert().values(rows[i:i + per]), len(rows[i:i + per]) * len(rows[0]))
+                   for i in range(0, len(rows), per))
+    if head is not None:
+        dml.append((head, 1))
+    while len(dml) > 1 and sum(n for _, n in dml) > _MAX_PARAMS:  # a huge batch: its first parts on their own
+        session.execute(dml.pop(0)[0])
     if not dml and notify is None:
         return
     tail = select(func.pg_notify(*notify)) if notify is not None else select(literal(1))
-    session.execute(tail.add_cte(*(stmt.cte(f"w{i}") for i, stmt in enumerate(dml))))
+    session.execute(tail.add_cte(*(stmt.cte(f"w{i}") for i, (stmt, _) in enumerate(dml))))
 
 
 def allocate_number(session: Session, obj: Base, kind: str) -> str:
@@ -299,7 +312,8 @@ def log_rows(
     """Append one change per row, stamping ``row_version`` and per-field versions on synced rows.
 
     Args:
-        rows: rows written in this transaction (already flushed).
+        rows: rows written in this transaction, flushed or pending (the flush here writes them with their
+            stamps: one statement per row, not an INSERT and then an UPDATE of its versions).
         changed_fields: per ``id(row)``, the fields that changed (None: all — a new row).
         origin_user: the person whose change this is, kept per field in ``field_writers``.
         before: per ``id(row)``, the row as it was (None: new). A row that left a bucket (a team
@@ -375,7 +389,11 @@ def log_rows(
             "row_version": getattr(child, "row_version", seq), "fields": row_to_dict(child),
             "origin_device": origin_device, "origin_mutation": origin_mutation, "server_ts": now,
         })
-    session.execute(insert(ChangeLog), entries)
+    wb = write_behind(session)
+    if wb is not None:  # with the transaction's other bookkeeping rows, in one statement at the end
+        wb.rows.setdefault(ChangeLog.__table__, []).extend(entries)
+    else:
+        session.execute(insert(ChangeLog), entries)
     # remember the buckets and newest seqs of this transaction: the commit hook pokes their readers
     heads = session.info.setdefault("logged_heads", {})
     for e in entries:
@@ -429,6 +447,9 @@ def _joined_department_rows(session: Session, plan: list[tuple[Base, list[str]]]
         ChangeLog.bucket.in_(wanted), ChangeLog.entity_type.in_(["incident", "one_thing_case"]),
         ChangeLog.entity_id.in_(sorted({primary_key_of(r) for r in rows}))))
     logged = {(b, t, i) for b, t, i in found}
+    wb = write_behind(session)
+    if wb is not None:  # this push's earlier mutations: their entries are written at its end
+        logged |= {(e["bucket"], e["entity_type"], e["entity_id"]) for e in wb.rows.get(ChangeLog.__table__, [])}
     in_plan = {(row.__tablename__, primary_key_of(row)): buckets for row, buckets in plan}
     out: list[tuple[str, Base]] = []
     seen: set[tuple[str, str, str]] = set()

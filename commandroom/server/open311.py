@@ -809,7 +809,8 @@ def create_report(state, intake: Intake) -> tuple[dict[str, Any], bool]:
     root = photo_store.photos_dir(state) if intake.photo is not None else None
     made_file = False
     try:
-        with state.transaction() as session:
+        # durable: the 201 tells the grid worker the report is in, so a power cut must not undo it
+        with state.transaction(durable=True) as session:
             existing = session.get(Report, entity_id)
             if existing is not None:
                 if not _same_request(existing, intake):

@@ -4,9 +4,11 @@ Bytes live under ``<data dir>/photos/ab/cdef…`` (the SHA-256 in hex, split aft
 two characters), written atomically; the :class:`Photo` row holds the type,
 size, dimensions and a 320-pixel JPEG thumbnail, so a workstation on a weak
 link fetches thumbnails first and full images on demand. Only JPEG and PNG are
-accepted (checked by magic bytes and by decoding), at most 10 MB.
+accepted (checked by magic bytes and by decoding), at most 10 MB (the rule is
+:mod:`commandroom.services.photos`, shared with the desk).
 
 Endpoints: ``POST /api/v1/photos`` (bearer; raw body or multipart ``file``/``media``),
+``PUT /api/v1/photos/{sha256}`` (the desk's upload: the body must match the hash it is named by),
 ``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``. Reading
 needs a signed-in device or a valid Open311 ``api_key`` (any scope: photos are
 addressed by an unguessable hash).
@@ -14,12 +16,9 @@ addressed by an unguessable hash).
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -31,32 +30,21 @@ from sqlalchemy.orm import Session
 from commandroom import permissions
 from commandroom.domain.models import Photo, User
 from commandroom.server.auth import Principal, principal
+from commandroom.services.photos import (  # noqa: F401 - the server's photo API names them too
+    JPEG_MAGIC,
+    MAX_BYTES,
+    PNG_MAGIC,
+    THUMB_PX,
+    PhotoError,
+    Prepared,
+    prepare,
+    sniff_mime,
+)
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
-MAX_BYTES = 10 * 1024 * 1024
-THUMB_PX = 320
-JPEG_MAGIC = b"\xff\xd8\xff"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 CACHE_FOREVER = "private, max-age=31536000, immutable"
-
-
-class PhotoError(Exception):
-    """A photo was refused: ``status`` (400/413) and a message saying why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def sniff_mime(data: bytes) -> str | None:
-    if data.startswith(JPEG_MAGIC):
-        return "image/jpeg"
-    if data.startswith(PNG_MAGIC):
-        return "image/png"
-    return None
 
 
 def photos_dir(state) -> Path:
@@ -76,53 +64,6 @@ def photos_dir(state) -> Path:
 
 def photo_path(root: Path, sha256: str) -> Path:
     return root / sha256[:2] / sha256[2:]
-
-
-@dataclass
-class Prepared:
-    """A checked image, ready to be stored: bytes, hash, type, size and thumbnail."""
-
-    data: bytes
-    sha256: str
-    mime: str
-    width: int
-    height: int
-    thumbnail: bytes
-
-
-def prepare(data: bytes) -> Prepared:
-    """Check an upload and make its thumbnail; raises :class:`PhotoError` saying what is wrong."""
-    if not data:
-        raise PhotoError(400, "the photo is empty")
-    if len(data) > MAX_BYTES:
-        raise PhotoError(413, f"the photo is {len(data) / 1048576:.1f} MB; at most {MAX_BYTES // 1048576} MB")
-    mime = sniff_mime(data)
-    if mime is None:
-        raise PhotoError(400, "only JPEG and PNG photos are accepted (the file is neither)")
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            width, height = img.size
-            if width * height > 80_000_000:
-                raise PhotoError(400, f"the photo is {width}×{height} pixels; too large")
-            thumb = ImageOps.exif_transpose(img) or img
-            if thumb.mode not in ("RGB", "L"):
-                background = Image.new("RGB", thumb.size, (255, 255, 255))
-                rgba = thumb.convert("RGBA")
-                background.paste(rgba, mask=rgba.split()[-1])
-                thumb = background
-            thumb = thumb.copy()
-            thumb.thumbnail((THUMB_PX, THUMB_PX))
-            out = io.BytesIO()
-            thumb.save(out, format="JPEG", quality=80, optimize=True)
-    except PhotoError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PhotoError(400, f"the photo cannot be read as {mime.split('/')[1].upper()}: {exc}") from None
-    return Prepared(data=data, sha256=hashlib.sha256(data).hexdigest(), mime=mime, width=width, height=height,
-                    thumbnail=out.getvalue())
 
 
 def write_file(root: Path, prepared: Prepared) -> bool:
@@ -171,14 +112,16 @@ def photo_json(row: Photo, base_url: str = "") -> dict:
         "size": row.size,
         "width": row.width,
         "height": row.height,
+        "has_full": bool(row.has_full),
         "thumb_url": f"{base_url}/api/v1/photos/{row.sha256}/thumb",
         "full_url": f"{base_url}{full_url(row.sha256)}",
     }
 
 
-def store(state, data: bytes) -> tuple[dict, bool]:
+def store(state, data: bytes, *, expected_sha256: str | None = None,
+          documents: bool = False) -> tuple[dict, bool]:
     """Check, write and record one photo in its own transaction; ``(photo json, created)``."""
-    prepared = prepare(data)
+    prepared = prepare(data, expected_sha256=expected_sha256, documents=documents)
     root = photos_dir(state)
     made_file = write_file(root, prepared)
     try:
@@ -262,6 +205,30 @@ async def upload(request: Request, who: Principal = Depends(principal)) -> Respo
         else:
             raise PhotoError(400, f"send the photo as image/jpeg, image/png or multipart/form-data, not {ctype}")
         out, created = await run_in_threadpool(store, state, data)
+    except PhotoError as exc:
+        return _error(exc)
+    return JSONResponse(status_code=201 if created else 200, content=out)
+
+
+@router.put("/{sha256}", status_code=201)
+async def upload_named(sha256: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    """The desk's upload of a photo it names by its hash: a body that does not match is refused, and one
+    the server already holds in full is not stored again (200)."""
+    who.require("photo.upload")
+    state = request.app.state.server
+    documents = request.query_params.get("kind") == "document"
+    try:
+        if not SHA_RE.match(sha256):
+            raise PhotoError(400, "照片编号应为 64 位十六进制 SHA-256。")
+        with state.read() as session:
+            row = session.get(Photo, sha256)
+            held = row is not None and row.has_full and photo_path(photos_dir(state), sha256).exists()
+            out = photo_json(row) if held and row is not None else None
+        if out is not None:
+            return JSONResponse(status_code=200, content=out)
+        data = await read_limited(request)
+        out, created = await run_in_threadpool(lambda: store(state, data, expected_sha256=sha256,
+                                                             documents=documents))
     except PhotoError as exc:
         return _error(exc)
     return JSONResponse(status_code=201 if created else 200, content=out)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
@@ -32,6 +33,7 @@ from commandroom.domain.models import (
     row_to_dict,
 )
 from commandroom.mutations.core import (
+    DEFER_FLUSH,
     OCCURRED_AT,
     Actor,
     Changes,
@@ -42,6 +44,7 @@ from commandroom.mutations.core import (
     primary_key_of,
     start_tracking,
     stop_tracking,
+    touched_rows,
 )
 from commandroom.notify.outbox import notices_for_mutation
 from commandroom.queries.scope import department_of, is_department_work
@@ -119,31 +122,25 @@ def bounded_occurred_at(claimed: datetime | None, received: datetime, floor: dat
     return occurred, future or before_previous or unchecked or clock_skew in UNTRUSTED_SKEWS
 
 
-def _floor_of(session: Session, name: str, entity_id: str) -> datetime | None:
-    """The target row's previous acknowledged act (its ``occurred_at``), if the row exists."""
-    model = SYNCED_MODELS.get(get_spec(name).entity_type)
-    row = session.get(model, entity_id) if model is not None else None
-    return getattr(row, "occurred_at", None) if row is not None else None
-
-
 def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] | None, name: str,
-                      entity_id: str, args: dict[str, Any]) -> None:
+                      entity_id: str, args: dict[str, Any]) -> datetime | None:
     """The role rule first (nothing read yet), then the existing target row's scope (never the client's claim).
 
     A row outside the actor's scope gets the answer a missing row gets (NotFound, same words), so a
     refusal says nothing about another township's rows; a row in scope that is not assigned to the
-    actor's department or team (when the role reaches only those) is refused saying so.
+    actor's department or team (when the role reaches only those) is refused saying so. Returns the
+    target row's previous acknowledged act (its ``occurred_at``) when the row exists.
     """
     reach = permissions.check(actor, name)  # Forbidden: this role may not do it at all
     spec = get_spec(name)
     model = SYNCED_MODELS.get(spec.entity_type)
     if model is None:
-        return
+        return None
     row = session.get(model, entity_id)
     if row is None:
         if reach is permissions.Reach.ASSIGNED and not permissions.assigned_args(actor, name, args, session):
             raise Forbidden(permissions.assigned_refusal(name), rule=name)
-        return
+        return None
     if allowed is not None and row.township_code not in allowed:
         raise NotFound(spec.entity_type, entity_id)
     dept = department_of(actor)
@@ -151,6 +148,7 @@ def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] |
         raise NotFound(spec.entity_type, entity_id)  # another department's work: as if it did not exist
     if reach is permissions.Reach.ASSIGNED and not permissions.assigned_to(actor, spec.entity_type, row, session):
         raise Forbidden(permissions.assigned_refusal(name), rule=name)
+    return getattr(row, "occurred_at", None)
 
 
 def _values(row: Base) -> dict[str, Any]:
@@ -222,8 +220,41 @@ def _conflicts(session: Session, actor: Actor, mutation_id: str | None, base_ver
     return out
 
 
+_HOLD = "commandroom.hold_loaded"
+
+
+@event.listens_for(Base, "load", propagate=True)
+def _hold_loaded(target: Base, context: Any) -> None:
+    """Keep every row a server write loads alive until its session closes.
+
+    The session's identity map holds unmodified rows weakly: the incident a mutation's checks read was
+    dropped between them and read again three times per mutation, and again for every mutation of a
+    batch on that incident. Under the counter lock nobody else writes, so the held rows stay current.
+    """
+    session = getattr(context, "session", None)
+    held = session.info.get(_HOLD) if session is not None else None
+    if held is not None:
+        held.append(target)
+
+
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _require_stored_photos(session: Session, args: dict[str, Any]) -> None:
+    """A mutation may name only photos this server holds in full (the desk uploads them before it pushes)."""
+    from commandroom.domain.errors import UnknownPhoto
+    from commandroom.domain.models import Photo
+    from commandroom.services.photos import photo_hashes
+
+    wanted = photo_hashes(args)
+    if not wanted:
+        return
+    held = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(wanted), Photo.has_full.is_(True))))
+    missing = [h for h in wanted if h not in held]
+    if missing:
+        raise UnknownPhoto(f"此操作引用的 {len(missing)} 张照片尚未上传到县服务器（编号 {missing[0][:12]}…），"
+                           "未执行；请在联网后重新同步，照片会先上传。", missing=",".join(missing))
 
 
 def execute(
@@ -254,6 +285,7 @@ def execute(
         DomainError: the mutation is rejected; its savepoint is rolled back.
     """
     base_versions = base_versions or {}
+    session.info.setdefault(_HOLD, [])
     # Serialize server writes on the counter row before reading anything: read-modify-write
     # (counters, human serials, state checks) can then never lose a concurrent update when
     # several server processes share one PostgreSQL, and seq order stays commit order.
@@ -267,10 +299,13 @@ def execute(
     if race is not None:
         entity_id, args = race.entity_id, race.args
     with session.begin_nested() if savepoint else contextlib.nullcontext():
-        _authorize_target(session, actor, allowed_townships, name, entity_id, args)
+        floor = _authorize_target(session, actor, allowed_townships, name, entity_id, args)
+        _require_stored_photos(session, args)
+        closed = races.closed_first(session, name, entity_id) if race is None and actor.device_id else None
+        if closed is not None:
+            return Outcome(status="rejected", explanation=closed.explanation, code="lost_race", follow=closed.follow)
         received = now or utcnow()
-        occurred, untrusted = bounded_occurred_at(occurred_at, received, _floor_of(session, name, entity_id),
-                                                  clock_skew)
+        occurred, untrusted = bounded_occurred_at(occurred_at, received, floor, clock_skew)
         ctx = MutationContext(
             session,
             actor,
@@ -285,11 +320,13 @@ def execute(
         )
         start_tracking(session)
         session.info[OCCURRED_AT] = occurred
+        # the rows are written by one flush, in log_rows, with their version stamps (not an INSERT and an UPDATE)
+        session.info[DEFER_FLUSH] = True
         try:
-            apply_mutation(ctx, name, entity_id, args)  # flushes what it wrote: the rows are tracked
+            apply_mutation(ctx, name, entity_id, args)  # what it wrote is tracked, pending or flushed
             if name == "report.accept" and ctx.status == "merged":
                 races.remember_lost_accept(session, args, entity_id)
-            rows = _touched(session, flush=False)
+            rows = _touched(session)
             _authorize_rows(session, actor, allowed_townships, rows, name)
             conflict_rows = _conflicts(session, actor, mutation_id, base_versions, rows)
             for note in ctx.notices:
@@ -311,7 +348,7 @@ def execute(
                 )
             for rec in conflict_rows:
                 session.add(rec)
-            if session.new or session.dirty:
+            if conflict_rows:
                 rows = _touched(session)  # includes the conflict records and any needs_review flag
             olds = {id(r): old_values(session, r) for r in rows}
             befores = {id(r): changelog.snapshot(r, olds[id(r)]) for r in rows}
@@ -319,6 +356,7 @@ def execute(
         finally:
             stop_tracking(session, flush=False)
             session.info.pop(OCCURRED_AT, None)
+            session.info.pop(DEFER_FLUSH, None)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
                                   origin_mutation=mutation_id, origin_user=actor.user_id or None, before=befores)
         # notices (dispatch, summons, escalation…) are written with the act: rolled back with it if it fails
@@ -353,12 +391,10 @@ def execute(
     )
 
 
-def _touched(session: Session, *, flush: bool = True) -> list[Base]:
-    """Replicated rows this mutation wrote (bookkeeping rows such as the counter are not replicated)."""
-    if flush:
-        session.flush()
+def _touched(session: Session) -> list[Base]:
+    """Replicated rows this mutation wrote, flushed or pending (bookkeeping rows such as the counter are not)."""
     return [
-        row for row in session.info.get("touched", {}).values()
+        row for row in touched_rows(session)
         if row.__tablename__ in SYNCED_MODELS or row.__tablename__ in REFERENCE_MODELS
     ]
 

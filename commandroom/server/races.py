@@ -16,6 +16,11 @@ later mutation on it:
 
 A dispatch created on a losing incident is remembered too, so acknowledging it later is explained the
 same way.
+
+The other race of an outage: one desk closes an incident while another, offline, goes on working on it
+(dispatches a team, signs for it, starts…). Those acts need an open incident; arriving after the close
+they are **refused naming the incident and who closed it, when**, with one action: reopen it and do it
+again (:func:`closed_first`). Closing or noting a closed incident stays as before (merged, or applied).
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commandroom.domain.enums import ReportState
-from commandroom.domain.models import Dispatch, Incident, LostRace, Report, User
+from commandroom.domain.enums import DispatchState, IncidentState, ReportState
+from commandroom.domain.models import Dispatch, Incident, LostRace, Report, TimelineEntry, User
+from commandroom.timeutil import fmt_local
 
 # mutations that carry over to the winning incident as they are
 FOLLOWS = {"incident.note"}
@@ -39,7 +45,8 @@ ACTION_WORDS = {
     "incident.start": "开始处置", "incident.note": "备注", "incident.return": "退回",
     "incident.escalate": "升级", "incident.submit": "提交办结", "incident.verify": "核查",
     "incident.close": "办结", "incident.reopen": "重新打开", "incident.update": "修改",
-    "incident.remind": "催办", "dispatch.acknowledge": "签收派遣", "dispatch.en_route": "出发",
+    "incident.remind": "催办", "incident.reject_closure": "退回结案", "dispatch.acknowledge": "签收派遣",
+    "dispatch.en_route": "出发",
     "dispatch.on_scene": "到达现场", "dispatch.done": "完成派遣", "dispatch.cancel": "取消派遣",
     "report.merge": "合并报告",
 }
@@ -144,3 +151,39 @@ def _story(session: Session, winner: Incident | None) -> str:
     report = session.scalar(select(Report).where(Report.incident_id == winner.id,
                                                  Report.state == ReportState.ACCEPTED.value).limit(1))
     return f"这份报告已{_by(session, report)}受理为事件 {winner.number or '编号待分配'}「{winner.title}」"
+
+
+# acts that need an open incident: on one closed meanwhile they did not happen, and the officer must know
+NEEDS_OPEN = {"incident.dispatch", "incident.acknowledge", "incident.arrive", "incident.start",
+              "incident.submit", "incident.escalate", "incident.return"}
+# a team's steps on a dispatch that the close wound up
+DISPATCH_STEPS = {"dispatch.acknowledge", "dispatch.en_route", "dispatch.on_scene"}
+
+
+def closed_first(session: Session, name: str, entity_id: str) -> Decision | None:
+    """Work on an incident that was closed before it arrived: refused naming the incident; None otherwise.
+
+    Call after the target's scope is checked (the refusal names the incident).
+    """
+    if name in NEEDS_OPEN:
+        incident = session.get(Incident, entity_id)
+        redo = {"entity_type": "incident", "entity_id": entity_id}
+    elif name in DISPATCH_STEPS:
+        dispatch = session.get(Dispatch, entity_id)
+        if dispatch is None or dispatch.state not in (DispatchState.CANCELLED.value, DispatchState.DONE.value):
+            return None
+        incident = session.get(Incident, dispatch.incident_id)
+        redo = None  # the dispatch itself is over: a new one is sent from the incident
+    else:
+        return None
+    if incident is None or incident.state != IncidentState.CLOSED.value:
+        return None
+    action = ACTION_WORDS.get(name, "这项操作")
+    closing = session.scalar(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id,
+                                                         TimelineEntry.to_state == IncidentState.CLOSED.value)
+                             .order_by(TimelineEntry.at.desc()).limit(1))
+    who = f"由{closing.actor_name or '系统'}于 {fmt_local(closing.at)} " if closing is not None else "在另一工作站"
+    again = "再重新派遣" if name in DISPATCH_STEPS else f"再重做「{action}」"
+    return Decision("", {}, reject=True, follow=redo,
+                    explanation=f"事件 {incident.number or '编号待分配'}「{incident.title}」已{who}办结，"
+                                f"本机的「{action}」未执行。如仍需处置，请先重新打开该事件，{again}。")

@@ -324,8 +324,7 @@ def create_user(
     dept = resolve_department(session, department) if Role.DEPARTMENT_LIAISON in roles else None
     if department and dept is None:
         raise ValidationError("department", "only a department liaison belongs to a department")
-    if roles == [Role.GRID_WORKER]:
-        password = None  # a grid worker reports with an Open311 key and never signs in to a desk
+    # a grid worker's password signs in to the field app only (a field token, never a desk's: server/field_api.py)
     if password is not None:
         check_password(password)
     user = User(

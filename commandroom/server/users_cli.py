@@ -13,7 +13,8 @@ Examples::
 
 Passwords: ``--password`` if given; otherwise typed twice when the terminal is
 interactive; otherwise generated and printed once. A grid worker (only) gets no
-password at all: it cannot sign in to a desk. A grid worker's Open311
+password unless ``--password`` is given; with one it signs in to the field app on
+its phone (``/field/``), never to a desk. A grid worker's Open311
 api_key is printed once and never again (``revoke-key`` then ``add`` a new
 account, or rotate it through the admin API, if it is lost).
 """
@@ -110,8 +111,8 @@ def run_user_command(settings, args, *, out=None, err=None) -> int:
             from commandroom.domain.enums import Role as _Role
             from commandroom.server.users import parse_roles
 
-            if parse_roles(args.role) == [_Role.GRID_WORKER]:
-                password, generated = None, False  # Open311 key only: no desk sign-in
+            if parse_roles(args.role) == [_Role.GRID_WORKER] and not getattr(args, "password", None):
+                password, generated = None, False  # Open311 key only (a --password opens the field app, never a desk)
             else:
                 password, generated = _password(args, err)
             with state.transaction() as session:

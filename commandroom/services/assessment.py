@@ -355,10 +355,17 @@ class TownshipIndicators:
     cases_ordered: int = 0
     cases_completed: int = 0
     cases_completed_on_time: int = 0
+    closures: int = 0  # incidents closed in the month (结案 or 核查通过)
+    closure_overrides: int = 0  # of them, closed by the room without what the closure rule asks (stated reason)
+    closures_rejected: int = 0  # closures a verifier sent back (核查不通过)
 
     @property
     def return_rate(self) -> float | None:
         return _rate(self.returned, self.dispatched_to_departments)
+
+    @property
+    def override_rate(self) -> float | None:
+        return _rate(self.closure_overrides, self.closures)
 
     @property
     def verification_median_hours(self) -> float | None:
@@ -392,7 +399,8 @@ def township_indicators(session: Session, month: str, *, township_code: str | No
             t.returned += 1
 
     q = select(TimelineEntry).where(TimelineEntry.deleted.is_(False),
-                                    TimelineEntry.action.in_(["submit", "verify_pass", "close"]))
+                                    TimelineEntry.action.in_(["submit", "verify_pass", "close", "verify_fail",
+                                                              "reject_closure"]))
     if township_code:
         q = q.where(TimelineEntry.township_code == township_code)
     by_incident: dict[str, list[TimelineEntry]] = defaultdict(list)
@@ -402,6 +410,16 @@ def township_indicators(session: Session, month: str, *, township_code: str | No
         entries.sort(key=lambda e: (e.at, e.id))
         last_submit: datetime | None = None
         for e in entries:
+            if _in(e.at, rng):
+                if e.action in ("close", "verify_pass"):
+                    get(e.township_code).closures += 1
+                    if (e.data or {}).get("override"):
+                        get(e.township_code).closure_overrides += 1
+                elif e.action in ("verify_fail", "reject_closure"):
+                    get(e.township_code).closures_rejected += 1
+                    continue
+            if e.action in ("verify_fail", "reject_closure"):
+                continue
             if e.action == "submit":
                 last_submit = e.at
             elif last_submit is not None and _in(e.at, rng):
@@ -523,11 +541,12 @@ def export_rows(session: Session, month: str, now: datetime, *,
                       d.on_time_closure_rate, d.dispatched, d.returned, d.return_rate, d.ack_median_min,
                       d.ack_p90_min])
     towns = [["月份", "乡镇编码", "乡镇", "派往部门", "被退回", "退回率", "核查用时中位数(小时)", "吹哨次数",
-              "一件事点单", "一件事办结", "按时办结", "按时办结率"]]
+              "一件事点单", "一件事办结", "按时办结", "按时办结率", "结案", "未达结案要求强制结案", "核查退回"]]
     for t in township_indicators(session, month, township_code=township_code):
         towns.append([month, t.code, t.name, t.dispatched_to_departments, t.returned, t.return_rate,
                       t.verification_median_hours, t.summons, t.cases_ordered, t.cases_completed,
-                      t.cases_completed_on_time, t.case_on_time_rate])
+                      t.cases_completed_on_time, t.case_on_time_rate, t.closures, t.closure_overrides,
+                      t.closures_rejected])
     grid = [["月份", "乡镇", "网格员编码", "网格员", "上报", "受理", "受理占比", "合并(重复)", "合并占比",
              "不予受理", "不予受理占比", "待处理", "核实用时中位数(分钟)"]]
     for g in grid_worker_stats(session, month, township_code=township_code):

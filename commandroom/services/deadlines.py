@@ -268,8 +268,46 @@ def load_levels(session: Any) -> dict[str, Any]:
 
     from commandroom.domain.models import CalendarYear, UrgencyLevel
 
+    info = getattr(session, "info", None)
+    cached = info.get(_LEVELS) if info is not None else None
+    if cached is not None:  # read in this transaction already, and not written since
+        return cached
+    _watch_levels()
     use_published_years({c.year: (c.holidays or [], c.workdays or []) for c in session.scalars(select(CalendarYear))})
-    return {lv.code: lv for lv in session.scalars(select(UrgencyLevel))}
+    levels = {lv.code: lv for lv in session.scalars(select(UrgencyLevel))}
+    if info is not None:
+        info[_LEVELS] = levels
+    return levels
+
+
+_LEVELS = "commandroom.urgency_levels"
+_WATCHING = False
+
+
+def _watch_levels() -> None:
+    """Forget a session's levels when its transaction ends or it writes a level or a calendar year.
+
+    A push of 100 mutations computes deadlines many times in one transaction: two queries each, before.
+    """
+    global _WATCHING
+    if _WATCHING:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from commandroom.domain.models import CalendarYear, UrgencyLevel
+
+    def _forget(session: Any, *_args: Any) -> None:
+        session.info.pop(_LEVELS, None)
+
+    def _on_flush(session: Any, *_args: Any) -> None:
+        if _LEVELS in session.info and any(isinstance(o, CalendarYear | UrgencyLevel) for o in
+                                           (*session.new, *session.dirty, *session.deleted)):
+            session.info.pop(_LEVELS, None)
+
+    event.listen(Session, "after_transaction_end", _forget)
+    event.listen(Session, "before_flush", _on_flush)
+    _WATCHING = True
 
 
 # ----------------------------------------------------------------------------- clock state and escalation

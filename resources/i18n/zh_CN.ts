@@ -1401,6 +1401,14 @@
             <translation>办结事件</translation>
         </message>
         <message>
+            <source>Closing needs</source>
+            <translation>结案要求</translation>
+        </message>
+        <message>
+            <source>Missing</source>
+            <translation>尚缺</translation>
+        </message>
+        <message>
             <source>How it was resolved (required)</source>
             <translation>处置结果（必填）</translation>
         </message>
@@ -1415,6 +1423,30 @@
         <message>
             <source>Photos after</source>
             <translation>处置后照片</translation>
+        </message>
+        <message>
+            <source>Why close without what is missing (counted in the assessment)</source>
+            <translation>说明为何在缺项情况下结案（计入考核）</translation>
+        </message>
+        <message>
+            <source>Reason to close anyway</source>
+            <translation>强制结案理由</translation>
+        </message>
+        <message>
+            <source>photos before</source>
+            <translation>处置前照片</translation>
+        </message>
+        <message>
+            <source>photos after</source>
+            <translation>处置后照片</translation>
+        </message>
+        <message>
+            <source>the grid worker's check</source>
+            <translation>网格员核查</translation>
+        </message>
+        <message>
+            <source>nothing: it may be closed</source>
+            <translation>无，可以结案</translation>
         </message>
     </context>
     <context>
@@ -3240,6 +3272,14 @@ Counter-proposal: {prop}</source>
             <translation>核查不通过</translation>
         </message>
         <message>
+            <source>Verified (waiting for the other check)</source>
+            <translation>已核查（待另一方核查）</translation>
+        </message>
+        <message>
+            <source>Closure rejected</source>
+            <translation>核查不通过，退回结案</translation>
+        </message>
+        <message>
             <source>Closed</source>
             <translation>办结</translation>
         </message>
@@ -4605,6 +4645,18 @@ Counter-proposal: {prop}</source>
             <source>Report</source>
             <translation>报告</translation>
         </message>
+        <message>
+            <source>Double-click to see the full image</source>
+            <translation>双击查看原图</translation>
+        </message>
+        <message>
+            <source>Not downloaded yet: it arrives with the next sync</source>
+            <translation>尚未下载，下次同步时送达</translation>
+        </message>
+        <message>
+            <source>Downloading…</source>
+            <translation>下载中…</translation>
+        </message>
     </context>
     <context>
         <name>PhotoPicker</name>
@@ -4617,8 +4669,27 @@ Counter-proposal: {prop}</source>
             <translation>选择照片</translation>
         </message>
         <message>
-            <source>Images (*.jpg *.jpeg *.png *.webp)</source>
-            <translation>图片 (*.jpg *.jpeg *.png *.webp)</translation>
+            <source>Images (*.jpg *.jpeg *.png)</source>
+            <translation>图片 (*.jpg *.jpeg *.png)</translation>
+        </message>
+    </context>
+    <context>
+        <name>Photos</name>
+        <message>
+            <source>This workstation is not connected to the county server; the full image cannot be fetched.</source>
+            <translation>本工作站未连接县服务器，暂时无法下载原图；联网后再打开即可。</translation>
+        </message>
+        <message>
+            <source>The full image could not be fetched; try again later.</source>
+            <translation>原图下载失败，请稍后再试。</translation>
+        </message>
+        <message>
+            <source>Photo</source>
+            <translation>照片</translation>
+        </message>
+        <message>
+            <source>The photo file cannot be shown (it is not an image).</source>
+            <translation>该文件无法显示（不是图片）。</translation>
         </message>
     </context>
     <context>
@@ -5000,6 +5071,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>(not numbered yet)</source>
             <translation>（尚未编号）</translation>
+        </message>
+        <message>
+            <source>Double-click to see the full image</source>
+            <translation>双击查看原图</translation>
         </message>
         <message>
             <source>{n} photo(s) not downloaded yet</source>
@@ -5657,6 +5732,14 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <translation>{n} 张照片</translation>
         </message>
         <message>
+            <source>Closed without what the rule asks: {reason}</source>
+            <translation>未达结案要求强制结案：{reason}</translation>
+        </message>
+        <message>
+            <source>Still to check: {who}</source>
+            <translation>尚待{who}核查</translation>
+        </message>
+        <message>
             <source>Entered offline at {at}; uploaded to the county server at {received}.</source>
             <translation>离线录入于 {at}，{received} 上传到县服务器。</translation>
         </message>
@@ -5737,6 +5820,18 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Cases on time</source>
             <translation>一件事按时办结率</translation>
+        </message>
+        <message>
+            <source>Closed</source>
+            <translation>已办结</translation>
+        </message>
+        <message>
+            <source>Closed by override</source>
+            <translation>未达要求强制结案</translation>
+        </message>
+        <message>
+            <source>Closures rejected</source>
+            <translation>核查退回</translation>
         </message>
     </context>
     <context>

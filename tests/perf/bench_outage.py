@@ -172,6 +172,9 @@ async def _outage(scale: int) -> tuple[float, float, int]:
     with state.transaction() as s:
         create_user(s, username="qc3", display_name="球川值班丙", role="duty_officer", township_code=QC,
                     password=PASSWORD)
+        # Open311 intake is limited per key (30 in 10 minutes): the scenario's reports come from several workers
+        keys = [api_key] + [create_user(s, username=f"gw-qc{k}", display_name=f"网格员{k}", role="grid_worker",
+                                        township_code=QC, password=None)[1] for k in range(2, 8)]
     state.close()
     server = Serve(url, tmp)
     server.start()
@@ -189,7 +192,7 @@ async def _outage(scale: int) -> tuple[float, float, int]:
             reports = []
             for i in range(n_shared + 3 * n_fresh + 2):
                 r = await http.post("/open311/v2/requests.json", data={
-                    "api_key": api_key, "service_code": SERVICE, "lat": str(QC_POINT[0]), "long": str(QC_POINT[1]),
+                    "api_key": keys[i // 25], "service_code": SERVICE, "lat": str(QC_POINT[0]), "long": str(QC_POINT[1]),
                     "description": f"球川镇第{i}处违停，车辆堵塞路口"})
                 reports.append(r.json()[0]["token"])
         one = desks[0]

@@ -5,7 +5,8 @@ the server sends (SQLAlchemy ``before_cursor_execute`` on the server's engine) a
 (``time.process_time``; the database server's own CPU is not in it) for:
 
 * ``process_push`` with one ``test.card.create`` (the load benchmark's mutation), one ``test.card.set``
-  on an existing card (an update with base versions), one ``report.create`` (allocates a human number)
+  on an existing card (an update with base versions), one ``report.create`` (allocates a human number),
+  one and ten ``incident.note`` (most of an outage's queue: a timeline row and the incident's stamp)
   and a batch of ten ``test.card.create``;
 * the whole ``POST /sync/push`` and ``GET /sync/pull`` requests through the ASGI app (token lookup,
   validation, JSON) — wall time here includes the in-process HTTP client, so read the CPU figure.
@@ -108,7 +109,8 @@ def main(backend: str = "postgres", n: int = 200, show_sql: bool = False) -> lis
 
         def push(muts: list[tuple[str, str, dict]]) -> None:
             status, out = process_push(state, who, PushIn.model_validate(body(muts)))
-            assert status == 200 and all(r["status"] == "applied" for r in out["results"]), out
+            assert status == 200 and len(out["results"]) == len(muts), out
+            assert all(r["status"] == "applied" for r in out["results"]), out
 
         def card(i: int) -> tuple[str, str, dict]:
             cid = new_id()
@@ -128,6 +130,14 @@ def main(backend: str = "postgres", n: int = 200, show_sql: bool = False) -> lis
                                  n, show_sql=show_sql))
             rows.append(_measure("process_push: 1 × report.create (numbered)", counter,
                                  lambda i: push([report(i)]), n, show_sql=show_sql))
+            rep, incident = new_id(), new_id()
+            push([("report.create", rep, report(-3)[2])])
+            push([("report.accept", rep, {"incident_id": incident})])
+            rows.append(_measure("process_push: 1 × incident.note", counter,
+                                 lambda i: push([("incident.note", incident, {"note": f"备注 {i}"})]), n, show_sql=show_sql))
+            rows.append(_measure("process_push: 10 × incident.note", counter,
+                                 lambda i: push([("incident.note", incident, {"note": f"备注 {i}-{k}"}) for k in range(10)]),
+                                 max(10, n // 10), show_sql=False))
             rows.append(_measure("process_push: 10 × test.card.create", counter,
                                  lambda i: push([card(i * 10 + k) for k in range(10)]), max(10, n // 10),
                                  show_sql=False))

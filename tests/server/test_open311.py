@@ -363,3 +363,32 @@ def test_unknown_ids_are_404(srv):
     assert r.status_code == 404 and r.json()[0]["code"] == 404
     x = srv.client.get("/open311/v2/tokens/00000000-0000-0000-0000-000000000000.xml", params=key)
     assert x.status_code == 404 and ET.fromstring(x.content).findtext("error/code") == "404"
+
+
+def test_accepted_report_is_committed_durably_before_the_201(srv):
+    """A grid worker told 201 must not lose the report to a power cut: on SQLite its transaction commits with
+    synchronous=FULL (NORMAL may roll a WAL commit back after a power loss), and the row is in the file."""
+    if not srv.state.is_sqlite:
+        pytest.skip("PostgreSQL commits durably by default")
+    from sqlalchemy import event
+
+    levels = []
+
+    def _on_execute(conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO REPORT "):
+            levels.append(conn.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0])
+
+    event.listen(srv.state.engine, "before_cursor_execute", _on_execute)
+    try:
+        r = post(srv)
+    finally:
+        event.remove(srv.state.engine, "before_cursor_execute", _on_execute)
+    assert r.status_code == 201, r.text
+    assert levels == [2]  # 2 = FULL, for the transaction that wrote the report
+    token = r.json()[0]["token"]
+    import sqlite3
+
+    path = srv.state.engine.url.database
+    srv.state.engine.dispose()  # as after a restart: only what reached the file
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT number FROM report WHERE id = ?", (token,)).fetchone()[0].startswith("QC-R-")

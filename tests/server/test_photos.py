@@ -63,10 +63,10 @@ def test_upload_multipart_png_with_alpha(srv):
 
 @pytest.mark.parametrize(("body", "ctype", "status", "words"), [
     (b"GIF89a....", "image/gif", 400, "image/jpeg, image/png or multipart"),
-    (b"GIF89a....", "application/octet-stream", 400, "only JPEG and PNG"),
-    (b"%PDF-1.5", "image/jpeg", 400, "only JPEG and PNG"),
-    (b"\x89PNG\r\n\x1a\n" + b"broken", "image/png", 400, "cannot be read"),
-    (b"", "image/jpeg", 400, "empty"),
+    (b"GIF89a....", "application/octet-stream", 400, "不是 JPEG 或 PNG"),
+    (b"%PDF-1.5", "image/jpeg", 400, "不是 JPEG 或 PNG"),
+    (b"\x89PNG\r\n\x1a\n" + b"broken", "image/png", 400, "已损坏"),
+    (b"", "image/jpeg", 400, "空文件"),
     (b"\xff\xd8\xff" + b"\0" * (10 * 1024 * 1024), "image/jpeg", 413, "10 MB"),
 ])
 def test_bad_uploads_are_refused(srv, body, ctype, status, words):
@@ -105,3 +105,34 @@ def test_photos_dir_follows_settings(tmp_path):
 
     first = photos.photos_dir(Bare())
     assert first.is_dir() and photos.photos_dir(Bare()) == first
+
+
+def test_named_upload_checks_the_hash_and_never_stores_twice(srv):
+    data = jpeg_bytes((800, 600))
+    sha = hashlib.sha256(data).hexdigest()
+    before = srv.counts()
+    # a body that is not the photo it is named by (damaged on the way): refused, nothing kept
+    wrong = srv.client.put(f"/api/v1/photos/{'0' * 64}", content=data, headers=srv.h)
+    assert wrong.status_code == 400 and "与其编号不符" in wrong.json()["detail"]["message"]
+    assert srv.counts() == before
+    assert not any(p.is_file() for p in Path(srv.state.extras["photos_dir"]).rglob("*"))
+    first = srv.client.put(f"/api/v1/photos/{sha}", content=data, headers=srv.h)
+    assert first.status_code == 201 and first.json()["has_full"] is True
+    # asked again (a retry after a lost answer): the server already holds it and says so
+    again = srv.client.put(f"/api/v1/photos/{sha}", content=data, headers=srv.h)
+    assert again.status_code == 200 and srv.counts()["photo"] == before["photo"] + 1
+    # a grid worker's key cannot upload through the desk's route
+    assert srv.client.put(f"/api/v1/photos/{sha}", content=data).status_code == 401
+
+
+def test_exif_orientation_is_applied_to_the_thumbnail(srv):
+    img = Image.new("RGB", (400, 200), (200, 20, 20))  # stored landscape, taken upright (EXIF 6: rotate 90°)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    r = srv.client.post("/api/v1/photos", content=buf.getvalue(), headers={**srv.h, "Content-Type": "image/jpeg"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["width"], r.json()["height"]) == (200, 400)
+    thumb = Image.open(io.BytesIO(srv.client.get(f"/api/v1/photos/{r.json()['sha256']}/thumb", headers=srv.h).content))
+    assert thumb.size == (160, 320)  # upright, as the officer took it

@@ -162,7 +162,7 @@ def grid_of(store: Any, township: str = QIUCHUAN, index: int = 0) -> tuple[str, 
 
 def make_report(store: Any, actor: Any, *, category: str = "sanitation", text: str = "河边堆放生活垃圾",
                 township: str = QIUCHUAN, grid: int = 0, urgency: str | None = None, minutes_ago: float = 10,
-                address: str = "", offset_m: float = 0.0) -> str:
+                address: str = "", offset_m: float = 0.0, photos: list[str] | None = None) -> str:
     """Create a report through the real ``report.create`` mutation; returns its id."""
     from commandroom.ids import new_id
     from commandroom.timeutil import iso, utcnow
@@ -176,6 +176,8 @@ def make_report(store: Any, actor: Any, *, category: str = "sanitation", text: s
         args.update(lat=lat + offset_m / 111_000, lon=lon)
     if urgency:
         args["urgency_hint"] = urgency
+    if photos:
+        args["photos"] = photos
     store.perform(actor, "report.create", rid, args)
     return rid
 

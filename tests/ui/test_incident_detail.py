@@ -137,10 +137,17 @@ async def test_dispatch_return_close_reopen_through_the_panel(store, actor, qtbo
         assert img.save(str(path))
 
     def close_with_photos(d):
+        # 渣土扬尘 closes with before and after photos and the grid worker's check: the dialog says so
+        assert d.rule_label.text() == "需处置前、处置后照片，上报网格员核查"
+        assert d.missing_label.text() == "处置前照片、处置后照片、网格员核查"
         assert not d.ok_button().isEnabled()
         d.note_edit.setPlainText("已覆盖防尘网，洒水降尘")
         d.before.add_file(before)
         d.after.add_file(after)
+        # the photos are there; the grid worker has not checked: only a stated reason closes it now
+        assert d.missing_label.text() == "网格员核查" and d.override_edit.isVisible()
+        assert not d.ok_button().isEnabled()
+        d.override_edit.setPlainText("网格员外出培训，镇干部已现场复核")
 
     await _click_and_fill(panel, ui, "close", close_with_photos)
     inc = _state(store, incident_id)
@@ -164,6 +171,7 @@ async def test_dispatch_return_close_reopen_through_the_panel(store, actor, qtbo
     assert all(device == "测试工作站" for _a, _f, _t, _who, device, _n, _d in tl[1:])
     assert tl[3][6]["counter_proposal"] == "生态环境分局：清单第 8 项"
     assert tl[5][6]["photos_before"] == inc.photos_before
+    assert tl[5][6]["override"] == "网格员外出培训，镇干部已现场复核" and "网格员" in tl[5][6]["missing"]
     await ui.wait_until(lambda: panel.timeline_model.rowCount() == len(tl), what="timeline shown")
     # and every action is queued for the server, in order, with its arguments
     names = [(n, a) for n, _e, a in ui.outbox(store)[outbox_before:]]

@@ -817,6 +817,34 @@ def test_the_wall_map_masks_every_name_and_number_popups_included(qtbot, plain_s
     assert "网格员 徐**" in str(snap[REPORT]) and "李**" in str(snap[TEAM_MEMBER])
 
 
+def test_popup_shows_the_incidents_photo_once_its_thumbnail_is_here(qtbot, plain_store):
+    import io
+
+    from PIL import Image
+
+    from commandroom.domain.models import Photo
+
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 160, 60)).save(buf, format="JPEG")
+    with plain_store.write() as s:
+        s.add(Photo(sha256="7" * 64, mime="image/jpeg", size=9, thumbnail=buf.getvalue(), has_full=False))
+    with_photo = add_incident(plain_store, title="有照片", lat=29.1, lon=118.6, photos_after=["7" * 64])
+    without = add_incident(plain_store, title="无照片", lat=28.95, lon=118.4, photos_after=["8" * 64])
+    view = open_view(qtbot, plain_store)
+    popup = "(document.querySelector('.leaflet-popup .cr-pop') || {})"
+    view.select_incident(with_photo)
+    qtbot.waitUntil(lambda: "有照片" in (js(view, qtbot, f"{popup}.textContent || ''") or ""), timeout=JS_MS)
+    qtbot.waitUntil(lambda: js(view, qtbot, "!!document.querySelector('.leaflet-popup .cr-pop-photo')") is True,
+                    timeout=JS_MS)
+    size = js(view, qtbot, "(function(){var i=document.querySelector('.leaflet-popup .cr-pop-photo');"
+                           "return [i.naturalWidth, i.naturalHeight];})()")
+    assert size == [320, 240]
+    # an incident whose photo has not arrived on this desk: no broken image, just the text
+    view.select_incident(without)
+    qtbot.waitUntil(lambda: "无照片" in (js(view, qtbot, f"{popup}.textContent || ''") or ""), timeout=JS_MS)
+    assert js(view, qtbot, "!!document.querySelector('.leaflet-popup .cr-pop-photo')") is False
+
+
 def test_labels_and_markers_grow_with_the_wall_screen(qtbot, plain_store):
     """The wall passes its size (height / 1080 × 1.5): names and incident dots grow by that factor, at once and
     on a page rebuilt later; a desk stays at 1."""

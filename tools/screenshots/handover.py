@@ -62,12 +62,11 @@ async def shoot_handover(store: Any, actor: Any, parent: Any, out: Path, *, brie
 
 
 async def _shoot_alone(out: Path, days: int) -> list[Path]:
-    from commandroom.sync.local import LocalStore
-
     from commandroom.mutations.core import Actor
+    from commandroom.store.local import DeskStore
     from ui.async_runner import forget_store
 
-    store = LocalStore(seeded_store_copy(f"wall-demo-{days}", days))
+    store = DeskStore(seeded_store_copy(f"wall-demo-{days}", days))
     actor = Actor(user_id=None, name="周值班", role="county_coordinator", scope_kind="county",
                   device_id=store.device_id, device_name="县指挥中心-01")
     try:

@@ -135,6 +135,9 @@ class TownshipIndicatorModel(RowTableModel):
             (self.tr("Cases completed (on time)"), _numeric(
                 lambda r: f"{r.cases_completed} ({r.cases_completed_on_time})")),
             (self.tr("Cases on time"), _numeric(lambda r: pct(r.case_on_time_rate))),
+            (self.tr("Closed"), _numeric(lambda r: str(r.closures))),
+            (self.tr("Closed by override"), _numeric(lambda r: str(r.closure_overrides))),
+            (self.tr("Closures rejected"), _numeric(lambda r: str(r.closures_rejected))),
         ]
 
 

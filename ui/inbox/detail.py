@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -11,9 +12,24 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLay
 from commandroom.queries.inbox import ReportDetail
 from commandroom.timeutil import fmt_local
 from ui import i18n
+from ui.common.photo_viewer import show_photo
 from ui.inbox.dialogs import routing_html
 
 THUMB = 120
+
+
+class PhotoThumb(QLabel):
+    """A report photo's thumbnail; a double-click opens the full image."""
+
+    def __init__(self, sha256: str, owner: Any) -> None:
+        super().__init__()
+        self.sha256 = sha256
+        self.owner = owner
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        if self.sha256:
+            self.owner.photo_task = asyncio.ensure_future(show_photo(self.owner, self.sha256))
+        super().mouseDoubleClickEvent(event)
 
 
 class ReportDetailWidget(QScrollArea):
@@ -117,11 +133,13 @@ class ReportDetailWidget(QScrollArea):
         count = len(detail.thumbnails) + detail.missing_photos
         self.photos_title.setVisible(count > 0)
         self.photos.setVisible(count > 0)
-        for data in detail.thumbnails:
+        for i, data in enumerate(detail.thumbnails):
             pix = QPixmap()
             if not pix.loadFromData(data):
                 continue
-            label = QLabel()
+            sha = detail.thumbnail_hashes[i] if i < len(detail.thumbnail_hashes) else ""
+            label = PhotoThumb(sha, self)
+            label.setToolTip(self.tr("Double-click to see the full image"))
             label.setPixmap(pix.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                        Qt.TransformationMode.SmoothTransformation))
             self._photos_layout.addWidget(label)

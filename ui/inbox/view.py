@@ -248,8 +248,9 @@ class InboxView(ActionHostMixin, QWidget):
 
     def _on_store_changes(self, changes: Any) -> None:
         current = self.detail.current_report_id()
-        if current and current in changes.ids("report"):
-            self._load_detail(current)
+        if current and (current in changes.ids("report") or (changes.touches("photo") and self.detail.detail
+                                                              and self.detail.detail.missing_photos)):
+            self._load_detail(current)  # its row changed, or thumbnails it was waiting for arrived
 
     # -- selection and detail
 

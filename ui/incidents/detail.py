@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QBuffer,
-    QByteArray,
     QCoreApplication,
-    QIODevice,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -46,17 +43,18 @@ from PySide6.QtWidgets import (
 
 from commandroom.domain.clocks import running_clocks
 from commandroom.ids import new_id
-from commandroom.queries.incidents import IncidentDetail, dispatch_choices, incident_detail
+from commandroom.queries.incidents import IncidentDetail, closure_needs, dispatch_choices, incident_detail
 from commandroom.services.deadlines import clock_state, escalation_for, escalation_rank
-from commandroom.store.photos import cache_photos
+from commandroom.store.photos import PhotoError, attach_files
 from commandroom.timeutil import fmt_local
 from commandroom.workflows import INCIDENT
 from ui import ui_state
 from ui.async_runner import LatestTask, run_db, run_read, store_events
 from ui.common.operations import ActionHostMixin, Operation, refusal_message
+from ui.common.photo_viewer import show_photo
 from ui.common.states import incident_state_colour
 from ui.incidents import labels
-from ui.incidents.detail_models import DispatchModel, PhotoModel, TimelineModel
+from ui.incidents.detail_models import DispatchModel, PhotoHashRole, PhotoModel, TimelineModel
 from ui.incidents.dialogs import (
     CloseDialog,
     DispatchDialog,
@@ -277,6 +275,7 @@ class IncidentDetailPanel(ActionHostMixin, QWidget):
         self.photo_view.setIconSize(QSize(96, 72))
         self.photo_view.setResizeMode(QListView.ResizeMode.Adjust)
         self.photo_view.setModel(self.photo_model)
+        self.photo_view.doubleClicked.connect(self.open_photo)
         self.reports_label = QLabel()
         self.reports_label.setWordWrap(True)
         self.reports_label.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -339,7 +338,8 @@ class IncidentDetailPanel(ActionHostMixin, QWidget):
             return
         # every incident mutation touches the incident row; a pulled page may bring a dispatch or
         # timeline row of ours alone, so those reload too (a cheap latest-wins read)
-        if self.incident_id in changes.ids("incident") or changes.touches("dispatch", "timeline_entry"):
+        if self.incident_id in changes.ids("incident") or changes.touches("dispatch", "timeline_entry") or (
+                self.detail is not None and set(changes.ids("photo")) & {p.sha256 for p in self.detail.photos}):
             self.load(self.incident_id)
 
     def show_detail(self, detail: IncidentDetail | None) -> None:
@@ -582,13 +582,28 @@ class IncidentDetailPanel(ActionHostMixin, QWidget):
             await self.perform("verify", dialog.mutation_args())
 
     async def _do_close(self) -> None:
-        dialog = CloseDialog(subject=self.subject(), parent=self)
+        requirement = await run_read(closure_needs, self.store, self.detail.id) if self.detail else None
+        dialog = CloseDialog(subject=self.subject(), parent=self, requirement=requirement)
         if await self._dialog(dialog):
             files = dialog.photo_files()
-            if files:
-                thumbs = [(p, _thumbnail(p)) for p in files]
-                await run_db(cache_photos, self.store, thumbs)
+            if files and not await self.attach(files):
+                return
             await self.perform("close", dialog.mutation_args())
+
+    async def attach(self, files: list[Path]) -> bool:
+        """Check and keep picked photos for upload (with the mutation that names them); False: refused."""
+        try:
+            await run_db(attach_files, self.store, files)
+        except PhotoError as exc:
+            self.show_error(exc.message)
+            return False
+        return True
+
+    def open_photo(self, index: Any) -> None:
+        """Double-click on a thumbnail: the full image (fetched once, then kept on this desk)."""
+        sha = index.data(PhotoHashRole)
+        if sha:
+            self.photo_task = asyncio.ensure_future(show_photo(self, sha, self.subject()))
 
     async def _do_reopen(self) -> None:
         dialog = TextDialog(self.tr("Reopen incident"), self.tr("Reason"), "reason",
@@ -609,19 +624,5 @@ def _badge_style(colour: str) -> str:
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _thumbnail(path: Path) -> bytes | None:
-    """A small JPEG of ``path`` (GUI thread: QImage scaling), or None if it is not an image."""
-    image = QImage(str(path))
-    if image.isNull():
-        return None
-    small = image.scaled(QSize(320, 240), Qt.AspectRatioMode.KeepAspectRatio,
-                         Qt.TransformationMode.SmoothTransformation)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    small.save(buffer, "JPEG", 80)
-    return bytes(data.data())
 
 

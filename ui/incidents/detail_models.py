@@ -139,6 +139,12 @@ class TimelineModel(_ListTableModel):
             item.data.get("photos") or [])
         if photos:
             parts.append(self.tr("{n} photo(s)").format(n=photos))
+        override = item.data.get("override")
+        if override:
+            parts.append(self.tr("Closed without what the rule asks: {reason}").format(reason=override))
+        waiting = item.data.get("waiting")
+        if waiting:
+            parts.append(self.tr("Still to check: {who}").format(who="、".join(waiting)))
         return "；".join(parts)
 
     def tooltip(self, item: TimelineItem, column: int) -> str | None:
@@ -156,8 +162,9 @@ class TimelineModel(_ListTableModel):
     def foreground(self, item: TimelineItem, column: int) -> Any:
         if column == 0 and (item.entered_offline or item.clock_untrusted):
             return QBrush(QColor("#8a6d1d"))
-        if column == 3 and item.action in ("return", "escalate", "verify_fail", "reopen", "dispute_open",
-                                           "dispute_escalate"):
+        if (column == 3 and item.action in ("return", "escalate", "verify_fail", "reopen", "reject_closure",
+                                           "dispute_open", "dispute_escalate")) or (
+                column == 5 and item.data.get("override")):
             return QBrush(QColor("#b03a2e"))
         return None
 
@@ -204,7 +211,8 @@ THUMB = QSize(96, 72)
 
 
 class PhotoModel(QAbstractListModel):
-    """Photo thumbnails (report, before, after); a grey tile when the thumbnail is not here yet."""
+    """Photo thumbnails (report, before, after); a grey "downloading" tile until the thumbnail arrives
+    (it comes with the next sync)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -235,7 +243,8 @@ class PhotoModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icon(item)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item.sha256
+            return self.tr("Double-click to see the full image") if item.thumbnail else self.tr(
+                "Not downloaded yet: it arrives with the next sync")
         if role == PhotoHashRole:
             return item.sha256
         return None
@@ -249,7 +258,7 @@ class PhotoModel(QAbstractListModel):
                 pixmap.fill(QColor("#d0d7e2"))
                 painter = QPainter(pixmap)
                 painter.setPen(QColor("#5a6472"))
-                painter.drawText(pixmap.rect(), int(Qt.AlignmentFlag.AlignCenter), item.sha256[:8])
+                painter.drawText(pixmap.rect(), int(Qt.AlignmentFlag.AlignCenter), self.tr("Downloading…"))
                 painter.end()
             else:
                 pixmap = QPixmap.fromImage(image.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio,

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -312,6 +312,8 @@ class VerifyDialog(_Dialog):
 class PhotoPicker(QWidget):
     """A list of picked photo files, each remembered with its sha256 (the photo's identity)."""
 
+    files_did_change = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
@@ -326,7 +328,7 @@ class PhotoPicker(QWidget):
 
     def _on_add_clicked(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Choose photos"), "",
-                                                self.tr("Images (*.jpg *.jpeg *.png *.webp)"))
+                                                self.tr("Images (*.jpg *.jpeg *.png)"))
         for p in paths:
             self.add_file(Path(p))
 
@@ -334,7 +336,8 @@ class PhotoPicker(QWidget):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest not in [h for h, _p in self.files]:
             self.files.append((digest, path))
-            self.list.addItem(f"{path.name}  ({digest[:8]})")
+            self.list.addItem(path.name)
+            self.files_did_change.emit()
         return digest
 
     def hashes(self) -> list[str]:
@@ -342,28 +345,71 @@ class PhotoPicker(QWidget):
 
 
 class CloseDialog(_Dialog):
-    """Close (办结/销号) with a note and before/after photos."""
+    """Close (办结/销号) with a note and before/after photos; shows what the matter's closure rule asks
+    (闭环), what is still missing, and — only then — a reason to close anyway (the room's override)."""
 
-    def __init__(self, subject: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, subject: str = "", parent: QWidget | None = None, requirement: Any = None) -> None:
         super().__init__(self.tr("Close incident"), parent, subject)
+        self.requirement = requirement
+        self.rule_label = QLabel()
+        self.missing_label = QLabel()
+        self.missing_label.setStyleSheet("QLabel { color: #b3261e; font-weight: bold; }")
+        if requirement is not None:
+            self.rule_label.setText(requirement.describe())
+            self.form.addRow(self.tr("Closing needs"), self.rule_label)
+            self.form.addRow(self.tr("Missing"), self.missing_label)
         self.note_edit = _text_edit(self.tr("How it was resolved (required)"))
         self.form.addRow(self.tr("Result"), self.note_edit)
         self.before = PhotoPicker()
         self.after = PhotoPicker()
         self.form.addRow(self.tr("Photos before"), self.before)
         self.form.addRow(self.tr("Photos after"), self.after)
+        self.override_edit = _text_edit(self.tr("Why close without what is missing (counted in the assessment)"), 56)
+        self.override_row_label = QLabel(self.tr("Reason to close anyway"))
+        self.form.addRow(self.override_row_label, self.override_edit)
         self.note_edit.textChanged.connect(self._update_ok)
+        self.override_edit.textChanged.connect(self._update_ok)
+        self.before.files_did_change.connect(self._update_missing)
+        self.after.files_did_change.connect(self._update_missing)
+        self._update_missing()
         self.finish_layout()
 
+    def missing(self) -> list[str]:
+        """What the rule asks and the incident (with the photos picked here) still lacks, in words."""
+        req = self.requirement
+        if req is None:
+            return []
+        out = []
+        if req.missing_before and not self.before.files:
+            out.append(self.tr("photos before"))
+        if req.missing_after and not self.after.files:
+            out.append(self.tr("photos after"))
+        waiting = req.still_to_verify("room")
+        if "grid_worker" in waiting:
+            out.append(self.tr("the grid worker's check"))
+        return out
+
+    def _update_missing(self) -> None:
+        missing = self.missing()
+        self.missing_label.setText("、".join(missing) if missing else self.tr("nothing: it may be closed"))
+        self.override_edit.setVisible(bool(missing))
+        self.override_row_label.setVisible(bool(missing))
+        self._update_ok()
+
     def is_complete(self) -> bool:
-        return bool(self.note_edit.toPlainText().strip())
+        if not self.note_edit.toPlainText().strip():
+            return False
+        return not self.missing() or bool(self.override_edit.toPlainText().strip())
 
     def photo_files(self) -> list[Path]:
         return [p for _h, p in self.before.files + self.after.files]
 
     def mutation_args(self) -> dict[str, Any]:
-        return {"note": self.note_edit.toPlainText().strip(), "photos_before": self.before.hashes(),
-                "photos_after": self.after.hashes()}
+        args: dict[str, Any] = {"note": self.note_edit.toPlainText().strip(), "photos_before": self.before.hashes(),
+                                "photos_after": self.after.hashes()}
+        if self.missing():
+            args["override_reason"] = self.override_edit.toPlainText().strip()
+        return args
 
 
 class RemindDialog(_Dialog):

@@ -53,6 +53,8 @@ ACTION_LABELS = {
     "submit": QT_TRANSLATE_NOOP("Incidents", "Submitted for verification"),
     "verify_pass": QT_TRANSLATE_NOOP("Incidents", "Verification passed"),
     "verify_fail": QT_TRANSLATE_NOOP("Incidents", "Verification failed"),
+    "verify_partial": QT_TRANSLATE_NOOP("Incidents", "Verified (waiting for the other check)"),
+    "reject_closure": QT_TRANSLATE_NOOP("Incidents", "Closure rejected"),
     "close": QT_TRANSLATE_NOOP("Incidents", "Closed"),
     "reopen": QT_TRANSLATE_NOOP("Incidents", "Reopened"),
     "update": QT_TRANSLATE_NOOP("Incidents", "Edited"),

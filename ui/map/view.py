@@ -161,6 +161,20 @@ class MapView(QWidget):
     def select_incident(self, incident_id: str, callback: Callable[[Any], None] | None = None) -> None:
         """Pan/zoom to the incident, ring it and open its popup (``cr.highlight``)."""
         self.run_js(f"cr.highlight({to_js(incident_id)})", callback)
+        self._send_popup_photo(incident_id)
+
+    def _send_popup_photo(self, incident_id: str) -> None:
+        """Put the incident's photo in its open popup (not on the wall: photos may show people)."""
+        if self.masked or self._page is None:
+            return
+        import base64
+
+        from commandroom.queries.map import popup_photo
+
+        data = popup_photo(self.store, incident_id)  # one primary-key read and one indexed lookup
+        if data:
+            url = "data:image/jpeg;base64," + base64.b64encode(data).decode()
+            self.run_js(f"cr.setPopupPhoto({to_js(incident_id)}, {to_js(url)})")
 
     def pan_to(self, incident_id: str, callback: Callable[[Any], None] | None = None) -> None:
         self.run_js(f"cr.panTo({to_js(incident_id)})", callback)
@@ -278,6 +292,7 @@ class MapView(QWidget):
         page.scripts().insert(web.bridge_script())
         self._bridge = MapBridge(page)
         self._bridge.incident_clicked.connect(self.incident_activated)
+        self._bridge.incident_clicked.connect(self._send_popup_photo)
         self._bridge.selection_made.connect(self.selection_made)
         self._bridge.render_done.connect(self._on_render_done)
         self._channel = QWebChannel(page)

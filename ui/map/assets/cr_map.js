@@ -32,6 +32,7 @@
     teams: null,
     popup: null,
     popupId: null,
+    popupPhoto: null,
     tooltip: null,
     hl: null,              // highlight ring layer
     hlId: null,
@@ -410,6 +411,7 @@
 
   function openPopupFor(latlng, content, id) {
     S.popupId = id;
+    if (S.popupPhoto && S.popupPhoto.id === id) { addPopupPhoto(content, S.popupPhoto.url); }
     S.popup.setLatLng(latlng).setContent(content).openOn(S.map);
   }
 
@@ -485,6 +487,26 @@
       placeHighlight(m);
       openPopupFor(m.getLatLng(), incidentPopup(m.crData), id);
     });
+  };
+
+  // the incident's photo in its popup (Python sends a data: URL of the thumbnail, before or after it opens)
+  function addPopupPhoto(box, url) {
+    if (!box || !box.querySelector || box.querySelector('.cr-pop-photo')) { return false; }
+    var img = document.createElement('img');
+    img.className = 'cr-pop-photo';
+    img.src = url;
+    img.alt = '';
+    box.insertBefore(img, box.querySelector('.cr-pop-open'));
+    return true;
+  }
+
+  cr.setPopupPhoto = function (id, url) {
+    if (typeof url !== 'string' || url.indexOf('data:image/jpeg;base64,') !== 0) { return false; }
+    S.popupPhoto = { id: id, url: url };
+    if (S.popupId !== id || !S.map.hasLayer(S.popup)) { return false; }
+    var added = addPopupPhoto(S.popup.getContent(), url);
+    if (added) { S.popup.update(); }
+    return added;
   };
 
   cr.panTo = function (id) {

@@ -1,14 +1,14 @@
 """proposed amendments of the responsibility list (清单调整建议), from repeated disputes on one matter
 
-Revision ID: 0007_list_amendments
-Revises: 0006
+Revision ID: 0008_list_amendments
+Revises: 0007
 Create Date: 2026-12-06 14:15:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_list_amendments'
-down_revision = '0006'
+revision = '0008_list_amendments'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,144 @@
+"""The field app's API: who may sign in, what a field token can never do, and acts sent twice applied once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from commandroom.domain.models import Dispatch, Incident, ProcessedMutation, TeamMember, TimelineEntry
+from commandroom.ids import new_id
+from tests.field.world import PASSWORD, make_field_world
+from tests.server.test_auth_support import QC_SEAT, jpeg_bytes, open_server
+
+
+@pytest.fixture
+def field(db_url, tmp_path):
+    with open_server(db_url, tmp_path) as srv:
+        srv.world = make_field_world(srv.state)
+        yield srv
+
+
+def _login(srv, username: str, phone: str = "phone-0000-0001") -> dict:
+    r = srv.client.post("/api/v1/field/login", json={"username": username, "password": PASSWORD, "device_id": phone})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _h(tokens: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def _push(srv, tokens: dict, *acts: tuple[str, str, dict], incarnation: str = "inc-00000001", first: int = 1,
+          ids: list[str] | None = None) -> dict:
+    muts = [{"mutation_id": (ids[i] if ids else new_id()), "local_seq": first + i, "name": name, "entity_id": eid,
+             "args": args, "created_local_ts": None} for i, (name, eid, args) in enumerate(acts)]
+    r = srv.client.post("/api/v1/field/push", json={"device_incarnation": incarnation, "first_local_seq": 1,
+                                                     "mutations": muts}, headers=_h(tokens))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_the_field_sign_in_is_for_teams_and_grid_workers_and_never_opens_a_desk(field):
+    c = field.client
+    r = c.post("/api/v1/field/login", json={"username": "qc1", "password": PASSWORD, "device_id": "phone-0000-0001"})
+    assert r.status_code == 403 and "请在指挥室工作站登录" in r.json()["detail"]["message"]
+    r = c.post("/api/v1/field/login", json={"username": "qc-m1", "password": "wrong-password", "device_id": "p-000001"})
+    assert r.status_code == 401 and r.json()["detail"]["message"] == "用户名或密码不对，请重新输入。"
+    gw = _login(field, "gw-qc")
+    assert gw["user"]["grid_worker"] and not gw["user"]["team"] and gw["device_id"].startswith("field-")
+    member = _login(field, "qc-m1")
+    assert member["user"]["team"] and member["user"]["zone_id"] == "QC"
+    for tokens in (gw, member):
+        # a field token is refused by everything a desk uses
+        assert c.get("/api/v1/sync/pull", params={"cursors": "{}"}, headers=_h(tokens)).status_code == 403
+        r = c.post("/api/v1/sync/push", json={}, headers=_h(tokens))
+        assert r.status_code == 403 and r.json()["detail"]["code"] == "field_only"
+        assert c.get("/api/v1/auth/me", headers=_h(tokens)).status_code == 403
+        assert c.get("/api/v1/field/me", headers=_h(tokens)).status_code == 200
+    # signing out ends the phone's token at once
+    assert c.post("/api/v1/field/logout", headers=_h(gw)).status_code == 200
+    assert c.get("/api/v1/field/me", headers=_h(gw)).status_code == 401
+    # and a desk token is not a field token
+    desk = field.client.post("/api/v1/auth/login", json={"username": "qc-lead", "password": PASSWORD,
+                                                          "device_id": "desk-lead-0001"}).json()
+    r = c.get("/api/v1/field/dispatches", headers=_h(desk))
+    assert r.status_code == 403 and r.json()["detail"]["code"] == "not_field"
+
+
+def test_a_member_sees_the_team_dispatch_and_its_acts_apply_once_with_position(field):
+    w = field.world
+    incident_id, dispatch_id = w.dispatched()
+    tokens = _login(field, "qc-m1")
+    listing = field.client.get("/api/v1/field/dispatches", headers=_h(tokens)).json()
+    [d] = listing["dispatches"]
+    assert d["id"] == dispatch_id and d["state_words"] == "已派" and d["incident"]["ack_due"].endswith("Z")
+    photo = field.client.post("/api/v1/photos", content=jpeg_bytes(), headers={**_h(tokens),
+                                                                                "Content-Type": "image/jpeg"}).json()
+    ids = [new_id(), new_id()]
+    acts = (("dispatch.acknowledge", dispatch_id, {"lat": QC_SEAT[0], "lon": QC_SEAT[1], "accuracy": 12}),
+            ("dispatch.on_scene", dispatch_id, {"lat": 28.871, "lon": 118.331, "photos": [photo["sha256"]]}))
+    first = _push(field, tokens, *acts, ids=ids)
+    assert [x["status"] for x in first["results"]] == ["applied", "applied"]
+    again = _push(field, tokens, *acts, ids=ids)  # the answer was lost: the phone sends the same acts again
+    assert [x["duplicate"] for x in again["results"]] == [True, True]
+    assert [x["seq"] for x in again["results"]] == [x["seq"] for x in first["results"]]
+    entries = w.rows(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id,
+                                                 TimelineEntry.action.like("dispatch.%")))
+    assert sorted(e.action for e in entries) == ["dispatch.acknowledge", "dispatch.on_scene"]
+    on_scene = next(e for e in entries if e.action == "dispatch.on_scene")
+    assert on_scene.data["position"] == {"lat": 28.871, "lon": 118.331}
+    assert w.get(Incident, incident_id).photos_before == [photo["sha256"]]
+    member = w.get(TeamMember, w.members["qc-m1"])
+    assert (member.lat, member.lon, member.status) == (28.871, 118.331, "on_scene")  # where the room's map shows it
+    assert len(w.rows(select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))) == 2
+
+
+def test_only_the_leader_reassigns_and_only_within_the_team(field):
+    w = field.world
+    _incident_id, dispatch_id = w.dispatched()
+    m1, m2 = w.members["qc-m1"], w.members["qc-m2"]
+    member = _login(field, "qc-m1")
+    [res] = _push(field, member, ("dispatch.reassign", dispatch_id, {"lead_member_id": m2, "member_ids": [m2]}))["results"]
+    assert res["status"] == "rejected" and "队内改派" in res["explanation"]
+    leader = _login(field, "qc-lead", phone="phone-lead-0001")
+    [res] = _push(field, leader, ("dispatch.reassign", dispatch_id, {"lead_member_id": "not-a-member",
+                                                                      "member_ids": ["not-a-member"]}))["results"]
+    assert res["status"] == "rejected" and "只能改派给本队的队员" in res["explanation"]
+    [res] = _push(field, leader, ("dispatch.reassign", dispatch_id, {"lead_member_id": m2, "member_ids": [m2, m1]}),
+                  first=2)["results"]
+    assert res["status"] == "applied", res
+    d = w.get(Dispatch, dispatch_id)
+    assert (d.lead_member_id, d.member_ids) == (m2, [m2, m1])
+    # a desk act is not a field act
+    r = field.client.post("/api/v1/field/push", headers=_h(leader), json={
+        "device_incarnation": "inc-00000001", "mutations": [{"mutation_id": new_id(), "local_seq": 3,
+                                                             "name": "incident.close", "entity_id": "x", "args": {}}]})
+    assert r.status_code == 422 and "incident.close" in r.json()["detail"]["message"]
+
+
+def test_a_grid_worker_checks_closures_in_its_own_grid_only(field):
+    w = field.world
+    mine = w.awaiting_verification()
+    elsewhere = w.awaiting_verification("球川镇其他网格的占道经营", grid=False)
+    tokens = _login(field, "gw-qc")
+    listed = field.client.get("/api/v1/field/verifications", headers=_h(tokens)).json()["incidents"]
+    assert [i["id"] for i in listed] == [mine]
+    [res] = _push(field, tokens, ("incident.verify", elsewhere, {"passed": True}))["results"]
+    assert res["status"] == "rejected" and "不是派给您的" in res["explanation"]
+    [res] = _push(field, tokens, ("incident.verify", mine, {"passed": False}), first=2)["results"]
+    assert res["status"] == "rejected" and "note" in res["explanation"]
+    [res] = _push(field, tokens, ("incident.verify", mine, {"passed": False, "note": "摊位还在"}), first=3)["results"]
+    assert res["status"] == "applied", res
+    inc = w.get(Incident, mine)
+    assert inc.state == "in_progress" and inc.verified_by == "王网格"
+
+
+def test_in_ci_a_missing_browser_fails_the_run_instead_of_skipping(monkeypatch):
+    from tests.field.test_field_browser import _missing
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium is missing"):
+        _missing("chromium")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        _missing("chromium")

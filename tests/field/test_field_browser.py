@@ -1,0 +1,292 @@
+"""The field app in a real headless Chromium (Debian's package) on a phone-size screen, against the real server.
+
+One browser for the module; each test gets a fresh phone (browser context) and a fresh county (SQLite and
+PostgreSQL). The phone goes offline with ``context.set_offline(True)``: what the person does is kept on the
+phone and sent when the line returns, each act once, with the moment it was made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from commandroom.domain.models import (
+    Dispatch,
+    Incident,
+    Photo,
+    ProcessedMutation,
+    Report,
+    TeamMember,
+    TimelineEntry,
+)
+from tests.field.world import PASSWORD, SERVICE, make_field_world
+from tests.server.test_auth_support import jpeg_bytes, seeded
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+HERE = (28.8712, 118.3315)  # where the phone says it is (inside 球川镇)
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _missing(what: str) -> None:
+    message = f"{what} is missing: run scripts/system-deps.sh (as root) and install the dev extra"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)  # in CI a missing browser is a failure, never a silent skip
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright")
+    if not Path(CHROMIUM).exists():
+        _missing("chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live(db_url, tmp_path):
+    from tests.e2e.conftest import LiveServer
+
+    server = LiveServer(seeded(db_url, tmp_path), tmp_path)
+    server.start()
+    server.world = make_field_world(server.state)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def phone(browser, live):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"],
+                                  geolocation={"latitude": HERE[0], "longitude": HERE[1], "accuracy": 15})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def photo(tmp_path) -> Path:
+    path = tmp_path / "现场.jpg"
+    path.write_bytes(jpeg_bytes((1200, 900), (40, 120, 60)))
+    return path
+
+
+def _sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/field/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#who button")
+    # installed: the service worker holds the app shell, so the app opens with no signal
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
+
+
+def _moment(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+
+
+def _shot(page, name: str) -> None:
+    """Screenshots for docs/ when FIELD_SCREENSHOTS names a folder (tools/screenshots/field.sh)."""
+    folder = os.environ.get("FIELD_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"field_{name}.png"))
+
+
+def _desk_sees(live, incident_id: str) -> dict[str, Any]:
+    """A duty officer's desk signs in, syncs, and returns the incident row of its own store."""
+    from tests.e2e.conftest import County
+
+    out: dict[str, Any] = {}
+
+    async def run() -> None:
+        county = County(live, live.tmp, api_key="")
+        try:
+            ws = await county.workstation("qc-desk", "qc1")
+            out["incident"] = ws.get("incident", incident_id)
+            out["timeline"] = ws.timeline(incident_id)
+        finally:
+            await county.close()
+
+    t = threading.Thread(target=lambda: asyncio.run(run()))  # the desk's own event loop, beside the browser's
+    t.start()
+    t.join(120)
+    return out
+
+
+def test_a_member_works_a_dispatch_through_lost_signal_and_every_act_arrives_once(phone, live, photo):
+    from playwright.sync_api import expect
+
+    page, w = phone, live.world
+    incident_id, dispatch_id = w.dispatched()
+    if os.environ.get("FIELD_SCREENSHOTS"):  # a fuller list for the pictures in docs/
+        w.dispatched("球川镇农贸市场东门流动摊贩占道经营")
+    _sign_in(page, live.url, "qc-m1")
+    card = page.locator(f"[data-dispatch='{dispatch_id}']")
+    expect(card).to_contain_text("球川镇镇区主干道")
+    expect(card.locator(".due")).to_contain_text("签收时限剩余")
+    _shot(page, "dispatches")
+
+    page.context.set_offline(True)
+    expect(page.locator("#net")).to_have_text("离线")
+    card.locator("button[data-step=ack]").click()
+    expect(page.locator("#pending")).to_contain_text("待发送 1 项")
+    card.locator("button[data-step=go]").click()
+    card.locator("input[type=file]").set_input_files(str(photo))
+    card.locator("textarea").fill("已到现场，车主正在挪车")
+    card.locator("button[data-step=arrive]").click()
+    expect(page.locator("#pending")).to_contain_text("待发送 3 项")
+    expect(card.locator(".step.waiting")).to_have_count(3)
+    # the phone is switched off and on with no signal: the app opens from its cache and still holds the acts
+    page.reload()
+    expect(page.locator("#pending")).to_contain_text("待发送 3 项")
+    page.click("#pending")
+    expect(page.locator(".qlist li")).to_have_count(3)
+    _shot(page, "offline_queue")
+    queued = page.evaluate("window.crField.state.queue.map(q => [q.id, q.name, q.created_local_ts])")
+    assert [q[1] for q in queued] == ["dispatch.acknowledge", "dispatch.en_route", "dispatch.on_scene"]
+    assert w.get(Dispatch, dispatch_id).state == "assigned"  # nothing reached the server
+
+    # the line comes back, but the answer to the first upload is lost on the way: the phone sends it again
+    lost: list[int] = []
+
+    def lose_answer(route) -> None:
+        if not lost:
+            route.fetch()  # the server applies it …
+            lost.append(1)
+            route.abort()  # … and the phone never hears so
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/field/push", lose_answer)
+    page.context.set_offline(False)
+    expect(page.locator("#pending")).to_have_count(0, timeout=40_000)
+    assert lost == [1]
+
+    d = w.get(Dispatch, dispatch_id)
+    assert d.state == "on_scene"
+    claimed = {name: _moment(ts) for _id, name, ts in queued}
+    # each act at the moment it was made on the phone, not when it arrived
+    assert abs((d.acknowledged_at - claimed["dispatch.acknowledge"]).total_seconds()) < 0.01
+    assert abs((d.en_route_at - claimed["dispatch.en_route"]).total_seconds()) < 0.01
+    assert abs((d.on_scene_at - claimed["dispatch.on_scene"]).total_seconds()) < 0.01
+    entries = w.rows(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id,
+                                                 TimelineEntry.action.like("dispatch.%")))
+    assert sorted(e.action for e in entries) == ["dispatch.acknowledge", "dispatch.en_route", "dispatch.on_scene"]
+    assert all(e.received_at >= e.at for e in entries)
+    arrived = next(e for e in entries if e.action == "dispatch.on_scene")
+    assert arrived.note == "已到现场，车主正在挪车" and arrived.data["position"]["lat"] == HERE[0]
+    ids = [q[0] for q in queued]
+    assert len(w.rows(select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))) == 3
+    [before] = w.get(Incident, incident_id).photos_before
+    assert w.get(Photo, before) is not None
+    member = w.get(TeamMember, w.members["qc-m1"])
+    assert (member.lat, member.lon, member.status) == (HERE[0], HERE[1], "on_scene")  # on the room's map
+    expect(card.locator(".step.done")).to_have_count(3)
+    expect(card.locator(".thumbs img")).to_have_count(1)
+
+    # handled and submitted with an after-photo, online this time
+    card.locator("button[data-step=work]").click()
+    expect(card.locator("button[data-step=submit]")).to_be_visible()
+    card.locator("input[type=file]").set_input_files(str(photo.with_name("现场.jpg")))
+    page.locator(f"[data-dispatch='{dispatch_id}'] textarea").fill("车辆已挪走，道路畅通")
+    _shot(page, "submit")
+    card.locator("button[data-step=submit]").click()
+    # all five steps done and none still waiting on the phone
+    expect(card.locator(".step.done:not(.waiting)")).to_have_count(5, timeout=40_000)
+    expect(page.locator("#pending")).to_have_count(0)
+    inc = w.get(Incident, incident_id)
+    assert inc.state == "awaiting_verification" and len(inc.photos_after) == 1
+    assert w.get(Dispatch, dispatch_id).state == "done"
+    expect(card).to_contain_text("已提交核查")
+
+    # the leader, on his own phone, sends a new dispatch to 李队员 instead
+    _other, second = w.dispatched("球川镇农贸市场东门流动摊贩占道经营")
+    leader = page.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+                                              timezone_id="Asia/Shanghai")
+    try:
+        lp = leader.new_page()
+        _sign_in(lp, live.url, "qc-lead")
+        lcard = lp.locator(f"[data-dispatch='{second}']")
+        lcard.locator("button.link").click()
+        lcard.locator("select[name=lead]").select_option(label="李队员")
+        _shot(lp, "reassign")
+        lcard.locator(".reassign button").click()
+        expect(lcard).to_contain_text("带队 李队员", timeout=40_000)
+    finally:
+        leader.close()
+    assert w.get(Dispatch, second).lead_member_id == w.members["qc-m2"]
+
+    desk = _desk_sees(live, incident_id)
+    assert desk["incident"]["photos_after"] == inc.photos_after  # the photo is referenced on the desk too
+    assert desk["incident"]["photos_before"] == [before]
+    assert [e["action"] for e in desk["timeline"]].count("dispatch.on_scene") == 1
+
+
+def test_a_grid_worker_reports_offline_and_checks_a_closure_with_a_photo(phone, live, photo):
+    from playwright.sync_api import expect
+
+    page, w = phone, live.world
+    _sign_in(page, live.url, "gw-qc")
+    expect(page.locator("#tabs button")).to_have_count(3)
+    page.click("[data-tab=report]")
+    expect(page.locator(f"select[name=service_code] option[value={SERVICE}]")).to_have_count(1)
+
+    page.context.set_offline(True)
+    page.select_option("select[name=service_code]", SERVICE)
+    page.fill("textarea[name=description]", "球川镇文化广场东侧车辆乱停，堵住消防通道")
+    page.set_input_files("input[name=media]", str(photo))
+    _shot(page, "report")
+    page.click("form button[type=submit]")
+    expect(page.locator(".card.report.waiting")).to_contain_text("堵住消防通道")
+    expect(page.locator("#pending")).to_contain_text("待发送 1 项")
+    page.context.set_offline(False)
+    expect(page.locator(".card.report:not(.waiting)")).to_contain_text("堵住消防通道", timeout=40_000)
+    expect(page.locator("#pending")).to_have_count(0)
+
+    [report] = w.rows(select(Report).where(Report.description.like("%堵住消防通道%")))
+    assert report.source == "grid_patrol" and report.grid_id == w.grid_id
+    assert (report.lat, report.lon) == HERE and len(report.photos) == 1 and w.get(Photo, report.photos[0])
+    expect(page.locator(f"[data-report='{report.id}']")).to_contain_text("待受理")
+    _shot(page, "my_reports")
+
+    # 核查: an incident of the worker's grid was handled and waits for the check
+    incident_id = w.awaiting_verification()
+    page.click("[data-tab=verify]")
+    page.evaluate("window.crField.refreshData()")
+    card = page.locator(f"[data-incident='{incident_id}']")
+    expect(card).to_contain_text("待核查")
+    card.locator("button.danger").click()
+    expect(card.locator(".error")).to_have_text("退回重办请写明原因。")
+    card.locator("textarea").fill("占道摊位仍在，请继续清理")
+    card.locator("input[type=file]").set_input_files(str(photo))
+    _shot(page, "verify")
+    card.locator("button.danger").click()
+    # gone from the list once the server has it (the list is read again after each send)
+    expect(page.locator(f"[data-incident='{incident_id}']")).to_have_count(0, timeout=40_000)
+    expect(page.locator("#pending")).to_have_count(0)
+    inc = w.get(Incident, incident_id)
+    assert inc.state == "in_progress" and inc.verified_by == "王网格"
+    [entry] = w.rows(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id,
+                                                 TimelineEntry.action == "verify_fail"))
+    assert entry.note == "占道摊位仍在，请继续清理" and len(entry.data["photos"]) == 1
+    shutil.rmtree(live.tmp / "photos", ignore_errors=True)
