@@ -37,26 +37,31 @@ class FieldWorld:
         assert out.status == "applied", (name, out.explanation)
         return out
 
-    def report(self, description: str = "球川镇镇区主干道机动车违停，堵塞交通", *, grid: bool = False) -> str:
+    def report(self, description: str = "球川镇镇区主干道机动车违停，堵塞交通", *, grid: bool = False,
+               category: str = SERVICE) -> str:
         rid = new_id()
         self.act(self.officer, "report.create", rid, {
-            "source": "grid_patrol", "category_code": SERVICE, "description": description, "lat": QC_SEAT[0],
+            "source": "grid_patrol", "category_code": category, "description": description, "lat": QC_SEAT[0],
             "lon": QC_SEAT[1], "address": "球川镇镇区主干道", "township_code": QC,
             "grid_id": self.grid_id if grid else None})
         return rid
 
     def dispatched(self, description: str = "球川镇镇区主干道机动车违停，堵塞交通", *, grid: bool = True,
-                   **dispatch: Any) -> tuple[str, str]:
+                   category: str = SERVICE, **dispatch: Any) -> tuple[str, str]:
         """A report (of the grid worker's grid) accepted and dispatched to the 球川 team; (incident id, dispatch id)."""
         incident_id, dispatch_id = new_id(), new_id()
-        self.act(self.officer, "report.accept", self.report(description, grid=grid), {"incident_id": incident_id})
+        self.act(self.officer, "report.accept", self.report(description, grid=grid, category=category),
+                 {"incident_id": incident_id})
         self.act(self.officer, "incident.dispatch", incident_id,
                  {"target_kind": "team", "target_code": "QC", "dispatch_id": dispatch_id, **dispatch})
         return incident_id, dispatch_id
 
-    def awaiting_verification(self, description: str = "球川镇农贸市场门口占道经营", *, grid: bool = True) -> str:
-        """An incident (of the grid worker's grid), handled and submitted for 核查; its id."""
-        incident_id, _ = self.dispatched(description, grid=grid)
+    def awaiting_verification(self, description: str = "球川镇居民楼下饭店油烟扰民", *, grid: bool = True) -> str:
+        """An incident (of the grid worker's grid), handled and submitted for 核查; its id.
+
+        Of a category whose closure the reporting grid worker verifies (油烟噪声扰民: no photos asked).
+        """
+        incident_id, _ = self.dispatched(description, grid=grid, category="fumes_noise")
         self.act(self.officer, "incident.start", incident_id, {})
         self.act(self.officer, "incident.submit", incident_id, {"note": "已清理"})
         return incident_id
