@@ -11,7 +11,9 @@ export PYTHONDONTWRITEBYTECODE = 1
 # Tests and benchmarks draw offscreen; `make demo` opens its window on the session's own display.
 HEADLESS := QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS=--no-sandbox
 # The moments at which the working-time tests must pass (Beijing time): a Sunday night, the eve
-# of 春节 (a holiday), New Year's Eve a minute before midnight, a working Tuesday morning.
+# of 春节 (a holiday), New Year's Eve a minute before midnight, a working Tuesday morning. The moment runs
+# use SQLite only: the working-time rules are one definition (domain/clocks.py), checked against the
+# PostgreSQL form by their own test, and the PostgreSQL variants run at the real moment in the main pass.
 MOMENTS := 2026-12-06T03:00:00+08:00 2026-02-16T12:00:00+08:00 2026-12-31T23:59:00+08:00 2026-12-08T10:00:00+08:00
 
 .PHONY: demo test test-moments lint bench dist dist-test system-deps clean translations lock lock-upgrade
@@ -42,7 +44,7 @@ test: $(STAMP) system-deps lint
 test-moments: $(STAMP) system-deps
 	@for m in $(MOMENTS); do \
 	  echo "== working-time tests with the wall clock at $$m"; \
-	  $(HEADLESS) $(BIN)/python -m pytest -q -p no:cacheprovider -m working_time --moment "$$m" || exit 1; \
+	  $(HEADLESS) $(BIN)/python -m pytest -q -p no:cacheprovider -m "working_time and not postgres" --moment "$$m" || exit 1; \
 	done
 
 bench: $(STAMP) system-deps

@@ -138,10 +138,12 @@ async def test_incident_detail_tiles_turn_into_thumbnails_and_say_when_offline(s
     panel.open_photo(model.index(1, 0))
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    await ui.wait_until(lambda: [w for w in QApplication.topLevelWidgets()
-                                 if isinstance(w, QMessageBox) and w.isVisible()], what="message")
-    [box] = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
-    assert "未连接县服务器" in box.text()
+    def offline_boxes() -> list[QMessageBox]:  # (a box another test left open is not this one)
+        return [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMessageBox) and w.isVisible() and "未连接县服务器" in w.text()]
+
+    await ui.wait_until(offline_boxes, what="the message that the server is not connected")
+    [box] = offline_boxes()
     assert model.data(model.index(1, 0), PhotoHashRole) == sha_after
     box.accept()
     await panel.photo_task

@@ -106,8 +106,10 @@ async def test_every_page_restores_its_splitters_and_column_widths_after_a_rebui
     _again, rebuilt = await _build(MainWindow, store, actor, qtbot, tmp_path, keys)
     for (key, n), wanted in changed_splitters.items():
         restored = rebuilt[key].findChildren(QSplitter)[n].sizes()[:2]
-        # the default is 2:3 or wider; a third is what the officer left (give or take the handle's pixels)
-        assert all(abs(a - b) <= 3 for a, b in zip(restored, wanted, strict=True)), (key, n, restored, wanted)
+        # the default is 2:3 or wider; a third is what the officer left. The rebuilt window may not be laid
+        # out at the same size yet (Qt then scales the saved sizes), so the share is what must come back.
+        share, wanted_share = restored[0] / sum(restored), wanted[0] / sum(wanted)
+        assert abs(share - wanted_share) <= 0.02, (key, n, restored, wanted)
     for (key, n), (section, width) in changed_columns.items():
         table = rebuilt[key].findChildren(QTableView)[n]
         assert table.horizontalHeader().sectionSize(section) == width, f"{key}: table {_name(table)}"

@@ -141,9 +141,11 @@ def show_refusal(host: object, message: str) -> None:
 def _alive(host: object) -> bool:
     if host is None or not isinstance(host, QWidget):
         return True
-    from shiboken6 import isValid
-
-    return isValid(host)
+    try:
+        host.objectName()  # raises once the C++ widget is gone (closed with WA_DeleteOnClose)
+    except RuntimeError:
+        return False
+    return True
 
 
 async def perform(store: Store, actor: Actor, name: str, entity_id: str, args: Mapping[str, Any] | None = None) -> Changes:
