@@ -50,6 +50,7 @@ from commandroom.domain.models import (
     Report,
     TeamMember,
     Township,
+    UrgencyLevel,
     User,
     Zone,
 )
@@ -227,10 +228,11 @@ def field_me(request: Request, who: Principal = Depends(field_principal)) -> dic
 # --------------------------------------------------------------------------- what the phone shows
 
 
-def _incident_json(inc: Incident, categories: dict[str, str]) -> dict[str, Any]:
+def _incident_json(inc: Incident, categories: dict[str, str], levels: dict[str, str]) -> dict[str, Any]:
     return {
         "id": inc.id, "number": inc.number or "", "title": inc.title, "description": inc.description,
         "address": inc.address, "lat": inc.lat, "lon": inc.lon, "urgency": inc.urgency,
+        "urgency_name": levels.get(inc.urgency, ""),  # what the phone shows (一般, 紧急…), never the code
         "category": categories.get(inc.category_code, ""),
         "state": inc.state, "state_words": INCIDENT_STATE_LABELS.get(IncidentState(inc.state), inc.state),
         "ack_due": _iso(inc.ack_due), "onsite_due": _iso(inc.onsite_due), "close_due": _iso(inc.close_due),
@@ -241,6 +243,10 @@ def _incident_json(inc: Incident, categories: dict[str, str]) -> dict[str, Any]:
 
 def _categories(session: Any) -> dict[str, str]:
     return {c.code: c.name for c in session.scalars(select(EventCategory))}
+
+
+def _levels(session: Any) -> dict[str, str]:
+    return {u.code: u.name for u in session.scalars(select(UrgencyLevel))}
 
 
 @router.get(f"{api}/dispatches")
@@ -269,6 +275,7 @@ def field_dispatches(request: Request, who: Principal = Depends(field_principal)
         incidents = {i.id: i for i in session.scalars(select(Incident).where(
             Incident.id.in_({d.incident_id for d in rows})))} if rows else {}
         categories = _categories(session)
+        levels = _levels(session)
         out = []
         for d in rows:
             inc = incidents.get(d.incident_id)
@@ -282,7 +289,7 @@ def field_dispatches(request: Request, who: Principal = Depends(field_principal)
                 "note": d.note, "lead_member_id": d.lead_member_id, "lead_member": names.get(d.lead_member_id or "", ""),
                 "member_ids": list(d.member_ids or []),
                 "members": [names.get(m, "") for m in (d.member_ids or [])],
-                "incident": _incident_json(inc, categories),
+                "incident": _incident_json(inc, categories, levels),
             })
         return {"server_now": _iso(utcnow()), "dispatches": out, "me": me,
                 "members": [{"id": m.id, "name": m.name, "status": m.status} for m in members]}
@@ -299,6 +306,7 @@ def field_reports(request: Request, who: Principal = Depends(field_principal)) -
         incidents = {i.id: i for i in session.scalars(select(Incident).where(
             Incident.id.in_({r.incident_id for r in rows if r.incident_id})))}
         categories = _categories(session)
+        levels = _levels(session)
         out = []
         for r in rows:
             inc = incidents.get(r.incident_id or "")
@@ -307,7 +315,7 @@ def field_reports(request: Request, who: Principal = Depends(field_principal)) -
                 "category": categories.get(r.category_code, ""), "reported_at": _iso(r.reported_at),
                 "state": r.state, "state_words": REPORT_STATE_LABELS.get(ReportState(r.state), r.state),
                 "reject_reason": r.reject_reason, "photos": list(r.photos or []),
-                "incident": _incident_json(inc, categories) if inc is not None else None,
+                "incident": _incident_json(inc, categories, levels) if inc is not None else None,
             })
         return {"server_now": _iso(utcnow()), "reports": out}
 
@@ -324,7 +332,8 @@ def field_verifications(request: Request, who: Principal = Depends(field_princip
         rows = [i for i in session.scalars(q.order_by(Incident.updated_at.desc()).limit(200))
                 if permissions.may_on(who.actor, "incident.verify", "incident", i, session)]
         categories = _categories(session)
-        return {"server_now": _iso(utcnow()), "incidents": [_incident_json(i, categories) for i in rows]}
+        levels = _levels(session)
+        return {"server_now": _iso(utcnow()), "incidents": [_incident_json(i, categories, levels) for i in rows]}
 
 
 # --------------------------------------------------------------------------- the phone's queued acts

@@ -72,6 +72,7 @@ def test_a_member_sees_the_team_dispatch_and_its_acts_apply_once_with_position(f
     listing = field.client.get("/api/v1/field/dispatches", headers=_h(tokens)).json()
     [d] = listing["dispatches"]
     assert d["id"] == dispatch_id and d["state_words"] == "已派" and d["incident"]["ack_due"].endswith("Z")
+    assert d["incident"]["urgency_name"] == "一般"  # the phone shows the level's name, not its code (L3)
     photo = field.client.post("/api/v1/photos", content=jpeg_bytes(), headers={**_h(tokens),
                                                                                 "Content-Type": "image/jpeg"}).json()
     ids = [new_id(), new_id()]

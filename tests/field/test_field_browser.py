@@ -144,6 +144,7 @@ def test_a_member_works_a_dispatch_through_lost_signal_and_every_act_arrives_onc
     card = page.locator(f"[data-dispatch='{dispatch_id}']")
     expect(card).to_contain_text("球川镇镇区主干道")
     expect(card.locator(".due")).to_contain_text("签收时限剩余")
+    expect(card.locator(".urg")).to_have_text("一般")  # the urgency's name, never its code
     _shot(page, "dispatches")
 
     page.context.set_offline(True)

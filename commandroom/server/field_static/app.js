@@ -576,7 +576,7 @@ function dispatchCard(d) {
   const leader = (S.profile || {}).leader;
   const waiting = queuedFor(d.id).length + queuedFor(`reassign:${d.id}`).length;
   return h('article', {class: `card dispatch urg-${inc.urgency}`, 'data-dispatch': d.id},
-    h('div', {class: 'row'}, h('span', {class: 'num', text: inc.number}), h('span', {class: 'urg', text: inc.urgency}),
+    h('div', {class: 'row'}, h('span', {class: 'num', text: inc.number}), h('span', {class: 'urg', text: inc.urgency_name || ''}),
       h('span', {class: waiting ? 'state waiting' : 'state',
         text: (d.state === 'cancelled' ? '已撤回' : STATE_AT[i]) + (waiting ? '（待发送）' : '')})),
     h('h3', {text: inc.title}),
