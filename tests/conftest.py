@@ -166,3 +166,21 @@ def seeded_sqlite(tmp_path, tmp_path_factory) -> str:
     dst = tmp_path / "seeded.db"
     shutil.copy(_TEMPLATE["ref"], dst)
     return f"sqlite:///{dst}"
+
+
+# PostgreSQL variants whose SQLite twin covers the same rule in `make test`; they run in full under `-m slow`
+# (the multi-process PostgreSQL tests of the scheduler and the server stay in `make test`).
+SLOW_VARIANTS = frozenset({
+    "tests/server/test_scheduler.py::test_a_week_of_clocks_runs_by_itself_in_seconds[postgres]",
+    "tests/server/test_scheduler_case_steps.py::test_step_clock_warns_then_escalates_by_itself_around_a_holiday[postgres]",
+    "tests/sync/test_conflict_property.py::test_a_conflict_exactly_when_different_people_crossed_on_a_field[postgres]",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = "slow" in (config.getoption("markexpr") or "")
+    for item in items:
+        if item.nodeid in SLOW_VARIANTS:
+            item.add_marker(pytest.mark.slow)
+            if not wanted:
+                item.add_marker(pytest.mark.skip(reason="a PostgreSQL twin of a SQLite test: runs under -m slow"))
