@@ -136,7 +136,7 @@ def make_pages(path: Path, n: int, *, seed: int = 5, tag: str = "B") -> list[dic
     for i in range(0, len(picks), 900):
         chunk = picks[i:i + 900]
         for row in conn.execute(f"SELECT * FROM incident WHERE rowid IN ({','.join(map(str, chunk))})"):
-            fields = {k: _iso(row[k]) for k in row}
+            fields = {k: _iso(v) for k, v in zip(row.keys(), row, strict=True)}  # (iterating a Row gives values)
             fields["state"] = rnd.choice(states)
             fields["updated_at"] = now.isoformat()
             fields["row_version"] = int(fields["row_version"] or 0) + 1
