@@ -46,6 +46,7 @@ ACCOUNTS: dict[str, tuple[Role, dict[str, Any]]] = {
 }
 COUNTY_WIDE = {"dl", "cc", "ad"}
 ASSIGNABLE = {"incident", "dispatch", "case_checkin", "one_thing_case", "task_card", "module"}
+BOARDS = {"module", "task_card"}
 NEEDS_ITS_OWN_BOARD = {"card.create", "summon"}  # a module lead's new card or summons names one of its boards
 
 
@@ -139,14 +140,15 @@ def world(module_db_url, tmp_path_factory):
             depts = list(s.scalars(select(Department.code).order_by(Department.code)))
             tm_zone = next(z.id for z in s.scalars(select(Zone)) if TM in (z.member_codes or []))
         dept, other_dept = depts[0], depts[1]
+        srv.ids = {}
         for name, (role, kw) in ACCOUNTS.items():
             if role is Role.DEPARTMENT_LIAISON:
                 kw = {**kw, "department": dept}
-            srv.add_user(name, role.value, **kw)
+            srv.ids[name], _ = srv.add_user(name, role.value, **kw)
         _, srv.gw_key = srv.add_user("gw", "grid_worker", township_code=QC)
         _, srv.gw_tm_key = srv.add_user("gw-tm", "grid_worker", township_code=TM)
         srv.dept, srv.other_dept = dept, other_dept
-        srv.rows = _make_rows(srv, dept, other_dept, tm_zone)
+        srv.rows = _make_rows(srv, dept, other_dept, tm_zone, srv.ids["ml"])
         srv.users = {name: srv.login(name) for name in ACCOUNTS}
         yield srv
 
@@ -172,9 +174,10 @@ def pytest_generate_tests(metafunc):
                              indirect=True, scope="module")
 
 
-def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[str, str]]:
+def _make_rows(srv, dept: str, other_dept: str, tm_zone: str, lead: str) -> dict[str, dict[str, str]]:
     """Per entity type: a row in 球川 assigned to the liaison's department ("own"), one assigned to the 球川
-    zone team ("team"), one in 球川 assigned to neither ("unassigned"), and one in 天马 ("other")."""
+    zone team ("team"; a board: the module lead's ``lead``), one in 球川 assigned to neither ("unassigned";
+    a board someone else leads), and one in 天马 ("other")."""
     from commandroom.domain.models import (
         CaseCheckin,
         Dispatch,
@@ -187,10 +190,11 @@ def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[
 
     out: dict[str, dict[str, str]] = {}
     with srv.state.transaction() as s:
-        unled = _row(Module, township_code=QC, name="无牵头人的模块")  # any module lead of 球川 answers for it
+        mine = _row(Module, township_code=QC, name="本人牵头的模块", lead_user_id=lead)
         led = _row(Module, township_code=QC, name="他人牵头的模块", lead_user_id=new_id())  # not the module lead's
-        s.add_all([unled, led])
-        srv.modules = {"unled": unled.id, "led": led.id}
+        unled = _row(Module, township_code=QC, name="无牵头人的模块")  # the command desk's, no module lead's
+        s.add_all([mine, led, unled])
+        srv.modules = {"mine": mine.id, "led": led.id, "unled": unled.id}
         for table, model in SYNCED_MODELS.items():
             zone_table = table in ("team_member", "roster_entry")
             for which, township, zone in (("own", QC, ZONE), ("team", QC, ZONE), ("unassigned", QC, ZONE),
@@ -214,11 +218,11 @@ def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[
                 if model is Dispatch and which == "team":
                     values.update(target_kind="team", target_code=ZONE)
                 if model is CaseCheckin and which == "team":
-                    values.update(target_kind="module", target_code=unled.id)
+                    values.update(target_kind="module", target_code=mine.id)
                 if model is TaskCard:  # the module lead's own board, or a board someone else leads
-                    values["module_id"] = led.id if which == "unassigned" else unled.id
-                if model is Module and which == "unassigned":
-                    values["lead_user_id"] = new_id()
+                    values["module_id"] = led.id if which == "unassigned" else mine.id
+                if model is Module:
+                    values["lead_user_id"] = lead if which == "team" else new_id()
                 if model is OneThingCase:
                     values.update(lead_department_code=dept if assigned else other_dept, type_code="none")
                 row = _row(model, **values)
@@ -297,6 +301,11 @@ def test_mutation_matrix(world, username):
                 problems.append((name, which, expected, got))
         elif which == "other" and username not in COUNTY_WIDE:
             # the words a missing record gets (never its id): another township's row is answered the same
+            expected = ("rejected", "not_found", missing_explanation(entity))
+            if got != expected:
+                problems.append((name, which, expected, got))
+        elif username == "ml" and which == "unassigned" and entity in BOARDS:
+            # a board the module lead does not lead never reached its desk: answered as missing
             expected = ("rejected", "not_found", missing_explanation(entity))
             if got != expected:
                 problems.append((name, which, expected, got))
@@ -423,19 +432,22 @@ def test_open311_reads_and_photos_follow_the_rules(world):
 def test_a_module_lead_changes_only_the_boards_it_leads(world):
     """#14: a module lead creates cards on, moves cards of and whistles from its own boards only."""
     srv = world
-    mine, theirs = srv.modules["unled"], srv.modules["led"]
+    mine, theirs = srv.modules["mine"], srv.modules["led"]
     card = new_id()
     res = _push(srv, "ml", [
         ("card.create", card, {"module_id": mine, "title": "排查出租房"}),
         ("card.create", new_id(), {"module_id": theirs, "title": "别人的模块"}),
+        ("card.create", new_id(), {"module_id": srv.modules["unled"], "title": "无人牵头的模块"}),
         ("card.move", srv.rows["task_card"]["unassigned"], {"column": "doing"}),
         ("summon", new_id(), {"card_id": card, "targets": [{"kind": "department", "code": "market"}]}),
         ("summon", new_id(), {"card_id": srv.rows["task_card"]["unassigned"],
                               "targets": [{"kind": "department", "code": "market"}]}),
     ])
-    assert [r["status"] for r in res] == ["applied", "rejected", "rejected", "applied", "rejected"], res
-    for r, name in ((res[1], "card.create"), (res[2], "card.move"), (res[4], "summon")):
+    assert [r["status"] for r in res] == ["applied", "rejected", "rejected", "rejected", "applied", "rejected"], res
+    for r, name in ((res[1], "card.create"), (res[2], "card.create"), (res[5], "summon")):
         assert r["code"] == "forbidden" and r["explanation"] == permissions.assigned_refusal(name)
+    # another's card never reached the module lead's desk: answered like a card that does not exist
+    assert (res[3]["code"], res[3]["explanation"]) == ("not_found", missing_explanation("task_card"))
     # the duty officer still runs every board of the township
     assert _push(srv, "do", [("card.move", srv.rows["task_card"]["unassigned"], {"column": "doing", "expected_epoch": 0})]
                  )[0]["status"] == "applied"
@@ -466,3 +478,59 @@ def test_a_grid_workers_open311_reads_cover_its_grid(world):
     # the township's duty officer reads both (its key-less desk token works for Open311 reads too)
     h = {"Authorization": f"Bearer {srv.users['do']['access_token']}"}
     assert srv.client.get(f"/open311/v2/requests/{ids['neighbour']}.json", headers=h).status_code == 200
+
+
+def _pulled(srv, username: str) -> tuple[list[str], set[tuple[str, str]]]:
+    """Everything ``username``'s desk downloads from 0: its buckets and every (entity type, id) in them."""
+    import json
+
+    h = {"Authorization": f"Bearer {srv.users[username]['access_token']}"}
+    seen: set[tuple[str, str]] = set()
+    cursors = "{}"
+    while True:
+        r = srv.client.get("/api/v1/sync/pull", params={"cursors": cursors, "limit": 1000}, headers=h)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen |= {(c["entity_type"], c["entity_id"]) for c in page["changes"]}
+        if not page["has_more"]:
+            return page["buckets"], seen
+        cursors = json.dumps(page["cursors"])
+
+
+def test_a_module_leads_desk_receives_only_the_boards_it_leads(world):
+    """#14: the pull of a module lead carries its own boards and the township's other work, never another
+    module's board; the duty officer's and the wall's carry every board of the township."""
+    srv = world
+    boards = {"mine": (new_id(), new_id(), srv.ids["ml"]), "theirs": (new_id(), new_id(), srv.ids["do"]),
+              "nobody": (new_id(), new_id(), "")}
+    muts = []
+    for which, (module, card, lead) in boards.items():
+        muts += [("module.create", module, {"name": f"拉取{which}", "township_code": QC, "lead_user_id": lead}),
+                 ("card.create", card, {"module_id": module, "title": f"{which}的任务"})]
+    incident = srv.rows["incident"]["unassigned"]
+    muts.append(("incident.note", incident, {"note": "模块牵头人也看得到本乡镇的事件"}))
+    assert [r["status"] for r in _push(srv, "do", muts)] == ["applied"] * len(muts)
+    # a module lead's own new board is its own
+    own_new = new_id()
+    assert _push(srv, "ml", [("module.create", own_new, {"name": "牵头人新建", "township_code": QC})]
+                 )[0]["status"] == "applied"
+
+    buckets, seen = _pulled(srv, "ml")
+    assert {b for b in buckets if b.startswith("module:")} == {f"module:{boards['mine'][0]}", f"module:{own_new}",
+                                                               f"module:{srv.modules['mine']}", 
+                                                               f"module:{srv.rows['module']['team']}"}
+    assert ("module", boards["mine"][0]) in seen and ("task_card", boards["mine"][1]) in seen
+    assert ("module", own_new) in seen
+    for which in ("theirs", "nobody"):
+        module, card, _ = boards[which]
+        assert ("module", module) not in seen and ("task_card", card) not in seen, which
+    assert any(t == "timeline_entry" for t, _ in seen)  # the township's incidents still reach it
+    # asking for another module's bucket is refused like any bucket outside the scope
+    h = {"Authorization": f"Bearer {srv.users['ml']['access_token']}"}
+    r = srv.client.get("/api/v1/sync/pull", params={"cursors": f'{{"module:{boards["theirs"][0]}": 0}}'}, headers=h)
+    assert r.status_code == 403 and r.json()["detail"]["code"] == "bucket_forbidden"
+    # the command desk and the wall see every board of the township
+    for username in ("do", "vw"):
+        _buckets, seen = _pulled(srv, username)
+        for module, card, _ in boards.values():
+            assert ("module", module) in seen and ("task_card", card) in seen, username
