@@ -10,8 +10,11 @@ accepted (checked by magic bytes and by decoding), at most 10 MB (the rule is
 Endpoints: ``POST /api/v1/photos`` (bearer; raw body or multipart ``file``/``media``),
 ``PUT /api/v1/photos/{sha256}`` (the desk's upload: the body must match the hash it is named by),
 ``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``. Reading
-needs a signed-in device or a valid Open311 ``api_key`` (any scope: photos are
-addressed by an unguessable hash).
+needs a signed-in device or a valid Open311 ``api_key`` with ``photo.read``, and a record in the
+caller's reach that shows the photo (:func:`in_reach`): a report, an incident or its timeline in the
+caller's townships; for a department liaison its department's work in any township; for a grid worker
+its grid's records and its own reports. Any other photo gets the answer a photo the server does not
+hold gets (a hash is no key: one seen once, in a forwarded screenshot or a log, opens nothing).
 """
 
 from __future__ import annotations
@@ -20,15 +23,19 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
-from commandroom.domain.models import Photo, User
+from commandroom.domain.enums import ScopeKind
+from commandroom.domain.models import Incident, Photo, Report, TimelineEntry, User
+from commandroom.queries import scope as scope_rules
 from commandroom.server.auth import Principal, principal
 from commandroom.services.photos import (  # noqa: F401 - the server's photo API names them too
     JPEG_MAGIC,
@@ -157,8 +164,8 @@ def _error(exc: PhotoError) -> JSONResponse:
     return JSONResponse(status_code=exc.status, content={"detail": {"code": "bad_photo", "message": exc.message}})
 
 
-def _reader(request: Request) -> None:
-    """Signed-in device (bearer) or a valid Open311 api_key may read photos."""
+def _reader(request: Request) -> Any:
+    """Signed-in device (bearer) or a valid Open311 api_key with ``photo.read``: the Principal or the key's User."""
     api_key = request.query_params.get("api_key")
     auth = request.headers.get("authorization", "")
     if api_key and not auth:
@@ -172,10 +179,66 @@ def _reader(request: Request) -> None:
         if check.user is None:  # not reached: a key without a user has a problem
             raise HTTPException(403, detail={"code": "api_key_unknown", "message": "api_key is unknown"})
         _require(check.user, "photo.read")
-        return
+        return check.user
     scheme, _, token = auth.partition(" ")
     creds = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None
-    principal(request, creds).require("photo.read")
+    who = principal(request, creds)
+    who.require("photo.read")
+    return who
+
+
+def in_reach(session: Session, holder: Any, sha256: str) -> bool:
+    """Does a record the caller may read show this photo (a report, an incident, an incident's timeline)?
+
+    ``holder``: a :class:`Principal` or an Open311 key's :class:`User`. The county's roles reach every
+    record; a department liaison its department's work (all townships); a grid worker (``photo.read`` ▦) its
+    grid's reports and incidents and its own reports; everyone else the records of its townships.
+    """
+    roles = permissions.roles_of(holder)
+    reach = permissions.RULES["photo.read"].reach(roles)
+    dept = scope_rules.department_of(holder)
+    grid = getattr(holder, "grid_id", None) if reach is permissions.Reach.GRID else None
+    towns: tuple[str, ...] | None = None
+    if holder.scope_kind != ScopeKind.COUNTY.value:
+        towns = tuple(getattr(holder, "townships", ()) or ()) or tuple(scope_rules.township_codes(
+            session, holder.scope_kind, holder.scope_code or getattr(holder, "township_code", None)))
+    needle = sha256.lower()
+
+    def narrowed(q: Any, model: Any) -> Any:
+        return q if towns is None else q.where(model.township_code.in_(towns))
+
+    candidates: list[tuple[str, dict[str, Any]]] = []
+    for rid, town, rgrid, reporter, incident in session.execute(narrowed(
+            select(Report.id, Report.township_code, Report.grid_id, Report.reporter_user_id, Report.incident_id)
+            .where(cast(Report.photos, String).contains(needle)), Report)):
+        if grid is not None and (rgrid == grid or (reporter and reporter == holder_id(holder))):
+            return True
+        candidates.append(("report", {"id": rid, "township_code": town, "grid_id": rgrid, "incident_id": incident}))
+    for iid, town, igrid in session.execute(narrowed(
+            select(Incident.id, Incident.township_code, Incident.grid_id)
+            .where(or_(cast(Incident.photos_before, String).contains(needle),
+                       cast(Incident.photos_after, String).contains(needle))), Incident)):
+        candidates.append(("incident", {"id": iid, "township_code": town, "grid_id": igrid}))
+    for tid, town, incident in session.execute(narrowed(
+            select(TimelineEntry.id, TimelineEntry.township_code, TimelineEntry.incident_id)
+            .where(cast(TimelineEntry.data, String).contains(needle)), TimelineEntry)):
+        candidates.append(("timeline_entry", {"id": tid, "township_code": town, "incident_id": incident}))
+    if not candidates:
+        return False
+    if dept is not None:
+        return any(dept in depts for depts in scope_rules.departments_of_rows(session, candidates))
+    if reach is permissions.Reach.GRID:
+        if grid is None:  # a grid worker without a grid: its township's records
+            return True
+        incidents = {v.get("incident_id") or v["id"] for t, v in candidates if t != "report"}
+        return bool(incidents) and session.scalar(select(Incident.id).where(
+            Incident.id.in_(sorted(incidents)), Incident.grid_id == grid).limit(1)) is not None
+    return True  # found within the caller's townships (or anywhere, for the county)
+
+
+def holder_id(holder: Any) -> str | None:
+    """The account id of a Principal (``user_id``) or a User row (``id``)."""
+    return getattr(holder, "user_id", None) or getattr(holder, "id", None)
 
 
 def _require(holder: User, name: str) -> None:
@@ -234,11 +297,14 @@ async def upload_named(sha256: str, request: Request, who: Principal = Depends(p
     return JSONResponse(status_code=201 if created else 200, content=out)
 
 
-def _load(request: Request, sha256: str) -> Photo:
+def _load(request: Request, sha256: str, holder: Any) -> Photo:
+    """The photo row, when it exists and a record in the caller's reach shows it; else the same 404."""
     if not SHA_RE.match(sha256):
         raise HTTPException(404, detail={"code": "not_found", "message": "no such photo (expected a SHA-256 in hex)"})
     with request.app.state.server.read() as session:
         row = session.get(Photo, sha256)
+        if row is not None and not in_reach(session, holder, sha256):
+            row = None  # not yours: answered like a photo the server does not hold
     if row is None:
         raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} is not on this server"})
     return row
@@ -246,14 +312,12 @@ def _load(request: Request, sha256: str) -> Photo:
 
 @router.get("/{sha256}")
 def metadata(sha256: str, request: Request) -> dict:
-    _reader(request)
-    return photo_json(_load(request, sha256))
+    return photo_json(_load(request, sha256, _reader(request)))
 
 
 @router.get("/{sha256}/thumb")
 def thumb(sha256: str, request: Request) -> Response:
-    _reader(request)
-    row = _load(request, sha256)
+    row = _load(request, sha256, _reader(request))
     if row.thumbnail is None:
         raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} has no thumbnail"})
     return Response(row.thumbnail, media_type="image/jpeg",
@@ -262,8 +326,7 @@ def thumb(sha256: str, request: Request) -> Response:
 
 @router.get("/{sha256}/full")
 def full(sha256: str, request: Request) -> Response:
-    _reader(request)
-    row = _load(request, sha256)
+    row = _load(request, sha256, _reader(request))
     path = photo_path(photos_dir(request.app.state.server), sha256)
     if not path.exists():
         raise HTTPException(404, detail={"code": "not_found",
