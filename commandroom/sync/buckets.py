@@ -27,8 +27,8 @@ from commandroom.domain.models import (
     REFERENCE_MODELS,
     Base,
     MemberLoan,
-    RosterEntry,
     Module,
+    RosterEntry,
     TaskCard,
     TeamMember,
 )

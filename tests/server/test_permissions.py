@@ -517,7 +517,7 @@ def test_a_module_leads_desk_receives_only_the_boards_it_leads(world):
 
     buckets, seen = _pulled(srv, "ml")
     assert {b for b in buckets if b.startswith("module:")} == {f"module:{boards['mine'][0]}", f"module:{own_new}",
-                                                               f"module:{srv.modules['mine']}", 
+                                                               f"module:{srv.modules['mine']}",
                                                                f"module:{srv.rows['module']['team']}"}
     assert ("module", boards["mine"][0]) in seen and ("task_card", boards["mine"][1]) in seen
     assert ("module", own_new) in seen

@@ -9,7 +9,6 @@ from typing import ClassVar
 
 import pytest
 from PIL import Image
-
 from sqlalchemy import select
 
 from commandroom.domain.models import Department, Grid, Incident, Photo, Report, TimelineEntry
