@@ -352,13 +352,24 @@ def test_read_matrix(world):
                            ("admin.users", "/api/v1/users"),
                            ("sync.pull", "/api/v1/sync/pull?limit=1"),
                            ("sync.pull", "/api/v1/sync/summary"),
-                           ("auth.session", "/api/v1/auth/me")):
+                           ("auth.session", "/api/v1/auth/me"),
+                           ("open311.read", "/open311/v2/requests.json"),
+                           ("notices.read", "/api/v1/notices"),
+                           ("notices.configure", "/api/v1/notice-channels"),
+                           ("admin.jobs", "/api/v1/admin/jobs"),
+                           ("admin.audit", "/api/v1/admin/audit"),
+                           ("admin.users", "/api/v1/admin/devices"),
+                           ("basemap.package", "/api/v1/basemaps")):
+            assert permissions.ENDPOINTS.get(("GET", path.split("?")[0]), name) == name
             r = srv.client.get(path, headers=h)
             why = permissions.refusal(actor, name)
             if why is None and r.status_code != 200:
                 problems.append((username, path, 200, r.status_code, r.text[:200]))
-            if why is not None and (r.status_code != 403 or r.json()["detail"]["message"] != why):
-                problems.append((username, path, 403, r.status_code, r.text[:200]))
+            if why is not None:
+                body = r.json()
+                said = body[0]["description"] if isinstance(body, list) else body["detail"]["message"]
+                if r.status_code != 403 or said != why:
+                    problems.append((username, path, 403, r.status_code, r.text[:200]))
         # another township's row: 404 with the words a missing row gets (county-wide roles see it)
         if username not in COUNTY_WIDE and permissions.may(actor, "incident.read"):
             for kind in ("incident", "report"):
@@ -534,3 +545,35 @@ def test_a_module_leads_desk_receives_only_the_boards_it_leads(world):
         _buckets, seen = _pulled(srv, username)
         for module, card, _ in boards.values():
             assert ("module", module) in seen and ("task_card", card) in seen, username
+
+
+def test_what_each_desk_downloads_follows_its_scope(world):
+    """#14: the buckets each role's desk reads. The wall reads what its township's command desk reads (and
+    changes nothing); the county coordinator every township, zone and board; a module lead its township without
+    the boards it does not lead; a liaison its department; the administrator reference data only."""
+    srv = world
+    got = {u: set(srv.users[u]["buckets"]) for u in ACCOUNTS}
+    with srv.state.read() as s:
+        from commandroom.domain.models import Module, Township
+
+        towns = set(s.scalars(select(Township.code)))
+        zones = set(s.scalars(select(Zone.id)))
+        boards = {m.id: (m.township_code, m.lead_user_id) for m in s.scalars(select(Module))}
+        qc_zones = {z.id for z in s.scalars(select(Zone)) if QC in (z.member_codes or [])}
+        team_towns = {c for z in s.scalars(select(Zone).where(Zone.id == ZONE)) for c in
+                      {*(z.member_codes or []), z.hub_code}}
+    township_desk = {"county:shared", f"township:{QC}", *(f"zone:{z}" for z in qc_zones),
+                     *(f"module:{m}" for m, (t, _) in boards.items() if t == QC)}
+    assert got["do"] == got["gs"] == got["vw"] == township_desk
+    assert got["cc"] == {"county:shared", *(f"township:{t}" for t in towns), *(f"zone:{z}" for z in zones),
+                         *(f"module:{m}" for m in boards)}
+    assert got["ml"] == {b for b in township_desk if not b.startswith("module:")} | {
+        f"module:{m}" for m, (t, lead) in boards.items() if t == QC and lead == srv.ids["ml"]}
+    assert got["tl"] == got["tmem"] == {"county:shared", *(f"township:{t}" for t in team_towns), f"zone:{ZONE}",
+                                        *(f"module:{m}" for m, (t, _) in boards.items() if t in team_towns)}
+    assert got["dl"] == {"county:shared", f"department:{srv.dept}"}
+    assert got["ad"] == {"county:shared"}
+    # the wall reads like its township's desk, and may change nothing at all
+    vw = _actor(srv, "vw")
+    assert all(permissions.refusal(vw, n) for n, r in RULES.items() if r.kind == "mutation")
+    assert not permissions.may(vw, "sync.push") and not permissions.may(vw, "report.contact")
