@@ -213,7 +213,10 @@ _R: list[tuple[str, str, dict[Role, Reach], _ReadFlags]] = [
     ("report.read", "查看上报详情", _g(*READERS), {}),
     ("report.contact", "查看上报人联系方式", _g(DO, GS, CC), {}),
     ("incident.read", "查看事件详情与时间线", _g(*READERS), {}),
-    ("export.incidents", "导出事件", _g(DO, GS, ML, CC), {}),
+    # exports are written on the desk from the rows it holds (its scope); these say which seats may export
+    ("export.incidents", "导出事件（每日简报）", _g(DO, GS, ML, CC), {}),
+    ("export.assessment", "导出考核表", _g(DO, ML, CC), {}),
+    ("export.zone_stats", "导出片区响应统计", _g(DO, GS, TL, CC), {}),
     ("photo.read", "查看照片（本人范围内记录的照片）", _g(*READERS, grid=(GW,)), {}),
     ("photo.upload", "上传照片", _g(DO, GS, TL, TM, ML, DL, CC, GW), {}),
     ("open311.read", "Open311 查询上报", _g(DO, GS, CC, grid=(GW,)), {}),
@@ -481,14 +484,14 @@ def assigned_args(actor: Acting, name: str, args: Mapping[str, Any], session: An
 
 
 def _leads_module(session: Any, actor: Acting, module_id: str | None, *, strict: bool = False) -> bool:
-    """Does the actor lead this module? A module without a lead is the command desk's, no module lead's
-    (a module lead's desk does not even receive it: :func:`commandroom.sync.buckets.board_buckets`)."""
+    """Does the actor lead this module? A module without a named lead is every module lead's of its township
+    until one is named (the seed names none); :func:`commandroom.sync.buckets.board_buckets` reads the same."""
     if session is None or not module_id:
         return not strict
     from commandroom.domain.models import Module
 
     module = session.get(Module, module_id)
-    return module is not None and bool(actor.user_id) and module.lead_user_id == actor.user_id
+    return module is not None and (not module.lead_user_id or module.lead_user_id == actor.user_id)
 
 
 def leads_board(session: Any, actor: Acting, table: str, row: Any) -> bool:
@@ -580,9 +583,10 @@ def matrix_markdown() -> str:
               "- A team member's desk receives its zone's townships (not only its own dispatches).",
               "- A module lead's desk receives its township's operational rows except the boards: of those only "
               "the boards it leads (one bucket per module, `module:<id>`); another module's module or card is "
-              "answered as missing. It changes cards, whistles and rates only on the modules it leads (a module "
-              "without a lead is the command desk's). An account that also holds a township-wide reading role "
-              "(duty officer, wall) sees every board.",
+              "answered as missing. It changes cards, whistles and rates only on the modules it leads. A module "
+              "without a named lead (the seed names none) is every module lead's of the township until the "
+              "township names one. An account that also holds a township-wide reading role (duty officer, wall) "
+              "sees every board.",
               "- Photos (`photo.read`) are answered only when a record in the caller's reach refers to them (a "
               "report, an incident or its timeline): a township's desks their townships' records, a liaison its "
               "department's work in every township, a grid worker its grid's records and its own reports; any "

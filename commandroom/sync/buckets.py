@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from commandroom.domain.models import (
@@ -115,12 +115,13 @@ def zones_in_scope(session: Session, scope_kind: str, scope_code: str | None) ->
 
 def board_buckets(session: Session, townships: list[str] | None, board_lead: str | None = None) -> list[str]:
     """The ``module:<id>`` buckets of these townships (None: the county's), or with ``board_lead`` (a module
-    lead's desk) only of the modules that user leads."""
+    lead's desk) only of the modules that user leads and those without a named lead
+    (:func:`commandroom.permissions.leads_board`: the same rule for changes)."""
     q = select(Module.id).order_by(Module.id)
     if townships is not None:
         q = q.where(Module.township_code.in_(townships))
     if board_lead is not None:
-        q = q.where(Module.lead_user_id == board_lead)
+        q = q.where(or_(Module.lead_user_id == board_lead, Module.lead_user_id.is_(None), Module.lead_user_id == ""))
     return [f"{MODULE_PREFIX}{m}" for m in session.scalars(q)]
 
 

@@ -44,8 +44,10 @@ async def test_a_module_leads_desk_holds_only_its_boards_and_follows_its_leaders
     modules = _modules(county)
     safety, economy = modules["平安法治"], modules["经济生态"]
     town = await county.workstation("球川-甲", "qc1")
-    # the command desk makes qc-lead the lead of 平安法治 and puts a card on each of two boards
-    town.perform("module.update", safety, {"lead_user_id": lead_id})
+    # the command desk names the leads (the seed names none: until then a board is every module lead's):
+    # qc-lead for 平安法治, its own officer for the others; and puts a card on each of two boards
+    for module_id in modules.values():
+        town.perform("module.update", module_id, {"lead_user_id": lead_id if module_id == safety else town.user["id"]})
     cards = {safety: new_id(), economy: new_id()}
     for module_id, card in cards.items():
         town.perform("card.create", card, {"module_id": module_id, "title": "排查出租房安全隐患"})
@@ -71,7 +73,7 @@ async def test_a_module_leads_desk_holds_only_its_boards_and_follows_its_leaders
     assert desk.get("module", modules["党建统领"]) is not None
     # the command desk hands 经济生态 over as well and takes 平安法治 away
     town.perform("module.update", economy, {"lead_user_id": lead_id})
-    town.perform("module.update", safety, {"lead_user_id": ""})
+    town.perform("module.update", safety, {"lead_user_id": town.user["id"]})
     assert await town.sync()
     assert await desk.sync() and await desk.sync()
     assert [b for b in desk.store.meta("buckets") if b.startswith("module:")] == [f"module:{economy}"]

@@ -153,6 +153,8 @@ class IncidentsView(QWidget):
         self.handover_action = action(self.tr("Shift handover"), "Ctrl+H", self._on_handover_triggered,
                                       "fa5s.exchange-alt")
         self.briefing_action = action(self.tr("Daily briefing"), "", self._on_briefing_triggered, "fa5s.file-pdf")
+        for flag in (self.briefing_action.setVisible, self.briefing_action.setEnabled):  # the briefing exports incidents
+            flag(self.actor.may("export.incidents"))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
