@@ -589,3 +589,23 @@ def test_what_each_desk_downloads_follows_its_scope(world):
     vw = _actor(srv, "vw")
     assert all(permissions.refusal(vw, n) for n, r in RULES.items() if r.kind == "mutation")
     assert not permissions.may(vw, "sync.push") and not permissions.may(vw, "report.contact")
+
+
+def test_merge_summon_and_joint_visit_say_nothing_of_another_townships_incident(world):
+    """#14: naming another township's incident in a merge, a summons or a joint visit is answered exactly as
+    naming one that does not exist (same code, same words but for the id given): no state, number or township."""
+    srv = world
+    theirs, ghost = srv.rows["incident"]["other"], new_id()
+    with srv.state.read() as s:
+        from commandroom.domain.models import TeamMember
+
+        member = s.scalars(select(TeamMember.id).where(TeamMember.zone_id == ZONE)).first()
+    for name, entity, args in (
+            ("report.merge", srv.rows["report"]["unassigned"], lambda i: {"incident_id": i}),
+            ("summon", None, lambda i: {"incident_id": i, "targets": [{"kind": "department", "code": srv.dept}]}),
+            ("team.joint_visit", None, lambda i: {"incident_ids": [i], "lead_member_id": member or new_id()})):
+        got = _push(srv, "do", [(name, entity or new_id(), args(theirs)), (name, entity or new_id(), args(ghost))])
+        (a, b) = got
+        assert a["status"] == b["status"] == "rejected" and a["code"] == b["code"], (name, a, b)
+        assert a["explanation"].replace(theirs, "ID") == b["explanation"].replace(ghost, "ID"), (name, a, b)
+        assert TM not in a["explanation"] and "天马" not in a["explanation"], name
