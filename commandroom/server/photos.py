@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import String, cast, or_, select, true
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
@@ -204,24 +204,24 @@ def in_reach(session: Session, holder: Any, sha256: str) -> bool:
             session, holder.scope_kind, holder.scope_code or getattr(holder, "township_code", None)))
     needle = sha256.lower()
 
-    def narrowed(q: Any, model: Any) -> Any:
-        return q if towns is None else q.where(model.township_code.in_(towns))
+    def in_towns(model: Any) -> Any:
+        return true() if towns is None else model.township_code.in_(towns)
 
     candidates: list[tuple[str, dict[str, Any]]] = []
-    for rid, town, rgrid, reporter, incident in session.execute(narrowed(
+    for rid, town, rgrid, reporter, incident in session.execute(
             select(Report.id, Report.township_code, Report.grid_id, Report.reporter_user_id, Report.incident_id)
-            .where(cast(Report.photos, String).contains(needle)), Report)):
+            .where(cast(Report.photos, String).contains(needle), in_towns(Report))):
         if grid is not None and (rgrid == grid or (reporter and reporter == holder_id(holder))):
             return True
         candidates.append(("report", {"id": rid, "township_code": town, "grid_id": rgrid, "incident_id": incident}))
-    for iid, town, igrid in session.execute(narrowed(
+    for iid, town, igrid in session.execute(
             select(Incident.id, Incident.township_code, Incident.grid_id)
             .where(or_(cast(Incident.photos_before, String).contains(needle),
-                       cast(Incident.photos_after, String).contains(needle))), Incident)):
+                       cast(Incident.photos_after, String).contains(needle)), in_towns(Incident))):
         candidates.append(("incident", {"id": iid, "township_code": town, "grid_id": igrid}))
-    for tid, town, incident in session.execute(narrowed(
+    for tid, town, incident in session.execute(
             select(TimelineEntry.id, TimelineEntry.township_code, TimelineEntry.incident_id)
-            .where(cast(TimelineEntry.data, String).contains(needle)), TimelineEntry)):
+            .where(cast(TimelineEntry.data, String).contains(needle), in_towns(TimelineEntry))):
         candidates.append(("timeline_entry", {"id": tid, "township_code": town, "incident_id": incident}))
     if not candidates:
         return False

@@ -61,8 +61,10 @@ from commandroom.domain.models import (
     SYNCED_MODELS,
     Base,
     LocalMeta,
+    Module,
     OutboxEntry,
     SyncCursor,
+    TaskCard,
     record_label,
     row_to_dict,
 )
@@ -144,7 +146,7 @@ def _in_zone(model: type[Base], zone_id: str) -> Any:
 
 def _on_board(model: type[Base], module_id: str) -> Any:
     """Rows of a board table replicated in ``module:<module_id>``: the module itself and its cards."""
-    return model.id == module_id if model.__tablename__ == "module" else model.module_id == module_id
+    return Module.id == module_id if model is Module else TaskCard.module_id == module_id
 
 
 def _iso(value: Any) -> Any:
@@ -815,14 +817,13 @@ class DeskStore:
         held = [b[len(MODULE_PREFIX):] for b in buckets if b.startswith(MODULE_PREFIX)]
         with self._lock, self.write() as session:
             changes = Changes()
-            module, card = SYNCED_MODELS["module"], SYNCED_MODELS["task_card"]
-            gone_cards = list(session.scalars(select(card.id).where(card.module_id.not_in(held))))
-            gone_modules = list(session.scalars(select(module.id).where(module.id.not_in(held))))
+            gone_cards = list(session.scalars(select(TaskCard.id).where(TaskCard.module_id.not_in(held))))
+            gone_modules = list(session.scalars(select(Module.id).where(Module.id.not_in(held))))
             if not gone_cards and not gone_modules:
                 return changes
             changes = self._undo(session)
-            session.execute(delete(card).where(card.module_id.not_in(held)))
-            session.execute(delete(module).where(module.id.not_in(held)))
+            session.execute(delete(TaskCard).where(TaskCard.module_id.not_in(held)))
+            session.execute(delete(Module).where(Module.id.not_in(held)))
             for cid in gone_cards:
                 changes.note("task_card", cid)
             for mid in gone_modules:
