@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -207,33 +208,59 @@ def in_reach(session: Session, holder: Any, sha256: str) -> bool:
     def in_towns(model: Any) -> Any:
         return true() if towns is None else model.township_code.in_(towns)
 
-    candidates: list[tuple[str, dict[str, Any]]] = []
+    def accepts(found: list[tuple[str, dict[str, Any]]]) -> bool:
+        if not found:
+            return False
+        if dept is not None:
+            return any(dept in depts for depts in scope_rules.departments_of_rows(session, found))
+        if reach is permissions.Reach.GRID and grid is not None:
+            incidents = {v.get("incident_id") or v["id"] for t, v in found if t != "report"}
+            return bool(incidents) and session.scalar(select(Incident.id).where(
+                Incident.id.in_(sorted(incidents)), Incident.grid_id == grid).limit(1)) is not None
+        return True  # found within the caller's townships (or anywhere, for the county)
+
+    # the cheapest tables first, and stop at the first that answers (most photos are a report's)
+    reports: list[tuple[str, dict[str, Any]]] = []
     for rid, town, rgrid, reporter, incident in session.execute(
             select(Report.id, Report.township_code, Report.grid_id, Report.reporter_user_id, Report.incident_id)
             .where(cast(Report.photos, String).contains(needle), in_towns(Report))):
         if grid is not None and (rgrid == grid or (reporter and reporter == holder_id(holder))):
             return True
-        candidates.append(("report", {"id": rid, "township_code": town, "grid_id": rgrid, "incident_id": incident}))
-    for iid, town, igrid in session.execute(
-            select(Incident.id, Incident.township_code, Incident.grid_id)
-            .where(or_(cast(Incident.photos_before, String).contains(needle),
-                       cast(Incident.photos_after, String).contains(needle)), in_towns(Incident))):
-        candidates.append(("incident", {"id": iid, "township_code": town, "grid_id": igrid}))
-    for tid, town, incident in session.execute(
-            select(TimelineEntry.id, TimelineEntry.township_code, TimelineEntry.incident_id)
-            .where(cast(TimelineEntry.data, String).contains(needle), in_towns(TimelineEntry))):
-        candidates.append(("timeline_entry", {"id": tid, "township_code": town, "incident_id": incident}))
-    if not candidates:
+        reports.append(("report", {"id": rid, "township_code": town, "grid_id": rgrid, "incident_id": incident}))
+    if accepts([r for r in reports if grid is None]):
+        return True
+    incidents = [("incident", {"id": iid, "township_code": town, "grid_id": igrid})
+                 for iid, town, igrid in session.execute(
+                     select(Incident.id, Incident.township_code, Incident.grid_id)
+                     .where(or_(cast(Incident.photos_before, String).contains(needle),
+                                cast(Incident.photos_after, String).contains(needle)), in_towns(Incident)))]
+    if accepts(incidents):
+        return True
+    entries = [("timeline_entry", {"id": tid, "township_code": town, "incident_id": incident})
+               for tid, town, incident in session.execute(
+                   select(TimelineEntry.id, TimelineEntry.township_code, TimelineEntry.incident_id)
+                   .where(cast(TimelineEntry.data, String).contains(needle), in_towns(TimelineEntry)))]
+    return accepts(entries)
+
+
+REACH_TTL = 600.0  # seconds a "yes" is remembered (a desk asks for the metadata, then the thumbnail, then the image)
+_REACH_MAX = 20_000
+
+
+def _reach_cached(state: Any, session: Session, holder: Any, sha256: str) -> bool:
+    """:func:`in_reach`, remembering a "yes" per account and photo for :data:`REACH_TTL` (records rarely leave a
+    scope; the scan of the timeline for a county-wide caller is what it saves)."""
+    cache: dict[tuple[str | None, str], float] = state.extras.setdefault("photo_reach", {})
+    key = (holder_id(holder), sha256)
+    now = time.monotonic()
+    if cache.get(key, 0.0) > now:
+        return True
+    if not in_reach(session, holder, sha256):
         return False
-    if dept is not None:
-        return any(dept in depts for depts in scope_rules.departments_of_rows(session, candidates))
-    if reach is permissions.Reach.GRID:
-        if grid is None:  # a grid worker without a grid: its township's records
-            return True
-        incidents = {v.get("incident_id") or v["id"] for t, v in candidates if t != "report"}
-        return bool(incidents) and session.scalar(select(Incident.id).where(
-            Incident.id.in_(sorted(incidents)), Incident.grid_id == grid).limit(1)) is not None
-    return True  # found within the caller's townships (or anywhere, for the county)
+    if len(cache) >= _REACH_MAX:
+        cache.clear()
+    cache[key] = now + REACH_TTL
+    return True
 
 
 def holder_id(holder: Any) -> str | None:
@@ -301,9 +328,10 @@ def _load(request: Request, sha256: str, holder: Any) -> Photo:
     """The photo row, when it exists and a record in the caller's reach shows it; else the same 404."""
     if not SHA_RE.match(sha256):
         raise HTTPException(404, detail={"code": "not_found", "message": "no such photo (expected a SHA-256 in hex)"})
-    with request.app.state.server.read() as session:
+    state = request.app.state.server
+    with state.read() as session:
         row = session.get(Photo, sha256)
-        if row is not None and not in_reach(session, holder, sha256):
+        if row is not None and not _reach_cached(state, session, holder, sha256):
             row = None  # not yours: answered like a photo the server does not hold
     if row is None:
         raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} is not on this server"})
