@@ -45,6 +45,13 @@ router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 CACHE_FOREVER = "private, max-age=31536000, immutable"
+# why an Open311 api_key was refused (users.ApiKeyCheck.problem), in the words of whoever holds the key
+API_KEY_PROBLEMS = {
+    "missing": "缺少 api_key：请在请求中带上发给本账号的 api_key。",
+    "unknown": "api_key 不正确：请核对发给本账号的 api_key。",
+    "revoked": "这个 api_key 已作废：请向管理员领取新的。",
+    "disabled": "这个账号已停用：请联系管理员。",
+}
 
 
 def photos_dir(state) -> Path:
@@ -142,13 +149,14 @@ async def read_limited(request: Request, limit: int = MAX_BYTES) -> bytes:
     """The request body, refusing (413) more than ``limit`` bytes without reading it all."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise PhotoError(413, f"the upload is {int(declared) / 1048576:.1f} MB; at most {limit // 1048576} MB")
+        raise PhotoError(413, f"上传的文件有 {int(declared) / 1048576:.1f} MB，超过 {limit // 1048576} MB 上限，未保存；"
+                              "请压缩后再上传。")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit + 64 * 1024:
-            raise PhotoError(413, f"the upload is larger than {limit // 1048576} MB")
+            raise PhotoError(413, f"上传的文件超过 {limit // 1048576} MB 上限，未保存；请压缩后再上传。")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -168,9 +176,9 @@ def _reader(request: Request) -> None:
             check = user_for_api_key(session, api_key)
         if check.problem:
             raise HTTPException(403, detail={"code": f"api_key_{check.problem}",
-                                             "message": f"api_key is {check.problem}"})
+                                             "message": API_KEY_PROBLEMS.get(check.problem, "api_key 无效")})
         if check.user is None:  # not reached: a key without a user has a problem
-            raise HTTPException(403, detail={"code": "api_key_unknown", "message": "api_key is unknown"})
+            raise HTTPException(403, detail={"code": "api_key_unknown", "message": API_KEY_PROBLEMS["unknown"]})
         _require(check.user, "photo.read")
         return
     scheme, _, token = auth.partition(" ")
@@ -193,17 +201,18 @@ async def upload(request: Request, who: Principal = Depends(principal)) -> Respo
         if ctype == "multipart/form-data":
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > MAX_BYTES + 64 * 1024:
-                raise PhotoError(413, f"the upload is {int(declared) / 1048576:.1f} MB; at most "
-                                      f"{MAX_BYTES // 1048576} MB")
+                raise PhotoError(413, f"上传的文件有 {int(declared) / 1048576:.1f} MB，超过 "
+                                      f"{MAX_BYTES // 1048576} MB 上限，未保存；请压缩后再上传。")
             form = await request.form(max_files=1, max_fields=10)
             upload_file = form.get("file") or form.get("media")
             if upload_file is None or isinstance(upload_file, str):
-                raise PhotoError(400, "multipart upload needs a file field named 'file' (or 'media')")
+                raise PhotoError(400, "表单里没有照片：请把照片放在名为 file（或 media）的文件字段中上传。")
             data = await upload_file.read(MAX_BYTES + 1)
         elif ctype in ("image/jpeg", "image/png", "application/octet-stream", ""):
             data = await read_limited(request)
         else:
-            raise PhotoError(400, f"send the photo as image/jpeg, image/png or multipart/form-data, not {ctype}")
+            raise PhotoError(400, f"照片的类型 {ctype} 不能接收，未保存；请以 image/jpeg、image/png 或 "
+                                  "multipart/form-data 上传 JPEG 或 PNG 照片。")
         out, created = await run_in_threadpool(store, state, data)
     except PhotoError as exc:
         return _error(exc)
@@ -236,11 +245,11 @@ async def upload_named(sha256: str, request: Request, who: Principal = Depends(p
 
 def _load(request: Request, sha256: str) -> Photo:
     if not SHA_RE.match(sha256):
-        raise HTTPException(404, detail={"code": "not_found", "message": "no such photo (expected a SHA-256 in hex)"})
+        raise HTTPException(404, detail={"code": "not_found", "message": "没有这张照片：照片编号应为 64 位十六进制 SHA-256。"})
     with request.app.state.server.read() as session:
         row = session.get(Photo, sha256)
     if row is None:
-        raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} is not on this server"})
+        raise HTTPException(404, detail={"code": "not_found", "message": f"县服务器上没有这张照片（编号 {sha256[:12]}…）。"})
     return row
 
 
@@ -255,7 +264,7 @@ def thumb(sha256: str, request: Request) -> Response:
     _reader(request)
     row = _load(request, sha256)
     if row.thumbnail is None:
-        raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} has no thumbnail"})
+        raise HTTPException(404, detail={"code": "not_found", "message": f"这张照片（编号 {sha256[:12]}…）没有缩略图。"})
     return Response(row.thumbnail, media_type="image/jpeg",
                     headers={"Cache-Control": CACHE_FOREVER, "ETag": f'"{sha256}-t"'})
 
@@ -267,7 +276,7 @@ def full(sha256: str, request: Request) -> Response:
     path = photo_path(photos_dir(request.app.state.server), sha256)
     if not path.exists():
         raise HTTPException(404, detail={"code": "not_found",
-                                         "message": f"the full image of {sha256} is not stored on this server "
-                                                    "(only its thumbnail)"})
+                                         "message": f"县服务器上只有这张照片（编号 {sha256[:12]}…）的缩略图，"
+                                                    "没有原图。"})
     return Response(path.read_bytes(), media_type=row.mime,
                     headers={"Cache-Control": CACHE_FOREVER, "ETag": f'"{sha256}"'})

@@ -5948,6 +5948,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
             <source>Note</source>
             <translation>核查情况</translation>
         </message>
+        <message>
+            <source>Check photos</source>
+            <translation>核查照片</translation>
+        </message>
     </context>
     <context>
         <name>VersionModel</name>

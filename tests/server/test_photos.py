@@ -62,7 +62,7 @@ def test_upload_multipart_png_with_alpha(srv):
 
 
 @pytest.mark.parametrize(("body", "ctype", "status", "words"), [
-    (b"GIF89a....", "image/gif", 400, "image/jpeg, image/png or multipart"),
+    (b"GIF89a....", "image/gif", 400, "类型 image/gif 不能接收"),
     (b"GIF89a....", "application/octet-stream", 400, "不是 JPEG 或 PNG"),
     (b"%PDF-1.5", "image/jpeg", 400, "不是 JPEG 或 PNG"),
     (b"\x89PNG\r\n\x1a\n" + b"broken", "image/png", 400, "已损坏"),
