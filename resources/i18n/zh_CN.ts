@@ -2239,6 +2239,30 @@ Counter-proposal: {prop}</source>
             <source>{zone} team</source>
             <translation>{zone}执法队</translation>
         </message>
+        <message>
+            <source>Photos of the day's closures</source>
+            <translation>当日结案现场照片</translation>
+        </message>
+        <message>
+            <source>Before</source>
+            <translation>处置前</translation>
+        </message>
+        <message>
+            <source>After</source>
+            <translation>处置后</translation>
+        </message>
+        <message>
+            <source>Closed at</source>
+            <translation>结案时间</translation>
+        </message>
+        <message>
+            <source>none</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <source>photo not on this workstation yet</source>
+            <translation>照片尚未下载到本机</translation>
+        </message>
     </context>
     <context>
         <name>HandoverDialog</name>
