@@ -8,23 +8,32 @@ accepted (checked by magic bytes and by decoding), at most 10 MB (the rule is
 :mod:`commandroom.services.photos`, shared with the desk).
 
 Endpoints: ``POST /api/v1/photos`` (bearer; raw body or multipart ``file``/``media``),
-``PUT /api/v1/photos/{sha256}`` (the desk's upload: the body must match the hash it is named by),
-``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``. Reading
+``PUT /api/v1/photos/{sha256}`` (the desk's upload: the body must match the hash it is named by; a large file
+goes in parts by byte range and an upload cut off continues from ``GET …/{sha256}/upload``'s offset),
+``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``, ``POST /api/v1/photos/thumbs``
+(many thumbnails with their metadata in one answer). Reading
 needs a signed-in device or a valid Open311 ``api_key`` (any scope: photos are
 addressed by an unguessable hash).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import logging
 import os
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.requests import ClientDisconnect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
@@ -37,9 +46,12 @@ from commandroom.services.photos import (  # noqa: F401 - the server's photo API
     THUMB_PX,
     PhotoError,
     Prepared,
+    limit_for,
     prepare,
     sniff_mime,
 )
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
@@ -219,28 +231,176 @@ async def upload(request: Request, who: Principal = Depends(principal)) -> Respo
     return JSONResponse(status_code=201 if created else 200, content=out)
 
 
+def _held(state, sha256: str) -> dict | None:
+    """The photo's metadata when this server holds it in full, else None."""
+    with state.read() as session:
+        row = session.get(Photo, sha256)
+        held = row is not None and row.has_full and photo_path(photos_dir(state), sha256).exists()
+        return photo_json(row) if held and row is not None else None
+
+
+# ------------------------------------------------------------- resumable uploads (parts by byte range)
+
+RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+_part_locks: dict[str, asyncio.Lock] = {}
+
+
+def partial_path(state, sha256: str) -> Path:
+    """Where the received part of an upload in several parts is kept until the last part arrives."""
+    return photos_dir(state) / "partial" / sha256
+
+
+def drop_stale_partials(state, before: datetime) -> int:
+    """Remove parts of uploads not continued since ``before`` (the nightly clean-up); how many went."""
+    folder = photos_dir(state) / "partial"
+    if not folder.is_dir():
+        return 0
+    gone = 0
+    for path in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None) < before:
+                path.unlink()
+                gone += 1
+    return gone
+
+
+def _held_bytes(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+@router.get("/{sha256}/upload")
+def upload_status(sha256: str, request: Request, who: Principal = Depends(principal)) -> dict:
+    """How much of an upload in parts this server holds: ``{"offset": bytes received, "complete": bool}``
+    (complete: the whole file is stored). The desk asks before it sends, and continues from ``offset``."""
+    who.require("photo.upload")
+    if not SHA_RE.match(sha256):
+        raise HTTPException(404, detail={"code": "not_found", "message": "照片编号应为 64 位十六进制 SHA-256。"})
+    state = request.app.state.server
+    held = _held(state, sha256)
+    if held is not None:
+        return {"offset": held["size"], "complete": True, "photo": held}
+    return {"offset": _held_bytes(partial_path(state, sha256)), "complete": False}
+
+
+async def _receive_part(request: Request, state, sha256: str, start: int, total: int, limit: int) -> int:
+    """Append this part's body to the held part; what arrived is kept even if the line drops midway."""
+    path = partial_path(state, sha256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    held = _held_bytes(path)
+    if start != held:
+        raise PartOffset(held)
+    if total > limit:
+        raise PhotoError(413, f"上传的文件有 {total / 1048576:.1f} MB，超过 {limit // 1048576} MB 上限，未保存；"
+                              "请压缩后再上传。")
+    with path.open("ab") as fh:
+        try:
+            async for chunk in request.stream():
+                if held + len(chunk) > total:
+                    raise PhotoError(400, "这一段超出了文件的总长度，未保存；请重新上传。")
+                fh.write(chunk)
+                held += len(chunk)
+        except ClientDisconnect:
+            log.info("upload of %s cut off at %d of %d bytes; kept for resuming", sha256[:12], held, total)
+        finally:
+            fh.flush()
+            os.fsync(fh.fileno())
+    return held
+
+
+class PartOffset(Exception):
+    """A part that does not start where the held part ends (409; the answer says where to continue)."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
 @router.put("/{sha256}", status_code=201)
 async def upload_named(sha256: str, request: Request, who: Principal = Depends(principal)) -> Response:
-    """The desk's upload of a photo it names by its hash: a body that does not match is refused, and one
-    the server already holds in full is not stored again (200)."""
+    """The desk's upload of a file it names by its hash: a body that does not match is refused, and one
+    the server already holds in full is not stored again (200). ``?kind=document``: an attachment of a
+    one-thing case (PDF, Office or image, up to 20 MB).
+
+    With ``Content-Range: bytes a-b/total`` the body is one part of a larger upload: it must start where the
+    held part ends (else 409 with ``offset``); a part cut off midway keeps what arrived, so the desk continues
+    from ``GET …/upload``'s offset; 202 until the last part, then the whole file is checked and stored.
+    """
     who.require("photo.upload")
     state = request.app.state.server
     documents = request.query_params.get("kind") == "document"
+    limit = limit_for(documents)
     try:
         if not SHA_RE.match(sha256):
             raise PhotoError(400, "照片编号应为 64 位十六进制 SHA-256。")
-        with state.read() as session:
-            row = session.get(Photo, sha256)
-            held = row is not None and row.has_full and photo_path(photos_dir(state), sha256).exists()
-            out = photo_json(row) if held and row is not None else None
+        out = _held(state, sha256)
         if out is not None:
             return JSONResponse(status_code=200, content=out)
-        data = await read_limited(request)
+        content_range = request.headers.get("content-range")
+        if content_range is None:
+            data = await read_limited(request, limit)
+        else:
+            match = RANGE_RE.match(content_range.strip())
+            if match is None or int(match.group(1)) > int(match.group(2)) or int(match.group(2)) >= int(
+                    match.group(3)):
+                raise PhotoError(400, f"分段上传的范围“{content_range}”无效，未保存；请重新上传。")
+            start, total = int(match.group(1)), int(match.group(3))
+            lock = _part_locks.setdefault(sha256, asyncio.Lock())
+            async with lock:
+                try:
+                    held = await _receive_part(request, state, sha256, start, total, limit)
+                except PartOffset as exc:
+                    return JSONResponse(status_code=409, content={"detail": {
+                        "code": "wrong_offset", "offset": exc.offset,
+                        "message": f"县服务器已收到这个文件的前 {exc.offset} 字节，请从那里接着上传。"}})
+                if held < total:
+                    return JSONResponse(status_code=202, content={"offset": held, "complete": False})
+                path = partial_path(state, sha256)
+                data = await run_in_threadpool(path.read_bytes)
+                path.unlink(missing_ok=True)  # checked below: a whole file that does not match is refused
+                _part_locks.pop(sha256, None)
         out, created = await run_in_threadpool(lambda: store(state, data, expected_sha256=sha256,
                                                              documents=documents))
     except PhotoError as exc:
         return _error(exc)
     return JSONResponse(status_code=201 if created else 200, content=out)
+
+
+THUMBS_AT_ONCE = 200
+
+
+@router.post("/thumbs")
+async def thumbs(request: Request) -> dict:
+    """Many thumbnails in one answer (the desk asks right after a pull for the photos its new rows name):
+    ``{"sha256": [...]}`` → ``{"photos": [metadata + "thumbnail" (base64 JPEG, or null for a document)],
+    "missing": [hashes this server does not hold]}``."""
+    _reader(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    wanted = body.get("sha256") if isinstance(body, dict) else None
+    if not isinstance(wanted, list) or not all(isinstance(h, str) for h in wanted):
+        raise HTTPException(400, detail={"code": "bad_request",
+                                         "message": "请求应为 {\"sha256\": [照片编号…]}。"})
+    if len(wanted) > THUMBS_AT_ONCE:
+        raise HTTPException(400, detail={"code": "bad_request",
+                                         "message": f"一次最多取 {THUMBS_AT_ONCE} 张缩略图，请分批请求。"})
+    hashes = list(dict.fromkeys(h.lower() for h in wanted))
+    valid = [h for h in hashes if SHA_RE.match(h)]
+
+    def read() -> list[Photo]:
+        with request.app.state.server.read() as session:
+            return list(session.scalars(select(Photo).where(Photo.sha256.in_(valid)))) if valid else []
+
+    rows = {row.sha256: row for row in await run_in_threadpool(read)}
+    return {
+        "photos": [{**photo_json(rows[h]), "thumbnail": None if rows[h].thumbnail is None
+                    else base64.b64encode(rows[h].thumbnail).decode("ascii")} for h in hashes if h in rows],
+        "missing": [h for h in hashes if h not in rows],
+    }
 
 
 def _load(request: Request, sha256: str) -> Photo:
