@@ -499,20 +499,25 @@ def closure_photos(session: Session, start: datetime, end: datetime, township_co
                 select(Report.incident_id, Report.photos).where(Report.incident_id.in_(ids[at:at + 500]),
                                                                 Report.deleted.is_(False))
                 .order_by(Report.created_at, Report.id)):
-            reported.setdefault(incident_id, []).extend(_hashes(photos))
+            if incident_id is not None:
+                reported.setdefault(incident_id, []).extend(_hashes(photos))
     out: list[ClosurePhotos] = []
     for r in rows:
         before = (_hashes(r.photos_before) or list(dict.fromkeys(reported.get(r.id, []))))[:PHOTOS_EACH]
         after = _hashes(r.photos_after)[:PHOTOS_EACH]
         if not before and not after:
             continue
-        out.append(ClosurePhotos(r.id, r.number or "", r.title, townships.get(r.township_code, r.township_code),
-                                 r.closed_at, before, after))
+        out.append(ClosurePhotos(r.id, r.number or "", r.title, townships.get(r.township_code) or r.township_code,
+                                 r.closed_at or end, before, after))
         if len(out) >= limit:
             break
     wanted = sorted({h for item in out for h in (*item.before, *item.after)})
-    thumbs = dict(session.execute(select(Photo.sha256, Photo.thumbnail).where(
-        Photo.sha256.in_(wanted), Photo.thumbnail.is_not(None))).all()) if wanted else {}
+    thumbs: dict[str, bytes] = {}
+    if wanted:
+        for sha, thumb in session.execute(select(Photo.sha256, Photo.thumbnail).where(
+                Photo.sha256.in_(wanted), Photo.thumbnail.is_not(None))):
+            if thumb is not None:
+                thumbs[sha] = thumb
     for item in out:
         item.thumbnails = {h: thumbs[h] for h in (*item.before, *item.after) if h in thumbs}
     return out

@@ -32,9 +32,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from starlette.requests import ClientDisconnect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import ClientDisconnect
 
 from commandroom import permissions
 from commandroom.domain.models import Photo, User
@@ -397,10 +397,13 @@ async def thumbs(request: Request) -> dict:
 
     rows = {row.sha256: row for row in await run_in_threadpool(read)}
     return {
-        "photos": [{**photo_json(rows[h]), "thumbnail": None if rows[h].thumbnail is None
-                    else base64.b64encode(rows[h].thumbnail).decode("ascii")} for h in hashes if h in rows],
+        "photos": [{**photo_json(rows[h]), "thumbnail": _b64(rows[h].thumbnail)} for h in hashes if h in rows],
         "missing": [h for h in hashes if h not in rows],
     }
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
 
 
 def _load(request: Request, sha256: str) -> Photo:

@@ -51,8 +51,8 @@ from commandroom.queries.cases import (
     case_list,
     catalogue,
 )
-from commandroom.store.photos import PhotoError, attach_files
 from commandroom.services.deadlines import escalation_for, escalation_rank
+from commandroom.store.photos import PhotoError, attach_files
 from commandroom.timeutil import fmt_local, utcnow
 from ui import ui_state
 from ui.async_runner import LatestTask, run_db, run_read, store_events
