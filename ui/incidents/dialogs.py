@@ -331,6 +331,8 @@ class PhotoPicker(QWidget):
         self.add_button = QPushButton(self.tr("Add…"))
         self.add_button.clicked.connect(self._on_add_clicked)
         layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignTop)
+        # as tall as its list: a taller form row would float the list away from its button
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.files: list[tuple[str, Path]] = []
 
     def _on_add_clicked(self) -> None:
