@@ -322,7 +322,6 @@ def test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_de
     expect(card).to_contain_text("综合查一次 · 2 处")
     expect(card).to_contain_text("带队 赵队长")
     expect(page.locator("[data-dispatch]")).to_have_count(0)  # its stops are not listed again one by one
-    _shot(page, "joint_visit")
 
     page.context.set_offline(True)
     expect(page.locator("#net")).to_have_text("离线")
@@ -366,6 +365,7 @@ def test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_de
     assert acts(inc2) == ["dispatch.acknowledge", "dispatch.en_route", "note"]
     expect(card.locator(f"[data-stop='{d1}']")).to_contain_text("已提交核查")
     expect(card).to_contain_text("还剩 1 处")
+    _shot(page, "joint_visit")
 
     # the leader sends 李队员 to what is left of the visit, on his own phone
     leader = page.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
@@ -390,3 +390,101 @@ def test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_de
     assert [e["action"] for e in desk["timeline"]].count("dispatch.on_scene") == 1
     note = desk["more"][inc2]["timeline"]
     assert [e["note"] for e in note if e["action"] == "note"] == ["第二处店主不在，约定明早复查"]
+
+
+def _zoomed_package(path: Path, zooms: range) -> Path:
+    """An MBTiles over the whole county at every zoom of ``zooms``, each zoom its own colour."""
+    import sqlite3
+
+    from commandroom.basemap.package import county_bounds, tile_range
+    from tests.server.basemap_support import png_tile
+
+    w, s, e, n = county_bounds(None, "wgs84")
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+    conn.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+    with conn:
+        conn.executemany("INSERT INTO metadata VALUES (?, ?)", [
+            ("name", "测试街道图"), ("format", "png"), ("crs", "wgs84"), ("minzoom", str(zooms.start)),
+            ("maxzoom", str(zooms.stop - 1)), ("bounds", f"{w - 0.01},{s - 0.01},{e + 0.01},{n + 0.01}"),
+            ("attribution", "测试底图")])
+        for z in zooms:
+            data = png_tile((90 + 30 * (z - zooms.start), 180, 120))
+            x0, y0, x1, y1 = tile_range(z, w, s, e, n)
+            conn.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                             [(z, x, (1 << z) - 1 - y, data) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)])
+    conn.close()
+    return path
+
+
+_LOADED = "[...document.querySelectorAll('#map img.tile')].filter(i => i.complete && i.naturalWidth > 0)" \
+          ".map(i => i.dataset.tile).sort()"
+_SHOWN = "[...document.querySelectorAll('#map img.tile')].map(i => i.dataset.tile).sort()"
+# every tile on the screen has its answer: an image, or none (outside the area, or no signal and never kept)
+_SETTLED = "[...document.querySelectorAll('#map img.tile')].every(i => i.classList.contains('none') " \
+           "|| (i.complete && i.naturalWidth > 0))"
+
+
+def test_the_zone_base_map_comes_from_the_county_server_and_shows_again_without_signal(phone, live, tmp_path):
+    from playwright.sync_api import expect
+
+    from commandroom.basemap import library
+
+    page, w = phone, live.world
+    folder = Path(live.state.extras["basemaps_dir"])
+    if os.environ.get("FIELD_SCREENSHOTS"):  # the pictures in docs/ show the demo base map (places with names)
+        from commandroom.basemap.demo import write_demo_mbtiles
+
+        package = write_demo_mbtiles(tmp_path / "demo.mbtiles", min_zoom=10, max_zoom=13)
+        w.dispatched("球川镇农贸市场东门流动摊贩占道经营")
+    else:
+        package = _zoomed_package(tmp_path / "streets.mbtiles", range(10, 14))
+    library.import_package(live.state, package, folder, layer="streets")
+    _incident, _dispatch = w.dispatched()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    _sign_in(page, live.url, "qc-m1")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.click("[data-tab=map]")
+    expect(page.locator("#main h2")).to_have_text("球川片区底图")
+    page.wait_for_function(f"{_LOADED}.length > 0 && {_SETTLED}", timeout=30_000)
+    seen = page.evaluate(_LOADED)
+    _shot(page, "map")
+    z = int(seen[0].split("/")[1])
+    assert all(int(k.split("/")[1]) == z for k in seen) and 10 <= z < 13
+    expect(page.locator("#map .mark[data-mark]")).to_have_count(len(w.rows(select(Dispatch))))  # my team's matters
+    outside = [u for u in asked if not u.startswith((live.url, f"blob:{live.url}"))]  # blob: a tile in memory
+    assert not outside, outside
+    assert any("/api/v1/field/tiles/streets/" in u for u in asked)
+    # the service worker keeps each tile it has passed on (not only the browser's own HTTP cache)
+    kept = page.evaluate("caches.open('cr-field-tiles-v1').then(c => c.keys())"
+                         ".then(ks => ks.map(r => new URL(r.url).pathname.split('/tiles/')[1]).sort())")
+    assert set(seen) <= set(kept)
+
+    # no signal, the phone restarted: the app opens from its cache and the map shows the same tiles
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#net")).to_have_text("离线")
+    page.click("[data-tab=map]")
+    page.wait_for_function(f"{_LOADED}.length === {len(seen)}", timeout=30_000)
+    assert page.evaluate(_LOADED) == seen
+    # tiles never looked at are not there without signal (the line is really cut) …
+    page.click("[data-zoom=in]")
+    page.wait_for_function(f"{_SHOWN}.length > 0 && {_SHOWN}.every(k => k.split('/')[1] === '{z + 1}')"
+                           f" && {_SETTLED}")
+    assert page.evaluate(_LOADED) == []
+    expect(page.locator("#fetch-area")).to_be_disabled()
+    # … until the line returns; then the whole zone is fetched ahead for the next time out
+    page.context.set_offline(False)
+    page.click("[data-zoom=out]")
+    page.click("[data-zoom=in]")
+    page.wait_for_function(f"{_LOADED}.length > 0 && {_SETTLED}", timeout=30_000)
+    page.evaluate("window.crField.refreshData()")
+    expect(page.locator("#fetch-area")).to_be_enabled()
+    page.click("#fetch-area")
+    expect(page.locator("#main .notice")).to_contain_text("本片区底图已存到手机", timeout=60_000)
+    page.context.set_offline(True)
+    page.click("[data-zoom=in]")
+    page.click("[data-zoom=in]")  # the layer's deepest zoom, 13: never shown, fetched ahead
+    page.wait_for_function(f"{_LOADED}.length > 0 && {_SHOWN}.every(k => k.split('/')[1] === '13') && {_SETTLED}",
+                           timeout=30_000)
