@@ -192,3 +192,17 @@ def test_a_team_phone_gets_the_base_map_of_its_zone_and_nothing_outside_it(field
     # the desks' tile endpoint does not take a field token
     assert field.client.get(f"/api/v1/basemaps/streets/tiles/12/{x}/{y}", headers=member).status_code == 403
     assert field.client.get(f"/api/v1/field/tiles/streets/12/{x}/{y}").status_code == 401
+
+
+def test_a_joint_visit_reaches_its_crew_and_leader_only(field):
+    from tests.field.world import joint_visit
+
+    visit, stops = joint_visit(field.world, ["球川镇镇区主干道机动车违停", "球川镇镇区主干道店外占道经营"],
+                               lead="qc-lead", crew=["qc-m1"])
+
+    def seen(username: str) -> dict[str, str | None]:
+        r = field.client.get("/api/v1/field/dispatches", headers=_h(_login(field, username)))
+        return {d["id"]: d["joint_visit_id"] for d in r.json()["dispatches"]}
+
+    assert seen("qc-m1") == seen("qc-lead") == {d: visit for _i, d in stops}
+    assert seen("qc-m2") == {}  # not in the crew: not on his phone

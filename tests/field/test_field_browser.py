@@ -249,7 +249,7 @@ def test_a_grid_worker_reports_offline_and_checks_a_closure_with_a_photo(phone, 
 
     page, w = phone, live.world
     _sign_in(page, live.url, "gw-qc")
-    expect(page.locator("#tabs button")).to_have_count(3)
+    expect(page.locator("#tabs button")).to_have_text(["上报", "我的上报", "核查", "地图"])
     page.click("[data-tab=report]")
     expect(page.locator(f"select[name=service_code] option[value={SERVICE}]")).to_have_count(1)
 

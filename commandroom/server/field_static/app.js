@@ -651,6 +651,7 @@ function stopCard(d) {
       h('span', {class: waiting ? 'state waiting' : 'state',
         text: (d.state === 'cancelled' ? '已撤回' : STATE_AT[i]) + (waiting ? '（待发送）' : '')})),
     h('b', {text: inc.title}),
+    inc.description && inc.description !== inc.title ? h('p', {class: 'desc', text: inc.description}) : null,
     h('p', {class: 'addr', text: inc.address || ''}),
     h('p', {class: 'meta', text: [d.on_scene_at ? `到场 ${when(d.on_scene_at)}` : '', d.done_at ? `完成 ${when(d.done_at)}` : '']
       .filter((x) => x).join(' · ')}),
