@@ -393,8 +393,8 @@ def field_basemap(request: Request, who: Principal = Depends(field_principal)) -
     """The base maps the phone may show and the bounds of its area (a team: its zone; a grid worker: its township).
 
     Tiles come from :func:`field_tile` (the county server's own, limited to that area); the phone's service
-    worker keeps each tile it has shown, so the map opens again without signal. The dispatches' incidents carry their place in GCJ-02 too (``at_gcj02``), so a marker sits where such
-    tiles draw the place.
+    worker keeps each tile it has shown, so the map opens again without signal. The dispatches' incidents
+    carry their place in GCJ-02 too (``at_gcj02``), so a marker sits where such tiles draw the place.
     """
     from shapely.geometry import shape
     from shapely.ops import unary_union

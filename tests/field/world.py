@@ -112,7 +112,8 @@ def user_id(state: Any, username: str) -> str:
         return s.scalars(select(User.id).where(User.username == username)).one()
 
 
-def joint_visit(w: FieldWorld, descriptions: list[str], *, lead: str, crew: list[str]) -> tuple[str, list[tuple[str, str]]]:
+def joint_visit(w: FieldWorld, descriptions: list[str], *, lead: str,
+                crew: list[str]) -> tuple[str, list[tuple[str, str]]]:
     """A joint visit (综合查一次) by the officer over new incidents at one place; (visit id, [(incident, dispatch)])."""
     from commandroom.domain.models import Dispatch
 
