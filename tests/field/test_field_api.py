@@ -92,6 +92,15 @@ def test_a_member_sees_the_team_dispatch_and_its_acts_apply_once_with_position(f
     member = w.get(TeamMember, w.members["qc-m1"])
     assert (member.lat, member.lon, member.status) == (28.871, 118.331, "on_scene")  # where the room's map shows it
     assert len(w.rows(select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))) == 2
+    # 开始处置 and 提交核查 from another spot move him on the room's map too
+    [res] = _push(field, tokens, ("incident.start", incident_id, {"lat": 28.872, "lon": 118.332}), first=3)["results"]
+    assert res["status"] == "applied", res
+    member = w.get(TeamMember, w.members["qc-m1"])
+    assert (member.lat, member.lon, member.status) == (28.872, 118.332, "on_scene")
+    [res] = _push(field, tokens, ("incident.submit", incident_id, {"lat": 28.873, "lon": 118.333}), first=4)["results"]
+    assert res["status"] == "applied", res
+    assert (w.get(TeamMember, w.members["qc-m1"]).lat, w.get(Incident, incident_id).state) == (28.873,
+                                                                                               "awaiting_verification")
 
 
 def test_only_the_leader_reassigns_and_only_within_the_team(field):
