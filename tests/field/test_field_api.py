@@ -201,6 +201,11 @@ def test_a_team_phone_gets_the_base_map_of_its_zone_and_nothing_outside_it(field
     # the desks' tile endpoint does not take a field token
     assert field.client.get(f"/api/v1/basemaps/streets/tiles/12/{x}/{y}", headers=member).status_code == 403
     assert field.client.get(f"/api/v1/field/tiles/streets/12/{x}/{y}").status_code == 401
+    # a grid worker's map is its township: inside the zone's
+    grid = field.client.get("/api/v1/field/basemap", headers=_h(_login(field, "gw-qc"))).json()
+    gw_w, gw_s, gw_e, gw_n = grid["layers"][0]["bounds"]
+    assert grid["area_name"] == "球川镇" and w <= gw_w < QC_SEAT[1] < gw_e <= e and s <= gw_s < gw_n <= n
+    assert (gw_e - gw_w) * (gw_n - gw_s) < (e - w) * (n - s)
 
 
 def test_a_joint_visit_reaches_its_crew_and_leader_only(field):
