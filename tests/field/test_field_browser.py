@@ -314,9 +314,14 @@ def test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_de
     from playwright.sync_api import expect
 
     page, w = phone, live.world
+    _sign_in(page, live.url, "qc-m1")
+    expect(page.locator("#main .empty")).to_have_text("目前没有派给本队的任务。")
     visit, [(inc1, d1), (inc2, d2)] = joint_visit(
         w, ["球川镇镇区主干道机动车违停，堵塞交通", "球川镇镇区主干道店外占道经营"], lead="qc-lead", crew=["qc-m1"])
-    _sign_in(page, live.url, "qc-m1")
+    page.evaluate("window.crField.refreshData()")  # what the phone does every minute
+    expect(page.locator("#fresh")).to_contain_text("新派单 2 件")  # work that arrived is said at the top
+    page.click("#fresh button")
+    expect(page.locator("#fresh")).to_have_count(0)
     card = page.locator(f"[data-joint='{visit}']")
     expect(card.locator("[data-stop]")).to_have_count(2)
     expect(card).to_contain_text("综合查一次 · 2 处")

@@ -382,7 +382,11 @@ async function readLists() {
     if (me.ok) { S.profile = await me.json(); learnClock(S.profile.server_now); }
     if (p.team) {
       const r = await api(`${API}/field/dispatches`);
-      if (r.ok) { const j = await r.json(); out.dispatches = j.dispatches; out.members = j.members; out.me = j.me; }
+      if (r.ok) {
+        const j = await r.json();
+        noticeNew(S.data.fetched ? S.data.dispatches || [] : null, j.dispatches);
+        out.dispatches = j.dispatches; out.members = j.members; out.me = j.me;
+      }
     }
     if (p.team || p.grid_worker) {
       const rb = await api(`${API}/field/basemap`);
@@ -714,6 +718,22 @@ function withVisits(list) {
   return out;
 }
 
+/** Work that arrived since the last read: said at the top of the list (and a buzz), until seen. */
+function noticeNew(before, after) {
+  if (!before) return;
+  const had = new Set(before.map((d) => d.id));
+  const fresh = after.filter((d) => !had.has(d.id) && d.state === 'assigned');
+  if (!fresh.length) return;
+  S.fresh = [...new Set([...(S.fresh || []), ...fresh.map((d) => d.incident.number || d.incident.title)])];
+  if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+}
+
+function freshNotice() {
+  if (!S.fresh || !S.fresh.length) return null;
+  return h('div', {class: 'fresh', id: 'fresh'}, h('b', {text: `新派单 ${S.fresh.length} 件：`}), S.fresh.join('、'),
+    h('button', {class: 'link', text: '知道了', onclick: () => { S.fresh = []; render(); }}));
+}
+
 function dispatchesView() {
   const list = S.data.dispatches || [];
   if (!list.length) return [h('p', {class: 'empty', text: S.data.fetched ? '目前没有派给本队的任务。' : '正在读取派单…'})];
@@ -723,7 +743,7 @@ function dispatchesView() {
   const active = list.filter(isActive);
   const ended = list.filter((d) => !isActive(d));
   const count = new Set(active.map((d) => d.joint_visit_id || d.id)).size;
-  return [h('h2', {text: `我的派单（${count}）`}), withVisits(active),
+  return [freshNotice(), h('h2', {text: `我的派单（${count}）`}), withVisits(active),
     ended.length ? h('h2', {text: '已完成或撤回'}) : null, withVisits(ended)];
 }
 
@@ -1102,7 +1122,7 @@ function render() {
   S.deferred = false;
   // nothing the page shows has changed: keep the page as it is (a redraw would reset what is being picked)
   const drawn = JSON.stringify([S.auth.username, S.tab, S.data, S.queue.map((q) => q.id), S.recent.length, S.open,
-    S.rejected.length, S.online, p.leader, Math.floor(nowServer() / 60000)]);
+    S.rejected.length, S.online, p.leader, S.fresh, Math.floor(nowServer() / 60000)]);
   if (drawn === S.drawn && main.childElementCount) return;
   S.drawn = drawn;
   const view = {dispatches: dispatchesView, report: reportView, mine: mineView, verify: verifyView, map: mapView}[S.tab];
