@@ -493,3 +493,7 @@ def test_the_zone_base_map_comes_from_the_county_server_and_shows_again_without_
     page.click("[data-zoom=in]")  # the layer's deepest zoom, 13: never shown, fetched ahead
     page.wait_for_function(f"{_LOADED}.length > 0 && {_SHOWN}.every(k => k.split('/')[1] === '13') && {_SETTLED}",
                            timeout=30_000)
+    # signing out leaves no tile of this account's area on the phone for the next person
+    page.click("#who button")
+    expect(page.locator("input[name=username]")).to_be_visible()
+    page.wait_for_function("caches.has('cr-field-tiles-v1').then(x => !x)")
