@@ -297,6 +297,8 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/field/reports"): "field.read",
     ("GET", "/api/v1/field/verifications"): "field.read",
     ("POST", "/api/v1/field/push"): "field.push",
+    ("GET", "/api/v1/field/basemap"): "basemap.read",
+    ("GET", "/api/v1/field/tiles/{layer}/{z}/{x}/{y}"): "basemap.read",
 }
 
 
