@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from commandroom.domain.models import Department, Grid, Incident, Photo, Report, TimelineEntry
+from commandroom.domain.models import Department, Grid, Incident, OneThingCase, Photo, Report, TimelineEntry
 from commandroom.ids import new_id
 from commandroom.server import photos
 from tests.server.test_auth_support import QC, TM, jpeg_bytes, open_server, png_bytes
@@ -82,7 +82,7 @@ def test_upload_multipart_png_with_alpha(srv):
 
 
 @pytest.mark.parametrize(("body", "ctype", "status", "words"), [
-    (b"GIF89a....", "image/gif", 400, "image/jpeg, image/png or multipart"),
+    (b"GIF89a....", "image/gif", 400, "类型 image/gif 不能接收"),
     (b"GIF89a....", "application/octet-stream", 400, "不是 JPEG 或 PNG"),
     (b"%PDF-1.5", "image/jpeg", 400, "不是 JPEG 或 PNG"),
     (b"\x89PNG\r\n\x1a\n" + b"broken", "image/png", 400, "已损坏"),
@@ -199,4 +199,61 @@ def test_a_photo_is_read_only_through_a_record_in_reach(srv):
                     assert r.status_code == 200, (who, name, suffix, r.text)
                 else:  # the very answer a photo the server does not hold gets
                     assert (r.status_code, r.json()) == (404, {"detail": {
-                        "code": "not_found", "message": f"photo {h} is not on this server"}}), (who, name, suffix)
+                        "code": "not_found", "message": f"县服务器上没有这张照片（编号 {h[:12]}…）。"}}), (who, name, suffix)
+        if who != "admin":  # the desk's batch of thumbnails: the same photos, the others named as missing
+            kw = {"params": creds} if "api_key" in creds else {"headers": creds}
+            r = srv.client.post("/api/v1/photos/thumbs", json={"sha256": [*sha.values(), ghost]}, **kw)
+            assert {p["sha256"] for p in r.json()["photos"]} == {sha[n] for n in may[who]}, who
+            assert set(r.json()["missing"]) == {ghost, *(sha[n] for n in sha if n not in may[who])}, who
+
+
+def test_many_thumbnails_in_one_answer(srv):
+    """The desk's batch after a pull: each known photo with its thumbnail, a document without one, the rest
+    named as missing; a wrong request is told in Chinese."""
+    import base64
+
+    photo = jpeg_bytes((800, 600))
+    sha = srv.client.post("/api/v1/photos", content=photo, headers={**srv.h, "Content-Type": "image/jpeg"}).json()[
+        "sha256"]
+    doc = b"%PDF-1.4\n% a letter\ntrailer << >>\n%%EOF\n"
+    doc_sha = hashlib.sha256(doc).hexdigest()
+    assert srv.client.put(f"/api/v1/photos/{doc_sha}", params={"kind": "document"}, content=doc,
+                          headers=srv.h).status_code == 201
+    shown(srv, sha)
+    case = _row(OneThingCase, township_code=QC, type_code="none", attachments=[{"sha256": doc_sha, "name": "函.pdf"}])
+    with srv.state.transaction() as s:  # the document is a one-thing case's attachment
+        s.add(case)
+    unknown = "f" * 64
+    r = srv.client.post("/api/v1/photos/thumbs", json={"sha256": [sha, doc_sha, unknown, "not-a-hash"]},
+                        headers=srv.h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["sha256"] for p in body["photos"]] == [sha, doc_sha] and body["missing"] == [unknown, "not-a-hash"]
+    assert Image.open(io.BytesIO(base64.b64decode(body["photos"][0]["thumbnail"]))).size == (320, 240)
+    assert body["photos"][1]["thumbnail"] is None and body["photos"][1]["mime"] == "application/pdf"
+    # a grid worker's key reads them too; nobody without one
+    assert srv.client.post("/api/v1/photos/thumbs", params={"api_key": srv.key}, json={"sha256": [sha]}).status_code \
+        == 200
+    assert srv.client.post("/api/v1/photos/thumbs", json={"sha256": [sha]}).status_code == 401
+    bad = srv.client.post("/api/v1/photos/thumbs", json={"sha256": ["a" * 64] * 201}, headers=srv.h)
+    assert bad.status_code == 400 and "一次最多取 200 张" in bad.json()["detail"]["message"]
+    bad = srv.client.post("/api/v1/photos/thumbs", json=["a"], headers=srv.h)
+    assert bad.status_code == 400 and "请求应为" in bad.json()["detail"]["message"]
+
+
+def test_protocol_refusals_are_in_chinese_with_their_codes(srv):
+    r = srv.client.get(f"/api/v1/photos/{'0' * 64}/full", params={"api_key": "wrong"})
+    assert r.status_code == 403 and r.json()["detail"] == {"code": "api_key_unknown",
+                                                           "message": "api_key 不正确：请核对发给本账号的 api_key。"}
+    r = srv.client.get(f"/api/v1/photos/{'0' * 64}", headers=srv.h)
+    assert r.status_code == 404 and r.json()["detail"]["code"] == "not_found"
+    assert "县服务器上没有这张照片" in r.json()["detail"]["message"]
+    r = srv.client.post("/api/v1/photos", files={"other": ("a.jpg", jpeg_bytes(), "image/jpeg")}, headers=srv.h)
+    assert r.status_code == 400 and r.json()["detail"]["code"] == "bad_photo"
+    assert "表单里没有照片" in r.json()["detail"]["message"]
+    r = srv.client.put(f"/api/v1/photos/{'1' * 64}", content=b"x" * 100, headers={
+        **srv.h, "Content-Range": "bytes 0-99/" + str(30 * 1024 * 1024)})
+    assert r.status_code == 413 and "超过 10 MB 上限" in r.json()["detail"]["message"]
+    r = srv.client.put(f"/api/v1/photos/{'1' * 64}", content=b"x", headers={**srv.h, "Content-Range": "bytes 5-1/9"})
+    assert r.status_code == 400 and "范围" in r.json()["detail"]["message"]
+    assert srv.client.get(f"/api/v1/photos/{'1' * 64}/upload", params={"api_key": srv.key}).status_code == 401

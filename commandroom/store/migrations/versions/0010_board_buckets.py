@@ -4,15 +4,15 @@ A module lead's desk reads only the boards it leads (#14), so a board's rows lea
 bucket for one bucket per module (``commandroom.sync.buckets``). The changes already logged move with
 them; a desk sees new buckets in its next pull and downloads them from the start.
 
-Revision ID: 0009_board_buckets
-Revises: 0008_list_amendments
+Revision ID: 0010_board_buckets
+Revises: 0009_case_attachments
 Create Date: 2026-12-06 16:50:00
 """
 
 from alembic import op
 
-revision = "0009_board_buckets"
-down_revision = "0008_list_amendments"
+revision = "0010_board_buckets"
+down_revision = "0009_case_attachments"
 branch_labels = None
 depends_on = None
 
