@@ -50,7 +50,10 @@ def _register() -> None:
         if not isinstance(title, str) or not title or len(title) > 128:
             raise ValidationError("title", "is required (at most 128 characters)")
         township = args["township_code"]
-        ctx.add(TaskCard(id=entity_id, township_code=township, module_id=args.get("module_id") or board_of(township),
+        # the township's first board (a seeded county's too, as the load benchmark pushes there)
+        module_id = args.get("module_id") or ctx.session.scalars(
+            select(Module.id).where(Module.township_code == township).order_by(Module.id)).first() or board_of(township)
+        ctx.add(TaskCard(id=entity_id, township_code=township, module_id=module_id,
                          title=title, body=args.get("body", ""), position=float(args.get("position", 0))))
 
     @mutation("test.card.set", "task_card")
