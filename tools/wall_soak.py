@@ -101,6 +101,15 @@ class StallMeter(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    def pause(self) -> None:
+        """Stop counting (while the driver itself works on the GUI thread: its RSS samples)."""
+        self._timer.stop()
+
+    def resume(self) -> None:
+        """Count again from now (the paused time is no stall of the wall)."""
+        self._last = time.perf_counter()
+        self._timer.start()
+
     def _on_tick(self) -> None:
         now = time.perf_counter()
         gap = (now - self._last) * 1000.0 - self.interval_ms
@@ -359,8 +368,10 @@ async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0,
             clock.advance(timedelta(minutes=step_minutes))
             await asyncio.sleep(pace_s)
             if step % every == 0 or step == warmup_step:
+                meter.pause()  # the sample's full collection is the driver's work, not the wall's
                 gc.collect()
                 rss = rss_mb()
+                meter.resume()
                 history.append(SoakSample(step, clock.now(), time.perf_counter() - started, rss))
                 if step == warmup_step:
                     warmup_rss = rss
