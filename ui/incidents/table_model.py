@@ -83,6 +83,8 @@ FIRST_PAGE = 300  # keys of the first step of a re-query (more than a screenful)
 CACHE_ROWS = 6000
 CLOCK_TICK_MS = 30_000
 CHANGE_BATCH = 2000  # changed ids resolved per read on the reader pool
+APPLY_INTERVAL = 0.25  # seconds between two applied batches of changes while they stream in
+PREPARE_ROWS = 80  # new rows whose cells are built before they are inserted (more than a screenful)
 
 _HEADERS = (
     QT_TRANSLATE_NOOP("Incidents", "No."), QT_TRANSLATE_NOOP("Incidents", "Title / category"),
@@ -117,8 +119,8 @@ def _load_keys(store: Store, query: IncidentQuery, now: datetime, with_names: bo
         keys = find_incident_keys(conn, query, now, fts=has_fts(conn), limit=limit)
         names = load_names(conn) if with_names else None
     sorted_keys = SortedKeys(np.sort(keys))
-    return {"keys": keys, "sorted": sorted_keys, "names": names, "seconds": time.perf_counter() - t0,
-            "complete": limit is None or len(keys) < limit}
+    return {"keys": keys, "sorted": sorted_keys, "display": DisplayKeys.with_room(keys), "names": names,
+            "seconds": time.perf_counter() - t0, "complete": limit is None or len(keys) < limit}
 
 
 @dataclass
@@ -193,6 +195,7 @@ class IncidentTableModel(QAbstractTableModel):
         self._in_flight_ids: set[str] | None = None
         self._pending_ids: set[str] = set()
         self._drain_task: asyncio.Future | None = None
+        self._last_apply = float("-inf")  # loop time of the last applied batch of changes
         self._generation = 0
         self._colours = _theme_colours()
         self._brushes = {k: QBrush(QColor(v)) for k, v in self._colours.items()}
@@ -279,7 +282,7 @@ class IncidentTableModel(QAbstractTableModel):
             self._names = result["names"]
             self._names_loaded = True
         self.beginResetModel()
-        self._key_buffer.reset(result["keys"])
+        self._key_buffer = result.get("display") or DisplayKeys(result["keys"])
         self._sorted = result["sorted"]
         self._clock_cache.clear()
         self._cells.clear()
@@ -298,7 +301,7 @@ class IncidentTableModel(QAbstractTableModel):
         if shown <= len(keys) and np.array_equal(keys[:shown], self._keys):
             if len(keys) > shown:
                 self.beginInsertRows(QModelIndex(), shown, len(keys) - 1)
-                self._key_buffer.reset(keys)
+                self._key_buffer = result.get("display") or DisplayKeys(keys)
                 self._memo_row = -1
                 self._sorted = result["sorted"]
                 self.endInsertRows()
@@ -441,15 +444,46 @@ class IncidentTableModel(QAbstractTableModel):
         return batch, cached, self._sorted, self._query, self.store.now(), self._generation
 
     async def _drain(self) -> None:
-        """Resolve queued ids on the reader pool, one batch at a time, and apply each on this thread."""
+        """Resolve queued ids on the reader pool, one batch at a time, and apply each on this thread.
+
+        At a bounded rate: a batch is applied no sooner than :data:`APPLY_INTERVAL` after the
+        previous one (ids arriving meanwhile join the next batch), so a sync of many pages repaints
+        the table a few times a second, not once per page. The first change after a quiet spell is
+        applied at once. Each batch is two short slices with the event loop free in between: the
+        new rows' cells are built first (:meth:`_prepare`), then the rows go in.
+        """
+        loop = asyncio.get_running_loop()
         while self._pending_ids:
+            wait = self._last_apply + APPLY_INTERVAL - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             batch = self._take_batch()
+            if not batch:
+                continue
             try:
                 resolved = await run_read(resolve_changes, self.store, *self._resolve_args(batch))
             except Exception:  # a failed read must not stop live updates for good
                 log.exception("could not read changed incidents")
                 continue
+            if resolved.generation == self._generation and self._prepare(resolved):
+                await asyncio.sleep(0)  # let the loop run (timers, input) between the two slices
             self._apply_resolved(batch, resolved)
+            self._last_apply = loop.time()
+
+    def _prepare(self, resolved: Resolved) -> bool:
+        """Cache the new rows that will show at the top and build their cells; True if there were any.
+
+        Done before the rows are inserted, so the repaint that follows the insert only draws.
+        """
+        rows = resolved.new_rows or {}
+        if not rows:
+            return False
+        for key in resolved.new_keys[:PREPARE_ROWS]:
+            row = rows.get(key)
+            if row is not None and not self._has_key(key):
+                self._cache(row)
+                self._cells[key] = tuple(self._cell(row, c) for c in range(len(COLUMN_KEYS)))
+        return True
 
     async def wait_changes(self) -> None:
         """Wait until queued change events are applied (tests)."""
@@ -485,11 +519,15 @@ class IncidentTableModel(QAbstractTableModel):
         for pos in sorted(set(removed_rows), reverse=True):
             self._remove_row(pos)
         # an earlier batch may have inserted some of these meanwhile
-        new_keys = [k for k in resolved.new_keys if not self._has_key(k)]
+        new_keys = resolved.new_keys
         if new_keys:
-            for row in (resolved.new_rows or {}).values():
-                self._cache(row)
-            self._insert_keys(new_keys)
+            block = np.asarray(new_keys, dtype=np.int64)
+            block = block[~self._sorted.contains(block)]
+        if new_keys and len(block):
+            for key, row in (resolved.new_rows or {}).items():
+                if key not in self._rows:  # (_prepare cached the first ones, their cells built)
+                    self._cache(row)
+            self._insert_keys(block)
             self._trim_cache()
 
     def _remove_row(self, pos: int) -> None:
@@ -503,8 +541,7 @@ class IncidentTableModel(QAbstractTableModel):
                 row.pos_hint -= 1
         self.endRemoveRows()
 
-    def _insert_keys(self, keys: list[int]) -> None:
-        block = np.asarray(keys, dtype=np.int64)
+    def _insert_keys(self, block: np.ndarray) -> None:
         count = len(block)
         at_top = self._query.descending
         first = 0 if at_top else len(self._keys)
@@ -554,15 +591,14 @@ class IncidentTableModel(QAbstractTableModel):
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         # No row fetch here (Anki: a Ctrl+A selection must not load every row).
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        # (the view asks twice per cell on every repaint: a constant, not three enum operations)
+        return _FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         slot = _CELL_SLOTS.get(role)
         if slot is not None:  # what the delegate asks while painting: from the row's cells, built once
             r = index.row()
-            cells = self._memo_cells if r == self._memo_row else self._cells_at(r)
+            cells = self._memo_cells if r == self._memo_row else self.cells_at(r)
             column = index.column()
             if cells is None or not 0 <= column < len(cells):
                 return None
@@ -612,7 +648,7 @@ class IncidentTableModel(QAbstractTableModel):
     # Cell formatting
     ######################################################################
 
-    def _cells_at(self, position: int) -> tuple[tuple[Any, ...], ...] | None:
+    def cells_at(self, position: int) -> tuple[tuple[Any, ...], ...] | None:
         """The cells of the row at ``position`` (fetching its page on a miss); None outside the table."""
         if not 0 <= position < len(self._keys):
             return None
@@ -730,6 +766,8 @@ class IncidentTableModel(QAbstractTableModel):
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter.value)
 _LEFT = int((Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft).value)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _CENTERED = frozenset((COL_STATE, COL_URGENCY, COL_ESCALATION))
 _CELL_SLOTS = {  # role → place in a cell tuple (IncidentTableModel._cell)
     Qt.ItemDataRole.DisplayRole: 0, Qt.ItemDataRole.BackgroundRole: 1, Qt.ItemDataRole.ForegroundRole: 2,
