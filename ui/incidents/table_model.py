@@ -15,12 +15,18 @@ Modelled on Anki's browser ``DataModel`` (``qt/aqt/browser/table/model.py``):
   (``dataChanged``), a deleted one is removed, a new one that matches the filter is
   inserted (``beginInsertRows``) at the top for a descending sort and at the bottom for
   an ascending one. Rows keep their place until the next re-query, as in Anki, so
-  nothing jumps under the officer's cursor.
+  nothing jumps under the officer's cursor;
+* while a sync streams changes in, they are applied at a bounded rate (one batch per
+  :data:`APPLY_INTERVAL` at most; the first change after a quiet spell at once), each batch
+  in short slices of the GUI thread: the new rows' cells are built before they are
+  inserted, so the repaint after the insert only draws (``ui/incidents/table_view.py``
+  draws them from text laid out once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -57,7 +63,7 @@ from commandroom.queries.incidents import (
 )
 from commandroom.services.deadlines import clock_state
 from commandroom.timeutil import fmt_local
-from ui.async_runner import LatestTask, run_read, store_events
+from ui.async_runner import LatestTask, loop_running, run_read, store_events
 from ui.incidents import labels, refcounts
 from ui.incidents.keys import DisplayKeys, SortedKeys
 
@@ -84,7 +90,7 @@ CACHE_ROWS = 6000
 CLOCK_TICK_MS = 30_000
 CHANGE_BATCH = 2000  # changed ids resolved per read on the reader pool
 APPLY_INTERVAL = 0.25  # seconds between two applied batches of changes while they stream in
-PREPARE_ROWS = 80  # new rows whose cells are built before they are inserted (more than a screenful)
+PREPARE_ROWS = 48  # new rows whose cells are built before they are inserted (a screenful and some)
 
 _HEADERS = (
     QT_TRANSLATE_NOOP("Incidents", "No."), QT_TRANSLATE_NOOP("Incidents", "Title / category"),
@@ -165,11 +171,13 @@ class IncidentTableModel(QAbstractTableModel):
         keys_did_load(int, float): a re-query's rows are shown (its first page at least): row count, seconds.
         keys_did_complete(int, float): every key of the re-query is in the model.
         loading_did_change(bool): a re-query started (True) or finished (False).
+        rows_prepared(list): the cells of new rows about to be inserted at the top (a view may lay them out).
     """
 
     keys_did_load = Signal(int, float)
     keys_did_complete = Signal(int, float)
     loading_did_change = Signal(bool)
+    rows_prepared = Signal(object)
 
     def __init__(self, store: Store, query: IncidentQuery | None = None, parent: Any = None) -> None:
         refcounts.install()  # PySide6 6.12 on CPython 3.11: see ui/incidents/refcounts.py
@@ -196,6 +204,7 @@ class IncidentTableModel(QAbstractTableModel):
         self._pending_ids: set[str] = set()
         self._drain_task: asyncio.Future | None = None
         self._last_apply = float("-inf")  # loop time of the last applied batch of changes
+        self._hurry = asyncio.Event()  # set: apply queued changes without waiting for their turn
         self._generation = 0
         self._colours = _theme_colours()
         self._brushes = {k: QBrush(QColor(v)) for k, v in self._colours.items()}
@@ -449,14 +458,20 @@ class IncidentTableModel(QAbstractTableModel):
         At a bounded rate: a batch is applied no sooner than :data:`APPLY_INTERVAL` after the
         previous one (ids arriving meanwhile join the next batch), so a sync of many pages repaints
         the table a few times a second, not once per page. The first change after a quiet spell is
-        applied at once. Each batch is two short slices with the event loop free in between: the
-        new rows' cells are built first (:meth:`_prepare`), then the rows go in.
+        applied at once. Each batch is three short slices with the event loop free in between: the
+        new rows' cells are built (:meth:`_prepare`), the view lays their texts out
+        (``rows_prepared``), then the rows go in and the view repaints.
         """
         loop = asyncio.get_running_loop()
         while self._pending_ids:
+            if not loop_running():  # the app is closing: qasync steps its tasks once more after the loop stopped
+                return
             wait = self._last_apply + APPLY_INTERVAL - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            if wait > 0 and not self._hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), wait)
+                if not loop_running():
+                    return
             batch = self._take_batch()
             if not batch:
                 continue
@@ -465,30 +480,37 @@ class IncidentTableModel(QAbstractTableModel):
             except Exception:  # a failed read must not stop live updates for good
                 log.exception("could not read changed incidents")
                 continue
-            if resolved.generation == self._generation and self._prepare(resolved):
-                await asyncio.sleep(0)  # let the loop run (timers, input) between the two slices
+            prepared = self._prepare(resolved) if resolved.generation == self._generation else []
+            if prepared:
+                await asyncio.sleep(0)  # let the loop run (timers, input) between the slices
+                self.rows_prepared.emit(prepared)  # the view lays their texts out now, not in the repaint
+                await asyncio.sleep(0)
             self._apply_resolved(batch, resolved)
             self._last_apply = loop.time()
 
-    def _prepare(self, resolved: Resolved) -> bool:
-        """Cache the new rows that will show at the top and build their cells; True if there were any.
+    def _prepare(self, resolved: Resolved) -> list[tuple[tuple[Any, ...], ...]]:
+        """Cache the new rows that will show at the top and build their cells; returns those cells.
 
         Done before the rows are inserted, so the repaint that follows the insert only draws.
         """
         rows = resolved.new_rows or {}
-        if not rows:
-            return False
-        for key in resolved.new_keys[:PREPARE_ROWS]:
+        prepared = []
+        for key in resolved.new_keys[:PREPARE_ROWS] if rows else ():
             row = rows.get(key)
             if row is not None and not self._has_key(key):
                 self._cache(row)
-                self._cells[key] = tuple(self._cell(row, c) for c in range(len(COLUMN_KEYS)))
-        return True
+                cells = self._cells[key] = tuple(self._cell(row, c) for c in range(len(COLUMN_KEYS)))
+                prepared.append(cells)
+        return prepared
 
     async def wait_changes(self) -> None:
-        """Wait until queued change events are applied (tests)."""
-        while self._drain_task is not None and not self._drain_task.done():
-            await self._drain_task
+        """Apply the queued change events now, without waiting for the next turn, and wait for them (tests)."""
+        self._hurry.set()
+        try:
+            while self._drain_task is not None and not self._drain_task.done():
+                await self._drain_task
+        finally:
+            self._hurry.clear()
 
     def _apply_resolved(self, batch: list[str], resolved: Resolved) -> None:
         """Repaint changed cached rows, drop deleted ones, insert new ones that match the filter."""

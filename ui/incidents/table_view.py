@@ -112,6 +112,23 @@ class CellDelegate(QStyledItemDelegate):
         else:
             painter.drawStaticText(rect.x() + dx, rect.y() + dy, static)
 
+    def lay_out_ahead(self, rows: list[tuple[tuple[Any, ...], ...]], widths: list[int], height: int) -> None:
+        """Lay out the texts of rows about to be shown (cell tuples as ``cells_at`` gives them), so that the
+        repaint showing them only draws. Nothing before the first paint (the view's look is not known yet)."""
+        if self._look is None:
+            return
+        texts = self._texts
+        for cells in rows:
+            for (text, _bg, _fg, font, alignment), width in zip(cells, widths, strict=False):
+                if not text or width <= 0:
+                    continue
+                bold = font is not None and font.bold()
+                key = (text, width, height, bold, alignment)
+                if key not in texts:
+                    texts[key] = self._lay_out(text, width, height, bold, alignment)
+        while len(texts) > TEXT_CACHE:
+            texts.popitem(last=False)
+
     def _take_look(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QColor, int, QFontMetrics, QFontMetrics]:
         font = QFont(option.font)
         bold = QFont(font)
@@ -174,6 +191,16 @@ class IncidentTable(QTableView):
         if hasattr(model, "cells_at"):
             self.cell_delegate = CellDelegate(model, self)
             self.setItemDelegate(self.cell_delegate)
+            model.rows_prepared.connect(self._lay_out_ahead)
+
+    def _lay_out_ahead(self, rows: list[tuple[tuple[Any, ...], ...]]) -> None:
+        if self.cell_delegate is None or not self.isVisible():
+            return
+        header = self.horizontalHeader()
+        # a cell's rect is its section less the grid line (as QTableView draws it)
+        grid = 1 if self.showGrid() else 0
+        widths = [header.sectionSize(c) - grid for c in range(header.count())]
+        self.cell_delegate.lay_out_ahead(rows, widths, self.verticalHeader().defaultSectionSize() - grid)
 
     def changeEvent(self, event: QEvent) -> None:
         if self.cell_delegate is not None and event.type() in (
