@@ -434,7 +434,7 @@ def test_cells_painted_from_laid_out_text_look_like_qts_own(seeded, qtbot, theme
 
     from commandroom.queries.incidents import IncidentQuery
     from ui.incidents.table_model import COL_TITLE, IncidentTableModel
-    from ui.incidents.table_view import IncidentTable, ROW_HEIGHT
+    from ui.incidents.table_view import ROW_HEIGHT, IncidentTable
     from ui.theme import apply_theme, current_theme
 
     before = current_theme()

@@ -620,7 +620,7 @@ class IncidentTableModel(QAbstractTableModel):
         slot = _CELL_SLOTS.get(role)
         if slot is not None:  # what the delegate asks while painting: from the row's cells, built once
             r = index.row()
-            cells = self._memo_cells if r == self._memo_row else self.cells_at(r)
+            cells = self.cells_at(r)
             column = index.column()
             if cells is None or not 0 <= column < len(cells):
                 return None
@@ -672,6 +672,8 @@ class IncidentTableModel(QAbstractTableModel):
 
     def cells_at(self, position: int) -> tuple[tuple[Any, ...], ...] | None:
         """The cells of the row at ``position`` (fetching its page on a miss); None outside the table."""
+        if position == self._memo_row:  # the view paints a row cell by cell
+            return self._memo_cells
         if not 0 <= position < len(self._keys):
             return None
         row = self.row_at(position)
