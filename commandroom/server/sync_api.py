@@ -30,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -564,12 +566,90 @@ def parse_cursors(raw: str, who: Principal) -> dict[str, int]:
     return out
 
 
+@dataclass(eq=False)
+class _Page:
+    """A pull page's changes as sent, valid while the heads of its buckets stay as they were."""
+
+    heads: tuple[int, ...]  # max(seq) of each requested bucket when the page was read (sorted bucket order)
+    changes: orjson.Fragment  # the JSON array of the page's changes
+    last: int | None  # the page's last seq (None: empty)
+    has_more: bool
+    size: int
+
+
+class PageCache:
+    """Pages recently answered by this process, keyed by what decides them (reader, cursors, limit).
+
+    The desks of a township are poked together and pull the same page from the same cursors; a puller at
+    its head asks the same question again and again. A bucket's changes only ever grow at its end (seq order
+    is commit order, under the counter lock), so a page read while each requested bucket's newest seq was
+    ``h`` is the page again as long as those newest seqs are unchanged; they are read with the counter row,
+    in the same statement, before the cache is consulted. Empty pages need no entry: heads at or below the
+    cursors are answered as empty straight away.
+    """
+
+    MAX_ENTRIES = 512
+    MAX_BYTES = 256 * 1024  # per page: catch-up pages are not asked twice
+
+    def __init__(self) -> None:
+        self._pages: OrderedDict[tuple, _Page] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple, heads: tuple[int, ...]) -> _Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None or page.heads != heads:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return page
+
+    def put(self, key: tuple, page: _Page) -> None:
+        if page.size > self.MAX_BYTES:
+            return
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.MAX_ENTRIES:
+                self._pages.popitem(last=False)
+
+
+def page_cache(state: Any) -> PageCache:
+    cache = state.extras.get("page_cache")
+    if cache is None:
+        cache = state.extras.setdefault("page_cache", PageCache())
+    return cache
+
+
+_BUCKET_HEAD_SQL = "(SELECT max(seq) FROM srv_change_log WHERE bucket = :b{i}) AS h{i}"
+
+
 def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -> tuple[int, bytes]:
+    items = sorted(cursors.items())
+    params: dict[str, Any] = {"n": limit + 1}
+    for i, (b, c) in enumerate(items):
+        params[f"b{i}"], params[f"c{i}"] = b, c
+    redact = not who.may("report.contact")
+    key = (who.buckets, redact, limit, tuple(items))
+    cache = page_cache(state)
     with _read(state) as session:
-        # one read of the counter row (epoch, head, horizons) before the changes
-        counter = session.execute(select(SyncCounter.epoch, SyncCounter.restored_head, SyncCounter.head,
-                                         SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
-        epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
+        # one statement: the counter row (epoch, head, horizons) and each requested bucket's newest seq
+        found = session.execute(text(
+            "SELECT epoch, restored_head, head, CAST(human_serials AS TEXT), "
+            + ", ".join(_BUCKET_HEAD_SQL.format(i=i) for i in range(len(items)))
+            + " FROM srv_sync_counter WHERE id = 1"), params).first() if items else None
+        if found is not None:
+            epoch, restored_head, head, serials_text = found[:4]
+            heads = tuple(int(h or 0) for h in found[4:])
+            serials = orjson.loads(serials_text) if serials_text else None
+        else:
+            counter = session.execute(select(SyncCounter.epoch, SyncCounter.restored_head, SyncCounter.head,
+                                             SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
+            epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
+            heads = ()
         horizon = (serials or {}).get(HORIZON_KEY) or {}
         stale = sorted(b for b, c in cursors.items() if 0 < c < horizon.get(b, 0))
         if stale:
@@ -577,18 +657,28 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -
                                "message": f"these buckets were compacted past your cursor; download them again "
                                           f"(your unsent changes are kept): {', '.join(stale)}"}}
             return 410, orjson.dumps(body)
-        items = sorted(cursors.items())
-        sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in range(len(items))) + " ORDER BY seq LIMIT :n"
-        params: dict[str, Any] = {"n": limit + 1}
-        for i, (b, c) in enumerate(items):
-            params[f"b{i}"], params[f"c{i}"] = b, c
-        rows = session.execute(text(sql), params).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+        if items and all(h <= c for h, (_b, c) in zip(heads, items, strict=True)):
+            page: _Page | None = _Page(heads, orjson.Fragment(b"[]"), None, False, 0)  # nothing new
+        else:
+            page = cache.get((epoch, *key), heads) if items else None
+        if page is None:
+            sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in range(len(items))) + " ORDER BY seq LIMIT :n"
+            rows = session.execute(text(sql), params).all()
+            has_more = len(rows) > limit
+            rows = rows[:limit]
+            changes = orjson.dumps([
+                {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
+                 "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
+                 if r[6] is not None else None}
+                for r in rows
+            ])
+            page = _Page(heads, orjson.Fragment(changes), rows[-1][0] if rows else None, has_more, len(changes))
+            if items:
+                cache.put((epoch, *key), page)
     new = dict(cursors)
     head = int(head or 0)
-    if rows:
-        last = rows[-1][0]
+    if page.last is not None:
+        last = page.last
         # the changes may come from a later snapshot than the head (PostgreSQL reads each statement
         # afresh): the answer's head is never below a cursor it hands out
         head = max(head, last)
@@ -596,15 +686,8 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -
         # = commit order), so each cursor may move up to ``last``
         for b in new:
             new[b] = max(new[b], last)
-    redact = not who.may("report.contact")
-    changes = [
-        {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
-         "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
-         if r[6] is not None else None}
-        for r in rows
-    ]
-    body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": changes, "cursors": new,
-            "has_more": has_more, "head": head, "buckets": list(who.buckets)}
+    body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": page.changes,
+            "cursors": new, "has_more": page.has_more, "head": head, "buckets": list(who.buckets)}
     return 200, orjson.dumps(body)
 
 
