@@ -400,43 +400,53 @@ def _record_safely(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> 
         _record(b, m, h, result)
 
 
-def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
-             savepoints: bool) -> tuple[int, dict[str, Any]]:
+def _open_batch(session: Session, who: Principal, req: PushIn, hashes: list[str], now: datetime, *,
+                savepoints: bool) -> _Batch:
+    """Lock the batch's device cursor and look up its mutation ids, before any write and the counter lock."""
+    cursor = _lock_cursor(session, who, req, now)
+    # dedup lookups for the whole batch at once, before any write (same-incarnation deliveries wait on
+    # the cursor lock above; another incarnation's concurrent delivery collides on the primary key)
+    ids = list({m.mutation_id: None for m in req.mutations})
+    known = {pm.mutation_id: pm for pm in session.scalars(
+        select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))} if ids else {}
+    return _Batch(session=session, who=who, req=req, cursor=cursor, last=cursor.last_local_seq, hashes=hashes,
+                  known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
+
+
+def _run_batch(b: _Batch) -> tuple[list[dict[str, Any]], _Stop | None]:
+    """Each mutation of the batch in order, until the end or a stop; the cursor row set to where it got."""
     results: list[dict[str, Any]] = []
     stop: _Stop | None = None
-    # durable: the desk drops what is acknowledged here from its outbox, so a power cut must not undo it
-    with state.transaction(durable=True) as session:
-        now = utcnow()
-        cursor = _lock_cursor(session, who, req, now)
-        # dedup lookups for the whole batch at once, before any write (same-incarnation deliveries wait on
-        # the cursor lock above; another incarnation's concurrent delivery collides on the primary key)
-        ids = list({m.mutation_id: None for m in req.mutations})
-        known = {pm.mutation_id: pm for pm in session.scalars(
-            select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))} if ids else {}
-        b = _Batch(session=session, who=who, req=req, cursor=cursor, last=cursor.last_local_seq, hashes=hashes,
-                   known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
-        if not savepoints:
-            changelog.start_write_behind(session)  # audit entries, dedup records and the head: one statement
-        for m, h in zip(req.mutations, hashes, strict=True):
-            try:
-                result = _one(b, m, h)
-                for key, default in (("duplicate", False), ("conflicts", 0), ("explanation", ""), ("code", ""),
-                                     ("seq", None)):
-                    if result.get(key) is None:
-                        result[key] = default
-                results.append(result)
-            except _Stop as s:
-                stop = s
-                break
-        _save_cursor(b, b.last)
-        notify = None
-        if not state.is_sqlite and changelog.write_behind(session) is not None:
-            payload = events.take_notify_payload(state, session)
-            notify = (events.CHANNEL, payload) if payload is not None else None
-        changelog.flush_write_behind(session, notify)
-        # under the counter lock (a write happened) the locked row is current; otherwise read it
-        counter = changelog.held_counter(session) or changelog.counter(session)
-        epoch, head, restored_head = counter.epoch, counter.head, counter.restored_head
+    for m, h in zip(b.req.mutations, b.hashes, strict=True):
+        try:
+            result = _one(b, m, h)
+            for key, default in (("duplicate", False), ("conflicts", 0), ("explanation", ""), ("code", ""),
+                                 ("seq", None)):
+                if result.get(key) is None:
+                    result[key] = default
+            results.append(result)
+        except _Stop as s:
+            stop = s
+            break
+    _save_cursor(b, b.last)
+    return results, stop
+
+
+def _finish(state: Any, session: Session) -> tuple[str, int, int | None]:
+    """Write the transaction's write-behind rows (and its NOTIFY); the counter's epoch, head and restored head."""
+    notify = None
+    if not state.is_sqlite and changelog.write_behind(session) is not None:
+        payload = events.take_notify_payload(state, session)
+        notify = (events.CHANNEL, payload) if payload is not None else None
+    changelog.flush_write_behind(session, notify)
+    # under the counter lock (a write happened) the locked row is current; otherwise read it
+    counter = changelog.held_counter(session) or changelog.counter(session)
+    return counter.epoch, counter.head, counter.restored_head
+
+
+def _answer(counter: tuple[str, int, int | None], results: list[dict[str, Any]],
+            stop: _Stop | None) -> tuple[int, dict[str, Any]]:
+    epoch, head, restored_head = counter
     body: dict[str, Any] = {"epoch": epoch, "restored_head": restored_head, "head": head, "results": results,
                             "stop": None}
     if stop is not None:
@@ -444,6 +454,18 @@ def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
         if stop.status != 200:
             return stop.status, {"detail": {"code": stop.code, "message": stop.message}, **body}
     return 200, body
+
+
+def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
+             savepoints: bool) -> tuple[int, dict[str, Any]]:
+    # durable: the desk drops what is acknowledged here from its outbox, so a power cut must not undo it
+    with state.transaction(durable=True) as session:
+        b = _open_batch(session, who, req, hashes, utcnow(), savepoints=savepoints)
+        if not savepoints:
+            changelog.start_write_behind(session)  # audit entries, dedup records and the head: one statement
+        results, stop = _run_batch(b)
+        counter = _finish(state, session)
+    return _answer(counter, results, stop)
 
 
 def process_push(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
