@@ -203,7 +203,8 @@ def department_links(session: Session, incident_ids: Iterable[str] | None,
             row("checkin", CaseCheckin.case_id, CaseCheckin.target_code)
             .where(among(CaseCheckin.case_id, cases), CaseCheckin.target_kind == department),
         ]
-    for kind, key, code, extra, extra2 in session.execute(union_all(*parts)):
+    found: list[tuple[str, str, str, str | None, str | None]] = [tuple(r) for r in session.execute(union_all(*parts))]
+    for kind, key, code, extra, extra2 in found:
         if kind == "incident":
             got = by_incident.setdefault(key, set())
             if code:
