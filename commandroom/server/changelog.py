@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, insert, literal, select, update
+from sqlalchemy import bindparam, event, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -324,7 +324,12 @@ def log_rows(
     """
     if not rows:
         return []
-    plan = list(zip(rows, all_buckets_of(session, list(rows)), strict=True))
+    if _links_settled(session):  # the department lookup need not flush: the rows are written once, stamped
+        with session.no_autoflush:
+            buckets = all_buckets_of(session, list(rows))
+    else:
+        buckets = all_buckets_of(session, list(rows))
+    plan = list(zip(rows, buckets, strict=True))
     joined = _joined_department_rows(session, plan) if _may_join_department(plan, before or {}) else []
     left = [_buckets_left(row, buckets, (before or {}).get(id(row))) for row, buckets in plan]
     # a row's removes take the lower seqs: a desk reading both buckets sees the upsert last and keeps the row
@@ -400,6 +405,33 @@ def log_rows(
         if e["seq"] > heads.get(e["bucket"], 0):
             heads[e["bucket"]] = e["seq"]
     return [seqs[-1] for seqs in row_seqs]
+
+
+_LINK_TABLES = {"dispatch", "case_checkin", "one_thing_case"}
+_INCIDENT_LINKS = ("lead_department_code", "assignee_kind", "assignee_code")
+
+
+def _links_settled(session: Session) -> bool:
+    """Does the database already hold every value the department lookup reads (nothing pending can change it)?
+
+    The lookup reads incidents' lead and assignee, dispatches, summonses and one-thing cases. When none of
+    those is new, deleted or changed in those columns, an autoflush before it would only write the rows
+    twice (once plain, then again with their version stamps).
+    """
+    if session.deleted:
+        return False
+    for obj in session.new:
+        if obj.__tablename__ in _LINK_TABLES or obj.__tablename__ == "incident":
+            return False
+    for obj in session.dirty:
+        table = obj.__tablename__
+        if table in _LINK_TABLES:
+            return False
+        if table == "incident":
+            state = inspect(obj)
+            if any(state.attrs[k].history.has_changes() for k in _INCIDENT_LINKS):
+                return False
+    return True
 
 
 def _may_join_department(plan: list[tuple[Base, list[str]]], before: dict[int, dict[str, Any] | None]) -> bool:

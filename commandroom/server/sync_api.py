@@ -30,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -398,43 +400,53 @@ def _record_safely(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> 
         _record(b, m, h, result)
 
 
-def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
-             savepoints: bool) -> tuple[int, dict[str, Any]]:
+def _open_batch(session: Session, who: Principal, req: PushIn, hashes: list[str], now: datetime, *,
+                savepoints: bool) -> _Batch:
+    """Lock the batch's device cursor and look up its mutation ids, before any write and the counter lock."""
+    cursor = _lock_cursor(session, who, req, now)
+    # dedup lookups for the whole batch at once, before any write (same-incarnation deliveries wait on
+    # the cursor lock above; another incarnation's concurrent delivery collides on the primary key)
+    ids = list({m.mutation_id: None for m in req.mutations})
+    known = {pm.mutation_id: pm for pm in session.scalars(
+        select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))} if ids else {}
+    return _Batch(session=session, who=who, req=req, cursor=cursor, last=cursor.last_local_seq, hashes=hashes,
+                  known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
+
+
+def _run_batch(b: _Batch) -> tuple[list[dict[str, Any]], _Stop | None]:
+    """Each mutation of the batch in order, until the end or a stop; the cursor row set to where it got."""
     results: list[dict[str, Any]] = []
     stop: _Stop | None = None
-    # durable: the desk drops what is acknowledged here from its outbox, so a power cut must not undo it
-    with state.transaction(durable=True) as session:
-        now = utcnow()
-        cursor = _lock_cursor(session, who, req, now)
-        # dedup lookups for the whole batch at once, before any write (same-incarnation deliveries wait on
-        # the cursor lock above; another incarnation's concurrent delivery collides on the primary key)
-        ids = list({m.mutation_id: None for m in req.mutations})
-        known = {pm.mutation_id: pm for pm in session.scalars(
-            select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))} if ids else {}
-        b = _Batch(session=session, who=who, req=req, cursor=cursor, last=cursor.last_local_seq, hashes=hashes,
-                   known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
-        if not savepoints:
-            changelog.start_write_behind(session)  # audit entries, dedup records and the head: one statement
-        for m, h in zip(req.mutations, hashes, strict=True):
-            try:
-                result = _one(b, m, h)
-                for key, default in (("duplicate", False), ("conflicts", 0), ("explanation", ""), ("code", ""),
-                                     ("seq", None)):
-                    if result.get(key) is None:
-                        result[key] = default
-                results.append(result)
-            except _Stop as s:
-                stop = s
-                break
-        _save_cursor(b, b.last)
-        notify = None
-        if not state.is_sqlite and changelog.write_behind(session) is not None:
-            payload = events.take_notify_payload(state, session)
-            notify = (events.CHANNEL, payload) if payload is not None else None
-        changelog.flush_write_behind(session, notify)
-        # under the counter lock (a write happened) the locked row is current; otherwise read it
-        counter = changelog.held_counter(session) or changelog.counter(session)
-        epoch, head, restored_head = counter.epoch, counter.head, counter.restored_head
+    for m, h in zip(b.req.mutations, b.hashes, strict=True):
+        try:
+            result = _one(b, m, h)
+            for key, default in (("duplicate", False), ("conflicts", 0), ("explanation", ""), ("code", ""),
+                                 ("seq", None)):
+                if result.get(key) is None:
+                    result[key] = default
+            results.append(result)
+        except _Stop as s:
+            stop = s
+            break
+    _save_cursor(b, b.last)
+    return results, stop
+
+
+def _finish(state: Any, session: Session) -> tuple[str, int, int | None]:
+    """Write the transaction's write-behind rows (and its NOTIFY); the counter's epoch, head and restored head."""
+    notify = None
+    if not state.is_sqlite and changelog.write_behind(session) is not None:
+        payload = events.take_notify_payload(state, session)
+        notify = (events.CHANNEL, payload) if payload is not None else None
+    changelog.flush_write_behind(session, notify)
+    # under the counter lock (a write happened) the locked row is current; otherwise read it
+    counter = changelog.held_counter(session) or changelog.counter(session)
+    return counter.epoch, counter.head, counter.restored_head
+
+
+def _answer(counter: tuple[str, int, int | None], results: list[dict[str, Any]],
+            stop: _Stop | None) -> tuple[int, dict[str, Any]]:
+    epoch, head, restored_head = counter
     body: dict[str, Any] = {"epoch": epoch, "restored_head": restored_head, "head": head, "results": results,
                             "stop": None}
     if stop is not None:
@@ -442,6 +454,18 @@ def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
         if stop.status != 200:
             return stop.status, {"detail": {"code": stop.code, "message": stop.message}, **body}
     return 200, body
+
+
+def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
+             savepoints: bool) -> tuple[int, dict[str, Any]]:
+    # durable: the desk drops what is acknowledged here from its outbox, so a power cut must not undo it
+    with state.transaction(durable=True) as session:
+        b = _open_batch(session, who, req, hashes, utcnow(), savepoints=savepoints)
+        if not savepoints:
+            changelog.start_write_behind(session)  # audit entries, dedup records and the head: one statement
+        results, stop = _run_batch(b)
+        counter = _finish(state, session)
+    return _answer(counter, results, stop)
 
 
 def process_push(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
@@ -465,6 +489,124 @@ def process_push(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str
                 raise
             log.info("push from %s retried after %s", req.device_id, type(exc.orig).__name__)
     raise AssertionError("unreachable")
+
+
+GROUP_MAX = 16  # pushes in one group transaction
+
+
+@dataclass(eq=False)
+class _Waiting:
+    """A push waiting for this process's group writer."""
+
+    who: Principal
+    req: PushIn
+    done: threading.Event
+    answer: tuple[int, dict[str, Any]] | None = None
+    lead: bool = False  # it is this push's turn to write the next group
+    alone: bool = False  # its group failed: it is done again on its own
+
+
+class _Groups:
+    """The pushes of one server process waiting to be written (PostgreSQL), and whether one of them is writing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting: list[_Waiting] = []
+        self.writing = False
+        self.groups = 0  # transactions written, and the pushes in them (how much grouping there is)
+        self.pushes = 0
+
+
+def process_push_grouped(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
+    """:func:`process_push`, written together with the pushes that arrived meanwhile (PostgreSQL).
+
+    Every server write holds the counter lock from its first write to its commit, and the commit waits
+    for the WAL to reach the disk, so writes are serialized and each push pays a lock hold, a commit and
+    its statements alone. Pushes that arrive while one is being written wait, and the next of them writes
+    them all in one transaction (at most :data:`GROUP_MAX`, one per device): one lock hold, one commit,
+    one statement for their bookkeeping rows and one NOTIFY. Each answer is the one the push would get
+    alone; if anything fails, the group is rolled back and each push is done again on its own (with the
+    retries and savepoints of :func:`process_push`). SQLite writes one push at a time, as before.
+    """
+    if state.is_sqlite:
+        return process_push(state, who, req)
+    groups: _Groups = state.extras.get("push_groups") or state.extras.setdefault("push_groups", _Groups())
+    me = _Waiting(who, req, threading.Event())
+    with groups.lock:
+        groups.waiting.append(me)
+        if not groups.writing:
+            groups.writing = me.lead = True
+    if not me.lead:
+        me.done.wait()
+    if me.lead:
+        _write_groups(state, groups, me)
+    if me.alone or me.answer is None:
+        return process_push(state, who, req)
+    return me.answer
+
+
+def _write_groups(state: Any, groups: _Groups, me: _Waiting) -> None:
+    """Write groups until ``me`` is answered, then hand the writing over to the next waiting push."""
+    while me.answer is None and not me.alone:
+        with groups.lock:
+            group: list[_Waiting] = []
+            devices: set[str] = set()
+            for w in groups.waiting:
+                if len(group) < GROUP_MAX and w.req.device_id not in devices:
+                    group.append(w)
+                    devices.add(w.req.device_id)
+            groups.waiting = [w for w in groups.waiting if w not in group]
+            groups.groups += 1
+            groups.pushes += len(group)
+        _write_group(state, group)
+        for w in group:
+            if w is not me:
+                w.done.set()
+    with groups.lock:
+        if groups.waiting:
+            nxt = groups.waiting[0]
+            nxt.lead = True
+            nxt.done.set()
+        else:
+            groups.writing = False
+
+
+def _write_group(state: Any, group: list[_Waiting]) -> None:
+    if len(group) == 1:
+        w = group[0]
+        try:
+            w.answer = process_push(state, w.who, w.req)
+        except Exception:  # noqa: BLE001 - its own thread does it again and answers the error itself
+            w.alone = True
+        return
+    try:
+        answers = _group_tx(state, group)
+    except Exception as exc:  # noqa: BLE001 - any failure: each push again on its own
+        log.debug("a group of %d pushes failed (%r); each again on its own", len(group), exc)
+        for w in group:
+            w.alone = True
+        return
+    for w, answer in zip(group, answers, strict=True):
+        w.answer = answer
+
+
+def _group_tx(state: Any, group: list[_Waiting]) -> list[tuple[int, dict[str, Any]]]:
+    """Several devices' pushes in one transaction, each on the fast path (no savepoints)."""
+    with state.transaction(durable=True) as session:
+        now = utcnow()
+        batches: dict[int, _Batch] = {}
+        # every device cursor before the first write and the counter lock, always in the same order: a group
+        # never holds the counter lock while it waits for a cursor row
+        for i in sorted(range(len(group)), key=lambda i: (group[i].req.device_id, group[i].req.device_incarnation)):
+            w = group[i]
+            hashes = [payload_hash(m.name, m.entity_id, m.args) for m in w.req.mutations]
+            batches[i] = _open_batch(session, w.who, w.req, hashes, now, savepoints=False)
+        changelog.start_write_behind(session)
+        outcomes = []
+        for i in range(len(group)):
+            outcomes.append(_run_batch(batches[i]))  # a failing mutation (_Redo) fails the group
+        counter = _finish(state, session)
+    return [_answer(counter, results, stop) for results, stop in outcomes]
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -520,7 +662,7 @@ async def push(request: Request, who: Principal = Depends(principal)) -> Respons
     seqs = [m.local_seq for m in req.mutations]
     if seqs != sorted(seqs) or len(set(seqs)) != len(seqs):
         return _problem(422, "validation_error", "mutations must be in strictly increasing local_seq order")
-    status, body = await run_in_threadpool(process_push, request.app.state.server, who, req)
+    status, body = await run_in_threadpool(process_push_grouped, request.app.state.server, who, req)
     return Response(content=orjson.dumps(body), status_code=status, media_type="application/json")
 
 
@@ -564,12 +706,90 @@ def parse_cursors(raw: str, who: Principal) -> dict[str, int]:
     return out
 
 
+@dataclass(eq=False)
+class _Page:
+    """A pull page's changes as sent, valid while the heads of its buckets stay as they were."""
+
+    heads: tuple[int, ...]  # max(seq) of each requested bucket when the page was read (sorted bucket order)
+    changes: orjson.Fragment  # the JSON array of the page's changes
+    last: int | None  # the page's last seq (None: empty)
+    has_more: bool
+    size: int
+
+
+class PageCache:
+    """Pages recently answered by this process, keyed by what decides them (reader, cursors, limit).
+
+    The desks of a township are poked together and pull the same page from the same cursors; a puller at
+    its head asks the same question again and again. A bucket's changes only ever grow at its end (seq order
+    is commit order, under the counter lock), so a page read while each requested bucket's newest seq was
+    ``h`` is the page again as long as those newest seqs are unchanged; they are read with the counter row,
+    in the same statement, before the cache is consulted. Empty pages need no entry: heads at or below the
+    cursors are answered as empty straight away.
+    """
+
+    MAX_ENTRIES = 512
+    MAX_BYTES = 256 * 1024  # per page: catch-up pages are not asked twice
+
+    def __init__(self) -> None:
+        self._pages: OrderedDict[tuple, _Page] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple, heads: tuple[int, ...]) -> _Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None or page.heads != heads:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return page
+
+    def put(self, key: tuple, page: _Page) -> None:
+        if page.size > self.MAX_BYTES:
+            return
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.MAX_ENTRIES:
+                self._pages.popitem(last=False)
+
+
+def page_cache(state: Any) -> PageCache:
+    cache = state.extras.get("page_cache")
+    if cache is None:
+        cache = state.extras.setdefault("page_cache", PageCache())
+    return cache
+
+
+_BUCKET_HEAD_SQL = "(SELECT max(seq) FROM srv_change_log WHERE bucket = :b{i}) AS h{i}"
+
+
 def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -> tuple[int, bytes]:
+    items = sorted(cursors.items())
+    params: dict[str, Any] = {"n": limit + 1}
+    for i, (b, c) in enumerate(items):
+        params[f"b{i}"], params[f"c{i}"] = b, c
+    redact = not who.may("report.contact")
+    key = (who.buckets, redact, limit, tuple(items))
+    cache = page_cache(state)
     with _read(state) as session:
-        # one read of the counter row (epoch, head, horizons) before the changes
-        counter = session.execute(select(SyncCounter.epoch, SyncCounter.restored_head, SyncCounter.head,
-                                         SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
-        epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
+        # one statement: the counter row (epoch, head, horizons) and each requested bucket's newest seq
+        found = session.execute(text(
+            "SELECT epoch, restored_head, head, CAST(human_serials AS TEXT), "
+            + ", ".join(_BUCKET_HEAD_SQL.format(i=i) for i in range(len(items)))
+            + " FROM srv_sync_counter WHERE id = 1"), params).first() if items else None
+        if found is not None:
+            epoch, restored_head, head, serials_text = found[:4]
+            heads = tuple(int(h or 0) for h in found[4:])
+            serials = orjson.loads(serials_text) if serials_text else None
+        else:
+            counter = session.execute(select(SyncCounter.epoch, SyncCounter.restored_head, SyncCounter.head,
+                                             SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
+            epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
+            heads = ()
         horizon = (serials or {}).get(HORIZON_KEY) or {}
         stale = sorted(b for b, c in cursors.items() if 0 < c < horizon.get(b, 0))
         if stale:
@@ -577,18 +797,28 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -
                                "message": f"these buckets were compacted past your cursor; download them again "
                                           f"(your unsent changes are kept): {', '.join(stale)}"}}
             return 410, orjson.dumps(body)
-        items = sorted(cursors.items())
-        sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in range(len(items))) + " ORDER BY seq LIMIT :n"
-        params: dict[str, Any] = {"n": limit + 1}
-        for i, (b, c) in enumerate(items):
-            params[f"b{i}"], params[f"c{i}"] = b, c
-        rows = session.execute(text(sql), params).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+        if items and all(h <= c for h, (_b, c) in zip(heads, items, strict=True)):
+            page: _Page | None = _Page(heads, orjson.Fragment(b"[]"), None, False, 0)  # nothing new
+        else:
+            page = cache.get((epoch, *key), heads) if items else None
+        if page is None:
+            sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in range(len(items))) + " ORDER BY seq LIMIT :n"
+            rows = session.execute(text(sql), params).all()
+            has_more = len(rows) > limit
+            rows = rows[:limit]
+            changes = orjson.dumps([
+                {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
+                 "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
+                 if r[6] is not None else None}
+                for r in rows
+            ])
+            page = _Page(heads, orjson.Fragment(changes), rows[-1][0] if rows else None, has_more, len(changes))
+            if items:
+                cache.put((epoch, *key), page)
     new = dict(cursors)
     head = int(head or 0)
-    if rows:
-        last = rows[-1][0]
+    if page.last is not None:
+        last = page.last
         # the changes may come from a later snapshot than the head (PostgreSQL reads each statement
         # afresh): the answer's head is never below a cursor it hands out
         head = max(head, last)
@@ -596,15 +826,8 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -
         # = commit order), so each cursor may move up to ``last``
         for b in new:
             new[b] = max(new[b], last)
-    redact = not who.may("report.contact")
-    changes = [
-        {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
-         "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
-         if r[6] is not None else None}
-        for r in rows
-    ]
-    body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": changes, "cursors": new,
-            "has_more": has_more, "head": head, "buckets": list(who.buckets)}
+    body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": page.changes,
+            "cursors": new, "has_more": page.has_more, "head": head, "buckets": list(who.buckets)}
     return 200, orjson.dumps(body)
 
 

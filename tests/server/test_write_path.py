@@ -374,3 +374,85 @@ def test_serve_runs_several_worker_processes_on_postgresql(pg_url, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _held_back(srv, pushes):
+    """Run ``pushes`` (who, muts) through the push route's writer while another writer holds the counter lock:
+    the first waits for the lock, the others queue behind it; then the lock is let go. Returns the answers."""
+    from commandroom.server.sync_api import process_push_grouped
+
+    answers: dict[int, tuple[int, dict]] = {}
+
+    def one(i: int, who, muts) -> None:
+        body = {"device_id": who.device_id, "device_incarnation": new_id(), "protocol_version": PROTOCOL_VERSION,
+                "schema_version": SCHEMA_VERSION, "mutations": [
+                    {"mutation_id": new_id(), "local_seq": k + 1, "name": name, "entity_id": eid, "args": args,
+                     "base_versions": {}} for k, (name, eid, args) in enumerate(muts)]}
+        answers[i] = process_push_grouped(srv.state, who, PushIn.model_validate(body))
+
+    with srv.state.transaction() as s:
+        changelog.lock_counter(s)
+        threads = [threading.Thread(target=one, args=(i, who, muts)) for i, (who, muts) in enumerate(pushes)]
+        threads[0].start()
+        time.sleep(0.3)  # the first push is writing: it waits for our lock
+        for t in threads[1:]:
+            t.start()
+        time.sleep(0.5)  # the others queue behind it
+    for t in threads:
+        t.join(30)
+    return [answers[i] for i in range(len(pushes))]
+
+
+@pytest.mark.postgres
+def test_pushes_that_arrive_together_are_written_together_and_each_answered_as_alone(pg_url, tmp_path):
+    srv = make_server(pg_url, tmp_path)
+    try:
+        desks = [_principal(srv) for _ in range(5)]
+        cards = [[new_id() for _ in range(i % 3 + 1)] for i in range(5)]
+        answers = _held_back(srv, [(who, [("test.card.create", c, {"township_code": T1, "title": f"desk {i}"})
+                                          for c in cards[i]]) for i, who in enumerate(desks)])
+        groups = srv.state.extras["push_groups"]
+        assert (groups.groups, groups.pushes) == (2, 5)  # the first alone, the four that queued in one transaction
+        seqs = []
+        for (status, out), mine in zip(answers, cards, strict=True):
+            assert status == 200 and out["stop"] is None
+            assert [r["status"] for r in out["results"]] == ["applied"] * len(mine)
+            assert all(out["head"] >= r["seq"] for r in out["results"])
+            seqs += [r["seq"] for r in out["results"]]
+        with srv.state.read() as s:
+            titles = {c.id: c.title for c in s.scalars(select(TaskCard))}
+            for i, mine in enumerate(cards):
+                assert all(titles[c] == f"desk {i}" for c in mine)
+            logged = s.scalars(select(ChangeLog.seq).where(ChangeLog.entity_id.in_([c for m in cards for c in m]))
+                               ).all()
+            assert sorted(logged) == sorted(seqs) and len(set(seqs)) == len(seqs)
+            assert len(s.scalars(select(ProcessedMutation)).all()) == sum(len(m) for m in cards)
+            assert s.get(SyncCounter, 1).head == max(seqs)
+            ok, _bad, message = verify_chain(s)
+            assert ok, message
+    finally:
+        srv.state.close()
+
+
+@pytest.mark.postgres
+def test_a_group_with_a_failing_mutation_answers_each_push_as_if_alone(pg_url, tmp_path):
+    srv = make_server(pg_url, tmp_path)
+    try:
+        desks = [_principal(srv) for _ in range(4)]
+        poisoned = new_id()
+        _push(srv, desks[0], new_id(), 1, [("test.card.create", poisoned, {"township_code": T1, "title": "p"})])
+        ok_cards = [new_id() for _ in desks]
+        pushes = [(who, [("test.card.create", ok_cards[i], {"township_code": T1, "title": "ok"})]) for i, who in
+                  enumerate(desks)]
+        pushes[2][1].append(("test.card.server_rejects", poisoned, {}))
+        answers = _held_back(srv, pushes)
+        assert [[r["status"] for r in out["results"]] for _status, out in answers] == [
+            ["applied"], ["applied"], ["applied", "rejected"], ["applied"]]
+        with srv.state.read() as s:
+            assert all(s.get(TaskCard, c) is not None for c in ok_cards)
+            assert s.get(TaskCard, poisoned).lane != "poison"
+            assert len(s.scalars(select(ProcessedMutation)).all()) == 1 + 5
+            ok, _bad, message = verify_chain(s)
+            assert ok, message
+    finally:
+        srv.state.close()

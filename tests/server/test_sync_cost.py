@@ -1,0 +1,124 @@
+"""What a push and a pull cost the server in statements, where a statement saved must not change an answer.
+
+Through the real app on SQLite and PostgreSQL: a note on a department's matter writes each row once and still
+reaches the department's desk; desks poked together read their page once, a desk at its head reads no page,
+and a change pushed between two identical pulls is always in the second.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import event
+
+from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
+from commandroom.domain.models import Incident
+from commandroom.ids import new_id
+from commandroom.server import changelog
+from tests.server.test_auth_support import QC, open_server
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    with open_server(db_url, tmp_path) as srv:
+        srv.add_user("duty-qc", "duty_officer", township_code=QC)
+        srv.add_user("duty-qc-2", "duty_officer", township_code=QC)
+        srv.add_user("market-li", "department_liaison", department="market")
+        incident = new_id()
+        with srv.state.transaction() as s:
+            s.add(Incident(id=incident, township_code=QC, title="占道经营", category_code="dispute",
+                           lead_department_code="market", state="pending_dispatch"))
+            s.flush()
+            changelog.backfill(s)
+        srv.incident = incident
+        yield srv
+
+
+class Statements:
+    """The statements the server's engines send while open (SQLite: the writer and the readers' engine)."""
+
+    def __init__(self, state) -> None:
+        self.sql: list[str] = []
+        self.engines = [state.engine, *([state.extras["read_engine"]] if "read_engine" in state.extras else [])]
+
+    def __enter__(self) -> Statements:
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._on)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._on)
+
+    def _on(self, _conn, _cursor, statement, *_args) -> None:
+        self.sql.append(" ".join(statement.split()))
+
+    def count(self, *parts: str) -> int:
+        return sum(all(p in s for p in parts) for s in self.sql)
+
+
+def _push(srv, headers: dict, device: str, name: str, entity_id: str, args: dict) -> dict:
+    body = {"device_id": device, "device_incarnation": new_id(), "first_local_seq": 1,
+            "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+            "mutations": [{"mutation_id": new_id(), "local_seq": 1, "name": name, "entity_id": entity_id,
+                           "args": args}]}
+    r = srv.client.post("/api/v1/sync/push", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()["results"][0]
+
+
+def _pull(srv, headers: dict, cursors: dict[str, int]) -> dict:
+    r = srv.client.get("/api/v1/sync/pull", params={"cursors": json.dumps(cursors), "limit": 500}, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _notes(page: dict) -> list[str]:
+    return [c["fields"]["note"] for c in page["changes"] if c["entity_type"] == "timeline_entry"]
+
+
+def test_a_note_writes_each_row_once_and_reaches_the_departments_desk(world):
+    srv = world
+    qc, li = srv.bearer("duty-qc", "ws-qc-0001"), srv.bearer("market-li", "ws-market-0001")
+    bucket = "department:market"
+    before = _pull(srv, li, {bucket: 0})["cursors"][bucket]
+    with Statements(srv.state) as seen:
+        assert _push(srv, qc, "ws-qc-0001", "incident.note", srv.incident, {"note": "已通知摊主"})["status"] == "applied"
+    # the incident's stamp and the new timeline entry: one write each, with their versions (not a plain write
+    # and then an update of its stamps), and the departments of the incident read in one statement
+    assert seen.count("UPDATE incident") == 1, seen.sql
+    assert seen.count("INSERT INTO timeline_entry") == 1, seen.sql
+    assert seen.count("UPDATE timeline_entry") == 0, seen.sql
+    assert seen.count("FROM dispatch") == 1 and seen.count("FROM case_checkin") == 1, seen.sql
+    # the department's desk gets the note, and so does the township's
+    assert _notes(_pull(srv, li, {bucket: before})) == ["已通知摊主"]
+    town = f"township:{QC}"
+    assert "已通知摊主" in _notes(_pull(srv, qc, {town: 0}))
+
+
+def test_desks_poked_together_read_their_page_once_and_never_miss_a_later_change(world):
+    srv = world
+    town = f"township:{QC}"
+    desks = [srv.bearer("duty-qc", "ws-qc-0001"), srv.bearer("duty-qc-2", "ws-qc-0002")]
+    head = _pull(srv, desks[0], {town: 0})["cursors"][town]
+    assert _push(srv, desks[0], "ws-qc-0001", "incident.note", srv.incident, {"note": "第一条"})["status"] == "applied"
+    # a poke: both desks pull from the same cursor and get the same page; the page is read once
+    with Statements(srv.state) as seen:
+        pages = [_pull(srv, d, {town: head}) for d in desks]
+    assert [_notes(p) for p in pages] == [["第一条"], ["第一条"]]
+    assert pages[0]["changes"] == pages[1]["changes"] and pages[0]["cursors"] == pages[1]["cursors"]
+    assert seen.count("CAST(fields AS TEXT)") == 1, seen.sql
+    # the same question after another change: the change is in the answer
+    assert _push(srv, desks[1], "ws-qc-0002", "incident.note", srv.incident, {"note": "第二条"})["status"] == "applied"
+    again = _pull(srv, desks[0], {town: head})
+    assert _notes(again) == ["第一条", "第二条"]
+    # a desk at its head asks again and again: nothing new, no page read, its cursor stays
+    at_head = again["cursors"]
+    with Statements(srv.state) as seen:
+        for _ in range(3):
+            idle = _pull(srv, desks[0], at_head)
+            assert idle["changes"] == [] and idle["cursors"] == at_head and not idle["has_more"]
+    assert seen.count("CAST(fields AS TEXT)") == 0, seen.sql
+    assert _push(srv, desks[0], "ws-qc-0001", "incident.note", srv.incident, {"note": "第三条"})["status"] == "applied"
+    assert _notes(_pull(srv, desks[0], at_head)) == ["第三条"]
