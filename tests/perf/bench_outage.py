@@ -188,11 +188,13 @@ class Timeline:
 
         async def timed_request(method: str, path: str, **kwargs: Any) -> Any:
             kind = "push" if path.endswith("/sync/push") else "pull" if path.endswith("/sync/pull") else "other_http"
-            t0 = time.perf_counter()
+            t0, n = time.perf_counter(), 0
             try:
-                return await request(method, path, **kwargs)
+                answer = await request(method, path, **kwargs)
+                n = len(answer.get("results") or answer.get("changes") or ()) if isinstance(answer, dict) else 0
+                return answer
             finally:
-                spans.append((kind, t0, time.perf_counter(), 0))
+                spans.append((kind, t0, time.perf_counter(), n))
 
         engine._request = timed_request
         store.record_results = timed_sync("record", store.record_results, lambda results, *_a, **_k: len(results))
@@ -220,6 +222,19 @@ class Timeline:
             last = max((s[2] for s in mine), default=start)
             parts.append(f"idle {max(last - start - busy, 0):.1f} s; last activity at +{last - start:.1f} s")
             lines.append(f"  {name}: " + "; ".join(parts))
+        pushes = sorted((s for spans in self.spans.values() for s in spans if s[0] == "push" and s[2] >= start),
+                        key=lambda s: s[1])
+        union, cursor = 0.0, start
+        for _k, t0, t1, _n in pushes:  # the time at least one desk was waiting for a push answer
+            t0 = max(t0, cursor)
+            if t1 > t0:
+                union += t1 - t0
+                cursor = t1
+        pushed = sum(s[3] for s in pushes)
+        if pushed:
+            lines.append(f"  all desks: {pushed} mutations pushed in {len(pushes)} requests; some push in flight "
+                         f"{union:.1f} s ({union / pushed * 1e3:.1f} ms per mutation: the server's pace, its writes "
+                         f"serialized on the counter lock)")
         return "\n".join(lines)
 
 
