@@ -37,9 +37,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/typecheck.py
 
+# The moment runs go beside the main pass (scripts/test-with-moments.sh), which keeps `make test` short.
 test: $(STAMP) system-deps lint
-	$(HEADLESS) $(BIN)/python -m pytest -q -p no:cacheprovider
-	$(MAKE) --no-print-directory test-moments
+	$(HEADLESS) bash scripts/test-with-moments.sh "$(BIN)/python -m pytest -q -p no:cacheprovider" $(MOMENTS)
 
 test-moments: $(STAMP) system-deps
 	@for m in $(MOMENTS); do \

@@ -161,6 +161,7 @@ _M: list[tuple[str, str, dict[Role, Reach], str]] = [
     ("case.step_done", "完成一件事环节", _g(DO, GS, assigned=(DL,)), ""),
     ("case.complete", "一件事办结", _g(DO, GS), ""),
     ("case.escalate", "一件事升级", _g(DO, GS, CC), "指挥协调权"),
+    ("case.attach", "一件事添加附件（文件、照片）", _g(DO, GS, assigned=(DL,)), ""),
     ("case.step_warn", "一件事步骤即将超时预警（县服务器定时发出）", _g(), ""),
     ("case.step_escalate", "一件事步骤超时督办（县服务器定时发出）", _g(), ""),
     # zone teams
@@ -267,6 +268,8 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/photos/{sha256}"): "photo.read",
     ("GET", "/api/v1/photos/{sha256}/thumb"): "photo.read",
     ("GET", "/api/v1/photos/{sha256}/full"): "photo.read",
+    ("GET", "/api/v1/photos/{sha256}/upload"): "photo.upload",
+    ("POST", "/api/v1/photos/thumbs"): "photo.read",
     ("GET", "/open311/v2/discovery.{fmt}"): "public",
     ("GET", "/open311/v2/services.{fmt}"): "public",
     ("GET", "/open311/v2/services/{code}.{fmt}"): "public",
@@ -294,6 +297,8 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/field/reports"): "field.read",
     ("GET", "/api/v1/field/verifications"): "field.read",
     ("POST", "/api/v1/field/push"): "field.push",
+    ("GET", "/api/v1/field/basemap"): "basemap.read",
+    ("GET", "/api/v1/field/tiles/{layer}/{z}/{x}/{y}"): "basemap.read",
 }
 
 

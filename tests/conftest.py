@@ -174,6 +174,11 @@ SLOW_VARIANTS = frozenset({
     "tests/server/test_scheduler.py::test_a_week_of_clocks_runs_by_itself_in_seconds[postgres]",
     "tests/server/test_scheduler_case_steps.py::test_step_clock_warns_then_escalates_by_itself_around_a_holiday[postgres]",
     "tests/sync/test_conflict_property.py::test_a_conflict_exactly_when_different_people_crossed_on_a_field[postgres]",
+    # the field app in Chromium: the first browser test and the field API tests run on PostgreSQL in `make test`
+    "tests/field/test_field_browser.py::"
+    "test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_desk_sees_it[postgres]",
+    "tests/field/test_field_browser.py::"
+    "test_the_zone_base_map_comes_from_the_county_server_and_shows_again_without_signal[postgres]",
 })
 
 

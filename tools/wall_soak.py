@@ -101,6 +101,15 @@ class StallMeter(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    def pause(self) -> None:
+        """Stop counting (while the driver itself works on the GUI thread: its RSS samples)."""
+        self._timer.stop()
+
+    def resume(self) -> None:
+        """Count again from now (the paused time is no stall of the wall)."""
+        self._last = time.perf_counter()
+        self._timer.start()
+
     def _on_tick(self) -> None:
         now = time.perf_counter()
         gap = (now - self._last) * 1000.0 - self.interval_ms
@@ -318,7 +327,7 @@ def soak_config(**overrides: Any) -> Any:
 
 async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0, reports_per_day: float = 300.0,
                    pace_s: float = 0.03, config: Any = None, size: tuple[int, int] = (1920, 1080),
-                   warmup_fraction: float = 0.3, samples: int = 40, seed: int = 7,
+                   warmup_fraction: float = 0.3, warmup_days: float | None = None, samples: int = 40, seed: int = 7,
                    sound_dir: Path | None = None, page_kwargs: dict[str, Any] | None = None) -> SoakResult:
     """Drive ``days`` simulated days through ``store`` while a WallWindow shows it; returns the figures.
 
@@ -326,6 +335,8 @@ async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0,
         step_minutes: simulated minutes per step.
         pace_s: real seconds the loop runs between steps (the wall works meanwhile).
         warmup_fraction: the share of steps before the RSS baseline is taken.
+        warmup_days: instead, this many simulated days run *before* the ``days`` that are measured
+            (caches fill, statements are prepared), so the slope covers ``days`` whole days.
         samples: about how many RSS samples to take.
     """
     from ui.async_runner import run_db, run_read
@@ -339,7 +350,11 @@ async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0,
     window.show()
     meter = StallMeter()
     steps = max(1, round(days * 24 * 60 / step_minutes))
-    warmup_step = max(1, round(steps * warmup_fraction))
+    if warmup_days is not None:
+        warmup_step = max(1, round(warmup_days * 24 * 60 / step_minutes))
+        steps += warmup_step
+    else:
+        warmup_step = max(1, round(steps * warmup_fraction))
     every = max(1, steps // max(1, samples))
     history: list[SoakSample] = []
     warmup_rss = 0.0
@@ -353,8 +368,10 @@ async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0,
             clock.advance(timedelta(minutes=step_minutes))
             await asyncio.sleep(pace_s)
             if step % every == 0 or step == warmup_step:
+                meter.pause()  # the sample's full collection is the driver's work, not the wall's
                 gc.collect()
                 rss = rss_mb()
+                meter.resume()
                 history.append(SoakSample(step, clock.now(), time.perf_counter() - started, rss))
                 if step == warmup_step:
                     warmup_rss = rss

@@ -522,6 +522,9 @@ class OneThingCase(SyncedMixin, Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     escalation_level: Mapped[str] = mapped_column(String(24), default="none")
     note: Mapped[str] = mapped_column(Text, default="")
+    # documents and images attached (case.attach): [{sha256, name, mime, size, by, at}], in the order attached;
+    # the files travel like photos, by content hash
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class CaseCheckin(SyncedMixin, Base):
@@ -666,7 +669,7 @@ class Photo(Base):
 
     __tablename__ = "photo"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    mime: Mapped[str] = mapped_column(String(32))
+    mime: Mapped[str] = mapped_column(String(100))  # Office documents' types are long
     size: Mapped[int] = mapped_column(Integer)
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -19,7 +19,8 @@ One-thing cases — 乡镇点单、部门报到、限时办结:
 * ``case.checkin`` — a department of the case reports; when all have, the case is in progress;
 * ``case.step_done`` — steps complete in order (a step cannot complete before the previous one);
 * ``case.complete`` — when every step is done (限时办结);
-* ``case.escalate`` — an overdue case is escalated (督办).
+* ``case.escalate`` — an overdue case is escalated (督办);
+* ``case.attach`` — documents and images attached to the case (材料), by content hash.
 
 States follow :data:`commandroom.workflows.CASE`. Child rows get ids derived from
 the parent and their natural key, so the workstation and the server create the same rows.
@@ -407,6 +408,51 @@ def case_complete(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     _touch(ctx, case)
     _timeline(ctx, case.incident_id, "case_complete", "一件事办结",
               {"case_id": case.id, "on_time": ctx.occurred_at <= case.due_at})
+
+
+MAX_ATTACHMENTS = 100
+
+
+@mutation("case.attach", "one_thing_case")
+def case_attach(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
+    """Attach documents or images to a case (材料): ``{attachments: [sha256…], names: [file name…]}``.
+
+    The files travel by content hash like photos (uploaded before this is pushed; the server refuses it
+    while it lacks one). Type and size are read from the checked file's record, not from the sender; a
+    file already attached is not attached twice, and two desks attaching at once both keep theirs.
+    """
+    from commandroom.domain.models import Photo
+    from commandroom.mutations.incidents import photo_list
+    from commandroom.timeutil import iso
+
+    hashes = photo_list(args, "attachments")
+    names = args.get("names")
+    if not hashes:
+        raise ValidationError("attachments", "give at least one file")
+    if not isinstance(names, list) or len(names) != len(hashes) or not all(isinstance(n, str) for n in names):
+        raise ValidationError("names", "give one file name per attachment")
+    case = _open_case(ctx, entity_id)
+    held = list(case.attachments or [])
+    known = {a.get("sha256") for a in held if isinstance(a, dict)}
+    added = 0
+    for sha, raw in zip(hashes, names, strict=True):
+        name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()[:128] or "附件"
+        if sha in known:
+            continue
+        photo = ctx.session.get(Photo, sha)
+        if photo is None:
+            raise ValidationError("attachments", f"附件“{name}”尚未保存到本机或县服务器，请重新选择文件。")
+        held.append({"sha256": sha, "name": name, "mime": photo.mime, "size": photo.size,
+                     "by": ctx.actor.name, "at": iso(ctx.occurred_at)})
+        known.add(sha)
+        added += 1
+    if not added:
+        ctx.mark_merged("这些文件已在本案材料中")
+        return
+    if len(held) > MAX_ATTACHMENTS:
+        raise ValidationError("attachments", f"一件事最多 {MAX_ATTACHMENTS} 个附件，已有 {len(case.attachments or [])} 个")
+    case.attachments = held
+    _touch(ctx, case)
 
 
 @mutation("case.escalate", "one_thing_case")

@@ -26,6 +26,7 @@ from commandroom.domain.enums import (
     DispatchTarget,
     EscalationLevel,
     IncidentState,
+    MemberStatus,
     Urgency,
 )
 from commandroom.domain.errors import ClosureRefused, Forbidden, ValidationError
@@ -539,6 +540,13 @@ def arrive(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     refresh_search_text(ctx, incident)
 
 
+def _move_acting_member(ctx: MutationContext, pos: dict[str, float], at: datetime, *, on_scene: bool) -> None:
+    """A team member's fix on 开始处置 / 提交核查 moves him on the room's map, like his dispatch acts do."""
+    from commandroom.mutations.dispatches import move_member  # dispatches builds on this module
+
+    move_member(ctx, pos, MemberStatus.ON_SCENE if on_scene else None, at)
+
+
 @mutation("incident.start", "incident")
 @stamped
 def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
@@ -560,6 +568,7 @@ def start(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
         data["photos_before"] = photos
     if pos is not None:
         data["position"] = pos
+        _move_acting_member(ctx, pos, ctx.occurred_at, on_scene=True)
     add_timeline(ctx, incident, "start", from_state=before, to_state=incident.state, note=note,
                  data=data or None)
     refresh_search_text(ctx, incident)
@@ -627,6 +636,7 @@ def submit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None:
     data: dict[str, Any] = {k: v for k, v in (("photos_after", photos), ("photos_before", before_photos)) if v}
     if pos is not None:
         data["position"] = pos
+        _move_acting_member(ctx, pos, ctx.occurred_at, on_scene=False)
     add_timeline(ctx, incident, "submit", from_state=before, to_state=incident.state, note=note,
                  data=data or None)
     refresh_search_text(ctx, incident)

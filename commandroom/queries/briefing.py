@@ -7,7 +7,8 @@ Pure data (no Qt): the desktop shows and exports these; the server could serve t
   (open check-ins, escalated ones included), and the workstation's unsynced count (passed in: only the
   DeskStore knows it).
 * :func:`daily_briefing`: one local day — incidents created and closed, by category,
-  township and state, the on-time closure rate, and the overdue list.
+  township and state, the on-time closure rate, the overdue list, and the photos of the day's
+  closures (before and after, with the thumbnails this desk holds: the briefing shows the work, offline too).
 
 Which clocks run and what is overdue: :mod:`commandroom.domain.clocks` (the one definition). Long computations accept a :class:`TaskState` and stop with
 :class:`Cancelled` when it is cancelled.
@@ -38,6 +39,8 @@ from commandroom.domain.models import (
     EventCategory,
     Incident,
     OneThingCase,
+    Photo,
+    Report,
     TaskCard,
     Township,
 )
@@ -172,6 +175,29 @@ class CountRow:
     overdue_now: int = 0
 
 
+PHOTO_INCIDENTS = 12
+"""At most this many of the day's closures appear with their photos (the latest first)."""
+PHOTOS_EACH = 2
+"""Before and after photos shown per closure, each."""
+
+
+@dataclass
+class ClosurePhotos:
+    """One incident closed in the day with its before/after photos (hashes) and the thumbnails held here.
+
+    A hash without a thumbnail in ``thumbnails`` is a photo this desk has not received yet (shown as such).
+    """
+
+    incident_id: str
+    number: str
+    title: str
+    township_name: str
+    closed_at: datetime
+    before: list[str]
+    after: list[str]
+    thumbnails: dict[str, bytes] = field(default_factory=dict)
+
+
 @dataclass
 class DailyBriefing:
     """One local day's figures (see :func:`daily_briefing`)."""
@@ -192,6 +218,7 @@ class DailyBriefing:
     created_by_state: dict[str, int]  # the day's new incidents, by their state now
     overdue: list[ClockItem]
     extra: dict[str, Any] = field(default_factory=dict)
+    photos: list[ClosurePhotos] = field(default_factory=list)  # the day's closures with photos, latest first
 
     @property
     def on_time_rate(self) -> float | None:
@@ -428,6 +455,8 @@ def daily_briefing(
         .where(TimelineEntry.at >= start, TimelineEntry.at < end, TimelineEntry.action.in_(("return", "escalate")),
                TimelineEntry.deleted.is_(False), *_scope(TimelineEntry.township_code, township_codes))
         .group_by(TimelineEntry.action)).all())
+    state.set_progress(0.9, "photos")
+    photos = closure_photos(session, start, end, township_codes, townships)
     state.set_progress(1.0, "done")
     return DailyBriefing(
         day=day,
@@ -445,4 +474,50 @@ def daily_briefing(
         by_state={s: by_state[s] for s in (*STATE_ORDER, CLOSED_LATER) if by_state.get(s)},
         created_by_state={s: created_by_state[s] for s in STATE_ORDER if created_by_state.get(s)},
         overdue=overdue,
+        photos=photos,
     )
+
+
+def _hashes(value: Any) -> list[str]:
+    return [h for h in (value or []) if isinstance(h, str) and len(h) == 64]
+
+
+def closure_photos(session: Session, start: datetime, end: datetime, township_codes: Sequence[str] | None,
+                   townships: dict[str, str], *, limit: int = PHOTO_INCIDENTS) -> list[ClosurePhotos]:
+    """The latest closures in ``[start, end)`` that have photos: before (the incident's, else its reports')
+    and after, at most :data:`PHOTOS_EACH` of each, with the thumbnails held in the ``photo`` table."""
+    rows = session.execute(
+        select(Incident.id, Incident.number, Incident.title, Incident.township_code, Incident.closed_at,
+               Incident.photos_before, Incident.photos_after)
+        .where(Incident.state == IncidentState.CLOSED, Incident.closed_at >= start, Incident.closed_at < end,
+               Incident.deleted.is_(False), *_scope(Incident.township_code, township_codes))
+        .order_by(Incident.closed_at.desc(), Incident.id)).all()
+    ids = [r.id for r in rows]
+    reported: dict[str, list[str]] = {}
+    for at in range(0, len(ids), 500):
+        for incident_id, photos in session.execute(
+                select(Report.incident_id, Report.photos).where(Report.incident_id.in_(ids[at:at + 500]),
+                                                                Report.deleted.is_(False))
+                .order_by(Report.created_at, Report.id)):
+            if incident_id is not None:
+                reported.setdefault(incident_id, []).extend(_hashes(photos))
+    out: list[ClosurePhotos] = []
+    for r in rows:
+        before = (_hashes(r.photos_before) or list(dict.fromkeys(reported.get(r.id, []))))[:PHOTOS_EACH]
+        after = _hashes(r.photos_after)[:PHOTOS_EACH]
+        if not before and not after:
+            continue
+        out.append(ClosurePhotos(r.id, r.number or "", r.title, townships.get(r.township_code) or r.township_code,
+                                 r.closed_at or end, before, after))
+        if len(out) >= limit:
+            break
+    wanted = sorted({h for item in out for h in (*item.before, *item.after)})
+    thumbs: dict[str, bytes] = {}
+    if wanted:
+        for sha, thumb in session.execute(select(Photo.sha256, Photo.thumbnail).where(
+                Photo.sha256.in_(wanted), Photo.thumbnail.is_not(None))):
+            if thumb is not None:
+                thumbs[sha] = thumb
+    for item in out:
+        item.thumbnails = {h: thumbs[h] for h in (*item.before, *item.after) if h in thumbs}
+    return out

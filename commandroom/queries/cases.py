@@ -3,7 +3,8 @@
 * :func:`catalogue` — the 17 entries of the one-thing catalogue, the six the article names first;
 * :func:`case_list` — the cases in scope (open ones by deadline, then completed ones);
 * :func:`case_detail` — one case: :func:`commandroom.services.cases.case_progress` (steps in
-  order, check-ins, the clock, the before/after of the reform) plus names for the screen.
+  order, check-ins, the clock, the before/after of the reform) plus names for the screen and the
+  case's attachments (材料).
 """
 
 from __future__ import annotations
@@ -121,6 +122,33 @@ def case_list(store: ReadStore, township_codes: list[str] | None, now: datetime,
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """One document or image attached to a case: its file name, type, size, who attached it and when."""
+
+    sha256: str
+    name: str
+    mime: str
+    size: int
+    by: str
+    at: datetime | None
+
+
+def attachments_of(case: OneThingCase) -> tuple[Attachment, ...]:
+    """The case's attachments in the order attached (entries that are not well formed are skipped)."""
+    from commandroom.timeutil import parse_iso
+
+    out = []
+    for item in case.attachments or []:
+        if not isinstance(item, dict) or not isinstance(item.get("sha256"), str):
+            continue
+        at = item.get("at")
+        out.append(Attachment(item["sha256"], str(item.get("name") or "附件"), str(item.get("mime") or ""),
+                              int(item.get("size") or 0), str(item.get("by") or ""),
+                              parse_iso(at) if isinstance(at, str) else None))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class CaseDetail:
     """What the case pane shows."""
 
@@ -132,6 +160,7 @@ class CaseDetail:
     description: str
     note: str
     collaborators: tuple[str, ...]
+    attachments: tuple[Attachment, ...] = ()
 
 
 def case_detail(store: ReadStore, case_id: str, now: datetime) -> CaseDetail | None:
@@ -148,4 +177,4 @@ def case_detail(store: ReadStore, case_id: str, now: datetime) -> CaseDetail | N
         return CaseDetail(progress, town.short_name if town else case.township_code,
                           lead.short_name if lead else case.lead_department_code, case.incident_id,
                           f"{inc.number or ''} {inc.title}".strip() if inc else "",
-                          ctype.description if ctype else "", case.note or "", collab)
+                          ctype.description if ctype else "", case.note or "", collab, attachments_of(case))

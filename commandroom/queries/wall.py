@@ -59,6 +59,7 @@ from commandroom.domain.models import (
     Township,
     Zone,
 )
+from commandroom.domain.sql import in_values
 from commandroom.queries.briefing import local_day_bounds, local_today
 from commandroom.queries.masking import mask_person_label, mask_text
 from commandroom.services.cases import target_name
@@ -210,7 +211,7 @@ def _on_duty(session: Session, now: datetime, zone_ids: set[str] | None) -> tupl
     q = select(func.count()).select_from(TeamMember).where(
         TeamMember.deleted.is_(False), TeamMember.status != MemberStatus.OFF_DUTY.value)
     if zone_ids is not None:
-        q = q.where(TeamMember.zone_id.in_(sorted(zone_ids)))
+        q = q.where(TeamMember.zone_id.in_(in_values(sorted(zone_ids))))
     members = int(session.scalar(q) or 0)
     total = int(session.scalar(select(func.count()).select_from(TeamMember).where(TeamMember.deleted.is_(False)))
                 or 0)
@@ -379,10 +380,10 @@ def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
     zone_of: dict[str, str] = {i: s.zone_id for s in board for i in s.open_incident_ids}
     late: Counter[str] = Counter()
     ids = sorted(zone_of)
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), 512):
         for r in session.execute(
                 select(Incident.id, Incident.state, Incident.acknowledged_at, Incident.onsite_at, Incident.ack_due,
-                       Incident.onsite_due, Incident.close_due).where(Incident.id.in_(ids[start:start + 500]))):
+                       Incident.onsite_due, Incident.close_due).where(Incident.id.in_(in_values(ids[start:start + 512])))):
             if is_overdue(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due, now):
                 late[zone_of[r.id]] += 1
     covered = session.scalar(select(func.count()).select_from(RosterEntry).where(
@@ -600,12 +601,12 @@ def urgent_items(session: Session, incident_ids: Sequence[str], report_ids: Sequ
     since = now - recent
     if incident_ids:
         rows = list(session.scalars(select(Incident).where(
-            Incident.id.in_(sorted(incident_ids)), Incident.urgency == "L1", Incident.created_at >= since,
+            Incident.id.in_(in_values(sorted(incident_ids))), Incident.urgency == "L1", Incident.created_at >= since,
             *_open_incident(townships))))
         linked: dict[str, list[str]] = defaultdict(list)
         if rows:
             for rid, iid in session.execute(select(Report.id, Report.incident_id).where(
-                    Report.incident_id.in_([r.id for r in rows]))):
+                    Report.incident_id.in_(in_values(r.id for r in rows)))):
                 linked[iid].append(rid)
         for r in rows:
             out.append(UrgentItem(
@@ -616,11 +617,11 @@ def urgent_items(session: Session, incident_ids: Sequence[str], report_ids: Sequ
     if report_ids:
         grids = {}
         rows_r = list(session.scalars(select(Report).where(
-            Report.id.in_(sorted(report_ids)), Report.urgency_hint == "L1", Report.state == "new",
+            Report.id.in_(in_values(sorted(report_ids))), Report.urgency_hint == "L1", Report.state == "new",
             Report.deleted.is_(False), Report.reported_at >= since, *_scope(Report.township_code, townships))))
         grid_ids = {r.grid_id for r in rows_r if r.grid_id}
         if grid_ids:
-            grids = dict(session.execute(select(Grid.id, Grid.name).where(Grid.id.in_(sorted(grid_ids)))).all())
+            grids = dict(session.execute(select(Grid.id, Grid.name).where(Grid.id.in_(in_values(sorted(grid_ids))))).all())
         for r in rows_r:
             cat = short_name(cats.get(r.category_code, r.category_code), 16)
             out.append(UrgentItem(

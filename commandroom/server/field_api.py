@@ -232,6 +232,7 @@ def _incident_json(inc: Incident, categories: dict[str, str], levels: dict[str, 
     return {
         "id": inc.id, "number": inc.number or "", "title": inc.title, "description": inc.description,
         "address": inc.address, "lat": inc.lat, "lon": inc.lon, "urgency": inc.urgency,
+        "at_gcj02": _point_in("gcj02", inc.lat, inc.lon),  # where a GCJ-02 base map draws the place
         "urgency_name": levels.get(inc.urgency, ""),  # what the phone shows (一般, 紧急…), never the code
         "category": categories.get(inc.category_code, ""),
         "state": inc.state, "state_words": INCIDENT_STATE_LABELS.get(IncidentState(inc.state), inc.state),
@@ -289,6 +290,7 @@ def field_dispatches(request: Request, who: Principal = Depends(field_principal)
                 "note": d.note, "lead_member_id": d.lead_member_id, "lead_member": names.get(d.lead_member_id or "", ""),
                 "member_ids": list(d.member_ids or []),
                 "members": [names.get(m, "") for m in (d.member_ids or [])],
+                "joint_visit_id": d.joint_visit_id,  # 联合出勤（综合查一次）: the phone shows its stops as one trip
                 "incident": _incident_json(inc, categories, levels),
             })
         return {"server_now": _iso(utcnow()), "dispatches": out, "me": me,
@@ -368,3 +370,85 @@ async def field_push(request: Request, who: Principal = Depends(field_principal)
         return _problem(422, "validation_error", "操作的顺序号必须递增")
     status, out = await run_in_threadpool(process_push, request.app.state.server, who, req)
     return Response(content=orjson.dumps(out), status_code=status, media_type="application/json")
+
+
+# --------------------------------------------------------------------------- the base map of my area
+
+LAYER_WORDS = {"streets": "街道图", "imagery": "影像图", "labels": "注记"}
+
+
+def _point_in(crs: str, lat: float | None, lon: float | None) -> list[float] | None:
+    """A WGS84 point in a layer's coordinates (GCJ-02 tiles: converted by the one conversion, refdata.geo)."""
+    from commandroom.refdata import geo
+
+    if lat is None or lon is None:
+        return None
+    if crs == "gcj02":
+        lon, lat = geo.wgs84_to_gcj02(lon, lat)
+    return [round(lat, 7), round(lon, 7)]
+
+
+@router.get(f"{api}/basemap")
+def field_basemap(request: Request, who: Principal = Depends(field_principal)) -> dict:
+    """The base maps the phone may show and the bounds of its area (a team: its zone; a grid worker: its township).
+
+    Tiles come from :func:`field_tile` (the county server's own, limited to that area); the phone's service
+    worker keeps each tile it has shown, so the map opens again without signal. The dispatches' incidents
+    carry their place in GCJ-02 too (``at_gcj02``), so a marker sits where such tiles draw the place.
+    """
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    from commandroom.basemap import library
+    from commandroom.refdata import geo
+
+    who.require("basemap.read")
+    with request.app.state.server.read() as session:
+        layers = [library.describe(r) for r in library.current(session)]
+        towns = list(who.townships)
+        areas = [t.area_geojson for t in session.scalars(select(Township).where(Township.code.in_(towns)))
+                 if t.area_geojson]
+        if who.scope_kind == "zone" and who.scope_code:
+            zone = session.get(Zone, who.scope_code)
+            area_name = zone.name if zone is not None else ""
+        else:
+            town = session.get(Township, who.township_code) if who.township_code else None
+            area_name = town.name if town is not None else ""
+    area = unary_union([shape(a.get("geometry", a)) for a in areas]) if areas else None
+    out = []
+    for item in layers:
+        if item["layer"] not in LAYER_WORDS:
+            continue
+        crs = item["crs"] or "wgs84"
+        bounds = None
+        if area is not None:
+            a = geo.transform_geometry(area, geo.wgs84_to_gcj02) if crs == "gcj02" else area
+            bounds = list(a.bounds)
+        out.append({"layer": item["layer"], "name": LAYER_WORDS[item["layer"]], "version": item["version"],
+                    "crs": crs, "min_zoom": item["min_zoom"], "max_zoom": item["max_zoom"],
+                    "bounds": bounds or item["bounds"], "attribution": item["attribution"] or "",
+                    "tile_url": f"{api}/tiles/{item['layer']}/{{z}}/{{x}}/{{y}}"})
+    return {"server_now": _iso(utcnow()), "area_name": area_name, "layers": out}
+
+
+@router.get(f"{api}/tiles/{{layer}}/{{z}}/{{x}}/{{y}}")
+async def field_tile(layer: str, z: int, x: int, y: int, request: Request,
+                     who: Principal = Depends(field_principal)) -> Response:
+    """One tile of my area, as an image (a vector layer is drawn on the server: a phone has no MVT renderer).
+
+    The same tile, the same area limit and the same 404 outside it as the desks' tile endpoint
+    (:func:`commandroom.server.basemap_api.tile`).
+    """
+    from commandroom.server.basemap_api import tile
+
+    who.require("basemap.read")
+    resp = await tile(layer, z, x, y, request)
+    if resp.media_type != "application/x-protobuf":
+        return resp
+    from commandroom.basemap.vector import VectorTileError, render_tile
+
+    try:
+        png = await run_in_threadpool(render_tile, bytes(resp.body))
+    except VectorTileError:
+        return _problem(404, "not_found", "no tile there")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

@@ -8,24 +8,33 @@ accepted (checked by magic bytes and by decoding), at most 10 MB (the rule is
 :mod:`commandroom.services.photos`, shared with the desk).
 
 Endpoints: ``POST /api/v1/photos`` (bearer; raw body or multipart ``file``/``media``),
-``PUT /api/v1/photos/{sha256}`` (the desk's upload: the body must match the hash it is named by),
-``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``. Reading
+``PUT /api/v1/photos/{sha256}`` (the desk's upload: the body must match the hash it is named by; a large file
+goes in parts by byte range and an upload cut off continues from ``GET …/{sha256}/upload``'s offset),
+``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``, ``POST /api/v1/photos/thumbs``
+(many thumbnails with their metadata in one answer). Reading
 needs a signed-in device or a valid Open311 ``api_key`` (any scope: photos are
 addressed by an unguessable hash).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import logging
 import os
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import ClientDisconnect
 
 from commandroom import permissions
 from commandroom.domain.models import Photo, User
@@ -37,14 +46,24 @@ from commandroom.services.photos import (  # noqa: F401 - the server's photo API
     THUMB_PX,
     PhotoError,
     Prepared,
+    limit_for,
     prepare,
     sniff_mime,
 )
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 CACHE_FOREVER = "private, max-age=31536000, immutable"
+# why an Open311 api_key was refused (users.ApiKeyCheck.problem), in the words of whoever holds the key
+API_KEY_PROBLEMS = {
+    "missing": "缺少 api_key：请在请求中带上发给本账号的 api_key。",
+    "unknown": "api_key 不正确：请核对发给本账号的 api_key。",
+    "revoked": "这个 api_key 已作废：请向管理员领取新的。",
+    "disabled": "这个账号已停用：请联系管理员。",
+}
 
 
 def photos_dir(state) -> Path:
@@ -142,13 +161,14 @@ async def read_limited(request: Request, limit: int = MAX_BYTES) -> bytes:
     """The request body, refusing (413) more than ``limit`` bytes without reading it all."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise PhotoError(413, f"the upload is {int(declared) / 1048576:.1f} MB; at most {limit // 1048576} MB")
+        raise PhotoError(413, f"上传的文件有 {int(declared) / 1048576:.1f} MB，超过 {limit // 1048576} MB 上限，未保存；"
+                              "请压缩后再上传。")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit + 64 * 1024:
-            raise PhotoError(413, f"the upload is larger than {limit // 1048576} MB")
+            raise PhotoError(413, f"上传的文件超过 {limit // 1048576} MB 上限，未保存；请压缩后再上传。")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -168,9 +188,9 @@ def _reader(request: Request) -> None:
             check = user_for_api_key(session, api_key)
         if check.problem:
             raise HTTPException(403, detail={"code": f"api_key_{check.problem}",
-                                             "message": f"api_key is {check.problem}"})
+                                             "message": API_KEY_PROBLEMS.get(check.problem, "api_key 无效")})
         if check.user is None:  # not reached: a key without a user has a problem
-            raise HTTPException(403, detail={"code": "api_key_unknown", "message": "api_key is unknown"})
+            raise HTTPException(403, detail={"code": "api_key_unknown", "message": API_KEY_PROBLEMS["unknown"]})
         _require(check.user, "photo.read")
         return
     scheme, _, token = auth.partition(" ")
@@ -193,40 +213,154 @@ async def upload(request: Request, who: Principal = Depends(principal)) -> Respo
         if ctype == "multipart/form-data":
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > MAX_BYTES + 64 * 1024:
-                raise PhotoError(413, f"the upload is {int(declared) / 1048576:.1f} MB; at most "
-                                      f"{MAX_BYTES // 1048576} MB")
+                raise PhotoError(413, f"上传的文件有 {int(declared) / 1048576:.1f} MB，超过 "
+                                      f"{MAX_BYTES // 1048576} MB 上限，未保存；请压缩后再上传。")
             form = await request.form(max_files=1, max_fields=10)
             upload_file = form.get("file") or form.get("media")
             if upload_file is None or isinstance(upload_file, str):
-                raise PhotoError(400, "multipart upload needs a file field named 'file' (or 'media')")
+                raise PhotoError(400, "表单里没有照片：请把照片放在名为 file（或 media）的文件字段中上传。")
             data = await upload_file.read(MAX_BYTES + 1)
         elif ctype in ("image/jpeg", "image/png", "application/octet-stream", ""):
             data = await read_limited(request)
         else:
-            raise PhotoError(400, f"send the photo as image/jpeg, image/png or multipart/form-data, not {ctype}")
+            raise PhotoError(400, f"照片的类型 {ctype} 不能接收，未保存；请以 image/jpeg、image/png 或 "
+                                  "multipart/form-data 上传 JPEG 或 PNG 照片。")
         out, created = await run_in_threadpool(store, state, data)
     except PhotoError as exc:
         return _error(exc)
     return JSONResponse(status_code=201 if created else 200, content=out)
 
 
+def _held(state, sha256: str) -> dict | None:
+    """The photo's metadata when this server holds it in full, else None."""
+    with state.read() as session:
+        row = session.get(Photo, sha256)
+        held = row is not None and row.has_full and photo_path(photos_dir(state), sha256).exists()
+        return photo_json(row) if held and row is not None else None
+
+
+# ------------------------------------------------------------- resumable uploads (parts by byte range)
+
+RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+_part_locks: dict[str, asyncio.Lock] = {}
+
+
+def partial_path(state, sha256: str) -> Path:
+    """Where the received part of an upload in several parts is kept until the last part arrives."""
+    return photos_dir(state) / "partial" / sha256
+
+
+def drop_stale_partials(state, before: datetime) -> int:
+    """Remove parts of uploads not continued since ``before`` (the nightly clean-up); how many went."""
+    folder = photos_dir(state) / "partial"
+    if not folder.is_dir():
+        return 0
+    gone = 0
+    for path in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None) < before:
+                path.unlink()
+                gone += 1
+    return gone
+
+
+def _held_bytes(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+@router.get("/{sha256}/upload")
+def upload_status(sha256: str, request: Request, who: Principal = Depends(principal)) -> dict:
+    """How much of an upload in parts this server holds: ``{"offset": bytes received, "complete": bool}``
+    (complete: the whole file is stored). The desk asks before it sends, and continues from ``offset``."""
+    who.require("photo.upload")
+    if not SHA_RE.match(sha256):
+        raise HTTPException(404, detail={"code": "not_found", "message": "照片编号应为 64 位十六进制 SHA-256。"})
+    state = request.app.state.server
+    held = _held(state, sha256)
+    if held is not None:
+        return {"offset": held["size"], "complete": True, "photo": held}
+    return {"offset": _held_bytes(partial_path(state, sha256)), "complete": False}
+
+
+async def _receive_part(request: Request, state, sha256: str, start: int, total: int, limit: int) -> int:
+    """Append this part's body to the held part; what arrived is kept even if the line drops midway."""
+    path = partial_path(state, sha256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    held = _held_bytes(path)
+    if start != held:
+        raise PartOffset(held)
+    if total > limit:
+        raise PhotoError(413, f"上传的文件有 {total / 1048576:.1f} MB，超过 {limit // 1048576} MB 上限，未保存；"
+                              "请压缩后再上传。")
+    with path.open("ab") as fh:
+        try:
+            async for chunk in request.stream():
+                if held + len(chunk) > total:
+                    raise PhotoError(400, "这一段超出了文件的总长度，未保存；请重新上传。")
+                fh.write(chunk)
+                held += len(chunk)
+        except ClientDisconnect:
+            log.info("upload of %s cut off at %d of %d bytes; kept for resuming", sha256[:12], held, total)
+        finally:
+            fh.flush()
+            os.fsync(fh.fileno())
+    return held
+
+
+class PartOffset(Exception):
+    """A part that does not start where the held part ends (409; the answer says where to continue)."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
 @router.put("/{sha256}", status_code=201)
 async def upload_named(sha256: str, request: Request, who: Principal = Depends(principal)) -> Response:
-    """The desk's upload of a photo it names by its hash: a body that does not match is refused, and one
-    the server already holds in full is not stored again (200)."""
+    """The desk's upload of a file it names by its hash: a body that does not match is refused, and one
+    the server already holds in full is not stored again (200). ``?kind=document``: an attachment of a
+    one-thing case (PDF, Office or image, up to 20 MB).
+
+    With ``Content-Range: bytes a-b/total`` the body is one part of a larger upload: it must start where the
+    held part ends (else 409 with ``offset``); a part cut off midway keeps what arrived, so the desk continues
+    from ``GET …/upload``'s offset; 202 until the last part, then the whole file is checked and stored.
+    """
     who.require("photo.upload")
     state = request.app.state.server
     documents = request.query_params.get("kind") == "document"
+    limit = limit_for(documents)
     try:
         if not SHA_RE.match(sha256):
             raise PhotoError(400, "照片编号应为 64 位十六进制 SHA-256。")
-        with state.read() as session:
-            row = session.get(Photo, sha256)
-            held = row is not None and row.has_full and photo_path(photos_dir(state), sha256).exists()
-            out = photo_json(row) if held and row is not None else None
+        out = _held(state, sha256)
         if out is not None:
             return JSONResponse(status_code=200, content=out)
-        data = await read_limited(request)
+        content_range = request.headers.get("content-range")
+        if content_range is None:
+            data = await read_limited(request, limit)
+        else:
+            match = RANGE_RE.match(content_range.strip())
+            if match is None or int(match.group(1)) > int(match.group(2)) or int(match.group(2)) >= int(
+                    match.group(3)):
+                raise PhotoError(400, f"分段上传的范围“{content_range}”无效，未保存；请重新上传。")
+            start, total = int(match.group(1)), int(match.group(3))
+            lock = _part_locks.setdefault(sha256, asyncio.Lock())
+            async with lock:
+                try:
+                    held = await _receive_part(request, state, sha256, start, total, limit)
+                except PartOffset as exc:
+                    return JSONResponse(status_code=409, content={"detail": {
+                        "code": "wrong_offset", "offset": exc.offset,
+                        "message": f"县服务器已收到这个文件的前 {exc.offset} 字节，请从那里接着上传。"}})
+                if held < total:
+                    return JSONResponse(status_code=202, content={"offset": held, "complete": False})
+                path = partial_path(state, sha256)
+                data = await run_in_threadpool(path.read_bytes)
+                path.unlink(missing_ok=True)  # checked below: a whole file that does not match is refused
+                _part_locks.pop(sha256, None)
         out, created = await run_in_threadpool(lambda: store(state, data, expected_sha256=sha256,
                                                              documents=documents))
     except PhotoError as exc:
@@ -234,13 +368,51 @@ async def upload_named(sha256: str, request: Request, who: Principal = Depends(p
     return JSONResponse(status_code=201 if created else 200, content=out)
 
 
+THUMBS_AT_ONCE = 200
+
+
+@router.post("/thumbs")
+async def thumbs(request: Request) -> dict:
+    """Many thumbnails in one answer (the desk asks right after a pull for the photos its new rows name):
+    ``{"sha256": [...]}`` → ``{"photos": [metadata + "thumbnail" (base64 JPEG, or null for a document)],
+    "missing": [hashes this server does not hold]}``."""
+    _reader(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    wanted = body.get("sha256") if isinstance(body, dict) else None
+    if not isinstance(wanted, list) or not all(isinstance(h, str) for h in wanted):
+        raise HTTPException(400, detail={"code": "bad_request",
+                                         "message": "请求应为 {\"sha256\": [照片编号…]}。"})
+    if len(wanted) > THUMBS_AT_ONCE:
+        raise HTTPException(400, detail={"code": "bad_request",
+                                         "message": f"一次最多取 {THUMBS_AT_ONCE} 张缩略图，请分批请求。"})
+    hashes = list(dict.fromkeys(h.lower() for h in wanted))
+    valid = [h for h in hashes if SHA_RE.match(h)]
+
+    def read() -> list[Photo]:
+        with request.app.state.server.read() as session:
+            return list(session.scalars(select(Photo).where(Photo.sha256.in_(valid)))) if valid else []
+
+    rows = {row.sha256: row for row in await run_in_threadpool(read)}
+    return {
+        "photos": [{**photo_json(rows[h]), "thumbnail": _b64(rows[h].thumbnail)} for h in hashes if h in rows],
+        "missing": [h for h in hashes if h not in rows],
+    }
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
 def _load(request: Request, sha256: str) -> Photo:
     if not SHA_RE.match(sha256):
-        raise HTTPException(404, detail={"code": "not_found", "message": "no such photo (expected a SHA-256 in hex)"})
+        raise HTTPException(404, detail={"code": "not_found", "message": "没有这张照片：照片编号应为 64 位十六进制 SHA-256。"})
     with request.app.state.server.read() as session:
         row = session.get(Photo, sha256)
     if row is None:
-        raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} is not on this server"})
+        raise HTTPException(404, detail={"code": "not_found", "message": f"县服务器上没有这张照片（编号 {sha256[:12]}…）。"})
     return row
 
 
@@ -255,7 +427,7 @@ def thumb(sha256: str, request: Request) -> Response:
     _reader(request)
     row = _load(request, sha256)
     if row.thumbnail is None:
-        raise HTTPException(404, detail={"code": "not_found", "message": f"photo {sha256} has no thumbnail"})
+        raise HTTPException(404, detail={"code": "not_found", "message": f"这张照片（编号 {sha256[:12]}…）没有缩略图。"})
     return Response(row.thumbnail, media_type="image/jpeg",
                     headers={"Cache-Control": CACHE_FOREVER, "ETag": f'"{sha256}-t"'})
 
@@ -267,7 +439,7 @@ def full(sha256: str, request: Request) -> Response:
     path = photo_path(photos_dir(request.app.state.server), sha256)
     if not path.exists():
         raise HTTPException(404, detail={"code": "not_found",
-                                         "message": f"the full image of {sha256} is not stored on this server "
-                                                    "(only its thumbnail)"})
+                                         "message": f"县服务器上只有这张照片（编号 {sha256[:12]}…）的缩略图，"
+                                                    "没有原图。"})
     return Response(path.read_bytes(), media_type=row.mime,
                     headers={"Cache-Control": CACHE_FOREVER, "ETag": f'"{sha256}"'})

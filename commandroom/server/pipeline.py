@@ -57,6 +57,7 @@ from commandroom.timeutil import utcnow
 NOT_LWW_FIELDS = changelog.SYSTEM_FIELDS | {
     "id", "township_code", "number", "state", "lifecycle_epoch", "report_count", "return_count",
     "escalation_level", "deleted", "column_changed_at", "status_at", "column", "position",
+    "attachments",  # only grows: each case.attach adds to what the server holds, nobody's file is lost
 }
 TEXT_FIELDS = {"description", "body", "notes", "note"}
 COORDINATOR_ROLES = {"county_coordinator", permissions.SYSTEM_ROLE}  # may change reference data

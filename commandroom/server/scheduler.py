@@ -67,6 +67,7 @@ SYSTEM = Actor.system()  # 系统: every act of the scheduler is on the timeline
 LEADER_LOCK = 0x43520017  # pg advisory lock key: "CR" + issue 17
 DAILY_ANCHOR = datetime(2000, 1, 1, 19, 0)  # naive UTC = 03:00 Beijing: daily jobs run at night
 PHOTO_GRACE = timedelta(days=30)  # a photo may be uploaded long before the report that uses it is pushed
+PARTIAL_GRACE = timedelta(days=7)  # an upload cut off and never resumed: its received part is dropped
 TOKEN_GRACE = timedelta(days=7)  # an expired device token is kept a week (sign-in messages can name it)
 KEEP_CHANGES_DAYS = 90
 
@@ -280,6 +281,8 @@ def clean_up(run: Run) -> None:
             for data in s.scalars(select(TimelineEntry.data)):
                 for key in ("photos", "photos_before", "photos_after"):
                     old.difference_update((data or {}).get(key) or [])
+            for attachments in s.scalars(select(OneThingCase.attachments)):  # a case's documents and images
+                old.difference_update(a.get("sha256") for a in attachments or [] if isinstance(a, dict))
         doomed = sorted(old)
     root = photos_dir(state) if doomed else None
     with state.transaction() as s:
@@ -290,8 +293,11 @@ def clean_up(run: Run) -> None:
         assert root is not None
         with contextlib.suppress(OSError):
             photo_path(root, sha).unlink(missing_ok=True)
-    run.acts += len(doomed) + (tokens.rowcount or 0)
-    run.detail.update(photos=len(doomed), tokens=tokens.rowcount or 0)
+    from commandroom.server.photos import drop_stale_partials
+
+    partials = drop_stale_partials(state, run.now - PARTIAL_GRACE)
+    run.acts += len(doomed) + (tokens.rowcount or 0) + partials
+    run.detail.update(photos=len(doomed), tokens=tokens.rowcount or 0, partial_uploads=partials)
 
 
 JOBS: tuple[Job, ...] = (

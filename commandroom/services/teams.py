@@ -55,6 +55,7 @@ from commandroom.domain.models import (
     Township,
     Zone,
 )
+from commandroom.domain.sql import in_values
 from commandroom.timeutil import local_to_utc, to_local
 from commandroom.workflows import DISPATCH_ACTIVE_STATES, INCIDENT_OPEN_STATES
 
@@ -334,7 +335,7 @@ def on_duty(session: Session, at: datetime, zone_id: str | None = None) -> list[
     members = {
         m.id: m
         for m in session.scalars(
-            select(TeamMember).where(TeamMember.id.in_(list(entries)), TeamMember.deleted.is_(False))
+            select(TeamMember).where(TeamMember.id.in_(in_values(entries)), TeamMember.deleted.is_(False))
         )
     }
     out = []
@@ -724,7 +725,7 @@ def joint_visit(session: Session, incident_ids: Sequence[str] | None = None, *,
     if incident_ids is None:
         rows = [i for lst in open_enforcement_incidents(session).values() for i in lst]
     else:
-        rows = list(session.scalars(select(Incident).where(Incident.id.in_(list(incident_ids)))))
+        rows = list(session.scalars(select(Incident).where(Incident.id.in_(in_values(incident_ids)))))
         rows = [i for i in rows if not i.deleted and i.state in INCIDENT_OPEN_STATES]
     rows.sort(key=lambda i: (i.created_at, i.id))
     buckets: dict[tuple[str, date], list[list[Incident]]] = defaultdict(list)

@@ -2,14 +2,17 @@
 after the rows that name them, full images when an officer opens one.
 
 * **Upload** (:meth:`PhotoSync.upload_pending`, run by the engine before every push): each file in
-  ``outgoing/`` goes up with ``PUT /api/v1/photos/{sha256}``. The server answers 200 without reading the
-  body when it already holds the photo, so a photo is never stored twice and a push interrupted after
-  an upload costs nothing; the server refuses a body that does not match its hash. Only when the
-  server holds it does the file move to ``cache/``. A push names a photo only after this: the server
+  ``outgoing/`` goes up with ``PUT /api/v1/photos/{sha256}`` (``?kind=document`` for a case's PDF or Office
+  file). The server answers 200 without reading the body when it already holds the photo, so a photo is
+  never stored twice and a push interrupted after an upload costs nothing; the server refuses a body that
+  does not match its hash. A file over 1 MB goes in parts by byte range (``Content-Range``), from the
+  offset the server reports it holds (``GET …/{sha256}/upload``): an upload cut off midway continues
+  where it stopped at the next round. Only when the server holds it does the file move to ``cache/``. A push names a photo only after this: the server
   refuses a mutation naming a photo it does not hold.
-* **Thumbnails** (:meth:`PhotoSync.fetch_thumbnails`, after every pull): hashes named by the pulled
-  reports, incidents and timeline entries that have no thumbnail here are fetched (``…/thumb`` and the
-  metadata) into the ``photo`` table, so the inbox and the incident detail show them, offline too.
+* **Thumbnails** (:meth:`PhotoSync.fetch_thumbnails`, right after every pull): hashes named by the pulled
+  reports, incidents and timeline entries that have no thumbnail here are fetched with their metadata, up
+  to 200 in one request (``POST …/thumbs``), into the ``photo`` table, so the inbox and the incident detail
+  show them when opened later, offline too, without a request per photo.
 * **Full images** (:meth:`PhotoSync.full_image`): from ``outgoing/`` or ``cache/`` when held, else
   fetched, checked against the hash and kept; :meth:`PhotoSync.evict` keeps the cache under its limit,
   never dropping the photos of open incidents.
@@ -18,6 +21,7 @@ after the rows that name them, full images when an officer opens one.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CACHE_LIMIT = 512 * 1024 * 1024  # bytes of fetched full images kept on a desk
 THUMB_BATCH = 200
+PART_SIZE = 1024 * 1024  # a file larger than this goes up in parts (an upload cut off continues from the last)
 
 
 class PhotoUnavailable(Exception):
@@ -123,7 +128,10 @@ class PhotoSync:
         self._changed: dict[str, set[str]] | None = None
         self._unsubscribe = self.store.subscribe(self._note_changes)
         self._waiting: set[str] = set()  # named, not fetched yet (kept across a failed round)
-        self.stats = {"uploaded": 0, "already_there": 0, "thumbnails": 0, "full_fetched": 0, "evicted": 0}
+        self._one_by_one = False  # the server has no batch thumbnail answer
+        self.part_size = PART_SIZE
+        self.stats = {"uploaded": 0, "already_there": 0, "thumbnails": 0, "thumb_requests": 0, "full_fetched": 0,
+                      "evicted": 0, "bytes_sent": 0, "resumed_from": 0}
 
     def close(self) -> None:
         self._unsubscribe()
@@ -131,10 +139,11 @@ class PhotoSync:
     # ------------------------------------------------------------------ HTTP
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = kwargs.pop("headers", {})
         for attempt in range(2):
             token = self.store.auth().get("access_token")
             response = await self.engine.client.request(method, path, headers={
-                **kwargs.pop("headers", {}), **self.engine._auth_headers()}, **kwargs)
+                **headers, **self.engine._auth_headers()}, **kwargs)
             if response.status_code == 401 and attempt == 0:
                 await self.engine._refresh(token)
                 continue
@@ -150,7 +159,11 @@ class PhotoSync:
         return sorted(p.name for p in folder.iterdir() if len(p.name) == 64 and p.is_file())
 
     async def upload_pending(self) -> int:
-        """Upload every attached photo the server does not hold yet; returns how many were sent."""
+        """Upload every attached file the server does not hold yet; returns how many were sent.
+
+        A file up to :attr:`part_size` goes in one request; a larger one in parts by byte range, starting
+        where the server's held part ends (``GET …/upload``), so an upload cut off continues, never restarts.
+        """
         sent = 0
         for sha in self.outgoing():
             path = self.root / "outgoing" / sha
@@ -160,8 +173,13 @@ class PhotoSync:
                 log.error("attached photo %s is damaged on disk; set aside", sha[:12])
                 os.replace(path, self._aside(sha))
                 continue
-            response = await self._call("PUT", f"/api/v1/photos/{sha}", content=data,
-                                        headers={"Content-Type": "application/octet-stream"})
+            params = {"kind": "document"} if await asyncio.to_thread(self._is_document, sha) else {}
+            if len(data) > self.part_size:
+                response = await self._upload_in_parts(sha, data, params)
+            else:
+                response = await self._call("PUT", f"/api/v1/photos/{sha}", content=data, params=params,
+                                            headers={"Content-Type": "application/octet-stream"})
+                self.stats["bytes_sent"] += len(data)
             if response.status_code in (200, 201):
                 self.stats["uploaded" if response.status_code == 201 else "already_there"] += 1
                 sent += response.status_code == 201
@@ -175,6 +193,40 @@ class PhotoSync:
                 continue
             decode(response)  # raises SyncHTTPError (5xx: the round backs off and retries)
         return sent
+
+    def _is_document(self, sha: str) -> bool:
+        """An attachment that is not a photo (PDF, Office): the server checks it as a document."""
+        with self.store.read() as session:
+            mime = session.scalar(select(Photo.mime).where(Photo.sha256 == sha))
+        return mime is not None and not mime.startswith("image/")
+
+    async def _upload_in_parts(self, sha: str, data: bytes, params: dict[str, str]) -> httpx.Response:
+        """Send ``data`` in parts from where the server's held part ends; the last part's answer (or a refusal)."""
+        status = await self._call("GET", f"/api/v1/photos/{sha}/upload")
+        if status.status_code in (404, 405):  # an older county server: the whole file at once
+            self.stats["bytes_sent"] += len(data)
+            return await self._call("PUT", f"/api/v1/photos/{sha}", content=data, params=params,
+                                    headers={"Content-Type": "application/octet-stream"})
+        held = decode(status)
+        if held.get("complete"):
+            return httpx.Response(200, json=held.get("photo") or {})
+        offset = int(held.get("offset") or 0)
+        if offset:
+            self.stats["resumed_from"] += offset
+        total = len(data)
+        while True:
+            end = min(offset + self.part_size, total)
+            response = await self._call(
+                "PUT", f"/api/v1/photos/{sha}", content=data[offset:end], params=params,
+                headers={"Content-Type": "application/octet-stream",
+                         "Content-Range": f"bytes {offset}-{end - 1}/{total}"})
+            self.stats["bytes_sent"] += end - offset
+            if response.status_code == 409:  # the server holds a different amount: continue from there
+                offset = int(((response.json().get("detail") or {}).get("offset")) or 0)
+                continue
+            if response.status_code != 202:
+                return response
+            offset = int(response.json().get("offset") or end)
 
     def _aside(self, sha: str) -> Path:
         folder = self.root / "refused"
@@ -231,20 +283,7 @@ class PhotoSync:
         missing = await asyncio.to_thread(self._still_missing)
         got = 0
         for start in range(0, len(missing), THUMB_BATCH):
-            rows = []
-            for sha in missing[start:start + THUMB_BATCH]:
-                meta = await self._call("GET", f"/api/v1/photos/{sha}")
-                if meta.status_code == 404:
-                    self._absent.add(sha)
-                    continue
-                info = decode(meta)
-                thumb = await self._call("GET", f"/api/v1/photos/{sha}/thumb")
-                if thumb.status_code == 404:
-                    self._absent.add(sha)
-                    continue
-                if thumb.status_code != 200:
-                    decode(thumb)
-                rows.append({**info, "thumbnail": thumb.content})
+            rows = await self._thumbnail_batch(missing[start:start + THUMB_BATCH])
             if rows:
                 await asyncio.to_thread(self._save_thumbnails, rows)
                 self._waiting.difference_update(r["sha256"] for r in rows)
@@ -252,6 +291,41 @@ class PhotoSync:
                 self.stats["thumbnails"] += len(rows)
                 self.store.emit(Changes({"photo": {r["sha256"] for r in rows}}))
         return got
+
+    async def _thumbnail_batch(self, hashes: list[str]) -> list[dict[str, Any]]:
+        """One round trip for up to :data:`THUMB_BATCH` thumbnails (``POST …/thumbs``); a server without it is
+        asked photo by photo."""
+        if not self._one_by_one:
+            response = await self._call("POST", "/api/v1/photos/thumbs", json={"sha256": hashes})
+            if response.status_code in (404, 405):
+                self._one_by_one = True  # an older county server
+            else:
+                body = decode(response)
+                self.stats["thumb_requests"] += 1
+                self._absent.update(body.get("missing") or [])
+                rows = []
+                for item in body.get("photos") or []:
+                    if item.get("thumbnail") is None:
+                        self._absent.add(item["sha256"])  # a document: nothing to show as a tile
+                        continue
+                    rows.append({**item, "thumbnail": base64.b64decode(item["thumbnail"])})
+                return rows
+        rows = []
+        for sha in hashes:
+            meta = await self._call("GET", f"/api/v1/photos/{sha}")
+            if meta.status_code == 404:
+                self._absent.add(sha)
+                continue
+            info = decode(meta)
+            thumb = await self._call("GET", f"/api/v1/photos/{sha}/thumb")
+            if thumb.status_code == 404:
+                self._absent.add(sha)
+                continue
+            if thumb.status_code != 200:
+                decode(thumb)
+            rows.append({**info, "thumbnail": thumb.content})
+            self.stats["thumb_requests"] += 2
+        return rows
 
     # ------------------------------------------------------------------ full images
 

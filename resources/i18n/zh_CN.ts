@@ -1179,6 +1179,22 @@
             <translation>部门报到</translation>
         </message>
         <message>
+            <source>Attachments (documents and photos)</source>
+            <translation>材料（文件和照片）</translation>
+        </message>
+        <message>
+            <source>Attach files…</source>
+            <translation>添加附件…</translation>
+        </message>
+        <message>
+            <source>Open</source>
+            <translation>打开</translation>
+        </message>
+        <message>
+            <source>Save a copy…</source>
+            <translation>另存为…</translation>
+        </message>
+        <message>
             <source>Lead department: &lt;b&gt;{lead}&lt;/b&gt; · collaborating: {others}</source>
             <translation>领办部门：&lt;b&gt;{lead}&lt;/b&gt; · 协办：{others}</translation>
         </message>
@@ -1219,6 +1235,26 @@
             <translation>已完成 {done}/{total} 步</translation>
         </message>
         <message>
+            <source>{name}  ·  {kind} {size}  ·  {by} {when}</source>
+            <translation>{name}  ·  {kind} {size}  ·  {by} {when}</translation>
+        </message>
+        <message>
+            <source>No attachments yet.</source>
+            <translation>暂无附件。</translation>
+        </message>
+        <message>
+            <source>Attach files to the case</source>
+            <translation>为一件事添加附件</translation>
+        </message>
+        <message>
+            <source>Documents and photos ({patterns})</source>
+            <translation>文件和照片 ({patterns})</translation>
+        </message>
+        <message>
+            <source>Save a copy of the attachment</source>
+            <translation>另存附件</translation>
+        </message>
+        <message>
             <source>Complete step {n}: {name}</source>
             <translation>完成第 {n} 步：{name}</translation>
         </message>
@@ -1252,6 +1288,30 @@
         <message>
             <source>Collaborating</source>
             <translation>协办</translation>
+        </message>
+        <message>
+            <source>PDF</source>
+            <translation>PDF</translation>
+        </message>
+        <message>
+            <source>Photo</source>
+            <translation>照片</translation>
+        </message>
+        <message>
+            <source>Word</source>
+            <translation>Word</translation>
+        </message>
+        <message>
+            <source>Excel</source>
+            <translation>Excel</translation>
+        </message>
+        <message>
+            <source>PowerPoint</source>
+            <translation>PowerPoint</translation>
+        </message>
+        <message>
+            <source>Office file</source>
+            <translation>Office 文件</translation>
         </message>
     </context>
     <context>
@@ -1295,6 +1355,26 @@
         <message>
             <source>Open a one-thing case</source>
             <translation>发起一件事</translation>
+        </message>
+        <message>
+            <source>Not attached: {why}</source>
+            <translation>未添加附件：{why}</translation>
+        </message>
+        <message>
+            <source>This workstation is not connected to the county server; the file cannot be fetched.</source>
+            <translation>本机未连接县服务器，无法下载此文件；联网后再打开。</translation>
+        </message>
+        <message>
+            <source>The file could not be fetched; try again later.</source>
+            <translation>文件下载失败，请稍后再试。</translation>
+        </message>
+        <message>
+            <source>The copy could not be saved ({why}); choose another folder.</source>
+            <translation>未能保存副本（{why}），请另选文件夹。</translation>
+        </message>
+        <message>
+            <source>Saved a copy: {path}</source>
+            <translation>已另存副本：{path}</translation>
         </message>
     </context>
     <context>
@@ -2238,6 +2318,30 @@ Counter-proposal: {prop}</source>
         <message>
             <source>{zone} team</source>
             <translation>{zone}执法队</translation>
+        </message>
+        <message>
+            <source>Photos of the day's closures</source>
+            <translation>当日结案现场照片</translation>
+        </message>
+        <message>
+            <source>Before</source>
+            <translation>处置前</translation>
+        </message>
+        <message>
+            <source>After</source>
+            <translation>处置后</translation>
+        </message>
+        <message>
+            <source>Closed at</source>
+            <translation>结案时间</translation>
+        </message>
+        <message>
+            <source>none</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <source>photo not on this workstation yet</source>
+            <translation>照片尚未下载到本机</translation>
         </message>
     </context>
     <context>
@@ -5947,6 +6051,10 @@ A 受理 · M 合并 · R 不予受理 · Ctrl+Z 撤销上次合并</translation
         <message>
             <source>Note</source>
             <translation>核查情况</translation>
+        </message>
+        <message>
+            <source>Check photos</source>
+            <translation>核查照片</translation>
         </message>
     </context>
     <context>

@@ -163,6 +163,27 @@ def test_cancellation_stops_the_briefing(session):
     assert seen[-1] == 1.0 and seen == sorted(seen)
 
 
+def test_daily_briefing_shows_the_photos_of_the_days_closures(session):
+    """The day's closures with photos, latest first: after photos, before photos from the incident or else from
+    its reports; a photo this desk has no thumbnail of is still named (the export says it is not here yet)."""
+    from commandroom.domain.models import Photo, Report
+
+    a, b_, c, d = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
+    with session.begin():
+        session.get(Incident, "inc-12").photos_after = [a, c, d]
+        session.get(Incident, "inc-08").photos_before = []
+        session.add(Report(id="r-08", township_code=QC, source="grid_patrol", category_code="sanitation",
+                           description="垃圾", incident_id="inc-08", photos=[b_]))
+        session.get(Incident, "inc-14").photos_after = [a]  # closed on the 26th: not in the 25th's briefing
+        session.add(Photo(sha256=a, mime="image/jpeg", size=10, thumbnail=b"thumb-a"))
+        session.add(Photo(sha256=b_, mime="image/jpeg", size=10, thumbnail=None))
+    day = daily_briefing(session, day=date(2026, 11, 25), township_codes=None, now=NOW)
+    assert [(p.number, p.before, p.after) for p in day.photos] == [("T-08", [b_], []), ("T-12", [], [a, c])]
+    assert day.photos[0].township_name == "球川" and day.photos[0].closed_at == datetime(2026, 11, 25, 8)
+    assert day.photos[0].thumbnails == {} and day.photos[1].thumbnails == {a: b"thumb-a"}
+    assert daily_briefing(session, day=date(2026, 11, 25), township_codes=[TM], now=NOW).photos == []
+
+
 def test_running_clocks_follow_the_state():
     t = datetime(2026, 1, 1)
     assert running_clocks("closed", None, None, t, t, t) == []

@@ -92,6 +92,15 @@ def test_a_member_sees_the_team_dispatch_and_its_acts_apply_once_with_position(f
     member = w.get(TeamMember, w.members["qc-m1"])
     assert (member.lat, member.lon, member.status) == (28.871, 118.331, "on_scene")  # where the room's map shows it
     assert len(w.rows(select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))) == 2
+    # 开始处置 and 提交核查 from another spot move him on the room's map too
+    [res] = _push(field, tokens, ("incident.start", incident_id, {"lat": 28.872, "lon": 118.332}), first=3)["results"]
+    assert res["status"] == "applied", res
+    member = w.get(TeamMember, w.members["qc-m1"])
+    assert (member.lat, member.lon, member.status) == (28.872, 118.332, "on_scene")
+    [res] = _push(field, tokens, ("incident.submit", incident_id, {"lat": 28.873, "lon": 118.333}), first=4)["results"]
+    assert res["status"] == "applied", res
+    assert (w.get(TeamMember, w.members["qc-m1"]).lat, w.get(Incident, incident_id).state) == (28.873,
+                                                                                               "awaiting_verification")
 
 
 def test_only_the_leader_reassigns_and_only_within_the_team(field):
@@ -145,3 +154,69 @@ def test_in_ci_a_missing_browser_fails_the_run_instead_of_skipping(monkeypatch):
     monkeypatch.setenv("CI", "")
     with pytest.raises(pytest.skip.Exception):
         _missing("chromium")
+
+
+def test_a_team_phone_gets_the_base_map_of_its_zone_and_nothing_outside_it(field, tmp_path):
+    from commandroom.basemap import library
+    from commandroom.basemap.package import tile_range
+    from commandroom.basemap.vector import POLYGON, Feature, Layer, encode_tile
+    from tests.server.basemap_support import png_tile, write_package
+
+    folder = tmp_path / "basemaps"
+    field.state.extras["basemaps_dir"] = str(folder)
+    library.import_package(field.state, write_package(tmp_path / "s.mbtiles", min_zoom=12, max_zoom=13,
+                                                      data=png_tile((10, 200, 30))), folder, layer="streets")
+    water = encode_tile([Layer("water", features=[Feature(POLYGON, [[(0, 0), (4096, 0), (4096, 4096), (0, 4096),
+                                                                          (0, 0)]])])], compress=True)
+    library.import_package(field.state, write_package(tmp_path / "v.mbtiles", min_zoom=12, max_zoom=13, fmt="pbf",
+                                                      data=water), folder, layer="labels")
+    member = _h(_login(field, "qc-m1"))
+    info = field.client.get("/api/v1/field/basemap", headers=member).json()
+    assert info["area_name"] == "球川片区"
+    streets, labels = info["layers"]
+    assert (streets["name"], labels["name"]) == ("街道图", "注记")
+    w, s, e, n = streets["bounds"]
+    assert w < QC_SEAT[1] < e and s < QC_SEAT[0] < n  # the zone, not the county
+    assert e - w < 0.5
+
+    def xy(lat: float, lon: float) -> tuple[int, int]:
+        x, y, _x1, _y1 = tile_range(12, lon, lat, lon, lat)
+        return x, y
+
+    x, y = xy(*QC_SEAT)
+    r = field.client.get(f"/api/v1/field/tiles/streets/12/{x}/{y}", headers=member)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content == png_tile((10, 200, 30))
+    # a vector layer arrives drawn (the phone has no vector renderer): water colour, not protobuf
+    r = field.client.get(f"/api/v1/field/tiles/labels/12/{x}/{y}", headers=member)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    from io import BytesIO
+
+    from PIL import Image
+
+    pixel = Image.open(BytesIO(r.content)).convert("RGB").getpixel((128, 128))
+    assert pixel[2] > pixel[0]  # blue-ish water
+    # a tile of another zone (芳村, the county's north-east) is answered as missing
+    fx, fy = xy(29.10, 118.60)
+    assert field.client.get(f"/api/v1/field/tiles/streets/12/{fx}/{fy}", headers=member).status_code == 404
+    # the desks' tile endpoint does not take a field token
+    assert field.client.get(f"/api/v1/basemaps/streets/tiles/12/{x}/{y}", headers=member).status_code == 403
+    assert field.client.get(f"/api/v1/field/tiles/streets/12/{x}/{y}").status_code == 401
+    # a grid worker's map is its township: inside the zone's
+    grid = field.client.get("/api/v1/field/basemap", headers=_h(_login(field, "gw-qc"))).json()
+    gw_w, gw_s, gw_e, gw_n = grid["layers"][0]["bounds"]
+    assert grid["area_name"] == "球川镇" and w <= gw_w < QC_SEAT[1] < gw_e <= e and s <= gw_s < gw_n <= n
+    assert (gw_e - gw_w) * (gw_n - gw_s) < (e - w) * (n - s)
+
+
+def test_a_joint_visit_reaches_its_crew_and_leader_only(field):
+    from tests.field.world import joint_visit
+
+    visit, stops = joint_visit(field.world, ["球川镇镇区主干道机动车违停", "球川镇镇区主干道店外占道经营"],
+                               lead="qc-lead", crew=["qc-m1"])
+
+    def seen(username: str) -> dict[str, str | None]:
+        r = field.client.get("/api/v1/field/dispatches", headers=_h(_login(field, username)))
+        return {d["id"]: d["joint_visit_id"] for d in r.json()["dispatches"]}
+
+    assert seen("qc-m1") == seen("qc-lead") == {d: visit for _i, d in stops}
+    assert seen("qc-m2") == {}  # not in the crew: not on his phone

@@ -27,7 +27,7 @@ from commandroom.domain.models import (
     TeamMember,
     TimelineEntry,
 )
-from tests.field.world import PASSWORD, SERVICE, make_field_world
+from tests.field.world import PASSWORD, SERVICE, joint_visit, make_field_world
 from tests.server.test_auth_support import jpeg_bytes, seeded
 
 CHROMIUM = "/usr/bin/chromium"
@@ -112,8 +112,8 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"field_{name}.png"))
 
 
-def _desk_sees(live, incident_id: str) -> dict[str, Any]:
-    """A duty officer's desk signs in, syncs, and returns the incident row of its own store."""
+def _desk_sees(live, incident_id: str, *more: str) -> dict[str, Any]:
+    """A duty officer's desk signs in, syncs, and returns the incident row of its own store (``more``: others)."""
     from tests.e2e.conftest import County
 
     out: dict[str, Any] = {}
@@ -124,6 +124,7 @@ def _desk_sees(live, incident_id: str) -> dict[str, Any]:
             ws = await county.workstation("qc-desk", "qc1")
             out["incident"] = ws.get("incident", incident_id)
             out["timeline"] = ws.timeline(incident_id)
+            out["more"] = {i: {"incident": ws.get("incident", i), "timeline": ws.timeline(i)} for i in more}
         finally:
             await county.close()
 
@@ -248,7 +249,7 @@ def test_a_grid_worker_reports_offline_and_checks_a_closure_with_a_photo(phone, 
 
     page, w = phone, live.world
     _sign_in(page, live.url, "gw-qc")
-    expect(page.locator("#tabs button")).to_have_count(3)
+    expect(page.locator("#tabs button")).to_have_text(["上报", "我的上报", "核查", "地图"])
     page.click("[data-tab=report]")
     expect(page.locator(f"select[name=service_code] option[value={SERVICE}]")).to_have_count(1)
 
@@ -291,3 +292,208 @@ def test_a_grid_worker_reports_offline_and_checks_a_closure_with_a_photo(phone, 
                                                  TimelineEntry.action.in_(("verify_fail", "reject_closure"))))
     assert (entry.actor_name, entry.note) == ("王网格", "占道摊位仍在，请继续清理") and len(entry.data["photos"]) == 1
     shutil.rmtree(live.tmp / "photos", ignore_errors=True)
+
+
+def _lose_first_answer(page, path: str) -> list[int]:
+    """The first answer from ``path`` is lost on the way back (the server did apply it): the phone sends again."""
+    lost: list[int] = []
+
+    def lose(route) -> None:
+        if not lost:
+            route.fetch()
+            lost.append(1)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(path, lose)
+    return lost
+
+
+def test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_desk_sees_it(phone, live, photo):
+    from playwright.sync_api import expect
+
+    page, w = phone, live.world
+    _sign_in(page, live.url, "qc-m1")
+    expect(page.locator("#main .empty")).to_have_text("目前没有派给本队的任务。")
+    visit, [(inc1, d1), (inc2, d2)] = joint_visit(
+        w, ["球川镇镇区主干道机动车违停，堵塞交通", "球川镇镇区主干道店外占道经营"], lead="qc-lead", crew=["qc-m1"])
+    page.evaluate("window.crField.refreshData()")  # what the phone does every minute
+    expect(page.locator("#fresh")).to_contain_text("新派单 2 件")  # work that arrived is said at the top
+    page.click("#fresh button")
+    expect(page.locator("#fresh")).to_have_count(0)
+    card = page.locator(f"[data-joint='{visit}']")
+    expect(card.locator("[data-stop]")).to_have_count(2)
+    expect(card).to_contain_text("综合查一次 · 2 处")
+    expect(card).to_contain_text("带队 赵队长")
+    expect(page.locator("[data-dispatch]")).to_have_count(0)  # its stops are not listed again one by one
+
+    page.context.set_offline(True)
+    expect(page.locator("#net")).to_have_text("离线")
+    card.locator("[data-visit=ack]").click()  # 签收 for both stops: one act each
+    expect(page.locator("#pending")).to_contain_text("待发送 2 项")
+    card.locator("[data-visit=go]").click()
+    expect(page.locator("#pending")).to_contain_text("待发送 4 项")
+    stop1, stop2 = card.locator(f"[data-stop='{d1}']"), card.locator(f"[data-stop='{d2}']")
+    stop1.locator("input[type=file]").set_input_files(str(photo))
+    stop1.locator("textarea").fill("已到第一处，车主在场")
+    stop1.locator("[data-act=arrive]").click()
+    expect(page.locator("#pending")).to_contain_text("待发送 5 项")
+    stop1.locator("input[type=file]").set_input_files(str(photo))
+    stop1.locator("textarea").fill("车辆已挪走")
+    stop1.locator("[data-act=done]").click()
+    expect(page.locator("#pending")).to_contain_text("待发送 7 项")
+    stop2.locator("[data-act=note]").click()
+    expect(stop2.locator(".error")).to_have_text("只记录时请写明情况。")
+    stop2.locator("textarea").fill("第二处店主不在，约定明早复查")
+    stop2.locator("[data-act=note]").click()
+    expect(page.locator("#pending")).to_contain_text("待发送 8 项")
+    queued = page.evaluate("window.crField.state.queue.map(q => q.id)")
+    assert w.get(Dispatch, d1).state == "assigned"  # nothing reached the server yet
+
+    lost = _lose_first_answer(page, "**/api/v1/field/push")
+    page.context.set_offline(False)
+    expect(page.locator("#pending")).to_have_count(0, timeout=60_000)
+    assert lost == [1]
+    assert len(w.rows(select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(queued)))) == 8
+    assert (w.get(Dispatch, d1).state, w.get(Dispatch, d2).state) == ("done", "en_route")
+    first = w.get(Incident, inc1)
+    assert first.state == "awaiting_verification" and len(first.photos_before) == len(first.photos_after) == 1
+    assert w.get(Incident, inc2).state == "acknowledged"
+
+    def acts(incident_id: str) -> list[str]:
+        return sorted(e.action for e in w.rows(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id))
+                      if e.actor_name == "张队员")
+
+    # each act once, by the member who made it, though one answer was lost and its act sent twice
+    assert acts(inc1) == ["dispatch.acknowledge", "dispatch.done", "dispatch.en_route", "dispatch.on_scene", "submit"]
+    assert acts(inc2) == ["dispatch.acknowledge", "dispatch.en_route", "note"]
+    expect(card.locator(f"[data-stop='{d1}']")).to_contain_text("已提交核查")
+    expect(card).to_contain_text("还剩 1 处")
+    _shot(page, "joint_visit")
+
+    # the leader sends 李队员 to what is left of the visit, on his own phone
+    leader = page.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+                                              timezone_id="Asia/Shanghai")
+    try:
+        lp = leader.new_page()
+        _sign_in(lp, live.url, "qc-lead")
+        lcard = lp.locator(f"[data-joint='{visit}']")
+        lcard.locator("button.link").click()
+        lcard.locator("select[name=lead]").select_option(label="李队员")
+        lcard.locator(".reassign button").click()
+        expect(lcard.locator(f"[data-stop='{d2}']")).to_be_visible()
+        expect(lp.locator("#pending")).to_have_count(0, timeout=40_000)
+    finally:
+        leader.close()
+    assert w.get(Dispatch, d2).lead_member_id == w.members["qc-m2"]
+    assert w.get(Dispatch, d1).lead_member_id == w.members["qc-lead"]  # a finished stop keeps its crew
+
+    desk = _desk_sees(live, inc1, inc2)
+    assert desk["incident"]["state"] == "awaiting_verification"
+    assert desk["incident"]["photos_after"] == first.photos_after
+    assert [e["action"] for e in desk["timeline"]].count("dispatch.on_scene") == 1
+    note = desk["more"][inc2]["timeline"]
+    assert [e["note"] for e in note if e["action"] == "note"] == ["第二处店主不在，约定明早复查"]
+
+
+def _zoomed_package(path: Path, zooms: range) -> Path:
+    """An MBTiles over the whole county at every zoom of ``zooms``, each zoom its own colour."""
+    import sqlite3
+
+    from commandroom.basemap.package import county_bounds, tile_range
+    from tests.server.basemap_support import png_tile
+
+    w, s, e, n = county_bounds(None, "wgs84")
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+    conn.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+    with conn:
+        conn.executemany("INSERT INTO metadata VALUES (?, ?)", [
+            ("name", "测试街道图"), ("format", "png"), ("crs", "wgs84"), ("minzoom", str(zooms.start)),
+            ("maxzoom", str(zooms.stop - 1)), ("bounds", f"{w - 0.01},{s - 0.01},{e + 0.01},{n + 0.01}"),
+            ("attribution", "测试底图")])
+        for z in zooms:
+            data = png_tile((90 + 30 * (z - zooms.start), 180, 120))
+            x0, y0, x1, y1 = tile_range(z, w, s, e, n)
+            conn.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                             [(z, x, (1 << z) - 1 - y, data) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)])
+    conn.close()
+    return path
+
+
+_LOADED = "[...document.querySelectorAll('#map img.tile')].filter(i => i.complete && i.naturalWidth > 0)" \
+          ".map(i => i.dataset.tile).sort()"
+_SHOWN = "[...document.querySelectorAll('#map img.tile')].map(i => i.dataset.tile).sort()"
+# every tile on the screen has its answer: an image, or none (outside the area, or no signal and never kept)
+_SETTLED = "[...document.querySelectorAll('#map img.tile')].every(i => i.classList.contains('none') " \
+           "|| (i.complete && i.naturalWidth > 0))"
+
+
+def test_the_zone_base_map_comes_from_the_county_server_and_shows_again_without_signal(phone, live, tmp_path):
+    from playwright.sync_api import expect
+
+    from commandroom.basemap import library
+
+    page, w = phone, live.world
+    folder = Path(live.state.extras["basemaps_dir"])
+    if os.environ.get("FIELD_SCREENSHOTS"):  # the pictures in docs/ show the demo base map (places with names)
+        from commandroom.basemap.demo import write_demo_mbtiles
+
+        package = write_demo_mbtiles(tmp_path / "demo.mbtiles", min_zoom=10, max_zoom=13)
+        w.dispatched("球川镇农贸市场东门流动摊贩占道经营")
+    else:
+        package = _zoomed_package(tmp_path / "streets.mbtiles", range(10, 14))
+    library.import_package(live.state, package, folder, layer="streets")
+    _incident, _dispatch = w.dispatched()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    _sign_in(page, live.url, "qc-m1")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.click("[data-tab=map]")
+    expect(page.locator("#main h2")).to_have_text("球川片区底图")
+    page.wait_for_function(f"{_LOADED}.length > 0 && {_SETTLED}", timeout=30_000)
+    seen = page.evaluate(_LOADED)
+    _shot(page, "map")
+    z = int(seen[0].split("/")[1])
+    assert all(int(k.split("/")[1]) == z for k in seen) and 10 <= z < 13
+    expect(page.locator("#map .mark[data-mark]")).to_have_count(len(w.rows(select(Dispatch))))  # my team's matters
+    outside = [u for u in asked if not u.startswith((live.url, f"blob:{live.url}"))]  # blob: a tile in memory
+    assert not outside, outside
+    assert any("/api/v1/field/tiles/streets/" in u for u in asked)
+    # the service worker keeps each tile it has passed on (not only the browser's own HTTP cache)
+    kept = page.evaluate("caches.open('cr-field-tiles-v1').then(c => c.keys())"
+                         ".then(ks => ks.map(r => new URL(r.url).pathname.split('/tiles/')[1]).sort())")
+    assert set(seen) <= set(kept)
+
+    # no signal, the phone restarted: the app opens from its cache and the map shows the same tiles
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#net")).to_have_text("离线")
+    page.click("[data-tab=map]")
+    page.wait_for_function(f"{_LOADED}.length === {len(seen)}", timeout=30_000)
+    assert page.evaluate(_LOADED) == seen
+    # tiles never looked at are not there without signal (the line is really cut) …
+    page.click("[data-zoom=in]")
+    page.wait_for_function(f"{_SHOWN}.length > 0 && {_SHOWN}.every(k => k.split('/')[1] === '{z + 1}')"
+                           f" && {_SETTLED}")
+    assert page.evaluate(_LOADED) == []
+    expect(page.locator("#fetch-area")).to_be_disabled()
+    # … until the line returns; then the whole zone is fetched ahead for the next time out
+    page.context.set_offline(False)
+    page.click("[data-zoom=out]")
+    page.click("[data-zoom=in]")
+    page.wait_for_function(f"{_LOADED}.length > 0 && {_SETTLED}", timeout=30_000)
+    page.evaluate("window.crField.refreshData()")
+    expect(page.locator("#fetch-area")).to_be_enabled()
+    page.click("#fetch-area")
+    expect(page.locator("#main .notice")).to_contain_text("本片区底图已存到手机", timeout=60_000)
+    page.context.set_offline(True)
+    page.click("[data-zoom=in]")
+    page.click("[data-zoom=in]")  # the layer's deepest zoom, 13: never shown, fetched ahead
+    page.wait_for_function(f"{_LOADED}.length > 0 && {_SHOWN}.every(k => k.split('/')[1] === '13') && {_SETTLED}",
+                           timeout=30_000)
+    # signing out leaves no tile of this account's area on the phone for the next person
+    page.click("#who button")
+    expect(page.locator("input[name=username]")).to_be_visible()
+    page.wait_for_function("caches.has('cr-field-tiles-v1').then(x => !x)")

@@ -110,3 +110,20 @@ def make_field_world(state: Any) -> FieldWorld:
 def user_id(state: Any, username: str) -> str:
     with state.read() as s:
         return s.scalars(select(User.id).where(User.username == username)).one()
+
+
+def joint_visit(w: FieldWorld, descriptions: list[str], *, lead: str,
+                crew: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """A joint visit (综合查一次) by the officer over new incidents at one place; (visit id, [(incident, dispatch)])."""
+    from commandroom.domain.models import Dispatch
+
+    incidents = []
+    for text in descriptions:
+        incident_id = new_id()
+        w.act(w.officer, "report.accept", w.report(text, grid=True), {"incident_id": incident_id})
+        incidents.append(incident_id)
+    visit_id = new_id()
+    w.act(w.officer, "team.joint_visit", visit_id, {"incident_ids": incidents, "lead_member_id": w.members[lead],
+                                                    "member_ids": [w.members[u] for u in crew]})
+    by_incident = {d.incident_id: d.id for d in w.rows(select(Dispatch).where(Dispatch.joint_visit_id == visit_id))}
+    return visit_id, [(i, by_incident[i]) for i in incidents]

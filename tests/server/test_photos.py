@@ -62,7 +62,7 @@ def test_upload_multipart_png_with_alpha(srv):
 
 
 @pytest.mark.parametrize(("body", "ctype", "status", "words"), [
-    (b"GIF89a....", "image/gif", 400, "image/jpeg, image/png or multipart"),
+    (b"GIF89a....", "image/gif", 400, "类型 image/gif 不能接收"),
     (b"GIF89a....", "application/octet-stream", 400, "不是 JPEG 或 PNG"),
     (b"%PDF-1.5", "image/jpeg", 400, "不是 JPEG 或 PNG"),
     (b"\x89PNG\r\n\x1a\n" + b"broken", "image/png", 400, "已损坏"),
@@ -136,3 +136,51 @@ def test_exif_orientation_is_applied_to_the_thumbnail(srv):
     assert (r.json()["width"], r.json()["height"]) == (200, 400)
     thumb = Image.open(io.BytesIO(srv.client.get(f"/api/v1/photos/{r.json()['sha256']}/thumb", headers=srv.h).content))
     assert thumb.size == (160, 320)  # upright, as the officer took it
+
+
+def test_many_thumbnails_in_one_answer(srv):
+    """The desk's batch after a pull: each known photo with its thumbnail, a document without one, the rest
+    named as missing; a wrong request is told in Chinese."""
+    import base64
+
+    photo = jpeg_bytes((800, 600))
+    sha = srv.client.post("/api/v1/photos", content=photo, headers={**srv.h, "Content-Type": "image/jpeg"}).json()[
+        "sha256"]
+    doc = b"%PDF-1.4\n% a letter\ntrailer << >>\n%%EOF\n"
+    doc_sha = hashlib.sha256(doc).hexdigest()
+    assert srv.client.put(f"/api/v1/photos/{doc_sha}", params={"kind": "document"}, content=doc,
+                          headers=srv.h).status_code == 201
+    unknown = "f" * 64
+    r = srv.client.post("/api/v1/photos/thumbs", json={"sha256": [sha, doc_sha, unknown, "not-a-hash"]},
+                        headers=srv.h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["sha256"] for p in body["photos"]] == [sha, doc_sha] and body["missing"] == [unknown, "not-a-hash"]
+    assert Image.open(io.BytesIO(base64.b64decode(body["photos"][0]["thumbnail"]))).size == (320, 240)
+    assert body["photos"][1]["thumbnail"] is None and body["photos"][1]["mime"] == "application/pdf"
+    # a grid worker's key reads them too; nobody without one
+    assert srv.client.post("/api/v1/photos/thumbs", params={"api_key": srv.key}, json={"sha256": [sha]}).status_code \
+        == 200
+    assert srv.client.post("/api/v1/photos/thumbs", json={"sha256": [sha]}).status_code == 401
+    bad = srv.client.post("/api/v1/photos/thumbs", json={"sha256": ["a" * 64] * 201}, headers=srv.h)
+    assert bad.status_code == 400 and "一次最多取 200 张" in bad.json()["detail"]["message"]
+    bad = srv.client.post("/api/v1/photos/thumbs", json=["a"], headers=srv.h)
+    assert bad.status_code == 400 and "请求应为" in bad.json()["detail"]["message"]
+
+
+def test_protocol_refusals_are_in_chinese_with_their_codes(srv):
+    r = srv.client.get(f"/api/v1/photos/{'0' * 64}/full", params={"api_key": "wrong"})
+    assert r.status_code == 403 and r.json()["detail"] == {"code": "api_key_unknown",
+                                                           "message": "api_key 不正确：请核对发给本账号的 api_key。"}
+    r = srv.client.get(f"/api/v1/photos/{'0' * 64}", headers=srv.h)
+    assert r.status_code == 404 and r.json()["detail"]["code"] == "not_found"
+    assert "县服务器上没有这张照片" in r.json()["detail"]["message"]
+    r = srv.client.post("/api/v1/photos", files={"other": ("a.jpg", jpeg_bytes(), "image/jpeg")}, headers=srv.h)
+    assert r.status_code == 400 and r.json()["detail"]["code"] == "bad_photo"
+    assert "表单里没有照片" in r.json()["detail"]["message"]
+    r = srv.client.put(f"/api/v1/photos/{'1' * 64}", content=b"x" * 100, headers={
+        **srv.h, "Content-Range": "bytes 0-99/" + str(30 * 1024 * 1024)})
+    assert r.status_code == 413 and "超过 10 MB 上限" in r.json()["detail"]["message"]
+    r = srv.client.put(f"/api/v1/photos/{'1' * 64}", content=b"x", headers={**srv.h, "Content-Range": "bytes 5-1/9"})
+    assert r.status_code == 400 and "范围" in r.json()["detail"]["message"]
+    assert srv.client.get(f"/api/v1/photos/{'1' * 64}/upload", params={"api_key": srv.key}).status_code == 401

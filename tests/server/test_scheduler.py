@@ -3,6 +3,7 @@ database doing every escalation exactly once, a run interrupted mid-way and resu
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from commandroom.domain.models import (
     Notice,
     NoticeChannel,
     NoticeRule,
+    OneThingCase,
     Photo,
     TaskCard,
     TimelineEntry,
@@ -275,21 +277,34 @@ def test_nightly_housekeeping_compacts_the_change_log_and_clears_orphans(state, 
     with state.transaction() as s:
         s.add(Photo(sha256="a" * 64, mime="image/jpeg", size=10, created_at=now))  # nobody refers to it
         s.add(Photo(sha256="b" * 64, mime="image/jpeg", size=10, created_at=later - timedelta(days=1)))  # young
+        s.add(Photo(sha256="c" * 64, mime="application/pdf", size=10, created_at=now))  # a case's document
+        s.add(OneThingCase(id="case-old", township_code=QC, type_code="farmer_housing", title="农民建房",
+                           lead_department_code="agri", due_at=now,
+                           attachments=[{"sha256": "c" * 64, "name": "联审意见.pdf", "mime": "application/pdf"}]))
         s.add(DeviceToken(user_id=_a_user(s), device_id="ws-old",
                           access_hash="x", refresh_hash="y", access_expires_at=now - timedelta(days=40),
                           refresh_expires_at=now - timedelta(days=30)))
     with state.read() as s:
         before = s.query(ChangeLog).filter(ChangeLog.entity_id == iid).count()
         buckets = {c.bucket for c in s.query(ChangeLog).filter(ChangeLog.entity_id == iid)}
+    from commandroom.server.photos import partial_path
+
+    stale, fresh = partial_path(state, "d" * 64), partial_path(state, "e" * 64)
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    for path, age in ((stale, timedelta(days=8)), (fresh, timedelta(days=1))):  # uploads cut off, not resumed
+        path.write_bytes(b"part")
+        os.utime(path, (0, (later - age).replace(tzinfo=UTC).timestamp()))
     jobs = tuple(j for j in JOBS if j.name in ("compact_changes", "clean_up"))
     runs = {r.job: r for r in Scheduler(state, now=lambda: later, jobs=jobs).tick()}
     with state.read() as s:
         after = s.query(ChangeLog).filter(ChangeLog.entity_id == iid).count()
-        assert {p.sha256[0] for p in s.scalars(select(Photo))} == {"b"}
+        assert {p.sha256[0] for p in s.scalars(select(Photo))} == {"b", "c"}
         assert s.scalars(select(DeviceToken).where(DeviceToken.device_id == "ws-old")).first() is None
     # superseded versions of the incident went; the latest stays, one in each bucket it is read from
     assert before > len(buckets) and after == len(buckets)
-    assert runs["compact_changes"].acts > 0 and runs["clean_up"].detail == {"photos": 1, "tokens": 1}
+    assert runs["compact_changes"].acts > 0
+    assert runs["clean_up"].detail == {"photos": 1, "tokens": 1, "partial_uploads": 1}
+    assert not stale.exists() and fresh.exists()
 
 
 def _a_user(s) -> str:

@@ -252,3 +252,74 @@ async def test_each_step_shows_its_own_countdown_in_the_panel_and_the_list(lead_
     assert model.data(model.index(0, col)) == "1. 需求申报(乡镇受理) · 超时 1天0小时"
     assert model.data(model.index(0, col), Qt.ItemDataRole.ForegroundRole).name() == "#c0392b"
     assert "剩余" in view.panel.clock_label.text()  # the case's own 15-day limit is far off
+
+
+@pytest.mark.asyncio
+async def test_case_attachments_are_listed_opened_and_saved(lead_store, qtbot, ui, zh, tmp_path):
+    """材料: documents and a photo attached at the desk are listed by name and kind, go out with case.attach,
+    open in their program and save as a copy; a bad file is refused by name with nothing attached."""
+    import io
+    import zipfile
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from commandroom.ids import new_id
+    from commandroom.sync.photos import PhotoSync
+    from ui.common.photo_viewer import set_photo_source
+
+    actor = ui.make_actor(lead_store)
+    case = new_id()
+    lead_store.perform(actor, "case.open", case, {"type_code": "farmer_housing", "township_code": QC})
+    view = await _view(lead_store, actor, qtbot, ui)
+    view.select_case(case)
+    await view.wait_idle()
+    panel = view.panel
+    assert panel.attach_button.isEnabled() and not panel.open_attachment_button.isEnabled()
+    assert panel.attachment_list.item(0).text() == "暂无附件。"
+
+    report = tmp_path / "联审意见.pdf"
+    report.write_bytes(b"%PDF-1.4\n% minutes of the joint review\ntrailer << >>\n%%EOF\n")
+    minutes = tmp_path / "会议纪要.docx"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    minutes.write_bytes(buf.getvalue())
+    photo = tmp_path / "现场.jpg"
+    Image.new("RGB", (64, 48), (120, 80, 40)).save(photo, format="JPEG")
+    outbox_before = len(ui.outbox(lead_store))
+    assert await view.attach([report, minutes, photo, report])
+    await view.wait_idle()
+    lines = [panel.attachment_list.item(i).text() for i in range(panel.attachment_list.count())]
+    assert [line.split("  ·  ")[:2] for line in lines] == [["联审意见.pdf", "PDF 1 KB"], ["会议纪要.docx", "Word 1 KB"],
+                                                          ["现场.jpg", "照片 1 KB"]]
+    assert all(actor.name in line for line in lines)
+    [(name, entity, args)] = ui.outbox(lead_store)[outbox_before:]
+    assert (name, entity, args["names"]) == ("case.attach", case, ["联审意见.pdf", "会议纪要.docx", "现场.jpg"])
+
+    # a file that is not a document: refused by name, nothing attached
+    notes = tmp_path / "notes.txt"
+    notes.write_text("随手记")
+    assert not await view.attach([notes])
+    assert view.message_label.isVisible() and "“notes.txt”" in view.message_label.text()
+    assert "不是" in view.message_label.text() and len(ui.outbox(lead_store)) == outbox_before + 1
+
+    # not connected: says so; with this desk's files: opens a copy under its name and saves a copy
+    set_photo_source(None)
+    panel.attachment_list.setCurrentRow(0)
+    chosen = panel.selected_attachment()
+    assert panel.open_attachment_button.isEnabled() and panel.save_attachment_button.isEnabled()
+    assert await view.open_attachment(chosen) is None and "未连接县服务器" in view.message_label.text()
+    set_photo_source(PhotoSync(SimpleNamespace(store=lead_store)))
+    try:
+        opened = []
+        view.open_url = opened.append
+        copy = await view.open_attachment(chosen)
+        assert copy.name == "联审意见.pdf" and copy.read_bytes() == report.read_bytes()
+        assert [u.toLocalFile() for u in opened] == [str(copy)]
+        target = tmp_path / "out" / "留存.pdf"
+        assert await view.save_attachment_copy(chosen, target)
+        assert target.read_bytes() == report.read_bytes() and "已另存" in view.message_label.text()
+    finally:
+        set_photo_source(None)

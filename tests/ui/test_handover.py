@@ -346,3 +346,52 @@ async def test_handover_and_briefing_have_print_preview_and_print(store, actor, 
     printer.setOutputFileName(str(out))
     print_html(briefing.print_html, printer)
     assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 5000
+
+
+def test_briefing_exports_show_the_photos_of_the_days_closures(qapp, tmp_path, zh):
+    """The print preview / PDF draw the closures' thumbnails; the workbook has them in a 现场照片 sheet; a photo
+    the desk has not received yet is said to be missing rather than left out."""
+    import io
+    from datetime import date, datetime
+
+    from openpyxl import load_workbook
+    from PIL import Image
+    from PySide6.QtGui import QTextDocument, QTextImageFormat
+
+    from commandroom.queries.briefing import ClosurePhotos, DailyBriefing
+    from ui.handover.export import BriefingText, briefing_html, write_pdf, write_xlsx
+
+    def jpeg(colour):
+        out = io.BytesIO()
+        Image.new("RGB", (320, 240), colour).save(out, format="JPEG")
+        return out.getvalue()
+
+    before, after, absent = "b" * 64, "a" * 64, "c" * 64
+    item = ClosurePhotos("inc-1", "QC-2026-000007", "河边堆放生活垃圾", "球川", datetime(2026, 12, 2, 3, 30),
+                         [before], [after, absent], {before: jpeg((140, 90, 40)), after: jpeg((40, 140, 90))})
+    briefing = DailyBriefing(day=date(2026, 12, 2), as_of=datetime(2026, 12, 2, 8), township_codes=None, created=1,
+                             closed=1, closed_on_time=1, open_total=0, overdue_total=0, returned=0, escalated=0,
+                             by_category=[], by_township=[], by_state={}, created_by_state={}, overdue=[],
+                             photos=[item])
+    text = BriefingText.current()
+    html = briefing_html(briefing, text)
+    doc = QTextDocument()
+    doc.setHtml(html)
+    assert "当日结案现场照片（1）" in doc.toPlainText() and "照片尚未下载到本机" in doc.toPlainText()
+    images = []
+    block = doc.begin()
+    while block.isValid():
+        for frag in (it.fragment() for it in block):
+            fmt = frag.charFormat()
+            if fmt.isImageFormat():
+                images.append(QTextImageFormat(fmt))
+        block = block.next()
+    assert [(round(f.width()), round(f.height())) for f in images] == [(110, 82), (110, 82)]
+    assert all(not doc.resource(QTextDocument.ResourceType.ImageResource, f.name()).isNull() for f in images)
+    pdf = write_pdf(html, tmp_path / "b.pdf")
+    assert pdf.read_bytes().count(b"/Subtype /Image") == 2
+    wb = load_workbook(write_xlsx(briefing, text, tmp_path / "b.xlsx"))
+    ws = wb["当日结案现场照片"]
+    assert [c.value for c in ws[2]][:4] == ["QC-2026-000007", "河边堆放生活垃圾", "球川", "2026-12-02 11:30"]
+    assert ws["F2"].value == "（照片尚未下载到本机：1）"
+    assert len(ws._images) == 2

@@ -323,3 +323,39 @@ async def test_outside_the_list_marker_is_chinese(store, actor, qtbot, ui, zh):
     panel = await _panel(store, actor, qtbot, ui, incident_id)
     text = panel.routing_label.text()
     assert "清单外事项" in text and "Outside the list" not in text
+
+
+@pytest.mark.asyncio
+async def test_verify_dialog_takes_the_checkers_photo(store, actor, qtbot, ui, tmp_path, zh):
+    """核查 at the desk with a photo: the picked photo is kept for upload and named on the timeline entry."""
+    rid = ui.make_report(store, actor, category="urban_parking", text="占道停车")
+    incident_id = ui.accept_report(store, actor, rid, title="占道停车")
+    store.perform(actor, "incident.dispatch", incident_id, {"target_kind": "department", "target_code": "enforcement", "dispatch_id": "d-ver-1"})
+    store.perform(actor, "incident.acknowledge", incident_id, {})
+    store.perform(actor, "incident.submit", incident_id, {"note": "已劝离"})
+    assert _state(store, incident_id).state == "awaiting_verification"
+    panel = await _panel(store, actor, qtbot, ui, incident_id)
+    photo = tmp_path / "checked.png"
+    img = QImage(80, 60, QImage.Format.Format_RGB32)
+    img.fill(QColor("#4477aa"))
+    assert img.save(str(photo))
+    outbox_before = len(ui.outbox(store))
+
+    def verify_with_photo(d):
+        assert d.photos.isVisible() and d.photos.add_button.text() == "添加…"
+        d.photos.add_file(photo)
+        d.note_edit.setPlainText("现场已无车辆")
+
+    await _click_and_fill(panel, ui, "verify", verify_with_photo)
+    inc = _state(store, incident_id)
+    assert inc.state == "closed"
+    entry = _timeline(store, incident_id)[-1]
+    assert entry[0] == "verify_pass" and len(entry[6]["photos"]) == 1
+    [(name, _e, args)] = ui.outbox(store)[outbox_before:]
+    assert name == "incident.verify" and args["photos"] == entry[6]["photos"]
+    from commandroom.domain.models import Photo
+    from commandroom.store.photos import desk_photo_dir
+
+    with store.read() as session:
+        assert session.get(Photo, args["photos"][0]).thumbnail  # shown at once, before any upload
+    assert (desk_photo_dir(store.path) / "outgoing" / args["photos"][0]).exists()  # waits for the next sync

@@ -212,3 +212,73 @@ def test_vector_base_map_is_drawn_on_the_desk(qtbot, desk, tmp_path):
     water = sum(1 for x in range(0, image.width(), 10) for y in range(0, image.height(), 10)
                 if all(abs(a - b) <= 10 for a, b in zip(QColor(image.pixel(x, y)).getRgb()[:3], WATER, strict=True)))
     assert water > 200  # the lakes of the drawn vector tiles fill about half the map
+
+
+def test_tile_magnification_is_the_nearest_power_of_two():
+    from ui.map.page import tile_magnification
+
+    # a desk, a 1080-line wall (its map at 1.5), a 4K wall (3.0)
+    assert [tile_magnification(s) for s in (0.8, 1.0, 1.3, 1.5, 2.0, 3.0, 6.0)] == [1, 1, 1, 2, 2, 4, 8]
+
+
+def _road_thickness(image, column: int) -> int:
+    """The longest vertical run of the primary road's fill colour in ``column`` (pixels)."""
+    from commandroom.basemap.vector import ROADS
+
+    fill = ROADS["primary"][0]
+    best = run_ = 0
+    for y in range(image.height()):
+        rgb = QColor(image.pixel(column, y)).getRgb()[:3]
+        run_ = run_ + 1 if all(abs(a - b) <= 12 for a, b in zip(rgb, fill, strict=True)) else 0
+        best = max(best, run_)
+    return best
+
+
+def test_on_the_wall_the_vector_base_map_is_drawn_larger(qtbot, desk, tmp_path):
+    """At the wall's scale the tiles are drawn at 512 px with roads (and names) twice as thick, laid out as
+    512-px tiles of the zoom below: the same ground, read from across the room."""
+    from ui.map.page import PageOptions
+
+    folder = tmp_path / "desk-basemaps"
+    folder.mkdir()
+    shutil.copyfile(_vector_package(tmp_path / "v.mbtiles"), folder / "streets-v1.mbtiles")
+    write_manifest(folder, {"layers": {"streets": {
+        "id": "v1", "layer": "streets", "version": 1, "name": "矢量底图", "tile_format": "pbf", "raster": False,
+        "crs": "wgs84", "min_zoom": 9, "max_zoom": 11, "file": "streets-v1.mbtiles"}}})
+    tiles_loaded = ("Array.from(document.querySelectorAll('.leaflet-tile-container img'))"
+                    ".every(function (i) { return i.complete; })")
+    natural = ("Array.from(document.querySelectorAll('.leaflet-tile-container img'))"
+               ".map(function (i) { return [i.naturalWidth, i.width]; })")
+    thickness = {}
+    for name, scale in (("desk", 1.0), ("wall", 1.5)):
+        view = open_view(qtbot, desk, basemap_dir=folder, size=(900, 700), page_options=PageOptions(scale=scale))
+        qtbot.waitUntil(lambda v=view: v.tiles_served > 0, timeout=10_000)
+        qtbot.waitUntil(lambda v=view: js(v, qtbot, tiles_loaded), timeout=10_000)
+        qtbot.wait(300)
+        sizes = {tuple(s) for s in js(view, qtbot, natural) if s[0] > 0}  # tiles beyond the county are none
+        assert sizes == ({(256, 256)} if name == "desk" else {(512, 512)})
+        image = view.grab().toImage()
+        thickness[name] = max(_road_thickness(image, x) for x in range(0, image.width(), 25))
+        assert view.blocked_requests == []
+        view.close()
+    assert thickness["desk"] >= 2
+    assert thickness["wall"] >= 1.7 * thickness["desk"]
+
+
+def test_the_wall_scale_given_after_the_page_was_built_redraws_the_base_map(qtbot, desk, tmp_path):
+    folder = tmp_path / "desk-basemaps"
+    folder.mkdir()
+    shutil.copyfile(_vector_package(tmp_path / "v.mbtiles"), folder / "streets-v1.mbtiles")
+    write_manifest(folder, {"layers": {"streets": {
+        "id": "v1", "layer": "streets", "version": 1, "name": "矢量底图", "tile_format": "pbf", "raster": False,
+        "crs": "wgs84", "min_zoom": 9, "max_zoom": 11, "file": "streets-v1.mbtiles"}}})
+    view = open_view(qtbot, desk, basemap_dir=folder, size=(900, 700))
+    loads = view.load_count
+    view.set_scale(1.2)  # same tiles (magnification 1): only the page's labels and markers change
+    qtbot.wait(200)
+    assert view.load_count == loads
+    view.set_scale(3.0)  # a 4K wall: tiles four times larger, so the page is built again
+    qtbot.waitUntil(lambda: view.load_count > loads and view.is_ready, timeout=30_000)
+    tile_px = js(view, qtbot, "Array.from(document.querySelectorAll('.leaflet-tile-container img'))"
+                              ".map(function (i) { return i.width; })")
+    assert tile_px and set(tile_px) == {1024}

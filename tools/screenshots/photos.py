@@ -3,7 +3,9 @@
 A small store (reference data, a few reports with photos drawn here) opened offscreen in Chinese:
 photos_inbox.png (a report's thumbnails in the inbox detail), photos_incident_detail.png (the
 incident's photo tab: report, after, and one still downloading), photos_close_dialog.png (what
-closing needs and what is missing), photos_full.png (a full image opened from a thumbnail).
+closing needs and what is missing), photos_full.png (a full image opened from a thumbnail),
+photos_verify_dialog.png (核查 with the checker's photo), photos_briefing.png (the daily briefing's photos of
+the day's closures), cases_attachments.png (a one-thing case's 材料: documents and a photo).
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ async def _shoot(out: Path, _days: int) -> list[Path]:
     need = closure_needs(store, incident_id)
     dialog = CloseDialog(subject="QC-2026-000311 工地渣土扬尘", requirement=need)
     dialog.note_edit.setPlainText("已覆盖防尘网，洒水降尘，渣土车已整改")
-    dialog.resize(620, 560)
+    dialog.resize(620, dialog.sizeHint().height())
     dialog.show()
     await asyncio.sleep(0.3)
     saved.append(out / "photos_close_dialog.png")
@@ -160,10 +162,87 @@ async def _shoot(out: Path, _days: int) -> list[Path]:
     shown.grab().save(str(saved[-1]))
     shown.reject()
     await task
+
+    # the verify (核查) dialog with the checker's photo picked
+    from ui.incidents.dialogs import VerifyDialog
+
+    verify = VerifyDialog("周值班", subject="QC-2026-000311 工地渣土扬尘")
+    verify.photos.add_file(files["after"])
+    verify.note_edit.setPlainText("现场复核：防尘网已覆盖，路面已冲洗")
+    verify.resize(620, verify.sizeHint().height())
+    verify.show()
+    await asyncio.sleep(0.3)
+    saved.append(out / "photos_verify_dialog.png")
+    verify.grab().save(str(saved[-1]))
+    verify.close()
+
+    # closed today: the daily briefing shows its before/after photos (one not on this desk yet)
+    store.perform(actor, "incident.verify", incident_id, {"passed": True, "verified_by": "周值班",
+                                                          "override_reason": "网格员外出，镇干部现场复核"})
+    saved.append(await _briefing_shot(store, out))
+    saved.append(await _case_shot(store, actor, folder, files, out))
     panel.close()
     forget_store(store)
     store.close()
     return saved
+
+
+async def _briefing_shot(store: Any, out: Path) -> Path:
+    """The briefing as the print preview lays it out, scrolled to the photos of the day's closures."""
+    from PySide6.QtWidgets import QTextBrowser
+
+    from commandroom.queries.briefing import TaskState, local_today
+    from ui.async_runner import run_read
+    from ui.handover.briefing_dialog import compute_briefing
+    from ui.handover.export import BriefingText, briefing_html
+
+    now = store.now()
+    briefing = await run_read(compute_briefing, store, local_today(now), None, now, TaskState())
+    view = QTextBrowser()
+    view.setHtml(briefing_html(briefing, BriefingText.current("球川镇"), now=now))
+    view.resize(900, 760)
+    view.show()
+    await asyncio.sleep(0.3)
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+    await asyncio.sleep(0.2)
+    path = out / "photos_briefing.png"
+    view.grab().save(str(path))
+    view.close()
+    return path
+
+
+async def _case_shot(store: Any, actor: Any, folder: Path, files: dict[str, Path], out: Path) -> Path:
+    """A one-thing case with its 材料: a PDF, a Word file and a site photo."""
+    import zipfile
+
+    from commandroom.ids import new_id
+    from ui.cases.view import CasesView
+
+    pdf = folder / "联审意见书.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+                    + b"%" + b"0" * 180_000 + b"\n%%EOF\n")
+    docx = folder / "联审会议纪要.docx"
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document>" + "联审" * 4000 + "</w:document>")
+    case_id = new_id()
+    store.perform(actor, "case.open", case_id, {"type_code": "farmer_housing", "township_code": actor.township_code,
+                                                "title": "农民建房：徐某某原址翻建"})
+    view = CasesView(store, actor, [actor.township_code])
+    view.resize(*SIZE)
+    view.show()
+    view.reload()
+    await view.wait_idle()
+    view.select_case(case_id)
+    await view.wait_idle()
+    await view.attach([pdf, docx, files["before"]])
+    await view.wait_idle()
+    view.panel.attachment_list.setCurrentRow(0)
+    await asyncio.sleep(0.3)
+    path = out / "cases_attachments.png"
+    view.grab().save(str(path))
+    view.close()
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,9 @@ temp dir), opens the wall offscreen in Chinese (``--lang en``: English, files na
 * ``wall_overview_4k.png`` — the same at 3840×2160 (everything twice as big);
 * ``wall_offline_banner.png`` — the overview while the server cannot be reached;
 * ``wall_zones.png`` — the 7-zone page;
+* ``wall_map_1080p.png`` / ``wall_map_4k.png`` — the map page over the demo base map (installed as the
+  workstation's downloaded ``streets`` layer): its tiles drawn two / four times larger, so the names
+  read from across the room (issue 19);
 * ``wall_urgent_takeover.png`` — an urgent incident taking over the map (the big card alone
   when QtWebEngine is not available).
 """
@@ -40,6 +43,25 @@ async def _settle(window: Any, seconds: float = 1.5) -> None:
                 break
             await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
+
+
+def _install_demo_basemap(store_path: Path) -> None:
+    """The demo base map as the workstation's downloaded streets layer (what ``make demo`` desks get)."""
+    import tempfile
+
+    from commandroom.basemap.local import desk_basemap_dir
+    from ui.map.basemap_demo import install_demo_basemap
+
+    install_demo_basemap(desk_basemap_dir(store_path), Path(tempfile.gettempdir()) / "cr-demo-basemap")
+
+
+async def _map_ready(map_page: Any, timeout_s: float = 60.0) -> None:
+    """Wait until the map page has drawn (Chromium, the page, the markers) and its tiles have loaded."""
+    for _ in range(round(timeout_s * 10)):
+        if getattr(map_page.view, "is_ready", False):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2.5)
 
 
 def _urgent_incident(store: Any) -> str:
@@ -80,7 +102,9 @@ async def take(out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
-    store = DeskStore(demo_store_path())
+    path = demo_store_path()
+    _install_demo_basemap(path)
+    store = DeskStore(path)
     online = SyncStatus(online=True, last_success=utcnow())
     try:
         config = WallConfig(interval_s=3600, pages=("overview", "zones", "map"), sound=False, urgent_s=3600)
@@ -122,11 +146,20 @@ async def take(out: Path) -> list[Path]:
         map_page = window.pages["map"]
         if map_page.has_map:
             window._on_page_requested("map")
-            for _ in range(600):  # up to 60 s for Chromium, the page and the markers
-                if getattr(map_page.view, "is_ready", False):
-                    break
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(1.0)
+            await _map_ready(map_page)
+            path = out / shot_name("wall_map_1080p.png")
+            window.grab().save(str(path))
+            saved.append(path)
+            window.resize(3840, 2160)  # a 4K wall: the base map is drawn again, four times larger
+            await asyncio.sleep(0.5)
+            await _map_ready(map_page)
+            path = out / shot_name("wall_map_4k.png")
+            window.grab().save(str(path))
+            saved.append(path)
+            window.resize(1920, 1080)
+            await asyncio.sleep(0.5)
+            window.resize(1920, 1080)
+            await _map_ready(map_page)
         _urgent_incident(store)
         for _ in range(100):
             if window.in_takeover:

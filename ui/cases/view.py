@@ -5,25 +5,34 @@ Left: the catalogue of 17 entries (the six named in the article starred) with "o
 the before/after of the reform (农民建房: 7 个步骤 → 3 个步骤), the lead department (领办)
 and the collaborating departments with their check-in status and time, the named steps
 with the current one highlighted (steps complete in order), and the time limit with its
-countdown and escalation. Actions perform ``case.checkin`` / ``case.step_done`` /
-``case.complete`` / ``case.escalate`` on the writer; the pane reloads from change events.
+countdown and escalation, and the case's attachments (材料: documents and photos, attached here and
+opened or saved as a copy from this desk's files or the county server). Actions perform ``case.checkin`` /
+``case.step_done`` / ``case.complete`` / ``case.escalate`` / ``case.attach`` on the writer; the pane reloads
+from change events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -33,16 +42,26 @@ from PySide6.QtWidgets import (
 )
 
 from commandroom.ids import new_id
-from commandroom.queries.cases import CaseDetail, CaseRow, CatalogueRow, case_detail, case_list, catalogue
+from commandroom.queries.cases import (
+    Attachment,
+    CaseDetail,
+    CaseRow,
+    CatalogueRow,
+    case_detail,
+    case_list,
+    catalogue,
+)
 from commandroom.services.deadlines import escalation_for, escalation_rank
+from commandroom.store.photos import PhotoError, attach_files
 from commandroom.timeutil import fmt_local, utcnow
 from ui import ui_state
-from ui.async_runner import LatestTask, run_read, store_events
+from ui.async_runner import LatestTask, run_db, run_read, store_events
 from ui.boards import labels as board_labels
 from ui.boards.dialogs import BaseDialog, IncidentPickerDialog, text_edit
 from ui.cases.models import STATE_COLOURS, CaseCheckinModel, CaseListModel, CatalogueModel, state_label
 from ui.common.id_model import IdRole
 from ui.common.operations import ActionHostMixin, Operation
+from ui.common.photo_viewer import photo_source, show_photo
 from ui.common.row_model import fit_columns
 
 if TYPE_CHECKING:
@@ -51,6 +70,32 @@ if TYPE_CHECKING:
 
 WATCHED = ("one_thing_case", "case_step", "case_checkin")
 LADDER = ("reminder", "supervision_order", "leader_notice")
+AttachmentRole = Qt.ItemDataRole.UserRole + 41
+ATTACH_FILTER = "*.pdf *.doc *.docx *.xls *.xlsx *.ppt *.pptx *.jpg *.jpeg *.png"
+
+
+def kind_label(mime: str) -> str:
+    """What kind of file an attachment is, in the officer's words."""
+    words = {
+        "application/pdf": QCoreApplication.translate("Cases", "PDF"),
+        "image/jpeg": QCoreApplication.translate("Cases", "Photo"),
+        "image/png": QCoreApplication.translate("Cases", "Photo"),
+    }
+    if mime in words:
+        return words[mime]
+    if "wordprocessing" in mime:
+        return QCoreApplication.translate("Cases", "Word")
+    if "spreadsheet" in mime:
+        return QCoreApplication.translate("Cases", "Excel")
+    if "presentation" in mime:
+        return QCoreApplication.translate("Cases", "PowerPoint")
+    return QCoreApplication.translate("Cases", "Office file")
+
+
+def size_label(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1048576:.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 class OpenCaseDialog(BaseDialog):
@@ -224,6 +269,22 @@ class CasePanel(QWidget):
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
         self.note_label.setObjectName("Muted")
+        self.attach_title = QLabel(self.tr("Attachments (documents and photos)"))
+        self.attach_title.setObjectName("SectionTitle")
+        self.attachment_list = QListWidget()
+        self.attachment_list.setMaximumHeight(110)
+        self.attachment_list.itemDoubleClicked.connect(lambda _item: self._on_open_clicked())
+        self.attachment_list.currentRowChanged.connect(self._update_buttons)
+        attach_bar = QHBoxLayout()
+        self.attach_button = QPushButton(self.tr("Attach files…"))
+        self.open_attachment_button = QPushButton(self.tr("Open"))
+        self.save_attachment_button = QPushButton(self.tr("Save a copy…"))
+        self.attach_button.clicked.connect(self._on_attach_clicked)
+        self.open_attachment_button.clicked.connect(self._on_open_clicked)
+        self.save_attachment_button.clicked.connect(self._on_save_clicked)
+        attach_bar.addWidget(self.attach_title, 1)
+        for b in (self.attach_button, self.open_attachment_button, self.save_attachment_button):
+            attach_bar.addWidget(b)
         head = QHBoxLayout()
         head.addWidget(self.title_label, 1)
         head.addWidget(self.state_label)
@@ -234,11 +295,15 @@ class CasePanel(QWidget):
             layout.addWidget(w)
         layout.addWidget(self.checkin_table, 1)
         layout.addWidget(self.note_label)
+        layout.addLayout(attach_bar)
+        layout.addWidget(self.attachment_list)
         layout.addLayout(buttons)
         self._content = [self.title_label, self.state_label, self.sub_label, self.reform_label, self.reform_note,
                          self.lead_label, self.clock_label, self.incident_button, steps_title, self.progress,
                          self.steps, depts_title, self.checkin_table, self.note_label, self.checkin_button,
-                         self.step_button, self.complete_button, self.escalate_button]
+                         self.step_button, self.complete_button, self.escalate_button, self.attach_title,
+                         self.attachment_list, self.attach_button, self.open_attachment_button,
+                         self.save_attachment_button]
         self.checkin_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.show_detail(None)
 
@@ -249,6 +314,7 @@ class CasePanel(QWidget):
             w.setVisible(detail is not None)
         if detail is None:
             self.checkin_model.set_rows([])
+            self.attachment_list.clear()
             return
         p = detail.progress
         now = self.view.clock()
@@ -297,7 +363,50 @@ class CasePanel(QWidget):
         fit_columns(self.checkin_table)
         self.note_label.setText(detail.note)
         self.note_label.setVisible(bool(detail.note))
+        self.show_attachments(detail.attachments)
         self._update_buttons()
+
+    def show_attachments(self, attachments: tuple[Attachment, ...]) -> None:
+        """One line per file: name, kind, size, who attached it and when; the selection is kept."""
+        current = self.selected_attachment()
+        self.attachment_list.clear()
+        for a in attachments:
+            when = fmt_local(a.at, "%m-%d %H:%M") if a.at else ""
+            item = QListWidgetItem(self.tr("{name}  ·  {kind} {size}  ·  {by} {when}").format(
+                name=a.name, kind=kind_label(a.mime), size=size_label(a.size), by=a.by, when=when).strip())
+            item.setData(AttachmentRole, a)
+            item.setToolTip(a.name)
+            self.attachment_list.addItem(item)
+            if current is not None and a.sha256 == current.sha256:
+                self.attachment_list.setCurrentItem(item)
+        if not attachments:
+            empty = QListWidgetItem(self.tr("No attachments yet."))
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.attachment_list.addItem(empty)
+
+    def selected_attachment(self) -> Attachment | None:
+        item = self.attachment_list.currentItem()
+        return item.data(AttachmentRole) if item is not None else None
+
+    def _on_attach_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Attach files to the case"), "",
+            self.tr("Documents and photos ({patterns})").format(patterns=ATTACH_FILTER))
+        if paths:
+            self.view.start_action(self.view.attach([Path(p) for p in paths]))
+
+    def _on_open_clicked(self) -> None:
+        chosen = self.selected_attachment()
+        if chosen is not None:
+            self.view.start_action(self.view.open_attachment(chosen))
+
+    def _on_save_clicked(self) -> None:
+        chosen = self.selected_attachment()
+        if chosen is None:
+            return
+        target, _ = QFileDialog.getSaveFileName(self, self.tr("Save a copy of the attachment"), chosen.name)
+        if target:
+            self.view.start_action(self.view.save_attachment_copy(chosen, Path(target)))
 
     def selected_checkin(self) -> Any:
         sel = self.checkin_table.selectionModel().selectedRows()
@@ -313,6 +422,10 @@ class CasePanel(QWidget):
         self.complete_button.setEnabled(open_ and d.progress.current_step is None and may("case.complete"))
         self.escalate_button.setEnabled(open_ and self.view.clock() > d.progress.due_at
                                         and escalation_rank(d.progress.escalation_level) < len(LADDER))
+        self.attach_button.setEnabled(d is not None and may("case.attach"))
+        chosen = self.selected_attachment()
+        self.open_attachment_button.setEnabled(chosen is not None)
+        self.save_attachment_button.setEnabled(chosen is not None)
         if d is not None and d.progress.current_step is not None:
             self.step_button.setText(self.tr("Complete step {n}: {name}").format(
                 n=d.progress.current_step.position, name=d.progress.current_step.name))
@@ -346,6 +459,7 @@ class CasesView(ActionHostMixin, QWidget):
         self.action_task: asyncio.Task | None = None
         self.open_dialog: Any = None
         self.case_id: str | None = None
+        self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl  # how a document is handed to its program
         self.entries: list[CatalogueRow] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 4)
@@ -573,6 +687,73 @@ class CasesView(ActionHostMixin, QWidget):
             return False
         return await self.perform("case.complete", d.progress.case_id, {})
 
+    async def attach(self, files: list[Path]) -> bool:
+        """Check the picked files (type, size, not damaged) and attach them to the case (``case.attach``);
+        they go up with it at the next sync, by content hash. A bad file is named and nothing is attached."""
+        d = self.panel.detail
+        if d is None or not files:
+            return False
+        try:
+            hashes = await run_db(attach_files, self.store, files, documents=True)
+        except PhotoError as exc:
+            self.show_refusal(self.tr("Not attached: {why}").format(why=exc.message))
+            return False
+        names = {}
+        for path in files:  # the same file picked twice is one attachment, under its first name
+            names.setdefault(await run_db(_sha256_of, path), path.name)
+        return await self.perform("case.attach", d.progress.case_id,
+                                  {"attachments": hashes, "names": [names[h] for h in hashes]})
+
+    async def _attachment_file(self, attachment: Attachment) -> Path | None:
+        """The attachment's bytes on this desk (fetched from the county server once if needed), or None with
+        the reason on the message line."""
+        source = photo_source()
+        if source is None:
+            self.show_refusal(self.tr("This workstation is not connected to the county server; the file cannot "
+                                      "be fetched."))
+            return None
+        try:
+            return await source.full_image(attachment.sha256)
+        except Exception as exc:  # noqa: BLE001 - PhotoUnavailable (its message is the officer's), or the line
+            self.show_refusal(getattr(exc, "message", "") or self.tr("The file could not be fetched; try again "
+                                                                     "later."))
+            return None
+
+    async def open_attachment(self, attachment: Attachment) -> Path | None:
+        """A photo in the photo viewer; a document in the program this computer opens it with (a copy under
+        its own name in a temporary folder). Returns the file opened (None: not available)."""
+        if attachment.mime.startswith("image/"):
+            shown = await show_photo(self, attachment.sha256, attachment.name)
+            return Path(attachment.name) if shown else None
+        held = await self._attachment_file(attachment)
+        if held is None:
+            return None
+        self.clear_refusal()
+        folder = Path(tempfile.mkdtemp(prefix="commandroom-attachment-"))
+        copy = folder / attachment.name
+        await asyncio.to_thread(shutil.copyfile, held, copy)
+        self.open_url(QUrl.fromLocalFile(str(copy)))
+        return copy
+
+    async def save_attachment_copy(self, attachment: Attachment, target: Path) -> bool:
+        """Write a copy of the attachment where the officer chose (whole or not at all)."""
+        held = await self._attachment_file(attachment)
+        if held is None:
+            return False
+        from commandroom.store.photos import write_atomic
+
+        try:
+            data = await asyncio.to_thread(held.read_bytes)
+            await asyncio.to_thread(write_atomic, target, data)
+        except OSError as exc:
+            self.show_refusal(self.tr("The copy could not be saved ({why}); choose another folder.").format(
+                why=exc.strerror or exc))
+            return False
+        self.message_label.setStyleSheet("QLabel { color:#1e7b34; }")
+        self.message_label.setText(self.tr("Saved a copy: {path}").format(path=str(target)))
+        self.message_label.show()
+        return True
+
     async def escalate_case(self) -> bool:
         d = self.panel.detail
         if d is None:
@@ -585,3 +766,8 @@ class CasesView(ActionHostMixin, QWidget):
             return False
         return await self.perform("case.escalate", d.progress.case_id, {"level": level})
 
+
+def _sha256_of(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()

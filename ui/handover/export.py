@@ -10,6 +10,8 @@ temporary file and rename it at the end, so a cancelled or failed export leaves 
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +67,12 @@ _TEXTS = {
     "closed_later": QT_TRANSLATE_NOOP("Handover", "Open then, closed since"),
     "scope_all": QT_TRANSLATE_NOOP("Handover", "All townships"),
     "team": QT_TRANSLATE_NOOP("Handover", "{zone} team"),
+    "photos": QT_TRANSLATE_NOOP("Handover", "Photos of the day's closures"),
+    "before": QT_TRANSLATE_NOOP("Handover", "Before"),
+    "after": QT_TRANSLATE_NOOP("Handover", "After"),
+    "closed_at": QT_TRANSLATE_NOOP("Handover", "Closed at"),
+    "no_photo": QT_TRANSLATE_NOOP("Handover", "none"),
+    "not_here": QT_TRANSLATE_NOOP("Handover", "photo not on this workstation yet"),
 }
 
 
@@ -192,8 +200,53 @@ def briefing_html(b: DailyBriefing, text: BriefingText, *, now: datetime | None 
                         nowrap=(0, 5)))  # "QC-2026-000123" and "12-03 14:30" stay whole
     if len(b.overdue) > overdue_rows:
         parts.append(f"<p>{_esc(text['more'].format(n=len(b.overdue) - overdue_rows))}</p>")
+    if b.photos:
+        parts.append(f"<h2>{_esc(text['photos'])}（{len(b.photos)}）</h2>")
+        parts.append(_photo_table(b, text))
     parts.append("</body></html>")
     return "".join(parts)
+
+
+PHOTO_PX = 110  # a thumbnail's longer side in the briefing
+
+
+def _thumb_html(item: Any, hashes: list[str], text: BriefingText) -> str:
+    """The thumbnails as inline images (data: URLs, so the print preview and the PDF need no files)."""
+    if not hashes:
+        return f"<span style='color:#888888'>{_esc(text['no_photo'])}</span>"
+    out = []
+    for sha in hashes:
+        thumb = item.thumbnails.get(sha)
+        if thumb is None:
+            out.append(f"<span style='color:#888888'>（{_esc(text['not_here'])}）</span>")
+            continue
+        width, height = _fit(thumb)
+        data = base64.b64encode(thumb).decode("ascii")
+        out.append(f"<img src='data:image/jpeg;base64,{data}' width={width} height={height}>&nbsp;")
+    return "".join(out)
+
+
+def _fit(thumb: bytes) -> tuple[int, int]:
+    """The size to draw a thumbnail at: its longer side :data:`PHOTO_PX`, its shape kept."""
+    from PySide6.QtGui import QImage
+
+    img = QImage.fromData(thumb)
+    if img.isNull() or not img.width() or not img.height():
+        return PHOTO_PX, PHOTO_PX * 3 // 4
+    scale = PHOTO_PX / max(img.width(), img.height())
+    return max(1, round(img.width() * scale)), max(1, round(img.height() * scale))
+
+
+def _photo_table(b: DailyBriefing, text: BriefingText) -> str:
+    head = "".join(f"<th width={w}%>{_esc(h)}</th>" for h, w in (
+        (text["incident"], 30), (text["before"], 35), (text["after"], 35)))
+    body = "".join(
+        "<tr><td>" + f"<span style='white-space:nowrap'>{_esc(item.number)}</span><br>{_esc(item.title)}<br>"
+        f"<span style='color:#555555'>{_esc(item.township_name)}　{_esc(text['closed_at'])} "
+        f"{_esc(fmt_local(item.closed_at, '%H:%M'))}</span></td>"
+        f"<td>{_thumb_html(item, item.before, text)}</td><td>{_thumb_html(item, item.after, text)}</td></tr>"
+        for item in b.photos)
+    return f"<table class=grid cellspacing=0 cellpadding=3 width=100%><tr>{head}</tr>{body}</table>"
 
 
 def write_pdf(html: str, path: str | Path) -> Path:
@@ -274,12 +327,52 @@ def write_xlsx(b: DailyBriefing, text: BriefingText, path: str | Path, state: Ta
             fmt_local(c.due), _span(b.as_of - c.due), _assignee(c, text), text.escalations.get(c.escalation_level, "")]
            for c in b.overdue],
           [18, 40, 10, 10, 8, 18, 14, 16, 10])
+    if b.photos:
+        state.set_progress(0.8, "photos")
+        _photo_sheet(wb.create_sheet(), b, text, sheet)
     state.set_progress(0.9, "saving")
     wb.save(tmp)
     state.check()
     os.replace(tmp, path)
     state.set_progress(1.0, "done")
     return path
+
+
+def _photo_sheet(ws: Any, b: DailyBriefing, text: BriefingText, sheet: Any) -> None:
+    """The day's closures with their thumbnails anchored in the before / after columns (worker thread: no Qt)."""
+    from openpyxl.drawing.image import Image as SheetImage
+    from PIL import Image
+
+    sheet(ws, text["photos"], [text["number"], text["incident"], text["township"], text["closed_at"],
+                               text["before"], text["after"]],
+          [[item.number, item.title, item.township_name, fmt_local(item.closed_at), "", ""] for item in b.photos],
+          [18, 30, 10, 18, 36, 36])
+    for row, item in enumerate(b.photos, start=2):
+        ws.row_dimensions[row].height = 66  # points: the 80-pixel thumbnails fit
+        for column, hashes in (("E", item.before), ("F", item.after)):
+            shown = [h for h in hashes if h in item.thumbnails]
+            missing = len(hashes) - len(shown)
+            if not hashes:
+                ws[f"{column}{row}"] = text["no_photo"]
+            elif missing:
+                ws[f"{column}{row}"] = f"（{text['not_here']}：{missing}）"
+            for i, sha in enumerate(shown):
+                with Image.open(io.BytesIO(item.thumbnails[sha])) as img:
+                    img.thumbnail((80, 80))
+                    out = io.BytesIO()
+                    img.convert("RGB").save(out, format="PNG")
+                pic = SheetImage(io.BytesIO(out.getvalue()))
+                pic.anchor = f"{column}{row}"
+                if i:  # side by side in the cell: openpyxl anchors at a cell, so shift by a column offset
+                    from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
+                    from openpyxl.drawing.xdr import XDRPositiveSize2D
+                    from openpyxl.utils.units import pixels_to_EMU
+
+                    col = ord(column) - ord("A")
+                    marker = AnchorMarker(col=col, colOff=pixels_to_EMU(86 * i), row=row - 1, rowOff=0)
+                    pic.anchor = OneCellAnchor(_from=marker, ext=XDRPositiveSize2D(
+                        pixels_to_EMU(pic.width), pixels_to_EMU(pic.height)))
+                ws.add_image(pic)
 
 
 def discard_partial(path: str | Path) -> None:

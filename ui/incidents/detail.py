@@ -579,6 +579,9 @@ class IncidentDetailPanel(ActionHostMixin, QWidget):
     async def _do_verify(self) -> None:
         dialog = VerifyDialog(self.actor.name, subject=self.subject(), parent=self)
         if await self._dialog(dialog):
+            files = dialog.photo_files()
+            if files and not await self.attach(files):
+                return
             await self.perform("verify", dialog.mutation_args())
 
     async def _do_close(self) -> None:

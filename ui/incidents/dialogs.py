@@ -292,6 +292,8 @@ class VerifyDialog(_Dialog):
         self.form.addRow(self.tr("Verified by"), self.verifier_edit)
         self.note_edit = _text_edit(self.tr("What was checked; required when it failed"))
         self.form.addRow(self.tr("Note"), self.note_edit)
+        self.photos = PhotoPicker()  # the checker's own photos (核查照片), kept on the timeline entry
+        self.form.addRow(self.tr("Check photos"), self.photos)
         for w in (self.pass_radio, self.fail_radio):
             w.toggled.connect(self._update_ok)
         self.note_edit.textChanged.connect(self._update_ok)
@@ -306,7 +308,12 @@ class VerifyDialog(_Dialog):
         note = self.note_edit.toPlainText().strip()
         if note:
             args["note"] = note
+        if self.photos.files:
+            args["photos"] = self.photos.hashes()
         return args
+
+    def photo_files(self) -> list[Path]:
+        return [p for _h, p in self.photos.files]
 
 
 class PhotoPicker(QWidget):
@@ -324,6 +331,8 @@ class PhotoPicker(QWidget):
         self.add_button = QPushButton(self.tr("Add…"))
         self.add_button.clicked.connect(self._on_add_clicked)
         layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignTop)
+        # as tall as its list: a taller form row would float the list away from its button
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.files: list[tuple[str, Path]] = []
 
     def _on_add_clicked(self) -> None:

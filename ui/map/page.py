@@ -21,6 +21,7 @@ installed translator when the page is built, see :func:`page_config`.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import secrets
 import shutil
@@ -199,6 +200,25 @@ class PageOptions:
     heat_radius: int = 22
     scale: float = 1.0  # labels and markers: 1 on a desk; the wall passes its height / 1080 lines
 
+    @property
+    def tile_magnification(self) -> int:
+        """How many times larger the base map is drawn: :func:`tile_magnification` of :attr:`scale`."""
+        return tile_magnification(self.scale)
+
+
+def tile_magnification(scale: float) -> int:
+    """The power of two nearest to ``scale`` (1 on a desk; 2 on a 1080-line wall, 4 on a 4K one).
+
+    A base map's names and roads are drawn in its tiles, so the page's ``scale`` cannot enlarge them.
+    On the wall each tile is shown ``m`` times larger (Leaflet ``tileSize`` 256·m with ``zoomOffset``
+    −log2 m: the tile of the zoom log2 m below fills the same ground), and vector tiles are drawn at
+    256·m pixels with lines and names m times thicker and larger, so the map reads from across the
+    room like its markers. Only powers of two keep the tile grid of the zooms.
+    """
+    if scale <= 1.0:
+        return 1
+    return 2 ** max(0, round(math.log2(scale)))
+
 
 def page_config(base: BaseLayers, options: PageOptions) -> dict[str, Any]:
     """The JSON config object handed to ``cr.init`` (colours, labels, bounds).
@@ -284,8 +304,12 @@ class CrDataLayers(JSCSSMixin, MacroElement):
 def basemap_tile_layers(
     m: folium.Map, basemaps: list[LocalBaseMap], options: PageOptions
 ) -> list[tuple[LocalBaseMap, folium.TileLayer]]:
-    """One folium TileLayer per local raster base map, served by the ``tiles:`` scheme (no remote URL)."""
+    """One folium TileLayer per local raster base map, served by the ``tiles:`` scheme (no remote URL);
+    shown :attr:`PageOptions.tile_magnification` times larger on the wall."""
     out = []
+    magnification = options.tile_magnification
+    shift = int(math.log2(magnification))
+    larger: dict[str, Any] = {"tile_size": 256 * magnification, "zoom_offset": -shift} if shift else {}
     for base in basemaps:
         info = base.info
         layer = folium.TileLayer(
@@ -294,11 +318,13 @@ def basemap_tile_layers(
             name=f"basemap-{base.layer}",
             min_zoom=options.min_zoom,
             max_zoom=options.max_zoom,
-            max_native_zoom=info.max_zoom,
-            min_native_zoom=info.min_zoom,
+            # the page's zooms at which the tiles' own zooms are asked for (zoomOffset takes ``shift`` off)
+            max_native_zoom=info.max_zoom + shift,
+            min_native_zoom=info.min_zoom + shift,
             overlay=base.overlay,
             control=False,
             show=False,
+            **larger,
         ).add_to(m)
         out.append((base, layer))
     return out

@@ -194,8 +194,11 @@ class MapView(QWidget):
         from ui.map.page import PageOptions
 
         scale = max(1.0, float(scale))
+        before = (self.page_options or PageOptions()).tile_magnification
         self.page_options = replace(self.page_options or PageOptions(), scale=scale)
-        if self._page is not None and self._loaded:
+        if self._started and self.basemap_keys and self.page_options.tile_magnification != before:
+            self.reload()  # the base map's tiles are drawn and laid out for the old size: build the page again
+        elif self._page is not None and self._loaded:
             self._page.runJavaScript(f"cr.setScale({scale:g})", 0)
 
     def run_js(self, script: str, callback: Callable[[Any], None] | None = None) -> None:
@@ -257,7 +260,7 @@ class MapView(QWidget):
         from commandroom.queries.map_base import load_base_layers
         from ui.map import web
         from ui.map.bridge import MapBridge
-        from ui.map.page import build_map_page
+        from ui.map.page import PageOptions, build_map_page
         from ui.map.tiles import MBTiles
 
         self._generation += 1
@@ -270,7 +273,8 @@ class MapView(QWidget):
         self._page_dir = Path(tempfile.mkdtemp(prefix="commandroom-map-"))
         self.destroyed.connect(_remover(self._page_dir))
         base = load_base_layers(self.store, self.data_dir)
-        basemaps, sources = _open_basemaps(self.basemap_dir)
+        magnification = (self.page_options or PageOptions()).tile_magnification
+        basemaps, sources = _open_basemaps(self.basemap_dir, magnification)
         self.basemap_keys = tuple(f"{b.layer}:{b.version}" for b in basemaps)
         tiles = None if basemaps else MBTiles.open_if_usable(self.tiles_path)
         index = build_map_page(
@@ -483,7 +487,8 @@ class _OpenBaseMap:
 
 def _open_basemaps(folder: Path, scale: float = 1.0) -> tuple[list[_OpenBaseMap], dict[str, Any]]:
     """The desk's base maps, opened read-only (an unreadable file is skipped, and logged); vector tiles are
-    drawn to PNG on the desk (``scale``: larger tiles with larger names for the wall)."""
+    drawn to PNG on the desk (``scale``: the page's tile magnification, ``256 × scale``-pixel tiles with
+    names and roads to match, for the wall)."""
     from commandroom.basemap.local import installed_layers
     from ui.map.tiles import open_tiles
 

@@ -635,15 +635,19 @@ class WallMapPage(WallPage):
 
     def _style_map(self) -> None:
         """The map's look on the wall: no desktop controls, bigger labels and legend (read from 5 m)."""
-        if self.view is None or getattr(self.view, "page", lambda: None)() is None:
+        if self.view is None:
             return
         k = self.scale
+        set_scale = getattr(self.view, "set_scale", None)
+        if set_scale is not None:
+            # labels, incident markers and the base map's tiles grow with the wall's screen (one factor, in the
+            # page); given before the page is built, so its tiles are drawn for the wall the first time
+            set_scale(WALL_MAP_SCALE * k)
+        if getattr(self.view, "page", lambda: None)() is None:
+            return
         css = (".leaflet-control-zoom,.leaflet-control-layers,.cr-toolbar{display:none!important}"
                f".cr-legend{{zoom:{WALL_MAP_SCALE * k:.2f}}}"
                f".leaflet-control-scale{{zoom:{WALL_MAP_SCALE * k:.2f}}}")
-        set_scale = getattr(self.view, "set_scale", None)
-        if set_scale is not None:  # labels and incident markers grow with the wall's screen (one factor, in the page)
-            set_scale(WALL_MAP_SCALE * k)
         script = ("(function(){var s=document.getElementById('cr-wall-style');"
                   "if(!s){s=document.createElement('style');s.id='cr-wall-style';document.head.appendChild(s);}"
                   f"s.textContent={json.dumps(css)};}})()")

@@ -189,6 +189,7 @@ async function enqueue({kind, name, entity_id, args, label, files, photoArg, ref
   renderQueue();
   let pos;
   try { pos = await position(); } finally { S.locating -= 1; }
+  if (pos) S.lastPos = pos;
   const made = nowServer();
   const photos = [];
   for (const f of files || []) {
@@ -381,7 +382,15 @@ async function readLists() {
     if (me.ok) { S.profile = await me.json(); learnClock(S.profile.server_now); }
     if (p.team) {
       const r = await api(`${API}/field/dispatches`);
-      if (r.ok) { const j = await r.json(); out.dispatches = j.dispatches; out.members = j.members; out.me = j.me; }
+      if (r.ok) {
+        const j = await r.json();
+        noticeNew(S.data.fetched ? S.data.dispatches || [] : null, j.dispatches);
+        out.dispatches = j.dispatches; out.members = j.members; out.me = j.me;
+      }
+    }
+    if (p.team || p.grid_worker) {
+      const rb = await api(`${API}/field/basemap`);
+      if (rb.ok) { const b = await rb.json(); delete b.server_now; out.basemap = b; }
     }
     if (p.grid_worker) {
       const r1 = await api(`${API}/field/reports`);
@@ -450,6 +459,10 @@ async function signIn(ev) {
 
 function signedOut(message) {
   S.auth = null;
+  // the tiles were of this account's area: the next person on this phone gets his own
+  if (window.caches) caches.delete('cr-field-tiles-v1').catch(() => {});
+  M.urls.forEach((u) => URL.revokeObjectURL(u));
+  M.urls.clear(); M.imgs.clear(); M.fitted = null; M.layer = null;
   localStorage.removeItem(LS.auth);
   S.message = message || '';
   render();
@@ -550,7 +563,9 @@ function actForm(d, i) {
     h('button', {class: 'primary', 'data-step': step.key, onclick: go, text: BUTTON[step.key]}));
 }
 
-function reassignForm(d) {
+/** 队内改派 by the leader: one dispatch, or every stop of a joint visit (one act per dispatch, each once). */
+function reassignForm(d, all) {
+  const list = all || [d];
   const members = S.data.members || [];
   const boxes = members.map((m) => h('label', {class: 'member'},
     h('input', {type: 'checkbox', value: m.id, checked: (d.member_ids || []).includes(m.id)}), m.name));
@@ -561,10 +576,12 @@ function reassignForm(d) {
     const ids = boxes.map((b) => b.querySelector('input')).filter((x) => x.checked).map((x) => x.value);
     if (!ids.includes(lead.value)) ids.unshift(lead.value);
     const names = members.filter((m) => ids.includes(m.id)).map((m) => m.name).join('、');
-    S.open[d.id] = false;
-    await enqueue({kind: 'push', name: 'dispatch.reassign', entity_id: d.id,
-      args: {lead_member_id: lead.value, member_ids: ids}, label: `改派给 ${names} · ${d.incident.number || d.incident.title}`,
-      ref: `reassign:${d.id}`});
+    S.open[all ? `joint:${d.joint_visit_id}` : d.id] = false;
+    for (const one of list) {
+      await enqueue({kind: 'push', name: 'dispatch.reassign', entity_id: one.id,
+        args: {lead_member_id: lead.value, member_ids: ids},
+        label: `改派给 ${names} · ${one.incident.number || one.incident.title}`, ref: `reassign:${one.id}`});
+    }
   };
   return h('div', {class: 'reassign'}, h('label', {}, '带队队员', lead), h('div', {class: 'members'}, boxes),
     h('button', {class: 'primary', onclick: go, text: '确定改派'}));
@@ -594,13 +611,140 @@ function dispatchCard(d) {
     S.open[d.id] ? reassignForm(d) : null);
 }
 
+// ------------------------------------------------------------------ team: joint visits (联合出勤，综合查一次)
+
+/** One stop of a joint visit: 到场 (before-photos), 本处完成 (after-photos: submitted for 核查), or just a note. */
+function stopCard(d) {
+  const inc = d.incident;
+  const i = stepIndex(d);
+  const dk = `stop:${d.id}`;
+  const ended = d.state === 'cancelled' || i >= 5;
+  const arrive = i < 3;
+  const note = kept(dk, h('textarea', {name: 'note', rows: 2, placeholder: '说明（可不填）'}));
+  const file = kept(dk, h('input', {type: 'file', accept: 'image/*', capture: 'environment', multiple: true,
+    name: 'photos', 'aria-label': arrive ? '处置前照片' : '处置后照片'}));
+  const err = h('p', {class: 'error', text: (S.drafts[dk] || {}).error || ''});
+  const where = inc.number || inc.title;
+  const go = (what) => async (ev) => {
+    ev.preventDefault();
+    const text = note.value.trim() || undefined;
+    if (what === 'note' && !text) {
+      err.textContent = '只记录时请写明情况。';
+      (S.drafts[dk] || (S.drafts[dk] = {})).error = err.textContent;
+      return;
+    }
+    ev.target.disabled = true;
+    forget(dk);
+    const files = [...file.files];
+    if (what === 'note') {
+      await enqueue({kind: 'push', name: 'incident.note', entity_id: inc.id, args: {note: text}, files,
+        photoArg: 'photos', label: `联合出勤记录 · ${where}`, ref: `note:${d.id}`});
+    } else if (what === 'arrive') {
+      await enqueue({kind: 'push', name: 'dispatch.on_scene', entity_id: d.id, args: {note: text}, files,
+        photoArg: files.length ? 'photos' : null, label: `到达现场 · ${where}`, ref: d.id});
+    } else {
+      await enqueue({kind: 'push', name: 'incident.submit', entity_id: inc.id, args: {note: text}, files,
+        photoArg: 'photos_after', label: `本处完成，提交核查 · ${where}`, ref: d.id});
+      await enqueue({kind: 'push', name: 'dispatch.done', entity_id: d.id, args: {}, label: `派单完成 · ${where}`,
+        ref: d.id});
+    }
+  };
+  const waiting = queuedFor(d.id).length + queuedFor(`note:${d.id}`).length;
+  return h('li', {class: ended ? 'stop ended' : 'stop', 'data-stop': d.id},
+    h('div', {class: 'row'}, h('span', {class: 'num', text: inc.number}), h('span', {class: 'urg', text: inc.urgency_name || ''}),
+      h('span', {class: waiting ? 'state waiting' : 'state',
+        text: (d.state === 'cancelled' ? '已撤回' : STATE_AT[i]) + (waiting ? '（待发送）' : '')})),
+    h('b', {text: inc.title}),
+    inc.description && inc.description !== inc.title ? h('p', {class: 'desc', text: inc.description}) : null,
+    h('p', {class: 'addr', text: inc.address || ''}),
+    h('p', {class: 'meta', text: [d.on_scene_at ? `到场 ${when(d.on_scene_at)}` : '', d.done_at ? `完成 ${when(d.done_at)}` : '']
+      .filter((x) => x).join(' · ')}),
+    thumbs(inc.photos_before), thumbs(inc.photos_after),
+    waiting ? h('p', {class: 'waiting', text: `${waiting} 项操作待发送`}) : null,
+    ended ? null : h('div', {class: 'act'}, err, picker(arrive ? '处置前照片' : '处置后照片', file), note,
+      h('div', {class: 'row'},
+        h('button', {class: 'primary', 'data-act': arrive ? 'arrive' : 'done', onclick: go(arrive ? 'arrive' : 'done'),
+          text: arrive ? '到达此处' : '本处完成'}),
+        h('button', {class: 'plain', 'data-act': 'note', onclick: go('note'), text: '只记录'}))));
+}
+
+/** A joint visit: one trip for several nearby matters. 签收 and 出发 for all stops at once, then stop by stop. */
+function jointCard(list) {
+  const first = list[0];
+  const vid = first.joint_visit_id;
+  const open = list.filter((d) => d.state !== 'cancelled' && stepIndex(d) < 5);
+  const least = open.length ? Math.min(...open.map(stepIndex)) : 5;
+  const leader = (S.profile || {}).leader;
+  const crew = first.members.length ? `出勤：${first.members.join('、')}` : '';
+  const visitAct = async (ev, key) => {
+    ev.preventDefault();
+    ev.target.disabled = true;
+    const step = STEPS.find((s) => s.key === key);
+    const k = STEPS.indexOf(step);
+    for (const d of open.filter((x) => stepIndex(x) <= k)) {
+      await enqueue({kind: 'push', name: step.name, entity_id: d.id, args: {},
+        label: `${BUTTON[key]} · ${d.incident.number || d.incident.title}`, ref: d.id});
+    }
+  };
+  const soonest = open.map((d) => [d, stepIndex(d)]).map(([d, i]) => countdown(d, i)).filter((x) => x)
+    .sort((a, b) => Date.parse(a.dataset.due) - Date.parse(b.dataset.due))[0] || null;
+  return h('article', {class: 'card joint', 'data-joint': vid},
+    h('div', {class: 'row'}, h('span', {class: 'num', text: '联合出勤'}),
+      h('span', {class: 'urg', text: `综合查一次 · ${list.length} 处`}),
+      h('span', {class: 'state', text: open.length ? `还剩 ${open.length} 处` : '全部完成'})),
+    h('p', {class: 'meta', text: `派单 ${when(first.assigned_at)}` + (crew ? ` · ${crew}` : '')
+      + (first.lead_member ? `（带队 ${first.lead_member}）` : '')}),
+    soonest,
+    least === 0 ? h('button', {class: 'primary wide', 'data-visit': 'ack', onclick: (ev) => visitAct(ev, 'ack'),
+      text: `签收本次联合出勤（${open.filter((d) => stepIndex(d) === 0).length} 处）`}) : null,
+    least === 1 ? h('button', {class: 'primary wide', 'data-visit': 'go', onclick: (ev) => visitAct(ev, 'go'),
+      text: '出发（在途）'}) : null,
+    h('ol', {class: 'stops'}, list.map(stopCard)),
+    leader && open.length ? h('button', {class: 'link', text: S.open[`joint:${vid}`] ? '收起改派' : '队内改派（全部各处）',
+      onclick: () => { S.open[`joint:${vid}`] = !S.open[`joint:${vid}`]; render(); }}) : null,
+    S.open[`joint:${vid}`] ? reassignForm(first, open) : null);
+}
+
+/** The list in order, a joint visit's dispatches drawn as one card where its first stop stands. */
+function withVisits(list) {
+  const seen = new Set();
+  const out = [];
+  for (const d of list) {
+    if (!d.joint_visit_id) { out.push(dispatchCard(d)); continue; }
+    if (seen.has(d.joint_visit_id)) continue;
+    seen.add(d.joint_visit_id);
+    out.push(jointCard((S.data.dispatches || []).filter((x) => x.joint_visit_id === d.joint_visit_id)));
+  }
+  return out;
+}
+
+/** Work that arrived since the last read: said at the top of the list (and a buzz), until seen. */
+function noticeNew(before, after) {
+  if (!before) return;
+  const had = new Set(before.map((d) => d.id));
+  const fresh = after.filter((d) => !had.has(d.id) && d.state === 'assigned');
+  if (!fresh.length) return;
+  S.fresh = [...new Set([...(S.fresh || []), ...fresh.map((d) => d.incident.number || d.incident.title)])];
+  if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+}
+
+function freshNotice() {
+  if (!S.fresh || !S.fresh.length) return null;
+  return h('div', {class: 'fresh', id: 'fresh'}, h('b', {text: `新派单 ${S.fresh.length} 件：`}), S.fresh.join('、'),
+    h('button', {class: 'link', text: '知道了', onclick: () => { S.fresh = []; render(); }}));
+}
+
 function dispatchesView() {
   const list = S.data.dispatches || [];
   if (!list.length) return [h('p', {class: 'empty', text: S.data.fetched ? '目前没有派给本队的任务。' : '正在读取派单…'})];
-  const active = list.filter((d) => d.state !== 'cancelled' && stepIndex(d) < 5);
-  const ended = list.filter((d) => !active.includes(d));
-  return [h('h2', {text: `我的派单（${active.length}）`}), active.map(dispatchCard),
-    ended.length ? h('h2', {text: '已完成或撤回'}) : null, ended.map(dispatchCard)];
+  const openVisit = new Set(list.filter((d) => d.joint_visit_id && d.state !== 'cancelled' && stepIndex(d) < 5)
+    .map((d) => d.joint_visit_id));
+  const isActive = (d) => (d.joint_visit_id ? openVisit.has(d.joint_visit_id) : d.state !== 'cancelled' && stepIndex(d) < 5);
+  const active = list.filter(isActive);
+  const ended = list.filter((d) => !isActive(d));
+  const count = new Set(active.map((d) => d.joint_visit_id || d.id)).size;
+  return [freshNotice(), h('h2', {text: `我的派单（${count}）`}), withVisits(active),
+    ended.length ? h('h2', {text: '已完成或撤回'}) : null, withVisits(ended)];
 }
 
 // ------------------------------------------------------------------ grid worker: report, my reports, 核查
@@ -693,12 +837,228 @@ function verifyView() {
     list.length ? list.map(verifyCard) : h('p', {class: 'empty', text: '本网格目前没有待核查的事件。'})];
 }
 
+// ------------------------------------------------------------------ the base map of my area (地图)
+//
+// Tiles come from the county server (GET /api/v1/field/tiles/…, my area only) and nowhere else. The service
+// worker keeps every tile once shown, so the map of the places already looked at opens without signal.
+
+const TILE = 256;
+const M = {el: null, pane: null, marks: null, layer: null, z: 0, cx: 0, cy: 0, imgs: new Map(), urls: new Map(),
+           drag: null, fitted: null, pending: false, fetching: null};
+
+function worldX(lon, z) { return (lon + 180) / 360 * TILE * 2 ** z; }
+function worldY(lat, z) {
+  const r = lat * Math.PI / 180;
+  return (1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * TILE * 2 ** z;
+}
+function mapInfo() { return S.data.basemap || null; }
+function mapLayer() {
+  const info = mapInfo();
+  if (!info || !info.layers || !info.layers.length) return null;
+  return info.layers.find((l) => l.layer === M.layer) || info.layers[0];
+}
+
+/** The whole area on the screen: the deepest zoom at which its bounds fit. */
+function fitArea() {
+  const l = mapLayer();
+  if (!l || !M.el.clientWidth) return;
+  const [w, s, e, n] = l.bounds;
+  let z = l.min_zoom;
+  for (let k = l.min_zoom; k <= l.max_zoom; k++) {
+    if (worldX(e, k) - worldX(w, k) <= M.el.clientWidth && worldY(s, k) - worldY(n, k) <= M.el.clientHeight) z = k;
+  }
+  M.z = z;
+  M.cx = (worldX(w, z) + worldX(e, z)) / 2;
+  M.cy = (worldY(n, z) + worldY(s, z)) / 2;
+  M.fitted = `${l.layer}:${l.bounds.join(',')}`;
+}
+
+async function tileBlob(url, retried) {
+  // straight to the server (through the service worker's cache): a tile never changes the line's on/off word
+  const r = await fetch(url, {headers: S.auth ? {Authorization: `Bearer ${S.auth.access_token}`} : {}});
+  if (r.status === 401 && !retried && S.auth && await refresh().catch(() => false)) return tileBlob(url, true);
+  return r.ok ? r.blob() : null;
+}
+
+function tileImg(l, z, x, y) {
+  const key = `${l.layer}/${z}/${x}/${y}`;
+  let img = M.imgs.get(key);
+  if (img) return img;
+  img = h('img', {class: 'tile', alt: '', 'data-tile': key, draggable: 'false'});
+  M.imgs.set(key, img);
+  const known = M.urls.get(key);
+  if (known) { img.src = known; return img; }
+  tileBlob(l.tile_url.replace('{z}', z).replace('{x}', x).replace('{y}', y)).then((b) => {
+    if (!b) { img.classList.add('none'); return; }
+    const u = URL.createObjectURL(b);
+    M.urls.set(key, u);
+    img.src = u;
+  }).catch(() => { img.classList.add('none'); M.imgs.delete(key); });  // no signal and never seen: try later
+  return img;
+}
+
+function place(el, x, y) { el.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`; }
+
+function drawMap() {
+  M.pending = false;
+  const l = mapLayer();
+  if (!M.el || !l || !M.el.isConnected) return;
+  if (!M.el.clientWidth) { requestAnimationFrame(drawMap); return; }
+  if (M.fitted === null || !M.fitted.startsWith(`${l.layer}:`)) fitArea();
+  const W = M.el.clientWidth, H = M.el.clientHeight, n = 2 ** M.z;
+  const left = M.cx - W / 2, top = M.cy - H / 2;
+  const want = new Set();
+  for (let x = Math.max(0, Math.floor(left / TILE)); x <= Math.min(n - 1, Math.floor((left + W) / TILE)); x++) {
+    for (let y = Math.max(0, Math.floor(top / TILE)); y <= Math.min(n - 1, Math.floor((top + H) / TILE)); y++) {
+      const img = tileImg(l, M.z, x, y);
+      want.add(img);
+      place(img, x * TILE - left, y * TILE - top);
+      if (img.parentNode !== M.pane) M.pane.append(img);
+    }
+  }
+  for (const img of [...M.pane.children]) if (!want.has(img)) img.remove();
+  for (const [key, img] of M.imgs) if (!want.has(img) && M.imgs.size > 300) M.imgs.delete(key);
+  // my team's matters where the tiles draw them (a GCJ-02 map: the server's converted point)
+  M.marks.replaceChildren();
+  for (const d of (S.data.dispatches || []).filter((x) => x.state !== 'cancelled' && stepIndex(x) < 5)) {
+    const inc = d.incident;
+    const pt = l.crs === 'gcj02' ? inc.at_gcj02 : (inc.lat !== null ? [inc.lat, inc.lon] : null);
+    if (!pt) continue;
+    const m = h('div', {class: `mark urg-${inc.urgency}`, 'data-mark': inc.id, title: inc.title},
+      h('span', {text: inc.number || inc.title.slice(0, 6)}));
+    place(m, worldX(pt[1], M.z) - left, worldY(pt[0], M.z) - top);
+    M.marks.append(m);
+  }
+  const me = S.lastPos;
+  if (me && l.crs !== 'gcj02') {
+    const m = h('div', {class: 'mark me', title: '我的位置'});
+    place(m, worldX(me.lon, M.z) - left, worldY(me.lat, M.z) - top);
+    M.marks.append(m);
+  }
+}
+function redrawMap() { if (!M.pending) { M.pending = true; requestAnimationFrame(drawMap); } }
+
+function zoomBy(dz, px, py) {
+  const l = mapLayer();
+  if (!l) return;
+  const z = Math.max(l.min_zoom, Math.min(l.max_zoom, M.z + dz));
+  if (z === M.z) return;
+  const W = M.el.clientWidth, H = M.el.clientHeight;
+  const ax = px === undefined ? W / 2 : px, ay = py === undefined ? H / 2 : py;
+  const f = 2 ** (z - M.z);
+  M.cx = (M.cx - W / 2 + ax) * f - ax + W / 2;
+  M.cy = (M.cy - H / 2 + ay) * f - ay + H / 2;
+  M.z = z;
+  redrawMap();
+}
+
+function mapElement() {
+  if (M.el) return M.el;
+  M.pane = h('div', {class: 'pane'});
+  M.marks = h('div', {class: 'pane marks'});
+  M.el = h('div', {id: 'map', class: 'map'}, M.pane, M.marks,
+    h('div', {class: 'zoom'},
+      h('button', {'aria-label': '放大', 'data-zoom': 'in', text: '+', onclick: () => zoomBy(1)}),
+      h('button', {'aria-label': '缩小', 'data-zoom': 'out', text: '−', onclick: () => zoomBy(-1)}),
+      h('button', {'aria-label': '显示本片区', 'data-zoom': 'fit', text: '⌂', onclick: () => { M.fitted = null; redrawMap(); }})));
+  const pts = new Map();
+  M.el.addEventListener('pointerdown', (ev) => {
+    if (ev.target.closest('.zoom')) return;
+    M.el.setPointerCapture(ev.pointerId);
+    pts.set(ev.pointerId, {x: ev.clientX, y: ev.clientY});
+    M.drag = {gap: null};
+  });
+  M.el.addEventListener('pointermove', (ev) => {
+    const p = pts.get(ev.pointerId);
+    if (!p) return;
+    if (pts.size === 1) {
+      M.cx -= ev.clientX - p.x;
+      M.cy -= ev.clientY - p.y;
+      redrawMap();
+    }
+    pts.set(ev.pointerId, {x: ev.clientX, y: ev.clientY});
+    if (pts.size === 2) {  // two fingers apart: zoom in one step, together: out
+      const [a, b] = [...pts.values()];
+      const gap = Math.hypot(a.x - b.x, a.y - b.y);
+      if (M.drag.gap === null) M.drag.gap = gap;
+      else if (gap > M.drag.gap * 1.6 || gap < M.drag.gap / 1.6) {
+        const r = M.el.getBoundingClientRect();
+        zoomBy(gap > M.drag.gap ? 1 : -1, (a.x + b.x) / 2 - r.left, (a.y + b.y) / 2 - r.top);
+        M.drag.gap = gap;
+      }
+    }
+  });
+  const up = (ev) => { pts.delete(ev.pointerId); if (!pts.size) M.drag = null; };
+  M.el.addEventListener('pointerup', up);
+  M.el.addEventListener('pointercancel', up);
+  M.el.addEventListener('dblclick', (ev) => {
+    const r = M.el.getBoundingClientRect();
+    zoomBy(1, ev.clientX - r.left, ev.clientY - r.top);
+  });
+  M.el.addEventListener('wheel', (ev) => {
+    ev.preventDefault();
+    const r = M.el.getBoundingClientRect();
+    zoomBy(ev.deltaY < 0 ? 1 : -1, ev.clientX - r.left, ev.clientY - r.top);
+  }, {passive: false});
+  return M.el;
+}
+
+/** Fetch every tile of my area down to a street zoom ahead of going out (kept by the service worker). */
+async function fetchArea() {
+  const l = mapLayer();
+  if (!l || M.fetching) return;
+  const [w, s, e, n] = l.bounds;
+  const jobs = [];
+  const top = Math.min(l.max_zoom, Math.max(l.min_zoom, M.z) + 3);
+  for (let z = l.min_zoom; z <= top; z++) {
+    const n2 = 2 ** z;
+    const x0 = Math.max(0, Math.floor(worldX(w, z) / TILE)), x1 = Math.min(n2 - 1, Math.floor(worldX(e, z) / TILE));
+    const y0 = Math.max(0, Math.floor(worldY(n, z) / TILE)), y1 = Math.min(n2 - 1, Math.floor(worldY(s, z) / TILE));
+    for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) jobs.push([z, x, y]);
+  }
+  M.fetching = {done: 0, total: jobs.length, failed: 0};
+  render();
+  const worker = async () => {
+    for (;;) {
+      const job = jobs.shift();
+      if (!job) return;
+      try { await tileBlob(l.tile_url.replace('{z}', job[0]).replace('{x}', job[1]).replace('{y}', job[2])); } catch (e) { M.fetching.failed += 1; }
+      M.fetching.done += 1;
+      const el = document.getElementById('fetch-area');
+      if (el) el.textContent = `正在下载本片区底图 ${M.fetching.done}/${M.fetching.total}`;
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  const f = M.fetching;
+  M.fetching = null;
+  S.message = f.failed ? `底图下载中断（${f.failed} 张未下载），有信号时再点一次。` : `本片区底图已存到手机（${f.total} 张），没有信号时也能看。`;
+  S.drawn = null;
+  render();
+}
+
+function mapView() {
+  const info = mapInfo();
+  if (!info) return [h('p', {class: 'empty', text: S.online ? '正在读取底图…' : '底图信息要联网读取一次。'})];
+  if (!info.layers.length) return [h('p', {class: 'empty', text: '县服务器还没有导入底图。'})];
+  const l = mapLayer();
+  const pick = info.layers.length > 1 ? h('div', {class: 'layers'}, info.layers.map((x) => h('button', {
+    class: x.layer === l.layer ? 'tab on' : 'tab', 'data-layer': x.layer, text: x.name,
+    onclick: () => { M.layer = x.layer; M.fitted = null; S.drawn = null; render(); }}))) : null;
+  setTimeout(redrawMap, 0);
+  return [h('h2', {text: `${info.area_name || '本片区'}底图`}), pick, mapElement(),
+    h('p', {class: 'hint', text: l.attribution || ''}),
+    S.message && S.tab === 'map' ? h('p', {class: 'notice', text: S.message}) : null,
+    h('button', {class: 'plain wide', id: 'fetch-area', disabled: !!M.fetching || !S.online, onclick: fetchArea,
+      text: M.fetching ? `正在下载本片区底图 ${M.fetching.done}/${M.fetching.total}` : '下载本片区底图备用（离线时看）'})];
+}
+
 // ------------------------------------------------------------------ the frame
 
 function tabsFor(p) {
   const tabs = [];
   if (p.team) tabs.push(['dispatches', '派单']);
   if (p.grid_worker) tabs.push(['report', '上报'], ['mine', '我的上报'], ['verify', '核查']);
+  if (tabs.length) tabs.push(['map', '地图']);
   return tabs;
 }
 
@@ -762,10 +1122,10 @@ function render() {
   S.deferred = false;
   // nothing the page shows has changed: keep the page as it is (a redraw would reset what is being picked)
   const drawn = JSON.stringify([S.auth.username, S.tab, S.data, S.queue.map((q) => q.id), S.recent.length, S.open,
-    S.rejected.length, S.online, p.leader, Math.floor(nowServer() / 60000)]);
+    S.rejected.length, S.online, p.leader, S.fresh, Math.floor(nowServer() / 60000)]);
   if (drawn === S.drawn && main.childElementCount) return;
   S.drawn = drawn;
-  const view = {dispatches: dispatchesView, report: reportView, mine: mineView, verify: verifyView}[S.tab];
+  const view = {dispatches: dispatchesView, report: reportView, mine: mineView, verify: verifyView, map: mapView}[S.tab];
   const scroll = window.scrollY;
   main.replaceChildren(...(view ? view() : [h('p', {class: 'empty', text: '此账号没有外勤任务。'})]).flat()
     .filter((x) => x));
