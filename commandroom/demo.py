@@ -63,6 +63,7 @@ def prepare_demo(settings: Settings, *, days: int) -> str | None:
             _user, key = create_user(session, username=username, display_name=name, role=role,
                                      password=DEMO_PASSWORD, **scope)
             api_key = key or api_key
+        _lead_demo_module(session)
     state.close()
     key_file.write_text(api_key or "")
     print(f"demo county database ready in {time.perf_counter() - started:.1f} s: {url}", flush=True)
@@ -84,8 +85,33 @@ def _ensure_accounts(url: str) -> None:
                 if username not in have:
                     create_user(session, username=username, display_name=name, role=role, password=DEMO_PASSWORD,
                                 **scope)
+            _lead_demo_module(session)
     finally:
         state.close()
+
+
+DEMO_MODULE_LEAD = ("qc-lead", "平安法治")
+
+
+def _lead_demo_module(session) -> None:
+    """Make ``qc-lead`` the lead of 球川's 平安法治 board (a module lead's desk holds only the boards it leads).
+
+    A named ``module.update`` by the system, so it is logged and audited like any change.
+    """
+    from sqlalchemy import select
+
+    from commandroom.domain.models import Module, User
+    from commandroom.mutations.core import Actor
+    from commandroom.server import pipeline
+
+    username, module_name = DEMO_MODULE_LEAD
+    user = session.scalars(select(User).where(User.username == username)).first()
+    module = session.scalars(select(Module).where(Module.township_code == QIUCHUAN,
+                                                  Module.name.contains(module_name))).first()
+    if user is None or module is None or module.lead_user_id == user.id:
+        return
+    pipeline.execute(session, actor=Actor.system(), allowed_townships=None, name="module.update",
+                     entity_id=module.id, args={"lead_user_id": user.id})
 
 
 def prepare_demo_basemap(settings: Settings, url: str) -> None:

@@ -214,8 +214,11 @@ _R: list[tuple[str, str, dict[Role, Reach], _ReadFlags]] = [
     ("report.read", "查看上报详情", _g(*READERS), {}),
     ("report.contact", "查看上报人联系方式", _g(DO, GS, CC), {}),
     ("incident.read", "查看事件详情与时间线", _g(*READERS), {}),
-    ("export.incidents", "导出事件", _g(DO, GS, ML, CC), {}),
-    ("photo.read", "查看照片", _g(*READERS, GW), {}),
+    # exports are written on the desk from the rows it holds (its scope); these say which seats may export
+    ("export.incidents", "导出事件（每日简报）", _g(DO, GS, ML, CC), {}),
+    ("export.assessment", "导出考核表", _g(DO, ML, CC), {}),
+    ("export.zone_stats", "导出片区响应统计", _g(DO, GS, TL, CC), {}),
+    ("photo.read", "查看照片（本人范围内记录的照片）", _g(*READERS, grid=(GW,)), {}),
     ("photo.upload", "上传照片", _g(DO, GS, TL, TM, ML, DL, CC, GW), {}),
     ("open311.read", "Open311 查询上报", _g(DO, GS, CC, grid=(GW,)), {}),
     ("open311.create", "Open311 上报", _g(DO, GS, GW), {}),
@@ -226,7 +229,8 @@ _R: list[tuple[str, str, dict[Role, Reach], _ReadFlags]] = [
     ("notices.read", "查看通知发送记录", _g(DO, GS, TL, ML, CC), {}),
     ("admin.jobs", "查看定时任务（上次、下次运行）", _g(CC, AD), {}),
     ("notices.configure", "设置通知通道和规则", _g(CC, AD), {}),
-    ("basemap.read", "下载底图（参考数据）", _g(*READERS, AD, GW), {}),
+    ("basemap.package", "下载全县底图包（工作站地图）", _g(*READERS), {}),
+    ("basemap.read", "底图瓦片（本人范围内）", _g(*READERS, GW), {}),
     ("field.login", "登录外勤手机应用", _g(TL, TM, GW), {}),
     ("field.read", "外勤应用：我的派单、我的上报、待我核查", _g(TL, TM, GW), {}),
     ("field.push", "外勤应用上传操作（每条另按其规则检查）", _g(TL, TM, GW), {}),
@@ -283,8 +287,8 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/notice-channels"): "notices.configure",
     ("POST", "/api/v1/notice-rules"): "notices.configure",
     ("PUT", "/api/v1/notice-contacts/me"): "auth.session",
-    ("GET", "/api/v1/basemaps"): "basemap.read",
-    ("GET", "/api/v1/basemaps/{basemap_id}/package"): "basemap.read",
+    ("GET", "/api/v1/basemaps"): "basemap.package",
+    ("GET", "/api/v1/basemaps/{basemap_id}/package"): "basemap.package",
     ("GET", "/api/v1/basemaps/{layer}/zones/{zone_id}"): "basemap.read",
     ("GET", "/api/v1/basemaps/{layer}/tiles/{z}/{x}/{y}"): "basemap.read",
     ("GET", "/field"): "public",
@@ -398,6 +402,16 @@ def is_desk_account(roles: Iterable[str]) -> bool:
     return any(_role(r) in DESK_ROLES for r in roles)
 
 
+def boards_limited(roles: Iterable[str]) -> bool:
+    """True for a module lead's desk: of the township's boards it reads (and may name) only those it leads.
+
+    Any other reading role of the same account (a duty officer who also leads a module, the wall) sees
+    every board of its townships.
+    """
+    held = {_role(r) for r in roles}
+    return Role.MODULE_LEAD in held and not (held & (READERS - {Role.MODULE_LEAD}))
+
+
 def reads_operational_rows(roles: Iterable[str]) -> bool:
     """False for an accounts-only administrator: its desk token reads reference data only."""
     return any(_role(r) in READERS for r in roles)
@@ -475,12 +489,20 @@ def assigned_args(actor: Acting, name: str, args: Mapping[str, Any], session: An
 
 
 def _leads_module(session: Any, actor: Acting, module_id: str | None, *, strict: bool = False) -> bool:
+    """Does the actor lead this module? A module without a named lead is every module lead's of its township
+    until one is named (the seed names none); :func:`commandroom.sync.buckets.board_buckets` reads the same."""
     if session is None or not module_id:
         return not strict
     from commandroom.domain.models import Module
 
     module = session.get(Module, module_id)
     return module is not None and (not module.lead_user_id or module.lead_user_id == actor.user_id)
+
+
+def leads_board(session: Any, actor: Acting, table: str, row: Any) -> bool:
+    """For a board-limited desk (:func:`boards_limited`): is this module or task card on a board it leads?"""
+    module_id = row.id if table == "module" else getattr(row, "module_id", None)
+    return _leads_module(session, actor, module_id, strict=True)
 
 
 def _collaborators(session: Any, type_code: str) -> list[str]:
@@ -564,8 +586,21 @@ def matrix_markdown() -> str:
               "in a department's bucket once it was the department's work (a returned matter stays in its "
               "history).",
               "- A team member's desk receives its zone's townships (not only its own dispatches).",
-              "- A module lead's desk receives its township's bucket, so it *sees* every board; it can change "
-              "cards, whistle and rate only on the modules it leads (a module without a lead is anyone's).",
+              "- A module lead's desk receives its township's operational rows except the boards: of those only "
+              "the boards it leads (one bucket per module, `module:<id>`); another module's module or card is "
+              "answered as missing. It changes cards, whistles and rates only on the modules it leads. A module "
+              "without a named lead (the seed names none) is every module lead's of the township until the "
+              "township names one. An account that also holds a township-wide reading role (duty officer, wall) "
+              "sees every board.",
+              "- Photos (`photo.read`) are answered only when a record in the caller's reach refers to them (a "
+              "report, an incident or its timeline): a township's desks their townships' records, a liaison its "
+              "department's work in every township, a grid worker its grid's records and its own reports; any "
+              "other photo is answered `404` like one the server does not hold.",
+              "- The base-map package (`basemap.package`) is the county's one file, checked by its SHA-256 and "
+              "shared by every desk (a map's layers are not per township, and a cut per caller would be a file "
+              "per scope to keep and verify); only desk roles that show a map may fetch it (not the "
+              "administrator, not a grid worker's key). Tiles and zone ranges (`basemap.read`) are limited to "
+              "the caller's area.",
               "- A grid worker's Open311 reads cover its grid and the reports it made; it has no desk.",
               "- Reporter contact details are blanked in pulls and REST reads for roles without "
               "`report.contact`; the Open311 GeoReport answer never carries them."]

@@ -173,9 +173,14 @@ def _make_engine(store: DeskStore, settings: Any, req: Any) -> Any:
                       allow_insecure_http=settings.allow_insecure_http)
 
 
-def _start_basemaps(engine: Any, store: DeskStore, window: Any) -> Any:
-    """The background base-map download: it checks after each successful sync round (None without sync)."""
+def _start_basemaps(engine: Any, store: DeskStore, window: Any, actor: Actor | None = None) -> Any:
+    """The background base-map download: it checks after each successful sync round (None without sync, and
+    for an account without a map: the administrator's desk does not fetch the county's package)."""
     if not hasattr(engine, "client") or not hasattr(engine, "on_status"):
+        return None
+    from commandroom import permissions
+
+    if actor is not None and not permissions.may(actor, "basemap.package"):
         return None
     from commandroom.basemap.local import desk_basemap_dir
     from commandroom.sync.basemap import BaseMapSync
@@ -488,7 +493,7 @@ async def _main(app: Any, settings: Any, profile: str, log_path: Path | None, st
     basemaps = None
     if engine is not None:
         window.attach_engine(engine)
-        basemaps = _start_basemaps(engine, store, window)
+        basemaps = _start_basemaps(engine, store, window, actor)
         start = getattr(engine, "start", None)
         if callable(start):
             result = start()

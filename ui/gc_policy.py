@@ -12,35 +12,77 @@ Two problems with CPython's automatic collector in a Qt app with worker threads:
 
 :func:`install` freezes what is alive (``gc.freeze``: those objects live as long as the app,
 later collections skip them), turns automatic collection off and collects on a GUI-thread
-timer: the young generations often, everything now and then.
+timer: the young generations when enough was made, everything once a minute at a quiet moment.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
-YOUNG_EVERY_MS = 2_000
-FULL_EVERY_TICKS = 30  # a full collection every minute
+CHECK_EVERY_MS = 100
+YOUNG_THRESHOLD = 5_000  # new container objects since the last collection that make a young one due
+MIDDLE_EVERY = 10  # young collections between two collections of the middle generation
+FULL_EVERY_S = 60.0  # a full collection every minute ...
+QUIET_BEFORE_FULL_S = 2.0  # ... once the app has allocated little for this long (not amid a sync) ...
+FULL_AT_LATEST_S = 300.0  # ... and at the latest after five minutes, busy or not
 
 
 class GuiThreadCollector(QObject):
-    """The timer that collects garbage on the GUI thread (keep a reference: it is the policy)."""
+    """The timer that collects garbage on the GUI thread (keep a reference: it is the policy).
+
+    It looks ten times a second at how many objects were made since the last collection: a young
+    collection is due after :data:`YOUNG_THRESHOLD` of them, so each one walks few objects (a
+    collection costs what it walks; one every two seconds walked a whole sync page's worth, 20 ms
+    and more). The full collection, whose cost grows with what the app holds, waits for a quiet
+    moment: one amid a sync is a dropped frame the officer sees.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.ticks = 0
+        self.last_full = time.monotonic()
+        self.last_busy = float("-inf")
+        self.young_runs = 0
         self.timer = QTimer(self)
-        self.timer.setInterval(YOUNG_EVERY_MS)
-        self.timer.timeout.connect(self.collect)
+        self.timer.setInterval(CHECK_EVERY_MS)
+        self.timer.timeout.connect(self.tick)
         self.timer.start()
 
+    def full_due(self, now: float) -> bool:
+        since_full = now - self.last_full
+        if since_full >= FULL_AT_LATEST_S:
+            return True
+        return since_full >= FULL_EVERY_S and now - self.last_busy >= QUIET_BEFORE_FULL_S
+
+    def tick(self) -> int:
+        """The timer's look: a young, middle or full collection when one is due, else nothing."""
+        now = time.monotonic()
+        young = gc.get_count()[0]
+        if young >= YOUNG_THRESHOLD:
+            self.last_busy = now
+        if self.full_due(now):
+            return self._collect(2, now)
+        if young >= YOUNG_THRESHOLD:
+            return self._collect(1 if self.young_runs + 1 >= MIDDLE_EVERY else 0, now)
+        return 0
+
     def collect(self) -> int:
-        """One scheduled collection (young generations, or everything every :data:`FULL_EVERY_TICKS`)."""
-        self.ticks += 1
-        return gc.collect(2 if self.ticks % FULL_EVERY_TICKS == 0 else 1)
+        """Collect the young and middle generations now (everything when a full collection is due)."""
+        now = time.monotonic()
+        return self._collect(2 if self.full_due(now) else 1, now)
+
+    def _collect(self, generation: int, now: float) -> int:
+        found = gc.collect(generation)
+        if generation == 0:
+            self.young_runs += 1
+        else:
+            self.young_runs = 0
+        if generation == 2:
+            self.last_full = now
+        return found
 
 
 def install(parent: Any = None) -> GuiThreadCollector:

@@ -23,6 +23,7 @@ from commandroom.domain.errors import IllegalTransition, ValidationError
 from commandroom.domain.models import Department, Incident, Module, OneThingCase, TaskCard
 from commandroom.mutations import validate as v
 from commandroom.mutations.core import MutationContext, mutation
+from commandroom.permissions import boards_limited, roles_of
 from commandroom.services import boards as svc
 
 AUTO_SOURCES = ("", "overdue_incident", "missed_checkin", "overdue_step")
@@ -98,6 +99,8 @@ def module_create(ctx: MutationContext, entity_id: str, args: dict[str, Any]) ->
     if not township:
         raise ValidationError("township_code", "is required (the module's township)")
     lead_user_id = v.text(args, "lead_user_id", required=False, max_len=64) or None
+    if lead_user_id is None and boards_limited(roles_of(ctx.actor)):
+        lead_user_id = ctx.actor.user_id  # a module lead's new board is its own (else its desk would not hold it)
     lead_name = v.text(args, "lead_name", required=False, max_len=32)
     members = _members(ctx, args)
     wip = _int(args, "wip_limit", required=False, lo=1, hi=500) or 8

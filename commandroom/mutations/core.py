@@ -20,6 +20,7 @@ _CHILD_NAMESPACE = uuid.UUID("6f1c2d3e-9a4b-5c6d-8e7f-102132435465")
 
 T = TypeVar("T", bound=Base)
 _ZONE_TABLES = {"team_member", "roster_entry", "member_loan"}
+_BOARD_TABLES = {"module", "task_card"}  # a module lead finds only the boards it leads
 
 OFFLINE_AFTER_SECONDS = 60.0
 """An act uploaded this long after it was made counts as entered offline (离线录入)."""
@@ -250,6 +251,12 @@ class MutationContext:
         if (self.visible_townships is not None and township is not None and township not in self.visible_townships
                 and obj.__tablename__ not in _ZONE_TABLES):  # a zone's rows follow the zone, not one township
             return None
+        if obj.__tablename__ in _BOARD_TABLES and self.actor is not None:
+            from commandroom import permissions
+
+            if permissions.boards_limited(permissions.roles_of(self.actor)) \
+                    and not permissions.leads_board(self.session, self.actor, obj.__tablename__, obj):
+                return None  # a board a module lead does not lead is not on its desk: as if it did not exist
         return obj
 
     def add(self, obj: T) -> T:

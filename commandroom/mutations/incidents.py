@@ -417,7 +417,7 @@ def dispatch(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> None
         # 一支队伍管执法: the lead enforcer holds a valid certificate on the dispatch date; auxiliaries never lead
         from commandroom.services.teams import check_lead
 
-        check_lead(ctx.session, lead_member_id, ctx.now)
+        check_lead(ctx.session, lead_member_id, ctx.now, zone_id=target_code)
     incident = _load(ctx, entity_id)
     existing = ctx.session.get(Dispatch, dispatch_id)
     if existing is not None:

@@ -421,10 +421,10 @@ def joint_visit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
     if problem:
         raise ValidationError("incident_ids", problem)
     zone_id = svc.zone_of_incident(ctx.session, incidents[0])
-    svc.check_lead(ctx.session, lead_id, ctx.now)
+    svc.check_lead(ctx.session, lead_id, ctx.now, zone_id=zone_id)
     for mid in member_ids:
         m = ctx.session.get(TeamMember, mid)
-        if m is None or m.deleted:
+        if m is None or m.deleted or (zone_id is not None and svc.effective_zone(ctx.session, m, ctx.now) != zone_id):
             raise ValidationError("member_ids", f"no team member with id '{mid}'")
     for inc in incidents:
         current = ctx.session.scalars(

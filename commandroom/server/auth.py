@@ -169,7 +169,9 @@ def _principal_of(session: Session, user: Any, device_id: str, device_name: str,
     """``user``: a User row, or any row with its columns (the token check reads columns, not entities)."""
     roles = permissions.roles_of(user)
     department = scope_department_of(user)
-    buckets, townships = scope_buckets_and_townships(session, user.scope_kind, user.scope_code, department)
+    board_lead = user.id if permissions.boards_limited(roles) else None
+    buckets, townships = scope_buckets_and_townships(session, user.scope_kind, user.scope_code, department,
+                                                     board_lead)
     if not permissions.reads_operational_rows(roles):
         # an accounts-only administrator (or a role without desk reads) receives reference data only
         buckets, townships = [b for b in buckets if b == SHARED], []

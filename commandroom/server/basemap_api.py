@@ -11,6 +11,12 @@
 * ``GET /api/v1/basemaps/{layer}/zones/{zone_id}`` — which tiles cover an enforcement zone (its
   townships' areas), zoom by zoom, so the field app can fetch its team's zone ahead of going out.
 
+The listing and the package are the county's one file per layer version, checked by its SHA-256 and shared by
+every desk: a package is county-wide by nature (cutting it per caller would make a file per scope to keep, hash
+and resume), and a base map's streets are no record of anyone's. So they are not cut to the caller's area; only
+desk roles that show a map (``basemap.package``: not the accounts-only administrator, not a grid worker's key or
+field token, which get tiles of their own area) may fetch them.
+
 The tile and zone endpoints are limited to the caller's area (its scope in :mod:`commandroom.permissions`):
 the county (county roles) gets every tile; a township's desk or grid worker its township; a zone's team its
 zone's townships. A zone or a tile outside that area gets the same 404 as one that does not exist (out of
@@ -142,14 +148,17 @@ def _not_found(message: str) -> HTTPException:
 
 
 @router.get("")
-def listing(request: Request, _who: Principal = Depends(principal)) -> dict:
+def listing(request: Request, who: Principal = Depends(principal)) -> dict:
+    who.require("basemap.package")
     state = request.app.state.server
     with state.read() as session:
         return {"basemaps": [library.describe(row) for row in library.current(session)]}
 
 
 @router.get("/{basemap_id}/package")
-def package(basemap_id: str, request: Request, _who: Principal = Depends(principal)) -> Response:
+def package(basemap_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    """The whole package (county-wide: see the module's note), for a desk role that shows a map."""
+    who.require("basemap.package")
     state = request.app.state.server
     with state.read() as session:
         row = session.get(BaseMap, basemap_id)

@@ -12,8 +12,11 @@ Endpoints: ``POST /api/v1/photos`` (bearer; raw body or multipart ``file``/``med
 goes in parts by byte range and an upload cut off continues from ``GET …/{sha256}/upload``'s offset),
 ``GET /api/v1/photos/{sha256}`` (metadata), ``…/thumb`` and ``…/full``, ``POST /api/v1/photos/thumbs``
 (many thumbnails with their metadata in one answer). Reading
-needs a signed-in device or a valid Open311 ``api_key`` (any scope: photos are
-addressed by an unguessable hash).
+needs a signed-in device or a valid Open311 ``api_key`` with ``photo.read``, and a record in the
+caller's reach that shows the photo (:func:`in_reach`): a report, an incident or its timeline, a one-thing
+case's attachments, in the caller's townships; for a department liaison its department's work in any township;
+for a grid worker its grid's records and its own reports. Any other photo gets the answer a photo the server
+does not hold gets (a hash is no key: one seen once, in a forwarded screenshot or a log, opens nothing).
 """
 
 from __future__ import annotations
@@ -25,19 +28,23 @@ import logging
 import os
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select, true
 from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
 
 from commandroom import permissions
-from commandroom.domain.models import Photo, User
+from commandroom.domain.enums import ScopeKind
+from commandroom.domain.models import Incident, OneThingCase, Photo, Report, TimelineEntry, User
+from commandroom.queries import scope as scope_rules
 from commandroom.server.auth import Principal, principal
 from commandroom.services.photos import (  # noqa: F401 - the server's photo API names them too
     JPEG_MAGIC,
@@ -177,8 +184,8 @@ def _error(exc: PhotoError) -> JSONResponse:
     return JSONResponse(status_code=exc.status, content={"detail": {"code": "bad_photo", "message": exc.message}})
 
 
-def _reader(request: Request) -> None:
-    """Signed-in device (bearer) or a valid Open311 api_key may read photos."""
+def _reader(request: Request) -> Any:
+    """Signed-in device (bearer) or a valid Open311 api_key with ``photo.read``: the Principal or the key's User."""
     api_key = request.query_params.get("api_key")
     auth = request.headers.get("authorization", "")
     if api_key and not auth:
@@ -192,10 +199,98 @@ def _reader(request: Request) -> None:
         if check.user is None:  # not reached: a key without a user has a problem
             raise HTTPException(403, detail={"code": "api_key_unknown", "message": API_KEY_PROBLEMS["unknown"]})
         _require(check.user, "photo.read")
-        return
+        return check.user
     scheme, _, token = auth.partition(" ")
     creds = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None
-    principal(request, creds).require("photo.read")
+    who = principal(request, creds)
+    who.require("photo.read")
+    return who
+
+
+def in_reach(session: Session, holder: Any, sha256: str) -> bool:
+    """Does a record the caller may read show this photo (a report, an incident, a case's attachments, a timeline)?
+
+    ``holder``: a :class:`Principal` or an Open311 key's :class:`User`. The county's roles reach every
+    record; a department liaison its department's work (all townships); a grid worker (``photo.read`` ▦) its
+    grid's reports and incidents and its own reports; everyone else the records of its townships.
+    """
+    roles = permissions.roles_of(holder)
+    reach = permissions.RULES["photo.read"].reach(roles)
+    dept = scope_rules.department_of(holder)
+    grid = getattr(holder, "grid_id", None) if reach is permissions.Reach.GRID else None
+    towns: tuple[str, ...] | None = None
+    if holder.scope_kind != ScopeKind.COUNTY.value:
+        towns = tuple(getattr(holder, "townships", ()) or ()) or tuple(scope_rules.township_codes(
+            session, holder.scope_kind, holder.scope_code or getattr(holder, "township_code", None)))
+    needle = sha256.lower()
+
+    def in_towns(model: Any) -> Any:
+        return true() if towns is None else model.township_code.in_(towns)
+
+    def accepts(found: list[tuple[str, dict[str, Any]]]) -> bool:
+        if not found:
+            return False
+        if dept is not None:
+            return any(dept in depts for depts in scope_rules.departments_of_rows(session, found))
+        if reach is permissions.Reach.GRID and grid is not None:
+            incidents = {v.get("incident_id") or v["id"] for t, v in found if t != "report"}
+            return bool(incidents) and session.scalar(select(Incident.id).where(
+                Incident.id.in_(sorted(incidents)), Incident.grid_id == grid).limit(1)) is not None
+        return True  # found within the caller's townships (or anywhere, for the county)
+
+    # the cheapest tables first, and stop at the first that answers (most photos are a report's)
+    reports: list[tuple[str, dict[str, Any]]] = []
+    for rid, town, rgrid, reporter, incident in session.execute(
+            select(Report.id, Report.township_code, Report.grid_id, Report.reporter_user_id, Report.incident_id)
+            .where(cast(Report.photos, String).contains(needle), in_towns(Report))):
+        if grid is not None and (rgrid == grid or (reporter and reporter == holder_id(holder))):
+            return True
+        reports.append(("report", {"id": rid, "township_code": town, "grid_id": rgrid, "incident_id": incident}))
+    if accepts([r for r in reports if grid is None]):
+        return True
+    incidents = [("incident", {"id": iid, "township_code": town, "grid_id": igrid})
+                 for iid, town, igrid in session.execute(
+                     select(Incident.id, Incident.township_code, Incident.grid_id)
+                     .where(or_(cast(Incident.photos_before, String).contains(needle),
+                                cast(Incident.photos_after, String).contains(needle)), in_towns(Incident)))]
+    if accepts(incidents):
+        return True
+    cases = [("one_thing_case", {"id": cid, "township_code": town, "incident_id": incident})
+             for cid, town, incident in session.execute(
+                 select(OneThingCase.id, OneThingCase.township_code, OneThingCase.incident_id)
+                 .where(cast(OneThingCase.attachments, String).contains(needle), in_towns(OneThingCase)))]
+    if accepts(cases):
+        return True
+    entries = [("timeline_entry", {"id": tid, "township_code": town, "incident_id": incident})
+               for tid, town, incident in session.execute(
+                   select(TimelineEntry.id, TimelineEntry.township_code, TimelineEntry.incident_id)
+                   .where(cast(TimelineEntry.data, String).contains(needle), in_towns(TimelineEntry)))]
+    return accepts(entries)
+
+
+REACH_TTL = 600.0  # seconds a "yes" is remembered (a desk asks for the metadata, then the thumbnail, then the image)
+_REACH_MAX = 20_000
+
+
+def _reach_cached(state: Any, session: Session, holder: Any, sha256: str) -> bool:
+    """:func:`in_reach`, remembering a "yes" per account and photo for :data:`REACH_TTL` (records rarely leave a
+    scope; the scan of the timeline for a county-wide caller is what it saves)."""
+    cache: dict[tuple[str | None, str], float] = state.extras.setdefault("photo_reach", {})
+    key = (holder_id(holder), sha256)
+    now = time.monotonic()
+    if cache.get(key, 0.0) > now:
+        return True
+    if not in_reach(session, holder, sha256):
+        return False
+    if len(cache) >= _REACH_MAX:
+        cache.clear()
+    cache[key] = now + REACH_TTL
+    return True
+
+
+def holder_id(holder: Any) -> str | None:
+    """The account id of a Principal (``user_id``) or a User row (``id``)."""
+    return getattr(holder, "user_id", None) or getattr(holder, "id", None)
 
 
 def _require(holder: User, name: str) -> None:
@@ -376,7 +471,7 @@ async def thumbs(request: Request) -> dict:
     """Many thumbnails in one answer (the desk asks right after a pull for the photos its new rows name):
     ``{"sha256": [...]}`` → ``{"photos": [metadata + "thumbnail" (base64 JPEG, or null for a document)],
     "missing": [hashes this server does not hold]}``."""
-    _reader(request)
+    holder = _reader(request)
     try:
         body = await request.json()
     except ValueError:
@@ -392,8 +487,11 @@ async def thumbs(request: Request) -> dict:
     valid = [h for h in hashes if SHA_RE.match(h)]
 
     def read() -> list[Photo]:
-        with request.app.state.server.read() as session:
-            return list(session.scalars(select(Photo).where(Photo.sha256.in_(valid)))) if valid else []
+        state = request.app.state.server
+        with state.read() as session:
+            found = list(session.scalars(select(Photo).where(Photo.sha256.in_(valid)))) if valid else []
+            # a photo no record in the caller's reach shows is "missing", like one this server does not hold
+            return [row for row in found if _reach_cached(state, session, holder, row.sha256)]
 
     rows = {row.sha256: row for row in await run_in_threadpool(read)}
     return {
@@ -406,11 +504,15 @@ def _b64(data: bytes | None) -> str | None:
     return None if data is None else base64.b64encode(data).decode("ascii")
 
 
-def _load(request: Request, sha256: str) -> Photo:
+def _load(request: Request, sha256: str, holder: Any) -> Photo:
+    """The photo row, when it exists and a record in the caller's reach shows it; else the same 404."""
     if not SHA_RE.match(sha256):
         raise HTTPException(404, detail={"code": "not_found", "message": "没有这张照片：照片编号应为 64 位十六进制 SHA-256。"})
-    with request.app.state.server.read() as session:
+    state = request.app.state.server
+    with state.read() as session:
         row = session.get(Photo, sha256)
+        if row is not None and not _reach_cached(state, session, holder, sha256):
+            row = None  # not yours: answered like a photo the server does not hold
     if row is None:
         raise HTTPException(404, detail={"code": "not_found", "message": f"县服务器上没有这张照片（编号 {sha256[:12]}…）。"})
     return row
@@ -418,14 +520,12 @@ def _load(request: Request, sha256: str) -> Photo:
 
 @router.get("/{sha256}")
 def metadata(sha256: str, request: Request) -> dict:
-    _reader(request)
-    return photo_json(_load(request, sha256))
+    return photo_json(_load(request, sha256, _reader(request)))
 
 
 @router.get("/{sha256}/thumb")
 def thumb(sha256: str, request: Request) -> Response:
-    _reader(request)
-    row = _load(request, sha256)
+    row = _load(request, sha256, _reader(request))
     if row.thumbnail is None:
         raise HTTPException(404, detail={"code": "not_found", "message": f"这张照片（编号 {sha256[:12]}…）没有缩略图。"})
     return Response(row.thumbnail, media_type="image/jpeg",
@@ -434,8 +534,7 @@ def thumb(sha256: str, request: Request) -> Response:
 
 @router.get("/{sha256}/full")
 def full(sha256: str, request: Request) -> Response:
-    _reader(request)
-    row = _load(request, sha256)
+    row = _load(request, sha256, _reader(request))
     path = photo_path(photos_dir(request.app.state.server), sha256)
     if not path.exists():
         raise HTTPException(404, detail={"code": "not_found",

@@ -50,6 +50,7 @@ from commandroom.notify.outbox import notices_for_mutation
 from commandroom.queries.scope import department_of, is_department_work
 from commandroom.server import changelog, races
 from commandroom.server.audit import append_audit
+from commandroom.sync.buckets import BOARD_TABLES
 from commandroom.timeutil import utcnow
 
 # Fields whose concurrent overwrite is not a conflict: lifecycle fields follow the state
@@ -147,6 +148,9 @@ def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] |
     dept = department_of(actor)
     if dept is not None and not is_department_work(session, dept, spec.entity_type, _values(row)):
         raise NotFound(spec.entity_type, entity_id)  # another department's work: as if it did not exist
+    if spec.entity_type in BOARD_TABLES and permissions.boards_limited(permissions.roles_of(actor)) \
+            and not permissions.leads_board(session, actor, spec.entity_type, row):
+        raise NotFound(spec.entity_type, entity_id)  # a board the module lead's desk never received
     if reach is permissions.Reach.ASSIGNED and not permissions.assigned_to(actor, spec.entity_type, row, session):
         raise Forbidden(permissions.assigned_refusal(name), rule=name)
     return getattr(row, "occurred_at", None)

@@ -220,10 +220,15 @@ def can_lead(member: TeamMember, on: date) -> bool:
     return lead_problem(member, on) is None
 
 
-def check_lead(session: Session, member_id: str, at: datetime, *, field_name: str = "lead_member_id") -> TeamMember:
-    """Raise ValidationError unless the member may lead a dispatch made at ``at`` (UTC)."""
+def check_lead(session: Session, member_id: str, at: datetime, *, field_name: str = "lead_member_id",
+               zone_id: str | None = None) -> TeamMember:
+    """Raise ValidationError unless the member may lead a dispatch made at ``at`` (UTC).
+
+    ``zone_id``: the team dispatched; a member who is not with that team then (its own zone, or lent to it)
+    is answered like one that does not exist, so nothing of another zone's people (certificate, status) is said.
+    """
     member = session.get(TeamMember, member_id)
-    if member is None or member.deleted:
+    if member is None or member.deleted or (zone_id is not None and effective_zone(session, member, at) != zone_id):
         raise ValidationError(field_name, f"no team member with id '{member_id}'")
     problem = lead_problem(member, shanghai_date(at))
     if problem:

@@ -61,8 +61,10 @@ from commandroom.domain.models import (
     SYNCED_MODELS,
     Base,
     LocalMeta,
+    Module,
     OutboxEntry,
     SyncCursor,
+    TaskCard,
     record_label,
     row_to_dict,
 )
@@ -85,7 +87,7 @@ from commandroom.store.db import make_engine, session_factory
 from commandroom.store.migrate import upgrade
 from commandroom.sync import apply as rows_io
 from commandroom.sync import protocol as wire
-from commandroom.sync.buckets import SHARED, ZONE_TABLES
+from commandroom.sync.buckets import BOARD_TABLES, MODULE_PREFIX, SHARED, ZONE_TABLES
 from commandroom.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,11 @@ def _in_zone(model: type[Base], zone_id: str) -> Any:
     if hasattr(model, "zone_id"):
         return model.zone_id == zone_id
     return or_(model.from_zone_id == zone_id, model.to_zone_id == zone_id)
+
+
+def _on_board(model: type[Base], module_id: str) -> Any:
+    """Rows of a board table replicated in ``module:<module_id>``: the module itself and its cards."""
+    return Module.id == module_id if model is Module else TaskCard.module_id == module_id
 
 
 def _iso(value: Any) -> Any:
@@ -791,7 +798,10 @@ class DeskStore:
         if bucket == SHARED:
             targets = [(m, None) for m in REFERENCE_MODELS.values()]
         elif kind == "township":
-            targets = [(m, m.township_code == code) for t, m in SYNCED_MODELS.items() if t not in ZONE_TABLES]
+            targets = [(m, m.township_code == code) for t, m in SYNCED_MODELS.items()
+                       if t not in ZONE_TABLES and t not in BOARD_TABLES]
+        elif kind == "module":
+            targets = [(SYNCED_MODELS[t], _on_board(SYNCED_MODELS[t], code)) for t in sorted(BOARD_TABLES)]
         elif kind == "zone":
             for t in ZONE_TABLES:
                 targets.append((SYNCED_MODELS[t], _in_zone(SYNCED_MODELS[t], code)))
@@ -801,6 +811,30 @@ class DeskStore:
             stmt = delete(model) if cond is None else delete(model).where(cond)
             n += session.execute(stmt).rowcount or 0
         return n
+
+    def forget_boards_outside(self, buckets: Iterable[str]) -> Changes:
+        """Delete the boards (modules and their cards) of no ``module:<id>`` bucket this desk reads.
+
+        A desk whose buckets changed (a module lead no longer leads a module; an upgraded server that
+        keeps another module's board from a module lead's desk) keeps nothing it may no longer read.
+        """
+        held = [b[len(MODULE_PREFIX):] for b in buckets if b.startswith(MODULE_PREFIX)]
+        with self._lock, self.write() as session:
+            changes = Changes()
+            gone_cards = list(session.scalars(select(TaskCard.id).where(TaskCard.module_id.not_in(held))))
+            gone_modules = list(session.scalars(select(Module.id).where(Module.id.not_in(held))))
+            if not gone_cards and not gone_modules:
+                return changes
+            changes = self._undo(session)
+            session.execute(delete(TaskCard).where(TaskCard.module_id.not_in(held)))
+            session.execute(delete(Module).where(Module.id.not_in(held)))
+            for cid in gone_cards:
+                changes.note("task_card", cid)
+            for mid in gone_modules:
+                changes.note("module", mid)
+            session.flush()
+            cursors = {c.bucket: int(c.seq) for c in session.scalars(select(SyncCursor))}
+            return changes.merge(self._redo(session, cursors))
 
     def rebuild_buckets(self, buckets: Iterable[str]) -> Changes:
         """Forget ``buckets`` (rows and cursors) so they download again from 0; the outbox is kept."""
@@ -947,9 +981,10 @@ class DeskStore:
                                 count += 1
                                 total += wire.entity_digest(t, eid, rv)
                             continue
-                        if (kind == "zone") != (t in ZONE_TABLES):
+                        if (kind == "zone") != (t in ZONE_TABLES) or (kind == "module") != (t in BOARD_TABLES):
                             continue
-                        where = _in_zone(m, code) if kind == "zone" else m.township_code == code
+                        where = (_in_zone(m, code) if kind == "zone" else _on_board(m, code) if kind == "module"
+                                 else m.township_code == code)
                         for eid, rv in session.execute(select(m.id, m.row_version)
                                                        .where(where, m.deleted.is_(False))):
                             count += 1

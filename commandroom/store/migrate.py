@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0009_case_attachments"
+HEAD_REVISION = "0010_board_buckets"
 """The newest revision; a test checks it against the migration scripts. Lets a workstation that
 is already current skip loading Alembic at start-up (it costs a noticeable part of a cold start)."""
 

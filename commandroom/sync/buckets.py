@@ -3,6 +3,8 @@
 * ``county:shared`` — reference data (townships, zones, the list, the catalogue…);
 * ``township:<code>`` — a township's operational rows;
 * ``zone:<id>`` — a zone team's members, roster and loans;
+* ``module:<id>`` — one module's board (the module row and its task cards): every desk of the township
+  reads all of them, a module lead's desk only the modules it leads (:func:`board_buckets`);
 * ``department:<code>`` — a county department's work in every township (its incidents as lead or
   collaborator, its one-thing cases and summonses, with their timelines), for the liaison's desk.
   Which rows that is: :mod:`commandroom.queries.scope` (it needs the row's incident or case, so it
@@ -18,13 +20,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from commandroom.domain.models import (
     REFERENCE_MODELS,
     Base,
     MemberLoan,
+    Module,
     RosterEntry,
+    TaskCard,
     TeamMember,
 )
 from commandroom.queries import scope as scope_rules
@@ -32,6 +37,8 @@ from commandroom.queries import scope as scope_rules
 SHARED = "county:shared"
 DEPARTMENT_PREFIX = "department:"
 ZONE_TABLES = {TeamMember.__tablename__, RosterEntry.__tablename__, MemberLoan.__tablename__}
+MODULE_PREFIX = "module:"
+BOARD_TABLES = {Module.__tablename__, TaskCard.__tablename__}
 
 
 def buckets_for_values(table: str, values: Mapping[str, Any]) -> list[str]:
@@ -45,6 +52,10 @@ def buckets_for_values(table: str, values: Mapping[str, Any]) -> list[str]:
         return sorted({f"zone:{values['from_zone_id']}", f"zone:{values['to_zone_id']}"})
     if table in ZONE_TABLES:
         return [f"zone:{values['zone_id']}"]
+    if table == Module.__tablename__:
+        return [f"{MODULE_PREFIX}{values['id']}"]
+    if table == TaskCard.__tablename__:
+        return [f"{MODULE_PREFIX}{values['module_id']}"]
     return [f"township:{values['township_code']}"]
 
 
@@ -102,12 +113,26 @@ def zones_in_scope(session: Session, scope_kind: str, scope_code: str | None) ->
     return scope_rules.zone_ids(session, scope_kind, scope_code)
 
 
+def board_buckets(session: Session, townships: list[str] | None, board_lead: str | None = None) -> list[str]:
+    """The ``module:<id>`` buckets of these townships (None: the county's), or with ``board_lead`` (a module
+    lead's desk) only of the modules that user leads and those without a named lead
+    (:func:`commandroom.permissions.leads_board`: the same rule for changes)."""
+    q = select(Module.id).order_by(Module.id)
+    if townships is not None:
+        q = q.where(Module.township_code.in_(townships))
+    if board_lead is not None:
+        q = q.where(or_(Module.lead_user_id == board_lead, Module.lead_user_id.is_(None), Module.lead_user_id == ""))
+    return [f"{MODULE_PREFIX}{m}" for m in session.scalars(q)]
+
+
 def scope_buckets_and_townships(session: Session, scope_kind: str, scope_code: str | None,
-                                department_code: str | None = None) -> tuple[list[str], list[str]]:
+                                department_code: str | None = None,
+                                board_lead: str | None = None) -> tuple[list[str], list[str]]:
     """What :func:`buckets_for_scope` and :func:`township_codes_in_scope` give, reading each once.
 
     ``department_code`` (a liaison's desk): reference data and the department's own bucket; the
-    townships are still all of them (it acts, on its own work, in every township).
+    townships are still all of them (it acts, on its own work, in every township). ``board_lead``
+    (a module lead's desk): of the townships' boards only those this user leads.
     """
     townships = township_codes_in_scope(session, scope_kind, scope_code)
     if department_code:
@@ -115,6 +140,8 @@ def scope_buckets_and_townships(session: Session, scope_kind: str, scope_code: s
     buckets = [SHARED]
     buckets += [f"township:{c}" for c in townships]
     buckets += [f"zone:{z}" for z in zones_in_scope(session, scope_kind, scope_code)]
+    county = scope_kind == "county"
+    buckets += board_buckets(session, None if county else townships, board_lead)
     return buckets, townships
 
 

@@ -511,6 +511,9 @@ class SyncEngine:
             await asyncio.to_thread(self.store.set_meta, "buckets", list(server_buckets))
             for gone in set(buckets) - set(server_buckets):
                 await self._drop_bucket(gone, list(server_buckets), already_set=True)
+            if buckets:  # a board this desk may no longer read (its module lead's modules changed) is forgotten
+                changes = await asyncio.to_thread(self.store.forget_boards_outside, list(server_buckets))
+                self.store.emit(changes)
             return None
         if data.get("has_more"):
             # catching up: ask for the largest pages the server allows (fewer round trips)

@@ -353,6 +353,13 @@ def test_joint_visit_grouping_and_mutation(db):
         run(db, "team.joint_visit", "jv0", {"incident_ids": ["A", "F"], "lead_member_id": "lead"})
     with pytest.raises(ValidationError, match="same day"):
         run(db, "team.joint_visit", "jv0", {"incident_ids": ["A", "E"], "lead_member_id": "lead"})
+    # #14: another zone's enforcer (an expired certificate) is answered like one that does not exist: its
+    # certificate and status are not the 球川 desk's to learn
+    add_member(db, "tm-lead", "TM", "他队主办", cert_expiry=(NOW.date() - timedelta(days=3)).isoformat())
+    for member in ("tm-lead", "ghost"):
+        with pytest.raises(ValidationError) as caught:
+            run(db, "team.joint_visit", "jv0", {"incident_ids": ["A", "B"], "lead_member_id": member})
+        assert caught.value.problem.replace(member, "ID") == "no team member with id 'ID'", member
 
     # B already has a team dispatch to QC: it joins the visit instead of getting a second dispatch
     run(db, "incident.dispatch", "B", {"target_kind": "team", "target_code": "QC", "dispatch_id": "d-b",

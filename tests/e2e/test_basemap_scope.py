@@ -85,3 +85,27 @@ async def test_tiles_and_zones_are_limited_to_the_callers_area(county, tmp_path)
     status, county_view = await zone("QC", headers=coordinator)
     assert status == 200 and county_view["tiles"] == whole["tiles"]
     assert (await zone("FC", headers=coordinator))[0] == 200
+
+
+async def test_the_county_package_goes_only_to_desks_that_show_a_map(county, tmp_path):
+    """#14: the package is county-wide by nature (one file, one SHA-256 for every desk); the desks that show a map
+    fetch it, the accounts-only administrator and a grid worker's key do not (they get nothing, or tiles of their
+    own area)."""
+    from commandroom.server.users import create_user
+
+    package = write_package(tmp_path / "z12.mbtiles", min_zoom=Z, max_zoom=Z + 1, name="常山街道图")
+    item = library.import_package(county.server.state, package, Path(tmp_path / "basemaps"), layer="streets").basemap
+    with county.server.state.transaction() as s:
+        create_user(s, username="acct-admin", display_name="系统管理员", role="admin", password=PASSWORD)
+    http = county.http
+    path = f"/api/v1/basemaps/{item['id']}/package"
+    for username in ("tm1", "cc"):  # a township's desk and the county's: the same whole file
+        h = await _bearer(county, username)
+        assert [b["id"] for b in (await http.get("/api/v1/basemaps", headers=h)).json()["basemaps"]] == [item["id"]]
+        r = await http.get(path, headers=h)
+        assert r.status_code == 200 and r.headers["x-content-sha256"] == item["sha256"], username
+    admin = await _bearer(county, "acct-admin")
+    for url in ("/api/v1/basemaps", path):
+        r = await http.get(url, headers=admin)
+        assert r.status_code == 403 and r.json()["detail"]["rule"] == "basemap.package"
+        assert (await http.get(url, params={"api_key": county.api_key})).status_code == 401  # a key: tiles only

@@ -1,8 +1,8 @@
 """The longest UI-thread stall while 100,000 incident changes are pulled into the store.
 
-The incident table (all 1,000,000 incidents of the benchmark store, shown in a
-``QTableView``) stays open while the sync engine's page-apply path writes 100,000
-changes — half updates of existing incidents, half new ones — in pages of 500:
+The incident table (all 1,000,000 incidents of the benchmark store, shown in the incidents
+page's own table widget, ``ui.incidents.table_view.IncidentTable``) stays open while the sync
+engine's page-apply path writes 100,000 changes — half updates of existing incidents, half new ones — in pages of 500:
 ``DeskStore.apply_page`` on the single writer thread (``DB_EXECUTOR``), then
 ``store.emit(changes)`` on the loop, exactly as ``SyncEngine.pull_once`` does. A
 ``QTimer`` heartbeat every 5 ms records when the UI thread gets to run; the longest gap
@@ -175,13 +175,14 @@ def make_pages(path: Path, n: int, *, seed: int = 5, tag: str = "B") -> list[dic
 
 def run() -> list[Measure]:
     import qasync
-    from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
+    from PySide6.QtWidgets import QApplication
 
     from commandroom.queries.incidents import IncidentQuery
     from commandroom.store.local import DeskStore
     from ui.async_runner import DB_EXECUTOR, forget_store
     from ui.incidents import refcounts
     from ui.incidents.table_model import IncidentTableModel
+    from ui.incidents.table_view import IncidentTable
 
     app = QApplication.instance() or QApplication([])
     refcounts.install()  # PySide6 6.12 on CPython 3.11 (ui/incidents/refcounts.py)
@@ -200,18 +201,19 @@ def run() -> list[Measure]:
     naive_pages = make_pages(work, 20 * PAGE, seed=99, tag="N")
     # The prepared pages are ~100k dicts of 50 fields: the sync engine never holds them all (it
     # decodes one page at a time), but here they would make every full GC pass walk them and
-    # show up as UI stalls that are the benchmark's, not the app's. Move them out of the GC's way.
+    # show up as UI stalls that are the benchmark's, not the app's. Move them out of the GC's way,
+    # and collect as the desktop does (ui/gc_policy.py: on the GUI thread, on a timer).
     import gc
 
+    from ui import gc_policy
+
     gc.collect()
-    gc.freeze()
+    collector = gc_policy.install()
     store = DeskStore(work)
     out: dict[str, Any] = {}
 
     async def main() -> None:
-        view = QTableView()
-        view.verticalHeader().hide()
-        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        view = IncidentTable()  # as the incidents page shows it (its delegate, fixed row heights)
         view.resize(1000, 900)
         view.show()
         model = IncidentTableModel(store, IncidentQuery())
@@ -269,6 +271,8 @@ def run() -> list[Measure]:
         runner.run(main())
     forget_store(store)
     store.close()
+    collector.timer.stop()
+    gc.enable()
     gc.unfreeze()
     for suffix in ("", "-wal", "-shm"):
         Path(str(work) + suffix).unlink(missing_ok=True)

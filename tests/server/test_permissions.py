@@ -46,6 +46,7 @@ ACCOUNTS: dict[str, tuple[Role, dict[str, Any]]] = {
 }
 COUNTY_WIDE = {"dl", "cc", "ad"}
 ASSIGNABLE = {"incident", "dispatch", "case_checkin", "one_thing_case", "task_card", "module"}
+BOARDS = {"module", "task_card"}
 NEEDS_ITS_OWN_BOARD = {"card.create", "summon"}  # a module lead's new card or summons names one of its boards
 
 
@@ -139,14 +140,15 @@ def world(module_db_url, tmp_path_factory):
             depts = list(s.scalars(select(Department.code).order_by(Department.code)))
             tm_zone = next(z.id for z in s.scalars(select(Zone)) if TM in (z.member_codes or []))
         dept, other_dept = depts[0], depts[1]
+        srv.ids = {}
         for name, (role, kw) in ACCOUNTS.items():
             if role is Role.DEPARTMENT_LIAISON:
                 kw = {**kw, "department": dept}
-            srv.add_user(name, role.value, **kw)
+            srv.ids[name], _ = srv.add_user(name, role.value, **kw)
         _, srv.gw_key = srv.add_user("gw", "grid_worker", township_code=QC)
         _, srv.gw_tm_key = srv.add_user("gw-tm", "grid_worker", township_code=TM)
         srv.dept, srv.other_dept = dept, other_dept
-        srv.rows = _make_rows(srv, dept, other_dept, tm_zone)
+        srv.rows = _make_rows(srv, dept, other_dept, tm_zone, srv.ids["ml"])
         srv.users = {name: srv.login(name) for name in ACCOUNTS}
         yield srv
 
@@ -172,9 +174,10 @@ def pytest_generate_tests(metafunc):
                              indirect=True, scope="module")
 
 
-def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[str, str]]:
+def _make_rows(srv, dept: str, other_dept: str, tm_zone: str, lead: str) -> dict[str, dict[str, str]]:
     """Per entity type: a row in 球川 assigned to the liaison's department ("own"), one assigned to the 球川
-    zone team ("team"), one in 球川 assigned to neither ("unassigned"), and one in 天马 ("other")."""
+    zone team ("team"; a board: the module lead's ``lead``), one in 球川 assigned to neither ("unassigned";
+    a board someone else leads), and one in 天马 ("other")."""
     from commandroom.domain.models import (
         CaseCheckin,
         Dispatch,
@@ -187,10 +190,11 @@ def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[
 
     out: dict[str, dict[str, str]] = {}
     with srv.state.transaction() as s:
-        unled = _row(Module, township_code=QC, name="无牵头人的模块")  # any module lead of 球川 answers for it
+        mine = _row(Module, township_code=QC, name="本人牵头的模块", lead_user_id=lead)
         led = _row(Module, township_code=QC, name="他人牵头的模块", lead_user_id=new_id())  # not the module lead's
-        s.add_all([unled, led])
-        srv.modules = {"unled": unled.id, "led": led.id}
+        unled = _row(Module, township_code=QC, name="无牵头人的模块")  # every module lead's until one is named
+        s.add_all([mine, led, unled])
+        srv.modules = {"mine": mine.id, "led": led.id, "unled": unled.id}
         for table, model in SYNCED_MODELS.items():
             zone_table = table in ("team_member", "roster_entry")
             for which, township, zone in (("own", QC, ZONE), ("team", QC, ZONE), ("unassigned", QC, ZONE),
@@ -214,11 +218,11 @@ def _make_rows(srv, dept: str, other_dept: str, tm_zone: str) -> dict[str, dict[
                 if model is Dispatch and which == "team":
                     values.update(target_kind="team", target_code=ZONE)
                 if model is CaseCheckin and which == "team":
-                    values.update(target_kind="module", target_code=unled.id)
+                    values.update(target_kind="module", target_code=mine.id)
                 if model is TaskCard:  # the module lead's own board, or a board someone else leads
-                    values["module_id"] = led.id if which == "unassigned" else unled.id
-                if model is Module and which == "unassigned":
-                    values["lead_user_id"] = new_id()
+                    values["module_id"] = led.id if which == "unassigned" else mine.id
+                if model is Module:
+                    values["lead_user_id"] = lead if which == "team" else new_id()
                 if model is OneThingCase:
                     values.update(lead_department_code=dept if assigned else other_dept, type_code="none")
                 row = _row(model, **values)
@@ -300,6 +304,11 @@ def test_mutation_matrix(world, username):
             expected = ("rejected", "not_found", missing_explanation(entity))
             if got != expected:
                 problems.append((name, which, expected, got))
+        elif username == "ml" and which == "unassigned" and entity in BOARDS:
+            # a board the module lead does not lead never reached its desk: answered as missing
+            expected = ("rejected", "not_found", missing_explanation(entity))
+            if got != expected:
+                problems.append((name, which, expected, got))
         elif username == "dl" and which in ("unassigned", "other") and entity in ASSIGNABLE:
             # another department's work is not on a liaison's desk: answered as missing
             expected = ("rejected", "not_found", missing_explanation(entity))
@@ -343,13 +352,24 @@ def test_read_matrix(world):
                            ("admin.users", "/api/v1/users"),
                            ("sync.pull", "/api/v1/sync/pull?limit=1"),
                            ("sync.pull", "/api/v1/sync/summary"),
-                           ("auth.session", "/api/v1/auth/me")):
+                           ("auth.session", "/api/v1/auth/me"),
+                           ("open311.read", "/open311/v2/requests.json"),
+                           ("notices.read", "/api/v1/notices"),
+                           ("notices.configure", "/api/v1/notice-channels"),
+                           ("admin.jobs", "/api/v1/admin/jobs"),
+                           ("admin.audit", "/api/v1/admin/audit"),
+                           ("admin.users", "/api/v1/admin/devices"),
+                           ("basemap.package", "/api/v1/basemaps")):
+            assert permissions.ENDPOINTS.get(("GET", path.split("?")[0]), name) == name
             r = srv.client.get(path, headers=h)
             why = permissions.refusal(actor, name)
             if why is None and r.status_code != 200:
                 problems.append((username, path, 200, r.status_code, r.text[:200]))
-            if why is not None and (r.status_code != 403 or r.json()["detail"]["message"] != why):
-                problems.append((username, path, 403, r.status_code, r.text[:200]))
+            if why is not None:
+                body = r.json()
+                said = body[0]["description"] if isinstance(body, list) else body["detail"]["message"]
+                if r.status_code != 403 or said != why:
+                    problems.append((username, path, 403, r.status_code, r.text[:200]))
         # another township's row: 404 with the words a missing row gets (county-wide roles see it)
         if username not in COUNTY_WIDE and permissions.may(actor, "incident.read"):
             for kind in ("incident", "report"):
@@ -423,19 +443,29 @@ def test_open311_reads_and_photos_follow_the_rules(world):
 def test_a_module_lead_changes_only_the_boards_it_leads(world):
     """#14: a module lead creates cards on, moves cards of and whistles from its own boards only."""
     srv = world
-    mine, theirs = srv.modules["unled"], srv.modules["led"]
+    mine, theirs = srv.modules["mine"], srv.modules["led"]
     card = new_id()
     res = _push(srv, "ml", [
         ("card.create", card, {"module_id": mine, "title": "排查出租房"}),
         ("card.create", new_id(), {"module_id": theirs, "title": "别人的模块"}),
+        ("card.create", new_id(), {"module_id": srv.modules["unled"], "title": "无人牵头的模块"}),
         ("card.move", srv.rows["task_card"]["unassigned"], {"column": "doing"}),
         ("summon", new_id(), {"card_id": card, "targets": [{"kind": "department", "code": "market"}]}),
         ("summon", new_id(), {"card_id": srv.rows["task_card"]["unassigned"],
                               "targets": [{"kind": "department", "code": "market"}]}),
     ])
-    assert [r["status"] for r in res] == ["applied", "rejected", "rejected", "applied", "rejected"], res
-    for r, name in ((res[1], "card.create"), (res[2], "card.move"), (res[4], "summon")):
+    assert [r["status"] for r in res] == ["applied", "rejected", "applied", "rejected", "applied", "rejected"], res
+    for r, name in ((res[1], "card.create"), (res[5], "summon")):
         assert r["code"] == "forbidden" and r["explanation"] == permissions.assigned_refusal(name)
+    # another's card never reached the module lead's desk: answered like a card that does not exist
+    assert (res[3]["code"], res[3]["explanation"]) == ("not_found", missing_explanation("task_card"))
+    # naming another's board in the arguments is answered like naming no board at all
+    rate = {"month": "2026-11", "subject_code": "某干部", "subject_name": "某干部", "points": 90}
+    theirs_res, ghost_res = _push(srv, "ml", [
+        ("assessment.rate_module", new_id(), {**rate, "module_id": theirs}),
+        ("assessment.rate_module", new_id(), {**rate, "module_id": new_id()})])
+    assert theirs_res["code"] == ghost_res["code"] == "not_found", (theirs_res, ghost_res)
+    assert theirs_res["explanation"] == ghost_res["explanation"]
     # the duty officer still runs every board of the township
     assert _push(srv, "do", [("card.move", srv.rows["task_card"]["unassigned"], {"column": "doing", "expected_epoch": 0})]
                  )[0]["status"] == "applied"
@@ -466,3 +496,116 @@ def test_a_grid_workers_open311_reads_cover_its_grid(world):
     # the township's duty officer reads both (its key-less desk token works for Open311 reads too)
     h = {"Authorization": f"Bearer {srv.users['do']['access_token']}"}
     assert srv.client.get(f"/open311/v2/requests/{ids['neighbour']}.json", headers=h).status_code == 200
+
+
+def _pulled(srv, username: str) -> tuple[list[str], set[tuple[str, str]]]:
+    """Everything ``username``'s desk downloads from 0: its buckets and every (entity type, id) in them."""
+    import json
+
+    h = {"Authorization": f"Bearer {srv.users[username]['access_token']}"}
+    seen: set[tuple[str, str]] = set()
+    cursors = "{}"
+    while True:
+        r = srv.client.get("/api/v1/sync/pull", params={"cursors": cursors, "limit": 1000}, headers=h)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen |= {(c["entity_type"], c["entity_id"]) for c in page["changes"]}
+        if not page["has_more"]:
+            return page["buckets"], seen
+        cursors = json.dumps(page["cursors"])
+
+
+def test_a_module_leads_desk_receives_only_the_boards_it_leads(world):
+    """#14: the pull of a module lead carries its own boards (and any without a named lead) and the township's
+    other work, never another module's board; the duty officer's and the wall's carry every board."""
+    srv = world
+    boards = {"mine": (new_id(), new_id(), srv.ids["ml"]), "theirs": (new_id(), new_id(), srv.ids["do"]),
+              "nobody": (new_id(), new_id(), "")}
+    muts = []
+    for which, (module, card, lead) in boards.items():
+        muts += [("module.create", module, {"name": f"拉取{which}", "township_code": QC, "lead_user_id": lead}),
+                 ("card.create", card, {"module_id": module, "title": f"{which}的任务"})]
+    incident = srv.rows["incident"]["unassigned"]
+    muts.append(("incident.note", incident, {"note": "模块牵头人也看得到本乡镇的事件"}))
+    assert [r["status"] for r in _push(srv, "do", muts)] == ["applied"] * len(muts)
+    # a module lead's own new board is its own
+    own_new = new_id()
+    assert _push(srv, "ml", [("module.create", own_new, {"name": "牵头人新建", "township_code": QC})]
+                 )[0]["status"] == "applied"
+
+    buckets, seen = _pulled(srv, "ml")
+    with srv.state.read() as s:
+        from commandroom.domain.models import Module
+
+        unled = set(s.scalars(select(Module.id).where(Module.township_code == QC, Module.lead_user_id.is_(None))))
+    assert boards["nobody"][0] in unled and srv.modules["unled"] in unled
+    assert {b for b in buckets if b.startswith("module:")} == {
+        f"module:{m}" for m in {boards["mine"][0], own_new, srv.modules["mine"], srv.rows["module"]["team"], *unled}}
+    for which in ("mine", "nobody"):
+        module, card, _ = boards[which]
+        assert ("module", module) in seen and ("task_card", card) in seen, which
+    assert ("module", own_new) in seen
+    module, card, _ = boards["theirs"]
+    assert ("module", module) not in seen and ("task_card", card) not in seen
+    assert any(t == "timeline_entry" for t, _ in seen)  # the township's incidents still reach it
+    # asking for another module's bucket is refused like any bucket outside the scope
+    h = {"Authorization": f"Bearer {srv.users['ml']['access_token']}"}
+    r = srv.client.get("/api/v1/sync/pull", params={"cursors": f'{{"module:{boards["theirs"][0]}": 0}}'}, headers=h)
+    assert r.status_code == 403 and r.json()["detail"]["code"] == "bucket_forbidden"
+    # the command desk and the wall see every board of the township
+    for username in ("do", "vw"):
+        _buckets, seen = _pulled(srv, username)
+        for module, card, _ in boards.values():
+            assert ("module", module) in seen and ("task_card", card) in seen, username
+
+
+def test_what_each_desk_downloads_follows_its_scope(world):
+    """#14: the buckets each role's desk reads. The wall reads what its township's command desk reads (and
+    changes nothing); the county coordinator every township, zone and board; a module lead its township without
+    the boards another leads; a liaison its department; the administrator reference data only."""
+    srv = world
+    got = {u: set(srv.login(u)["buckets"]) for u in ACCOUNTS}  # as of now (other tests add boards)
+    with srv.state.read() as s:
+        from commandroom.domain.models import Module, Township
+
+        towns = set(s.scalars(select(Township.code)))
+        zones = set(s.scalars(select(Zone.id)))
+        boards = {m.id: (m.township_code, m.lead_user_id) for m in s.scalars(select(Module))}
+        qc_zones = {z.id for z in s.scalars(select(Zone)) if QC in (z.member_codes or [])}
+        team_towns = {c for z in s.scalars(select(Zone).where(Zone.id == ZONE)) for c in
+                      {*(z.member_codes or []), z.hub_code}}
+    township_desk = {"county:shared", f"township:{QC}", *(f"zone:{z}" for z in qc_zones),
+                     *(f"module:{m}" for m, (t, _) in boards.items() if t == QC)}
+    assert got["do"] == got["gs"] == got["vw"] == township_desk
+    assert got["cc"] == {"county:shared", *(f"township:{t}" for t in towns), *(f"zone:{z}" for z in zones),
+                         *(f"module:{m}" for m in boards)}
+    assert got["ml"] == {b for b in township_desk if not b.startswith("module:")} | {
+        f"module:{m}" for m, (t, lead) in boards.items() if t == QC and lead in (srv.ids["ml"], None, "")}
+    assert got["tl"] == got["tmem"] == {"county:shared", *(f"township:{t}" for t in team_towns), f"zone:{ZONE}",
+                                        *(f"module:{m}" for m, (t, _) in boards.items() if t in team_towns)}
+    assert got["dl"] == {"county:shared", f"department:{srv.dept}"}
+    assert got["ad"] == {"county:shared"}
+    # the wall reads like its township's desk, and may change nothing at all
+    vw = _actor(srv, "vw")
+    assert all(permissions.refusal(vw, n) for n, r in RULES.items() if r.kind == "mutation")
+    assert not permissions.may(vw, "sync.push") and not permissions.may(vw, "report.contact")
+
+
+def test_merge_summon_and_joint_visit_say_nothing_of_another_townships_incident(world):
+    """#14: naming another township's incident in a merge, a summons or a joint visit is answered exactly as
+    naming one that does not exist (same code, same words but for the id given): no state, number or township."""
+    srv = world
+    theirs, ghost = srv.rows["incident"]["other"], new_id()
+    with srv.state.read() as s:
+        from commandroom.domain.models import TeamMember
+
+        member = s.scalars(select(TeamMember.id).where(TeamMember.zone_id == ZONE)).first()
+    for name, entity, args in (
+            ("report.merge", srv.rows["report"]["unassigned"], lambda i: {"incident_id": i}),
+            ("summon", None, lambda i: {"incident_id": i, "targets": [{"kind": "department", "code": srv.dept}]}),
+            ("team.joint_visit", None, lambda i: {"incident_ids": [i], "lead_member_id": member or new_id()})):
+        got = _push(srv, "do", [(name, entity or new_id(), args(theirs)), (name, entity or new_id(), args(ghost))])
+        (a, b) = got
+        assert a["status"] == b["status"] == "rejected" and a["code"] == b["code"], (name, a, b)
+        assert a["explanation"].replace(theirs, "ID") == b["explanation"].replace(ghost, "ID"), (name, a, b)
+        assert TM not in a["explanation"] and "天马" not in a["explanation"], name

@@ -9,10 +9,13 @@ from typing import ClassVar
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
-from commandroom.domain.models import Photo
+from commandroom.domain.models import Department, Grid, Incident, OneThingCase, Photo, Report, TimelineEntry
+from commandroom.ids import new_id
 from commandroom.server import photos
-from tests.server.test_auth_support import QC, jpeg_bytes, open_server, png_bytes
+from tests.server.test_auth_support import QC, TM, jpeg_bytes, open_server, png_bytes
+from tests.server.test_permissions import _row
 
 
 @pytest.fixture
@@ -25,6 +28,21 @@ def srv(db_url, tmp_path):
         yield server
 
 
+def shown(srv, sha: str, model: type = Report, **values) -> str:
+    """A record that shows photo ``sha`` (a 球川 report unless told): a photo nobody's record shows is nobody's."""
+    values.setdefault("township_code", QC)
+    if model is Report:
+        values.setdefault("photos", [sha])
+    elif model is Incident:
+        values.setdefault("photos_after", [sha])
+    else:
+        values.setdefault("data", {"photos": [sha]})
+    with srv.state.transaction() as s:
+        row = _row(model, **values)
+        s.add(row)
+        return row.id
+
+
 def test_upload_raw_jpeg_then_thumb_and_full(srv):
     data = jpeg_bytes((1600, 1200))
     sha = hashlib.sha256(data).hexdigest()
@@ -34,6 +52,7 @@ def test_upload_raw_jpeg_then_thumb_and_full(srv):
     assert body["sha256"] == sha and body["width"] == 1600 and body["height"] == 1200 and body["size"] == len(data)
     stored = Path(srv.state.extras["photos_dir"]) / sha[:2] / sha[2:]
     assert stored.read_bytes() == data
+    shown(srv, sha)
     thumb = srv.client.get(f"/api/v1/photos/{sha}/thumb", headers=srv.h)
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
     assert "immutable" in thumb.headers["cache-control"]
@@ -58,6 +77,7 @@ def test_upload_multipart_png_with_alpha(srv):
         row = s.get(Photo, sha)
         assert row.mime == "image/png" and row.has_full
         assert Image.open(io.BytesIO(row.thumbnail)).size == (320, 50)
+    shown(srv, sha)
     assert srv.client.get(f"/api/v1/photos/{sha}/full", params={"api_key": srv.key}).status_code == 200
 
 
@@ -134,8 +154,57 @@ def test_exif_orientation_is_applied_to_the_thumbnail(srv):
     r = srv.client.post("/api/v1/photos", content=buf.getvalue(), headers={**srv.h, "Content-Type": "image/jpeg"})
     assert r.status_code == 201, r.text
     assert (r.json()["width"], r.json()["height"]) == (200, 400)
+    shown(srv, r.json()["sha256"])
     thumb = Image.open(io.BytesIO(srv.client.get(f"/api/v1/photos/{r.json()['sha256']}/thumb", headers=srv.h).content))
     assert thumb.size == (160, 320)  # upright, as the officer took it
+
+
+def test_a_photo_is_read_only_through_a_record_in_reach(srv):
+    """#14: a photo answers only to a caller who may read a record showing it; "not yours" and "not here" are
+    answered alike. A liaison reaches its department's work in every township, a grid worker its grid."""
+    with srv.state.read() as s:
+        grids = list(s.scalars(select(Grid.id).where(Grid.township_code == QC).order_by(Grid.id).limit(2)))
+        dept, other_dept = list(s.scalars(select(Department.code).order_by(Department.code).limit(2)))
+    users = {"tm-duty": ("duty_officer", {"township_code": TM}), "county": ("county_coordinator", {}),
+             "dept": ("department_liaison", {"department": dept}),
+             "dept2": ("department_liaison", {"department": other_dept}), "admin": ("admin", {})}
+    for name, (role, kw) in users.items():
+        srv.add_user(name, role, **kw)
+    _, mine_key = srv.add_user("gw-mine", "grid_worker", township_code=QC, grid_id=grids[0])
+    _, next_key = srv.add_user("gw-next", "grid_worker", township_code=QC, grid_id=grids[1])
+    sha = {}
+    for name in ("qc_report", "tm_incident", "tm_timeline", "nowhere"):
+        data = jpeg_bytes((64 + len(sha), 48))
+        sha[name] = srv.client.post("/api/v1/photos", content=data,
+                                    headers={**srv.h, "Content-Type": "image/jpeg"}).json()["sha256"]
+    shown(srv, sha["qc_report"], grid_id=grids[0], source="grid_patrol", category_code="dispute", description="x")
+    shown(srv, sha["tm_incident"], Incident, township_code=TM, lead_department_code=dept, state="dispatched")
+    other_incident = shown(srv, new_id(), Incident, township_code=TM, lead_department_code=other_dept,
+                           state="dispatched")
+    shown(srv, sha["tm_timeline"], TimelineEntry, township_code=TM, incident_id=other_incident)
+    ghost = "f" * 64
+    readers = {"duty": srv.h, **{name: srv.bearer(name) for name in users},
+               "gw-mine": {"api_key": mine_key}, "gw-next": {"api_key": next_key}}
+    may = {"duty": {"qc_report"}, "tm-duty": {"tm_incident", "tm_timeline"},
+           "county": {"qc_report", "tm_incident", "tm_timeline"}, "dept": {"tm_incident"}, "dept2": {"tm_timeline"},
+           "gw-mine": {"qc_report"}, "gw-next": set()}
+    for who, creds in readers.items():
+        for name, h in (*sha.items(), ("ghost", ghost)):
+            for suffix in ("", "/thumb", "/full"):
+                kw = {"params": creds} if "api_key" in creds else {"headers": creds}
+                r = srv.client.get(f"/api/v1/photos/{h}{suffix}", **kw)
+                if who == "admin":  # accounts only: refused before anything is looked up
+                    assert r.status_code == 403 and r.json()["detail"]["rule"] == "photo.read"
+                elif name in may[who]:
+                    assert r.status_code == 200, (who, name, suffix, r.text)
+                else:  # the very answer a photo the server does not hold gets
+                    assert (r.status_code, r.json()) == (404, {"detail": {
+                        "code": "not_found", "message": f"县服务器上没有这张照片（编号 {h[:12]}…）。"}}), (who, name, suffix)
+        if who != "admin":  # the desk's batch of thumbnails: the same photos, the others named as missing
+            kw = {"params": creds} if "api_key" in creds else {"headers": creds}
+            r = srv.client.post("/api/v1/photos/thumbs", json={"sha256": [*sha.values(), ghost]}, **kw)
+            assert {p["sha256"] for p in r.json()["photos"]} == {sha[n] for n in may[who]}, who
+            assert set(r.json()["missing"]) == {ghost, *(sha[n] for n in sha if n not in may[who])}, who
 
 
 def test_many_thumbnails_in_one_answer(srv):
@@ -150,6 +219,10 @@ def test_many_thumbnails_in_one_answer(srv):
     doc_sha = hashlib.sha256(doc).hexdigest()
     assert srv.client.put(f"/api/v1/photos/{doc_sha}", params={"kind": "document"}, content=doc,
                           headers=srv.h).status_code == 201
+    shown(srv, sha)
+    case = _row(OneThingCase, township_code=QC, type_code="none", attachments=[{"sha256": doc_sha, "name": "函.pdf"}])
+    with srv.state.transaction() as s:  # the document is a one-thing case's attachment
+        s.add(case)
     unknown = "f" * 64
     r = srv.client.post("/api/v1/photos/thumbs", json={"sha256": [sha, doc_sha, unknown, "not-a-hash"]},
                         headers=srv.h)

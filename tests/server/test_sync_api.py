@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
 from commandroom.domain.models import ChangeLog, ProcessedMutation, TaskCard, TimelineEntry
 from commandroom.ids import new_id
-from tests.sync.helpers import PASSWORD, T1, T2, make_server
+from tests.sync.helpers import PASSWORD, T1, T2, board_of, make_server
 
 pytestmark = pytest.mark.asyncio
 
@@ -222,8 +222,10 @@ async def test_bad_pull_input_is_refused(api, case):
 async def test_pull_pages_and_cursors(api):
     _srv, c = api
     h, dev = await login(c)
-    await c.post("/api/v1/sync/push", json=body(dev, [mut(i) for i in range(1, 8)]), headers=h)
-    cursors = {f"township:{T1}": 0}
+    muts = [mut(i) for i in range(1, 8)]
+    await c.post("/api/v1/sync/push", json=body(dev, muts), headers=h)
+    board = f"module:{board_of(T1)}"  # the cards' board: its module row and the seven cards
+    cursors = {f"township:{T1}": 0, board: 0}
     seen = []
     for _ in range(10):
         r = await c.get("/api/v1/sync/pull", params={"cursors": orjson.dumps(cursors).decode(), "limit": 3},
@@ -235,9 +237,9 @@ async def test_pull_pages_and_cursors(api):
         cursors = data["cursors"]
         if not data["has_more"]:
             break
-    assert len(seen) == 7 == len(set(seen))
+    assert len(seen) == 8 == len(set(seen)) and {m["entity_id"] for m in muts} | {board_of(T1)} == set(seen)
     r = await c.get("/api/v1/sync/summary", headers=h)
-    assert r.json()["buckets"][f"township:{T1}"]["count"] == 7
+    assert r.json()["buckets"][board]["count"] == 8
 
 
 async def test_openapi_documents_the_sync_api(api):

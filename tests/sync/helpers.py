@@ -17,6 +17,7 @@ from sqlalchemy import select
 from commandroom.domain.errors import ValidationError
 from commandroom.domain.models import (
     SYNCED_MODELS,
+    Module,
     TaskCard,
     TimelineEntry,
     Township,
@@ -48,7 +49,11 @@ def _register() -> None:
         title = args.get("title")
         if not isinstance(title, str) or not title or len(title) > 128:
             raise ValidationError("title", "is required (at most 128 characters)")
-        ctx.add(TaskCard(id=entity_id, township_code=args["township_code"], module_id=args.get("module_id", "m1"),
+        township = args["township_code"]
+        # the township's first board (a seeded county's too, as the load benchmark pushes there)
+        module_id = args.get("module_id") or ctx.session.scalars(
+            select(Module.id).where(Module.township_code == township).order_by(Module.id)).first() or board_of(township)
+        ctx.add(TaskCard(id=entity_id, township_code=township, module_id=module_id,
                          title=title, body=args.get("body", ""), position=float(args.get("position", 0))))
 
     @mutation("test.card.set", "task_card")
@@ -124,7 +129,19 @@ def seed_reference(state: Any) -> dict[str, User]:
             s.add(u)
             s.flush()
             users[uname] = u
+        # each township's board, logged like any row: a card lives in its module's bucket (module:<id>)
+        from commandroom.server import changelog
+
+        boards = [Module(id=board_of(code), township_code=code, name=f"测试模块{code[-1]}") for code in (T1, T2)]
+        s.add_all(boards)
+        s.flush()
+        changelog.log_rows(s, boards)
     return users
+
+
+def board_of(township: str) -> str:
+    """The test cards' module in ``township`` (seeded by :func:`seed_reference`)."""
+    return f"m-{township}"
 
 
 @dataclass

@@ -164,7 +164,7 @@ def _bucket_head(server, bucket: str) -> int:
 
 
 async def test_a_desk_is_poked_when_its_township_changes_not_another_and_quick_pokes_merge(db_url, tmp_path):
-    from tests.sync.helpers import T1, T2
+    from tests.sync.helpers import T1, T2, board_of
 
     server = make_server(db_url, tmp_path, heartbeat=5)
     server.state.extras["poke_gap"] = 0.4
@@ -186,13 +186,14 @@ async def test_a_desk_is_poked_when_its_township_changes_not_another_and_quick_p
         assert await same_town.engine.sync_once()
         await wait_for(lambda: reader.pokes(), 5)
         await asyncio.sleep(0.8)
-        assert reader.pokes() == [{f"township:{T1}": _bucket_head(server, f"township:{T1}")}]
-        assert f"township:{T2}" not in str(reader.events)
+        board = f"module:{board_of(T1)}"  # a card is its board's (module:<id>), which the township's desks read
+        assert reader.pokes() == [{board: _bucket_head(server, board)}]
+        assert f"township:{T2}" not in str(reader.events) and board_of(T2) not in str(reader.events)
 
         # five commits in quick succession (announced as the write path does): the first poke goes out
         # at once, the four within the gap merge into one that names the newest head
         before = len(reader.pokes())
-        bucket = f"township:{T1}"
+        bucket = board
         first_seq = _bucket_head(server, bucket) + 1
         for seq in range(first_seq, first_seq + 5):
             events.notify_committed(server.state, {bucket: seq})

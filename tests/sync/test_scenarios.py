@@ -30,6 +30,7 @@ from commandroom.server.pipeline import execute
 from commandroom.store.local import DeskStore
 from tests.sync.helpers import (
     T1,
+    board_of,
     client_rows,
     make_client,
     make_server,
@@ -86,7 +87,7 @@ async def test_s01_kill_during_pull_apply(server, tmp_path, monkeypatch):
         await b.engine.pull_once()
     monkeypatch.setattr(local_mod.DeskStore, "_write_changes", staticmethod(real_write))
     cursors = b.store.cursors()
-    assert len(b.cards()) == 5  # only the first page, with its cursor
+    assert len(b.cards()) == 4  # only the first page (the cards' board and four cards), with its cursor
     b = await reopen(b, server, page_size=5)
     assert b.store.cursors() == cursors
     assert await b.engine.sync_once()
@@ -103,7 +104,7 @@ async def test_s01_hard_kill_in_a_subprocess_mid_page(server, tmp_path):
         a.create_card(f"c{i}")
     assert await a.engine.sync_once()
     b = await make_client(server, tmp_path, "b", "a2")
-    _, page = sync_api.pull_page(server.state, _principal(server, "a2"), {f"township:{T1}": 0}, 500)
+    _, page = sync_api.pull_page(server.state, _principal(server, "a2"), {f"module:{board_of(T1)}": 0}, 500)
     Path(tmp_path / "page.json").write_bytes(page)
     script = textwrap.dedent(f"""
         import os, orjson
@@ -732,7 +733,7 @@ async def test_audit_detects_and_repairs_divergence(server, tmp_path):
     with a.store.write() as s:  # corrupt the local copy behind the engine's back
         s.execute(update(TaskCard).values(row_version=TaskCard.row_version + 1000))
     bad = await a.engine.audit()
-    assert bad and f"township:{T1}" in bad
+    assert bad and f"module:{board_of(T1)}" in bad  # the cards' bucket: their board's
     assert await a.engine.audit() == {}
     assert_converged(server, a)
     await a.close()

@@ -187,6 +187,8 @@ async def test_who_may_score_and_veto(work, qtbot, ui, zh):
     view4 = await _view(work.store, admin, qtbot, ui, work.month)
     view4.four_table.selectRow(view4.four_model.row_of(work.b))
     assert not view4.post_button.isEnabled() and not view4.veto_button.isEnabled()
+    # the export is offered to the township's leadership, not to the administrator (export.assessment)
+    assert view.export_button.isVisibleTo(view) and not view4.export_button.isVisibleTo(view4)
     view3 = await _view(work.store, work.officer, qtbot, ui, work.month)
     view3.four_table.selectRow(view3.four_model.row_of(work.b))
     assert view3.post_button.isEnabled()

@@ -56,3 +56,34 @@ def test_a_full_collection_does_not_walk_the_start_up_heap(policy):
     before = sum(len(gc.get_objects(g)) for g in range(3))
     # what a collection walks now is what was made since start-up, a small part of the heap
     assert frozen > 5 * before, (frozen, before)
+
+
+def test_a_full_collection_waits_for_a_quiet_moment_but_not_forever(policy):
+    from ui import gc_policy
+
+    start = policy.last_full
+    assert not policy.full_due(start + 30)  # a minute has not passed
+    policy.last_busy = start + gc_policy.FULL_EVERY_S - 0.5  # a sync is streaming in
+    assert not policy.full_due(start + gc_policy.FULL_EVERY_S)
+    assert policy.full_due(start + gc_policy.FULL_EVERY_S - 0.5 + gc_policy.QUIET_BEFORE_FULL_S)
+    policy.last_busy = start + gc_policy.FULL_AT_LATEST_S - 0.1  # busy all along
+    assert not policy.full_due(start + gc_policy.FULL_AT_LATEST_S - 1)
+    assert policy.full_due(start + gc_policy.FULL_AT_LATEST_S)
+
+
+def test_young_collections_follow_what_was_made_and_keep_each_one_small(policy):
+    from ui import gc_policy
+
+    gc.collect(1)
+    policy.young_runs = 0
+    assert policy.tick() == 0 and policy.young_runs == 0  # little made: nothing to do
+    refs: list[weakref.ref] = []
+    for _ in range(3):
+        obj = Cycle()
+        refs.append(weakref.ref(obj))
+        del obj
+        keep = [[i] for i in range(gc_policy.YOUNG_THRESHOLD + 100)]  # a burst of new objects
+        policy.tick()
+        del keep
+    assert policy.young_runs == 3 and all(r() is None for r in refs)  # three young collections, garbage gone
+    assert gc.get_count()[0] < gc_policy.YOUNG_THRESHOLD

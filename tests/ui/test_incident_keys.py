@@ -16,11 +16,13 @@ ops = st.lists(st.tuples(st.sampled_from(["prepend", "append", "delete"]),
 
 
 @settings(max_examples=150, deadline=None)
-@given(start=st.lists(st.integers(0, 10**6), unique=True, max_size=200), steps=ops, seed=st.integers(0, 99))
-def test_display_and_sorted_keys_match_a_plain_list(start, steps, seed):
+@given(start=st.lists(st.integers(0, 10**6), unique=True, max_size=200), steps=ops, seed=st.integers(0, 99),
+       roomy=st.booleans())
+def test_display_and_sorted_keys_match_a_plain_list(start, steps, seed, roomy):
     rng = random.Random(seed)
     expected = list(start)
-    display = DisplayKeys(np.asarray(start, dtype=np.int64))
+    keys = np.asarray(start, dtype=np.int64)
+    display = DisplayKeys.with_room(keys) if roomy else DisplayKeys(keys)  # (as the reader pool builds it)
     members = SortedKeys(np.sort(np.asarray(start, dtype=np.int64)))
     for op, values in steps:
         fresh = [v for v in dict.fromkeys(values) if v not in set(expected)]
@@ -64,3 +66,21 @@ def test_many_inserts_merge_into_the_base(monkeypatch):
         s = s.with_added(np.array([k], dtype=np.int64))
     assert len(s.delta) < 8 and len(s) == 110
     assert all(k in s for k in range(1000, 1010))
+
+
+@settings(max_examples=100, deadline=None)
+@given(base=st.lists(st.integers(0, 500), unique=True, max_size=60),
+       added=st.lists(st.lists(st.integers(0, 500), max_size=20), max_size=8),
+       probe=st.lists(st.integers(-1, 501), max_size=40))
+def test_membership_of_many_keys_at_once_matches_one_at_a_time(base, added, probe):
+    members = SortedKeys(np.sort(np.asarray(base, dtype=np.int64)))
+    expected = set(base)
+    for block in added:  # duplicates within a block and of keys already there are ignored
+        members = members.with_added(np.asarray(block, dtype=np.int64))
+        expected |= set(block)
+    assert len(members) == len(expected)
+    got = members.contains(np.asarray(probe, dtype=np.int64))
+    assert got.tolist() == [k in expected for k in probe]
+    for part in (members.base, members.delta):  # each sorted, and no key in both
+        assert part.tolist() == sorted(set(part.tolist()))
+    assert sorted(members.base.tolist() + members.delta.tolist()) == sorted(expected)

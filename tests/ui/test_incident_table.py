@@ -393,3 +393,99 @@ async def test_showing_an_incident_hidden_by_the_search_clears_the_filters_and_s
     assert view.filter_bar.search_edit.text() == ""
     assert notices and "cleared" in notices[-1].text
     await view.wait_idle()
+
+
+@pytest.mark.asyncio
+async def test_changes_streaming_in_are_applied_at_a_bounded_rate(seeded, actor, ui, monkeypatch):
+    """The first change shows at once; changes that follow within the interval wait and go in as one update
+    (a sync of many pages repaints the table a few times a second, not once per page)."""
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents import table_model
+    from ui.incidents.table_model import IncidentTableModel
+
+    monkeypatch.setattr(table_model, "APPLY_INTERVAL", 60.0)
+    model = IncidentTableModel(seeded, IncidentQuery(scope_townships=(ui.QIUCHUAN,)))
+    model.refresh()
+    await model.wait_idle()
+    count = model.rowCount()
+    inserted, resets = [], []
+    model.rowsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+    model.modelReset.connect(lambda: resets.append(1))
+
+    first = ui.accept_report(seeded, actor, ui.make_report(seeded, actor, text="东街路口机动车违停"))
+    await ui.wait_until(lambda: inserted, what="the first change shown at once")
+    assert inserted == [(0, 0)] and model.row_at(0).id == first
+
+    later = [ui.accept_report(seeded, actor, ui.make_report(seeded, actor, text=f"西街{i}号门前占道经营"))
+             for i in range(4)]
+    await asyncio.sleep(0.3)
+    assert inserted == [(0, 0)], "changes within the interval wait for the next update"
+    await model.wait_changes()  # (the interval is long here: apply now)
+    assert inserted == [(0, 0), (0, 3)], "the four changes go in as one update"
+    assert {model.row_at(r).id for r in range(4)} == set(later)
+    assert model.rowCount() == count + 5 and not resets
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_cells_painted_from_laid_out_text_look_like_qts_own(seeded, qtbot, theme):
+    """The table's delegate draws each cell's text where, and in the colour, Qt's default delegate would."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import COL_TITLE, IncidentTableModel
+    from ui.incidents.table_view import ROW_HEIGHT, IncidentTable
+    from ui.theme import apply_theme, current_theme
+
+    before = current_theme()
+    apply_theme(QApplication.instance(), theme)
+    try:
+        model = IncidentTableModel(seeded, IncidentQuery())
+        model.load_now()
+        ours, qts = IncidentTable(), QTableView()
+        qts.setAlternatingRowColors(True)
+        qts.setWordWrap(False)
+        qts.verticalHeader().hide()
+        qts.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        for view in (ours, qts):
+            qtbot.addWidget(view)
+            view.setModel(model)
+            view.resize(900, 500)
+            view.setColumnWidth(COL_TITLE, 120)  # titles too long for it: elided
+        images = [view.grab().toImage() for view in (ours, qts)]
+        assert ours.cell_delegate is not None and ours.itemDelegate() is ours.cell_delegate
+        offset = ours.viewport().pos()
+
+        def ink(image, rect, background):
+            """Pixels of a cell that are not its background: count, bounding box, mean colour."""
+            xs, ys, rgb = [], [], [0, 0, 0]
+            for y in range(rect.top() + 1, rect.bottom()):
+                for x in range(rect.left() + 1, rect.right()):
+                    c = image.pixelColor(x, y)
+                    if abs(c.red() - background.red()) + abs(c.green() - background.green()) \
+                            + abs(c.blue() - background.blue()) > 120:
+                        xs.append(x)
+                        ys.append(y)
+                        rgb = [rgb[0] + c.red(), rgb[1] + c.green(), rgb[2] + c.blue()]
+            if not xs:
+                return 0, None, None
+            return len(xs), (min(xs), min(ys), max(xs), max(ys)), [v / len(xs) for v in rgb]
+
+        compared = 0
+        for row in range(12):
+            for column in range(model.columnCount()):
+                rect = ours.visualRect(model.index(row, column)).translated(offset)
+                background = images[1].pixelColor(rect.center().x(), rect.top() + 1)
+                got, want = (ink(image, rect, background) for image in images)
+                assert (got[0] > 0) == (want[0] > 0), (row, column, model.data(model.index(row, column)))
+                if not want[0]:
+                    continue
+                compared += 1
+                assert abs(got[0] - want[0]) <= max(12, want[0] // 5), (row, column, got[0], want[0])
+                assert all(abs(a - b) <= 2 for a, b in zip(got[1], want[1], strict=True)), (row, column)
+                assert all(abs(a - b) <= 40 for a, b in zip(got[2], want[2], strict=True)), (row, column)
+                assert background == images[0].pixelColor(rect.center().x(), rect.top() + 1)
+        assert compared > 60
+        assert QColor(images[0].pixelColor(2, 2)) == QColor(images[1].pixelColor(2, 2))
+    finally:
+        apply_theme(QApplication.instance(), before)

@@ -147,6 +147,7 @@ class AssessmentView(ActionHostMixin, QWidget):
         bar.addStretch(1)
         for b in (self.post_button, self.module_button, self.veto_button, self.export_button):
             bar.addWidget(b)
+        self.export_button.setVisible(self.actor.may("export.assessment"))
         outer.addLayout(bar)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)

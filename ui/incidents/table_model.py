@@ -15,12 +15,18 @@ Modelled on Anki's browser ``DataModel`` (``qt/aqt/browser/table/model.py``):
   (``dataChanged``), a deleted one is removed, a new one that matches the filter is
   inserted (``beginInsertRows``) at the top for a descending sort and at the bottom for
   an ascending one. Rows keep their place until the next re-query, as in Anki, so
-  nothing jumps under the officer's cursor.
+  nothing jumps under the officer's cursor;
+* while a sync streams changes in, they are applied at a bounded rate (one batch per
+  :data:`APPLY_INTERVAL` at most; the first change after a quiet spell at once), each batch
+  in short slices of the GUI thread: the new rows' cells are built before they are
+  inserted, so the repaint after the insert only draws (``ui/incidents/table_view.py``
+  draws them from text laid out once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -57,7 +63,7 @@ from commandroom.queries.incidents import (
 )
 from commandroom.services.deadlines import clock_state
 from commandroom.timeutil import fmt_local
-from ui.async_runner import LatestTask, run_read, store_events
+from ui.async_runner import LatestTask, loop_running, run_read, store_events
 from ui.incidents import labels, refcounts
 from ui.incidents.keys import DisplayKeys, SortedKeys
 
@@ -83,6 +89,8 @@ FIRST_PAGE = 300  # keys of the first step of a re-query (more than a screenful)
 CACHE_ROWS = 6000
 CLOCK_TICK_MS = 30_000
 CHANGE_BATCH = 2000  # changed ids resolved per read on the reader pool
+APPLY_INTERVAL = 0.25  # seconds between two applied batches of changes while they stream in
+PREPARE_ROWS = 48  # new rows whose cells are built before they are inserted (a screenful and some)
 
 _HEADERS = (
     QT_TRANSLATE_NOOP("Incidents", "No."), QT_TRANSLATE_NOOP("Incidents", "Title / category"),
@@ -117,8 +125,8 @@ def _load_keys(store: Store, query: IncidentQuery, now: datetime, with_names: bo
         keys = find_incident_keys(conn, query, now, fts=has_fts(conn), limit=limit)
         names = load_names(conn) if with_names else None
     sorted_keys = SortedKeys(np.sort(keys))
-    return {"keys": keys, "sorted": sorted_keys, "names": names, "seconds": time.perf_counter() - t0,
-            "complete": limit is None or len(keys) < limit}
+    return {"keys": keys, "sorted": sorted_keys, "display": DisplayKeys.with_room(keys), "names": names,
+            "seconds": time.perf_counter() - t0, "complete": limit is None or len(keys) < limit}
 
 
 @dataclass
@@ -163,11 +171,13 @@ class IncidentTableModel(QAbstractTableModel):
         keys_did_load(int, float): a re-query's rows are shown (its first page at least): row count, seconds.
         keys_did_complete(int, float): every key of the re-query is in the model.
         loading_did_change(bool): a re-query started (True) or finished (False).
+        rows_prepared(list): the cells of new rows about to be inserted at the top (a view may lay them out).
     """
 
     keys_did_load = Signal(int, float)
     keys_did_complete = Signal(int, float)
     loading_did_change = Signal(bool)
+    rows_prepared = Signal(object)
 
     def __init__(self, store: Store, query: IncidentQuery | None = None, parent: Any = None) -> None:
         refcounts.install()  # PySide6 6.12 on CPython 3.11: see ui/incidents/refcounts.py
@@ -193,6 +203,8 @@ class IncidentTableModel(QAbstractTableModel):
         self._in_flight_ids: set[str] | None = None
         self._pending_ids: set[str] = set()
         self._drain_task: asyncio.Future | None = None
+        self._last_apply = float("-inf")  # loop time of the last applied batch of changes
+        self._hurry = asyncio.Event()  # set: apply queued changes without waiting for their turn
         self._generation = 0
         self._colours = _theme_colours()
         self._brushes = {k: QBrush(QColor(v)) for k, v in self._colours.items()}
@@ -279,7 +291,7 @@ class IncidentTableModel(QAbstractTableModel):
             self._names = result["names"]
             self._names_loaded = True
         self.beginResetModel()
-        self._key_buffer.reset(result["keys"])
+        self._key_buffer = result.get("display") or DisplayKeys(result["keys"])
         self._sorted = result["sorted"]
         self._clock_cache.clear()
         self._cells.clear()
@@ -298,7 +310,7 @@ class IncidentTableModel(QAbstractTableModel):
         if shown <= len(keys) and np.array_equal(keys[:shown], self._keys):
             if len(keys) > shown:
                 self.beginInsertRows(QModelIndex(), shown, len(keys) - 1)
-                self._key_buffer.reset(keys)
+                self._key_buffer = result.get("display") or DisplayKeys(keys)
                 self._memo_row = -1
                 self._sorted = result["sorted"]
                 self.endInsertRows()
@@ -441,20 +453,64 @@ class IncidentTableModel(QAbstractTableModel):
         return batch, cached, self._sorted, self._query, self.store.now(), self._generation
 
     async def _drain(self) -> None:
-        """Resolve queued ids on the reader pool, one batch at a time, and apply each on this thread."""
+        """Resolve queued ids on the reader pool, one batch at a time, and apply each on this thread.
+
+        At a bounded rate: a batch is applied no sooner than :data:`APPLY_INTERVAL` after the
+        previous one (ids arriving meanwhile join the next batch), so a sync of many pages repaints
+        the table a few times a second, not once per page. The first change after a quiet spell is
+        applied at once. Each batch is three short slices with the event loop free in between: the
+        new rows' cells are built (:meth:`_prepare`), the view lays their texts out
+        (``rows_prepared``), then the rows go in and the view repaints.
+        """
+        loop = asyncio.get_running_loop()
         while self._pending_ids:
+            if not loop_running():  # the app is closing: qasync steps its tasks once more after the loop stopped
+                return
+            wait = self._last_apply + APPLY_INTERVAL - loop.time()
+            if wait > 0 and not self._hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), wait)
+                if not loop_running():
+                    return
             batch = self._take_batch()
+            if not batch:
+                continue
             try:
                 resolved = await run_read(resolve_changes, self.store, *self._resolve_args(batch))
             except Exception:  # a failed read must not stop live updates for good
                 log.exception("could not read changed incidents")
                 continue
+            prepared = self._prepare(resolved) if resolved.generation == self._generation else []
+            if prepared:
+                await asyncio.sleep(0)  # let the loop run (timers, input) between the slices
+                self.rows_prepared.emit(prepared)  # the view lays their texts out now, not in the repaint
+                await asyncio.sleep(0)
             self._apply_resolved(batch, resolved)
+            self._last_apply = loop.time()
+
+    def _prepare(self, resolved: Resolved) -> list[tuple[tuple[Any, ...], ...]]:
+        """Cache the new rows that will show at the top and build their cells; returns those cells.
+
+        Done before the rows are inserted, so the repaint that follows the insert only draws.
+        """
+        rows = resolved.new_rows or {}
+        prepared = []
+        for key in resolved.new_keys[:PREPARE_ROWS] if rows else ():
+            row = rows.get(key)
+            if row is not None and not self._has_key(key):
+                self._cache(row)
+                cells = self._cells[key] = tuple(self._cell(row, c) for c in range(len(COLUMN_KEYS)))
+                prepared.append(cells)
+        return prepared
 
     async def wait_changes(self) -> None:
-        """Wait until queued change events are applied (tests)."""
-        while self._drain_task is not None and not self._drain_task.done():
-            await self._drain_task
+        """Apply the queued change events now, without waiting for the next turn, and wait for them (tests)."""
+        self._hurry.set()
+        try:
+            while self._drain_task is not None and not self._drain_task.done():
+                await self._drain_task
+        finally:
+            self._hurry.clear()
 
     def _apply_resolved(self, batch: list[str], resolved: Resolved) -> None:
         """Repaint changed cached rows, drop deleted ones, insert new ones that match the filter."""
@@ -485,11 +541,15 @@ class IncidentTableModel(QAbstractTableModel):
         for pos in sorted(set(removed_rows), reverse=True):
             self._remove_row(pos)
         # an earlier batch may have inserted some of these meanwhile
-        new_keys = [k for k in resolved.new_keys if not self._has_key(k)]
+        new_keys = resolved.new_keys
         if new_keys:
-            for row in (resolved.new_rows or {}).values():
-                self._cache(row)
-            self._insert_keys(new_keys)
+            block = np.asarray(new_keys, dtype=np.int64)
+            block = block[~self._sorted.contains(block)]
+        if new_keys and len(block):
+            for key, row in (resolved.new_rows or {}).items():
+                if key not in self._rows:  # (_prepare cached the first ones, their cells built)
+                    self._cache(row)
+            self._insert_keys(block)
             self._trim_cache()
 
     def _remove_row(self, pos: int) -> None:
@@ -503,8 +563,7 @@ class IncidentTableModel(QAbstractTableModel):
                 row.pos_hint -= 1
         self.endRemoveRows()
 
-    def _insert_keys(self, keys: list[int]) -> None:
-        block = np.asarray(keys, dtype=np.int64)
+    def _insert_keys(self, block: np.ndarray) -> None:
         count = len(block)
         at_top = self._query.descending
         first = 0 if at_top else len(self._keys)
@@ -554,15 +613,14 @@ class IncidentTableModel(QAbstractTableModel):
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         # No row fetch here (Anki: a Ctrl+A selection must not load every row).
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        # (the view asks twice per cell on every repaint: a constant, not three enum operations)
+        return _FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         slot = _CELL_SLOTS.get(role)
         if slot is not None:  # what the delegate asks while painting: from the row's cells, built once
             r = index.row()
-            cells = self._memo_cells if r == self._memo_row else self._cells_at(r)
+            cells = self.cells_at(r)
             column = index.column()
             if cells is None or not 0 <= column < len(cells):
                 return None
@@ -612,8 +670,10 @@ class IncidentTableModel(QAbstractTableModel):
     # Cell formatting
     ######################################################################
 
-    def _cells_at(self, position: int) -> tuple[tuple[Any, ...], ...] | None:
+    def cells_at(self, position: int) -> tuple[tuple[Any, ...], ...] | None:
         """The cells of the row at ``position`` (fetching its page on a miss); None outside the table."""
+        if position == self._memo_row:  # the view paints a row cell by cell
+            return self._memo_cells
         if not 0 <= position < len(self._keys):
             return None
         row = self.row_at(position)
@@ -730,6 +790,8 @@ class IncidentTableModel(QAbstractTableModel):
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter.value)
 _LEFT = int((Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft).value)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _CENTERED = frozenset((COL_STATE, COL_URGENCY, COL_ESCALATION))
 _CELL_SLOTS = {  # role → place in a cell tuple (IncidentTableModel._cell)
     Qt.ItemDataRole.DisplayRole: 0, Qt.ItemDataRole.BackgroundRole: 1, Qt.ItemDataRole.ForegroundRole: 2,

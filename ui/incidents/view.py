@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QSplitter,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -31,6 +30,7 @@ from ui.incidents import refcounts
 from ui.incidents.detail import IncidentDetailPanel
 from ui.incidents.filter_bar import IncidentFilterBar
 from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IdRole, IncidentTableModel
+from ui.incidents.table_view import IncidentTable
 
 if TYPE_CHECKING:
     from commandroom.mutations.core import Actor
@@ -72,19 +72,8 @@ class IncidentsView(QWidget):
         layout.addWidget(self._build_toolbar())
         layout.addWidget(self.filter_bar)
 
-        self.table = QTableView()
+        self.table = IncidentTable()  # rows selected whole, fixed heights, text laid out once per cell
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setCornerButtonEnabled(False)
-        vheader = self.table.verticalHeader()
-        vheader.hide()
-        # fixed row heights: the view never measures a million rows
-        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vheader.setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -153,6 +142,8 @@ class IncidentsView(QWidget):
         self.handover_action = action(self.tr("Shift handover"), "Ctrl+H", self._on_handover_triggered,
                                       "fa5s.exchange-alt")
         self.briefing_action = action(self.tr("Daily briefing"), "", self._on_briefing_triggered, "fa5s.file-pdf")
+        for flag in (self.briefing_action.setVisible, self.briefing_action.setEnabled):  # the briefing exports incidents
+            flag(self.actor.may("export.incidents"))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)

@@ -69,6 +69,7 @@ class ZonesPage(QWidget):
         self.roster = RosterEditor(store, actor, now_fn=now_fn)
         self.dispatches = ZoneDispatchView(store, actor, now_fn=now_fn)
         self.stats = StatsView(store, now_fn=now_fn)
+        self.stats.export_button.setVisible(actor.may("export.zone_stats"))
         self.tabs.addTab(self.board, self.tr("Zone board"))
         self.tabs.addTab(self.members, self.tr("Team members"))
         self.tabs.addTab(self.roster, self.tr("Duty roster"))
