@@ -480,8 +480,12 @@ class DeskStore:
         with self._lock, self.write() as session:
             if epoch and self._meta(session, "epoch") is None:
                 self._set_meta(session, "epoch", epoch)
-            for r in results:
-                entry = session.get(OutboxEntry, r.get("mutation_id"))
+            # the batch's entries in one query (a long outage's push answers 100 at a time), not one each
+            ids = [str(r.get("mutation_id") or "") for r in results]
+            entries = {e.mutation_id: e for e in session.scalars(select(OutboxEntry)
+                                                                 .where(OutboxEntry.mutation_id.in_(ids)))}
+            for r, mutation_id in zip(results, ids, strict=True):
+                entry = entries.get(mutation_id)
                 if entry is None or entry.state != "pending":
                     continue
                 status = r.get("status")

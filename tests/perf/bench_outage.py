@@ -117,13 +117,30 @@ def _rows(read: Any) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
+def _first_difference(mine: dict[str, dict[str, dict[str, Any]]], want: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Where a desk's rows first differ from the server's ("" when they are equal), to say why it did not converge."""
+    for table in sorted(set(mine) | set(want)):
+        a, b = mine.get(table, {}), want.get(table, {})
+        for rid in sorted(set(a) | set(b)):
+            if a.get(rid) != b.get(rid):
+                if rid not in a or rid not in b:
+                    return f"{table} {rid} only on {'the server' if rid in b else 'the desk'} ({len(a)} vs {len(b)} rows)"
+                cols = [c for c in b[rid] if a[rid].get(c) != b[rid].get(c)]
+                return f"{table} {rid}: {', '.join(f'{c} desk={a[rid].get(c)!r} server={b[rid].get(c)!r}' for c in cols)}"
+    return ""
+
+
 def _caught_up(desks: list[Any], read: Any) -> bool:
-    """Every desk's cursors at the server's head (cheap: the full comparison only then)."""
+    """Every desk's cursor of each of its buckets at that bucket's newest change (cheap: the full comparison only
+    then). Not the server's head: the last change may be in a bucket the desks do not read (a 球川 incident's
+    department bucket, another township's escalation), and a pull moves the cursors only to the changes it brings."""
     from sqlalchemy import text
 
+    cursors = [ws.store.cursors() for ws in desks]
     with read() as s:
-        head = s.execute(text("SELECT head FROM srv_sync_counter WHERE id = 1")).scalar() or 0
-    return all(min(ws.store.cursors().values() or [0]) >= head for ws in desks)
+        newest = {b: s.execute(text("SELECT max(seq) FROM srv_change_log WHERE bucket = :b"), {"b": b}).scalar() or 0
+                  for b in {b for c in cursors for b in c}}
+    return all(seq >= newest[b] for c in cursors for b, seq in c.items())
 
 
 def _cpu(server: Serve) -> tuple[float, float]:
@@ -141,6 +158,84 @@ def _cpu(server: Serve) -> tuple[float, float]:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             theirs += (int(fields[11]) + int(fields[12])) / tick
     return mine, theirs
+
+
+class Timeline:
+    """Where a desk's time goes after the outage: each push and pull request, each push answer recorded
+    (``record_results``: the rebase it costs), each pulled page written (``apply_page``), with the moments
+    they started and ended, so the breakdown also shows the waits between them."""
+
+    KINDS = ("push", "pull", "other_http", "record", "apply_page", "pending_batch")
+
+    def __init__(self) -> None:
+        self.spans: dict[str, list[tuple[str, float, float, int]]] = {}
+        self.origin = 0.0
+
+    def watch(self, ws: Any) -> None:
+        spans = self.spans.setdefault(ws.name, [])
+        engine, store = ws.engine, ws.store
+
+        def timed_sync(kind: str, fn: Any, size: Any = lambda *a, **k: 0) -> Any:
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    spans.append((kind, t0, time.perf_counter(), size(*args, **kwargs)))
+            return wrapper
+
+        request = engine._request
+
+        async def timed_request(method: str, path: str, **kwargs: Any) -> Any:
+            kind = "push" if path.endswith("/sync/push") else "pull" if path.endswith("/sync/pull") else "other_http"
+            t0, n = time.perf_counter(), 0
+            try:
+                answer = await request(method, path, **kwargs)
+                n = len(answer.get("results") or answer.get("changes") or ()) if isinstance(answer, dict) else 0
+                return answer
+            finally:
+                spans.append((kind, t0, time.perf_counter(), n))
+
+        engine._request = timed_request
+        store.record_results = timed_sync("record", store.record_results, lambda results, *_a, **_k: len(results))
+        store.apply_page = timed_sync("apply_page", store.apply_page,
+                                      lambda page, *_a, **_k: len(page.get("changes") or ()))
+        store.pending_batch = timed_sync("pending_batch", store.pending_batch)
+
+    def report(self, start: float, end: float) -> str:
+        """Per desk: count, total and longest of each kind after ``start``; the time no request or write ran."""
+        lines = []
+        for name, spans in self.spans.items():
+            mine = sorted((s for s in spans if s[2] >= start), key=lambda s: s[1])
+            parts = []
+            for kind in self.KINDS:
+                these = [s for s in mine if s[0] == kind]
+                if these:
+                    total = sum(s[2] - s[1] for s in these)
+                    parts.append(f"{kind} {len(these)}× {total:.1f} s (max {max(s[2] - s[1] for s in these):.2f})")
+            busy, cursor = 0.0, start
+            for _k, t0, t1, _n in mine:  # union of the spans: the rest is waiting (back-off, lock, the loop)
+                t0 = max(t0, cursor)
+                if t1 > t0:
+                    busy += t1 - t0
+                    cursor = t1
+            last = max((s[2] for s in mine), default=start)
+            parts.append(f"idle {max(last - start - busy, 0):.1f} s; last activity at +{last - start:.1f} s")
+            lines.append(f"  {name}: " + "; ".join(parts))
+        pushes = sorted((s for spans in self.spans.values() for s in spans if s[0] == "push" and s[2] >= start),
+                        key=lambda s: s[1])
+        union, cursor = 0.0, start
+        for _k, t0, t1, _n in pushes:  # the time at least one desk was waiting for a push answer
+            t0 = max(t0, cursor)
+            if t1 > t0:
+                union += t1 - t0
+                cursor = t1
+        pushed = sum(s[3] for s in pushes)
+        if pushed:
+            lines.append(f"  all desks: {pushed} mutations pushed in {len(pushes)} requests; some push in flight "
+                         f"{union:.1f} s ({union / pushed * 1e3:.1f} ms per mutation: the server's pace, its writes "
+                         f"serialized on the counter lock)")
+        return "\n".join(lines)
 
 
 async def _audits_clean(desks: list[Any]) -> bool:
@@ -216,6 +311,10 @@ async def _outage(scale: int) -> tuple[float, float, int]:
         await asyncio.sleep(OFFLINE_SETTLE)  # the old engine's back-off had reached 60 s × jitter by now
         assert all(ws.store.pending_count() > 0 for ws in desks)
 
+        timeline = Timeline()
+        for ws in desks:
+            timeline.watch(ws)
+
         # ---- the server answers again
         server.start()
         answered = await asyncio.to_thread(server.wait_answering)
@@ -225,6 +324,9 @@ async def _outage(scale: int) -> tuple[float, float, int]:
         pending0 = {ws.name: ws.store.pending_count() for ws in desks}
         srv_engine = make_engine(url)
         srv_read = sessionmaker(srv_engine)
+        milestones: dict[str, float] = {}  # when each part of "converged" first held (the timeline's last line)
+        differ: list[str] = []
+        took = None
         while True:
             now = time.perf_counter()
             for ws in desks:
@@ -232,18 +334,32 @@ async def _outage(scale: int) -> tuple[float, float, int]:
                     reached[ws.name] = now  # its first request after the outage was answered (a 401)
                 if ws.name not in first_push and ws.store.pending_count() < pending0[ws.name]:
                     first_push[ws.name] = now
-            if all(ws.store.pending_count() == 0 for ws in desks) and await asyncio.to_thread(
-                    _caught_up, desks, srv_read):
-                want = await asyncio.to_thread(_rows, srv_read)
-                same = [await asyncio.to_thread(_rows, ws.store.read) == want for ws in desks]
-                if all(same) and await _audits_clean(desks):
-                    took = time.perf_counter() - answered
-                    break
+            if all(ws.store.pending_count() == 0 for ws in desks):
+                milestones.setdefault("outboxes empty", now)
+                if await asyncio.to_thread(_caught_up, desks, srv_read):
+                    milestones.setdefault("cursors at their buckets' newest change", now)
+                    want = await asyncio.to_thread(_rows, srv_read)
+                    differ = [f"{ws.name}: {_first_difference(await asyncio.to_thread(_rows, ws.store.read), want)}"
+                              for ws in desks]
+                    differ = [d for d in differ if not d.endswith(": ")]
+                    if not differ:
+                        milestones.setdefault("every column equal", time.perf_counter())
+                        if await _audits_clean(desks):
+                            took = time.perf_counter() - answered
+                            break
             if time.perf_counter() - answered > 600:
-                raise RuntimeError("no convergence within 10 minutes")
+                break
             await asyncio.sleep(0.05)
         cpu = _cpu(server)
         srv_engine.dispose()
+        end = answered + (took if took is not None else 600)
+        if os.environ.get("BENCH_OUTAGE_TIMELINE", "1") != "0":
+            marks = ", ".join(f"{k} +{v - answered:.1f} s" for k, v in milestones.items())
+            print(f"outage timeline (from the server answering; {marks}; "
+                  f"{'converged' if took is not None else 'NOT converged'} at +{end - answered:.1f} s):\n"
+                  + timeline.report(answered, end), file=sys.stderr, flush=True)
+        if took is None:
+            raise RuntimeError(f"no convergence within 10 minutes ({'; '.join(differ) or 'audit not clean'})")
         return {"took": took, "noticed": max(reached.values()) - answered,
                 "first_push": max(first_push.values()) - answered, "mutations": plan.mutations,
                 "cpu_desks": cpu[0] - cpu0[0], "cpu_server": cpu[1] - cpu0[1]}

@@ -276,7 +276,9 @@ async def test_an_unexpected_error_ends_the_round_not_the_background_loop(server
         await asyncio.sleep(0.02)
     assert failures == [1]
     assert any("同步出错" in s.last_error and "disk I/O" in s.last_error and not s.syncing for s in seen)
-    await asyncio.sleep(0.1)
-    assert not a.engine.status.syncing and not a.engine.status.last_error
+    while a.engine.status.syncing:  # the round that sent the card goes on to pull (longer on a busy machine)
+        assert time.monotonic() < deadline, f"the round did not end: {a.engine.status}"
+        await asyncio.sleep(0.02)
+    assert not a.engine.status.last_error
     assert card in server_rows(server, T1)["task_card"]
     await a.close()
