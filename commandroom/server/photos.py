@@ -268,15 +268,16 @@ def in_reach(session: Session, holder: Any, sha256: str) -> bool:
     return accepts(entries)
 
 
-REACH_TTL = 600.0  # seconds a "yes" is remembered (a desk asks for the metadata, then the thumbnail, then the image)
+REACH_TTL = 60.0  # seconds a "yes" is remembered (a desk asks for the metadata, then the thumbnail, then the image)
 _REACH_MAX = 20_000
 
 
 def _reach_cached(state: Any, session: Session, holder: Any, sha256: str) -> bool:
-    """:func:`in_reach`, remembering a "yes" per account and photo for :data:`REACH_TTL` (records rarely leave a
-    scope; the scan of the timeline for a county-wide caller is what it saves)."""
-    cache: dict[tuple[str | None, str], float] = state.extras.setdefault("photo_reach", {})
-    key = (holder_id(holder), sha256)
+    """:func:`in_reach`, remembering a "yes" per account, reach and photo for :data:`REACH_TTL` (the scan of the
+    timeline for a county-wide caller is what it saves). The key holds the account's roles and scope, so a role
+    taken away or a move to another township is obeyed at once; a record moved out of reach, within a minute."""
+    cache: dict[tuple[Any, ...], float] = state.extras.setdefault("photo_reach", {})
+    key = (holder_id(holder), *_reach_identity(holder), sha256)
     now = time.monotonic()
     if cache.get(key, 0.0) > now:
         return True
@@ -286,6 +287,13 @@ def _reach_cached(state: Any, session: Session, holder: Any, sha256: str) -> boo
         cache.clear()
     cache[key] = now + REACH_TTL
     return True
+
+
+def _reach_identity(holder: Any) -> tuple[Any, ...]:
+    """What decides an account's reach: its roles and the codes of its scope."""
+    roles = getattr(holder, "roles", None)
+    return (tuple(roles) if isinstance(roles, (list, tuple)) else roles,
+            *(getattr(holder, name, None) for name in ("scope_code", "township_code", "department_code", "grid_id")))
 
 
 def holder_id(holder: Any) -> str | None:

@@ -207,6 +207,25 @@ def test_a_photo_is_read_only_through_a_record_in_reach(srv):
             assert set(r.json()["missing"]) == {ghost, *(sha[n] for n in sha if n not in may[who])}, who
 
 
+def test_a_move_to_another_township_is_obeyed_at_once_by_the_photos(srv):
+    """#14: the server remembers a "yes" for a minute to spare a desk's three reads of one photo, but an officer
+    moved to another township (or a role taken away) is refused his old township's photo on the very next read."""
+    from commandroom.domain.models import User
+
+    sha = srv.client.post("/api/v1/photos", content=jpeg_bytes((70, 50)),
+                          headers={**srv.h, "Content-Type": "image/jpeg"}).json()["sha256"]
+    shown(srv, sha, source="grid_patrol", category_code="dispute", description="x")
+    assert srv.client.get(f"/api/v1/photos/{sha}/thumb", headers=srv.h).status_code == 200
+    with srv.state.transaction() as s:
+        user = s.scalars(select(User).where(User.username == "duty")).one()
+        user.township_code = user.scope_code = TM
+    assert srv.client.get(f"/api/v1/photos/{sha}/thumb", headers=srv.h).status_code == 404
+    with srv.state.transaction() as s:
+        user = s.scalars(select(User).where(User.username == "duty")).one()
+        user.township_code = user.scope_code = QC
+    assert srv.client.get(f"/api/v1/photos/{sha}/thumb", headers=srv.h).status_code == 200
+
+
 def test_many_thumbnails_in_one_answer(srv):
     """The desk's batch after a pull: each known photo with its thumbnail, a document without one, the rest
     named as missing; a wrong request is told in Chinese."""
