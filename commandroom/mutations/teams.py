@@ -413,7 +413,10 @@ def joint_visit(ctx: MutationContext, entity_id: str, args: dict[str, Any]) -> N
         if inc.state not in INCIDENT_OPEN_STATES or inc.merged_into_id:
             raise ValidationError("incident_ids", f"incident {inc.number or inc.id} is not open ({inc.state})")
         incidents.append(inc)
-    existing = ctx.session.scalars(select(Dispatch).where(Dispatch.joint_visit_id == entity_id)).first()
+    # a replay of this very visit (its incidents, checked in scope above); a visit of that id elsewhere is none of
+    # this desk's business and gets the answer a new id gets
+    existing = ctx.session.scalars(select(Dispatch).where(
+        Dispatch.joint_visit_id == entity_id, Dispatch.incident_id.in_([inc.id for inc in incidents]))).first()
     if existing is not None:
         ctx.mark_merged("该联合检查已安排，无需重复")
         return

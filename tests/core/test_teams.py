@@ -375,6 +375,12 @@ def test_joint_visit_grouping_and_mutation(db):
     assert len(db.scalars(select(Dispatch).where(Dispatch.incident_id == "B")).all()) == 1
     assert run(db, "team.joint_visit", "jv1", {"incident_ids": ["A", "B", "C"],
                                                "lead_member_id": "lead"}).status == "merged"
+    # #14: the id of another township's joint visit, sent again from here, tells nothing of it ("已安排")
+    db.add(Dispatch(id="tm-d", township_code="TM", incident_id="tm-x", target_kind="team", target_code="TM",
+                    member_ids=[], joint_visit_id="jv-tm", state="assigned", assigned_at=NOW))
+    db.flush()
+    assert run(db, "team.joint_visit", "jv-tm", {"incident_ids": ["A", "B", "C"],
+                                                 "lead_member_id": "lead"}).status == "applied"
 
 
 # --------------------------------------------------------------------------- status, response times
