@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,7 @@ def test_a_member_works_a_dispatch_through_lost_signal_and_every_act_arrives_onc
             route.continue_()
 
     page.route("**/api/v1/field/push", lose_answer)
+    time.sleep(1.5)  # the acts are at least this old when they arrive (see the moments below)
     page.context.set_offline(False)
     expect(page.locator("#pending")).to_have_count(0, timeout=40_000)
     assert lost == [1]
@@ -187,10 +189,11 @@ def test_a_member_works_a_dispatch_through_lost_signal_and_every_act_arrives_onc
     d = w.get(Dispatch, dispatch_id)
     assert d.state == "on_scene"
     claimed = {name: _moment(ts) for _id, name, ts in queued}
-    # each act at the moment it was made on the phone, not when it arrived
-    assert abs((d.acknowledged_at - claimed["dispatch.acknowledge"]).total_seconds()) < 0.01
-    assert abs((d.en_route_at - claimed["dispatch.en_route"]).total_seconds()) < 0.01
-    assert abs((d.on_scene_at - claimed["dispatch.on_scene"]).total_seconds()) < 0.01
+    # each act at the moment it was made on the phone, not when it arrived (1.5 s or more later); within the error
+    # of the phone's clock correction, which a loaded machine's round trips make a few milliseconds and more
+    assert abs((d.acknowledged_at - claimed["dispatch.acknowledge"]).total_seconds()) < 0.5
+    assert abs((d.en_route_at - claimed["dispatch.en_route"]).total_seconds()) < 0.5
+    assert abs((d.on_scene_at - claimed["dispatch.on_scene"]).total_seconds()) < 0.5
     entries = w.rows(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id,
                                                  TimelineEntry.action.like("dispatch.%")))
     assert sorted(e.action for e in entries) == ["dispatch.acknowledge", "dispatch.en_route", "dispatch.on_scene"]
