@@ -280,8 +280,7 @@ hello = [0]; pokes = [0]; errors = []; pulls = []; ready = asyncio.Event(); infl
 
 async def one(client, token, town):
     h = {"Authorization": f"Bearer {token}"}
-    bucket = f"township:{town}"
-    state = {"cursor": None, "busy": False, "again": False}
+    state = {"cursors": {}, "busy": False, "again": False}  # every bucket of the desk, as a desk pulls
     async def pull():
         if state["busy"]:
             state["again"] = True
@@ -292,9 +291,9 @@ async def one(client, token, town):
                 state["again"] = False
                 t0 = time.perf_counter()
                 r = await client.get("/api/v1/sync/pull", headers=h, params={
-                    "cursors": orjson.dumps({bucket: state["cursor"] or 0}).decode(), "limit": 500})
+                    "cursors": orjson.dumps(state["cursors"]).decode(), "limit": 500})
                 pulls.append(time.perf_counter() - t0)
-                state["cursor"] = r.json()["cursors"][bucket]
+                state["cursors"] = r.json()["cursors"]
                 if not state["again"]:
                     return
         except Exception as exc:
@@ -311,7 +310,7 @@ async def one(client, token, town):
                     event = line[6:].strip()
                 elif line.startswith("data:"):
                     if event == "hello":
-                        state["cursor"] = (orjson.loads(line[5:]).get("heads") or {}).get(bucket, 0)
+                        state["cursors"] = {k: v or 0 for k, v in (orjson.loads(line[5:]).get("heads") or {}).items()}
                         hello[0] += 1
                         if hello[0] == len(cfg["tokens"]):
                             ready.set()
@@ -389,7 +388,7 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         pushers = [{"h": {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}, "dev": d, "town": town,
                     "inc": new_id(), "seq": 0, "q": asyncio.Queue()} for t, d, town in tokens["push"]]
-        pullers = [{"h": {"Authorization": f"Bearer {t}"}, "town": town, "cursor": 0, "q": asyncio.Queue()}
+        pullers = [{"h": {"Authorization": f"Bearer {t}"}, "town": town, "cursors": {}, "q": asyncio.Queue()}
                    for t, _d, town in tokens["pull"]]
 
         async def push_worker(p: dict) -> None:
@@ -413,16 +412,15 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
                 errors[0] += 0 if ok else 1
 
         async def pull_worker(p: dict) -> None:
-            bucket = f"township:{p['town']}"
-            while True:
+            while True:  # every bucket of the desk (the cards go to their board's), as a desk pulls
                 i = await p["q"].get()
                 if i is None:
                     return
                 t0 = time.perf_counter()
                 try:
                     r = await client.get("/api/v1/sync/pull", headers=p["h"], params={
-                        "cursors": orjson.dumps({bucket: p["cursor"]}).decode(), "limit": 500})
-                    p["cursor"] = r.json()["cursors"][bucket]
+                        "cursors": orjson.dumps(p["cursors"]).decode(), "limit": 500})
+                    p["cursors"] = r.json()["cursors"]
                 except (httpx.HTTPError, KeyError, ValueError):
                     errors[0] += 1
                 pull_lat.append(time.perf_counter() - t0)
@@ -553,13 +551,13 @@ async def _sustained(base: str, tokens: dict[str, list[tuple[str, str, str]]], s
 
         async def puller(token: str, town: str) -> None:
             headers = {"Authorization": f"Bearer {token}"}
-            bucket, cursor = f"township:{town}", 0
+            cursors: dict[str, int] = {}  # every bucket of the desk (the cards go to their board's), as a desk pulls
             while time.perf_counter() < stop_at:
                 t0 = time.perf_counter()
                 try:
                     r = await client.get("/api/v1/sync/pull", headers=headers, params={
-                        "cursors": orjson.dumps({bucket: cursor}).decode(), "limit": 500})
-                    cursor = r.json()["cursors"][bucket]
+                        "cursors": orjson.dumps(cursors).decode(), "limit": 500})
+                    cursors = r.json()["cursors"]
                 except (httpx.HTTPError, KeyError, ValueError):
                     errors[0] += 1
                 pull_lat.append(time.perf_counter() - t0)
