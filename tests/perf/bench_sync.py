@@ -159,18 +159,18 @@ class PgServer:
         state = open_state(self.url)
         seed_reference(state)
         with state.transaction() as s:
-            counter(s)
+            first = counter(s).head  # the reference data's own changes (the townships' boards) come first
         rows = _rows(changes)
         now = __import__("datetime").datetime(2026, 11, 26)
         for start in range(0, changes, 10_000):
             with state.transaction() as s:
                 s.execute(insert(ChangeLog), [
-                    {"seq": r["row_version"], "bucket": f"township:{T1}", "entity_type": "task_card",
+                    {"seq": first + r["row_version"], "bucket": f"township:{T1}", "entity_type": "task_card",
                      "entity_id": r["id"], "op": "upsert", "row_version": r["row_version"], "fields": r,
                      "origin_device": None, "origin_mutation": None, "server_ts": now}
                     for r in rows[start:start + 10_000]])
         with state.transaction() as s:
-            s.execute(update(SyncCounter).values(head=changes))
+            s.execute(update(SyncCounter).values(head=first + changes))
         state.close()
 
     def start(self) -> str:
