@@ -92,6 +92,12 @@ def photo(tmp_path) -> Path:
     return path
 
 
+def _second_phone(page):
+    """Another phone in the same browser (the leader's, beside the member's): a context of its own."""
+    return page.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+                                            timezone_id="Asia/Shanghai")
+
+
 def _sign_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/field/")
     page.fill("input[name=username]", username)
@@ -226,8 +232,7 @@ def test_a_member_works_a_dispatch_through_lost_signal_and_every_act_arrives_onc
 
     # the leader, on his own phone, sends a new dispatch to 李队员 instead
     _other, second = w.dispatched("球川镇农贸市场东门流动摊贩占道经营")
-    leader = page.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
-                                              timezone_id="Asia/Shanghai")
+    leader = _second_phone(page)
     try:
         lp = leader.new_page()
         _sign_in(lp, live.url, "qc-lead")
@@ -376,8 +381,7 @@ def test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_de
     _shot(page, "joint_visit")
 
     # the leader sends 李队员 to what is left of the visit, on his own phone
-    leader = page.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
-                                              timezone_id="Asia/Shanghai")
+    leader = _second_phone(page)
     try:
         lp = leader.new_page()
         _sign_in(lp, live.url, "qc-lead")

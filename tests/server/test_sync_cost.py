@@ -12,11 +12,11 @@ import json
 import pytest
 from sqlalchemy import event
 
-from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
 from commandroom.domain.models import Incident
 from commandroom.ids import new_id
 from commandroom.server import changelog
 from tests.server.test_auth_support import QC, open_server
+from tests.server.test_department_buckets import _push
 
 
 @pytest.fixture
@@ -56,16 +56,6 @@ class Statements:
 
     def count(self, *parts: str) -> int:
         return sum(all(p in s for p in parts) for s in self.sql)
-
-
-def _push(srv, headers: dict, device: str, name: str, entity_id: str, args: dict) -> dict:
-    body = {"device_id": device, "device_incarnation": new_id(), "first_local_seq": 1,
-            "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
-            "mutations": [{"mutation_id": new_id(), "local_seq": 1, "name": name, "entity_id": entity_id,
-                           "args": args}]}
-    r = srv.client.post("/api/v1/sync/push", json=body, headers=headers)
-    assert r.status_code == 200, r.text
-    return r.json()["results"][0]
 
 
 def _pull(srv, headers: dict, cursors: dict[str, int]) -> dict:
