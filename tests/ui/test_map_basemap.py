@@ -191,15 +191,21 @@ def _vector_package(path: Path) -> Path:
     return write_mbtiles(path, tiles, format="pbf", minzoom="9", maxzoom="11", name="矢量底图")
 
 
-def test_vector_base_map_is_drawn_on_the_desk(qtbot, desk, tmp_path):
-    from commandroom.basemap.vector import WATER
-
+def _installed_vector_base_map(tmp_path):
+    """A desk's base-map folder holding the vector package as its streets layer (as a download leaves it)."""
     folder = tmp_path / "desk-basemaps"
     folder.mkdir()
     shutil.copyfile(_vector_package(tmp_path / "v.mbtiles"), folder / "streets-v1.mbtiles")
     write_manifest(folder, {"layers": {"streets": {
         "id": "v1", "layer": "streets", "version": 1, "name": "矢量底图", "tile_format": "pbf", "raster": False,
         "crs": "wgs84", "min_zoom": 9, "max_zoom": 11, "file": "streets-v1.mbtiles"}}})
+    return folder
+
+
+def test_vector_base_map_is_drawn_on_the_desk(qtbot, desk, tmp_path):
+    from commandroom.basemap.vector import WATER
+
+    folder = _installed_vector_base_map(tmp_path)
     view = open_view(qtbot, desk, basemap_dir=folder, size=(900, 700))
     assert layer_switch(view, qtbot) == ["无底图", "街道图"]
     qtbot.waitUntil(lambda: view.tiles_served > 0, timeout=10_000)
@@ -239,12 +245,7 @@ def test_on_the_wall_the_vector_base_map_is_drawn_larger(qtbot, desk, tmp_path):
     512-px tiles of the zoom below: the same ground, read from across the room."""
     from ui.map.page import PageOptions
 
-    folder = tmp_path / "desk-basemaps"
-    folder.mkdir()
-    shutil.copyfile(_vector_package(tmp_path / "v.mbtiles"), folder / "streets-v1.mbtiles")
-    write_manifest(folder, {"layers": {"streets": {
-        "id": "v1", "layer": "streets", "version": 1, "name": "矢量底图", "tile_format": "pbf", "raster": False,
-        "crs": "wgs84", "min_zoom": 9, "max_zoom": 11, "file": "streets-v1.mbtiles"}}})
+    folder = _installed_vector_base_map(tmp_path)
     tiles_loaded = ("Array.from(document.querySelectorAll('.leaflet-tile-container img'))"
                     ".every(function (i) { return i.complete; })")
     natural = ("Array.from(document.querySelectorAll('.leaflet-tile-container img'))"
@@ -266,12 +267,7 @@ def test_on_the_wall_the_vector_base_map_is_drawn_larger(qtbot, desk, tmp_path):
 
 
 def test_the_wall_scale_given_after_the_page_was_built_redraws_the_base_map(qtbot, desk, tmp_path):
-    folder = tmp_path / "desk-basemaps"
-    folder.mkdir()
-    shutil.copyfile(_vector_package(tmp_path / "v.mbtiles"), folder / "streets-v1.mbtiles")
-    write_manifest(folder, {"layers": {"streets": {
-        "id": "v1", "layer": "streets", "version": 1, "name": "矢量底图", "tile_format": "pbf", "raster": False,
-        "crs": "wgs84", "min_zoom": 9, "max_zoom": 11, "file": "streets-v1.mbtiles"}}})
+    folder = _installed_vector_base_map(tmp_path)
     view = open_view(qtbot, desk, basemap_dir=folder, size=(900, 700))
     loads = view.load_count
     view.set_scale(1.2)  # same tiles (magnification 1): only the page's labels and markers change
