@@ -242,7 +242,8 @@ def write_behind(session: Session) -> WriteBehind | None:
 def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) -> None:
     """Write the transaction's write-behind rows and head (and, on PostgreSQL, ``pg_notify``) at once.
 
-    PostgreSQL: one statement, ``WITH … INSERT …, … UPDATE srv_sync_counter … SELECT pg_notify(…)``.
+    PostgreSQL: one statement, ``WITH … INSERT … SELECT * FROM unnest(…), … UPDATE srv_sync_counter …
+    SELECT pg_notify(…)``, whose text depends only on which tables have rows (built once, not compiled per push).
     """
     wb = session.info.pop(_WRITE_BEHIND, None)
     if wb is None:
@@ -257,6 +258,21 @@ def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) 
         if head is not None:
             session.execute(head)
         return
+    if any(_keys_differ(rows) for rows in wb.rows.values()):  # not reached: each writer builds its rows alike
+        _flush_compiled(session, wb, head, notify)
+        return
+    sql, params = _write_behind_sql(session.get_bind().dialect, wb, notify)
+    if sql is not None:
+        session.connection().exec_driver_sql(sql, params)
+
+
+def _keys_differ(rows: list[dict[str, Any]]) -> bool:
+    keys = rows[0].keys() if rows else ()
+    return any(r.keys() != keys for r in rows)
+
+
+def _flush_compiled(session: Session, wb: WriteBehind, head: Any, notify: tuple[str, str] | None) -> None:
+    """The write-behind rows as SQLAlchemy multi-row INSERTs (compiled per call: rows of differing keys)."""
     dml: list[tuple[Any, int]] = []  # (statement, its bound parameters)
     for table, rows in wb.rows.items():
         per = max(1, _MAX_PARAMS // max(1, len(table.c)))
@@ -270,6 +286,62 @@ def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) 
         return
     tail = select(func.pg_notify(*notify)) if notify is not None else select(literal(1))
     session.execute(tail.add_cte(*(stmt.cte(f"w{i}") for i, (stmt, _) in enumerate(dml))))
+
+
+@dataclass(frozen=True)
+class _ArrayInsert:
+    """``INSERT INTO t (cols) SELECT * FROM unnest(%(p0)s::TYPE[], …)`` for one table: one parameter per
+    column whatever the number of rows, so the statement's text is the same for every push (no compiling
+    per push, and PostgreSQL may keep it prepared)."""
+
+    sql: str
+    columns: tuple[str, ...]
+    processors: tuple[Any, ...]  # the column type's bind processor (JSON → its text), as SQLAlchemy's own
+
+
+_ARRAY_INSERTS: dict[tuple[Any, Any, str, tuple[str, ...]], _ArrayInsert] = {}
+
+
+def _array_insert(dialect: Any, table: Any, prefix: str, columns: tuple[str, ...]) -> _ArrayInsert:
+    key = (dialect, table, prefix, columns)  # the dialect holds the engine's JSON serializer
+    found = _ARRAY_INSERTS.get(key)
+    if found is not None:
+        return found
+    casts, processors = [], []
+    for i, name in enumerate(columns):
+        col = table.c[name]
+        # no length in the cast: the INSERT checks it (a cast would truncate); binary: no escaping of each text
+        type_name = dialect.type_compiler_instance.process(col.type).split("(")[0]
+        casts.append(f"%({prefix}_{i})b::{type_name}[]")
+        processors.append(col.type.dialect_impl(dialect).bind_processor(dialect))
+    quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in columns)
+    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) SELECT * FROM unnest({', '.join(casts)})"
+    found = _ARRAY_INSERTS[key] = _ArrayInsert(sql, columns, tuple(processors))
+    return found
+
+
+def _write_behind_sql(dialect: Any, wb: WriteBehind, notify: tuple[str, str] | None) -> tuple[str | None, dict]:
+    """One statement: each table's rows as column arrays, the counter's head, and the NOTIFY (PostgreSQL)."""
+    ctes: list[str] = []
+    params: dict[str, Any] = {}
+    for table, rows in wb.rows.items():
+        if not rows:
+            continue
+        prefix = f"w{len(ctes)}"
+        ins = _array_insert(dialect, table, prefix, tuple(rows[0]))
+        for i, (name, process) in enumerate(zip(ins.columns, ins.processors, strict=True)):
+            values = [r[name] for r in rows]
+            params[f"{prefix}_{i}"] = [process(v) for v in values] if process is not None else values
+        ctes.append(f"{prefix} AS ({ins.sql})")
+    if wb.head is not None:
+        ctes.append("wh AS (UPDATE srv_sync_counter SET head = %(head)s::BIGINT WHERE srv_sync_counter.id = 1)")
+        params["head"] = wb.head
+    if not ctes and notify is None:
+        return None, params
+    tail = "SELECT pg_notify(%(channel)s, %(payload)s)" if notify is not None else "SELECT 1"
+    if notify is not None:
+        params["channel"], params["payload"] = notify
+    return (f"WITH {', '.join(ctes)} {tail}" if ctes else tail), params
 
 
 def allocate_number(session: Session, obj: Base, kind: str) -> str:
