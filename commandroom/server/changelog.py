@@ -315,7 +315,9 @@ def _array_insert(dialect: Any, table: Any, prefix: str, columns: tuple[str, ...
         casts.append(f"%({prefix}_{i})b::{type_name}[]")
         processors.append(col.type.dialect_impl(dialect).bind_processor(dialect))
     quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in columns)
-    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) SELECT * FROM unnest({', '.join(casts)})"
+    # names from the table's own metadata, values only as parameters
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) "  # noqa: S608
+           f"SELECT * FROM unnest({', '.join(casts)})")
     found = _ARRAY_INSERTS[key] = _ArrayInsert(sql, columns, tuple(processors))
     return found
 
