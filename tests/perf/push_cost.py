@@ -52,7 +52,7 @@ def _measure(label: str, counter: Counter, fn: Callable[[int], Any], n: int, *, 
     if PROFILE and PROFILE in label:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
     for i in range(n):
         counter.n = 0
