@@ -38,6 +38,7 @@ from commandroom.domain.models import (
     SYNCED_MODELS,
     Base,
     ChangeLog,
+    DeviceCursor,
     SyncCounter,
     Township,
     row_to_dict,
@@ -272,12 +273,9 @@ def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) 
 
 
 def _update_cursors(session: Session, wb: WriteBehind) -> None:
-    from commandroom.domain.models import DeviceCursor
-
-    table = DeviceCursor.__table__
     for (device_id, incarnation), values in wb.cursors.items():
-        session.execute(update(table).where(table.c.device_id == device_id, table.c.incarnation == incarnation)
-                        .values(**values))
+        session.execute(update(DeviceCursor).where(DeviceCursor.device_id == device_id,
+                                                   DeviceCursor.incarnation == incarnation).values(**values))
 
 
 def _keys_differ(rows: list[dict[str, Any]]) -> bool:
