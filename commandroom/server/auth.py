@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
-from commandroom.domain.models import ChangeLog, DeviceToken, Module, User
+from commandroom.domain.models import ChangeLog, DeviceToken, Module, Township, User, Zone
 from commandroom.mutations import Actor
 from commandroom.queries.scope import department_of as scope_department_of
 from commandroom.sync.buckets import SHARED, scope_buckets_and_townships
@@ -212,10 +212,13 @@ def _scope_of(session: Session, user: Any, roles: tuple[str, ...]) -> tuple[list
     return buckets, townships
 
 # What a user's buckets are read from, as it stands: reference data changes are logged in the shared bucket
-# (townships, zones; the seed's backfill too), a module's with its row_version (its seq), and count and
-# updated_at catch a module written without a change-log entry. Read with the token, in the same statement.
+# (townships, zones; the seed's backfill too), a module's with its row_version (its seq); the counts and
+# updated_at catch a township, zone or module added (or a module changed) without a change-log entry.
+# Read with the token, in the same statement.
 _SCOPE_FINGERPRINT = (
     select(func.max(ChangeLog.seq)).where(ChangeLog.bucket == SHARED).scalar_subquery().label("fp_shared"),
+    select(func.count()).select_from(Township).scalar_subquery().label("fp_townships"),
+    select(func.count()).select_from(Zone).scalar_subquery().label("fp_zones"),
     select(func.count()).select_from(Module).scalar_subquery().label("fp_modules"),
     select(func.max(Module.row_version)).scalar_subquery().label("fp_module_version"),
     select(func.max(Module.updated_at)).scalar_subquery().label("fp_module_updated"),
@@ -235,8 +238,10 @@ class ScopeCache:
     """Users' (buckets, townships) by what decides them, valid while the scope fingerprint is unchanged.
 
     Resolving a scope costs two queries (zones, modules) on every request; the fingerprint read with the
-    token says exactly when a township, zone or module changed, so the answer is never stale. The token
-    itself (revoked, expired, user disabled, the user's scope) is checked on every request as before.
+    token changes with every logged change of a township or zone, every change of a module, and any row
+    of them added or removed, so a new module or lead is seen by the next request. (Not seen: editing a
+    zone's members in place without logging it, which nothing in the server does.) The token itself
+    (revoked, expired, user disabled, the user's own scope) is checked on every request as before.
     """
 
     MAX_ENTRIES = 1024
@@ -300,7 +305,8 @@ def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentia
                                          "message": "外勤手机应用的登录只能在手机应用中使用，不能用于指挥室工作站同步。"})
     roles = permissions.roles_of(row)
     key = _scope_key(row, roles)
-    fingerprint = (row.fp_shared, row.fp_modules, row.fp_module_version, row.fp_module_updated)
+    fingerprint = (row.fp_shared, row.fp_townships, row.fp_zones, row.fp_modules, row.fp_module_version,
+                   row.fp_module_updated)
     cache = scope_cache(state)
     scope = cache.get(key, fingerprint)
     if scope is None:
