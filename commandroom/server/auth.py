@@ -303,16 +303,17 @@ def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentia
     if row.device_id.startswith(FIELD_DEVICE_PREFIX) and not path.startswith(FIELD_PATHS):
         raise HTTPException(403, detail={"code": "field_only",
                                          "message": "外勤手机应用的登录只能在手机应用中使用，不能用于指挥室工作站同步。"})
-    roles = permissions.roles_of(row)
-    key = _scope_key(row, roles)
+    user: Any = row  # the user's columns, as _principal_of reads them
+    roles = permissions.roles_of(user)
+    key = _scope_key(user, roles)
     fingerprint = (row.fp_shared, row.fp_townships, row.fp_zones, row.fp_modules, row.fp_module_version,
                    row.fp_module_updated)
     cache = scope_cache(state)
     scope = cache.get(key, fingerprint)
     if scope is None:
-        scope = _scope_of(session, row, roles)
+        scope = _scope_of(session, user, roles)
         cache.put(key, fingerprint, scope)
-    return _principal_of(session, row, row.device_id, row.device_name, row.token_id, scope)
+    return _principal_of(session, user, row.device_id, row.device_name, row.token_id, scope)
 
 
 def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
