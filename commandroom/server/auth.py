@@ -279,7 +279,8 @@ bearer = HTTPBearer(auto_error=False)
 _bearer = bearer  # the name the field API imports
 
 
-def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentials | None, path: str) -> Principal:
+def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentials | None,
+                 request: Request) -> Principal:
     """The token check of every request, in the caller's session: the signed-in device, or 401 saying why not.
 
     One statement (token, user, scope fingerprint); the scope's buckets come from :class:`ScopeCache` when
@@ -300,7 +301,7 @@ def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentia
                             headers={"WWW-Authenticate": "Bearer"})
     if row.id is None or row.disabled:  # no such user any more, or disabled
         raise HTTPException(401, detail={"code": "disabled", "message": "this account is disabled"})
-    if row.device_id.startswith(FIELD_DEVICE_PREFIX) and not path.startswith(FIELD_PATHS):
+    if row.device_id.startswith(FIELD_DEVICE_PREFIX) and not request.url.path.startswith(FIELD_PATHS):
         raise HTTPException(403, detail={"code": "field_only",
                                          "message": "外勤手机应用的登录只能在手机应用中使用，不能用于指挥室工作站同步。"})
     user: Any = row  # the user's columns, as _principal_of reads them
@@ -320,4 +321,4 @@ def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Dep
     """FastAPI dependency: the signed-in device, or 401 saying why not (:func:`authenticate`)."""
     state = request.app.state.server
     with state.read() as session:
-        return authenticate(state, session, creds, request.url.path)
+        return authenticate(state, session, creds, request)

@@ -895,7 +895,7 @@ def pull(
     state = request.app.state.server
     with _pull_sessions(state)() as session:
         try:
-            who = authenticate(state, session, creds, request.url.path)
+            who = authenticate(state, session, creds, request)
             who.require("sync.pull")
             parsed = parse_cursors(cursors, who)
             status, body = pull_page(state, who, parsed, limit, session)
