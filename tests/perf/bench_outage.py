@@ -220,7 +220,10 @@ class Timeline:
                     busy += t1 - t0
                     cursor = t1
             last = max((s[2] for s in mine), default=start)
-            parts.append(f"idle {max(last - start - busy, 0):.1f} s; last activity at +{last - start:.1f} s")
+            pushed_by = max((s[2] for s in mine if s[0] == "push"), default=start)
+            parts.append(f"idle {max(last - start - busy, 0):.1f} s; last push answered at +{pushed_by - start:.1f} s "
+                         f"(the desks share the server unevenly when these differ); last activity at "
+                         f"+{last - start:.1f} s")
             lines.append(f"  {name}: " + "; ".join(parts))
         pushes = sorted((s for spans in self.spans.values() for s in spans if s[0] == "push" and s[2] >= start),
                         key=lambda s: s[1])
@@ -355,15 +358,16 @@ async def _outage(scale: float) -> dict[str, Any]:
                     # the state as it is now; the comparison below takes seconds (thousands of rows on four
                     # databases, in the desks' own process), and converged is when the state held, not when
                     # the harness finished looking at it: so long as nothing was written meanwhile
+                    at = time.perf_counter()
                     seen = await asyncio.to_thread(_settled, desks, srv_read)
                     want = await asyncio.to_thread(_rows, srv_read)
                     differ = [f"{ws.name}: {_first_difference(await asyncio.to_thread(_rows, ws.store.read), want)}"
                               for ws in desks]
                     differ = [d for d in differ if not d.endswith(": ")]
                     if not differ:
-                        milestones.setdefault("every column equal", now)
+                        milestones.setdefault("every column equal", at)
                         if await _audits_clean(desks) and await asyncio.to_thread(_settled, desks, srv_read) == seen:
-                            took = now - answered
+                            took = at - answered
                             milestones["checked"] = time.perf_counter()
                             break
             if time.perf_counter() - answered > 600:
