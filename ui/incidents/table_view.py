@@ -7,7 +7,7 @@ repaint was the longest burst on the GUI thread (~28 ms for a 1000×900 view,
 ``tests/perf/bench_ui_stall.py``). :class:`CellDelegate` instead:
 
 * reads the row's cell tuple straight from the model (:meth:`IncidentTableModel.cells_at`:
-  text, background, foreground, font, alignment, built once per row), so a cell costs one
+  text, background, foreground, bold, alignment, built once per row), so a cell costs one
   call into Python instead of ten;
 * keeps the elided text of each (text, width, weight, alignment) as a :class:`QStaticText`
   laid out once and then only drawn: the township, state, urgency and department columns
@@ -53,8 +53,8 @@ class CellDelegate(QStyledItemDelegate):
     """A delegate for :class:`~ui.incidents.table_model.IncidentTableModel` that lays each text out once.
 
     Args:
-        model: the model whose ``cells_at(row)`` gives the cell tuples (display text, background brush,
-            foreground brush, font, alignment) of a row, or None outside the table.
+        model: the model whose ``cells_at(row)`` gives the cell tuples (display text, background and
+            foreground as names of the model's ``brushes``, bold, alignment) of a row, or None outside the table.
         parent: the view; call :meth:`clear` when its font, palette or style changes.
     """
 
@@ -64,7 +64,7 @@ class CellDelegate(QStyledItemDelegate):
         self._texts: OrderedDict[tuple[Any, ...], tuple[QStaticText, int, int]] = OrderedDict()
         # the view's font, its bold, the text colour, the text margin, the two fonts' metrics
         self._look: tuple[QFont, QFont, QColor, int, QFontMetrics, QFontMetrics] | None = None
-        self._pens: dict[int, tuple[Any, QColor]] = {}  # id(brush) → (brush, its colour)
+        self._pens: dict[str, QColor] = {}  # the model's brush name → its colour
 
     def clear(self) -> None:
         """Forget the laid-out texts and the look (the view's font, palette or style changed)."""
@@ -82,14 +82,13 @@ class CellDelegate(QStyledItemDelegate):
         column = index.column()
         if cells is None or not 0 <= column < len(cells):
             return
-        text, background, foreground, font, alignment = cells[column]
+        text, background, foreground, bold, alignment = cells[column]
         rect = option.rect
         if background is not None:
-            painter.fillRect(rect, background)
+            painter.fillRect(rect, self._model.brushes[background])
         if not text:
             return
         look = self._look or self._take_look(option)
-        bold = font is not None and font.bold()
         width = rect.width()
         key = (text, width, rect.height(), bold, alignment)
         entry = self._texts.get(key)
@@ -100,10 +99,10 @@ class CellDelegate(QStyledItemDelegate):
         if foreground is None:
             painter.setPen(look[2])
         else:
-            pen = self._pens.get(id(foreground))
-            if pen is None or pen[0] is not foreground:
-                pen = self._pens[id(foreground)] = (foreground, foreground.color())
-            painter.setPen(pen[1])
+            pen = self._pens.get(foreground)
+            if pen is None:
+                pen = self._pens[foreground] = self._model.brushes[foreground].color()
+            painter.setPen(pen)
         static, dx, dy = entry
         if bold:
             painter.setFont(look[1])
@@ -119,10 +118,9 @@ class CellDelegate(QStyledItemDelegate):
             return
         texts = self._texts
         for cells in rows:
-            for (text, _bg, _fg, font, alignment), width in zip(cells, widths, strict=False):
+            for (text, _bg, _fg, bold, alignment), width in zip(cells, widths, strict=False):
                 if not text or width <= 0:
                     continue
-                bold = font is not None and font.bold()
                 key = (text, width, height, bold, alignment)
                 if key not in texts:
                     texts[key] = self._lay_out(text, width, height, bold, alignment)
