@@ -230,8 +230,8 @@ def run() -> list[Measure]:
                 paint(self, event)
 
         table_class = TimedTable
-    collector = gc_policy.install()
     store = DeskStore(work)
+    collector = gc_policy.install()  # after the store is open, as the desktop does (ui/app.py)
     out: dict[str, Any] = {}
 
     async def main() -> None:
@@ -273,6 +273,12 @@ def run() -> list[Measure]:
             from tests.perf.stall_attribution import report
 
             print(report(attribution, beat.times, [0.0, *beat.cpu]), flush=True)
+            from collections import Counter
+
+            for generation in range(3):  # what the collections walk (the frozen start-up heap aside)
+                tracked = Counter(type(o).__name__ for o in gc.get_objects(generation))
+                print(f"# generation {generation}: {sum(tracked.values()):,} tracked objects; most: "
+                      + ", ".join(f"{n} {c:,}" for n, c in tracked.most_common(8)), flush=True)
             attribution.events.clear()
         out["rows"] = model.rowCount()
         out["inserted"] = sum(inserted)

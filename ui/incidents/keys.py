@@ -50,6 +50,7 @@ class DisplayKeys:
     def _moved(self) -> None:
         # data() reads the keys ~2000 times per repaint: slice once per change, not once per call
         self._view = self._buf[self._lo:self._hi]
+        self.count = self._hi - self._lo  # (rowCount, asked twice per painted cell, reads this)
 
     @property
     def view(self) -> np.ndarray:

@@ -620,10 +620,11 @@ class IncidentTableModel(QAbstractTableModel):
     ######################################################################
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._keys)
+        # (the view asks for every cell it paints, through index(): keep it to an attribute read)
+        return 0 if parent.isValid() else self._key_buffer.count
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMN_KEYS)
+        return 0 if parent.isValid() else _COLUMN_COUNT
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(_HEADERS):
@@ -839,6 +840,7 @@ _CENTER = int(Qt.AlignmentFlag.AlignCenter.value)
 _LEFT = int((Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft).value)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_COLUMN_COUNT = len(COLUMN_KEYS)
 _CENTERED = frozenset((COL_STATE, COL_URGENCY, COL_ESCALATION))
 _CELL_SLOTS = {  # role → place in a cell tuple (IncidentTableModel._cell)
     Qt.ItemDataRole.DisplayRole: 0, Qt.ItemDataRole.BackgroundRole: 1, Qt.ItemDataRole.ForegroundRole: 2,

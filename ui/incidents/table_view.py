@@ -26,7 +26,7 @@ from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QStaticText
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -65,6 +65,10 @@ class CellDelegate(QStyledItemDelegate):
         # the view's font, its bold, the text colour, the text margin, the two fonts' metrics
         self._look: tuple[QFont, QFont, QColor, int, QFontMetrics, QFontMetrics] | None = None
         self._pens: dict[str, QColor] = {}  # the model's brush name → its colour
+        # while IncidentTable paints: the rows Qt paints itself (selected), as (first, last) ranges, and the
+        # cell with the focus frame; None otherwise (each cell's state then says it)
+        self.qt_rows: tuple[tuple[int, int], ...] | None = None
+        self.qt_cell: tuple[int, int] | None = None
 
     def clear(self) -> None:
         """Forget the laid-out texts and the look (the view's font, palette or style changed)."""
@@ -74,26 +78,35 @@ class CellDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        state = option.state.value
-        if state & _SLOW_STATES or not state & _ENABLED:
-            super().paint(painter, option, index)
-            return
-        cells = self._model.cells_at(index.row())
-        column = index.column()
+        row, column = index.row(), index.column()
+        qt_rows = self.qt_rows
+        if qt_rows is None:
+            state = option.state.value
+            if state & _SLOW_STATES or not state & _ENABLED:
+                super().paint(painter, option, index)
+                return
+        else:  # (reading option.state makes a Python enum per cell: 15 % of a repaint)
+            for first, last in qt_rows:
+                if first <= row <= last:
+                    super().paint(painter, option, index)
+                    return
+            if (row, column) == self.qt_cell:
+                super().paint(painter, option, index)
+                return
+        cells = self._model.cells_at(row)
         if cells is None or not 0 <= column < len(cells):
             return
         text, background, foreground, bold, alignment = cells[column]
-        rect = option.rect
+        x, y, width, height = option.rect.getRect()  # (one call into Qt, not four)
         if background is not None:
-            painter.fillRect(rect, self._model.brushes[background])
+            painter.fillRect(x, y, width, height, self._model.brushes[background])
         if not text:
             return
         look = self._look or self._take_look(option)
-        width = rect.width()
-        key = (text, width, rect.height(), bold, alignment)
+        key = (text, width, height, bold, alignment)
         entry = self._texts.get(key)
         if entry is None:
-            entry = self._texts[key] = self._lay_out(text, width, rect.height(), bold, alignment)
+            entry = self._texts[key] = self._lay_out(text, width, height, bold, alignment)
             if len(self._texts) > TEXT_CACHE:
                 self._texts.popitem(last=False)
         if foreground is None:
@@ -106,10 +119,10 @@ class CellDelegate(QStyledItemDelegate):
         static, dx, dy = entry
         if bold:
             painter.setFont(look[1])
-            painter.drawStaticText(rect.x() + dx, rect.y() + dy, static)
+            painter.drawStaticText(x + dx, y + dy, static)
             painter.setFont(look[0])  # the view's font, as the painter had it: the other cells draw with that
         else:
-            painter.drawStaticText(rect.x() + dx, rect.y() + dy, static)
+            painter.drawStaticText(x + dx, y + dy, static)
 
     def lay_out_ahead(self, rows: list[tuple[tuple[Any, ...], ...]], widths: list[int], height: int) -> None:
         """Lay out the texts of rows about to be shown (cell tuples as ``cells_at`` gives them), so that the
@@ -190,6 +203,21 @@ class IncidentTable(QTableView):
             self.cell_delegate = CellDelegate(model, self)
             self.setItemDelegate(self.cell_delegate)
             model.rows_prepared.connect(self._lay_out_ahead)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Qt's painting, with the delegate told once which rows are selected or current (Qt paints those)."""
+        delegate = self.cell_delegate
+        if delegate is None or not self.isEnabled():
+            super().paintEvent(event)
+            return
+        delegate.qt_rows = tuple((r.top(), r.bottom()) for r in self.selectionModel().selection())
+        current = self.currentIndex()
+        if current.isValid() and (self.hasFocus() or self.viewport().hasFocus()):  # (as QTableView: focus frame)
+            delegate.qt_cell = (current.row(), current.column())
+        try:
+            super().paintEvent(event)
+        finally:
+            delegate.qt_rows = delegate.qt_cell = None
 
     def _lay_out_ahead(self, rows: list[tuple[tuple[Any, ...], ...]]) -> None:
         if self.cell_delegate is None or not self.isVisible():
