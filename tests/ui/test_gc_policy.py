@@ -112,3 +112,15 @@ def test_while_the_app_is_busy_young_garbage_is_collected_though_few_new_objects
     assert ref() is None
     policy.last_full -= gc_policy.FULL_EVERY_S  # a minute since the last full collection ...
     assert not policy.full_due(time.monotonic()), "... but busy just now: the full collection waits"
+
+
+def test_a_full_collection_waits_while_the_app_says_it_is_busy(policy):
+    """The incident table says so while it applies a sync's changes: no full collection amid them."""
+    from ui import gc_policy
+
+    policy.last_full -= gc_policy.FULL_EVERY_S  # a minute since the last one, and the collector saw nothing
+    policy.last_busy = float("-inf")
+    assert policy.full_due(time.monotonic())
+    gc_policy.note_busy()
+    assert not policy.full_due(time.monotonic())
+    assert policy.full_due(time.monotonic() + gc_policy.QUIET_BEFORE_FULL_S)

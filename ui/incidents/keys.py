@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# np.unique imports numpy.ma on its first call: 10–26 ms on the GUI thread at the first live insert
+# (the longest burst of a sync after the collections); imported here, at start-up, instead
+import numpy.ma
+
 MERGE_AT = 65_536  # added keys kept apart from the base before one merge
 
 

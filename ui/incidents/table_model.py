@@ -63,6 +63,7 @@ from commandroom.queries.incidents import (
 )
 from commandroom.services.deadlines import clock_state
 from commandroom.timeutil import fmt_local
+from ui import gc_policy
 from ui.async_runner import LatestTask, loop_running, run_read, store_events
 from ui.incidents import labels, refcounts
 from ui.incidents.keys import DisplayKeys, SortedKeys
@@ -494,6 +495,7 @@ class IncidentTableModel(QAbstractTableModel):
                 await asyncio.sleep(0)
             self._apply_resolved(batch, resolved)
             self._last_apply = loop.time()
+            gc_policy.note_busy()  # a sync is streaming in: no full collection amid it
 
     def _prepare(self, resolved: Resolved) -> list[tuple[tuple[Any, ...], ...]]:
         """Cache the new rows that will show at the top and build their cells; returns those cells.
