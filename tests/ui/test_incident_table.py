@@ -563,3 +563,27 @@ def test_cached_cells_are_not_walked_by_the_garbage_collector(seeded):
     gc.collect()  # drops the cells of each row from the collector's lists ...
     gc.collect()  # ... and then the row's tuple that holds them
     assert not [r for r, cells in enumerate(rows) if gc.is_tracked(cells)]
+
+
+def test_two_changed_rows_far_apart_repaint_those_rows_not_the_rows_between(seeded):
+    """A change to two incidents on screen repaints their two rows; the rows between them are not redrawn
+    (one range from the first to the last would repaint the whole screen on every sync page)."""
+    from commandroom.mutations.core import Changes
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import COL_TITLE, IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.load_now()
+    first, last = 2, 30
+    ids = [model.row_at(r).id for r in (first, last)]
+    changed = []
+    model.dataChanged.connect(lambda a, b, _r=(): changed.append((a.row(), b.row(), a.column(), b.column())))
+    with seeded.write() as session:  # as a sync page would write them
+        conn = session.connection().connection.driver_connection
+        conn.executemany("UPDATE incident SET title = title || '（续报）' WHERE id = ?", [(i,) for i in ids])
+    seeded.emit(Changes({"incident": set(ids)}))
+    assert all(model.data(model.index(r, COL_TITLE)).endswith("（续报）") for r in (first, last))
+    repainted = {r for a, b, _c0, _c1 in changed for r in range(a, b + 1)}
+    assert {first, last} <= repainted
+    assert not repainted & set(range(first + 1, last)), changed
+    assert all((c0, c1) == (0, model.columnCount() - 1) for _a, _b, c0, c1 in changed), "whole rows"
