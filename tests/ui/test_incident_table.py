@@ -587,3 +587,42 @@ def test_two_changed_rows_far_apart_repaint_those_rows_not_the_rows_between(seed
     assert {first, last} <= repainted
     assert not repainted & set(range(first + 1, last)), changed
     assert all((c0, c1) == (0, model.columnCount() - 1) for _a, _b, c0, c1 in changed), "whole rows"
+
+
+def test_the_table_repaints_only_the_countdown_column_when_the_countdowns_move_on(seeded, qtbot):
+    """The tick every 30 s redraws the countdown column's cells on screen, not the other ~270 cells."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import COL_CLOCK, IncidentTableModel
+    from ui.incidents.table_view import IncidentTable
+
+    start = utcnow().replace(microsecond=0)
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.set_now(start)
+    model.load_now()
+    view = IncidentTable()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1200, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(50)
+    painted = []
+
+    class PaintSpy(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.region().boundingRect())
+            return False
+
+    spy = PaintSpy()
+    view.viewport().installEventFilter(spy)
+    model.set_now(start + timedelta(minutes=30))
+    qtbot.waitUntil(lambda: bool(painted), timeout=2000)
+    qtbot.wait(100)  # (the column is repainted in bands, a few rows per turn of the event loop)
+    view.viewport().removeEventFilter(spy)
+    left, width = view.columnViewportPosition(COL_CLOCK), view.columnWidth(COL_CLOCK)
+    assert all(left - 1 <= r.left() and r.right() <= left + width for r in painted), (painted, left, width)
+    rows_on_screen = view.viewport().height() // view.rowHeight(0)
+    assert sum(r.height() for r in painted) >= rows_on_screen * view.rowHeight(0) - 1, "the whole column, in bands"
