@@ -307,7 +307,7 @@ def run() -> list[Measure]:
     collector.timer.stop()
     gc.enable()
     gc.unfreeze()
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".incarnation"):  # (the store's incarnation marker too)
         Path(str(work) + suffix).unlink(missing_ok=True)
     st, idle, naive = out["stall"], out["idle"], out["naive"]
     return [
