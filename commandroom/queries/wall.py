@@ -49,6 +49,7 @@ from commandroom.domain.models import (
     EventCategory,
     Grid,
     Incident,
+    MemberLoan,
     Module,
     OneThingCase,
     OneThingType,
@@ -365,27 +366,84 @@ class ZoneFigure:
     balance: str  # busy / normal / idle / unstaffed
 
 
-def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> list[ZoneFigure]:
-    """The 7-zone board for the wall, from :func:`commandroom.services.teams.zone_board`.
+def _zone_board_rows(session: Session, now: datetime) -> list[tuple[str, str, list[str], int, int, list[tuple]]]:
+    """Per zone, in id order: (zone id, name, township names, on duty, available, open enforcement incident rows).
 
-    When no roster entry covers ``now`` the services count nobody on duty; the wall then
-    counts members by status (as :func:`overview_figures` does) so the tiles are not all "busy".
+    The counts of :func:`commandroom.services.teams.zone_board` read as plain rows: that function loads
+    ORM objects (every township with its area GeoJSON, twice, members, dispatches, open incidents) and
+    computes the zones' neighbours with shapely for the desktop's lending suggestion, none of which the
+    wall shows. On a wall reloading its zone board every few seconds for weeks that churn was the largest
+    allocation of a refresh and kept raising the allocator's high-water mark (issue 21). The incident
+    rows carry what :func:`commandroom.domain.clocks.is_overdue` needs.
     """
-    from commandroom.services.teams import zone_board
+    from commandroom.workflows import INCIDENT_OPEN_STATES
 
-    board = zone_board(session, now)
+    zone_rows = session.execute(select(Zone.id, Zone.name, Zone.hub_code, Zone.member_codes).order_by(Zone.id)).all()
+    names = dict(session.execute(select(Township.code, Township.short_name)).all())
+    zone_by_township: dict[str, str] = {}
+    for zone_id, _name, hub, members in zone_rows:
+        for code in [*(members or []), hub]:
+            zone_by_township.setdefault(code, zone_id)
+    # on duty: the members a roster entry covers now, in their zone or the zone a running loan sends them to
+    rostered = set(session.scalars(select(RosterEntry.member_id).where(
+        RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now)))
+    on_duty: Counter[str] = Counter()
+    available: Counter[str] = Counter()
+    if rostered:
+        lent_to: dict[str, str] = {}
+        for member_id, to_zone in session.execute(
+                select(MemberLoan.member_id, MemberLoan.to_zone_id)
+                .where(MemberLoan.deleted.is_(False), MemberLoan.starts_at <= now, MemberLoan.ends_at > now)
+                .order_by(MemberLoan.starts_at, MemberLoan.id)):
+            lent_to[member_id] = to_zone  # the latest started loan wins
+        ids = sorted(rostered)
+        for start in range(0, len(ids), 512):
+            for member_id, zone_id, status in session.execute(
+                    select(TeamMember.id, TeamMember.zone_id, TeamMember.status).where(
+                        TeamMember.id.in_(in_values(ids[start:start + 512])), TeamMember.deleted.is_(False))):
+                zone_id = lent_to.get(member_id, zone_id)
+                if status != MemberStatus.OFF_DUTY.value:  # rostered but reported off duty (休息): not counted
+                    on_duty[zone_id] += 1
+                if status == MemberStatus.AVAILABLE.value:
+                    available[zone_id] += 1
+    incidents: dict[str, list[tuple]] = defaultdict(list)
+    for row in session.execute(
+            select(Incident.zone_id, Incident.township_code, Incident.state, Incident.acknowledged_at,
+                   Incident.onsite_at, Incident.ack_due, Incident.onsite_due, Incident.close_due)
+            .where(Incident.deleted.is_(False), Incident.is_enforcement.is_(True), Incident.merged_into_id.is_(None),
+                   Incident.state.in_([s.value for s in INCIDENT_OPEN_STATES]))):
+        zone_id = row[0] or zone_by_township.get(row[1])
+        if zone_id:
+            incidents[zone_id].append(tuple(row[2:]))
+    out = []
+    for zone_id, name, hub, members in zone_rows:
+        codes = list(dict.fromkeys([hub, *(members or [])]))
+        out.append((zone_id, name, [names.get(c, c) for c in codes], on_duty[zone_id], available[zone_id],
+                    incidents.get(zone_id, [])))
+    return out
+
+
+def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> list[ZoneFigure]:
+    """The 7-zone board for the wall: the counts and balance of :func:`commandroom.services.teams.zone_board`.
+
+    Read as plain rows (:func:`_zone_board_rows`), the balance computed with the same rule
+    (``BUSY_FACTOR``/``IDLE_FACTOR`` over the mean of all zones' loads). When no roster entry covers
+    ``now`` the services count nobody on duty; the wall then counts members by status (as
+    :func:`overview_figures` does) so the tiles are not all "busy".
+    """
+    from commandroom.services.teams import BUSY_FACTOR, IDLE_FACTOR
+
+    board = _zone_board_rows(session, now)
     _zones_list, _town_zone = _zones(session, townships)
     wanted = None if townships is None else {z for z, _n in _zones_list}
-    # overdue among the same incidents the tile counts as open (the zone's open enforcement work)
-    zone_of: dict[str, str] = {i: s.zone_id for s in board for i in s.open_incident_ids}
-    late: Counter[str] = Counter()
-    ids = sorted(zone_of)
-    for start in range(0, len(ids), 512):
-        for r in session.execute(
-                select(Incident.id, Incident.state, Incident.acknowledged_at, Incident.onsite_at, Incident.ack_due,
-                       Incident.onsite_due, Incident.close_due).where(Incident.id.in_(in_values(ids[start:start + 512])))):
-            if is_overdue(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due, now):
-                late[zone_of[r.id]] += 1
+    # the services' balance: loads rounded to 3 places, compared with the mean over every zone
+    loads = {zone_id: round(len(open_rows) / max(1, duty), 3) for zone_id, _n, _t, duty, _a, open_rows in board}
+    mean = sum(loads.values()) / len(loads) if loads else 0.0
+    balance: dict[str, str] = {}
+    for zone_id, _n, _t, duty, _a, open_rows in board:
+        load = loads[zone_id]
+        balance[zone_id] = ("busy" if (open_rows and duty == 0) or (load > 0 and load >= max(1.0, BUSY_FACTOR * mean))
+                            else "unstaffed" if duty == 0 else "idle" if load <= IDLE_FACTOR * mean else "normal")
     covered = session.scalar(select(func.count()).select_from(RosterEntry).where(
         RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now))
     by_status: dict[str, Counter[str]] = defaultdict(Counter)
@@ -395,17 +453,18 @@ def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
                 .where(TeamMember.deleted.is_(False)).group_by(TeamMember.zone_id, TeamMember.status)):
             by_status[zone_id][status] += n
     out = []
-    for s in board:
-        if wanted is not None and s.zone_id not in wanted:
+    for zone_id, name, town_names, on_duty, available, open_rows in board:
+        if wanted is not None and zone_id not in wanted:
             continue
-        on_duty, available = s.on_duty, s.available
         if not covered:
-            counts = by_status.get(s.zone_id, Counter())
+            counts = by_status.get(zone_id, Counter())
             on_duty = sum(n for st, n in counts.items() if st != MemberStatus.OFF_DUTY.value)
             available = counts.get(MemberStatus.AVAILABLE.value, 0)
-        load = s.open_incidents / max(1, on_duty)
-        out.append(ZoneFigure(s.zone_id, s.name, list(s.township_names), on_duty, available, s.open_incidents,
-                              late.get(s.zone_id, 0), round(load, 2), s.balance if covered else ""))
+        # overdue among the same incidents the tile counts as open (the zone's open enforcement work)
+        late = sum(1 for r in open_rows if is_overdue(*r, now))
+        load = len(open_rows) / max(1, on_duty)
+        out.append(ZoneFigure(zone_id, name, town_names, on_duty, available, len(open_rows), late, round(load, 2),
+                              balance[zone_id] if covered else ""))
     if not covered and out:
         mean = sum(z.load for z in out) / len(out)
         out = [ZoneFigure(z.zone_id, z.name, z.townships, z.on_duty, z.available, z.open_incidents, z.overdue, z.load,
