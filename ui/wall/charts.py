@@ -198,8 +198,7 @@ class HourlyChart(WallChart):
                                     brush=pg.mkBrush(TODAY), pen=pg.mkPen(None))
         self.current = pg.BarGraphItem(x=[0], height=[0], width=0.72, brush=pg.mkBrush(CURRENT), pen=pg.mkPen(None))
         self.line = pg.PlotDataItem(np.arange(24), np.zeros(24), pen=pg.mkPen(BASELINE, width=3),
-                                    symbol="o", symbolSize=7, symbolBrush=BASELINE, symbolPen=None,
-                                    dynamicRangeLimit=None)  # else every y-range change rebuilds the dots
+                                    symbol="o", symbolSize=7, symbolBrush=BASELINE, symbolPen=None)
         for item in (self.bars, self.current, self.line):
             self.plot_item.addItem(item)
         self.plot_item.setXRange(-0.6, 23.6, padding=0)
@@ -341,8 +340,7 @@ class TrendChart(WallChart):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.curve = pg.PlotDataItem([0], [0], pen=pg.mkPen(GOOD, width=3), connect="finite",
-                                     symbol="o", symbolSize=8, symbolBrush=GOOD, symbolPen=None,
-                                     dynamicRangeLimit=None)  # else every y-range change rebuilds the dots
+                                     symbol="o", symbolSize=8, symbolBrush=GOOD, symbolPen=None)
         self.plot_item.addItem(self.curve)
 
     def set_scale(self, scale: float) -> None:
