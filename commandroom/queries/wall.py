@@ -403,7 +403,7 @@ def _zone_board_rows(session: Session, now: datetime) -> list[tuple[str, str, li
     from commandroom.workflows import INCIDENT_OPEN_STATES
 
     zone_rows = session.execute(select(Zone.id, Zone.name, Zone.hub_code, Zone.member_codes).order_by(Zone.id)).all()
-    names = dict(session.execute(select(Township.code, Township.short_name)).all())
+    names: dict[str, str] = {code: short for code, short in session.execute(select(Township.code, Township.short_name))}
     zone_by_township: dict[str, str] = {}
     for zone_id, _name, hub, members in zone_rows:
         for code in [*(members or []), hub]:
@@ -444,7 +444,7 @@ def _zone_board_rows(session: Session, now: datetime) -> list[tuple[str, str, li
             late_work[zone_id] += int(late or 0)
     out = []
     for zone_id, name, hub, members in zone_rows:
-        codes = list(dict.fromkeys([hub, *(members or [])]))
+        codes: list[str] = list(dict.fromkeys([hub, *(members or [])]))
         out.append((zone_id, name, [names.get(c, c) for c in codes], on_duty[zone_id], available[zone_id],
                     open_work[zone_id], late_work[zone_id]))
     return out
