@@ -16,10 +16,7 @@ chart                  provider methods it calls in :meth:`update_from`
 =====================  ===========================================================
 
 Items are created once and updated in place (``setOpts`` / ``setData``), so a wall that
-refreshes every minute for weeks does not accumulate graphics items. A chart whose series, scale
-and plot height are what it last drew does nothing, and ranges and ticks are set only when they
-change: each change makes pyqtgraph lay the axes out and draw their texts again on the GUI thread,
-and the page is shown (and its newest figures applied) every rotation (issue 21: the wall's stalls). Charts take no mouse
+refreshes every minute for weeks does not accumulate graphics items. Charts take no mouse
 input and have no context menu. :meth:`WallChart.set_scale` sizes fonts and axes for the
 screen (1.0 at 1080 lines).
 """
@@ -94,9 +91,6 @@ class WallChart(pg.PlotWidget):
         self._empty.hide()
         self.updates = 0
         self._provider: OverviewProvider | None = None
-        self._drawn: Any = None  # what the chart last drew (see _unchanged)
-        self._ranges: dict[str, tuple[float, float]] = {}
-        self._ticks: dict[str, Any] = {}
 
     # -- sizing
 
@@ -121,32 +115,6 @@ class WallChart(pg.PlotWidget):
         return metrics.horizontalAdvance("1000") + round(18 * self.scale)
 
     # -- helpers
-
-    def _unchanged(self, *series: Any) -> bool:
-        """True when ``series`` (and the scale and plot height) are what the chart last drew; else remember them."""
-        key = (self.scale, round(self._plot_px()),
-               *(tuple(np.asarray(v).tolist()) if isinstance(v, np.ndarray) else tuple(v) for v in series))
-        if key == self._drawn:
-            return True
-        self._drawn = key
-        return False
-
-    def _set_range(self, axis: str, low: float, high: float) -> None:
-        """The view's ``axis`` ("x"/"y") range, set only when it changes."""
-        if self._ranges.get(axis) == (low, high):
-            return
-        self._ranges[axis] = (low, high)
-        if axis == "x":
-            self.plot_item.setXRange(low, high, padding=0)
-        else:
-            self.plot_item.setYRange(low, high, padding=0)
-
-    def _set_ticks(self, name: str, ticks: list[tuple[float, str]]) -> None:
-        """Axis ``name``'s major ticks, set only when they change (the axis then lays its texts out again)."""
-        if self._ticks.get(name) == ticks:
-            return
-        self._ticks[name] = ticks
-        self.plot_item.getAxis(name).setTicks([ticks, []])
 
     def _label_pool(self, n: int, color: str = TEXT, anchor: tuple[float, float] = (0.5, 1.0)) -> list[pg.TextItem]:
         """At least ``n`` value labels (created once, reused); surplus ones are hidden."""
@@ -207,7 +175,6 @@ class HourlyChart(WallChart):
 
     def set_scale(self, scale: float) -> None:
         super().set_scale(scale)
-        self._drawn = None
         self.line.setPen(pg.mkPen(BASELINE, width=max(2, round(3 * scale))))
         self.line.setSymbolSize(max(4, round(8 * scale)))
 
@@ -216,8 +183,6 @@ class HourlyChart(WallChart):
         today = np.nan_to_num(provider.hourly_today())
         base = np.nan_to_num(provider.hourly_baseline())
         hour = int(provider.current_hour)
-        if self._unchanged(today, base, (hour,)):
-            return
         shown = today.copy()
         shown[hour + 1:] = 0
         done = shown.copy()
@@ -226,7 +191,7 @@ class HourlyChart(WallChart):
         self.current.setOpts(x=[hour], height=[shown[hour]])
         self.line.setData(np.arange(24), base)
         top = max(1.0, float(shown.max(initial=0)), float(base.max(initial=0)))
-        self._set_range("y", 0, top * 1.15)
+        self.plot_item.setYRange(0, top * 1.15, padding=0)
         self._show_empty(False)
         self.updates += 1
 
@@ -258,20 +223,16 @@ class CategoryChart(WallChart):
         keep = self.rows_that_fit()
         names = list(names)[:keep]
         counts = np.nan_to_num(np.asarray(counts, dtype=float))[:keep]
-        if self._unchanged(names, counts):
-            return
         self._names = list(names)
         n = len(names)
         left = self.plot_item.getAxis("left")
-        self._set_ticks("left", [(i, name) for i, name in enumerate(names)])
-        width = self._left_axis_width(QFontMetrics(_font(round(self.TICK_PX * self.scale))))
-        if width != left.width():
-            left.setWidth(width)
+        left.setTicks([[(i, name) for i, name in enumerate(names)], []])
+        left.setWidth(self._left_axis_width(QFontMetrics(_font(round(self.TICK_PX * self.scale)))))
         if n == 0:
             self.bars.setOpts(x0=[0], y=[0], width=[0])
             self._label_pool(0)
-            self._set_range("y", -0.5, 0.5)
-            self._set_range("x", 0, 1)
+            self.plot_item.setYRange(-0.5, 0.5, padding=0)
+            self.plot_item.setXRange(0, 1, padding=0)
             self._show_empty(True, 0.5, 0.0)
             self.updates += 1
             return
@@ -279,8 +240,8 @@ class CategoryChart(WallChart):
         y = np.arange(n, dtype=float)
         self.bars.setOpts(x0=np.zeros(n), y=y, width=counts, height=0.66)
         top = max(1.0, float(counts.max()))
-        self._set_range("x", 0, top * 1.16)
-        self._set_range("y", -0.6, max(n, 5) - 0.4)
+        self.plot_item.setXRange(0, top * 1.16, padding=0)
+        self.plot_item.setYRange(-0.6, max(n, 5) - 0.4, padding=0)
         for label, value, yi in zip(self._label_pool(n, anchor=(0.0, 0.5)), counts, y, strict=True):
             label.setText(f"{int(value)}")
             label.setPos(float(value) + top * 0.015, float(yi))
@@ -303,18 +264,16 @@ class ZoneLoadChart(WallChart):
         names, open_, late = provider.zone_load()
         open_ = np.nan_to_num(np.asarray(open_, dtype=float))
         late = np.nan_to_num(np.asarray(late, dtype=float))
-        if self._unchanged(names, open_, late):
-            return
         n = len(names)
         short = [name.removesuffix("片区") for name in names]
-        self._set_ticks("bottom", [(i, s) for i, s in enumerate(short)])
+        self.plot_item.getAxis("bottom").setTicks([[(i, s) for i, s in enumerate(short)], []])
         if n == 0:
             self.open_bars.setOpts(x=[0], height=[0])
             self.late_bars.setOpts(x=[0], height=[0])
             self._label_pool(0)
             self._show_empty(True, 0.0, 0.5)
-            self._set_range("x", -0.5, 0.5)
-            self._set_range("y", 0, 1)
+            self.plot_item.setXRange(-0.5, 0.5, padding=0)
+            self.plot_item.setYRange(0, 1, padding=0)
             self.updates += 1
             return
         self._show_empty(False)
@@ -322,8 +281,8 @@ class ZoneLoadChart(WallChart):
         self.open_bars.setOpts(x=x, height=open_)
         self.late_bars.setOpts(x=x, height=np.minimum(late, open_))
         top = max(1.0, float(open_.max()))
-        self._set_range("x", -0.6, n - 0.4)
-        self._set_range("y", 0, self._headroom(top))
+        self.plot_item.setXRange(-0.6, n - 0.4, padding=0)
+        self.plot_item.setYRange(0, self._headroom(top), padding=0)
         for label, value, xi, lv in zip(self._label_pool(n), open_, x, late, strict=True):
             label.setText(f"{int(value)}" + (f" / {int(lv)}" if lv else ""))
             label.setPos(float(xi), float(value) + top * 0.02)
@@ -345,7 +304,6 @@ class TrendChart(WallChart):
 
     def set_scale(self, scale: float) -> None:
         super().set_scale(scale)
-        self._drawn = None
         self.curve.setPen(pg.mkPen(GOOD, width=max(2, round(3 * scale))))
         self.curve.setSymbolSize(max(4, round(9 * scale)))
 
@@ -356,26 +314,25 @@ class TrendChart(WallChart):
         self._provider = provider
         days, rate = provider.on_time_trend()
         rate = np.asarray(rate, dtype=float)
-        if self._unchanged(days, np.nan_to_num(rate, nan=-1.0)):
-            return
         n = len(days)
         x = np.arange(n, dtype=float)
         ticks = [(i, f"{d.month}-{d.day:02d}") for i, d in enumerate(days) if (n - 1 - i) % 7 == 0]
-        self._set_ticks("bottom", ticks)
+        self.plot_item.getAxis("bottom").setTicks([ticks, []])
         finite = rate[np.isfinite(rate)] if n else rate
-        self._set_range("x", -0.8, max(n, 1) - 0.2)
+        self.plot_item.setXRange(-0.8, max(n, 1) - 0.2, padding=0)
         if finite.size == 0:
             self.curve.setData([], [])
             self._show_empty(True, (n - 1) / 2 if n else 0.0, 50.0)
-            self._set_range("y", 0, 100)
+            self.plot_item.setYRange(0, 100, padding=0)
             self.updates += 1
             return
         self._show_empty(False)
         self.curve.setData(x, rate, connect="finite")
-        low = float(max(0.0, np.floor((float(finite.min()) - 5) / 10) * 10))
-        self._set_range("y", low, 104)
+        low = max(0.0, np.floor((float(finite.min()) - 5) / 10) * 10)
+        self.plot_item.setYRange(low, 104, padding=0)
+        left = self.plot_item.getAxis("left")
         step = 10 if 100 - low <= 50 else 20
-        self._set_ticks("left", [(float(v), f"{int(v)}%") for v in np.arange(low, 100.1, step)])
+        left.setTicks([[(v, f"{int(v)}%") for v in np.arange(low, 100.1, step)], []])
         self.updates += 1
 
 
