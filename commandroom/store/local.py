@@ -440,11 +440,17 @@ class DeskStore:
 
     # -- push bookkeeping
 
-    def pending_batch(self, limit: int = wire.MAX_BATCH) -> dict[str, Any] | None:
-        """The next push body's mutations: pending entries of one incarnation in local_seq order."""
+    def pending_batch(self, limit: int = wire.MAX_BATCH, after: int | None = None) -> dict[str, Any] | None:
+        """The next push body's mutations: pending entries of one incarnation in local_seq order.
+
+        ``after``: only entries past this ``local_seq`` (the batch after one the server has answered in full
+        whose results are still being recorded).
+        """
+        query = select(OutboxEntry).where(OutboxEntry.state == "pending")
+        if after is not None:
+            query = query.where(OutboxEntry.local_seq > after)
         with self.read() as session:
-            entries = list(session.scalars(select(OutboxEntry).where(OutboxEntry.state == "pending")
-                                           .order_by(OutboxEntry.local_seq).limit(limit)))
+            entries = list(session.scalars(query.order_by(OutboxEntry.local_seq).limit(limit)))
             if not entries:
                 return None
             incarnation = entries[0].device_incarnation

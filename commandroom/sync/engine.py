@@ -335,49 +335,91 @@ class SyncEngine:
         """Push every pending mutation; returns how many results came back.
 
         Photos attached at this desk go up first: the server refuses a mutation naming a photo it lacks.
+
+        One request at a time, each sent only after the previous one was answered (a second request in flight
+        would reach the server with a gap if the first failed). But once an answer covers its whole batch
+        (every mutation has its result, no stop, the epoch unchanged), the server has committed it all: the
+        next batch goes out at once and the answer is recorded meanwhile (the rebase a rejection costs, the
+        outbox writes), instead of the server waiting for this desk's bookkeeping. If the desk stops before
+        that recording is written, the batch is sent again and the server answers it from its dedup records.
         """
         done = 0
         await self.photos.upload_pending()
-        for _round in range(10_000):
-            batch = await asyncio.to_thread(self.store.pending_batch, self.batch_size)
-            if not batch or not batch["mutations"]:
-                break
-            body = {**batch, "protocol_version": self.protocol_version, "schema_version": self.schema_version}
-            try:
-                data = await self._request("POST", "/api/v1/sync/push", content=wire.dumps(body),
-                                           headers={"Content-Type": "application/json"})
-            except SyncHTTPError as exc:
-                unknown = (exc.body.get("detail") or {}).get("unknown") if exc.status == 422 else None
-                if unknown:
-                    # the server cannot process these at all: set them aside (rejected) so the queue goes on
-                    await self._record([{"mutation_id": m, "status": wire.REJECTED, "seq": None,
-                                         "code": "unknown_mutation", "explanation": exc.message}
-                                        for m in unknown], None)
+        recording: asyncio.Task | None = None  # the previous answer being written while this batch is out
+        after: int | None = None  # that answer's last local_seq: the next batch starts past it
+        try:
+            for _round in range(10_000):
+                batch = await asyncio.to_thread(self.store.pending_batch, self.batch_size, after)
+                if not batch or not batch["mutations"]:
+                    break
+                body = {**batch, "protocol_version": self.protocol_version, "schema_version": self.schema_version}
+                try:
+                    data = await self._request("POST", "/api/v1/sync/push", content=wire.dumps(body),
+                                               headers={"Content-Type": "application/json"})
+                except SyncHTTPError as exc:
+                    if recording is not None:
+                        task, recording, after = recording, None, None
+                        await task  # the earlier answer first: what follows assumes it is written
+                    unknown = (exc.body.get("detail") or {}).get("unknown") if exc.status == 422 else None
+                    if unknown:
+                        # the server cannot process these at all: set them aside (rejected) so the queue goes on
+                        await self._record([{"mutation_id": m, "status": wire.REJECTED, "seq": None,
+                                             "code": "unknown_mutation", "explanation": exc.message}
+                                            for m in unknown], None)
+                        continue
+                    if exc.status == 409 and exc.code == wire.CODE_NEW_INCARNATION:
+                        await self._record(exc.body.get("results") or [], exc.body.get("epoch"))
+                        await asyncio.to_thread(self.store.new_incarnation, exc.message)
+                        self.stats["new_incarnations"] += 1
+                        self._set_status(incarnation_reason=exc.message)
+                        continue
+                    raise
+                if recording is not None:
+                    task, recording, after = recording, None, None
+                    await task  # answers are written in the order they came
+                results = data.get("results") or []
+                done += len(results)
+                self.stats["pushed"] += len(results)
+                if results and await self._answered_in_full(batch, data):
+                    recording = asyncio.create_task(self._record(results, data.get("epoch")))
+                    after = batch["mutations"][-1]["local_seq"]
                     continue
-                if exc.status == 409 and exc.code == wire.CODE_NEW_INCARNATION:
-                    await self._record(exc.body.get("results") or [], exc.body.get("epoch"))
-                    await asyncio.to_thread(self.store.new_incarnation, exc.message)
+                await self._record(results, data.get("epoch"))
+                if await self._check_epoch(data.get("epoch"), data.get("restored_head")):
+                    continue
+                stop = data.get("stop")
+                if stop and stop.get("code") == wire.CODE_GAP:
+                    log.warning("server expects local_seq %s: re-sending from there in a new incarnation",
+                                stop.get("expected"))
+                    await asyncio.to_thread(self.store.new_incarnation, stop.get("message", "gap"),
+                                            repend_from=stop.get("expected"))
                     self.stats["new_incarnations"] += 1
-                    self._set_status(incarnation_reason=exc.message)
                     continue
-                raise
-            results = data.get("results") or []
-            await self._record(results, data.get("epoch"))
-            done += len(results)
-            self.stats["pushed"] += len(results)
-            if await self._check_epoch(data.get("epoch"), data.get("restored_head")):
-                continue
-            stop = data.get("stop")
-            if stop and stop.get("code") == wire.CODE_GAP:
-                log.warning("server expects local_seq %s: re-sending from there in a new incarnation",
-                            stop.get("expected"))
-                await asyncio.to_thread(self.store.new_incarnation, stop.get("message", "gap"),
-                                        repend_from=stop.get("expected"))
-                self.stats["new_incarnations"] += 1
-                continue
-            if not results:
-                break
+                if not results:
+                    break
+            if recording is not None:
+                task, recording = recording, None
+                await task
+        finally:
+            if recording is not None:  # left by an error or a cancel: a thread cannot be stopped halfway
+                if not recording.done():
+                    await asyncio.wait({recording})
+                if not recording.cancelled() and recording.exception() is not None:
+                    log.error("a push answer was not recorded (the batch is sent again and answered from the "
+                              "server's dedup records)", exc_info=recording.exception())
         return done
+
+    async def _answered_in_full(self, batch: dict[str, Any], data: dict[str, Any]) -> bool:
+        """The answer gives every mutation of ``batch`` its result, without a stop, under the epoch the desk
+        knows: nothing of it is left to send and no recovery follows, so the next batch may go before it is
+        recorded."""
+        if data.get("stop") or not data.get("epoch"):
+            return False
+        sent = {m["mutation_id"] for m in batch["mutations"]}
+        answered = {str(r.get("mutation_id") or "") for r in data.get("results") or ()}
+        if sent != answered:
+            return False
+        return data["epoch"] == await asyncio.to_thread(self.store.meta, "epoch")
 
     async def _record(self, results: list[dict[str, Any]], epoch: str | None) -> None:
         if not results:
