@@ -232,6 +232,39 @@ def test_zone_figures_count_what_the_zone_board_counts(fixed):
             (b.name, b.township_names, b.on_duty, b.available, b.open_incidents, b.balance), zone_id
 
 
+def test_overview_counts_per_hour_and_day_on_sqlite_and_postgres(db_url):
+    """The overview counts reports per hour and closures per day in the database (one text form per dialect)."""
+    from sqlalchemy.orm import Session
+
+    from commandroom.refdata.seed import seed_database
+    from commandroom.store.db import make_engine
+
+    seed_database(db_url, now=NOW)
+    today = date(2026, 11, 20)
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            for at in (local(today, 9, 10), local(today, 9, 59), local(today, 14, 5), local(today - timedelta(days=1), 9, 20),
+                       local(today, 23, 0)):  # the last one is after NOW: not counted
+                add_report(s, at)
+            add_incident(s, town=QC, zone="QC", state="closed", created=NOW - timedelta(days=5),
+                         closed_at=local(today - timedelta(days=2), 0, 30), close_due=NOW)  # on time
+            add_incident(s, town=QC, zone="QC", state="closed", created=NOW - timedelta(days=5),
+                         closed_at=local(today - timedelta(days=3), 23, 50), close_due=NOW - timedelta(days=4))  # late
+            add_incident(s, town=QC, zone="QC", state="in_progress", created=NOW - timedelta(days=1),
+                         close_due=NOW - timedelta(hours=1))  # overdue
+            s.commit()
+        with Session(engine) as s:
+            f = fg.overview_figures(s, NOW)
+    finally:
+        engine.dispose()
+    assert f.hourly_today()[9] == 2 and f.hourly_today()[14] == 1 and f.hourly_today().sum() == 3
+    assert f.hourly_baseline()[9] == pytest.approx(1 / 7)
+    days, rate = f.on_time_trend()
+    assert rate[days.index(date(2026, 11, 18))] == 100.0 and rate[days.index(date(2026, 11, 17))] == 0.0
+    assert (f.kpis.closed_month, f.kpis.closed_on_time_month, f.kpis.overdue) == (2, 1, 1)
+
+
 def test_ticker_items_are_masked_and_newest_first(fixed):
     with fixed.read() as session:
         items = fg.ticker_items(session, NOW, size=10)
