@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,11 +18,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commandroom import permissions
-from commandroom.domain.models import DeviceToken, User
+from commandroom.domain.models import ChangeLog, DeviceToken, Module, Township, User, Zone
 from commandroom.mutations import Actor
 from commandroom.queries.scope import department_of as scope_department_of
 from commandroom.sync.buckets import SHARED, scope_buckets_and_townships
@@ -165,16 +166,16 @@ def principal_for(session: Session, user: User, token: DeviceToken) -> Principal
     return _principal_of(session, user, token.device_id, token.device_name, token.id)
 
 
-def _principal_of(session: Session, user: Any, device_id: str, device_name: str, token_id: str) -> Principal:
-    """``user``: a User row, or any row with its columns (the token check reads columns, not entities)."""
+def _principal_of(session: Session, user: Any, device_id: str, device_name: str, token_id: str,
+                  scope: tuple[list[str], list[str]] | None = None) -> Principal:
+    """``user``: a User row, or any row with its columns (the token check reads columns, not entities).
+
+    ``scope``: the user's (buckets, townships) when already known (:class:`ScopeCache`); read here otherwise.
+    """
     roles = permissions.roles_of(user)
-    department = scope_department_of(user)
-    board_lead = user.id if permissions.boards_limited(roles) else None
-    buckets, townships = scope_buckets_and_townships(session, user.scope_kind, user.scope_code, department,
-                                                     board_lead)
-    if not permissions.reads_operational_rows(roles):
-        # an accounts-only administrator (or a role without desk reads) receives reference data only
-        buckets, townships = [b for b in buckets if b == SHARED], []
+    if scope is None:
+        scope = _scope_of(session, user, roles)
+    buckets, townships = scope
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -194,37 +195,130 @@ def _principal_of(session: Session, user: Any, device_id: str, device_name: str,
     )
 
 
-# the token check of every request: the token and its user in one query, as plain columns
+def _scope_key(user: Any, roles: tuple[str, ...]) -> tuple:
+    """Everything of the user that decides its buckets and townships (with the database's reference rows)."""
+    board_lead = user.id if permissions.boards_limited(roles) else None
+    return (user.scope_kind, user.scope_code, scope_department_of(user), board_lead,
+            permissions.reads_operational_rows(roles))
+
+
+def _scope_of(session: Session, user: Any, roles: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The user's buckets and townships, read from the townships, zones and modules."""
+    kind, code, department, board_lead, reads_rows = _scope_key(user, roles)
+    buckets, townships = scope_buckets_and_townships(session, kind, code, department, board_lead)
+    if not reads_rows:
+        # an accounts-only administrator (or a role without desk reads) receives reference data only
+        buckets, townships = [b for b in buckets if b == SHARED], []
+    return buckets, townships
+
+# What a user's buckets are read from, as it stands: reference data changes are logged in the shared bucket
+# (townships, zones; the seed's backfill too), a module's with its row_version (its seq); the counts and
+# updated_at catch a township, zone or module added (or a module changed) without a change-log entry.
+# Read with the token, in the same statement.
+_SCOPE_FINGERPRINT = (
+    select(func.max(ChangeLog.seq)).where(ChangeLog.bucket == SHARED).scalar_subquery().label("fp_shared"),
+    select(func.count()).select_from(Township).scalar_subquery().label("fp_townships"),
+    select(func.count()).select_from(Zone).scalar_subquery().label("fp_zones"),
+    select(func.count()).select_from(Module).scalar_subquery().label("fp_modules"),
+    select(func.max(Module.row_version)).scalar_subquery().label("fp_module_version"),
+    select(func.max(Module.updated_at)).scalar_subquery().label("fp_module_updated"),
+)
+
+# the token check of every request: the token, its user and the scope fingerprint in one query, as plain columns
 _TOKEN_AND_USER = (
     select(DeviceToken.id.label("token_id"), DeviceToken.device_id, DeviceToken.device_name, DeviceToken.revoked,
            DeviceToken.access_expires_at, User.id, User.username, User.display_name, User.role, User.scope_kind,
-           User.scope_code, User.township_code, User.disabled, User.roles, User.department_code, User.grid_id)
+           User.scope_code, User.township_code, User.disabled, User.roles, User.department_code, User.grid_id,
+           *_SCOPE_FINGERPRINT)
     .outerjoin(User, User.id == DeviceToken.user_id)
 )
 
 
-_bearer = HTTPBearer(auto_error=False)
+class ScopeCache:
+    """Users' (buckets, townships) by what decides them, valid while the scope fingerprint is unchanged.
+
+    Resolving a scope costs two queries (zones, modules) on every request; the fingerprint read with the
+    token changes with every logged change of a township or zone, every change of a module, and any row
+    of them added or removed, so a new module or lead is seen by the next request. (Not seen: editing a
+    zone's members in place without logging it, which nothing in the server does.) The token itself
+    (revoked, expired, user disabled, the user's own scope) is checked on every request as before.
+    """
+
+    MAX_ENTRIES = 1024
+
+    def __init__(self) -> None:
+        self._scopes: dict[tuple, tuple[tuple, tuple[list[str], list[str]]]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple, fingerprint: tuple) -> tuple[list[str], list[str]] | None:
+        found = self._scopes.get(key)
+        if found is None or found[0] != fingerprint:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return found[1]
+
+    def put(self, key: tuple, fingerprint: tuple, scope: tuple[list[str], list[str]]) -> None:
+        with self._lock:
+            if len(self._scopes) >= self.MAX_ENTRIES:
+                self._scopes.clear()
+            self._scopes[key] = (fingerprint, scope)
 
 
-def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    """FastAPI dependency: the signed-in device, or 401 saying why not."""
+def scope_cache(state: Any) -> ScopeCache:
+    cache = state.extras.get("scope_cache")
+    if cache is None:
+        cache = state.extras.setdefault("scope_cache", ScopeCache())
+    return cache
+
+
+bearer = HTTPBearer(auto_error=False)
+"""The Authorization header, for a route that checks the token itself (:func:`authenticate`)."""
+_bearer = bearer  # the name the field API imports
+
+
+def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentials | None,
+                 request: Request) -> Principal:
+    """The token check of every request, in the caller's session: the signed-in device, or 401 saying why not.
+
+    One statement (token, user, scope fingerprint); the scope's buckets come from :class:`ScopeCache` when
+    nothing they are read from changed. :func:`principal` (the dependency of most routes) and the pull route
+    (which checks the token in the session it pulls in) both call this.
+    """
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, detail={"code": "no_token", "message": "sign in first (Authorization: Bearer …)"},
                             headers={"WWW-Authenticate": "Bearer"})
+    row = session.execute(_TOKEN_AND_USER.where(DeviceToken.access_hash == token_hash(creds.credentials))).first()
+    if row is None:
+        raise HTTPException(401, detail={"code": "bad_token", "message": "access token unknown"},
+                            headers={"WWW-Authenticate": "Bearer"})
+    if row.revoked:
+        raise HTTPException(401, detail={"code": "revoked", "message": "this device's sign-in was revoked"})
+    if row.access_expires_at < utcnow():
+        raise HTTPException(401, detail={"code": "expired", "message": "access token expired; refresh it"},
+                            headers={"WWW-Authenticate": "Bearer"})
+    if row.id is None or row.disabled:  # no such user any more, or disabled
+        raise HTTPException(401, detail={"code": "disabled", "message": "this account is disabled"})
+    if row.device_id.startswith(FIELD_DEVICE_PREFIX) and not request.url.path.startswith(FIELD_PATHS):
+        raise HTTPException(403, detail={"code": "field_only",
+                                         "message": "外勤手机应用的登录只能在手机应用中使用，不能用于指挥室工作站同步。"})
+    user: Any = row  # the user's columns, as _principal_of reads them
+    roles = permissions.roles_of(user)
+    key = _scope_key(user, roles)
+    fingerprint = (row.fp_shared, row.fp_townships, row.fp_zones, row.fp_modules, row.fp_module_version,
+                   row.fp_module_updated)
+    cache = scope_cache(state)
+    scope = cache.get(key, fingerprint)
+    if scope is None:
+        scope = _scope_of(session, user, roles)
+        cache.put(key, fingerprint, scope)
+    return _principal_of(session, user, row.device_id, row.device_name, row.token_id, scope)
+
+
+def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    """FastAPI dependency: the signed-in device, or 401 saying why not (:func:`authenticate`)."""
     state = request.app.state.server
     with state.read() as session:
-        row = session.execute(_TOKEN_AND_USER.where(DeviceToken.access_hash == token_hash(creds.credentials))).first()
-        if row is None:
-            raise HTTPException(401, detail={"code": "bad_token", "message": "access token unknown"},
-                                headers={"WWW-Authenticate": "Bearer"})
-        if row.revoked:
-            raise HTTPException(401, detail={"code": "revoked", "message": "this device's sign-in was revoked"})
-        if row.access_expires_at < utcnow():
-            raise HTTPException(401, detail={"code": "expired", "message": "access token expired; refresh it"},
-                                headers={"WWW-Authenticate": "Bearer"})
-        if row.id is None or row.disabled:  # no such user any more, or disabled
-            raise HTTPException(401, detail={"code": "disabled", "message": "this account is disabled"})
-        if row.device_id.startswith(FIELD_DEVICE_PREFIX) and not request.url.path.startswith(FIELD_PATHS):
-            raise HTTPException(403, detail={"code": "field_only",
-                                             "message": "外勤手机应用的登录只能在手机应用中使用，不能用于指挥室工作站同步。"})
-        return _principal_of(session, row, row.device_id, row.device_name, row.token_id)
+        return authenticate(state, session, creds, request)

@@ -41,6 +41,7 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -55,7 +56,7 @@ from commandroom.domain.models import (
     SyncCounter,
 )
 from commandroom.server import changelog, events, restore
-from commandroom.server.auth import Principal, principal
+from commandroom.server.auth import Principal, authenticate, bearer, principal
 from commandroom.server.pipeline import execute, payload_hash, rejected
 from commandroom.store.db import make_engine, session_factory
 from commandroom.sync import protocol as wire
@@ -677,7 +678,7 @@ def _known_names() -> set[str]:
 
 _PULL_SQL_ONE = (
     "SELECT * FROM (SELECT seq, bucket, entity_type, entity_id, op, row_version, CAST(fields AS TEXT) AS f "
-    "FROM srv_change_log WHERE bucket = :b{i} AND seq > :c{i} ORDER BY seq LIMIT :n) AS q{i}"
+    "FROM srv_change_log WHERE bucket = :b{i} AND seq > :c{i} AND seq <= :h{i} ORDER BY seq LIMIT :n) AS q{i}"
 )
 
 
@@ -710,7 +711,7 @@ def parse_cursors(raw: str, who: Principal) -> dict[str, int]:
 class _Page:
     """A pull page's changes as sent, valid while the heads of its buckets stay as they were."""
 
-    heads: tuple[int, ...]  # max(seq) of each requested bucket when the page was read (sorted bucket order)
+    heads: tuple[int, ...]  # max(seq) of each bucket with new changes when the page was read (sorted bucket order)
     changes: orjson.Fragment  # the JSON array of the page's changes
     last: int | None  # the page's last seq (None: empty)
     has_more: bool
@@ -718,14 +719,16 @@ class _Page:
 
 
 class PageCache:
-    """Pages recently answered by this process, keyed by what decides them (reader, cursors, limit).
+    """Pages recently answered by this process, keyed by what decides them: the buckets with something new
+    and their cursors, the limit, and whether contact details are redacted.
 
-    The desks of a township are poked together and pull the same page from the same cursors; a puller at
-    its head asks the same question again and again. A bucket's changes only ever grow at its end (seq order
-    is commit order, under the counter lock), so a page read while each requested bucket's newest seq was
-    ``h`` is the page again as long as those newest seqs are unchanged; they are read with the counter row,
-    in the same statement, before the cache is consulted. Empty pages need no entry: heads at or below the
-    cursors are answered as empty straight away.
+    A page holds the changes of each such bucket after its cursor up to its newest seq as read with the
+    counter row (one statement, before the cache is consulted); seq order is commit order (the counter lock),
+    so whatever commits later comes after every one of them, and the page stays the page while those newest
+    seqs are unchanged. Buckets with nothing new are not part of the question: every desk of a township
+    poked by the same push asks the same one (whatever its other cursors, and whoever it is, as long as it
+    may read those buckets, which :func:`parse_cursors` checked), and one encoding serves them all. Empty
+    pages need no entry: heads at or below the cursors are answered as empty straight away.
     """
 
     MAX_ENTRIES = 512
@@ -767,54 +770,80 @@ def page_cache(state: Any) -> PageCache:
 _BUCKET_HEAD_SQL = "(SELECT max(seq) FROM srv_change_log WHERE bucket = :b{i}) AS h{i}"
 
 
-def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int) -> tuple[int, bytes]:
+def _pull_sessions(state: Any) -> sessionmaker[Session]:
+    """Sessions for the pull route. PostgreSQL: autocommit (no BEGIN and ROLLBACK round trips; each statement
+    reads its own snapshot, as in the READ COMMITTED transaction it replaces, which :func:`pull_page` allows
+    for). SQLite: the deferred-BEGIN reader of :func:`_read_sessions`."""
+    factory = state.extras.get("pull_sessions")
+    if factory is None:
+        if state.is_sqlite:
+            factory = _read_sessions(state)
+        else:
+            factory = session_factory(state.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        state.extras["pull_sessions"] = factory
+    return factory
+
+
+def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
+              session: Session | None = None) -> tuple[int, bytes]:
+    """One page of changes after ``cursors`` (status, JSON body); in ``session`` if given, else in a read session."""
+    if session is None:
+        with _read(state) as own:
+            return pull_page(state, who, cursors, limit, own)
     items = sorted(cursors.items())
     params: dict[str, Any] = {"n": limit + 1}
     for i, (b, c) in enumerate(items):
         params[f"b{i}"], params[f"c{i}"] = b, c
     redact = not who.may("report.contact")
-    key = (who.buckets, redact, limit, tuple(items))
     cache = page_cache(state)
-    with _read(state) as session:
-        # one statement: the counter row (epoch, head, horizons) and each requested bucket's newest seq
-        found = session.execute(text(
-            "SELECT epoch, restored_head, head, CAST(human_serials AS TEXT), "
-            + ", ".join(_BUCKET_HEAD_SQL.format(i=i) for i in range(len(items)))
-            + " FROM srv_sync_counter WHERE id = 1"), params).first() if items else None
-        if found is not None:
-            epoch, restored_head, head, serials_text = found[:4]
-            heads = tuple(int(h or 0) for h in found[4:])
-            serials = orjson.loads(serials_text) if serials_text else None
-        else:
-            counter = session.execute(select(SyncCounter.epoch, SyncCounter.restored_head, SyncCounter.head,
-                                             SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
-            epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
-            heads = ()
-        horizon = (serials or {}).get(HORIZON_KEY) or {}
-        stale = sorted(b for b, c in cursors.items() if 0 < c < horizon.get(b, 0))
-        if stale:
-            body = {"detail": {"code": wire.CODE_RESYNC, "resync": stale, "epoch": epoch,
-                               "message": f"these buckets were compacted past your cursor; download them again "
-                                          f"(your unsent changes are kept): {', '.join(stale)}"}}
-            return 410, orjson.dumps(body)
-        if items and all(h <= c for h, (_b, c) in zip(heads, items, strict=True)):
-            page: _Page | None = _Page(heads, orjson.Fragment(b"[]"), None, False, 0)  # nothing new
-        else:
-            page = cache.get((epoch, *key), heads) if items else None
-        if page is None:
-            sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in range(len(items))) + " ORDER BY seq LIMIT :n"
-            rows = session.execute(text(sql), params).all()
-            has_more = len(rows) > limit
-            rows = rows[:limit]
-            changes = orjson.dumps([
-                {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
-                 "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
-                 if r[6] is not None else None}
-                for r in rows
-            ])
-            page = _Page(heads, orjson.Fragment(changes), rows[-1][0] if rows else None, has_more, len(changes))
-            if items:
-                cache.put((epoch, *key), page)
+    # one statement: the counter row (epoch, head, horizons) and each requested bucket's newest seq
+    found = session.execute(text(
+        "SELECT epoch, restored_head, head, CAST(human_serials AS TEXT), "
+        + ", ".join(_BUCKET_HEAD_SQL.format(i=i) for i in range(len(items)))
+        + " FROM srv_sync_counter WHERE id = 1"), params).first() if items else None
+    if found is not None:
+        epoch, restored_head, head, serials_text = found[:4]
+        heads = tuple(int(h or 0) for h in found[4:])
+        serials = orjson.loads(serials_text) if serials_text else None
+    else:
+        counter = session.execute(select(SyncCounter.epoch, SyncCounter.restored_head, SyncCounter.head,
+                                         SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
+        epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
+        heads = ()
+    horizon = (serials or {}).get(HORIZON_KEY) or {}
+    stale = sorted(b for b, c in cursors.items() if 0 < c < horizon.get(b, 0))
+    if stale:
+        body = {"detail": {"code": wire.CODE_RESYNC, "resync": stale, "epoch": epoch,
+                           "message": f"these buckets were compacted past your cursor; download them again "
+                                      f"(your unsent changes are kept): {', '.join(stale)}"}}
+        return 410, orjson.dumps(body)
+    # the buckets with changes after their cursors (no statement yet when there are none)
+    active = [i for i, (h, (_b, c)) in enumerate(zip(heads, items, strict=True)) if h > c]
+    active_heads = tuple(heads[i] for i in active)
+    key = (epoch, redact, limit, tuple(items[i] for i in active))
+    if items and not active:
+        page: _Page | None = _Page(heads, orjson.Fragment(b"[]"), None, False, 0)  # nothing new
+    else:
+        page = cache.get(key, active_heads) if items else None
+    if page is None:
+        if items:
+            for i in active:
+                params[f"h{i}"] = heads[i]
+            sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in active) + " ORDER BY seq LIMIT :n"
+        else:  # not reached: parse_cursors asks for every bucket of the user when none is given
+            sql = "SELECT seq FROM srv_change_log WHERE 1 = 0"
+        rows = session.execute(text(sql), params).all()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        changes = orjson.dumps([
+            {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
+             "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
+             if r[6] is not None else None}
+            for r in rows
+        ])
+        page = _Page(active_heads, orjson.Fragment(changes), rows[-1][0] if rows else None, has_more, len(changes))
+        if items:
+            cache.put(key, page)
     new = dict(cursors)
     head = int(head or 0)
     if page.last is not None:
@@ -854,16 +883,24 @@ def pull(
     limit: int = Query(wire.DEFAULT_PAGE, ge=1, le=wire.MAX_PAGE),
     protocol_version: int | None = Query(None),
     schema_version: int | None = Query(None),
-    who: Principal = Depends(principal),
+    creds: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Response:
-    who.require("sync.pull")
+    """The token check (:func:`commandroom.server.auth.authenticate`) and the page in one session and one
+    threadpool call: a poked desk's pull is two statements on one connection."""
     if protocol_version is not None or schema_version is not None:
         bad = _check_versions(protocol_version if protocol_version is not None else wire.PROTOCOL_MAX,
                               schema_version if schema_version is not None else wire.SCHEMA_MAX)
         if bad is not None:
             return bad
-    parsed = parse_cursors(cursors, who)
-    status, body = pull_page(request.app.state.server, who, parsed, limit)
+    state = request.app.state.server
+    with _pull_sessions(state)() as session:
+        try:
+            who = authenticate(state, session, creds, request)
+            who.require("sync.pull")
+            parsed = parse_cursors(cursors, who)
+            status, body = pull_page(state, who, parsed, limit, session)
+        finally:
+            session.rollback()
     return Response(content=body, status_code=status, media_type="application/json")
 
 

@@ -112,6 +112,23 @@ if workers == 1:  # as `commandroom serve`
         state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
     app = create_app(state=state)
     freeze_heap()
+    profile_to = os.environ.get("BENCH_SERVER_PROFILE")  # cProfile of every thread, written at shutdown
+    if profile_to:
+        import cProfile, pstats, threading
+        profiles = []
+        def _profile_thread(*_args):
+            threading.setprofile(None)
+            prof = cProfile.Profile()
+            profiles.append(prof)
+            prof.enable()
+        threading.setprofile(_profile_thread)
+        main_prof = cProfile.Profile()
+        profiles.append(main_prof)
+        main_prof.enable()
+        async def _dump_profile():  # at shutdown: uvicorn ends the process with the signal afterwards
+            main_prof.disable()
+            pstats.Stats(*profiles).dump_stats(profile_to)
+        app.state.shutdown_hooks.append(_dump_profile)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 else:  # as `commandroom serve --workers N`: migrated once here, one app per worker process
     state.close()
@@ -276,7 +293,7 @@ import httpx, orjson
 
 cfg = json.loads(sys.stdin.readline())
 base, seconds, pull_on_poke = cfg["base"], cfg["seconds"], cfg["pull_on_poke"]
-hello = [0]; pokes = [0]; errors = []; pulls = []; ready = asyncio.Event(); inflight = set(); stopping = False
+hello = [0]; pokes = [0]; skipped = [0]; errors = []; pulls = []; ready = asyncio.Event(); inflight = set(); stopping = False
 
 async def one(client, token, town):
     h = {"Authorization": f"Bearer {token}"}
@@ -316,9 +333,14 @@ async def one(client, token, town):
                             ready.set()
                     elif event == "poke":
                         pokes[0] += 1
-                        if pull_on_poke and not stopping:
+                        # as the desk's engine (SyncEngine._on_event): pull only when a poked head is past its cursor
+                        heads = orjson.loads(line[5:]).get("heads") or {}
+                        if pull_on_poke and not stopping and (not heads or any(
+                                h is None or h > state["cursors"].get(b, 0) for b, h in heads.items())):
                             inflight.add(asyncio.ensure_future(pull()))
                             inflight.difference_update([t for t in inflight if t.done()])
+                        elif pull_on_poke:
+                            skipped[0] += 1
     except Exception as exc:
         if not stopping:
             errors.append(repr(exc))
@@ -340,7 +362,7 @@ async def main():
         await asyncio.gather(*tasks, *inflight, return_exceptions=True)
     pulls.sort()
     p99 = pulls[min(len(pulls) - 1, round(0.99 * (len(pulls) - 1)))] if pulls else None
-    print(json.dumps({"hello": hello[0], "pokes": pokes[0], "pulls": len(pulls), "pull_p99": p99,
+    print(json.dumps({"hello": hello[0], "pokes": pokes[0], "skipped": skipped[0], "pulls": len(pulls), "pull_p99": p99,
                       "errors": errors[:5], "n_errors": len(errors)}), flush=True)
 
 asyncio.run(main())
@@ -471,10 +493,13 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
         b_push, b_pull, b_err = asyncio.run(_push_pull(base, solo, seconds=0, push_rate=10, pull_rate=10,
                                                        limit_n=baseline_n))
         crowd = Listeners(base, tokens["listen"], seconds + 10, pull_on_poke)
+        meter = CpuMeter(srv)
+        meter.start()
         t0 = time.perf_counter()
         push_lat, pull_lat, err = asyncio.run(_push_pull(base, tokens, seconds=seconds, push_rate=push_rate,
                                                          pull_rate=push_rate))
         took = time.perf_counter() - t0
+        meter.stop()  # the desks go on pulling a little after: their pulls in this window are most of theirs
         listened = crowd.result(timeout=seconds + 90)
     finally:
         srv.stop()
@@ -482,7 +507,8 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
     p99_push, p99_pull = percentile(push_lat, 99) * 1000, percentile(pull_lat, 99) * 1000
     mode = "pulling on every poke" if pull_on_poke else "listening"
     extra = (f"; they pulled {listened.get('pulls', 0)} times, p99 "
-             f"{(listened.get('pull_p99') or 0) * 1000:.0f} ms" if pull_on_poke else "")
+             f"{(listened.get('pull_p99') or 0) * 1000:.0f} ms, {listened.get('skipped', 0)} pokes needed no pull"
+             if pull_on_poke else "")
     errors = err + b_err + listened.get("n_errors", 0)
     first_error = f" e.g. {listened['errors'][0][:60]}" if listened.get("errors") else ""
     detail = (f"{workers} server process{'es' if workers > 1 else ''}, "
@@ -505,6 +531,10 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
                            key=f"{key}.desk_pull_p99"))
     out.append(Measure("  same: pushes/s achieved", len(push_lat) / took, "pushes/s", push_rate, "asked", "info",
                        True))
+    requests = len(push_lat) + len(pull_lat) + listened.get("pulls", 0)
+    out.append(Measure(f"  same: server CPU per request ({requests} pushes and pulls; PostgreSQL backends "
+                       f"{meter.database * 1000 / max(requests, 1):.1f} ms more)", meter.server * 1000 / max(requests, 1),
+                       "ms", None, "", "info", True))
     return out
 
 

@@ -248,3 +248,29 @@ async def test_openapi_documents_the_sync_api(api):
     assert "/api/v1/sync/push" in schema["paths"] and "/api/v1/sync/pull" in schema["paths"]
     comps = schema["components"]["schemas"]
     assert "PushIn" in comps and "MutationIn" in comps and "PullOut" in comps
+
+
+async def test_a_new_board_reaches_the_township_desks_at_their_next_pull_and_no_one_else(api):
+    """The desks' buckets are kept between requests (auth.ScopeCache): a board added meanwhile must still
+    be in the next answer of its township's desks, and never in another township's."""
+    from commandroom.domain.models import Module
+    from commandroom.server import changelog
+
+    srv, c = api
+    h1, _ = await login(c, "a1")
+    h2, _ = await login(c, "b1")
+    for h in (h1, h2):  # both desks' scopes are resolved (and kept) before the board exists
+        assert (await c.get("/api/v1/sync/pull", headers=h)).status_code == 200
+    with srv.state.transaction() as s:
+        board = Module(id=new_id(), township_code=T1, name="新模块")
+        s.add(board)
+        s.flush()
+        changelog.log_rows(s, [board])
+    bucket = f"module:{board.id}"
+    r1 = await c.get("/api/v1/sync/pull", params={"cursors": orjson.dumps({bucket: 0}).decode()}, headers=h1)
+    assert r1.status_code == 200, r1.text
+    assert bucket in r1.json()["buckets"] and [ch["entity_id"] for ch in r1.json()["changes"]] == [board.id]
+    r2 = await c.get("/api/v1/sync/pull", params={"cursors": orjson.dumps({bucket: 0}).decode()}, headers=h2)
+    assert r2.status_code == 403 and r2.json()["detail"]["code"] == "bucket_forbidden"
+    everything = (await c.get("/api/v1/sync/pull", headers=h2, params={"limit": 5000})).json()
+    assert bucket not in everything["buckets"] and board.id not in {ch["entity_id"] for ch in everything["changes"]}
