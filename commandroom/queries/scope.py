@@ -234,6 +234,11 @@ class DepartmentLinks:
 
     @classmethod
     def for_rows(cls, session: Session, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> DepartmentLinks:
+        return cls(*department_links(session, *cls.ids_of(rows)))
+
+    @staticmethod
+    def ids_of(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[set[str], set[str]]:
+        """The incident and case ids whose departments these rows' departments depend on."""
         incidents: set[str] = set()
         cases: set[str] = set()
         for table, values in rows:
@@ -245,7 +250,7 @@ class DepartmentLinks:
                 cases.add(values["id"])
             elif table in ("case_step", "case_checkin"):
                 cases.add(values.get("case_id") or "")
-        return cls(*department_links(session, incidents, cases))
+        return incidents, cases
 
     def of(self, table: str, values: Mapping[str, Any]) -> set[str]:
         """The departments a row of ``table`` is work of (empty: none — the row stays on township desks)."""

@@ -25,7 +25,7 @@ one statement at the end (:func:`start_write_behind`, :func:`flush_write_behind`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -38,20 +38,23 @@ from commandroom.domain.models import (
     SYNCED_MODELS,
     Base,
     ChangeLog,
+    DeviceCursor,
     SyncCounter,
     Township,
     row_to_dict,
 )
 from commandroom.ids import human_number, new_id
 from commandroom.mutations.core import primary_key_of
-from commandroom.queries.scope import DepartmentLinks
+from commandroom.queries.scope import DepartmentLinks, department_links
 from commandroom.sync.buckets import (
     DEPARTMENT_PREFIX,
     all_buckets_of,
     buckets_for_values,
+    buckets_of,
     department_bucket,
     department_buckets,
 )
+from commandroom.sync.buckets import _RowValues as row_values  # the row's columns as a mapping, read lazily
 from commandroom.timeutil import utcnow
 
 NUMBER_KINDS = {"incident": "", "report": "R", "case": "J"}
@@ -228,6 +231,8 @@ class WriteBehind:
 
     rows: dict[Any, list[dict[str, Any]]]  # table → rows to insert, in order
     head: int | None = None
+    # the push's device cursors, (device_id, incarnation) → {last_local_seq, last_seen, user_id}
+    cursors: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def start_write_behind(session: Session) -> WriteBehind:
@@ -242,7 +247,8 @@ def write_behind(session: Session) -> WriteBehind | None:
 def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) -> None:
     """Write the transaction's write-behind rows and head (and, on PostgreSQL, ``pg_notify``) at once.
 
-    PostgreSQL: one statement, ``WITH … INSERT …, … UPDATE srv_sync_counter … SELECT pg_notify(…)``.
+    PostgreSQL: one statement, ``WITH … INSERT … SELECT * FROM unnest(…), … UPDATE srv_sync_counter …
+    SELECT pg_notify(…)``, whose text depends only on which tables have rows (built once, not compiled per push).
     """
     wb = session.info.pop(_WRITE_BEHIND, None)
     if wb is None:
@@ -256,7 +262,30 @@ def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) 
                 session.execute(table.insert(), rows)
         if head is not None:
             session.execute(head)
+        _update_cursors(session, wb)
         return
+    if any(_keys_differ(rows) for rows in wb.rows.values()):  # not reached: each writer builds its rows alike
+        _flush_compiled(session, wb, head, notify)
+        return
+    sql, params = _write_behind_sql(session.get_bind().dialect, wb, notify)
+    if sql is not None:
+        session.connection().exec_driver_sql(sql, params)
+
+
+def _update_cursors(session: Session, wb: WriteBehind) -> None:
+    for (device_id, incarnation), values in wb.cursors.items():
+        session.execute(update(DeviceCursor).where(DeviceCursor.device_id == device_id,
+                                                   DeviceCursor.incarnation == incarnation).values(**values))
+
+
+def _keys_differ(rows: list[dict[str, Any]]) -> bool:
+    keys = rows[0].keys() if rows else ()
+    return any(r.keys() != keys for r in rows)
+
+
+def _flush_compiled(session: Session, wb: WriteBehind, head: Any, notify: tuple[str, str] | None) -> None:
+    """The write-behind rows as SQLAlchemy multi-row INSERTs (compiled per call: rows of differing keys)."""
+    _update_cursors(session, wb)
     dml: list[tuple[Any, int]] = []  # (statement, its bound parameters)
     for table, rows in wb.rows.items():
         per = max(1, _MAX_PARAMS // max(1, len(table.c)))
@@ -270,6 +299,76 @@ def flush_write_behind(session: Session, notify: tuple[str, str] | None = None) 
         return
     tail = select(func.pg_notify(*notify)) if notify is not None else select(literal(1))
     session.execute(tail.add_cte(*(stmt.cte(f"w{i}") for i, (stmt, _) in enumerate(dml))))
+
+
+@dataclass(frozen=True)
+class _ArrayInsert:
+    """``INSERT INTO t (cols) SELECT * FROM unnest(%(p0)s::TYPE[], …)`` for one table: one parameter per
+    column whatever the number of rows, so the statement's text is the same for every push (no compiling
+    per push, and PostgreSQL may keep it prepared)."""
+
+    sql: str
+    columns: tuple[str, ...]
+    processors: tuple[Any, ...]  # the column type's bind processor (JSON → its text), as SQLAlchemy's own
+
+
+_ARRAY_INSERTS: dict[tuple[Any, Any, str, tuple[str, ...]], _ArrayInsert] = {}
+
+
+def _array_insert(dialect: Any, table: Any, prefix: str, columns: tuple[str, ...]) -> _ArrayInsert:
+    key = (dialect, table, prefix, columns)  # the dialect holds the engine's JSON serializer
+    found = _ARRAY_INSERTS.get(key)
+    if found is not None:
+        return found
+    casts, processors = [], []
+    for i, name in enumerate(columns):
+        col = table.c[name]
+        # no length in the cast: the INSERT checks it (a cast would truncate); binary: no escaping of each text
+        type_name = dialect.type_compiler_instance.process(col.type).split("(")[0]
+        casts.append(f"%({prefix}_{i})b::{type_name}[]")
+        processors.append(col.type.dialect_impl(dialect).bind_processor(dialect))
+    quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in columns)
+    # names from the table's own metadata, values only as parameters
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) "  # noqa: S608
+           f"SELECT * FROM unnest({', '.join(casts)})")
+    found = _ARRAY_INSERTS[key] = _ArrayInsert(sql, columns, tuple(processors))
+    return found
+
+
+_CURSORS_SQL = (
+    "wc AS (UPDATE srv_device_cursor SET last_local_seq = v.l, last_seen = v.s, user_id = v.u "
+    "FROM unnest(%(cd)b::VARCHAR[], %(ci)b::VARCHAR[], %(cl)b::BIGINT[], %(cs)b::TIMESTAMP WITHOUT TIME ZONE[], "
+    "%(cu)b::VARCHAR[]) AS v(d, i, l, s, u) "
+    "WHERE srv_device_cursor.device_id = v.d AND srv_device_cursor.incarnation = v.i)")
+
+
+def _write_behind_sql(dialect: Any, wb: WriteBehind, notify: tuple[str, str] | None) -> tuple[str | None, dict]:
+    """One statement: each table's rows as column arrays, the counter's head, and the NOTIFY (PostgreSQL)."""
+    ctes: list[str] = []
+    params: dict[str, Any] = {}
+    for table, rows in wb.rows.items():
+        if not rows:
+            continue
+        prefix = f"w{len(ctes)}"
+        ins = _array_insert(dialect, table, prefix, tuple(rows[0]))
+        for i, (name, process) in enumerate(zip(ins.columns, ins.processors, strict=True)):
+            values = [r[name] for r in rows]
+            params[f"{prefix}_{i}"] = [process(v) for v in values] if process is not None else values
+        ctes.append(f"{prefix} AS ({ins.sql})")
+    if wb.head is not None:
+        ctes.append("wh AS (UPDATE srv_sync_counter SET head = %(head)s::BIGINT WHERE srv_sync_counter.id = 1)")
+        params["head"] = wb.head
+    if wb.cursors:
+        ctes.append(_CURSORS_SQL)
+        keys, values = list(wb.cursors), list(wb.cursors.values())
+        params.update(cd=[k[0] for k in keys], ci=[k[1] for k in keys], cl=[v["last_local_seq"] for v in values],
+                      cs=[v["last_seen"] for v in values], cu=[v["user_id"] for v in values])
+    if not ctes and notify is None:
+        return None, params
+    tail = "SELECT pg_notify(%(channel)s, %(payload)s)" if notify is not None else "SELECT 1"
+    if notify is not None:
+        params["channel"], params["payload"] = notify
+    return (f"WITH {', '.join(ctes)} {tail}" if ctes else tail), params
 
 
 def allocate_number(session: Session, obj: Base, kind: str) -> str:
@@ -326,8 +425,9 @@ def log_rows(
         return []
     if _links_settled(session):  # the department lookup need not flush: the rows are written once, stamped
         with session.no_autoflush:
-            buckets = all_buckets_of(session, list(rows))
+            buckets = _buckets_of_rows(session, list(rows), before or {})
     else:
+        session.info.pop(_LINKS, None)
         buckets = all_buckets_of(session, list(rows))
     plan = list(zip(rows, buckets, strict=True))
     joined = _joined_department_rows(session, plan) if _may_join_department(plan, before or {}) else []
@@ -409,6 +509,53 @@ def log_rows(
 
 _LINK_TABLES = {"dispatch", "case_checkin", "one_thing_case"}
 _INCIDENT_LINKS = ("lead_department_code", "assignee_kind", "assignee_code")
+_LINKS = "commandroom.department_links"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_links_on_rollback(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(_LINKS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_links(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LINKS, None)
+
+
+def _moves_links(row: Base, before: dict[str, Any] | None) -> bool:
+    """Can writing this row change which departments an incident or case belongs to?"""
+    table = row.__tablename__
+    if table in _LINK_TABLES:
+        return True
+    return table == "incident" and (before is None or any(
+        k in before and before[k] != getattr(row, k) for k in _INCIDENT_LINKS))
+
+
+def _buckets_of_rows(session: Session, rows: list[Base], before: dict[int, dict[str, Any] | None]) -> list[list[str]]:
+    """:func:`all_buckets_of`, with the incidents' and cases' departments read once per transaction.
+
+    A batch of notes on one incident asked for that incident's departments once per note. What was read
+    stays true under the counter lock until this transaction writes an incident's lead or assignee, a
+    dispatch, a summons or a one-thing case: logging such a row forgets what was read (and a rollback does).
+    """
+    if any(_moves_links(row, before.get(id(row))) for row in rows):
+        session.info.pop(_LINKS, None)
+        return all_buckets_of(session, rows)
+    known: tuple[dict[str, set[str]], dict[str, set[str]]] = session.info.setdefault(_LINKS, ({}, {}))
+    items = [(row.__tablename__, row_values(row)) for row in rows]
+    incidents, cases = DepartmentLinks.ids_of(items)
+    incidents = {i for i in incidents if i and i not in known[0]}
+    cases = {c for c in cases if c and c not in known[1]}
+    if incidents or cases:
+        by_incident, by_case = department_links(session, incidents, cases)
+        for i in incidents:
+            known[0][i] = by_incident.get(i, set())
+        for c in cases:
+            known[1][c] = by_case.get(c, set())
+    links = DepartmentLinks(known[0], known[1])
+    return [buckets_of(row) + [department_bucket(c) for c in sorted(links.of(table, values))]
+            for row, (table, values) in zip(rows, items, strict=True)]
 
 
 def _links_settled(session: Session) -> bool:

@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from commandroom.domain.errors import DomainError
 from commandroom.domain.models import (
@@ -252,10 +253,18 @@ def _lock_cursor(session: Session, who: Principal, req: PushIn, now: datetime) -
 
 
 def _save_cursor(b: _Batch, last: int) -> None:
-    """Set the cursor row's fields (one UPDATE at the next flush, none if nothing changed)."""
-    b.cursor.last_local_seq = last
-    b.cursor.last_seen = b.seen
-    b.cursor.user_id = b.who.user_id
+    """Set the cursor row's fields (one UPDATE at the next flush, none if nothing changed); on the fast path
+    with the transaction's write-behind rows instead (no statement of its own, no unit of work)."""
+    wb = changelog.write_behind(b.session)
+    if wb is None:
+        b.cursor.last_local_seq = last
+        b.cursor.last_seen = b.seen
+        b.cursor.user_id = b.who.user_id
+        return
+    wb.cursors[(b.cursor.device_id, b.cursor.incarnation)] = {
+        "last_local_seq": last, "last_seen": b.seen, "user_id": b.who.user_id}
+    for key, value in (("last_local_seq", last), ("last_seen", b.seen), ("user_id", b.who.user_id)):
+        set_committed_value(b.cursor, key, value)  # as written: nothing for the ORM to flush
 
 
 def _stored(pm: ProcessedMutation, m: MutationIn) -> dict[str, Any]:
@@ -352,9 +361,11 @@ def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:
     if not changelog.holds_lock(session):
         # The batch's first write. The cursor moves to this local_seq whatever the outcome, so write it
         # now, before the counter lock that the rest of the transaction holds; then take the lock here,
-        # outside the savepoint (a rolled-back savepoint would release a lock taken inside it).
+        # outside the savepoint (a rolled-back savepoint would release a lock taken inside it). (The fast
+        # path rolls back as a whole: its cursor is written with the write-behind rows.)
         _save_cursor(b, m.local_seq)
-        session.flush()
+        if b.savepoints:
+            session.flush()
         changelog.lock_counter(session)
     result: dict[str, Any]
     if not b.savepoints:

@@ -40,6 +40,7 @@ HEARTBEAT_MS = 5
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "15"))
 NICE_WRITER = os.environ.get("BENCH_NICE_WRITER", "") == "1"
 SWITCH_INTERVAL = float(os.environ.get("BENCH_SWITCH_INTERVAL", "0"))  # seconds; 0: Python's default
+ATTRIBUTE = os.environ.get("BENCH_ATTRIBUTE", "") == "1"  # print which GUI-thread work made the long gaps
 BUCKET = "township:330822111"
 _TIME_COLUMNS = {"ack_due", "onsite_due", "close_due", "dispatched_at", "acknowledged_at", "onsite_at", "closed_at",
                  "created_at", "updated_at"}
@@ -59,6 +60,7 @@ class Heartbeat:
         self.max_gap = 0.0
         self.ticks = 0
         self.gaps: list[float] = []
+        self.times: list[float] = []  # when each tick ran (perf_counter)
         self.cpu: list[float] = []  # the GUI thread's own CPU time within each gap
         self.waits: list[float] = []  # its time runnable but waiting for a CPU (Linux schedstat)
         self.last_cpu = 0.0
@@ -71,6 +73,7 @@ class Heartbeat:
         self.max_gap = 0.0
         self.ticks = 0
         self.gaps = []
+        self.times = [self.last]
         self.cpu = []
         self.waits = []
         self.timer.start()
@@ -84,6 +87,7 @@ class Heartbeat:
         cpu = time.thread_time()
         gap = now - self.last
         self.gaps.append(gap)
+        self.times.append(now)
         self.cpu.append(cpu - self.last_cpu)
         self.last_cpu = cpu
         wait = _run_delay()
@@ -208,12 +212,30 @@ def run() -> list[Measure]:
     from ui import gc_policy
 
     gc.collect()
-    collector = gc_policy.install()
+    attribution = None
+    table_class: type = IncidentTable
+    if ATTRIBUTE:
+        from tests.perf.stall_attribution import Attribution
+
+        attribution = Attribution()
+        attribution.install()
+        for method in ("_apply_resolved", "_prepare", "_repaint_clocks", "_insert_keys", "_on_store_changes"):
+            attribution.patch(IncidentTableModel, method)
+        attribution.patch(IncidentTable, "_lay_out_ahead")
+        attribution.patch(gc_policy.GuiThreadCollector, "tick")
+        paint = attribution.timed("IncidentTable.paintEvent", IncidentTable.paintEvent)
+
+        class TimedTable(IncidentTable):
+            def paintEvent(self, event: Any) -> None:
+                paint(self, event)
+
+        table_class = TimedTable
     store = DeskStore(work)
+    collector = gc_policy.install()  # after the store is open, as the desktop does (ui/app.py)
     out: dict[str, Any] = {}
 
     async def main() -> None:
-        view = IncidentTable()  # as the incidents page shows it (its delegate, fixed row heights)
+        view = table_class()  # as the incidents page shows it (its delegate, fixed row heights)
         view.resize(1000, 900)
         view.show()
         model = IncidentTableModel(store, IncidentQuery())
@@ -247,6 +269,17 @@ def run() -> list[Measure]:
         out["elapsed"] = time.perf_counter() - t0
         beat.stop()
         out["stall"] = beat.summary()
+        if attribution is not None:
+            from tests.perf.stall_attribution import report
+
+            print(report(attribution, beat.times, [0.0, *beat.cpu]), flush=True)
+            from collections import Counter
+
+            for generation in range(3):  # what the collections walk (the frozen start-up heap aside)
+                tracked = Counter(type(o).__name__ for o in gc.get_objects(generation))
+                print(f"# generation {generation}: {sum(tracked.values()):,} tracked objects; most: "
+                      + ", ".join(f"{n} {c:,}" for n, c in tracked.most_common(8)), flush=True)
+            attribution.events.clear()
         out["rows"] = model.rowCount()
         out["inserted"] = sum(inserted)
         out["resets"] = len(resets)
@@ -274,7 +307,7 @@ def run() -> list[Measure]:
     collector.timer.stop()
     gc.enable()
     gc.unfreeze()
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".incarnation"):  # (the store's incarnation marker too)
         Path(str(work) + suffix).unlink(missing_ok=True)
     st, idle, naive = out["stall"], out["idle"], out["naive"]
     return [

@@ -12,6 +12,7 @@ the server sends (SQLAlchemy ``before_cursor_execute`` on the server's engine) a
   validation, JSON) — wall time here includes the in-process HTTP client, so read the CPU figure.
 
 Wall times are medians, and only meaningful on a quiet machine; the load average is printed.
+``PUSH_COST_PROFILE=POST`` (any part of a case's label) prints a cProfile of the cases it names.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+PROFILE = os.environ.get("PUSH_COST_PROFILE", "")
+"""Profile the cases whose label contains this (cProfile; the CPU figures of a profiled case are inflated)."""
 PG_ADMIN = os.environ.get("COMMANDROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -45,6 +48,12 @@ def _measure(label: str, counter: Counter, fn: Callable[[int], Any], n: int, *, 
     fn(-1)  # warm up (imports, first-use caches)
     fn(-2)
     stmts, cpu, wall = [], [], []
+    profiler = None
+    if PROFILE and PROFILE in label:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
     for i in range(n):
         counter.n = 0
         counter.sql = []
@@ -53,6 +62,14 @@ def _measure(label: str, counter: Counter, fn: Callable[[int], Any], n: int, *, 
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
         stmts.append(counter.n)
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        print(f"--- {label}: cProfile of {n} runs, top by own time and by cumulative time")
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats(60)
     if show_sql:
         print(f"--- {label}: statements of the last run")
         for s in counter.sql:

@@ -131,3 +131,35 @@ def test_the_demo_has_the_four_departments_liaisons(sqlite_url, tmp_path):
         state.close()
     assert sorted(names.values()) == sorted(["县市场监督管理局", "县综合行政执法局", "县自然资源和规划局", "县农业农村局"])
     assert all(u.role == "department_liaison" and u.scope_kind == "county" for u in users.values())
+
+
+def test_a_note_after_a_dispatch_in_the_same_push_reaches_the_department(world):
+    """The departments of an incident are read once per push transaction; a dispatch in between changes them,
+    so the note after it is logged for the department's desk too (and the note before it joins with the record)."""
+    from sqlalchemy import select
+
+    from commandroom.domain.models import ChangeLog
+
+    srv = world
+    incident = srv.ids["qc_none"]
+    qc = srv.bearer("duty-qc", "ws-qc-0002")
+    muts = [("incident.note", {"note": "派遣之前"}),
+            ("incident.dispatch", {"target_kind": "department", "target_code": "market", "dispatch_id": new_id()}),
+            ("incident.note", {"note": "派遣之后"})]
+    body = {"device_id": "ws-qc-0002", "device_incarnation": new_id(), "first_local_seq": 1,
+            "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+            "mutations": [{"mutation_id": new_id(), "local_seq": i + 1, "name": name, "entity_id": incident,
+                           "args": args} for i, (name, args) in enumerate(muts)]}
+    r = srv.client.post("/api/v1/sync/push", json=body, headers=qc)
+    assert r.status_code == 200 and [x["status"] for x in r.json()["results"]] == ["applied"] * 3, r.text
+    before, _dispatch, after = (m["mutation_id"] for m in body["mutations"])
+    with srv.state.read() as s:
+        def buckets(mutation_id: str) -> set[str]:
+            return set(s.scalars(select(ChangeLog.bucket).where(ChangeLog.origin_mutation == mutation_id,
+                                                                ChangeLog.entity_type == "timeline_entry")))
+        assert buckets(before) == {f"township:{QC}"}
+        assert buckets(after) == {f"township:{QC}", "department:market"}
+        notes = set(s.scalars(select(ChangeLog.entity_id).where(ChangeLog.bucket == "department:market",
+                                                                ChangeLog.entity_type == "timeline_entry")))
+    li = srv.bearer("market-li", "ws-market-0002")
+    assert notes <= _pulled(srv, li)["timeline_entry"] and len(notes) >= 2  # both notes reach the liaison

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy import text as sa_text
 
 from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
 from commandroom.domain.errors import ValidationError
@@ -456,3 +457,54 @@ def test_a_group_with_a_failing_mutation_answers_each_push_as_if_alone(pg_url, t
             assert ok, message
     finally:
         srv.state.close()
+
+
+def test_the_write_behind_statement_stores_what_the_orm_insert_stored(pg_url, tmp_path):
+    """The push's bookkeeping rows, written as column arrays in one statement, are stored byte for byte as the
+    SQLAlchemy multi-row INSERT stored them (JSON text, a JSON null for None, timestamps, quotes, unicode)."""
+    from datetime import datetime
+
+    server = make_server(pg_url, tmp_path)
+    state = server.state
+    at = datetime(2026, 3, 4, 5, 6, 7, 891011)
+    odd = {"note": '引号 "x" \\ 反斜杠\n换行', "n": 2.0, "nested": {"k": [1, None, True]}, "when": at.isoformat()}
+
+    def rows(first: int) -> dict:
+        change = {"seq": first, "bucket": f"township:{T1}", "entity_type": "incident", "entity_id": "e1",
+                  "op": "upsert", "row_version": 7, "fields": odd, "origin_device": "ws-1",
+                  "origin_mutation": None, "server_ts": at}
+        removed = {**change, "seq": first + 1, "op": "remove", "fields": None, "origin_mutation": "m" * 36}
+        audit = {"id": first, "at": at, "user_id": None, "device_id": "ws-1", "mutation_id": None,
+                 "action": "incident.note", "entity_type": "incident", "entity_id": "e1", "before": None,
+                 "after": odd, "prev_hash": "0" * 64, "hash": "a" * 64}
+        done = {"mutation_id": f"mut-{first:08d}", "device_id": "ws-1", "device_incarnation": "inc-0001",
+                "local_seq": 5, "user_id": None, "name": "incident.note", "payload_hash": "b" * 64,
+                "status": "applied", "result": {"status": "applied", "seq": None, "follow": None},
+                "seq": 9, "processed_at": at, "occurred_at": None}
+        return {ChangeLog.__table__: [change, removed], AuditEntry.__table__: [audit],
+                ProcessedMutation.__table__: [done]}
+
+    try:
+        with state.transaction() as s:  # the arrays
+            wb = changelog.start_write_behind(s)
+            wb.rows.update(rows(1000))
+            changelog.flush_write_behind(s, None)
+        with state.transaction() as s:  # the ORM's INSERT … VALUES, as every push wrote them before
+            wb = changelog.start_write_behind(s)
+            wb.rows.update(rows(2000))
+            changelog.write_behind(s)
+            s.info.pop("commandroom.write_behind")
+            changelog._flush_compiled(s, wb, None, None)
+        with state.read() as s:
+            for table, key, wanted, ours in (
+                    (ChangeLog.__table__, "seq", 2, "1000, 1001, 2000, 2001"), (AuditEntry.__table__, "id", 1, "1000, 2000"),
+                    (ProcessedMutation.__table__, "mutation_id", 1, "'mut-00001000', 'mut-00002000'")):
+                # every column's stored text but the key (the JSON columns' text itself, not only its value)
+                cols = ", ".join(f'"{c.name}"::text' for c in table.c if c.name != key)
+                got = [tuple(r) for r in s.execute(sa_text(f"SELECT {cols} FROM {table.name} WHERE {key} IN ({ours}) ORDER BY {key}"))]
+                assert len(got) == 2 * wanted, table.name
+                assert got[:wanted] == got[wanted:], table.name
+            before = s.execute(sa_text("SELECT before::text FROM srv_audit WHERE id = 1000")).scalar()
+            assert before == "null"  # a JSON null, as SQLAlchemy's JSON type writes None
+    finally:
+        state.close()

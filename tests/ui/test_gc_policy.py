@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 import weakref
 
 import pytest
@@ -87,3 +88,39 @@ def test_young_collections_follow_what_was_made_and_keep_each_one_small(policy):
         del keep
     assert policy.young_runs == 3 and all(r() is None for r in refs)  # three young collections, garbage gone
     assert gc.get_count()[0] < gc_policy.YOUNG_THRESHOLD
+
+
+def test_while_the_app_is_busy_young_garbage_is_collected_though_few_new_objects_are_counted(policy):
+    """A cache replacing its entries frees about as many objects as it makes (the count of new objects stays
+    low) while the young generation's list grows: when the process is busy, a young collection still comes."""
+    from ui import gc_policy
+
+    gc.collect(1)
+    policy.tick()
+    obj = Cycle()
+    ref = weakref.ref(obj)
+    del obj
+    assert gc.get_count()[0] < gc_policy.YOUNG_THRESHOLD
+    policy.last_young -= 2 * gc_policy.YOUNG_EVERY_S
+    time.sleep(0.15)  # idle for a while: nothing to do yet
+    policy.tick()
+    assert ref() is not None
+    start = time.process_time()
+    while time.process_time() - start < 0.05:  # busy: a sync is streaming in
+        pass
+    policy.tick()
+    assert ref() is None
+    policy.last_full -= gc_policy.FULL_EVERY_S  # a minute since the last full collection ...
+    assert not policy.full_due(time.monotonic()), "... but busy just now: the full collection waits"
+
+
+def test_a_full_collection_waits_while_the_app_says_it_is_busy(policy):
+    """The incident table says so while it applies a sync's changes: no full collection amid them."""
+    from ui import gc_policy
+
+    policy.last_full -= gc_policy.FULL_EVERY_S  # a minute since the last one, and the collector saw nothing
+    policy.last_busy = float("-inf")
+    assert policy.full_due(time.monotonic())
+    gc_policy.note_busy()
+    assert not policy.full_due(time.monotonic())
+    assert policy.full_due(time.monotonic() + gc_policy.QUIET_BEFORE_FULL_S)

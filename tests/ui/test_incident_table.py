@@ -489,3 +489,140 @@ def test_cells_painted_from_laid_out_text_look_like_qts_own(seeded, qtbot, theme
         assert QColor(images[0].pixelColor(2, 2)) == QColor(images[1].pixelColor(2, 2))
     finally:
         apply_theme(QApplication.instance(), before)
+
+
+def _cell_roles(model, row: int, column: int) -> tuple:
+    from PySide6.QtCore import Qt
+
+    from ui.incidents.table_model import ClockStateRole
+
+    index = model.index(row, column)
+    roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
+             Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole, ClockStateRole)
+    values = []
+    for role in roles:
+        value = model.data(index, role)
+        if hasattr(value, "color"):  # a brush: its colour
+            value = value.color().name()
+        elif hasattr(value, "bold"):  # a font: bold or not
+            value = ("font", value.bold())
+        values.append(value)
+    return tuple(values)
+
+
+def test_countdown_tick_repaints_the_countdown_column_and_every_cell_reads_as_a_fresh_table(seeded, qtbot):
+    """When the countdowns move on, only their column is repainted, and every cell (text, colours, bold) is
+    what a table opened at the new time shows: no stale countdown, and the other columns unchanged."""
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import COL_CLOCK, IncidentTableModel
+    from ui.incidents.table_view import IncidentTable
+
+    start = utcnow().replace(microsecond=0)
+    later = start + timedelta(hours=5, minutes=7)
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.set_now(start)
+    model.load_now()
+    view = IncidentTable()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1200, 700)
+    view.grab()  # painted once at the first time: the cells are built
+    shown = range(40)
+    before = [[_cell_roles(model, r, c) for c in range(model.columnCount())] for r in shown]
+    changed = []
+    model.dataChanged.connect(lambda a, b, _r=(): changed.append((a.column(), b.column())))
+    model.set_now(later)
+    assert changed == [(COL_CLOCK, COL_CLOCK)], "the tick repaints the countdown column only"
+    view.grab()
+    fresh = IncidentTableModel(seeded, IncidentQuery())
+    fresh.set_now(later)
+    fresh.load_now()
+    assert [model.key_at(r) for r in shown] == [fresh.key_at(r) for r in shown]
+    after = [[_cell_roles(model, r, c) for c in range(model.columnCount())] for r in shown]
+    assert after == [[_cell_roles(fresh, r, c) for c in range(fresh.columnCount())] for r in shown]
+    assert any(a[COL_CLOCK] != b[COL_CLOCK] for a, b in zip(after, before, strict=True)), "the countdowns moved"
+    def other_columns(rows):  # the painted roles of the nine other columns (not the row's clock state)
+        return [[roles[:5] for c, roles in enumerate(row) if c != COL_CLOCK] for row in rows]
+
+    assert other_columns(after) == other_columns(before)
+
+
+def test_cached_cells_are_not_walked_by_the_garbage_collector(seeded):
+    """The cells the table paints from hold only text, numbers and colour names: once collected, the garbage
+    collector drops them from its lists (over two collections: cells, then rows), so the collections on
+    the GUI thread do not walk the 6,000 cached rows' cells each time."""
+    import gc
+
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.load_now()
+    rows = [model.cells_at(r) for r in range(200)]
+    assert any(cell[1] or cell[2] or cell[3] for cells in rows for cell in cells), "coloured or bold cells among them"
+    gc.collect()  # drops the cells of each row from the collector's lists ...
+    gc.collect()  # ... and then the row's tuple that holds them
+    assert not [r for r, cells in enumerate(rows) if gc.is_tracked(cells)]
+
+
+def test_two_changed_rows_far_apart_repaint_those_rows_not_the_rows_between(seeded):
+    """A change to two incidents on screen repaints their two rows; the rows between them are not redrawn
+    (one range from the first to the last would repaint the whole screen on every sync page)."""
+    from commandroom.mutations.core import Changes
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import COL_TITLE, IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.load_now()
+    first, last = 2, 30
+    ids = [model.row_at(r).id for r in (first, last)]
+    changed = []
+    model.dataChanged.connect(lambda a, b, _r=(): changed.append((a.row(), b.row(), a.column(), b.column())))
+    with seeded.write() as session:  # as a sync page would write them
+        conn = session.connection().connection.driver_connection
+        conn.executemany("UPDATE incident SET title = title || '（续报）' WHERE id = ?", [(i,) for i in ids])
+    seeded.emit(Changes({"incident": set(ids)}))
+    assert all(model.data(model.index(r, COL_TITLE)).endswith("（续报）") for r in (first, last))
+    repainted = {r for a, b, _c0, _c1 in changed for r in range(a, b + 1)}
+    assert {first, last} <= repainted
+    assert not repainted & set(range(first + 1, last)), changed
+    assert all((c0, c1) == (0, model.columnCount() - 1) for _a, _b, c0, c1 in changed), "whole rows"
+
+
+def test_the_table_repaints_only_the_countdown_column_when_the_countdowns_move_on(seeded, qtbot):
+    """The tick every 30 s redraws the countdown column's cells on screen, not the other ~270 cells."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import COL_CLOCK, IncidentTableModel
+    from ui.incidents.table_view import IncidentTable
+
+    start = utcnow().replace(microsecond=0)
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.set_now(start)
+    model.load_now()
+    view = IncidentTable()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1200, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(50)
+    painted = []
+
+    class PaintSpy(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.region().boundingRect())
+            return False
+
+    spy = PaintSpy()
+    view.viewport().installEventFilter(spy)
+    model.set_now(start + timedelta(minutes=30))
+    qtbot.waitUntil(lambda: bool(painted), timeout=2000)
+    qtbot.wait(100)  # (the column is repainted in bands, a few rows per turn of the event loop)
+    view.viewport().removeEventFilter(spy)
+    left, width = view.columnViewportPosition(COL_CLOCK), view.columnWidth(COL_CLOCK)
+    assert all(left - 1 <= r.left() and r.right() <= left + width for r in painted), (painted, left, width)
+    rows_on_screen = view.viewport().height() // view.rowHeight(0)
+    assert sum(r.height() for r in painted) >= rows_on_screen * view.rowHeight(0) - 1, "the whole column, in bands"

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# np.unique imports numpy.ma on its first call: 10–26 ms on the GUI thread at the first live insert
+# (the longest burst of a sync after the collections); imported here, at start-up, instead
+import numpy.ma
+
 MERGE_AT = 65_536  # added keys kept apart from the base before one merge
 
 
@@ -50,6 +54,7 @@ class DisplayKeys:
     def _moved(self) -> None:
         # data() reads the keys ~2000 times per repaint: slice once per change, not once per call
         self._view = self._buf[self._lo:self._hi]
+        self.count = self._hi - self._lo  # (rowCount, asked twice per painted cell, reads this)
 
     @property
     def view(self) -> np.ndarray:
