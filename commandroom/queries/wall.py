@@ -30,17 +30,18 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from commandroom.domain.clocks import (
     checkin_is_overdue,
     checkin_open_expr,
     checkin_overdue_expr,
-    is_overdue,
     open_incident_expr,
+    overdue_expr,
 )
 from commandroom.domain.enums import CardColumn, CaseState, MemberStatus
 from commandroom.domain.models import (
@@ -49,6 +50,7 @@ from commandroom.domain.models import (
     EventCategory,
     Grid,
     Incident,
+    MemberLoan,
     Module,
     OneThingCase,
     OneThingType,
@@ -187,16 +189,32 @@ class OverviewFigures:
 
 
 def _count_overdue(session: Session, now: datetime, townships: Sequence[str] | None) -> tuple[int, dict[str, int]]:
-    """Open incidents with a late running clock: the total and per township."""
-    total = 0
-    by_town: Counter[str] = Counter()
-    q = select(Incident.township_code, Incident.state, Incident.acknowledged_at, Incident.onsite_at,
-               Incident.ack_due, Incident.onsite_due, Incident.close_due).where(*_open_incident(townships))
-    for r in session.execute(q):
-        if is_overdue(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due, now):
-            total += 1
-            by_town[r.township_code] += 1
-    return total, dict(by_town)
+    """Open incidents with a late running clock: the total and per township.
+
+    Counted in the database with :func:`commandroom.domain.clocks.overdue_expr` (the SQL form of the
+    rule, tested against the Python one): loading every open incident's five times to test them here
+    cost a refresh ~10 ms of CPU on the reader thread, GIL time the GUI thread waits for.
+    """
+    by_town = {town: int(n) for town, n in session.execute(
+        select(Incident.township_code, func.count()).where(*_open_incident(townships), overdue_expr(now))
+        .group_by(Incident.township_code))}
+    return sum(by_town.values()), by_town
+
+
+def _utc_hour(session: Session, column: Any) -> Any:
+    """``column`` truncated to its UTC hour, as text "YYYY-MM-DD HH" (SQLite and PostgreSQL).
+
+    Shanghai's offset is a whole number of hours, so a UTC hour is one local hour: counting per hour
+    in the database and placing the (at most a few hundred) hours in Python gives the same figures as
+    placing every row, without turning thousands of stored times into ``datetime`` objects.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d %H", column)
+    return func.to_char(func.date_trunc("hour", column), "YYYY-MM-DD HH24")
+
+
+def _hour_start(text: str) -> datetime:
+    return datetime.fromisoformat(f"{text}:00")
 
 
 def _on_duty(session: Session, now: datetime, zone_ids: set[str] | None) -> tuple[int, str]:
@@ -266,15 +284,17 @@ def overview_figures(session: Session, now: datetime, *, townships: Sequence[str
     hourly = [0] * HOURS
     baseline = [0] * HOURS
     base_start = day_start - timedelta(days=BASELINE_DAYS)
-    for (at,) in session.execute(select(Report.reported_at).where(
+    hour_of_report = _utc_hour(session, Report.reported_at)
+    for hour_text, n in session.execute(select(hour_of_report, func.count()).where(
             Report.reported_at >= base_start, Report.reported_at < min(day_end, now + timedelta(seconds=1)),
-            *live_reports)):
+            *live_reports).group_by(hour_of_report)):
+        at = _hour_start(hour_text)
         if at >= day_start:
             h = _hour_index(at, day_start)
             if 0 <= h < HOURS:
-                hourly[h] += 1
+                hourly[h] += n
         else:
-            baseline[_hour_index(at, base_start) % HOURS] += 1
+            baseline[_hour_index(at, base_start) % HOURS] += n
     reports_today = sum(hourly)
     current_hour = max(0, min(HOURS - 1, _hour_index(now, day_start)))
 
@@ -307,18 +327,22 @@ def overview_figures(session: Session, now: datetime, *, townships: Sequence[str
     trend_closed = [0] * TREND_DAYS
     trend_on_time = [0] * TREND_DAYS
     closed_month = on_time_month = 0
-    for closed_at, close_due in session.execute(
-            select(Incident.closed_at, Incident.close_due)
+    # per UTC hour of closing (month and day starts are whole local hours): closed, and closed on time
+    hour_closed = _utc_hour(session, Incident.closed_at)
+    on_time = case((or_(Incident.close_due.is_(None), Incident.closed_at <= Incident.close_due), 1), else_=0)
+    for hour_text, n, ok in session.execute(
+            select(hour_closed, func.count(), func.sum(on_time))
             .where(Incident.state == "closed", Incident.closed_at >= first, Incident.closed_at <= now,
-                   Incident.deleted.is_(False), *_scope(Incident.township_code, townships))):
-        ok = close_due is None or closed_at <= close_due
+                   Incident.deleted.is_(False), *_scope(Incident.township_code, townships))
+            .group_by(hour_closed)):
+        closed_at, ok = _hour_start(hour_text), int(ok or 0)
         if closed_at >= month_start:
-            closed_month += 1
+            closed_month += n
             on_time_month += ok
         if closed_at >= trend_start:
             i = int((closed_at - trend_start).total_seconds() // 86400)
             if 0 <= i < TREND_DAYS:
-                trend_closed[i] += 1
+                trend_closed[i] += n
                 trend_on_time[i] += ok
 
     zone_ids = None if townships is None else {z for z, _n in zones}
@@ -365,27 +389,88 @@ class ZoneFigure:
     balance: str  # busy / normal / idle / unstaffed
 
 
-def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> list[ZoneFigure]:
-    """The 7-zone board for the wall, from :func:`commandroom.services.teams.zone_board`.
+def _zone_board_rows(session: Session, now: datetime) -> list[tuple[str, str, list[str], int, int, int, int]]:
+    """Per zone, in id order: (zone id, name, township names, on duty, available, open enforcement incidents,
+    of those overdue).
 
-    When no roster entry covers ``now`` the services count nobody on duty; the wall then
-    counts members by status (as :func:`overview_figures` does) so the tiles are not all "busy".
+    The counts of :func:`commandroom.services.teams.zone_board` read as plain rows: that function loads
+    ORM objects (every township with its area GeoJSON, twice, members, dispatches, open incidents) and
+    computes the zones' neighbours with shapely for the desktop's lending suggestion, none of which the
+    wall shows. On a wall reloading its zone board every few seconds for weeks that churn was the largest
+    allocation of a refresh and kept raising the allocator's high-water mark (issue 21). Open and
+    overdue incidents are counted in the database (:func:`commandroom.domain.clocks.overdue_expr`).
     """
-    from commandroom.services.teams import zone_board
+    from commandroom.workflows import INCIDENT_OPEN_STATES
 
-    board = zone_board(session, now)
+    zone_rows = session.execute(select(Zone.id, Zone.name, Zone.hub_code, Zone.member_codes).order_by(Zone.id)).all()
+    names: dict[str, str] = {code: short for code, short in session.execute(select(Township.code, Township.short_name))}
+    zone_by_township: dict[str, str] = {}
+    for zone_id, _name, hub, members in zone_rows:
+        for code in [*(members or []), hub]:
+            zone_by_township.setdefault(code, zone_id)
+    # on duty: the members a roster entry covers now, in their zone or the zone a running loan sends them to
+    rostered = set(session.scalars(select(RosterEntry.member_id).where(
+        RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now)))
+    on_duty: Counter[str] = Counter()
+    available: Counter[str] = Counter()
+    if rostered:
+        lent_to: dict[str, str] = {}
+        for member_id, to_zone in session.execute(
+                select(MemberLoan.member_id, MemberLoan.to_zone_id)
+                .where(MemberLoan.deleted.is_(False), MemberLoan.starts_at <= now, MemberLoan.ends_at > now)
+                .order_by(MemberLoan.starts_at, MemberLoan.id)):
+            lent_to[member_id] = to_zone  # the latest started loan wins
+        ids = sorted(rostered)
+        for start in range(0, len(ids), 512):
+            for member_id, zone_id, status in session.execute(
+                    select(TeamMember.id, TeamMember.zone_id, TeamMember.status).where(
+                        TeamMember.id.in_(in_values(ids[start:start + 512])), TeamMember.deleted.is_(False))):
+                zone_id = lent_to.get(member_id, zone_id)
+                if status != MemberStatus.OFF_DUTY.value:  # rostered but reported off duty (休息): not counted
+                    on_duty[zone_id] += 1
+                if status == MemberStatus.AVAILABLE.value:
+                    available[zone_id] += 1
+    open_work: Counter[str] = Counter()
+    late_work: Counter[str] = Counter()
+    for zone_id, town, n, late in session.execute(
+            select(Incident.zone_id, Incident.township_code, func.count(),
+                   func.sum(case((overdue_expr(now), 1), else_=0)))
+            .where(Incident.deleted.is_(False), Incident.is_enforcement.is_(True), Incident.merged_into_id.is_(None),
+                   Incident.state.in_([s.value for s in INCIDENT_OPEN_STATES]))
+            .group_by(Incident.zone_id, Incident.township_code)):
+        zone_id = zone_id or zone_by_township.get(town)
+        if zone_id:
+            open_work[zone_id] += n
+            late_work[zone_id] += int(late or 0)
+    out = []
+    for zone_id, name, hub, members in zone_rows:
+        codes: list[str] = list(dict.fromkeys([hub, *(members or [])]))
+        out.append((zone_id, name, [names.get(c, c) for c in codes], on_duty[zone_id], available[zone_id],
+                    open_work[zone_id], late_work[zone_id]))
+    return out
+
+
+def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | None = None) -> list[ZoneFigure]:
+    """The 7-zone board for the wall: the counts and balance of :func:`commandroom.services.teams.zone_board`.
+
+    Read as plain rows (:func:`_zone_board_rows`), the balance computed with the same rule
+    (``BUSY_FACTOR``/``IDLE_FACTOR`` over the mean of all zones' loads). When no roster entry covers
+    ``now`` the services count nobody on duty; the wall then counts members by status (as
+    :func:`overview_figures` does) so the tiles are not all "busy".
+    """
+    from commandroom.services.teams import BUSY_FACTOR, IDLE_FACTOR
+
+    board = _zone_board_rows(session, now)
     _zones_list, _town_zone = _zones(session, townships)
     wanted = None if townships is None else {z for z, _n in _zones_list}
-    # overdue among the same incidents the tile counts as open (the zone's open enforcement work)
-    zone_of: dict[str, str] = {i: s.zone_id for s in board for i in s.open_incident_ids}
-    late: Counter[str] = Counter()
-    ids = sorted(zone_of)
-    for start in range(0, len(ids), 512):
-        for r in session.execute(
-                select(Incident.id, Incident.state, Incident.acknowledged_at, Incident.onsite_at, Incident.ack_due,
-                       Incident.onsite_due, Incident.close_due).where(Incident.id.in_(in_values(ids[start:start + 512])))):
-            if is_overdue(r.state, r.acknowledged_at, r.onsite_at, r.ack_due, r.onsite_due, r.close_due, now):
-                late[zone_of[r.id]] += 1
+    # the services' balance: loads rounded to 3 places, compared with the mean over every zone
+    loads = {zone_id: round(n_open / max(1, duty), 3) for zone_id, _n, _t, duty, _a, n_open, _l in board}
+    mean = sum(loads.values()) / len(loads) if loads else 0.0
+    balance: dict[str, str] = {}
+    for zone_id, _n, _t, duty, _a, n_open, _l in board:
+        load = loads[zone_id]
+        balance[zone_id] = ("busy" if (n_open and duty == 0) or (load > 0 and load >= max(1.0, BUSY_FACTOR * mean))
+                            else "unstaffed" if duty == 0 else "idle" if load <= IDLE_FACTOR * mean else "normal")
     covered = session.scalar(select(func.count()).select_from(RosterEntry).where(
         RosterEntry.deleted.is_(False), RosterEntry.starts_at <= now, RosterEntry.ends_at > now))
     by_status: dict[str, Counter[str]] = defaultdict(Counter)
@@ -395,17 +480,16 @@ def zone_figures(session: Session, now: datetime, *, townships: Sequence[str] | 
                 .where(TeamMember.deleted.is_(False)).group_by(TeamMember.zone_id, TeamMember.status)):
             by_status[zone_id][status] += n
     out = []
-    for s in board:
-        if wanted is not None and s.zone_id not in wanted:
+    for zone_id, name, town_names, on_duty, available, n_open, late in board:
+        if wanted is not None and zone_id not in wanted:
             continue
-        on_duty, available = s.on_duty, s.available
         if not covered:
-            counts = by_status.get(s.zone_id, Counter())
+            counts = by_status.get(zone_id, Counter())
             on_duty = sum(n for st, n in counts.items() if st != MemberStatus.OFF_DUTY.value)
             available = counts.get(MemberStatus.AVAILABLE.value, 0)
-        load = s.open_incidents / max(1, on_duty)
-        out.append(ZoneFigure(s.zone_id, s.name, list(s.township_names), on_duty, available, s.open_incidents,
-                              late.get(s.zone_id, 0), round(load, 2), s.balance if covered else ""))
+        load = n_open / max(1, on_duty)
+        out.append(ZoneFigure(zone_id, name, town_names, on_duty, available, n_open, late, round(load, 2),
+                              balance[zone_id] if covered else ""))
     if not covered and out:
         mean = sum(z.load for z in out) / len(out)
         out = [ZoneFigure(z.zone_id, z.name, z.townships, z.on_duty, z.available, z.open_incidents, z.overdue, z.load,

@@ -5,8 +5,15 @@
   no base map (vector only), same run.
 * street zoom = from ``setView`` on 天马街道's seat at zoom 15 until the tiles in view are loaded and
   painted. Baseline: the same jump without a base map.
-* panning = 60 animation frames, each panning the map 40 px (tiles come and go); the p95 frame
-  time, baseline: the same panning without a base map (target: at most 1.25× that, see below).
+* panning = 60 animation frames, each panning the map 40 px (tiles come and go), in each of
+  ``PAN_ROUNDS`` rounds that alternate a view with and a view without the base map; the frame times
+  (``requestAnimationFrame`` timestamps) of all rounds are pooled per side. Two figures, each against
+  the same panning without a base map measured the same way (target: at most 1.25× that, see below):
+  the *mean frame time* (all the frame work) and the *slow-frame tail*, the mean of the slowest 5 %
+  of the frames. Offscreen, Chromium's frames are multiples of 16.7 ms, so a single percentile of 60
+  frames moved by a whole frame when one frame more was dropped (p95 33.4 against 50.0 ms in two
+  quiet runs of the same code); the tail mean over 300 frames moves by ~1 ms per dropped frame and
+  still grows with every slow frame the base map adds.
 
 The demo base map (zooms 9–15) is rendered once and cached in the temp folder (≈ 40 s the first
 time). Run: ``python -m tests.perf basemap``.
@@ -31,6 +38,8 @@ from tests.perf.measure import Measure, percentile
 
 PAINT_TARGET_S = 1.0
 REPEATS = 3
+PAN_ROUNDS = 5  # rounds of 60 pans per side, alternating (the first REPEATS also give the open and jump figures)
+TAIL_SHARE = 0.05  # the slow-frame tail: the slowest 5 % of the pooled frames
 # Offscreen, Chromium paints in software on this 2-core machine: the map alone pans at ~60–180 ms a frame,
 # so the base map's own cost is what is judged: its frames no slower than 1.25× the same panning without it.
 FRAME_RATIO_TARGET = 1.25
@@ -137,6 +146,16 @@ def _pan_frames(view: Any, loop: _Loop) -> list[float]:
     return json.loads(box[-1])
 
 
+def tail_mean(frames: list[float], share: float = TAIL_SHARE) -> float:
+    """The mean of the slowest ``share`` of ``frames`` (at least one): a tail figure that, unlike one
+    percentile of frame-quantized times, moves by a fraction of a frame when one more frame is dropped."""
+    ordered = sorted(frames, reverse=True)
+    if not ordered:
+        return float("nan")
+    k = max(1, round(share * len(ordered)))
+    return statistics.fmean(ordered[:k])
+
+
 def run() -> list[Measure]:
     from PySide6.QtWidgets import QApplication
 
@@ -155,21 +174,29 @@ def run() -> list[Measure]:
         store = _store_with(100, root)
         warm, _ = _open(store, loop, folder)  # Chromium's start-up, paid once per run
         _close(warm)
-        # alternate the two sides, REPEATS times each, and compare medians: the machine is shared
-        plain_opens, plain_jumps, opens, jumps = [], [], [], []
-        for _ in range(REPEATS):
-            plain, seconds = _open(store, loop, None)
-            plain_opens.append(seconds)
-            plain_jumps.append(_street_jump(plain, loop, False))
-            plain_frames = _pan_frames(plain, loop)
-            _close(plain)
-            view, seconds = _open(store, loop, folder)
-            opens.append(seconds)
-            served_county = view.tiles_served
-            jumps.append(_street_jump(view, loop, True))
-            frames = _pan_frames(view, loop)
-            served = view.tiles_served
-            _close(view)
+        # alternate the two sides, each first in every other round, and compare medians (open, jump) and pooled
+        # frames (panning): the machine is shared
+        served_county = 0
+        sides: dict[bool, dict[str, list[float]]] = {
+            based: {"opens": [], "jumps": [], "frames": [], "tiles": []} for based in (False, True)}
+        for i in range(max(REPEATS, PAN_ROUNDS)):
+            for based in ((False, True) if i % 2 == 0 else (True, False)):
+                side = sides[based]
+                view, seconds = _open(store, loop, folder if based else None)
+                if based and i == 0:
+                    served_county = view.tiles_served  # the tiles of the first paint at county zoom
+                jump = _street_jump(view, loop, based)
+                if i < REPEATS:
+                    side["opens"].append(seconds)
+                    side["jumps"].append(jump)
+                if i < PAN_ROUNDS:
+                    before = view.tiles_served
+                    side["frames"] += _pan_frames(view, loop)
+                    side["tiles"].append(view.tiles_served - before)
+                _close(view)
+        plain_opens, plain_jumps, plain_frames = (sides[False][k] for k in ("opens", "jumps", "frames"))
+        opens, jumps, frames = (sides[True][k] for k in ("opens", "jumps", "frames"))
+        pan_tiles = round(sum(sides[True]["tiles"]))
         store.close()
         plain_s, county_s = statistics.median(plain_opens), statistics.median(opens)
         plain_street, street_s = statistics.median(plain_jumps), statistics.median(jumps)
@@ -178,11 +205,16 @@ def run() -> list[Measure]:
                     plain_s, "same map without a base map", f"≤ {PAINT_TARGET_S} s", county_s <= PAINT_TARGET_S),
             Measure(f"map with base map, jump to street zoom 15 until painted, median of {REPEATS}", street_s, "s", plain_street,
                     "same jump without a base map", f"≤ {PAINT_TARGET_S} s", street_s <= PAINT_TARGET_S),
-            Measure(f"panning at zoom 15, p95 frame of 60 (median {percentile(frames, 50):.1f} ms, "
-                    f"{served - served_county} tiles)", percentile(frames, 95), "ms",
-                    percentile(plain_frames, 95), "same panning without a base map",
+            Measure(f"panning at zoom 15, mean frame time of {len(frames)} ({PAN_ROUNDS} rounds alternating with the "
+                    f"map without it; p95 {percentile(frames, 95):.1f} ms, {pan_tiles} tiles)", statistics.fmean(frames),
+                    "ms", statistics.fmean(plain_frames), "same panning without a base map",
                     f"≤ {FRAME_RATIO_TARGET}× without base map",
-                    percentile(frames, 95) <= FRAME_RATIO_TARGET * percentile(plain_frames, 95)),
+                    statistics.fmean(frames) <= FRAME_RATIO_TARGET * statistics.fmean(plain_frames),
+                    key="basemap.pan_mean_frame"),
+            Measure(f"panning at zoom 15, mean of the slowest {TAIL_SHARE:.0%} of {len(frames)} frames "
+                    f"(without base map p95 {percentile(plain_frames, 95):.1f} ms)", tail_mean(frames), "ms",
+                    tail_mean(plain_frames), "same panning without a base map", f"≤ {FRAME_RATIO_TARGET}× without base map",
+                    tail_mean(frames) <= FRAME_RATIO_TARGET * tail_mean(plain_frames), key="basemap.pan_slow_tail"),
         ]
     finally:
         from PySide6.QtCore import QCoreApplication, QEvent

@@ -197,6 +197,74 @@ def test_on_duty_follows_the_roster_when_there_is_one(fixed):
     assert zones["QC"].on_duty == 1
 
 
+def test_zone_figures_count_what_the_zone_board_counts(fixed):
+    """The wall reads its zone board as plain rows; the desktop's board (services.teams.zone_board) is the rule."""
+    from commandroom.domain.models import MemberLoan
+    from commandroom.services.teams import zone_board
+
+    with fixed.write() as s:
+        members = {m.name: m for m in s.query(TeamMember)}
+        for name in ("王一", "李二", "张三"):  # available, en route (lent to 天马), off duty (休息)
+            s.add(RosterEntry(id=new_id(), township_code=QC, zone_id="QC", member_id=members[name].id,
+                              day=date(2026, 11, 20), shift="day", starts_at=NOW - timedelta(hours=6),
+                              ends_at=NOW + timedelta(hours=4)))
+        s.add(MemberLoan(id=new_id(), township_code=QC, member_id=members["李二"].id, from_zone_id="QC",
+                         to_zone_id="TM", starts_at=NOW - timedelta(hours=1), ends_at=NOW + timedelta(hours=3)))
+        for town, zone, close_due, merged in ((QC, "QC", NOW - timedelta(hours=2), None),
+                                              (QC, "QC", NOW + timedelta(days=1), None),
+                                              (TM, "TM", NOW + timedelta(days=1), None),
+                                              (TM, "TM", NOW - timedelta(days=1), "x")):
+            iid = add_incident(s, town=town, zone=zone, state="in_progress", created=NOW - timedelta(days=2),
+                               close_due=close_due, merged_into=merged)
+            s.flush()
+            s.get(Incident, iid).is_enforcement = True
+    with fixed.read() as session:
+        zones = {z.zone_id: z for z in fg.zone_figures(session, NOW)}
+        board = {b.zone_id: b for b in zone_board(session, NOW)}
+    qc, tm = zones["QC"], zones["TM"]
+    assert (qc.on_duty, qc.available, qc.open_incidents, qc.overdue) == (1, 1, 2, 1)
+    assert (tm.on_duty, tm.available, tm.open_incidents, tm.overdue) == (1, 0, 1, 0)
+    assert qc.townships[0] == "球川" and qc.load == 2.0
+    assert list(zones) == list(board) and len(zones) == 7
+    for zone_id, b in board.items():
+        z = zones[zone_id]
+        assert (z.name, z.townships, z.on_duty, z.available, z.open_incidents, z.balance) == \
+            (b.name, b.township_names, b.on_duty, b.available, b.open_incidents, b.balance), zone_id
+
+
+def test_overview_counts_per_hour_and_day_on_sqlite_and_postgres(db_url):
+    """The overview counts reports per hour and closures per day in the database (one text form per dialect)."""
+    from sqlalchemy.orm import Session
+
+    from commandroom.refdata.seed import seed_database
+    from commandroom.store.db import make_engine
+
+    seed_database(db_url, now=NOW)
+    today = date(2026, 11, 20)
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            for at in (local(today, 9, 10), local(today, 9, 59), local(today, 14, 5), local(today - timedelta(days=1), 9, 20),
+                       local(today, 23, 0)):  # the last one is after NOW: not counted
+                add_report(s, at)
+            add_incident(s, town=QC, zone="QC", state="closed", created=NOW - timedelta(days=5),
+                         closed_at=local(today - timedelta(days=2), 0, 30), close_due=NOW)  # on time
+            add_incident(s, town=QC, zone="QC", state="closed", created=NOW - timedelta(days=5),
+                         closed_at=local(today - timedelta(days=3), 23, 50), close_due=NOW - timedelta(days=4))  # late
+            add_incident(s, town=QC, zone="QC", state="in_progress", created=NOW - timedelta(days=1),
+                         close_due=NOW - timedelta(hours=1))  # overdue
+            s.commit()
+        with Session(engine) as s:
+            f = fg.overview_figures(s, NOW)
+    finally:
+        engine.dispose()
+    assert f.hourly_today()[9] == 2 and f.hourly_today()[14] == 1 and f.hourly_today().sum() == 3
+    assert f.hourly_baseline()[9] == pytest.approx(1 / 7)
+    days, rate = f.on_time_trend()
+    assert rate[days.index(date(2026, 11, 18))] == 100.0 and rate[days.index(date(2026, 11, 17))] == 0.0
+    assert (f.kpis.closed_month, f.kpis.closed_on_time_month, f.kpis.overdue) == (2, 1, 1)
+
+
 def test_ticker_items_are_masked_and_newest_first(fixed):
     with fixed.read() as session:
         items = fg.ticker_items(session, NOW, size=10)
