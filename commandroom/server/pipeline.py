@@ -50,6 +50,7 @@ from commandroom.notify.outbox import notices_for_mutation
 from commandroom.queries.scope import department_of, is_department_work
 from commandroom.server import changelog, races
 from commandroom.server.audit import append_audit
+from commandroom.server.state import ABSENT_TARGET
 from commandroom.sync.buckets import BOARD_TABLES
 from commandroom.timeutil import utcnow
 
@@ -140,6 +141,7 @@ def _authorize_target(session: Session, actor: Actor, allowed: Collection[str] |
         return None
     row = session.get(model, entity_id)
     if row is None:
+        session.info[ABSENT_TARGET] = (model, entity_id)  # the mutation's own look-up need not ask again
         if reach is permissions.Reach.ASSIGNED and not permissions.assigned_args(actor, name, args, session):
             raise Forbidden(permissions.assigned_refusal(name), rule=name)
         return None
@@ -291,6 +293,7 @@ def execute(
     """
     base_versions = base_versions or {}
     session.info.setdefault(_HOLD, [])
+    session.info.pop(ABSENT_TARGET, None)  # only this mutation's own scope check may set it
     # Serialize server writes on the counter row before reading anything: read-modify-write
     # (counters, human serials, state checks) can then never lose a concurrent update when
     # several server processes share one PostgreSQL, and seq order stays commit order.
@@ -360,6 +363,7 @@ def execute(
             changed = {id(r): (None if olds[id(r)] is None else list(olds[id(r)])) for r in rows}
         finally:
             stop_tracking(session, flush=False)
+            session.info.pop(ABSENT_TARGET, None)
             session.info.pop(OCCURRED_AT, None)
             session.info.pop(DEFER_FLUSH, None)
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,

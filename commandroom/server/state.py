@@ -5,13 +5,36 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 from commandroom.store.db import durable as make_durable
 from commandroom.store.db import is_sqlite, make_engine, normalise_url, session_factory
 from commandroom.store.migrate import upgrade
+
+ABSENT_TARGET = "server.absent_target"
+"""``session.info`` key: the (model, id) a write's scope check just looked up and found absent."""
+
+
+class ServerSession(Session):
+    """The county server's session: a create's own look-up of its target is answered from the scope check.
+
+    A server write takes the counter lock before its scope check reads the target row, so when the check finds
+    no row, nobody can create it before the mutation looks again (its "does this already exist" test): that
+    look-up of that row, while nothing is pending in the session and the row is not in its identity map, is
+    answered "absent" without a second query (one statement, and its ORM work, of a create's three or four).
+    """
+
+    def get(self, entity: Any, ident: Any, **kw: Any) -> Any:
+        absent = self.info.get(ABSENT_TARGET)
+        if absent is not None and absent == (entity, ident):
+            del self.info[ABSENT_TARGET]  # once: any later look-up asks the database
+            if not kw and not self.new and identity_key(entity, ident) not in self.identity_map:
+                return None
+        return super().get(entity, ident, **kw)
 
 
 @dataclass
@@ -50,4 +73,4 @@ def open_state(db_url: str, *, migrate: bool = True, settings: object | None = N
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
-    return ServerState(db_url=url, engine=engine, sessions=session_factory(engine), settings=settings)
+    return ServerState(db_url=url, engine=engine, sessions=session_factory(engine, ServerSession), settings=settings)

@@ -129,8 +129,8 @@ def durable(session: Session) -> None:
     session.connection(execution_options={_FULL_SYNC: True})
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, future=True)
+def session_factory(engine: Engine, session_class: type[Session] = Session) -> sessionmaker[Session]:
+    return sessionmaker(engine, class_=session_class, expire_on_commit=False, future=True)
 
 
 @contextmanager

@@ -112,3 +112,24 @@ def test_desks_poked_together_read_their_page_once_and_never_miss_a_later_change
     assert seen.count("CAST(fields AS TEXT)") == 0, seen.sql
     assert _push(srv, desks[0], "ws-qc-0001", "incident.note", srv.incident, {"note": "第三条"})["status"] == "applied"
     assert _notes(_pull(srv, desks[0], at_head)) == ["第三条"]
+
+
+def test_a_create_reads_its_absent_target_once_and_a_second_create_is_still_seen(world):
+    """The scope check's "no such row" answers the create's own "does it exist" (one SELECT of the report, not
+    two); a create of an id the server already holds still finds it (merged, never a second row)."""
+    srv = world
+    qc = srv.bearer("duty-qc", "ws-qc-0001")
+    report = new_id()
+    args = {"source": "grid_patrol", "category_code": "urban_parking", "description": "路口违停",
+            "township_code": QC}
+    with Statements(srv.state) as seen:
+        assert _push(srv, qc, "ws-qc-0001", "report.create", report, args)["status"] == "applied"
+    assert seen.count("FROM report WHERE report.id") == 1, seen.sql
+    assert seen.count("INSERT INTO report") == 1, seen.sql
+    again = _push(srv, srv.bearer("duty-qc-2", "ws-qc-0002"), "ws-qc-0002", "report.create", report,
+                  {**args, "description": "另一台重复上报"})
+    assert again["status"] == "merged", again
+    with srv.state.read() as s:
+        from commandroom.domain.models import Report
+        stored = s.get(Report, report)
+        assert stored is not None and stored.description == "路口违停"
