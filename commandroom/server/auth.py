@@ -276,7 +276,6 @@ def scope_cache(state: Any) -> ScopeCache:
 
 bearer = HTTPBearer(auto_error=False)
 """The Authorization header, for a route that checks the token itself (:func:`authenticate`)."""
-_bearer = bearer  # the name the field API imports
 
 
 def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentials | None,

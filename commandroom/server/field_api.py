@@ -57,7 +57,7 @@ from commandroom.domain.models import (
 from commandroom.server.auth import (
     FIELD_DEVICE_PREFIX,
     Principal,
-    _bearer,
+    bearer,
     issue_tokens,
     principal,
     principal_for,
@@ -88,7 +88,7 @@ def _problem(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": {"code": code, "message": message}})
 
 
-def field_principal(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+def field_principal(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     """The phone signed in to the field app; a grid worker's principal gets its township to write in.
 
     (A grid worker reads no desk buckets, so :func:`~commandroom.server.auth.principal` gives it no

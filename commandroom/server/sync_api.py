@@ -480,7 +480,13 @@ def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
     return _answer(counter, results, stop)
 
 
-def process_push(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str, Any]]:
+def payload_hashes(req: PushIn) -> list[str]:
+    """Each mutation's payload hash (what a re-sent mutation id is checked against), before any lock."""
+    return [payload_hash(m.name, m.entity_id, m.args) for m in req.mutations]
+
+
+def process_push(state: Any, who: Principal, req: PushIn,
+                 hashes: list[str] | None = None) -> tuple[int, dict[str, Any]]:
     """Apply one push batch; retries the transaction on a unique-key race or a deadlock.
 
     The first attempt applies the mutations without savepoints (two statements fewer per mutation
@@ -488,7 +494,8 @@ def process_push(state: Any, who: Principal, req: PushIn) -> tuple[int, dict[str
     whole and the batch is done again with a savepoint per mutation, which rolls back only the
     failed mutation and records it as rejected: the answer is the one the savepoints always give.
     """
-    hashes = [payload_hash(m.name, m.entity_id, m.args) for m in req.mutations]  # once, before any lock
+    if hashes is None:
+        hashes = payload_hashes(req)
     savepoints = False
     for attempt in range(8):
         try:
@@ -512,6 +519,7 @@ class _Waiting:
 
     who: Principal
     req: PushIn
+    hashes: list[str]
     done: threading.Event
     answer: tuple[int, dict[str, Any]] | None = None
     lead: bool = False  # it is this push's turn to write the next group
@@ -543,7 +551,7 @@ def process_push_grouped(state: Any, who: Principal, req: PushIn) -> tuple[int, 
     if state.is_sqlite:
         return process_push(state, who, req)
     groups: _Groups = state.extras.get("push_groups") or state.extras.setdefault("push_groups", _Groups())
-    me = _Waiting(who, req, threading.Event())
+    me = _Waiting(who, req, payload_hashes(req), threading.Event())  # hashed in its own thread
     with groups.lock:
         groups.waiting.append(me)
         if not groups.writing:
@@ -553,7 +561,7 @@ def process_push_grouped(state: Any, who: Principal, req: PushIn) -> tuple[int, 
     if me.lead:
         _write_groups(state, groups, me)
     if me.alone or me.answer is None:
-        return process_push(state, who, req)
+        return process_push(state, who, req, me.hashes)
     return me.answer
 
 
@@ -587,7 +595,7 @@ def _write_group(state: Any, group: list[_Waiting]) -> None:
     if len(group) == 1:
         w = group[0]
         try:
-            w.answer = process_push(state, w.who, w.req)
+            w.answer = process_push(state, w.who, w.req, w.hashes)
         except Exception:  # noqa: BLE001 - its own thread does it again and answers the error itself
             w.alone = True
         return
@@ -611,8 +619,7 @@ def _group_tx(state: Any, group: list[_Waiting]) -> list[tuple[int, dict[str, An
         # never holds the counter lock while it waits for a cursor row
         for i in sorted(range(len(group)), key=lambda i: (group[i].req.device_id, group[i].req.device_incarnation)):
             w = group[i]
-            hashes = [payload_hash(m.name, m.entity_id, m.args) for m in w.req.mutations]
-            batches[i] = _open_batch(session, w.who, w.req, hashes, now, savepoints=False)
+            batches[i] = _open_batch(session, w.who, w.req, w.hashes, now, savepoints=False)
         changelog.start_write_behind(session)
         outcomes = []
         for i in range(len(group)):

@@ -510,22 +510,31 @@ def _cell_roles(model, row: int, column: int) -> tuple:
     return tuple(values)
 
 
-def test_countdown_tick_repaints_the_countdown_column_and_every_cell_reads_as_a_fresh_table(seeded, qtbot):
-    """When the countdowns move on, only their column is repainted, and every cell (text, colours, bold) is
-    what a table opened at the new time shows: no stale countdown, and the other columns unchanged."""
+def _table_at(seeded, qtbot, now):
+    """The incident table over every incident, its countdowns at ``now``, in a 1200×700 view (not yet shown)."""
     from commandroom.queries.incidents import IncidentQuery
-    from ui.incidents.table_model import COL_CLOCK, IncidentTableModel
+    from ui.incidents.table_model import IncidentTableModel
     from ui.incidents.table_view import IncidentTable
 
-    start = utcnow().replace(microsecond=0)
-    later = start + timedelta(hours=5, minutes=7)
     model = IncidentTableModel(seeded, IncidentQuery())
-    model.set_now(start)
+    model.set_now(now)
     model.load_now()
     view = IncidentTable()
     qtbot.addWidget(view)
     view.setModel(model)
     view.resize(1200, 700)
+    return model, view
+
+
+def test_countdown_tick_repaints_the_countdown_column_and_every_cell_reads_as_a_fresh_table(seeded, qtbot):
+    """When the countdowns move on, only their column is repainted, and every cell (text, colours, bold) is
+    what a table opened at the new time shows: no stale countdown, and the other columns unchanged."""
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents.table_model import COL_CLOCK, IncidentTableModel
+
+    start = utcnow().replace(microsecond=0)
+    later = start + timedelta(hours=5, minutes=7)
+    model, view = _table_at(seeded, qtbot, start)
     view.grab()  # painted once at the first time: the cells are built
     shown = range(40)
     before = [[_cell_roles(model, r, c) for c in range(model.columnCount())] for r in shown]
@@ -593,18 +602,10 @@ def test_the_table_repaints_only_the_countdown_column_when_the_countdowns_move_o
     """The tick every 30 s redraws the countdown column's cells on screen, not the other ~270 cells."""
     from PySide6.QtCore import QEvent, QObject
 
-    from commandroom.queries.incidents import IncidentQuery
-    from ui.incidents.table_model import COL_CLOCK, IncidentTableModel
-    from ui.incidents.table_view import IncidentTable
+    from ui.incidents.table_model import COL_CLOCK
 
     start = utcnow().replace(microsecond=0)
-    model = IncidentTableModel(seeded, IncidentQuery())
-    model.set_now(start)
-    model.load_now()
-    view = IncidentTable()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(1200, 700)
+    model, view = _table_at(seeded, qtbot, start)
     view.show()
     qtbot.waitExposed(view)
     qtbot.wait(50)
