@@ -390,7 +390,9 @@ def test_a_crew_member_records_his_part_of_a_joint_visit_offline_once_and_the_de
         lcard.locator("select[name=lead]").select_option(label="李队员")
         lcard.locator(".reassign button").click()
         expect(lcard.locator(f"[data-stop='{d2}']")).to_be_visible()
-        expect(lp.locator("#pending")).to_have_count(0, timeout=40_000)
+        # the act is first located and saved (no 待发送 line yet), then sent: wait for the whole queue bar to go,
+        # not only its 待发送 line, which is also absent while the phone is still finding its position
+        expect(lp.locator("#queue")).to_be_hidden(timeout=40_000)
     finally:
         leader.close()
     assert w.get(Dispatch, d2).lead_member_id == w.members["qc-m2"]
