@@ -110,19 +110,24 @@ if workers == 1:  # as `commandroom serve`
     state.extras["sse_heartbeat"] = 10.0
     if os.environ.get("BENCH_POKE_GAP"):  # seconds between two pokes of one desk (events.POKE_GAP_SECONDS)
         state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
+    if os.environ.get("BENCH_PULL_THREADS"):  # pulls running at once (sync_api.PULL_THREADS)
+        state.extras["pull_threads"] = int(os.environ["BENCH_PULL_THREADS"])
     app = create_app(state=state)
     freeze_heap()
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
     profile_to = os.environ.get("BENCH_SERVER_PROFILE")  # cProfile of every thread, written at shutdown
     if profile_to:
-        import cProfile, pstats, threading
+        import cProfile, pstats, threading, time
+        # CPU time of each thread (BENCH_SERVER_PROFILE_WALL=1: wall time, waits for locks and the GIL included)
+        timer = time.perf_counter if os.environ.get("BENCH_SERVER_PROFILE_WALL") else time.thread_time
         profiles = []
-        def _profile_thread(*_args):
-            threading.setprofile(None)
-            prof = cProfile.Profile()
+        def _profile_thread(*_args):  # each new thread's first event: that thread's own profiler from now on
+            prof = cProfile.Profile(timer)
             profiles.append(prof)
             prof.enable()
         threading.setprofile(_profile_thread)
-        main_prof = cProfile.Profile()
+        main_prof = cProfile.Profile(timer)
         profiles.append(main_prof)
         main_prof.enable()
         async def _dump_profile():  # at shutdown: uvicorn ends the process with the signal afterwards

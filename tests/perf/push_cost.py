@@ -34,20 +34,58 @@ PG_ADMIN = os.environ.get("COMMANDROOM_TEST_PG", "postgresql://postgres@127.0.0.
 
 
 class Counter:
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, *engines: Any) -> None:
         self.n = 0
         self.sql: list[str] = []
-        event.listen(engine, "before_cursor_execute", self._on)
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", self._on)
 
     def _on(self, _conn, _cursor, statement, _params, _context, _executemany) -> None:
         self.n += 1
         self.sql.append(statement)
 
 
+ROUND_TRIPS = [0]
+"""Exchanges with PostgreSQL that waited for its answer (statements, BEGIN/COMMIT/ROLLBACK, the pool's pre-ping):
+in a busy one-process server each is also a wait for the GIL. Counted by :func:`_count_round_trips`."""
+
+
+def _count_round_trips() -> None:
+    """Count every psycopg operation that went to the server and waited (a generator that yielded)."""
+    import psycopg
+
+    original = psycopg.Connection.wait
+
+    def _track(gen):  # a generator that passes everything through, counting it once if it waits at all
+        try:
+            value = gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+        ROUND_TRIPS[0] += 1
+        while True:
+            try:
+                sent = yield value
+            except BaseException as exc:  # noqa: BLE001 - handed on to the wrapped generator
+                try:
+                    value = gen.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+                continue
+            try:
+                value = gen.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+    def wait(self, gen, *args, **kw):
+        return original(self, _track(gen), *args, **kw)
+
+    psycopg.Connection.wait = wait  # type: ignore[method-assign]
+
+
 def _measure(label: str, counter: Counter, fn: Callable[[int], Any], n: int, *, show_sql: bool) -> dict[str, Any]:
     fn(-1)  # warm up (imports, first-use caches)
     fn(-2)
-    stmts, cpu, wall = [], [], []
+    stmts, cpu, wall, trips = [], [], [], []
     profiler = None
     if PROFILE and PROFILE in label:
         import cProfile
@@ -57,11 +95,13 @@ def _measure(label: str, counter: Counter, fn: Callable[[int], Any], n: int, *, 
     for i in range(n):
         counter.n = 0
         counter.sql = []
+        ROUND_TRIPS[0] = 0
         c0, w0 = time.process_time(), time.perf_counter()
         fn(i)
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
         stmts.append(counter.n)
+        trips.append(ROUND_TRIPS[0])
     if profiler is not None:
         import pstats
 
@@ -75,8 +115,10 @@ def _measure(label: str, counter: Counter, fn: Callable[[int], Any], n: int, *, 
         for s in counter.sql:
             print("   ", " ".join(s.split())[:160])
     row = {"label": label, "stmts": statistics.median(stmts), "stmts_max": max(stmts),
-           "cpu_ms": statistics.median(cpu) * 1000, "wall_ms": statistics.median(wall) * 1000}
+           "cpu_ms": statistics.median(cpu) * 1000, "wall_ms": statistics.median(wall) * 1000,
+           "round_trips": statistics.median(trips)}
     print(f"{label:<44} statements {row['stmts']:>5.1f} (max {row['stmts_max']:>3})  "
+          f"round trips {row['round_trips']:>4.1f}  "
           f"CPU {row['cpu_ms']:6.2f} ms  wall {row['wall_ms']:6.2f} ms (median of {n})", flush=True)
     return row
 
@@ -110,7 +152,10 @@ def main(backend: str = "postgres", n: int = 200, show_sql: bool = False) -> lis
             tok = issue_tokens(s, user, new_id(), "cost-ws")
         with state.read() as s:
             who = principal_for(s, s.get(User, user.id), s.get(DeviceToken, tok["token_id"]))
-        counter = Counter(state.engine)
+        if backend == "postgres":
+            _count_round_trips()
+        state.quick_read(lambda _s: None)  # the token checks' and pulls' own engine (PostgreSQL), counted too
+        counter = Counter(state.engine, *([state.extras["quick_engine"]] if "quick_engine" in state.extras else []))
         inc = new_id()
         seq = [0]
         cards: list[str] = []
