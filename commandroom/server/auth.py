@@ -319,5 +319,4 @@ def authenticate(state: Any, session: Session, creds: HTTPAuthorizationCredentia
 def principal(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     """FastAPI dependency: the signed-in device, or 401 saying why not (:func:`authenticate`)."""
     state = request.app.state.server
-    with state.read() as session:
-        return authenticate(state, session, creds, request)
+    return state.quick_read(lambda session: authenticate(state, session, creds, request))

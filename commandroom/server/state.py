@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
 from commandroom.store.db import durable as make_durable
 from commandroom.store.db import is_sqlite, make_engine, normalise_url, session_factory
 from commandroom.store.migrate import upgrade
+
+T = TypeVar("T")
+
+QUICK_POOL = 4
+QUICK_OVERFLOW = 8
+"""Connections of :meth:`ServerState.quick_read` kept open, and opened beyond them when every one is busy."""
 
 ABSENT_TARGET = "server.absent_target"
 """``session.info`` key: the (model, id) a write's scope check just looked up and found absent."""
@@ -64,7 +71,42 @@ class ServerState:
         with self.sessions() as session:
             yield session
 
+    def quick_read(self, work: Callable[[Session], T], sqlite: sessionmaker[Session] | None = None) -> T:
+        """``work(session)`` for a short read that needs no transaction: the token check of every request, a pull.
+
+        PostgreSQL: an autocommit session (no ``BEGIN`` and ``ROLLBACK`` round trips; each statement reads its
+        own snapshot, as in the READ COMMITTED transaction it replaces) from a small pool of its own without the
+        pre-ping (one more round trip per checkout). In a busy server process every round trip is also a wait
+        for the GIL. A connection that died (the database restarted) fails its first statement, which discards
+        it and the pool's other connections, and ``work`` is done once more on a new one. SQLite: in a session of
+        ``sqlite`` (default :attr:`sessions`), rolled back afterwards.
+        """
+        if self.is_sqlite:
+            with (sqlite or self.sessions)() as session:
+                try:
+                    return work(session)
+                finally:
+                    session.rollback()
+        factory = self.extras.get("quick_sessions")
+        if factory is None:
+            engine = self.extras["quick_engine"] = make_engine(
+                self.db_url, pool_pre_ping=False, pool_size=QUICK_POOL, max_overflow=QUICK_OVERFLOW,
+                isolation_level="AUTOCOMMIT")
+            factory = self.extras["quick_sessions"] = session_factory(engine, ServerSession)
+        for attempt in (1, 2):
+            with factory() as session:
+                try:
+                    return work(session)
+                except DBAPIError as exc:
+                    if attempt == 2 or not exc.connection_invalidated:
+                        raise
+        raise AssertionError("not reached")
+
     def close(self) -> None:
+        self.extras.pop("quick_sessions", None)
+        quick = self.extras.pop("quick_engine", None)
+        if quick is not None:
+            quick.dispose()
         self.engine.dispose()
 
 

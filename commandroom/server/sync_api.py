@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -644,10 +646,32 @@ def _retryable(exc: DBAPIError) -> bool:
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/PushIn"}}}}},
 )
-async def push(request: Request, who: Principal = Depends(principal)) -> Response:
-    who.require("sync.push")
-    _bind_loop(request.app.state.server)
+async def push(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Response:
+    """The token check, the body's checks and the write in one thread call (:func:`_push_request`): each thread
+    call of a busy one-process server is one more wait for the GIL. A body that does not say its length, or says
+    more than is allowed, is read only after its token was checked, as before."""
+    state = request.app.state.server
+    _bind_loop(state)
+    who = None
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > wire.MAX_PUSH_BYTES:
+        who = await run_in_threadpool(_push_principal, state, request, creds)
     raw = await request.body()
+    return await run_in_threadpool(_push_request, state, request, creds, raw, who)
+
+
+def _push_principal(state: Any, request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal:
+    who = state.quick_read(lambda session: authenticate(state, session, creds, request))
+    who.require("sync.push")
+    return who
+
+
+def _push_request(state: Any, request: Request, creds: HTTPAuthorizationCredentials | None, raw: bytes,
+                  who: Principal | None) -> Response:
+    """Everything of a push after its body arrived, in the order a client sees its refusals: the token, the
+    body (size, JSON, versions, batch, device, mutation names, order), then the write."""
+    if who is None:
+        who = _push_principal(state, request, creds)
     if len(raw) > wire.MAX_PUSH_BYTES:
         return _problem(413, "too_large", f"push body is {len(raw)} bytes; at most {wire.MAX_PUSH_BYTES} allowed — "
                                           f"send fewer mutations per batch")
@@ -681,7 +705,7 @@ async def push(request: Request, who: Principal = Depends(principal)) -> Respons
     seqs = [m.local_seq for m in req.mutations]
     if seqs != sorted(seqs) or len(set(seqs)) != len(seqs):
         return _problem(422, "validation_error", "mutations must be in strictly increasing local_seq order")
-    status, body = await run_in_threadpool(process_push_grouped, request.app.state.server, who, req)
+    status, body = process_push_grouped(state, who, req)
     return Response(content=orjson.dumps(body), status_code=status, media_type="application/json")
 
 
@@ -751,12 +775,29 @@ class PageCache:
 
     MAX_ENTRIES = 512
     MAX_BYTES = 256 * 1024  # per page: catch-up pages are not asked twice
+    WAIT_SECONDS = 2.0  # the longest a pull waits for another's reading of its page before reading it itself
 
     def __init__(self) -> None:
         self._pages: OrderedDict[tuple, _Page] = OrderedDict()
         self._lock = threading.Lock()
+        self._reading: dict[tuple, threading.Event] = {}
         self.hits = 0
         self.misses = 0
+
+    def claim(self, key: tuple, heads: tuple[int, ...]) -> tuple[bool, threading.Event]:
+        """Whether the caller is to read this page (and :meth:`release` it), or another pull is reading it."""
+        with self._lock:
+            ready = self._reading.get((key, heads))
+            if ready is not None:
+                return False, ready
+            ready = self._reading[(key, heads)] = threading.Event()
+            return True, ready
+
+    def release(self, key: tuple, heads: tuple[int, ...]) -> None:
+        with self._lock:
+            ready = self._reading.pop((key, heads), None)
+        if ready is not None:
+            ready.set()
 
     def get(self, key: tuple, heads: tuple[int, ...]) -> _Page | None:
         with self._lock:
@@ -786,20 +827,6 @@ def page_cache(state: Any) -> PageCache:
 
 
 _BUCKET_HEAD_SQL = "(SELECT max(seq) FROM srv_change_log WHERE bucket = :b{i}) AS h{i}"
-
-
-def _pull_sessions(state: Any) -> sessionmaker[Session]:
-    """Sessions for the pull route. PostgreSQL: autocommit (no BEGIN and ROLLBACK round trips; each statement
-    reads its own snapshot, as in the READ COMMITTED transaction it replaces, which :func:`pull_page` allows
-    for). SQLite: the deferred-BEGIN reader of :func:`_read_sessions`."""
-    factory = state.extras.get("pull_sessions")
-    if factory is None:
-        if state.is_sqlite:
-            factory = _read_sessions(state)
-        else:
-            factory = session_factory(state.engine.execution_options(isolation_level="AUTOCOMMIT"))
-        state.extras["pull_sessions"] = factory
-    return factory
 
 
 def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
@@ -843,25 +870,20 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
         page: _Page | None = _Page(heads, orjson.Fragment(b"[]"), None, False, 0)  # nothing new
     else:
         page = cache.get(key, active_heads) if items else None
-    if page is None:
-        if items:
-            for i in active:
-                params[f"h{i}"] = heads[i]
-            sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in active) + " ORDER BY seq LIMIT :n"
-        else:  # not reached: parse_cursors asks for every bucket of the user when none is given
-            sql = "SELECT seq FROM srv_change_log WHERE 1 = 0"
-        rows = session.execute(text(sql), params).all()
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        changes = orjson.dumps([
-            {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
-             "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
-             if r[6] is not None else None}
-            for r in rows
-        ])
-        page = _Page(active_heads, orjson.Fragment(changes), rows[-1][0] if rows else None, has_more, len(changes))
-        if items:
-            cache.put(key, page)
+    leader = False
+    if page is None and items:
+        # desks poked together ask together: one of them reads the page, the others wait for it (a while at most)
+        leader, ready = cache.claim(key, active_heads)
+        if not leader:
+            ready.wait(PageCache.WAIT_SECONDS)
+            page = cache.get(key, active_heads)  # None: too large to keep, or its reader failed; read it here
+    try:
+        if page is None:
+            page = _read_page(session, cache, key, items, active, heads, active_heads, params, limit, redact)
+    finally:
+        if leader:
+            cache.release(key, active_heads)
+    new = dict(cursors)
     new = dict(cursors)
     head = int(head or 0)
     if page.last is not None:
@@ -876,6 +898,31 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
     body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": page.changes,
             "cursors": new, "has_more": page.has_more, "head": head, "buckets": list(who.buckets)}
     return 200, orjson.dumps(body)
+
+
+def _read_page(session: Session, cache: PageCache, key: tuple, items: list[tuple[str, int]], active: list[int],
+               heads: tuple[int, ...], active_heads: tuple[int, ...], params: dict[str, Any], limit: int,
+               redact: bool) -> _Page:
+    """The page's one statement and its encoding, kept in ``cache``."""
+    if items:
+        for i in active:
+            params[f"h{i}"] = heads[i]
+        sql = " UNION ALL ".join(_PULL_SQL_ONE.format(i=i) for i in active) + " ORDER BY seq LIMIT :n"
+    else:  # not reached: parse_cursors asks for every bucket of the user when none is given
+        sql = "SELECT seq FROM srv_change_log WHERE 1 = 0"
+    rows = session.execute(text(sql), params).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    changes = orjson.dumps([
+        {"seq": r[0], "bucket": r[1], "entity_type": r[2], "entity_id": r[3], "op": r[4], "row_version": r[5],
+         "fields": (_without_contact(r[6]) if redact and r[2] == "report" else orjson.Fragment(r[6]))
+         if r[6] is not None else None}
+        for r in rows
+    ])
+    page = _Page(active_heads, orjson.Fragment(changes), rows[-1][0] if rows else None, has_more, len(changes))
+    if items:
+        cache.put(key, page)
+    return page
 
 
 CONTACT_FIELDS = ("reporter_name", "reporter_phone", "reporter_email")
@@ -895,7 +942,7 @@ def _without_contact(raw: str) -> Any:
             responses={403: {"description": "a bucket outside your scope"},
                        410: {"description": "cursor older than the retention horizon: re-download the buckets"},
                        426: {"description": "client too old or too new"}})
-def pull(
+async def pull(
     request: Request,
     cursors: str = Query("{}", description='JSON object {"bucket": seq}; {} = every bucket from 0'),
     limit: int = Query(wire.DEFAULT_PAGE, ge=1, le=wire.MAX_PAGE),
@@ -904,22 +951,42 @@ def pull(
     creds: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Response:
     """The token check (:func:`commandroom.server.auth.authenticate`) and the page in one session and one
-    threadpool call: a poked desk's pull is two statements on one connection."""
+    thread call: a poked desk's pull is two statements on one connection. At most :data:`PULL_THREADS` pulls
+    run at once (:func:`pull_limiter`); the others wait on the event loop."""
     if protocol_version is not None or schema_version is not None:
         bad = _check_versions(protocol_version if protocol_version is not None else wire.PROTOCOL_MAX,
                               schema_version if schema_version is not None else wire.SCHEMA_MAX)
         if bad is not None:
             return bad
     state = request.app.state.server
-    with _pull_sessions(state)() as session:
-        try:
-            who = authenticate(state, session, creds, request)
-            who.require("sync.pull")
-            parsed = parse_cursors(cursors, who)
-            status, body = pull_page(state, who, parsed, limit, session)
-        finally:
-            session.rollback()
+    status, body = await anyio.to_thread.run_sync(_pull_request, state, request, creds, cursors, limit,
+                                                  limiter=pull_limiter(state))
     return Response(content=body, status_code=status, media_type="application/json")
+
+
+def _pull_request(state: Any, request: Request, creds: HTTPAuthorizationCredentials | None, cursors: str,
+                  limit: int) -> tuple[int, bytes]:
+    def work(session: Session) -> tuple[int, bytes]:
+        who = authenticate(state, session, creds, request)
+        who.require("sync.pull")
+        return pull_page(state, who, parse_cursors(cursors, who), limit, session)
+
+    return state.quick_read(work, _read_sessions(state))
+
+
+PULL_THREADS = 4
+"""Pulls of one server process running at once. In one process every thread shares the GIL, and the push
+that holds the counter lock gets its turn about once per runnable thread: ten desks of a township poked
+together and pulling in ten threads slow every push behind that lock. Pulls beyond these wait on the event
+loop (``server.extras["pull_threads"]`` overrides it)."""
+
+
+def pull_limiter(state: Any) -> anyio.CapacityLimiter:
+    limiter = state.extras.get("pull_limiter")
+    if limiter is None:
+        limiter = state.extras["pull_limiter"] = anyio.CapacityLimiter(
+            int(state.extras.get("pull_threads", PULL_THREADS)))
+    return limiter
 
 
 # --------------------------------------------------------------------------- summary (convergence audit)
@@ -968,7 +1035,7 @@ def summary(request: Request, buckets: str = Query("", description="comma-separa
 
 
 def _heads(state: Any, buckets: list[str]) -> tuple[str, dict[str, int]]:
-    with _read(state) as session:
+    def work(session: Session) -> tuple[str, dict[str, int]]:
         counter = _counter(session)
         heads = {}
         for b in buckets:
@@ -976,11 +1043,16 @@ def _heads(state: Any, buckets: list[str]) -> tuple[str, dict[str, int]]:
             heads[b] = int(seq or 0)
         return (counter.epoch if counter else ""), heads
 
+    return state.quick_read(work, _read_sessions(state))
+
 
 def _token_ok(state: Any, token_id: str) -> bool:
-    with _read(state) as session:
+    """The SSE heartbeat's check (every desk, every heartbeat): one statement, one round trip on PostgreSQL."""
+    def work(session: Session) -> bool:
         token = session.get(DeviceToken, token_id)
         return token is not None and not token.revoked and token.access_expires_at >= utcnow()
+
+    return state.quick_read(work, _read_sessions(state))
 
 
 def _sse(event: str, data: Any) -> bytes:
@@ -1006,7 +1078,8 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
             yield _sse("hello", {"epoch": epoch, "heads": heads, "heartbeat": heartbeat})
             while True:
                 try:
-                    await asyncio.wait_for(sub.event.wait(), timeout=heartbeat)
+                    async with asyncio.timeout(heartbeat):  # no task per wait, as wait_for makes (Python 3.11)
+                        await sub.event.wait()
                 except TimeoutError:
                     if not await run_in_threadpool(_token_ok, state, who.token_id):
                         yield _sse("signed_out", {"message": "sign-in expired or revoked"})

@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -51,12 +52,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
+def make_engine(url: str, *, writer: bool = True, echo: bool = False, **server: Any) -> Engine:
     """Create an engine with the project's connection settings.
 
     Args:
         url: SQLAlchemy URL or a file path (SQLite).
         writer: for SQLite, open transactions with BEGIN IMMEDIATE.
+        server: PostgreSQL only, instead of the defaults: ``pool_pre_ping``, ``pool_size``, ``max_overflow``,
+            ``isolation_level``.
     """
     url = normalise_url(url)
     if is_sqlite(url):
@@ -109,9 +112,8 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
         echo=echo,
         json_serializer=_json_serializer,
         json_deserializer=_json_deserializer,
-        pool_pre_ping=True,
-        pool_size=int(os.environ.get("COMMANDROOM_DB_POOL", "10")),
-        max_overflow=20,
+        **({"pool_pre_ping": True, "pool_size": int(os.environ.get("COMMANDROOM_DB_POOL", "10")), "max_overflow": 20}
+           | server),
     )
 
 

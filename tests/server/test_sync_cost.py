@@ -8,13 +8,15 @@ and a change pushed between two identical pulls is always in the second.
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from commandroom.domain.models import Incident
+from commandroom.domain.models import DeviceToken, Incident, User
 from commandroom.ids import new_id
-from commandroom.server import changelog
+from commandroom.server import changelog, sync_api
+from commandroom.server.auth import principal_for
 from tests.server.test_auth_support import QC, open_server
 from tests.server.test_department_buckets import _push
 
@@ -36,11 +38,12 @@ def world(db_url, tmp_path):
 
 
 class Statements:
-    """The statements the server's engines send while open (SQLite: the writer and the readers' engine)."""
+    """The statements the server's engines send while open (SQLite: the writer and the readers' engine;
+    PostgreSQL: the writer and the quick reads' engine, ``ServerState.quick_read``)."""
 
     def __init__(self, state) -> None:
         self.sql: list[str] = []
-        self.engines = [state.engine, *([state.extras["read_engine"]] if "read_engine" in state.extras else [])]
+        self.engines = [state.engine, *(state.extras[e] for e in ("read_engine", "quick_engine") if e in state.extras)]
 
     def __enter__(self) -> Statements:
         for engine in self.engines:
@@ -112,6 +115,54 @@ def test_desks_poked_together_read_their_page_once_and_never_miss_a_later_change
     assert seen.count("CAST(fields AS TEXT)") == 0, seen.sql
     assert _push(srv, desks[0], "ws-qc-0001", "incident.note", srv.incident, {"note": "第三条"})["status"] == "applied"
     assert _notes(_pull(srv, desks[0], at_head)) == ["第三条"]
+
+
+def test_desks_poked_at_the_same_moment_wait_for_one_reading_of_their_page(world, monkeypatch):
+    """The second desk asks while the first one's page is being read: it waits for that page (one read) and gets
+    the same changes and cursors."""
+    srv = world
+    town = f"township:{QC}"
+    desks = [srv.bearer("duty-qc", "ws-qc-0001"), srv.bearer("duty-qc-2", "ws-qc-0002")]
+    head = _pull(srv, desks[0], {town: 0})["cursors"][town]
+    assert _push(srv, desks[0], "ws-qc-0001", "incident.note", srv.incident, {"note": "同时"})["status"] == "applied"
+    with srv.state.read() as s:
+        who = []
+        for device in ("ws-qc-0001", "ws-qc-0002"):
+            token = s.scalars(select(DeviceToken).where(DeviceToken.device_id == device)).first()
+            who.append(principal_for(s, s.get(User, token.user_id), token))
+
+    def pull(desk) -> dict:
+        status, body = srv.state.quick_read(lambda s: sync_api.pull_page(srv.state, desk, {town: head}, 500, s),
+                                            sync_api._read_sessions(srv.state))  # SQLite: the readers' engine
+        assert status == 200
+        return json.loads(body)
+
+    reads: list[int] = []
+    second: list[dict] = []
+    waiting = threading.Event()
+    real_read, real_claim = sync_api._read_page, sync_api.PageCache.claim
+
+    def claim(cache, key, heads):
+        leader, ready = real_claim(cache, key, heads)
+        if not leader:
+            waiting.set()
+        return leader, ready
+
+    def read_page(*args, **kw):
+        reads.append(1)
+        if len(reads) == 1:  # the second desk asks now, while this page is being read
+            other.start()
+            assert waiting.wait(30)
+        return real_read(*args, **kw)
+
+    other = threading.Thread(target=lambda: second.append(pull(who[1])), daemon=True)
+    monkeypatch.setattr(sync_api.PageCache, "claim", claim)
+    monkeypatch.setattr(sync_api, "_read_page", read_page)
+    first = pull(who[0])
+    other.join(30)
+    assert len(reads) == 1
+    assert _notes(first) == ["同时"] and second and second[0]["changes"] == first["changes"]
+    assert second[0]["cursors"] == first["cursors"]
 
 
 def test_a_create_reads_its_absent_target_once_and_a_second_create_is_still_seen(world):
