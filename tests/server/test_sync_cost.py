@@ -184,3 +184,24 @@ def test_a_create_reads_its_absent_target_once_and_a_second_create_is_still_seen
         from commandroom.domain.models import Report
         stored = s.get(Report, report)
         assert stored is not None and stored.description == "路口违停"
+
+
+def test_a_desk_is_answered_after_the_database_dropped_the_servers_connections(world):
+    """Token checks and pulls use connections without a check before each use (``ServerState.quick_read``): when
+    the database has closed them (a restart), the next pull and push are still answered, with the latest change."""
+    srv = world
+    if srv.state.is_sqlite:
+        pytest.skip("PostgreSQL's connections")
+    town = f"township:{QC}"
+    desk = srv.bearer("duty-qc", "ws-qc-0001")
+    head = _pull(srv, desk, {town: 0})["cursors"][town]
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(srv.state.db_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # every other connection to this database, as a restart does
+        killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    admin.dispose()
+    assert killed
+    assert _push(srv, desk, "ws-qc-0001", "incident.note", srv.incident, {"note": "重连之后"})["status"] == "applied"
+    assert _notes(_pull(srv, desk, {town: head})) == ["重连之后"]
