@@ -87,8 +87,12 @@ def pytest_asyncio_loop_factories(config, item):  # pytest-asyncio hook
     return {"qasync": factory}
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
-    """Let the loop run until ``predicate()`` is truthy; fail after ``timeout`` seconds."""
+async def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+    """Let the loop run until ``predicate()`` is truthy; fail after ``timeout`` seconds.
+
+    The deadline only ends a wait that is failing anyway: it is long because `make test` shares two cores with
+    the moment runs (and often with more), where a page loading on the reader pool can take seconds.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
