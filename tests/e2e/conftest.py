@@ -250,7 +250,12 @@ def server_township_rows(server: LiveServer, township: str = QC,
 
 async def wait_until(pred: Callable[[], Any], timeout: float, what: str = "condition",
                      interval: float = 0.02) -> float:
-    """Poll ``pred`` until it is truthy; the seconds it took (AssertionError after ``timeout``)."""
+    """Poll ``pred`` until it is truthy; the seconds it took (AssertionError after ``timeout``, at least 30 s).
+
+    A deadline only ends a wait that is failing anyway: none is shorter than 30 s, which a loaded machine
+    (two cores shared by the main pass, the moment runs and more) can need for a round trip or a restart.
+    """
+    timeout = max(timeout, 30.0)
     t0 = time.perf_counter()
     while True:
         if pred():
