@@ -19,8 +19,10 @@ from commandroom.store.migrate import upgrade
 T = TypeVar("T")
 
 QUICK_POOL = 4
-QUICK_OVERFLOW = 8
-"""Connections of :meth:`ServerState.quick_read` kept open, and opened beyond them when every one is busy."""
+QUICK_OVERFLOW = 36
+"""Connections of :meth:`ServerState.quick_read` kept open, and opened beyond them when every one is busy: up to
+the 40 threads of the request thread pool, so a quick read never waits for a connection (a thread holds one at a
+time, so the process's connections stay at most about its threads)."""
 
 ABSENT_TARGET = "server.absent_target"
 """``session.info`` key: the (model, id) a write's scope check just looked up and found absent."""
