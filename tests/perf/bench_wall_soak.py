@@ -101,6 +101,9 @@ async def _main(root: Path) -> tuple[float, object, dict | None]:
 
 
 def run() -> list[Measure]:
+    from ui.wall.heap import use_one_heap
+
+    use_one_heap()  # as run_wall does, before the store's threads start (ui/wall/heap.py)
     import qasync
     from PySide6.QtWidgets import QApplication
 
