@@ -701,3 +701,44 @@ def test_the_tables_own_painting_shows_exactly_what_qts_painting_shows(seeded, q
             table_view.CellDelegate.paint = paint
     finally:
         apply_theme(QApplication.instance(), before)
+
+
+def test_a_changed_row_is_repainted_where_it_is_after_new_rows_went_in_above_it(seeded):
+    """New incidents put in at the top move every row down; an incident on the list that changes after that is
+    repainted at its new place, showing the change (its remembered place is out of date by then)."""
+    from commandroom.mutations.core import Changes
+    from commandroom.queries.incidents import IncidentQuery
+    from tests.perf.bench_incident_table import (
+        INCIDENT_COLUMNS,
+        incident_rows,
+        insert_incidents,
+        load_reference,
+    )
+    from ui.incidents.table_model import COL_TITLE, IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.load_now()
+    watched = {r: model.row_at(r).id for r in (100, 300)}  # (looked at: their places remembered)
+    number = INCIDENT_COLUMNS.index("number")
+    ref = load_reference()
+    inserted = []
+    model.rowsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+    for batch in range(3):  # three syncs' worth of new incidents, newer than any on the list
+        rows = [(*values[:number], f"N{batch}-{i}", *values[number + 1:]) for i, values in enumerate(
+            incident_rows(3, ref, now=utcnow() + timedelta(days=1), seed=40 + batch, days=1))]
+        with seeded.write() as session:
+            conn = session.connection().connection.driver_connection
+            insert_incidents(conn, rows)
+            ids = {r[0] for r in conn.execute("SELECT id FROM incident ORDER BY rowid DESC LIMIT 3")}
+        seeded.emit(Changes({"incident": ids}))
+    assert inserted == [(0, 2)] * 3
+    changed = []
+    model.dataChanged.connect(lambda a, b, _r=(): changed.append((a.row(), b.row())))
+    with seeded.write() as session:
+        conn = session.connection().connection.driver_connection
+        conn.executemany("UPDATE incident SET title = title || '（续报）' WHERE id = ?", [(i,) for i in watched.values()])
+    seeded.emit(Changes({"incident": set(watched.values())}))
+    assert sorted(r for r, _ in changed) == [109, 309]
+    for was, incident_id in watched.items():
+        assert model.id_at(was + 9) == incident_id
+        assert model.data(model.index(was + 9, COL_TITLE)).endswith("（续报）")
