@@ -7,9 +7,9 @@ caches (filling towards their bound as the store grows), its sort buffers (growi
 these small heaps grew in steps while the main heap, on the same process, kept tens of MiB
 free. Measured over seven simulated days after a two-day warm-up (tests/perf/bench_wall_soak.py,
 /proc/self/smaps and ``malloc_info`` per sample): the thread heaps were the whole anonymous RSS
-growth, 0.17 MiB per day, while the memory in use grew by little more than the caches' fill.
-With one heap the readers reuse the main heap's free memory: anonymous RSS flat over the week and
-about 10 MiB lower.
+growth, 0.17 MiB per day, in steps of ~1.5 MiB, while what all threads held grew by about 1 MiB
+(page caches filling to their bound, glyphs). With one heap the readers reuse the main heap's free
+memory: anonymous RSS flat over the week (and over 30 simulated days) and about 10 MiB lower.
 
 The wall's threads allocate little and rarely at the same time (its readers run a refresh every
 few seconds); small blocks come from each thread's own cache (glibc's tcache) without taking the
