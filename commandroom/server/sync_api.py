@@ -884,7 +884,6 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
         if leader:
             cache.release(key, active_heads)
     new = dict(cursors)
-    new = dict(cursors)
     head = int(head or 0)
     if page.last is not None:
         last = page.last
