@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
@@ -17,6 +17,10 @@ from commandroom.store.migrate import upgrade
 
 ABSENT_TARGET = "server.absent_target"
 """``session.info`` key: the (model, id) a write's scope check just looked up and found absent."""
+
+KNOWN_ABSENT = "server.known_absent"
+"""``session.info`` key: identity keys a push's targets look-up found absent under the counter lock
+(:func:`commandroom.server.pipeline.prefetch_targets`); a row of one that this session writes leaves it."""
 
 
 class ServerSession(Session):
@@ -34,7 +38,20 @@ class ServerSession(Session):
             del self.info[ABSENT_TARGET]  # once: any later look-up asks the database
             if not kw and not self.new and identity_key(entity, ident) not in self.identity_map:
                 return None
+        known = self.info.get(KNOWN_ABSENT)
+        if known and not kw and not self.new and isinstance(entity, type):
+            key = identity_key(entity, ident)
+            if key in known and key not in self.identity_map:
+                return None
         return super().get(entity, ident, **kw)
+
+
+@event.listens_for(ServerSession, "pending_to_persistent")
+def _written_is_not_absent(session: Session, instance: Any) -> None:
+    """A row this session has just written (flushed) exists: its key is no longer known absent."""
+    known = session.info.get(KNOWN_ABSENT)
+    if known:
+        known.discard(inspect(instance).key)
 
 
 @dataclass

@@ -58,7 +58,7 @@ from commandroom.domain.models import (
 )
 from commandroom.server import changelog, events, restore
 from commandroom.server.auth import Principal, authenticate, bearer, principal
-from commandroom.server.pipeline import execute, payload_hash, rejected
+from commandroom.server.pipeline import execute, payload_hash, prefetch_targets, rejected
 from commandroom.store.db import make_engine, session_factory
 from commandroom.sync import protocol as wire
 from commandroom.sync.apply import tolerate_numeric_json
@@ -367,6 +367,9 @@ def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:
         if b.savepoints:
             session.flush()
         changelog.lock_counter(session)
+        targets = session.info.pop(_TARGETS, None)  # the fast path: every target of the transaction at once
+        if targets:
+            prefetch_targets(session, targets)
     result: dict[str, Any]
     if not b.savepoints:
         try:
@@ -425,6 +428,16 @@ def _open_batch(session: Session, who: Principal, req: PushIn, hashes: list[str]
                   known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
 
 
+_TARGETS = "sync.push_targets"
+
+
+def _plan_targets(session: Session, batches: list[_Batch]) -> None:
+    """Note the targets of the transaction's new mutations: read together once the counter lock is taken (the
+    fast path, which rolls back as a whole on any failure)."""
+    session.info[_TARGETS] = [(m.name, m.entity_id) for b in batches for m in b.req.mutations
+                              if m.mutation_id in b.unknown]
+
+
 def _run_batch(b: _Batch) -> tuple[list[dict[str, Any]], _Stop | None]:
     """Each mutation of the batch in order, until the end or a stop; the cursor row set to where it got."""
     results: list[dict[str, Any]] = []
@@ -475,6 +488,7 @@ def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
         b = _open_batch(session, who, req, hashes, utcnow(), savepoints=savepoints)
         if not savepoints:
             changelog.start_write_behind(session)  # audit entries, dedup records and the head: one statement
+            _plan_targets(session, [b])
         results, stop = _run_batch(b)
         counter = _finish(state, session)
     return _answer(counter, results, stop)
@@ -621,6 +635,7 @@ def _group_tx(state: Any, group: list[_Waiting]) -> list[tuple[int, dict[str, An
             w = group[i]
             batches[i] = _open_batch(session, w.who, w.req, w.hashes, now, savepoints=False)
         changelog.start_write_behind(session)
+        _plan_targets(session, [batches[i] for i in range(len(group))])
         outcomes = []
         for i in range(len(group)):
             outcomes.append(_run_batch(batches[i]))  # a failing mutation (_Redo) fails the group
