@@ -234,6 +234,7 @@ class _Batch:
     last: int  # the cursor's last_local_seq as the batch goes on (written once, see _save_cursor)
     hashes: list[str]  # the payload hash of each mutation, in batch order
     known: dict[str, ProcessedMutation]  # mutation ids processed before this batch
+    recorded: dict[str, dict[str, Any]]  # the fast path: dedup rows this batch wrote behind, by mutation id
     unknown: set[str]  # mutation ids not processed before this batch and not yet recorded by it
     seen: datetime
     savepoints: bool  # a savepoint per mutation (False: the fast path, see process_push)
@@ -290,7 +291,7 @@ def _record(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> None:
     wb = changelog.write_behind(b.session)
     if wb is not None:
         wb.rows.setdefault(ProcessedMutation.__table__, []).append(row)
-        b.known[m.mutation_id] = ProcessedMutation(**row)  # not in the database yet: a repeat in this batch finds it here
+        b.recorded[m.mutation_id] = row  # not in the database yet: a repeat in this batch finds it here
     else:
         b.session.execute(ProcessedMutation.__table__.insert(), [row])
     b.unknown.discard(m.mutation_id)
@@ -300,6 +301,8 @@ def _processed(b: _Batch, mutation_id: str) -> ProcessedMutation | None:
     if mutation_id in b.unknown:
         return None
     found = b.known.get(mutation_id)
+    if found is None and mutation_id in b.recorded:  # built only for a repeat (rare): not per mutation
+        found = b.known[mutation_id] = ProcessedMutation(**b.recorded[mutation_id])
     return found if found is not None else b.session.get(ProcessedMutation, mutation_id)
 
 
@@ -425,7 +428,7 @@ def _open_batch(session: Session, who: Principal, req: PushIn, hashes: list[str]
     known = {pm.mutation_id: pm for pm in session.scalars(
         select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))} if ids else {}
     return _Batch(session=session, who=who, req=req, cursor=cursor, last=cursor.last_local_seq, hashes=hashes,
-                  known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
+                  known=known, recorded={}, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
 
 
 _TARGETS = "sync.push_targets"

@@ -170,3 +170,26 @@ def test_a_batch_reads_its_targets_together_and_sees_what_it_created(world):
         assert [s.get(Report, r).description for r in reports] == ["违停 0", "违停 1", "违停 2"]
     pulled = _pulled(srv, qc)
     assert set(reports) <= pulled["report"]
+
+
+def test_a_mutation_sent_twice_in_one_batch_is_applied_once(world):
+    """The second copy in the same batch (renumbered, as a re-send is) gets the first one's answer (a duplicate),
+    and one row exists."""
+    srv = world
+    qc = srv.bearer("duty-qc", "ws-qc-0001")
+    report, mid = new_id(), new_id()
+    m = {"mutation_id": mid, "local_seq": 1, "name": "report.create", "entity_id": report,
+         "args": {"source": "grid_patrol", "category_code": "urban_parking", "description": "发了两次",
+                  "township_code": QC}}
+    body = {"device_id": "ws-qc-0001", "device_incarnation": new_id(), "first_local_seq": 1,
+            "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION, "mutations": [m, {**m, "local_seq": 2}]}
+    r = srv.client.post("/api/v1/sync/push", json=body, headers=qc)
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert (first["status"], first["duplicate"]) == ("applied", False), first
+    assert (second["status"], second["duplicate"], second["seq"]) == ("applied", True, first["seq"]), second
+    with srv.state.read() as s:
+        from sqlalchemy import func, select
+
+        from commandroom.domain.models import Report
+        assert s.scalar(select(func.count()).select_from(Report).where(Report.id == report)) == 1
