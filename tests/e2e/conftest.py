@@ -1,6 +1,7 @@
 """End-to-end harness: the real county app over real HTTP on loopback, real mutations, real reference data.
 
-* :class:`LiveServer` runs ``create_app`` under uvicorn in a thread on a fixed free loopback port.
+* :class:`LiveServer` runs ``create_app`` under uvicorn in a thread on a fixed free loopback port (bound when
+  the server is made, so no other run can take it before the start).
   ``stop()`` / ``start()`` bring it down and up again on the *same* database and port; every start
   opens a fresh :class:`~commandroom.server.state.ServerState` and app, as a restarted server
   process would.
@@ -34,7 +35,7 @@ from commandroom.ids import new_id
 from commandroom.mutations.core import Actor
 from commandroom.store.local import DeskStore
 from commandroom.sync.engine import SyncEngine
-from tests.server.test_auth_support import QC, QC_SEAT, TM, TM_SEAT, free_port, seeded
+from tests.server.test_auth_support import QC, QC_SEAT, TM, TM_SEAT, bound_socket, seeded
 from tests.sync.helpers import copy_template
 
 PASSWORD = "e2e-password-1"
@@ -71,7 +72,8 @@ class LiveServer:
         self.db_url = db_url
         self.tmp = tmp
         self.heartbeat = heartbeat
-        self.port = free_port()
+        self._socket: Any = bound_socket()  # the port is this server's from now on (handed to uvicorn at start)
+        self.port: int = self._socket.getsockname()[1]
         self.state: Any = None
         self.app: Any = None
         self._uv: uvicorn.Server | None = None
@@ -99,7 +101,10 @@ class LiveServer:
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
                                 timeout_graceful_shutdown=1)
         uv = uvicorn.Server(config)
-        thread = threading.Thread(target=uv.run, name=f"uvicorn-{self.port}", daemon=True)
+        # a restart binds the same port again (free since the stop, unless something took it meanwhile)
+        sock, self._socket = self._socket or bound_socket(self.port), None
+        thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{self.port}",
+                                  daemon=True)
         thread.start()
         deadline = time.monotonic() + 30
         while not uv.started:
@@ -245,7 +250,12 @@ def server_township_rows(server: LiveServer, township: str = QC,
 
 async def wait_until(pred: Callable[[], Any], timeout: float, what: str = "condition",
                      interval: float = 0.02) -> float:
-    """Poll ``pred`` until it is truthy; the seconds it took (AssertionError after ``timeout``)."""
+    """Poll ``pred`` until it is truthy; the seconds it took (AssertionError after ``timeout``, at least 30 s).
+
+    A deadline only ends a wait that is failing anyway: none is shorter than 30 s, which a loaded machine
+    (two cores shared by the main pass, the moment runs and more) can need for a round trip or a restart.
+    """
+    timeout = max(timeout, 30.0)
     t0 = time.perf_counter()
     while True:
         if pred():

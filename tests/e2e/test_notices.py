@@ -83,7 +83,7 @@ class Receivers:
                 else:
                     self._answer(404, {})
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # binds a free port itself, at once
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
 
         class MailHandler:

@@ -168,11 +168,27 @@ def png_bytes(size: tuple[int, int] = (64, 48)) -> bytes:
 
 
 def free_port() -> int:
+    """A port free now, for a server in another process (one in this process takes a :func:`bound_socket`)."""
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def bound_socket(port: int = 0):
+    """A loopback socket bound (not yet listening: a client is refused) to ``port``, 0 for any free one.
+
+    Handed to uvicorn (``run(sockets=[...])``), the port stays this test's from the moment it is chosen:
+    a port only looked up and bound later by the server can meanwhile be taken by another run's server
+    or by any outgoing connection, which fails the start with "address in use".
+    """
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
 
 
 def uvicorn_thread(app, *, certfile: str | None = None, keyfile: str | None = None):
@@ -185,11 +201,12 @@ def uvicorn_thread(app, *, certfile: str | None = None, keyfile: str | None = No
 
     @contextmanager
     def _cm():
-        port = free_port()
+        sock = bound_socket()
+        port = sock.getsockname()[1]
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ssl_certfile=certfile,
                                 ssl_keyfile=keyfile, lifespan="on")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True)
         thread.start()
         deadline = time.monotonic() + 20
         while not server.started:

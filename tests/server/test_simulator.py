@@ -50,7 +50,9 @@ def test_duration_bounds_the_run(live):
     started = time.monotonic()
     code = run_simulator(live.base, api_key=live.key_bs, rate=10, duration=0.45, out=lines.append)
     assert code == 0
-    assert time.monotonic() - started < 5
+    # unbounded it would post until stopped: ending at all is the bound's doing (a loaded machine's requests
+    # may take seconds, so no tighter figure)
+    assert time.monotonic() - started < 60
     with live.state.read() as s:
         n = len(s.scalars(select(Report).where(Report.township_code == BS)).all())
     assert 1 <= n <= 6

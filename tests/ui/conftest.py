@@ -87,9 +87,17 @@ def pytest_asyncio_loop_factories(config, item):  # pytest-asyncio hook
     return {"qasync": factory}
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
-    """Let the loop run until ``predicate()`` is truthy; fail after ``timeout`` seconds."""
+WAIT_AT_LEAST = 20.0
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = WAIT_AT_LEAST, what: str = "") -> Any:
+    """Let the loop run until ``predicate()`` is truthy; fail after ``timeout`` seconds (``WAIT_AT_LEAST`` or more).
+
+    A deadline only ends a wait that is failing anyway, so none is shorter than 20 s: `make test` shares two
+    cores with the moment runs (often with more), where a page loading on the reader pool can take seconds.
+    """
     loop = asyncio.get_running_loop()
+    timeout = max(timeout, WAIT_AT_LEAST)
     deadline = loop.time() + timeout
     while True:
         value = predicate()

@@ -162,13 +162,13 @@ def test_first_window_is_the_sign_in_dialog_before_the_core_loads(tmp_path):
     assert not (tmp_path / "data" / "workstation-first.db-wal").exists()
 
 
-def test_excepthook_logs_and_shows_a_dialog(qapp, caplog, monkeypatch):
+def test_excepthook_logs_and_shows_a_dialog(qapp, caplog, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QMessageBox
 
     from ui.app import install_excepthook
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
-    install_excepthook(Path("/tmp/desktop.log"))
+    install_excepthook(tmp_path / "desktop.log")  # this test's own (not a /tmp file every run shares)
     try:
         raise ValueError("boom")
     except ValueError:

@@ -376,14 +376,13 @@ async def test_rotation_order_and_interval(store, qtbot, ui):
     seen: list[tuple[str, float]] = []
     window = await open_wall(store, qtbot, fast_config(interval_s=0.25))
     window.page_did_change.connect(lambda key: seen.append((key, time.monotonic())))
-    await ui.wait_until(lambda: len(seen) >= 6, timeout=10, what="six page changes")
+    await ui.wait_until(lambda: len(seen) >= 6, what="six page changes")
     keys = [k for k, _t in seen]
     order = list(window.config.pages)
     start = order.index(keys[0])
     assert keys[:6] == [order[(start + i) % len(order)] for i in range(6)]
     gaps = [b - a for (_k, a), (_k2, b) in itertools.pairwise(seen)]
-    assert all(g >= 0.2 for g in gaps), gaps  # never faster than the interval
-    assert sorted(gaps)[len(gaps) // 2] < 1.0, gaps  # and not stuck (generous: the machine may be loaded)
+    assert all(g >= 0.2 for g in gaps), gaps  # never faster than the interval (not stuck: six changes came)
     assert window.dots.text().count("●") == 1
     window.close()
 
@@ -406,24 +405,31 @@ async def test_urgent_takeover_then_rotation_resumes(store, actor, qtbot, ui, tm
     ui.make_report(store, actor, urgency="L1", category="forest_fire", text="已有的紧急上报")  # before: no takeover
     window = await open_wall(store, qtbot, fast_config(interval_s=0.3, urgent_s=0.5, sound=True),
                              sound_dir=tmp_path)
+    # what the wall shows as each thing happens (looked at afterwards, a loaded loop may come back late)
     started: list = []
-    window.takeover_did_start.connect(started.append)
+    ended: list = []
+    pages: list = []
+    window.takeover_did_start.connect(lambda _item: started.append(
+        (time.monotonic(), window.current_key(), window.in_takeover, window.rotator.paused)))
+    window.takeover_did_end.connect(lambda: ended.append((time.monotonic(), window.current_key())))
+    window.page_did_change.connect(lambda key: pages.append((key, window.in_takeover)))
     await asyncio.sleep(0.5)
     assert started == []
     ui.make_report(store, actor, urgency="L1", category="forest_fire",
                    text="山上起火，联系人：张三丰，电话13812345678", minutes_ago=1)
-    await ui.wait_until(lambda: started, timeout=5, what="the takeover")
-    assert window.current_key() == "urgent" and window.in_takeover and window.rotator.paused
+    await ui.wait_until(lambda: started, what="the takeover")
+    assert started[0][1:] == ("urgent", True, True)
     card = window.urgent_page.card
     assert "森林火情" in card.title.text() and "13812345678" not in card.text.text()
     assert "138****5678" in card.text.text() and "张三丰" not in card.text.text()
     assert window.sounds == 1
-    await asyncio.sleep(0.2)
-    assert window.current_key() == "urgent"  # holds for urgent_s
-    await ui.wait_until(lambda: not window.in_takeover, timeout=5, what="the end of the takeover")
-    assert window.current_key() in window.config.pages
+    await ui.wait_until(lambda: ended, what="the end of the takeover")
+    # the card holds the screen for urgent_s (a timer may fire a little early, never a page of the rotation)
+    assert ended[0][0] - started[0][0] >= 0.9 * window.config.urgent_s
+    assert not [key for key, during in pages if during], pages
+    assert ended[0][1] in window.config.pages
     switches = window.page_switches
-    await ui.wait_until(lambda: window.page_switches >= switches + 2, timeout=5, what="rotation again")
+    await ui.wait_until(lambda: window.page_switches >= switches + 2, what="rotation again")
     assert window.takeovers == 1
     window.close()
 
@@ -438,7 +444,7 @@ async def test_urgent_takeover_shows_card_when_the_map_is_missing(store, actor, 
     assert not window.pages["map"].has_map and window.pages["map"].placeholder.text()
     await asyncio.sleep(0.3)
     ui.make_report(store, actor, urgency="L1", category="gas_hazard", text="燃气泄漏", minutes_ago=1)
-    await ui.wait_until(lambda: window.in_takeover, timeout=5, what="the takeover")
+    await ui.wait_until(lambda: window.in_takeover, what="the takeover")
     assert window.current_key() == "urgent"
     window.close()
 
@@ -449,7 +455,7 @@ async def test_urgent_takeover_shows_card_when_the_map_is_missing(store, actor, 
 @pytest.mark.asyncio
 async def test_watchdog_restarts_a_stuck_rotation(store, qtbot, ui, caplog):
     window = await open_wall(store, qtbot, fast_config(interval_s=0.2))
-    await ui.wait_until(lambda: window.page_switches >= 2, timeout=5, what="rotation")
+    await ui.wait_until(lambda: window.page_switches >= 2, what="rotation")
     window.rotator.timer.stop()  # the rotation is stuck (Grafana #15465)
     window.rotator.last_step = time.monotonic() - 60
     switches = window.page_switches
@@ -457,7 +463,7 @@ async def test_watchdog_restarts_a_stuck_rotation(store, qtbot, ui, caplog):
         window.watchdog.check()
     assert window.rotator.restarts == 1 and window.watchdog.events[-1][0] == "rotation"
     assert "rotation has not moved" in caplog.text
-    await ui.wait_until(lambda: window.page_switches >= switches + 3, timeout=5, what="rotation after restart")
+    await ui.wait_until(lambda: window.page_switches >= switches + 3, what="rotation after restart")
     window.watchdog.check()
     assert window.rotator.restarts == 1  # a healthy rotation is left alone
     window.close()
@@ -467,7 +473,7 @@ async def test_watchdog_restarts_a_stuck_rotation(store, qtbot, ui, caplog):
 async def test_watchdog_rebuilds_a_page_that_stopped_updating(store, qtbot, ui, caplog):
     window = await open_wall(store, qtbot, fast_config(interval_s=10, stale_s=5))
     old = window.pages["zones"]
-    await ui.wait_until(lambda: old.update_count >= 1, timeout=5, what="first load")
+    await ui.wait_until(lambda: old.update_count >= 1, what="first load")
     old.refresh = lambda: None  # the page is stuck: it never loads again
     old.last_update = time.monotonic() - 60
     with caplog.at_level(logging.WARNING, logger="ui.wall.watchdog"):
@@ -476,7 +482,7 @@ async def test_watchdog_rebuilds_a_page_that_stopped_updating(store, qtbot, ui, 
     assert new is not old and window.rebuilds == 1
     assert window.watchdog.events[-1][0] == "page:zones" and "page zones has not updated" in caplog.text
     assert window.stack.indexOf(new) >= 0 and window.stack.indexOf(old) == -1
-    await ui.wait_until(lambda: new.update_count >= 1, timeout=5, what="the rebuilt page loads")
+    await ui.wait_until(lambda: new.update_count >= 1, what="the rebuilt page loads")
     window.watchdog.check()
     assert window.rebuilds == 1
     window.close()
@@ -489,7 +495,7 @@ async def test_watchdog_rebuilds_a_page_that_stopped_updating(store, qtbot, ui, 
 async def test_pages_follow_change_events_and_ticker_is_masked(store, qtbot, ui):
     window = await open_wall(store, qtbot)
     overview = window.pages["overview"]
-    await ui.wait_until(lambda: overview.update_count >= 1 and window.ticker_feed.update_count >= 1, timeout=5)
+    await ui.wait_until(lambda: overview.update_count >= 1 and window.ticker_feed.update_count >= 1)
     before = overview.update_count
     from commandroom.timeutil import utcnow
 
@@ -498,9 +504,9 @@ async def test_pages_follow_change_events_and_ticker_is_masked(store, qtbot, ui)
     changes = Changes()
     changes.note("report", rid)
     store.emit(changes)
-    await ui.wait_until(lambda: overview.update_count > before, timeout=5, what="overview reload")
+    await ui.wait_until(lambda: overview.update_count > before, what="overview reload")
     assert overview.last_value.kpis.reports_today >= 1
-    await ui.wait_until(lambda: any("王**" in t for t in window.ticker.texts), timeout=5, what="ticker")
+    await ui.wait_until(lambda: any("王**" in t for t in window.ticker.texts), what="ticker")
     text = " ".join(window.ticker.texts)
     assert "王建国" not in text and "13812345678" not in text and "138****5678" in text and "张三丰" not in text
     window.close()
