@@ -20,6 +20,9 @@ Measures (each against a figure of the same run):
   collected as the wall app does it (``ui.gc_policy``); the driver's own full collection before
   each RSS sample is not counted as a stall.
 
+The process uses one malloc heap, as the wall does (``ui.wall.heap``): with a heap per thread the
+readers' heaps grew in steps and were the whole slope (docs/performance.md, session 7).
+
 The soak compresses a week of *data* into a minute, not a week of *time*. With
 ``CR_BENCH_WALL_MINUTES=N`` the same wall also runs N real minutes with 1 s reloads and 0.5 s
 pages (each minute ≈ 60–100 minutes on the defaults): RSS growth after a 30 s warm-up,
@@ -101,6 +104,9 @@ async def _main(root: Path) -> tuple[float, object, dict | None]:
 
 
 def run() -> list[Measure]:
+    from ui.wall.heap import use_one_heap
+
+    use_one_heap()  # as run_wall does, before the store's threads start (ui/wall/heap.py)
     import qasync
     from PySide6.QtWidgets import QApplication
 

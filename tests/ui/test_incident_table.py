@@ -628,3 +628,118 @@ def test_the_table_repaints_only_the_countdown_column_when_the_countdowns_move_o
     view.viewport().removeEventFilter(spy)
     left, width = view.columnViewportPosition(COL_CLOCK), view.columnWidth(COL_CLOCK)
     assert all(left - 1 <= r.left() and r.right() <= left + width for r in painted), (painted, left, width)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_tables_own_painting_shows_exactly_what_qts_painting_shows(seeded, qtbot, theme):
+    """The table paints its cells itself, row by row (one call per row, not four calls into Python per cell):
+    the officer sees, pixel for pixel, what QTableView's own painting through the delegate shows — the whole
+    view with elided titles, a selected row, and the parts a sync page and the countdown tick repaint (two
+    rows far apart and the countdown column, as one region)."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtGui import QColor, QImage, QRegion
+    from PySide6.QtWidgets import QApplication
+
+    from commandroom.queries.incidents import IncidentQuery
+    from ui.incidents import table_view
+    from ui.incidents.table_model import COL_CLOCK, COL_TITLE, IncidentTableModel
+    from ui.theme import apply_theme, current_theme
+
+    before = current_theme()
+    apply_theme(QApplication.instance(), theme)
+    try:
+        model = IncidentTableModel(seeded, IncidentQuery())
+        model.load_now()
+        ours, qts = table_view.IncidentTable(), table_view.IncidentTable()
+        qts.own_painting = False
+        for view in (ours, qts):
+            qtbot.addWidget(view)
+            view.setModel(model)
+            view.resize(900, 500)
+            view.setColumnWidth(COL_TITLE, 120)  # titles too long for it: elided
+            view.show()
+        qtbot.waitExposed(ours)
+        qtbot.waitExposed(qts)
+
+        def differing(a: QImage, b: QImage) -> int:
+            if a == b:
+                return 0
+            return sum(a.pixel(x, y) != b.pixel(x, y) for y in range(a.height()) for x in range(a.width())) or -1
+
+        def parts(view) -> QImage:
+            rows = (2, 12)
+            region = QRegion()
+            for row in rows:
+                region = region.united(QRect(0, view.rowViewportPosition(row), 900, view.rowHeight(row)))
+            region = region.united(QRect(view.columnViewportPosition(COL_CLOCK), 0, view.columnWidth(COL_CLOCK),
+                                         view.viewport().height()))
+            image = QImage(view.viewport().size(), QImage.Format.Format_ARGB32_Premultiplied)
+            image.fill(QColor("#ff00ff"))  # what is not repainted stays magenta
+            view.viewport().render(image, QPoint(), region)
+            return image
+
+        delegated = []
+        paint = table_view.CellDelegate.paint
+
+        def counted(self, painter, option, index):
+            delegated.append(self.parent())
+            paint(self, painter, option, index)
+
+        table_view.CellDelegate.paint = counted
+        try:
+            whole = [view.grab().toImage() for view in (ours, qts)]
+            assert differing(*whole) == 0
+            assert delegated.count(ours) == 0 and delegated.count(qts) > 100, "ours paints its cells itself"
+            repainted = [parts(view) for view in (ours, qts)]
+            assert differing(*repainted) == 0
+            assert repainted[0].pixelColor(450, 5 * ours.rowHeight(0) + 5) == QColor("#ff00ff"), "only the region"
+            for view in (ours, qts):
+                view.selectRow(5)
+            selected = [view.grab().toImage() for view in (ours, qts)]
+            assert differing(*selected) == 0
+            assert selected[0] != whole[0], "the selected row shows"
+        finally:
+            table_view.CellDelegate.paint = paint
+    finally:
+        apply_theme(QApplication.instance(), before)
+
+
+def test_a_changed_row_is_repainted_where_it_is_after_new_rows_went_in_above_it(seeded):
+    """New incidents put in at the top move every row down; an incident on the list that changes after that is
+    repainted at its new place, showing the change (its remembered place is out of date by then)."""
+    from commandroom.mutations.core import Changes
+    from commandroom.queries.incidents import IncidentQuery
+    from tests.perf.bench_incident_table import (
+        INCIDENT_COLUMNS,
+        incident_rows,
+        insert_incidents,
+        load_reference,
+    )
+    from ui.incidents.table_model import COL_TITLE, IncidentTableModel
+
+    model = IncidentTableModel(seeded, IncidentQuery())
+    model.load_now()
+    watched = {r: model.row_at(r).id for r in (100, 300)}  # (looked at: their places remembered)
+    number = INCIDENT_COLUMNS.index("number")
+    ref = load_reference()
+    inserted = []
+    model.rowsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+    for batch in range(3):  # three syncs' worth of new incidents, newer than any on the list
+        rows = [(*values[:number], f"N{batch}-{i}", *values[number + 1:]) for i, values in enumerate(
+            incident_rows(3, ref, now=utcnow() + timedelta(days=1), seed=40 + batch, days=1))]
+        with seeded.write() as session:
+            conn = session.connection().connection.driver_connection
+            insert_incidents(conn, rows)
+            ids = {r[0] for r in conn.execute("SELECT id FROM incident ORDER BY rowid DESC LIMIT 3")}
+        seeded.emit(Changes({"incident": ids}))
+    assert inserted == [(0, 2)] * 3
+    changed = []
+    model.dataChanged.connect(lambda a, b, _r=(): changed.append((a.row(), b.row())))
+    with seeded.write() as session:
+        conn = session.connection().connection.driver_connection
+        conn.executemany("UPDATE incident SET title = title || '（续报）' WHERE id = ?", [(i,) for i in watched.values()])
+    seeded.emit(Changes({"incident": set(watched.values())}))
+    assert sorted(r for r, _ in changed) == [109, 309]
+    for was, incident_id in watched.items():
+        assert model.id_at(was + 9) == incident_id
+        assert model.data(model.index(was + 9, COL_TITLE)).endswith("（续报）")

@@ -166,6 +166,9 @@ def run_wall(settings: Any, screen: int = 0, profile: str = "wall") -> int:
         profile: local profile (its own database ``workstation-<profile>.db`` and
             ``wall-<profile>.json`` settings).
     """
+    from ui.wall.heap import use_one_heap
+
+    use_one_heap()  # before any other thread allocates: the readers share the main heap (ui/wall/heap.py)
     from commandroom.config import setup_logging
     from ui.incidents import refcounts
 
