@@ -100,10 +100,10 @@ def append_audit(
     entity_id: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-) -> AuditEntry:
+) -> tuple[int, str]:
     """Append one entry to the chain inside the caller's transaction (takes the counter lock if not held).
 
-    Returns the entry as written (not attached to the session).
+    Returns the entry's id and hash (no ORM object: this runs under the counter lock, once per row written).
     """
     changelog.lock_counter(session)  # serializes appenders; created if missing, like the change log does
     last = changelog.chain_head(session)
@@ -127,7 +127,7 @@ def append_audit(
     else:  # a plain INSERT (no unit of work: this runs while the counter lock is held)
         session.execute(AuditEntry.__table__.insert(), [{**fields, "hash": digest}])
     changelog.remember_chain_head(session, new_id, digest)
-    return AuditEntry(**fields, hash=digest)
+    return new_id, digest
 
 
 @dataclass(frozen=True)

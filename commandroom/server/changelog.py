@@ -407,6 +407,7 @@ def log_rows(
     origin_user: str | None = None,
     op: str = "upsert",
     before: dict[int, dict[str, Any] | None] | None = None,
+    logged_fields: dict[int, dict[str, Any]] | None = None,
 ) -> list[int]:
     """Append one change per row, stamping ``row_version`` and per-field versions on synced rows.
 
@@ -418,6 +419,8 @@ def log_rows(
         before: per ``id(row)``, the row as it was (None: new). A row that left a bucket (a team
             member moved to another zone) gets a ``remove`` change there, so the desks reading only
             the old bucket drop it instead of keeping a stale copy.
+        logged_fields: filled, per ``id(row)``, with the row's values as logged (the audit entry's "after"
+            is the same dict: not built twice while the counter lock is held). Not to be changed.
     Returns each row's new version (its last seq), in row order. A row replicated in two
     buckets (a member loan) gets one change per bucket.
     """
@@ -464,6 +467,8 @@ def log_rows(
     entries = []
     for (row, buckets), seqs in zip(plan, row_seqs, strict=True):
         fields_json = row_to_dict(row)
+        if logged_fields is not None:
+            logged_fields[id(row)] = fields_json
         for bucket, seq in zip(buckets, seqs, strict=True):
             entries.append(
                 {

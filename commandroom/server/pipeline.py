@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from commandroom import permissions
 from commandroom.domain.errors import DomainError, Forbidden, NotFound
@@ -50,7 +51,7 @@ from commandroom.notify.outbox import notices_for_mutation
 from commandroom.queries.scope import department_of, is_department_work
 from commandroom.server import changelog, races
 from commandroom.server.audit import append_audit
-from commandroom.server.state import ABSENT_TARGET
+from commandroom.server.state import ABSENT_TARGET, KNOWN_ABSENT
 from commandroom.sync.buckets import BOARD_TABLES
 from commandroom.timeutil import utcnow
 
@@ -244,6 +245,34 @@ def _hold_loaded(target: Base, context: Any) -> None:
         held.append(target)
 
 
+def prefetch_targets(session: Session, targets: list[tuple[str, str]]) -> None:
+    """Read the target rows of a push's mutations ``(name, entity_id)`` at once, under the counter lock.
+
+    Each mutation's scope check looked its target up by primary key: one statement, and its ORM work, per
+    mutation while the counter lock was held (a create's always found nothing). Read here together, the
+    rows that exist stay in the session (held like every row a write loads) and the others are known
+    absent: under the lock nobody else can create them, and a row this session writes leaves the set
+    (:class:`commandroom.server.state.ServerSession`). Call it only while holding the lock.
+    """
+    ids: dict[type[Base], set[str]] = {}
+    for name, entity_id in targets:
+        try:
+            model = SYNCED_MODELS.get(get_spec(name).entity_type)
+        except DomainError:
+            continue  # an unknown mutation: refused when its turn comes
+        if model is not None and entity_id and len(model.__mapper__.primary_key) == 1:
+            ids.setdefault(model, set()).add(entity_id)
+    if not ids:
+        return
+    session.info.setdefault(_HOLD, [])
+    known: set[Any] = session.info.setdefault(KNOWN_ABSENT, set())
+    with session.no_autoflush:
+        for model, wanted in ids.items():
+            pk = model.__mapper__.primary_key[0]
+            found = {primary_key_of(row) for row in session.scalars(select(model).where(pk.in_(sorted(wanted))))}
+            known.update(identity_key(model, i) for i in wanted - found)
+
+
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
@@ -366,8 +395,10 @@ def execute(
             session.info.pop(ABSENT_TARGET, None)
             session.info.pop(OCCURRED_AT, None)
             session.info.pop(DEFER_FLUSH, None)
+        logged: dict[int, dict[str, Any]] = {}
         seqs = changelog.log_rows(session, rows, changed_fields=changed, origin_device=actor.device_id or None,
-                                  origin_mutation=mutation_id, origin_user=actor.user_id or None, before=befores)
+                                  origin_mutation=mutation_id, origin_user=actor.user_id or None, before=befores,
+                                  logged_fields=logged)
         # notices (dispatch, summons, escalation…) are written with the act: rolled back with it if it fails
         notices_for_mutation(session, name=name, args=args, rows=rows, now=ctx.now)
         for row in rows:
@@ -380,7 +411,7 @@ def execute(
                 entity_type=row.__tablename__,
                 entity_id=primary_key_of(row),
                 before=befores[id(row)],
-                after=row_to_dict(row),
+                after=logged.get(id(row)) or row_to_dict(row),  # notices change no logged row
             )
     changes = Changes()
     for row in rows:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
@@ -27,6 +27,10 @@ time, so the process's connections stay at most about its threads)."""
 ABSENT_TARGET = "server.absent_target"
 """``session.info`` key: the (model, id) a write's scope check just looked up and found absent."""
 
+KNOWN_ABSENT = "server.known_absent"
+"""``session.info`` key: identity keys a push's targets look-up found absent under the counter lock
+(:func:`commandroom.server.pipeline.prefetch_targets`); a row of one that this session writes leaves it."""
+
 
 class ServerSession(Session):
     """The county server's session: a create's own look-up of its target is answered from the scope check.
@@ -43,7 +47,20 @@ class ServerSession(Session):
             del self.info[ABSENT_TARGET]  # once: any later look-up asks the database
             if not kw and not self.new and identity_key(entity, ident) not in self.identity_map:
                 return None
+        known = self.info.get(KNOWN_ABSENT)
+        if known and not kw and not self.new and isinstance(entity, type):
+            key = identity_key(entity, ident)
+            if key in known and key not in self.identity_map:
+                return None
         return super().get(entity, ident, **kw)
+
+
+@event.listens_for(ServerSession, "pending_to_persistent")
+def _written_is_not_absent(session: Session, instance: Any) -> None:
+    """A row this session has just written (flushed) exists: its key is no longer known absent."""
+    known = session.info.get(KNOWN_ABSENT)
+    if known:
+        known.discard(inspect(instance).key)
 
 
 @dataclass

@@ -60,7 +60,7 @@ from commandroom.domain.models import (
 )
 from commandroom.server import changelog, events, restore
 from commandroom.server.auth import Principal, authenticate, bearer, principal
-from commandroom.server.pipeline import execute, payload_hash, rejected
+from commandroom.server.pipeline import execute, payload_hash, prefetch_targets, rejected
 from commandroom.store.db import make_engine, session_factory
 from commandroom.sync import protocol as wire
 from commandroom.sync.apply import tolerate_numeric_json
@@ -236,6 +236,7 @@ class _Batch:
     last: int  # the cursor's last_local_seq as the batch goes on (written once, see _save_cursor)
     hashes: list[str]  # the payload hash of each mutation, in batch order
     known: dict[str, ProcessedMutation]  # mutation ids processed before this batch
+    recorded: dict[str, dict[str, Any]]  # the fast path: dedup rows this batch wrote behind, by mutation id
     unknown: set[str]  # mutation ids not processed before this batch and not yet recorded by it
     seen: datetime
     savepoints: bool  # a savepoint per mutation (False: the fast path, see process_push)
@@ -292,7 +293,7 @@ def _record(b: _Batch, m: MutationIn, h: str, result: dict[str, Any]) -> None:
     wb = changelog.write_behind(b.session)
     if wb is not None:
         wb.rows.setdefault(ProcessedMutation.__table__, []).append(row)
-        b.known[m.mutation_id] = ProcessedMutation(**row)  # not in the database yet: a repeat in this batch finds it here
+        b.recorded[m.mutation_id] = row  # not in the database yet: a repeat in this batch finds it here
     else:
         b.session.execute(ProcessedMutation.__table__.insert(), [row])
     b.unknown.discard(m.mutation_id)
@@ -302,6 +303,8 @@ def _processed(b: _Batch, mutation_id: str) -> ProcessedMutation | None:
     if mutation_id in b.unknown:
         return None
     found = b.known.get(mutation_id)
+    if found is None and mutation_id in b.recorded:  # built only for a repeat (rare): not per mutation
+        found = b.known[mutation_id] = ProcessedMutation(**b.recorded[mutation_id])
     return found if found is not None else b.session.get(ProcessedMutation, mutation_id)
 
 
@@ -369,6 +372,9 @@ def _one(b: _Batch, m: MutationIn, h: str) -> dict[str, Any]:
         if b.savepoints:
             session.flush()
         changelog.lock_counter(session)
+        targets = session.info.pop(_TARGETS, None)  # the fast path: every target of the transaction at once
+        if targets:
+            prefetch_targets(session, targets)
     result: dict[str, Any]
     if not b.savepoints:
         try:
@@ -424,7 +430,17 @@ def _open_batch(session: Session, who: Principal, req: PushIn, hashes: list[str]
     known = {pm.mutation_id: pm for pm in session.scalars(
         select(ProcessedMutation).where(ProcessedMutation.mutation_id.in_(ids)))} if ids else {}
     return _Batch(session=session, who=who, req=req, cursor=cursor, last=cursor.last_local_seq, hashes=hashes,
-                  known=known, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
+                  known=known, recorded={}, unknown=set(ids) - set(known), seen=now, savepoints=savepoints)
+
+
+_TARGETS = "sync.push_targets"
+
+
+def _plan_targets(session: Session, batches: list[_Batch]) -> None:
+    """Note the targets of the transaction's new mutations: read together once the counter lock is taken (the
+    fast path, which rolls back as a whole on any failure)."""
+    session.info[_TARGETS] = [(m.name, m.entity_id) for b in batches for m in b.req.mutations
+                              if m.mutation_id in b.unknown]
 
 
 def _run_batch(b: _Batch) -> tuple[list[dict[str, Any]], _Stop | None]:
@@ -477,6 +493,7 @@ def _push_tx(state: Any, who: Principal, req: PushIn, hashes: list[str], *,
         b = _open_batch(session, who, req, hashes, utcnow(), savepoints=savepoints)
         if not savepoints:
             changelog.start_write_behind(session)  # audit entries, dedup records and the head: one statement
+            _plan_targets(session, [b])
         results, stop = _run_batch(b)
         counter = _finish(state, session)
     return _answer(counter, results, stop)
@@ -623,6 +640,7 @@ def _group_tx(state: Any, group: list[_Waiting]) -> list[tuple[int, dict[str, An
             w = group[i]
             batches[i] = _open_batch(session, w.who, w.req, w.hashes, now, savepoints=False)
         changelog.start_write_behind(session)
+        _plan_targets(session, [batches[i] for i in range(len(group))])
         outcomes = []
         for i in range(len(group)):
             outcomes.append(_run_batch(batches[i]))  # a failing mutation (_Redo) fails the group
