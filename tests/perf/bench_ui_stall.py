@@ -41,6 +41,7 @@ IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "15"))
 NICE_WRITER = os.environ.get("BENCH_NICE_WRITER", "") == "1"
 SWITCH_INTERVAL = float(os.environ.get("BENCH_SWITCH_INTERVAL", "0"))  # seconds; 0: Python's default
 ATTRIBUTE = os.environ.get("BENCH_ATTRIBUTE", "") == "1"  # print which GUI-thread work made the long gaps
+THREADS = os.environ.get("BENCH_THREADS", "") == "1"  # print every thread's CPU in the longest gaps
 BUCKET = "township:330822111"
 _TIME_COLUMNS = {"ack_due", "onsite_due", "close_due", "dispatched_at", "acknowledged_at", "onsite_at", "closed_at",
                  "created_at", "updated_at"}
@@ -49,8 +50,10 @@ _TIME_COLUMNS = {"ack_due", "onsite_due", "close_due", "dispatched_at", "acknowl
 class Heartbeat:
     """A 5 ms QTimer; ``max_gap`` is the longest time between two ticks (seconds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sampler: Any = None) -> None:
         from PySide6.QtCore import Qt, QTimer
+
+        self.sampler = sampler  # a tests.perf.thread_sampler.ThreadSampler, sampled at every tick
 
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -76,6 +79,9 @@ class Heartbeat:
         self.times = [self.last]
         self.cpu = []
         self.waits = []
+        if self.sampler is not None:
+            self.sampler.clear()
+            self.sampler.sample()
         self.timer.start()
 
     def stop(self) -> float:
@@ -96,6 +102,8 @@ class Heartbeat:
         self.max_gap = max(self.max_gap, gap)
         self.last = now
         self.ticks += 1
+        if self.sampler is not None:
+            self.sampler.sample()
 
     def summary(self) -> dict[str, float]:
         """Stall (gap beyond the period) in ms: p99, p99.9, max, and how many exceeded 50 ms."""
@@ -243,12 +251,21 @@ def run() -> list[Measure]:
         model.refresh()
         await model.wait_idle()
         await asyncio.sleep(0.5)
-        beat = Heartbeat()
+        sampler = None
+        if THREADS:
+            from tests.perf.thread_sampler import ThreadSampler
+
+            sampler = ThreadSampler()
+        beat = Heartbeat(sampler)
 
         beat.start()  # idle baseline: the machine's own scheduling noise, same heartbeat
         await asyncio.sleep(IDLE_SECONDS)
         beat.stop()
         out["idle"] = beat.summary()
+        if sampler is not None:
+            from tests.perf.thread_sampler import report as thread_report
+
+            print("# idle:\n" + thread_report(sampler, beat.gaps, threading.main_thread().native_id or 0), flush=True)
 
         loop = asyncio.get_running_loop()
         if NICE_WRITER:
@@ -269,6 +286,10 @@ def run() -> list[Measure]:
         out["elapsed"] = time.perf_counter() - t0
         beat.stop()
         out["stall"] = beat.summary()
+        if sampler is not None:
+            print("# applying:\n" + thread_report(sampler, beat.gaps, threading.main_thread().native_id or 0),
+                  flush=True)
+            sampler.clear()
         if attribution is not None:
             from tests.perf.stall_attribution import report
 
