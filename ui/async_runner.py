@@ -25,6 +25,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,11 +42,38 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DB_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
-"""The single worker that performs every local-store write (mutations, meta, dismissals)."""
+BACKGROUND_NICE = 10
+"""How much lower than the GUI thread the store's worker threads run (Linux nice steps)."""
 
-READ_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
-"""A small pool for slow reads (id searches, routing previews); readers never block the writer."""
+
+def lower_thread_priority(steps: int = BACKGROUND_NICE) -> None:
+    """Run the calling thread ``steps`` nice levels below the thread that started it (Linux only).
+
+    The executors' initializer. On a two-core machine a pulled page being applied by the writer
+    and the GUI thread compete for one CPU whenever anything else runs; at equal priority the
+    scheduler left the GUI thread runnable but waiting for 20+ ms, a dropped frame (docs/performance.md,
+    session 8). A lower per-thread nice lets the GUI thread in first and costs the writer nothing
+    against other programs: the kernel shares the CPU between sessions (autogroups) or cgroups
+    first, and only then by nice between one program's threads. Linux applies ``setpriority`` to
+    one thread given its id, and lowering one's own priority needs no privilege; elsewhere
+    (where the id would name a process) this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + steps))
+    except OSError:  # a sandbox that forbids it: run at the inherited priority
+        log.debug("could not lower the priority of thread %s", tid, exc_info=True)
+
+
+DB_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer", initializer=lower_thread_priority)
+"""The single worker that performs every local-store write (mutations, meta, dismissals), below
+the GUI thread's priority (:func:`lower_thread_priority`)."""
+
+READ_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader", initializer=lower_thread_priority)
+"""A small pool for slow reads (id searches, routing previews); readers never block the writer.
+Below the GUI thread's priority too."""
 
 
 async def run_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -9,6 +9,9 @@ engine's page-apply path writes 100,000 changes — half updates of existing inc
 beyond the 5 ms period is the stall. Same run, for comparison: the idle heartbeat, and the
 naive design that applies the same pages on the UI thread.
 
+The writer and reader threads run below the GUI thread's OS priority, as in the app
+(``ui.async_runner.lower_thread_priority``, their executors' initializer).
+
 ``python -m tests.perf ui_stall``; ``BENCH_CHANGES`` changes the number of changes.
 """
 
@@ -38,7 +41,6 @@ CHANGES = int(os.environ.get("BENCH_CHANGES", "100000"))
 PAGE = 500
 HEARTBEAT_MS = 5
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "15"))
-NICE_WRITER = os.environ.get("BENCH_NICE_WRITER", "") == "1"
 SWITCH_INTERVAL = float(os.environ.get("BENCH_SWITCH_INTERVAL", "0"))  # seconds; 0: Python's default
 ATTRIBUTE = os.environ.get("BENCH_ATTRIBUTE", "") == "1"  # print which GUI-thread work made the long gaps
 THREADS = os.environ.get("BENCH_THREADS", "") == "1"  # print every thread's CPU in the longest gaps
@@ -268,10 +270,6 @@ def run() -> list[Measure]:
             print("# idle:\n" + thread_report(sampler, beat.gaps, threading.main_thread().native_id or 0), flush=True)
 
         loop = asyncio.get_running_loop()
-        if NICE_WRITER:
-            # the writer thread at a lower OS priority than the UI thread (Linux: per-thread nice)
-            await loop.run_in_executor(DB_EXECUTOR, lambda: os.setpriority(os.PRIO_PROCESS,
-                                                                            threading.get_native_id(), 10))
         inserted = []
         model.rowsInserted.connect(lambda _p, a, b: inserted.append(b - a + 1))
         resets = []

@@ -81,6 +81,13 @@ class ThreadSampler:
             self._stat = -1
 
 
+def _nice(tid: int) -> str:
+    try:
+        return str(os.getpriority(os.PRIO_PROCESS, tid))
+    except OSError:
+        return "?"
+
+
 def report(sampler: ThreadSampler, gaps: list[float], gui_native_id: int, show: int = 8) -> str:
     """Text: for the ``show`` longest gaps, where the two CPUs' time went (ms).
 
@@ -116,14 +123,14 @@ def report(sampler: ThreadSampler, gaps: list[float], gui_native_id: int, show: 
                      + ", ".join(f"{n} {ms:.1f}" for n, ms in sorted(totals.items(), key=lambda kv: -kv[1])))
     if len(samples) >= 2:
         (first, m0), (last, m1) = samples[0], samples[-1]
-        whole = sorted(((sampler.names.get(t, str(t)), (last[t][0] - first.get(t, (0, 0))[0]) / 1e6,
-                        (last[t][1] - first.get(t, (0, 0))[1]) / 1e6) for t in last), key=lambda x: -x[1])
-        lines.append("#   every thread of ours over the whole phase (run / wait ms): "
-                     + ", ".join(f"{n} {r:.0f} / {w:.0f}" for n, r, w in whole))
+        whole = sorted(((t, sampler.names.get(t, str(t)), (last[t][0] - first.get(t, (0, 0))[0]) / 1e6,
+                        (last[t][1] - first.get(t, (0, 0))[1]) / 1e6) for t in last), key=lambda x: -x[2])
+        lines.append("#   every thread of ours over the whole phase (run / wait ms, nice): "
+                     + ", ".join(f"{n} {r:.0f} / {w:.0f}, {_nice(t)}" for t, n, r, w in whole))
         if m0 and m1:
             d = [(b - a) * _TICK / 1e6 for a, b in zip(m0, m1, strict=True)]
             lines.append(f"#   machine over the phase (ms): busy {d[0] + d[1] + d[2] + d[5] + d[6]:.0f}, "
-                         f"idle {d[3]:.0f}, iowait {d[4]:.0f}, steal {d[7]:.0f}; ours {sum(r for _, r, _ in whole):.0f}")
+                         f"idle {d[3]:.0f}, iowait {d[4]:.0f}, steal {d[7]:.0f}; ours {sum(r for _, _, r, _ in whole):.0f}")
     return "\n".join(lines)
 
 
