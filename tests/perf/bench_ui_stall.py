@@ -112,10 +112,17 @@ class Heartbeat:
         stalls = [max(0.0, g * 1000 - HEARTBEAT_MS) for g in self.gaps] or [0.0]
         worst = max(range(len(self.gaps)), key=self.gaps.__getitem__) if self.gaps else 0
         own = [c * 1000 for c in self.cpu] or [0.0]
+        long = [i for i, x in enumerate(stalls) if x > 16 and i < len(self.cpu)]
+        waits = [w * 1000 for w in self.waits]
         return {"p99": percentile(stalls, 99), "p999": percentile(stalls, 99.9), "max": max(stalls),
                 "over50": sum(1 for x in stalls if x > 50), "ticks": len(stalls),
                 "worst_own_cpu": own[worst] if self.cpu else 0.0, "own_max": max(own),
-                "worst_wait": self.waits[worst] * 1000 if self.waits else 0.0}
+                "worst_wait": self.waits[worst] * 1000 if self.waits else 0.0,
+                # over 16 ms: how many, and in them, the time waiting for a CPU and the time neither
+                # running nor runnable (blocked on the GIL or a lock, or the host's steal; the 5 ms sleep aside)
+                "over16": len(long), "wait_sum": sum(waits),
+                "wait_long": sum(waits[i] for i in long),
+                "blocked_long": sum(max(0.0, stalls[i] - own[i] - waits[i]) for i in long)}
 
 
 def _run_delay() -> float:
@@ -341,6 +348,13 @@ def run() -> list[Measure]:
                 st["worst_own_cpu"], "ms", None, "", "info", True),
         Measure("  same: GUI thread runnable but waiting for a CPU inside the longest gap (Linux schedstat)",
                 st["worst_wait"], "ms", None, "", "info", True),
+        Measure("  same: stalls over 16 ms", st["over16"], "", idle["over16"], "idle", "info", True),
+        Measure("  same: in the stalls over 16 ms, GUI thread waiting for a CPU (total)", st["wait_long"], "ms",
+                None, "", "info", True),
+        Measure("  same: in the stalls over 16 ms, GUI thread neither running nor runnable (GIL, lock, steal; total)",
+                st["blocked_long"], "ms", None, "", "info", True),
+        Measure("  same: GUI thread waiting for a CPU over the whole apply (total)", st["wait_sum"], "ms",
+                None, "", "info", True),
         Measure("  same: longest GUI-thread CPU burst between two heartbeats (our own work)", st["own_max"], "ms",
                 naive["own_max"], "naive", "≤ 16 ms", st["own_max"] <= 16, key="ui_stall.own_burst"),
         Measure(f"  idle heartbeat, same run ({IDLE_SECONDS:.0f} s: the machine's own scheduling noise), max",
