@@ -1204,6 +1204,7 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
     broker = events.broker_of(state)
     heartbeat = float(state.extras.get("sse_heartbeat", wire.SSE_HEARTBEAT_SECONDS))
     poke_gap = float(state.extras.get("poke_gap", events.POKE_GAP_SECONDS))
+    offset = events.spread_offset(who.token_id, float(state.extras.get("poke_spread", events.POKE_SPREAD_SECONDS)))
     sub = broker.subscribe(who.buckets)
 
     async def stream():
@@ -1223,8 +1224,9 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
                         return
                     yield _sse("heartbeat", {})
                     continue
-                # coalesce: pokes arriving within the gap after the last one merge into the next (events.py)
-                wait = last_poke + poke_gap - loop.time()
+                # coalesce: pokes arriving within the gap after the last one merge into the next, and this
+                # desk's place in the spread of the desks poked together (events.py)
+                wait = max(last_poke + poke_gap - loop.time(), offset)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 heads = sub.take()
