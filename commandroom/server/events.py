@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,20 @@ once, later ones within the gap merge into one (newest head per bucket). Every p
 pull, so at 50 pushes/s over 14 townships a desk would pull ~3.6 times a second, 500 pulls/s for
 140 desks; with the gap a desk pulls at most twice a second and each pull brings what the merged
 pokes announced (``server.extras["poke_gap"]`` overrides it)."""
+POKE_SPREAD_SECONDS = 0.25
+"""The desks one commit pokes hear of it spread over this long, each SSE connection at its own fixed place
+in the spread (:func:`spread_offset`). A push pokes every desk of its township at the same moment, and
+each answers with a pull: ten pulls arriving in the same millisecond queue behind each other and behind
+the pushes of that moment. Spread out, the first desk's pull reads the page and the others find it in the
+page cache, one after another. The cost is at most this much more time before a desk hears of a change
+(``server.extras["poke_spread"]`` overrides it; 0 pokes everyone at once)."""
+
+
+def spread_offset(token_id: str, spread: float) -> float:
+    """This connection's delay within the spread, the same for every poke (from its token's id)."""
+    if spread <= 0:
+        return 0.0
+    return (zlib.crc32(token_id.encode()) % 1000) / 1000 * spread
 
 
 @dataclass(eq=False)

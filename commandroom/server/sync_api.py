@@ -778,6 +778,45 @@ class _Page:
     size: int
 
 
+class PageReading:
+    """One pull's reading of a page that other pulls wait for: in a thread (:meth:`wait`) or, for the pull
+    endpoint, on the event loop (:meth:`wait_async`), where the waiter holds neither a thread, nor a slot of
+    the pull limit, nor a database connection while it waits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, future)
+
+    def wait(self, timeout: float) -> bool:
+        return self._event.wait(timeout)
+
+    async def wait_async(self) -> bool:
+        """Wait until the reading is done or :attr:`PageCache.WAIT_SECONDS` have passed; True if it is done."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._lock:
+            if self._event.is_set():
+                return True
+            self._waiters.append((loop, future))
+        with anyio.move_on_after(PageCache.WAIT_SECONDS):
+            await future
+        return self._event.is_set()
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class PageCache:
     """Pages recently answered by this process, keyed by what decides them: the buckets with something new
     and their cursors, the limit, and whether contact details are redacted.
@@ -798,17 +837,17 @@ class PageCache:
     def __init__(self) -> None:
         self._pages: OrderedDict[tuple, _Page] = OrderedDict()
         self._lock = threading.Lock()
-        self._reading: dict[tuple, threading.Event] = {}
+        self._reading: dict[tuple, PageReading] = {}
         self.hits = 0
         self.misses = 0
 
-    def claim(self, key: tuple, heads: tuple[int, ...]) -> tuple[bool, threading.Event]:
+    def claim(self, key: tuple, heads: tuple[int, ...]) -> tuple[bool, PageReading]:
         """Whether the caller is to read this page (and :meth:`release` it), or another pull is reading it."""
         with self._lock:
             ready = self._reading.get((key, heads))
             if ready is not None:
                 return False, ready
-            ready = self._reading[(key, heads)] = threading.Event()
+            ready = self._reading[(key, heads)] = PageReading()
             return True, ready
 
     def release(self, key: tuple, heads: tuple[int, ...]) -> None:
@@ -847,12 +886,56 @@ def page_cache(state: Any) -> PageCache:
 _BUCKET_HEAD_SQL = "(SELECT max(seq) FROM srv_change_log WHERE bucket = :b{i}) AS h{i}"
 
 
+@dataclass(eq=False)
+class _PullPlan:
+    """What a pull's first statement decided: its answer's frame, and the page it needs (``page`` when known)."""
+
+    cursors: dict[str, int]
+    epoch: str
+    restored_head: int | None
+    head: int
+    who: Principal
+    key: tuple
+    items: list[tuple[str, int]]
+    active: list[int]
+    heads: tuple[int, ...]
+    active_heads: tuple[int, ...]
+    params: dict[str, Any]
+    limit: int
+    redact: bool
+    page: _Page | None
+
+
 def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
               session: Session | None = None) -> tuple[int, bytes]:
     """One page of changes after ``cursors`` (status, JSON body); in ``session`` if given, else in a read session."""
     if session is None:
         with _read(state) as own:
             return pull_page(state, who, cursors, limit, own)
+    plan = _plan_pull(state, who, cursors, limit, session)
+    if not isinstance(plan, _PullPlan):
+        return plan
+    if plan.page is None:
+        cache = page_cache(state)
+        # desks poked together ask together: one of them reads the page, the others wait for it (a while at most)
+        leader, ready = cache.claim(plan.key, plan.active_heads)
+        if not leader:
+            ready.wait(PageCache.WAIT_SECONDS)
+            plan.page = cache.get(plan.key, plan.active_heads)  # None: too large to keep, or its reader failed
+        else:
+            try:
+                plan.page = _read_planned(session, cache, plan)
+            finally:
+                cache.release(plan.key, plan.active_heads)
+        if plan.page is None:
+            plan.page = _read_planned(session, cache, plan)
+    return _pull_answer(plan)
+
+
+def _plan_pull(state: Any, who: Principal, cursors: dict[str, int], limit: int,
+               session: Session) -> _PullPlan | tuple[int, bytes]:
+    """The pull's first statement (the counter row and each requested bucket's newest seq), and the page from
+    the cache when it is there or empty; a 410 answer when a cursor is older than its bucket's horizon."""
     items = sorted(cursors.items())
     params: dict[str, Any] = {"n": limit + 1}
     for i, (b, c) in enumerate(items):
@@ -886,23 +969,25 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
     key = (epoch, redact, limit, tuple(items[i] for i in active))
     if items and not active:
         page: _Page | None = _Page(heads, orjson.Fragment(b"[]"), None, False, 0)  # nothing new
-    else:
-        page = cache.get(key, active_heads) if items else None
-    leader = False
-    if page is None and items:
-        # desks poked together ask together: one of them reads the page, the others wait for it (a while at most)
-        leader, ready = cache.claim(key, active_heads)
-        if not leader:
-            ready.wait(PageCache.WAIT_SECONDS)
-            page = cache.get(key, active_heads)  # None: too large to keep, or its reader failed; read it here
-    try:
-        if page is None:
-            page = _read_page(session, cache, key, items, active, heads, active_heads, params, limit, redact)
-    finally:
-        if leader:
-            cache.release(key, active_heads)
-    new = dict(cursors)
-    head = int(head or 0)
+    elif items:
+        page = cache.get(key, active_heads)
+    else:  # not reached: parse_cursors asks for every bucket of the user when none is given
+        page = _Page((), orjson.Fragment(b"[]"), None, False, 0)
+    return _PullPlan(dict(cursors), epoch, restored_head, int(head or 0), who, key, items, active, heads,
+                     active_heads, params, limit, redact, page)
+
+
+def _read_planned(session: Session, cache: PageCache, plan: _PullPlan) -> _Page:
+    return _read_page(session, cache, plan.key, plan.items, plan.active, plan.heads, plan.active_heads,
+                      plan.params, plan.limit, plan.redact)
+
+
+def _pull_answer(plan: _PullPlan) -> tuple[int, bytes]:
+    """The 200 answer around the plan's page: its changes, the cursors it moves, the head."""
+    page = plan.page
+    assert page is not None
+    new = dict(plan.cursors)
+    head = plan.head
     if page.last is not None:
         last = page.last
         # the changes may come from a later snapshot than the head (PostgreSQL reads each statement
@@ -912,8 +997,9 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
         # = commit order), so each cursor may move up to ``last``
         for b in new:
             new[b] = max(new[b], last)
-    body = {"epoch": epoch, "restored_head": restored_head, "since": cursors, "changes": page.changes,
-            "cursors": new, "has_more": page.has_more, "head": head, "buckets": list(who.buckets)}
+    body = {"epoch": plan.epoch, "restored_head": plan.restored_head, "since": plan.cursors,
+            "changes": page.changes, "cursors": new, "has_more": page.has_more, "head": head,
+            "buckets": list(plan.who.buckets)}
     return 200, orjson.dumps(body)
 
 
@@ -969,24 +1055,58 @@ async def pull(
 ) -> Response:
     """The token check (:func:`commandroom.server.auth.authenticate`) and the page in one session and one
     thread call: a poked desk's pull is two statements on one connection. At most :data:`PULL_THREADS` pulls
-    run at once (:func:`pull_limiter`); the others wait on the event loop."""
+    run at once (:func:`pull_limiter`); the others wait on the event loop, and so does a pull whose page
+    another pull of this process is reading (:class:`PageReading`)."""
     if protocol_version is not None or schema_version is not None:
         bad = _check_versions(protocol_version if protocol_version is not None else wire.PROTOCOL_MAX,
                               schema_version if schema_version is not None else wire.SCHEMA_MAX)
         if bad is not None:
             return bad
     state = request.app.state.server
-    status, body = await anyio.to_thread.run_sync(_pull_request, state, request, creds, cursors, limit,
-                                                  limiter=pull_limiter(state))
+    limiter = pull_limiter(state)
+    done = await anyio.to_thread.run_sync(_pull_request, state, request, creds, cursors, limit, limiter=limiter)
+    if isinstance(done, _PageAwaited):
+        # another pull of this process is reading this very page: wait for it here, on the loop, holding no
+        # thread, no slot of the limit and no connection; read it here only if that reading came to nothing
+        cache, plan = page_cache(state), done.plan
+        await done.reading.wait_async()
+        plan.page = cache.get(plan.key, plan.active_heads)
+        if plan.page is None:
+            plan.page = await anyio.to_thread.run_sync(
+                lambda: state.quick_read(lambda s: _read_planned(s, cache, plan), _read_sessions(state)),
+                limiter=limiter)
+        done = _pull_answer(plan)
+    status, body = done
     return Response(content=body, status_code=status, media_type="application/json")
 
 
+@dataclass(eq=False)
+class _PageAwaited:
+    """A pull that found its page being read by another pull: the plan to answer once that reading is done."""
+
+    plan: _PullPlan
+    reading: PageReading
+
+
 def _pull_request(state: Any, request: Request, creds: HTTPAuthorizationCredentials | None, cursors: str,
-                  limit: int) -> tuple[int, bytes]:
-    def work(session: Session) -> tuple[int, bytes]:
+                  limit: int) -> tuple[int, bytes] | _PageAwaited:
+    """The token check, the pull's first statement and, unless another pull is reading it, its page."""
+    def work(session: Session) -> tuple[int, bytes] | _PageAwaited:
         who = authenticate(state, session, creds, request)
         who.require("sync.pull")
-        return pull_page(state, who, parse_cursors(cursors, who), limit, session)
+        plan = _plan_pull(state, who, parse_cursors(cursors, who), limit, session)
+        if not isinstance(plan, _PullPlan):
+            return plan
+        if plan.page is None:
+            cache = page_cache(state)
+            leader, reading = cache.claim(plan.key, plan.active_heads)
+            if not leader:
+                return _PageAwaited(plan, reading)
+            try:
+                plan.page = _read_planned(session, cache, plan)
+            finally:
+                cache.release(plan.key, plan.active_heads)
+        return _pull_answer(plan)
 
     return state.quick_read(work, _read_sessions(state))
 
@@ -1084,6 +1204,7 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
     broker = events.broker_of(state)
     heartbeat = float(state.extras.get("sse_heartbeat", wire.SSE_HEARTBEAT_SECONDS))
     poke_gap = float(state.extras.get("poke_gap", events.POKE_GAP_SECONDS))
+    offset = events.spread_offset(who.token_id, float(state.extras.get("poke_spread", events.POKE_SPREAD_SECONDS)))
     sub = broker.subscribe(who.buckets)
 
     async def stream():
@@ -1103,8 +1224,9 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
                         return
                     yield _sse("heartbeat", {})
                     continue
-                # coalesce: pokes arriving within the gap after the last one merge into the next (events.py)
-                wait = last_poke + poke_gap - loop.time()
+                # coalesce: pokes arriving within the gap after the last one merge into the next, and this
+                # desk's place in the spread of the desks poked together (events.py)
+                wait = max(last_poke + poke_gap - loop.time(), offset)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 heads = sub.take()

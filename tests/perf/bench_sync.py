@@ -110,6 +110,8 @@ if workers == 1:  # as `commandroom serve`
     state.extras["sse_heartbeat"] = 10.0
     if os.environ.get("BENCH_POKE_GAP"):  # seconds between two pokes of one desk (events.POKE_GAP_SECONDS)
         state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
+    if os.environ.get("BENCH_POKE_SPREAD"):  # seconds over which desks poked together hear of it
+        state.extras["poke_spread"] = float(os.environ["BENCH_POKE_SPREAD"])
     if os.environ.get("BENCH_PULL_THREADS"):  # pulls running at once (sync_api.PULL_THREADS)
         state.extras["pull_threads"] = int(os.environ["BENCH_PULL_THREADS"])
     app = create_app(state=state)
@@ -155,6 +157,8 @@ def bench_worker_app():  # uvicorn's factory in each worker of a several-process
     state.extras["sse_heartbeat"] = 10.0
     if os.environ.get("BENCH_POKE_GAP"):
         state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
+    if os.environ.get("BENCH_POKE_SPREAD"):
+        state.extras["poke_spread"] = float(os.environ["BENCH_POKE_SPREAD"])
     app = create_app(state=state)
     freeze_heap()
     return app

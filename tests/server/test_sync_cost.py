@@ -166,6 +166,64 @@ def test_desks_poked_at_the_same_moment_wait_for_one_reading_of_their_page(world
     assert second[0]["cursors"] == first["cursors"]
 
 
+def test_a_desk_waiting_for_another_desks_page_holds_up_no_other_desk(world, monkeypatch):
+    """Through HTTP with room for two pulls at once: while one township desk's page is being read, the
+    other desk poked with it waits for that reading without taking the second place, so a department's
+    desk asking for its own page is answered in the meantime; the township's page is still read once."""
+    srv = world
+    town, market = f"township:{QC}", "department:market"
+    qc = [srv.bearer("duty-qc", "ws-qc-0001"), srv.bearer("duty-qc-2", "ws-qc-0002")]
+    li = srv.bearer("market-li", "ws-market-0001")
+    town_head = _pull(srv, qc[0], {town: 0})["cursors"][town]
+    market_head = _pull(srv, li, {market: 0})["cursors"][market]
+    assert _push(srv, qc[0], "ws-qc-0001", "incident.note", srv.incident, {"note": "并发"})["status"] == "applied"
+    srv.state.extras["pull_threads"] = 2
+    srv.state.extras.pop("pull_limiter", None)
+    monkeypatch.setattr(sync_api.PageCache, "WAIT_SECONDS", 60.0)  # only the reading's end ends the wait
+    town_reads: list[int] = []
+    town_reading, follower_waits, release_town = threading.Event(), threading.Event(), threading.Event()
+    town_read = threading.Event()
+    real_read, real_claim = sync_api._read_page, sync_api.PageCache.claim
+
+    def claim(cache, key, heads):
+        leader, reading = real_claim(cache, key, heads)
+        if not leader:
+            follower_waits.set()
+        return leader, reading
+
+    def read_page(session, cache, key, items, *args, **kw):
+        if any(b == town for b, _c in items):
+            town_reads.append(1)
+            if len(town_reads) == 1:
+                town_reading.set()
+                release_town.wait(20)  # until the department's desk is answered (or 20 s: then it failed)
+                try:
+                    return real_read(session, cache, key, items, *args, **kw)
+                finally:
+                    town_read.set()
+        return real_read(session, cache, key, items, *args, **kw)
+
+    monkeypatch.setattr(sync_api.PageCache, "claim", claim)
+    monkeypatch.setattr(sync_api, "_read_page", read_page)
+    pages: dict[str, dict] = {}
+    first = threading.Thread(target=lambda: pages.setdefault("first", _pull(srv, qc[0], {town: town_head})))
+    second = threading.Thread(target=lambda: pages.setdefault("second", _pull(srv, qc[1], {town: town_head})))
+    first.start()
+    assert town_reading.wait(30)
+    second.start()
+    assert follower_waits.wait(30)
+    department = _pull(srv, li, {market: market_head})
+    answered_while_reading = not town_read.is_set()
+    release_town.set()
+    first.join(60)
+    second.join(60)
+    assert answered_while_reading, "the department's desk waited for the township's page"
+    assert _notes(department) == ["并发"]
+    assert _notes(pages["first"]) == ["并发"] and pages["second"]["changes"] == pages["first"]["changes"]
+    assert pages["second"]["cursors"] == pages["first"]["cursors"]
+    assert len(town_reads) == 1
+
+
 def test_a_create_reads_its_absent_target_once_and_a_second_create_is_still_seen(world):
     """The scope check's "no such row" answers the create's own "does it exist" (one SELECT of the report, not
     two); a create of an id the server already holds still finds it (merged, never a second row)."""

@@ -217,3 +217,15 @@ async def test_a_desk_is_poked_when_its_township_changes_not_another_and_quick_p
         for c in (desk, same_town, other_town):
             await asyncio.wait_for(c.close(), 10)
     server.state.close()
+
+
+async def test_desks_poked_together_hear_of_it_spread_out_each_at_its_own_place():
+    """Each SSE connection's delay within the spread is fixed (the same for every poke), inside the spread,
+    and different desks land at different places; with no spread every desk hears at once."""
+    tokens = [f"token-{i:03d}" for i in range(140)]
+    offsets = [events.spread_offset(t, 0.25) for t in tokens]
+    assert all(0 <= o < 0.25 for o in offsets)
+    assert offsets == [events.spread_offset(t, 0.25) for t in tokens]
+    assert len({round(o, 3) for o in offsets}) > 100  # not a handful of moments that all desks share
+    assert max(offsets) - min(offsets) > 0.2
+    assert {events.spread_offset(t, 0) for t in tokens} == {0.0}
