@@ -61,6 +61,25 @@ def rss_mb() -> float:
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
 
+def rss_parts_mb() -> tuple[float, float]:
+    """(anonymous, file-backed) resident memory of this process in MiB (/proc ``RssAnon``/``RssFile``; 0 elsewhere).
+
+    File-backed pages (fonts, libraries) are clean: the kernel can drop them and read them again.
+    The anonymous part is the memory only this process can give back.
+    """
+    anon = file = 0.0
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    anon = int(line.split()[1]) / 1024.0
+                elif line.startswith("RssFile:"):
+                    file = int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return anon, file
+
+
 class FakeClock:
     """A clock that moves only when told to (naive UTC)."""
 
@@ -74,16 +93,36 @@ class FakeClock:
         self.t += delta
 
 
+def _run_delay_s() -> float:
+    """Seconds the calling thread has been runnable but waiting for a CPU (Linux schedstat; 0 elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class StallMeter(QObject):
-    """The longest gap between ticks of a 20 ms ``QTimer``: how long the GUI thread was ever busy."""
+    """The longest gap between ticks of a 20 ms ``QTimer``: how long the GUI thread was ever busy.
+
+    On a shared machine a gap is the wall's own work *and* the time its thread waited for a CPU,
+    so the meter also keeps, for the longest gap, the GUI thread's own CPU in it
+    (``longest_cpu_ms``) and its time runnable but not running (``longest_wait_ms``), and the most
+    CPU the GUI thread used within any one gap (``busiest_cpu_ms``: what the wall itself costs).
+    """
 
     def __init__(self, interval_ms: int = 20, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.interval_ms = interval_ms
         self.longest_ms = 0.0
+        self.longest_cpu_ms = 0.0
+        self.longest_wait_ms = 0.0
+        self.busiest_cpu_ms = 0.0
         self.ticks = 0
         self.gaps_over_100ms = 0
         self._last = 0.0
+        self._last_cpu = 0.0
+        self._last_wait = 0.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(interval_ms)
@@ -94,9 +133,14 @@ class StallMeter(QObject):
         self._timer.start()
 
     def reset(self) -> None:
-        self.longest_ms = 0.0
+        self.longest_ms = self.longest_cpu_ms = self.longest_wait_ms = self.busiest_cpu_ms = 0.0
         self.gaps_over_100ms = 0
+        self._mark()
+
+    def _mark(self) -> None:
         self._last = time.perf_counter()
+        self._last_cpu = time.thread_time()
+        self._last_wait = _run_delay_s()
 
     def stop(self) -> None:
         self._timer.stop()
@@ -107,17 +151,20 @@ class StallMeter(QObject):
 
     def resume(self) -> None:
         """Count again from now (the paused time is no stall of the wall)."""
-        self._last = time.perf_counter()
+        self._mark()
         self._timer.start()
 
     def _on_tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu, wait = time.perf_counter(), time.thread_time(), _run_delay_s()
         gap = (now - self._last) * 1000.0 - self.interval_ms
-        self._last = now
+        own, waited = (cpu - self._last_cpu) * 1000.0, (wait - self._last_wait) * 1000.0
+        self._last, self._last_cpu, self._last_wait = now, cpu, wait
         self.ticks += 1
         if gap > 100:
             self.gaps_over_100ms += 1
-        self.longest_ms = max(self.longest_ms, gap)
+        if gap > self.longest_ms:
+            self.longest_ms, self.longest_cpu_ms, self.longest_wait_ms = gap, own, waited
+        self.busiest_cpu_ms = max(self.busiest_cpu_ms, own)
 
 
 @dataclass
@@ -126,6 +173,8 @@ class SoakSample:
     sim_time: datetime
     seconds: float
     rss_mb: float
+    anon_mb: float = 0.0
+    file_mb: float = 0.0
 
 
 @dataclass
@@ -165,7 +214,20 @@ class SoakResult:
     @property
     def slope_mb_per_day(self) -> float:
         """Least-squares RSS slope over the samples after the warm-up, per simulated day."""
-        pts = [(s.sim_time, s.rss_mb) for s in self.samples if s.step >= self.warmup_step]
+        return self._slope("rss_mb")
+
+    @property
+    def anon_slope_mb_per_day(self) -> float:
+        """The same slope of the anonymous resident memory only (without font and library pages)."""
+        return self._slope("anon_mb")
+
+    @property
+    def file_slope_mb_per_day(self) -> float:
+        """The same slope of the file-backed resident pages (fonts, libraries: clean, droppable)."""
+        return self._slope("file_mb")
+
+    def _slope(self, attribute: str) -> float:
+        pts = [(s.sim_time, getattr(s, attribute)) for s in self.samples if s.step >= self.warmup_step]
         if len(pts) < 3:
             return 0.0
         t0 = pts[0][0]
@@ -188,7 +250,10 @@ class SoakResult:
         return (f"{self.days:g} simulated days in {self.seconds:.1f} s: {self.reports} reports, {self.incidents} "
                 f"incidents ({self.urgent} urgent), {self.closed} closed; RSS {self.warmup_rss_mb:.1f} → "
                 f"{self.final_rss_mb:.1f} MiB (growth {self.growth_mb:+.1f}, slope {self.slope_mb_per_day:+.2f}/day, "
-                f"max {self.max_rss_mb:.1f}); longest stall {self.longest_stall_ms:.0f} ms "
+                f"max {self.max_rss_mb:.1f}; anonymous {self.anon_slope_mb_per_day:+.3f}/day, file "
+                f"{self.file_slope_mb_per_day:+.3f}/day); longest stall {self.longest_stall_ms:.0f} ms "
+                f"(GUI CPU {self.extra.get('stall_cpu_ms', 0):.0f}, waiting for a CPU "
+                f"{self.extra.get('stall_wait_ms', 0):.0f}; busiest gap {self.extra.get('busiest_cpu_ms', 0):.0f} ms CPU) "
                 f"({self.stalls_over_100ms} over 100 ms); {self.page_switches} page switches, {self.takeovers} "
                 f"takeovers, {self.rebuilds} rebuilds, watchdog {self.watchdog_events}; updates {self.page_updates}")
 
@@ -371,15 +436,16 @@ async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0,
                 meter.pause()  # the sample's full collection is the driver's work, not the wall's
                 gc.collect()
                 rss = rss_mb()
+                parts = rss_parts_mb()
                 meter.resume()
-                history.append(SoakSample(step, clock.now(), time.perf_counter() - started, rss))
+                history.append(SoakSample(step, clock.now(), time.perf_counter() - started, rss, *parts))
                 if step == warmup_step:
                     warmup_rss = rss
                     meter.reset()  # stalls of the warm-up (first paints, imports) are not the steady state
         await asyncio.sleep(max(1.0, 3 * window.config.max_wait_s))  # the last changes reach the pages
         gc.collect()
         final = rss_mb()
-        history.append(SoakSample(steps, clock.now(), time.perf_counter() - started, final))
+        history.append(SoakSample(steps, clock.now(), time.perf_counter() - started, final, *rss_parts_mb()))
         now = time.monotonic()
         pages = window.watched_pages()
         return SoakResult(
@@ -394,6 +460,8 @@ async def run_soak(store: Any, *, days: float = 1.0, step_minutes: float = 10.0,
             page_age_s={k: round(p.age(now), 2) for k, p in pages.items()},
             ticker_frames=window.ticker.frames, ticker_wraps=window.ticker.wraps,
             extra={"open_incidents": len(world.open), "urgent_seen": window.urgent.seen_count,
+                   "stall_cpu_ms": meter.longest_cpu_ms, "stall_wait_ms": meter.longest_wait_ms,
+                   "busiest_cpu_ms": meter.busiest_cpu_ms,
                    # the simulated reports carry a full name and phone number: the ticker must never show them
                    "ticker_items": len(window.ticker.texts),
                    "ticker_leaks": sum(any(secret in t for secret in ("王建国", "李网格", "13812345678"))

@@ -616,3 +616,56 @@ async def test_zone_tile_with_nobody_rostered_says_nobody_on_duty_not_idle(fixed
     others = [badge for name, badge in badges.items() if name and not name.startswith("球川")]
     assert len(others) == 6 and set(others) == {"无人在岗"}, badges
     assert all(z.balance == "unstaffed" for z in zones if z.zone_id != "QC")
+
+
+@pytest.mark.asyncio
+async def test_the_overview_comes_up_in_one_paint_of_each_chart(fixed, qtbot, ui):
+    """Coming up in the rotation with new figures, each chart of the overview is drawn once, with the newest figures.
+
+    A chart drawn again in the same pass of the event loop is time the wall's GUI thread stands
+    still (the overview was the soak's longest stall: each chart repainted the window two or three
+    times). On screen, a refresh still reaches every chart.
+    """
+    from PySide6.QtCore import QEvent, QObject
+
+    class PaintCounter(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.paints: dict[int, int] = {}
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+            if event.type() == QEvent.Type.Paint:
+                self.paints[id(watched)] = self.paints.get(id(watched), 0) + 1
+            return False
+
+    window = await open_wall(fixed, qtbot, fast_config(interval_s=3600, refresh_s=3600, pages=("overview", "zones")),
+                             clock=lambda: NOW)
+    overview = window.pages["overview"]
+    await ui.wait_until(lambda: overview.update_count >= 1 and window.pages["zones"].update_count >= 1,
+                        what="both pages loaded")
+    window.rotator.page_requested.emit("zones")
+    await asyncio.sleep(0.3)
+    loaded = overview.update_count
+    overview.refresh()  # new figures arrive while the page is hidden
+    await ui.wait_until(lambda: overview.update_count > loaded, what="the hidden overview reloaded")
+    await asyncio.sleep(0.3)
+    counter = PaintCounter()
+    viewports = [chart.viewport() for chart in overview.charts]
+    for viewport in viewports:
+        viewport.installEventFilter(counter)
+    window.rotator.page_requested.emit("overview")
+    await asyncio.sleep(0.5)
+    assert window.current_key() == "overview"
+    assert [counter.paints.get(id(v), 0) for v in viewports] == [1, 1, 1, 1]
+    assert overview.kpi_reports.value.text() == "3"  # the newest figures (3 reports today at NOW)
+
+    # on screen, a new report reaches the big number and every chart (one chart per pass of the loop)
+    updates = [chart.updates for chart in overview.charts]
+    with fixed.write() as s:
+        add_report(s, local(date(2026, 11, 20), 14, 20), cat="sanitation")
+    overview.refresh()
+    await ui.wait_until(lambda: overview.kpi_reports.value.text() == "4", what="the new report counted")
+    await ui.wait_until(lambda: all(c.updates > u for c, u in zip(overview.charts, updates, strict=True)),
+                        what="every chart updated")
+    assert list(overview.hourly.current.opts["height"]) == [2]  # two reports in the running hour now
+    window.close()

@@ -19,6 +19,15 @@ Items are created once and updated in place (``setOpts`` / ``setData``), so a wa
 refreshes every minute for weeks does not accumulate graphics items. Charts take no mouse
 input and have no context menu. :meth:`WallChart.set_scale` sizes fonts and axes for the
 screen (1.0 at 1080 lines).
+
+Each chart is a ``QGraphicsScene`` of its own, and a scene with changed items makes Qt repaint
+the whole window at once (``QGraphicsScenePrivate::_q_processDirtyItems`` dispatches the
+window's pending update request), before the event loop gets back to its timers. Four charts
+that change together were four window repaints in a row (40–85 ms of the GUI thread when the
+overview was shown, the wall soak's longest stalls, docs/performance.md, session 8). So a chart
+changes nothing when it is merely shown (:meth:`WallChart.eventFilter`) or painted
+(:meth:`WallChart.settle`); the overview applies its figures while it is hidden, and on screen
+updates one chart per pass of the event loop (``ui/wall/pages.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 
 BACKGROUND = "#0f1a2c"
@@ -91,6 +100,28 @@ class WallChart(pg.PlotWidget):
         self._empty.hide()
         self.updates = 0
         self._provider: OverviewProvider | None = None
+        self.scene().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        """Keep window (de)activation from the scene: a chart looks the same either way.
+
+        QGraphicsView sends its scene WindowActivate when it is shown and WindowDeactivate when
+        hidden; the scene passes them to the plot (a QGraphicsWidget), which then asks for a
+        repaint: a page switch to the overview repainted the window once per chart.
+        """
+        if watched is self.scene() and event.type() in (QEvent.Type.WindowActivate, QEvent.Type.WindowDeactivate):
+            return True
+        return super().eventFilter(watched, event)
+
+    def settle(self) -> None:
+        """Do now what pyqtgraph would do at the next paint: the view's new range, the labels' transforms.
+
+        Done in the paint, these change the scene again, and the chart is repainted right after
+        (one more window repaint in the same pass of the event loop).
+        """
+        scene = self.scene()
+        if scene is not None:
+            scene.prepareForPaint()
 
     # -- sizing
 
@@ -152,6 +183,7 @@ class WallChart(pg.PlotWidget):
     def _relayout(self) -> None:
         if self._provider is not None:
             self.update_from(self._provider)
+            self.settle()
 
     def update_from(self, provider: OverviewProvider) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -10,7 +10,9 @@ Every page is a :class:`WallPage`. Its figures come from a pure function of
 * never twice at once: a change during a load marks the page dirty, and it loads again
   when the running load has been applied (so a stream of changes cannot starve it);
 * a hidden page keeps loading (its heartbeat stays fresh) but draws only the newest figures,
-  when it is shown — the GUI thread does not redraw charts nobody sees.
+  when it is shown — the GUI thread does not redraw charts nobody sees. The overview is the
+  exception: its charts take new figures while hidden (Qt draws nothing hidden), so that showing
+  it is one repaint, not one per chart (ui/wall/charts.py).
 
 ``last_update`` (monotonic seconds) is the page's heartbeat: the watchdog rebuilds a page
 whose heartbeat is older than ``config.page_stale_s``. Widgets are created once and updated
@@ -395,6 +397,9 @@ class WallOverviewPage(WallPage):
 
     key = PAGE_OVERVIEW
     TABLES = ("report", "incident", "team_member", "roster_entry", "member_loan")
+    # Applied on show, the four charts' changes were four window repaints in a row when the page
+    # came up (ui/wall/charts.py); hidden, they repaint nothing, and showing the page is one paint.
+    APPLY_WHEN_HIDDEN = True
 
     def __init__(self, store: Store, config: WallConfig, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(store, config, clock, parent)
@@ -433,6 +438,14 @@ class WallOverviewPage(WallPage):
         grid.setRowStretch(1, 1)
         self.grid = grid
         layout.addLayout(grid, 1)
+        self._figures: Any = None
+        self._charts_due: list[Any] = []
+        # On screen, each chart that changes is a repaint of the window right away (ui/wall/charts.py):
+        # one chart per pass of the event loop, so that the four are four short pauses, not one long one.
+        self._chart_timer = QTimer(self)
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.setInterval(0)
+        self._chart_timer.timeout.connect(self._update_next_chart)
         self.set_scale(1.0)
 
     def loader(self) -> Callable[..., Any]:
@@ -457,8 +470,8 @@ class WallOverviewPage(WallPage):
         note = {"roster": self.tr("by the duty roster"), "status": self.tr("by member status (no roster)"),
                 "none": self.tr("no team data")}.get(k.on_duty_source, "")
         self.kpi_duty.set_value(f"{k.on_duty:,}", note)
-        for chart in self.charts:
-            chart.update_from(fig)
+        self._figures, self._charts_due = fig, list(self.charts)
+        self._update_next_chart()  # on screen one now, the others in the next passes; hidden all now
         closed, on_time = sum(fig.trend_closed), sum(fig.trend_on_time)
         _days, daily = fig.on_time_trend()
         finite = [v for v in daily if v == v]
@@ -469,6 +482,19 @@ class WallOverviewPage(WallPage):
             parts.append(self.tr("30 days {p}").format(p=fg.fmt_rate(on_time / closed)))
         self._trend_note = " · ".join(parts)
         self._show_trend_note()
+
+    def _update_next_chart(self) -> None:
+        """Show the newest figures in the next chart that has not had them (the others in later passes)."""
+        if not self._charts_due or self._closed:
+            return
+        chart = self._charts_due.pop(0)
+        chart.update_from(self._figures)
+        chart.settle()
+        if self._charts_due:
+            if self.isVisible():
+                self._chart_timer.start()
+            else:
+                self._update_next_chart()
 
     def _show_trend_note(self) -> None:
         from ui.wall.charts import GOOD
