@@ -917,16 +917,10 @@ def pull_page(state: Any, who: Principal, cursors: dict[str, int], limit: int,
         return plan
     if plan.page is None:
         cache = page_cache(state)
-        # desks poked together ask together: one of them reads the page, the others wait for it (a while at most)
-        leader, ready = cache.claim(plan.key, plan.active_heads)
-        if not leader:
-            ready.wait(PageCache.WAIT_SECONDS)
+        reading = _read_or_join(session, cache, plan)
+        if reading is not None:
+            reading.wait(PageCache.WAIT_SECONDS)
             plan.page = cache.get(plan.key, plan.active_heads)  # None: too large to keep, or its reader failed
-        else:
-            try:
-                plan.page = _read_planned(session, cache, plan)
-            finally:
-                cache.release(plan.key, plan.active_heads)
         if plan.page is None:
             plan.page = _read_planned(session, cache, plan)
     return _pull_answer(plan)
@@ -975,6 +969,19 @@ def _plan_pull(state: Any, who: Principal, cursors: dict[str, int], limit: int,
         page = _Page((), orjson.Fragment(b"[]"), None, False, 0)
     return _PullPlan(dict(cursors), epoch, restored_head, int(head or 0), who, key, items, active, heads,
                      active_heads, params, limit, redact, page)
+
+
+def _read_or_join(session: Session, cache: PageCache, plan: _PullPlan) -> PageReading | None:
+    """Desks poked together ask together: the first reads the page into ``plan`` (None returned), the others
+    get the reading to wait for (in a thread or on the loop) before they look in the cache."""
+    leader, reading = cache.claim(plan.key, plan.active_heads)
+    if not leader:
+        return reading
+    try:
+        plan.page = _read_planned(session, cache, plan)
+    finally:
+        cache.release(plan.key, plan.active_heads)
+    return None
 
 
 def _read_planned(session: Session, cache: PageCache, plan: _PullPlan) -> _Page:
@@ -1098,14 +1105,9 @@ def _pull_request(state: Any, request: Request, creds: HTTPAuthorizationCredenti
         if not isinstance(plan, _PullPlan):
             return plan
         if plan.page is None:
-            cache = page_cache(state)
-            leader, reading = cache.claim(plan.key, plan.active_heads)
-            if not leader:
+            reading = _read_or_join(session, page_cache(state), plan)
+            if reading is not None:
                 return _PageAwaited(plan, reading)
-            try:
-                plan.page = _read_planned(session, cache, plan)
-            finally:
-                cache.release(plan.key, plan.active_heads)
         return _pull_answer(plan)
 
     return state.quick_read(work, _read_sessions(state))
