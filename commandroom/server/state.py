@@ -18,11 +18,13 @@ from commandroom.store.migrate import upgrade
 
 T = TypeVar("T")
 
-QUICK_POOL = 4
-QUICK_OVERFLOW = 36
-"""Connections of :meth:`ServerState.quick_read` kept open, and opened beyond them when every one is busy: up to
-the 40 threads of the request thread pool, so a quick read never waits for a connection (a thread holds one at a
-time, so the process's connections stay at most about its threads)."""
+QUICK_POOL = 16
+QUICK_OVERFLOW = 8
+"""Connections of :meth:`ServerState.quick_read` kept open, and opened beyond them when every one is busy (closed
+again when given back); past both, a quick read waits for one. Under 140 desks pulling when poked, a process runs
+well over 4 quick reads at once most of the time: with 4 kept open it opened and closed 250–500 connections in
+30 s (each a new PostgreSQL backend, and the statements it had prepared lost), and the pushes' p99 was 2–3×
+longer (docs/performance.md, session 9). With 16 kept, about none."""
 
 ABSENT_TARGET = "server.absent_target"
 """``session.info`` key: the (model, id) a write's scope check just looked up and found absent."""

@@ -15,11 +15,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 
 from tests.perf.measure import Measure, percentile
+from tests.perf.request_trace import LoopLag, report
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = os.environ.get("COMMANDROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -136,6 +138,10 @@ if workers == 1:  # as `commandroom serve`
             main_prof.disable()
             pstats.Stats(*profiles).dump_stats(profile_to)
         app.state.shutdown_hooks.append(_dump_profile)
+    if os.environ.get("BENCH_TRACE"):  # each push's time in the app (tests/perf/request_trace.py)
+        from tests.perf.request_trace import TraceApp, install_probes
+        install_probes()
+        app = TraceApp(app, os.environ["BENCH_TRACE"])
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 else:  # as `commandroom serve --workers N`: migrated once here, one app per worker process
     state.close()
@@ -161,6 +167,10 @@ def bench_worker_app():  # uvicorn's factory in each worker of a several-process
         state.extras["poke_spread"] = float(os.environ["BENCH_POKE_SPREAD"])
     app = create_app(state=state)
     freeze_heap()
+    if os.environ.get("BENCH_TRACE"):  # each push's time in the app (tests/perf/request_trace.py)
+        from tests.perf.request_trace import TraceApp, install_probes
+        install_probes()
+        return TraceApp(app, os.environ["BENCH_TRACE"])
     return app
 
 
@@ -173,6 +183,7 @@ class PgServer:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-srv-"))
         self.proc: subprocess.Popen | None = None
         self.workers = workers
+        self.connections_opened: int | None = None
 
     def seed(self, changes: int) -> None:
         from sqlalchemy import insert, update
@@ -218,7 +229,21 @@ class PgServer:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(10)
+        self.connections_opened = self._sessions()
         drop_pg_database(PG_ADMIN, self.url)
+
+    def _sessions(self) -> int | None:
+        """Connections opened to the bench database so far (PostgreSQL's own count), seeding included."""
+        import psycopg
+
+        time.sleep(1.0)  # the backends that just ended report their statistics within a second
+        try:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
+                                   (self.url.rsplit("/", 1)[1],)).fetchone()
+        except psycopg.Error:
+            return None
+        return int(row[0]) if row else None
 
 
 async def _catch_up(base: str, n: int) -> float:
@@ -403,7 +428,8 @@ class Listeners:
 
 
 async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *, seconds: float, push_rate: float,
-                     pull_rate: float, limit_n: int | None = None) -> tuple[list[float], list[float], int]:
+                     pull_rate: float, limit_n: int | None = None, trace: list | None = None,
+                     lag: Any = None) -> tuple[list[float], list[float], int]:
     """Open-loop pushes and pulls at the given rates for ``seconds`` (or ``limit_n`` of each).
 
     A device's pushes are sequential (its outbox order), so pushes are spread over several devices;
@@ -433,13 +459,16 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
                             "mutation_id": new_id(), "local_seq": p["seq"], "name": "test.card.create",
                             "entity_id": new_id(), "args": {"township_code": p["town"], "title": f"load {i}"},
                             "base_versions": {}}]}
+                headers = {**p["h"], "X-Bench-Id": f"push-{i}"} if trace is not None else p["h"]
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post("/api/v1/sync/push", content=orjson.dumps(body), headers=p["h"])
+                    r = await client.post("/api/v1/sync/push", content=orjson.dumps(body), headers=headers)
                     ok = r.status_code == 200 and r.json()["results"][0]["status"] == "applied"
                 except httpx.HTTPError:
                     ok = False
                 push_lat.append(time.perf_counter() - t0)
+                if trace is not None:
+                    trace.append((f"push-{i}", t0, t0 + push_lat[-1]))
                 errors[0] += 0 if ok else 1
 
         async def pull_worker(p: dict) -> None:
@@ -456,6 +485,8 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
                     errors[0] += 1
                 pull_lat.append(time.perf_counter() - t0)
 
+        if lag is not None:
+            lag.start()
         workers = [asyncio.create_task(push_worker(p)) for p in pushers]
         workers += [asyncio.create_task(pull_worker(p)) for p in pullers]
         t_start = time.perf_counter()
@@ -481,6 +512,8 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
         _done, late = await asyncio.wait(workers, timeout=60)
         for t in late:
             t.cancel()
+        if lag is not None:
+            lag.stop()
     return push_lat, pull_lat, errors[0] + len(late)
 
 
@@ -504,14 +537,25 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
         crowd = Listeners(base, tokens["listen"], seconds + 10, pull_on_poke)
         meter = CpuMeter(srv)
         meter.start()
+        desks0, own0 = _cpu_seconds([crowd.proc.pid]).get(crowd.proc.pid, 0.0), time.process_time()
         t0 = time.perf_counter()
+        trace_dir = os.environ.get("BENCH_TRACE")
+        trace: list | None = [] if trace_dir else None
+        lag = LoopLag() if trace_dir else None
         push_lat, pull_lat, err = asyncio.run(_push_pull(base, tokens, seconds=seconds, push_rate=push_rate,
-                                                         pull_rate=push_rate))
+                                                         pull_rate=push_rate, trace=trace, lag=lag))
         took = time.perf_counter() - t0
+        desks_cpu = _cpu_seconds([crowd.proc.pid]).get(crowd.proc.pid, 0.0) - desks0
+        own_cpu = time.process_time() - own0
         meter.stop()  # the desks go on pulling a little after: their pulls in this window are most of theirs
         listened = crowd.result(timeout=seconds + 90)
     finally:
         srv.stop()
+    if trace is not None and lag is not None and trace_dir:
+        print(f"{workers} process(es), pulling on poke {pull_on_poke}: " + report(trace_dir, trace, lag.samples),
+              flush=True)
+        for old_file in Path(trace_dir).glob("server-*.json"):
+            old_file.unlink()
     bp_push, bp_pull = percentile(b_push, 99) * 1000, percentile(b_pull, 99) * 1000
     p99_push, p99_pull = percentile(push_lat, 99) * 1000, percentile(pull_lat, 99) * 1000
     mode = "pulling on every poke" if pull_on_poke else "listening"
@@ -524,6 +568,7 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
               f"{crowd.connected}/{listeners} SSE workstations {mode} ({listened.get('pokes', 0)} pokes received"
               f"{extra}), {len(push_lat) / took:.1f} pushes/s achieved of {push_rate:.0f}, {len(push_lat)} pushes, "
               f"p50 {percentile(push_lat, 50) * 1000:.0f} ms, errors {errors}{first_error}, "
+              f"{srv.connections_opened} database connections opened, "
               f"load avg {os.getloadavg()[0]:.1f}")
     key = f"sync.load_{'pull_on_poke' if pull_on_poke else 'listen'}_{workers}proc"
     out = [
@@ -540,6 +585,13 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
                            key=f"{key}.desk_pull_p99"))
     out.append(Measure("  same: pushes/s achieved", len(push_lat) / took, "pushes/s", push_rate, "asked", "info",
                        True))
+    # who used the machine's two cores meanwhile: the desks and the push/pull client run here too, where in
+    # the county each desk is its own computer
+    out.append(Measure(f"  same: CPU used, of {2 * took:.0f} core-seconds: server {meter.server:.1f}, PostgreSQL "
+                       f"backends {meter.database:.1f} (those alive at both ends), the {listeners} simulated desks "
+                       f"{desks_cpu:.1f}, the push and pull client {own_cpu:.1f}",
+                       (meter.server + meter.database + desks_cpu + own_cpu) / took, "cores", 2.0, "cores here",
+                       "info", True))
     requests = len(push_lat) + len(pull_lat) + listened.get("pulls", 0)
     out.append(Measure(f"  same: server CPU per request ({requests} pushes and pulls; PostgreSQL backends "
                        f"{meter.database * 1000 / max(requests, 1):.1f} ms more)", meter.server * 1000 / max(requests, 1),

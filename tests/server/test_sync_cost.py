@@ -323,3 +323,37 @@ def test_a_mutation_sent_twice_in_one_batch_is_applied_once(world):
 
         from commandroom.domain.models import Report
         assert s.scalar(select(func.count()).select_from(Report).where(Report.id == report)) == 1
+
+
+def test_a_busy_server_keeps_its_quick_read_connections_open(world):
+    """Twelve requests at once, again and again (token checks and pulls under 140 poked desks): the process keeps
+    the connections it opened for them instead of opening a new PostgreSQL backend for most requests and
+    closing it after (which also loses the statements that connection had prepared)."""
+    srv = world
+    if srv.state.is_sqlite:
+        pytest.skip("PostgreSQL's connections")
+    from sqlalchemy import text
+
+    srv.state.quick_read(lambda s: s.execute(text("SELECT 1")).scalar())  # the quick engine exists
+    opened = []
+    event.listen(srv.state.extras["quick_engine"], "connect", lambda *_a: opened.append(1))
+    at_once = 12
+    rounds = 15
+    barrier = threading.Barrier(at_once)
+    failures = []
+
+    def requests_of_one_thread() -> None:
+        try:
+            for _ in range(rounds):
+                barrier.wait(timeout=30)  # every round's twelve reads run together
+                srv.state.quick_read(lambda s: s.execute(text("SELECT pg_sleep(0.005)")).all())
+        except Exception as exc:  # noqa: BLE001 - reported below, in the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=requests_of_one_thread) for _ in range(at_once)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures, failures
+    assert len(opened) <= at_once, f"{len(opened)} connections opened for {at_once * rounds} reads, {at_once} at once"
