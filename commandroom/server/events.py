@@ -50,6 +50,21 @@ page cache, one after another. The cost is at most this much more time before a 
 (``server.extras["poke_spread"]`` overrides it; 0 pokes everyone at once)."""
 
 
+POKE_GAP_MAX_SECONDS = 2.0
+"""The widest the gap grows while this process's pulls queue (:func:`poke_gap`)."""
+
+
+def poke_gap(base: float, pressure: float, most: float = POKE_GAP_MAX_SECONDS) -> float:
+    """The gap before a desk's next poke: ``base`` while pulls are answered at once, wider while they queue.
+
+    ``pressure`` is the pulls waiting for a place per place of the pull limit. A poke a desk hears while its
+    pull would only wait in that queue brings it nothing sooner and adds one more pull to the queue; held a
+    little longer, the pokes merge and the desk's one pull brings all of them. The gap grows with the queue,
+    up to ``most`` (never below ``base``), and is ``base`` again as soon as the queue is empty.
+    """
+    return min(max(base, most), base * (1.0 + max(0.0, pressure)))
+
+
 def spread_offset(token_id: str, spread: float) -> float:
     """This connection's delay within the spread, the same for every poke (from its token's id)."""
     if spread <= 0:

@@ -1128,6 +1128,12 @@ def pull_limiter(state: Any) -> anyio.CapacityLimiter:
     return limiter
 
 
+def pull_pressure(state: Any) -> float:
+    """Pulls of this process waiting for a place of the pull limit, per place (0 when every pull runs at once)."""
+    stats = pull_limiter(state).statistics()
+    return stats.tasks_waiting / max(1, stats.total_tokens)
+
+
 # --------------------------------------------------------------------------- summary (convergence audit)
 
 
@@ -1206,6 +1212,7 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
     broker = events.broker_of(state)
     heartbeat = float(state.extras.get("sse_heartbeat", wire.SSE_HEARTBEAT_SECONDS))
     poke_gap = float(state.extras.get("poke_gap", events.POKE_GAP_SECONDS))
+    poke_gap_max = float(state.extras.get("poke_gap_max", events.POKE_GAP_MAX_SECONDS))
     offset = events.spread_offset(who.token_id, float(state.extras.get("poke_spread", events.POKE_SPREAD_SECONDS)))
     sub = broker.subscribe(who.buckets)
 
@@ -1228,7 +1235,8 @@ async def sync_events(request: Request, who: Principal = Depends(principal)) -> 
                     continue
                 # coalesce: pokes arriving within the gap after the last one merge into the next, and this
                 # desk's place in the spread of the desks poked together (events.py)
-                wait = max(last_poke + poke_gap - loop.time(), offset)
+                gap = events.poke_gap(poke_gap, pull_pressure(state), poke_gap_max)  # wider while pulls queue
+                wait = max(last_poke + gap - loop.time(), offset)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 heads = sub.take()

@@ -114,6 +114,8 @@ if workers == 1:  # as `commandroom serve`
         state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
     if os.environ.get("BENCH_POKE_SPREAD"):  # seconds over which desks poked together hear of it
         state.extras["poke_spread"] = float(os.environ["BENCH_POKE_SPREAD"])
+    if os.environ.get("BENCH_POKE_GAP_MAX"):  # the widest gap while pulls queue (events.poke_gap; = gap: fixed)
+        state.extras["poke_gap_max"] = float(os.environ["BENCH_POKE_GAP_MAX"])
     if os.environ.get("BENCH_PULL_THREADS"):  # pulls running at once (sync_api.PULL_THREADS)
         state.extras["pull_threads"] = int(os.environ["BENCH_PULL_THREADS"])
     app = create_app(state=state)
@@ -165,6 +167,8 @@ def bench_worker_app():  # uvicorn's factory in each worker of a several-process
         state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
     if os.environ.get("BENCH_POKE_SPREAD"):
         state.extras["poke_spread"] = float(os.environ["BENCH_POKE_SPREAD"])
+    if os.environ.get("BENCH_POKE_GAP_MAX"):
+        state.extras["poke_gap_max"] = float(os.environ["BENCH_POKE_GAP_MAX"])
     app = create_app(state=state)
     freeze_heap()
     if os.environ.get("BENCH_TRACE"):  # each push's time in the app (tests/perf/request_trace.py)
@@ -292,10 +296,12 @@ def seed_county(url: str, listeners: int, pushers: int, pullers: int) -> dict[st
 
     Tokens are issued directly (no password hashing): 140 argon2 sign-ins would only measure argon2.
     """
-    from commandroom.domain.models import Township, User
+    from commandroom.domain.models import Module, Township, User
     from commandroom.ids import new_id
+    from commandroom.server import changelog
     from commandroom.server.auth import issue_tokens
     from commandroom.server.state import open_state
+    from tests.sync.helpers import board_of
 
     state = open_state(url, migrate=False)
     out: dict[str, list[tuple[str, str, str]]] = {"listen": [], "push": [], "pull": []}
@@ -306,6 +312,15 @@ def seed_county(url: str, listeners: int, pushers: int, pullers: int) -> dict[st
             if s.get(Township, code) is None:
                 s.add(Township(code=code, name=f"第{i}镇", short_name=f"{i}镇", kind="镇", seat_lat=28.9,
                                seat_lon=118.5, number_prefix=f"T{i}", zone_id=None))
+            if s.get(Module, board_of(code)) is None:
+                # the board the pushed cards go to and the township's desks read (module:<id>): without it, a
+                # township's cards went to a bucket no desk reads, and only the two seeded townships' 20 desks
+                # were ever poked (sessions 3-8)
+                s.flush()
+                board = Module(id=board_of(code), township_code=code, name=f"第{i}镇模块")
+                s.add(board)
+                s.flush()
+                changelog.log_rows(s, [board])
             u = User(username=f"load{i}", display_name=f"值班{i}", role="duty_officer", scope_kind="township",
                      scope_code=code, township_code=code)
             s.add(u)
@@ -322,15 +337,70 @@ def seed_county(url: str, listeners: int, pushers: int, pullers: int) -> dict[st
 
 
 LISTENER_SCRIPT = r'''
-import asyncio, json, sys, time
-import httpx, orjson
+# The 140 desks in one process, on plain asyncio streams: one SSE connection and one keep-alive connection for
+# pulls per desk, HTTP/1.1 written and read by hand. httpx spent 0.6-0.8 of a core here once every desk was poked
+# (it all came off the server's two cores); this spends a fraction of that, and what a desk does is the same.
+import asyncio, json, sys, time, urllib.parse
+import orjson
 
 cfg = json.loads(sys.stdin.readline())
 base, seconds, pull_on_poke = cfg["base"], cfg["seconds"], cfg["pull_on_poke"]
+host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
 hello = [0]; pokes = [0]; skipped = [0]; errors = []; pulls = []; ready = asyncio.Event(); inflight = set(); stopping = False
 
-async def one(client, token, town):
-    h = {"Authorization": f"Bearer {token}"}
+async def read_head(reader):
+    status = await reader.readline()
+    if not status:
+        raise ConnectionError("closed")
+    length, chunked = None, False
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        key, _, value = line.partition(b":")
+        key = key.strip().lower()
+        if key == b"content-length":
+            length = int(value)
+        elif key == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    return int(status.split()[1]), length, chunked
+
+async def read_chunk(reader):
+    size = int((await reader.readline()).strip() or b"0", 16)
+    data = await reader.readexactly(size + 2)
+    return data[:-2]
+
+class Conn:
+    def __init__(self, token):
+        self.auth = f"Authorization: Bearer {token}\r\n"
+        self.rw = None
+    async def get(self, path):
+        for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile: once more on a new one
+            try:
+                if self.rw is None:
+                    self.rw = await asyncio.open_connection(host, port)
+                reader, writer = self.rw
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{self.auth}\r\n".encode())
+                status, length, chunked = await read_head(reader)
+                if chunked:
+                    body = b""
+                    while True:
+                        part = await read_chunk(reader)
+                        if not part:
+                            break
+                        body += part
+                else:
+                    body = await reader.readexactly(length or 0)
+                return status, body
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                if self.rw is not None:
+                    self.rw[1].close()
+                self.rw = None
+                if attempt == 2:
+                    raise
+
+async def one(token, town):
+    conn = Conn(token)
     state = {"cursors": {}, "busy": False, "again": False}  # every bucket of the desk, as a desk pulls
     async def pull():
         if state["busy"]:
@@ -341,10 +411,12 @@ async def one(client, token, town):
             while True:
                 state["again"] = False
                 t0 = time.perf_counter()
-                r = await client.get("/api/v1/sync/pull", headers=h, params={
-                    "cursors": orjson.dumps(state["cursors"]).decode(), "limit": 500})
+                query = urllib.parse.urlencode({"cursors": orjson.dumps(state["cursors"]).decode(), "limit": 500})
+                status, body = await conn.get(f"/api/v1/sync/pull?{query}")
                 pulls.append(time.perf_counter() - t0)
-                state["cursors"] = r.json()["cursors"]
+                if status != 200:
+                    raise RuntimeError(f"pull answered {status}: {body[:80]!r}")
+                state["cursors"] = orjson.loads(body)["cursors"]
                 if not state["again"]:
                     return
         except Exception as exc:
@@ -353,47 +425,57 @@ async def one(client, token, town):
         finally:
             state["busy"] = False
     try:
-        async with client.stream("GET", "/api/v1/sync/events", headers=h,
-                                 timeout=httpx.Timeout(seconds + 60, connect=30)) as resp:
-            event = ""
-            async for line in resp.aiter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    if event == "hello":
-                        state["cursors"] = {k: v or 0 for k, v in (orjson.loads(line[5:]).get("heads") or {}).items()}
-                        hello[0] += 1
-                        if hello[0] == len(cfg["tokens"]):
-                            ready.set()
-                    elif event == "poke":
-                        pokes[0] += 1
-                        # as the desk's engine (SyncEngine._on_event): pull only when a poked head is past its cursor
-                        heads = orjson.loads(line[5:]).get("heads") or {}
-                        if pull_on_poke and not stopping and (not heads or any(
-                                h is None or h > state["cursors"].get(b, 0) for b, h in heads.items())):
-                            inflight.add(asyncio.ensure_future(pull()))
-                            inflight.difference_update([t for t in inflight if t.done()])
-                        elif pull_on_poke:
-                            skipped[0] += 1
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(f"GET /api/v1/sync/events HTTP/1.1\r\nHost: {host}\r\n{conn.auth}\r\n".encode())
+        status, _length, _chunked = await read_head(reader)
+        if status != 200:
+            raise RuntimeError(f"events answered {status}")
+        pending = b""
+        while True:
+            part = await read_chunk(reader)
+            if not part:
+                return
+            pending += part
+            while b"\n\n" in pending:
+                raw, pending = pending.split(b"\n\n", 1)
+                event, data = "", b""
+                for line in raw.split(b"\n"):
+                    if line.startswith(b"event:"):
+                        event = line[6:].strip().decode()
+                    elif line.startswith(b"data:"):
+                        data = line[5:]
+                if event == "hello":
+                    state["cursors"] = {k: v or 0 for k, v in (orjson.loads(data).get("heads") or {}).items()}
+                    hello[0] += 1
+                    if hello[0] == len(cfg["tokens"]):
+                        ready.set()
+                elif event == "poke":
+                    pokes[0] += 1
+                    # as the desk's engine (SyncEngine._on_event): pull only when a poked head is past its cursor
+                    heads = orjson.loads(data).get("heads") or {}
+                    if pull_on_poke and not stopping and (not heads or any(
+                            h is None or h > state["cursors"].get(b, 0) for b, h in heads.items())):
+                        inflight.add(asyncio.ensure_future(pull()))
+                        inflight.difference_update([t for t in inflight if t.done()])
+                    elif pull_on_poke:
+                        skipped[0] += 1
     except Exception as exc:
         if not stopping:
             errors.append(repr(exc))
 
 async def main():
-    limits = httpx.Limits(max_connections=len(cfg["tokens"]) * 2 + 10, max_keepalive_connections=len(cfg["tokens"]) * 2)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        tasks = [asyncio.create_task(one(client, t, town)) for t, town in cfg["tokens"]]
-        try:
-            await asyncio.wait_for(ready.wait(), 60)
-        except TimeoutError:
-            pass
-        print(f"ready {hello[0]}", flush=True)
-        await asyncio.sleep(seconds)
-        global stopping
-        stopping = True
-        for t in [*tasks, *inflight]:
-            t.cancel()
-        await asyncio.gather(*tasks, *inflight, return_exceptions=True)
+    tasks = [asyncio.create_task(one(t, town)) for t, town in cfg["tokens"]]
+    try:
+        await asyncio.wait_for(ready.wait(), 60)
+    except TimeoutError:
+        pass
+    print(f"ready {hello[0]}", flush=True)
+    await asyncio.sleep(seconds)
+    global stopping
+    stopping = True
+    for t in [*tasks, *inflight]:
+        t.cancel()
+    await asyncio.gather(*tasks, *inflight, return_exceptions=True)
     pulls.sort()
     p99 = pulls[min(len(pulls) - 1, round(0.99 * (len(pulls) - 1)))] if pulls else None
     print(json.dumps({"hello": hello[0], "pokes": pokes[0], "skipped": skipped[0], "pulls": len(pulls), "pull_p99": p99,

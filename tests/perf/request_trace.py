@@ -178,6 +178,13 @@ def report(out_dir: str, client: list[tuple[str, float, float]], client_lag: lis
             col = [r[i] * 1000 for r in rows]
             lines.append(f"  {name:40s} p50 {_pct(col, 0.5):7.1f}  p90 {_pct(col, 0.9):7.1f}  "
                          f"max {max(col):7.1f} ms")
+    if client and rows:  # when the slow pushes were sent: seconds since the first push, slow pushes per second
+        start = min(sent for _b, sent, _g in client)
+        per_second: dict[int, int] = {}
+        for _b, sent, got in client:
+            if got - sent >= slow:
+                per_second[int(sent - start)] = per_second.get(int(sent - start), 0) + 1
+        lines.append("  slow pushes by second sent: " + " ".join(f"{k}s:{v}" for k, v in sorted(per_second.items())))
     steps: dict[str, list[float]] = {}
     for bench_id, sent, got in client:
         if got - sent < slow or bench_id not in stage_of:

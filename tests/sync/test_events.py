@@ -229,3 +229,40 @@ async def test_desks_poked_together_hear_of_it_spread_out_each_at_its_own_place(
     assert len({round(o, 3) for o in offsets}) > 100  # not a handful of moments that all desks share
     assert max(offsets) - min(offsets) > 0.2
     assert {events.spread_offset(t, 0) for t in tokens} == {0.0}
+
+
+async def test_while_pulls_queue_a_desks_pokes_merge_over_a_wider_gap(db_url, tmp_path, monkeypatch):
+    """A busy server (its pulls waiting for a place) holds a desk's next poke longer, so the commits of that
+    while reach the desk as one poke and one pull; with no queue, the same commits are poked one by one."""
+    from commandroom.server import sync_api
+    from tests.sync.helpers import T1, board_of
+
+    assert events.poke_gap(0.5, 0.0) == 0.5  # nothing queued: the gap as set
+    assert events.poke_gap(0.5, 1.0) == 1.0  # a queue as long as the pull places: twice the gap
+    assert events.poke_gap(0.5, 40.0) == events.POKE_GAP_MAX_SECONDS  # never more than the widest
+    assert events.poke_gap(3.0, 40.0) == 3.0  # and never less than the gap set
+
+    server = make_server(db_url, tmp_path, heartbeat=30)
+    server.state.extras.update(poke_gap=0.3, poke_gap_max=3.0, poke_spread=0.0)
+    bucket = f"module:{board_of(T1)}"
+    pressure = {"now": 0.0}
+    monkeypatch.setattr(sync_api, "pull_pressure", lambda _state: pressure["now"])
+    async with serve(server) as url:
+        desk = await real_client(server, tmp_path, "desk", "a1", url)
+
+        async def four_commits_apart() -> list[int]:
+            reader = _EventReader(url, desk.store.auth()["access_token"])
+            await wait_for(lambda: any(e == "hello" for _t, e, _d in reader.events), 10)
+            first = _bucket_head(server, bucket) + 1
+            for seq in range(first, first + 4):
+                events.notify_committed(server.state, {bucket: seq})
+                await asyncio.sleep(0.8)  # well past the gap as set, well within the widened one
+            await wait_for(lambda: reader.pokes()[-1:] == [{bucket: first + 3}], 10)
+            await reader.close()
+            return [heads[bucket] - first for heads in reader.pokes()]
+
+        assert await four_commits_apart() == [0, 1, 2, 3]  # idle: each commit its own poke
+        pressure["now"] = 9.0  # nine pulls waiting per place: the gap widens to 3 s
+        assert await four_commits_apart() == [0, 3]  # the first at once, the three after as one
+        await asyncio.wait_for(desk.close(), 10)
+    server.state.close()
