@@ -108,16 +108,8 @@ workers = int(sys.argv[4])
 state = open_state(sys.argv[1])
 if workers == 1:  # as `commandroom serve`
     from commandroom.server.run import freeze_heap
-    state.extras["marker_dir"] = sys.argv[3]
-    state.extras["sse_heartbeat"] = 10.0
-    if os.environ.get("BENCH_POKE_GAP"):  # seconds between two pokes of one desk (events.POKE_GAP_SECONDS)
-        state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
-    if os.environ.get("BENCH_POKE_SPREAD"):  # seconds over which desks poked together hear of it
-        state.extras["poke_spread"] = float(os.environ["BENCH_POKE_SPREAD"])
-    if os.environ.get("BENCH_POKE_GAP_MAX"):  # the widest gap while pulls queue (events.poke_gap; = gap: fixed)
-        state.extras["poke_gap_max"] = float(os.environ["BENCH_POKE_GAP_MAX"])
-    if os.environ.get("BENCH_PULL_THREADS"):  # pulls running at once (sync_api.PULL_THREADS)
-        state.extras["pull_threads"] = int(os.environ["BENCH_PULL_THREADS"])
+    from tests.perf.bench_sync import bench_settings, traced
+    bench_settings(state, sys.argv[3])
     app = create_app(state=state)
     freeze_heap()
     if os.environ.get("BENCH_SWITCH"):
@@ -140,11 +132,7 @@ if workers == 1:  # as `commandroom serve`
             main_prof.disable()
             pstats.Stats(*profiles).dump_stats(profile_to)
         app.state.shutdown_hooks.append(_dump_profile)
-    if os.environ.get("BENCH_TRACE"):  # each push's time in the app (tests/perf/request_trace.py)
-        from tests.perf.request_trace import TraceApp, install_probes
-        install_probes()
-        app = TraceApp(app, os.environ["BENCH_TRACE"])
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+    uvicorn.run(traced(app), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 else:  # as `commandroom serve --workers N`: migrated once here, one app per worker process
     state.close()
     os.environ["BENCH_DB"], os.environ["BENCH_MARKER_DIR"] = sys.argv[1], sys.argv[3]
@@ -161,21 +149,38 @@ def bench_worker_app():  # uvicorn's factory in each worker of a several-process
     from commandroom.server.state import open_state
 
     state = open_state(os.environ["BENCH_DB"], migrate=False)
-    state.extras["marker_dir"] = os.environ["BENCH_MARKER_DIR"]
-    state.extras["sse_heartbeat"] = 10.0
-    if os.environ.get("BENCH_POKE_GAP"):
-        state.extras["poke_gap"] = float(os.environ["BENCH_POKE_GAP"])
-    if os.environ.get("BENCH_POKE_SPREAD"):
-        state.extras["poke_spread"] = float(os.environ["BENCH_POKE_SPREAD"])
-    if os.environ.get("BENCH_POKE_GAP_MAX"):
-        state.extras["poke_gap_max"] = float(os.environ["BENCH_POKE_GAP_MAX"])
+    bench_settings(state, os.environ["BENCH_MARKER_DIR"])
     app = create_app(state=state)
     freeze_heap()
-    if os.environ.get("BENCH_TRACE"):  # each push's time in the app (tests/perf/request_trace.py)
-        from tests.perf.request_trace import TraceApp, install_probes
-        install_probes()
-        return TraceApp(app, os.environ["BENCH_TRACE"])
-    return app
+    return traced(app)
+
+
+# the bench server's knobs: environment variable → (server.extras key, type)
+_KNOBS = {
+    "BENCH_POKE_GAP": ("poke_gap", float),  # seconds between two pokes of one desk (events.POKE_GAP_SECONDS)
+    "BENCH_POKE_SPREAD": ("poke_spread", float),  # seconds over which desks poked together hear of it
+    "BENCH_POKE_GAP_MAX": ("poke_gap_max", float),  # the widest gap while pulls queue (= the gap: fixed)
+    "BENCH_PULL_THREADS": ("pull_threads", int),  # pulls running at once (sync_api.PULL_THREADS)
+}
+
+
+def bench_settings(state: Any, marker_dir: str) -> None:
+    """The bench server's settings, the same in one process and in each of several."""
+    state.extras["marker_dir"] = marker_dir
+    state.extras["sse_heartbeat"] = 10.0
+    for env, (key, kind) in _KNOBS.items():
+        if os.environ.get(env):
+            state.extras[key] = kind(os.environ[env])
+
+
+def traced(app: Any) -> Any:
+    """``app``, or with ``BENCH_TRACE=DIR`` wrapped to note each push's stages (tests/perf/request_trace.py)."""
+    if not os.environ.get("BENCH_TRACE"):
+        return app
+    from tests.perf.request_trace import TraceApp, install_probes
+
+    install_probes()
+    return TraceApp(app, os.environ["BENCH_TRACE"])
 
 
 class PgServer:
