@@ -59,7 +59,15 @@ from commandroom.domain.models import (
     SyncCounter,
 )
 from commandroom.server import changelog, events, restore
-from commandroom.server.auth import Principal, authenticate, bearer, principal
+from commandroom.server.auth import (
+    Principal,
+    authenticate,
+    bearer,
+    bearer_hash,
+    principal,
+    principal_of_token,
+    token_statement,
+)
 from commandroom.server.pipeline import execute, payload_hash, prefetch_targets, rejected
 from commandroom.store.db import make_engine, session_factory
 from commandroom.sync import protocol as wire
@@ -934,8 +942,6 @@ def _plan_pull(state: Any, who: Principal, cursors: dict[str, int], limit: int,
     params: dict[str, Any] = {"n": limit + 1}
     for i, (b, c) in enumerate(items):
         params[f"b{i}"], params[f"c{i}"] = b, c
-    redact = not who.may("report.contact")
-    cache = page_cache(state)
     # one statement: the counter row (epoch, head, horizons) and each requested bucket's newest seq
     found = session.execute(text(
         "SELECT epoch, restored_head, head, CAST(human_serials AS TEXT), "
@@ -950,6 +956,15 @@ def _plan_pull(state: Any, who: Principal, cursors: dict[str, int], limit: int,
                                          SyncCounter.human_serials).where(SyncCounter.id == 1)).first()
         epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
         heads = ()
+    return _plan_of(state, who, cursors, limit, items, params, epoch, restored_head, head, serials, heads)
+
+
+def _plan_of(state: Any, who: Principal, cursors: dict[str, int], limit: int, items: list[tuple[str, int]],
+             params: dict[str, Any], epoch: str, restored_head: int | None, head: int | None,
+             serials: dict[str, Any] | None, heads: tuple[int, ...]) -> _PullPlan | tuple[int, bytes]:
+    """The plan from what the first statement read: the counter row and the heads of ``items``' buckets."""
+    redact = not who.may("report.contact")
+    cache = page_cache(state)
     horizon = (serials or {}).get(HORIZON_KEY) or {}
     stale = sorted(b for b, c in cursors.items() if 0 < c < horizon.get(b, 0))
     if stale:
@@ -969,6 +984,62 @@ def _plan_pull(state: Any, who: Principal, cursors: dict[str, int], limit: int,
         page = _Page((), orjson.Fragment(b"[]"), None, False, 0)
     return _PullPlan(dict(cursors), epoch, restored_head, int(head or 0), who, key, items, active, heads,
                      active_heads, params, limit, redact, page)
+
+
+_PULL_START: dict[str, str] = {}
+
+
+def _pull_start_sql(dialect: Any) -> str:
+    """PostgreSQL: a pull's one statement when its cursors name its buckets: the token check's row
+    (:func:`commandroom.server.auth.token_statement`) with the counter row and each named bucket's newest
+    seq, in the order named. The bucket names are one array parameter, so the text is the same for every
+    pull and psycopg prepares it once per connection."""
+    found = _PULL_START.get(dialect.name)
+    if found is None:
+        token = token_statement(dialect)
+        found = _PULL_START.setdefault(dialect.name, (
+            "SELECT tok.*, c.epoch AS pull_epoch, c.restored_head AS pull_restored_head, c.head AS pull_head, "
+            "CAST(c.human_serials AS TEXT) AS pull_serials, "
+            "ARRAY(SELECT (SELECT max(l.seq) FROM srv_change_log AS l WHERE l.bucket = b.name) "
+            "FROM unnest(CAST(%(pull_buckets)s AS TEXT[])) WITH ORDINALITY AS b(name, i) ORDER BY b.i) "
+            f"AS pull_heads FROM ({token.sql}) AS tok CROSS JOIN srv_sync_counter AS c WHERE c.id = 1"))
+    return found
+
+
+def _named_buckets(raw: str) -> list[str] | None:
+    """The buckets a pull's cursors name, sorted, when they are a readable non-empty object; None otherwise
+    (the pull then takes the two-statement way, which also answers what is wrong with them)."""
+    if not raw or len(raw) > wire.MAX_CURSORS_TEXT:
+        return None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return sorted(data) if isinstance(data, dict) and data else None
+
+
+def _pull_in_one(state: Any, session: Session, request: Request, creds: HTTPAuthorizationCredentials | None,
+                 raw: str, named: list[str], limit: int) -> _PullPlan | tuple[int, bytes]:
+    """A pull whose cursors name its buckets, on PostgreSQL: its token check and its first statement as one
+    statement, one round trip (then the same checks, in the same order, as the two-statement way)."""
+    access_hash = bearer_hash(creds)
+    token = token_statement(session.get_bind().dialect)
+    row = session.connection().exec_driver_sql(_pull_start_sql(session.get_bind().dialect), {
+        **token.params, "access_hash": access_hash, "pull_buckets": named}).first()
+    who = principal_of_token(state, session, row, request)
+    assert row is not None  # an unknown token was refused above
+    who.require("sync.pull")
+    cursors = parse_cursors(raw, who)
+    items = sorted(cursors.items())
+    if [b for b, _c in items] != named:  # not reached: the same text read twice
+        return _plan_pull(state, who, cursors, limit, session)
+    params: dict[str, Any] = {"n": limit + 1}
+    for i, (b, c) in enumerate(items):
+        params[f"b{i}"], params[f"c{i}"] = b, c
+    serials = orjson.loads(row.pull_serials) if row.pull_serials else None
+    heads = tuple(int(h or 0) for h in row.pull_heads)
+    return _plan_of(state, who, cursors, limit, items, params, row.pull_epoch, row.pull_restored_head,
+                    row.pull_head, serials, heads)
 
 
 def _read_or_join(session: Session, cache: PageCache, plan: _PullPlan) -> PageReading | None:
@@ -1060,8 +1131,9 @@ async def pull(
     schema_version: int | None = Query(None),
     creds: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Response:
-    """The token check (:func:`commandroom.server.auth.authenticate`) and the page in one session and one
-    thread call: a poked desk's pull is two statements on one connection. At most :data:`PULL_THREADS` pulls
+    """The token check and the page in one session and one thread call: on PostgreSQL a poked desk's pull is
+    one statement (:func:`_pull_in_one`: token, counter and its buckets' heads) and, when no other pull of
+    this process has read its page yet, the page's. At most :data:`PULL_THREADS` pulls
     run at once (:func:`pull_limiter`); the others wait on the event loop, and so does a pull whose page
     another pull of this process is reading (:class:`PageReading`)."""
     if protocol_version is not None or schema_version is not None:
@@ -1098,10 +1170,15 @@ class _PageAwaited:
 def _pull_request(state: Any, request: Request, creds: HTTPAuthorizationCredentials | None, cursors: str,
                   limit: int) -> tuple[int, bytes] | _PageAwaited:
     """The token check, the pull's first statement and, unless another pull is reading it, its page."""
+    named = None if state.is_sqlite else _named_buckets(cursors)
+
     def work(session: Session) -> tuple[int, bytes] | _PageAwaited:
-        who = authenticate(state, session, creds, request)
-        who.require("sync.pull")
-        plan = _plan_pull(state, who, parse_cursors(cursors, who), limit, session)
+        if named is not None:
+            plan = _pull_in_one(state, session, request, creds, cursors, named, limit)
+        else:
+            who = authenticate(state, session, creds, request)
+            who.require("sync.pull")
+            plan = _plan_pull(state, who, parse_cursors(cursors, who), limit, session)
         if not isinstance(plan, _PullPlan):
             return plan
         if plan.page is None:

@@ -17,7 +17,7 @@ from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
 from commandroom.domain.models import DeviceToken, Incident, User
 from commandroom.ids import new_id
 from commandroom.server import changelog, sync_api
-from commandroom.server.auth import principal_for
+from commandroom.server.auth import principal_for, scope_cache
 from tests.server.test_auth_support import QC, open_server
 from tests.server.test_department_buckets import _pulled, _push
 
@@ -357,3 +357,51 @@ def test_a_busy_server_keeps_its_quick_read_connections_open(world):
         t.join(60)
     assert not failures, failures
     assert len(opened) <= at_once, f"{len(opened)} connections opened for {at_once * rounds} reads, {at_once} at once"
+
+
+def test_a_poked_desks_pull_is_one_statement_and_refuses_as_before(world):
+    """On PostgreSQL a pull that names its buckets checks its token and reads the counter and its buckets' heads in
+    one statement (the token check alone was one more). Its answers stay what they were: the new change, the
+    cursors, a refusal for a bucket outside the desk's scope, a malformed cursor, a signed-out device, a cursor
+    compacted past, and the scope read from the cache between pulls and pushes."""
+    srv = world
+    town = f"township:{QC}"
+    desk = srv.bearer("duty-qc", "ws-qc-0001")
+    head = _pull(srv, desk, {town: 0})["cursors"][town]
+    assert _push(srv, desk, "ws-qc-0001", "incident.note", srv.incident, {"note": "一条"})["status"] == "applied"
+    with Statements(srv.state) as seen:
+        page = _pull(srv, desk, {town: head})
+    assert _notes(page) == ["一条"] and page["cursors"][town] > head
+    if not srv.state.is_sqlite:
+        first = [s for s in seen.sql if "srv_device_token" in s]
+        assert len(first) == 1 and "srv_sync_counter" in first[0], seen.sql
+        assert len(seen.sql) == 2, seen.sql  # that one, and the page's
+    with Statements(srv.state) as seen:
+        idle = _pull(srv, desk, page["cursors"])
+    assert idle["changes"] == [] and idle["cursors"] == page["cursors"]
+    asked = [s for s in seen.sql if s not in ("BEGIN", "COMMIT", "ROLLBACK")]
+    assert len(asked) == (1 if not srv.state.is_sqlite else 2), seen.sql
+    # the scope comes from the cache whichever way the token was read (pull, push, another route)
+    misses = scope_cache(srv.state).misses
+    for _ in range(2):
+        assert _push(srv, desk, "ws-qc-0001", "incident.note", srv.incident, {"note": "又一条"})["status"] == "applied"
+        assert srv.client.get("/api/v1/auth/me", headers=desk).status_code == 200
+        _pull(srv, desk, page["cursors"])
+    assert scope_cache(srv.state).misses == misses
+    # refusals, in the words they always had
+    get = lambda cursors, headers=desk: srv.client.get(  # noqa: E731
+        "/api/v1/sync/pull", params={"cursors": json.dumps(cursors), "limit": 500}, headers=headers)
+    outside = get({town: 0, "township:330822999": 0})
+    assert outside.status_code == 403 and outside.json()["detail"]["code"] == "bucket_forbidden", outside.text
+    assert get({town: -1}).status_code == 400
+    assert get({town: 0}, {"Authorization": "Bearer nonsense"}).json()["detail"]["code"] == "bad_token"
+    assert get({town: 0}, {}).json()["detail"]["code"] == "no_token"
+    with srv.state.transaction() as s:
+        s.execute(sync_api.text("UPDATE srv_sync_counter SET human_serials = :h WHERE id = 1"),
+                  {"h": json.dumps({sync_api.HORIZON_KEY: {town: head + 1}})})
+    stale = get({town: head})
+    assert stale.status_code == 410 and stale.json()["detail"]["resync"] == [town], stale.text
+    with srv.state.transaction() as s:
+        for token in s.scalars(select(DeviceToken).where(DeviceToken.device_id == "ws-qc-0001")):
+            token.revoked = True
+    assert get({town: 0}).json()["detail"]["code"] == "revoked"
