@@ -185,22 +185,40 @@ def report(out_dir: str, client: list[tuple[str, float, float]], client_lag: lis
             if got - sent >= slow:
                 per_second[int(sent - start)] = per_second.get(int(sent - start), 0) + 1
         lines.append("  slow pushes by second sent: " + " ".join(f"{k}s:{v}" for k, v in sorted(per_second.items())))
-    steps: dict[str, list[float]] = {}
-    for bench_id, sent, got in client:
-        if got - sent < slow or bench_id not in stage_of:
-            continue
-        stages = stage_of[bench_id]
-        present = [st for st in STAGE_ORDER if st in stages]
-        for a, b in itertools.pairwise(present):
-            steps.setdefault(f"{a} → {b}", []).append((stages[b] - stages[a]) * 1000)
-    for name, col in steps.items():
-        lines.append(f"    {name:38s} p50 {_pct(col, 0.5):7.1f}  p90 {_pct(col, 0.9):7.1f}  max {max(col):7.1f} ms "
-                     f"(n {len(col)})")
+    start = min((sent for _b, sent, _g in client), default=0.0)
+    for label, early in (("in the first 3 s", True), ("later", False)):
+        steps: dict[str, list[float]] = {}
+        for bench_id, sent, got in client:
+            if got - sent < slow or bench_id not in stage_of or (sent - start < 3.0) != early:
+                continue
+            stages = stage_of[bench_id]
+            present = [st for st in STAGE_ORDER if st in stages]
+            for a, b in itertools.pairwise(present):
+                steps.setdefault(f"{a} → {b}", []).append((stages[b] - stages[a]) * 1000)
+        if steps:
+            lines.append(f"  slow pushes sent {label}, their stages:")
+        for name, col in steps.items():
+            lines.append(f"    {name:38s} p50 {_pct(col, 0.5):7.1f}  p90 {_pct(col, 0.9):7.1f}  max {max(col):7.1f} ms "
+                         f"(n {len(col)})")
+    first = [(b, round((got - sent) * 1000)) for b, sent, got in client if sent - start < 1.0]
+    lines.append("  the first second's pushes (id: ms): " + " ".join(f"{b[5:]}:{ms}" for b, ms in first))
+    later = sorted(got - sent for _b, sent, got in client if sent - start >= 3.0)
+    if later:
+        lines.append(f"  push p99 of those sent after the first 3 s: {_pct(later, 0.99) * 1000:.1f} ms (n {len(later)})")
     for gen in (0, 1, 2):
         pauses = [p * 1000 for g, _w, p in gcs if g == gen]
         if pauses:
             lines.append(f"  server GC generation {gen}: {len(pauses)} collections, total {sum(pauses):.0f} ms, "
                          f"p99 {_pct(pauses, 0.99):.1f}, max {max(pauses):.1f} ms")
+    early_gc = [p for _g, w, p in gcs if start <= w < start + 3.0]
+    early_lag = [late for w, late in lag if start <= w < start + 3.0]
+    lines.append(f"  in the first 3 s: server GC {sum(early_gc) * 1000:.0f} ms in {len(early_gc)} collections, server loop "
+                 f"lag over 2 ms {len(early_lag)} times, max {max(early_lag, default=0) * 1000:.1f} ms")
+    worst = sorted(lag, key=lambda x: -x[1])[:6]
+    lines.append("  worst server loop lags (s after the first push: ms): "
+                 + ", ".join(f"{w - start:.1f}: {late * 1000:.0f}" for w, late in worst)
+                 + "; generation-2 collections at: "
+                 + ", ".join(f"{w - start:.1f}: {p * 1000:.0f}" for g, w, p in gcs if g == 2))
     all_server = [late for _w, late in lag]
     lines.append(f"  server loop lag over 2 ms: {len(all_server)} times, p99 {_pct(all_server, 0.99) * 1000:.1f}, "
                  f"max {max(all_server, default=0) * 1000:.1f} ms; client: {len(client_lag)} times, max "
