@@ -939,9 +939,7 @@ def _plan_pull(state: Any, who: Principal, cursors: dict[str, int], limit: int,
     """The pull's first statement (the counter row and each requested bucket's newest seq), and the page from
     the cache when it is there or empty; a 410 answer when a cursor is older than its bucket's horizon."""
     items = sorted(cursors.items())
-    params: dict[str, Any] = {"n": limit + 1}
-    for i, (b, c) in enumerate(items):
-        params[f"b{i}"], params[f"c{i}"] = b, c
+    params = _pull_params(items, limit)
     # one statement: the counter row (epoch, head, horizons) and each requested bucket's newest seq
     found = session.execute(text(
         "SELECT epoch, restored_head, head, CAST(human_serials AS TEXT), "
@@ -957,6 +955,14 @@ def _plan_pull(state: Any, who: Principal, cursors: dict[str, int], limit: int,
         epoch, restored_head, head, serials = counter if counter is not None else ("", None, 0, None)
         heads = ()
     return _plan_of(state, who, cursors, limit, items, params, epoch, restored_head, head, serials, heads)
+
+
+def _pull_params(items: list[tuple[str, int]], limit: int) -> dict[str, Any]:
+    """The bound parameters of a pull's statements: each bucket (``b<i>``) and its cursor (``c<i>``), the limit."""
+    params: dict[str, Any] = {"n": limit + 1}
+    for i, (b, c) in enumerate(items):
+        params[f"b{i}"], params[f"c{i}"] = b, c
+    return params
 
 
 def _plan_of(state: Any, who: Principal, cursors: dict[str, int], limit: int, items: list[tuple[str, int]],
@@ -1023,22 +1029,18 @@ def _pull_in_one(state: Any, session: Session, request: Request, creds: HTTPAuth
     """A pull whose cursors name its buckets, on PostgreSQL: its token check and its first statement as one
     statement, one round trip (then the same checks, in the same order, as the two-statement way)."""
     access_hash = bearer_hash(creds)
-    token = token_statement(session.get_bind().dialect)
-    row = session.connection().exec_driver_sql(_pull_start_sql(session.get_bind().dialect), {
-        **token.params, "access_hash": access_hash, "pull_buckets": named}).first()
+    dialect = session.get_bind().dialect
+    row = session.connection().exec_driver_sql(_pull_start_sql(dialect), {
+        **token_statement(dialect).params, "access_hash": access_hash, "pull_buckets": named}).first()
     who = principal_of_token(state, session, row, request)
     assert row is not None  # an unknown token was refused above
     who.require("sync.pull")
-    cursors = parse_cursors(raw, who)
-    items = sorted(cursors.items())
-    if [b for b, _c in items] != named:  # not reached: the same text read twice
-        return _plan_pull(state, who, cursors, limit, session)
-    params: dict[str, Any] = {"n": limit + 1}
-    for i, (b, c) in enumerate(items):
-        params[f"b{i}"], params[f"c{i}"] = b, c
+    # the same text as _named_buckets read: its buckets, in the same (sorted) order as the heads
+    items = sorted(parse_cursors(raw, who).items())
+    params = _pull_params(items, limit)
     serials = orjson.loads(row.pull_serials) if row.pull_serials else None
     heads = tuple(int(h or 0) for h in row.pull_heads)
-    return _plan_of(state, who, cursors, limit, items, params, row.pull_epoch, row.pull_restored_head,
+    return _plan_of(state, who, dict(items), limit, items, params, row.pull_epoch, row.pull_restored_head,
                     row.pull_head, serials, heads)
 
 
