@@ -108,9 +108,10 @@ workers = int(sys.argv[4])
 state = open_state(sys.argv[1])
 if workers == 1:  # as `commandroom serve`
     from commandroom.server.run import freeze_heap
-    from tests.perf.bench_sync import bench_settings, traced
+    from tests.perf.bench_sync import bench_settings, note_push_groups, traced
     bench_settings(state, sys.argv[3])
     app = create_app(state=state)
+    note_push_groups(app, state, sys.argv[3])
     freeze_heap()
     if os.environ.get("BENCH_SWITCH"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
@@ -151,6 +152,7 @@ def bench_worker_app():  # uvicorn's factory in each worker of a several-process
     state = open_state(os.environ["BENCH_DB"], migrate=False)
     bench_settings(state, os.environ["BENCH_MARKER_DIR"])
     app = create_app(state=state)
+    note_push_groups(app, state, os.environ["BENCH_MARKER_DIR"])
     freeze_heap()
     return traced(app)
 
@@ -162,6 +164,19 @@ _KNOBS = {
     "BENCH_POKE_GAP_MAX": ("poke_gap_max", float),  # the widest gap while pulls queue (= the gap: fixed)
     "BENCH_PULL_THREADS": ("pull_threads", int),  # pulls running at once (sync_api.PULL_THREADS)
 }
+
+
+def note_push_groups(app: Any, state: Any, marker_dir: str) -> None:
+    """At shutdown, write how many write transactions this process's pushes took (``sync_api._Groups``), so
+    the bench can say how much the pushes were grouped (:attr:`PgServer.push_groups`)."""
+
+    async def dump() -> None:
+        groups = state.extras.get("push_groups")
+        if groups is not None:
+            Path(marker_dir, f"push-groups-{os.getpid()}.json").write_text(
+                json.dumps({"groups": groups.groups, "pushes": groups.pushes}))
+
+    app.state.shutdown_hooks.append(dump)
 
 
 def bench_settings(state: Any, marker_dir: str) -> None:
@@ -193,6 +208,7 @@ class PgServer:
         self.proc: subprocess.Popen | None = None
         self.workers = workers
         self.connections_opened: int | None = None
+        self.push_groups: tuple[int, int] | None = None  # (write transactions, pushes in them), whole run
 
     def seed(self, changes: int) -> None:
         from sqlalchemy import insert, update
@@ -238,6 +254,9 @@ class PgServer:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(10)
+        counts = [json.loads(f.read_text()) for f in self.tmp.glob("push-groups-*.json")]
+        if counts:
+            self.push_groups = (sum(c["groups"] for c in counts), sum(c["pushes"] for c in counts))
         self.connections_opened = self._sessions()
         drop_pg_database(PG_ADMIN, self.url)
 
@@ -683,6 +702,7 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
                        f"{desks_cpu:.1f}, the push and pull client {own_cpu:.1f}",
                        (meter.server + meter.database + desks_cpu + own_cpu) / took, "cores", 2.0, "cores here",
                        "info", True))
+    out.extend(_grouping(srv))
     requests = len(push_lat) + len(pull_lat) + listened.get("pulls", 0)
     out.append(Measure(f"  same: server CPU per request ({requests} pushes and pulls; PostgreSQL backends "
                        f"{meter.database * 1000 / max(requests, 1):.1f} ms more)", meter.server * 1000 / max(requests, 1),
@@ -883,7 +903,17 @@ def bench_sustained(seconds: float = 20.0, pushers: int = 8, pullers: int = 8, w
         Measure(f"  same: CPU per mutation applied, server processes (pulls included; PostgreSQL backends "
                 f"{meter.database * per:.1f} ms more)", meter.server * per, "ms",
                 2000 / 300, "2 cores / 300 mutations/s", "info", True),
+        *_grouping(srv),
     ]
+
+
+def _grouping(srv: PgServer) -> list[Measure]:
+    """Pushes per write transaction (one process's pushes waiting together are written in one transaction)."""
+    if not srv.push_groups:
+        return []
+    groups, pushes = srv.push_groups
+    return [Measure(f"  same: pushes per write transaction, whole run ({pushes} pushes in {groups} transactions, "
+                    f"the baseline's and warm-up's included)", pushes / max(groups, 1), "", None, "", "info", True)]
 
 
 PARTS = ("apply", "catch_up", "listen", "pull_on_poke", "pull_on_poke_1", "sustained", "sustained_pull_loop")

@@ -192,10 +192,15 @@ async def test_bad_push_input_is_refused_and_nothing_written(api, case):
 
 
 @pytest.mark.parametrize("case", ["bad_json", "not_object", "negative", "foreign_bucket", "big_limit",
-                                  "old_protocol"])
+                                  "zero_limit", "word_limit", "word_protocol", "old_protocol", "no_token",
+                                  "other_scheme"])
 async def test_bad_pull_input_is_refused(api, case):
     _srv, c = api
     h, _ = await login(c)
+    if case == "no_token":
+        h = {}
+    elif case == "other_scheme":
+        h = {"Authorization": h["Authorization"].replace("Bearer", "Basic")}
     params = {"cursors": orjson.dumps({f"township:{T1}": 0}).decode()}
     if case == "bad_json":
         params["cursors"] = "{township"
@@ -207,14 +212,24 @@ async def test_bad_pull_input_is_refused(api, case):
         params["cursors"] = orjson.dumps({f"township:{T2}": 0}).decode()
     elif case == "big_limit":
         params["limit"] = 100000
+    elif case == "zero_limit":
+        params["limit"] = 0
+    elif case == "word_limit":
+        params["limit"] = "all"
+    elif case == "word_protocol":
+        params["protocol_version"] = "new"
     elif case == "old_protocol":
         params["protocol_version"] = 0
     r = await c.get("/api/v1/sync/pull", params=params, headers=h)
     expected = {"bad_json": 400, "not_object": 400, "negative": 400, "foreign_bucket": 403, "big_limit": 422,
-                "old_protocol": 426}[case]
+                "zero_limit": 422, "word_limit": 422, "word_protocol": 422, "old_protocol": 426, "no_token": 401,
+                "other_scheme": 401}[case]
     assert r.status_code == expected, r.text
     detail = r.json()["detail"]
-    assert detail["message"]
+    assert detail["message"] if isinstance(detail, dict) else detail
+    if expected == 422:  # names the parameter, as for any request FastAPI refuses
+        assert detail["code"] == "validation_error"
+        assert ("protocol_version" if case == "word_protocol" else "limit") in detail["message"], detail
     if case == "foreign_bucket":
         assert T2 in detail["message"] and detail["bucket"] == f"township:{T2}"
 
@@ -248,6 +263,11 @@ async def test_openapi_documents_the_sync_api(api):
     assert "/api/v1/sync/push" in schema["paths"] and "/api/v1/sync/pull" in schema["paths"]
     comps = schema["components"]["schemas"]
     assert "PushIn" in comps and "MutationIn" in comps and "PullOut" in comps
+    pull = schema["paths"]["/api/v1/sync/pull"]["get"]
+    params = {p["name"]: p for p in pull["parameters"]}
+    assert set(params) == {"cursors", "limit", "protocol_version", "schema_version"}
+    assert params["limit"]["schema"]["maximum"] == 5000 and params["limit"]["schema"]["minimum"] == 1
+    assert pull["security"] == [{"HTTPBearer": []}] and "HTTPBearer" in schema["components"]["securitySchemes"]
 
 
 async def test_a_new_board_reaches_the_township_desks_at_their_next_pull_and_no_one_else(api):

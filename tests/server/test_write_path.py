@@ -191,6 +191,57 @@ def test_a_clean_push_takes_the_fast_path(srv):
                 and "UPDATE srv_sync_counter" in s and "pg_notify" in s], seen.sql
 
 
+@pytest.mark.postgres
+def test_a_connection_dropped_at_the_pushs_last_statement_loses_nothing_and_is_not_used_again(pg_url, tmp_path):
+    """The database drops the connection as the push's last statement (its change log, dedup records, head and
+    NOTIFY) is sent: the push fails as a database error (the desk keeps the mutation and sends it again),
+    nothing of it is committed, the dead connection is discarded, and the re-sent push is applied once."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    srv = make_server(pg_url, tmp_path)
+    admin = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    try:
+        who = _principal(srv)
+        inc = new_id()
+        _push(srv, who, inc, 1, [("test.card.create", new_id(), {"township_code": T1, "title": "warm up"})])
+        dropped: list[int] = []
+
+        def drop_it(conn, _cursor, sql, *_args) -> None:
+            if "INSERT INTO srv_change_log" in sql and not dropped:
+                pid = conn.connection.driver_connection.info.backend_pid
+                assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()[0]
+                dropped.append(pid)
+
+        event.listen(srv.state.engine, "before_cursor_execute", drop_it)
+        card = new_id()
+        sent = PushIn.model_validate({
+            "device_id": who.device_id, "device_incarnation": inc, "protocol_version": PROTOCOL_VERSION,
+            "schema_version": SCHEMA_VERSION, "mutations": [
+                {"mutation_id": new_id(), "local_seq": 2, "name": "test.card.create", "entity_id": card,
+                 "args": {"township_code": T1, "title": "x"}, "base_versions": {}}]})
+        try:
+            with pytest.raises(DBAPIError) as failed:
+                process_push(srv.state, who, sent)
+        finally:
+            event.remove(srv.state.engine, "before_cursor_execute", drop_it)
+        assert dropped and failed.value.connection_invalidated, failed.value
+        with srv.state.read() as s:
+            assert s.get(TaskCard, card) is None
+            assert not s.scalars(select(ChangeLog.seq).where(ChangeLog.entity_id == card)).all()
+        status, out = process_push(srv.state, who, sent)  # the desk sends it again
+        assert status == 200 and out["results"][0]["status"] == "applied", out
+        assert out["results"][0]["duplicate"] is False
+        with srv.state.read() as s:
+            assert s.get(TaskCard, card).title == "x"
+            assert s.scalars(select(ChangeLog.seq).where(ChangeLog.entity_id == card)).all() == [out["head"]]
+            ok, _bad, message = verify_chain(s)
+            assert ok, message
+    finally:
+        admin.close()
+        srv.state.close()
+
+
 def test_a_mutation_sent_twice_in_one_batch_is_applied_once(srv):
     who = _principal(srv)
     inc = new_id()
