@@ -1036,11 +1036,12 @@ def _pull_in_one(state: Any, session: Session, request: Request, creds: HTTPAuth
     assert row is not None  # an unknown token was refused above
     who.require("sync.pull")
     # the same text as _named_buckets read: its buckets, in the same (sorted) order as the heads
-    items = sorted(parse_cursors(raw, who).items())
+    cursors = parse_cursors(raw, who)
+    items = sorted(cursors.items())
     params = _pull_params(items, limit)
     serials = orjson.loads(row.pull_serials) if row.pull_serials else None
     heads = tuple(int(h or 0) for h in row.pull_heads)
-    return _plan_of(state, who, dict(items), limit, items, params, row.pull_epoch, row.pull_restored_head,
+    return _plan_of(state, who, cursors, limit, items, params, row.pull_epoch, row.pull_restored_head,
                     row.pull_head, serials, heads)
 
 

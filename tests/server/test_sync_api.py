@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
 from commandroom.domain.models import ChangeLog, ProcessedMutation, TaskCard, TimelineEntry
 from commandroom.ids import new_id
+from commandroom.sync.protocol import MAX_PAGE
 from tests.sync.helpers import PASSWORD, T1, T2, board_of, make_server
 
 pytestmark = pytest.mark.asyncio
@@ -266,7 +267,7 @@ async def test_openapi_documents_the_sync_api(api):
     pull = schema["paths"]["/api/v1/sync/pull"]["get"]
     params = {p["name"]: p for p in pull["parameters"]}
     assert set(params) == {"cursors", "limit", "protocol_version", "schema_version"}
-    assert params["limit"]["schema"]["maximum"] == 5000 and params["limit"]["schema"]["minimum"] == 1
+    assert params["limit"]["schema"]["maximum"] == MAX_PAGE and params["limit"]["schema"]["minimum"] == 1
     assert pull["security"] == [{"HTTPBearer": []}] and "HTTPBearer" in schema["components"]["securitySchemes"]
 
 

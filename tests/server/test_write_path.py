@@ -149,12 +149,17 @@ def test_the_lock_is_held_until_commit_after_a_rolled_back_savepoint(pg_url, tmp
         srv.state.close()
 
 
+def _push_in(who, inc, seq, muts) -> PushIn:
+    """A push of ``muts`` (name, entity id, args) from local_seq ``seq`` on, each with a new mutation id."""
+    return PushIn.model_validate({
+        "device_id": who.device_id, "device_incarnation": inc, "protocol_version": PROTOCOL_VERSION,
+        "schema_version": SCHEMA_VERSION, "mutations": [
+            {"mutation_id": new_id(), "local_seq": seq + i, "name": name, "entity_id": eid, "args": args,
+             "base_versions": {}} for i, (name, eid, args) in enumerate(muts)]})
+
+
 def _push(srv, who, inc, seq, muts):
-    body = {"device_id": who.device_id, "device_incarnation": inc, "protocol_version": PROTOCOL_VERSION,
-            "schema_version": SCHEMA_VERSION, "mutations": [
-                {"mutation_id": new_id(), "local_seq": seq + i, "name": name, "entity_id": eid, "args": args,
-                 "base_versions": {}} for i, (name, eid, args) in enumerate(muts)]}
-    return process_push(srv.state, who, PushIn.model_validate(body))
+    return process_push(srv.state, who, _push_in(who, inc, seq, muts))
 
 
 def _principal(srv):
@@ -215,11 +220,7 @@ def test_a_connection_dropped_at_the_pushs_last_statement_loses_nothing_and_is_n
 
         event.listen(srv.state.engine, "before_cursor_execute", drop_it)
         card = new_id()
-        sent = PushIn.model_validate({
-            "device_id": who.device_id, "device_incarnation": inc, "protocol_version": PROTOCOL_VERSION,
-            "schema_version": SCHEMA_VERSION, "mutations": [
-                {"mutation_id": new_id(), "local_seq": 2, "name": "test.card.create", "entity_id": card,
-                 "args": {"township_code": T1, "title": "x"}, "base_versions": {}}]})
+        sent = _push_in(who, inc, 2, [("test.card.create", card, {"township_code": T1, "title": "x"})])
         try:
             with pytest.raises(DBAPIError) as failed:
                 process_push(srv.state, who, sent)
