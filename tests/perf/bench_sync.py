@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import httpx
 import orjson
 
 from tests.perf.measure import Measure, percentile
+from tests.perf.raw_http import RawConnection
 from tests.perf.request_trace import LoopLag, report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -361,70 +363,19 @@ def seed_county(url: str, listeners: int, pushers: int, pullers: int) -> dict[st
 
 
 LISTENER_SCRIPT = r'''
-# The 140 desks in one process, on plain asyncio streams: one SSE connection and one keep-alive connection for
-# pulls per desk, HTTP/1.1 written and read by hand. httpx spent 0.6-0.8 of a core here once every desk was poked
-# (it all came off the server's two cores); this spends a fraction of that, and what a desk does is the same.
+# The 140 desks in one process, on plain asyncio streams (tests/perf/raw_http.py): one SSE connection and one
+# keep-alive connection for pulls per desk.
 import asyncio, json, sys, time, urllib.parse
 import orjson
+from tests.perf.raw_http import RawConnection, read_chunk, read_head
 
 cfg = json.loads(sys.stdin.readline())
 base, seconds, pull_on_poke = cfg["base"], cfg["seconds"], cfg["pull_on_poke"]
 host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
 hello = [0]; pokes = [0]; skipped = [0]; errors = []; pulls = []; ready = asyncio.Event(); inflight = set(); stopping = False
 
-async def read_head(reader):
-    status = await reader.readline()
-    if not status:
-        raise ConnectionError("closed")
-    length, chunked = None, False
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        key, _, value = line.partition(b":")
-        key = key.strip().lower()
-        if key == b"content-length":
-            length = int(value)
-        elif key == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    return int(status.split()[1]), length, chunked
-
-async def read_chunk(reader):
-    size = int((await reader.readline()).strip() or b"0", 16)
-    data = await reader.readexactly(size + 2)
-    return data[:-2]
-
-class Conn:
-    def __init__(self, token):
-        self.auth = f"Authorization: Bearer {token}\r\n"
-        self.rw = None
-    async def get(self, path):
-        for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile: once more on a new one
-            try:
-                if self.rw is None:
-                    self.rw = await asyncio.open_connection(host, port)
-                reader, writer = self.rw
-                writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{self.auth}\r\n".encode())
-                status, length, chunked = await read_head(reader)
-                if chunked:
-                    body = b""
-                    while True:
-                        part = await read_chunk(reader)
-                        if not part:
-                            break
-                        body += part
-                else:
-                    body = await reader.readexactly(length or 0)
-                return status, body
-            except (ConnectionError, asyncio.IncompleteReadError, OSError):
-                if self.rw is not None:
-                    self.rw[1].close()
-                self.rw = None
-                if attempt == 2:
-                    raise
-
 async def one(token, town):
-    conn = Conn(token)
+    conn = RawConnection(host, port, token)
     state = {"cursors": {}, "busy": False, "again": False}  # every bucket of the desk, as a desk pulls
     async def pull(timed=True):
         if state["busy"]:
@@ -543,7 +494,8 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
     """Open-loop pushes and pulls at the given rates for ``seconds`` (or ``limit_n`` of each).
 
     A device's pushes are sequential (its outbox order), so pushes are spread over several devices;
-    a late push is measured from when it was sent, and the achieved rate is reported.
+    a late push is measured from when it was sent, and the achieved rate is reported. Each pusher and puller
+    has its own keep-alive connection (:class:`tests.perf.raw_http.RawConnection`).
     """
     from commandroom import PROTOCOL_VERSION, SCHEMA_VERSION
     from commandroom.ids import new_id
@@ -551,79 +503,82 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
     push_lat: list[float] = []
     pull_lat: list[float] = []
     errors = [0]
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        pushers = [{"h": {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}, "dev": d, "town": town,
-                    "inc": new_id(), "seq": 0, "q": asyncio.Queue()} for t, d, town in tokens["push"]]
-        pullers = [{"h": {"Authorization": f"Bearer {t}"}, "town": town, "cursors": {}, "q": asyncio.Queue()}
-                   for t, _d, town in tokens["pull"]]
+    host, port = urllib.parse.urlsplit(base).hostname or "127.0.0.1", urllib.parse.urlsplit(base).port or 80
+    pushers = [{"c": RawConnection(host, port, t), "dev": d, "town": town,
+                "inc": new_id(), "seq": 0, "q": asyncio.Queue()} for t, d, town in tokens["push"]]
+    pullers = [{"c": RawConnection(host, port, t), "town": town, "cursors": {}, "q": asyncio.Queue()}
+               for t, _d, town in tokens["pull"]]
 
-        async def push_worker(p: dict) -> None:
-            while True:
-                i = await p["q"].get()
-                if i is None:
-                    return
-                p["seq"] += 1
-                body = {"device_id": p["dev"], "device_incarnation": p["inc"], "protocol_version": PROTOCOL_VERSION,
-                        "schema_version": SCHEMA_VERSION, "mutations": [{
-                            "mutation_id": new_id(), "local_seq": p["seq"], "name": "test.card.create",
-                            "entity_id": new_id(), "args": {"township_code": p["town"], "title": f"load {i}"},
-                            "base_versions": {}}]}
-                headers = {**p["h"], "X-Bench-Id": f"push-{i}"} if trace is not None else p["h"]
-                t0 = time.perf_counter()
-                try:
-                    r = await client.post("/api/v1/sync/push", content=orjson.dumps(body), headers=headers)
-                    ok = r.status_code == 200 and r.json()["results"][0]["status"] == "applied"
-                except httpx.HTTPError:
-                    ok = False
-                push_lat.append(time.perf_counter() - t0)
-                if trace is not None:
-                    trace.append((f"push-{i}", t0, t0 + push_lat[-1]))
-                errors[0] += 0 if ok else 1
-
-        async def pull_worker(p: dict) -> None:
-            while True:  # every bucket of the desk (the cards go to their board's), as a desk pulls
-                i = await p["q"].get()
-                if i is None:
-                    return
-                t0 = time.perf_counter()
-                try:
-                    r = await client.get("/api/v1/sync/pull", headers=p["h"], params={
-                        "cursors": orjson.dumps(p["cursors"]).decode(), "limit": 500})
-                    p["cursors"] = r.json()["cursors"]
-                except (httpx.HTTPError, KeyError, ValueError):
-                    errors[0] += 1
-                pull_lat.append(time.perf_counter() - t0)
-
-        if lag is not None:
-            lag.start()
-        workers = [asyncio.create_task(push_worker(p)) for p in pushers]
-        workers += [asyncio.create_task(pull_worker(p)) for p in pullers]
-        t_start = time.perf_counter()
-        n_push = n_pull = 0
-        next_push = next_pull = t_start
+    async def push_worker(p: dict) -> None:
         while True:
-            now = time.perf_counter()
-            if (limit_n is None and now - t_start >= seconds) or (limit_n is not None and n_push >= limit_n
-                                                                   and n_pull >= limit_n):
-                break
-            if now >= next_push and (limit_n is None or n_push < limit_n):
-                pushers[n_push % len(pushers)]["q"].put_nowait(n_push)
-                n_push += 1
-                next_push += 1 / push_rate
-            if now >= next_pull and (limit_n is None or n_pull < limit_n):
-                pullers[n_pull % len(pullers)]["q"].put_nowait(n_pull)
-                n_pull += 1
-                next_pull += 1 / pull_rate
-            await asyncio.sleep(max(0.0, min(next_push, next_pull) - time.perf_counter()))
-        for p in pushers + pullers:
-            p["q"].put_nowait(None)
-        # bounded drain: whatever is still queued after 60 s is abandoned (and shows as a low achieved rate)
-        _done, late = await asyncio.wait(workers, timeout=60)
-        for t in late:
-            t.cancel()
-        if lag is not None:
-            lag.stop()
+            i = await p["q"].get()
+            if i is None:
+                return
+            p["seq"] += 1
+            body = {"device_id": p["dev"], "device_incarnation": p["inc"], "protocol_version": PROTOCOL_VERSION,
+                    "schema_version": SCHEMA_VERSION, "mutations": [{
+                        "mutation_id": new_id(), "local_seq": p["seq"], "name": "test.card.create",
+                        "entity_id": new_id(), "args": {"township_code": p["town"], "title": f"load {i}"},
+                        "base_versions": {}}]}
+            headers = f"X-Bench-Id: push-{i}\r\n" if trace is not None else ""
+            t0 = time.perf_counter()
+            try:
+                status, answer = await p["c"].request("POST", "/api/v1/sync/push", orjson.dumps(body), headers)
+                ok = status == 200 and orjson.loads(answer)["results"][0]["status"] == "applied"
+            except (OSError, asyncio.IncompleteReadError, ValueError, KeyError):
+                ok = False
+            push_lat.append(time.perf_counter() - t0)
+            if trace is not None:
+                trace.append((f"push-{i}", t0, t0 + push_lat[-1]))
+            errors[0] += 0 if ok else 1
+
+    async def pull_worker(p: dict) -> None:
+        while True:  # every bucket of the desk (the cards go to their board's), as a desk pulls
+            i = await p["q"].get()
+            if i is None:
+                return
+            t0 = time.perf_counter()
+            query = urllib.parse.urlencode({"cursors": orjson.dumps(p["cursors"]).decode(), "limit": 500})
+            try:
+                status, answer = await p["c"].get(f"/api/v1/sync/pull?{query}")
+                if status != 200:
+                    raise ValueError(f"pull answered {status}")
+                p["cursors"] = orjson.loads(answer)["cursors"]
+            except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
+                errors[0] += 1
+            pull_lat.append(time.perf_counter() - t0)
+
+    if lag is not None:
+        lag.start()
+    workers = [asyncio.create_task(push_worker(p)) for p in pushers]
+    workers += [asyncio.create_task(pull_worker(p)) for p in pullers]
+    t_start = time.perf_counter()
+    n_push = n_pull = 0
+    next_push = next_pull = t_start
+    while True:
+        now = time.perf_counter()
+        if (limit_n is None and now - t_start >= seconds) or (limit_n is not None and n_push >= limit_n
+                                                               and n_pull >= limit_n):
+            break
+        if now >= next_push and (limit_n is None or n_push < limit_n):
+            pushers[n_push % len(pushers)]["q"].put_nowait(n_push)
+            n_push += 1
+            next_push += 1 / push_rate
+        if now >= next_pull and (limit_n is None or n_pull < limit_n):
+            pullers[n_pull % len(pullers)]["q"].put_nowait(n_pull)
+            n_pull += 1
+            next_pull += 1 / pull_rate
+        await asyncio.sleep(max(0.0, min(next_push, next_pull) - time.perf_counter()))
+    for p in pushers + pullers:
+        p["q"].put_nowait(None)
+    # bounded drain: whatever is still queued after 60 s is abandoned (and shows as a low achieved rate)
+    _done, late = await asyncio.wait(workers, timeout=60)
+    for t in late:
+        t.cancel()
+    if lag is not None:
+        lag.stop()
+    for p in pushers + pullers:
+        p["c"].close()
     return push_lat, pull_lat, errors[0] + len(late)
 
 
@@ -725,47 +680,50 @@ async def _sustained(base: str, tokens: dict[str, list[tuple[str, str, str]]], s
     applied = [0]
     errors = [0]
     stop_at = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    host, port = urllib.parse.urlsplit(base).hostname or "127.0.0.1", urllib.parse.urlsplit(base).port or 80
 
-        async def pusher(token: str, dev: str, town: str) -> None:
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            incarnation, seq = new_id(), 0
-            while time.perf_counter() < stop_at:
-                batch = []
-                for _ in range(rnd.randint(1, 5)):
-                    seq += 1
-                    batch.append({"mutation_id": new_id(), "local_seq": seq, "name": "test.card.create",
-                                  "entity_id": new_id(), "args": {"township_code": town, "title": f"s{seq}"},
-                                  "base_versions": {}})
-                body = {"device_id": dev, "device_incarnation": incarnation, "protocol_version": PROTOCOL_VERSION,
-                        "schema_version": SCHEMA_VERSION, "mutations": batch}
-                t0 = time.perf_counter()
-                try:
-                    r = await client.post("/api/v1/sync/push", content=orjson.dumps(body), headers=headers)
-                    results = r.json()["results"] if r.status_code == 200 else []
-                    ok = sum(1 for x in results if x["status"] == "applied")
-                except (httpx.HTTPError, KeyError, ValueError):
-                    ok = 0
-                push_lat.append(time.perf_counter() - t0)
-                applied[0] += ok
-                errors[0] += len(batch) - ok
+    async def pusher(token: str, dev: str, town: str) -> None:
+        conn = RawConnection(host, port, token)
+        incarnation, seq = new_id(), 0
+        while time.perf_counter() < stop_at:
+            batch = []
+            for _ in range(rnd.randint(1, 5)):
+                seq += 1
+                batch.append({"mutation_id": new_id(), "local_seq": seq, "name": "test.card.create",
+                              "entity_id": new_id(), "args": {"township_code": town, "title": f"s{seq}"},
+                              "base_versions": {}})
+            body = {"device_id": dev, "device_incarnation": incarnation, "protocol_version": PROTOCOL_VERSION,
+                    "schema_version": SCHEMA_VERSION, "mutations": batch}
+            t0 = time.perf_counter()
+            try:
+                status, answer = await conn.request("POST", "/api/v1/sync/push", orjson.dumps(body))
+                results = orjson.loads(answer)["results"] if status == 200 else []
+                ok = sum(1 for x in results if x["status"] == "applied")
+            except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
+                ok = 0
+            push_lat.append(time.perf_counter() - t0)
+            applied[0] += ok
+            errors[0] += len(batch) - ok
+        conn.close()
 
-        async def puller(token: str, town: str) -> None:
-            headers = {"Authorization": f"Bearer {token}"}
-            cursors: dict[str, int] = {}  # every bucket of the desk (the cards go to their board's), as a desk pulls
-            while time.perf_counter() < stop_at:
-                t0 = time.perf_counter()
-                try:
-                    r = await client.get("/api/v1/sync/pull", headers=headers, params={
-                        "cursors": orjson.dumps(cursors).decode(), "limit": 500})
-                    cursors = r.json()["cursors"]
-                except (httpx.HTTPError, KeyError, ValueError):
-                    errors[0] += 1
-                pull_lat.append(time.perf_counter() - t0)
+    async def puller(token: str, town: str) -> None:
+        conn = RawConnection(host, port, token)
+        cursors: dict[str, int] = {}  # every bucket of the desk (the cards go to their board's), as a desk pulls
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            query = urllib.parse.urlencode({"cursors": orjson.dumps(cursors).decode(), "limit": 500})
+            try:
+                status, answer = await conn.get(f"/api/v1/sync/pull?{query}")
+                if status != 200:
+                    raise ValueError(f"pull answered {status}")
+                cursors = orjson.loads(answer)["cursors"]
+            except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
+                errors[0] += 1
+            pull_lat.append(time.perf_counter() - t0)
+        conn.close()
 
-        await asyncio.gather(*[pusher(t, d, town) for t, d, town in tokens["push"]],
-                             *[puller(t, town) for t, _d, town in tokens["pull"]])
+    await asyncio.gather(*[pusher(t, d, town) for t, d, town in tokens["push"]],
+                         *[puller(t, town) for t, _d, town in tokens["pull"]])
     return push_lat, pull_lat, applied[0], errors[0]
 
 
