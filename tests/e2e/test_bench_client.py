@@ -33,7 +33,7 @@ async def test_the_benchmarks_client_reads_what_the_server_answers(county):
                                                              "device_id": device, "device_name": "压测台"})
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
-    conn = RawConnection("127.0.0.1", county.server.port, token)
+    conn = RawConnection(county.server.url, token)
     try:
         status, body = await conn.get("/api/v1/auth/me")
         assert status == 200 and orjson.loads(body)["username"] == "qc1"

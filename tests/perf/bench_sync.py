@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import httpx
 import orjson
 
 from tests.perf.measure import Measure, percentile
-from tests.perf.raw_http import RawConnection
+from tests.perf.raw_http import RawConnection, pull_path
 from tests.perf.request_trace import LoopLag, report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -365,17 +364,16 @@ def seed_county(url: str, listeners: int, pushers: int, pullers: int) -> dict[st
 LISTENER_SCRIPT = r'''
 # The 140 desks in one process, on plain asyncio streams (tests/perf/raw_http.py): one SSE connection and one
 # keep-alive connection for pulls per desk.
-import asyncio, json, sys, time, urllib.parse
+import asyncio, json, sys, time
 import orjson
-from tests.perf.raw_http import RawConnection, read_chunk, read_head
+from tests.perf.raw_http import RawConnection, pull_path, read_chunk, read_head
 
 cfg = json.loads(sys.stdin.readline())
 base, seconds, pull_on_poke = cfg["base"], cfg["seconds"], cfg["pull_on_poke"]
-host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
 hello = [0]; pokes = [0]; skipped = [0]; errors = []; pulls = []; ready = asyncio.Event(); inflight = set(); stopping = False
 
 async def one(token, town):
-    conn = RawConnection(host, port, token)
+    conn = RawConnection(base, token)
     state = {"cursors": {}, "busy": False, "again": False}  # every bucket of the desk, as a desk pulls
     async def pull(timed=True):
         if state["busy"]:
@@ -386,8 +384,7 @@ async def one(token, town):
             while True:
                 state["again"] = False
                 t0 = time.perf_counter()
-                query = urllib.parse.urlencode({"cursors": orjson.dumps(state["cursors"]).decode(), "limit": 500})
-                status, body = await conn.get(f"/api/v1/sync/pull?{query}")
+                status, body = await conn.get(pull_path(state["cursors"]))
                 if timed:
                     pulls.append(time.perf_counter() - t0)
                 if status != 200:
@@ -401,8 +398,8 @@ async def one(token, town):
         finally:
             state["busy"] = False
     try:
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(f"GET /api/v1/sync/events HTTP/1.1\r\nHost: {host}\r\n{conn.auth}\r\n".encode())
+        reader, writer = await asyncio.open_connection(conn.host, conn.port)
+        writer.write(f"GET /api/v1/sync/events HTTP/1.1\r\nHost: {conn.host}\r\n{conn.auth}\r\n".encode())
         status, _length, _chunked = await read_head(reader)
         if status != 200:
             raise RuntimeError(f"events answered {status}")
@@ -503,10 +500,9 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
     push_lat: list[float] = []
     pull_lat: list[float] = []
     errors = [0]
-    host, port = urllib.parse.urlsplit(base).hostname or "127.0.0.1", urllib.parse.urlsplit(base).port or 80
-    pushers = [{"c": RawConnection(host, port, t), "dev": d, "town": town,
+    pushers = [{"c": RawConnection(base, t), "dev": d, "town": town,
                 "inc": new_id(), "seq": 0, "q": asyncio.Queue()} for t, d, town in tokens["push"]]
-    pullers = [{"c": RawConnection(host, port, t), "town": town, "cursors": {}, "q": asyncio.Queue()}
+    pullers = [{"c": RawConnection(base, t), "town": town, "cursors": {}, "q": asyncio.Queue()}
                for t, _d, town in tokens["pull"]]
 
     async def push_worker(p: dict) -> None:
@@ -538,9 +534,8 @@ async def _push_pull(base: str, tokens: dict[str, list[tuple[str, str, str]]], *
             if i is None:
                 return
             t0 = time.perf_counter()
-            query = urllib.parse.urlencode({"cursors": orjson.dumps(p["cursors"]).decode(), "limit": 500})
             try:
-                status, answer = await p["c"].get(f"/api/v1/sync/pull?{query}")
+                status, answer = await p["c"].get(pull_path(p["cursors"]))
                 if status != 200:
                     raise ValueError(f"pull answered {status}")
                 p["cursors"] = orjson.loads(answer)["cursors"]
@@ -680,10 +675,9 @@ async def _sustained(base: str, tokens: dict[str, list[tuple[str, str, str]]], s
     applied = [0]
     errors = [0]
     stop_at = time.perf_counter() + seconds
-    host, port = urllib.parse.urlsplit(base).hostname or "127.0.0.1", urllib.parse.urlsplit(base).port or 80
 
     async def pusher(token: str, dev: str, town: str) -> None:
-        conn = RawConnection(host, port, token)
+        conn = RawConnection(base, token)
         incarnation, seq = new_id(), 0
         while time.perf_counter() < stop_at:
             batch = []
@@ -707,13 +701,12 @@ async def _sustained(base: str, tokens: dict[str, list[tuple[str, str, str]]], s
         conn.close()
 
     async def puller(token: str, town: str) -> None:
-        conn = RawConnection(host, port, token)
+        conn = RawConnection(base, token)
         cursors: dict[str, int] = {}  # every bucket of the desk (the cards go to their board's), as a desk pulls
         while time.perf_counter() < stop_at:
             t0 = time.perf_counter()
-            query = urllib.parse.urlencode({"cursors": orjson.dumps(cursors).decode(), "limit": 500})
             try:
-                status, answer = await conn.get(f"/api/v1/sync/pull?{query}")
+                status, answer = await conn.get(pull_path(cursors))
                 if status != 200:
                     raise ValueError(f"pull answered {status}")
                 cursors = orjson.loads(answer)["cursors"]

@@ -10,6 +10,9 @@ part of that cost; the server sees the same requests.
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
+
+import orjson
 
 
 async def read_head(reader: asyncio.StreamReader) -> tuple[int, int | None, bool]:
@@ -38,11 +41,18 @@ async def read_chunk(reader: asyncio.StreamReader) -> bytes:
     return data[:-2]
 
 
-class RawConnection:
-    """One keep-alive connection of one client, requests one at a time (as a desk sends them)."""
+def pull_path(cursors: dict[str, int], limit: int = 500) -> str:
+    """The path of a desk's pull: every change after ``cursors``, at most ``limit``."""
+    return "/api/v1/sync/pull?" + urllib.parse.urlencode({"cursors": orjson.dumps(cursors).decode(), "limit": limit})
 
-    def __init__(self, host: str, port: int, token: str) -> None:
-        self.host, self.port = host, port
+
+class RawConnection:
+    """One keep-alive connection of one client to the server at ``base``, requests one at a time (as a desk sends
+    them)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        address = urllib.parse.urlsplit(base)
+        self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
         self.auth = f"Authorization: Bearer {token}\r\n"
         self.rw: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 

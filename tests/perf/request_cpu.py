@@ -16,11 +16,11 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.parse
 
 import orjson
 
 from tests.perf.bench_sync import PgServer, seed_county
+from tests.perf.raw_http import pull_path
 
 
 def _cpu_ticks(pid: int) -> tuple[int, int]:
@@ -46,9 +46,8 @@ def main(n: int = 3000) -> None:
                 raise RuntimeError(f"{path} answered {response.status}: {body[:200]!r}")
             return body
 
-        first = orjson.loads(get("/api/v1/sync/pull?" + urllib.parse.urlencode({"cursors": "{}", "limit": 500})))
-        at_head = "/api/v1/sync/pull?" + urllib.parse.urlencode({"cursors": orjson.dumps(first["cursors"]).decode(),
-                                                                  "limit": 500})
+        first = orjson.loads(get(pull_path({})))
+        at_head = pull_path(first["cursors"])
         tick = os.sysconf("SC_CLK_TCK")
         spy_label = os.environ.get("REQUEST_CPU_SPY", "")
         for label, path in (("pull, nothing new", at_head), ("health", "/health"), ("auth/me", "/api/v1/auth/me"),
