@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -111,3 +112,46 @@ def test_only_measures_reproduced_in_every_run_and_within_the_tolerance_are_reco
     assert new["measures"]["a"]["value"] == 44.0 and new["measures"]["a"]["runs"] == [40.0, 44.0]
     assert any(n.startswith("b:") and "disagree" in n for n in notes)
     assert any(n.startswith("c:") and "1 of 2" in n for n in notes)
+
+
+class _FakeMachine:
+    """CPU counters (busy, total jiffies) and a clock that advance together: ``busy`` share per step, in phases."""
+
+    def __init__(self, phases: list[tuple[float, float]]) -> None:
+        self.phases = phases  # (seconds, busy share while they last)
+        self.now, self.busy, self.total = 0.0, 0.0, 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def cpu_times(self) -> tuple[float, float]:
+        return self.busy, self.total
+
+    def sleep(self, seconds: float) -> None:
+        ends = itertools.accumulate(length for length, _ in self.phases)
+        share = next((s for end, (_, s) in zip(ends, self.phases, strict=True) if self.now < end), self.phases[-1][1])
+        self.busy += share * seconds * 200  # 2 CPUs, 100 jiffies a second
+        self.total += seconds * 200
+        self.now += seconds
+
+
+def test_the_next_benchmark_starts_once_the_machine_is_quiet() -> None:
+    from tests.perf.__main__ import wait_until_quiet
+
+    machine = _FakeMachine([(20, 0.9), (1000, 0.05)])  # 20 s of the previous module's tail, then quiet
+    waited, busy = wait_until_quiet(90, cpu_times=machine.cpu_times, clock=machine.clock, sleep=machine.sleep)
+    assert 21 <= waited <= 23  # once the last 3 s were mostly quiet, not before the busy 20 s end
+    assert busy < 0.25
+
+    quiet = _FakeMachine([(1000, 0.1)])
+    waited, _ = wait_until_quiet(90, cpu_times=quiet.cpu_times, clock=quiet.clock, sleep=quiet.sleep)
+    assert waited == 3.0  # one window and no more
+
+
+def test_a_machine_that_stays_busy_delays_the_benchmark_only_up_to_the_bound() -> None:
+    from tests.perf.__main__ import wait_until_quiet
+
+    machine = _FakeMachine([(10_000, 0.8)])
+    waited, busy = wait_until_quiet(30, cpu_times=machine.cpu_times, clock=machine.clock, sleep=machine.sleep)
+    assert waited == 30.0
+    assert abs(busy - 0.8) < 0.01

@@ -9,6 +9,9 @@ with the figures recorded in ``docs/performance.json`` (:mod:`tests.perf.regress
 Exit status: 0 when every module ran and no measure regressed; 1 when a module crashed,
 raised, timed out, or a measure is more than the tolerance (1.5×) worse than recorded.
 Missed targets are shown (MISSED) and counted, and do not change the exit status.
+Before each module the runner waits for the machine to be quiet (:func:`wait_until_quiet`: under a quarter of its
+CPU busy for 3 s, at most ``BENCH_SETTLE_MAX`` seconds, default 90): the previous module's tail, e.g. PostgreSQL
+vacuuming what a load run wrote, is not counted against the next one; the wait is shown beside the load.
 ``BENCH_MODULE_TIMEOUT`` (seconds, default 1800) bounds one module; ``BENCH_JSON=path`` also writes this
 run's measures (with the load average of each module) as JSON, for ``python -m tests.perf.regression record``.
 """
@@ -40,6 +43,39 @@ def load_average() -> str:
         return f"{os.getloadavg()[0]:.2f}"
     except OSError:
         return "?"
+
+
+def _cpu_times() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs since boot, from ``/proc/stat`` (idle and iowait count as not busy)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [float(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+    total = sum(fields[:8])  # guest time is already inside user and nice
+    return total - idle, total
+
+
+def wait_until_quiet(max_wait: float, *, busy_limit: float = 0.25, window: float = 3.0, step: float = 0.5,
+                     cpu_times=_cpu_times, clock=time.monotonic, sleep=time.sleep) -> tuple[float, float]:
+    """Wait until less than ``busy_limit`` of the machine's CPU was busy over the last ``window`` seconds, or
+    ``max_wait`` passed: (seconds waited, busy share of the last window). The 1-minute load average trails a busy
+    minute long after it ends; the CPU counters show the moment the machine is quiet again."""
+    start = clock()
+    samples = [(start, *cpu_times())]
+    busy_share = 1.0
+    while True:
+        sleep(step)
+        now = clock()
+        samples.append((now, *cpu_times()))
+        while len(samples) > 2 and now - samples[1][0] >= window:  # keep one sample at least a window back
+            samples.pop(0)
+        t0, busy0, total0 = samples[0]
+        _, busy1, total1 = samples[-1]
+        if now - t0 >= window:
+            busy_share = (busy1 - busy0) / max(total1 - total0, 1e-9)
+            if busy_share < busy_limit:
+                return now - start, busy_share
+        if now - start >= max_wait:
+            return now - start, busy_share
 
 
 def module_names(argv: list[str]) -> list[str]:
@@ -108,13 +144,19 @@ def main(argv: list[str]) -> int:
     missed = 0
     everything = []
     runs: list[dict] = []
+    settle_max = float(os.environ.get("BENCH_SETTLE_MAX", "90"))
     for name in names:
+        waited, busy_share = wait_until_quiet(settle_max) if settle_max > 0 else (0.0, 0.0)
+        print(f"# {name}: started after {waited:.1f} s, the machine {busy_share:.0%} busy over the last 3 s",
+              file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         try:
             measures, load, failure = run_module(f"tests.perf.{name}", timeout)
         except Exception:  # noqa: BLE001 - the runner itself failed on this module: report, go on
             traceback.print_exc()
             measures, load, failure = [], load_average(), "runner error"
+        if waited >= 5:
+            load = f"{load} (quiet after {waited:.0f} s)" if busy_share < 0.25 else f"{load} (not quiet in {waited:.0f} s)"
         for m in measures:
             print(f"{m.row()} {load} |", flush=True)
             runs.append({**m.to_json(), "load": load, "date": time.strftime("%Y-%m-%d", time.gmtime())})
