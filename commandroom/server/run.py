@@ -110,6 +110,15 @@ def worker_app():  # a FastAPI app; uvicorn calls this in each worker process
     return app
 
 
+YOUNG_THRESHOLD = 7000
+"""Container objects a server process allocates (net of those freed) before a young collection; Python's default
+is 700. A request's objects (ORM rows, statements, JSON) are in flight for milliseconds: with 700 a poked server ran
+~800 young collections in 30 s, and what they found still in flight was promoted, so that every ~5 s a full
+collection walked the process's caches with every thread stopped (27-48 ms). With 7000 most of it is freed before a
+collection comes: ~17 young collections and no full one in 30 s, GC time 80-125 ms instead of 650-700 ms
+(docs/performance.md, session 13)."""
+
+
 def freeze_heap() -> None:
     """Keep what a server process has built at start out of the cyclic collector's full passes.
 
@@ -117,9 +126,12 @@ def freeze_heap() -> None:
     collection walks ~170,000 objects and holds the GIL for about 0.1 s, stopping every request
     (seen as 0.1 s steps in the push latency under load). Only for a process that is a server:
     the desktop has its own policy (``ui/gc_policy.py``), and an embedded server leaves it alone.
+    Young collections then come every :data:`YOUNG_THRESHOLD` objects, so a request's own objects are mostly freed
+    before one looks at them.
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _dump(settings: Settings) -> str:
