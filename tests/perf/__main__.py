@@ -10,8 +10,8 @@ Exit status: 0 when every module ran and no measure regressed; 1 when a module c
 raised, timed out, or a measure is more than the tolerance (1.5×) worse than recorded.
 Missed targets are shown (MISSED) and counted, and do not change the exit status.
 Before each module the runner waits for the machine to be quiet (:func:`wait_until_quiet`: under a quarter of its
-CPU busy for 3 s, at most ``BENCH_SETTLE_MAX`` seconds, default 90): the previous module's tail, e.g. PostgreSQL
-vacuuming what a load run wrote, is not counted against the next one; the wait is shown beside the load.
+CPU busy for 3 s, at most ``BENCH_SETTLE_MAX`` seconds, default 90): whatever the previous module left running is
+not counted against the next one; a wait of 5 s or more is shown beside the load.
 ``BENCH_MODULE_TIMEOUT`` (seconds, default 1800) bounds one module; ``BENCH_JSON=path`` also writes this
 run's measures (with the load average of each module) as JSON, for ``python -m tests.perf.regression record``.
 """
@@ -54,7 +54,11 @@ def _cpu_times() -> tuple[float, float]:
     return total - idle, total
 
 
-def wait_until_quiet(max_wait: float, *, busy_limit: float = 0.25, window: float = 3.0, step: float = 0.5,
+QUIET_BUSY = 0.25
+"""The machine is quiet while less than this share of its CPU is busy."""
+
+
+def wait_until_quiet(max_wait: float, *, busy_limit: float = QUIET_BUSY, window: float = 3.0, step: float = 0.5,
                      cpu_times=_cpu_times, clock=time.monotonic, sleep=time.sleep) -> tuple[float, float]:
     """Wait until less than ``busy_limit`` of the machine's CPU was busy over the last ``window`` seconds, or
     ``max_wait`` passed: (seconds waited, busy share of the last window). The 1-minute load average trails a busy
@@ -144,7 +148,7 @@ def main(argv: list[str]) -> int:
     missed = 0
     everything = []
     runs: list[dict] = []
-    settle_max = float(os.environ.get("BENCH_SETTLE_MAX", "90"))
+    settle_max = float(os.environ.get("BENCH_SETTLE_MAX", "90")) if os.path.exists("/proc/stat") else 0.0
     for name in names:
         waited, busy_share = wait_until_quiet(settle_max) if settle_max > 0 else (0.0, 0.0)
         print(f"# {name}: started after {waited:.1f} s, the machine {busy_share:.0%} busy over the last 3 s",
@@ -156,7 +160,7 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
             measures, load, failure = [], load_average(), "runner error"
         if waited >= 5:
-            load = f"{load} (quiet after {waited:.0f} s)" if busy_share < 0.25 else f"{load} (not quiet in {waited:.0f} s)"
+            load = f"{load} ({'quiet after' if busy_share < QUIET_BUSY else 'not quiet in'} {waited:.0f} s)"
         for m in measures:
             print(f"{m.row()} {load} |", flush=True)
             runs.append({**m.to_json(), "load": load, "date": time.strftime("%Y-%m-%d", time.gmtime())})
