@@ -321,9 +321,12 @@ async def _snapshot(server, db_url, tmp_path):
     if db_url.startswith("sqlite"):
         src = Path(db_url.split("///", 1)[1])
         dst = tmp_path / "snapshot.db"
+        import contextlib
         import sqlite3
 
-        with sqlite3.connect(src) as s_conn, sqlite3.connect(dst) as d_conn:
+        # closed here: a sqlite3 connection is in a reference cycle, so it would stay open on the server's file
+        # until a garbage collection happened to come, and the restore below replaces that file and its WAL
+        with contextlib.closing(sqlite3.connect(src)) as s_conn, contextlib.closing(sqlite3.connect(dst)) as d_conn:
             s_conn.backup(d_conn)  # an online backup: a consistent snapshot, WAL included
         return dst, server
     from tests.conftest import PG_ADMIN_URL
