@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -1145,6 +1146,12 @@ async def pull(
         if bad is not None:
             return bad
     state = request.app.state.server
+    pacer = pull_pacer(state)
+    device_key = creds.credentials if creds is not None else None
+    hold = pacer.hold_for(device_key)
+    if hold > 0:
+        await asyncio.sleep(hold)
+    pacer.started(device_key)
     limiter = pull_limiter(state)
     done = await anyio.to_thread.run_sync(_pull_request, state, request, creds, cursors, limit, limiter=limiter)
     if isinstance(done, _PageAwaited):
@@ -1159,6 +1166,7 @@ async def pull(
                 limiter=limiter)
         done = _pull_answer(plan)
     status, body = done
+    pacer.answered(device_key, more=status == 200 and _HAS_MORE in body)
     return Response(content=body, status_code=status, media_type="application/json")
 
 
@@ -1206,6 +1214,70 @@ def pull_limiter(state: Any) -> anyio.CapacityLimiter:
         limiter = state.extras["pull_limiter"] = anyio.CapacityLimiter(
             int(state.extras.get("pull_threads", PULL_THREADS)))
     return limiter
+
+
+PULL_PACE_SECONDS = 0.1
+"""One device's pulls start at least this far apart (at most ten a second), unless its last answer said more
+was waiting (``has_more``: it is catching up, page after page, and is never held). A desk pulls when poked, at
+most about twice a second (:data:`events.POKE_GAP_SECONDS`), and does not notice; a client pulling in a tight
+loop would otherwise take the CPU the room's writes need: 8 such clients held a 2-process server to ~110
+mutations/s, paced ~480 (docs/performance.md). The pace is per device and needs no shared state between server
+processes (a device's keep-alive connection stays with one). A held pull waits on the event loop, holding no
+thread, slot or connection (``server.extras["pull_pace"]`` overrides it; 0 never holds)."""
+
+_HAS_MORE = b'"has_more":true'
+"""In a pull's answer, the mark of a page with more after it. orjson writes it without spaces, and inside an
+entity's fields (JSON strings) a quote is always escaped, so only the answer's own key can match."""
+
+
+class PullPacer:
+    """When each device's last pull started, and whether its answer had more (:data:`PULL_PACE_SECONDS`).
+
+    Keyed by the request's bearer token, so the hold comes before any database read. Lives on the server's
+    event loop (not thread-safe, and needs not be); remembers only the devices that pulled lately.
+    """
+
+    def __init__(self, pace: float = PULL_PACE_SECONDS, clock: Any = None) -> None:
+        self.pace = pace
+        self.clock = clock or time.monotonic
+        self.last: dict[str, tuple[float, bool]] = {}  # token → (when its last pull started, answer had more)
+        self.held = 0  # pulls held, and for how long in all (the load benchmarks show both)
+        self.held_seconds = 0.0
+
+    def hold_for(self, key: str | None) -> float:
+        """Seconds this pull waits before it starts (0: at once); counted when over 0."""
+        if key is None or self.pace <= 0:
+            return 0.0
+        seen = self.last.get(key)
+        if seen is None or seen[1]:
+            return 0.0
+        hold = seen[0] + self.pace - self.clock()
+        if hold <= 0:
+            return 0.0
+        self.held += 1
+        self.held_seconds += hold
+        return hold
+
+    def started(self, key: str | None) -> None:
+        """The pull of ``key`` starts now (after its hold)."""
+        if key is None:
+            return
+        now = self.clock()
+        if len(self.last) > 4096:  # forget the devices that have not pulled for a while
+            self.last = {k: v for k, v in self.last.items() if now - v[0] < 4 * self.pace}
+        self.last[key] = (now, False)
+
+    def answered(self, key: str | None, more: bool) -> None:
+        """The pull of ``key`` was answered; ``more``: the page had more after it."""
+        if key is not None and more and key in self.last:
+            self.last[key] = (self.last[key][0], True)
+
+
+def pull_pacer(state: Any) -> PullPacer:
+    pacer = state.extras.get("pull_pacer")
+    if pacer is None:
+        pacer = state.extras["pull_pacer"] = PullPacer(float(state.extras.get("pull_pace", PULL_PACE_SECONDS)))
+    return pacer
 
 
 def pull_pressure(state: Any) -> float:

@@ -164,18 +164,22 @@ _KNOBS = {
     "BENCH_POKE_SPREAD": ("poke_spread", float),  # seconds over which desks poked together hear of it
     "BENCH_POKE_GAP_MAX": ("poke_gap_max", float),  # the widest gap while pulls queue (= the gap: fixed)
     "BENCH_PULL_THREADS": ("pull_threads", int),  # pulls running at once (sync_api.PULL_THREADS)
+    "BENCH_PULL_PACE": ("pull_pace", float),  # least time between one device's pulls (sync_api.PULL_PACE_SECONDS)
 }
 
 
 def note_push_groups(app: Any, state: Any, marker_dir: str) -> None:
     """At shutdown, write how many write transactions this process's pushes took (``sync_api._Groups``), so
-    the bench can say how much the pushes were grouped (:attr:`PgServer.push_groups`)."""
+    the bench can say how much the pushes were grouped (:attr:`PgServer.push_groups`), and how many pulls
+    the pace held (``sync_api.PullPacer``, :attr:`PgServer.pulls_held`)."""
 
     async def dump() -> None:
         groups = state.extras.get("push_groups")
-        if groups is not None:
-            Path(marker_dir, f"push-groups-{os.getpid()}.json").write_text(
-                json.dumps({"groups": groups.groups, "pushes": groups.pushes}))
+        pacer = state.extras.get("pull_pacer")
+        if groups is not None or pacer is not None:
+            Path(marker_dir, f"push-groups-{os.getpid()}.json").write_text(json.dumps({
+                "groups": groups.groups if groups else 0, "pushes": groups.pushes if groups else 0,
+                "held": pacer.held if pacer else 0, "held_seconds": pacer.held_seconds if pacer else 0.0}))
 
     app.state.shutdown_hooks.append(dump)
 
@@ -210,6 +214,7 @@ class PgServer:
         self.workers = workers
         self.connections_opened: int | None = None
         self.push_groups: tuple[int, int] | None = None  # (write transactions, pushes in them), whole run
+        self.pulls_held: tuple[int, float] = (0, 0.0)  # pulls the pace held, and for how long in all
 
     def seed(self, changes: int) -> None:
         from sqlalchemy import insert, update
@@ -258,6 +263,7 @@ class PgServer:
         counts = [json.loads(f.read_text()) for f in self.tmp.glob("push-groups-*.json")]
         if counts:
             self.push_groups = (sum(c["groups"] for c in counts), sum(c["pushes"] for c in counts))
+            self.pulls_held = (sum(c["held"] for c in counts), sum(c["held_seconds"] for c in counts))
         self.connections_opened = self._sessions()
         drop_pg_database(PG_ADMIN, self.url)
 
@@ -796,8 +802,9 @@ def bench_sustained(seconds: float = 20.0, pushers: int = 8, pullers: int = 8, w
 
     ``pull_when_poked``: the pullers are desks as the desk's engine runs them — connected to the event stream,
     pulling when a poke names a bucket past their cursors (their own process, as in :func:`bench_load`).
-    Otherwise each puller pulls back to back with no pause (a stress far past any desk: ~130 pulls/s for 8
-    pullers), reported under its own keys. Same-run baseline: one pusher alone (no pullers) on the same
+    Otherwise each puller pulls back to back with no pause (a stress far past any desk), reported under its own
+    keys; the server paces each of them to ten pulls a second (``sync_api.PULL_PACE_SECONDS``), so their pull
+    p99 is about the pace. Same-run baseline: one pusher alone (no pullers) on the same
     server, just before. Also reported: the CPU the server processes and their PostgreSQL backends spent per
     mutation applied under the full load.
     """
@@ -863,8 +870,15 @@ def _grouping(srv: PgServer) -> list[Measure]:
     if not srv.push_groups:
         return []
     groups, pushes = srv.push_groups
+    from commandroom.server.sync_api import PULL_PACE_SECONDS
+
+    held, held_seconds = srv.pulls_held
+    pace = float(os.environ.get("BENCH_PULL_PACE") or PULL_PACE_SECONDS)
     return [Measure(f"  same: pushes per write transaction, whole run ({pushes} pushes in {groups} transactions, "
-                    f"the baseline's and warm-up's included)", pushes / max(groups, 1), "", None, "", "info", True)]
+                    f"the baseline's and warm-up's included)", pushes / max(groups, 1), "", None, "", "info", True),
+            Measure(f"  same: pulls held by the pace (one device's pulls ≥ {pace * 1000:.0f} ms apart unless "
+                    f"catching up; {held_seconds:.1f} s held in all, whole run)",
+                    held, "pulls", None, "", "info", True)]
 
 
 PARTS = ("apply", "catch_up", "listen", "pull_on_poke", "pull_on_poke_1", "sustained", "sustained_pull_loop")
