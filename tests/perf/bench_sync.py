@@ -596,8 +596,9 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
         srv.seed(1000)
         tokens = seed_county(srv.url, listeners, pushers=TOWNSHIPS, pullers=TOWNSHIPS)
         base = srv.start()
-        # same run, no load: one workstation, one push and one pull at a time
-        solo = {"push": tokens["push"][:1], "pull": tokens["pull"][:1]}
+        # same run, no load: one push and one pull at a time, 10 of each a second; the pulls alternate between two
+        # desks, so that none of them meets the server's pace (one device's pulls ≥ 100 ms apart)
+        solo = {"push": tokens["push"][:1], "pull": tokens["pull"][:2]}
         b_push, b_pull, b_err = asyncio.run(_push_pull(base, solo, seconds=0, push_rate=10, pull_rate=10,
                                                        limit_n=baseline_n))
         crowd = Listeners(base, tokens["listen"], seconds + 10, pull_on_poke)
@@ -638,16 +639,16 @@ def bench_load(seconds: float = 30.0, listeners: int = TOWNSHIPS * PER_TOWNSHIP,
               f"load avg {os.getloadavg()[0]:.1f}")
     key = f"sync.load_{'pull_on_poke' if pull_on_poke else 'listen'}_{workers}proc"
     out = [
-        Measure(f"push p99 — {detail}", p99_push, "ms", bp_push, "1 workstation, no load", "≤ 100 ms",
+        Measure(f"push p99 — {detail}", p99_push, "ms", bp_push, "no load", "≤ 100 ms",
                 p99_push <= 100, key=f"{key}.push_p99"),
         Measure(f"pull p99 under the same load ({len(pull_lat)} pulls at {push_rate:.0f}/s, p50 "
                 f"{percentile(pull_lat, 50) * 1000:.0f} ms)", p99_pull, "ms",
-                bp_pull, "1 workstation, no load", "≤ 100 ms", p99_pull <= 100, key=f"{key}.pull_p99"),
+                bp_pull, "no load", "≤ 100 ms", p99_pull <= 100, key=f"{key}.pull_p99"),
     ]
     if pull_on_poke and listened.get("pull_p99") is not None:
         desk_p99 = listened["pull_p99"] * 1000
         out.append(Measure(f"  same: p99 of the {listened.get('pulls', 0)} pulls the poked desks made", desk_p99,
-                           "ms", bp_pull, "1 workstation, no load", "≤ 100 ms", desk_p99 <= 100,
+                           "ms", bp_pull, "no load", "≤ 100 ms", desk_p99 <= 100,
                            key=f"{key}.desk_pull_p99"))
     out.append(Measure("  same: pushes/s achieved", len(push_lat) / took, "pushes/s", push_rate, "asked", "info",
                        True))
