@@ -67,11 +67,25 @@ def lower_thread_priority(steps: int = BACKGROUND_NICE) -> None:
         log.debug("could not lower the priority of thread %s", tid, exc_info=True)
 
 
-DB_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer", initializer=lower_thread_priority)
-"""The single worker that performs every local-store write (mutations, meta, dismissals), below
-the GUI thread's priority (:func:`lower_thread_priority`)."""
+GIL_SWITCH_SECONDS = 0.001
+"""The longest the GUI thread waits for the GIL before the worker holding it is asked to let go (CPython's
+default is 5 ms). While the writer applies a pulled page the GUI thread wanted the GIL at every frame and,
+at 5 ms, waited for it up to 16-19 ms in the UI-stall benchmark's longest gaps (neither running nor waiting
+for a CPU); at 1 ms the longest gap was 8.7 ms, and the 100,000 changes took no longer (docs/performance.md,
+session 14). Process-wide: set when the first worker thread starts (:func:`background_worker`)."""
 
-READ_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader", initializer=lower_thread_priority)
+
+def background_worker() -> None:
+    """The executors' initializer: the worker yields to the GUI thread, for a CPU and for the GIL."""
+    lower_thread_priority()
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
+DB_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer", initializer=background_worker)
+"""The single worker that performs every local-store write (mutations, meta, dismissals), below
+the GUI thread's priority (:func:`background_worker`)."""
+
+READ_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader", initializer=background_worker)
 """A small pool for slow reads (id searches, routing previews); readers never block the writer.
 Below the GUI thread's priority too."""
 

@@ -1,4 +1,5 @@
-"""The store's worker threads run below the GUI thread's OS priority (ui/async_runner.py).
+"""The store's worker threads run below the GUI thread's OS priority and let go of the GIL within 1 ms
+(ui/async_runner.py).
 
 On a busy two-core machine the scheduler then gives the GUI thread a CPU before the writer
 applying a pulled page: the table keeps drawing frames during a sync (docs/performance.md,
@@ -61,3 +62,24 @@ def test_a_refused_priority_change_leaves_the_worker_running(monkeypatch):
     monkeypatch.setattr(async_runner.os, "setpriority", refuse, raising=False)
     monkeypatch.setattr(async_runner.os, "getpriority", lambda *_a: 0, raising=False)
     async_runner.lower_thread_priority()  # no exception
+
+
+def test_once_a_worker_runs_the_gui_thread_waits_at_most_the_short_switch_interval_for_the_gil():
+    """The writer applying a page holds the GIL between its statements; at CPython's 5 ms the GUI thread waited
+    up to 16-19 ms for it amid a sync (docs/performance.md, session 14)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ui import async_runner
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        with ThreadPoolExecutor(max_workers=1, initializer=async_runner.background_worker) as pool:
+            assert sys.getswitchinterval() == 0.005  # nothing changes before a worker starts
+            pool.submit(lambda: None).result()
+        assert sys.getswitchinterval() == pytest.approx(async_runner.GIL_SWITCH_SECONDS)
+        assert async_runner.GIL_SWITCH_SECONDS <= 0.001
+    finally:
+        sys.setswitchinterval(before)
+    assert async_runner.DB_EXECUTOR._initializer is async_runner.background_worker
+    assert async_runner.READ_EXECUTOR._initializer is async_runner.background_worker
