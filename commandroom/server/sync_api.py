@@ -1139,7 +1139,8 @@ async def pull(
     one statement (:func:`_pull_in_one`: token, counter and its buckets' heads) and, when no other pull of
     this process has read its page yet, the page's. At most :data:`PULL_THREADS` pulls
     run at once (:func:`pull_limiter`); the others wait on the event loop, and so does a pull whose page
-    another pull of this process is reading (:class:`PageReading`)."""
+    another pull of this process is reading (:class:`PageReading`), and one that comes too soon after the
+    same device's previous pull (:class:`PullPacer`)."""
     if protocol_version is not None or schema_version is not None:
         bad = _check_versions(protocol_version if protocol_version is not None else wire.PROTOCOL_MAX,
                               schema_version if schema_version is not None else wire.SCHEMA_MAX)
@@ -1221,7 +1222,7 @@ PULL_PACE_SECONDS = 0.1
 was waiting (``has_more``: it is catching up, page after page, and is never held). A desk pulls when poked, at
 most about twice a second (:data:`events.POKE_GAP_SECONDS`), and does not notice; a client pulling in a tight
 loop would otherwise take the CPU the room's writes need: 8 such clients held a 2-process server to ~110
-mutations/s, paced ~480 (docs/performance.md). The pace is per device and needs no shared state between server
+mutations/s, paced 400-500 (docs/performance.md). The pace is per device and needs no shared state between server
 processes (a device's keep-alive connection stays with one). A held pull waits on the event loop, holding no
 thread, slot or connection (``server.extras["pull_pace"]`` overrides it; 0 never holds)."""
 
@@ -1243,6 +1244,7 @@ class PullPacer:
         self.last: dict[str, tuple[float, bool]] = {}  # token → (when its last pull started, answer had more)
         self.held = 0  # pulls held, and for how long in all (the load benchmarks show both)
         self.held_seconds = 0.0
+        self._forget_above = 4096  # entries; doubles while that many devices pull at once
 
     def hold_for(self, key: str | None) -> float:
         """Seconds this pull waits before it starts (0: at once); counted when over 0."""
@@ -1263,8 +1265,9 @@ class PullPacer:
         if key is None:
             return
         now = self.clock()
-        if len(self.last) > 4096:  # forget the devices that have not pulled for a while
+        if len(self.last) > self._forget_above:  # forget the devices that have not pulled for a while
             self.last = {k: v for k, v in self.last.items() if now - v[0] < 4 * self.pace}
+            self._forget_above = max(4096, 2 * len(self.last))
         self.last[key] = (now, False)
 
     def answered(self, key: str | None, more: bool) -> None:

@@ -62,11 +62,15 @@ def test_no_pace_and_no_token_never_hold_and_old_devices_are_forgotten():
     pacer = PullPacer(0.1, clock)
     pacer.started(None)
     assert pacer.hold_for(None) == 0.0 and pacer.last == {}
-    for i in range(5000):
+    for i in range(4096):
         pacer.started(f"desk-{i}")
     clock.now += 1.0
     pacer.started("desk-new")
-    assert set(pacer.last) == {"desk-new"}
+    pacer.started("desk-newer")  # past 4,096 remembered: those that have not pulled for a second are forgotten
+    assert set(pacer.last) == {"desk-new", "desk-newer"}
+    for i in range(9000):  # a province's desks pulling at once: all kept (the sifting waits for twice as many)
+        pacer.started(f"desk-{i}")
+    assert len(pacer.last) == 9002 and pacer.hold_for("desk-0") > 0
 
 
 @pytest.mark.asyncio
